@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Sluice: one non-recursive GNU Makefile for every binary, test and tool.
+#
+# Sources are discovered by directory (lib/, store/, agent/, plugins/*/, cli/,
+# tests/unit/test_*.c, tests/fuzz/fuzz_*.c), so adding a module never means
+# editing this file.  `make asan` re-invokes this same Makefile with a
+# different build directory and sanitizer flags; nothing here recurses into
+# subdirectories.
+#
+#   make            build/bin/{sluice-store,sluice-agent,sluice}
+#   make test       deps + build + unit + integration + short fuzz pass
+#   make asan       the same unit and integration tests under ASan+UBSan
+#   make fuzz       longer libFuzzer runs (FUZZ_SECONDS per target)
+#   make bench      benchmarks under bench/ (figures go to bench/RESULTS.md)
+#   make demo       deps + build + store and agent on sample logs
+#   make deb        Debian packages from packaging/debian
+#   V=1             show the commands
+
+BUILD   ?= build
+SAN     ?=
+V       ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+CLANG   ?= clang
+
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla
+OPT     ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
+CFLAGS  += $(WARN) $(OPT) -fno-strict-aliasing -pthread
+LDFLAGS += -pthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Libraries per binary (Debian multiarch paths; no pkg-config at parse time so
+# that `make deps` can run before any -dev package is installed).
+LIB_LIBS   := -lyaml -lzstd -lz -llz4 -lsnappy -lm
+STORE_LIBS := -lmicrohttpd -lsystemd $(LIB_LIBS)
+AGENT_LIBS := -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
+CLI_LIBS   := -lcurl -lpcre2-8 $(LIB_LIBS)
+TEST_LIBS  := -lcunit -lmicrohttpd -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
+
+LIB_SRC    := $(wildcard lib/*.c)
+STORE_SRC  := $(filter-out store/main.c,$(wildcard store/*.c))
+AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard plugins/*/*.c)
+CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_A   := $(BUILD)/libsluice.a
+STORE_A := $(BUILD)/libstore.a
+AGENT_A := $(BUILD)/libagent.a
+CLI_A   := $(BUILD)/libcli.a
+BIN     := $(BUILD)/bin
+BINS    := $(BIN)/sluice-store $(BIN)/sluice-agent $(BIN)/sluice
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test check unit integration fuzz-short fuzz asan bench demo deb clean
+.DEFAULT_GOAL := all
+# keep objects of pattern-built programs (tests, fuzzers) between runs
+.SECONDARY:
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(call obj,$(LIB_SRC))
+$(STORE_A): $(call obj,$(STORE_SRC))
+$(AGENT_A): $(call obj,$(AGENT_SRC))
+$(CLI_A): $(call obj,$(CLI_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/sluice-store: $(call obj,store/main.c) $(STORE_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(STORE_LIBS)
+
+$(BIN)/sluice-agent: $(call obj,agent/main.c) $(AGENT_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+$(BIN)/sluice: $(call obj,cli/main.c) $(CLI_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+
+# Unit tests link every module archive; the linker pulls only what a test uses.
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(AGENT_A) $(STORE_A) $(CLI_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/bench/%: $(call obj,bench/%.c) $(AGENT_A) $(STORE_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer needs clang; the fuzz build compiles every non-main source again
+# with -fsanitize=fuzzer-no-link so coverage reaches into the parsers.
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wno-unused-command-line-argument \
+               -O1 -g -fno-omit-frame-pointer -pthread \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(CLI_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $<")
+	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzzall.a: $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzzall.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(TEST_LIBS)
+
+# ---------------------------------------------------------------- tests
+FUZZ_SHORT_SECONDS ?= total:30
+FUZZ_SECONDS ?= 300
+UNIT_TIMEOUT ?= 300
+
+deps:
+	$(Q)scripts/deps.sh
+
+# unit, then integration: never both at once on a 2-core machine
+check:
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit.sh $(UNIT_TIMEOUT) $(UNIT_BINS)
+
+integration: $(BINS)
+	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) tests/integration/run.sh
+
+fuzz-short: $(FUZZ_BINS)
+	$(Q)scripts/run-fuzz.sh $(FUZZ_SHORT_SECONDS) $(FUZZ_BINS)
+
+fuzz: deps $(FUZZ_BINS)
+	$(Q)scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
+	$(Q)$(MAKE) --no-print-directory check fuzz-short
+
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" check
+
+bench: deps all $(BENCH_BINS)
+	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SLUICE_BIN=$(abspath $(BIN)) scripts/demo.sh
+
+deb: deps
+	$(Q)scripts/build-deb.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

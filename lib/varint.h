@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kafka varints: unsigned LEB128 ("unsigned varint", used by flexible protocol
+ * versions) and zigzag-encoded signed varint/varlong (used inside record
+ * batches).  Decoders are bounds-checked and reject over-long encodings and
+ * values outside the target type.  All functions are pure and thread-safe.
+ */
+#ifndef SLUICE_VARINT_H
+#define SLUICE_VARINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VARINT_MAX_BYTES 10
+
+/* Encoders write at most VARINT_MAX_BYTES and return the count written. */
+size_t varint_put_u64(uint8_t *p, uint64_t v);
+size_t varint_put_i64(uint8_t *p, int64_t v);  /* zigzag */
+size_t varint_len_u64(uint64_t v);
+size_t varint_len_i64(int64_t v);
+
+/* Decoders return the bytes consumed, -ERR_TRUNCATED when n is too short or
+ * -ERR_CORRUPT for an over-long encoding or an out-of-range value. */
+int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v);
+int varint_get_i64(const uint8_t *p, size_t n, int64_t *v);
+int varint_get_i32(const uint8_t *p, size_t n, int32_t *v);
+
+static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+#endif

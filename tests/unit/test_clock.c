@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Clocks, RFC 3339 and durations. */
+#include <string.h>
+
+#include "lib/clock.h"
+#include "tests/unit/unit.h"
+
+static void test_rfc3339_parse(void)
+{
+	int64_t ms;
+
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("1970-01-01T00:00:00Z", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 0);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("2026-11-24T10:02:00Z", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 1795514520000LL);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("2026-11-24T10:02:00.5Z", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 1795514520500LL);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("2026-11-24T11:02:00.123456+01:00", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 1795514520123LL);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("2026-11-24 05:02:00-05:00", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 1795514520000LL);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
+	CU_ASSERT_EQUAL(clock_parse_rfc3339("1969-12-31T23:59:59Z", &ms), 0);
+	CU_ASSERT_EQUAL(ms, -1000);
+	CU_ASSERT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &ms) < 0);
+	CU_ASSERT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &ms) < 0);
+	CU_ASSERT(clock_parse_rfc3339("2026-11-24T10:02:00", &ms) < 0);  /* zone required */
+	CU_ASSERT(clock_parse_rfc3339("2026-11-24T25:00:00Z", &ms) < 0);
+	CU_ASSERT(clock_parse_rfc3339("2026-11-24T10:02:00Zjunk", &ms) < 0);
+	CU_ASSERT(clock_parse_rfc3339("yesterday", &ms) < 0);
+	CU_ASSERT(clock_parse_rfc3339("", &ms) < 0);
+}
+
+static void test_rfc3339_format_roundtrip(void)
+{
+	static const int64_t vals[] = {0, 1795514520123LL, 951782400000LL, -1000, 4102444799999LL};
+	char s[40];
+
+	CU_ASSERT_EQUAL(clock_fmt_rfc3339(1795514520123LL, s, sizeof(s)), 24u);
+	CU_ASSERT_STRING_EQUAL(s, "2026-11-24T10:02:00.123Z");
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		int64_t back;
+
+		clock_fmt_rfc3339(vals[i], s, sizeof(s));
+		CU_ASSERT_EQUAL(clock_parse_rfc3339(s, &back), 0);
+		CU_ASSERT_EQUAL(back, vals[i]);
+	}
+}
+
+static void test_durations(void)
+{
+	int64_t ms;
+
+	CU_ASSERT_EQUAL(clock_parse_duration("250ms", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 250);
+	CU_ASSERT_EQUAL(clock_parse_duration("10s", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 10000);
+	CU_ASSERT_EQUAL(clock_parse_duration("1h30m", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 5400000);
+	CU_ASSERT_EQUAL(clock_parse_duration("7d", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 604800000);
+	CU_ASSERT_EQUAL(clock_parse_duration("0", &ms), 0);
+	CU_ASSERT_EQUAL(ms, 0);
+	CU_ASSERT(clock_parse_duration("10", &ms) < 0);
+	CU_ASSERT(clock_parse_duration("5x", &ms) < 0);
+	CU_ASSERT(clock_parse_duration("", &ms) < 0);
+	CU_ASSERT(clock_parse_duration("-5s", &ms) < 0);
+	CU_ASSERT(clock_parse_duration("99999999999999999999d", &ms) < 0);
+}
+
+static void test_clocks_move(void)
+{
+	uint64_t a = clock_mono_ns(), b;
+	int64_t w = clock_wall_ms();
+
+	b = clock_mono_ns();
+	CU_ASSERT(b >= a);
+	CU_ASSERT(w > 1700000000000LL);
+	CU_ASSERT(clock_mono_ms() >= a / 1000000);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(test_rfc3339_parse),
+		UNIT_TEST(test_rfc3339_format_roundtrip),
+		UNIT_TEST(test_durations),
+		UNIT_TEST(test_clocks_move),
+		UNIT_END,
+	};
+
+	return unit_run("clock", tests);
+}
