@@ -1,16 +1,206 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sluice-store entry point (placeholder until the log engine lands).
+ * sluice-store: wires the configuration, the log engine, the Kafka protocol
+ * server and the HTTP API onto one event loop, tells systemd when it is
+ * ready, and shuts down cleanly on SIGTERM/SIGINT.  Nothing else lives here.
  */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "lib/err.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+#include "lib/prom.h"
+#include "store/log.h"
+#include "store/store_config.h"
+
+#define SLUICE_VERSION "0.1.0"
+
+struct store {
+	struct store_config conf;
+	struct evloop *loop;
+	struct log *log;
+	struct prom_registry *metrics;
+	struct evloop_signal sigterm;
+	struct evloop_signal sigint;
+	struct evloop_timer watchdog;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice-store [-c store.yaml] [options]\n"
+		"\n"
+		"The Sluice store: durable partitioned topics served over the Kafka protocol\n"
+		"and HTTP.  Runs on built-in defaults without -c (data in ./data).\n"
+		"\n"
+		"  -c, --config FILE          store.yaml (flags below override it)\n"
+		"      --data-dir DIR         store.data_dir\n"
+		"      --kafka-listen H:P     kafka.listen (default 127.0.0.1:9092)\n"
+		"      --http-listen H:P      http.listen (default 127.0.0.1:8470)\n"
+		"      --advertised H:P       kafka.advertised (default: kafka.listen)\n"
+		"      --check                validate the configuration and exit\n"
+		"      --help                 this text and every store.yaml option\n"
+		"      --version\n"
+		"\n"
+		"store.yaml options:\n");
+	store_config_help(out);
+}
+
+static void on_stop(struct evloop_signal *s)
+{
+	log_info("signal %d: shutting down", s->signo);
+	evloop_stop(s->loop);
+}
+
+static void on_watchdog(struct evloop_timer *t)
+{
+	(void)t;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void log_config_from(struct log_config *lc, const struct store_config *c)
+{
+	log_config_init(lc);
+	lc->data_dir = c->store.data_dir;
+	lc->fsync = (enum log_fsync)c->log.fsync;
+	lc->fsync_interval_ms = c->log.fsync_interval_ms;
+	lc->auto_create = c->log.auto_create;
+	lc->defaults.partitions = (int32_t)c->log.default_partitions;
+	lc->defaults.retention_ms = c->log.retention_ms ? c->log.retention_ms : -1;
+	lc->defaults.retention_bytes = c->log.retention_bytes ? (int64_t)c->log.retention_bytes : -1;
+	lc->defaults.segment_bytes = (int64_t)c->log.segment_bytes;
+	lc->defaults.segment_ms = c->log.segment_ms;
+	lc->defaults.max_batch_bytes = (int64_t)c->log.max_batch_bytes;
+	lc->index_interval_bytes = (int64_t)c->log.index_interval_bytes;
+	lc->retention_check_ms = c->log.retention_check_ms;
+}
+
+static int parse_args(struct store *st, int argc, char **argv, bool *check)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"data-dir", required_argument, NULL, 1},
+		{"kafka-listen", required_argument, NULL, 2},
+		{"http-listen", required_argument, NULL, 3},
+		{"advertised", required_argument, NULL, 4},
+		{"check", no_argument, NULL, 5},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const flag_names[] = {NULL, "data-dir", "kafka-listen", "http-listen",
+						 "advertised"};
+	const char *flags[5] = {NULL};
+	const char *config = NULL;
+	struct cfg_error err;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 1: case 2: case 3: case 4:
+			flags[c] = optarg;
+			break;
+		case 5:
+			*check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("sluice-store %s\n", SLUICE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice-store: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	rc = store_config_defaults(&st->conf, &err);
+	if (rc == 0 && config)
+		rc = store_config_load(&st->conf, config, &err);
+	if (rc < 0) {
+		fprintf(stderr, "sluice-store: %s\n", err.msg);
+		return rc;
+	}
+	for (int i = 1; i < 5; i++) {
+		if (flags[i] && store_config_set_flag(&st->conf, flag_names[i], flags[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		puts("sluice-store 0.1.0");
-		return 0;
+	struct store st;
+	struct log_config lc;
+	bool check = false;
+	int rc, level;
+
+	memset(&st, 0, sizeof(st));
+	log_init("sluice-store");
+	signal(SIGPIPE, SIG_IGN);
+	rc = parse_args(&st, argc, argv, &check);
+	if (rc < 0)
+		goto out;
+	level = log_parse_level(st.conf.store.log_level);
+	if (level < 0) {
+		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
+			st.conf.store.log_level);
+		rc = -ERR_CONFIG;
+		goto out;
 	}
-	fprintf(stderr, "sluice-store: not built yet\n");
-	return 2;
+	log_set_level((enum log_level)level);
+	log_set_json(st.conf.store.log_format == 1);
+	if (check) {
+		printf("configuration ok\n");
+		goto out;
+	}
+
+	st.loop = evloop_new();
+	st.metrics = prom_registry_new();
+	if (!st.loop || !st.metrics) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Signals first: threads started below inherit the blocked mask. */
+	evloop_signal_start(st.loop, &st.sigterm, SIGTERM, on_stop, &st);
+	evloop_signal_start(st.loop, &st.sigint, SIGINT, on_stop, &st);
+
+	log_config_from(&lc, &st.conf);
+	rc = log_open(&lc, &st.log);
+	if (rc < 0) {
+		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
+		goto out;
+	}
+
+	{
+		uint64_t wd_usec = 0;
+
+		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+			evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000,
+					   on_watchdog, &st);
+	}
+	sd_notify(0, "READY=1");
+	log_info("sluice-store %s ready: data %s, kafka %s, http %s", SLUICE_VERSION,
+		 st.conf.store.data_dir, st.conf.kafka.listen, st.conf.http.listen);
+	rc = evloop_run(st.loop);
+	sd_notify(0, "STOPPING=1");
+out:
+	evloop_timer_stop(&st.watchdog);
+	log_close(st.log);
+	prom_registry_free(st.metrics);
+	evloop_free(st.loop);
+	store_config_release(&st.conf);
+	return rc < 0 ? 1 : 0;
 }

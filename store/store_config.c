@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.yaml option tables.  Defaults live here and only here: the same text
+ * is parsed at start-up, printed by --help and documented in conf/store.yaml.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "store/store_config.h"
+
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
+
+#define OPT(st, f) .offset = offsetof(struct st, f)
+
+static const struct cfg_option store_opts[] = {
+	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
+	 .help = "where topics, indexes and checkpoints live"},
+	{.name = "log_level", .type = CFG_STRING, OPT(store_section, log_level), .def = "info",
+	 .help = "error, warn, info or debug"},
+	{.name = "log_format", .type = CFG_ENUM, OPT(store_section, log_format), .def = "text",
+	 .choices = log_formats, .help = "daemon log lines on stderr"},
+	CFG_OPT_END,
+};
+
+static const struct cfg_option kafka_opts[] = {
+	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
+	 .help = "HOST:PORT of the Kafka protocol listener"},
+	{.name = "advertised", .type = CFG_STRING, OPT(kafka_section, advertised),
+	 .help = "HOST:PORT given to clients in Metadata (default: listen)"},
+	{.name = "max_request_bytes", .type = CFG_SIZE, OPT(kafka_section, max_request_bytes),
+	 .def = "100MiB", .min = 1024, .max = 1LL << 31,
+	 .help = "larger frames close the connection"},
+	{.name = "max_connections", .type = CFG_INT, OPT(kafka_section, max_connections),
+	 .def = "10000", .min = 1, .max = 1000000},
+	{.name = "max_output_bytes", .type = CFG_SIZE, OPT(kafka_section, max_output_bytes),
+	 .def = "64MiB", .min = 65536, .max = 1LL << 34,
+	 .help = "queued response bytes per connection before its reads pause"},
+	{.name = "max_inflight", .type = CFG_INT, OPT(kafka_section, max_inflight), .def = "64",
+	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
+	CFG_OPT_END,
+};
+
+static const struct cfg_option http_opts[] = {
+	{.name = "listen", .type = CFG_STRING, OPT(http_section, listen), .def = "127.0.0.1:8470",
+	 .help = "HOST:PORT of the HTTP API"},
+	{.name = "tokens_file", .type = CFG_STRING, OPT(http_section, tokens_file),
+	 .help = "bearer tokens, one 'token topic-glob produce|consume|admin' per line"},
+	{.name = "max_body_bytes", .type = CFG_SIZE, OPT(http_section, max_body_bytes),
+	 .def = "64MiB", .min = 1024, .max = 1LL << 31},
+	{.name = "threads", .type = CFG_INT, OPT(http_section, threads), .def = "0", .min = 0,
+	 .max = 1024, .help = "0 = one thread per connection"},
+	{.name = "max_wait", .type = CFG_DURATION, OPT(http_section, max_wait_ms), .def = "60s",
+	 .min = 0, .max = 3600000, .help = "longest ?wait_ms a long poll may ask for"},
+	CFG_OPT_END,
+};
+
+static const struct cfg_option log_opts[] = {
+	{.name = "fsync", .type = CFG_ENUM, OPT(log_section, fsync), .def = "always",
+	 .choices = fsync_modes,
+	 .help = "always: acknowledge after fdatasync (group commit); interval; never"},
+	{.name = "fsync_interval", .type = CFG_DURATION, OPT(log_section, fsync_interval_ms),
+	 .def = "1s", .min = 1, .max = 3600000},
+	{.name = "auto_create", .type = CFG_BOOL, OPT(log_section, auto_create), .def = "true",
+	 .help = "create unknown topics on first write"},
+	{.name = "default_partitions", .type = CFG_INT, OPT(log_section, default_partitions),
+	 .def = "1", .min = 1, .max = 10000},
+	{.name = "retention", .type = CFG_DURATION, OPT(log_section, retention_ms), .def = "7d",
+	 .help = "delete segments older than this (0 = forever)"},
+	{.name = "retention_bytes", .type = CFG_SIZE, OPT(log_section, retention_bytes), .def = "0",
+	 .help = "per-partition size cap (0 = unlimited)"},
+	{.name = "segment_bytes", .type = CFG_SIZE, OPT(log_section, segment_bytes), .def = "1GiB",
+	 .min = 4096, .max = 1LL << 40},
+	{.name = "segment_age", .type = CFG_DURATION, OPT(log_section, segment_ms), .def = "7d",
+	 .min = 1000, .max = 3650LL * 86400000},
+	{.name = "max_batch_bytes", .type = CFG_SIZE, OPT(log_section, max_batch_bytes),
+	 .def = "8MiB", .min = 1024, .max = 256LL << 20},
+	{.name = "index_interval_bytes", .type = CFG_SIZE, OPT(log_section, index_interval_bytes),
+	 .def = "4KiB", .min = 64, .max = 1LL << 30},
+	{.name = "retention_check", .type = CFG_DURATION, OPT(log_section, retention_check_ms),
+	 .def = "30s", .min = 10, .max = 86400000},
+	CFG_OPT_END,
+};
+
+static const struct cfg_option groups_opts[] = {
+	{.name = "offsets_retention", .type = CFG_DURATION,
+	 OPT(groups_section, offsets_retention_ms), .def = "7d",
+	 .help = "drop committed offsets of groups empty for this long"},
+	{.name = "min_session_timeout", .type = CFG_DURATION,
+	 OPT(groups_section, min_session_timeout_ms), .def = "1s"},
+	{.name = "max_session_timeout", .type = CFG_DURATION,
+	 OPT(groups_section, max_session_timeout_ms), .def = "30m"},
+	{.name = "initial_rebalance_delay", .type = CFG_DURATION,
+	 OPT(groups_section, initial_rebalance_delay_ms), .def = "0",
+	 .help = "wait this long for more members when a group first forms"},
+	CFG_OPT_END,
+};
+
+static const struct cfg_option root_opts[] = {
+	{.name = "store", .type = CFG_SECTION, OPT(store_config, store), .sub = store_opts},
+	{.name = "kafka", .type = CFG_SECTION, OPT(store_config, kafka), .sub = kafka_opts},
+	{.name = "http", .type = CFG_SECTION, OPT(store_config, http), .sub = http_opts},
+	{.name = "log", .type = CFG_SECTION, OPT(store_config, log), .sub = log_opts},
+	{.name = "groups", .type = CFG_SECTION, OPT(store_config, groups), .sub = groups_opts},
+	CFG_OPT_END,
+};
+
+int store_config_defaults(struct store_config *c, struct cfg_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	return cfg_defaults(root_opts, c, err);
+}
+
+int store_config_load(struct store_config *c, const char *path, struct cfg_error *err)
+{
+	struct cfg_doc *doc = cfg_load_file(path, err);
+	int rc;
+
+	if (!doc)
+		return -ERR_CONFIG;
+	rc = cfg_bind(cfg_doc_root(doc), root_opts, c, "", err);
+	cfg_doc_free(doc);
+	return rc;
+}
+
+static int set_str(char **slot, const char *value)
+{
+	char *d = mem_strdup(value);
+
+	if (!d)
+		return -ENOMEM;
+	mem_free(*slot);
+	*slot = d;
+	return 0;
+}
+
+int store_config_set_flag(struct store_config *c, const char *flag, const char *value)
+{
+	if (strcmp(flag, "data-dir") == 0)
+		return set_str(&c->store.data_dir, value);
+	if (strcmp(flag, "kafka-listen") == 0)
+		return set_str(&c->kafka.listen, value);
+	if (strcmp(flag, "http-listen") == 0)
+		return set_str(&c->http.listen, value);
+	if (strcmp(flag, "advertised") == 0)
+		return set_str(&c->kafka.advertised, value);
+	return -ERR_NOT_FOUND;
+}
+
+void store_config_release(struct store_config *c)
+{
+	cfg_free(root_opts, c);
+}
+
+void store_config_help(FILE *out)
+{
+	cfg_help(root_opts, out, 2);
+}

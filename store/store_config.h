@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sluice-store configuration: the store.yaml schema (one option table per
+ * section, which also prints --help), built-in defaults so the store runs
+ * without a file, and the command-line flags that override the file.
+ *
+ *   store:  data_dir, log_level, log_format
+ *   kafka:  listen, advertised, max_request_bytes, max_connections, ...
+ *   http:   listen, tokens_file, max_body_bytes, threads
+ *   log:    fsync, fsync_interval, auto_create, default_partitions,
+ *           retention, retention_bytes, segment_bytes, segment_age,
+ *           max_batch_bytes, index_interval_bytes
+ *   groups: offsets_retention, min/max_session_timeout, initial_rebalance_delay
+ *
+ * Not thread-safe; loaded once by main() before threads start.
+ */
+#ifndef SLUICE_STORE_CONFIG_H
+#define SLUICE_STORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/config.h"
+
+struct store_section {
+	char *data_dir;
+	char *log_level;
+	int log_format;              /* 0 text, 1 json */
+};
+
+struct kafka_section {
+	char *listen;
+	char *advertised;            /* NULL: the listen address */
+	uint64_t max_request_bytes;
+	int64_t max_connections;
+	uint64_t max_output_bytes;   /* per connection, before reads pause */
+	int64_t max_inflight;        /* pipelined requests per connection */
+};
+
+struct http_section {
+	char *listen;
+	char *tokens_file;           /* NULL: auth off */
+	uint64_t max_body_bytes;
+	int64_t threads;             /* libmicrohttpd worker threads */
+	int64_t max_wait_ms;         /* cap on ?wait_ms long polls */
+};
+
+struct log_section {
+	int fsync;                   /* enum log_fsync order: always, interval, never */
+	int64_t fsync_interval_ms;
+	bool auto_create;
+	int64_t default_partitions;
+	int64_t retention_ms;        /* 0 = forever */
+	uint64_t retention_bytes;    /* 0 = unlimited */
+	uint64_t segment_bytes;
+	int64_t segment_ms;
+	uint64_t max_batch_bytes;
+	uint64_t index_interval_bytes;
+	int64_t retention_check_ms;
+};
+
+struct groups_section {
+	int64_t offsets_retention_ms;
+	int64_t min_session_timeout_ms;
+	int64_t max_session_timeout_ms;
+	int64_t initial_rebalance_delay_ms;
+};
+
+struct store_config {
+	struct store_section store;
+	struct kafka_section kafka;
+	struct http_section http;
+	struct log_section log;
+	struct groups_section groups;
+};
+
+/* Fill every field with its built-in default.  0 or -ERR_CONFIG. */
+int store_config_defaults(struct store_config *c, struct cfg_error *err);
+/* Load path over the defaults.  0 or -ERR_CONFIG with err naming
+ * file:line:column. */
+int store_config_load(struct store_config *c, const char *path, struct cfg_error *err);
+/* Apply a --flag VALUE override ("data-dir", "kafka-listen", "http-listen",
+ * "advertised").  0, -ERR_NOT_FOUND (unknown flag) or -ENOMEM. */
+int store_config_set_flag(struct store_config *c, const char *flag, const char *value);
+void store_config_release(struct store_config *c);
+void store_config_help(FILE *out);
+
+#endif
