@@ -108,8 +108,10 @@ static int record_parse(struct cursor *c, const struct batch_info *bi, struct re
 	}
 	if (!cursor_ok(&rc) || cursor_left(&rc) != 0)
 		return -ERR_CORRUPT;
-	r->offset = bi->base_offset + *offset_delta;
-	r->timestamp = bi->first_ts + ts_delta;
+	/* header fields and deltas are producer-controlled: an overflow is corruption */
+	if (__builtin_add_overflow(bi->base_offset, (int64_t)*offset_delta, &r->offset) ||
+	    __builtin_add_overflow(bi->first_ts, ts_delta, &r->timestamp))
+		return -ERR_CORRUPT;
 	if (bi->attributes & BATCH_ATTR_LOG_APPEND_TIME)
 		r->timestamp = bi->max_ts;
 	return 0;

@@ -171,7 +171,8 @@ const uint8_t *cursor_take(struct cursor *c, size_t n)
 		return NULL;
 	}
 	p = c->p;
-	c->p += n;
+	if (n)
+		c->p += n;  /* p may be NULL for an empty range */
 	return p;
 }
 

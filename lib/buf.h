@@ -81,7 +81,8 @@ struct cursor {
 static inline void cursor_init(struct cursor *c, const void *p, size_t n)
 {
 	c->p = p;
-	c->end = (const uint8_t *)p + n;
+	/* an empty range may come as (NULL, 0): NULL + 0 is undefined in C */
+	c->end = n ? (const uint8_t *)p + n : (const uint8_t *)p;
 	c->err = false;
 }
 static inline size_t cursor_left(const struct cursor *c) { return (size_t)(c->end - c->p); }

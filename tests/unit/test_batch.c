@@ -290,6 +290,41 @@ static void test_builder_limits(void)
 	batch_builder_release(&bb);
 }
 
+/* A record timestamp or offset that overflows int64 is corruption, not
+ * undefined behaviour (found by fuzz_recjson). */
+static void test_iter_rejects_overflowing_fields(void)
+{
+	struct batch_builder bb;
+	struct batch_params bp;
+	struct batch_iter it;
+	struct record r;
+	struct buf b;
+
+	batch_builder_init(&bb, 1 << 20);
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL(batch_builder_add(&bb, 1000, "k", 1, "a", 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(batch_builder_add(&bb, 1010, "k", 1, "b", 1, NULL, 0), 0);
+	batch_params_init(&bp);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &b), 0);
+	put_be64(b.data + BATCH_OFF_FIRST_TS, (uint64_t)INT64_MAX - 5);
+	batch_update_crc(b.data, b.len);
+	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, b.data, b.len, NULL, 1 << 20, true), 0);
+	CU_ASSERT_EQUAL(batch_iter_next(&it, &r), 1);
+	CU_ASSERT_EQUAL(r.timestamp, INT64_MAX - 5);
+	CU_ASSERT_EQUAL(batch_iter_next(&it, &r), -ERR_CORRUPT);
+	batch_iter_release(&it);
+
+	put_be64(b.data + BATCH_OFF_FIRST_TS, 1000);
+	batch_set_base_offset(b.data, INT64_MAX);
+	batch_update_crc(b.data, b.len);
+	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, b.data, b.len, NULL, 1 << 20, true), 0);
+	CU_ASSERT_EQUAL(batch_iter_next(&it, &r), 1);
+	CU_ASSERT_EQUAL(batch_iter_next(&it, &r), -ERR_CORRUPT);
+	batch_iter_release(&it);
+	batch_builder_release(&bb);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -299,6 +334,7 @@ int main(void)
 		UNIT_TEST(test_every_corruption_detected),
 		UNIT_TEST(test_structure_checks),
 		UNIT_TEST(test_builder_limits),
+		UNIT_TEST(test_iter_rejects_overflowing_fields),
 		UNIT_END,
 	};
 

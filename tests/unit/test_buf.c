@@ -113,12 +113,29 @@ static void test_mem_fail_injection(void)
 	mem_fail_after(0);
 }
 
+/* batch_iter_init hands an empty decompression result (data NULL, len 0)
+ * to cursor_init; under UBSan NULL + 0 used to abort (found by fuzz_recjson) */
+static void test_cursor_empty_null(void)
+{
+	struct cursor c;
+
+	cursor_init(&c, NULL, 0);
+	CU_ASSERT_EQUAL(cursor_left(&c), 0u);
+	CU_ASSERT(cursor_ok(&c));
+	CU_ASSERT_PTR_NULL(cursor_take(&c, 0));
+	CU_ASSERT(cursor_ok(&c));
+	CU_ASSERT_EQUAL(cursor_u8(&c), 0);
+	CU_ASSERT(!cursor_ok(&c));
+	CU_ASSERT_PTR_NULL(cursor_take(&c, 1));
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_append_and_bound),
 		UNIT_TEST(test_integers_and_printf),
 		UNIT_TEST(test_printf_bound),
+		UNIT_TEST(test_cursor_empty_null),
 		UNIT_TEST(test_mem_counting),
 		UNIT_TEST(test_mem_fail_injection),
 		UNIT_END,

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One Kafka record as one line of JSON (NDJSON), the format of the store's
+ * replay endpoint (GET .../records?format=ndjson) and of `sluice consume
+ * --format json`, so the two print byte-identical lines:
+ *
+ *   {"topic":"nginx","partition":0,"offset":42,"timestamp":1700000000000,
+ *    "time":"2023-11-14T22:13:20.000Z","key":"web-01:/var/log/x.log",
+ *    "headers":[{"key":"host","value":"web-01"}],"value":"GET / ..."}
+ *
+ * key, value and header values are JSON strings when they are valid UTF-8
+ * and standard base64 otherwise, flagged by "key_base64":true,
+ * "value_base64":true or a header's "value_base64":true; a null key or value
+ * is JSON null.  Header keys are strings (invalid UTF-8 becomes U+FFFD).
+ * "topic" is left out when topic is NULL.  Pure; thread-safe.
+ */
+#ifndef SLUICE_RECJSON_H
+#define SLUICE_RECJSON_H
+
+#include <stdint.h>
+
+#include "lib/batch.h"
+#include "lib/buf.h"
+
+/* Append the line (with its '\n') to out.  0, -ERR_TOO_LARGE (out's max;
+ * out is then restored to its length before the call), -ENOMEM or
+ * -ERR_CORRUPT (malformed headers; out restored too). */
+int recjson_format(struct buf *out, const char *topic, int32_t partition, const struct record *r);
+
+#endif
