@@ -54,6 +54,7 @@ struct lane {
 	unsigned attempt;
 	struct evloop_timer backoff;
 	bool backing_off;
+	size_t max_batches;         /* cap for the next flush (0: none) */
 };
 
 static void pump(struct output *o);
@@ -276,8 +277,9 @@ static void complete(struct output *o, struct oflush *of, enum flush_result r, s
 		l->inflight = NULL;
 		o->inflight--;
 	}
-	if (r == FLUSH_OK || nacked > n)
+	if (nacked > n)
 		nacked = n;
+	l->max_batches = of->f.next_max_batches;
 	for (size_t i = 0; i < nacked; i++) {
 		of->w[i]->done = true;
 		o->st.batches++;
@@ -330,6 +332,9 @@ static void start_flush(struct output *o, struct lane *l)
 		return;
 	for (struct went *w = l->qhead; w && cap < FLUSH_MAX_BATCHES; w = w->lnext)
 		cap++;
+	if (l->max_batches && cap > l->max_batches)
+		cap = l->max_batches;
+	l->max_batches = 0;
 	of->w = mem_calloc(cap, sizeof(*of->w));
 	of->f.batches = mem_calloc(cap, sizeof(*of->f.batches));
 	buf_init(&of->f.body, BATCH_MAX_SIZE + o->max_request);
@@ -385,11 +390,14 @@ static void start_flush(struct output *o, struct lane *l)
 	l->inflight = of;
 	o->inflight++;
 	o->st.flushes++;
+	of->async = true;
 	r = o->plugin->flush(o->ctx, &of->f);
-	if (r == FLUSH_ASYNC)
-		of->async = true;
-	else
-		complete(o, of, r, 0, r == FLUSH_OK ? NULL : "flush_failed", NULL, 0);
+	/* ASYNC: of may already be completed and freed by the plugin. */
+	if (r != FLUSH_ASYNC) {
+		of->async = false;
+		complete(o, of, r, r == FLUSH_OK ? of->f.nbatches : 0,
+			 r == FLUSH_OK ? NULL : "flush_failed", NULL, 0);
+	}
 }
 
 /* ------------------------------------------------------------ pump */

@@ -116,6 +116,10 @@ struct flush {
 	size_t nbatches;
 	unsigned attempt;           /* 0 for the first try */
 	void *plugin_data;          /* free for the plugin while in flight */
+	/* Set by the plugin before reporting: the next flush of this
+	 * (topic, partition) carries at most this many batches (0: no limit),
+	 * e.g. to isolate one batch the receiver refused. */
+	size_t next_max_batches;
 };
 
 /* One sample a plugin reports (names are string literals). */
@@ -185,8 +189,7 @@ struct source_desc {
 
 const char *input_id(const struct input *in);
 const char *input_topic(const struct input *in);
-/* A recovered source (borrowed until the input's first return to the loop
- * after start(); copy what you keep), or NULL. */
+/* A recovered source (valid while the pipeline runs), or NULL. */
 const struct source_resume *input_resume_find(const struct input *in, const char *ident);
 /* Iterate every recovered source: i from 0 until it returns NULL. */
 const struct source_resume *input_resume_at(const struct input *in, size_t i,
@@ -217,9 +220,12 @@ bool input_paused(const struct input *in);
 
 const char *output_id(const struct output *o);
 /* The flush is over; the first nacked batches were delivered.  FLUSH_OK:
- * all were.  FLUSH_RETRY: batches from nacked on are tried again after a
- * backoff (retry_after_ms > 0: at least that long).  FLUSH_ERROR: batch
- * nacked is quarantined with code/reason, later ones go again at once. */
+ * those were (all of them when nacked >= nbatches); the rest go again at
+ * once.  FLUSH_RETRY: batches from nacked on are tried again after a backoff
+ * (retry_after_ms > 0: at least that long).  FLUSH_ERROR: batch nacked is
+ * quarantined with code/reason, later ones go again at once.  A flush that
+ * returned a result directly from flush() counts as nacked = nbatches for
+ * FLUSH_OK and 0 otherwise. */
 void output_flush_done(struct output *o, struct flush *f, enum flush_result r, size_t nacked,
 		       const char *code, const char *reason, int64_t retry_after_ms);
 /* Ask for a retry of everything waiting now (e.g. a connection is back). */

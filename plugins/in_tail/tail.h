@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal structures of the tail input, shared by its files:
+ *   in_tail.c    plugin table, options, lifecycle, inotify and timers
+ *   tail_scan.c  glob scanning, rotation detection, recovery after restart
+ *   tail_file.c  reading, line splitting, multi-line events, long lines,
+ *                truncation, fingerprints and position meta
+ *
+ * A tailed file is one source of the pipeline.  Its ordinal is the byte
+ * offset just past the last event handed on, so resuming after a restart
+ * is a seek.  Its identity is device + inode, confirmed by a CRC-32C
+ * fingerprint of its first bytes (up to TAIL_FP_MAX), so a recycled inode is
+ * not mistaken for the file that had it; its ident also carries a unique
+ * suffix chosen when the agent first saw it, so a new file on a recycled
+ * inode, or the same file after copytruncate, is a new source.
+ *
+ * Everything runs on the agent's loop thread.
+ */
+#ifndef SLUICE_PLUGINS_IN_TAIL_TAIL_H
+#define SLUICE_PLUGINS_IN_TAIL_TAIL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "agent/hmap.h"
+#include "agent/plugin.h"
+#include "lib/buf.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+
+#define TAIL_FP_MAX 1024
+#define TAIL_META_VERSION 1
+
+enum long_lines { LONG_SPLIT = 0, LONG_TRUNCATE = 1, LONG_SKIP = 2 };
+
+struct in_tail_conf {
+	struct cfg_list paths;
+	struct cfg_list exclude;
+	int64_t refresh_interval;   /* ms */
+	bool read_from_head;
+	int64_t ignore_older;       /* ms, 0 = off */
+	struct {
+		char *start;
+		int64_t flush_ms;
+	} multiline;
+	uint64_t max_line_bytes;
+	int long_lines;
+	uint64_t read_chunk;
+	int64_t rotate_wait;        /* ms */
+	int64_t poll_interval;      /* ms */
+	bool inotify;
+};
+
+/* What a file's position meta says (decoded). */
+struct tail_meta {
+	uint64_t dev;
+	uint64_t ino;
+	uint32_t fp_len;
+	uint32_t fp;
+	const char *path;           /* where the file is now */
+	size_t path_len;
+	const char *name;           /* where it was found: the record key's path */
+	size_t name_len;
+};
+
+struct tail_file {
+	struct hmap_node by_ino;
+	struct hmap_node by_wd;
+	struct tail_file *next;     /* all files */
+	struct tail_file *rnext;    /* ready list */
+	struct in_tail *t;
+	struct source *src;
+	char *name;                 /* path it was found at (key) */
+	char *path;                 /* current path */
+	int fd;
+	uint64_t dev;
+	uint64_t ino;
+	uint32_t fp;
+	uint32_t fp_len;
+	uint64_t off;               /* next byte to read */
+	uint64_t size;              /* size at the last look */
+	int wd;                     /* inotify watch, -1 when polled */
+	bool ready;
+	bool rotated;               /* its path now names another file (or none) */
+	bool discarding;            /* skipping the rest of a long line */
+	bool eof;                   /* the last read found nothing new */
+	bool seen;                  /* scan mark */
+	uint64_t changed_ms;        /* last growth (rotate_wait) */
+	/* multi-line */
+	struct buf event;
+	uint64_t event_end;
+	bool event_open;
+	struct evloop_timer mflush;
+};
+
+/* A file read to its end and let go; kept while it exists so a scan does
+ * not read it again. */
+struct tail_tomb {
+	struct tail_tomb *next;
+	char *ident;
+	char *path;
+	uint64_t dev;
+	uint64_t ino;
+	uint32_t fp;
+	uint32_t fp_len;
+	bool seen;
+};
+
+struct tail_dir {
+	int wd;
+	char *path;
+};
+
+struct in_tail_stats {
+	uint64_t rotations;
+	uint64_t truncations;
+	uint64_t long_split;
+	uint64_t long_truncated;
+	uint64_t long_skipped;
+	uint64_t read_bytes;
+	uint64_t lost_sources;
+	uint64_t multiline_events;
+	uint64_t scans;
+	uint64_t ignored_older;
+	uint64_t open_errors;
+};
+
+struct in_tail {
+	const struct in_tail_conf *conf;
+	struct input *in;
+	struct evloop *loop;
+	const char *id;
+	bool reload;
+	bool started;
+	bool paused;
+	bool first_scan_done;
+	pcre2_code *re;
+	pcre2_match_data *md;
+	int ifd;                    /* inotify, -1 when unavailable */
+	struct evloop_io iio;
+	struct hmap files_by_ino;
+	struct hmap files_by_wd;
+	struct tail_file *files;
+	size_t nfiles;
+	size_t npolled;
+	struct tail_file *rhead;
+	struct tail_file *rtail;
+	struct tail_tomb *tombs;
+	struct tail_dir *dirs;      /* watched directories */
+	size_t ndirs;
+	char **known_names;         /* names of sources recovered at start-up */
+	size_t nknown_names;
+	uint8_t *rbuf;
+	size_t rbuf_size;
+	uint64_t next_unique;
+	int64_t now_wall;           /* cached per read */
+	struct evloop_timer pump_timer;
+	struct evloop_timer scan_timer;     /* refresh_interval */
+	struct evloop_timer rescan_soon;    /* debounced directory events */
+	struct evloop_timer poll_timer;     /* polled files, rotated files */
+	struct in_tail_stats st;
+	struct log_ratelimit rl;
+};
+
+/* tail_file.c */
+void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more);
+void tail_file_flush_event(struct in_tail *t, struct tail_file *f);
+/* Hand on an unfinished last line of a file that will not grow again. */
+void tail_file_final(struct in_tail *t, struct tail_file *f);
+int tail_fingerprint(int fd, uint64_t size, uint32_t *fp, uint32_t *fp_len);
+int tail_meta_encode(const struct tail_file *f, struct buf *out);
+int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m);
+int tail_file_update_meta(struct in_tail *t, struct tail_file *f);
+uint64_t tail_start_offset(int fd, uint64_t size);
+
+/* tail_scan.c */
+void tail_scan(struct in_tail *t);
+int tail_recover(struct in_tail *t);
+void tail_check_rotated(struct in_tail *t);
+struct tail_file *tail_find(struct in_tail *t, uint64_t dev, uint64_t ino);
+
+/* in_tail.c */
+struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char *name, int fd,
+				const struct stat *st, uint64_t off, const char *ident);
+void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish);
+void tail_mark_ready(struct in_tail *t, struct tail_file *f);
+void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size);
+void tail_rescan_soon(struct in_tail *t);
+void tail_watch_dir(struct in_tail *t, const char *dir);
+
+#endif

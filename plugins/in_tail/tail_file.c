@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading one tailed file: large preads into the input's shared buffer,
+ * memchr line splitting, multi-line events, over-long lines, fingerprints
+ * and the position meta.
+ *
+ * Nothing is kept per file between reads except a pending multi-line event
+ * (and the kept head of a line being truncated): an incomplete last line
+ * stays in the file and is read again with the next chunk, so 10,000 idle
+ * files cost no buffers.  A position (ordinal) only ever moves to the end of
+ * something fully handed on, so after a crash the file is read again from
+ * the start of the first line that was not.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/crc32c.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/mem.h"
+#include "plugins/in_tail/tail.h"
+
+static void emit(struct in_tail *t, struct tail_file *f, const void *v, size_t n, uint64_t ordinal)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = t->now_wall;
+	ev.value = v;
+	ev.value_len = n;
+	ev.ordinal = ordinal;
+	input_emit(t->in, f->src, &ev);
+}
+
+static void on_mflush(struct evloop_timer *tm)
+{
+	struct tail_file *f = tm->data;
+
+	f->t->now_wall = clock_wall_ms();
+	tail_file_flush_event(f->t, f);
+}
+
+void tail_file_flush_event(struct in_tail *t, struct tail_file *f)
+{
+	if (f->mflush.active)
+		evloop_timer_stop(&f->mflush);
+	if (!f->event_open)
+		return;
+	f->event_open = false;
+	emit(t, f, f->event.data, f->event.len, f->event_end);
+	t->st.multiline_events++;
+	/* Idle files hold no buffers. */
+	if (f->event.cap > 65536)
+		buf_release(&f->event);
+	else
+		buf_reset(&f->event);
+}
+
+/* One physical line [p, p+n) that ends at file offset end. */
+static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t n,
+		    uint64_t end)
+{
+	bool start;
+
+	if (!t->re) {
+		if (n == 0)
+			input_source_advance(t->in, f->src, end);
+		else
+			emit(t, f, p, n, end);
+		return;
+	}
+	start = pcre2_match(t->re, p, n, 0, 0, t->md, NULL) >= 0;
+	if (f->event_open && !start) {
+		if (f->event.len + 1 + n <= t->conf->max_line_bytes) {
+			buf_append_u8(&f->event, '\n');
+			buf_append(&f->event, p, n);
+			f->event_end = end;
+			return;
+		}
+		t->st.long_split++;  /* the event is full: what follows starts another */
+	}
+	tail_file_flush_event(t, f);
+	if (n == 0 && !start) {
+		input_source_advance(t->in, f->src, end);
+		return;
+	}
+	buf_reset(&f->event);
+	if (buf_append(&f->event, p, n) < 0) {
+		emit(t, f, p, n, end);  /* cannot hold it: hand it on alone */
+		return;
+	}
+	f->event_end = end;
+	f->event_open = true;
+}
+
+/* A complete line longer than max_line_bytes. */
+static void long_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t n,
+		      uint64_t end)
+{
+	size_t max = t->conf->max_line_bytes;
+	uint64_t start = end - n - 1;
+
+	switch (t->conf->long_lines) {
+	case LONG_SPLIT:
+		t->st.long_split++;
+		for (size_t o = 0; o < n; o += max) {
+			size_t k = n - o < max ? n - o : max;
+
+			on_line(t, f, p + o, k, o + k == n ? end : start + o + k);
+		}
+		break;
+	case LONG_TRUNCATE:
+		t->st.long_truncated++;
+		on_line(t, f, p, max, end);
+		break;
+	default:
+		t->st.long_skipped++;
+		input_source_advance(t->in, f->src, end);
+		break;
+	}
+}
+
+/* The rest of a line too long to hold: split what is here, or remember its
+ * head (truncate) and skip up to its newline. */
+static size_t long_partial(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t left,
+			   uint64_t base)
+{
+	size_t max = t->conf->max_line_bytes, used = 0;
+
+	switch (t->conf->long_lines) {
+	case LONG_SPLIT:
+		t->st.long_split++;
+		while (left - used >= max) {
+			on_line(t, f, p + used, max, base + used + max);
+			used += max;
+		}
+		return used;
+	case LONG_TRUNCATE:
+		tail_file_flush_event(t, f);
+		/* Keep the head; it goes out when the newline is found, with
+		 * the position after it, so a crash meanwhile repeats the
+		 * whole decision instead of splitting the line. */
+		buf_reset(&f->event);
+		buf_append(&f->event, p, max);
+		f->discarding = true;
+		t->st.long_truncated++;
+		return left;
+	default:
+		f->discarding = true;
+		t->st.long_skipped++;
+		return left;
+	}
+}
+
+/* Past the newline that ends a discarded line. */
+static void discard_done(struct in_tail *t, struct tail_file *f, uint64_t end)
+{
+	f->discarding = false;
+	if (t->conf->long_lines == LONG_TRUNCATE && f->event.len) {
+		struct buf head = f->event;
+
+		/* on_line may start a multi-line event in f->event. */
+		buf_init(&f->event, t->conf->max_line_bytes);
+		on_line(t, f, head.data, head.len, end);
+		buf_release(&head);
+	} else {
+		input_source_advance(t->in, f->src, end);
+	}
+}
+
+void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
+{
+	const uint8_t *p, *end, *nl;
+	uint64_t base = f->off;
+	ssize_t n;
+
+	*more = false;
+	do {
+		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)base);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		log_write_rl(&t->rl, 10000, LOG_LVL_ERROR, "tail %s: read %s: %s", t->id, f->path,
+			     err_str(-errno));
+		return;
+	}
+	if (n == 0) {
+		struct stat st;
+
+		f->eof = true;
+		if (fstat(f->fd, &st) == 0) {
+			if ((uint64_t)st.st_size < f->off)
+				tail_truncated(t, f, (uint64_t)st.st_size);
+			else
+				f->size = (uint64_t)st.st_size;
+		}
+		return;
+	}
+	if (base + (uint64_t)n > f->size) {
+		f->size = base + (uint64_t)n;
+		f->changed_ms = evloop_now(t->loop);
+	}
+	t->now_wall = clock_wall_ms();
+	t->st.read_bytes += (uint64_t)n;
+	p = t->rbuf;
+	end = t->rbuf + n;
+	if (f->discarding) {
+		nl = memchr(p, '\n', (size_t)n);
+		if (!nl) {
+			f->off = base + (uint64_t)n;
+			*more = (size_t)n == t->rbuf_size;
+			return;
+		}
+		p = nl + 1;
+		discard_done(t, f, base + (uint64_t)(p - t->rbuf));
+	}
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		size_t len = (size_t)(nl - p);
+		uint64_t after = base + (uint64_t)(nl + 1 - t->rbuf);
+
+		if (len > t->conf->max_line_bytes)
+			long_line(t, f, p, len, after);
+		else
+			on_line(t, f, p, len, after);
+		p = nl + 1;
+	}
+	if ((size_t)(end - p) >= t->conf->max_line_bytes)
+		p += long_partial(t, f, p, (size_t)(end - p), base + (uint64_t)(p - t->rbuf));
+	f->off = base + (uint64_t)(p - t->rbuf);
+	*more = (size_t)n == t->rbuf_size;
+	/* Only an unfinished line left: nothing more until the file grows. */
+	f->eof = f->off == base && !*more;
+	if (f->fp_len < TAIL_FP_MAX && base + (uint64_t)n > f->fp_len)
+		tail_file_update_meta(t, f);
+	if (f->event_open && t->conf->multiline.flush_ms >= 0)
+		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
+				   on_mflush, f);
+}
+
+void tail_file_final(struct in_tail *t, struct tail_file *f)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (f->discarding) {
+		/* The newline never came: the kept head or nothing goes out. */
+		if (fstat(f->fd, &st) == 0)
+			discard_done(t, f, (uint64_t)st.st_size > f->off ? (uint64_t)st.st_size : f->off);
+	} else if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->off) {
+		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)f->off);
+		if (n > 0 && !memchr(t->rbuf, '\n', (size_t)n)) {
+			t->now_wall = clock_wall_ms();
+			on_line(t, f, t->rbuf, (size_t)n, f->off + (uint64_t)n);
+			f->off += (uint64_t)n;
+		}
+	}
+	tail_file_flush_event(t, f);
+}
+
+/* ------------------------------------------------------------ identity */
+
+int tail_fingerprint(int fd, uint64_t size, uint32_t *fp, uint32_t *fp_len)
+{
+	uint8_t b[TAIL_FP_MAX];
+	size_t want = size < TAIL_FP_MAX ? (size_t)size : TAIL_FP_MAX;
+	ssize_t got = fs_pread_full(fd, b, want, 0);
+
+	if (got < 0)
+		return (int)got;
+	*fp_len = (uint32_t)got;
+	*fp = crc32c(0, b, (size_t)got);
+	return 0;
+}
+
+int tail_meta_encode(const struct tail_file *f, struct buf *out)
+{
+	size_t pl = strlen(f->path), nl = strlen(f->name);
+	int rc;
+
+	if (pl > UINT16_MAX || nl > UINT16_MAX)
+		return -ERR_TOO_LARGE;
+	rc = buf_append_u8(out, TAIL_META_VERSION);
+	if (rc == 0)
+		rc = buf_append_be64(out, f->dev);
+	if (rc == 0)
+		rc = buf_append_be64(out, f->ino);
+	if (rc == 0)
+		rc = buf_append_be32(out, f->fp_len);
+	if (rc == 0)
+		rc = buf_append_be32(out, f->fp);
+	if (rc == 0)
+		rc = buf_append_be16(out, (uint16_t)pl);
+	if (rc == 0)
+		rc = buf_append(out, f->path, pl);
+	if (rc == 0)
+		rc = buf_append_be16(out, (uint16_t)nl);
+	if (rc == 0)
+		rc = buf_append(out, f->name, nl);
+	return rc;
+}
+
+int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m)
+{
+	struct cursor c;
+	uint16_t l;
+
+	cursor_init(&c, p, n);
+	if (cursor_u8(&c) != TAIL_META_VERSION)
+		return -ERR_CORRUPT;
+	m->dev = cursor_be64(&c);
+	m->ino = cursor_be64(&c);
+	m->fp_len = cursor_be32(&c);
+	m->fp = cursor_be32(&c);
+	l = cursor_be16(&c);
+	m->path = (const char *)cursor_take(&c, l);
+	m->path_len = l;
+	l = cursor_be16(&c);
+	m->name = (const char *)cursor_take(&c, l);
+	m->name_len = l;
+	if (!cursor_ok(&c) || cursor_left(&c) != 0 || m->fp_len > TAIL_FP_MAX || m->path_len == 0 ||
+	    m->name_len == 0)
+		return -ERR_CORRUPT;
+	return 0;
+}
+
+int tail_file_update_meta(struct in_tail *t, struct tail_file *f)
+{
+	struct buf b;
+	int rc;
+
+	if (f->fp_len < TAIL_FP_MAX) {
+		struct stat st;
+
+		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->fp_len)
+			tail_fingerprint(f->fd, (uint64_t)st.st_size, &f->fp, &f->fp_len);
+	}
+	if (!f->src)
+		return 0;
+	buf_init(&b, 1 << 17);
+	rc = tail_meta_encode(f, &b);
+	if (rc == 0)
+		rc = input_source_meta(t->in, f->src, b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+uint64_t tail_start_offset(int fd, uint64_t size)
+{
+	uint8_t b[65536];
+	size_t want = size < sizeof(b) ? (size_t)size : sizeof(b);
+	ssize_t got;
+	const uint8_t *nl;
+
+	if (size == 0)
+		return 0;
+	got = fs_pread_full(fd, b, want, (off_t)(size - want));
+	if (got != (ssize_t)want)
+		return size;
+	nl = memrchr(b, '\n', want);
+	if (nl)
+		return size - want + (uint64_t)(nl + 1 - b);
+	/* No newline in the last 64 KiB: the whole tail is one unfinished line
+	 * (start with it when it is the whole file). */
+	return want == size ? 0 : size;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Finding files: glob scans (at start, every refresh_interval and shortly
+ * after directory events), rotation detection, and recovery of the files the
+ * spools say were being read when the agent stopped.
+ *
+ * Start-up rules (issue 7): a file found by the first scan of a process is
+ * read from its end unless read_from_head, except when it replaces a file
+ * the agent was reading at that path (rotated while the agent was down):
+ * then it is read from its beginning, as is every file that appears later.
+ * A file the spools know resumes at its committed position even when it has
+ * since been renamed out of the globs; it is found again by device, inode
+ * and fingerprint, first at its last known path, then among the entries of
+ * that directory.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/crc32c.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/mem.h"
+#include "plugins/in_tail/tail.h"
+
+static bool excluded(const struct in_tail *t, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < t->conf->exclude.n; i++) {
+		const char *pat = t->conf->exclude.v[i];
+
+		if (strchr(pat, '/') ? fnmatch(pat, path, FNM_PATHNAME) == 0
+				     : fnmatch(pat, base, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does the file open at fd start with the bytes fingerprinted as fp? */
+static bool fp_matches(int fd, uint64_t size, uint32_t fp, uint32_t fp_len)
+{
+	uint8_t b[TAIL_FP_MAX];
+
+	if (fp_len == 0)
+		return true;
+	if (size < fp_len || fs_pread_full(fd, b, fp_len, 0) != (ssize_t)fp_len)
+		return false;
+	return crc32c(0, b, fp_len) == fp;
+}
+
+static bool known_name(const struct in_tail *t, const char *path)
+{
+	for (size_t i = 0; i < t->nknown_names; i++)
+		if (strcmp(t->known_names[i], path) == 0)
+			return true;
+	return false;
+}
+
+static void watch_parent(struct in_tail *t, const char *path)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n + 1);
+	tail_watch_dir(t, dirname(dir));
+}
+
+/* Directory part of a glob without wildcards (watched even when empty, so a
+ * first file appearing there is seen at once). */
+static void watch_pattern_dir(struct in_tail *t, const char *pat)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(pat);
+	char *d;
+
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, pat, n + 1);
+	d = dirname(dir);
+	if (!strpbrk(d, "*?[{"))
+		tail_watch_dir(t, d);
+}
+
+static struct tail_tomb *tomb_match(struct in_tail *t, int fd, const struct stat *st)
+{
+	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
+		if (tb->dev == (uint64_t)st->st_dev && tb->ino == (uint64_t)st->st_ino &&
+		    fp_matches(fd, (uint64_t)st->st_size, tb->fp, tb->fp_len))
+			return tb;
+	return NULL;
+}
+
+static void consider(struct in_tail *t, const char *path)
+{
+	struct tail_file *f;
+	struct tail_tomb *tb;
+	struct stat st;
+	uint64_t off = 0;
+	int fd;
+
+	if (excluded(t, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	f = tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (f) {
+		f->seen = true;
+		return;
+	}
+	if (t->conf->ignore_older &&
+	    clock_wall_ms() - (int64_t)st.st_mtime * 1000 > t->conf->ignore_older) {
+		t->st.ignored_older++;
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		t->st.open_errors++;
+		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id, path,
+			     err_str(-errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+		close(fd);
+		return;
+	}
+	tb = tomb_match(t, fd, &st);
+	if (tb) {
+		tb->seen = true;
+		close(fd);
+		return;
+	}
+	if (!t->first_scan_done && !t->reload && !t->conf->read_from_head && !known_name(t, path))
+		off = tail_start_offset(fd, (uint64_t)st.st_size);
+	f = tail_file_add(t, path, path, fd, &st, off, NULL);
+	if (f)
+		f->seen = true;
+}
+
+/* A tracked file whose path no longer names it was rotated away. */
+static void check_paths(struct in_tail *t)
+{
+	for (struct tail_file *f = t->files; f; f = f->next) {
+		struct stat st;
+
+		if (f->rotated)
+			continue;
+		if (stat(f->name, &st) == 0 && (uint64_t)st.st_dev == f->dev &&
+		    (uint64_t)st.st_ino == f->ino)
+			continue;
+		f->rotated = true;
+		t->st.rotations++;
+		{
+			char proc[64], now[PATH_MAX];
+			ssize_t n;
+
+			/* Learn where it went, for a restart before it is done. */
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+			n = readlink(proc, now, sizeof(now) - 1);
+			if (n > 0 && now[0] == '/') {
+				char *p = mem_strndup(now, (size_t)n);
+
+				if (p) {
+					mem_free(f->path);
+					f->path = p;
+				}
+			}
+		}
+		tail_file_update_meta(t, f);
+		tail_mark_ready(t, f);
+	}
+}
+
+static void gc_tombs(struct in_tail *t)
+{
+	struct tail_tomb **pp = &t->tombs;
+
+	while (*pp) {
+		struct tail_tomb *tb = *pp;
+		struct stat st;
+
+		if (tb->seen || (stat(tb->path, &st) == 0 && (uint64_t)st.st_dev == tb->dev &&
+				 (uint64_t)st.st_ino == tb->ino)) {
+			pp = &tb->next;
+			continue;
+		}
+		/* Gone for good: the spools can forget it. */
+		input_forget(t->in, tb->ident);
+		*pp = tb->next;
+		mem_free(tb->ident);
+		mem_free(tb->path);
+		mem_free(tb);
+	}
+}
+
+void tail_scan(struct in_tail *t)
+{
+	t->st.scans++;
+	for (struct tail_file *f = t->files; f; f = f->next)
+		f->seen = false;
+	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
+		tb->seen = false;
+	for (size_t i = 0; i < t->conf->paths.n; i++) {
+		const char *pat = t->conf->paths.v[i];
+		glob_t g;
+		int rc;
+
+		watch_pattern_dir(t, pat);
+		memset(&g, 0, sizeof(g));
+		rc = glob(pat, GLOB_NOSORT | GLOB_BRACE, NULL, &g);
+		if (rc == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++) {
+				consider(t, g.gl_pathv[k]);
+				watch_parent(t, g.gl_pathv[k]);
+			}
+		}
+		globfree(&g);
+	}
+	check_paths(t);
+	gc_tombs(t);
+}
+
+void tail_check_rotated(struct in_tail *t)
+{
+	check_paths(t);
+}
+
+/* ------------------------------------------------------------ recovery */
+
+/* Open path if it is the file described by m. */
+static int open_if_same(const char *path, const struct tail_meta *m, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (uint64_t)st->st_dev == m->dev &&
+	    (uint64_t)st->st_ino == m->ino && fp_matches(fd, (uint64_t)st->st_size, m->fp, m->fp_len))
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Look for the file among the entries of dir (renamed while we were down). */
+static int find_in_dir(const char *dir, const struct tail_meta *m, struct stat *st, char *found,
+		       size_t cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int fd = -1;
+
+	if (!d)
+		return -1;
+	while (fd < 0 && (de = readdir(d)) != NULL) {
+		struct stat s2;
+
+		if (de->d_ino != (ino_t)m->ino)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &s2, 0) != 0 || (uint64_t)s2.st_dev != m->dev)
+			continue;
+		snprintf(found, cap, "%s/%s", dir, de->d_name);
+		fd = open_if_same(found, m, st);
+	}
+	closedir(d);
+	return fd;
+}
+
+static void add_tomb(struct in_tail *t, const char *ident, const struct tail_meta *m)
+{
+	struct tail_tomb *tb = mem_calloc(1, sizeof(*tb));
+
+	if (!tb)
+		return;
+	tb->ident = mem_strdup(ident);
+	tb->path = mem_strndup(m->path, m->path_len);
+	if (!tb->ident || !tb->path) {
+		mem_free(tb->ident);
+		mem_free(tb->path);
+		mem_free(tb);
+		return;
+	}
+	tb->dev = m->dev;
+	tb->ino = m->ino;
+	tb->fp = m->fp;
+	tb->fp_len = m->fp_len;
+	tb->next = t->tombs;
+	t->tombs = tb;
+}
+
+static void remember_name(struct in_tail *t, const char *name)
+{
+	char **v;
+
+	if (known_name(t, name))
+		return;
+	v = mem_realloc(t->known_names, (t->nknown_names + 1) * sizeof(*v));
+	if (!v)
+		return;
+	t->known_names = v;
+	v[t->nknown_names] = mem_strdup(name);
+	if (v[t->nknown_names])
+		t->nknown_names++;
+}
+
+int tail_recover(struct in_tail *t)
+{
+	const struct source_resume *r;
+	const char *ident;
+
+	for (size_t i = 0; (r = input_resume_at(t->in, i, &ident)) != NULL; i++) {
+		char path[PATH_MAX], name[PATH_MAX], dir[PATH_MAX];
+		struct tail_meta m;
+		struct tail_file *f;
+		struct stat st;
+		int fd;
+
+		if (tail_meta_decode(r->meta, r->meta_len, &m) < 0 || m.path_len >= sizeof(path) ||
+		    m.name_len >= sizeof(name)) {
+			log_warn("tail %s: unreadable position of source %s; forgetting it", t->id,
+				 ident);
+			input_forget(t->in, ident);
+			continue;
+		}
+		memcpy(path, m.path, m.path_len);
+		path[m.path_len] = '\0';
+		memcpy(name, m.name, m.name_len);
+		name[m.name_len] = '\0';
+		remember_name(t, name);
+		if (r->finished) {
+			add_tomb(t, ident, &m);
+			continue;
+		}
+		fd = open_if_same(path, &m, &st);
+		if (fd < 0 && strcmp(path, name) != 0) {
+			fd = open_if_same(name, &m, &st);
+			if (fd >= 0)
+				snprintf(path, sizeof(path), "%s", name);
+		}
+		if (fd < 0) {
+			memcpy(dir, path, m.path_len + 1);
+			fd = find_in_dir(dirname(dir), &m, &st, path, sizeof(path));
+		}
+		if (fd < 0) {
+			t->st.lost_sources++;
+			log_warn("tail %s: %s is gone; what it held past byte %" PRIu64
+				 " was not shipped", t->id, name, r->ordinal);
+			input_forget(t->in, ident);
+			continue;
+		}
+		if ((uint64_t)st.st_size < r->ordinal) {
+			/* Truncated while we were away: its old contents are gone. */
+			t->st.truncations++;
+			close(fd);
+			input_forget(t->in, ident);
+			continue;
+		}
+		f = tail_file_add(t, path, name, fd, &st, r->ordinal, ident);
+		if (!f)
+			return -ENOMEM;
+		log_info("tail %s: resuming %s at byte %" PRIu64, t->id, path, r->ordinal);
+		if (strcmp(path, name) != 0 ||
+		    stat(name, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
+		    (uint64_t)st.st_ino != f->ino)
+			f->rotated = true;
+	}
+	return 0;
+}
