@@ -233,7 +233,9 @@ static void job_done(struct job *j, void *arg)
 		pl->jobs_cancelled++;
 	batcher_recycle(o->bt, j);
 	job_free(j);
-	if (pl->mem_paused)
+	/* The spool grew: check its cap now rather than at the next tick, so
+	 * it overshoots by at most what is queued. */
+	if (pl->mem_paused || (!o->full && spool_bytes(o->spool) >= o->cap))
 		update_pause(pl);
 }
 

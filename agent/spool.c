@@ -519,36 +519,41 @@ void spool_ack(struct spool *sp, uint64_t id)
 		uint64_t first_id;
 		int fd;
 	} gone[16];
-	size_t n = 0;
+	size_t n;
 
-	pthread_mutex_lock(&sp->lock);
-	if (id > sp->acked)
-		sp->acked = id;
-	/* A segment may go when everything in it is delivered and the next
-	 * segment's SNAPSHOT (its first entry) is durable: the table survives. */
-	while (sp->nsegs > 1 && n < sizeof(gone) / sizeof(gone[0])) {
-		struct seg *s = &sp->segs[0];
+	do {
+		n = 0;
+		pthread_mutex_lock(&sp->lock);
+		if (id > sp->acked)
+			sp->acked = id;
+		/* A segment may go when everything in it is delivered and the
+		 * next segment's SNAPSHOT (its first entry) is durable: the
+		 * table survives. */
+		while (sp->nsegs > 1 && n < sizeof(gone) / sizeof(gone[0])) {
+			struct seg *s = &sp->segs[0];
 
-		if (s->end_id > sp->acked || sp->segs[1].first_id >= sp->durable_id ||
-		    s->synced != s->size)
-			break;
-		gone[n].first_id = s->first_id;
-		gone[n].fd = s->fd;
-		n++;
-		sp->st.bytes -= s->size;
-		memmove(&sp->segs[0], &sp->segs[1], (sp->nsegs - 1) * sizeof(*s));
-		sp->nsegs--;
-	}
-	sp->st.segments = sp->nsegs;
-	pthread_mutex_unlock(&sp->lock);
-	for (size_t i = 0; i < n; i++) {
-		char path[4096];
+			if (s->end_id > sp->acked || sp->segs[1].first_id >= sp->durable_id ||
+			    s->synced != s->size)
+				break;
+			gone[n].first_id = s->first_id;
+			gone[n].fd = s->fd;
+			n++;
+			sp->st.bytes -= s->size;
+			memmove(&sp->segs[0], &sp->segs[1], (sp->nsegs - 1) * sizeof(*s));
+			sp->nsegs--;
+		}
+		sp->st.segments = sp->nsegs;
+		pthread_mutex_unlock(&sp->lock);
+		for (size_t i = 0; i < n; i++) {
+			char path[4096];
 
-		seg_path(sp, gone[i].first_id, path, sizeof(path));
-		close(gone[i].fd);
-		if (unlink(path) != 0)
-			log_warn("spool %s: cannot delete %s: %s", sp->dir, path, err_str(-errno));
-	}
+			seg_path(sp, gone[i].first_id, path, sizeof(path));
+			close(gone[i].fd);
+			if (unlink(path) != 0)
+				log_warn("spool %s: cannot delete %s: %s", sp->dir, path,
+					 err_str(-errno));
+		}
+	} while (n == sizeof(gone) / sizeof(gone[0]));
 }
 
 void spool_get_stats(struct spool *sp, struct spool_stats *st)
