@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers for the agent's integration tests (used with sluicetest.Env).
+
+    from agentkit import Agent, Writer, corpus
+    agent = Agent(env, config_text)   # writes agent.yaml, start()/kill()/term()
+    w = Writer(src, dst, rate)        # copies a corpus into a growing file
+
+Records are checked with check_seq.py: `values_from_ndjson()` turns the
+store's replay NDJSON (or the file output's NDJSON) into one value per record,
+and `java_events_ok()` proves multi-line Java traces stayed one record each.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+from sluicetest import BIN, free_port, wait_port
+
+
+class Agent:
+    def __init__(self, env, config, name="agent"):
+        self.env = env
+        self.name = name
+        self.http_port = free_port()
+        self.conf_path = env.path(name + ".yaml")
+        self.log_path = env.path(name + ".log")
+        self.write_config(config)
+        self.proc = None
+
+    def write_config(self, config):
+        with open(self.conf_path, "w") as f:
+            f.write(config.replace("@HTTP@", "127.0.0.1:%d" % self.http_port))
+
+    def start(self, wait=True):
+        log = open(self.log_path, "ab")
+        self.proc = self.env.spawn([os.path.join(BIN, "sluice-agent"), "-c", self.conf_path],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        if wait:
+            wait_port(self.http_port, 30, self.proc)
+        return self
+
+    def signal(self, sig):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def kill(self):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.kill()
+        rc = self.proc.wait()
+        self.proc = None
+        return rc
+
+    def term(self, timeout=60):
+        if self.proc is None:
+            return None
+        self.signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("agent did not stop within %ds of SIGTERM" % timeout)
+        self.proc = None
+        return rc
+
+    def metrics(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.http_port, timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
+        return out
+
+    def metric(self, name, default=0.0):
+        m = self.metrics()
+        return m.get(name, default)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class Writer(threading.Thread):
+    """Append src to dst at about `rate` bytes/s in chunks that end anywhere
+    (mid-line too), like an application writing its log."""
+
+    def __init__(self, src, dst, rate, chunk=65536):
+        super().__init__(daemon=True)
+        self.src, self.dst, self.rate, self.chunk = src, dst, rate, chunk
+        self.done = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            with open(self.src, "rb") as s, open(self.dst, "ab", buffering=0) as d:
+                t0 = time.time()
+                sent = 0
+                while True:
+                    b = s.read(self.chunk)
+                    if not b:
+                        break
+                    d.write(b)
+                    sent += len(b)
+                    ahead = sent / self.rate - (time.time() - t0)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+        finally:
+            self.done.set()
+
+
+def corpus(env, path, size, *args):
+    """Generate a corpus; returns its event count."""
+    r = subprocess.run(["/usr/bin/python3", os.path.join(os.environ.get("SLUICE_SHARED", ""),
+                                                         "bench/gen_corpus.py"), path, str(size)]
+                       + list(args), capture_output=True, check=True)
+    return int(r.stderr.split()[0])
+
+
+def values_from_ndjson(data):
+    """NDJSON records -> (list of value strings)."""
+    vals = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        o = json.loads(line)
+        if "error" in o and "value" not in o:
+            raise AssertionError("replay error: %s" % line[:200])
+        vals.append(o["value"])
+    return vals
+
+
+def java_events_ok(values):
+    """Every Java trace is one record: its first line with seq= and its three
+    continuation lines.  Returns the number of traces."""
+    n = 0
+    for v in values:
+        if "java.lang.IllegalStateException" in v:
+            lines = v.split("\n")
+            if len(lines) != 4 or "seq=" not in lines[0] or not lines[2].startswith("\tat "):
+                raise AssertionError("java trace split or merged: %r" % v[:300])
+            n += 1
+        elif "\tat " in v:
+            raise AssertionError("stack frame outside its event: %r" % v[:200])
+    return n
+
+
+def wait_until(pred, timeout, what, step=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(step)
+    raise AssertionError("timed out after %ds waiting for %s" % (timeout, what))
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
