@@ -633,7 +633,8 @@ static int list_segments(const char *dir, uint64_t **ids, size_t *n)
 		mem_free(v);
 		return rc;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*ids = v;
 	*n = cnt;
 	return 0;
