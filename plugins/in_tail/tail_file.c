@@ -171,13 +171,39 @@ static void discard_done(struct in_tail *t, struct tail_file *f, uint64_t end)
 	}
 }
 
+/* copytruncate shows as a size below our offset, or, when the writer has
+ * already written past it again, as different first bytes.  Checked before
+ * every read past the fingerprint, so new contents are never read as the
+ * continuation of the old ones. */
+static bool rewritten(struct in_tail *t, struct tail_file *f)
+{
+	uint32_t fp = 0, len = 0;
+	struct stat st;
+
+	if (fstat(f->fd, &st) != 0)
+		return false;
+	if ((uint64_t)st.st_size < f->off) {
+		tail_truncated(t, f, (uint64_t)st.st_size);
+		return true;
+	}
+	if (f->fp_len == 0 || f->off < f->fp_len)
+		return false;
+	if (tail_fingerprint(f->fd, f->fp_len, &fp, &len) < 0 || (len == f->fp_len && fp == f->fp))
+		return false;
+	tail_truncated(t, f, (uint64_t)st.st_size);
+	return true;
+}
+
 void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 {
 	const uint8_t *p, *end, *nl;
-	uint64_t base = f->off;
+	uint64_t base;
 	ssize_t n;
 
 	*more = false;
+	if (!f->rotated && rewritten(t, f))
+		return;  /* it is queued again, from byte 0 */
+	base = f->off;
 	do {
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)base);
 	} while (n < 0 && errno == EINTR);
@@ -187,15 +213,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 		return;
 	}
 	if (n == 0) {
-		struct stat st;
-
 		f->eof = true;
-		if (fstat(f->fd, &st) == 0) {
-			if ((uint64_t)st.st_size < f->off)
-				tail_truncated(t, f, (uint64_t)st.st_size);
-			else
-				f->size = (uint64_t)st.st_size;
-		}
 		return;
 	}
 	if (base + (uint64_t)n > f->size) {
