@@ -16,8 +16,6 @@
 #include "lib/mem.h"
 #include "lib/murmur2.h"
 
-#define POOL_MAX 4
-
 struct slot {
 	struct source *src;          /* NULL: superseded */
 	uint64_t ordinal;
@@ -47,8 +45,6 @@ struct batcher {
 	struct batcher_opts o;
 	struct hmap builders;
 	struct builder posb;
-	struct buf pool[POOL_MAX];
-	size_t npool;
 	size_t mem;
 };
 
@@ -172,8 +168,6 @@ void batcher_free(struct batcher *bt)
 	}
 	hmap_release(&bt->builders);
 	builder_release(&bt->posb);
-	for (size_t i = 0; i < bt->npool; i++)
-		buf_release(&bt->pool[i]);
 	mem_free(bt);
 }
 
@@ -240,18 +234,8 @@ static struct slot *slot_get(struct batcher *bt, struct builder *b, struct sourc
 
 static void take_buffer(struct batcher *bt, struct builder *b)
 {
-	if (b->bb.records.cap || !bt->npool)
-		return;
-	b->bb.records = bt->pool[--bt->npool];
-	buf_reset(&b->bb.records);
-}
-
-void batcher_recycle(struct batcher *bt, struct job *j)
-{
-	if (j->bb.records.cap && bt->npool < POOL_MAX) {
-		bt->pool[bt->npool++] = j->bb.records;
-		buf_init(&j->bb.records, BATCH_MAX_SIZE);
-	}
+	if (!b->bb.records.cap && bt->o.writer)
+		writer_buf_take(bt->o.writer, &b->bb.records);
 }
 
 /* Encode every live slot into j->items; only when all fit do the source
@@ -356,7 +340,7 @@ static void builder_finish(struct batcher *bt, struct builder *b)
 		b->bb = tmp;
 		bt->mem -= j->bb.records.len;
 	}
-	j->mem = j->bb.records.cap + j->items.cap;
+	j->mem = j->bb.records.cap;
 	slots_drop(b);
 	buf_reset(&b->forgets);
 	b->nforgets = 0;
@@ -374,10 +358,10 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 {
 	struct source_out *so = &s->out[bt->o.out_idx];
 	struct record_header hdrs[3 + EVENT_MAX_HEADERS];
-	size_t nh = 3, before, need;
+	size_t nh = 3, before;
 	struct builder *b = so->builder;
 	struct slot *sl;
-	int64_t delta;
+	int64_t max_ts;
 	int rc;
 
 	if (!b) {
@@ -391,11 +375,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	memcpy(hdrs, s->hdrs, sizeof(s->hdrs));
 	for (size_t i = 0; i < ev->nheaders && i < EVENT_MAX_HEADERS; i++)
 		hdrs[nh++] = ev->headers[i];
-	delta = b->bb.count ? ev->ts - b->bb.first_ts : 0;
-	need = batch_record_size(delta, b->bb.count, (int32_t)s->key_len, (int32_t)ev->value_len,
-				 hdrs, nh);
-	if (b->bb.count && (b->bb.records.len + need > bt->o.max_bytes ||
-			    b->bb.count >= bt->o.max_records))
+	if (b->bb.count >= bt->o.max_records)
 		builder_finish(bt, b);
 	take_buffer(bt, b);
 	/* The slot first: a record must never sit in a batch without the
@@ -403,9 +383,28 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	sl = slot_get(bt, b, s);
 	if (!sl)
 		return -ENOMEM;
+	/* Add first and take it back in the rare case it overflows the batch:
+	 * cheaper than sizing every record before adding it. */
 	before = b->bb.records.len;
+	max_ts = b->bb.max_ts;
 	rc = batch_builder_add(&b->bb, ev->ts, s->key, (int32_t)s->key_len, ev->value,
 			       (int32_t)ev->value_len, hdrs, nh);
+	if (b->bb.count > (rc == 0 ? 1 : 0) &&
+	    (rc == -ERR_TOO_LARGE || (rc == 0 && b->bb.records.len > bt->o.max_bytes))) {
+		if (rc == 0) {
+			b->bb.records.len = before;
+			b->bb.count--;
+			b->bb.max_ts = max_ts;
+		}
+		builder_finish(bt, b);
+		take_buffer(bt, b);
+		sl = slot_get(bt, b, s);
+		if (!sl)
+			return -ENOMEM;
+		before = b->bb.records.len;
+		rc = batch_builder_add(&b->bb, ev->ts, s->key, (int32_t)s->key_len, ev->value,
+				       (int32_t)ev->value_len, hdrs, nh);
+	}
 	if (rc < 0)
 		return rc;
 	bt->mem += b->bb.records.len - before;

@@ -45,6 +45,7 @@ struct batcher_opts {
 	/* Hand a finished job on (the pipeline accounts and submits it). */
 	void (*submit)(struct job *j, void *arg);
 	void *submit_arg;
+	struct writer *writer;       /* record buffer pool */
 };
 
 /* seq (borrowed, may be NULL) seeds the next producer sequence per
@@ -65,8 +66,6 @@ int batcher_position(struct batcher *bt, struct source *s, uint64_t ordinal, uin
 int batcher_forget(struct batcher *bt, const char *input, const char *ident);
 /* Close every builder now (shutdown, reload). */
 void batcher_flush(struct batcher *bt);
-/* A job of this batcher is done: take its record buffer back for reuse. */
-void batcher_recycle(struct batcher *bt, struct job *j);
 /* Bytes of records held in open builders. */
 size_t batcher_mem(const struct batcher *bt);
 

@@ -411,7 +411,7 @@ static void read_ahead(struct output *o)
 		struct spool_cursor save = o->cur;
 		struct went *w;
 		struct lane *l = NULL;
-		int rc = spool_read(o->spool, &o->cur, &o->scratch, &e, &loc);
+		int rc = spool_read(o->spool, &o->cur, &o->scratch, &e, &loc, true);
 
 		if (rc == 0)
 			break;
@@ -572,7 +572,8 @@ static int32_t partitions_cb(void *arg, const char *topic)
 	return n > 0 ? n : 1;
 }
 
-int output_attach(struct output *o, void (*submit)(struct job *, void *), void *arg)
+int output_attach(struct output *o, struct writer *w, void (*submit)(struct job *, void *),
+		  void *arg)
 {
 	const struct output_conf *oc = o->conf;
 	struct batcher_opts bo = {
@@ -588,6 +589,7 @@ int output_attach(struct output *o, void (*submit)(struct job *, void *), void *
 		.partitions_arg = o,
 		.submit = submit,
 		.submit_arg = arg,
+		.writer = w,
 	};
 
 	return batcher_new(o->loop, &bo, spool_table(o->spool), &o->bt);

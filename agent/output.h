@@ -84,7 +84,8 @@ struct output {
 int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bool check_only,
 	       bool reload, struct output **out, struct cfg_error *err);
 /* The batcher needs the writer's submit hook; created after recovery. */
-int output_attach(struct output *o, void (*submit)(struct job *, void *), void *arg);
+int output_attach(struct output *o, struct writer *w, void (*submit)(struct job *, void *),
+		  void *arg);
 int output_start(struct output *o);
 /* A job of this output is durable: more to read. */
 void output_wake(struct output *o);

@@ -193,6 +193,8 @@ out:
 /* ------------------------------------------------------------ jobs */
 
 static void update_pause(struct pipeline *pl);
+static size_t mem_in_use(const struct pipeline *pl);
+static void on_progress(void *arg);
 
 static void recompute_committed(struct source *s)
 {
@@ -215,7 +217,6 @@ static void job_done(struct job *j, void *arg)
 	struct output *o = j->owner;
 
 	o->pending_jobs--;
-	pl->mem_jobs -= j->mem;
 	for (size_t i = 0; i < j->nsrcs; i++) {
 		struct source *s = j->srcs[i].src;
 		struct source_out *so = &s->out[o->idx];
@@ -231,12 +232,26 @@ static void job_done(struct job *j, void *arg)
 		output_wake(o);
 	else
 		pl->jobs_cancelled++;
-	batcher_recycle(o->bt, j);
 	job_free(j);
 	/* The spool grew: check its cap now rather than at the next tick, so
 	 * it overshoots by at most what is queued. */
-	if (pl->mem_paused || (!o->full && spool_bytes(o->spool) >= o->cap))
+	if (!o->full && spool_bytes(o->spool) >= o->cap)
 		update_pause(pl);
+}
+
+static size_t mem_in_use(const struct pipeline *pl)
+{
+	size_t m = pl->writer ? writer_queued(pl->writer) : 0;
+
+	for (size_t i = 0; i < pl->noutputs; i++)
+		if (pl->outputs[i]->bt)
+			m += batcher_mem(pl->outputs[i]->bt);
+	return m;
+}
+
+static void on_progress(void *arg)
+{
+	update_pause(arg);
 }
 
 static void job_submit(struct job *j, void *arg)
@@ -245,9 +260,8 @@ static void job_submit(struct job *j, void *arg)
 	struct output *o = j->owner;
 
 	o->pending_jobs++;
-	pl->mem_jobs += j->mem;
 	writer_submit(pl->writer, j);
-	if (!pl->mem_paused && pl->mem_jobs >= pl->mem_high)
+	if (!pl->mem_paused && writer_queued(pl->writer) >= pl->mem_high)
 		update_pause(pl);
 }
 
@@ -272,14 +286,19 @@ static void set_pause(struct input *in, unsigned reasons)
 
 static void update_pause(struct pipeline *pl)
 {
-	if (pl->mem_paused && pl->mem_jobs <= pl->mem_low)
+	size_t mem = mem_in_use(pl);
+
+	if (pl->mem_paused && mem <= pl->mem_low) {
 		pl->mem_paused = false;
-	else if (!pl->mem_paused && pl->mem_jobs >= pl->mem_high) {
+	} else if (!pl->mem_paused && mem >= pl->mem_high) {
 		pl->mem_paused = true;
-		log_write_rl(&pl->rl_mem, 60000, LOG_LVL_INFO,
-			     "inputs paused: %zu bytes of batches waiting to be compressed and written "
-			     "(buffer.max_memory)", pl->mem_jobs);
+		pl->mem_pauses++;
+		log_write_rl(&pl->rl_mem, 60000, LOG_LVL_DEBUG,
+			     "inputs paused: %zu bytes of batches waiting to be compressed "
+			     "(buffer.max_memory)", mem);
 	}
+	if (pl->mem_paused && pl->writer)
+		writer_want_progress(pl->writer, pl->mem_low);
 	for (size_t oi = 0; oi < pl->noutputs; oi++) {
 		struct output *o = pl->outputs[oi];
 		uint64_t used = spool_bytes(o->spool);
@@ -701,11 +720,11 @@ int pipeline_new(const struct agent_config *c, struct evloop *loop, bool reload,
 	}
 	if (rc < 0)
 		goto fail;
-	rc = writer_new(loop, (int)c->agent.workers, job_done, pl, &pl->writer);
+	rc = writer_new(loop, (int)c->agent.workers, job_done, on_progress, pl, &pl->writer);
 	for (size_t i = 0; i < pl->noutputs && rc == 0; i++) {
 		rc = writer_attach(pl->writer, pl->outputs[i]->spool);
 		if (rc == 0)
-			rc = output_attach(pl->outputs[i], job_submit, pl);
+			rc = output_attach(pl->outputs[i], pl->writer, job_submit, pl);
 	}
 	if (rc < 0) {
 		cfg_error_at(err, NULL, "pipeline: %s", err_str(rc));

@@ -76,7 +76,7 @@ struct pipeline {
 	struct writer *writer;
 	struct hmap sources;        /* open sources by (input, ident) */
 	struct hmap resume;         /* struct resume_ent */
-	size_t mem_jobs;            /* bytes of jobs in the writer */
+	uint64_t mem_pauses;
 	size_t mem_high;
 	size_t mem_low;
 	bool mem_paused;

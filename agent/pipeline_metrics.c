@@ -192,8 +192,12 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 	}
 	plugin_samples(pl, out);
 	prom_family(out, "sluice_agent_batches_queued_bytes", "gauge",
-		    "Bytes of closed batches waiting to be compressed and made durable.");
-	prom_u64(out, "sluice_agent_batches_queued_bytes", NULL, pl->mem_jobs);
+		    "Uncompressed bytes of closed batches waiting for a compression worker.");
+	prom_u64(out, "sluice_agent_batches_queued_bytes", NULL,
+		 pl->writer ? writer_queued(pl->writer) : 0);
+	prom_family(out, "sluice_agent_memory_pauses_total", "counter",
+		    "Times the inputs paused because batches in memory reached the cap.");
+	prom_u64(out, "sluice_agent_memory_pauses_total", NULL, pl->mem_pauses);
 	prom_family(out, "sluice_agent_compressed_bytes_total", "counter",
 		    "Bytes written to the spools (compressed batches and positions).");
 	prom_u64(out, "sluice_agent_compressed_bytes_total", NULL,

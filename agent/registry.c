@@ -9,12 +9,14 @@ extern const struct plugin in_tail_plugin;
 extern const struct plugin out_store_plugin;
 extern const struct plugin out_file_plugin;
 extern const struct plugin out_stdout_plugin;
+extern const struct plugin out_null_plugin;
 
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
 	&out_store_plugin,
 	&out_file_plugin,
 	&out_stdout_plugin,
+	&out_null_plugin,
 	NULL,
 };
 

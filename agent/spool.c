@@ -403,8 +403,10 @@ void spool_cursor_start(struct spool *sp, struct spool_cursor *c)
 	*c = sp->start;
 }
 
+#define READ_HEAD 16384
+
 int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
-	       struct spool_entry *e, struct spool_loc *loc)
+	       struct spool_entry *e, struct spool_loc *loc, bool head_only)
 {
 	uint8_t fh[SPOOL_FRAME_SIZE];
 	uint32_t len, crc;
@@ -460,6 +462,22 @@ int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
 		goto corrupt;
 	}
 	buf_reset(scratch);
+	if (head_only && len > READ_HEAD) {
+		rc = buf_reserve(scratch, READ_HEAD);
+		if (rc < 0)
+			return rc;
+		got = fs_pread_full(fd, scratch->data, READ_HEAD, (off_t)(c->off + SPOOL_FRAME_SIZE));
+		if (got < 0)
+			return (int)got;
+		rc = got == READ_HEAD ? spool_entry_decode_head(scratch->data, READ_HEAD, len, e)
+				      : -ERR_CORRUPT;
+		if (rc == 0 && e->id >= c->id)
+			goto found;
+		if (rc != -ERR_TRUNCATED) {
+			rc = -ERR_CORRUPT;
+			goto corrupt;
+		}
+	}
 	rc = buf_reserve(scratch, len);
 	if (rc < 0)
 		return rc;
@@ -472,6 +490,7 @@ int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
 		rc = -ERR_CORRUPT;
 		goto corrupt;
 	}
+found:
 	loc->seg = c->seg;
 	loc->off = c->off + SPOOL_FRAME_SIZE + e->batch_off;
 	loc->len = (uint32_t)e->batch_len;

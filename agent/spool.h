@@ -101,11 +101,14 @@ bool spool_dirty(struct spool *sp);
 /* Owner thread: the first entry not acknowledged. */
 void spool_cursor_start(struct spool *sp, struct spool_cursor *c);
 /* Read the next durable entry into scratch and decode it into *e (pointers
- * borrow scratch) with *loc locating its batch.  1 = an entry, 0 = nothing
- * durable yet, -ERR_CORRUPT = a bad entry was skipped together with the rest
- * of its segment (the cursor moved on; call again), other negative errno. */
+ * borrow scratch) with *loc locating its batch.  head_only: a large BATCH
+ * entry is read only up to its RecordBatch header (e->batch points at the
+ * header; fetch the bytes with spool_read_batch), so delivery reads each
+ * batch once.  1 = an entry, 0 = nothing durable yet, -ERR_CORRUPT = a bad
+ * entry was skipped together with the rest of its segment (the cursor moved
+ * on; call again), other negative errno. */
 int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
-	       struct spool_entry *e, struct spool_loc *loc);
+	       struct spool_entry *e, struct spool_loc *loc, bool head_only);
 /* Append the batch bytes at loc to out.  0 or a negative errno. */
 int spool_read_batch(struct spool *sp, const struct spool_loc *loc, struct buf *out);
 /* Everything below id is delivered: deletes segments that became

@@ -352,3 +352,43 @@ int spool_entry_decode(const void *body, size_t n, struct spool_entry *e)
 		return rc;
 	return cursor_left(&c) == 0 ? 0 : -ERR_CORRUPT;
 }
+
+int spool_entry_decode_head(const void *body, size_t got, size_t n, struct spool_entry *e)
+{
+	struct cursor c;
+	struct batch_info bi;
+	uint32_t len;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	cursor_init(&c, body, got);
+	e->type = cursor_u8(&c);
+	(void)cursor_u8(&c);
+	(void)cursor_be16(&c);
+	e->id = cursor_be64(&c);
+	e->time_ms = (int64_t)cursor_be64(&c);
+	if (!cursor_ok(&c) || e->type != SPOOL_BATCH)
+		return cursor_ok(&c) ? -ERR_TRUNCATED : -ERR_CORRUPT;
+	e->topic = take_str16(&c, &e->topic_len, SPOOL_MAX_TOPIC);
+	e->partition = (int32_t)cursor_be32(&c);
+	e->npos = cursor_be32(&c);
+	if (!cursor_ok(&c))
+		return -ERR_TRUNCATED;
+	if (e->topic_len == 0 || e->partition < 0)
+		return -ERR_CORRUPT;
+	rc = walk(&c, e->npos, SPOOL_POSITIONS, &e->pos, &e->pos_len);
+	if (rc < 0)
+		return -ERR_TRUNCATED;  /* positions past the head: read it all */
+	len = cursor_be32(&c);
+	e->batch_off = (size_t)(c.p - (const uint8_t *)body);
+	if (!cursor_ok(&c) || cursor_left(&c) < BATCH_HEADER_SIZE)
+		return -ERR_TRUNCATED;
+	if (e->batch_off + len != n)
+		return -ERR_CORRUPT;
+	e->batch = c.p;
+	e->batch_len = len;
+	if (batch_header_parse(e->batch, BATCH_HEADER_SIZE, &bi) < 0 || bi.size != len ||
+	    bi.count <= 0)
+		return -ERR_CORRUPT;
+	return 0;
+}

@@ -127,6 +127,14 @@ int spool_frame_decode(const void *p, size_t n, uint32_t *body_len, uint32_t *cr
  * -ERR_CORRUPT. */
 int spool_entry_decode(const void *body, size_t n, struct spool_entry *e);
 
+/* Decode the head of a BATCH body of full length n from its first got bytes
+ * (got < n): everything up to and including the RecordBatch header, for
+ * readers that fetch the batch bytes later.  e->batch points at the header
+ * only; e->batch_len is the whole batch's.  The CRC cannot be checked here
+ * (the batch's own CRC is, when it is sent).  0, -ERR_TRUNCATED (the head
+ * does not reach the batch header: read the whole body) or -ERR_CORRUPT. */
+int spool_entry_decode_head(const void *body, size_t got, size_t n, struct spool_entry *e);
+
 /* Iterate encoded records; each returns 1 with the item, 0 at the end,
  * -ERR_CORRUPT. */
 struct spool_iter {

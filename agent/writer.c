@@ -21,6 +21,7 @@
 
 #define MAX_WORKERS 16
 #define MAX_SPOOLS 64
+#define POOL_MAX 8
 
 struct jlist {
 	struct job *head;
@@ -49,6 +50,13 @@ struct writer {
 	struct spool *spools[MAX_SPOOLS];
 	size_t nspools;
 	struct evloop_async async;
+	struct evloop_async progress_async;
+	writer_progress_fn progress_fn;
+	atomic_size_t queued;           /* uncompressed bytes not yet compressed */
+	atomic_size_t low_water;        /* 0: nobody waits for progress */
+	pthread_mutex_t pool_lock;
+	struct buf pool[POOL_MAX];
+	size_t npool;
 	size_t pending;                 /* loop thread only */
 	atomic_uint_fast64_t bytes;
 	atomic_uint_fast64_t busy_ns;
@@ -185,6 +193,20 @@ static void *worker_main(void *arg)
 		while (!w->stop && j->ticket != w->next_append)
 			pthread_cond_wait(&w->order_cond, &w->lock);
 		pthread_mutex_unlock(&w->lock);
+		if (j->type == SPOOL_BATCH) {
+			/* The records are compressed: their memory goes back now,
+			 * not after the fsync. */
+			size_t low;
+
+			writer_buf_give(w, &j->bb.records);
+			atomic_fetch_sub(&w->queued, j->mem);
+			j->mem = 0;
+			low = atomic_load(&w->low_water);
+			if (low && atomic_load(&w->queued) <= low) {
+				atomic_store(&w->low_water, 0);
+				evloop_async_send(&w->progress_async);
+			}
+		}
 		if (rc < 0)
 			rc = -ECANCELED;
 		while (rc == 0) {
@@ -304,8 +326,55 @@ static void on_async(struct evloop_async *a)
 	deliver_done(a->data);
 }
 
-int writer_new(struct evloop *loop, int nworkers, writer_done_fn done, void *arg,
-	       struct writer **out)
+static void on_progress(struct evloop_async *a)
+{
+	struct writer *w = a->data;
+
+	if (w->progress_fn)
+		w->progress_fn(w->done_arg);
+}
+
+size_t writer_queued(const struct writer *w)
+{
+	return atomic_load(&((struct writer *)w)->queued);
+}
+
+void writer_want_progress(struct writer *w, size_t low)
+{
+	atomic_store(&w->low_water, low ? low : 1);
+	if (atomic_load(&w->queued) <= low) {
+		atomic_store(&w->low_water, 0);
+		evloop_async_send(&w->progress_async);
+	}
+}
+
+void writer_buf_take(struct writer *w, struct buf *b)
+{
+	pthread_mutex_lock(&w->pool_lock);
+	if (w->npool) {
+		*b = w->pool[--w->npool];
+		buf_reset(b);
+	}
+	pthread_mutex_unlock(&w->pool_lock);
+}
+
+void writer_buf_give(struct writer *w, struct buf *b)
+{
+	if (!b->cap)
+		return;
+	pthread_mutex_lock(&w->pool_lock);
+	if (w->npool < POOL_MAX) {
+		w->pool[w->npool++] = *b;
+		buf_init(b, b->max);
+		b = NULL;
+	}
+	pthread_mutex_unlock(&w->pool_lock);
+	if (b)
+		buf_release(b);
+}
+
+int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
+	       writer_progress_fn progress, void *arg, struct writer **out)
 {
 	struct writer *w = mem_calloc(1, sizeof(*w));
 	int rc;
@@ -319,13 +388,16 @@ int writer_new(struct evloop *loop, int nworkers, writer_done_fn done, void *arg
 		nworkers = MAX_WORKERS;
 	w->loop = loop;
 	w->done_fn = done;
+	w->progress_fn = progress;
 	w->done_arg = arg;
+	pthread_mutex_init(&w->pool_lock, NULL);
 	w->nworkers = nworkers;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work_cond, NULL);
 	pthread_cond_init(&w->order_cond, NULL);
 	pthread_cond_init(&w->sync_cond, NULL);
 	evloop_async_start(loop, &w->async, on_async, w);
+	evloop_async_start(loop, &w->progress_async, on_progress, w);
 	for (int i = 0; i < nworkers; i++) {
 		rc = -pthread_create(&w->workers[i], NULL, worker_main, w);
 		if (rc < 0)
@@ -358,6 +430,8 @@ int writer_attach(struct writer *w, struct spool *sp)
 
 void writer_submit(struct writer *w, struct job *j)
 {
+	if (j->type == SPOOL_BATCH)
+		atomic_fetch_add(&w->queued, j->mem);
 	pthread_mutex_lock(&w->lock);
 	j->ticket = w->next_ticket++;
 	jlist_push(&w->queue, j);
@@ -401,6 +475,8 @@ void writer_free(struct writer *w)
 	/* Whatever the threads did not finish goes back as cancelled. */
 	while ((j = jlist_pop(&w->queue)) != NULL) {
 		j->rc = -ECANCELED;
+		atomic_fetch_sub(&w->queued, j->mem);
+		j->mem = 0;
 		jlist_push(&w->done, j);
 	}
 	while ((j = jlist_pop(&w->written)) != NULL) {
@@ -410,6 +486,10 @@ void writer_free(struct writer *w)
 	}
 	deliver_done(w);
 	evloop_async_stop(&w->async);
+	evloop_async_stop(&w->progress_async);
+	for (size_t i = 0; i < w->npool; i++)
+		buf_release(&w->pool[i]);
+	pthread_mutex_destroy(&w->pool_lock);
 	pthread_cond_destroy(&w->work_cond);
 	pthread_cond_destroy(&w->order_cond);
 	pthread_cond_destroy(&w->sync_cond);

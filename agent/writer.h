@@ -59,11 +59,24 @@ struct job {
 struct writer;
 
 typedef void (*writer_done_fn)(struct job *j, void *arg);
+typedef void (*writer_progress_fn)(void *arg);
 
 /* Start nworkers compression threads and the syncer.  done is called on the
- * loop thread for every job, in submission order per spool. */
-int writer_new(struct evloop *loop, int nworkers, writer_done_fn done, void *arg,
-	       struct writer **out);
+ * loop thread for every job, in submission order per spool; progress (may be
+ * NULL) after compression freed memory, when writer_want_progress() asked. */
+int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
+	       writer_progress_fn progress, void *arg, struct writer **out);
+/* Uncompressed record bytes waiting for a worker (any thread).  A job's
+ * records leave this count, and their buffer goes back to the pool, as soon
+ * as it is compressed: waiting for fsync holds no record memory. */
+size_t writer_queued(const struct writer *w);
+/* Call progress once the queue drained below low bytes. */
+void writer_want_progress(struct writer *w, size_t low);
+/* Record buffers cycle through a small thread-safe pool: take fills b with
+ * a spare (or leaves it empty), give returns one (freed when the pool is
+ * full). */
+void writer_buf_take(struct writer *w, struct buf *b);
+void writer_buf_give(struct writer *w, struct buf *b);
 /* Stop the threads.  Jobs not yet durable are handed to done with
  * rc = -ECANCELED.  NULL is a no-op. */
 void writer_free(struct writer *w);

@@ -91,8 +91,12 @@ struct tail_file {
 	bool eof;                   /* the last read found nothing new */
 	bool seen;                  /* scan mark */
 	uint64_t changed_ms;        /* last growth (rotate_wait) */
-	/* multi-line */
+	/* multi-line: the pending event is either borrowed from the read buffer
+	 * (its lines are contiguous there; no copy) or owned in event */
 	struct buf event;
+	const uint8_t *ev_ptr;
+	size_t ev_len;
+	bool ev_borrowed;
 	uint64_t event_end;
 	bool event_open;
 	struct evloop_timer mflush;

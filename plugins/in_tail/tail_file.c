@@ -50,13 +50,33 @@ void tail_file_flush_event(struct in_tail *t, struct tail_file *f)
 	if (!f->event_open)
 		return;
 	f->event_open = false;
-	emit(t, f, f->event.data, f->event.len, f->event_end);
+	if (f->ev_borrowed) {
+		f->ev_borrowed = false;
+		emit(t, f, f->ev_ptr, f->ev_len, f->event_end);
+	} else {
+		emit(t, f, f->event.data, f->event.len, f->event_end);
+	}
 	t->st.multiline_events++;
 	/* Idle files hold no buffers. */
 	if (f->event.cap > 65536)
 		buf_release(&f->event);
 	else
 		buf_reset(&f->event);
+}
+
+/* Copy a borrowed event into its own buffer (the read buffer is about to be
+ * reused).  False when it cannot be held: it was handed on instead. */
+static bool event_own(struct in_tail *t, struct tail_file *f)
+{
+	if (!f->event_open || !f->ev_borrowed)
+		return true;
+	buf_reset(&f->event);
+	if (buf_append(&f->event, f->ev_ptr, f->ev_len) < 0) {
+		tail_file_flush_event(t, f);
+		return false;
+	}
+	f->ev_borrowed = false;
+	return true;
 }
 
 /* One physical line [p, p+n) that ends at file offset end. */
@@ -74,24 +94,33 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 	}
 	start = pcre2_match(t->re, p, n, 0, 0, t->md, NULL) >= 0;
 	if (f->event_open && !start) {
-		if (f->event.len + 1 + n <= t->conf->max_line_bytes) {
-			buf_append_u8(&f->event, '\n');
-			buf_append(&f->event, p, n);
+		size_t have = f->ev_borrowed ? f->ev_len : f->event.len;
+
+		if (have + 1 + n <= t->conf->max_line_bytes) {
 			f->event_end = end;
-			return;
+			/* Lines next to each other in the buffer already read as
+			 * the joined event: just widen it. */
+			if (f->ev_borrowed && p == f->ev_ptr + f->ev_len + 1) {
+				f->ev_len += 1 + n;
+				return;
+			}
+			if (event_own(t, f)) {
+				buf_append_u8(&f->event, '\n');
+				buf_append(&f->event, p, n);
+				return;
+			}
+		} else {
+			t->st.long_split++;  /* the event is full: what follows starts another */
 		}
-		t->st.long_split++;  /* the event is full: what follows starts another */
 	}
 	tail_file_flush_event(t, f);
 	if (n == 0 && !start) {
 		input_source_advance(t->in, f->src, end);
 		return;
 	}
-	buf_reset(&f->event);
-	if (buf_append(&f->event, p, n) < 0) {
-		emit(t, f, p, n, end);  /* cannot hold it: hand it on alone */
-		return;
-	}
+	f->ev_ptr = p;
+	f->ev_len = n;
+	f->ev_borrowed = true;
 	f->event_end = end;
 	f->event_open = true;
 }
@@ -165,6 +194,7 @@ static void discard_done(struct in_tail *t, struct tail_file *f, uint64_t end)
 		/* on_line may start a multi-line event in f->event. */
 		buf_init(&f->event, t->conf->max_line_bytes);
 		on_line(t, f, head.data, head.len, end);
+		event_own(t, f);  /* it may borrow head */
 		buf_release(&head);
 	} else {
 		input_source_advance(t->in, f->src, end);
@@ -229,6 +259,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 		if (!nl) {
 			f->off = base + (uint64_t)n;
 			*more = (size_t)n == t->rbuf_size;
+			event_own(t, f);
 			return;
 		}
 		p = nl + 1;
@@ -252,6 +283,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 	f->eof = f->off == base && !*more;
 	if (f->fp_len < TAIL_FP_MAX && base + (uint64_t)n > f->fp_len)
 		tail_file_update_meta(t, f);
+	event_own(t, f);
 	if (f->event_open && t->conf->multiline.flush_ms >= 0)
 		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
 				   on_mflush, f);

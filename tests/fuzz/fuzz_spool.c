@@ -53,6 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fs_mkdirs(dir, 0700);
 	/* A body on its own. */
 	(void)spool_entry_decode(data, size, &e);
+	if (size > 64)
+		(void)spool_entry_decode_head(data, 64, size, &e);
 	ack = memmem(data, size, "--ACK--", 7);
 	if (ack) {
 		write_file("ack", ack + 7, (size_t)(end - ack - 7));
@@ -80,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_init(&scratch, SPOOL_MAX_ENTRY);
 		buf_init(&bytes, SPOOL_MAX_ENTRY);
 		spool_cursor_start(sp, &c);
-		while ((rc = spool_read(sp, &c, &scratch, &e, &loc)) != 0 && n++ < 10000) {
+		while ((rc = spool_read(sp, &c, &scratch, &e, &loc, size & 1)) != 0 && n++ < 10000) {
 			if (rc == 1 && e.type == SPOOL_BATCH) {
 				buf_reset(&bytes);
 				(void)spool_read_batch(sp, &loc, &bytes);

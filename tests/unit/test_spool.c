@@ -114,7 +114,7 @@ static size_t read_all(struct spool *sp, struct spool_cursor *c, uint8_t type_fi
 	int rc;
 
 	buf_init(&scratch, SPOOL_MAX_ENTRY);
-	while ((rc = spool_read(sp, c, &scratch, &e, &loc)) != 0) {
+	while ((rc = spool_read(sp, c, &scratch, &e, &loc, false)) != 0) {
 		if (rc < 0)
 			continue;
 		if (!type_filter || e.type == type_filter)
@@ -145,14 +145,14 @@ static void test_append_sync_read(void)
 	for (int i = 0; i < 50; i++)
 		append_batch(sp, "nginx", i % 3, i * 10, 10, "in", "f1", (uint64_t)(i + 1) * 100);
 	/* Not durable yet: nothing to read. */
-	CU_ASSERT_EQUAL(spool_read(sp, &c, &scratch, &e, &loc), 0);
+	CU_ASSERT_EQUAL(spool_read(sp, &c, &scratch, &e, &loc, false), 0);
 	sync_all(sp);
 	for (int i = 0; i < 50; i++) {
 		struct spool_iter it;
 		struct spool_pos p;
 
 		do {
-			rc = spool_read(sp, &c, &scratch, &e, &loc);
+			rc = spool_read(sp, &c, &scratch, &e, &loc, false);
 		} while (rc == 1 && e.type != SPOOL_BATCH);
 		CU_ASSERT_EQUAL_FATAL(rc, 1);
 		CU_ASSERT_EQUAL(e.partition, i % 3);
@@ -168,7 +168,7 @@ static void test_append_sync_read(void)
 		CU_ASSERT_EQUAL(spool_iter_pos(&it, &p), 1);
 		CU_ASSERT_EQUAL(p.ordinal, (uint64_t)(i + 1) * 100);
 	}
-	CU_ASSERT_EQUAL(spool_read(sp, &c, &scratch, &e, &loc), 0);
+	CU_ASSERT_EQUAL(spool_read(sp, &c, &scratch, &e, &loc, false), 0);
 	buf_release(&scratch);
 	buf_release(&bytes);
 	buf_release(&expect);
@@ -338,7 +338,7 @@ static void test_ack_delete_snapshot(void)
 	CU_ASSERT(count_segments() > 10);
 	/* Deliver everything but the last 5 entries. */
 	spool_cursor_start(sp, &c);
-	while ((rc = spool_read(sp, &c, &scratch, &e, &loc)) == 1 && e.id < last - 4)
+	while ((rc = spool_read(sp, &c, &scratch, &e, &loc, false)) == 1 && e.id < last - 4)
 		;
 	spool_ack(sp, last - 4);
 	sync_all(sp);
@@ -411,6 +411,52 @@ static void test_corrupt_middle_and_bad_header(void)
 	cleanup();
 }
 
+/* Large batches read head-only: metadata from the first bytes, the batch
+ * itself later from its location, identical. */
+static void test_head_only_reads(void)
+{
+	struct spool_opts o = {.segment_bytes = 1 << 20};
+	struct spool *sp;
+	struct spool_cursor c;
+	struct spool_entry e;
+	struct spool_loc loc;
+	struct buf scratch, bytes, expect;
+	bool fresh;
+	int n = 0, rc;
+
+	fresh_dir();
+	buf_init(&scratch, SPOOL_MAX_ENTRY);
+	buf_init(&bytes, 1 << 20);
+	buf_init(&expect, 1 << 20);
+	CU_ASSERT_EQUAL_FATAL(spool_open(dir, &o, &sp, &fresh), 0);
+	for (int i = 0; i < 5; i++)
+		append_batch(sp, "big", 1, i * 2000, 2000, "in", "f", (uint64_t)i + 1);
+	sync_all(sp);
+	spool_cursor_start(sp, &c);
+	while ((rc = spool_read(sp, &c, &scratch, &e, &loc, true)) == 1) {
+		struct batch_info bi;
+
+		if (e.type != SPOOL_BATCH)
+			continue;
+		CU_ASSERT(scratch.len < e.batch_len);    /* really only the head */
+		CU_ASSERT_EQUAL(batch_header_parse(e.batch, BATCH_HEADER_SIZE, &bi), 0);
+		CU_ASSERT_EQUAL(bi.count, 2000);
+		CU_ASSERT_EQUAL(bi.base_sequence, n * 2000);
+		make_batch(&expect, 2000, n * 2000);
+		buf_reset(&bytes);
+		CU_ASSERT_EQUAL(spool_read_batch(sp, &loc, &bytes), 0);
+		CU_ASSERT_EQUAL(bytes.len, expect.len);
+		CU_ASSERT_EQUAL(memcmp(bytes.data, expect.data, expect.len), 0);
+		n++;
+	}
+	CU_ASSERT_EQUAL(n, 5);
+	buf_release(&scratch);
+	buf_release(&bytes);
+	buf_release(&expect);
+	spool_free(sp);
+	cleanup();
+}
+
 static void test_entry_codec_bounds(void)
 {
 	struct buf b;
@@ -454,6 +500,7 @@ int main(void)
 		UNIT_TEST(test_torn_tail),
 		UNIT_TEST(test_ack_delete_snapshot),
 		UNIT_TEST(test_corrupt_middle_and_bad_header),
+		UNIT_TEST(test_head_only_reads),
 		UNIT_TEST(test_entry_codec_bounds),
 		UNIT_END,
 	};
