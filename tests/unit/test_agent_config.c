@@ -101,7 +101,7 @@ static void test_errors(void)
 		{"inputs: [{id: a, type: tail, paths: [/x], parser: json}]\noutputs: [{id: o, type: stdout}]\n",
 		 "a.yaml:1:51: inputs[0].parser: unknown parser plugin 'json'"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\noutputs: [{id: o, type: tail}]\n",
-		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout)"},
+		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout, null)"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\n"
 		 "outputs: [{id: o, type: stdout}, {id: o, type: stdout}]\n",
 		 "a.yaml:2:39: outputs[1].id: duplicate output id 'o'"},
