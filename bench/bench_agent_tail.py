@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: Apache-2.0
+"""bench/agent_tail: tail a corpus from head into a real sluice-store on this
+machine (fsync=always, the store's default) and time until the store holds
+every event; then rsyslog (imfile -> omfile) on the same corpus.
+
+Prints MB/s, events/s, agent CPU seconds per GB, agent peak RSS, the
+compression ratio, idle RSS of an agent following one file, and the
+agent/rsyslog throughput ratio.  When sluice-store cannot run (its log
+engine not merged yet) the agent ships to the `null` output instead and the
+line says so: that measures the agent alone.
+
+  BENCH_SIZE=512M  corpus size (gen_corpus.py, cached in BENCH_CACHE)
+  BENCH_WORKERS=1  agent compression threads
+Run under `flock /tmp/sluice-heavy.lock` on a shared machine.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+TOP = os.environ.get("SLUICE_TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(TOP, "tests/integration"))
+from sluicetest import free_port, wait_port  # noqa: E402
+
+BIN = os.environ.get("SLUICE_BIN") or os.path.join(TOP, "build/bin")
+SHARED = os.environ.get("SLUICE_SHARED") or os.path.join(TOP, "../shared")
+SIZE = os.environ.get("BENCH_SIZE", "512M")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+CACHE = os.environ.get("BENCH_CACHE", "/tmp/sluice-bench-cache")
+
+
+def corpus():
+    os.makedirs(CACHE, exist_ok=True)
+    path = os.path.join(CACHE, "corpus-%s.log" % SIZE)
+    meta = path + ".counts"
+    if not (os.path.exists(path) and os.path.exists(meta)):
+        r = subprocess.run(["/usr/bin/python3", os.path.join(SHARED, "bench/gen_corpus.py"), path, SIZE],
+                           capture_output=True, check=True)
+        with open(meta, "w") as f:
+            f.write(r.stderr.decode())
+    events, lines, size = (int(x) for x in open(meta).read().split())
+    return path, events, lines, size
+
+
+def proc_cpu(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def metrics(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        out = {}
+        for line in r.read().decode().splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
+        return out
+
+
+def topic_records(url, topic):
+    try:
+        with urllib.request.urlopen("%s/v1/topics/%s" % (url, topic), timeout=10) as r:
+            return json.loads(r.read()).get("records", 0)
+    except Exception:  # noqa: BLE001 - not there yet
+        return 0
+
+
+def start_store(work):
+    kport, hport = free_port(), free_port()
+    log = open(os.path.join(work, "store.log"), "wb")
+    p = subprocess.Popen([os.path.join(BIN, "sluice-store"), "--data-dir", os.path.join(work, "store"),
+                          "--kafka-listen", "127.0.0.1:%d" % kport,
+                          "--http-listen", "127.0.0.1:%d" % hport], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_port(hport, 20, p)
+    except RuntimeError:
+        p.wait()
+        return None, None
+    return p, "http://127.0.0.1:%d" % hport
+
+
+AGENT = """
+agent:
+  data_dir: {work}/agent-data
+  http: {{ listen: 127.0.0.1:{port} }}
+  workers: {workers}
+inputs:
+  - id: app
+    type: tail
+    paths: [{logs}/*.log]
+    read_from_head: true
+    multiline: {{ start: '^[0-9{{]', flush_ms: 200 }}
+outputs:
+  - id: out
+{output}
+"""
+
+
+def run_agent(work, logs, output, done, timeout=1800):
+    port = free_port()
+    conf = os.path.join(work, "agent.yaml")
+    with open(conf, "w") as f:
+        f.write(AGENT.format(work=work, port=port, workers=WORKERS, logs=logs, output=output))
+    log = open(os.path.join(work, "agent.log"), "wb")
+    t0 = time.time()
+    p = subprocess.Popen([os.path.join(BIN, "sluice-agent"), "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+    wait_port(port, 20, p)
+    deadline = t0 + timeout
+    while not done(port) and time.time() < deadline:
+        time.sleep(0.05)
+    wall = time.time() - t0
+    cpu = proc_cpu(p.pid)
+    hwm = proc_kb(p.pid, "VmHWM")
+    m = metrics(port)
+    p.send_signal(signal.SIGTERM)
+    p.wait(60)
+    return wall, cpu, hwm, m
+
+
+def idle_rss(work):
+    """RSS of an agent following one small file, 5 s after its last record."""
+    logs = os.path.join(work, "idle-logs")
+    os.makedirs(logs)
+    with open(os.path.join(logs, "one.log"), "w") as f:
+        f.write("2026-11-24 idle seq=0\n")
+    port = free_port()
+    conf = os.path.join(work, "idle.yaml")
+    with open(conf, "w") as f:
+        f.write(AGENT.format(work=work + "/idle", port=port, workers=1, logs=logs,
+                             output="    type: null"))
+    p = subprocess.Popen([os.path.join(BIN, "sluice-agent"), "-c", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, 20, p)
+    time.sleep(6)
+    rss = proc_kb(p.pid, "VmRSS")
+    anon = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % p.pid) as f:
+            for line in f:
+                if line.startswith("Anonymous:"):
+                    anon = int(line.split()[1])
+    except OSError:
+        pass
+    p.send_signal(signal.SIGTERM)
+    p.wait(30)
+    return rss, anon
+
+
+RSYSLOG = """
+global(workDirectory="{work}/rsyslog-work" parser.escapeControlCharactersOnReceive="off"
+       maxMessageSize="1m")
+module(load="imfile" mode="inotify")
+template(name="raw" type="string" string="%msg%\\n")
+input(type="imfile" File="{logs}/*.log" Tag="app" freshStartTail="off")
+action(type="omfile" file="{work}/rsyslog-out.log" template="raw")
+"""
+
+
+def run_rsyslog(work, logs, lines, timeout=1800):
+    os.makedirs(os.path.join(work, "rsyslog-work"))
+    conf = os.path.join(work, "rsyslog.conf")
+    with open(conf, "w") as f:
+        f.write(RSYSLOG.format(work=work, logs=logs))
+    out = os.path.join(work, "rsyslog-out.log")
+    t0 = time.time()
+    p = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(work, "rsyslog.pid")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen, pos = 0, 0
+    deadline = t0 + timeout
+    while seen < lines and time.time() < deadline and p.poll() is None:
+        time.sleep(0.05)
+        try:
+            with open(out, "rb") as f:
+                f.seek(pos)
+                b = f.read()
+                pos += len(b)
+                seen += b.count(b"\n")
+        except FileNotFoundError:
+            pass
+    wall = time.time() - t0
+    cpu = proc_cpu(p.pid) if p.poll() is None else float("nan")
+    hwm = proc_kb(p.pid, "VmHWM") if p.poll() is None else 0
+    p.send_signal(signal.SIGTERM)
+    p.wait(60)
+    return wall, cpu, hwm, seen
+
+
+def main():
+    path, events, lines, size = corpus()
+    work = tempfile.mkdtemp(prefix="sluice-bench.")
+    try:
+        logs = os.path.join(work, "logs")
+        os.makedirs(logs)
+        os.link(path, os.path.join(logs, "corpus.log")) if os.stat(path).st_dev == os.stat(work).st_dev \
+            else shutil.copyfile(path, os.path.join(logs, "corpus.log"))
+        store, url = start_store(work)
+        if store:
+            sink = "sluice-store (fsync=always)"
+            output = "    type: store\n    url: %s" % url
+
+            def done(port):
+                return topic_records(url, "app") >= events
+        else:
+            sink = "null output (sluice-store cannot run here: log engine not merged)"
+            output = "    type: null"
+
+            def done(port):
+                return metrics(port).get('sluice_agent_output_records_total{output="out"}', 0) >= events
+        wall, cpu, hwm, m = run_agent(work, logs, output, done)
+        if store:
+            store.send_signal(signal.SIGTERM)
+            store.wait(60)
+        gb = size / 1e9
+        inb = m.get('sluice_agent_input_bytes_total{input="app"}', 0)
+        outb = m.get('sluice_agent_output_bytes_total{output="out"}', 1)
+        rss, anon = idle_rss(work)
+        rwall, rcpu, rhwm, rseen = run_rsyslog(work, logs, lines)
+        print("corpus: %s, %d events, %d lines, %.1f MB" % (SIZE, events, lines, size / 1e6))
+        print("sink: %s; agent workers: %d" % (sink, WORKERS))
+        print("agent:   %.1f MB/s, %.0f events/s, %.2f CPU-s/GB, peak RSS %.1f MiB, "
+              "compression %.2fx (%.2f s)" % (size / 1e6 / wall, events / wall, cpu / gb, hwm / 1024,
+                                              inb / outb, wall))
+        print("agent idle (one tailed file): RSS %.1f MiB (private anonymous %.1f MiB)" %
+              (rss / 1024, anon / 1024))
+        print("rsyslog: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB (%d of %d lines, %.2f s)" %
+              (size / 1e6 / rwall, rcpu / gb, rhwm / 1024, rseen, lines, rwall))
+        print("agent/rsyslog throughput: %.1fx" % (rwall / wall))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
