@@ -38,7 +38,7 @@ static const char main_text[] =
 	"\n";
 
 static const char topics_text[] =
-	"usage: sluice topics [--json]\n"
+	"usage: sluice topics [--json | --names]\n"
 	"\n"
 	"List every topic the token may see, one line per partition: log start and\n"
 	"end offsets, records held (end - start), bytes on disk, retention time and\n"
@@ -47,6 +47,7 @@ static const char topics_text[] =
 	"\n"
 	"  --json              print the store's JSON instead:\n"
 	"                      {\"topics\":[...],\"groups\":[...]|null} (docs/HTTP_API.md)\n"
+	"  --names             only the topic names, one per line (for scripts)\n"
 	"\n"
 	"Example:\n"
 	"  sluice --store http://logs:8470 topics\n"

@@ -190,19 +190,22 @@ int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"names", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		CLI_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	struct buf raw, graw;
 	struct jdoc *doc = NULL, *gdoc = NULL;
-	bool json = false;
+	bool json = false, names = false;
 	long status = 0;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
+		} else if (c == 'N') {
+			names = true;
 		} else if (c == 'h') {
 			cli_help_command("topics", stdout);
 			return CLI_OK;
@@ -224,6 +227,18 @@ int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != CLI_OK) {
 		if (status)
 			report(status, &raw, "topics");
+		goto out;
+	}
+	if (names) {
+		const struct jnode *topics = jnode_get(jdoc_root(doc), "topics");
+
+		for (size_t i = 0; topics && topics->type == JARR && i < topics->n; i++) {
+			const char *nm = jnode_str(jnode_get(&topics->kids[i], "name"));
+
+			if (nm)
+				printf("%s\n", nm);
+		}
+		rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 		goto out;
 	}
 	rc = fetch_groups(ctx, &graw, &gdoc);
