@@ -232,11 +232,17 @@ void cli_source_done(struct cli_source *s, CURLM *multi, CURLcode cc, uint64_t n
 			fail(s, "%s", text);
 		return;
 	}
-	if (s->retries < MAX_RETRIES && cc != CURLE_COULDNT_CONNECT &&
-	    cc != CURLE_COULDNT_RESOLVE_HOST) {
-		/* cut mid-stream: resume after the last complete batch */
+	if (s->follow || (s->retries < MAX_RETRIES && cc != CURLE_COULDNT_CONNECT &&
+			  cc != CURLE_COULDNT_RESOLVE_HOST)) {
+		/* cut mid-stream (or the store restarts under a follow): resume
+		 * after the last complete batch; a follow never gives up */
+		unsigned backoff = s->retries < 6 ? 100u << s->retries : 5000u;
+
+		if (s->follow && s->retries == 3)
+			fprintf(stderr, "sluice: %s/%d: lost the store (%s), still trying\n",
+				s->topic, (int)s->partition, curl_easy_strerror(cc));
 		trim_partial(s);
-		s->restart_at = now_ms + (100u << s->retries);
+		s->restart_at = now_ms + (backoff > 5000 ? 5000 : backoff);
 		s->retries++;
 		return;
 	}

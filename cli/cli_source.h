@@ -13,8 +13,9 @@
  *
  * Resilience: when a transfer fails half-way (connection reset, store
  * restart) it is re-requested from the offset after the last complete batch
- * received, up to 5 times with backoff.  In follow mode a stream the store
- * ended (nothing new for wait_ms) is simply re-requested.
+ * received, up to 5 times with backoff (a follow retries for ever, so it
+ * survives a store restart).  In follow mode a stream the store ended
+ * (nothing new for wait_ms) is simply re-requested.
  *
  * Memory: the bytes received but not yet decoded are bounded: past 16 MiB
  * the transfer is paused until the merge catches up.  Not thread-safe.
