@@ -440,7 +440,8 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 	*ok = false;
 	atomic_fetch_add(&api->auth_failures, 1);
 	return refuse(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-		      hdr ? "unknown token" : "an 'Authorization: Bearer <token>' header is required");
+		      hdr ? "unknown or malformed bearer token"
+			  : "an 'Authorization: Bearer <token>' header is required");
 }
 
 /* What the headers say about a body. */
