@@ -434,13 +434,17 @@ static int load_pid(struct log *log)
 	int64_t next = 0;
 	int rc = checkpoint_load_pid(log->meta_dir, &next);
 
-	if (rc == -ENOENT && log->persisted.n == 0) {
-		next = 0;
-	} else if (rc < 0) {
-		/* ids handed out before are unknown: start past any of them */
-		next = clock_wall_ms() * 1000;
-		log_warn("log: %s/producer-ids unreadable (%s); producer ids continue at %lld",
-			 log->meta_dir, err_str(rc), (long long)next);
+	if (rc < 0) {
+		if (rc != -ENOENT || log->persisted.n > 0) {
+			/* ids handed out before are unknown: start past any of them */
+			next = clock_wall_ms() * 1000;
+			log_warn("log: %s/producer-ids unreadable (%s); producer ids continue at %lld",
+				 log->meta_dir, err_str(rc), (long long)next);
+		}
+		/* from now on a missing file means a lost one */
+		rc = checkpoint_save_pid(log->meta_dir, next);
+		if (rc < 0)
+			return rc;
 	}
 	log->pid_next = log->pid_limit = next;
 	return 0;

@@ -818,11 +818,11 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		if (rc < 0)
 			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT : -ERR_STORAGE;
 		pthread_mutex_lock(&p->mu);
+		rc = 0;
 		if (found) {
 			*offset = bi.base_offset < p->log_start ? p->log_start : bi.base_offset;
 			goto unlock;
 		}
-		rc = 0;
 	}
 unlock:
 	pthread_mutex_unlock(&p->mu);
