@@ -758,18 +758,24 @@ int http_api_new(struct log *log, struct prom_registry *metrics, const struct st
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
-	api->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, api,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(conf->http.threads > 0 ? conf->http.threads : 0),
-		MHD_OPTION_END);
+	{
+		struct MHD_OptionItem ops[] = {
+			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
+			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
+			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, api},
+			{MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT, 4000, NULL},
+			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
+			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+			 conf->http.threads, NULL},
+			{MHD_OPTION_END, 0, NULL},
+		};
+
+		api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api,
+					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	}
 	if (!api->mhd) {
 		log_error("http: libmicrohttpd failed to start on %s", conf->http.listen);
 		rc = -EIO;

@@ -204,6 +204,12 @@ static int ndjson_fill(struct replay *st, size_t want)
 			st->iter_live = false;
 			return rc;
 		}
+		if (r.offset >= st->end_offset) {
+			batch_iter_release(&st->it);
+			st->iter_live = false;
+			st->done = true;
+			return 0;
+		}
 		if (r.offset < st->start || r.timestamp < st->from_ts || r.timestamp > st->to_ts)
 			continue;
 		rc = recjson_format(&st->out, NULL, st->partition, &r);

@@ -150,16 +150,17 @@ while pos < len(data):
     pos += size
 assert n == 12, n
 PY
-# time seek on a partition with spread timestamps
+# time seek on a partition with spread timestamps (its own topic: time order
+# in a partition is what the time index assumes)
 $MKBATCH "$T/t1" --count 10 --ts 1795514400000 --ts-step 60000 --start-seq 200
 $MKBATCH "$T/t2" --count 10 --ts 1795515000000 --ts-step 60000 --start-seq 210
 cat "$T/t1" "$T/t2" >"$T/t12"
-post_batch logs "$T/t12" partition=3; expect 200
-req GET "/v1/topics/logs/partitions/3/records?time=2026-11-24T10:13:00Z&to_time=2026-11-24T10:16:00Z"
+post_batch timed "$T/t12" partition=0; expect 200
+req GET "/v1/topics/timed/partitions/0/records?time=2026-11-24T10:13:00Z&to_time=2026-11-24T10:16:00Z"
 expect 200
 [ "$(jq -r .value "$BODY" | sed 's/.*seq=//' | paste -sd,)" = "213,214,215,216" ] ||
     fail "time range: $(jq -c '[.offset,.time]' "$BODY" | paste -sd' ')"
-[ "$(curl -s -D - -o /dev/null "$STORE_URL/v1/topics/logs/partitions/3/records?time=1795515000000" |
+[ "$(curl -s -D - -o /dev/null "$STORE_URL/v1/topics/timed/partitions/0/records?time=1795515000000" |
     tr -d '\r' | awk -F': ' 'tolower($1)=="x-sluice-start-offset"{print $2}')" = 10 ] ||
     fail "time index start offset"
 req GET "/v1/topics/logs/partitions/1/records?offset=9999"; expect 416 offset_out_of_range
@@ -209,7 +210,8 @@ result "unknown_topic with auto_create off ok"
 stop_store
 mkdir -p "$T/small"
 if mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
-    trap 'umount "$T/small" 2>/dev/null; _cleanup' EXIT
+    # unmount even on failure (lazily: the store may still hold it), then the usual cleanup
+    trap 'r=$?; umount -l "$T/small" 2>/dev/null; (exit $r); _cleanup' EXIT
     cat >"$T/store3.yaml" <<YAML
 log:
   segment_bytes: 64KiB
@@ -230,6 +232,7 @@ YAML
     result "storage_full: 503 + Retry-After, /health 503"
     stop_store
     umount "$T/small"
+    trap _cleanup EXIT
 else
     echo "SKIP storage_full: cannot mount a small tmpfs here (needs root)" >&2
     result "storage_full SKIPPED (no tmpfs mount)"
