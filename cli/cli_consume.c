@@ -374,6 +374,11 @@ static int emit_print(void *arg, struct cli_source *s, const struct record *r)
 	return cli_out_record(arg, s->topic, s->partition, r);
 }
 
+static int idle_print(void *arg)
+{
+	return cli_out_flush(arg);
+}
+
 struct replay_sink {
 	struct cli_producer prod;
 	struct record_header hdrs[MAX_RECORD_HEADERS];
@@ -462,8 +467,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	rc = cli_merge_run(&m, replay ? emit_replay : emit_print, replay ? (void *)rs : (void *)&out,
-			   o.max);
+	rc = cli_merge_run(&m, replay ? emit_replay : emit_print, replay ? NULL : idle_print,
+			   replay ? (void *)rs : (void *)&out, o.max);
 	if (rc == 0 && replay && cli_merge_stopped()) {
 		cli_err("replay: interrupted");
 		rc = -ECANCELED;

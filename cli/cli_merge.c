@@ -79,9 +79,11 @@ static int pump(struct cli_merge *m, int timeout_ms)
 	return 0;
 }
 
-int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, void *arg, uint64_t max)
+int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, cli_merge_idle_fn idle, void *arg,
+		  uint64_t max)
 {
 	unsigned since_pump = 0;
+	bool dirty = false;
 
 	for (;;) {
 		struct cli_source *best = NULL;
@@ -123,6 +125,7 @@ int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, void *arg, uint64
 			rc = emit(arg, best, &best->head);
 			if (rc != 0)
 				return rc;
+			dirty = true;
 			m->emitted++;
 			if (max && m->emitted >= max)
 				return 0;
@@ -132,6 +135,13 @@ int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, void *arg, uint64
 			rc = pump(m, 0);
 		} else {
 			since_pump = 0;
+			if (dirty && idle) {
+				/* about to wait: what was printed must be out first */
+				rc = idle(arg);
+				if (rc != 0)
+					return rc;
+				dirty = false;
+			}
 			rc = pump(m, best ? 20 : 100);
 		}
 		if (rc < 0)

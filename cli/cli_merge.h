@@ -37,10 +37,16 @@ struct cli_merge {
 
 int cli_merge_init(struct cli_merge *m, struct cli_source *src, size_t n);
 void cli_merge_release(struct cli_merge *m);
+/* Called before the merge waits for the network with nothing to emit (so
+ * buffered output can be flushed); non-zero stops the merge. */
+typedef int (*cli_merge_idle_fn)(void *arg);
+
 /* Run until every source ended (0), max records were emitted (0, max 0 =
- * unlimited), a stop was requested (0), emit returned non-zero (that
- * value) or a source failed (-EIO; the source's err says why). */
-int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, void *arg, uint64_t max);
+ * unlimited), a stop was requested (0), emit or idle returned non-zero
+ * (that value) or a source failed (-EIO; the source's err says why).
+ * idle may be NULL. */
+int cli_merge_run(struct cli_merge *m, cli_merge_emit_fn emit, cli_merge_idle_fn idle, void *arg,
+		  uint64_t max);
 /* Async-signal-safe. */
 void cli_merge_stop(void);
 /* Was a stop requested? */

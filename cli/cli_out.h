@@ -7,7 +7,9 @@
  *
  * Each record is flushed as it is written when stdout is a terminal, a pipe
  * or a socket (so `| grep` and `| head` see records at once); into a
- * regular file or /dev/null output is block-buffered.  A closed pipe
+ * regular file or /dev/null output is block-buffered, and flushed whenever
+ * the command waits for more records (cli_merge's idle callback), so a
+ * file being followed stays current.  A closed pipe
  * (`| head`) is reported as -EPIPE so the command can stop quietly.
  * Not thread-safe.
  */

@@ -246,14 +246,20 @@ int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (json) {
 		/* the API's own objects, so scripts see the documented schema */
-		printf("{\"topics\":");
+		const struct jnode *t = jnode_get(jdoc_root(doc), "topics");
+		const struct jnode *g = gdoc ? jnode_get(jdoc_root(gdoc), "groups") : NULL;
+
+		buf_reset(&raw);
+		if (buf_append_str(&raw, "{\"topics\":") < 0 ||
+		    (t ? jnode_write(&raw, t) : buf_append_str(&raw, "[]")) < 0 ||
+		    buf_append_str(&raw, ",\"groups\":") < 0 ||
+		    (g ? jnode_write(&raw, g) : buf_append_str(&raw, "null")) < 0 ||
+		    buf_append_str(&raw, "}\n") < 0) {
+			cli_err("topics: output too large");
+			rc = CLI_FAIL;
+			goto out;
+		}
 		fwrite(raw.data, 1, raw.len, stdout);
-		printf(",\"groups\":");
-		if (gdoc)
-			fwrite(graw.data, 1, graw.len, stdout);
-		else
-			printf("null");
-		printf("}\n");
 	} else {
 		const struct jnode *topics = jnode_get(jdoc_root(doc), "topics");
 

@@ -169,7 +169,7 @@ static void test_merge_order(void)
 	m.src = src;
 	m.n = 3;
 	m.linger_ms = 200;
-	CU_ASSERT_EQUAL(cli_merge_run(&m, collect, &sn, 0), 0);
+	CU_ASSERT_EQUAL(cli_merge_run(&m, collect, NULL, &sn, 0), 0);
 	CU_ASSERT_EQUAL(sn.n, 21);
 	for (int i = 1; i < sn.n; i++)
 		CU_ASSERT(sn.ts[i - 1] <= sn.ts[i]);
@@ -188,7 +188,7 @@ static void test_merge_order(void)
 	m.multi = curl_multi_init();
 	m.src = src;
 	m.n = 1;
-	CU_ASSERT_EQUAL(cli_merge_run(&m, collect, &sn, 2), 0);
+	CU_ASSERT_EQUAL(cli_merge_run(&m, collect, NULL, &sn, 2), 0);
 	CU_ASSERT_EQUAL(sn.n, 2);
 	CU_ASSERT_EQUAL(sn.off[0], 0);
 	CU_ASSERT_EQUAL(sn.off[1], 1);
