@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/buf.h"
 #include "lib/jdoc.h"
+#include "lib/json.h"
 #include "lib/mem.h"
 
 struct jdoc {
@@ -438,4 +440,40 @@ const char *jnode_str(const struct jnode *n)
 	if (!n || n->type != JSTR)
 		return NULL;
 	return n->s;
+}
+
+int jnode_write(struct buf *b, const struct jnode *n)
+{
+	int rc = 0;
+
+	switch (n->type) {
+	case JNULL:
+		return buf_append_str(b, "null");
+	case JBOOL:
+		return buf_append_str(b, n->b ? "true" : "false");
+	case JNUM:
+		if (n->is_int)
+			return json_i64(b, n->i);
+		return buf_printf(b, "%.17g", n->num);
+	case JSTR:
+		return json_str(b, n->s, n->len);
+	case JARR:
+	case JOBJ:
+		rc = buf_append_u8(b, n->type == JARR ? '[' : '{');
+		for (size_t i = 0; rc == 0 && i < n->n; i++) {
+			if (i)
+				rc = buf_append_u8(b, ',');
+			if (rc == 0 && n->type == JOBJ) {
+				rc = json_str(b, n->kids[i].key, n->kids[i].key_len);
+				if (rc == 0)
+					rc = buf_append_u8(b, ':');
+			}
+			if (rc == 0)
+				rc = jnode_write(b, &n->kids[i]);
+		}
+		if (rc == 0)
+			rc = buf_append_u8(b, n->type == JARR ? ']' : '}');
+		return rc;
+	}
+	return -ERR_INVALID;
 }

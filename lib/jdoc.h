@@ -56,4 +56,9 @@ int jnode_bool(const struct jnode *n, bool *v);
 /* String value or NULL. */
 const char *jnode_str(const struct jnode *n);
 
+/* Append n as compact JSON (numbers as parsed: exact integers, otherwise
+ * %.17g).  0 or the buf error. */
+struct buf;
+int jnode_write(struct buf *b, const struct jnode *n);
+
 #endif

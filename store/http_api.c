@@ -13,12 +13,17 @@
  * N threads serves all connections; blocking then delays the other
  * connections of that thread, which suits small deployments only.
  *
- * Request bodies: a declared Content-Length above http.max_body_bytes is
- * answered 413 before any byte of the body is read; a chunked body that
- * grows past the limit is discarded as it arrives (never buffered) and
- * answered 413 at its end.  All buffered bodies together are capped by a
- * global budget (16 x max_body_bytes, at least 1 GiB): past it new bodies
- * get 503 busy with Retry-After, so a flood of uploads cannot exhaust memory.
+ * Request bodies are bounded by http.max_body_bytes and never buffered past
+ * it.  A request refused from its headers (unknown path, bad token, declared
+ * Content-Length over the limit, memory budget exhausted) is answered at once
+ * when the client waits for "100 Continue" (libcurl does for bodies over
+ * 1 MiB) or the body is over 4 x the limit; otherwise its body is read and
+ * dropped first, because closing a connection with unread bytes resets it
+ * and the client could lose the answer.  A chunked body that grows past the
+ * limit is dropped as it arrives and answered 413 at its end.  All buffered
+ * bodies together are capped by a global budget (16 x max_body_bytes, at
+ * least 1 GiB): past it new bodies get 503 busy with Retry-After, so a flood
+ * of uploads cannot exhaust memory.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -27,6 +32,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -386,30 +392,73 @@ static bool route_has_body(const struct http_route *r)
 	       (r->id == HTTP_ROUTE_TOPIC && r->method == HTTP_PUT);
 }
 
-/* Authenticate; 0 when the request may proceed, else a response was queued. */
-static int authenticate(struct http_req *req, enum MHD_Result *res)
+/* Refuse a request at its first call.  Without a body, or when the client
+ * waits for "100 Continue" before sending it, or when the body is too big to
+ * be worth reading, the answer goes out at once (libmicrohttpd then closes
+ * the connection if a body was due).  Otherwise the body, which the client
+ * is already sending, is read and dropped first: closing on unread bytes
+ * would reset the connection and the client could lose the answer. */
+static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+			      const char *fmt, ...)
+{
+	enum MHD_Result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!req->body_due || req->expect_continue ||
+	    req->body_declared > (int64_t)req->api->conf->http.max_body_bytes * 4) {
+		r = reply_error_v(req, status, code, NULL, fmt, ap);
+	} else {
+		req->pending_status = status;
+		req->pending_code = code;
+		vsnprintf(req->pending_msg, sizeof(req->pending_msg), fmt, ap);
+		r = MHD_YES;
+	}
+	va_end(ap);
+	return r;
+}
+
+/* Authenticate; MHD_YES with identity set, or the refusal. */
+static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 {
 	struct http_api *api = req->api;
 	const char *hdr, *tok;
 	size_t len;
 
+	*ok = true;
 	req->identity = -1;
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
-		return 0;
+		return MHD_YES;
 	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!hdr || http_param_bearer(hdr, &tok, &len) < 0) {
-		atomic_fetch_add(&api->auth_failures, 1);
-		*res = http_api_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-					    "an 'Authorization: Bearer <token>' header is required");
-		return -ERR_AUTH;
-	}
-	req->identity = http_tokens_find(api->tokens, tok, len);
-	if (req->identity < 0) {
-		atomic_fetch_add(&api->auth_failures, 1);
-		*res = http_api_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-					    "unknown token");
-		return -ERR_AUTH;
-	}
+	if (hdr && http_param_bearer(hdr, &tok, &len) == 0)
+		req->identity = http_tokens_find(api->tokens, tok, len);
+	if (req->identity >= 0)
+		return MHD_YES;
+	*ok = false;
+	atomic_fetch_add(&api->auth_failures, 1);
+	return refuse(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+		      hdr ? "unknown or malformed bearer token"
+			  : "an 'Authorization: Bearer <token>' header is required");
+}
+
+/* What the headers say about a body. */
+static int body_headers(struct http_req *req)
+{
+	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *ex = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_EXPECT);
+
+	req->body_declared = -1;
+	if (cl && http_param_i64(cl, 0, INT64_MAX, &req->body_declared) < 0)
+		return -ERR_INVALID;
+	req->body_due = req->body_declared > 0 || (te && strcasestr(te, "chunked"));
+	req->expect_continue = ex && strcasecmp(ex, "100-continue") == 0;
 	return 0;
 }
 
@@ -417,88 +466,97 @@ static int authenticate(struct http_req *req, enum MHD_Result *res)
 static enum MHD_Result request_begin(struct http_req *req, const char *url, const char *method)
 {
 	struct http_api *api = req->api;
-	enum MHD_Result res = MHD_YES;
-	const char *cl;
+	enum MHD_Result res;
+	int64_t n;
+	bool ok;
 	int rc;
 
+	if (body_headers(req) < 0)
+		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
+					    "bad Content-Length");
 	rc = http_route_match(method, url, &req->route);
 	if (rc == -ERR_NOT_FOUND)
-		return http_api_reply_error(req, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
+		return refuse(req, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
 	if (rc == -ERR_UNSUPPORTED)
-		return http_api_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-					    "%s is not allowed here", method);
+		return refuse(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+			      "%s is not allowed here", method);
 	if (rc == -ERR_INVALID)
-		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST,
-					    req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
-						    ? "invalid_topic" : "bad_request",
-					    "invalid topic name or partition in the path");
-	if (authenticate(req, &res) < 0)
+		return refuse(req, MHD_HTTP_BAD_REQUEST,
+			      req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
+				      ? "invalid_topic" : "bad_request",
+			      "invalid topic name or partition in the path");
+	res = authenticate(req, &ok);
+	if (!ok)
 		return res;
 	req->has_body = route_has_body(&req->route);
 	if (!req->has_body)
 		return MHD_YES;
 	buf_init(&req->body, api->conf->http.max_body_bytes);
-	cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-					 MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		int64_t n;
-
-		if (http_param_i64(cl, 0, INT64_MAX, &n) < 0)
-			return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
-						    "bad Content-Length");
-		if ((uint64_t)n > api->conf->http.max_body_bytes)
-			return http_api_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-						    "body of %" PRId64 " bytes is over http.max_body_bytes "
-						    "(%" PRIu64 ")", n, api->conf->http.max_body_bytes);
-		if (n > 0) {
-			if (atomic_fetch_sub(&api->body_budget, n) < n) {
-				atomic_fetch_add(&api->body_budget, n);
-				return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-							    "too many request bodies in flight");
-			}
-			req->budget_held = n;
-			/* one allocation of the right size instead of doublings */
-			if (buf_reserve(&req->body, (size_t)n) < 0)
-				return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-							    "out of memory");
+	n = req->body_declared;
+	if (n > (int64_t)api->conf->http.max_body_bytes)
+		return refuse(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			      "body of %" PRId64 " bytes is over http.max_body_bytes (%" PRIu64 ")",
+			      n, api->conf->http.max_body_bytes);
+	if (n > 0) {
+		if (atomic_fetch_sub(&api->body_budget, n) < n) {
+			atomic_fetch_add(&api->body_budget, n);
+			return refuse(req, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				      "too many request bodies in flight");
 		}
+		req->budget_held = n;
+		/* one allocation of the right size instead of doublings */
+		if (buf_reserve(&req->body, (size_t)n) < 0)
+			return refuse(req, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "out of memory");
 	}
 	return MHD_YES;
 }
 
-/* More body bytes: keep them within the bounds, or drop them once over. */
-static int request_body(struct http_req *req, const char *data, size_t n)
+/* More body bytes: keep them within the bounds, or drop them once refused. */
+static void request_body(struct http_req *req, const char *data, size_t n)
 {
 	struct http_api *api = req->api;
 
-	if (req->body_too_large || !req->has_body)
-		return 0;
+	if (req->pending_status || !req->has_body)
+		return;
 	if (req->body.len + n > api->conf->http.max_body_bytes) {
-		req->body_too_large = true;
 		buf_release(&req->body);
 		buf_init(&req->body, api->conf->http.max_body_bytes);
-		return 0;
+		req->pending_status = MHD_HTTP_CONTENT_TOO_LARGE;
+		req->pending_code = "too_large";
+		snprintf(req->pending_msg, sizeof(req->pending_msg),
+			 "body is over http.max_body_bytes (%" PRIu64 ")",
+			 api->conf->http.max_body_bytes);
+		return;
 	}
 	if ((int64_t)(req->body.len + n) > req->budget_held) {
 		int64_t more = (int64_t)(req->body.len + n) - req->budget_held;
 
 		if (atomic_fetch_sub(&api->body_budget, more) < more) {
 			atomic_fetch_add(&api->body_budget, more);
-			return -ENOMEM;
+			buf_release(&req->body);
+			buf_init(&req->body, api->conf->http.max_body_bytes);
+			req->pending_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			req->pending_code = "busy";
+			snprintf(req->pending_msg, sizeof(req->pending_msg),
+				 "too many request bodies in flight");
+			return;
 		}
 		req->budget_held += more;
 	}
-	return buf_append(&req->body, data, n);
+	if (buf_append(&req->body, data, n) < 0) {
+		req->pending_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		req->pending_code = "busy";
+		snprintf(req->pending_msg, sizeof(req->pending_msg), "out of memory");
+	}
 }
 
 static enum MHD_Result dispatch(struct http_req *req)
 {
 	const struct http_route *r = &req->route;
 
-	if (req->body_too_large)
-		return http_api_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-					    "body is over http.max_body_bytes (%" PRIu64 ")",
-					    req->api->conf->http.max_body_bytes);
+	if (req->pending_status)
+		return http_api_reply_error(req, req->pending_status, req->pending_code, "%s",
+					    req->pending_msg);
 	switch (r->id) {
 	case HTTP_ROUTE_HEALTH:
 		return handle_health(req);
@@ -531,7 +589,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_api *api = cls;
 	struct http_req *req = *con_cls;
-	int rc;
 
 	(void)version;
 	if (!req) {
@@ -546,19 +603,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return request_begin(req, url, method);
 	}
 	if (*upload_size > 0) {
-		rc = request_body(req, upload, *upload_size);
+		request_body(req, upload, *upload_size);
 		*upload_size = 0;
-		if (rc < 0) {
-			/* cannot answer mid-body: drop the rest, answer at the end */
-			req->body_too_large = false;
-			req->has_body = false;
-			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		}
 		return MHD_YES;
 	}
-	if (req->status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-					    "too many request bodies in flight");
 	return dispatch(req);
 }
 
@@ -710,18 +758,24 @@ int http_api_new(struct log *log, struct prom_registry *metrics, const struct st
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
-	api->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, api,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(conf->http.threads > 0 ? conf->http.threads : 0),
-		MHD_OPTION_END);
+	{
+		struct MHD_OptionItem ops[] = {
+			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
+			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
+			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, api},
+			{MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT, 4000, NULL},
+			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
+			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+			 conf->http.threads, NULL},
+			{MHD_OPTION_END, 0, NULL},
+		};
+
+		api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api,
+					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	}
 	if (!api->mhd) {
 		log_error("http: libmicrohttpd failed to start on %s", conf->http.listen);
 		rc = -EIO;

@@ -69,8 +69,13 @@ struct http_req {
 	unsigned status;                 /* what was answered, for metrics */
 	int identity;                    /* token identity, -1 when auth is off */
 	bool has_body;                   /* the route reads a request body */
-	bool body_too_large;             /* excess is being discarded */
+	bool body_due;                   /* the client sends one (length or chunked) */
+	bool expect_continue;            /* it waits for "100 Continue" first */
+	int64_t body_declared;           /* Content-Length, -1 when absent */
 	int64_t budget_held;             /* bytes taken from api->body_budget */
+	unsigned pending_status;         /* refused: answer this once the body is drained */
+	const char *pending_code;
+	char pending_msg[256];
 	struct buf body;
 };
 

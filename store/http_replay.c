@@ -22,6 +22,8 @@
  * the middle of a stream (retention deleted the next offset, the topic was
  * deleted) end an NDJSON stream with one {"error":...} line and abort a raw
  * stream (the chunked transfer is cut, which clients report as an error).
+ * Shutdown cuts every stream that way, so none looks complete when it is
+ * not.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -104,8 +106,10 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 		ssize_t got;
 		int rc;
 
-		if (atomic_load(&api->stopping) || st->emitted >= st->max ||
-		    st->next >= st->end_offset)
+		/* a stream cut by shutdown must not look complete to the client */
+		if (atomic_load(&api->stopping))
+			return -ECANCELED;
+		if (st->emitted >= st->max || st->next >= st->end_offset)
 			return 0;
 		if (!st->have_slice || st->slice_off >= st->slice.len) {
 			uint64_t now;
@@ -124,7 +128,7 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 				return 0;
 			rc = http_api_wait_visible(api, st->topic, st->partition, st->next,
 						   (int)(st->idle_deadline - now));
-			if (rc == -ETIMEDOUT || rc == -ECANCELED)
+			if (rc == -ETIMEDOUT)
 				return 0;
 			if (rc < 0)
 				return rc;
@@ -200,6 +204,12 @@ static int ndjson_fill(struct replay *st, size_t want)
 			st->iter_live = false;
 			return rc;
 		}
+		if (r.offset >= st->end_offset) {
+			batch_iter_release(&st->it);
+			st->iter_live = false;
+			st->done = true;
+			return 0;
+		}
 		if (r.offset < st->start || r.timestamp < st->from_ts || r.timestamp > st->to_ts)
 			continue;
 		rc = recjson_format(&st->out, NULL, st->partition, &r);
@@ -233,7 +243,8 @@ static void stream_error(struct replay *st, int rc)
 	if (rc != -ECANCELED)
 		log_warn("http: replay of %s/%d stopped at offset %" PRId64 ": %s", st->topic,
 			 (int)st->partition, st->next, err_str(rc));
-	if (st->fmt == HTTP_FORMAT_RAW) {
+	if (st->fmt == HTTP_FORMAT_RAW || rc == -ECANCELED) {
+		/* cut the chunked transfer: the client sees an incomplete response */
 		st->failed = true;
 		return;
 	}

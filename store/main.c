@@ -15,6 +15,7 @@
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/prom.h"
+#include "store/http_api.h"
 #include "store/log.h"
 #include "store/store_config.h"
 
@@ -24,6 +25,7 @@ struct store {
 	struct store_config conf;
 	struct evloop *loop;
 	struct log *log;
+	struct http_api *http;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -183,6 +185,11 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
+	rc = http_api_new(st.log, st.metrics, &st.conf, &st.http);
+	if (rc < 0) {
+		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
+		goto out;
+	}
 
 	{
 		uint64_t wd_usec = 0;
@@ -198,6 +205,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	evloop_timer_stop(&st.watchdog);
+	http_api_free(st.http);
 	log_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/jdoc.h"
 #include "tests/unit/unit.h"
@@ -107,6 +108,24 @@ static void test_depth_bound(void)
 	jdoc_free(d);
 }
 
+static void test_write_roundtrip(void)
+{
+	const char *in = " { \"a\" : [1, -2.5, true, false, null, \"x\\\"y\\u00e9\"], \"b\": {} , \"c\":[]}";
+	struct jdoc *d = ok(in), *d2 = NULL;
+	struct buf b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL(jnode_write(&b, jdoc_root(d)), 0);
+	CU_ASSERT_EQUAL(buf_cstr(&b), 0);
+	CU_ASSERT_STRING_EQUAL((char *)b.data,
+			       "{\"a\":[1,-2.5,true,false,null,\"x\\\"y\xc3\xa9\"],\"b\":{},\"c\":[]}");
+	CU_ASSERT_EQUAL(jdoc_parse(b.data, b.len, &d2, NULL), 0);
+	jdoc_free(d2);
+	jdoc_free(d);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -114,6 +133,7 @@ int main(void)
 		UNIT_TEST(test_strings),
 		UNIT_TEST(test_rejects),
 		UNIT_TEST(test_depth_bound),
+		UNIT_TEST(test_write_roundtrip),
 		UNIT_END,
 	};
 
