@@ -9,15 +9,30 @@
 
 #include "lib/err.h"
 #include "store/kafka_api.h"
+#include "store/kafka_admin.h"
+#include "store/kafka_fetch.h"
 #include "store/kafka_meta.h"
+#include "store/kafka_produce.h"
 
-#define NOFLEX INT16_MAX
-
+/* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
+ * the schema's, so a version at or above it would need the compact forms. */
 static const struct kafka_api api_table[] = {
+	{KAFKA_PRODUCE, 3, 8, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
+	{KAFKA_FETCH, 4, 11, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
+	{KAFKA_LIST_OFFSETS, 0, 5, 6, "ListOffsets", kafka_admin_listoffsets_decode,
+	 kafka_admin_listoffsets_handle},
 	{KAFKA_METADATA, 0, 8, 9, "Metadata", kafka_meta_metadata_decode,
 	 kafka_meta_metadata_handle},
 	{KAFKA_API_VERSIONS, 0, 3, 3, "ApiVersions", kafka_meta_apiversions_decode,
 	 kafka_meta_apiversions_handle},
+	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,
+	 kafka_admin_createtopics_handle},
+	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
+	 kafka_admin_deletetopics_handle},
+	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
+	 kafka_admin_initproducerid_handle},
+	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
+	 kafka_admin_describeconfigs_handle},
 };
 
 #define API_COUNT (sizeof(api_table) / sizeof(api_table[0]))

@@ -95,6 +95,9 @@ struct kafka_ctx {
 	/* The server's hook: r cannot be answered (encoding failed); close its
 	 * connection. */
 	void (*req_fail)(struct kafka_req *r);
+	/* A topic was deleted through DeleteTopics (the group coordinator drops
+	 * its committed offsets); NULL when nobody cares. */
+	void (*on_topic_deleted)(struct kafka_ctx *ctx, const char *topic);
 };
 
 struct kafka_piece {

@@ -15,6 +15,7 @@
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/prom.h"
+#include "store/kafka_server.h"
 #include "store/log.h"
 #include "store/store_config.h"
 
@@ -24,6 +25,7 @@ struct store {
 	struct store_config conf;
 	struct evloop *loop;
 	struct log *log;
+	struct kafka_server *kafka;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -183,6 +185,12 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
+	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
+	if (rc < 0) {
+		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
+			  err_str(rc));
+		goto out;
+	}
 
 	{
 		uint64_t wd_usec = 0;
@@ -198,6 +206,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	evloop_timer_stop(&st.watchdog);
+	kafka_server_free(st.kafka);
 	log_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);
