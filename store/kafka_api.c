@@ -11,7 +11,9 @@
 #include "store/kafka_api.h"
 #include "store/kafka_admin.h"
 #include "store/kafka_fetch.h"
+#include "store/kafka_groups.h"
 #include "store/kafka_meta.h"
+#include "store/kafka_offsets.h"
 #include "store/kafka_produce.h"
 
 /* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
@@ -23,6 +25,22 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_listoffsets_handle},
 	{KAFKA_METADATA, 0, 8, 9, "Metadata", kafka_meta_metadata_decode,
 	 kafka_meta_metadata_handle},
+	{KAFKA_OFFSET_COMMIT, 0, 7, 8, "OffsetCommit", kafka_offsets_commit_decode,
+	 kafka_offsets_commit_handle},
+	{KAFKA_OFFSET_FETCH, 0, 5, 6, "OffsetFetch", kafka_offsets_fetch_decode,
+	 kafka_offsets_fetch_handle},
+	{KAFKA_FIND_COORDINATOR, 0, 2, 3, "FindCoordinator", kafka_groups_findcoordinator_decode,
+	 kafka_groups_findcoordinator_handle},
+	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode, kafka_groups_join_handle},
+	{KAFKA_HEARTBEAT, 0, 3, 4, "Heartbeat", kafka_groups_heartbeat_decode,
+	 kafka_groups_heartbeat_handle},
+	{KAFKA_LEAVE_GROUP, 0, 3, 4, "LeaveGroup", kafka_groups_leave_decode,
+	 kafka_groups_leave_handle},
+	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode, kafka_groups_sync_handle},
+	{KAFKA_DESCRIBE_GROUPS, 0, 4, 5, "DescribeGroups", kafka_groups_describe_decode,
+	 kafka_groups_describe_handle},
+	{KAFKA_LIST_GROUPS, 0, 2, 3, "ListGroups", kafka_groups_list_decode,
+	 kafka_groups_list_handle},
 	{KAFKA_API_VERSIONS, 0, 3, 3, "ApiVersions", kafka_meta_apiversions_decode,
 	 kafka_meta_apiversions_handle},
 	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,

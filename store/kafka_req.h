@@ -110,6 +110,7 @@ struct kafka_piece {
 struct kafka_req {
 	struct kafka_req *next;      /* the connection's queue, in arrival order */
 	struct kafka_conn *conn;
+	const char *peer;            /* "host:port" of the client, for logs and groups */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;
 	const struct kafka_api *api;

@@ -49,6 +49,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "store/groups.h"
 #include "store/kafka_api.h"
 #include "store/kafka_meta.h"
 #include "store/kafka_req.h"
@@ -87,6 +88,7 @@ struct kafka_server {
 	struct evloop *loop;
 	struct prom_registry *metrics;
 	bool metrics_added;
+	bool group_metrics_added;
 	int lfd;
 	struct evloop_io lio;
 	struct evloop_timer accept_retry;
@@ -460,6 +462,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		kafka_req_free(r);
 		return;
 	}
+	r->peer = c->peer;
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -798,6 +801,11 @@ static void on_log_progress(void *arg)
 	evloop_async_send(&ks->wake);
 }
 
+static void on_topic_deleted(struct kafka_ctx *ctx, const char *topic)
+{
+	groups_topic_deleted(ctx->groups, topic);
+}
+
 static void on_wake(struct evloop_async *a)
 {
 	struct kafka_server *ks = a->data;
@@ -924,6 +932,13 @@ int kafka_server_new(struct evloop *loop, struct log *log, struct prom_registry 
 	if (rc < 0)
 		goto out;
 	ks->ctx.adv_host = ks->adv_host;
+	/* without the offsets journal the store still serves data; the group
+	 * APIs answer COORDINATOR_NOT_AVAILABLE */
+	if (groups_new(loop, log, conf, &ks->ctx.groups) < 0)
+		log_error("kafka: consumer groups are unavailable (offsets journal in %s/meta)",
+			  conf->store.data_dir);
+	else
+		ks->ctx.on_topic_deleted = on_topic_deleted;
 	rc = evloop_async_start(loop, &ks->wake, on_wake, ks);
 	if (rc < 0)
 		goto out;
@@ -936,6 +951,8 @@ int kafka_server_new(struct evloop *loop, struct log *log, struct prom_registry 
 		if (rc < 0)
 			goto out;
 		ks->metrics_added = true;
+		if (ks->ctx.groups && groups_register_metrics(ks->ctx.groups, metrics) == 0)
+			ks->group_metrics_added = true;
 	}
 	log_set_listener(log, on_log_progress, ks);
 	log_info("kafka: listening on %s (advertised %s:%d)", conf->kafka.listen, ks->adv_host,
@@ -953,6 +970,8 @@ void kafka_server_free(struct kafka_server *ks)
 		return;
 	if (ks->ctx.log)
 		log_set_listener(ks->ctx.log, NULL, NULL);
+	if (ks->group_metrics_added)
+		groups_unregister_metrics(ks->ctx.groups, ks->metrics);
 	if (ks->metrics_added)
 		prom_registry_remove(ks->metrics, render_metrics, ks);
 	evloop_timer_stop(&ks->accept_retry);
@@ -963,6 +982,8 @@ void kafka_server_free(struct kafka_server *ks)
 		close(ks->lfd);
 	while (ks->conns)
 		conn_free(ks->conns);
+	/* after the connections: their parked group requests cancel into it */
+	groups_free(ks->ctx.groups);
 	if (ks->wake_started)
 		evloop_async_stop(&ks->wake);
 	mem_free(ks);
