@@ -964,6 +964,11 @@ out:
 	return rc;
 }
 
+struct groups *kafka_server_groups(struct kafka_server *ks)
+{
+	return ks ? ks->ctx.groups : NULL;
+}
+
 void kafka_server_free(struct kafka_server *ks)
 {
 	if (!ks)
