@@ -377,13 +377,11 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 				       : "replication factor must be positive";
 			return KERR_INVALID_REPLICATION_FACTOR;
 		}
-		if (parts == -1 && r->hdr.api_version < 4) {
-			*msg = "num_partitions -1 needs CreateTopics v4";
-			return KERR_INVALID_PARTITIONS;
-		}
 	}
 	if (parts == -1) {
-		parts = 0;  /* the log's default */
+		/* the store's default at every version: KIP-464 made it legal in v4,
+		 * and kafkajs sends it with v3 */
+		parts = 0;
 	} else if (parts <= 0 || parts > MAX_TOPIC_PARTITIONS) {
 		*msg = "number of partitions must be 1..10000";
 		return KERR_INVALID_PARTITIONS;
