@@ -635,9 +635,14 @@ static void add_member_and_rebalance(struct group *grp, char *id,
 		prepare_rebalance(grp, "a member joined");
 }
 
+/* Answer a join that changes nothing with the current generation; a leader
+ * retrying its join while the group waits for its SyncGroup gets the member
+ * list again (it may have lost the first answer). */
 static void reply_current(struct group *grp, struct gmember *m, struct groups_waiter *w)
 {
+	struct groups_member_info *infos = NULL;
 	struct groups_join_result res;
+	int32_t n = 0;
 
 	memset(&res, 0, sizeof(res));
 	res.error = KERR_NONE;
@@ -645,9 +650,26 @@ static void reply_current(struct group *grp, struct gmember *m, struct groups_wa
 	res.protocol = grp->protocol ? grp->protocol : "";
 	res.leader = grp->leader ? grp->leader->id : "";
 	res.member_id = m->id;
+	if (m == grp->leader && grp->state == GS_COMPLETING) {
+		infos = mem_calloc((size_t)grp->nmembers, sizeof(*infos));
+		for (struct gmember *o = grp->members; infos && o; o = o->next) {
+			const struct gproto *p = member_proto(o, grp->protocol);
+
+			infos[n].member_id = o->id;
+			infos[n].instance_id = o->instance_id;
+			infos[n].metadata = p ? p->meta : NULL;
+			infos[n].len = p ? p->len : 0;
+			n++;
+		}
+		if (!infos)
+			res.error = KERR_COORDINATOR_NOT_AVAILABLE;
+		res.nmembers = n;
+		res.members = infos;
+	}
 	w->priv = NULL;
 	session_reset(m);
 	w->join_done(w, &res);
+	mem_free(infos);
 }
 
 void groups_join(struct groups *g, const struct groups_join_req *req, struct groups_waiter *w)
@@ -901,6 +923,15 @@ static void commit_free_priv(struct groups_commit *c)
 	c->valid_idx = NULL;
 }
 
+/* A group created for a commit that stored nothing is not kept. */
+static void commit_gc(struct groups_commit *c)
+{
+	struct group *grp = groups_find(c->g, c->group_id);
+
+	if (grp)
+		groups_gc(grp);
+}
+
 static void commit_synced(struct offsets_commit *oc, int rc)
 {
 	struct groups_commit *c = oc->arg;
@@ -908,6 +939,7 @@ static void commit_synced(struct offsets_commit *oc, int rc)
 	for (size_t i = 0; rc < 0 && i < oc->n; i++)
 		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
 	commit_free_priv(c);
+	commit_gc(c);
 	c->done(c);
 }
 
@@ -990,6 +1022,7 @@ void groups_commit(struct groups *g, struct groups_commit *c)
 		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
 done:
 	commit_free_priv(c);
+	commit_gc(c);
 	c->done(c);
 }
 
