@@ -266,6 +266,43 @@ static void test_cancel_and_snapshot(void)
 	teardown();
 }
 
+/* A journal written by tests/data/gen_offsets_journal.py from the format
+ * in docs/FORMATS.md, not by this code: the documented format is the one
+ * replayed. */
+static void test_documented_format(void)
+{
+	struct offsets *o;
+	struct offsets_value v;
+	struct buf b;
+
+	setup();
+	buf_init(&b, 1 << 20);
+	CU_ASSERT_EQUAL_FATAL(fs_read_file("tests/data/offsets/documented.journal", &b), 0);
+	CU_ASSERT_EQUAL(fs_mkdirs(dir, 0755), 0);
+	CU_ASSERT_EQUAL(fs_write_atomic(dir, OFFSETS_FILE, b.data, b.len), 0);
+	buf_release(&b);
+	CU_ASSERT_EQUAL_FATAL(offsets_open(loop, dir, &o), 0);
+	CU_ASSERT_TRUE(offsets_get(o, "billing", "logs", 0, &v));
+	CU_ASSERT_EQUAL(v.offset, 42);
+	CU_ASSERT_EQUAL(v.leader_epoch, 0);
+	CU_ASSERT_STRING_EQUAL(v.metadata, "host=b");
+	CU_ASSERT_EQUAL(v.commit_ms, 1700000000003LL);
+	CU_ASSERT_TRUE(offsets_get(o, "billing", "logs", 1, &v));
+	CU_ASSERT_EQUAL(v.offset, 7);
+	CU_ASSERT_PTR_NULL(v.metadata);
+	CU_ASSERT_FALSE(offsets_get(o, "search", "logs", 0, &v));
+	CU_ASSERT_TRUE(offsets_get(o, "search", "nginx", 2, &v));
+	CU_ASSERT_EQUAL(v.offset, 5);
+	/* and what this code appends, that reader reads back */
+	CU_ASSERT_EQUAL(commit(o, "search", "logs", 0, 101, NULL), 0);
+	offsets_close(o);
+	CU_ASSERT_EQUAL_FATAL(offsets_open(loop, dir, &o), 0);
+	CU_ASSERT_TRUE(offsets_get(o, "search", "logs", 0, &v));
+	CU_ASSERT_EQUAL(v.offset, 101);
+	offsets_close(o);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -276,6 +313,7 @@ int main(void)
 		UNIT_TEST(test_tombstones),
 		UNIT_TEST(test_compaction),
 		UNIT_TEST(test_cancel_and_snapshot),
+		UNIT_TEST(test_documented_format),
 		UNIT_END,
 	};
 
