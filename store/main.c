@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/prom.h"
 #include "store/http_api.h"
+#include "store/kafka_server.h"
 #include "store/log.h"
 #include "store/store_config.h"
 
@@ -26,6 +27,7 @@ struct store {
 	struct evloop *loop;
 	struct log *log;
 	struct http_api *http;
+	struct kafka_server *kafka;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -190,6 +192,12 @@ int main(int argc, char **argv)
 		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
 		goto out;
 	}
+	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
+	if (rc < 0) {
+		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
+			  err_str(rc));
+		goto out;
+	}
 
 	{
 		uint64_t wd_usec = 0;
@@ -205,6 +213,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	evloop_timer_stop(&st.watchdog);
+	kafka_server_free(st.kafka);
 	http_api_free(st.http);
 	log_close(st.log);
 	prom_registry_free(st.metrics);
