@@ -34,6 +34,7 @@ struct went {
 	int32_t records;
 	int32_t base_seq;
 	bool done;
+	bool resent;                /* see struct flush_batch */
 };
 
 struct oflush {
@@ -260,6 +261,7 @@ static void oflush_free(struct oflush *of)
 static void requeue_front(struct lane *l, struct went **w, size_t n)
 {
 	for (size_t i = n; i-- > 0;) {
+		w[i]->resent = true;
 		w[i]->lnext = l->qhead;
 		l->qhead = w[i];
 		if (!l->qtail)
@@ -379,6 +381,7 @@ static void start_flush(struct output *o, struct lane *l)
 		of->f.batches[n].records = bi.count;
 		of->f.batches[n].base_sequence = bi.base_sequence;
 		of->f.batches[n].entry_id = w->id;
+		of->f.batches[n].resent = w->resent;
 		n++;
 	}
 	of->f.nbatches = n;
@@ -439,6 +442,7 @@ static void read_ahead(struct output *o)
 		w->id = e.id;
 		w->loc = loc;
 		w->done = e.type != SPOOL_BATCH;
+		w->resent = e.id < o->first_new_id;
 		if (l) {
 			struct batch_info bi;
 
@@ -540,6 +544,7 @@ int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bo
 			goto fail;
 		}
 		spool_cursor_start(o->spool, &o->cur);
+		o->first_new_id = spool_durable_id(o->spool);
 	}
 	memset(&a, 0, sizeof(a));
 	a.id = oc->id;

@@ -63,6 +63,7 @@ struct output {
 	uint64_t cap;
 	/* delivery */
 	struct spool_cursor cur;
+	uint64_t first_new_id;      /* entries below were spooled before this process */
 	struct buf scratch;
 	struct went *whead;
 	struct went *wtail;

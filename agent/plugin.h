@@ -106,6 +106,9 @@ struct flush_batch {
 	int32_t records;
 	int32_t base_sequence;
 	uint64_t entry_id;          /* spool entry id: stable across restarts */
+	/* May have reached the receiver already: it was in an attempt whose
+	 * answer was lost, or spooled before this process started. */
+	bool resent;
 };
 
 struct flush {

@@ -10,13 +10,15 @@
  * sequences the spool assigned; every batch is stamped with it just before
  * sending (the spool stores batches with producer id -1).  A retry of a
  * batch the store already appended is answered 200 "duplicate" (or 409
- * duplicate when older than the store's window) and both count as delivered.
+ * duplicate when older than the store's window) and both count as delivered;
+ * so does 409 out_of_order_sequence for a batch that may already have
+ * reached the store (see on_batches_done()).
  *
  * Answers (see classify()): 200 delivered; 409 duplicate delivered;
  * connection errors, 5xx, 503 (Retry-After honoured), 408, 429, 401 and 403
  * retried with backoff (an expired token or a full disk is not the batch's
- * fault); 409 out_of_order_sequence / producer_fenced start a new producer
- * id once, then quarantine; 404 unknown_topic creates the topic when
+ * fault); 409 out_of_order_sequence for a batch never sent before, or
+ * producer_fenced, start a new producer id once, then quarantine; 404 unknown_topic creates the topic when
  * create_topics is on; other 4xx quarantine the offending batch.
  */
 #include <fcntl.h>
@@ -242,6 +244,17 @@ static void on_batches_done(struct store_req *r, long status, CURLcode cc)
 		output_flush_done(s->output, f, FLUSH_OK, a.acked + 1, NULL, NULL, 0);
 		return;
 	case V_RESET_PRODUCER:
+		if (strcmp(a.code, "out_of_order_sequence") == 0 && a.acked < n &&
+		    f->batches[a.acked].resent) {
+			/* The store appends a producer's batches only in sequence,
+			 * and every batch before this one was delivered: refused
+			 * as out of order, a batch that may already have reached
+			 * it (an answer lost, a restart) is one it already has,
+			 * older than its de-duplication window. */
+			s->st.duplicates++;
+			output_flush_done(s->output, f, FLUSH_OK, a.acked + 1, NULL, NULL, 0);
+			return;
+		}
 		if (s->resets_in_row++ == 0) {
 			log_warn("store output %s: %s (%s); asking for a new producer id", s->id, a.code,
 				 a.reason);

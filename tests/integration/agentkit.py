@@ -173,3 +173,39 @@ def port_open(port):
             return True
     except OSError:
         return False
+
+
+def kcat_records(bootstrap, topic, timeout=300):
+    """Every record of topic from the beginning, over the Kafka protocol, as
+    kcat -J envelopes (key, payload, headers, partition, offset...)."""
+    r = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                        "-J"], capture_output=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("kcat failed: %s" % r.stderr.decode(errors="replace")[-500:])
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+def kcat_values(bootstrap, topic, timeout=300):
+    """Every record value, multi-line values whole."""
+    return [r["payload"] for r in kcat_records(bootstrap, topic, timeout)]
+
+
+def store_records(store, topic):
+    """Records the store holds for topic (0 when it does not exist yet)."""
+    try:
+        with urllib.request.urlopen("%s/v1/topics/%s" % (store.url, topic), timeout=10) as r:
+            return json.loads(r.read()).get("records", 0)
+    except Exception:  # noqa: BLE001 - down or not created yet
+        return -1
+
+
+def store_config(env, store, logs, extra_agent="", extra_output="", multiline=True,
+                 read_from_head=True):
+    ml = "    multiline: { start: '^[0-9{]', flush_ms: 300 }\n" if multiline else ""
+    return ("agent:\n  data_dir: %s\n  http: { listen: @HTTP@ }\n  shutdown_timeout: 10s\n%s"
+            "inputs:\n  - id: app\n    type: tail\n    paths: [%s/*.log]\n"
+            "    read_from_head: %s\n%s"
+            "outputs:\n  - id: central\n    type: store\n    url: %s\n"
+            "    retry: { initial_delay: 50ms, max_delay: 1s }\n%s"
+            % (env.path("agent-data"), extra_agent, logs, "true" if read_from_head else "false",
+               ml, store.url, extra_output))
