@@ -75,6 +75,7 @@ struct output {
 	char **topics;
 	size_t ntopics;
 	size_t pending_jobs;        /* jobs of this output in the writer */
+	uint64_t pending_bytes;     /* their uncompressed size: spool growth to come */
 	struct output_stats st;
 	struct output_errors errs;
 	struct log_ratelimit rl;

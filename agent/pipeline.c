@@ -217,6 +217,7 @@ static void job_done(struct job *j, void *arg)
 	struct output *o = j->owner;
 
 	o->pending_jobs--;
+	o->pending_bytes -= j->spool_mem;
 	for (size_t i = 0; i < j->nsrcs; i++) {
 		struct source *s = j->srcs[i].src;
 		struct source_out *so = &s->out[o->idx];
@@ -235,7 +236,7 @@ static void job_done(struct job *j, void *arg)
 	job_free(j);
 	/* The spool grew: check its cap now rather than at the next tick, so
 	 * it overshoots by at most what is queued. */
-	if (!o->full && spool_bytes(o->spool) >= o->cap)
+	if (!o->full && spool_bytes(o->spool) + o->pending_bytes >= o->cap)
 		update_pause(pl);
 }
 
@@ -260,8 +261,11 @@ static void job_submit(struct job *j, void *arg)
 	struct output *o = j->owner;
 
 	o->pending_jobs++;
+	j->spool_mem = j->mem + j->items.len;
+	o->pending_bytes += j->spool_mem;
 	writer_submit(pl->writer, j);
-	if (!pl->mem_paused && writer_queued(pl->writer) >= pl->mem_high)
+	if ((!pl->mem_paused && writer_queued(pl->writer) >= pl->mem_high) ||
+	    (!o->full && spool_bytes(o->spool) + o->pending_bytes >= o->cap))
 		update_pause(pl);
 }
 
@@ -301,10 +305,21 @@ static void update_pause(struct pipeline *pl)
 		writer_want_progress(pl->writer, pl->mem_low);
 	for (size_t oi = 0; oi < pl->noutputs; oi++) {
 		struct output *o = pl->outputs[oi];
-		uint64_t used = spool_bytes(o->spool);
+		struct spool_stats st;
+		uint64_t used;
 
-		/* Hysteresis of one segment: space frees a segment at a time. */
-		if (!o->full && used >= o->cap) {
+		spool_get_stats(o->spool, &st);
+		/* What is queued for it lands there next: count it now. */
+		used = st.bytes + o->pending_bytes;
+		/* Hysteresis of half a segment: space frees a segment at a time.
+		 * With nothing left to deliver the spool cannot shrink further
+		 * (its last segment stays): it is not full then, whatever its
+		 * size, or a tiny cap could pause the inputs for good. */
+		if (o->full && st.entries_pending == 0) {
+			o->full = false;
+			log_info("output %s: spool delivered; inputs resume", o->conf->id);
+		} else if (!o->full && used >= o->cap &&
+			   (st.entries_pending > 0 || o->pending_jobs > 0)) {
 			o->full = true;
 			log_write_rl(&pl->rl_full, 30000, LOG_LVL_WARN,
 				     "output %s: spool full (%" PRIu64 " bytes, buffer.max_bytes); the "

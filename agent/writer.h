@@ -50,6 +50,7 @@ struct job {
 	struct job_src *srcs;       /* sources whose positions the job carries */
 	size_t nsrcs;
 	size_t mem;                 /* bytes accounted while queued */
+	size_t spool_mem;           /* pipeline: counted against the spool cap until done */
 	uint64_t ticket;            /* writer: append order */
 	uint64_t entry_id;          /* result: spool entry id */
 	int rc;                     /* result: 0, or negative when cancelled */
