@@ -58,8 +58,8 @@ void log_counters_error(struct log_counters *c, const char *fmt, ...)
 	atomic_store(&c->writable, false);
 	pthread_mutex_lock(&c->err_mu);
 	memcpy(c->last_error, msg, sizeof(msg));
+	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
 	pthread_mutex_unlock(&c->err_mu);
-	log_error("log: %s", msg);
 }
 
 int log_part_dir(const struct log *log, const char *topic, int32_t p, char *out, size_t cap)

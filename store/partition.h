@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "store/log.h"
 #include "store/producer_state.h"
 #include "store/segment.h"
@@ -45,6 +46,7 @@ struct log_counters {
 	atomic_bool writable;
 	pthread_mutex_t err_mu;
 	char last_error[128];
+	struct log_ratelimit rl;     /* a full disk fails every append: log a few */
 };
 
 /* A durable position: every batch below offset is fsynced.  Also the

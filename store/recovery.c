@@ -120,10 +120,13 @@ static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps
 	}
 	closedir(d);
 	if (rc == 0) {
-		qsort(logs->v, logs->n, sizeof(int64_t), cmp_i64);
-		qsort(snaps->v, snaps->n, sizeof(int64_t), cmp_i64);
+		/* (NULL, 0) is undefined for qsort and bsearch */
+		if (logs->n)
+			qsort(logs->v, logs->n, sizeof(int64_t), cmp_i64);
+		if (snaps->n)
+			qsort(snaps->v, snaps->n, sizeof(int64_t), cmp_i64);
 		for (size_t i = 0; i < orphans.n; i++) {
-			if (!bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
+			if (!logs->n || !bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
 				remove_segment_files(dir, orphans.v[i]);
 		}
 	}

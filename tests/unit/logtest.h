@@ -25,19 +25,18 @@ static inline int lt_batch(struct buf *out, int64_t first, int n, int64_t ts, in
 {
 	struct batch_builder bb;
 	struct batch_params bp;
-	char val[4096];
-	int rc = 0;
+	char *val = malloc(pad + 64);
+	int rc = val ? 0 : -ENOMEM;
 
 	batch_builder_init(&bb, 64u << 20);
 	for (int i = 0; i < n && rc == 0; i++) {
-		int len = snprintf(val, sizeof(val), "seq=%lld ", (long long)(first + i));
+		int len = snprintf(val, 64, "seq=%lld ", (long long)(first + i));
 
-		if (pad && pad + (size_t)len < sizeof(val)) {
-			memset(val + len, 'x', pad);
-			len += (int)pad;
-		}
+		memset(val + len, 'x', pad);
+		len += (int)pad;
 		rc = batch_builder_add(&bb, ts + i, "k", 1, val, len, NULL, 0);
 	}
+	free(val);
 	batch_params_init(&bp);
 	bp.producer_id = pid;
 	bp.producer_epoch = epoch;
