@@ -23,4 +23,11 @@ int kafka_server_new(struct evloop *loop, struct log *log, struct prom_registry 
 /* Close the listener and every connection.  NULL is a no-op. */
 void kafka_server_free(struct kafka_server *ks);
 
+struct groups;
+
+/* The consumer-group coordinator the server runs (store/groups.h), or NULL
+ * when it could not start.  For groups_lag_snapshot(), which any thread may
+ * call (the HTTP API, metrics); valid until kafka_server_free(). */
+struct groups *kafka_server_groups(struct kafka_server *ks);
+
 #endif

@@ -1,0 +1,859 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kafka request headers, request decoders and response encoders, against
+ * byte sequences written out field by field from the message schemas
+ * (the JSON files under clients/src/main/resources/common/message in Kafka) with a
+ * writer independent of store/kwire: every API's decoder at the versions
+ * the clients send, the KIP-511 ApiVersions fallback, trailing bytes, and
+ * truncation at every length.
+ */
+#include <dirent.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "store/kafka_admin.h"
+#include "store/kafka_api.h"
+#include "store/kafka_fetch.h"
+#include "store/kafka_groups.h"
+#include "store/kafka_meta.h"
+#include "store/kafka_offsets.h"
+#include "store/kafka_produce.h"
+#include "tests/unit/unit.h"
+
+/* ---------------------------------------------------------------- a schema-level writer */
+
+static struct buf W;
+
+static void w_reset(void)
+{
+	buf_release(&W);
+	buf_init(&W, 0);
+}
+static void w8(int v) { buf_append_u8(&W, (uint8_t)v); }
+static void w16(int v) { buf_append_be16(&W, (uint16_t)v); }
+static void w32(int64_t v) { buf_append_be32(&W, (uint32_t)v); }
+static void w64(int64_t v) { buf_append_be64(&W, (uint64_t)v); }
+static void wstr(const char *s)
+{
+	if (!s) {
+		w16(-1);
+		return;
+	}
+	w16((int)strlen(s));
+	buf_append(&W, s, strlen(s));
+}
+/* compact string: uvarint len+1 (all our test strings are < 127 bytes) */
+static void wcstr(const char *s)
+{
+	w8(s ? (int)strlen(s) + 1 : 0);
+	if (s)
+		buf_append(&W, s, strlen(s));
+}
+static void wbytes(const void *p, int32_t n)
+{
+	w32(n);
+	if (n > 0)
+		buf_append(&W, p, (size_t)n);
+}
+
+/* A request frame (without the size field): header v1 (or v2 when flex). */
+static void w_header(int key, int ver, int32_t corr, const char *client, bool flex)
+{
+	w_reset();
+	w16(key);
+	w16(ver);
+	w32(corr);
+	wstr(client);
+	if (flex)
+		w8(0);
+}
+
+/* Parse W as a whole frame and decode its body. */
+static void *decode_frame(struct arena *a, struct kafka_hdr *h)
+{
+	if (kafka_api_parse_header(W.data, W.len, a, h) != 0)
+		return NULL;
+	return kafka_api_decode_body(h, W.data, W.len, a);
+}
+
+/* Every proper prefix of W must fail to decode (truncation anywhere). */
+static void check_truncations(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	size_t n = W.len;
+
+	for (size_t cut = 0; cut < n; cut++) {
+		arena_init(&a, 0);
+		if (kafka_api_parse_header(W.data, cut, &a, &h) == 0)
+			CU_ASSERT_PTR_NULL(kafka_api_decode_body(&h, W.data, cut, &a));
+		arena_release(&a);
+	}
+	/* and a trailing byte is a schema disagreement */
+	buf_append_u8(&W, 0);
+	arena_init(&a, 0);
+	if (kafka_api_parse_header(W.data, W.len, &a, &h) == 0)
+		CU_ASSERT_PTR_NULL(kafka_api_decode_body(&h, W.data, W.len, &a));
+	arena_release(&a);
+	W.len--;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+static void test_header_v1_and_v2(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+
+	arena_init(&a, 0);
+	w_header(KAFKA_METADATA, 4, 77, "rdkafka", false);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), 0);
+	CU_ASSERT_EQUAL(h.api_key, 3);
+	CU_ASSERT_EQUAL(h.api_version, 4);
+	CU_ASSERT_EQUAL(h.correlation_id, 77);
+	CU_ASSERT_STRING_EQUAL(h.client_id, "rdkafka");
+	CU_ASSERT_FALSE(h.flex);
+	CU_ASSERT_EQUAL(h.body_off, 8 + 2 + 7);
+
+	/* ApiVersions v3 is flexible: header v2 has a tag section after client_id */
+	w_header(KAFKA_API_VERSIONS, 3, 1, NULL, true);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), 0);
+	CU_ASSERT_TRUE(h.flex);
+	CU_ASSERT_PTR_NULL(h.client_id);
+	CU_ASSERT_EQUAL(h.body_off, 8 + 2 + 1);
+	arena_release(&a);
+}
+
+static void test_header_unsupported(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+
+	arena_init(&a, 0);
+	/* KIP-511: a newer ApiVersions still yields key and correlation id */
+	w_header(KAFKA_API_VERSIONS, 9, 4242, "x", true);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
+	CU_ASSERT_EQUAL(h.api_key, KAFKA_API_VERSIONS);
+	CU_ASSERT_EQUAL(h.correlation_id, 4242);
+	w_header(99, 0, 1, "x", false);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
+	/* Produce < 3 carries message formats 0/1 */
+	w_header(KAFKA_PRODUCE, 2, 1, "x", false);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
+	w_header(KAFKA_FETCH, 12, 1, "x", false);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, 7, &a, &h), -ERR_CORRUPT);
+	/* client_id length past the end */
+	w_header(KAFKA_METADATA, 1, 1, "abc", false);
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len - 1, &a, &h), -ERR_CORRUPT);
+	arena_release(&a);
+}
+
+/* ---------------------------------------------------------------- ApiVersions */
+
+static void test_apiversions(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_apiversions_req *q;
+	struct kwire_enc e;
+	struct buf out;
+	size_t n;
+	const struct kafka_api *t = kafka_api_table(&n);
+
+	/* librdkafka's opening request */
+	w_header(KAFKA_API_VERSIONS, 3, 1, "rdkafka", true);
+	wcstr("librdkafka");
+	wcstr("2.0.2");
+	w8(0);
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_STRING_EQUAL(q->client_software_name, "librdkafka");
+	CU_ASSERT_STRING_EQUAL(q->client_software_version, "2.0.2");
+	arena_release(&a);
+	check_truncations();
+
+	/* v0 response: error, int32 count, (key, min, max) */
+	buf_init(&out, 0);
+	kwire_enc_init(&e, &out, false);
+	kafka_meta_apiversions_encode(&e, 0, KERR_UNSUPPORTED_VERSION);
+	CU_ASSERT_EQUAL(out.len, 2 + 4 + 6 * n);
+	CU_ASSERT_EQUAL(get_be16(out.data), KERR_UNSUPPORTED_VERSION);
+	CU_ASSERT_EQUAL(get_be32(out.data + 2), n);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = out.data + 6 + 6 * i;
+
+		CU_ASSERT_EQUAL(get_be16(p), (uint16_t)t[i].key);
+		CU_ASSERT_EQUAL(get_be16(p + 2), (uint16_t)t[i].min);
+		CU_ASSERT_EQUAL(get_be16(p + 4), (uint16_t)t[i].max);
+		if (t[i].key == KAFKA_PRODUCE)
+			CU_ASSERT(t[i].min == 3 && t[i].max == 8);
+		if (t[i].key == KAFKA_API_VERSIONS)
+			CU_ASSERT(t[i].min == 0 && t[i].max == 3);
+	}
+	/* v3: compact array (n+1), a tag byte per entry, throttle, tags */
+	buf_reset(&out);
+	kwire_enc_init(&e, &out, true);
+	kafka_meta_apiversions_encode(&e, 3, KERR_NONE);
+	CU_ASSERT_EQUAL(out.len, 2 + 1 + 7 * n + 4 + 1);
+	CU_ASSERT_EQUAL(out.data[2], n + 1);
+	CU_ASSERT_EQUAL(out.data[2 + 7], 0);  /* first entry's tags */
+	CU_ASSERT_EQUAL(out.data[out.len - 1], 0);
+	buf_release(&out);
+}
+
+/* ---------------------------------------------------------------- data APIs */
+
+static const uint8_t fake_batch[] = {1, 2, 3, 4, 5, 6, 7};
+
+static void test_produce(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_produce_req *q;
+
+	w_header(KAFKA_PRODUCE, 7, 5, "p", false);
+	wstr(NULL);       /* transactional_id */
+	w16(-1);          /* acks */
+	w32(30000);       /* timeout_ms */
+	w32(2);           /* topics */
+	wstr("logs");
+	w32(2);
+	w32(0);
+	wbytes(fake_batch, sizeof(fake_batch));
+	w32(3);
+	wbytes(NULL, -1);
+	wstr("x");
+	w32(0);
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_PTR_NULL(q->transactional_id);
+	CU_ASSERT_EQUAL(q->acks, -1);
+	CU_ASSERT_EQUAL(q->timeout_ms, 30000);
+	CU_ASSERT_EQUAL(q->ntopics, 2);
+	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "logs");
+	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].records_len, 7);
+	CU_ASSERT(memcmp(q->topics[0].partitions[0].records, fake_batch, 7) == 0);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 3);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[1].records_len, -1);
+	CU_ASSERT_EQUAL(q->topics[1].npartitions, 0);
+	arena_release(&a);
+	check_truncations();
+}
+
+static void test_produce_response_v8(void)
+{
+	struct kafka_produce_presult pr = {2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1, 5, "gap"};
+	struct kafka_produce_tresult tr = {"t", 1, &pr};
+	struct kafka_produce_resp m = {1, &tr};
+	struct kwire_enc e;
+	struct buf out;
+
+	buf_init(&out, 0);
+	kwire_enc_init(&e, &out, false);
+	kafka_produce_encode(&e, 8, &m);
+	w_reset();
+	w32(1);
+	wstr("t");
+	w32(1);
+	w32(2);
+	w16(45);
+	w64(-1);
+	w64(-1);  /* log_append_time_ms */
+	w64(5);   /* log_start_offset (v5+) */
+	w32(0);   /* record_errors (v8+) */
+	wstr("gap");
+	w32(0);   /* throttle */
+	CU_ASSERT_EQUAL(out.len, W.len);
+	CU_ASSERT(memcmp(out.data, W.data, W.len) == 0);
+	/* v3: no log_start, no record errors */
+	buf_reset(&out);
+	kwire_enc_init(&e, &out, false);
+	kafka_produce_encode(&e, 3, &m);
+	CU_ASSERT_EQUAL(out.len, W.len - 8 - 4 - 5);
+	buf_release(&out);
+}
+
+static void test_fetch(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_fetch_req *q;
+
+	w_header(KAFKA_FETCH, 11, 9, "c", false);
+	w32(-1);          /* replica_id */
+	w32(500);         /* max_wait */
+	w32(1);           /* min_bytes */
+	w32(52428800);    /* max_bytes */
+	w8(0);            /* isolation */
+	w32(0);           /* session_id */
+	w32(-1);          /* session_epoch */
+	w32(1);
+	wstr("logs");
+	w32(1);
+	w32(4);           /* partition */
+	w32(0);           /* current_leader_epoch (v9+) */
+	w64(123);         /* fetch_offset */
+	w64(-1);          /* log_start_offset (v5+) */
+	w32(1048576);     /* partition max_bytes */
+	w32(0);           /* forgotten topics (v7+) */
+	wstr("");         /* rack_id (v11+) */
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->max_wait_ms, 500);
+	CU_ASSERT_EQUAL(q->min_bytes, 1);
+	CU_ASSERT_EQUAL(q->max_bytes, 52428800);
+	CU_ASSERT_EQUAL(q->session_epoch, -1);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 4);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].fetch_offset, 123);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].max_bytes, 1048576);
+	CU_ASSERT_STRING_EQUAL(q->rack_id, "");
+	arena_release(&a);
+	check_truncations();
+
+	/* v4 (kafka-python): no session, leader epoch, log start or rack */
+	w_header(KAFKA_FETCH, 4, 9, "c", false);
+	w32(-1);
+	w32(100);
+	w32(1);
+	w32(1000);
+	w8(0);
+	w32(1);
+	wstr("logs");
+	w32(1);
+	w32(0);
+	w64(7);
+	w32(4096);
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].fetch_offset, 7);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].current_leader_epoch, -1);
+	arena_release(&a);
+	check_truncations();
+}
+
+static void test_metadata(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_metadata_req *q;
+
+	/* v4: null topics = all, auto-creation off */
+	w_header(KAFKA_METADATA, 4, 2, "c", false);
+	w32(-1);
+	w8(0);
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->ntopics, -1);
+	CU_ASSERT_FALSE(q->allow_auto_create);
+	arena_release(&a);
+	check_truncations();
+	/* v0: an empty array also means all; topics otherwise */
+	w_header(KAFKA_METADATA, 0, 2, "c", false);
+	w32(0);
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_EQUAL(q->ntopics, -1);
+	CU_ASSERT_TRUE(q->allow_auto_create);
+	w_header(KAFKA_METADATA, 8, 2, "c", false);
+	w32(2);
+	wstr("a");
+	wstr("b.c");
+	w8(1);
+	w8(0);
+	w8(1);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->ntopics, 2);
+	CU_ASSERT_STRING_EQUAL(q->topics[1], "b.c");
+	CU_ASSERT_TRUE(q->include_topic_ops);
+	arena_release(&a);
+	check_truncations();
+}
+
+static void test_metadata_response(void)
+{
+	struct kafka_metadata_topic t[2] = {{KERR_NONE, "logs", 2},
+					    {KERR_UNKNOWN_TOPIC_OR_PARTITION, "nope", 0}};
+	struct kafka_metadata_resp m = {"127.0.0.1", 9092, "sluice", 2, t};
+	struct kwire_enc e;
+	struct buf out;
+
+	buf_init(&out, 0);
+	for (int v = 0; v <= 8; v++) {
+		buf_reset(&out);
+		kwire_enc_init(&e, &out, false);
+		kafka_meta_metadata_encode(&e, (int16_t)v, &m);
+		w_reset();
+		if (v >= 3)
+			w32(0);
+		w32(1);
+		w32(0);
+		wstr("127.0.0.1");
+		w32(9092);
+		if (v >= 1)
+			wstr(NULL);
+		if (v >= 2)
+			wstr("sluice");
+		if (v >= 1)
+			w32(0);
+		w32(2);
+		w16(0);
+		wstr("logs");
+		if (v >= 1)
+			w8(0);
+		w32(2);
+		for (int p = 0; p < 2; p++) {
+			w16(0);
+			w32(p);
+			w32(0);
+			if (v >= 7)
+				w32(0);
+			w32(1);
+			w32(0);
+			w32(1);
+			w32(0);
+			if (v >= 5)
+				w32(0);
+		}
+		if (v >= 8)
+			w32(INT32_MIN);
+		w16(3);
+		wstr("nope");
+		if (v >= 1)
+			w8(0);
+		w32(0);
+		if (v >= 8)
+			w32(INT32_MIN);
+		if (v >= 8)
+			w32(INT32_MIN);
+		CU_ASSERT_EQUAL(out.len, W.len);
+		CU_ASSERT(out.len == W.len && memcmp(out.data, W.data, W.len) == 0);
+	}
+	buf_release(&out);
+}
+
+static void test_listoffsets(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_listoffsets_req *q;
+
+	w_header(KAFKA_LIST_OFFSETS, 0, 1, "c", false);
+	w32(-1);
+	w32(1);
+	wstr("t");
+	w32(1);
+	w32(0);
+	w64(-2);
+	w32(1);  /* max_num_offsets */
+	arena_init(&a, 0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, -2);
+	check_truncations();
+	w_header(KAFKA_LIST_OFFSETS, 5, 1, "c", false);
+	w32(-1);
+	w8(0);
+	w32(1);
+	wstr("t");
+	w32(1);
+	w32(3);
+	w32(0);
+	w64(1700000000000LL);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 3);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, 1700000000000LL);
+	arena_release(&a);
+	check_truncations();
+}
+
+static void test_admin(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_createtopics_req *ct;
+	struct kafka_deletetopics_req *dt;
+	struct kafka_describeconfigs_req *dc;
+	struct kafka_initproducerid_req *ip;
+
+	arena_init(&a, 0);
+	w_header(KAFKA_CREATE_TOPICS, 4, 1, "admin", false);
+	w32(1);
+	wstr("new");
+	w32(-1);
+	w16(-1);
+	w32(1);      /* one assignment */
+	w32(0);
+	w32(1);
+	w32(0);
+	w32(2);      /* configs */
+	wstr("retention.ms");
+	wstr("60000");
+	wstr("cleanup.policy");
+	wstr(NULL);
+	w32(5000);
+	w8(1);
+	ct = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	CU_ASSERT_EQUAL(ct->topics[0].num_partitions, -1);
+	CU_ASSERT_EQUAL(ct->topics[0].nassignments, 1);
+	CU_ASSERT_FALSE(ct->topics[0].assignment_other_broker);
+	CU_ASSERT_STRING_EQUAL(ct->topics[0].configs[0].value, "60000");
+	CU_ASSERT_PTR_NULL(ct->topics[0].configs[1].value);
+	CU_ASSERT_TRUE(ct->validate_only);
+	check_truncations();
+
+	w_header(KAFKA_DELETE_TOPICS, 3, 1, "admin", false);
+	w32(2);
+	wstr("a");
+	wstr("b");
+	w32(1000);
+	dt = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dt);
+	CU_ASSERT_EQUAL(dt->ntopics, 2);
+	CU_ASSERT_STRING_EQUAL(dt->topics[1], "b");
+	check_truncations();
+
+	w_header(KAFKA_DESCRIBE_CONFIGS, 3, 1, "admin", false);
+	w32(2);
+	w8(2);
+	wstr("logs");
+	w32(-1);
+	w8(4);
+	wstr("0");
+	w32(1);
+	wstr("x");
+	w8(1);
+	w8(0);
+	dc = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
+	CU_ASSERT_EQUAL(dc->resources[0].nkeys, -1);
+	CU_ASSERT_EQUAL(dc->resources[1].type, 4);
+	CU_ASSERT_TRUE(dc->include_synonyms);
+	check_truncations();
+
+	w_header(KAFKA_INIT_PRODUCER_ID, 1, 1, "p", false);
+	wstr(NULL);
+	w32(60000);
+	ip = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
+	CU_ASSERT_PTR_NULL(ip->transactional_id);
+	arena_release(&a);
+	check_truncations();
+}
+
+/* ---------------------------------------------------------------- group APIs */
+
+static void test_group_requests(void)
+{
+	static const uint8_t meta[] = {0, 1, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 0};
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_joingroup_req *jg;
+	struct kafka_syncgroup_req *sg;
+	struct kafka_heartbeat_req *hb;
+	struct kafka_leavegroup_req *lg;
+	struct kafka_findcoordinator_req *fc;
+	struct kafka_describegroups_req *dg;
+
+	arena_init(&a, 0);
+	w_header(KAFKA_FIND_COORDINATOR, 0, 1, "c", false);
+	wstr("g");
+	fc = decode_frame(&a, &h);
+	CU_ASSERT(fc && strcmp(fc->key, "g") == 0 && fc->key_type == 0);
+	check_truncations();
+	w_header(KAFKA_FIND_COORDINATOR, 2, 1, "c", false);
+	wstr("tx");
+	w8(1);
+	fc = decode_frame(&a, &h);
+	CU_ASSERT(fc && fc->key_type == 1);
+
+	w_header(KAFKA_JOIN_GROUP, 5, 1, "c", false);
+	wstr("g");
+	w32(10000);
+	w32(30000);
+	wstr("");
+	wstr(NULL);
+	wstr("consumer");
+	w32(2);
+	wstr("range");
+	wbytes(meta, sizeof(meta));
+	wstr("roundrobin");
+	wbytes(meta, sizeof(meta));
+	jg = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(jg);
+	CU_ASSERT_EQUAL(jg->session_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(jg->rebalance_timeout_ms, 30000);
+	CU_ASSERT_STRING_EQUAL(jg->member_id, "");
+	CU_ASSERT_EQUAL(jg->nprotocols, 2);
+	CU_ASSERT_STRING_EQUAL(jg->protocols[1].name, "roundrobin");
+	CU_ASSERT_EQUAL(jg->protocols[1].len, sizeof(meta));
+	check_truncations();
+	/* v0: the rebalance timeout is the session timeout */
+	w_header(KAFKA_JOIN_GROUP, 0, 1, "c", false);
+	wstr("g");
+	w32(6000);
+	wstr("m");
+	wstr("consumer");
+	w32(1);
+	wstr("range");
+	wbytes(meta, sizeof(meta));
+	jg = decode_frame(&a, &h);
+	CU_ASSERT(jg && jg->rebalance_timeout_ms == 6000);
+
+	w_header(KAFKA_SYNC_GROUP, 3, 1, "c", false);
+	wstr("g");
+	w32(4);
+	wstr("m1");
+	wstr(NULL);
+	w32(2);
+	wstr("m1");
+	wbytes(meta, 3);
+	wstr("m2");
+	wbytes(NULL, 0);
+	sg = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sg);
+	CU_ASSERT_EQUAL(sg->generation, 4);
+	CU_ASSERT_EQUAL(sg->assignments[0].len, 3);
+	CU_ASSERT_STRING_EQUAL(sg->assignments[1].member_id, "m2");
+	check_truncations();
+
+	w_header(KAFKA_HEARTBEAT, 3, 1, "c", false);
+	wstr("g");
+	w32(4);
+	wstr("m1");
+	wstr("inst");
+	hb = decode_frame(&a, &h);
+	CU_ASSERT(hb && hb->generation == 4 && strcmp(hb->group_instance_id, "inst") == 0);
+	check_truncations();
+
+	w_header(KAFKA_LEAVE_GROUP, 1, 1, "c", false);
+	wstr("g");
+	wstr("m1");
+	lg = decode_frame(&a, &h);
+	CU_ASSERT(lg && lg->nmembers == 1 && strcmp(lg->member_ids[0], "m1") == 0);
+	w_header(KAFKA_LEAVE_GROUP, 3, 1, "c", false);
+	wstr("g");
+	w32(2);
+	wstr("m1");
+	wstr(NULL);
+	wstr("m2");
+	wstr("i2");
+	lg = decode_frame(&a, &h);
+	CU_ASSERT(lg && lg->nmembers == 2 && strcmp(lg->instance_ids[1], "i2") == 0);
+	check_truncations();
+
+	w_header(KAFKA_DESCRIBE_GROUPS, 4, 1, "c", false);
+	w32(1);
+	wstr("g");
+	w8(0);
+	dg = decode_frame(&a, &h);
+	CU_ASSERT(dg && dg->ngroups == 1);
+	check_truncations();
+	w_header(KAFKA_LIST_GROUPS, 2, 1, "c", false);
+	CU_ASSERT_PTR_NOT_NULL(decode_frame(&a, &h));
+	arena_release(&a);
+}
+
+static void test_offset_requests(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kafka_offsetcommit_req *oc;
+	struct kafka_offsetfetch_req *of;
+
+	arena_init(&a, 0);
+	/* v2 (kafka-python): retention_time, no leader epoch */
+	w_header(KAFKA_OFFSET_COMMIT, 2, 1, "c", false);
+	wstr("g");
+	w32(3);
+	wstr("m");
+	w64(-1);
+	w32(2);
+	wstr("a");
+	w32(2);
+	w32(0);
+	w64(10);
+	wstr("");
+	w32(1);
+	w64(20);
+	wstr(NULL);
+	wstr("b");
+	w32(1);
+	w32(5);
+	w64(30);
+	wstr("meta");
+	oc = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(oc);
+	CU_ASSERT_EQUAL(oc->generation, 3);
+	CU_ASSERT_EQUAL(oc->nrecords, 3);
+	CU_ASSERT_STRING_EQUAL(oc->records[2].topic, "b");
+	CU_ASSERT_EQUAL(oc->records[2].partition, 5);
+	CU_ASSERT_EQUAL(oc->records[2].offset, 30);
+	CU_ASSERT_STRING_EQUAL(oc->records[2].metadata, "meta");
+	CU_ASSERT_PTR_NULL(oc->records[1].metadata);
+	CU_ASSERT_EQUAL(oc->topics[1].first, 2);
+	check_truncations();
+	/* v7 (librdkafka): instance id and leader epoch */
+	w_header(KAFKA_OFFSET_COMMIT, 7, 1, "c", false);
+	wstr("g");
+	w32(1);
+	wstr("m");
+	wstr(NULL);
+	w32(1);
+	wstr("a");
+	w32(1);
+	w32(0);
+	w64(99);
+	w32(0);
+	wstr(NULL);
+	oc = decode_frame(&a, &h);
+	CU_ASSERT(oc && oc->records[0].offset == 99 && oc->records[0].leader_epoch == 0);
+	check_truncations();
+	/* v0: no generation or member */
+	w_header(KAFKA_OFFSET_COMMIT, 0, 1, "c", false);
+	wstr("g");
+	w32(1);
+	wstr("a");
+	w32(1);
+	w32(0);
+	w64(1);
+	wstr("");
+	oc = decode_frame(&a, &h);
+	CU_ASSERT(oc && oc->generation == -1);
+
+	w_header(KAFKA_OFFSET_FETCH, 1, 1, "c", false);
+	wstr("g");
+	w32(1);
+	wstr("a");
+	w32(2);
+	w32(0);
+	w32(1);
+	of = decode_frame(&a, &h);
+	CU_ASSERT(of && of->ntopics == 1 && of->topics[0].partitions[1] == 1);
+	check_truncations();
+	w_header(KAFKA_OFFSET_FETCH, 5, 1, "c", false);
+	wstr("g");
+	w32(-1);
+	of = decode_frame(&a, &h);
+	CU_ASSERT(of && of->ntopics == -1);
+	/* null topics did not exist before v2 */
+	w_header(KAFKA_OFFSET_FETCH, 1, 1, "c", false);
+	wstr("g");
+	w32(-1);
+	CU_ASSERT_PTR_NULL(decode_frame(&a, &h));
+	arena_release(&a);
+}
+
+static void test_error_mapping(void)
+{
+	CU_ASSERT_EQUAL(kafka_api_error(0), 0);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_NOT_FOUND), 3);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_CORRUPT), 2);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_TOO_LARGE), 10);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_INVALID), 17);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_OUT_OF_RANGE), 1);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_OUT_OF_ORDER), 45);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_FENCED), 47);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_STORAGE), 56);
+	CU_ASSERT_EQUAL(kafka_api_error(-ENOSPC), 56);
+	CU_ASSERT_EQUAL(kafka_api_error(-ERR_EXISTS), 36);
+	CU_ASSERT_EQUAL(kafka_api_error(-ENOMEM), -1);
+}
+
+/* The fuzz seeds are real requests, mostly encoded by kafka-python's
+ * protocol classes: every one must decode (KIP-511's excepted). */
+static void test_seed_frames_decode(void)
+{
+	const char *dir = "tests/data/fuzz/fuzz_kafka_request";
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int seen = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[512];
+		struct buf f;
+		struct arena a;
+		struct kafka_hdr h;
+		int rc;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		buf_init(&f, 1 << 20);
+		CU_ASSERT_EQUAL_FATAL(fs_read_file(path, &f), 0);
+		arena_init(&a, 0);
+		rc = kafka_api_parse_header(f.data, f.len, &a, &h);
+		if (strstr(de->d_name, "kip511")) {
+			CU_ASSERT_EQUAL(rc, -ERR_UNSUPPORTED);
+		} else {
+			CU_ASSERT_EQUAL(rc, 0);
+			if (rc == 0 && !kafka_api_decode_body(&h, f.data, f.len, &a)) {
+				fprintf(stderr, "seed %s does not decode\n", de->d_name);
+				CU_FAIL("seed does not decode");
+			}
+		}
+		seen++;
+		arena_release(&a);
+		buf_release(&f);
+	}
+	closedir(d);
+	CU_ASSERT(seen >= 30);
+}
+
+static void test_table_consistent(void)
+{
+	size_t n;
+	const struct kafka_api *t = kafka_api_table(&n);
+
+	CU_ASSERT(n <= 24);  /* KAFKA_API_SLOTS: per-API metric slots */
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT(t[i].min <= t[i].max);
+		/* only ApiVersions is implemented in a flexible version */
+		if (t[i].key != KAFKA_API_VERSIONS)
+			CU_ASSERT(t[i].max < t[i].flex_min);
+		CU_ASSERT_PTR_NOT_NULL(t[i].decode);
+		CU_ASSERT_PTR_NOT_NULL(t[i].handle);
+		CU_ASSERT_EQUAL(kafka_api_index(t[i].key), (int)i);
+		for (size_t j = 0; j < i; j++)
+			CU_ASSERT_NOT_EQUAL(t[i].key, t[j].key);
+	}
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(test_header_v1_and_v2),
+		UNIT_TEST(test_header_unsupported),
+		UNIT_TEST(test_apiversions),
+		UNIT_TEST(test_produce),
+		UNIT_TEST(test_produce_response_v8),
+		UNIT_TEST(test_fetch),
+		UNIT_TEST(test_metadata),
+		UNIT_TEST(test_metadata_response),
+		UNIT_TEST(test_listoffsets),
+		UNIT_TEST(test_admin),
+		UNIT_TEST(test_group_requests),
+		UNIT_TEST(test_offset_requests),
+		UNIT_TEST(test_error_mapping),
+		UNIT_TEST(test_seed_frames_decode),
+		UNIT_TEST(test_table_consistent),
+		UNIT_END,
+	};
+	int rc;
+
+	buf_init(&W, 0);
+	rc = unit_run("kafka_api", tests);
+	buf_release(&W);
+	return rc;
+}
