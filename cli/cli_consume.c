@@ -405,19 +405,21 @@ static int emit_replay(void *arg, struct cli_source *s, const struct record *r)
 
 static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
 {
-	uint64_t scanned = 0, decoded = 0, in = 0, now = clock_mono_ns();
+	uint64_t scanned = 0, decoded = 0, values = 0, in = 0, now = clock_mono_ns();
 	double secs = (double)(now - t0_ns) / 1e9;
 
 	for (size_t i = 0; i < m->n; i++) {
 		scanned += m->src[i].records_scanned;
 		decoded += m->src[i].decoded_bytes;
+		values += m->src[i].value_bytes;
 		in += m->src[i].bytes_in;
 	}
 	fprintf(stderr,
 		"sluice: stats: %" PRIu64 " records out, %" PRIu64 " scanned, %.1f MB received, "
-		"%.1f MB decoded in %.3f s (%.1f MB/s decoded), first record after %.1f ms\n",
-		m->emitted, scanned, (double)in / 1e6, (double)decoded / 1e6, secs,
-		secs > 0 ? (double)decoded / 1e6 / secs : 0.0,
+		"%.1f MB decoded, %.1f MB of log lines in %.3f s (%.1f MB/s of log lines), "
+		"first record after %.1f ms\n",
+		m->emitted, scanned, (double)in / 1e6, (double)decoded / 1e6, (double)values / 1e6,
+		secs, secs > 0 ? (double)values / 1e6 / secs : 0.0,
 		m->first_emit_ns ? (double)(m->first_emit_ns - t0_ns) / 1e6 : -1.0);
 }
 

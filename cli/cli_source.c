@@ -79,8 +79,9 @@ static void stop_transfer(struct cli_source *s, CURLM *multi)
 void cli_source_release(struct cli_source *s, CURLM *multi)
 {
 	stop_transfer(s, multi);
-	if (s->iter_live)
+	if (s->iter_inited)
 		batch_iter_release(&s->it);
+	s->iter_inited = false;
 	s->iter_live = false;
 	buf_release(&s->rx);
 	buf_release(&s->errbody);
@@ -274,7 +275,10 @@ static int open_batch(struct cli_source *s, const struct batch_info *bi)
 		return rc;
 	if (dmax < DECOMPRESS_MIN)
 		dmax = DECOMPRESS_MIN;
-	rc = batch_iter_init(&s->it, s->cur.data, s->cur.len, s->cc, dmax, true);
+	/* one decompression buffer for the whole stream */
+	rc = s->iter_inited ? batch_iter_reuse(&s->it, s->cur.data, s->cur.len, s->cc, dmax, true)
+			    : batch_iter_init(&s->it, s->cur.data, s->cur.len, s->cc, dmax, true);
+	s->iter_inited = true;
 	s->iter_live = true;
 	if (rc == 0)
 		s->decoded_bytes += batch_codec(bi) == CODEC_NONE ? s->cur.len : s->it.scratch.len;
@@ -304,11 +308,12 @@ int cli_source_next(struct cli_source *s)
 				return -EIO;
 			}
 			if (rc == 0) {
-				batch_iter_release(&s->it);
 				s->iter_live = false;
 				continue;
 			}
 			s->records_scanned++;
+			if (r.value_len > 0)
+				s->value_bytes += (uint64_t)r.value_len;
 			if (r.offset < s->start)
 				continue;
 			if (r.timestamp > s->frontier)

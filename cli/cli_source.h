@@ -67,7 +67,8 @@ struct cli_source {
 
 	struct buf cur;              /* the batch being decoded (a copy: rx moves) */
 	struct batch_iter it;
-	bool iter_live;
+	bool iter_inited;            /* it holds a buffer (reused batch after batch) */
+	bool iter_live;              /* it is on a batch with records left */
 	struct codec_ctx *cc;
 
 	struct record head;
@@ -80,7 +81,8 @@ struct cli_source {
 	uint64_t bytes_in;
 	uint64_t batches;
 	uint64_t records_scanned;
-	uint64_t decoded_bytes;
+	uint64_t value_bytes;        /* log bytes (record values) scanned */
+	uint64_t decoded_bytes;      /* records sections decoded (values + keys, headers, framing) */
 };
 
 /* first: an offset >= 0 or CLI_START_*; by_time: start at from_ts instead. */

@@ -184,14 +184,13 @@ int record_header_iter_next(struct record_header_iter *it, struct record_header 
 	return cursor_ok(&it->c) ? 1 : -ERR_CORRUPT;
 }
 
-int batch_iter_init(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
-		    size_t max_decompressed, bool check_crc)
+/* The part of batch_iter_init after the scratch buffer is set up. */
+static int iter_start(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
+		      bool check_crc)
 {
 	const uint8_t *recs = (const uint8_t *)p + BATCH_HEADER_SIZE;
 	int rc;
 
-	memset(it, 0, sizeof(*it));
-	buf_init(&it->scratch, max_decompressed);
 	rc = check_header(p, n, &it->info, check_crc);
 	if (rc < 0)
 		return rc;
@@ -208,6 +207,31 @@ int batch_iter_init(struct batch_iter *it, const void *p, size_t n, struct codec
 		return rc;
 	cursor_init(&it->c, it->scratch.data, it->scratch.len);
 	return 0;
+}
+
+int batch_iter_init(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
+		    size_t max_decompressed, bool check_crc)
+{
+	memset(it, 0, sizeof(*it));
+	buf_init(&it->scratch, max_decompressed);
+	return iter_start(it, p, n, cc, check_crc);
+}
+
+int batch_iter_reuse(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
+		     size_t max_decompressed, bool check_crc)
+{
+	struct buf scratch = it->scratch;
+
+	memset(it, 0, sizeof(*it));
+	if (max_decompressed && scratch.cap > max_decompressed) {
+		/* codecs fill up to the capacity: a smaller bound needs a smaller buffer */
+		buf_release(&scratch);
+		buf_init(&scratch, max_decompressed);
+	}
+	it->scratch = scratch;
+	buf_reset(&it->scratch);
+	it->scratch.max = max_decompressed ? max_decompressed : SIZE_MAX / 2;  /* as buf_init */
+	return iter_start(it, p, n, cc, check_crc);
 }
 
 int batch_iter_next(struct batch_iter *it, struct record *r)

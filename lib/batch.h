@@ -147,6 +147,11 @@ struct batch_iter {
  * check_crc.  Release with batch_iter_release() even on failure. */
 int batch_iter_init(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
 		    size_t max_decompressed, bool check_crc);
+/* The same for an iterator that was initialised before and not released:
+ * its decompression buffer keeps its memory, so a reader going through many
+ * batches does not allocate and fault in a new one for each batch. */
+int batch_iter_reuse(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
+		     size_t max_decompressed, bool check_crc);
 /* 1 with *r filled (pointers borrow the batch or the scratch buffer),
  * 0 at the end, -ERR_CORRUPT. */
 int batch_iter_next(struct batch_iter *it, struct record *r);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Topic administration over HTTP: GET/POST /v1/topics,
- * GET/PUT/DELETE /v1/topics/{t}, and GET /v1/groups.
+ * GET/PUT/DELETE /v1/topics/{t}, and GET /v1/groups (consumer-group lag from
+ * the group coordinator's thread-safe snapshot).
  *
  * Topic JSON (list items and single topic alike):
  *   {"name":"nginx","partition_count":2,
@@ -25,6 +26,7 @@
 #include "lib/jdoc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "store/groups.h"
 #include "store/http_priv.h"
 
 #define MAX_LIST_BYTES (64u << 20)
@@ -338,9 +340,68 @@ enum MHD_Result http_admin_topic(struct http_req *req)
 	return res;
 }
 
+/* {"groups":[{"group":..,"state":..,"members":..,"generation":..,
+ *   "offsets":[{"topic":..,"partition":..,"committed":..,"end":..,"lag":..,
+ *               "commit_time":..}]}]}, with the partitions of topics the
+ * token may see. */
 enum MHD_Result http_admin_groups(struct http_req *req)
 {
-	return http_api_reply_error(req, MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
-				    "consumer groups are served by the group coordinator, which "
-				    "this build does not have");
+	struct groups *g = atomic_load(&req->api->groups);
+	struct groups_lag_group *v = NULL;
+	struct buf b;
+	enum MHD_Result res;
+	size_t n = 0;
+	int rc;
+
+	if (!g)
+		return http_api_reply_error(req, MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
+					    "this store runs no consumer-group coordinator");
+	rc = groups_lag_snapshot(g, &v, &n);
+	if (rc < 0)
+		return http_api_reply_log_error(req, rc, "groups");
+	buf_init(&b, MAX_LIST_BYTES);
+	rc = buf_append_str(&b, "{\"groups\":[");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct groups_lag_group *grp = &v[i];
+		bool first = true;
+
+		rc = buf_append_str(&b, i ? ",{\"group\":" : "{\"group\":");
+		if (rc == 0)
+			rc = json_cstr(&b, grp->group);
+		if (rc == 0)
+			rc = buf_append_str(&b, ",\"state\":");
+		if (rc == 0)
+			rc = json_cstr(&b, grp->state);
+		if (rc == 0)
+			rc = buf_printf(&b, ",\"members\":%" PRId32 ",\"generation\":%" PRId32
+					",\"offsets\":[", grp->members, grp->generation);
+		for (size_t k = 0; k < grp->npartitions && rc == 0; k++) {
+			const struct groups_lag_partition *p = &grp->partitions[k];
+
+			if (!visible_to(req, p->topic))
+				continue;
+			rc = buf_append_str(&b, first ? "{\"topic\":" : ",{\"topic\":");
+			first = false;
+			if (rc == 0)
+				rc = json_cstr(&b, p->topic);
+			if (rc == 0)
+				rc = buf_printf(&b,
+						",\"partition\":%" PRId32 ",\"committed\":%" PRId64
+						",\"end\":%" PRId64 ",\"lag\":%" PRId64
+						",\"commit_time\":%" PRId64 "}",
+						p->partition, p->committed, p->end, p->lag, p->commit_ms);
+		}
+		if (rc == 0)
+			rc = buf_append_str(&b, "]}");
+	}
+	if (rc == 0)
+		rc = buf_append_str(&b, "]}");
+	groups_lag_free(v, n);
+	if (rc < 0) {
+		buf_release(&b);
+		return http_api_reply_log_error(req, rc, "groups");
+	}
+	res = http_api_reply_json(req, MHD_HTTP_OK, &b);
+	buf_release(&b);
+	return res;
 }

@@ -798,6 +798,11 @@ out:
 	return rc;
 }
 
+void http_api_set_groups(struct http_api *api, struct groups *g)
+{
+	atomic_store(&api->groups, g);
+}
+
 void http_api_free(struct http_api *api)
 {
 	if (!api)

@@ -21,4 +21,10 @@ int http_api_new(struct log *log, struct prom_registry *metrics, const struct st
 		 struct http_api **out);
 void http_api_free(struct http_api *api);
 
+struct groups;
+/* The consumer-group coordinator (store/groups.h) whose lag GET /v1/groups
+ * reports; NULL (the default) answers 501.  Borrowed: it must outlive the
+ * API, so free the API first.  Safe to call while serving. */
+void http_api_set_groups(struct http_api *api, struct groups *g);
+
 #endif

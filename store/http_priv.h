@@ -43,6 +43,7 @@ struct http_api {
 	struct prom_registry *metrics;
 	const struct store_config *conf;
 	struct http_tokens *tokens;      /* NULL: auth off */
+	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
 	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
 	atomic_uint keyless_rr;          /* round robin for keyless, non-idempotent batches */

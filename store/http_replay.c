@@ -66,6 +66,7 @@ struct replay {
 	size_t raw_left;
 	struct buf batch;
 	struct batch_iter it;
+	bool iter_inited;            /* it holds its buffer, reused batch after batch */
 	bool iter_live;
 	struct codec_ctx *cc;
 	struct buf out;
@@ -87,7 +88,7 @@ static void replay_free(void *cls)
 	struct replay *st = cls;
 
 	drop_slice(st);
-	if (st->iter_live)
+	if (st->iter_inited)
 		batch_iter_release(&st->it);
 	buf_release(&st->batch);
 	buf_release(&st->out);
@@ -186,7 +187,11 @@ static int load_batch(struct replay *st, const struct batch_info *bi, off_t pos)
 		dmax = DECOMPRESS_MIN;
 	if (dmax > BATCH_MAX_SIZE * 4ull)
 		dmax = BATCH_MAX_SIZE * 4ull;
-	rc = batch_iter_init(&st->it, st->batch.data, st->batch.len, st->cc, dmax, true);
+	/* one decompression buffer for the whole stream */
+	rc = st->iter_inited
+		     ? batch_iter_reuse(&st->it, st->batch.data, st->batch.len, st->cc, dmax, true)
+		     : batch_iter_init(&st->it, st->batch.data, st->batch.len, st->cc, dmax, true);
+	st->iter_inited = true;
 	st->iter_live = true;
 	return rc;
 }
@@ -200,12 +205,10 @@ static int ndjson_fill(struct replay *st, size_t want)
 	while (st->out.len < want) {
 		rc = batch_iter_next(&st->it, &r);
 		if (rc <= 0) {
-			batch_iter_release(&st->it);
 			st->iter_live = false;
 			return rc;
 		}
 		if (r.offset >= st->end_offset) {
-			batch_iter_release(&st->it);
 			st->iter_live = false;
 			st->done = true;
 			return 0;
@@ -218,7 +221,6 @@ static int ndjson_fill(struct replay *st, size_t want)
 		st->emitted++;
 		atomic_fetch_add(&st->api->replay_records, 1);
 		if (st->emitted >= st->max) {
-			batch_iter_release(&st->it);
 			st->iter_live = false;
 			st->done = true;
 			return 0;
@@ -234,7 +236,6 @@ static void stream_error(struct replay *st, int rc)
 
 	st->done = true;
 	if (st->iter_live) {
-		batch_iter_release(&st->it);
 		st->iter_live = false;
 	}
 	http_api_map_error(rc, &status, &code, &msg);

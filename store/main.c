@@ -26,8 +26,8 @@ struct store {
 	struct store_config conf;
 	struct evloop *loop;
 	struct log *log;
-	struct http_api *http;
 	struct kafka_server *kafka;
+	struct http_api *http;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -187,17 +187,19 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
-	rc = http_api_new(st.log, st.metrics, &st.conf, &st.http);
-	if (rc < 0) {
-		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
-		goto out;
-	}
 	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
 	if (rc < 0) {
 		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
 			  err_str(rc));
 		goto out;
 	}
+	rc = http_api_new(st.log, st.metrics, &st.conf, &st.http);
+	if (rc < 0) {
+		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
+		goto out;
+	}
+	/* consumer-group lag for GET /v1/groups and `sluice topics` */
+	http_api_set_groups(st.http, kafka_server_groups(st.kafka));
 
 	{
 		uint64_t wd_usec = 0;
@@ -213,8 +215,8 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	evloop_timer_stop(&st.watchdog);
+	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
-	http_api_free(st.http);
 	log_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);

@@ -325,6 +325,45 @@ static void test_iter_rejects_overflowing_fields(void)
 	buf_release(&b);
 }
 
+/* batch_iter_reuse decodes batch after batch (any codec, then none, then
+ * compressed again) with one decompression buffer. */
+static void test_iter_reuse_keeps_buffer(void)
+{
+	struct codec_ctx *cc = codec_ctx_new();
+	struct batch_iter it;
+	struct buf b[3];
+	const int codecs[3] = {CODEC_ZSTD, CODEC_NONE, CODEC_LZ4};
+	uint8_t *kept = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		buf_init(&b[i], 0);
+		build_golden(&b[i], codecs[i], -1, -1, -1);
+	}
+	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, b[0].data, b[0].len, cc, 1 << 20, true), 0);
+	for (int round = 0; round < 4; round++) {
+		int i = round % 3;
+		struct record r;
+		int n = 0;
+
+		if (round > 0)
+			CU_ASSERT_EQUAL_FATAL(batch_iter_reuse(&it, b[i].data, b[i].len, cc, 1 << 20, true), 0);
+		if (round == 0)
+			kept = it.scratch.data;
+		CU_ASSERT_PTR_EQUAL(it.scratch.data, kept);
+		while (batch_iter_next(&it, &r) == 1) {
+			CU_ASSERT_EQUAL(r.timestamp, golden[n].ts);
+			n++;
+		}
+		CU_ASSERT_EQUAL(n, 4);
+	}
+	/* a bound too small for the next batch is still enforced */
+	CU_ASSERT_EQUAL(batch_iter_reuse(&it, b[0].data, b[0].len, cc, 16, true), -ERR_TOO_LARGE);
+	batch_iter_release(&it);
+	for (int i = 0; i < 3; i++)
+		buf_release(&b[i]);
+	codec_ctx_free(cc);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -335,6 +374,7 @@ int main(void)
 		UNIT_TEST(test_structure_checks),
 		UNIT_TEST(test_builder_limits),
 		UNIT_TEST(test_iter_rejects_overflowing_fields),
+		UNIT_TEST(test_iter_reuse_keeps_buffer),
 		UNIT_END,
 	};
 
