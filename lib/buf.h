@@ -80,6 +80,14 @@ struct cursor {
 
 static inline void cursor_init(struct cursor *c, const void *p, size_t n)
 {
+	static const uint8_t empty[1];
+
+	/* An empty buffer's data may be NULL (a codec that produced nothing);
+	 * NULL + 0 is undefined, so point an empty cursor at a real object. */
+	if (!p) {
+		p = empty;
+		n = 0;
+	}
 	c->p = p;
 	c->end = (const uint8_t *)p + n;
 	c->err = false;

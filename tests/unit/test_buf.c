@@ -113,10 +113,27 @@ static void test_mem_fail_injection(void)
 	mem_fail_after(0);
 }
 
+/* A buffer that never grew has data NULL: a cursor over it is empty, and
+ * reading from it fails without pointer arithmetic on NULL (UBSan). */
+static void test_cursor_over_null(void)
+{
+	struct cursor c;
+	struct buf b;
+
+	buf_init(&b, 16);
+	cursor_init(&c, b.data, b.len);
+	CU_ASSERT_EQUAL(cursor_left(&c), 0);
+	CU_ASSERT_TRUE(cursor_ok(&c));
+	CU_ASSERT_EQUAL(cursor_u8(&c), 0);
+	CU_ASSERT_FALSE(cursor_ok(&c));
+	CU_ASSERT_PTR_NULL(cursor_take(&c, 1));
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_append_and_bound),
+		UNIT_TEST(test_cursor_over_null),
 		UNIT_TEST(test_integers_and_printf),
 		UNIT_TEST(test_printf_bound),
 		UNIT_TEST(test_mem_counting),
