@@ -575,11 +575,15 @@ void log_close(struct log *log)
 	log->q_tail = NULL;
 	/* the final flush, then checkpoints that make the next open instant */
 	if (log->nflushers && pin_all(log, &pn) == 0) {
+		/* every mode syncs on a clean shutdown, so the next open trusts
+		 * everything up to the end */
 		for (size_t i = 0; i < pn.n; i++) {
 			bool moved;
+			int k = 0;
 
-			for (int k = 0; k < 8 && partition_is_dirty(pn.p[i]); k++)
+			do {
 				(void)partition_flush(pn.p[i], &moved);
+			} while (++k < 8 && partition_is_dirty(pn.p[i]));
 		}
 		(void)log_write_checkpoint(log, true);
 		unpin_all(&pn);

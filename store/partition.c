@@ -484,6 +484,11 @@ bool partition_flush(struct partition *p, bool *notify)
 		pthread_mutex_unlock(&p->mu);
 		return false;
 	}
+	if (!p->dirty && p->snapshot_off < 0 && p->durable.offset == p->end &&
+	    p->durable.seg_base == active(p)->base && p->durable.pos == active(p)->size) {
+		pthread_mutex_unlock(&p->mu);
+		return false;  /* nothing since the last round */
+	}
 	p->dirty = false;
 	p->flushing = true;
 	{
