@@ -39,7 +39,7 @@ static void make_batch(struct buf *out, int n, int32_t seq)
 	batch_builder_init(&b, 1 << 20);
 	for (int i = 0; i < n; i++) {
 		char v[32];
-		int l = snprintf(v, sizeof(v), "line %d seq=%d", i, seq + i);
+		int l = snprintf(v, sizeof(v), "line %d seq=%lld", i, (long long)seq + i);
 
 		CU_ASSERT_EQUAL_FATAL(batch_builder_add(&b, 1000 + i, "k", 1, v, l, NULL, 0), 0);
 	}
