@@ -114,6 +114,7 @@ for m in /usr/share/man/man8/sluice-store.8.gz /usr/share/man/man8/sluice-agent.
          /usr/share/man/man1/sluice.1.gz; do
     [ -f "$m" ] || fail "man page $m missing"
 done
+[ -f /usr/share/bash-completion/completions/sluice ] || fail "bash completion for sluice missing"
 for u in lib/systemd/system/sluice-store.service lib/systemd/system/sluice-agent.service; do
     [ -f "/$u" ] || fail "unit /$u missing"
 done
@@ -261,7 +262,8 @@ for f in /usr/bin/sluice-store /usr/bin/sluice-agent /usr/bin/sluice /etc/sluice
          /var/lib/sluice-agent /var/lib/sluice-store \
          /lib/systemd/system/sluice-store.service /lib/systemd/system/sluice-agent.service \
          /usr/share/man/man8/sluice-store.8.gz /usr/share/man/man8/sluice-agent.8.gz \
-         /usr/share/man/man1/sluice.1.gz /usr/share/doc/sluice-agent /usr/share/doc/sluice-store \
+         /usr/share/man/man1/sluice.1.gz /usr/share/bash-completion/completions/sluice \
+         /usr/share/doc/sluice-agent /usr/share/doc/sluice-store \
          /usr/share/doc/sluice-cli; do
     if [ -e "$f" ] || [ -L "$f" ]; then left="$left $f"; fi
 done
