@@ -28,12 +28,14 @@ USERS="sluice-agent sluice-store"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP test_packaging: needs root (dpkg -i, system users); nothing tested"
+    result "SKIP: not root, packages not tested"
     exit 0
 fi
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     if [ -n "$st" ] && [ "$st" != "not-installed" ]; then
         echo "SKIP test_packaging: $p is already on this machine ($st); not touching it"
+        result "SKIP: $p already installed here ($st), packages not tested"
         exit 0
     fi
 done
