@@ -84,7 +84,7 @@ t0=$(date +%s)
 # ---------------------------------------------------------------- 1. build
 if [ -n "${SLUICE_DEB_DIR:-}" ] && ls "$SLUICE_DEB_DIR"/sluice-agent_*.deb >/dev/null 2>&1; then
     debs=$SLUICE_DEB_DIR
-    echo "using prebuilt packages in $debs"
+    result "prebuilt packages from $debs (not rebuilt, lintian not rerun)"
 else
     "$SLUICE_TOP/scripts/build-deb.sh" >"$T/build-deb.log" 2>&1 || {
         tail -n 40 "$T/build-deb.log"
@@ -92,9 +92,8 @@ else
     }
     grep -E '^[EW]: ' "$T/build-deb.log" && fail "lintian reported errors or warnings"
     debs=$SLUICE_TOP/build/deb
+    result "deb build $(( $(date +%s) - t0 ))s, lintian clean (no E:/W: tags)"
 fi
-t_build=$(( $(date +%s) - t0 ))
-result "deb build ${t_build}s, lintian clean (no E:/W: tags)"
 
 # ---------------------------------------------------------------- 2. install
 files=""
@@ -170,6 +169,39 @@ AGENT_PORT=$(free_port)
 STORE_URL=http://127.0.0.1:$HTTP_PORT
 chmod 0755 "$T"
 
+# What systemd would see: a notify socket per daemon (as the units'
+# Type=notify gives them) and a 1 s watchdog, so READY=1 and the event
+# loop's WATCHDOG=1 pings (every 0.5 s) are checked without PID-1 systemd.
+notify_listen() {   # notify_listen SOCKET OUTFILE
+    /usr/bin/python3 -u -c '
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+with open(out, "a") as f:
+    while True:
+        f.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
+        f.flush()
+' "$1" "$2" &
+    track_pid $!
+    local i=0
+    while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -S "$1" ] || fail "notify socket $1 not created"
+}
+# wait_notify FILE WORD [COUNT]: until FILE holds COUNT lines with WORD (10 s).
+wait_notify() {
+    local i=0
+    while [ "$(grep -c "$2" "$1" 2>/dev/null || true)" -lt "${3:-1}" ]; do
+        i=$((i + 1))
+        [ $i -le 200 ] || fail "no ${3:-1}x $2 in $1: $(tr '\n' '|' <"$1" 2>/dev/null)"
+        sleep 0.05
+    done
+}
+notify_listen "$T/store.notify" "$T/store.msgs"
+notify_listen "$T/agent.notify" "$T/agent.msgs"
+
+NOTIFY_SOCKET=$T/store.notify WATCHDOG_USEC=1000000 \
 runuser -u sluice-store -- /usr/bin/sluice-store -c /etc/sluice/store.yaml \
     --kafka-listen "127.0.0.1:$KAFKA_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
     >"$T/store.log" 2>&1 &
@@ -210,6 +242,7 @@ grep -q "127.0.0.1:$AGENT_PORT" "$conf" || fail "could not move the agent's http
 chmod 0644 "$conf"
 runuser -u sluice-agent -- /usr/bin/sluice-agent --check -c "$conf" || fail "edited agent.yaml fails --check"
 
+NOTIFY_SOCKET=$T/agent.notify WATCHDOG_USEC=1000000 \
 runuser -u sluice-agent -- /usr/bin/sluice-agent -c "$conf" >"$T/agent.log" 2>&1 &
 AGENT_RU=$!
 AGENT_PID=$(child_of "$AGENT_RU") || { cat "$T/agent.log"; fail "sluice-agent did not start"; }
@@ -240,9 +273,17 @@ grep -q '^sluice_agent_output_records_total' "$T/agent.metrics" || fail "agent /
 curl -fsS "$STORE_URL/health" >/dev/null || fail "store /health"
 result "end to end: 2 lines tail -> agent (sluice-agent user) -> store (sluice-store user), read back by sluice consume and kcat"
 
+for d in store agent; do
+    wait_notify "$T/$d.msgs" READY=1
+    wait_notify "$T/$d.msgs" WATCHDOG=1 3
+done
+result "sd_notify: both sent READY=1 and pinged WATCHDOG=1 from the event loop (WatchdogSec=1s)"
+
 # SIGHUP (ExecReload) must reload, not kill.
 kill -HUP "$STORE_PID_U" "$AGENT_PID"
-sleep 1
+wait_notify "$T/agent.msgs" RELOADING=1
+wait_notify "$T/agent.msgs" READY=1 2
+wait_notify "$T/store.log" "SIGHUP: reloaded"
 kill -0 "$STORE_PID_U" 2>/dev/null || fail "sluice-store died on SIGHUP"
 kill -0 "$AGENT_PID" 2>/dev/null || fail "sluice-agent died on SIGHUP"
 
@@ -254,6 +295,9 @@ kill -TERM "$STORE_PID_U"
 rc=0; wait "$STORE_RU" || rc=$?
 [ $rc = 0 ] || { cat "$T/store.log"; fail "sluice-store exited $rc on SIGTERM"; }
 STORE_PID_U= STORE_RU=
+grep -q STOPPING=1 "$T/agent.msgs" || fail "agent sent no STOPPING=1"
+grep -q STOPPING=1 "$T/store.msgs" || fail "store sent no STOPPING=1"
+result "SIGHUP reloaded both (agent RELOADING=1 then READY=1); SIGTERM: STOPPING=1 and exit 0"
 [ -n "$(ls -A /var/lib/sluice-agent)" ] || fail "agent wrote nothing to /var/lib/sluice-agent"
 
 # ---------------------------------------------------------------- 5. purge
