@@ -31,6 +31,10 @@ if [ "$(id -u)" -ne 0 ]; then
     result "SKIP: not root, packages not tested"
     exit 0
 fi
+# One run per machine: worktrees test in parallel, and they share dpkg and
+# the system users.
+exec 9>/tmp/sluice-test-packaging.lock
+flock -w 300 9 || fail "another test_packaging held the lock for 300 s"
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     if [ -n "$st" ] && [ "$st" != "not-installed" ]; then
@@ -183,7 +187,7 @@ with open(out, "a") as f:
     while True:
         f.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
         f.flush()
-' "$1" "$2" &
+' "$1" "$2" 9>&- &
     track_pid $!
     local i=0
     while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -202,7 +206,7 @@ notify_listen "$T/store.notify" "$T/store.msgs"
 notify_listen "$T/agent.notify" "$T/agent.msgs"
 
 NOTIFY_SOCKET=$T/store.notify WATCHDOG_USEC=1000000 \
-runuser -u sluice-store -- /usr/bin/sluice-store -c /etc/sluice/store.yaml \
+runuser -u sluice-store -- /usr/bin/sluice-store -c /etc/sluice/store.yaml 9>&- \
     --kafka-listen "127.0.0.1:$KAFKA_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
     >"$T/store.log" 2>&1 &
 STORE_RU=$!
@@ -243,7 +247,7 @@ chmod 0644 "$conf"
 runuser -u sluice-agent -- /usr/bin/sluice-agent --check -c "$conf" || fail "edited agent.yaml fails --check"
 
 NOTIFY_SOCKET=$T/agent.notify WATCHDOG_USEC=1000000 \
-runuser -u sluice-agent -- /usr/bin/sluice-agent -c "$conf" >"$T/agent.log" 2>&1 &
+runuser -u sluice-agent -- /usr/bin/sluice-agent -c "$conf" >"$T/agent.log" 2>&1 9>&- &
 AGENT_RU=$!
 AGENT_PID=$(child_of "$AGENT_RU") || { cat "$T/agent.log"; fail "sluice-agent did not start"; }
 wait_port "$AGENT_PORT" 30
