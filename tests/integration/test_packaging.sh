@@ -78,7 +78,8 @@ pkg_cleanup() {
         getent passwd "$u" >/dev/null && deluser --quiet --system "$u" >/dev/null 2>&1 || true
         getent group "$u" >/dev/null && delgroup --quiet --system "$u" >/dev/null 2>&1 || true
     done
-    (exit $rc)
+    set +e          # `(exit 1)` below must not end the trap under set -e
+    (exit $rc)      # _cleanup (lib.sh) takes the test's status from $?
     _cleanup
 }
 trap pkg_cleanup EXIT INT TERM
