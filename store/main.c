@@ -2,7 +2,10 @@
 /*
  * sluice-store: wires the configuration, the log engine, the Kafka protocol
  * server and the HTTP API onto one event loop, tells systemd when it is
- * ready, and shuts down cleanly on SIGTERM/SIGINT.  Nothing else lives here.
+ * ready, and shuts down cleanly on SIGTERM/SIGINT.  SIGHUP (systemctl reload)
+ * re-reads the configuration file and applies what can change while running
+ * (store.log_level, store.log_format); data, listeners and open connections
+ * are untouched.  Nothing else lives here.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -31,7 +34,9 @@ struct store {
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
+	struct evloop_signal sighup;
 	struct evloop_timer watchdog;
+	const char *config_path;   /* -c, or NULL: built-in defaults */
 };
 
 static void usage(FILE *out)
@@ -59,6 +64,50 @@ static void on_stop(struct evloop_signal *s)
 {
 	log_info("signal %d: shutting down", s->signo);
 	evloop_stop(s->loop);
+}
+
+/* Level and format from c; -ERR_CONFIG (with a message) for an unknown level. */
+static int apply_logging(const struct store_config *c)
+{
+	int level = log_parse_level(c->store.log_level);
+
+	if (level < 0)
+		return -ERR_CONFIG;
+	log_set_level((enum log_level)level);
+	log_set_json(c->store.log_format == 1);
+	return 0;
+}
+
+static void on_reload(struct evloop_signal *s)
+{
+	struct store *st = s->data;
+	struct store_config nc;
+	struct cfg_error err;
+	int rc;
+
+	if (!st->config_path) {
+		log_info("SIGHUP: no configuration file (-c); nothing to reload");
+		return;
+	}
+	memset(&nc, 0, sizeof(nc));
+	memset(&err, 0, sizeof(err));
+	rc = store_config_defaults(&nc, &err);
+	if (rc == 0)
+		rc = store_config_load(&nc, st->config_path, &err);
+	if (rc < 0) {
+		log_error("SIGHUP: reload refused, keeping the running configuration: %s", err.msg);
+		goto out;
+	}
+	if (log_parse_level(nc.store.log_level) < 0) {
+		log_error("SIGHUP: reload refused: store.log_level: unknown level '%s'",
+			  nc.store.log_level);
+		goto out;
+	}
+	apply_logging(&nc);
+	log_info("SIGHUP: reloaded %s (log_level %s); other settings apply at the next start",
+		 st->config_path, nc.store.log_level);
+out:
+	store_config_release(&nc);
 }
 
 static void on_watchdog(struct evloop_timer *t)
@@ -108,6 +157,7 @@ static int parse_args(struct store *st, int argc, char **argv, bool *check)
 		switch (c) {
 		case 'c':
 			config = optarg;
+			st->config_path = optarg;
 			break;
 		case 1: case 2: case 3: case 4:
 			flags[c] = optarg;
@@ -149,7 +199,7 @@ int main(int argc, char **argv)
 	struct store st;
 	struct log_config lc;
 	bool check = false;
-	int rc, level;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
 	log_init("sluice-store");
@@ -157,15 +207,12 @@ int main(int argc, char **argv)
 	rc = parse_args(&st, argc, argv, &check);
 	if (rc < 0)
 		goto out;
-	level = log_parse_level(st.conf.store.log_level);
-	if (level < 0) {
+	rc = apply_logging(&st.conf);
+	if (rc < 0) {
 		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
 			st.conf.store.log_level);
-		rc = -ERR_CONFIG;
 		goto out;
 	}
-	log_set_level((enum log_level)level);
-	log_set_json(st.conf.store.log_format == 1);
 	if (check) {
 		printf("configuration ok\n");
 		goto out;
@@ -180,6 +227,7 @@ int main(int argc, char **argv)
 	/* Signals first: threads started below inherit the blocked mask. */
 	evloop_signal_start(st.loop, &st.sigterm, SIGTERM, on_stop, &st);
 	evloop_signal_start(st.loop, &st.sigint, SIGINT, on_stop, &st);
+	evloop_signal_start(st.loop, &st.sighup, SIGHUP, on_reload, &st);
 
 	log_config_from(&lc, &st.conf);
 	rc = log_open(&lc, &st.log);
@@ -204,7 +252,7 @@ int main(int argc, char **argv)
 	{
 		uint64_t wd_usec = 0;
 
-		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
 			evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000,
 					   on_watchdog, &st);
 	}
