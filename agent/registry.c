@@ -10,6 +10,7 @@ extern const struct plugin out_store_plugin;
 extern const struct plugin out_file_plugin;
 extern const struct plugin out_stdout_plugin;
 extern const struct plugin out_null_plugin;
+extern const struct plugin out_kafka_plugin;
 
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
@@ -17,6 +18,7 @@ static const struct plugin *const plugins[] = {
 	&out_file_plugin,
 	&out_stdout_plugin,
 	&out_null_plugin,
+	&out_kafka_plugin,
 	NULL,
 };
 

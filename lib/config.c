@@ -125,7 +125,18 @@ static int node_push(struct cfg_node *parent, struct cfg_node *child)
 	return 0;
 }
 
-/* Expand ${NAME} and ${NAME:-default}; "$${" stays a literal "${". */
+/* Expand ${NAME} and ${NAME:-default}; "$${" stays a literal "${".  An
+ * unset name written in lower case without a default (${input}, ${host})
+ * stays as written: those are templates a plugin expands per record
+ * (environment variables are upper case by convention). */
+static bool is_template_name(const char *k)
+{
+	for (; *k; k++)
+		if (!(islower((unsigned char)*k) || *k == '_'))
+			return false;
+	return true;
+}
+
 static int expand_env(const char *s, size_t len, struct buf *out, char *why, size_t whylen)
 {
 	size_t i = 0;
@@ -176,6 +187,8 @@ static int expand_env(const char *s, size_t len, struct buf *out, char *why, siz
 			rc = buf_append_str(out, val);
 		else if (def)
 			rc = buf_append(out, def, dlen);
+		else if (is_template_name(key))
+			rc = buf_append(out, s + i, (size_t)(close - s) + 1 - i);
 		else {
 			snprintf(why, whylen, "environment variable %.64s is not set "
 				 "(use ${%.64s:-default} for a fallback)", key, key);

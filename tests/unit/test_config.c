@@ -196,10 +196,13 @@ static void test_env_expansion(void)
 
 	setenv("SLUICE_TEST_HOST", "db-7", 1);
 	CU_ASSERT_EQUAL_FATAL(load_bind("name: ${SLUICE_TEST_HOST}-x\npattern: ${SLUICE_NOPE:-fallback}\n"
-					"paths: [\"$${literal}\"]\n", &c, &err, &doc), 0);
+					"paths: [\"$${literal}\", \"logs-${input}-${host}\"]\n", &c, &err,
+					&doc), 0);
 	CU_ASSERT_STRING_EQUAL(c.name, "db-7-x");
 	CU_ASSERT_STRING_EQUAL(c.pattern, "fallback");
 	CU_ASSERT_STRING_EQUAL(c.paths.v[0], "${literal}");
+	/* unset lower-case names are per-record templates, kept for the plugin */
+	CU_ASSERT_STRING_EQUAL(c.paths.v[1], "logs-${input}-${host}");
 	cfg_free(demo_opts, &c);
 	cfg_doc_free(doc);
 }

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Output `kafka`: produces the records of spooled batches to an Apache
+ * Kafka, Redpanda or sluice-store cluster with librdkafka (one producer per
+ * output instance).  The producer is idempotent (enable.idempotence), acks
+ * all, compresses with zstd, and never gives up on a message by itself
+ * (message.timeout.ms 0): librdkafka retries against the brokers, and the
+ * brokers drop the duplicates its retries cause.
+ *
+ * The spool drives delivery: a flush is the spooled batches of one
+ * (topic, partition); every record of every batch is handed to
+ * rd_kafka_producev() (key, value, headers and timestamp as spooled; the
+ * partition is chosen by librdkafka's murmur2 partitioner, as Java clients
+ * choose it), and the flush is reported done only when a delivery report
+ * came for each record: FLUSH_OK when all succeeded, FLUSH_ERROR for a
+ * batch the cluster refused for good (too large, invalid, corrupt) and
+ * FLUSH_RETRY otherwise, with the leading fully-delivered batches counted as
+ * delivered.  Delivery reports are served on the agent's event loop: the
+ * main queue signals a pipe (rd_kafka_queue_io_event_enable) that the loop
+ * watches, so nothing blocks and nothing polls in a busy loop.
+ *
+ * What can duplicate: a batch re-produced after a FLUSH_RETRY, or after a
+ * crash of the agent between the cluster's acknowledgement and the spool's
+ * deletion of the entry, is a new message to the cluster (a new producer
+ * session), so records delivered before are delivered again.  A broker
+ * restart, a lost connection or a slow broker do not duplicate: those are
+ * librdkafka's own retries, de-duplicated by the idempotent producer
+ * (docs/AGENT.md, "Kafka output").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "agent/plugin.h"
+#include "lib/codec.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+struct out_kafka_conf {
+	char *brokers;
+	char *topic;                /* template; "" = the input's topic */
+	char *security_protocol;
+	char *sasl_mechanism;
+	char *sasl_username;
+	char *sasl_password;
+	char *ssl_ca_location;
+	char *ssl_certificate_location;
+	char *ssl_key_location;
+	char *ssl_key_password;
+	struct cfg_kv librdkafka;   /* any other property */
+};
+
+static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext",
+						 "sasl_ssl", NULL};
+static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
+
+static int check_topic_template(const char *v, char *why, size_t whylen)
+{
+	for (const char *p = strstr(v, "${"); p; p = strstr(p + 2, "${")) {
+		if (strncmp(p, "${input}", 8) && strncmp(p, "${host}", 7) &&
+		    strncmp(p, "${topic}", 8)) {
+			snprintf(why, whylen, "unknown variable in topic template (known: ${input}, "
+				 "${host}, ${topic})");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define KOPT(n, f, h) \
+	{.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), .help = h}
+
+static const struct cfg_option out_kafka_opts[] = {
+	{.name = "brokers", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, brokers),
+	 .flags = CFG_REQUIRED, .help = "bootstrap brokers, host:port[,host:port...]"},
+	{.name = "topic", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, topic),
+	 .check = check_topic_template,
+	 .help = "destination topic; may use ${input}, ${host}, ${topic} (default: the input's "
+		 "topic)"},
+	{.name = "security_protocol", .type = CFG_ENUM,
+	 .offset = offsetof(struct out_kafka_conf, security_protocol), .def = "plaintext",
+	 .choices = security_protocols, .help = "security.protocol"},
+	{.name = "sasl_mechanism", .type = CFG_ENUM,
+	 .offset = offsetof(struct out_kafka_conf, sasl_mechanism), .def = "PLAIN",
+	 .choices = sasl_mechanisms, .help = "sasl.mechanism (with sasl_* security protocols)"},
+	KOPT("sasl_username", sasl_username, "sasl.username"),
+	KOPT("sasl_password", sasl_password, "sasl.password (use ${ENV} to keep it out of the file)"),
+	KOPT("ssl_ca_location", ssl_ca_location, "ssl.ca.location: CA bundle"),
+	KOPT("ssl_certificate_location", ssl_certificate_location,
+	     "ssl.certificate.location: client certificate"),
+	KOPT("ssl_key_location", ssl_key_location, "ssl.key.location: client key"),
+	KOPT("ssl_key_password", ssl_key_password, "ssl.key.password"),
+	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct out_kafka_conf, librdkafka),
+	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
+	CFG_OPT_END,
+};
+
+/* ------------------------------------------------------------ state */
+
+struct kflush;
+
+struct kbatch {
+	struct kflush *kf;
+	int32_t total;              /* records produced from it */
+	int32_t ok;
+	int32_t failed;
+	rd_kafka_resp_err_t err;    /* first failure */
+};
+
+struct kflush {
+	struct out_kafka *ok;
+	struct flush *f;            /* NULL once cancelled */
+	struct kbatch *b;
+	size_t nb;
+	size_t next_batch;          /* produce position: batch ... */
+	int32_t next_record;        /* ... and record within it */
+	size_t outstanding;         /* produced, no delivery report yet */
+	struct evloop_defer done;   /* completes a flush refused before sending */
+	bool producing;             /* not every record handed over yet */
+	struct kflush *next_waiting;
+};
+
+struct out_kafka {
+	const struct out_kafka_conf *conf;
+	struct output *output;
+	char id[64];
+	char host[256];
+	rd_kafka_t *rk;
+	int pipefd[2];
+	struct evloop *loop;
+	struct evloop_io io;
+	struct evloop_timer resume_timer;
+	struct evloop_timer poll_timer;
+	struct codec_ctx *cc;
+	struct kflush *waiting;     /* flushes stopped by a full local queue */
+	bool fatal;                 /* the producer hit a fatal error: recreate */
+	bool topic_static;          /* template without per-record variables */
+	/* counters */
+	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int set_prop(rd_kafka_conf_t *c, const char *k, const char *v, struct cfg_error *err,
+		    const char *id)
+{
+	char e[256];
+
+	if (!v || !*v)
+		return 0;
+	if (rd_kafka_conf_set(c, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+		snprintf(err->msg, sizeof(err->msg), "output %.64s: librdkafka property %.100s: %.300s", id, k, e);
+		return -ERR_INVALID;
+	}
+	return 0;
+}
+
+static bool is_permanent(rd_kafka_resp_err_t e)
+{
+	switch (e) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Expand the topic template for one record (headers give input and host). */
+static const char *topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
+			     char *out, size_t outlen)
+{
+	const char *t = ok->conf->topic;
+	char input[256] = "", host[256] = "";
+	size_t n = 0;
+
+	if (!t || !*t)
+		return f->topic;
+	if (r && !ok->topic_static) {
+		struct record_header_iter it;
+		struct record_header h;
+
+		record_header_iter_init(&it, r);
+		while (record_header_iter_next(&it, &h) == 1) {
+			char *dst = NULL;
+
+			if (h.key_len == 5 && !memcmp(h.key, "input", 5))
+				dst = input;
+			else if (h.key_len == 4 && !memcmp(h.key, "host", 4))
+				dst = host;
+			if (dst && h.value_len > 0 && (size_t)h.value_len < sizeof(input)) {
+				memcpy(dst, h.value, (size_t)h.value_len);
+				dst[h.value_len] = '\0';
+			}
+		}
+	}
+	if (!*host)
+		snprintf(host, sizeof(host), "%s", ok->host);
+	while (*t && n + 1 < outlen) {
+		const char *v = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(t, "${input}", 8)) {
+			v = input;
+			skip = 8;
+		} else if (!strncmp(t, "${host}", 7)) {
+			v = host;
+			skip = 7;
+		} else if (!strncmp(t, "${topic}", 8)) {
+			v = f->topic;
+			skip = 8;
+		}
+		if (v) {
+			/* Kafka topic names: [a-zA-Z0-9._-]; anything else becomes '_' */
+			for (; *v && n + 1 < outlen; v++)
+				out[n++] = (strchr("._-", *v) || (*v >= '0' && *v <= '9') ||
+					    (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z'))
+						   ? *v
+						   : '_';
+			t += skip;
+		} else {
+			out[n++] = *t++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* ------------------------------------------------------------ completion */
+
+static void kflush_free(struct kflush *kf)
+{
+	mem_free(kf->b);
+	mem_free(kf);
+}
+
+/* Every record has its delivery report: tell the pipeline. */
+static void kflush_complete(struct kflush *kf)
+{
+	struct out_kafka *ok = kf->ok;
+	struct flush *f = kf->f;
+	size_t nacked = 0;
+	rd_kafka_resp_err_t e;
+	char reason[256];
+
+	if (!f) {
+		kflush_free(kf);
+		return;
+	}
+	while (nacked < kf->nb && kf->b[nacked].failed == 0)
+		nacked++;
+	if (nacked >= kf->nb) {
+		kflush_free(kf);
+		output_flush_done(ok->output, f, FLUSH_OK, nacked, NULL, NULL, 0);
+		return;
+	}
+	e = kf->b[nacked].err;
+	snprintf(reason, sizeof(reason), "%d of %d records refused: %s", kf->b[nacked].failed,
+		 kf->b[nacked].total, rd_kafka_err2str(e));
+	kflush_free(kf);
+	if (is_permanent(e)) {
+		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason, 0);
+	} else {
+		ok->flushes_retried++;
+		output_flush_done(ok->output, f, FLUSH_RETRY, nacked, rd_kafka_err2name(e), reason, 0);
+	}
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kbatch *kb = m->_private;
+	struct kflush *kf;
+	struct out_kafka *ok = opaque;
+
+	(void)rk;
+	if (!kb)
+		return;
+	kf = kb->kf;
+	if (m->err) {
+		ok->failed++;
+		if (kb->failed++ == 0)
+			kb->err = m->err;
+		if (kf->f)
+			log_debug("output %s: delivery failed: %s", ok->id, rd_kafka_err2str(m->err));
+	} else {
+		ok->delivered++;
+		kb->ok++;
+	}
+	kf->outstanding--;
+	if (kf->outstanding == 0 && !kf->producing)
+		kflush_complete(kf);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct out_kafka *ok = opaque;
+	char buf[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, buf, sizeof(buf));
+		log_error("output %s: fatal producer error: %s; a new producer takes over", ok->id,
+			  buf);
+		ok->fatal = true;
+		ok->fatal_errors++;
+		return;
+	}
+	/* transport errors (broker down) come often while the cluster is away */
+	log_warn("output %s: %s", ok->id, reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
+{
+	struct out_kafka *ok = rd_kafka_opaque(rk);
+
+	if (level <= 3)
+		log_error("output %s: librdkafka %s: %s", ok ? ok->id : "kafka", fac, msg);
+	else if (level <= 4)
+		log_warn("output %s: librdkafka %s: %s", ok ? ok->id : "kafka", fac, msg);
+	else
+		log_debug("output %s: librdkafka %s: %s", ok ? ok->id : "kafka", fac, msg);
+}
+
+static void serve(struct out_kafka *ok)
+{
+	/* Bounded: a report may start new flushes that produce more. */
+	for (int i = 0; i < 64 && rd_kafka_poll(ok->rk, 0) > 0; i++)
+		;
+}
+
+static void on_pipe(struct evloop_io *io, uint32_t revents)
+{
+	struct out_kafka *ok = io->data;
+	char b[64];
+
+	(void)revents;
+	while (read(ok->pipefd[0], b, sizeof(b)) > 0)
+		;
+	serve(ok);
+}
+
+static void on_poll_timer(struct evloop_timer *t)
+{
+	struct out_kafka *ok = t->data;
+
+	serve(ok);
+}
+
+/* ------------------------------------------------------------ producing */
+
+static void on_resume(struct evloop_timer *t);
+
+/* Hand records of kf over from its position; stops at a full local queue.
+ * Returns 0 (all handed over or waiting) or a negative code for a batch
+ * that cannot be read (the spool verified it: only ENOMEM in practice). */
+static int produce_more(struct kflush *kf)
+{
+	struct out_kafka *ok = kf->ok;
+	struct flush *f = kf->f;
+	char tbuf[512];
+
+	while (kf->next_batch < kf->nb) {
+		const struct flush_batch *fb = &f->batches[kf->next_batch];
+		struct kbatch *kb = &kf->b[kf->next_batch];
+		struct batch_iter it;
+		struct record r;
+		int32_t idx = 0;
+		int rc;
+
+		rc = batch_iter_init(&it, f->body.data + fb->off, fb->len, ok->cc, (size_t)256 << 20,
+				     false);
+		if (rc < 0) {
+			batch_iter_release(&it);
+			return rc;
+		}
+		while ((rc = batch_iter_next(&it, &r)) == 1) {
+			rd_kafka_headers_t *hdrs = NULL;
+			rd_kafka_resp_err_t e;
+			const char *topic;
+
+			if (idx++ < kf->next_record)
+				continue;
+			{
+				struct record_header_iter hi;
+				struct record_header h;
+
+				hdrs = rd_kafka_headers_new(r.header_count > 0 ? (size_t)r.header_count : 1);
+				record_header_iter_init(&hi, &r);
+				while (record_header_iter_next(&hi, &h) == 1)
+					rd_kafka_header_add(hdrs, (const char *)h.key, h.key_len,
+							    h.value, h.value_len < 0 ? 0 : h.value_len);
+			}
+			topic = topic_for(ok, f, &r, tbuf, sizeof(tbuf));
+			e = rd_kafka_producev(
+				ok->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				RD_KAFKA_V_KEY(r.key, r.key_len < 0 ? 0 : (size_t)r.key_len),
+				RD_KAFKA_V_VALUE((void *)r.value, r.value_len < 0 ? 0 : (size_t)r.value_len),
+				RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE(kb), RD_KAFKA_V_END);
+			if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+				rd_kafka_headers_destroy(hdrs);
+				ok->queue_full++;
+				batch_iter_release(&it);
+				kf->next_waiting = ok->waiting;
+				ok->waiting = kf;
+				if (!ok->resume_timer.active)
+					evloop_timer_start(ok->loop, &ok->resume_timer, 5, 0, on_resume, ok);
+				return 0;
+			}
+			if (e) {
+				/* refused before sending (too large, bad topic): a report
+				 * of our own */
+				rd_kafka_headers_destroy(hdrs);
+				ok->failed++;
+				if (kb->failed++ == 0)
+					kb->err = e;
+			} else {
+				ok->produced++;
+				kf->outstanding++;
+			}
+			kb->total++;
+			kf->next_record++;
+		}
+		batch_iter_release(&it);
+		if (rc < 0)
+			return rc;
+		kf->next_batch++;
+		kf->next_record = 0;
+	}
+	kf->producing = false;
+	return 0;
+}
+
+static void on_resume(struct evloop_timer *t)
+{
+	struct out_kafka *ok = t->data;
+	struct kflush *list = ok->waiting;
+
+	ok->waiting = NULL;
+	serve(ok);
+	while (list) {
+		struct kflush *kf = list;
+
+		list = kf->next_waiting;
+		kf->next_waiting = NULL;
+		if (!kf->f) {           /* cancelled while waiting */
+			if (kf->outstanding == 0)
+				kflush_free(kf);
+			else
+				kf->producing = false;
+			continue;
+		}
+		if (produce_more(kf) < 0) {
+			kf->producing = false;
+			kf->b[kf->next_batch].failed++;
+			kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__BAD_MSG;
+		}
+		if (!kf->producing && kf->outstanding == 0)
+			kflush_complete(kf);
+	}
+}
+
+/* ------------------------------------------------------------ producer */
+
+/* Build the configuration; then the handle (not when only checking: a
+ * handle connects to the bootstrap brokers at once). */
+static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_only)
+{
+	const struct out_kafka_conf *c = ok->conf;
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	char e[512];
+	int rc = 0;
+
+	rd_kafka_conf_set_opaque(kc, ok);
+	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
+	rd_kafka_conf_set_error_cb(kc, on_error);
+	rd_kafka_conf_set_log_cb(kc, on_log);
+	if (set_prop(kc, "bootstrap.servers", c->brokers, err, ok->id) ||
+	    set_prop(kc, "client.id", "sluice-agent", err, ok->id) ||
+	    set_prop(kc, "enable.idempotence", "true", err, ok->id) || set_prop(kc, "acks", "all", err, ok->id) ||
+	    set_prop(kc, "message.timeout.ms", "0", err, ok->id) ||
+	    set_prop(kc, "partitioner", "murmur2_random", err, ok->id) ||
+	    set_prop(kc, "linger.ms", "5", err, ok->id) ||
+	    set_prop(kc, "queue.buffering.max.kbytes", "65536", err, ok->id) ||
+	    set_prop(kc, "compression.type", "zstd", err, ok->id) ||
+	    set_prop(kc, "security.protocol", c->security_protocol, err, ok->id) ||
+	    (c->security_protocol && !strncmp(c->security_protocol, "sasl", 4) &&
+	     set_prop(kc, "sasl.mechanism", c->sasl_mechanism, err, ok->id)) ||
+	    set_prop(kc, "sasl.username", c->sasl_username, err, ok->id) ||
+	    set_prop(kc, "sasl.password", c->sasl_password, err, ok->id) ||
+	    set_prop(kc, "ssl.ca.location", c->ssl_ca_location, err, ok->id) ||
+	    set_prop(kc, "ssl.certificate.location", c->ssl_certificate_location, err, ok->id) ||
+	    set_prop(kc, "ssl.key.location", c->ssl_key_location, err, ok->id) ||
+	    set_prop(kc, "ssl.key.password", c->ssl_key_password, err, ok->id)) {
+		rd_kafka_conf_destroy(kc);
+		return -ERR_INVALID;
+	}
+	for (size_t i = 0; i < c->librdkafka.n; i++) {
+		if (set_prop(kc, c->librdkafka.keys[i], c->librdkafka.vals[i], err, ok->id)) {
+			rd_kafka_conf_destroy(kc);
+			return -ERR_INVALID;
+		}
+	}
+	if (check_only) {
+		rd_kafka_conf_destroy(kc);
+		return 0;
+	}
+	ok->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
+	if (!ok->rk) {
+		rd_kafka_conf_destroy(kc);
+		snprintf(err->msg, sizeof(err->msg), "output %s: cannot create the producer: %.300s",
+			 ok->id, e);
+		return -ERR_INVALID;
+	}
+	if (ok->pipefd[1] >= 0) {
+		rd_kafka_queue_t *q = rd_kafka_queue_get_main(ok->rk);
+
+		rd_kafka_queue_io_event_enable(q, ok->pipefd[1], "x", 1);
+		rd_kafka_queue_destroy(q);
+	}
+	return rc;
+}
+
+static void producer_free(struct out_kafka *ok)
+{
+	if (!ok->rk)
+		return;
+	/* Whatever is still queued or in flight is abandoned: the spool still
+	 * has it and sends it again (see the file comment). */
+	rd_kafka_purge(ok->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(ok->rk, 0);
+	rd_kafka_flush(ok->rk, 1000);
+	rd_kafka_destroy(ok->rk);
+	ok->rk = NULL;
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
+{
+	struct out_kafka *ok = mem_calloc(1, sizeof(*ok));
+	int rc;
+
+	if (!ok)
+		return -ENOMEM;
+	*ctx = ok;
+	ok->conf = a->conf;
+	ok->output = a->output;
+	ok->loop = a->loop;
+	ok->pipefd[0] = ok->pipefd[1] = -1;
+	snprintf(ok->id, sizeof(ok->id), "%s", a->id);
+	snprintf(ok->host, sizeof(ok->host), "%s", a->host ? a->host : "");
+	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
+						!strstr(ok->conf->topic, "${host}"));
+	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, strerror(errno));
+		return -errno;
+	}
+	/* --check builds the producer configuration too: bad properties are
+	 * configuration errors */
+	rc = producer_new(ok, err, a->check_only);
+	if (rc < 0 || a->check_only)
+		return rc;
+	ok->cc = codec_ctx_new();
+	if (!ok->cc)
+		return -ENOMEM;
+	return 0;
+}
+
+static int out_kafka_start(void *ctx)
+{
+	struct out_kafka *ok = ctx;
+	int rc;
+
+	rc = evloop_io_start(ok->loop, &ok->io, ok->pipefd[0], EVLOOP_READ, on_pipe, ok);
+	if (rc < 0)
+		return rc;
+	/* Safety net: librdkafka only signals the pipe when its queue goes from
+	 * empty to non-empty. */
+	evloop_timer_start(ok->loop, &ok->poll_timer, 100, 100, on_poll_timer, ok);
+	return 0;
+}
+
+static void on_refused(struct evloop_defer *d)
+{
+	kflush_complete(d->data);
+}
+
+static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
+{
+	struct out_kafka *ok = ctx;
+	struct kflush *kf;
+
+	if (ok->fatal) {
+		struct cfg_error err;
+
+		/* a fenced or broken idempotent producer: start a new one */
+		producer_free(ok);
+		ok->fatal = false;
+		if (producer_new(ok, &err, false) < 0) {
+			log_error("%s", err.msg);
+			return FLUSH_RETRY;
+		}
+	}
+	kf = mem_calloc(1, sizeof(*kf));
+	if (!kf)
+		return FLUSH_RETRY;
+	kf->b = mem_calloc(f->nbatches ? f->nbatches : 1, sizeof(*kf->b));
+	if (!kf->b) {
+		mem_free(kf);
+		return FLUSH_RETRY;
+	}
+	kf->ok = ok;
+	kf->f = f;
+	kf->nb = f->nbatches;
+	kf->producing = true;
+	for (size_t i = 0; i < kf->nb; i++)
+		kf->b[i].kf = kf;
+	f->plugin_data = kf;
+	if (produce_more(kf) < 0) {
+		/* the spool checked these batches: only memory can fail here */
+		kf->f = NULL;
+		kf->producing = false;
+		if (kf->outstanding == 0)
+			kflush_free(kf);
+		return FLUSH_RETRY;
+	}
+	if (!kf->producing && kf->outstanding == 0)
+		/* every record refused before sending: report after this call */
+		evloop_defer(ok->loop, &kf->done, on_refused, kf);
+	return FLUSH_ASYNC;
+}
+
+static void out_kafka_cancel(void *ctx, struct flush *f)
+{
+	struct kflush *kf = f->plugin_data;
+
+	(void)ctx;
+	if (!kf)
+		return;
+	kf->f = NULL;
+	f->plugin_data = NULL;
+	/* freed by the last delivery report, the resume timer or on_refused */
+	if (kf->outstanding == 0 && !kf->producing && !kf->done.queued)
+		kflush_free(kf);
+}
+
+static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
+{
+	struct out_kafka *ok = ctx;
+	const struct plugin_metric all[] = {
+		{"sluice_agent_kafka_records_produced_total", "counter",
+		 "Records handed to librdkafka.", ok->produced, NULL, NULL},
+		{"sluice_agent_kafka_records_delivered_total", "counter",
+		 "Records the cluster acknowledged (delivery reports).", ok->delivered, NULL, NULL},
+		{"sluice_agent_kafka_records_failed_total", "counter",
+		 "Records whose delivery failed (their batches are retried or quarantined).",
+		 ok->failed, NULL, NULL},
+		{"sluice_agent_kafka_queue_full_total", "counter",
+		 "Times librdkafka's local queue was full (production waited).", ok->queue_full, NULL,
+		 NULL},
+		{"sluice_agent_kafka_fatal_errors_total", "counter",
+		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL, NULL},
+		{"sluice_agent_kafka_outq_messages", "gauge",
+		 "Messages in librdkafka's queues now.",
+		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
+	};
+	size_t n = sizeof(all) / sizeof(all[0]);
+
+	if (n > max)
+		n = max;
+	memcpy(m, all, n * sizeof(*m));
+	return n;
+}
+
+static void out_kafka_exit(void *ctx)
+{
+	struct out_kafka *ok = ctx;
+
+	if (!ok)
+		return;
+	evloop_timer_stop(&ok->poll_timer);
+	evloop_timer_stop(&ok->resume_timer);
+	if (ok->io.active)
+		evloop_io_stop(&ok->io);
+	/* Flushes waiting for queue space were cancelled by the pipeline. */
+	while (ok->waiting) {
+		struct kflush *kf = ok->waiting;
+
+		ok->waiting = kf->next_waiting;
+		kf->producing = false;
+		if (kf->outstanding == 0)
+			kflush_free(kf);
+	}
+	producer_free(ok);
+	if (ok->pipefd[0] >= 0)
+		close(ok->pipefd[0]);
+	if (ok->pipefd[1] >= 0)
+		close(ok->pipefd[1]);
+	codec_ctx_free(ok->cc);
+	mem_free(ok);
+}
+
+const struct plugin out_kafka_plugin = {
+	.name = "kafka",
+	.kind = PLUGIN_OUTPUT,
+	.description = "produce to Apache Kafka, Redpanda or sluice-store with librdkafka "
+		       "(idempotent, acks=all)",
+	.options = out_kafka_opts,
+	.conf_size = sizeof(struct out_kafka_conf),
+	.init = out_kafka_init,
+	.start = out_kafka_start,
+	.flush = out_kafka_flush,
+	.cancel = out_kafka_cancel,
+	.metrics = out_kafka_metrics,
+	.exit = out_kafka_exit,
+};
