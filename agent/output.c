@@ -554,6 +554,7 @@ int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bo
 	a.data_dir = c->agent.data_dir;
 	a.state_dir = o->spool_dir;
 	a.output = o;
+	a.codec = oc->compression;
 	a.check_only = check_only;
 	a.reload = reload;
 	rc = oc->plugin->init(&a, &o->ctx, err);

@@ -78,6 +78,7 @@ struct plugin_args {
 	const char *state_dir;      /* private directory for this instance's state */
 	struct input *input;        /* PLUGIN_INPUT */
 	struct output *output;      /* PLUGIN_OUTPUT */
+	int codec;                  /* PLUGIN_OUTPUT: its `compression` (enum codec_type) */
 	bool check_only;            /* --check: validate, touch nothing */
 	bool reload;                /* started by SIGHUP, not at process start */
 };

@@ -11,6 +11,7 @@ extern const struct plugin out_file_plugin;
 extern const struct plugin out_stdout_plugin;
 extern const struct plugin out_null_plugin;
 extern const struct plugin out_kafka_plugin;
+extern const struct plugin out_http_plugin;
 
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
@@ -19,6 +20,7 @@ static const struct plugin *const plugins[] = {
 	&out_stdout_plugin,
 	&out_null_plugin,
 	&out_kafka_plugin,
+	&out_http_plugin,
 	NULL,
 };
 

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Request bodies of the http output; see http_body.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/batch.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/jdoc.h"
+#include "lib/json.h"
+#include "lib/recjson.h"
+#include "plugins/out_http/http_body.h"
+
+#define MAX_DECOMPRESSED ((size_t)256 << 20)
+
+void http_body_init(struct http_body *b, enum http_format fmt, const char *topic,
+		    const char *index, const char *id_prefix, size_t max_bytes)
+{
+	memset(b, 0, sizeof(*b));
+	b->fmt = fmt;
+	b->topic = topic;
+	b->index = index && *index ? index : topic;
+	b->id_prefix = id_prefix ? id_prefix : "sluice";
+	buf_init(&b->out, max_bytes);
+	buf_init(&b->labels, 4096);
+}
+
+void http_body_release(struct http_body *b)
+{
+	buf_release(&b->out);
+	buf_release(&b->labels);
+}
+
+const char *http_format_content_type(enum http_format fmt)
+{
+	switch (fmt) {
+	case HTTP_FMT_NDJSON:
+		return "application/x-ndjson";
+	case HTTP_FMT_ES_BULK:
+		return "application/x-ndjson";
+	default:
+		return "application/json";
+	}
+}
+
+/* The value of header name in r, or NULL (len in *len). */
+static const uint8_t *header_value(const struct record *r, const char *name, int32_t *len)
+{
+	struct record_header_iter it;
+	struct record_header h;
+	size_t nl = strlen(name);
+
+	record_header_iter_init(&it, r);
+	while (record_header_iter_next(&it, &h) == 1) {
+		if ((size_t)h.key_len == nl && !memcmp(h.key, name, nl) && h.value_len >= 0) {
+			*len = h.value_len;
+			return h.value;
+		}
+	}
+	return NULL;
+}
+
+static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
+{
+	struct buf *o = &b->out;
+	char id[160], ts[40];
+	struct record_header_iter it;
+	struct record_header h;
+	int rc;
+
+	snprintf(id, sizeof(id), "%s-%" PRIu64 "-%" PRId32, b->id_prefix, entry_id, idx);
+	clock_fmt_rfc3339(r->timestamp, ts, sizeof(ts));
+	rc = buf_append_str(o, "{\"create\":{\"_index\":");
+	rc = rc ? rc : json_cstr(o, b->index);
+	rc = rc ? rc : buf_append_str(o, ",\"_id\":");
+	rc = rc ? rc : json_cstr(o, id);
+	rc = rc ? rc : buf_append_str(o, "}}\n{\"@timestamp\":");
+	rc = rc ? rc : json_cstr(o, ts);
+	rc = rc ? rc : buf_append_str(o, ",\"message\":");
+	rc = rc ? rc : json_str(o, r->value ? (const void *)r->value : "",
+				r->value_len > 0 ? (size_t)r->value_len : 0);
+	if (!rc && r->key_len >= 0) {
+		rc = buf_append_str(o, ",\"key\":");
+		rc = rc ? rc : json_str(o, r->key, (size_t)r->key_len);
+	}
+	/* headers as fields, under "sluice" so they cannot clash with the
+	 * document's own */
+	rc = rc ? rc : buf_append_str(o, ",\"sluice\":{\"topic\":");
+	rc = rc ? rc : json_cstr(o, b->topic);
+	record_header_iter_init(&it, r);
+	while (!rc && (rc = record_header_iter_next(&it, &h)) == 1) {
+		rc = buf_append_u8(o, ',');
+		rc = rc ? rc : json_str(o, h.key, h.key_len > 0 ? (size_t)h.key_len : 0);
+		rc = rc ? rc : buf_append_u8(o, ':');
+		rc = rc ? rc : json_str(o, h.value ? (const void *)h.value : "",
+					h.value_len > 0 ? (size_t)h.value_len : 0);
+	}
+	if (rc < 0)
+		return rc;
+	return buf_append_str(o, "}}\n");
+}
+
+static int loki_labels(struct http_body *b, const struct record *r, struct buf *l)
+{
+	static const char *const names[] = {"host", "input", "path"};
+	bool first = false;
+	int rc;
+
+	buf_reset(l);
+	rc = buf_append_str(l, "{\"topic\":");
+	rc = rc ? rc : json_cstr(l, b->topic);
+	for (size_t i = 0; !rc && i < sizeof(names) / sizeof(names[0]); i++) {
+		int32_t len;
+		const uint8_t *v = header_value(r, names[i], &len);
+
+		if (!v)
+			continue;
+		rc = json_key(l, &first, names[i]);
+		rc = rc ? rc : json_str(l, v, (size_t)len);
+	}
+	return rc ? rc : buf_append_u8(l, '}');
+}
+
+static int add_loki(struct http_body *b, const struct record *r)
+{
+	struct buf *o = &b->out;
+	struct buf l;
+	char ns[32];
+	int rc;
+
+	buf_init(&l, 4096);
+	rc = loki_labels(b, r, &l);
+	if (rc < 0)
+		goto out;
+	if (!b->open || l.len != b->labels.len || memcmp(l.data, b->labels.data, l.len)) {
+		if (b->open)
+			rc = buf_append_str(o, "]},");
+		else
+			rc = buf_append_str(o, "{\"streams\":[");
+		rc = rc ? rc : buf_append_str(o, "{\"stream\":");
+		rc = rc ? rc : buf_append(o, l.data, l.len);
+		rc = rc ? rc : buf_append_str(o, ",\"values\":[");
+		if (rc < 0)
+			goto out;
+		buf_reset(&b->labels);
+		rc = buf_append(&b->labels, l.data, l.len);
+		if (rc < 0)
+			goto out;
+		b->open = 1;
+	} else {
+		rc = buf_append_u8(o, ',');
+	}
+	snprintf(ns, sizeof(ns), "%" PRId64 "000000", r->timestamp);
+	rc = rc ? rc : buf_append_str(o, "[");
+	rc = rc ? rc : json_cstr(o, ns);
+	rc = rc ? rc : buf_append_u8(o, ',');
+	rc = rc ? rc : json_str(o, r->value ? (const void *)r->value : "",
+				r->value_len > 0 ? (size_t)r->value_len : 0);
+	rc = rc ? rc : buf_append_u8(o, ']');
+out:
+	buf_release(&l);
+	return rc;
+}
+
+static int add_record(struct http_body *b, const struct record *r, uint64_t entry_id,
+		      int32_t idx)
+{
+	int rc;
+
+	switch (b->fmt) {
+	case HTTP_FMT_NDJSON:
+		return recjson_format(&b->out, b->topic, b->partition, r);
+	case HTTP_FMT_JSON_ARRAY:
+		rc = buf_append_u8(&b->out, b->open ? ',' : '[');
+		if (rc < 0)
+			return rc;
+		b->open = 1;
+		rc = recjson_format(&b->out, b->topic, b->partition, r);
+		if (rc == 0)
+			b->out.len--;   /* its '\n' */
+		return rc;
+	case HTTP_FMT_ES_BULK:
+		return add_es(b, r, entry_id, idx);
+	case HTTP_FMT_LOKI:
+		return add_loki(b, r);
+	}
+	return -ERR_INVALID;
+}
+
+int http_body_add_batch(struct http_body *b, struct codec_ctx *cc, uint64_t entry_id,
+			const void *p, size_t n)
+{
+	struct batch_iter it;
+	struct record r;
+	int32_t idx = 0;
+	int rc;
+
+	rc = batch_iter_init(&it, p, n, cc, MAX_DECOMPRESSED, false);
+	while (rc == 0 && (rc = batch_iter_next(&it, &r)) == 1) {
+		rc = add_record(b, &r, entry_id, idx++);
+		if (rc > 0)
+			rc = 0;
+	}
+	batch_iter_release(&it);
+	if (rc < 0)
+		return rc;
+	b->records += (size_t)idx;
+	return idx;
+}
+
+int http_body_finish(struct http_body *b)
+{
+	switch (b->fmt) {
+	case HTTP_FMT_JSON_ARRAY:
+		return buf_append_str(&b->out, b->open ? "]" : "[]");
+	case HTTP_FMT_LOKI:
+		return buf_append_str(&b->out, b->open ? "]}]}" : "{\"streams\":[]}");
+	default:
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------ _bulk answers */
+
+enum bulk_verdict http_bulk_verdict(const void *body, size_t len, size_t *bad, char *why,
+				    size_t whylen)
+{
+	struct jdoc *d = NULL;
+	const struct jnode *root, *items;
+	enum bulk_verdict v = BULK_OK;
+	bool errors = true;
+
+	*bad = 0;
+	if (why && whylen)
+		why[0] = '\0';
+	if (jdoc_parse(body, len, &d, NULL) < 0) {
+		snprintf(why, whylen, "the answer is not JSON");
+		return BULK_INVALID;
+	}
+	root = jdoc_root(d);
+	if (!root || root->type != JOBJ) {
+		snprintf(why, whylen, "the answer is not a JSON object");
+		v = BULK_INVALID;
+		goto out;
+	}
+	if (jnode_bool(jnode_get(root, "errors"), &errors) == 0 && !errors)
+		goto out;       /* the fast path Elasticsearch offers */
+	items = jnode_get(root, "items");
+	if (!items || items->type != JARR) {
+		snprintf(why, whylen, "no \"items\" in the _bulk answer");
+		v = BULK_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < items->n; i++) {
+		const struct jnode *it = &items->kids[i], *op, *err;
+		int64_t status = 0;
+
+		if (it->type != JOBJ || it->n < 1 || it->kids[0].type != JOBJ) {
+			snprintf(why, whylen, "item %zu is not an action result", i);
+			v = BULK_INVALID;
+			goto out;
+		}
+		op = &it->kids[0];
+		if (jnode_i64(jnode_get(op, "status"), &status) < 0) {
+			snprintf(why, whylen, "item %zu has no status", i);
+			v = BULK_INVALID;
+			goto out;
+		}
+		if ((status >= 200 && status < 300) || status == 409)
+			continue;
+		if (status == 429 || status >= 500) {
+			if (v == BULK_OK) {
+				v = BULK_RETRY;
+				*bad = i;
+				snprintf(why, whylen, "document %zu: status %" PRId64, i, status);
+			}
+			continue;
+		}
+		*bad = i;
+		err = jnode_get(op, "error");
+		{
+			const char *type = jnode_str(jnode_get(err, "type"));
+			const char *reason = jnode_str(jnode_get(err, "reason"));
+
+			snprintf(why, whylen, "document %zu: status %" PRId64 " %.64s: %.200s", i,
+				 status, type ? type : "", reason ? reason : "");
+		}
+		v = BULK_REFUSED;
+		goto out;
+	}
+out:
+	jdoc_free(d);
+	return v;
+}
