@@ -25,6 +25,8 @@ extern const struct plugin out_null_plugin;
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
 	&in_journald_plugin,
+	&in_syslog_plugin,
+	&in_stdin_plugin,
 	&out_store_plugin,
 	&out_file_plugin,
 	&out_stdout_plugin,
