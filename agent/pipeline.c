@@ -479,6 +479,7 @@ int input_emit(struct input *in, struct source *s, const struct event *ev)
 
 	if (in->nfilters) {
 		fev = *ev;
+		fev.source = s;
 		if (run_filters(in, s, &fev) > 0)
 			return 0;
 		ev = &fev;

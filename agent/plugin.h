@@ -102,6 +102,9 @@ struct event {
 	 * follows the source's key, so one source stays in one partition. */
 	const void *key;
 	size_t key_len;
+	/* Set by the pipeline before parsers and filters run (inputs leave it
+	 * NULL): the source the event comes from. */
+	const struct source *source;
 };
 
 #define EVENT_MAX_HEADERS 32
