@@ -396,6 +396,7 @@ int xform_parse_time(const char *fmt, const char *v, size_t n, int64_t *ms)
 	char b[128];
 	struct tm tm;
 	const char *end;
+	long off;
 
 	if (!fmt || !*fmt || strcmp(fmt, "rfc3339") == 0) {
 		if (n >= sizeof(b))
@@ -420,7 +421,8 @@ int xform_parse_time(const char *fmt, const char *v, size_t n, int64_t *ms)
 	end = strptime(b, fmt, &tm);
 	if (!end || *end != '\0')
 		return -1;
-	*ms = ((int64_t)timegm(&tm) - tm.tm_gmtoff) * 1000;
+	off = tm.tm_gmtoff;  /* %z; timegm() resets it */
+	*ms = ((int64_t)timegm(&tm) - off) * 1000;
 	return 0;
 }
 
