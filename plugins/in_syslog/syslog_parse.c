@@ -10,7 +10,7 @@
 #include "lib/err.h"
 #include "plugins/in_syslog/syslog_parse.h"
 
-#define MAX_OCTET_DIGITS 9
+#define MAX_OCTET_DIGITS 10
 
 struct rd {
 	const char *p;
