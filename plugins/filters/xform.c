@@ -385,9 +385,12 @@ static int unix_scaled(const char *v, size_t n, int64_t per_sec, int64_t *ms)
 	b[n] = '\0';
 	errno = 0;
 	d = strtod(b, &end);
-	if (errno != 0 || end != b + n || d < 0 || d > 1e19)
+	if (errno != 0 || end != b + n || !(d >= 0))
 		return -1;
-	*ms = (int64_t)(d * 1000.0 / (double)per_sec);
+	d = d * 1000.0 / (double)per_sec;
+	if (d > 9e18)
+		return -1;
+	*ms = (int64_t)d;
 	return 0;
 }
 
