@@ -23,7 +23,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, store_records, wait_until  # noqa: E402
+from agentkit import Agent, kcat_records_lossy, store_records, wait_until  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
 REMOTE = "/lib/systemd/systemd-journal-remote"
@@ -86,15 +86,6 @@ outputs:
 """
 
 
-def kcat_lossy(bootstrap, topic):
-    """kcat -J prints binary payloads raw: decode each line leniently."""
-    r = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
-                        "-J"], capture_output=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-500:]
-    return [json.loads(line.decode("utf-8", "replace")) for line in r.stdout.splitlines()
-            if line.strip()]
-
-
 def http_records(store, topic, n):
     url = "%s/v1/topics/%s/partitions/0/records?offset=0&max=%d" % (store.url, topic, n)
     with urllib.request.urlopen(url, timeout=30) as r:
@@ -130,7 +121,7 @@ def main():
         time.sleep(0.5)                  # nothing more may arrive
         m = agent.metrics()
         assert agent.term() == 0
-        recs = kcat_lossy(store.bootstrap, "journal")
+        recs = kcat_records_lossy(store.bootstrap, "journal")
         vals = [r["payload"] or "" for r in recs]
         line = env.check_seq("\n".join(v.replace("\n", " ") for v in vals).encode() + b"\n",
                              expect=total)
