@@ -652,8 +652,22 @@ static int input_new(struct pipeline *pl, size_t idx, bool check_only, struct in
 		a.conf = f->conf->pconf;
 		rc = f->conf->plugin->init(&a, &f->ctx, err);
 		in->nfilters = i + 1;
-		if (rc < 0)
+		if (rc < 0) {
+			/* Point at the filter's own mapping in the file. */
+			char why[sizeof(err->msg)];
+			const char *w = err->msg[0] ? err->msg : err_str(rc);
+			size_t fi = i - (ic->filters[0].plugin->kind == PLUGIN_PARSER ? 1 : 0);
+
+			if (strncmp(w, "config: ", 8) == 0)
+				w += 8;
+			snprintf(why, sizeof(why), "%s", w);
+			if (f->conf->plugin->kind == PLUGIN_PARSER)
+				cfg_error_at(err, f->conf->node, "inputs[%zu].parser: %s", idx, why);
+			else
+				cfg_error_at(err, f->conf->node, "inputs[%zu].filters[%zu]: %s", idx, fi,
+					     why);
 			return rc;
+		}
 	}
 	a.id = ic->id;
 	a.conf = ic->pconf;

@@ -34,8 +34,7 @@ static int filter_add_init(const struct plugin_args *a, void **ctx, struct cfg_e
 		return -ENOMEM;
 	f->conf = c;
 	if (c->headers.n == 0 || c->headers.n > EVENT_MAX_HEADERS / 2) {
-		cfg_error_at(err, NULL, "input %s: add filter: 1 to %d headers", a->id,
-			     EVENT_MAX_HEADERS / 2);
+		cfg_error_at(err, NULL, "add: 1 to %d headers", EVENT_MAX_HEADERS / 2);
 		return -ERR_CONFIG;
 	}
 	return 0;

@@ -56,7 +56,7 @@ static int filter_grep_init(const struct plugin_args *a, void **ctx, struct cfg_
 		return -ENOMEM;
 	g->conf = c;
 	if ((!c->include || !*c->include) && (!c->exclude || !*c->exclude)) {
-		cfg_error_at(err, NULL, "input %s: grep filter: set include, exclude or both", a->id);
+		cfg_error_at(err, NULL, "grep: set include, exclude or both");
 		return -ERR_CONFIG;
 	}
 	if (c->include && *c->include && !(g->inc = xform_regex(c->include)))

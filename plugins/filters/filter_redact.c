@@ -33,6 +33,7 @@ struct filter_redact {
 	const struct filter_redact_conf *conf;
 	pcre2_code **re;
 	uint32_t *groups;
+	bool *jit;                  /* compiled by the JIT: use its fast entry point */
 	size_t nre;
 	pcre2_match_data *md;
 	struct buf out[2];          /* ping-pong between patterns */
@@ -50,6 +51,7 @@ static void filter_redact_exit(void *ctx)
 		pcre2_code_free(r->re[i]);
 	mem_free(r->re);
 	mem_free(r->groups);
+	mem_free(r->jit);
 	pcre2_match_data_free(r->md);
 	buf_release(&r->out[0]);
 	buf_release(&r->out[1]);
@@ -66,12 +68,13 @@ static int filter_redact_init(const struct plugin_args *a, void **ctx, struct cf
 		return -ENOMEM;
 	r->conf = c;
 	if (c->patterns.n == 0) {
-		cfg_error_at(err, NULL, "input %s: redact filter: patterns is empty", a->id);
+		cfg_error_at(err, NULL, "redact: patterns is empty");
 		return -ERR_CONFIG;
 	}
 	r->re = mem_calloc(c->patterns.n, sizeof(*r->re));
 	r->groups = mem_calloc(c->patterns.n, sizeof(*r->groups));
-	if (!r->re || !r->groups)
+	r->jit = mem_calloc(c->patterns.n, sizeof(*r->jit));
+	if (!r->re || !r->groups || !r->jit)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->patterns.n; i++) {
 		r->re[i] = xform_regex(c->patterns.v[i]);
@@ -79,6 +82,12 @@ static int filter_redact_init(const struct plugin_args *a, void **ctx, struct cf
 			return -ERR_CONFIG;
 		r->nre = i + 1;
 		pcre2_pattern_info(r->re[i], PCRE2_INFO_CAPTURECOUNT, &r->groups[i]);
+		{
+			size_t jsz = 0;
+
+			r->jit[i] = pcre2_pattern_info(r->re[i], PCRE2_INFO_JITSIZE, &jsz) == 0 &&
+				    jsz > 0;
+		}
 	}
 	r->md = pcre2_match_data_create(16, NULL);
 	buf_init(&r->out[0], c->max_bytes);
@@ -96,7 +105,8 @@ static int apply(struct filter_redact *r, size_t i, const char *in, size_t n, st
 
 	for (;;) {
 		PCRE2_SIZE *ov, ms, me;
-		int m = pcre2_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md, NULL);
+		int m = r->jit[i] ? pcre2_jit_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md, NULL)
+				  : pcre2_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md, NULL);
 
 		if (m < 0)
 			break;

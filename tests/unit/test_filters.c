@@ -68,6 +68,19 @@ static void test_redact(void)
 	CU_ASSERT_EQUAL(xf_metric(&x, "sluice_agent_filter_redact_events_total"), 2);
 	CU_ASSERT_EQUAL(xf_metric(&x, "sluice_agent_filter_redact_matches_total"), 4);
 	xf_close(&x);
+	/* a backreference: patterns run one after the other, each on the
+	 * previous result */
+	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin,
+				"patterns: ['(\\w)\\1x', 'key=(\\w+)']\nmask: '#'\n"), 0);
+	xf_run(&x, "aax key=bbx");
+	CU_ASSERT(xf_value_is(&x, "#ax key=#bx"));  /* group 1 only; "#" is no \\w */
+	xf_close(&x);
+	/* one pass: overlapping patterns, the leftmost match wins */
+	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin,
+				"patterns: ['secret', 'cret=(\\d+)']\nmask: '#'\n"), 0);
+	xf_run(&x, "secret=12 cret=34");
+	CU_ASSERT(xf_value_is(&x, "#=12 cret=#"));
+	xf_close(&x);
 	/* empty matches do not loop forever */
 	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin, "patterns: ['x*']\n"), 0);
 	xf_run(&x, "abxxc");
