@@ -305,14 +305,16 @@ static void emit_entry(struct in_journald *t)
 		hdrs[nh].key = (const uint8_t *)header_fields[i].header;
 		hdrs[nh].key_len = (int32_t)strlen(header_fields[i].header);
 		nh++;
-		if (i == 0) {
-			unit = v;
-			unit_len = n;
-		}
 	}
 	for (size_t i = 0; i < nh; i++) {
 		hdrs[i].value = t->hvals.data + offs[i];
 		hdrs[i].value_len = (int32_t)lens[i];
+	}
+	/* sd-journal's pointers last until its next call: take the unit from
+	 * our copy. */
+	if (nh > 0 && hdrs[0].key == (const uint8_t *)header_fields[0].header) {
+		unit = (const char *)hdrs[0].value;
+		unit_len = lens[0];
 	}
 	if (!unit && field(t->j, "SYSLOG_IDENTIFIER", &v, &n) == 0) {
 		unit = v;
@@ -322,7 +324,6 @@ static void emit_entry(struct in_journald *t)
 		unit = "journal";
 		unit_len = 7;
 	}
-	/* unit may point into sd-journal's window: copy it before the next read */
 	buf_reset(&t->key);
 	rc = buf_printf(&t->key, "%s:", t->host);
 	if (rc == 0)
