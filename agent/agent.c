@@ -154,6 +154,18 @@ static int start_http(struct agent *a)
 	return rc;
 }
 
+static void begin_drain(struct agent *a);
+
+static void on_inputs_done(void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->state != RUNNING)
+		return;
+	log_info("every input is done (end of input); stopping");
+	begin_drain(a);
+}
+
 static int start_pipeline(struct agent *a, bool reload)
 {
 	struct cfg_error err;
@@ -165,6 +177,7 @@ static int start_pipeline(struct agent *a, bool reload)
 		log_error("%s", err.msg[0] ? err.msg : err_str(rc));
 		return rc;
 	}
+	pipeline_on_inputs_done(a->pl, on_inputs_done, a);
 	rc = pipeline_start(a->pl);
 	if (rc < 0) {
 		pipeline_free(a->pl);

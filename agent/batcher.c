@@ -358,6 +358,8 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 {
 	struct source_out *so = &s->out[bt->o.out_idx];
 	struct record_header hdrs[3 + EVENT_MAX_HEADERS];
+	const void *key = ev->key ? ev->key : s->key;
+	size_t key_len = ev->key ? ev->key_len : s->key_len;
 	size_t nh = 3, before;
 	struct builder *b = so->builder;
 	struct slot *sl;
@@ -387,7 +389,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	 * cheaper than sizing every record before adding it. */
 	before = b->bb.records.len;
 	max_ts = b->bb.max_ts;
-	rc = batch_builder_add(&b->bb, ev->ts, s->key, (int32_t)s->key_len, ev->value,
+	rc = batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
 			       (int32_t)ev->value_len, hdrs, nh);
 	if (b->bb.count > (rc == 0 ? 1 : 0) &&
 	    (rc == -ERR_TOO_LARGE || (rc == 0 && b->bb.records.len > bt->o.max_bytes))) {
@@ -402,7 +404,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 		if (!sl)
 			return -ENOMEM;
 		before = b->bb.records.len;
-		rc = batch_builder_add(&b->bb, ev->ts, s->key, (int32_t)s->key_len, ev->value,
+		rc = batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
 				       (int32_t)ev->value_len, hdrs, nh);
 	}
 	if (rc < 0)
@@ -425,6 +427,12 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 
 int batcher_position(struct batcher *bt, struct source *s, uint64_t ordinal, uint8_t flags)
 {
+	return batcher_position_meta(bt, s, ordinal, flags, NULL, 0);
+}
+
+int batcher_position_meta(struct batcher *bt, struct source *s, uint64_t ordinal, uint8_t flags,
+			  const void *meta, size_t meta_len)
+{
 	struct source_out *so = &s->out[bt->o.out_idx];
 	struct builder *b = so->slot_builder ? so->slot_builder : &bt->posb;
 	struct slot *sl = slot_get(bt, b, s);
@@ -436,6 +444,10 @@ int batcher_position(struct batcher *bt, struct source *s, uint64_t ordinal, uin
 	if (ordinal > so->pos)
 		so->pos = ordinal;
 	sl->flags |= flags;
+	if (meta) {
+		buf_reset(&sl->meta);
+		sl->has_meta = buf_append(&sl->meta, meta, meta_len) == 0;
+	}
 	if (b == &bt->posb)
 		timer_arm(bt, b);
 	return 0;

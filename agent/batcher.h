@@ -62,6 +62,9 @@ void batcher_free(struct batcher *bt);
 int batcher_add(struct batcher *bt, struct source *s, const char *topic, const struct event *ev);
 /* Record that s reached ordinal without a record (flags: SPOOL_POS_*). */
 int batcher_position(struct batcher *bt, struct source *s, uint64_t ordinal, uint8_t flags);
+/* The same with the meta of that exact ordinal (NULL: the source's meta). */
+int batcher_position_meta(struct batcher *bt, struct source *s, uint64_t ordinal, uint8_t flags,
+			  const void *meta, size_t meta_len);
 /* Queue a FORGET of (input, ident). */
 int batcher_forget(struct batcher *bt, const char *input, const char *ident);
 /* Close every builder now (shutdown, reload). */

@@ -452,6 +452,9 @@ int input_source_meta(struct input *in, struct source *s, const void *meta, size
 	return source_set_meta(s, meta, len);
 }
 
+static void advance(struct input *in, struct source *s, uint64_t ordinal, const void *meta,
+		    size_t meta_len);
+
 static int run_filters(struct input *in, struct source *s, struct event *ev)
 {
 	buf_reset(&in->scratch);
@@ -461,7 +464,7 @@ static int run_filters(struct input *in, struct source *s, struct event *ev)
 		if (f->conf->plugin->filter(f->ctx, ev, &in->scratch) == FILTER_DROP) {
 			f->dropped++;
 			in->dropped++;
-			input_source_advance(in, s, ev->ordinal);
+			advance(in, s, ev->ordinal, ev->meta, ev->meta_len);
 			return 1;
 		}
 	}
@@ -476,6 +479,7 @@ int input_emit(struct input *in, struct source *s, const struct event *ev)
 
 	if (in->nfilters) {
 		fev = *ev;
+		fev.source = s;
 		if (run_filters(in, s, &fev) > 0)
 			return 0;
 		ev = &fev;
@@ -502,7 +506,8 @@ int input_emit(struct input *in, struct source *s, const struct event *ev)
 	return rc;
 }
 
-void input_source_advance(struct input *in, struct source *s, uint64_t ordinal)
+static void advance(struct input *in, struct source *s, uint64_t ordinal, const void *meta,
+		    size_t meta_len)
 {
 	struct pipeline *pl = in->pl;
 
@@ -511,11 +516,42 @@ void input_source_advance(struct input *in, struct source *s, uint64_t ordinal)
 
 		if (ordinal <= s->out[o->idx].skip)
 			continue;
-		if (batcher_position(o->bt, s, ordinal, 0) < 0)
+		if (batcher_position_meta(o->bt, s, ordinal, 0, meta, meta_len) < 0)
 			in->errors++;
 	}
 	if (ordinal > s->ordinal)
 		s->ordinal = ordinal;
+}
+
+void input_source_advance(struct input *in, struct source *s, uint64_t ordinal)
+{
+	advance(in, s, ordinal, NULL, 0);
+}
+
+static void on_done(struct evloop_timer *t)
+{
+	struct pipeline *pl = t->data;
+
+	if (pl->done_cb && !pl->stopping)
+		pl->done_cb(pl->done_arg);
+}
+
+void input_done(struct input *in)
+{
+	struct pipeline *pl = in->pl;
+
+	in->done = true;
+	for (size_t i = 0; i < pl->ninputs; i++)
+		if (!pl->inputs[i]->done)
+			return;
+	if (pl->loop && !pl->done_timer.active)
+		evloop_timer_start(pl->loop, &pl->done_timer, 0, 0, on_done, pl);
+}
+
+void pipeline_on_inputs_done(struct pipeline *pl, void (*cb)(void *arg), void *arg)
+{
+	pl->done_cb = cb;
+	pl->done_arg = arg;
 }
 
 static void source_close(struct pipeline *pl, struct source *s)
@@ -616,8 +652,22 @@ static int input_new(struct pipeline *pl, size_t idx, bool check_only, struct in
 		a.conf = f->conf->pconf;
 		rc = f->conf->plugin->init(&a, &f->ctx, err);
 		in->nfilters = i + 1;
-		if (rc < 0)
+		if (rc < 0) {
+			/* Point at the filter's own mapping in the file. */
+			char why[sizeof(err->msg)];
+			const char *w = err->msg[0] ? err->msg : err_str(rc);
+			size_t fi = i - (ic->filters[0].plugin->kind == PLUGIN_PARSER ? 1 : 0);
+
+			if (strncmp(w, "config: ", 8) == 0)
+				w += 8;
+			snprintf(why, sizeof(why), "%s", w);
+			if (f->conf->plugin->kind == PLUGIN_PARSER)
+				cfg_error_at(err, f->conf->node, "inputs[%zu].parser: %s", idx, why);
+			else
+				cfg_error_at(err, f->conf->node, "inputs[%zu].filters[%zu]: %s", idx, fi,
+					     why);
 			return rc;
+		}
 	}
 	a.id = ic->id;
 	a.conf = ic->pconf;
@@ -822,6 +872,8 @@ void pipeline_free(struct pipeline *pl)
 		return;
 	if (pl->tick.active)
 		evloop_timer_stop(&pl->tick);
+	if (pl->done_timer.active)
+		evloop_timer_stop(&pl->done_timer);
 	for (size_t i = 0; i < pl->ninputs; i++)
 		if (pl->inputs[i])
 			input_exit(pl, pl->inputs[i]);

@@ -39,6 +39,9 @@ int pipeline_new(const struct agent_config *c, struct evloop *loop, bool reload,
 /* --check: initialise every plugin in check-only mode and release them. */
 int pipeline_check(const struct agent_config *c, struct cfg_error *err);
 int pipeline_start(struct pipeline *pl);
+/* Call cb (from the loop, outside any input callback) once every input
+ * said input_done() (stdin at EOF). */
+void pipeline_on_inputs_done(struct pipeline *pl, void (*cb)(void *arg), void *arg);
 /* Stop the inputs and close every batch. */
 void pipeline_shutdown(struct pipeline *pl);
 /* Every batch is durable in its spool (or was cancelled). */

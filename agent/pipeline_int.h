@@ -52,6 +52,7 @@ struct input {
 	size_t nresumes;
 	bool started;
 	bool exited;
+	bool done;                  /* input_done(): nothing more will come */
 	unsigned pause;             /* PAUSE_* reasons in force */
 	bool plugin_paused;
 	uint64_t records;
@@ -84,6 +85,9 @@ struct pipeline {
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_mem;
 	uint64_t jobs_cancelled;
+	void (*done_cb)(void *arg);  /* every input is done */
+	void *done_arg;
+	struct evloop_timer done_timer;
 };
 
 #endif

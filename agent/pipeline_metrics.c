@@ -125,6 +125,46 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 		for (size_t j = 0; j < k && j < PLUGIN_METRICS_MAX; j++)
 			v[n++] = (struct psample){tmp[j], "input", in->conf->id};
 	}
+	/* Parsers and filters: samples of one input share a label, so an input
+	 * with two filters of one type reports them added up. */
+	for (size_t i = 0; i < pl->ninputs; i++) {
+		struct input *in = pl->inputs[i];
+
+		if (in->exited)
+			continue;
+		for (size_t f = 0; f < in->nfilters; f++) {
+			const struct plugin *fp = in->filters[f].conf->plugin;
+			size_t k, grow;
+			struct psample *nv;
+
+			if (!in->filters[f].ctx || !fp->metrics)
+				continue;
+			k = fp->metrics(in->filters[f].ctx, tmp, PLUGIN_METRICS_MAX);
+			if (k > PLUGIN_METRICS_MAX)
+				k = PLUGIN_METRICS_MAX;
+			grow = n + k + pl->noutputs * PLUGIN_METRICS_MAX;  /* room for the outputs */
+			nv = grow > cap ? mem_realloc(v, grow * sizeof(*v)) : v;
+			if (!nv)
+				break;
+			v = nv;
+			if (grow > cap)
+				cap = grow;
+			for (size_t j = 0; j < k; j++) {
+				size_t d;
+
+				for (d = 0; d < n; d++)
+					if (v[d].owner == in->conf->id && strcmp(v[d].m.name, tmp[j].name) == 0 &&
+					    ((!v[d].m.label_value && !tmp[j].label_value) ||
+					     (v[d].m.label_value && tmp[j].label_value &&
+					      strcmp(v[d].m.label_value, tmp[j].label_value) == 0)))
+						break;
+				if (d < n)
+					v[d].m.value += tmp[j].value;
+				else
+					v[n++] = (struct psample){tmp[j], "input", in->conf->id};
+			}
+		}
+	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct output *o = pl->outputs[i];
 		size_t k;

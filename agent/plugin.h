@@ -26,8 +26,12 @@
  * batches only after FLUSH_OK.  At most one flush per (topic, partition) is
  * in flight, so producer sequences reach the receiver in order.
  *
- * Filters and parsers (issue 8) transform events between an input and the
- * outputs: filter() may rewrite the value, add headers or drop the event.
+ * Parsers and filters transform events between an input and the outputs,
+ * in the order of the input's config (the parser first): filter() may
+ * rewrite the value, the timestamp or the headers, or drop the event.  What
+ * it points the event at must stay valid until its next call (keep it in
+ * the instance); scratch is reset per event and may be used within one call
+ * only.  A dropped event still advances its source (with its meta).
  *
  * Threading: every callback and every function here runs on the agent's
  * event-loop thread.  Plugins must not block it (no sleeping, no blocking
@@ -95,6 +99,13 @@ struct event {
 	size_t meta_len;
 	const struct record_header *headers;  /* extra headers (parsers, filters) */
 	size_t nheaders;
+	/* Record key; NULL: the source's "host:name".  The partition still
+	 * follows the source's key, so one source stays in one partition. */
+	const void *key;
+	size_t key_len;
+	/* Set by the pipeline before parsers and filters run (inputs leave it
+	 * NULL): the source the event comes from. */
+	const struct source *source;
 };
 
 #define EVENT_MAX_HEADERS 32
@@ -219,6 +230,10 @@ const char *source_ident(const struct source *s);
 const char *source_name(const struct source *s);
 /* True while the pipeline wants the input paused (between pause/resume). */
 bool input_paused(const struct input *in);
+/* The input will produce nothing more (stdin at EOF).  When every input of
+ * the pipeline is done the agent drains and exits as on SIGTERM; the call
+ * returns at once (the stop happens after the current loop iteration). */
+void input_done(struct input *in);
 
 /* ------------------------------------------------------------ outputs */
 

@@ -6,6 +6,17 @@
 #include "agent/registry.h"
 
 extern const struct plugin in_tail_plugin;
+extern const struct plugin in_journald_plugin;
+extern const struct plugin in_syslog_plugin;
+extern const struct plugin in_stdin_plugin;
+extern const struct plugin parser_json_plugin;
+extern const struct plugin parser_logfmt_plugin;
+extern const struct plugin parser_regex_plugin;
+extern const struct plugin filter_grep_plugin;
+extern const struct plugin filter_redact_plugin;
+extern const struct plugin filter_add_plugin;
+extern const struct plugin filter_sample_plugin;
+extern const struct plugin filter_rate_limit_plugin;
 extern const struct plugin out_store_plugin;
 extern const struct plugin out_file_plugin;
 extern const struct plugin out_stdout_plugin;
@@ -15,6 +26,17 @@ extern const struct plugin out_http_plugin;
 
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
+	&in_journald_plugin,
+	&in_syslog_plugin,
+	&in_stdin_plugin,
+	&parser_json_plugin,
+	&parser_logfmt_plugin,
+	&parser_regex_plugin,
+	&filter_grep_plugin,
+	&filter_redact_plugin,
+	&filter_add_plugin,
+	&filter_sample_plugin,
+	&filter_rate_limit_plugin,
 	&out_store_plugin,
 	&out_file_plugin,
 	&out_stdout_plugin,

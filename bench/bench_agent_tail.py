@@ -5,12 +5,19 @@ every event; then rsyslog (imfile -> omfile) on the same corpus.
 
 Prints MB/s, events/s, agent CPU seconds per GB, agent peak RSS, the
 compression ratio, idle RSS of an agent following one file, and the
-agent/rsyslog throughput ratio.  When sluice-store cannot run (its log
+agent/rsyslog throughput ratio.
+
+Then the parser cost: the JSON lines of the corpus are tailed twice into the
+`null` output (the agent alone), once with `parser: none` and once with
+`parser: json` (time_key ts) plus a `redact` filter (user ids, card numbers,
+password=...), and the CPU seconds per GB of both and their ratio are
+printed (target: json + redact <= 2x none).  When sluice-store cannot run (its log
 engine not merged yet) the agent ships to the `null` output instead and the
 line says so: that measures the agent alone.
 
   BENCH_SIZE=512M  corpus size (gen_corpus.py, cached in BENCH_CACHE)
   BENCH_WORKERS=1  agent compression threads
+  BENCH_PARSERS_ONLY=1  only the parser comparison
 Run under `flock /tmp/sluice-heavy.lock` on a shared machine.
 """
 import json
@@ -199,8 +206,84 @@ def run_rsyslog(work, logs, lines, timeout=1800):
     return wall, cpu, hwm, seen
 
 
+PARSE_AGENT = """
+agent:
+  data_dir: {work}/agent-data
+  http: {{ listen: 127.0.0.1:{port} }}
+  workers: {workers}
+inputs:
+  - id: app
+    type: tail
+    paths: [{logs}/*.log]
+    read_from_head: true
+{parser}
+outputs:
+  - id: out
+    type: null
+"""
+
+JSON_REDACT = """    parser: { type: json, time_key: ts }
+    filters:
+      - type: redact
+        patterns: ['"user": (\\d+)', '\\b(?:\\d{4}[- ]?){3}\\d{4}\\b', 'password=([^&\\s"]+)']
+"""
+
+
+def run_parse(work, name, logs, parser, records, reps=3):
+    """Best of reps runs: (wall s, agent CPU s)."""
+    best = None
+    for i in range(reps):
+        d = os.path.join(work, "%s-%d" % (name, i))
+        os.makedirs(d)
+        port = free_port()
+        conf = os.path.join(d, "agent.yaml")
+        with open(conf, "w") as f:
+            f.write(PARSE_AGENT.format(work=d, port=port, workers=WORKERS, logs=logs, parser=parser))
+        p = subprocess.Popen([os.path.join(BIN, "sluice-agent"), "-c", conf],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.time()
+        wait_port(port, 20, p)
+        while metrics(port).get('sluice_agent_output_records_total{output="out"}', 0) < records:
+            if time.time() - t0 > 600:
+                raise RuntimeError("%s: timed out" % name)
+            time.sleep(0.02)
+        wall, cpu = time.time() - t0, proc_cpu(p.pid)
+        p.send_signal(signal.SIGTERM)
+        p.wait(60)
+        if best is None or cpu < best[1]:
+            best = (wall, cpu)
+    return best
+
+
+def parsers(path, work):
+    logs = os.path.join(work, "json-logs")
+    os.makedirs(logs)
+    n = 0
+    with open(path, "rb") as src, open(os.path.join(logs, "app.log"), "wb") as dst:
+        for line in src:
+            if line.startswith(b"{"):
+                dst.write(line)
+                n += 1
+    size = os.path.getsize(os.path.join(logs, "app.log"))
+    gb = size / 1e9
+    nwall, ncpu = run_parse(work, "none", logs, "    parser: none", n)
+    jwall, jcpu = run_parse(work, "json", logs, JSON_REDACT, n)
+    print("parsers: JSON part of the corpus, %d lines, %.1f MB, null output, best of 3" %
+          (n, size / 1e6))
+    print("  parser none:          %.1f MB/s, %.2f CPU-s/GB" % (size / 1e6 / nwall, ncpu / gb))
+    print("  parser json + redact: %.1f MB/s, %.2f CPU-s/GB" % (size / 1e6 / jwall, jcpu / gb))
+    print("  slowdown json+redact / none: %.2fx CPU per GB (target <= 2x)" % (jcpu / ncpu))
+
+
 def main():
     path, events, lines, size = corpus()
+    if os.environ.get("BENCH_PARSERS_ONLY") == "1":
+        work = tempfile.mkdtemp(prefix="sluice-bench.")
+        try:
+            parsers(path, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     work = tempfile.mkdtemp(prefix="sluice-bench.")
     try:
         logs = os.path.join(work, "logs")
@@ -239,6 +322,7 @@ def main():
         print("rsyslog: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB (%d of %d lines, %.2f s)" %
               (size / 1e6 / rwall, rcpu / gb, rhwm / 1024, rseen, lines, rwall))
         print("agent/rsyslog throughput: %.1fx" % (rwall / wall))
+        parsers(path, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

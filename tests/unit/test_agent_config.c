@@ -98,8 +98,13 @@ static void test_errors(void)
 		 "a.yaml:1:43: inputs[0].bogus: unknown key (expected one of: id, type, topic"},
 		{"inputs: [{id: 'a b', type: tail, paths: [/x]}]\noutputs: [{id: o, type: stdout}]\n",
 		 "a.yaml:1:15: inputs[0].id: 'a b': an id may hold only"},
-		{"inputs: [{id: a, type: tail, paths: [/x], parser: json}]\noutputs: [{id: o, type: stdout}]\n",
-		 "a.yaml:1:51: inputs[0].parser: unknown parser plugin 'json'"},
+		{"inputs: [{id: a, type: tail, paths: [/x], parser: xml}]\noutputs: [{id: o, type: stdout}]\n",
+		 "a.yaml:1:51: inputs[0].parser: unknown parser plugin 'xml' (known: none, json, logfmt, regex)"},
+		{"inputs: [{id: a, type: stdin, filters: [{type: redact, patterns: ['(']}]}]\n"
+		 "outputs: [{id: o, type: stdout}]\n",
+		 "a.yaml:1:67: inputs[0].filters[0].patterns[0]: bad regular expression"},
+		{"inputs: [{id: a, type: syslog, listen: 'tcp://h'}]\noutputs: [{id: o, type: stdout}]\n",
+		 "a.yaml:1:40: inputs[0].listen: 'tcp://h': expected tcp://HOST:PORT or udp://HOST:PORT"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\noutputs: [{id: o, type: tail}]\n",
 		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout, null)"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\n"
