@@ -50,7 +50,8 @@ done
 
 echo "machine: $(nproc) cores, $(uname -r); store: fsync=always, ${BENCH_PARTITIONS:-4} partitions, data on $(df --output=source "$T" | tail -n 1)"
 "$bench_bin/kafka_produce_consume" -b "127.0.0.1:$kport" -t bench -f "$T/corpus" \
-    -s "${BENCH_SECONDS:-30}" -l "${BENCH_LATENCY_SECONDS:-10}" -r "${BENCH_RECORD:-200}"
+    -s "${BENCH_SECONDS:-30}" -l "${BENCH_LATENCY_SECONDS:-10}" -r "${BENCH_RECORD:-200}" \
+    -p "${BENCH_PARTITIONS:-4}" -c "${BENCH_CONSUMERS:-2}"
 rc=$?
 echo "store RSS at the end: $(awk '/VmHWM/ {print $2, $3}' "/proc/$store_pid/status") peak"
 exit $rc

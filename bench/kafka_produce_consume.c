@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,8 @@ struct opts {
 	int seconds;
 	int latency_seconds;
 	size_t record;
+	int partitions;             /* of the topic, for the parallel consume */
+	int consumers;              /* threads of the parallel consume (0: skip it) */
 };
 
 struct run {
@@ -267,9 +270,74 @@ static uint64_t consume(const struct opts *o, uint64_t expect, double *elapsed_s
 	return n;
 }
 
+/* One of several consumers reading partitions idx, idx + nconsumers, ...
+ * from the beginning to their end (assigned, no group: nothing is read
+ * twice by a rebalance). */
+struct pconsumer {
+	const struct opts *o;
+	int idx;
+	uint64_t records, bytes;
+	uint64_t first_ns, last_ns;
+};
+
+static void *pconsume(void *arg)
+{
+	struct pconsumer *pc = arg;
+	const struct opts *o = pc->o;
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *as;
+	char err[256];
+	rd_kafka_t *rk;
+	int parts = 0, eofs = 0;
+	uint64_t idle_since;
+
+	if (set(c, "bootstrap.servers", o->brokers) || set(c, "group.id", "bench-assign") ||
+	    set(c, "enable.auto.commit", "false") || set(c, "enable.partition.eof", "true") ||
+	    set(c, "fetch.max.bytes", "104857600") ||
+	    set(c, "max.partition.fetch.bytes", "16777216") ||
+	    set(c, "receive.message.max.bytes", "210000000") ||
+	    set(c, "queued.max.messages.kbytes", "1048576") || set(c, "fetch.wait.max.ms", "100") ||
+	    set(c, "broker.address.family", "v4")) {
+		rd_kafka_conf_destroy(c);
+		return NULL;
+	}
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
+	if (!rk) {
+		fprintf(stderr, "consumer: %s\n", err);
+		return NULL;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	as = rd_kafka_topic_partition_list_new(o->partitions);
+	for (int p = pc->idx; p < o->partitions; p += o->consumers, parts++)
+		rd_kafka_topic_partition_list_add(as, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, as);
+	rd_kafka_topic_partition_list_destroy(as);
+	idle_since = clock_mono_ns();
+	while (eofs < parts && clock_mono_ns() - idle_since < 30000000000ull) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+
+		if (!m)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			eofs++;
+		} else if (!m->err) {
+			if (!pc->first_ns)
+				pc->first_ns = clock_mono_ns();
+			pc->records++;
+			pc->bytes += m->len;
+			pc->last_ns = clock_mono_ns();
+			idle_since = pc->last_ns;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = {NULL, NULL, NULL, 30, 10, 200};
+	struct opts o = {NULL, NULL, NULL, 30, 10, 200, 4, 2};
 	struct run full, half;
 	struct buf corpus;
 	double secs, mb;
@@ -277,7 +345,7 @@ int main(int argc, char **argv)
 	uint64_t got, bytes;
 	int c;
 
-	while ((c = getopt(argc, argv, "b:t:f:s:l:r:")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:f:s:l:r:p:c:")) != -1) {
 		switch (c) {
 		case 'b': o.brokers = optarg; break;
 		case 't': o.topic = optarg; break;
@@ -285,8 +353,11 @@ int main(int argc, char **argv)
 		case 's': o.seconds = (int)strtol(optarg, NULL, 10); break;
 		case 'l': o.latency_seconds = (int)strtol(optarg, NULL, 10); break;
 		case 'r': o.record = (size_t)strtoul(optarg, NULL, 10); break;
+		case 'p': o.partitions = (int)strtol(optarg, NULL, 10); break;
+		case 'c': o.consumers = (int)strtol(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: %s -b HOST:PORT -t TOPIC -f CORPUS [-s S] [-l S] [-r B]\n",
+			fprintf(stderr, "usage: %s -b HOST:PORT -t TOPIC -f CORPUS [-s S] [-l S] [-r B] [-p PARTITIONS] "
+				"[-c CONSUMERS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -333,6 +404,38 @@ int main(int argc, char **argv)
 	       "%.0f records/s\n",
 	       got, full.acked + half.acked, mb, secs, secs > 0 ? mb / secs : 0,
 	       secs > 0 ? (double)got / secs : 0);
+	fflush(stdout);
+	if (o.consumers > 1 && o.partitions >= o.consumers) {
+		struct pconsumer pcs[16];
+		pthread_t th[16];
+		uint64_t n = 0, b = 0, first = 0, last = 0;
+		int k = o.consumers > 16 ? 16 : o.consumers;
+
+		o.consumers = k;
+		memset(pcs, 0, sizeof(pcs));
+		for (int i = 0; i < k; i++) {
+			pcs[i].o = &o;
+			pcs[i].idx = i;
+			pthread_create(&th[i], NULL, pconsume, &pcs[i]);
+		}
+		for (int i = 0; i < k; i++) {
+			pthread_join(th[i], NULL);
+			n += pcs[i].records;
+			b += pcs[i].bytes;
+			if (pcs[i].first_ns && (!first || pcs[i].first_ns < first))
+				first = pcs[i].first_ns;
+			if (pcs[i].last_ns > last)
+				last = pcs[i].last_ns;
+		}
+		secs = first ? (double)(last - first) / 1e9 : 0;
+		mb = (double)b / 1e6;
+		printf("consume, %d consumers (threads) with %d partitions each: %" PRIu64 " of %" PRIu64
+		       " records (%.1f MB) in %.2f s: %.1f MB/s, %.0f records/s\n",
+		       k, o.partitions / k, n, full.acked + half.acked, mb, secs,
+		       secs > 0 ? mb / secs : 0, secs > 0 ? (double)n / secs : 0);
+		if (n != full.acked + half.acked)
+			got = 0;
+	}
 	buf_release(&corpus);
 	return got == full.acked + half.acked && !full.failed && !half.failed ? 0 : 1;
 }
