@@ -6,6 +6,9 @@
 # build/deb/, then run lintian on them (errors and warnings fail the build;
 # accepted tags carry an override with its reason in packaging/debian/).
 set -eu
+# A package is always the release build: drop what an outer make passes down
+# (make asan runs this through the packaging test with BUILD/SAN/OPT set).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES BUILD SAN OPT 2>/dev/null || true
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/deb
 rm -rf "$out"
