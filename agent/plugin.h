@@ -149,6 +149,18 @@ struct plugin_metric {
 
 #define PLUGIN_METRICS_MAX 64
 
+/* For metrics(): copy a table of samples into m (at most max); returns how
+ * many. */
+static inline size_t plugin_metrics_copy(struct plugin_metric *m, size_t max,
+					 const struct plugin_metric *src, size_t n)
+{
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		m[i] = src[i];
+	return n;
+}
+
 struct plugin {
 	const char *name;
 	enum plugin_kind kind;

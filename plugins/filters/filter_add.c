@@ -64,7 +64,7 @@ static size_t filter_add_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 NULL},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 static void filter_add_exit(void *ctx)

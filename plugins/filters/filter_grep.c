@@ -99,7 +99,7 @@ static size_t filter_grep_metrics(void *ctx, struct plugin_metric *m, size_t max
 		 "Events the grep filters dropped.", g->dropped, NULL, NULL},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin filter_grep_plugin = {

@@ -183,7 +183,7 @@ static size_t filter_rate_limit_metrics(void *ctx, struct plugin_metric *m, size
 		 "Times the bucket table was full and cleared.", f->resets, NULL, NULL},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin filter_rate_limit_plugin = {

@@ -184,7 +184,7 @@ static size_t filter_redact_metrics(void *ctx, struct plugin_metric *m, size_t m
 		 "Events whose redacted value exceeded max_bytes.", r->errors, NULL, NULL},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin filter_redact_plugin = {

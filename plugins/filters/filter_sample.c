@@ -89,7 +89,7 @@ static size_t filter_sample_metrics(void *ctx, struct plugin_metric *m, size_t m
 		 f->dropped, NULL, NULL},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 static void filter_sample_exit(void *ctx)

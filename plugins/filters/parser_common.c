@@ -65,5 +65,5 @@ size_t parser_metrics(const struct parser_state *ps, struct plugin_metric *m, si
 		 "parser", ps->name},
 	};
 
-	return xform_metrics(m, max, v, sizeof(v) / sizeof(v[0]));
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }

@@ -520,11 +520,3 @@ bool xform_subject(const struct event *ev, const char *field, char *buf, size_t 
 	return false;
 }
 
-size_t xform_metrics(struct plugin_metric *dst, size_t max, const struct plugin_metric *src,
-		     size_t n)
-{
-	if (n > max)
-		n = max;
-	memcpy(dst, src, n * sizeof(*src));
-	return n;
-}

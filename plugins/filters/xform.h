@@ -82,8 +82,5 @@ bool xform_subject(const struct event *ev, const char *field, char *buf, size_t 
 /* rate_limit's clock (ms, monotonic); tests replace it. */
 extern uint64_t (*filter_rate_limit_clock)(void);
 
-/* metrics() helper: copy a table of samples. */
-size_t xform_metrics(struct plugin_metric *dst, size_t max, const struct plugin_metric *src,
-		     size_t n);
 
 #endif

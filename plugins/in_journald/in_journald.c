@@ -630,12 +630,7 @@ static size_t in_journald_metrics(void *ctx, struct plugin_metric *m, size_t max
 		 "Restarts whose committed entry was no longer in the journal.", t->st.cursor_misses,
 		 NULL, NULL},
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, v, n * sizeof(v[0]));
-	return n;
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin in_journald_plugin = {

@@ -286,12 +286,7 @@ static size_t in_stdin_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Lines longer than max_line_bytes (split or truncated).", t->long_lines, NULL, NULL},
 		{"sluice_agent_stdin_eof", "gauge", "1 once standard input ended.", t->eof, NULL, NULL},
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, v, n * sizeof(v[0]));
-	return n;
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin in_stdin_plugin = {

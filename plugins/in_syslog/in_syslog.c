@@ -530,12 +530,7 @@ static size_t in_syslog_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_syslog_refused_total", "counter",
 		 "TCP connections refused at max_connections.", t->st.refused, NULL, NULL},
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, v, n * sizeof(v[0]));
-	return n;
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin in_syslog_plugin = {

@@ -715,12 +715,7 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_open_errors_total", "counter", "Files that could not be opened.",
 		 t->st.open_errors, NULL, NULL},
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, v, n * sizeof(v[0]));
-	return n;
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin in_tail_plugin = {

@@ -426,12 +426,7 @@ static size_t out_http_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx, NULL,
 		 NULL},
 	};
-	size_t n = sizeof(all) / sizeof(all[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, all, n * sizeof(*m));
-	return n;
+	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }
 
 static void out_http_exit(void *ctx)

@@ -676,12 +676,7 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
 	};
-	size_t n = sizeof(all) / sizeof(all[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, all, n * sizeof(*m));
-	return n;
+	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }
 
 static void out_kafka_exit(void *ctx)

@@ -363,12 +363,7 @@ static size_t out_store_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_store_producer_id", "gauge", "The output's idempotent producer id.",
 		 s->producer_id < 0 ? 0 : (uint64_t)s->producer_id, NULL, NULL},
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
-
-	if (n > max)
-		n = max;
-	memcpy(m, v, n * sizeof(v[0]));
-	return n;
+	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
 
 const struct plugin out_store_plugin = {
