@@ -354,6 +354,20 @@ oom:
 	timer_arm(bt, b);
 }
 
+/* The record into b: the source's encoded key and headers when the event
+ * brings none of its own (the common case, no sizing or encoding per record). */
+static int add_record(struct builder *b, struct source *s, const struct event *ev,
+		      const void *key, size_t key_len, const struct record_header *hdrs, size_t nh)
+{
+	if (!ev->key && ev->nheaders == 0 && s->enc.len > s->enc_key_len)
+		return batch_builder_add_encoded(&b->bb, ev->ts, s->enc.data, s->enc_key_len,
+						 ev->value, (int32_t)ev->value_len,
+						 s->enc.data + s->enc_key_len,
+						 s->enc.len - s->enc_key_len);
+	return batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
+				 (int32_t)ev->value_len, hdrs, nh);
+}
+
 int batcher_add(struct batcher *bt, struct source *s, const char *topic, const struct event *ev)
 {
 	struct source_out *so = &s->out[bt->o.out_idx];
@@ -374,9 +388,11 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 			return -ENOMEM;
 		so->builder = b;
 	}
-	memcpy(hdrs, s->hdrs, sizeof(s->hdrs));
-	for (size_t i = 0; i < ev->nheaders && i < EVENT_MAX_HEADERS; i++)
-		hdrs[nh++] = ev->headers[i];
+	if (ev->key || ev->nheaders) {
+		memcpy(hdrs, s->hdrs, sizeof(s->hdrs));
+		for (size_t i = 0; i < ev->nheaders && i < EVENT_MAX_HEADERS; i++)
+			hdrs[nh++] = ev->headers[i];
+	}
 	if (b->bb.count >= bt->o.max_records)
 		builder_finish(bt, b);
 	take_buffer(bt, b);
@@ -389,8 +405,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	 * cheaper than sizing every record before adding it. */
 	before = b->bb.records.len;
 	max_ts = b->bb.max_ts;
-	rc = batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
-			       (int32_t)ev->value_len, hdrs, nh);
+	rc = add_record(b, s, ev, key, key_len, hdrs, nh);
 	if (b->bb.count > (rc == 0 ? 1 : 0) &&
 	    (rc == -ERR_TOO_LARGE || (rc == 0 && b->bb.records.len > bt->o.max_bytes))) {
 		if (rc == 0) {
@@ -404,8 +419,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 		if (!sl)
 			return -ENOMEM;
 		before = b->bb.records.len;
-		rc = batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
-				       (int32_t)ev->value_len, hdrs, nh);
+		rc = add_record(b, s, ev, key, key_len, hdrs, nh);
 	}
 	if (rc < 0)
 		return rc;

@@ -52,6 +52,9 @@ struct source {
 	char *key;                    /* host:name */
 	size_t key_len;
 	struct record_header hdrs[3]; /* host, path, input */
+	/* key, then hdrs, as encoded inside a record (lib/batch.h) */
+	struct buf enc;
+	size_t enc_key_len;
 	uint64_t ordinal;
 	uint64_t origin;
 	uint64_t committed;

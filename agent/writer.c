@@ -8,6 +8,7 @@
  * which the position contract needs.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -399,15 +400,20 @@ int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
 	evloop_async_start(loop, &w->async, on_async, w);
 	evloop_async_start(loop, &w->progress_async, on_progress, w);
 	for (int i = 0; i < nworkers; i++) {
+		char name[16];
+
 		rc = -pthread_create(&w->workers[i], NULL, worker_main, w);
 		if (rc < 0)
 			goto fail;
 		w->worker_started[i] = true;
+		snprintf(name, sizeof(name), "compress-%d", i);
+		pthread_setname_np(w->workers[i], name);  /* for top -H; best effort */
 	}
 	rc = -pthread_create(&w->syncer, NULL, syncer_main, w);
 	if (rc < 0)
 		goto fail;
 	w->syncer_started = true;
+	pthread_setname_np(w->syncer, "spool-sync");
 	*out = w;
 	return 0;
 fail:

@@ -60,6 +60,21 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid):
+    """CPU seconds per thread name (the loop thread is named after the binary)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def proc_kb(pid, key):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -131,11 +146,12 @@ def run_agent(work, logs, output, done, timeout=1800):
         time.sleep(0.05)
     wall = time.time() - t0
     cpu = proc_cpu(p.pid)
+    threads = thread_cpu(p.pid)
     hwm = proc_kb(p.pid, "VmHWM")
     m = metrics(port)
     p.send_signal(signal.SIGTERM)
     p.wait(60)
-    return wall, cpu, hwm, m
+    return wall, cpu, hwm, m, threads
 
 
 def idle_rss(work):
@@ -303,7 +319,8 @@ def main():
 
             def done(port):
                 return metrics(port).get('sluice_agent_output_records_total{output="out"}', 0) >= events
-        wall, cpu, hwm, m = run_agent(work, logs, output, done)
+        wall, cpu, hwm, m, threads = run_agent(work, logs, output, done)
+        store_cpu = proc_cpu(store.pid) if store else 0.0
         if store:
             store.send_signal(signal.SIGTERM)
             store.wait(60)
@@ -317,6 +334,8 @@ def main():
         print("agent:   %.1f MB/s, %.0f events/s, %.2f CPU-s/GB, peak RSS %.1f MiB, "
               "compression %.2fx (%.2f s)" % (size / 1e6 / wall, events / wall, cpu / gb, hwm / 1024,
                                               inb / outb, wall))
+        print("  agent CPU by thread: %s; sluice-store CPU %.2f s" %
+              (", ".join("%s %.2f s" % kv for kv in sorted(threads.items())), store_cpu))
         print("agent idle (one tailed file): RSS %.1f MiB (private anonymous %.1f MiB)" %
               (rss / 1024, anon / 1024))
         print("rsyslog: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB (%d of %d lines, %.2f s)" %

@@ -363,6 +363,87 @@ int batch_builder_add(struct batch_builder *b, int64_t ts, const void *key, int3
 	return 0;
 }
 
+int batch_encode_key(struct buf *out, const void *key, int32_t key_len)
+{
+	uint8_t *o;
+	int rc;
+
+	if (key_len < -1)
+		return -EINVAL;
+	rc = buf_reserve(out, VARINT_MAX_BYTES + (key_len > 0 ? (size_t)key_len : 0));
+	if (rc < 0)
+		return rc;
+	o = put_bytes(out->data + out->len, key, key_len);
+	out->len = (size_t)(o - out->data);
+	return 0;
+}
+
+int batch_encode_headers(struct buf *out, const struct record_header *hdrs, size_t nhdrs)
+{
+	size_t need = VARINT_MAX_BYTES;
+	uint8_t *o;
+	int rc;
+
+	if (nhdrs > INT32_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < nhdrs; i++) {
+		if (hdrs[i].key_len < 0 || hdrs[i].value_len < -1)
+			return -EINVAL;
+		need += 2 * VARINT_MAX_BYTES + (size_t)hdrs[i].key_len +
+			(hdrs[i].value_len > 0 ? (size_t)hdrs[i].value_len : 0);
+	}
+	rc = buf_reserve(out, need);
+	if (rc < 0)
+		return rc;
+	o = out->data + out->len;
+	o += varint_put_i64(o, (int64_t)nhdrs);
+	for (size_t i = 0; i < nhdrs; i++) {
+		o = put_bytes(o, hdrs[i].key, hdrs[i].key_len);
+		o = put_bytes(o, hdrs[i].value, hdrs[i].value_len);
+	}
+	out->len = (size_t)(o - out->data);
+	return 0;
+}
+
+int batch_builder_add_encoded(struct batch_builder *b, int64_t ts, const void *key_enc,
+			      size_t key_enc_len, const void *value, int32_t value_len,
+			      const void *hdrs_enc, size_t hdrs_enc_len)
+{
+	int64_t first = b->count ? b->first_ts : ts;
+	size_t body, total;
+	uint8_t *o;
+	int rc;
+
+	if (value_len < -1 || b->count == INT32_MAX || key_enc_len == 0 || hdrs_enc_len == 0)
+		return -EINVAL;
+	body = 1 + varint_len_i64(ts - first) + varint_len_i64(b->count) + key_enc_len +
+	       varint_len_i64(value_len) + (value_len > 0 ? (size_t)value_len : 0) + hdrs_enc_len;
+	if (body > INT32_MAX)
+		return -ERR_TOO_LARGE;
+	total = body + varint_len_i64((int64_t)body);
+	rc = buf_reserve(&b->records, total);
+	if (rc < 0)
+		return rc;
+	o = b->records.data + b->records.len;
+	o += varint_put_i64(o, (int64_t)body);
+	*o++ = 0;  /* attributes */
+	o += varint_put_i64(o, ts - first);
+	o += varint_put_i64(o, b->count);
+	memcpy(o, key_enc, key_enc_len);
+	o += key_enc_len;
+	o = put_bytes(o, value, value_len);
+	memcpy(o, hdrs_enc, hdrs_enc_len);
+	b->records.len += total;
+	if (b->count == 0) {
+		b->first_ts = ts;
+		b->max_ts = ts;
+	} else if (ts > b->max_ts) {
+		b->max_ts = ts;
+	}
+	b->count++;
+	return 0;
+}
+
 int batch_builder_finish(const struct batch_builder *b, struct codec_ctx *cc,
 			 const struct batch_params *p, struct buf *out)
 {

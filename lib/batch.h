@@ -189,6 +189,16 @@ void batch_builder_reset(struct batch_builder *b);
 int batch_builder_add(struct batch_builder *b, int64_t ts, const void *key, int32_t key_len,
 		      const void *value, int32_t value_len, const struct record_header *hdrs,
 		      size_t nhdrs);
+/* A record's key and headers as they appear inside a record, for callers
+ * that add many records with the same ones (a log source): varint length and
+ * the key (-1 = null); varint count and each header.  Appended to out. */
+int batch_encode_key(struct buf *out, const void *key, int32_t key_len);
+int batch_encode_headers(struct buf *out, const struct record_header *hdrs, size_t nhdrs);
+/* batch_builder_add with the key and headers encoded by the above: the same
+ * bytes, without sizing and encoding them again for every record. */
+int batch_builder_add_encoded(struct batch_builder *b, int64_t ts, const void *key_enc,
+			      size_t key_enc_len, const void *value, int32_t value_len,
+			      const void *hdrs_enc, size_t hdrs_enc_len);
 /* Bytes one record would add (to decide whether it fits). */
 size_t batch_record_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len,
 			 int32_t value_len, const struct record_header *hdrs, size_t nhdrs);

@@ -6,39 +6,6 @@
 #include "lib/err.h"
 #include "lib/varint.h"
 
-size_t varint_put_u64(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-size_t varint_put_i64(uint8_t *p, int64_t v)
-{
-	return varint_put_u64(p, zigzag_enc(v));
-}
-
-size_t varint_len_u64(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-size_t varint_len_i64(int64_t v)
-{
-	return varint_len_u64(zigzag_enc(v));
-}
-
 int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v)
 {
 	uint64_t r = 0;

@@ -625,10 +625,22 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 				      &eo, NULL);
 		if (!t->re)
 			return -ERR_CONFIG;  /* the option check reported it */
-		pcre2_jit_compile(t->re, PCRE2_JIT_COMPLETE);  /* interpreted if JIT is missing */
+		/* Interpreted if JIT is missing. */
+		t->re_jit = pcre2_jit_compile(t->re, PCRE2_JIT_COMPLETE) == 0;
 		t->md = pcre2_match_data_create_from_pattern(t->re, NULL);
 		if (!t->md)
 			return -ENOMEM;
+		{
+			uint32_t opts = 0;
+			const uint8_t *bitmap = NULL;
+
+			if (pcre2_pattern_info(t->re, PCRE2_INFO_ALLOPTIONS, &opts) == 0 &&
+			    (opts & PCRE2_ANCHORED) &&
+			    pcre2_pattern_info(t->re, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
+				memcpy(t->re_first, bitmap, sizeof(t->re_first));
+				t->re_first_set = true;
+			}
+		}
 	}
 	return 0;
 }

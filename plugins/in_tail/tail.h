@@ -145,6 +145,11 @@ struct in_tail {
 	bool first_scan_done;
 	pcre2_code *re;
 	pcre2_match_data *md;
+	bool re_jit;                /* pcre2_jit_match() can be called directly */
+	/* The pattern is anchored and every match starts with a byte of this
+	 * set: a line starting with another byte is no start, without a call. */
+	bool re_first_set;
+	uint8_t re_first[32];
 	int ifd;                    /* inotify, -1 when unavailable */
 	struct evloop_io iio;
 	struct hmap files_by_ino;

@@ -290,6 +290,49 @@ static void test_builder_limits(void)
 	batch_builder_release(&bb);
 }
 
+/* Records added with a pre-encoded key and headers are the same bytes as
+ * records added the plain way (and so as kafka-python's golden batches). */
+static void test_add_encoded_same_bytes(void)
+{
+	struct batch_builder plain, enc;
+	struct buf kh, big;
+
+	batch_builder_init(&plain, 1 << 20);
+	batch_builder_init(&enc, 1 << 20);
+	buf_init(&kh, 1 << 20);
+	for (size_t i = 0; i < 4; i++) {
+		size_t klen;
+
+		buf_reset(&kh);
+		CU_ASSERT_EQUAL_FATAL(batch_encode_key(&kh, golden[i].key, slen(golden[i].key)), 0);
+		klen = kh.len;
+		CU_ASSERT_EQUAL_FATAL(batch_encode_headers(&kh, golden[i].hdr, golden[i].nhdr), 0);
+		CU_ASSERT_EQUAL(batch_builder_add(&plain, golden[i].ts, golden[i].key,
+						  slen(golden[i].key), golden[i].value,
+						  slen(golden[i].value), golden[i].hdr, golden[i].nhdr), 0);
+		CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, golden[i].ts, kh.data, klen,
+							  golden[i].value, slen(golden[i].value),
+							  kh.data + klen, kh.len - klen), 0);
+		CU_ASSERT_EQUAL(enc.records.len, plain.records.len);
+	}
+	CU_ASSERT_EQUAL(enc.count, plain.count);
+	CU_ASSERT_EQUAL(enc.first_ts, plain.first_ts);
+	CU_ASSERT_EQUAL(enc.max_ts, plain.max_ts);
+	CU_ASSERT(memcmp(enc.records.data, plain.records.data, plain.records.len) == 0);
+	/* bad arguments */
+	CU_ASSERT_EQUAL(batch_encode_key(&kh, "k", -2), -EINVAL);
+	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 0, "v", 1, kh.data, 1), -EINVAL);
+	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 1, "v", -2, kh.data, 1), -EINVAL);
+	/* a buffer at its max refuses instead of growing */
+	buf_init(&big, 8);
+	CU_ASSERT(batch_encode_key(&big, xs, 300) < 0);
+	CU_ASSERT_EQUAL(big.len, 0);
+	buf_release(&big);
+	buf_release(&kh);
+	batch_builder_release(&plain);
+	batch_builder_release(&enc);
+}
+
 /* A record timestamp or offset that overflows int64 is corruption, not
  * undefined behaviour (found by fuzz_recjson). */
 static void test_iter_rejects_overflowing_fields(void)
@@ -373,6 +416,7 @@ int main(void)
 		UNIT_TEST(test_every_corruption_detected),
 		UNIT_TEST(test_structure_checks),
 		UNIT_TEST(test_builder_limits),
+		UNIT_TEST(test_add_encoded_same_bytes),
 		UNIT_TEST(test_iter_rejects_overflowing_fields),
 		UNIT_TEST(test_iter_reuse_keeps_buffer),
 		UNIT_END,
