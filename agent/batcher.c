@@ -38,6 +38,7 @@ struct builder {
 	uint32_t nforgets;
 	struct evloop_timer timer;
 	bool timer_on;
+	uint64_t deadline;           /* evloop ms the timer closes the batch at */
 };
 
 struct batcher {
@@ -181,7 +182,32 @@ static void timer_arm(struct batcher *bt, struct builder *b)
 	if (b->timer_on)
 		return;
 	b->timer_on = true;
+	b->deadline = evloop_now(bt->loop) + (uint64_t)bt->o.max_delay_ms;
 	evloop_timer_start(bt->loop, &b->timer, (uint64_t)bt->o.max_delay_ms, 0, on_timer, b);
+}
+
+/* No record waits in a batch longer than max_delay_ms after it was read:
+ * a record read earlier (read_ms) brings the batch's deadline forward.
+ * True when that deadline has passed already (the caller closes the batch). */
+static bool timer_arm_read(struct batcher *bt, struct builder *b, uint64_t read_ms)
+{
+	uint64_t now = evloop_now(bt->loop), deadline;
+
+	if (!read_ms || read_ms >= now) {
+		timer_arm(bt, b);
+		return false;
+	}
+	deadline = read_ms + (uint64_t)bt->o.max_delay_ms;
+	if (deadline <= now)
+		return true;
+	if (b->timer_on && b->deadline <= deadline)
+		return false;
+	if (b->timer_on)
+		evloop_timer_stop(&b->timer);
+	b->timer_on = true;
+	b->deadline = deadline;
+	evloop_timer_start(bt->loop, &b->timer, deadline - now, 0, on_timer, b);
+	return false;
 }
 
 static void on_timer(struct evloop_timer *t)
@@ -432,10 +458,9 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 		buf_reset(&sl->meta);
 		sl->has_meta = buf_append(&sl->meta, ev->meta, ev->meta_len) == 0;
 	}
-	if (b->bb.records.len >= bt->o.max_bytes || b->bb.count >= bt->o.max_records)
+	if (b->bb.records.len >= bt->o.max_bytes || b->bb.count >= bt->o.max_records ||
+	    timer_arm_read(bt, b, ev->read_ms))
 		builder_finish(bt, b);
-	else
-		timer_arm(bt, b);
 	return 0;
 }
 

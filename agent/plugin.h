@@ -106,6 +106,10 @@ struct event {
 	/* Set by the pipeline before parsers and filters run (inputs leave it
 	 * NULL): the source the event comes from. */
 	const struct source *source;
+	/* evloop_now() when the event's first byte was read, 0 = now: an event
+	 * held back (a multi-line event waiting for its quiet period) has
+	 * already spent that part of its output's batch.max_delay_ms. */
+	uint64_t read_ms;
 };
 
 #define EVENT_MAX_HEADERS 32

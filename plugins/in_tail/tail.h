@@ -98,6 +98,8 @@ struct tail_file {
 	size_t ev_len;
 	bool ev_borrowed;
 	uint64_t event_end;
+	int64_t ev_ts;              /* wall ms its first line was read */
+	uint64_t ev_read_ms;        /* evloop ms of the same */
 	bool event_open;
 	struct evloop_timer mflush;
 };

@@ -35,6 +35,20 @@ static void emit(struct in_tail *t, struct tail_file *f, const void *v, size_t n
 	input_emit(t->in, f->src, &ev);
 }
 
+/* A multi-line event: stamped with the read of its first line. */
+static void emit_event(struct in_tail *t, struct tail_file *f, const void *v, size_t n)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = f->ev_ts;
+	ev.read_ms = f->ev_read_ms;
+	ev.value = v;
+	ev.value_len = n;
+	ev.ordinal = f->event_end;
+	input_emit(t->in, f->src, &ev);
+}
+
 static void on_mflush(struct evloop_timer *tm)
 {
 	struct tail_file *f = tm->data;
@@ -52,9 +66,9 @@ void tail_file_flush_event(struct in_tail *t, struct tail_file *f)
 	f->event_open = false;
 	if (f->ev_borrowed) {
 		f->ev_borrowed = false;
-		emit(t, f, f->ev_ptr, f->ev_len, f->event_end);
+		emit_event(t, f, f->ev_ptr, f->ev_len);
 	} else {
-		emit(t, f, f->event.data, f->event.len, f->event_end);
+		emit_event(t, f, f->event.data, f->event.len);
 	}
 	t->st.multiline_events++;
 	/* Idle files hold no buffers. */
@@ -134,6 +148,8 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 	f->ev_len = n;
 	f->ev_borrowed = true;
 	f->event_end = end;
+	f->ev_ts = t->now_wall;
+	f->ev_read_ms = evloop_now(t->loop);
 	f->event_open = true;
 }
 
