@@ -179,6 +179,42 @@ static bool is_permanent(rd_kafka_resp_err_t e)
 }
 
 /* Expand the topic template for one record (headers give input and host). */
+/* One record to librdkafka, copied (RD_KAFKA_MSG_F_COPY); the headers are
+ * librdkafka's on success.  rd_kafka_produceva(), the array form, rather than
+ * the variadic rd_kafka_producev(): the agent loads librdkafka on first use
+ * (agent/dl/) and a forwarding function cannot pass a variadic list on. */
+static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const struct record *r,
+				   rd_kafka_headers_t *hdrs, void *opaque)
+{
+	rd_kafka_vu_t vu[7];
+	rd_kafka_error_t *err;
+	rd_kafka_resp_err_t e;
+
+	memset(vu, 0, sizeof(vu));
+	vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+	vu[0].u.cstr = topic;
+	vu[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[1].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[2].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[2].u.mem.ptr = (void *)r->key;
+	vu[2].u.mem.size = r->key_len < 0 ? 0 : (size_t)r->key_len;
+	vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[3].u.mem.ptr = (void *)r->value;
+	vu[3].u.mem.size = r->value_len < 0 ? 0 : (size_t)r->value_len;
+	vu[4].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+	vu[4].u.i64 = r->timestamp;
+	vu[5].vtype = RD_KAFKA_VTYPE_HEADERS;
+	vu[5].u.headers = hdrs;
+	vu[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[6].u.ptr = opaque;
+	err = rd_kafka_produceva(rk, vu, 7);
+	if (!err)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	e = rd_kafka_error_code(err);
+	rd_kafka_error_destroy(err);
+	return e;
+}
+
 static const char *topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
 			     char *out, size_t outlen)
 {
@@ -402,12 +438,7 @@ static int produce_more(struct kflush *kf)
 							    h.value, h.value_len < 0 ? 0 : h.value_len);
 			}
 			topic = topic_for(ok, f, &r, tbuf, sizeof(tbuf));
-			e = rd_kafka_producev(
-				ok->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				RD_KAFKA_V_KEY(r.key, r.key_len < 0 ? 0 : (size_t)r.key_len),
-				RD_KAFKA_V_VALUE((void *)r.value, r.value_len < 0 ? 0 : (size_t)r.value_len),
-				RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs),
-				RD_KAFKA_V_OPAQUE(kb), RD_KAFKA_V_END);
+			e = produce(ok->rk, topic, &r, hdrs, kb);
 			if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				rd_kafka_headers_destroy(hdrs);
 				ok->queue_full++;
