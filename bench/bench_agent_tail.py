@@ -17,7 +17,7 @@ line says so: that measures the agent alone.
 
   BENCH_SIZE=512M  corpus size (gen_corpus.py, cached in BENCH_CACHE)
   BENCH_WORKERS=1  agent compression threads
-  BENCH_REPS=3     agent runs; the median (by time) is printed
+  BENCH_REPS=5     agent runs; the median (by time) is printed
   BENCH_AGENT_ONLY=1  skip rsyslog and the parser comparison
   BENCH_PARSERS_ONLY=1  only the parser comparison
 Run under `flock /tmp/sluice-heavy.lock` on a shared machine.
@@ -40,7 +40,7 @@ BIN = os.environ.get("SLUICE_BIN") or os.path.join(TOP, "build/bin")
 SHARED = os.environ.get("SLUICE_SHARED") or os.path.join(TOP, "../shared")
 SIZE = os.environ.get("BENCH_SIZE", "512M")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
-REPS = int(os.environ.get("BENCH_REPS", "3"))
+REPS = int(os.environ.get("BENCH_REPS", "5"))
 CACHE = os.environ.get("BENCH_CACHE", "/tmp/sluice-bench-cache")
 
 
@@ -146,7 +146,7 @@ def run_agent(work, logs, output, done, timeout=1800):
     wait_port(port, 20, p)
     deadline = t0 + timeout
     while not done(port) and time.time() < deadline:
-        time.sleep(0.05)
+        time.sleep(float(os.environ.get("BENCH_POLL", "0.05")))
     wall = time.time() - t0
     cpu = proc_cpu(p.pid)
     threads = thread_cpu(p.pid)
@@ -336,8 +336,9 @@ def main():
             wall, cpu, hwm, m, threads = run_agent(work, logs, output, done)
             store_cpu = proc_cpu(store.pid) if store else 0.0
             runs.append((wall, cpu, hwm, m, threads, store_cpu))
-            print("  run %d: %.1f MB/s, %.2f CPU-s/GB" % (i + 1, size / 1e6 / wall, cpu / (size / 1e9)),
-                  file=sys.stderr)
+            print("  run %d: %.1f MB/s, %.2f CPU-s/GB (%s)" %
+                  (i + 1, size / 1e6 / wall, cpu / (size / 1e9),
+                   ", ".join("%s %.2f s" % kv for kv in sorted(threads.items()))), file=sys.stderr)
         if store:
             store.send_signal(signal.SIGTERM)
             store.wait(60)
