@@ -20,12 +20,20 @@
  * watches, so nothing blocks and nothing polls in a busy loop.
  *
  * What can duplicate: a batch re-produced after a FLUSH_RETRY, or after a
- * crash of the agent between the cluster's acknowledgement and the spool's
- * deletion of the entry, is a new message to the cluster (a new producer
- * session), so records delivered before are delivered again.  A broker
- * restart, a lost connection or a slow broker do not duplicate: those are
- * librdkafka's own retries, de-duplicated by the idempotent producer
- * (docs/AGENT.md, "Kafka output").
+ * crash of the agent between the cluster's acknowledgement and the agent
+ * taking note of it, is a new message to the cluster (a new producer
+ * session), so records delivered before are delivered again.  The spool
+ * persists its acknowledged watermark at most once a second, so the output
+ * keeps its own note: after every completed flush it records, per
+ * (topic, partition), the last spool entry whose records were all
+ * delivered (file `delivered` in its state directory, replaced atomically,
+ * not fsynced: it is for crashes of the agent, which leave the page cache
+ * alone), and after a restart re-sent entries up to that mark are
+ * acknowledged without producing them again.  What remains is the window
+ * between the broker's acknowledgement and the delivery report being served
+ * on the loop.  A broker restart, a lost connection or a slow broker do not
+ * duplicate: those are librdkafka's own retries, de-duplicated by the
+ * idempotent producer (docs/AGENT.md, "Kafka output").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +48,7 @@
 #include "agent/plugin.h"
 #include "lib/codec.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -127,6 +136,16 @@ struct kflush {
 	struct kflush *next_waiting;
 };
 
+/* The last spool entry of a (topic, partition) whose records were all
+ * delivered, and every entry of it before. */
+struct lane_mark {
+	char *topic;
+	int32_t partition;
+	uint64_t last;
+};
+
+#define MARKS_FILE "delivered"
+
 struct out_kafka {
 	const struct out_kafka_conf *conf;
 	struct output *output;
@@ -142,9 +161,104 @@ struct out_kafka {
 	struct kflush *waiting;     /* flushes stopped by a full local queue */
 	bool fatal;                 /* the producer hit a fatal error: recreate */
 	bool topic_static;          /* template without per-record variables */
+	char *state_dir;            /* NULL: no marks (--check) */
+	struct lane_mark *marks;
+	size_t nmarks;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
+	uint64_t skipped;           /* re-sent entries the marks say were delivered */
 };
+
+/* ------------------------------------------------------------ marks */
+
+static struct lane_mark *mark_find(struct out_kafka *ok, const char *topic, int32_t partition,
+				   bool create)
+{
+	struct lane_mark *v;
+
+	for (size_t i = 0; i < ok->nmarks; i++)
+		if (ok->marks[i].partition == partition && strcmp(ok->marks[i].topic, topic) == 0)
+			return &ok->marks[i];
+	if (!create)
+		return NULL;
+	v = mem_realloc(ok->marks, (ok->nmarks + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	ok->marks = v;
+	v = &ok->marks[ok->nmarks];
+	v->topic = mem_strdup(topic);
+	if (!v->topic)
+		return NULL;
+	v->partition = partition;
+	v->last = 0;
+	ok->nmarks++;
+	return v;
+}
+
+/* "<partition> <last entry> <topic>" per line; topics have no newline. */
+static void marks_load(struct out_kafka *ok)
+{
+	char path[4096];
+	struct buf b;
+
+	buf_init(&b, 16 << 20);
+	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
+	if (fs_read_file(path, &b) == 0) {
+		const char *line = (const char *)b.data, *end = line + b.len;
+
+		while (line && line < end) {
+			const char *nl = memchr(line, '\n', (size_t)(end - line));
+			char topic[512];
+			int32_t part;
+			uint64_t last;
+			int used = 0;
+			struct lane_mark *m;
+
+			if (nl && (size_t)(nl - line) < sizeof(topic) + 48) {
+				char tmp[sizeof(topic) + 48];
+
+				memcpy(tmp, line, (size_t)(nl - line));
+				tmp[nl - line] = '\0';
+				if (sscanf(tmp, "%" SCNd32 " %" SCNu64 " %n", &part, &last, &used) == 2 &&
+				    used > 0 && tmp[used] && strlen(tmp + used) < sizeof(topic)) {
+					snprintf(topic, sizeof(topic), "%s", tmp + used);
+					m = mark_find(ok, topic, part, true);
+					if (m && last > m->last)
+						m->last = last;
+				}
+			}
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	buf_release(&b);
+}
+
+/* Replace the file: a rename, no fsync (see the top of this file). */
+static void marks_store(struct out_kafka *ok)
+{
+	char tmp[4096], path[4096];
+	struct buf b;
+	int fd, rc = 0;
+
+	buf_init(&b, 16 << 20);
+	for (size_t i = 0; i < ok->nmarks && rc == 0; i++)
+		rc = buf_printf(&b, "%" PRId32 " %" PRIu64 " %s\n", ok->marks[i].partition,
+				ok->marks[i].last, ok->marks[i].topic);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", ok->state_dir, MARKS_FILE);
+	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
+	if (rc == 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		rc = fd < 0 ? -errno : fs_write_full(fd, b.data ? b.data : (const uint8_t *)"", b.len);
+		if (fd >= 0)
+			close(fd);
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -errno;
+	}
+	if (rc < 0)
+		log_warn("kafka output %s: cannot save %s (after a crash more may be produced "
+			 "twice): %s", ok->id, path, err_str(rc));
+	buf_release(&b);
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -297,6 +411,15 @@ static void kflush_complete(struct kflush *kf)
 	}
 	while (nacked < kf->nb && kf->b[nacked].failed == 0)
 		nacked++;
+	if (nacked > 0 && ok->state_dir) {
+		struct lane_mark *m = mark_find(ok, f->topic, f->partition, true);
+		uint64_t last = f->batches[nacked - 1].entry_id;
+
+		if (m && last > m->last) {
+			m->last = last;
+			marks_store(ok);
+		}
+	}
 	if (nacked >= kf->nb) {
 		kflush_free(kf);
 		output_flush_done(ok->output, f, FLUSH_OK, nacked, NULL, NULL, 0);
@@ -606,6 +729,12 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->cc = codec_ctx_new();
 	if (!ok->cc)
 		return -ENOMEM;
+	if (a->state_dir) {
+		ok->state_dir = mem_strdup(a->state_dir);
+		if (!ok->state_dir)
+			return -ENOMEM;
+		marks_load(ok);
+	}
 	return 0;
 }
 
@@ -658,6 +787,17 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	kf->producing = true;
 	for (size_t i = 0; i < kf->nb; i++)
 		kf->b[i].kf = kf;
+	{
+		/* Delivered before a restart, acknowledged to the spool too late:
+		 * counted as delivered with nothing produced. */
+		const struct lane_mark *m = mark_find(ok, f->topic, f->partition, false);
+
+		while (m && kf->next_batch < kf->nb && f->batches[kf->next_batch].resent &&
+		       f->batches[kf->next_batch].entry_id <= m->last) {
+			kf->next_batch++;
+			ok->skipped++;
+		}
+	}
 	f->plugin_data = kf;
 	if (produce_more(kf) < 0) {
 		/* the spool checked these batches: only memory can fail here */
@@ -703,6 +843,9 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 NULL},
 		{"sluice_agent_kafka_fatal_errors_total", "counter",
 		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL, NULL},
+		{"sluice_agent_kafka_batches_skipped_total", "counter",
+		 "Spooled batches re-sent after a restart that were delivered before (not produced "
+		 "again).", ok->skipped, NULL, NULL},
 		{"sluice_agent_kafka_outq_messages", "gauge",
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
@@ -735,6 +878,10 @@ static void out_kafka_exit(void *ctx)
 	if (ok->pipefd[1] >= 0)
 		close(ok->pipefd[1]);
 	codec_ctx_free(ok->cc);
+	for (size_t i = 0; i < ok->nmarks; i++)
+		mem_free(ok->marks[i].topic);
+	mem_free(ok->marks);
+	mem_free(ok->state_dir);
 	mem_free(ok);
 }
 
