@@ -594,8 +594,7 @@ static void in_tail_exit(void *ctx)
 	mem_free(t->known_names);
 	hmap_release(&t->files_by_ino);
 	hmap_release(&t->files_by_wd);
-	pcre2_match_data_free(t->md);
-	pcre2_code_free(t->re);
+	tail_start_release(&t->start);
 	mem_free(t->rbuf);
 	mem_free(t);
 }
@@ -618,29 +617,11 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 	hmap_init(&t->files_by_ino);
 	hmap_init(&t->files_by_wd);
 	if (c->multiline.start && *c->multiline.start) {
-		int ec;
-		PCRE2_SIZE eo;
+		int rc = tail_start_init(&t->start, c->multiline.start);
 
-		t->re = pcre2_compile((PCRE2_SPTR)c->multiline.start, PCRE2_ZERO_TERMINATED, 0, &ec,
-				      &eo, NULL);
-		if (!t->re)
-			return -ERR_CONFIG;  /* the option check reported it */
-		/* Interpreted if JIT is missing. */
-		t->re_jit = pcre2_jit_compile(t->re, PCRE2_JIT_COMPLETE) == 0;
-		t->md = pcre2_match_data_create_from_pattern(t->re, NULL);
-		if (!t->md)
-			return -ENOMEM;
-		{
-			uint32_t opts = 0;
-			const uint8_t *bitmap = NULL;
-
-			if (pcre2_pattern_info(t->re, PCRE2_INFO_ALLOPTIONS, &opts) == 0 &&
-			    (opts & PCRE2_ANCHORED) &&
-			    pcre2_pattern_info(t->re, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
-				memcpy(t->re_first, bitmap, sizeof(t->re_first));
-				t->re_first_set = true;
-			}
-		}
+		if (rc < 0)
+			return rc;  /* a bad pattern was reported by the option check */
+		t->multiline = true;
 	}
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include "lib/buf.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "plugins/in_tail/tail_start.h"
 
 #define TAIL_FP_MAX 1024
 #define TAIL_META_VERSION 1
@@ -145,13 +146,8 @@ struct in_tail {
 	bool started;
 	bool paused;
 	bool first_scan_done;
-	pcre2_code *re;
-	pcre2_match_data *md;
-	bool re_jit;                /* pcre2_jit_match() can be called directly */
-	/* The pattern is anchored and every match starts with a byte of this
-	 * set: a line starting with another byte is no start, without a call. */
-	bool re_first_set;
-	uint8_t re_first[32];
+	bool multiline;
+	struct tail_start start;    /* multiline.start */
 	int ifd;                    /* inotify, -1 when unavailable */
 	struct evloop_io iio;
 	struct hmap files_by_ino;

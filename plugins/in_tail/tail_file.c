@@ -93,32 +93,20 @@ static bool event_own(struct in_tail *t, struct tail_file *f)
 	return true;
 }
 
-/* Does the line match multiline.start?  Called for every line: the first
- * byte rules most continuation lines out, the JIT is called without
- * pcre2_match()'s per-call set-up. */
-static bool is_start(struct in_tail *t, const uint8_t *p, size_t n)
-{
-	if (t->re_first_set && n > 0 && !(t->re_first[p[0] >> 3] & (1u << (p[0] & 7))))
-		return false;
-	if (t->re_jit)
-		return pcre2_jit_match(t->re, p, n, 0, 0, t->md, NULL) >= 0;
-	return pcre2_match(t->re, p, n, 0, 0, t->md, NULL) >= 0;
-}
-
 /* One physical line [p, p+n) that ends at file offset end. */
 static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t n,
 		    uint64_t end)
 {
 	bool start;
 
-	if (!t->re) {
+	if (!t->multiline) {
 		if (n == 0)
 			input_source_advance(t->in, f->src, end);
 		else
 			emit(t, f, p, n, end);
 		return;
 	}
-	start = is_start(t, p, n);
+	start = tail_start_match(&t->start, p, n);
 	if (f->event_open && !start) {
 		size_t have = f->ev_borrowed ? f->ev_len : f->event.len;
 
