@@ -157,17 +157,17 @@ def run_agent(work, logs, output, done, timeout=1800):
     return wall, cpu, hwm, m, threads
 
 
-def idle_rss(work):
+def idle_rss(work, name="idle", output="    type: null"):
     """RSS of an agent following one small file, 5 s after its last record."""
-    logs = os.path.join(work, "idle-logs")
+    logs = os.path.join(work, name + "-logs")
     os.makedirs(logs)
     with open(os.path.join(logs, "one.log"), "w") as f:
         f.write("2026-11-24 idle seq=0\n")
     port = free_port()
-    conf = os.path.join(work, "idle.yaml")
+    conf = os.path.join(work, name + ".yaml")
     with open(conf, "w") as f:
-        f.write(AGENT.format(work=work + "/idle", port=port, workers=1, logs=logs,
-                             output="    type: null"))
+        f.write(AGENT.format(work=work + "/" + name, port=port, workers=1, logs=logs,
+                             output=output))
     p = subprocess.Popen([os.path.join(BIN, "sluice-agent"), "-c", conf],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, 20, p)
@@ -350,10 +350,17 @@ def main():
         inb = m.get('sluice_agent_input_bytes_total{input="app"}', 0)
         outb = m.get('sluice_agent_output_bytes_total{output="out"}', 1)
         rss, anon = idle_rss(work)
+        os.makedirs(work + "/idle-store-run", exist_ok=True)
+        store2, url2 = start_store(work + "/idle-store-run") if store else (None, None)
+        srss = idle_rss(work, "idle-store", "    type: store\n    url: %s" % url2)[0] if store2 else 0
+        if store2:
+            store2.send_signal(signal.SIGTERM)
+            store2.wait(60)
         if os.environ.get("BENCH_AGENT_ONLY") == "1":
             print("corpus: %s, %d events, %.1f MB; agent: %.1f MB/s, %.2f CPU-s/GB, threads %s, "
-                  "store %.2f s, idle RSS %.1f MiB" % (SIZE, events, size / 1e6, size / 1e6 / wall,
-                                                       cpu / gb, threads, store_cpu, rss / 1024))
+                  "store %.2f s, idle RSS %.1f MiB (store output %.1f MiB)" %
+                  (SIZE, events, size / 1e6, size / 1e6 / wall, cpu / gb, threads, store_cpu,
+                   rss / 1024, srss / 1024))
             return
         rwall, rcpu, rhwm, rseen = run_rsyslog(work, logs, lines)
         print("corpus: %s, %d events, %d lines, %.1f MB" % (SIZE, events, lines, size / 1e6))
@@ -366,8 +373,9 @@ def main():
                                               inb / outb, wall))
         print("  agent CPU by thread: %s; sluice-store CPU %.2f s" %
               (", ".join("%s %.2f s" % kv for kv in sorted(threads.items())), store_cpu))
-        print("agent idle (one tailed file): RSS %.1f MiB (private anonymous %.1f MiB)" %
-              (rss / 1024, anon / 1024))
+        print("agent idle (one tailed file): RSS %.1f MiB with the null output (private anonymous "
+              "%.1f MiB); %.1f MiB with the store output (libcurl and its libraries)" %
+              (rss / 1024, anon / 1024, srss / 1024))
         print("rsyslog: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB (%d of %d lines, %.2f s)" %
               (size / 1e6 / rwall, rcpu / gb, rhwm / 1024, rseen, lines, rwall))
         print("agent/rsyslog throughput: %.1fx" % (rwall / wall))
