@@ -382,25 +382,37 @@ oom:
 
 /* The record into b: the source's encoded key and headers when the event
  * brings none of its own (the common case, no sizing or encoding per record). */
-static int add_record(struct builder *b, struct source *s, const struct event *ev,
-		      const void *key, size_t key_len, const struct record_header *hdrs, size_t nh)
+/* An event with its own key or headers: the slow path, out of line so the
+ * per-record path keeps a small stack frame. */
+static __attribute__((noinline)) int add_record_full(struct builder *b, struct source *s,
+						     const struct event *ev)
+{
+	struct record_header hdrs[3 + EVENT_MAX_HEADERS];
+	const void *key = ev->key ? ev->key : s->key;
+	size_t key_len = ev->key ? ev->key_len : s->key_len;
+	size_t nh = 3;
+
+	memcpy(hdrs, s->hdrs, sizeof(s->hdrs));
+	for (size_t i = 0; i < ev->nheaders && i < EVENT_MAX_HEADERS; i++)
+		hdrs[nh++] = ev->headers[i];
+	return batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
+				 (int32_t)ev->value_len, hdrs, nh);
+}
+
+static int add_record(struct builder *b, struct source *s, const struct event *ev)
 {
 	if (!ev->key && ev->nheaders == 0 && s->enc.len > s->enc_key_len)
 		return batch_builder_add_encoded(&b->bb, ev->ts, s->enc.data, s->enc_key_len,
 						 ev->value, (int32_t)ev->value_len,
 						 s->enc.data + s->enc_key_len,
 						 s->enc.len - s->enc_key_len);
-	return batch_builder_add(&b->bb, ev->ts, key, (int32_t)key_len, ev->value,
-				 (int32_t)ev->value_len, hdrs, nh);
+	return add_record_full(b, s, ev);
 }
 
 int batcher_add(struct batcher *bt, struct source *s, const char *topic, const struct event *ev)
 {
 	struct source_out *so = &s->out[bt->o.out_idx];
-	struct record_header hdrs[3 + EVENT_MAX_HEADERS];
-	const void *key = ev->key ? ev->key : s->key;
-	size_t key_len = ev->key ? ev->key_len : s->key_len;
-	size_t nh = 3, before;
+	size_t before;
 	struct builder *b = so->builder;
 	struct slot *sl;
 	int64_t max_ts;
@@ -414,11 +426,6 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 			return -ENOMEM;
 		so->builder = b;
 	}
-	if (ev->key || ev->nheaders) {
-		memcpy(hdrs, s->hdrs, sizeof(s->hdrs));
-		for (size_t i = 0; i < ev->nheaders && i < EVENT_MAX_HEADERS; i++)
-			hdrs[nh++] = ev->headers[i];
-	}
 	if (b->bb.count >= bt->o.max_records)
 		builder_finish(bt, b);
 	take_buffer(bt, b);
@@ -431,7 +438,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	 * cheaper than sizing every record before adding it. */
 	before = b->bb.records.len;
 	max_ts = b->bb.max_ts;
-	rc = add_record(b, s, ev, key, key_len, hdrs, nh);
+	rc = add_record(b, s, ev);
 	if (b->bb.count > (rc == 0 ? 1 : 0) &&
 	    (rc == -ERR_TOO_LARGE || (rc == 0 && b->bb.records.len > bt->o.max_bytes))) {
 		if (rc == 0) {
@@ -445,7 +452,7 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 		if (!sl)
 			return -ENOMEM;
 		before = b->bb.records.len;
-		rc = add_record(b, s, ev, key, key_len, hdrs, nh);
+		rc = add_record(b, s, ev);
 	}
 	if (rc < 0)
 		return rc;
