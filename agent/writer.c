@@ -406,7 +406,7 @@ int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
 		if (rc < 0)
 			goto fail;
 		w->worker_started[i] = true;
-		snprintf(name, sizeof(name), "compress-%d", i);
+		snprintf(name, sizeof(name), "compress-%u", (unsigned)(unsigned char)i);
 		pthread_setname_np(w->workers[i], name);  /* for top -H; best effort */
 	}
 	rc = -pthread_create(&w->syncer, NULL, syncer_main, w);
