@@ -24,14 +24,15 @@
  * taking note of it, is a new message to the cluster (a new producer
  * session), so records delivered before are delivered again.  The spool
  * persists its acknowledged watermark at most once a second, so the output
- * keeps its own note: after every completed flush it records, per
- * (topic, partition), the last spool entry whose records were all
- * delivered (file `delivered` in its state directory, replaced atomically,
+ * keeps its own note: as delivery reports come it records, per
+ * (topic, partition), the last spool entry whose records (and every earlier
+ * entry's) were all delivered (plugins/out_kafka/kafka_marks.h; file
+ * `delivered` in its state directory, replaced atomically,
  * not fsynced: it is for crashes of the agent, which leave the page cache
  * alone), and after a restart re-sent entries up to that mark are
- * acknowledged without producing them again.  What remains is the window
- * between the broker's acknowledgement and the delivery report being served
- * on the loop.  A broker restart, a lost connection or a slow broker do not
+ * acknowledged without producing them again.  What remains is the batch in
+ * flight at the crash: its records acknowledged by the broker whose
+ * delivery reports were served, and those whose reports were not yet.  A broker restart, a lost connection or a slow broker do not
  * duplicate: those are librdkafka's own retries, de-duplicated by the
  * idempotent producer (docs/AGENT.md, "Kafka output").
  */
@@ -51,6 +52,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "plugins/out_kafka/kafka_marks.h"
 
 struct out_kafka_conf {
 	char *brokers;
@@ -133,15 +135,8 @@ struct kflush {
 	size_t outstanding;         /* produced, no delivery report yet */
 	struct evloop_defer done;   /* completes a flush refused before sending */
 	bool producing;             /* not every record handed over yet */
+	size_t marked;              /* batches before this one are in the marks */
 	struct kflush *next_waiting;
-};
-
-/* The last spool entry of a (topic, partition) whose records were all
- * delivered, and every entry of it before. */
-struct lane_mark {
-	char *topic;
-	int32_t partition;
-	uint64_t last;
 };
 
 #define MARKS_FILE "delivered"
@@ -162,8 +157,7 @@ struct out_kafka {
 	bool fatal;                 /* the producer hit a fatal error: recreate */
 	bool topic_static;          /* template without per-record variables */
 	char *state_dir;            /* NULL: no marks (--check) */
-	struct lane_mark *marks;
-	size_t nmarks;
+	struct kafka_marks marks;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
 	uint64_t skipped;           /* re-sent entries the marks say were delivered */
@@ -171,64 +165,19 @@ struct out_kafka {
 
 /* ------------------------------------------------------------ marks */
 
-static struct lane_mark *mark_find(struct out_kafka *ok, const char *topic, int32_t partition,
-				   bool create)
-{
-	struct lane_mark *v;
-
-	for (size_t i = 0; i < ok->nmarks; i++)
-		if (ok->marks[i].partition == partition && strcmp(ok->marks[i].topic, topic) == 0)
-			return &ok->marks[i];
-	if (!create)
-		return NULL;
-	v = mem_realloc(ok->marks, (ok->nmarks + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	ok->marks = v;
-	v = &ok->marks[ok->nmarks];
-	v->topic = mem_strdup(topic);
-	if (!v->topic)
-		return NULL;
-	v->partition = partition;
-	v->last = 0;
-	ok->nmarks++;
-	return v;
-}
-
-/* "<partition> <last entry> <topic>" per line; topics have no newline. */
 static void marks_load(struct out_kafka *ok)
 {
 	char path[4096];
 	struct buf b;
+	size_t bad;
 
 	buf_init(&b, 16 << 20);
 	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
 	if (fs_read_file(path, &b) == 0) {
-		const char *line = (const char *)b.data, *end = line + b.len;
-
-		while (line && line < end) {
-			const char *nl = memchr(line, '\n', (size_t)(end - line));
-			char topic[512];
-			int32_t part;
-			uint64_t last;
-			int used = 0;
-			struct lane_mark *m;
-
-			if (nl && (size_t)(nl - line) < sizeof(topic) + 48) {
-				char tmp[sizeof(topic) + 48];
-
-				memcpy(tmp, line, (size_t)(nl - line));
-				tmp[nl - line] = '\0';
-				if (sscanf(tmp, "%" SCNd32 " %" SCNu64 " %n", &part, &last, &used) == 2 &&
-				    used > 0 && tmp[used] && strlen(tmp + used) < sizeof(topic)) {
-					snprintf(topic, sizeof(topic), "%s", tmp + used);
-					m = mark_find(ok, topic, part, true);
-					if (m && last > m->last)
-						m->last = last;
-				}
-			}
-			line = nl ? nl + 1 : NULL;
-		}
+		bad = kafka_marks_parse(&ok->marks, (const char *)b.data, b.len);
+		if (bad)
+			log_warn("kafka output %s: %zu unreadable lines in %s skipped (after the "
+				 "restart some records may be produced twice)", ok->id, bad, path);
 	}
 	buf_release(&b);
 }
@@ -238,12 +187,10 @@ static void marks_store(struct out_kafka *ok)
 {
 	char tmp[4096], path[4096];
 	struct buf b;
-	int fd, rc = 0;
+	int fd, rc;
 
 	buf_init(&b, 16 << 20);
-	for (size_t i = 0; i < ok->nmarks && rc == 0; i++)
-		rc = buf_printf(&b, "%" PRId32 " %" PRIu64 " %s\n", ok->marks[i].partition,
-				ok->marks[i].last, ok->marks[i].topic);
+	rc = kafka_marks_format(&ok->marks, &b);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", ok->state_dir, MARKS_FILE);
 	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
 	if (rc == 0) {
@@ -396,6 +343,37 @@ static void kflush_free(struct kflush *kf)
 	mem_free(kf);
 }
 
+/* Entries of f's (topic, partition) up to last are delivered. */
+static void mark_set(struct out_kafka *ok, const struct flush *f, uint64_t last)
+{
+	struct kafka_mark *m;
+
+	if (!ok->state_dir)
+		return;
+	m = kafka_marks_find(&ok->marks, f->topic, f->partition, true);
+	if (m && last > m->last) {
+		m->last = last;
+		marks_store(ok);
+	}
+}
+
+/* The mark moves as soon as the next batch of the flush is all handed over
+ * and all delivered, not only when the whole flush is: a crash meanwhile
+ * then repeats at most the batches still in flight. */
+static void mark_progress(struct kflush *kf)
+{
+	size_t i = kf->marked;
+
+	if (!kf->f)
+		return;
+	while (i < kf->next_batch && kf->b[i].failed == 0 && kf->b[i].ok == kf->b[i].total)
+		i++;
+	if (i == kf->marked)
+		return;
+	kf->marked = i;
+	mark_set(kf->ok, kf->f, kf->f->batches[i - 1].entry_id);
+}
+
 /* Every record has its delivery report: tell the pipeline. */
 static void kflush_complete(struct kflush *kf)
 {
@@ -411,15 +389,8 @@ static void kflush_complete(struct kflush *kf)
 	}
 	while (nacked < kf->nb && kf->b[nacked].failed == 0)
 		nacked++;
-	if (nacked > 0 && ok->state_dir) {
-		struct lane_mark *m = mark_find(ok, f->topic, f->partition, true);
-		uint64_t last = f->batches[nacked - 1].entry_id;
-
-		if (m && last > m->last) {
-			m->last = last;
-			marks_store(ok);
-		}
-	}
+	if (nacked > 0)
+		mark_set(ok, f, f->batches[nacked - 1].entry_id);
 	if (nacked >= kf->nb) {
 		kflush_free(kf);
 		output_flush_done(ok->output, f, FLUSH_OK, nacked, NULL, NULL, 0);
@@ -456,6 +427,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	} else {
 		ok->delivered++;
 		kb->ok++;
+		if (kb->ok == kb->total)
+			mark_progress(kf);
 	}
 	kf->outstanding--;
 	if (kf->outstanding == 0 && !kf->producing)
@@ -790,7 +763,8 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
-		const struct lane_mark *m = mark_find(ok, f->topic, f->partition, false);
+		const struct kafka_mark *m = kafka_marks_find(&ok->marks, f->topic, f->partition,
+							      false);
 
 		while (m && kf->next_batch < kf->nb && f->batches[kf->next_batch].resent &&
 		       f->batches[kf->next_batch].entry_id <= m->last) {
@@ -878,9 +852,7 @@ static void out_kafka_exit(void *ctx)
 	if (ok->pipefd[1] >= 0)
 		close(ok->pipefd[1]);
 	codec_ctx_free(ok->cc);
-	for (size_t i = 0; i < ok->nmarks; i++)
-		mem_free(ok->marks[i].topic);
-	mem_free(ok->marks);
+	kafka_marks_release(&ok->marks);
 	mem_free(ok->state_dir);
 	mem_free(ok);
 }

@@ -18,7 +18,10 @@ HEAVY = ["libcurl.so", "librdkafka.so", "libsystemd.so", "libsnappy.so", "libstd
 def mapped(pid):
     with open("/proc/%d/maps" % pid) as f:
         libs = {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
-    return {h for h in HEAVY if any(lib.startswith(h) for lib in libs)}
+    heavy = {h for h in HEAVY if any(lib.startswith(h) for lib in libs)}
+    if any(lib.startswith(("libasan.so", "libubsan.so")) for lib in libs):
+        heavy.discard("libstdc++.so")  # the sanitizer runtime's own (make asan)
+    return heavy
 
 
 def rss_kib(pid):
