@@ -380,8 +380,6 @@ oom:
 	timer_arm(bt, b);
 }
 
-/* The record into b: the source's encoded key and headers when the event
- * brings none of its own (the common case, no sizing or encoding per record). */
 /* An event with its own key or headers: the slow path, out of line so the
  * per-record path keeps a small stack frame. */
 static __attribute__((noinline)) int add_record_full(struct builder *b, struct source *s,
@@ -399,6 +397,8 @@ static __attribute__((noinline)) int add_record_full(struct builder *b, struct s
 				 (int32_t)ev->value_len, hdrs, nh);
 }
 
+/* The record into b: the source's encoded key and headers when the event
+ * brings none of its own (the common case, no sizing or encoding per record). */
 static int add_record(struct builder *b, struct source *s, const struct event *ev)
 {
 	if (!ev->key && ev->nheaders == 0 && s->enc.len > s->enc_key_len)
