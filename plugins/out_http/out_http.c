@@ -22,7 +22,9 @@
  *                              and the first bytes of the answer
  * A retry resends whole batches; receivers that cannot recognise a resent
  * document may then hold it twice (elasticsearch_bulk can: its document ids
- * are stable, see http_body.h).
+ * are stable, see http_body.h).  After a crash of the agent, spooled batches
+ * a 2xx already answered are not sent again: the output keeps delivered
+ * marks (agent/marks.h) that the spool's once-a-second acknowledgement lags.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include "agent/curl_loop.h"
+#include "agent/marks.h"
 #include "agent/plugin.h"
 #include "lib/codec.h"
 #include "lib/err.h"
@@ -114,6 +117,7 @@ struct hreq {
 	struct buf body;            /* what is sent */
 	struct buf answer;          /* first bytes of the answer */
 	size_t nbatches;            /* batches in this request */
+	size_t skip;                /* leading batches delivered before a restart */
 };
 
 struct out_http {
@@ -126,7 +130,9 @@ struct out_http {
 	struct codec_ctx *cc;
 	char *auth;                 /* "Authorization: ..." header or NULL */
 	int codec;                  /* CODEC_* of the body, 0 = none */
-	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx;
+	char *state_dir;            /* delivered marks (agent/marks.h); NULL: none */
+	struct marks marks;
+	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx, skipped;
 };
 
 static size_t on_answer(char *p, size_t sz, size_t n, void *arg)
@@ -160,6 +166,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	struct hreq *r = arg;
 	struct out_http *h = r->h;
 	struct flush *f = r->f;
+	size_t skip = r->skip;      /* reported delivered whatever the answer */
 	long status = 0;
 	curl_off_t ra = 0;
 	int64_t retry_ms = 0;
@@ -170,7 +177,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 		h->retries++;
 		snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
 		hreq_free(r);
-		output_flush_done(h->output, f, FLUSH_RETRY, 0, "connection", why, 0);
+		output_flush_done(h->output, f, FLUSH_RETRY, skip, "connection", why, 0);
 		return;
 	}
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -187,7 +194,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 			if (v == BULK_RETRY) {
 				h->retries++;
 				hreq_free(r);
-				output_flush_done(h->output, f, FLUSH_RETRY, 0, "bulk_item_retry", why, 0);
+				output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_retry", why, 0);
 				return;
 			}
 			if (v == BULK_REFUSED || v == BULK_INVALID) {
@@ -195,22 +202,25 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 					/* find the batch: one per request until it fails */
 					f->next_max_batches = 1;
 					hreq_free(r);
-					output_flush_done(h->output, f, FLUSH_RETRY, 0, "bulk_item_refused",
+					output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_refused",
 							  why, 1);
 					return;
 				}
 				h->refused++;
 				hreq_free(r);
-				output_flush_done(h->output, f, FLUSH_ERROR, 0,
+				output_flush_done(h->output, f, FLUSH_ERROR, skip,
 						  v == BULK_REFUSED ? "bulk_item_refused" : "bulk_answer",
 						  why, 0);
 				return;
 			}
 		}
 		h->requests++;
-		size_t n = r->nbatches;
+		size_t n = skip + r->nbatches;
 
 		hreq_free(r);
+		if (h->state_dir)
+			marks_advance(&h->marks, h->state_dir, h->id, f->topic, f->partition,
+				      f->batches[n - 1].entry_id);
 		output_flush_done(h->output, f, FLUSH_OK, n, NULL, NULL, 0);
 		return;
 	}
@@ -224,14 +234,14 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 		if (status == 401 || status == 403)
 			log_error("output %s: %s (check the credentials; retrying)", h->id, why);
 		hreq_free(r);
-		output_flush_done(h->output, f, FLUSH_RETRY, 0, "http_status", why, retry_ms);
+		output_flush_done(h->output, f, FLUSH_RETRY, skip, "http_status", why, retry_ms);
 		return;
 	}
 	h->status_4xx++;
 	if (r->nbatches > 1) {
 		f->next_max_batches = 1;
 		hreq_free(r);
-		output_flush_done(h->output, f, FLUSH_RETRY, 0, "http_status", why, 1);
+		output_flush_done(h->output, f, FLUSH_RETRY, skip, "http_status", why, 1);
 		return;
 	}
 	h->refused++;
@@ -240,7 +250,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 
 		snprintf(code, sizeof(code), "http_%ld", status);
 		hreq_free(r);
-		output_flush_done(h->output, f, FLUSH_ERROR, 0, code, why, 0);
+		output_flush_done(h->output, f, FLUSH_ERROR, skip, code, why, 0);
 	}
 }
 
@@ -254,6 +264,20 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 
 	if (!r)
 		return FLUSH_RETRY;
+	{
+		/* Delivered before a restart, acknowledged to the spool too late
+		 * (agent/marks.h): not sent again. */
+		const struct mark *m = marks_find(&h->marks, f->topic, f->partition, false);
+
+		while (m && r->skip < f->nbatches && f->batches[r->skip].resent &&
+		       f->batches[r->skip].entry_id <= m->last)
+			r->skip++;
+		h->skipped += r->skip;
+		if (r->skip == f->nbatches) {
+			mem_free(r);
+			return FLUSH_OK;
+		}
+	}
 	r->h = h;
 	r->f = f;
 	buf_init(&r->answer, 4096);
@@ -261,7 +285,7 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	http_body_init(&b, (enum http_format)h->conf->format, f->topic, h->conf->index,
 		       h->id_prefix, (size_t)1 << 30);
 	b.partition = f->partition;
-	for (size_t i = 0; i < f->nbatches && rc >= 0; i++) {
+	for (size_t i = r->skip; i < f->nbatches && rc >= 0; i++) {
 		rc = http_body_add_batch(&b, h->cc, f->batches[i].entry_id,
 					 f->body.data + f->batches[i].off, f->batches[i].len);
 		r->nbatches++;
@@ -403,6 +427,12 @@ static int out_http_init(const struct plugin_args *a, void **ctx, struct cfg_err
 	h->cc = codec_ctx_new();
 	if (!h->cc)
 		return -ENOMEM;
+	if (a->state_dir) {
+		h->state_dir = mem_strdup(a->state_dir);
+		if (!h->state_dir)
+			return -ENOMEM;
+		marks_load(&h->marks, h->state_dir, h->id);
+	}
 	return curl_loop_new(a->loop, &h->cl);
 }
 
@@ -425,6 +455,9 @@ static size_t out_http_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 NULL},
 		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx, NULL,
 		 NULL},
+		{"sluice_agent_http_batches_skipped_total", "counter",
+		 "Spooled batches re-sent after a restart that were delivered before (not sent "
+		 "again).", h->skipped, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }
@@ -438,6 +471,8 @@ static void out_http_exit(void *ctx)
 	curl_loop_free(h->cl);
 	codec_ctx_free(h->cc);
 	mem_free(h->auth);
+	marks_release(&h->marks);
+	mem_free(h->state_dir);
 	mem_free(h);
 }
 

@@ -26,7 +26,7 @@
  * persists its acknowledged watermark at most once a second, so the output
  * keeps its own note: as delivery reports come it records, per
  * (topic, partition), the last spool entry whose records (and every earlier
- * entry's) were all delivered (plugins/out_kafka/kafka_marks.h; file
+ * entry's) were all delivered (agent/marks.h; file
  * `delivered` in its state directory, replaced atomically,
  * not fsynced: it is for crashes of the agent, which leave the page cache
  * alone), and after a restart re-sent entries up to that mark are
@@ -46,13 +46,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "agent/marks.h"
 #include "agent/plugin.h"
 #include "lib/codec.h"
 #include "lib/err.h"
-#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
-#include "plugins/out_kafka/kafka_marks.h"
 
 struct out_kafka_conf {
 	char *brokers;
@@ -139,7 +138,6 @@ struct kflush {
 	struct kflush *next_waiting;
 };
 
-#define MARKS_FILE "delivered"
 
 struct out_kafka {
 	const struct out_kafka_conf *conf;
@@ -157,55 +155,11 @@ struct out_kafka {
 	bool fatal;                 /* the producer hit a fatal error: recreate */
 	bool topic_static;          /* template without per-record variables */
 	char *state_dir;            /* NULL: no marks (--check) */
-	struct kafka_marks marks;
+	struct marks marks;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
 	uint64_t skipped;           /* re-sent entries the marks say were delivered */
 };
-
-/* ------------------------------------------------------------ marks */
-
-static void marks_load(struct out_kafka *ok)
-{
-	char path[4096];
-	struct buf b;
-	size_t bad;
-
-	buf_init(&b, 16 << 20);
-	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
-	if (fs_read_file(path, &b) == 0) {
-		bad = kafka_marks_parse(&ok->marks, (const char *)b.data, b.len);
-		if (bad)
-			log_warn("kafka output %s: %zu unreadable lines in %s skipped (after the "
-				 "restart some records may be produced twice)", ok->id, bad, path);
-	}
-	buf_release(&b);
-}
-
-/* Replace the file: a rename, no fsync (see the top of this file). */
-static void marks_store(struct out_kafka *ok)
-{
-	char tmp[4096], path[4096];
-	struct buf b;
-	int fd, rc;
-
-	buf_init(&b, 16 << 20);
-	rc = kafka_marks_format(&ok->marks, &b);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", ok->state_dir, MARKS_FILE);
-	snprintf(path, sizeof(path), "%s/%s", ok->state_dir, MARKS_FILE);
-	if (rc == 0) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		rc = fd < 0 ? -errno : fs_write_full(fd, b.data ? b.data : (const uint8_t *)"", b.len);
-		if (fd >= 0)
-			close(fd);
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -errno;
-	}
-	if (rc < 0)
-		log_warn("kafka output %s: cannot save %s (after a crash more may be produced "
-			 "twice): %s", ok->id, path, err_str(rc));
-	buf_release(&b);
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -346,15 +300,8 @@ static void kflush_free(struct kflush *kf)
 /* Entries of f's (topic, partition) up to last are delivered. */
 static void mark_set(struct out_kafka *ok, const struct flush *f, uint64_t last)
 {
-	struct kafka_mark *m;
-
-	if (!ok->state_dir)
-		return;
-	m = kafka_marks_find(&ok->marks, f->topic, f->partition, true);
-	if (m && last > m->last) {
-		m->last = last;
-		marks_store(ok);
-	}
+	if (ok->state_dir)
+		marks_advance(&ok->marks, ok->state_dir, ok->id, f->topic, f->partition, last);
 }
 
 /* The mark moves as soon as the next batch of the flush is all handed over
@@ -706,7 +653,7 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		ok->state_dir = mem_strdup(a->state_dir);
 		if (!ok->state_dir)
 			return -ENOMEM;
-		marks_load(ok);
+		marks_load(&ok->marks, ok->state_dir, ok->id);
 	}
 	return 0;
 }
@@ -763,7 +710,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
-		const struct kafka_mark *m = kafka_marks_find(&ok->marks, f->topic, f->partition,
+		const struct mark *m = marks_find(&ok->marks, f->topic, f->partition,
 							      false);
 
 		while (m && kf->next_batch < kf->nb && f->batches[kf->next_batch].resent &&
@@ -852,7 +799,7 @@ static void out_kafka_exit(void *ctx)
 	if (ok->pipefd[1] >= 0)
 		close(ok->pipefd[1]);
 	codec_ctx_free(ok->cc);
-	kafka_marks_release(&ok->marks);
+	marks_release(&ok->marks);
 	mem_free(ok->state_dir);
 	mem_free(ok);
 }

@@ -1,48 +1,48 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The kafka output's delivered marks file (plugins/out_kafka/kafka_marks.c):
+ * Outputs' delivered marks file (agent/marks.c):
  * round trip, the higher mark wins, malformed and torn lines skipped and
  * counted, limits of the numbers and the topic.
  */
 #include <string.h>
 
-#include "plugins/out_kafka/kafka_marks.h"
+#include "agent/marks.h"
 #include "tests/unit/unit.h"
 
-static const char *fmt(const struct kafka_marks *m, struct buf *b)
+static const char *fmt(const struct marks *m, struct buf *b)
 {
 	buf_reset(b);
-	CU_ASSERT_EQUAL(kafka_marks_format(m, b), 0);
+	CU_ASSERT_EQUAL(marks_format(m, b), 0);
 	buf_append_u8(b, '\0');
 	return (const char *)b->data;
 }
 
 static void test_round_trip(void)
 {
-	struct kafka_marks m = {0}, m2 = {0};
+	struct marks m = {0}, m2 = {0};
 	struct buf b;
 	const char *text = "0 12 app\n3 99 k-web\n0 7 a topic with spaces\n";
-	struct kafka_mark *k;
+	struct mark *k;
 
 	buf_init(&b, 1 << 20);
-	CU_ASSERT_EQUAL(kafka_marks_parse(&m, text, strlen(text)), 0);
+	CU_ASSERT_EQUAL(marks_parse(&m, text, strlen(text)), 0);
 	CU_ASSERT_EQUAL(m.n, 3);
 	CU_ASSERT_STRING_EQUAL(fmt(&m, &b), text);
-	k = kafka_marks_find(&m, "k-web", 3, false);
+	k = marks_find(&m, "k-web", 3, false);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
 	CU_ASSERT_EQUAL(k->last, 99);
-	CU_ASSERT_PTR_NULL(kafka_marks_find(&m, "k-web", 0, false));
+	CU_ASSERT_PTR_NULL(marks_find(&m, "k-web", 0, false));
 	/* the higher of two marks wins, in either order */
-	CU_ASSERT_EQUAL(kafka_marks_parse(&m2, "1 5 t\n1 9 t\n1 3 t\n", 18), 0);
+	CU_ASSERT_EQUAL(marks_parse(&m2, "1 5 t\n1 9 t\n1 3 t\n", 18), 0);
 	CU_ASSERT_EQUAL(m2.n, 1);
 	CU_ASSERT_EQUAL(m2.v[0].last, 9);
 	/* created on demand, at 0 */
-	k = kafka_marks_find(&m2, "new", 0, true);
+	k = marks_find(&m2, "new", 0, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
 	CU_ASSERT_EQUAL(k->last, 0);
 	CU_ASSERT_EQUAL(m2.n, 2);
-	kafka_marks_release(&m);
-	kafka_marks_release(&m2);
+	marks_release(&m);
+	marks_release(&m2);
 	CU_ASSERT_EQUAL(m.n, 0);
 	buf_release(&b);
 }
@@ -70,26 +70,26 @@ static void test_malformed(void)
 	char big[700];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct kafka_marks m = {0};
+		struct marks m = {0};
 
-		CU_ASSERT_EQUAL(kafka_marks_parse(&m, cases[i].text, strlen(cases[i].text)),
+		CU_ASSERT_EQUAL(marks_parse(&m, cases[i].text, strlen(cases[i].text)),
 				cases[i].bad);
 		CU_ASSERT_EQUAL(m.n, cases[i].n);
-		kafka_marks_release(&m);
+		marks_release(&m);
 	}
 	/* a NUL in the topic, a topic longer than the limit */
 	{
-		struct kafka_marks m = {0};
+		struct marks m = {0};
 
-		CU_ASSERT_EQUAL(kafka_marks_parse(&m, "0 1 a\0b\n", 8), 1);
+		CU_ASSERT_EQUAL(marks_parse(&m, "0 1 a\0b\n", 8), 1);
 		memcpy(big, "0 1 ", 4);
-		memset(big + 4, 't', KAFKA_MARK_TOPIC_MAX + 1);
-		big[4 + KAFKA_MARK_TOPIC_MAX + 1] = '\n';
-		CU_ASSERT_EQUAL(kafka_marks_parse(&m, big, 4 + KAFKA_MARK_TOPIC_MAX + 2), 1);
-		big[4 + KAFKA_MARK_TOPIC_MAX] = '\n';
-		CU_ASSERT_EQUAL(kafka_marks_parse(&m, big, 4 + KAFKA_MARK_TOPIC_MAX + 1), 0);
+		memset(big + 4, 't', MARK_TOPIC_MAX + 1);
+		big[4 + MARK_TOPIC_MAX + 1] = '\n';
+		CU_ASSERT_EQUAL(marks_parse(&m, big, 4 + MARK_TOPIC_MAX + 2), 1);
+		big[4 + MARK_TOPIC_MAX] = '\n';
+		CU_ASSERT_EQUAL(marks_parse(&m, big, 4 + MARK_TOPIC_MAX + 1), 0);
 		CU_ASSERT_EQUAL(m.n, 1);
-		kafka_marks_release(&m);
+		marks_release(&m);
 	}
 }
 
@@ -101,5 +101,5 @@ int main(void)
 		UNIT_END,
 	};
 
-	return unit_run("kafka_marks", tests);
+	return unit_run("marks", tests);
 }
