@@ -2,8 +2,9 @@
 /*
  * Output `store`: ships spooled RecordBatch v2 to sluice-store over its HTTP
  * API (docs/HTTP_API.md): POST /v1/topics/{t}/batches?partition=N with the
- * batches back to back, on libcurl's multi interface driven by the agent's
- * event loop (keep-alive, optional TLS with a CA file, bearer token).
+ * batches back to back, on the agent's HTTP client (agent/http_client.h:
+ * keep-alive on the event loop; https:// through libcurl with an optional CA
+ * file; bearer token).
  *
  * Exactly once: the output is an idempotent producer.  Its producer id comes
  * from POST /v1/producers and is kept in its spool directory next to the
@@ -28,7 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/curl_loop.h"
 #include "agent/plugin.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -160,7 +160,7 @@ static void stamp(struct out_store *s, struct flush *f)
 	}
 }
 
-static void on_batches_done(struct store_req *r, long status, CURLcode cc);
+static void on_batches_done(struct store_req *r, long status, const char *err);
 
 static void send_flush(struct out_store *s, struct flush *f)
 {
@@ -183,7 +183,7 @@ static void send_flush(struct out_store *s, struct flush *f)
 	if (rc < 0) {
 		f->plugin_data = NULL;
 		store_req_free(r);
-		output_flush_done(s->output, f, FLUSH_RETRY, 0, "curl", err_str(rc), 0);
+		output_flush_done(s->output, f, FLUSH_RETRY, 0, "request", err_str(rc), 0);
 	}
 }
 
@@ -213,7 +213,7 @@ static void on_producer(struct out_store *s, int rc, const char *why)
 		fail_waiting(s, "producer_id", why);
 }
 
-static void on_batches_done(struct store_req *r, long status, CURLcode cc)
+static void on_batches_done(struct store_req *r, long status, const char *err)
 {
 	struct out_store *s = r->s;
 	struct flush *f = r->flush;
@@ -224,13 +224,16 @@ static void on_batches_done(struct store_req *r, long status, CURLcode cc)
 	memset(&a, 0, sizeof(a));
 	a.status = status;
 	a.retry_after_ms = r->retry_after_ms;
-	if (cc != CURLE_OK) {
+	if (err) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
 		s->st.conn_errors++;
 		store_req_free(r);
-		output_flush_done(s->output, f, FLUSH_RETRY, 0, "connection", curl_easy_strerror(cc), 0);
+		output_flush_done(s->output, f, FLUSH_RETRY, 0, "connection", why, 0);
 		return;
 	}
-	parse_answer(&r->resp, n, &a);
+	parse_answer(store_req_body(r), n, &a);
 	store_req_free(r);
 	classify(&a, n);
 	switch (a.v) {

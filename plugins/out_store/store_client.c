@@ -43,32 +43,23 @@ int store_check_url(const char *v, char *why, size_t whylen)
 
 /* ------------------------------------------------------------ requests */
 
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct store_req *r = arg;
-
-	if (buf_append(&r->resp, p, size * n) < 0)
-		return 0;  /* an answer larger than 1 MiB is not one of ours */
-	return size * n;
-}
-
-static void on_xfer_done(CURL *easy, CURLcode cc, void *arg)
+static void on_http_done(struct http_req *h, void *arg)
 {
 	struct store_req *r = arg;
 	struct out_store *s = r->s;
 	struct store_req **pp = &s->reqs;
-	long status = 0;
-	curl_off_t ra = 0;
+	int rc = http_req_result(h);
 
 	r->running = false;
 	while (*pp && *pp != r)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = r->next;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
-		r->retry_after_ms = (int64_t)ra * 1000;
-	r->done(r, status, cc);
+	r->retry_after_ms = http_req_retry_after_ms(h);
+	if (rc < 0)
+		r->done(r, 0, http_req_error(h));
+	else
+		r->done(r, http_req_status(h), NULL);
 }
 
 struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, const char *method,
@@ -76,66 +67,48 @@ struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, c
 				store_req_done done)
 {
 	struct store_req *r = mem_calloc(1, sizeof(*r));
-	struct buf url;
-	char ct[128];
+	struct buf hdrs;
 
 	if (!r)
 		return NULL;
 	r->s = s;
 	r->kind = kind;
 	r->done = done;
-	buf_init(&r->resp, RESP_MAX);
-	buf_init(&url, 8192);
-	r->easy = curl_easy_init();
-	if (!r->easy || buf_printf(&url, "%s%s", s->base, path) < 0 || buf_cstr(&url) < 0)
-		goto fail;
-	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype ? ctype : "application/json");
-	r->hdrs = curl_slist_append(NULL, ct);
-	/* No "Expect: 100-continue" round trip before each body. */
-	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
-	if (s->auth)
-		r->hdrs = curl_slist_append(r->hdrs, s->auth);
-	if (!r->hdrs)
-		goto fail;
-	curl_easy_setopt(r->easy, CURLOPT_URL, (const char *)url.data);
-	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
-	if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	r->method = method;
+	r->body = body;
+	r->len = len;
+	r->retry_after_ms = -1;
+	buf_init(&hdrs, 8192);
+	r->path = mem_strdup(path);
+	if (!r->path ||
+	    buf_printf(&hdrs, "Content-Type: %s\r\n%s", ctype ? ctype : "application/json",
+		       s->auth ? s->auth : "") < 0 ||
+	    buf_cstr(&hdrs) < 0) {
+		buf_release(&hdrs);
+		store_req_free(r);
+		return NULL;
 	}
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)s->conf->timeout);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)s->conf->connect_timeout);
-	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "sluice-agent/0.1");
-	if (s->conf->ca_file && *s->conf->ca_file)
-		curl_easy_setopt(r->easy, CURLOPT_CAINFO, s->conf->ca_file);
-	if (!s->conf->tls_verify) {
-		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	buf_release(&url);
+	r->headers = (char *)hdrs.data;  /* the buffer's memory is the string now */
 	return r;
-fail:
-	buf_release(&url);
-	store_req_free(r);
-	return NULL;
 }
 
 int store_req_start(struct store_req *r)
 {
-	int rc = curl_loop_add(r->s->cl, r->easy, on_xfer_done, r);
-
-	if (rc < 0)
-		return rc;
+	r->h = http_request(r->s->http, r->method, r->path, r->headers, r->body, r->len,
+			    on_http_done, r);
+	if (!r->h)
+		return -ENOMEM;
 	r->running = true;
 	r->next = r->s->reqs;
 	r->s->reqs = r;
 	return 0;
+}
+
+const struct buf *store_req_body(const struct store_req *r)
+{
+	static const struct buf empty;
+
+	return r->h ? http_req_body(r->h) : &empty;
 }
 
 void store_req_free(struct store_req *r)
@@ -145,16 +118,14 @@ void store_req_free(struct store_req *r)
 	if (r->running) {
 		struct store_req **pp = &r->s->reqs;
 
-		curl_loop_remove(r->s->cl, r->easy);
 		while (*pp && *pp != r)
 			pp = &(*pp)->next;
 		if (*pp)
 			*pp = r->next;
 	}
-	if (r->easy)
-		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->hdrs);
-	buf_release(&r->resp);
+	http_req_free(r->h);  /* abandons it when still running */
+	mem_free(r->headers);
+	mem_free(r->path);
 	mem_free(r->topic);
 	mem_free(r);
 }
@@ -196,7 +167,7 @@ static int producer_store(struct out_store *s)
 	return fs_write_atomic(s->state_dir, "producer", line, (size_t)n);
 }
 
-static void on_producer_done(struct store_req *r, long status, CURLcode cc)
+static void on_producer_done(struct store_req *r, long status, const char *err)
 {
 	struct out_store *s = r->s;
 	void (*cb)(struct out_store *, int, const char *) = s->producer_cb;
@@ -206,11 +177,11 @@ static void on_producer_done(struct store_req *r, long status, CURLcode cc)
 	int rc = -EIO;
 
 	s->producer_pending = false;
-	if (cc != CURLE_OK) {
-		snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
+	if (err) {
+		snprintf(why, sizeof(why), "%s", err);
 	} else if (status != 200 && status != 201) {
 		snprintf(why, sizeof(why), "POST /v1/producers answered %ld", status);
-	} else if (jdoc_parse(r->resp.data, r->resp.len, &d, NULL) == 0 &&
+	} else if (jdoc_parse(store_req_body(r)->data, store_req_body(r)->len, &d, NULL) == 0 &&
 		   jnode_i64(jnode_get(jdoc_root(d), "producer_id"), &id) == 0 &&
 		   jnode_i64(jnode_get(jdoc_root(d), "producer_epoch"), &ep) == 0 && id >= 0 &&
 		   ep >= 0 && ep <= INT16_MAX) {
@@ -365,15 +336,15 @@ static void topic_body(struct out_store *s, char *body, size_t cap)
 		snprintf(body, cap, "{}");
 }
 
-static void on_topic_put(struct store_req *r, long status, CURLcode cc)
+static void on_topic_put(struct store_req *r, long status, const char *err)
 {
 	struct out_store *s = r->s;
 	struct store_topic *t = topic_find(s, r->topic);
 
 	if (t) {
 		t->creating = false;
-		if (cc == CURLE_OK && (status == 200 || status == 201)) {
-			int32_t n = topic_count_from(&r->resp);
+		if (!err && (status == 200 || status == 201)) {
+			int32_t n = topic_count_from(store_req_body(r));
 
 			log_info("store output %s: topic %s ready (%d partitions)", s->id, r->topic, n);
 			if (n > 0 && n != t->partitions) {
@@ -410,42 +381,44 @@ void store_topic_create(struct out_store *s, const char *topic)
 /* Blocking, at start only (no input reads yet): learn or create a topic. */
 static void topic_learn(struct out_store *s, struct store_topic *t)
 {
-	char path[512], body[64];
-	struct store_req *r;
-	long status = 0;
+	char path[512], body[64], hdrs[TOKEN_MAX + 64];
+	int status = 0;
 
 	snprintf(path, sizeof(path), "/v1/topics/%s", t->name);
+	snprintf(hdrs, sizeof(hdrs), "Content-Type: application/json\r\n%s", s->auth ? s->auth : "");
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool create = attempt == 1;
+		struct buf resp;
+		char why[192];
+		int rc;
 
 		if (create)
 			topic_body(s, body, sizeof(body));
-		r = store_req_new(s, create ? REQ_TOPIC_PUT : REQ_TOPIC_GET, create ? "PUT" : "GET",
-				  path, create ? body : NULL, create ? strlen(body) : 0, NULL, NULL);
-		if (!r)
-			return;
-		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)STARTUP_TIMEOUT_MS);
-		if (curl_easy_perform(r->easy) != CURLE_OK) {
-			log_warn("store output %s: store unreachable at start; topic %s keeps %s", s->id,
-				 t->name, t->partitions ? "its saved partition count" : "partition 0");
-			store_req_free(r);
+		buf_init(&resp, RESP_MAX);
+		rc = http_fetch(s->base, &s->hopts, create ? "PUT" : "GET", path, hdrs,
+				create ? body : NULL, create ? strlen(body) : 0, STARTUP_TIMEOUT_MS,
+				&status, &resp, why, sizeof(why));
+		if (rc < 0) {
+			log_warn("store output %s: store unreachable at start (%s); topic %s keeps %s",
+				 s->id, why, t->name,
+				 t->partitions ? "its saved partition count" : "partition 0");
+			buf_release(&resp);
 			return;
 		}
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status == 200 || status == 201) {
-			int32_t n = topic_count_from(&r->resp);
+			int32_t n = topic_count_from(&resp);
 
 			if (n > 0)
 				t->partitions = n;
-			store_req_free(r);
+			buf_release(&resp);
 			return;
 		}
-		store_req_free(r);
+		buf_release(&resp);
 		if (status != 404 || !s->conf->create_topics)
 			break;
 	}
 	if (status >= 400)
-		log_warn("store output %s: topic %s: HTTP %ld at start", s->id, t->name, status);
+		log_warn("store output %s: topic %s: HTTP %d at start", s->id, t->name, status);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -479,7 +452,7 @@ static int load_token(struct out_store *s, struct cfg_error *err)
 		rc = -ENOMEM;
 		goto out;
 	}
-	snprintf(s->auth, n + 32, "Authorization: Bearer %.*s", (int)n, (const char *)b.data);
+	snprintf(s->auth, n + 32, "Authorization: Bearer %.*s\r\n", (int)n, (const char *)b.data);
 out:
 	buf_release(&b);
 	return rc;
@@ -513,7 +486,13 @@ int store_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 	s->state_dir = mem_strdup(a->state_dir);
 	if (!s->state_dir)
 		return -ENOMEM;
-	return curl_loop_new(s->loop, &s->cl);
+	s->hopts.timeout_ms = s->conf->timeout;
+	s->hopts.connect_timeout_ms = s->conf->connect_timeout;
+	s->hopts.max_body = RESP_MAX;
+	s->hopts.ca_file = s->conf->ca_file;
+	s->hopts.tls_verify = s->conf->tls_verify;
+	s->hopts.user_agent = "sluice-agent/0.1";
+	return http_client_new(s->loop, s->base, &s->hopts, &s->http);
 }
 
 int store_start(void *ctx)
@@ -548,7 +527,7 @@ void store_exit(void *ctx)
 		return;
 	while (s->reqs)
 		store_req_free(s->reqs);
-	curl_loop_free(s->cl);
+	http_client_free(s->http);
 	for (size_t i = 0; i < s->ntopics; i++)
 		mem_free(s->topics[i].name);
 	mem_free(s->topics);

@@ -2,7 +2,7 @@
 /*
  * Internals of the store output shared by its two files:
  *   out_store.c     the plugin table, flushes and what each answer means
- *   store_client.c  configuration, HTTP requests on the curl loop, the
+ *   store_client.c  configuration, HTTP requests (agent/http_client.h), the
  *                   producer id and the topics' partition counts (both kept
  *                   in the output's spool directory)
  *
@@ -11,11 +11,10 @@
 #ifndef SLUICE_PLUGINS_OUT_STORE_STORE_CLIENT_H
 #define SLUICE_PLUGINS_OUT_STORE_STORE_CLIENT_H
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/curl_loop.h"
+#include "agent/http_client.h"
 #include "agent/plugin.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -40,16 +39,21 @@ struct store_topic {
 struct out_store;
 struct store_req;
 
-typedef void (*store_req_done)(struct store_req *r, long status, CURLcode cc);
+/* err is NULL when an answer came (status and store_req_body() say what),
+ * else what went wrong before one. */
+typedef void (*store_req_done)(struct store_req *r, long status, const char *err);
 
 enum store_req_kind { REQ_BATCHES, REQ_PRODUCER, REQ_TOPIC_GET, REQ_TOPIC_PUT };
 
 struct store_req {
 	struct out_store *s;
 	enum store_req_kind kind;
-	CURL *easy;
-	struct curl_slist *hdrs;
-	struct buf resp;
+	struct http_req *h;
+	char *headers;              /* Content-Type and Authorization lines */
+	const char *method;
+	char *path;
+	const void *body;           /* borrowed */
+	size_t len;
 	store_req_done done;
 	struct flush *flush;        /* REQ_BATCHES */
 	char *topic;                /* REQ_TOPIC_* */
@@ -72,8 +76,9 @@ struct out_store {
 	const char *id;
 	char *state_dir;
 	char *base;                 /* url without a trailing slash */
-	char *auth;                 /* "Authorization: Bearer ..." or NULL */
-	struct curl_loop *cl;
+	char *auth;                 /* "Authorization: Bearer ...\r\n" or NULL */
+	struct http_client_opts hopts;
+	struct http_client *http;
 	int64_t producer_id;        /* -1 until known */
 	int16_t producer_epoch;
 	bool producer_pending;
@@ -98,6 +103,8 @@ struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, c
 				const char *path, const void *body, size_t len, const char *ctype,
 				store_req_done done);
 int store_req_start(struct store_req *r);
+/* The answer's body (empty before one). */
+const struct buf *store_req_body(const struct store_req *r);
 /* Also abandons the transfer when it is running. */
 void store_req_free(struct store_req *r);
 
