@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "agent/http_client_int.h"
@@ -665,33 +664,35 @@ static void conn_send(struct conn *cn)
 
 	while (r->sent < total) {
 		struct iovec iov[2];
-		int n = 0;
+		struct msghdr msg;
 		ssize_t w;
 
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
 		if (r->sent < r->head.len) {
-			iov[n].iov_base = r->head.data + r->sent;
-			iov[n++].iov_len = r->head.len - r->sent;
-			if (r->len) {
-				iov[n].iov_base = (void *)r->body;
-				iov[n++].iov_len = r->len;
-			}
+			iov[0].iov_base = r->head.data + r->sent;
+			iov[0].iov_len = r->head.len - r->sent;
+			iov[1].iov_base = (void *)r->body;
+			iov[1].iov_len = r->len;
+			msg.msg_iovlen = r->len ? 2 : 1;
 		} else {
-			iov[n].iov_base = (void *)(r->body + (r->sent - r->head.len));
-			iov[n++].iov_len = total - r->sent;
+			iov[0].iov_base = (void *)(r->body + (r->sent - r->head.len));
+			iov[0].iov_len = total - r->sent;
+			msg.msg_iovlen = 1;
 		}
-		w = writev(cn->fd, iov, n);
+		/* sendmsg for MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE. */
+		w = sendmsg(cn->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0) {
 			char why[160];
 
 			if (errno == EAGAIN || errno == EINTR)
 				return;  /* EPOLLOUT brings us back */
-			/* The server may have answered (and closed) early. */
 			if (errno == EPIPE || errno == ECONNRESET) {
-				conn_read(cn);
-				if (cn->c->conns && r->conn == cn && !r->finished) {
-					snprintf(why, sizeof(why), "write: %s", strerror(EPIPE));
-					conn_failed(cn, -EPIPE, why);
-				}
+				/* The server may have answered (and closed) before
+				 * taking the whole body: read what it said.  The
+				 * unsent rest keeps the connection from reuse. */
+				evloop_io_modify(&cn->io, EVLOOP_READ);
+				conn_read(cn);  /* may free cn */
 				return;
 			}
 			snprintf(why, sizeof(why), "write: %s", strerror(errno));
