@@ -7,6 +7,13 @@ Prints MB/s, events/s, agent CPU seconds per GB, agent peak RSS, the
 compression ratio, idle RSS of an agent following one file, and the
 agent/rsyslog throughput ratio.
 
+This VM's speed drifts (the same binary's CPU per GB has moved by 1.7x between
+days), so the run also measures the machine: `zstd -b1` on the same corpus,
+before and after the agent runs.  The issue's reference figures come from a
+machine where zstd level 1 compresses this corpus at ~730 MB/s per core; the
+ratio of today's figure to that is printed as the speed factor, with the
+agent's figures scaled to the reference speed next to the measured ones.
+
 Then the parser cost: the JSON lines of the corpus are tailed twice into the
 `null` output (the agent alone), once with `parser: none` and once with
 `parser: json` (time_key ts) plus a `redact` filter (user ids, card numbers,
@@ -55,6 +62,26 @@ def corpus():
             f.write(r.stderr.decode())
     events, lines, size = (int(x) for x in open(meta).read().split())
     return path, events, lines, size
+
+
+REF_ZSTD_MBS = 730.0  # the issue's zstd -1 figure for this corpus on its reference machine
+
+
+def zstd_speed(path):
+    """zstd -b1 on the corpus: MB/s of one core (the best of its rounds)."""
+    try:
+        r = subprocess.run(["zstd", "-b1", "-i3", path], capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0.0
+    out = (r.stdout + r.stderr).decode(errors="replace").replace("\r", "\n")
+    best = 0.0
+    for line in out.splitlines():
+        if "MB/s" in line:
+            try:
+                best = max(best, float(line.split("MB/s")[0].split(",")[-1].split()[-1]))
+            except (ValueError, IndexError):
+                pass
+    return best
 
 
 def proc_cpu(pid):
@@ -322,6 +349,7 @@ def main():
 
             def done(port):
                 return metrics(port).get('sluice_agent_output_records_total{output="out"}', 0) >= events
+        zbefore = zstd_speed(path)
         runs = []
         for i in range(REPS):
             if i > 0:
@@ -342,6 +370,9 @@ def main():
         if store:
             store.send_signal(signal.SIGTERM)
             store.wait(60)
+        zafter = zstd_speed(path)
+        zmbs = max(zbefore, zafter)
+        speed = zmbs / REF_ZSTD_MBS if zmbs > 0 else 1.0
         # The median run by wall time (this VM's run-to-run noise is +-15%).
         runs.sort(key=lambda r: r[0])
         wall, cpu, hwm, m, threads, store_cpu = runs[len(runs) // 2]
@@ -356,11 +387,16 @@ def main():
         if store2:
             store2.send_signal(signal.SIGTERM)
             store2.wait(60)
+        machine = ("machine: zstd -b1 on this corpus %.0f MB/s before, %.0f MB/s after the runs; "
+                   "speed factor %.2f of the reference (%.0f MB/s); agent at the reference speed: "
+                   "%.1f MB/s, %.2f CPU-s/GB" % (zbefore, zafter, speed, REF_ZSTD_MBS,
+                                                 size / 1e6 / wall / speed, cpu / gb * speed))
         if os.environ.get("BENCH_AGENT_ONLY") == "1":
             print("corpus: %s, %d events, %.1f MB; agent: %.1f MB/s, %.2f CPU-s/GB, threads %s, "
                   "store %.2f s, idle RSS %.1f MiB (store output %.1f MiB)" %
                   (SIZE, events, size / 1e6, size / 1e6 / wall, cpu / gb, threads, store_cpu,
                    rss / 1024, srss / 1024))
+            print(machine)
             return
         rwall, rcpu, rhwm, rseen = run_rsyslog(work, logs, lines)
         print("corpus: %s, %d events, %d lines, %.1f MB" % (SIZE, events, lines, size / 1e6))
@@ -374,8 +410,9 @@ def main():
         print("  agent CPU by thread: %s; sluice-store CPU %.2f s" %
               (", ".join("%s %.2f s" % kv for kv in sorted(threads.items())), store_cpu))
         print("agent idle (one tailed file): RSS %.1f MiB with the null output (private anonymous "
-              "%.1f MiB); %.1f MiB with the store output (libcurl and its libraries)" %
+              "%.1f MiB); %.1f MiB with the store output (http://)" %
               (rss / 1024, anon / 1024, srss / 1024))
+        print(machine)
         print("rsyslog: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB (%d of %d lines, %.2f s)" %
               (size / 1e6 / rwall, rcpu / gb, rhwm / 1024, rseen, lines, rwall))
         print("agent/rsyslog throughput: %.1fx" % (rwall / wall))
