@@ -196,9 +196,34 @@ def kcat_records_lossy(bootstrap, topic, timeout=300):
             if line.strip()]
 
 
+def kcat_keys_values(bootstrap, topic, timeout=300):
+    """Every record's (key, value) from the beginning, over the Kafka protocol,
+    multi-line values whole.  kcat frames each record with the lengths of its
+    key and value (-f '%K %S'), which is several times faster to read back
+    than -J's JSON for a million records; NULL keys and values read as ""."""
+    r = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                        "-f", "%K %S\\n%k%s\\n"], capture_output=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("kcat failed: %s" % r.stderr.decode(errors="replace")[-500:])
+    d, i, out = r.stdout, 0, []
+    while i < len(d):
+        j = d.index(b"\n", i)
+        kl, vl = (int(x) for x in d[i:j].split(b" "))
+        i = j + 1
+        k = d[i:i + kl].decode("utf-8", "replace") if kl > 0 else ""
+        i += max(kl, 0)
+        v = d[i:i + vl].decode("utf-8", "replace") if vl > 0 else ""
+        i += max(vl, 0)
+        if d[i:i + 1] != b"\n":
+            raise AssertionError("kcat output out of frame at byte %d" % i)
+        i += 1
+        out.append((k, v))
+    return out
+
+
 def kcat_values(bootstrap, topic, timeout=300):
     """Every record value, multi-line values whole."""
-    return [r["payload"] for r in kcat_records(bootstrap, topic, timeout)]
+    return [v for _, v in kcat_keys_values(bootstrap, topic, timeout)]
 
 
 def store_records(store, topic):

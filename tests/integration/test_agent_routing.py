@@ -54,7 +54,7 @@ def main():
         logs, other = env.path("logs"), env.path("other")
         os.makedirs(logs)
         os.makedirs(other)
-        events = corpus(env, os.path.join(logs, "app.log"), "8M", "--seed", "21")
+        events = corpus(env, os.path.join(logs, "app.log"), "3M", "--seed", "21")
         with open(os.path.join(other, "o.log"), "w") as f:
             for i in range(1000):
                 f.write("other line seq=%d\n" % i)

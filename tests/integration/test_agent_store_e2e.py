@@ -8,8 +8,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import (Agent, corpus, java_events_ok, kcat_records, store_config,  # noqa: E402
+from agentkit import (Agent, corpus, java_events_ok, kcat_keys_values, store_config,  # noqa: E402
                       store_records, wait_until)
+import json  # noqa: E402
+import subprocess  # noqa: E402
 import socket  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
@@ -30,14 +32,17 @@ def main():
         took = time.time() - t0
         m = agent.metrics()
         assert agent.term() == 0
-        recs = kcat_records(store.bootstrap, "app")
-        vals = [r["payload"] for r in recs]
+        recs = kcat_keys_values(store.bootstrap, "app")
+        vals = [v for _, v in recs]
         key = "%s:%s" % (socket.gethostname(), os.path.join(logs, "app.log"))
-        assert all(r["key"] == key for r in recs), "keys: %r" % recs[0].get("key")
-        hdrs = recs[0].get("headers")
-        if hdrs is not None:  # kcat prints headers as a flat [k, v, ...] list
-            assert hdrs[:6] == ["host", socket.gethostname(), "path",
-                                os.path.join(logs, "app.log"), "input", "app"], hdrs
+        assert all(k == key for k, _ in recs), "keys: %r" % recs[0][0]
+        first = subprocess.run(["kcat", "-b", store.bootstrap, "-C", "-t", "app", "-o", "beginning",
+                                "-c", "1", "-e", "-q", "-J"], capture_output=True, timeout=60)
+        hdrs = json.loads(first.stdout.splitlines()[0]).get("headers")
+        # kcat prints headers as a flat [k, v, ...] list
+        assert hdrs is not None, first.stdout[:500]
+        assert hdrs[:6] == ["host", socket.gethostname(), "path",
+                            os.path.join(logs, "app.log"), "input", "app"], hdrs
         line = env.check_seq("\n".join(vals).encode() + b"\n", expect=events)
         traces = java_events_ok(vals)
         assert len(vals) == events, "%d records for %d events" % (len(vals), events)

@@ -9,9 +9,12 @@
    pauses (sluice_agent_spool_full and sluice_agent_input_paused are 1) and
    the files wait on disk; nothing is dropped; when the store returns the
    spool drains, the input resumes, and every event arrives exactly once.
+
+The two run at the same time, each with its own store, agent and files.
 """
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -92,9 +95,24 @@ def spool_full(env, store):
 
 def main():
     with Env() as env:
-        store = env.start_store()
-        result(outage(env, store))
-        result(spool_full(env, store))
+        stores = [env.start_store(), env.start_store()]
+        out, errors = {}, []
+
+        def one(name, fn, store):
+            try:
+                out[name] = fn(env, store)
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=("outage", outage, stores[0])),
+                   threading.Thread(target=one, args=("full", spool_full, stores[1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        result(out["outage"])
+        result(out["full"])
 
 
 if __name__ == "__main__":
