@@ -574,8 +574,9 @@ static void dispatch(struct http_req *r)
 				conn_attach(cn, r);
 				r->reused = true;
 				c->st.reuses++;
+				/* Written when the loop says it can be: nothing of
+				 * the request runs inside http_request(). */
 				evloop_io_modify(&cn->io, EVLOOP_READ | EVLOOP_WRITE);
-				conn_send(cn);
 				return;
 			}
 		}
