@@ -135,6 +135,26 @@ static void apply_logging(const struct agent_settings *s)
 	log_set_json(s->log_format == 1);
 }
 
+/* Each tailed file holds a descriptor: take the hard limit, as a log agent
+ * following thousands of files must (systemd's default soft limit is 1024;
+ * the packaged unit sets LimitNOFILE= itself).  The tail input keeps some
+ * headroom below it for sockets and spool files. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 4096)
+		log_warn("open-file limit %llu (hard): tail inputs follow fewer files than that; "
+			 "raise ulimit -n or LimitNOFILE= to tail more", (unsigned long long)rl.rlim_cur);
+}
+
 static int start_http(struct agent *a)
 {
 	const char *l = a->conf->agent.http.listen;
@@ -328,6 +348,7 @@ int agent_run(const char *config_path, const struct plugin *const *plugins)
 	}
 	apply_logging(&a.conf->agent);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	a.loop = evloop_new();
 	a.reg = prom_registry_new();
 	if (!a.loop || !a.reg) {

@@ -707,6 +707,9 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Files skipped by ignore_older at a scan.", t->st.ignored_older, NULL, NULL},
 		{"sluice_agent_tail_open_errors_total", "counter", "Files that could not be opened.",
 		 t->st.open_errors, NULL, NULL},
+		{"sluice_agent_tail_files_deferred", "gauge",
+		 "Matching files left unopened at the last scan: the open-file limit is near.",
+		 t->st.deferred, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }

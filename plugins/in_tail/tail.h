@@ -135,6 +135,7 @@ struct in_tail_stats {
 	uint64_t scans;
 	uint64_t ignored_older;
 	uint64_t open_errors;
+	uint64_t deferred;          /* files left unopened at the last scan: fd limit */
 };
 
 struct in_tail {
@@ -147,6 +148,7 @@ struct in_tail {
 	bool paused;
 	bool first_scan_done;
 	bool multiline;
+	uint64_t scan_deferred;     /* files the current scan could not open (fd limit) */
 	struct tail_start start;    /* multiline.start */
 	int ifd;                    /* inotify, -1 when unavailable */
 	struct evloop_io iio;

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +104,25 @@ static struct tail_tomb *tomb_match(struct in_tail *t, int fd, const struct stat
 	return NULL;
 }
 
+/* Descriptors a tail input leaves free for sockets, spool segments and the
+ * other inputs: past the limit minus this, new files wait for a later scan
+ * (and the output can still connect to ship what the open ones read). */
+#define FD_HEADROOM_MIN 64
+
+static bool fd_over_budget(int fd)
+{
+	static rlim_t limit;
+	rlim_t headroom;
+	struct rlimit rl;
+
+	if (limit == 0)
+		limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+				? rl.rlim_cur : (rlim_t)1 << 20;
+	headroom = limit / 16 > FD_HEADROOM_MIN ? limit / 16 : FD_HEADROOM_MIN;
+	/* Descriptors are handed out lowest first: the number is the count. */
+	return (rlim_t)fd + headroom >= limit;
+}
+
 static void consider(struct in_tail *t, const char *path)
 {
 	struct tail_file *f;
@@ -124,10 +144,19 @@ static void consider(struct in_tail *t, const char *path)
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		t->scan_deferred++;
+		return;
+	}
 	if (fd < 0) {
 		t->st.open_errors++;
 		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id, path,
 			     err_str(-errno));
+		return;
+	}
+	if (fd_over_budget(fd)) {
+		close(fd);
+		t->scan_deferred++;
 		return;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -207,6 +236,7 @@ static void gc_tombs(struct in_tail *t)
 void tail_scan(struct in_tail *t)
 {
 	t->st.scans++;
+	t->scan_deferred = 0;
 	for (struct tail_file *f = t->files; f; f = f->next)
 		f->seen = false;
 	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
@@ -229,6 +259,13 @@ void tail_scan(struct in_tail *t)
 	}
 	check_paths(t);
 	gc_tombs(t);
+	if (t->scan_deferred && !t->st.deferred)
+		log_warn("tail %s: %" PRIu64 " matching files not opened: the agent is near its limit "
+			 "of open files (ulimit -n, LimitNOFILE=); they are read once descriptors "
+			 "free up", t->id, t->scan_deferred);
+	else if (!t->scan_deferred && t->st.deferred)
+		log_info("tail %s: every matching file is open again", t->id);
+	t->st.deferred = t->scan_deferred;
 }
 
 void tail_check_rotated(struct in_tail *t)

@@ -35,10 +35,10 @@ class Agent:
         with open(self.conf_path, "w") as f:
             f.write(config.replace("@HTTP@", "127.0.0.1:%d" % self.http_port))
 
-    def start(self, wait=True):
+    def start(self, wait=True, preexec_fn=None):
         log = open(self.log_path, "ab")
         self.proc = self.env.spawn([os.path.join(BIN, "sluice-agent"), "-c", self.conf_path],
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         log.close()
         if wait:
             wait_port(self.http_port, 30, self.proc)
