@@ -405,6 +405,18 @@ struct http_req *http_request(struct http_client *c, const char *method, const c
 
 /* ------------------------------------------------------------ connections */
 
+/* Stop watching and close the socket; the connection struct stays. */
+static void conn_drop_socket(struct conn *cn)
+{
+	if (cn->io.active)
+		evloop_io_stop(&cn->io);
+	if (cn->timer.active)
+		evloop_timer_stop(&cn->timer);
+	if (cn->fd >= 0)
+		close(cn->fd);
+	cn->fd = -1;
+}
+
 void http_conn_close(struct conn *cn)
 {
 	struct http_client *c = cn->c;
@@ -414,12 +426,7 @@ void http_conn_close(struct conn *cn)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = cn->next;
-	if (cn->io.active)
-		evloop_io_stop(&cn->io);
-	if (cn->timer.active)
-		evloop_timer_stop(&cn->timer);
-	if (cn->fd >= 0)
-		close(cn->fd);
+	conn_drop_socket(cn);
 	if (cn->req)
 		cn->req->conn = NULL;
 	mem_free(cn);
@@ -522,13 +529,7 @@ static void conn_next_addr(struct conn *cn, const char *why0)
 	int rc;
 
 	snprintf(why, sizeof(why), "%s", why0);
-	if (cn->io.active)
-		evloop_io_stop(&cn->io);
-	if (cn->timer.active)
-		evloop_timer_stop(&cn->timer);
-	if (cn->fd >= 0)
-		close(cn->fd);
-	cn->fd = -1;
+	conn_drop_socket(cn);
 	cn->addr++;
 	rc = cn->addr < cn->c->addrs.n ? conn_connect(cn, why, sizeof(why)) : -ECONNREFUSED;
 	if (rc < 0) {

@@ -158,6 +158,26 @@ def java_events_ok(values):
     return n
 
 
+def run_parallel(*calls):
+    """Run (fn, args...) tuples on their own threads at once; returns their
+    results in order, or raises the first exception one of them raised."""
+    out, errors = [None] * len(calls), []
+
+    def one(i, fn, args):
+        try:
+            out[i] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+    threads = [threading.Thread(target=one, args=(i, c[0], c[1:])) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
 def wait_until(pred, timeout, what, step=0.2):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, wait_until  # noqa: E402
+from agentkit import Agent, run_parallel, wait_until  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
 ROTATIONS = int(os.environ.get("ROTATIONS", "100"))
@@ -135,28 +135,10 @@ def run(env, mode):
     return total, line, missing, dups, rot, trunc
 
 
-def run_both(env):
-    """Both modes at once; returns {mode: run()'s result} or raises the first error."""
-    out, errors = {}, []
-
-    def one(mode):
-        try:
-            out[mode] = run(env, mode)
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            errors.append(e)
-    threads = [threading.Thread(target=one, args=(m,)) for m in ("rename", "copytruncate")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return out
-
-
 def main():
     with Env() as env:
-        both = run_both(env)
+        both = dict(zip(("rename", "copytruncate"),
+                        run_parallel((run, env, "rename"), (run, env, "copytruncate"))))
         total, line, missing, dups, rot, trunc = both["rename"]
         assert missing == 0 and dups == 0, line
         assert rot >= ROTATIONS, "rotations counted: %s" % rot

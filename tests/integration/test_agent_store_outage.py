@@ -14,12 +14,11 @@ The two run at the same time, each with its own store, agent and files.
 """
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentkit import (Agent, Writer, corpus, java_events_ok, kcat_values,  # noqa: E402
-                      store_config, store_records, wait_until)
+                      run_parallel, store_config, store_records, wait_until)
 from sluicetest import Env, result  # noqa: E402
 
 OUTAGE = float(os.environ.get("OUTAGE_S", "60"))
@@ -95,24 +94,9 @@ def spool_full(env, store):
 
 def main():
     with Env() as env:
-        stores = [env.start_store(), env.start_store()]
-        out, errors = {}, []
-
-        def one(name, fn, store):
-            try:
-                out[name] = fn(env, store)
-            except BaseException as e:  # noqa: BLE001 - re-raised below
-                errors.append(e)
-        threads = [threading.Thread(target=one, args=("outage", outage, stores[0])),
-                   threading.Thread(target=one, args=("full", spool_full, stores[1]))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        result(out["outage"])
-        result(out["full"])
+        for line in run_parallel((outage, env, env.start_store()),
+                                 (spool_full, env, env.start_store())):
+            result(line)
 
 
 if __name__ == "__main__":
