@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentkit import Agent, corpus, kcat_values, store_records, wait_until  # noqa: E402
-from sluicetest import Env, free_port, result  # noqa: E402
+from sluicetest import Env, result  # noqa: E402
 
 CONFIG = """
 agent:
