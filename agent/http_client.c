@@ -161,7 +161,9 @@ static int lookup(const char *host, const char *port, int flags, struct http_add
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = flags | AI_ADDRCONFIG | AI_NUMERICSERV;
+	/* AI_ADDRCONFIG skips families the host has no address of, but it
+	 * ignores loopback: not for a literal such as [::1]. */
+	hints.ai_flags = flags | AI_NUMERICSERV | (flags & AI_NUMERICHOST ? 0 : AI_ADDRCONFIG);
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0) {
 		snprintf(why, whylen, "cannot resolve %s: %s", host, gai_strerror(rc));

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -103,25 +104,49 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static void server_start(conn_script script, int max_conns)
+/* Listen on 127.0.0.1 (or ::1); false when the address family is missing. */
+static bool server_start_on(conn_script script, int max_conns, bool v6)
 {
-	struct sockaddr_in a;
-	socklen_t al = sizeof(a);
+	struct sockaddr_storage ss;
+	socklen_t al = sizeof(ss);
 	int one = 1;
 
 	memset(&srv, 0, sizeof(srv));
+	memset(&ss, 0, sizeof(ss));
 	srv.script = script;
 	srv.max_conns = max_conns;
-	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	srv.lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	setsockopt(srv.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CU_ASSERT_FATAL(bind(srv.lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		al = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		al = sizeof(*a);
+	}
+	if (srv.lfd < 0 || bind(srv.lfd, (struct sockaddr *)&ss, al) != 0) {
+		if (srv.lfd >= 0)
+			close(srv.lfd);
+		return false;
+	}
 	CU_ASSERT_FATAL(listen(srv.lfd, 16) == 0);
-	getsockname(srv.lfd, (struct sockaddr *)&a, &al);
-	srv.port = ntohs(a.sin_port);
+	al = sizeof(ss);
+	getsockname(srv.lfd, (struct sockaddr *)&ss, &al);
+	srv.port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			    : ((struct sockaddr_in *)&ss)->sin_port);
 	pthread_create(&srv.t, NULL, server_main, NULL);
+	return true;
+}
+
+static void server_start(conn_script script, int max_conns)
+{
+	CU_ASSERT_FATAL(server_start_on(script, max_conns, false));
 }
 
 static void server_stop(void)
@@ -382,7 +407,27 @@ static void test_bad_urls(void)
 	}
 	CU_ASSERT_EQUAL(http_client_new(l, "http://[::1]:8470/p", &o, &c), 0);
 	http_client_free(c);
+	CU_ASSERT_EQUAL(http_client_new(l, "http://127.0.0.1", &o, &c), 0);
+	http_client_free(c);
 	evloop_free(l);
+}
+
+static void test_ipv6_literal(void)
+{
+	struct http_client_opts o = {.timeout_ms = 5000};
+	char url[64];
+	int status = 0;
+
+	if (!server_start_on(keepalive_script, 1, true)) {
+		fprintf(stderr, "(no IPv6 loopback here: skipped) ");
+		return;
+	}
+	snprintf(url, sizeof(url), "http://[::1]:%d/", srv.port);
+	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/x", NULL, NULL, 0, 2000, &status, NULL, NULL, 0),
+			0);
+	CU_ASSERT_EQUAL(status, 200);
+	CU_ASSERT(strstr(srv.last_head, "\r\nHost: [::1]:") != NULL);
+	server_stop();
 }
 
 static void test_fetch(void)
@@ -417,6 +462,7 @@ int main(void)
 		UNIT_TEST(test_big_body_and_close),
 		UNIT_TEST(test_failures),
 		UNIT_TEST(test_bad_urls),
+		UNIT_TEST(test_ipv6_literal),
 		UNIT_TEST(test_fetch),
 		UNIT_END,
 	};
