@@ -630,12 +630,13 @@ static void conn_read(struct conn *cn)
 		long used;
 
 		if (n < 0) {
+			int e = errno;
 			char why[160];
 
-			if (errno == EAGAIN || errno == EINTR)
+			if (e == EAGAIN || e == EINTR)
 				return;
-			snprintf(why, sizeof(why), "read: %s", strerror(errno));
-			conn_failed(cn, -errno, why);
+			snprintf(why, sizeof(why), "read: %s", strerror(e));
+			conn_failed(cn, -e, why);
 			return;
 		}
 		if (n == 0) {
@@ -687,11 +688,12 @@ static void conn_send(struct conn *cn)
 		/* sendmsg for MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE. */
 		w = sendmsg(cn->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0) {
+			int e = errno;
 			char why[160];
 
-			if (errno == EAGAIN || errno == EINTR)
+			if (e == EAGAIN || e == EINTR)
 				return;  /* EPOLLOUT brings us back */
-			if (errno == EPIPE || errno == ECONNRESET) {
+			if (e == EPIPE || e == ECONNRESET) {
 				/* The server may have answered (and closed) before
 				 * taking the whole body: read what it said.  The
 				 * unsent rest keeps the connection from reuse. */
@@ -699,8 +701,8 @@ static void conn_send(struct conn *cn)
 				conn_read(cn);  /* may free cn */
 				return;
 			}
-			snprintf(why, sizeof(why), "write: %s", strerror(errno));
-			conn_failed(cn, -errno, why);
+			snprintf(why, sizeof(why), "write: %s", strerror(e));
+			conn_failed(cn, -e, why);
 			return;
 		}
 		r->sent += (size_t)w;
