@@ -307,7 +307,7 @@ static int chunk_size_line(struct http_resp *r, const char *l, size_t n)
 	while (i < n && isxdigit((unsigned char)l[i])) {
 		int d = l[i] <= '9' ? l[i] - '0' : (l[i] | 0x20) - 'a' + 10;
 
-		if (x > r->body.max)
+		if (x > r->body.max || x > (UINT64_MAX - 15) / 16)
 			return fail(r, -ERR_TOO_LARGE, "chunk too large");
 		x = x * 16 + (uint64_t)d;
 		i++;
