@@ -16,6 +16,7 @@
    batches are skipped after restarts, and the duplicates are counted and
    must stay within one batch per kill (without the marks: ~27,000).
 4. A bad librdkafka property is a configuration error (--check).
+Phases 1-3 run at the same time, each against its own store.
 """
 import os
 import random
@@ -26,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentkit import (BIN, Agent, Writer, corpus, java_events_ok, kcat_records,  # noqa: E402
-                      store_records, wait_until)
+                      run_parallel, store_records, wait_until)
 from sluicetest import SHARED, Env, result  # noqa: E402
 
 CONFIG = """
@@ -169,10 +170,11 @@ def bad_property(env):
 
 def main():
     with Env() as env:
-        store = env.start_store()
-        result(store_restarts(env, store))
-        result(agent_restart(env, store))
-        result(agent_kills(env, store))
+        # Independent phases, each with its own store, at the same time.
+        for line in run_parallel((store_restarts, env, env.start_store()),
+                                 (agent_restart, env, env.start_store()),
+                                 (agent_kills, env, env.start_store())):
+            result(line)
         result(bad_property(env))
 
 
