@@ -256,12 +256,15 @@ def store_records(store, topic):
 
 
 def store_config(env, store, logs, extra_agent="", extra_output="", multiline=True,
-                 read_from_head=True):
+                 read_from_head=True, url=None, data=None, input_id="app", extra_input=""):
+    """An agent tailing logs/*.log (input input_id) into the store output
+    "central"; url defaults to the store's, data to env's agent-data."""
     ml = "    multiline: { start: '^[0-9{]', flush_ms: 300 }\n" if multiline else ""
     return ("agent:\n  data_dir: %s\n  http: { listen: @HTTP@ }\n  shutdown_timeout: 10s\n%s"
-            "inputs:\n  - id: app\n    type: tail\n    paths: [%s/*.log]\n"
-            "    read_from_head: %s\n%s"
+            "inputs:\n  - id: %s\n    type: tail\n    paths: [%s/*.log]\n"
+            "    read_from_head: %s\n%s%s"
             "outputs:\n  - id: central\n    type: store\n    url: %s\n"
             "    retry: { initial_delay: 50ms, max_delay: 1s }\n%s"
-            % (env.path("agent-data"), extra_agent, logs, "true" if read_from_head else "false",
-               ml, store.url, extra_output))
+            % (data or env.path("agent-data"), extra_agent, input_id, logs,
+               "true" if read_from_head else "false", ml, extra_input, url or store.url,
+               extra_output))

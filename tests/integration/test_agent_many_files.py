@@ -19,27 +19,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, kcat_values, store_records, wait_until  # noqa: E402
+from agentkit import Agent, kcat_values, store_config, store_records, wait_until  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
-CONFIG = """
-agent:
-  data_dir: {data}
-  http: {{ listen: @HTTP@ }}
-  shutdown_timeout: 10s
-inputs:
-  - id: {topic}
-    type: tail
-    paths: [{logs}/*.log]
-    read_from_head: true
-    refresh_interval: 1s
-    rotate_wait: 1s
-outputs:
-  - id: central
-    type: store
-    url: {url}
-    retry: {{ initial_delay: 50ms, max_delay: 1s }}
-"""
+
+def config(env, store, logs, name):
+    return store_config(env, store, logs, data=env.path("d-" + name), input_id=name,
+                        multiline=False,
+                        extra_input="    refresh_interval: 1s\n    rotate_wait: 1s\n")
 
 
 def make_files(d, n, lines, seq0=0):
@@ -76,8 +63,7 @@ def open_logs(pid, d):
 def many(env, store):
     logs = env.path("many")
     events = make_files(logs, 10000, 3)
-    agent = Agent(env, CONFIG.format(data=env.path("d-many"), logs=logs, url=store.url,
-                                     topic="many"), name="many")
+    agent = Agent(env, config(env, store, logs, "many"), name="many")
     t0 = time.time()
     agent.start()
     wait_until(lambda: store_records(store, "many") >= events, 120, "%d records" % events)
@@ -120,8 +106,7 @@ def limited(env, store):
 
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-    agent = Agent(env, CONFIG.format(data=env.path("d-limited"), logs=logs, url=store.url,
-                                     topic="limited"), name="limited")
+    agent = Agent(env, config(env, store, logs, "limited"), name="limited")
     agent.start(preexec_fn=low_limit)
     wait_until(lambda: agent.metric('sluice_agent_tail_files_deferred{input="limited"}') > 0, 30,
                "files deferred at the limit")

@@ -10,31 +10,11 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, corpus, kcat_values, wait_until  # noqa: E402
+from agentkit import Agent, corpus, kcat_values, store_config, wait_until  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
 GOOD = "agent-5e1f00d2c3b4a5968778695a"
 BAD = "agent-5e1f00d2c3b4a5968778695b"
-
-CONFIG = """
-agent:
-  data_dir: {data}
-  http: {{ listen: @HTTP@ }}
-  shutdown_timeout: 10s
-inputs:
-  - id: app
-    type: tail
-    paths: [{logs}/*.log]
-    read_from_head: true
-    multiline: {{ start: '^[0-9{{]', flush_ms: 300 }}
-outputs:
-  - id: central
-    type: store
-    url: {url}
-    token_file: {token}
-    retry: {{ initial_delay: 50ms, max_delay: 500ms }}
-"""
-
 
 def main():
     with Env() as env:
@@ -50,8 +30,8 @@ def main():
         token = env.path("agent-token")
         with open(token, "w") as f:
             f.write(BAD + "\n")
-        agent = Agent(env, CONFIG.format(data=env.path("data"), logs=logs, url=store.url,
-                                         token=token))
+        agent = Agent(env, store_config(env, store, logs, data=env.path("data"),
+                                        extra_output="    token_file: %s\n" % token))
         agent.start()
         wait_until(lambda: agent.metric('sluice_agent_output_retries_total{output="central"}') >= 3,
                    60, "retries after 401")

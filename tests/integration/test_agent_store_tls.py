@@ -13,27 +13,9 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, corpus, kcat_values, store_records, wait_until  # noqa: E402
+from agentkit import (Agent, corpus, kcat_values, store_config, store_records,  # noqa: E402
+                      wait_until)
 from sluicetest import Env, result  # noqa: E402
-
-CONFIG = """
-agent:
-  data_dir: {data}
-  http: {{ listen: @HTTP@ }}
-  shutdown_timeout: 10s
-inputs:
-  - id: app
-    type: tail
-    paths: [{logs}/*.log]
-    read_from_head: true
-    multiline: {{ start: '^[0-9{{]', flush_ms: 300 }}
-outputs:
-  - id: central
-    type: store
-    url: https://localhost:{port}
-    retry: {{ initial_delay: 50ms, max_delay: 500ms }}
-{extra}"""
-
 
 class TlsFront(threading.Thread):
     """Terminates TLS and pipes each connection to the store's HTTP port."""
@@ -119,8 +101,9 @@ def main():
         front.start()
         try:
             # 1. ca_file names the certificate: delivered exactly once.
-            agent = Agent(env, CONFIG.format(data=env.path("a1"), logs=logs, port=front.port,
-                                             extra="    ca_file: %s\n" % cert), name="a1")
+            url = "https://localhost:%d" % front.port
+            agent = Agent(env, store_config(env, store, logs, url=url, data=env.path("a1"),
+                                            extra_output="    ca_file: %s\n" % cert), name="a1")
             agent.start()
             wait_until(lambda: store_records(store, "app") >= events, 120,
                        "%d records over https" % events)
@@ -137,8 +120,8 @@ def main():
             logs2 = env.path("logs2")
             os.makedirs(logs2)
             events2 = corpus(env, os.path.join(logs2, "app.log"), "1M")
-            conf = CONFIG.format(data=env.path("a2"), logs=logs2, port=front.port, extra="")
-            conf = conf.replace("    type: tail\n", "    type: tail\n    topic: other\n")
+            conf = store_config(env, store, logs2, url=url, data=env.path("a2"),
+                                extra_input="    topic: other\n")
             agent = Agent(env, conf, name="a2")
             agent.start()
             wait_until(lambda: errors(agent) >= 3, 60, "certificate errors")
