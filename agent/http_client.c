@@ -385,8 +385,7 @@ struct http_req *http_request(struct http_client *c, const char *method, const c
 	r->arg = arg;
 	r->body = body;
 	r->len = body ? len : 0;
-	r->head_only = strcmp(method, "HEAD") == 0;
-	http_resp_init(&r->resp, c->o.max_body, r->head_only);
+	http_resp_init(&r->resp, c->o.max_body, strcmp(method, "HEAD") == 0);
 	r->next = c->reqs;
 	c->reqs = r;
 	if (c->tls) {
@@ -463,11 +462,13 @@ static void conn_failed(struct conn *cn, int rc, const char *why)
 		return;
 	r->conn = NULL;
 	if (r->reused && !r->retried && !http_resp_started(&r->resp)) {
+		bool head = r->resp.no_body;
+
 		r->retried = true;
 		r->reused = false;
 		r->sent = 0;
 		http_resp_release(&r->resp);
-		http_resp_init(&r->resp, c->o.max_body, r->head_only);
+		http_resp_init(&r->resp, c->o.max_body, head);
 		c->st.stale_retries++;
 		close_idle(c);  /* they are likely as stale */
 		dispatch(r);

@@ -44,7 +44,6 @@ struct http_req {
 	bool reused;
 	bool retried;
 	bool finished;
-	bool head_only;             /* HEAD: the answer has no body */
 	void *easy;                 /* https: the curl easy handle */
 	void *hdrs;                 /* https: its header list */
 };

@@ -43,18 +43,24 @@ int store_check_url(const char *v, char *why, size_t whylen)
 
 /* ------------------------------------------------------------ requests */
 
-static void on_http_done(struct http_req *h, void *arg)
+/* Off the output's list of running requests. */
+static void reqs_unlink(struct store_req *r)
 {
-	struct store_req *r = arg;
-	struct out_store *s = r->s;
-	struct store_req **pp = &s->reqs;
-	int rc = http_req_result(h);
+	struct store_req **pp = &r->s->reqs;
 
-	r->running = false;
 	while (*pp && *pp != r)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = r->next;
+	r->running = false;
+}
+
+static void on_http_done(struct http_req *h, void *arg)
+{
+	struct store_req *r = arg;
+	int rc = http_req_result(h);
+
+	reqs_unlink(r);
 	r->retry_after_ms = http_req_retry_after_ms(h);
 	if (rc < 0)
 		r->done(r, 0, http_req_error(h));
@@ -115,14 +121,8 @@ void store_req_free(struct store_req *r)
 {
 	if (!r)
 		return;
-	if (r->running) {
-		struct store_req **pp = &r->s->reqs;
-
-		while (*pp && *pp != r)
-			pp = &(*pp)->next;
-		if (*pp)
-			*pp = r->next;
-	}
+	if (r->running)
+		reqs_unlink(r);
 	http_req_free(r->h);  /* abandons it when still running */
 	mem_free(r->headers);
 	mem_free(r->path);
