@@ -2,7 +2,8 @@
 #
 # Sluice: one non-recursive GNU Makefile for every binary, test and tool.
 #
-# Sources are discovered by directory (lib/, store/, agent/, plugins/*/, cli/,
+# Sources are discovered by directory (lib/, store/ and its subsystem folders,
+# agent/ and its folders, plugins/*/, cli/,
 # tests/unit/test_*.c, tests/fuzz/fuzz_*.c), so adding a module never means
 # editing this file.  `make asan` re-invokes this same Makefile with a
 # different build directory and sanitizer flags; nothing here recurses into
@@ -57,8 +58,9 @@ CLI_LIBS   := -lcurl -lpcre2-8 $(LIB_LIBS)
 TEST_LIBS  := -lcunit -lmicrohttpd -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
 
 LIB_SRC    := $(wildcard lib/*.c)
-STORE_SRC  := $(filter-out store/main.c,$(wildcard store/*.c))
-AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard plugins/*/*.c)
+STORE_SRC  := $(filter-out store/main.c,$(wildcard store/*.c store/*/*.c))
+AGENT_SRC  := $(filter-out agent/main.c agent/dl/%,$(wildcard agent/*.c agent/*/*.c)) \
+              $(wildcard plugins/*/*.c)
 AGENT_DL   := $(wildcard agent/dl/*.c)
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

@@ -15,8 +15,8 @@
 
 #include "agent/agent.h"
 #include "agent/agent_config.h"
-#include "agent/httpd.h"
-#include "agent/pipeline.h"
+#include "agent/net/httpd.h"
+#include "agent/pipeline/pipeline.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/evloop.h"

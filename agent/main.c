@@ -8,7 +8,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_config.h"
-#include "agent/pipeline.h"
+#include "agent/pipeline/pipeline.h"
 #include "agent/registry.h"
 #include "lib/log.h"
 

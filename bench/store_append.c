@@ -9,7 +9,7 @@
  *               producer with several in-flight requests); MB/s of batch
  *               bytes from the first append until the last one is durable
  *   latency     16 KiB batches at a fixed 2,000 batches/s to one partition;
- *               p50/p99 from append to durable (log_wait_visible)
+ *               p50/p99 from append to durable (engine_wait_visible)
  *
  * usage: store_append --dir DIR --corpus FILE [--mb N] [--window N]
  *                     [--latency-seconds S] [--rate N]
@@ -31,7 +31,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
-#include "store/log.h"
+#include "store/engine/engine.h"
 
 #define MAX_BATCHES 4096
 
@@ -102,36 +102,36 @@ static void build_batches(const struct buf *corpus, size_t target, size_t max_ba
 		die("corpus too small", -EINVAL);
 }
 
-static struct log *open_log(const char *sub)
+static struct engine *open_log(const char *sub)
 {
-	struct log_config c;
-	struct log *log;
+	struct engine_config c;
+	struct engine *log;
 	char path[1024];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir_opt, sub);
 	(void)fs_rmtree(path);
-	log_config_init(&c);
+	engine_config_init(&c);
 	c.data_dir = path;
-	c.fsync = LOG_FSYNC_ALWAYS;
+	c.fsync = ENGINE_FSYNC_ALWAYS;
 	c.defaults.max_batch_bytes = 16 << 20;
-	rc = log_open(&c, &log);
+	rc = engine_open(&c, &log);
 	if (rc < 0)
-		die("log_open", rc);
+		die("engine_open", rc);
 	return log;
 }
 
-static void close_log(struct log *log, const char *sub)
+static void close_log(struct engine *log, const char *sub)
 {
 	char path[1024];
 
-	log_close(log);
+	engine_close(log);
 	snprintf(path, sizeof(path), "%s/%s", dir_opt, sub);
 	(void)fs_rmtree(path);
 }
 
 struct producer {
-	struct log *log;
+	struct engine *log;
 	int32_t part;
 	struct batchset own;         /* private copies: append rewrites baseOffset */
 	size_t total;                /* bytes to append */
@@ -147,26 +147,26 @@ static void *produce(void *arg)
 
 	while (p->done < p->total) {
 		struct buf *b = &p->own.b[i++ % p->own.n];
-		struct log_append_result r;
+		struct engine_append_result r;
 
 		if (count == (size_t)window_opt) {
-			rc = log_wait_visible(p->log, "bench", p->part, inflight[head], 60000);
+			rc = engine_wait_visible(p->log, "bench", p->part, inflight[head], 60000);
 			if (rc < 0)
-				die("log_wait_visible", rc);
+				die("engine_wait_visible", rc);
 			head = (head + 1) % (size_t)window_opt;
 			count--;
 		}
-		rc = log_append(p->log, "bench", p->part, b->data, b->len, &r);
+		rc = engine_append(p->log, "bench", p->part, b->data, b->len, &r);
 		if (rc < 0)
-			die("log_append", rc);
+			die("engine_append", rc);
 		inflight[(head + count) % (size_t)window_opt] = r.last_offset;
 		count++;
 		p->done += b->len;
 	}
 	while (count) {
-		rc = log_wait_visible(p->log, "bench", p->part, inflight[head], 60000);
+		rc = engine_wait_visible(p->log, "bench", p->part, inflight[head], 60000);
 		if (rc < 0)
-			die("log_wait_visible", rc);
+			die("engine_wait_visible", rc);
 		head = (head + 1) % (size_t)window_opt;
 		count--;
 	}
@@ -198,17 +198,17 @@ static void throughput(const struct batchset *set, int32_t parts)
 	struct producer pr[16];
 	pthread_t th[16];
 	struct topic_config tc;
-	struct log_stats st;
-	struct log *log = open_log("throughput");
+	struct engine_stats st;
+	struct engine *log = open_log("throughput");
 	size_t total = (size_t)mb_opt << 20, bytes = 0;
 	uint64_t t0, t1;
 	int rc;
 
 	memset(&tc, 0, sizeof(tc));
 	tc.partitions = parts;
-	rc = log_topic_create(log, "bench", &tc);
+	rc = engine_topic_create(log, "bench", &tc);
 	if (rc < 0)
-		die("log_topic_create", rc);
+		die("engine_topic_create", rc);
 	for (int32_t i = 0; i < parts; i++) {
 		pr[i] = (struct producer){log, i, {0}, total / (size_t)parts, 0};
 		copy_set(set, &pr[i].own);
@@ -221,12 +221,12 @@ static void throughput(const struct batchset *set, int32_t parts)
 		bytes += pr[i].done;
 	}
 	t1 = clock_mono_ns();
-	log_get_stats(log, &st);
+	engine_get_stats(log, &st);
 	/* sanity: every byte is on disk and durable */
 	for (int32_t i = 0; i < parts; i++) {
-		struct log_partition_info pi;
+		struct engine_partition_info pi;
 
-		if (log_partition_info(log, "bench", i, &pi) < 0 || pi.bytes != (int64_t)pr[i].done ||
+		if (engine_partition_info(log, "bench", i, &pi) < 0 || pi.bytes != (int64_t)pr[i].done ||
 		    pi.durable != pi.end || pi.visible != pi.end)
 			die("partition bytes/durable mismatch", -ERR_CORRUPT);
 	}
@@ -244,7 +244,7 @@ static void throughput(const struct batchset *set, int32_t parts)
 }
 
 struct lat {
-	struct log *log;
+	struct engine *log;
 	size_t n;
 	uint64_t *t_append;          /* 0 until appended */
 	int64_t *last;
@@ -261,9 +261,9 @@ static void *lat_waiter(void *arg)
 
 		while (atomic_load(&l->produced) <= i)
 			usleep(50);
-		rc = log_wait_visible(l->log, "bench", 0, l->last[i], 60000);
+		rc = engine_wait_visible(l->log, "bench", 0, l->last[i], 60000);
 		if (rc < 0)
-			die("log_wait_visible", rc);
+			die("engine_wait_visible", rc);
 		l->lat[i] = clock_mono_ns() - l->t_append[i];
 	}
 	return NULL;
@@ -282,7 +282,7 @@ static void latency(const struct batchset *set)
 	struct batchset own;
 	pthread_t th;
 	uint64_t t0, period = 1000000000ULL / (uint64_t)lat_rate;
-	struct log *log = open_log("latency");
+	struct engine *log = open_log("latency");
 	int rc;
 
 	copy_set(set, &own);
@@ -293,14 +293,14 @@ static void latency(const struct batchset *set)
 	l.last = calloc(l.n, sizeof(int64_t));
 	l.lat = calloc(l.n, sizeof(uint64_t));
 	atomic_init(&l.produced, 0);
-	rc = log_topic_ensure(log, "bench");
+	rc = engine_topic_ensure(log, "bench");
 	if (rc < 0)
-		die("log_topic_ensure", rc);
+		die("engine_topic_ensure", rc);
 	pthread_create(&th, NULL, lat_waiter, &l);
 	t0 = clock_mono_ns();
 	for (size_t i = 0; i < l.n; i++) {
 		struct buf *b = &own.b[i % own.n];
-		struct log_append_result r;
+		struct engine_append_result r;
 		uint64_t due = t0 + i * period, now = clock_mono_ns();
 		struct timespec ts;
 
@@ -311,9 +311,9 @@ static void latency(const struct batchset *set)
 			nanosleep(&ts, NULL);
 		}
 		l.t_append[i] = clock_mono_ns();
-		rc = log_append(log, "bench", 0, b->data, b->len, &r);
+		rc = engine_append(log, "bench", 0, b->data, b->len, &r);
 		if (rc < 0)
-			die("log_append", rc);
+			die("engine_append", rc);
 		l.last[i] = r.last_offset;
 		atomic_store(&l.produced, i + 1);
 	}

@@ -18,9 +18,9 @@
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/prom.h"
-#include "store/http_api.h"
-#include "store/kafka_server.h"
-#include "store/log.h"
+#include "store/http/http_api.h"
+#include "store/kafka/kafka_server.h"
+#include "store/engine/engine.h"
 #include "store/store_config.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -28,7 +28,7 @@
 struct store {
 	struct store_config conf;
 	struct evloop *loop;
-	struct log *log;
+	struct engine *log;
 	struct kafka_server *kafka;
 	struct http_api *http;
 	struct prom_registry *metrics;
@@ -116,11 +116,11 @@ static void on_watchdog(struct evloop_timer *t)
 	sd_notify(0, "WATCHDOG=1");
 }
 
-static void log_config_from(struct log_config *lc, const struct store_config *c)
+static void log_config_from(struct engine_config *lc, const struct store_config *c)
 {
-	log_config_init(lc);
+	engine_config_init(lc);
 	lc->data_dir = c->store.data_dir;
-	lc->fsync = (enum log_fsync)c->log.fsync;
+	lc->fsync = (enum engine_fsync)c->log.fsync;
 	lc->fsync_interval_ms = c->log.fsync_interval_ms;
 	lc->auto_create = c->log.auto_create;
 	lc->defaults.partitions = (int32_t)c->log.default_partitions;
@@ -197,7 +197,7 @@ static int parse_args(struct store *st, int argc, char **argv, bool *check)
 int main(int argc, char **argv)
 {
 	struct store st;
-	struct log_config lc;
+	struct engine_config lc;
 	bool check = false;
 	int rc;
 
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	evloop_signal_start(st.loop, &st.sighup, SIGHUP, on_reload, &st);
 
 	log_config_from(&lc, &st.conf);
-	rc = log_open(&lc, &st.log);
+	rc = engine_open(&lc, &st.log);
 	if (rc < 0) {
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
@@ -265,7 +265,7 @@ out:
 	evloop_timer_stop(&st.watchdog);
 	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
-	log_close(st.log);
+	engine_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);
 	store_config_release(&st.conf);

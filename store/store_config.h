@@ -47,7 +47,7 @@ struct http_section {
 };
 
 struct log_section {
-	int fsync;                   /* enum log_fsync order: always, interval, never */
+	int fsync;                   /* enum engine_fsync order: always, interval, never */
 	int64_t fsync_interval_ms;
 	bool auto_create;
 	int64_t default_partitions;

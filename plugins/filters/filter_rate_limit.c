@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "agent/hmap.h"
+#include "lib/hmap.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
 #include "plugins/filters/xform.h"

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "agent/hmap.h"
+#include "lib/hmap.h"
 #include "agent/plugin.h"
 #include "lib/buf.h"
 #include "lib/evloop.h"

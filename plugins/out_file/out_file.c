@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "agent/plugin.h"
-#include "agent/record_format.h"
+#include "agent/pipeline/record_format.h"
 #include "lib/codec.h"
 #include "lib/crc32c.h"
 #include "lib/err.h"

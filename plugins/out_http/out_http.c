@@ -6,7 +6,7 @@
  * loki_push; optionally gzip- or zstd-compressed (Content-Encoding).  One
  * request per flush (the batches of one topic-partition, up to the output's
  * max_request_bytes), on libcurl's multi interface driven by the agent's
- * event loop (agent/curl_loop.h): keep-alive, TLS with a CA file or client
+ * event loop (agent/net/curl_loop.h): keep-alive, TLS with a CA file or client
  * certificate, basic or bearer auth, extra headers.
  *
  * Answers, like the store output's:
@@ -24,7 +24,7 @@
  * document may then hold it twice (elasticsearch_bulk can: its document ids
  * are stable, see http_body.h).  After a crash of the agent, spooled batches
  * a 2xx already answered are not sent again: the output keeps delivered
- * marks (agent/marks.h) that the spool's once-a-second acknowledgement lags.
+ * marks (agent/spool/marks.h) that the spool's once-a-second acknowledgement lags.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/curl_loop.h"
-#include "agent/marks.h"
+#include "agent/net/curl_loop.h"
+#include "agent/spool/marks.h"
 #include "agent/plugin.h"
 #include "lib/codec.h"
 #include "lib/err.h"
@@ -130,7 +130,7 @@ struct out_http {
 	struct codec_ctx *cc;
 	char *auth;                 /* "Authorization: ..." header or NULL */
 	int codec;                  /* CODEC_* of the body, 0 = none */
-	char *state_dir;            /* delivered marks (agent/marks.h); NULL: none */
+	char *state_dir;            /* delivered marks (agent/spool/marks.h); NULL: none */
 	struct marks marks;
 	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx, skipped;
 };
@@ -266,7 +266,7 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 		return FLUSH_RETRY;
 	{
 		/* Delivered before a restart, acknowledged to the spool too late
-		 * (agent/marks.h): not sent again. */
+		 * (agent/spool/marks.h): not sent again. */
 		const struct mark *m = marks_find(&h->marks, f->topic, f->partition, false);
 
 		while (m && r->skip < f->nbatches && f->batches[r->skip].resent &&

@@ -26,7 +26,7 @@
  * persists its acknowledged watermark at most once a second, so the output
  * keeps its own note: as delivery reports come it records, per
  * (topic, partition), the last spool entry whose records (and every earlier
- * entry's) were all delivered (agent/marks.h; file
+ * entry's) were all delivered (agent/spool/marks.h; file
  * `delivered` in its state directory, replaced atomically,
  * not fsynced: it is for crashes of the agent, which leave the page cache
  * alone), and after a restart re-sent entries up to that mark are
@@ -46,7 +46,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "agent/marks.h"
+#include "agent/spool/marks.h"
 #include "agent/plugin.h"
 #include "lib/codec.h"
 #include "lib/err.h"

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "agent/plugin.h"
-#include "agent/record_format.h"
+#include "agent/pipeline/record_format.h"
 #include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/fs.h"

@@ -2,7 +2,7 @@
 /*
  * Output `store`: ships spooled RecordBatch v2 to sluice-store over its HTTP
  * API (docs/HTTP_API.md): POST /v1/topics/{t}/batches?partition=N with the
- * batches back to back, on the agent's HTTP client (agent/http_client.h:
+ * batches back to back, on the agent's HTTP client (agent/net/http_client.h:
  * keep-alive on the event loop; https:// through libcurl with an optional CA
  * file; bearer token).
  *

@@ -2,7 +2,7 @@
 /*
  * Internals of the store output shared by its two files:
  *   out_store.c     the plugin table, flushes and what each answer means
- *   store_client.c  configuration, HTTP requests (agent/http_client.h), the
+ *   store_client.c  configuration, HTTP requests (agent/net/http_client.h), the
  *                   producer id and the topics' partition counts (both kept
  *                   in the output's spool directory)
  *
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/http_client.h"
+#include "agent/net/http_client.h"
 #include "agent/plugin.h"
 #include "lib/buf.h"
 #include "lib/log.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "agent/agent_config.h"
-#include "agent/pipeline.h"
+#include "agent/pipeline/pipeline.h"
 #include "agent/registry.h"
 #include "lib/mem.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: HTTP answers as the agent's HTTP client reads them from
- * a server (agent/http_resp.h).  The first byte picks how the rest is cut
+ * a server (agent/net/http_resp.h).  The first byte picks how the rest is cut
  * into reads and whether the request was HEAD; any bytes parse without
  * crashing, never consume more than they were given, keep the body within
  * its bound, and give the same answer however they are cut.
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "agent/http_resp.h"
+#include "agent/net/http_resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

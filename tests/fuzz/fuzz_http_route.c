@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "store/http_param.h"
-#include "store/http_route.h"
+#include "store/http/http_param.h"
+#include "store/http/http_route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

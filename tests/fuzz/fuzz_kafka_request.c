@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "store/arena.h"
-#include "store/kafka_api.h"
-#include "store/kwire.h"
+#include "lib/arena.h"
+#include "store/kafka/kafka_api.h"
+#include "store/kafka/kwire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

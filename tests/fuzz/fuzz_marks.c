@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "agent/marks.h"
+#include "agent/spool/marks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

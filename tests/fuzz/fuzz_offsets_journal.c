@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/fs.h"
-#include "store/offsets.h"
+#include "store/groups/offsets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

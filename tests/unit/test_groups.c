@@ -11,8 +11,8 @@
 #include "lib/clock.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
-#include "store/groups.h"
-#include "store/kafka_api.h"
+#include "store/groups/groups.h"
+#include "store/kafka/kafka_api.h"
 #include "store/store_config.h"
 #include "tests/unit/unit.h"
 

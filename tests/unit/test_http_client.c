@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/http_client.h"
+#include "agent/net/http_client.h"
 #include "lib/err.h"
 #include "lib/evloop.h"
 #include "tests/unit/unit.h"

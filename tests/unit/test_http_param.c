@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "store/http_param.h"
+#include "store/http/http_param.h"
 #include "tests/unit/unit.h"
 
 static void test_i64(void)

@@ -4,7 +4,7 @@
  * and one byte at a time. */
 #include <string.h>
 
-#include "agent/http_resp.h"
+#include "agent/net/http_resp.h"
 #include "lib/err.h"
 #include "tests/unit/unit.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "store/http_route.h"
+#include "store/http/http_route.h"
 #include "tests/unit/unit.h"
 
 static void test_every_route(void)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
-#include "store/http_tokens.h"
+#include "store/http/http_tokens.h"
 #include "tests/unit/unit.h"
 
 static const char good[] =

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "agent/agent_config.h"
-#include "agent/pipeline.h"
+#include "agent/pipeline/pipeline.h"
 #include "agent/plugin.h"
-#include "agent/record_format.h"
+#include "agent/pipeline/record_format.h"
 #include "lib/clock.h"
 #include "lib/codec.h"
 #include "lib/err.h"

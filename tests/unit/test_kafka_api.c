@@ -12,13 +12,13 @@
 
 #include "lib/err.h"
 #include "lib/fs.h"
-#include "store/kafka_admin.h"
-#include "store/kafka_api.h"
-#include "store/kafka_fetch.h"
-#include "store/kafka_groups.h"
-#include "store/kafka_meta.h"
-#include "store/kafka_offsets.h"
-#include "store/kafka_produce.h"
+#include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_fetch.h"
+#include "store/kafka/kafka_groups.h"
+#include "store/kafka/kafka_meta.h"
+#include "store/kafka/kafka_offsets.h"
+#include "store/kafka/kafka_produce.h"
 #include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- a schema-level writer */

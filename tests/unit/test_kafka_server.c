@@ -20,15 +20,15 @@
 #include "lib/fs.h"
 #include "lib/mem.h"
 #include "lib/prom.h"
-#include "store/kafka_api.h"
-#include "store/kafka_server.h"
-#include "store/kwire.h"
-#include "store/log.h"
+#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_server.h"
+#include "store/kafka/kwire.h"
+#include "store/engine/engine.h"
 #include "store/store_config.h"
 #include "tests/unit/unit.h"
 
 static struct evloop *loop;
-static struct log *lg;
+static struct engine *lg;
 static struct kafka_server *ks;
 static struct prom_registry *reg;
 static struct store_config conf;
@@ -54,7 +54,7 @@ static int free_port(void)
 static void setup(void)
 {
 	struct cfg_error err;
-	struct log_config lc;
+	struct engine_config lc;
 	char listen[64];
 
 	tmp = unit_tmpdir();
@@ -67,17 +67,17 @@ static void setup(void)
 	conf.store.data_dir = mem_strdup(tmp);
 	mem_free(conf.kafka.listen);
 	conf.kafka.listen = mem_strdup(listen);
-	log_config_init(&lc);
+	engine_config_init(&lc);
 	lc.data_dir = tmp;
-	lc.fsync = LOG_FSYNC_ALWAYS;
-	CU_ASSERT_EQUAL_FATAL(log_open(&lc, &lg), 0);
+	lc.fsync = ENGINE_FSYNC_ALWAYS;
+	CU_ASSERT_EQUAL_FATAL(engine_open(&lc, &lg), 0);
 	CU_ASSERT_EQUAL_FATAL(kafka_server_new(loop, lg, reg, &conf, &ks), 0);
 }
 
 static void teardown(void)
 {
 	kafka_server_free(ks);
-	log_close(lg);
+	engine_close(lg);
 	prom_registry_free(reg);
 	evloop_free(loop);
 	store_config_release(&conf);
@@ -284,10 +284,10 @@ static void test_produce_then_fetch(void)
 	CU_ASSERT_EQUAL(kwire_get_i16(&d), 0);           /* error */
 	CU_ASSERT_EQUAL(kwire_get_i64(&d), 0);           /* base offset */
 	{
-		struct log_partition_info info;
+		struct engine_partition_info info;
 
 		/* acks=-1 answered: the batch is durable */
-		CU_ASSERT_EQUAL(log_partition_info(lg, "t", 0, &info), 0);
+		CU_ASSERT_EQUAL(engine_partition_info(lg, "t", 0, &info), 0);
 		CU_ASSERT_EQUAL(info.durable, 10);
 	}
 	put_fetch_v11(&req, 12, 0, 100);
@@ -333,7 +333,7 @@ static void test_pipelined_order(void)
 	buf_init(&req, 0);
 	buf_init(&all, 0);
 	buf_init(&resp, 0);
-	CU_ASSERT_EQUAL(log_topic_create(lg, "t", &(struct topic_config){.partitions = 1}), 0);
+	CU_ASSERT_EQUAL(engine_topic_create(lg, "t", &(struct topic_config){.partitions = 1}), 0);
 	fd = client();
 	put_metadata_v1(&req, 1);
 	buf_append(&all, req.data, req.len);

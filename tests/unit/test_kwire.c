@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "store/arena.h"
-#include "store/kwire.h"
+#include "lib/arena.h"
+#include "store/kafka/kwire.h"
 #include "tests/unit/unit.h"
 
 static void test_ints_roundtrip(void)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Outputs' delivered marks file (agent/marks.c):
+ * Outputs' delivered marks file (agent/spool/marks.c):
  * round trip, the higher mark wins, malformed and torn lines skipped and
  * counted, limits of the numbers and the topic.
  */
 #include <string.h>
 
-#include "agent/marks.h"
+#include "agent/spool/marks.h"
 #include "tests/unit/unit.h"
 
 static const char *fmt(const struct marks *m, struct buf *b)

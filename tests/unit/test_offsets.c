@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "lib/fs.h"
-#include "store/offsets.h"
+#include "store/groups/offsets.h"
 #include "tests/unit/unit.h"
 
 static struct evloop *loop;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent_config.h"
-#include "agent/pipeline.h"
+#include "agent/pipeline/pipeline.h"
 #include "agent/registry.h"
 #include "lib/batch.h"
 #include "lib/clock.h"

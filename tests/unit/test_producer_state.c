@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "store/producer_state.h"
+#include "store/engine/producer_state.h"
 #include "tests/unit/unit.h"
 
 static struct batch_info bi(int64_t pid, int16_t epoch, int32_t seq, int32_t count)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 
 #include "lib/log.h"
-#include "store/checkpoint.h"
-#include "tests/unit/logtest.h"
+#include "store/engine/checkpoint.h"
+#include "tests/unit/enginetest.h"
 #include "tests/unit/unit.h"
 
 static char *tmp;
@@ -23,13 +23,13 @@ static void fresh(void)
 	snprintf(datadir, sizeof(datadir), "%s/data", tmp);
 }
 
-static struct log *open_log(void)
+static struct engine *open_log(void)
 {
-	struct log_config c;
-	struct log *log = NULL;
+	struct engine_config c;
+	struct engine *log = NULL;
 
-	lt_config(&c, datadir, LOG_FSYNC_ALWAYS);
-	CU_ASSERT_EQUAL_FATAL(log_open(&c, &log), 0);
+	lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
 	return log;
 }
 
@@ -90,23 +90,23 @@ static int count_batch(const uint8_t *p, size_t n, void *arg)
  * `end`, that recovery reported `cut` bytes, and that appends continue. */
 static void expect_prefix(long batches, int64_t end, uint64_t cut)
 {
-	struct log_partition_info pi;
-	struct log_stats st;
+	struct engine_partition_info pi;
+	struct engine_stats st;
 	struct count c = {0};
-	struct log *log = open_log();
+	struct engine *log = open_log();
 	struct buf b;
 
-	CU_ASSERT_EQUAL(log_partition_info(log, "t", 0, &pi), 0);
+	CU_ASSERT_EQUAL(engine_partition_info(log, "t", 0, &pi), 0);
 	CU_ASSERT_EQUAL(pi.end, end);
 	CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 1 << 20, count_batch, &c), batches);
 	CU_ASSERT_EQUAL(c.errors, 0);
-	log_get_stats(log, &st);
+	engine_get_stats(log, &st);
 	CU_ASSERT_EQUAL(st.truncated_bytes, cut);
 	buf_init(&b, 0);
 	lt_batch(&b, 1000, 1, 5000, -1, -1, -1, 0);
 	CU_ASSERT_EQUAL(lt_append(log, "t", 0, &b, NULL), end);
 	buf_release(&b);
-	log_close(log);
+	engine_close(log);
 }
 
 static void test_torn_last_batch_every_byte(void)
@@ -116,7 +116,7 @@ static void test_torn_last_batch_every_byte(void)
 	struct buf full, idx;
 	int64_t last_pos = 0, last_base = 0, end = 0;
 	size_t last_size = 0;
-	struct log *log;
+	struct engine *log;
 	struct buf b;
 
 	fresh();
@@ -130,7 +130,7 @@ static void test_torn_last_batch_every_byte(void)
 		end += i == 5 ? 1 : 2;
 	}
 	buf_release(&b);
-	log_close(log);
+	engine_close(log);
 	seg_path(logpath, sizeof(logpath), "t", 0, "log");
 	seg_path(idxpath, sizeof(idxpath), "t", 0, "index");
 	CU_ASSERT_EQUAL_FATAL(read_file(logpath, &full), 0);
@@ -180,8 +180,8 @@ static void test_torn_last_batch_every_byte(void)
 
 static void test_corrupt_middle_segment(void)
 {
-	struct log_partition_info pi;
-	struct log *log;
+	struct engine_partition_info pi;
+	struct engine *log;
 	struct buf b, seg;
 	char path[512];
 	int64_t bases[64];
@@ -195,9 +195,9 @@ static void test_corrupt_middle_segment(void)
 		lt_batch(&b, i, 1, 1000 + i, -1, -1, -1, 700);
 		CU_ASSERT_EQUAL(lt_append(log, "t", 0, &b, NULL), i);
 	}
-	CU_ASSERT_EQUAL(log_partition_info(log, "t", 0, &pi), 0);
+	CU_ASSERT_EQUAL(engine_partition_info(log, "t", 0, &pi), 0);
 	CU_ASSERT_FATAL(pi.segments >= 4);
-	log_close(log);
+	engine_close(log);
 	/* find segment bases by reading offsets at segment boundaries */
 	for (int64_t o = 0; o < 80 && nseg < 64; o++) {
 		seg_path(path, sizeof(path), "t", o, "log");
@@ -218,7 +218,7 @@ static void test_corrupt_middle_segment(void)
 	write_file(path, seg.data, seg.len);
 	set_recovery_point(NULL);
 	log = open_log();
-	CU_ASSERT_EQUAL(log_partition_info(log, "t", 0, &pi), 0);
+	CU_ASSERT_EQUAL(engine_partition_info(log, "t", 0, &pi), 0);
 	CU_ASSERT_EQUAL(pi.end, bases[2] + 1);
 	CU_ASSERT_EQUAL(pi.segments, 3);
 	seg_path(path, sizeof(path), "t", bases[3], "log");
@@ -229,21 +229,21 @@ static void test_corrupt_middle_segment(void)
 		CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 1 << 20, count_batch, &c), bases[2] + 1);
 		CU_ASSERT_EQUAL(c.errors, 0);
 	}
-	log_close(log);
+	engine_close(log);
 	buf_release(&seg);
 	buf_release(&b);
 	lt_rmrf(tmp);
 }
 
 /* Reads and time lookups, summarised, to compare before and after damage. */
-static void fingerprint(struct log *log, int64_t *out, size_t n)
+static void fingerprint(struct engine *log, int64_t *out, size_t n)
 {
 	struct count c = {0};
 
 	CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 3000, count_batch, &c), 300);
 	CU_ASSERT_EQUAL(c.errors, 0);
 	for (size_t i = 0; i < n; i++)
-		CU_ASSERT_EQUAL(log_offset_for_time(log, "t", 0, (int64_t)i * 997, &out[i]), 0);
+		CU_ASSERT_EQUAL(engine_offset_for_time(log, "t", 0, (int64_t)i * 997, &out[i]), 0);
 }
 
 static void damage_indexes(int how)
@@ -277,7 +277,7 @@ static void damage_indexes(int how)
 static void test_index_damage(void)
 {
 	int64_t before[300], after[300];
-	struct log *log;
+	struct engine *log;
 	struct buf b;
 
 	for (int how = 0; how < 3; how++) {
@@ -294,19 +294,19 @@ static void test_index_damage(void)
 			}
 			buf_release(&b);
 			fingerprint(log, before, 300);
-			log_close(log);
+			engine_close(log);
 			damage_indexes(how);
 			if (rp == 0)
 				set_recovery_point(NULL);  /* validate everything too */
 			log = open_log();
 			fingerprint(log, after, 300);
 			CU_ASSERT(memcmp(before, after, sizeof(before)) == 0);
-			log_close(log);
+			engine_close(log);
 			/* and the rebuilt files are good for the next open */
 			log = open_log();
 			fingerprint(log, after, 300);
 			CU_ASSERT(memcmp(before, after, sizeof(before)) == 0);
-			log_close(log);
+			engine_close(log);
 			lt_rmrf(tmp);
 		}
 	}
@@ -314,9 +314,9 @@ static void test_index_damage(void)
 
 static void test_mismatched_recovery_point_and_leftovers(void)
 {
-	struct log_partition_info pi;
+	struct engine_partition_info pi;
 	struct partition_point rp;
-	struct log *log;
+	struct engine *log;
 	struct buf b;
 	char path[512];
 	struct stat st;
@@ -329,7 +329,7 @@ static void test_mismatched_recovery_point_and_leftovers(void)
 		lt_batch(&b, i, 1, 1000 + i, 5, 0, i, 100);
 		CU_ASSERT_EQUAL(lt_append(log, "t", 0, &b, NULL), i);
 	}
-	log_close(log);
+	engine_close(log);
 	/* a recovery point in the middle of a batch: validate it all instead */
 	rp = (struct partition_point){3, 0, 17, 0, true};
 	set_recovery_point(&rp);
@@ -350,7 +350,7 @@ static void test_mismatched_recovery_point_and_leftovers(void)
 		buf_release(&sb);
 	}
 	log = open_log();
-	CU_ASSERT_EQUAL(log_partition_info(log, "t", 0, &pi), 0);
+	CU_ASSERT_EQUAL(engine_partition_info(log, "t", 0, &pi), 0);
 	CU_ASSERT_EQUAL(pi.end, 10);
 	CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 1 << 20, count_batch, &c), 10);
 	seg_path(path, sizeof(path), "t", 500, "index");
@@ -361,18 +361,18 @@ static void test_mismatched_recovery_point_and_leftovers(void)
 	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
 	/* the producer state came from the right snapshot */
 	{
-		struct log_append_result r;
+		struct engine_append_result r;
 
 		lt_batch(&b, 9, 1, 1009, 5, 0, 9, 100);
-		CU_ASSERT_EQUAL(log_append(log, "t", 0, b.data, b.len, &r), 0);
+		CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), 0);
 		CU_ASSERT(r.duplicate);
 		CU_ASSERT_EQUAL(r.base_offset, 9);
 		lt_batch(&b, 10, 1, 1010, 5, 0, 10, 100);
-		CU_ASSERT_EQUAL(log_append(log, "t", 0, b.data, b.len, &r), 0);
+		CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), 0);
 		CU_ASSERT_FALSE(r.duplicate);
 	}
 	buf_release(&b);
-	log_close(log);
+	engine_close(log);
 	lt_rmrf(tmp);
 }
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/spool.h"
+#include "agent/spool/spool.h"
 #include "lib/batch.h"
 #include "lib/err.h"
 #include "lib/fs.h"

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The log engine: the durable, partitioned log of RecordBatch v2 batches that
+ * sluice-store is built around.  This header is the contract between the
+ * engine (store/engine/engine.c, store/engine/partition.c, store/engine/segment.c, ...) and its users
+ * (the Kafka protocol server, the HTTP API, the group coordinator, tests).
+ *
+ * On disk (docs/FORMATS.md has the byte-level layout):
+ *   data_dir/meta/topics.yaml           topic registry (atomic replace)
+ *   data_dir/meta/recovery-points       per-partition recovery offsets
+ *   data_dir/meta/producer-ids          next producer id block
+ *   data_dir/<topic>-<p>/<base:020>.log        batches exactly as received,
+ *                                              baseOffset rewritten
+ *   data_dir/<topic>-<p>/<base:020>.index      sparse offset index
+ *   data_dir/<topic>-<p>/<base:020>.timeindex  time index
+ *   data_dir/<topic>-<p>/<base:020>.snapshot   idempotent-producer state
+ *
+ * Offsets and visibility.  Each partition has
+ *   log_start   first offset still on disk (retention moves it forward)
+ *   end         next offset to assign (Kafka's log end offset)
+ *   visible     offsets below it are acknowledged and readable; Kafka's
+ *               high watermark.  With fsync "always" it is the durable
+ *               offset (an acknowledged batch is on disk); with "interval"
+ *               and "never" it equals end.
+ *
+ * Threading.  Every function is thread-safe: the Kafka server calls in from
+ * its event-loop thread, the HTTP API from libmicrohttpd's threads.  Appends
+ * to one partition are serialized by that partition's lock; the fsync for
+ * durability runs on the engine's flusher thread, which group-commits: one
+ * fdatasync covers every batch appended to the partition since the last one.
+ * No function blocks on an fsync except engine_wait_visible().
+ *
+ * Return values follow the project contract: 0 (or a count) on success, a
+ * negative code from lib/err.h on failure:
+ *   -ERR_NOT_FOUND     unknown topic or partition
+ *   -ERR_INVALID       invalid topic name or config value
+ *   -ERR_EXISTS        topic already exists
+ *   -ERR_CORRUPT       batch fails validation
+ *   -ERR_TOO_LARGE     batch larger than the topic's max_batch_bytes
+ *   -ERR_OUT_OF_RANGE  read offset below log_start or above end
+ *   -ERR_OUT_OF_ORDER  idempotent producer sequence gap
+ *   -ERR_FENCED        idempotent producer with a stale epoch
+ *   -ERR_STORAGE       the disk refused a write (ENOSPC, EIO); nothing of
+ *                      that batch was acknowledged and the partition stays
+ *                      readable; later appends retry the disk
+ */
+#ifndef SLUICE_STORE_ENGINE_H
+#define SLUICE_STORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct engine;
+
+enum engine_fsync {
+	ENGINE_FSYNC_ALWAYS,    /* ack after fdatasync (group commit) */
+	ENGINE_FSYNC_INTERVAL,  /* fdatasync every fsync_interval_ms; ack at once */
+	ENGINE_FSYNC_NEVER,     /* leave it to the kernel; ack at once */
+};
+
+#define TOPIC_NAME_MAX 249
+
+struct topic_config {
+	int32_t partitions;
+	int64_t retention_ms;        /* -1: keep forever */
+	int64_t retention_bytes;     /* per partition; -1: unlimited */
+	int64_t segment_bytes;       /* roll the active segment past this size */
+	int64_t segment_ms;          /* ... or when it is older than this */
+	int64_t max_batch_bytes;     /* largest accepted batch (Kafka max.message.bytes) */
+};
+
+struct engine_config {
+	const char *data_dir;        /* borrowed for engine_open() only */
+	enum engine_fsync fsync;
+	int64_t fsync_interval_ms;
+	bool auto_create;            /* create unknown topics on first append */
+	struct topic_config defaults;/* for auto-created topics and unset fields */
+	int64_t index_interval_bytes;/* bytes between sparse index entries */
+	int64_t retention_check_ms;  /* how often retention runs */
+};
+
+/* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
+ * unlimited bytes, 1 GiB / 7 day segments, 8 MiB batches, index every 4 KiB,
+ * retention checked every 30 s. */
+void engine_config_init(struct engine_config *c);
+
+/* Open (creating when absent) the data directory, recover every partition
+ * (validate the tail past the recovery point batch by batch, truncate a torn
+ * tail, rebuild missing or inconsistent indexes, reload producer state) and
+ * start the flusher and retention threads.  *out owns everything. */
+int engine_open(const struct engine_config *cfg, struct engine **out);
+/* Flush, checkpoint and stop.  engine_close(NULL) is a no-op. */
+void engine_close(struct engine *log);
+
+/* ---------------------------------------------------------------- topics */
+
+/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, and not "." or "..". */
+bool engine_topic_name_valid(const char *name);
+
+/* Create a topic.  Fields of tc that are 0 take the log's defaults. */
+int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
+/* Delete a topic and its data.  Readers holding a struct engine_slice keep
+ * their file open until they release it. */
+int engine_topic_delete(struct engine *log, const char *name);
+/* Change a topic: grow its partition count (partitions can only grow:
+ * -ERR_INVALID otherwise) and/or set the fields whose set_ flag is true.
+ * The new config is persisted in the registry before this returns. */
+struct engine_topic_alter {
+	int32_t partitions;          /* 0 = unchanged */
+	bool set_retention_ms;
+	int64_t retention_ms;
+	bool set_retention_bytes;
+	int64_t retention_bytes;
+	bool set_segment_bytes;
+	int64_t segment_bytes;
+	bool set_max_batch_bytes;
+	int64_t max_batch_bytes;
+};
+int engine_topic_alter(struct engine *log, const char *name, const struct engine_topic_alter *a);
+
+/* The topic's config.  0 or -ERR_NOT_FOUND. */
+int engine_topic_config(struct engine *log, const char *name, struct topic_config *out);
+
+/* Snapshot of topic names, sorted.  *names is an array of n strings, all
+ * owned by the caller: free with engine_names_free(). */
+int engine_topic_list(struct engine *log, char ***names, size_t *n);
+void engine_names_free(char **names, size_t n);
+
+/* Ensure the topic exists, creating it with the defaults when auto_create is
+ * on.  Returns the partition count, -ERR_NOT_FOUND (auto_create off) or
+ * -ERR_INVALID (bad name). */
+int engine_topic_ensure(struct engine *log, const char *name);
+
+/* ---------------------------------------------------------------- partitions */
+
+struct engine_partition_info {
+	int64_t log_start;
+	int64_t end;
+	int64_t visible;             /* high watermark */
+	int64_t durable;             /* fsynced below this */
+	int64_t bytes;               /* on-disk size of all segments */
+	int32_t segments;
+	int64_t first_timestamp;     /* of the first batch on disk, -1 if empty */
+	int64_t last_timestamp;      /* max timestamp seen, -1 if empty */
+};
+
+int engine_partition_info(struct engine *log, const char *topic, int32_t partition,
+		       struct engine_partition_info *out);
+
+/* ---------------------------------------------------------------- append */
+
+struct engine_append_result {
+	int64_t base_offset;         /* assigned (or original, for a duplicate) */
+	int64_t last_offset;
+	int64_t log_start;
+	bool duplicate;              /* idempotent retry: nothing was written */
+};
+
+/* Append one batch that the caller has already checked with
+ * batch_validate().  The engine rewrites its baseOffset in place (the CRC
+ * does not cover it) and writes the bytes as they are: no decompression.
+ * Idempotent producers (producerId >= 0) are checked per (producerId,
+ * partition) against the last 5 batches, as a Kafka broker does: an exact
+ * retry returns 0 with duplicate = true and the original offsets; a gap is
+ * -ERR_OUT_OF_ORDER; an older epoch is -ERR_FENCED.  An unknown producer id is
+ * accepted at any sequence.
+ *
+ * On success the batch is written but not necessarily durable yet: it
+ * becomes visible (and may be acknowledged) once engine_partition_info().visible
+ * passes res->last_offset; see engine_wait_visible() and engine_set_listener(). */
+int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
+	       size_t len, struct engine_append_result *res);
+
+/* Block until offset < visible of the partition, or timeout_ms passes.
+ * 0, -ETIMEDOUT, -ERR_NOT_FOUND (topic deleted meanwhile), -ERR_STORAGE
+ * (the fsync failed: the batch is not acknowledged). */
+int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+		     int timeout_ms);
+
+/* Register the one callback run (on the engine's flusher or appending
+ * thread) whenever any partition's visible offset advances or a flush fails.
+ * It must not call back into the engine; an event loop posts itself a
+ * wake-up (evloop_async_send) and re-checks its waiting requests. */
+void engine_set_listener(struct engine *log, void (*cb)(void *arg), void *arg);
+
+/* Allocate a new idempotent producer id (persisted; never reused). */
+int engine_producer_id_alloc(struct engine *log, int64_t *id);
+
+/* ---------------------------------------------------------------- read */
+
+/* A read-only byte range of whole batches in one segment file.  file_fd stays
+ * open until engine_slice_release(), even if retention or topic deletion removes
+ * the segment meanwhile, so it can be sent with sendfile() from any thread. */
+struct engine_slice {
+	int fd;
+	off_t pos;
+	size_t len;                  /* 0: nothing (yet) at this offset */
+	int64_t first_offset;        /* base offset of the first batch in the range */
+	int64_t high_watermark;      /* visible offset at the time of the read */
+	int64_t log_start;
+	void *ref;                   /* engine-private file reference */
+};
+
+/* Batches from the one containing offset, up to max_bytes (always at least
+ * one whole batch when one is visible, even a larger one, as Kafka does), never
+ * past the visible offset and never across a segment boundary: read again
+ * from the returned end for more.  offset == visible gives len 0.
+ * -ERR_OUT_OF_RANGE when offset < log_start or offset > end. */
+int engine_read(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+	     size_t max_bytes, struct engine_slice *out);
+void engine_slice_release(struct engine_slice *s);
+
+/* First offset whose batch has a timestamp >= ts (by the time index, then a
+ * header scan; Kafka ListOffsets semantics).  *offset = visible when no batch
+ * is that late.  ts -1 = latest (visible), -2 = earliest (log_start). */
+int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
+			int64_t *offset);
+
+/* ---------------------------------------------------------------- metrics */
+
+struct engine_stats {
+	uint64_t appends;
+	uint64_t append_bytes;
+	uint64_t duplicates;
+	uint64_t fsyncs;
+	uint64_t fsync_errors;
+	uint64_t fsync_ns_total;
+	/* fsync latency histogram: counts of fsyncs taking <= bucket bound */
+	uint64_t fsync_hist[12];     /* 0.1,0.25,0.5,1,2.5,5,10,25,50,100,250 ms, +Inf */
+	uint64_t truncated_bytes;    /* dropped by recovery */
+	uint64_t segments_deleted;   /* by retention */
+	bool writable;               /* false after a storage error, until a write succeeds */
+	char last_error[128];
+};
+
+extern const double engine_fsync_hist_bounds_ms[11];
+
+void engine_get_stats(struct engine *log, struct engine_stats *out);
+
+#endif

@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One partition at run time: appends (idempotence check, roll, one pwrite),
+ * reads that hand out whole-batch byte ranges, time lookups, the
+ * per-partition half of the group commit, repair after a failed fsync,
+ * retention and the counters behind /metrics.  Recovery on open lives in
+ * store/engine/recovery.c.
+ *
+ * Visibility.  With fsync "always" visible follows durable: the flusher
+ * captures end, fdatasyncs without the lock, then advances both.  With
+ * "interval" and "never" visible follows end at once and the flusher only
+ * moves durable (and with it the recovery point).  (vis_seg, vis_pos) is the
+ * byte position of visible, so readers never hand out bytes past it.
+ *
+ * A failed fsync with "always" means the unacknowledged tail may or may not
+ * be on disk (and Linux may have dropped its dirty pages): the partition
+ * truncates back to the durable point through the recovery code and skips
+ * the failed offsets, so a waiter on one of them can only ever learn that it
+ * failed.  Until a checkpoint covers the gap, nothing after it is
+ * acknowledged (rp_force), because recovery only accepts contiguous offsets
+ * past the recovery point.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "store/engine/partition.h"
+#include "store/engine/recovery.h"
+
+#define READ_JUMP_ENTRIES 256
+#define FLUSH_MAX_SEGS 32
+#define SNAPSHOTS_KEPT 2
+
+const double engine_fsync_hist_bounds_ms[11] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250};
+
+static struct segment *active(const struct partition *p)
+{
+	return p->segs[p->nsegs - 1];
+}
+
+/* Index of the segment holding offset: the largest base <= offset. */
+static size_t find_seg(const struct partition *p, int64_t offset)
+{
+	size_t lo = 0, hi = p->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->segs[mid]->base <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+/* How far readers may read in s: up to the visible position. */
+static int64_t readable_limit(const struct partition *p, const struct segment *s)
+{
+	if (s->base < p->vis_seg)
+		return s->size;
+	if (s->base == p->vis_seg)
+		return p->vis_pos < s->size ? p->vis_pos : s->size;
+	return 0;
+}
+
+static void set_visible(struct partition *p, int64_t off, int64_t seg, int64_t pos)
+{
+	p->visible = off;
+	p->vis_seg = seg;
+	p->vis_pos = pos;
+	pthread_cond_broadcast(&p->cond);
+}
+
+static void mark_dirty(struct partition *p, bool kick)
+{
+	bool was = p->dirty;
+
+	p->dirty = true;
+	if (kick && !was && !p->flushing && p->hooks.dirty)
+		p->hooks.dirty(p, p->hooks.arg);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int ensure_dir(const char *dir)
+{
+	struct stat st;
+	char parent[4096];
+	const char *slash;
+	int rc;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	rc = fs_mkdirs(dir, 0755);
+	if (rc < 0)
+		return rc;
+	/* the new directory entry must survive a crash with its contents */
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return fs_fsync_dir(".");
+	if ((size_t)(slash - dir) >= sizeof(parent))
+		return -ENAMETOOLONG;
+	memcpy(parent, dir, (size_t)(slash - dir));
+	parent[slash - dir] = '\0';
+	return fs_fsync_dir(slash == dir ? "/" : parent);
+}
+
+static void partition_free(struct partition *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nsegs; i++)
+		segment_unref(p->segs[i]);
+	mem_free(p->segs);
+	producer_state_release(&p->producers);
+	buf_release(&p->snapshot);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cond);
+	mem_free(p->topic);
+	mem_free(p->dir);
+	mem_free(p);
+}
+
+int partition_open(const struct partition_params *pp, struct partition **out)
+{
+	struct partition *p = mem_calloc(1, sizeof(*p));
+	pthread_condattr_t ca;
+	struct recovery rep;
+	uint64_t t0 = clock_mono_ns();
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	atomic_init(&p->refs, 1);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	producer_state_init(&p->producers);
+	buf_init(&p->snapshot, 256u << 20);
+	p->snapshot_off = -1;
+	p->topic = mem_strdup(pp->topic);
+	p->dir = mem_strdup(pp->dir);
+	p->index = pp->index;
+	p->fsync = pp->fsync;
+	p->interval = pp->index_interval;
+	p->counters = pp->counters;
+	p->hooks = pp->hooks;
+	if (!p->topic || !p->dir) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = ensure_dir(p->dir);
+	if (rc < 0)
+		goto out;
+	rc = recovery_run(p, &pp->rp, NULL, &rep);
+	if (rc < 0)
+		goto out;
+	p->last_snap_off = rep.snapshot_offset;
+	if (rep.truncated_bytes || rep.validated_bytes || rep.replayed_batches)
+		log_info("log %s-%d: recovered offsets %lld..%lld in %lld segments in %.1f ms "
+			 "(validated %lld bytes, truncated %lld, replayed %lld producer batches)",
+			 p->topic, p->index, (long long)p->log_start, (long long)p->end,
+			 (long long)rep.segments, (double)(clock_mono_ns() - t0) / 1e6,
+			 (long long)rep.validated_bytes, (long long)rep.truncated_bytes,
+			 (long long)rep.replayed_batches);
+out:
+	if (rc < 0) {
+		partition_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static int write_snapshot(struct partition *p, const struct buf *b, int64_t off)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%020lld.snapshot", (long long)off);
+	return fs_write_atomic(p->dir, name, b->data, b->len);
+}
+
+/* "<20 digits>.snapshot": its offset, or -1. */
+static int64_t snapshot_name(const char *name)
+{
+	int64_t v = 0;
+
+	if (strlen(name) != 29 || strcmp(name + 20, ".snapshot") != 0)
+		return -1;
+	for (int i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return v;
+}
+
+/* Keep the newest SNAPSHOTS_KEPT snapshot files, delete the others. */
+static void prune_snapshots(struct partition *p)
+{
+	int64_t keep[SNAPSHOTS_KEPT];
+	size_t nkeep = 0;
+	struct dirent *e;
+	DIR *d;
+
+	for (int pass = 0; pass < 2; pass++) {
+		d = opendir(p->dir);
+		if (!d)
+			return;
+		while ((e = readdir(d)) != NULL) {
+			int64_t v = snapshot_name(e->d_name);
+			size_t min = 0;
+			bool kept = false;
+
+			if (v < 0)
+				continue;
+			if (pass == 0) {
+				if (nkeep < SNAPSHOTS_KEPT) {
+					keep[nkeep++] = v;
+					continue;
+				}
+				for (size_t i = 1; i < nkeep; i++)
+					if (keep[i] < keep[min])
+						min = i;
+				if (v > keep[min])
+					keep[min] = v;
+				continue;
+			}
+			for (size_t i = 0; i < nkeep; i++)
+				kept = kept || keep[i] == v;
+			if (!kept) {
+				char path[4096];
+
+				if (segment_path(path, sizeof(path), p->dir, v, "snapshot") == 0)
+					unlink(path);
+			}
+		}
+		closedir(d);
+	}
+}
+
+void partition_close(struct partition *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (!p->deleted && !p->broken && p->last_snap_off != p->end) {
+		struct buf b;
+
+		/* a snapshot at the end: the next open replays nothing */
+		buf_init(&b, 256u << 20);
+		if (producer_state_serialize(&p->producers, p->end, &b) == 0 &&
+		    write_snapshot(p, &b, p->end) == 0) {
+			p->last_snap_off = p->end;
+			prune_snapshots(p);
+		}
+		buf_release(&b);
+	}
+	pthread_mutex_unlock(&p->mu);
+	partition_unref(p);
+}
+
+void partition_unref(struct partition *p)
+{
+	if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+		partition_free(p);
+}
+
+void partition_mark_deleted(struct partition *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->deleted = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ---------------------------------------------------------------- append */
+
+/* Start a new active segment at end (lock held). */
+static int roll(struct partition *p, int64_t now)
+{
+	struct segment *old = active(p), *ns;
+	int rc;
+
+	rc = segment_create(p->dir, p->end, now, &ns);
+	if (rc < 0)
+		return rc;
+	if (p->nsegs == p->segs_cap) {
+		size_t ncap = p->segs_cap * 2;
+		struct segment **n = mem_realloc(p->segs, ncap * sizeof(*n));
+
+		if (!n) {
+			segment_remove_files(ns);
+			segment_unref(ns);
+			return -ENOMEM;
+		}
+		p->segs = n;
+		p->segs_cap = ncap;
+	}
+	p->segs[p->nsegs++] = ns;
+	segment_seal(old);
+	/* the producer state as of the new segment's base, written by the
+	 * flusher; recovery replays headers from the newest snapshot */
+	buf_reset(&p->snapshot);
+	p->snapshot_off = producer_state_serialize(&p->producers, p->end, &p->snapshot) == 0
+				  ? p->end : -1;
+	/* the sealed segment and the new directory entries need an fsync */
+	mark_dirty(p, true);
+	return 0;
+}
+
+/* Truncate back to p->repair_cut after a failure (lock held): the durable
+ * point after a failed fsync, the last whole batch after a torn write. */
+static int repair(struct partition *p)
+{
+	struct segment **old = p->segs;
+	size_t nold = p->nsegs;
+	struct partition_point cut = p->repair_cut;
+	int64_t failed_end = p->end;
+	struct recovery rep;
+	int rc;
+
+	p->segs = NULL;
+	p->nsegs = p->segs_cap = 0;
+	rc = recovery_run(p, NULL, &cut, &rep);
+	if (rc < 0 || p->nsegs == 0) {
+		for (size_t i = 0; i < p->nsegs; i++)
+			segment_unref(p->segs[i]);
+		mem_free(p->segs);
+		p->segs = old;
+		p->nsegs = p->segs_cap = nold;
+		return rc < 0 ? rc : -ERR_STORAGE;
+	}
+	for (size_t i = 0; i < nold; i++)
+		segment_unref(old[i]);
+	mem_free(old);
+	p->snapshot_off = -1;
+	p->last_snap_off = rep.snapshot_offset;
+	p->visible = cut.offset < p->end ? cut.offset : p->end;
+	if (failed_end > p->end) {
+		/* never reuse an offset someone may still be waiting on */
+		p->end = failed_end;
+		active(p)->next_offset = failed_end;
+		p->rp_force = true;
+	}
+	p->broken = false;
+	log_warn("log %s-%d: truncated to the durable offset %lld after a failed write; "
+		 "next offset %lld", p->topic, p->index, (long long)cut.offset, (long long)p->end);
+	return 0;
+}
+
+int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch,
+		     size_t len, struct engine_append_result *res, bool *notify)
+{
+	struct batch_info bi;
+	struct producer_batch dup;
+	struct segment *a;
+	int64_t now = clock_wall_ms(), seg_max;
+	bool torn;
+	int rc;
+
+	*notify = false;
+	if ((int64_t)len > tc->max_batch_bytes || (int64_t)len > SEG_MAX_BYTES)
+		return -ERR_TOO_LARGE;
+	rc = batch_header_parse(batch, len, &bi);
+	if (rc < 0 || bi.size != len || bi.count <= 0 || bi.last_offset_delta != bi.count - 1)
+		return -ERR_CORRUPT;
+	pthread_mutex_lock(&p->mu);
+	if (p->deleted) {
+		rc = -ERR_NOT_FOUND;
+		goto out;
+	}
+	if (p->broken && (p->flushing || repair(p) < 0)) {
+		rc = -ERR_STORAGE;
+		goto out;
+	}
+	rc = producer_state_check(&p->producers, &bi, &dup);
+	if (rc == 1) {
+		res->base_offset = dup.base_offset;
+		res->last_offset = dup.last_offset;
+		res->log_start = p->log_start;
+		res->duplicate = true;
+		atomic_fetch_add_explicit(&p->counters->duplicates, 1, memory_order_relaxed);
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	a = active(p);
+	seg_max = tc->segment_bytes < SEG_MAX_BYTES ? tc->segment_bytes : SEG_MAX_BYTES;
+	if (a->size > 0 && (a->size + (int64_t)len > seg_max || now - a->created_ms >= tc->segment_ms ||
+			    p->end + bi.last_offset_delta - a->base > SEG_MAX_OFFSETS)) {
+		rc = roll(p, now);
+		if (rc < 0) {
+			engine_counters_error(p->counters, "%s-%d: cannot roll a new segment: %s", p->topic,
+					   p->index, err_str(rc));
+			rc = -ERR_STORAGE;
+			goto out;
+		}
+		a = active(p);
+	}
+	bi.base_offset = p->end;
+	batch_set_base_offset(batch, p->end);
+	rc = segment_append(a, batch, len, &bi, p->interval, &torn);
+	if (rc < 0) {
+		engine_counters_error(p->counters, "%s-%d: append: %s", p->topic, p->index,
+				   err_str(-errno));
+		if (torn) {
+			p->broken = true;
+			p->repair_cut = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+		}
+		goto out;
+	}
+	p->end = a->next_offset;
+	p->bytes += (int64_t)len;
+	if (bi.max_ts > p->last_ts)
+		p->last_ts = bi.max_ts;
+	if (producer_state_update(&p->producers, &bi, bi.base_offset, now) < 0)
+		log_error("log %s-%d: out of memory recording producer %lld", p->topic, p->index,
+			  (long long)bi.producer_id);
+	atomic_fetch_add_explicit(&p->counters->appends, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->counters->append_bytes, len, memory_order_relaxed);
+	if (!atomic_load_explicit(&p->counters->writable, memory_order_relaxed))
+		atomic_store(&p->counters->writable, true);
+	if (p->fsync == ENGINE_FSYNC_ALWAYS) {
+		mark_dirty(p, true);
+	} else {
+		if (p->fsync == ENGINE_FSYNC_INTERVAL)
+			p->dirty = true;
+		set_visible(p, p->end, a->base, a->size);
+		*notify = true;
+	}
+	res->base_offset = bi.base_offset;
+	res->last_offset = batch_last_offset(&bi);
+	res->log_start = p->log_start;
+	res->duplicate = false;
+out:
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- flush */
+
+static void note_fsync(struct engine_counters *c, uint64_t ns)
+{
+	double ms = (double)ns / 1e6;
+	size_t b = 0;
+
+	while (b < 11 && ms > engine_fsync_hist_bounds_ms[b])
+		b++;
+	atomic_fetch_add_explicit(&c->fsyncs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->fsync_ns_total, ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->fsync_hist[b], 1, memory_order_relaxed);
+}
+
+bool partition_flush(struct partition *p, bool *notify)
+{
+	struct segment *segs[FLUSH_MAX_SEGS];
+	int idx_fds[FLUSH_MAX_SEGS], tidx_fds[FLUSH_MAX_SEGS];
+	struct partition_point target;
+	struct buf snap;
+	int64_t snap_off;
+	size_t ns = 0;
+	bool dir = false, force, ok = true, ckpt_ok = true, requeue;
+	int err = 0;
+
+	*notify = false;
+	pthread_mutex_lock(&p->mu);
+	if (p->deleted || p->broken || p->flushing) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	if (!p->dirty && p->snapshot_off < 0 && p->durable.offset == p->end &&
+	    p->durable.seg_base == active(p)->base && p->durable.pos == active(p)->size) {
+		pthread_mutex_unlock(&p->mu);
+		return false;  /* nothing since the last round */
+	}
+	p->dirty = false;
+	p->flushing = true;
+	{
+		struct segment *a = active(p);
+
+		target = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+	}
+	for (size_t i = 0; i < p->nsegs; i++) {
+		struct segment *s = p->segs[i];
+		bool last = i + 1 == p->nsegs;
+
+		if (!last && (!s->sealed || s->synced))
+			continue;
+		if (!last && ns == FLUSH_MAX_SEGS - 1) {
+			/* a backlog of sealed segments: this round ends with the
+			 * previous one, the next round continues */
+			struct segment *prev = segs[ns - 1];
+
+			target = (struct partition_point){prev->next_offset, prev->base, prev->size,
+							  prev->max_ts, true};
+			p->dirty = true;
+			break;
+		}
+		segment_ref(s);
+		idx_fds[ns] = s->sealed ? s->idx.fd : -1;
+		tidx_fds[ns] = s->sealed ? s->tidx.fd : -1;
+		segs[ns++] = s;
+		if (!s->dir_synced)
+			dir = true;
+	}
+	snap = p->snapshot;
+	snap_off = p->snapshot_off;
+	buf_init(&p->snapshot, 256u << 20);
+	p->snapshot_off = -1;
+	force = p->rp_force;
+	pthread_mutex_unlock(&p->mu);
+
+	for (size_t i = 0; i < ns && ok; i++) {
+		uint64_t t0 = clock_mono_ns();
+
+		if (fdatasync(segs[i]->fd) != 0) {
+			err = errno;
+			ok = false;
+			break;
+		}
+		note_fsync(p->counters, clock_mono_ns() - t0);
+		if ((idx_fds[i] >= 0 && fdatasync(idx_fds[i]) != 0) ||
+		    (tidx_fds[i] >= 0 && fdatasync(tidx_fds[i]) != 0)) {
+			err = errno;
+			ok = false;
+		}
+	}
+	if (ok && dir) {
+		int rc = fs_fsync_dir(p->dir);
+
+		if (rc < 0) {
+			err = -rc;
+			ok = false;
+		}
+	}
+	if (ok && snap_off >= 0) {
+		int rc = write_snapshot(p, &snap, snap_off);
+
+		if (rc < 0)
+			log_warn("log %s-%d: cannot write the producer snapshot at %lld: %s", p->topic,
+				 p->index, (long long)snap_off, err_str(rc));
+		else
+			prune_snapshots(p);
+	}
+	if (ok && force) {
+		pthread_mutex_lock(&p->mu);
+		if (target.offset > p->durable.offset)
+			p->durable = target;
+		pthread_mutex_unlock(&p->mu);
+		ckpt_ok = p->hooks.checkpoint && p->hooks.checkpoint(p->hooks.arg) == 0;
+	}
+
+	pthread_mutex_lock(&p->mu);
+	p->flushing = false;
+	if (!ok) {
+		atomic_fetch_add(&p->counters->fsync_errors, 1);
+		engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, strerror(err));
+		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
+			unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
+
+			p->failed[slot].from = p->durable.offset;
+			p->failed[slot].to = p->end;
+			p->broken = true;
+			p->repair_cut = p->durable;
+			if (repair(p) < 0)
+				log_error("log %s-%d: cannot truncate the unacknowledged tail; "
+					  "appends fail until it can", p->topic, p->index);
+			pthread_cond_broadcast(&p->cond);
+			*notify = true;
+		} else {
+			p->dirty = true;  /* the periodic flush retries */
+		}
+	} else {
+		for (size_t i = 0; i < ns; i++) {
+			struct segment *s = segs[i];
+
+			s->dir_synced = true;
+			if (s->sealed && !s->synced && s != active(p)) {
+				if (s->idx.fd >= 0)
+					close(s->idx.fd);
+				if (s->tidx.fd >= 0)
+					close(s->tidx.fd);
+				s->idx.fd = s->tidx.fd = -1;
+				s->synced = true;
+			}
+		}
+		if (snap_off >= 0)
+			p->last_snap_off = snap_off;
+		if (target.offset > p->durable.offset ||
+		    (target.offset == p->durable.offset && target.pos > p->durable.pos))
+			p->durable = target;
+		if (force && !ckpt_ok) {
+			p->dirty = true;  /* the periodic tick retries the checkpoint */
+		} else {
+			p->rp_force = force ? false : p->rp_force;
+			if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force && target.offset > p->visible) {
+				set_visible(p, target.offset, target.seg_base, target.pos);
+				*notify = true;
+			}
+		}
+	}
+	requeue = p->dirty && ok && ckpt_ok && !p->deleted && !p->broken;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < ns; i++)
+		segment_unref(segs[i]);
+	buf_release(&snap);
+	return requeue;
+}
+
+bool partition_is_dirty(struct partition *p)
+{
+	bool d;
+
+	pthread_mutex_lock(&p->mu);
+	d = (p->dirty || p->snapshot_off >= 0) && !p->deleted && !p->broken;
+	pthread_mutex_unlock(&p->mu);
+	return d;
+}
+
+struct partition_point partition_durable(struct partition *p)
+{
+	struct partition_point d;
+
+	pthread_mutex_lock(&p->mu);
+	d = p->durable;
+	pthread_mutex_unlock(&p->mu);
+	return d;
+}
+
+/* ---------------------------------------------------------------- read */
+
+/* Find the first batch with last offset >= offset, scanning headers from the
+ * index hint (eo at ep; hinted false: start of segment).  1 and *pos, *bi;
+ * 0 when no readable batch of this segment qualifies; a negative code. */
+static int find_batch(int fd, int64_t offset, int64_t base, int64_t eo, int64_t ep, bool hinted,
+		      int64_t limit, int64_t *pos_out, struct batch_info *bi)
+{
+	int64_t pos = ep;
+	int rc;
+
+	if (hinted) {
+		/* an index entry is a hint: it must name the batch it points at */
+		rc = segment_read_header(fd, pos, bi);
+		if (rc < 0 || bi->base_offset != eo || pos >= limit)
+			pos = 0;
+	}
+	(void)base;
+	while (pos < limit) {
+		rc = segment_read_header(fd, pos, bi);
+		if (rc < 0)
+			return rc == -ERR_TRUNCATED ? -ERR_CORRUPT : rc;
+		if ((int64_t)bi->size > limit - pos)
+			return 0;
+		if (batch_last_offset(bi) >= offset) {
+			*pos_out = pos;
+			return 1;
+		}
+		pos += bi->size;
+	}
+	return 0;
+}
+
+int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out)
+{
+	int64_t offs[READ_JUMP_ENTRIES], poss[READ_JUMP_ENTRIES];
+	int64_t after = -1;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	pthread_mutex_lock(&p->mu);
+	if (p->deleted) {
+		rc = -ERR_NOT_FOUND;
+		goto unlock;
+	}
+	if (offset < p->log_start || offset > p->end) {
+		rc = -ERR_OUT_OF_RANGE;
+		goto unlock;
+	}
+	out->high_watermark = p->visible;
+	out->log_start = p->log_start;
+	out->first_offset = offset;
+	for (;;) {
+		struct segment *s;
+		struct batch_info bi;
+		int64_t limit, eo, ep, pos, cur;
+		size_t i, nj;
+		long eno;
+
+		if (offset >= p->visible)
+			goto unlock;
+		i = find_seg(p, offset);
+		while (i < p->nsegs && p->segs[i]->base <= after)
+			i++;
+		if (i >= p->nsegs)
+			goto unlock;
+		s = p->segs[i];
+		limit = readable_limit(p, s);
+		segment_lookup(s, offset, &eo, &ep, &eno);
+		nj = segment_index_copy(s, eno + 1, offs, poss, READ_JUMP_ENTRIES);
+		segment_ref(s);
+		pthread_mutex_unlock(&p->mu);
+
+		rc = find_batch(s->fd, offset, s->base, eo, ep, eno >= 0, limit, &pos, &bi);
+		if (rc == 1) {
+			cur = pos + bi.size;
+			out->first_offset = bi.base_offset;
+			/* jump over whole index intervals that fit, then walk headers */
+			for (size_t j = nj; j-- > 0;) {
+				struct batch_info jb;
+
+				if (poss[j] <= cur || poss[j] > limit || poss[j] - pos > (int64_t)max_bytes)
+					continue;
+				if (segment_read_header(s->fd, poss[j], &jb) == 0 && jb.base_offset == offs[j])
+					cur = poss[j];
+				break;
+			}
+			while (cur < limit) {
+				if (segment_read_header(s->fd, cur, &bi) < 0 ||
+				    (int64_t)bi.size > limit - cur ||
+				    cur + (int64_t)bi.size - pos > (int64_t)max_bytes)
+					break;
+				cur += bi.size;
+			}
+			out->fd = s->fd;
+			out->pos = pos;
+			out->len = (size_t)(cur - pos);
+			out->ref = s;
+			return 0;
+		}
+		segment_unref(s);
+		if (rc < 0)
+			return rc == -ERR_CORRUPT ? rc : -ERR_STORAGE;
+		/* nothing at or after offset in this segment (a gap): the next one */
+		pthread_mutex_lock(&p->mu);
+		if (p->deleted) {
+			rc = -ERR_NOT_FOUND;
+			goto unlock;
+		}
+		after = s->base;
+		if (offset < p->log_start) {
+			rc = -ERR_OUT_OF_RANGE;  /* retention passed it meanwhile */
+			goto unlock;
+		}
+	}
+unlock:
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
+{
+	int64_t after = -1;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->deleted) {
+		rc = -ERR_NOT_FOUND;
+		goto unlock;
+	}
+	*offset = p->visible;
+	if (ts == -2)
+		*offset = p->log_start;
+	if (ts < 0) {
+		rc = ts < -2 ? -ERR_INVALID : 0;
+		goto unlock;
+	}
+	for (;;) {
+		struct segment *s = NULL;
+		struct batch_info bi;
+		int64_t limit = 0, start, eo, ep, pos;
+		bool found = false;
+		long eno;
+
+		for (size_t i = 0; i < p->nsegs; i++) {
+			s = p->segs[i];
+			limit = readable_limit(p, s);
+			if (s->base > after && s->max_ts >= ts && limit > 0)
+				break;
+			s = NULL;
+		}
+		if (!s)
+			goto unlock;
+		start = segment_time_lookup(s, ts);
+		segment_lookup(s, start, &eo, &ep, &eno);
+		segment_ref(s);
+		after = s->base;
+		pthread_mutex_unlock(&p->mu);
+
+		/* the first batch at or after start whose max timestamp is late enough */
+		rc = find_batch(s->fd, start, s->base, eo, ep, eno >= 0, limit, &pos, &bi);
+		while (rc == 1) {
+			if (bi.max_ts >= ts) {
+				found = true;
+				break;
+			}
+			pos += bi.size;
+			if (pos >= limit) {
+				rc = 0;
+				break;
+			}
+			rc = segment_read_header(s->fd, pos, &bi);
+			if (rc == 0)
+				rc = (int64_t)bi.size <= limit - pos ? 1 : 0;
+		}
+		segment_unref(s);
+		if (rc < 0)
+			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT : -ERR_STORAGE;
+		pthread_mutex_lock(&p->mu);
+		rc = 0;
+		if (found) {
+			*offset = bi.base_offset < p->log_start ? p->log_start : bi.base_offset;
+			goto unlock;
+		}
+	}
+unlock:
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+void partition_info(struct partition *p, struct engine_partition_info *out)
+{
+	pthread_mutex_lock(&p->mu);
+	out->log_start = p->log_start;
+	out->end = p->end;
+	out->visible = p->visible;
+	out->durable = p->durable.offset;
+	out->bytes = p->bytes;
+	out->segments = (int32_t)p->nsegs;
+	out->first_timestamp = -1;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		if (p->segs[i]->size > 0) {
+			out->first_timestamp = p->segs[i]->first_ts;
+			break;
+		}
+	}
+	out->last_timestamp = p->bytes > 0 ? p->last_ts : -1;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static bool in_failed_range(const struct partition *p, int64_t offset)
+{
+	unsigned n = p->nfailed < PARTITION_FAILED_RANGES ? p->nfailed : PARTITION_FAILED_RANGES;
+
+	for (unsigned i = 0; i < n; i++)
+		if (offset >= p->failed[i].from && offset < p->failed[i].to)
+			return true;
+	return false;
+}
+
+int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->deleted) {
+			rc = -ERR_NOT_FOUND;
+			break;
+		}
+		if (in_failed_range(p, offset)) {
+			rc = -ERR_STORAGE;
+			break;
+		}
+		if (offset < p->visible) {
+			rc = 0;
+			break;
+		}
+		if (rc == ETIMEDOUT || timeout_ms <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		rc = pthread_cond_timedwait(&p->cond, &p->mu, &deadline);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- retention */
+
+/* The time a segment's age is measured from: its newest batch. */
+static int64_t segment_time(const struct segment *s)
+{
+	return s->max_ts >= 0 ? s->max_ts : s->created_ms;
+}
+
+int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms)
+{
+	struct segment *del[64];
+	size_t nd = 0;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->deleted && !p->broken && nd < 64 && p->nsegs > 0) {
+		struct segment *s = p->segs[0];
+		bool last = p->nsegs == 1;
+		bool by_time = tc->retention_ms >= 0 && s->size > 0 &&
+			       now_ms - segment_time(s) > tc->retention_ms;
+		bool by_size = tc->retention_bytes >= 0 && !last &&
+			       p->bytes - s->size >= tc->retention_bytes;
+
+		if (!by_time && !by_size)
+			break;
+		/* never delete what is not yet durable: recovery would miss it */
+		if (s->next_offset > p->durable.offset)
+			break;
+		if (last) {
+			/* the whole active segment expired: roll so it can go */
+			if (roll(p, now_ms) < 0)
+				break;
+			continue;
+		}
+		memmove(&p->segs[0], &p->segs[1], (p->nsegs - 1) * sizeof(p->segs[0]));
+		p->nsegs--;
+		p->bytes -= s->size;
+		p->log_start = p->segs[0]->base;
+		del[nd++] = s;
+	}
+	if (nd) {
+		p->last_ts = -1;
+		for (size_t i = 0; i < p->nsegs; i++)
+			if (p->segs[i]->max_ts > p->last_ts)
+				p->last_ts = p->segs[i]->max_ts;
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* unlinking a large file can take a while: not under the lock */
+	for (size_t i = 0; i < nd; i++) {
+		log_info("log %s-%d: retention deleted segment %020lld (%lld bytes)", p->topic,
+			 p->index, (long long)del[i]->base, (long long)del[i]->size);
+		segment_remove_files(del[i]);
+		segment_unref(del[i]);
+		atomic_fetch_add(&p->counters->segments_deleted, 1);
+	}
+	if (nd)
+		(void)fs_fsync_dir(p->dir);
+	return (int)nd;
+}
+
+void partition_expire_producers(struct partition *p, int64_t now_ms)
+{
+	pthread_mutex_lock(&p->mu);
+	producer_state_expire(&p->producers, now_ms, PARTITION_PRODUCER_EXPIRY_MS);
+	pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Idempotent-producer state: an open-addressing table keyed by producer id,
+ * each entry holding the epoch and the last 5 batches, with Kafka's rules for
+ * duplicates, sequence gaps and epochs, and the snapshot encoding.
+ *
+ * Snapshot (big-endian; docs/FORMATS.md):
+ *   "SLPS" | version u16 (1) | flags u16 (0) | offset i64 | count u32 |
+ *   count x (pid i64 | epoch i16 | nbatches u8 | 0 u8 | last_ms i64 |
+ *            nbatches x (first_seq i32 | last_seq i32 | base i64 | last i64)) |
+ *   crc32c u32 of everything before it
+ */
+#include <string.h>
+
+#include "lib/crc32c.h"
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "store/engine/producer_state.h"
+
+#define SNAP_MAGIC "SLPS"
+#define SNAP_VERSION 1
+#define SNAP_HEADER 20
+#define SNAP_ENTRY 20
+#define SNAP_BATCH 24
+/* A snapshot never holds more producers than this; a count past it is
+ * corruption, not an allocation. */
+#define SNAP_MAX_PRODUCERS (1u << 24)
+
+void producer_state_init(struct producer_state *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+}
+
+void producer_state_release(struct producer_state *ps)
+{
+	mem_free(ps->slots);
+	memset(ps, 0, sizeof(*ps));
+}
+
+void producer_state_clear(struct producer_state *ps)
+{
+	for (size_t i = 0; i < ps->cap; i++)
+		ps->slots[i].pid = -1;
+	ps->count = 0;
+}
+
+int32_t producer_seq_add(int32_t seq, int32_t delta)
+{
+	/* Kafka's DefaultRecordBatch.incrementSequence: wrap past INT32_MAX to 0 */
+	if (seq > INT32_MAX - delta)
+		return delta - (INT32_MAX - seq) - 1;
+	return seq + delta;
+}
+
+static size_t hash_pid(int64_t pid)
+{
+	uint64_t x = (uint64_t)pid;
+
+	/* splitmix64 finalizer: producer ids are sequential, spread them */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (size_t)x;
+}
+
+static struct producer_entry *find(const struct producer_state *ps, int64_t pid)
+{
+	size_t mask, i;
+
+	if (ps->cap == 0)
+		return NULL;
+	mask = ps->cap - 1;
+	for (i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
+		if (ps->slots[i].pid == pid)
+			return &ps->slots[i];
+		if (ps->slots[i].pid < 0)
+			return NULL;
+	}
+}
+
+static struct producer_entry *slot_for(struct producer_entry *slots, size_t cap, int64_t pid)
+{
+	size_t mask = cap - 1, i;
+
+	for (i = hash_pid(pid) & mask; slots[i].pid >= 0 && slots[i].pid != pid; i = (i + 1) & mask)
+		;
+	return &slots[i];
+}
+
+static int grow(struct producer_state *ps)
+{
+	size_t ncap = ps->cap ? ps->cap * 2 : 16;
+	struct producer_entry *n = mem_alloc(ncap * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < ncap; i++)
+		n[i].pid = -1;
+	for (size_t i = 0; i < ps->cap; i++)
+		if (ps->slots[i].pid >= 0)
+			*slot_for(n, ncap, ps->slots[i].pid) = ps->slots[i];
+	mem_free(ps->slots);
+	ps->slots = n;
+	ps->cap = ncap;
+	return 0;
+}
+
+/* The entry for pid, created empty when absent. */
+static struct producer_entry *get_or_add(struct producer_state *ps, int64_t pid)
+{
+	struct producer_entry *e = find(ps, pid);
+
+	if (e)
+		return e;
+	/* keep the load factor under 3/4 so probes stay short */
+	if ((ps->count + 1) * 4 > ps->cap * 3 && grow(ps) < 0)
+		return NULL;
+	e = slot_for(ps->slots, ps->cap, pid);
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	ps->count++;
+	return e;
+}
+
+int producer_state_check(const struct producer_state *ps, const struct batch_info *bi,
+			 struct producer_batch *dup)
+{
+	const struct producer_entry *e;
+	int32_t last_seq, expected;
+
+	if (bi->producer_id < 0)
+		return 0;
+	e = find(ps, bi->producer_id);
+	if (!e || e->nbatches == 0)
+		return 0;
+	last_seq = producer_seq_add(bi->base_sequence, bi->last_offset_delta);
+	if (bi->producer_epoch == e->epoch) {
+		for (int i = 0; i < e->nbatches; i++) {
+			const struct producer_batch *b = &e->batches[i];
+
+			if (b->first_seq == bi->base_sequence && b->last_seq == last_seq) {
+				*dup = *b;
+				return 1;
+			}
+		}
+	}
+	if (bi->producer_epoch < e->epoch)
+		return -ERR_FENCED;
+	if (bi->producer_epoch > e->epoch)
+		return bi->base_sequence == 0 ? 0 : -ERR_OUT_OF_ORDER;
+	expected = producer_seq_add(e->batches[e->nbatches - 1].last_seq, 1);
+	return bi->base_sequence == expected ? 0 : -ERR_OUT_OF_ORDER;
+}
+
+int producer_state_update(struct producer_state *ps, const struct batch_info *bi,
+			  int64_t base_offset, int64_t now_ms)
+{
+	struct producer_entry *e;
+	struct producer_batch *b;
+
+	if (bi->producer_id < 0)
+		return 0;
+	e = get_or_add(ps, bi->producer_id);
+	if (!e)
+		return -ENOMEM;
+	if (e->nbatches > 0 && bi->producer_epoch != e->epoch)
+		e->nbatches = 0;  /* a new epoch starts a new history */
+	e->epoch = bi->producer_epoch;
+	if (e->nbatches == PRODUCER_STATE_BATCHES) {
+		memmove(&e->batches[0], &e->batches[1], sizeof(e->batches[0]) * (PRODUCER_STATE_BATCHES - 1));
+		e->nbatches--;
+	}
+	b = &e->batches[e->nbatches++];
+	b->first_seq = bi->base_sequence;
+	b->last_seq = producer_seq_add(bi->base_sequence, bi->last_offset_delta);
+	b->base_offset = base_offset;
+	b->last_offset = base_offset + bi->last_offset_delta;
+	if (now_ms > e->last_ms)
+		e->last_ms = now_ms;
+	return 0;
+}
+
+size_t producer_state_expire(struct producer_state *ps, int64_t now_ms, int64_t max_age_ms)
+{
+	struct producer_entry *fresh;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ps->cap; i++)
+		if (ps->slots[i].pid >= 0 && ps->slots[i].last_ms < now_ms - max_age_ms)
+			n++;
+	if (n == 0)
+		return 0;
+	/* Rebuild instead of deleting in place: linear probing needs its probe
+	 * chains intact, and expiry is rare.  Out of memory: retry next round. */
+	fresh = mem_alloc(ps->cap * sizeof(*fresh));
+	if (!fresh)
+		return 0;
+	for (size_t i = 0; i < ps->cap; i++)
+		fresh[i].pid = -1;
+	for (size_t i = 0; i < ps->cap; i++) {
+		const struct producer_entry *e = &ps->slots[i];
+
+		if (e->pid >= 0 && e->last_ms >= now_ms - max_age_ms)
+			*slot_for(fresh, ps->cap, e->pid) = *e;
+	}
+	mem_free(ps->slots);
+	ps->slots = fresh;
+	ps->count -= n;
+	return n;
+}
+
+int producer_state_serialize(const struct producer_state *ps, int64_t offset, struct buf *out)
+{
+	size_t start = out->len;
+	uint8_t crc[4];
+	int rc;
+
+	rc = buf_append(out, SNAP_MAGIC, 4);
+	rc = rc ? rc : buf_append_be16(out, SNAP_VERSION);
+	rc = rc ? rc : buf_append_be16(out, 0);
+	rc = rc ? rc : buf_append_be64(out, (uint64_t)offset);
+	rc = rc ? rc : buf_append_be32(out, (uint32_t)ps->count);
+	for (size_t i = 0; rc == 0 && i < ps->cap; i++) {
+		const struct producer_entry *e = &ps->slots[i];
+
+		if (e->pid < 0)
+			continue;
+		rc = buf_append_be64(out, (uint64_t)e->pid);
+		rc = rc ? rc : buf_append_be16(out, (uint16_t)e->epoch);
+		rc = rc ? rc : buf_append_u8(out, e->nbatches);
+		rc = rc ? rc : buf_append_u8(out, 0);
+		rc = rc ? rc : buf_append_be64(out, (uint64_t)e->last_ms);
+		for (int j = 0; rc == 0 && j < e->nbatches; j++) {
+			const struct producer_batch *b = &e->batches[j];
+
+			rc = buf_append_be32(out, (uint32_t)b->first_seq);
+			rc = rc ? rc : buf_append_be32(out, (uint32_t)b->last_seq);
+			rc = rc ? rc : buf_append_be64(out, (uint64_t)b->base_offset);
+			rc = rc ? rc : buf_append_be64(out, (uint64_t)b->last_offset);
+		}
+	}
+	if (rc == 0) {
+		put_be32(crc, crc32c(0, out->data + start, out->len - start));
+		rc = buf_append(out, crc, 4);
+	}
+	if (rc < 0)
+		out->len = start;
+	return rc;
+}
+
+int producer_state_load(struct producer_state *ps, const void *data, size_t len,
+			int64_t *offset)
+{
+	struct cursor c;
+	uint32_t count;
+	int rc = -ERR_CORRUPT;
+
+	producer_state_clear(ps);
+	if (len < SNAP_HEADER + 4 ||
+	    crc32c(0, data, len - 4) != get_be32((const uint8_t *)data + len - 4))
+		return -ERR_CORRUPT;
+	cursor_init(&c, data, len - 4);
+	if (memcmp(cursor_take(&c, 4), SNAP_MAGIC, 4) != 0 || cursor_be16(&c) != SNAP_VERSION)
+		return -ERR_CORRUPT;
+	(void)cursor_be16(&c);
+	*offset = (int64_t)cursor_be64(&c);
+	count = cursor_be32(&c);
+	if (*offset < 0 || count > SNAP_MAX_PRODUCERS || count > cursor_left(&c) / SNAP_ENTRY)
+		return -ERR_CORRUPT;
+	for (uint32_t i = 0; i < count; i++) {
+		struct producer_entry *e;
+		int64_t pid = (int64_t)cursor_be64(&c);
+		int16_t epoch = (int16_t)cursor_be16(&c);
+		uint8_t nb = cursor_u8(&c);
+		int64_t last_ms;
+
+		(void)cursor_u8(&c);
+		last_ms = (int64_t)cursor_be64(&c);
+		if (!cursor_ok(&c) || pid < 0 || epoch < 0 || nb == 0 ||
+		    nb > PRODUCER_STATE_BATCHES || find(ps, pid))
+			goto out;
+		e = get_or_add(ps, pid);
+		if (!e) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		e->epoch = epoch;
+		e->last_ms = last_ms;
+		for (uint8_t j = 0; j < nb; j++) {
+			struct producer_batch *b = &e->batches[j];
+
+			b->first_seq = (int32_t)cursor_be32(&c);
+			b->last_seq = (int32_t)cursor_be32(&c);
+			b->base_offset = (int64_t)cursor_be64(&c);
+			b->last_offset = (int64_t)cursor_be64(&c);
+			if (b->first_seq < 0 || b->last_seq < 0 || b->base_offset < 0 ||
+			    b->last_offset < b->base_offset || b->base_offset >= *offset)
+				goto out;
+		}
+		e->nbatches = nb;
+	}
+	if (cursor_ok(&c) && cursor_left(&c) == 0)
+		rc = 0;
+out:
+	if (rc < 0)
+		producer_state_clear(ps);
+	return rc;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * topics.yaml: read with lib/config (YAML, line/column in errors), written
+ * with buf_printf and fs_write_atomic.  Names are always quoted so a topic
+ * called "null", "true" or "1e3" stays a string.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/batch.h"
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/mem.h"
+#include "store/engine/registry.h"
+
+#define REGISTRY_FILE "topics.yaml"
+#define REGISTRY_MAX_BYTES (64u << 20)
+
+void registry_init(struct registry *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void registry_release(struct registry *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		mem_free(r->v[i].name);
+	mem_free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Position of name, or where it would go (as -(pos) - 1). */
+static long search(const struct registry *r, const char *name)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->v[mid].name, name);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+long registry_find(const struct registry *r, const char *name)
+{
+	long i = search(r, name);
+
+	return i >= 0 ? i : -1;
+}
+
+int registry_set(struct registry *r, const char *name, const struct topic_config *cfg)
+{
+	long i = search(r, name);
+	size_t at;
+	char *copy;
+
+	if (i >= 0) {
+		r->v[i].cfg = *cfg;
+		return 0;
+	}
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		struct registry_entry *n = mem_realloc(r->v, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->v = n;
+		r->cap = ncap;
+	}
+	copy = mem_strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	at = (size_t)(-i - 1);
+	memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(r->v[0]));
+	r->v[at].name = copy;
+	r->v[at].cfg = *cfg;
+	r->n++;
+	return 0;
+}
+
+void registry_remove(struct registry *r, const char *name)
+{
+	long i = search(r, name);
+
+	if (i < 0)
+		return;
+	mem_free(r->v[i].name);
+	memmove(&r->v[i], &r->v[i + 1], (r->n - (size_t)i - 1) * sizeof(r->v[0]));
+	r->n--;
+}
+
+int registry_check_config(const struct topic_config *c)
+{
+	if (c->partitions < 1 || c->partitions > REGISTRY_MAX_PARTITIONS ||
+	    c->retention_ms < -1 || c->retention_bytes < -1 || c->segment_bytes < 1024 ||
+	    c->segment_ms < 1 || c->max_batch_bytes < BATCH_HEADER_SIZE ||
+	    c->max_batch_bytes > (int64_t)BATCH_MAX_SIZE)
+		return -ERR_INVALID;
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	size_t off;
+} fields[] = {
+	{"partitions", 0},  /* int32: handled apart */
+	{"retention_ms", offsetof(struct topic_config, retention_ms)},
+	{"retention_bytes", offsetof(struct topic_config, retention_bytes)},
+	{"segment_bytes", offsetof(struct topic_config, segment_bytes)},
+	{"segment_ms", offsetof(struct topic_config, segment_ms)},
+	{"max_batch_bytes", offsetof(struct topic_config, max_batch_bytes)},
+};
+
+static int parse_entry(const struct cfg_node *m, const struct topic_config *defaults,
+		       struct topic_config *cfg, const char **name, struct cfg_error *err)
+{
+	const struct cfg_node *n;
+
+	if (!m || m->kind != CFGN_MAP) {
+		cfg_error_at(err, m, "a topic must be a mapping");
+		return -ERR_CORRUPT;
+	}
+	n = cfg_map_get(m, "name");
+	if (!n || n->kind != CFGN_SCALAR || !engine_topic_name_valid(n->value)) {
+		cfg_error_at(err, n ? n : m, "missing or invalid topic name");
+		return -ERR_CORRUPT;
+	}
+	*name = n->value;
+	*cfg = *defaults;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		int64_t v;
+
+		n = cfg_map_get(m, fields[i].key);
+		if (!n)
+			continue;
+		if (n->kind != CFGN_SCALAR || cfg_parse_int(n->value, &v) < 0) {
+			cfg_error_at(err, n, "%s: not an integer", fields[i].key);
+			return -ERR_CORRUPT;
+		}
+		if (i == 0) {
+			if (v < 1 || v > REGISTRY_MAX_PARTITIONS) {
+				cfg_error_at(err, n, "partitions out of range");
+				return -ERR_CORRUPT;
+			}
+			cfg->partitions = (int32_t)v;
+		} else {
+			memcpy((char *)cfg + fields[i].off, &v, sizeof(v));
+		}
+	}
+	if (registry_check_config(cfg) < 0) {
+		cfg_error_at(err, m, "topic %s: config out of range", *name);
+		return -ERR_CORRUPT;
+	}
+	return 0;
+}
+
+int registry_load(struct registry *r, const char *meta_dir, const struct topic_config *defaults,
+		  char *why, size_t whylen)
+{
+	struct cfg_error err = {{0}};
+	const struct cfg_node *root, *n;
+	struct cfg_doc *doc = NULL;
+	char path[4096];
+	struct buf b;
+	int64_t version;
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s", meta_dir, REGISTRY_FILE) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	buf_init(&b, REGISTRY_MAX_BYTES);
+	rc = fs_read_file(path, &b);
+	if (rc < 0) {
+		snprintf(err.msg, sizeof(err.msg), "%.400s: %s", path, err_str(rc));
+		if (rc == -ERR_TOO_LARGE)
+			rc = -ERR_CORRUPT;
+		goto out;
+	}
+	doc = cfg_load_string(path, b.len ? (const char *)b.data : "", b.len, &err);
+	if (!doc) {
+		rc = -ERR_CORRUPT;
+		goto out;
+	}
+	rc = -ERR_CORRUPT;
+	root = cfg_doc_root(doc);
+	if (!root || root->kind != CFGN_MAP) {
+		cfg_error_at(&err, root, "not a topic registry");
+		goto out;
+	}
+	n = cfg_map_get(root, "version");
+	if (!n || n->kind != CFGN_SCALAR || cfg_parse_int(n->value, &version) < 0 || version != 1) {
+		cfg_error_at(&err, n ? n : root, "unsupported registry version");
+		goto out;
+	}
+	n = cfg_map_get(root, "topics");
+	if (!n || (n->kind != CFGN_SEQ && !(n->kind == CFGN_SCALAR && cfg_node_is_null(n)))) {
+		cfg_error_at(&err, n ? n : root, "topics: expected a list");
+		goto out;
+	}
+	for (size_t i = 0; n->kind == CFGN_SEQ && i < n->n; i++) {
+		struct topic_config cfg;
+		const char *name;
+
+		if (parse_entry(n->items[i], defaults, &cfg, &name, &err) < 0)
+			goto out;
+		if (registry_find(r, name) >= 0) {
+			cfg_error_at(&err, n->items[i], "topic %s listed twice", name);
+			goto out;
+		}
+		if (registry_set(r, name, &cfg) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		registry_release(r);
+		if (why)
+			snprintf(why, whylen, "%s", err.msg);
+	}
+	cfg_doc_free(doc);
+	buf_release(&b);
+	return rc;
+}
+
+int registry_save(const struct registry *r, const char *meta_dir)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, REGISTRY_MAX_BYTES);
+	rc = buf_append_str(&b, "# Sluice topic registry: written by sluice-store (atomic replace).\n"
+				"# Edit only while the store is stopped.\n"
+				"version: 1\n");
+	if (rc == 0)
+		rc = buf_append_str(&b, r->n ? "topics:\n" : "topics: []\n");
+	for (size_t i = 0; rc == 0 && i < r->n; i++) {
+		const struct topic_config *c = &r->v[i].cfg;
+
+		rc = buf_printf(&b,
+				"  - name: \"%s\"\n"
+				"    partitions: %d\n"
+				"    retention_ms: %lld\n"
+				"    retention_bytes: %lld\n"
+				"    segment_bytes: %lld\n"
+				"    segment_ms: %lld\n"
+				"    max_batch_bytes: %lld\n",
+				r->v[i].name, c->partitions, (long long)c->retention_ms,
+				(long long)c->retention_bytes, (long long)c->segment_bytes,
+				(long long)c->segment_ms, (long long)c->max_batch_bytes);
+	}
+	if (rc == 0)
+		rc = fs_write_atomic(meta_dir, REGISTRY_FILE, b.data, b.len);
+	buf_release(&b);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The persisted topic registry, data_dir/meta/topics.yaml: every topic's
+ * name and config (partitions, retention, segment size and age, max batch).
+ * It is the source of truth: a partition directory whose topic is not in it
+ * is the leftover of an interrupted create or delete.
+ *
+ * struct registry is the table as it is on disk, sorted by name; the engine
+ * changes a copy's entry, saves, and only then applies the change in memory.
+ * Not thread-safe (the engine serializes admin operations).
+ */
+#ifndef SLUICE_STORE_REGISTRY_H
+#define SLUICE_STORE_REGISTRY_H
+
+#include <stddef.h>
+
+#include "store/engine/engine.h"
+
+struct registry_entry {
+	char *name;
+	struct topic_config cfg;
+};
+
+struct registry {
+	struct registry_entry *v;
+	size_t n, cap;
+};
+
+void registry_init(struct registry *r);
+void registry_release(struct registry *r);
+/* Index of name, or -1. */
+long registry_find(const struct registry *r, const char *name);
+/* Insert or replace (copies name).  0 or -ENOMEM. */
+int registry_set(struct registry *r, const char *name, const struct topic_config *cfg);
+void registry_remove(struct registry *r, const char *name);
+
+/* Load meta_dir/topics.yaml; fields absent from an entry take defaults.
+ * 0, -ENOENT, or -ERR_CORRUPT with why (file:line:col and reason) filled. */
+int registry_load(struct registry *r, const char *meta_dir, const struct topic_config *defaults,
+		  char *why, size_t whylen);
+/* Atomic replace of meta_dir/topics.yaml. */
+int registry_save(const struct registry *r, const char *meta_dir);
+
+/* Range checks shared with topic create/alter: 0 or -ERR_INVALID. */
+int registry_check_config(const struct topic_config *cfg);
+
+#define REGISTRY_MAX_PARTITIONS 10000
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP API of sluice-store on libmicrohttpd: agent ingest
+ * (POST /v1/topics/{t}/batches), producer ids, topic admin, replay
+ * (GET .../records), /metrics and /health.  libmicrohttpd runs its own
+ * threads; the log engine is thread-safe.
+ */
+#ifndef SLUICE_STORE_HTTP_API_H
+#define SLUICE_STORE_HTTP_API_H
+
+#include "lib/prom.h"
+#include "store/engine/engine.h"
+#include "store/store_config.h"
+
+struct http_api;
+
+/* Listen on conf->http.listen.  Borrows log, metrics and conf.  GET /metrics
+ * renders the whole registry (every module's metrics).  0 or a negative
+ * errno. */
+int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
+		 struct http_api **out);
+void http_api_free(struct http_api *api);
+
+struct groups;
+/* The consumer-group coordinator (store/groups/groups.h) whose lag GET /v1/groups
+ * reports; NULL (the default) answers 501.  Borrowed: it must outlive the
+ * API, so free the API first.  Safe to call while serving. */
+void http_api_set_groups(struct http_api *api, struct groups *g);
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The API table, request headers and the engine-to-Kafka error mapping.
+ *
+ * Versions advertised here are exactly the ones the decoders and encoders
+ * implement; docs/KAFKA.md lists them with what each client uses.
+ */
+#include <string.h>
+
+#include "lib/err.h"
+#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_fetch.h"
+#include "store/kafka/kafka_groups.h"
+#include "store/kafka/kafka_meta.h"
+#include "store/kafka/kafka_offsets.h"
+#include "store/kafka/kafka_produce.h"
+
+/* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
+ * the schema's, so a version at or above it would need the compact forms. */
+static const struct kafka_api api_table[] = {
+	{KAFKA_PRODUCE, 3, 8, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
+	{KAFKA_FETCH, 4, 11, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
+	{KAFKA_LIST_OFFSETS, 0, 5, 6, "ListOffsets", kafka_admin_listoffsets_decode,
+	 kafka_admin_listoffsets_handle},
+	{KAFKA_METADATA, 0, 8, 9, "Metadata", kafka_meta_metadata_decode,
+	 kafka_meta_metadata_handle},
+	{KAFKA_OFFSET_COMMIT, 0, 7, 8, "OffsetCommit", kafka_offsets_commit_decode,
+	 kafka_offsets_commit_handle},
+	{KAFKA_OFFSET_FETCH, 0, 5, 6, "OffsetFetch", kafka_offsets_fetch_decode,
+	 kafka_offsets_fetch_handle},
+	{KAFKA_FIND_COORDINATOR, 0, 2, 3, "FindCoordinator", kafka_groups_findcoordinator_decode,
+	 kafka_groups_findcoordinator_handle},
+	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode, kafka_groups_join_handle},
+	{KAFKA_HEARTBEAT, 0, 3, 4, "Heartbeat", kafka_groups_heartbeat_decode,
+	 kafka_groups_heartbeat_handle},
+	{KAFKA_LEAVE_GROUP, 0, 3, 4, "LeaveGroup", kafka_groups_leave_decode,
+	 kafka_groups_leave_handle},
+	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode, kafka_groups_sync_handle},
+	{KAFKA_DESCRIBE_GROUPS, 0, 4, 5, "DescribeGroups", kafka_groups_describe_decode,
+	 kafka_groups_describe_handle},
+	{KAFKA_LIST_GROUPS, 0, 2, 3, "ListGroups", kafka_groups_list_decode,
+	 kafka_groups_list_handle},
+	{KAFKA_API_VERSIONS, 0, 3, 3, "ApiVersions", kafka_meta_apiversions_decode,
+	 kafka_meta_apiversions_handle},
+	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,
+	 kafka_admin_createtopics_handle},
+	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
+	 kafka_admin_deletetopics_handle},
+	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
+	 kafka_admin_initproducerid_handle},
+	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
+	 kafka_admin_describeconfigs_handle},
+};
+
+#define API_COUNT (sizeof(api_table) / sizeof(api_table[0]))
+
+const struct kafka_api *kafka_api_table(size_t *n)
+{
+	*n = API_COUNT;
+	return api_table;
+}
+
+int kafka_api_index(int16_t key)
+{
+	for (size_t i = 0; i < API_COUNT; i++)
+		if (api_table[i].key == key)
+			return (int)i;
+	return -1;
+}
+
+const struct kafka_api *kafka_api_find(int16_t key)
+{
+	int i = kafka_api_index(key);
+
+	return i < 0 ? NULL : &api_table[i];
+}
+
+const char *kafka_api_name(int16_t key)
+{
+	const struct kafka_api *a = kafka_api_find(key);
+
+	return a ? a->name : "Unknown";
+}
+
+int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct kafka_hdr *h)
+{
+	const struct kafka_api *api;
+	struct kwire_dec d;
+
+	memset(h, 0, sizeof(*h));
+	kwire_dec_init(&d, p, n, false, a);
+	h->api_key = kwire_get_i16(&d);
+	h->api_version = kwire_get_i16(&d);
+	h->correlation_id = kwire_get_i32(&d);
+	if (!kwire_dec_ok(&d))
+		return -ERR_CORRUPT;
+	api = kafka_api_find(h->api_key);
+	if (!api || h->api_version < api->min || h->api_version > api->max)
+		return -ERR_UNSUPPORTED;
+	h->flex = h->api_version >= api->flex_min;
+	/* header v1/v2: client_id is a classic nullable string in both */
+	h->client_id = kwire_get_nstr(&d);
+	if (h->flex) {
+		d.flex = true;
+		kwire_get_tags(&d);
+	}
+	if (!kwire_dec_ok(&d))
+		return -ERR_CORRUPT;
+	h->body_off = n - kwire_dec_left(&d);
+	return 0;
+}
+
+void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n,
+			    struct arena *a)
+{
+	const struct kafka_api *api = kafka_api_find(h->api_key);
+	struct kwire_dec d;
+	void *body;
+
+	if (!api || h->body_off > n)
+		return NULL;
+	kwire_dec_init(&d, p + h->body_off, n - h->body_off, h->flex, a);
+	body = api->decode(&d, h->api_version);
+	/* trailing bytes mean we and the client disagree about the schema */
+	if (!body || !kwire_dec_ok(&d) || kwire_dec_left(&d) != 0)
+		return NULL;
+	return body;
+}
+
+int16_t kafka_api_error(int rc)
+{
+	switch (rc) {
+	case 0:
+		return KERR_NONE;
+	case -ERR_NOT_FOUND:
+		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	case -ERR_INVALID:
+		return KERR_INVALID_TOPIC_EXCEPTION;
+	case -ERR_EXISTS:
+		return KERR_TOPIC_ALREADY_EXISTS;
+	case -ERR_CORRUPT:
+	case -ERR_TRUNCATED:
+		return KERR_CORRUPT_MESSAGE;
+	case -ERR_TOO_LARGE:
+		return KERR_MESSAGE_TOO_LARGE;
+	case -ERR_OUT_OF_RANGE:
+		return KERR_OFFSET_OUT_OF_RANGE;
+	case -ERR_OUT_OF_ORDER:
+		return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+	case -ERR_DUPLICATE:
+		return KERR_DUPLICATE_SEQUENCE_NUMBER;
+	case -ERR_FENCED:
+		return KERR_INVALID_PRODUCER_EPOCH;
+	case -ERR_UNSUPPORTED:
+		return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+	case -ERR_STORAGE:
+	case -EIO:
+	case -ENOSPC:
+	case -EDQUOT:
+	case -EROFS:
+		return KERR_KAFKA_STORAGE_ERROR;
+	case -ETIMEDOUT:
+		return KERR_REQUEST_TIMED_OUT;
+	default:
+		return KERR_UNKNOWN_SERVER_ERROR;
+	}
+}
