@@ -11,7 +11,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
-start_store_http "$T/data"
+# The time-range cases use fixed timestamps (2026-11-24): keep them past the
+# default 7-day retention, which would otherwise delete them as the date moves on.
+printf 'log:\n  retention: 36500d\n' >"$T/store.yaml"
+start_store_http "$T/data" -c "$T/store.yaml"
 export SLUICE_STORE=$STORE_URL
 S=$SLUICE
 

@@ -14,6 +14,7 @@ http:
 log:
   max_batch_bytes: 64KiB
   segment_bytes: 1MiB
+  retention: 36500d   # fixed timestamps of 2026-11-24 below must outlive the 7d default
 YAML
 start_store_http "$T/data" -c "$T/store.yaml"
 
