@@ -22,7 +22,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentkit import Agent, kcat_records, kcat_records_lossy, store_records, wait_until  # noqa: E402
+from agentkit import (Agent, kcat_records, kcat_records_lossy, port_open, store_records,  # noqa: E402
+                      wait_until)
 from sluicetest import Env, free_port, result  # noqa: E402
 
 CONF = """
@@ -65,6 +66,8 @@ def main():
         tcp, udp = free_port(), free_port()
         store = env.start_store()
         agent = Agent(env, CONF.format(dir=env.dir, tcp=tcp, udp=udp, url=store.url)).start()
+        # the agent's HTTP port answers before its inputs have bound theirs
+        wait_until(lambda: port_open(tcp), 30, "the syslog TCP listener")
         seq = 0
 
         def batch(n):

@@ -35,12 +35,18 @@ import kafkatest
 from sluicetest import Env, result
 
 
+# Record times an hour ago: inside the default 7-day retention, which would
+# delete older ones (the test once used 2023 times and failed when the
+# store's first retention pass came before its ListOffsets checks).
+TS0 = (int(time.time()) - 3600) * 1000
+
+
 def batch(n=5, codec=0, pid=-1, epoch=-1, seq=-1, size=20, start=0):
     b = DefaultRecordBatchBuilder(magic=2, compression_type=codec, is_transactional=0,
                                   producer_id=pid, producer_epoch=epoch, base_sequence=seq,
                                   batch_size=1 << 22)
     for i in range(n):
-        b.append(i, timestamp=1700000000000 + start + i, key=b"k",
+        b.append(i, timestamp=TS0 + start + i, key=b"k",
                  value=b"v seq=%d " % (start + i) + b"x" * size, headers=[])
     return bytes(b.build())
 
@@ -180,10 +186,10 @@ def main():
         r = raw.call(OffsetRequest[1](-1, [("e", [(0, -2), (1, -1)])]))
         parts = {p[0]: p for p in r.topics[0][1]}
         assert parts[0][3] == 0 and parts[1][3] == 20, parts
-        r = raw.call(OffsetRequest[1](-1, [("e", [(0, 1700000000000 + 102)])]))
+        r = raw.call(OffsetRequest[1](-1, [("e", [(0, TS0 + 102)])]))
         p = r.topics[0][1][0]
-        assert p[1] == 0 and p[3] == 12 and p[2] == 1700000000000 + 102, p
-        r = raw.call(OffsetRequest[1](-1, [("e", [(0, 1800000000000)])]))
+        assert p[1] == 0 and p[3] == 12 and p[2] == TS0 + 102, p
+        r = raw.call(OffsetRequest[1](-1, [("e", [(0, TS0 + 365 * 86400000)])]))
         assert r.topics[0][1][0][3] == -1
         r = raw.call(DescribeConfigsRequest[1]([(2, "nope", None)], False))
         assert r.resources[0][0] == 3
