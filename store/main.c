@@ -20,6 +20,7 @@
 #include "lib/prom.h"
 #include "store/http/http_api.h"
 #include "store/kafka/kafka_server.h"
+#include "store/engine/diskspace.h"
 #include "store/engine/engine.h"
 #include "store/store_config.h"
 
@@ -131,6 +132,8 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->defaults.max_batch_bytes = (int64_t)c->log.max_batch_bytes;
 	lc->index_interval_bytes = (int64_t)c->log.index_interval_bytes;
 	lc->retention_check_ms = c->log.retention_check_ms;
+	lc->min_free_bytes = c->log.min_free_bytes;
+	lc->min_free_percent = (int)c->log.min_free_percent;
 }
 
 static int parse_args(struct store *st, int argc, char **argv, bool *check)
@@ -235,6 +238,9 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
+	rc = prom_registry_add(st.metrics, diskspace_render, engine_diskspace(st.log));
+	if (rc < 0)
+		goto out;
 	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
 	if (rc < 0) {
 		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
@@ -265,6 +271,8 @@ out:
 	evloop_timer_stop(&st.watchdog);
 	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
+	if (st.log && st.metrics)
+		prom_registry_remove(st.metrics, diskspace_render, engine_diskspace(st.log));
 	engine_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);

@@ -316,7 +316,10 @@ void kafka_fetch_handle(struct kafka_req *r)
 		return;
 	}
 	release_slices(fs, q);
-	kafka_req_wait(r, q->max_wait_ms, fetch_poll);
+	/* a client may ask for INT32_MAX ms: kafka.max_fetch_wait bounds it */
+	kafka_req_wait(r, q->max_wait_ms < r->ctx->conf->kafka.max_fetch_wait_ms
+				  ? q->max_wait_ms : r->ctx->conf->kafka.max_fetch_wait_ms,
+		       fetch_poll);
 	return;
 nomem:
 	r->enc.err = -ENOMEM;

@@ -33,7 +33,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -51,6 +50,8 @@
 #include "lib/mem.h"
 #include "store/groups/groups.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_limits.h"
+#include "store/kafka/kafka_listen.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_server.h"
@@ -80,6 +81,7 @@ struct kafka_conn {
 	struct kafka_req *tail;
 	size_t nreq;
 	size_t out_pending;          /* finished, unsent response bytes */
+	struct kafka_limits_conn lim;
 };
 
 struct kafka_server {
@@ -96,6 +98,7 @@ struct kafka_server {
 	bool wake_started;
 	struct evloop_timer flush_timer;
 	struct kafka_conn *conns;
+	struct kafka_limits limits;
 	struct kafka_conn *dirty;
 	size_t nconns;
 	size_t max_request;
@@ -110,129 +113,6 @@ struct kafka_server {
 static void conn_io(struct evloop_io *io, uint32_t revents);
 static void conn_parse(struct kafka_conn *c);
 static void on_flush_timer(struct evloop_timer *t);
-
-/* ---------------------------------------------------------------- addresses */
-
-/* Split "host:port" or "[v6]:port".  0 or -ERR_INVALID. */
-static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
-{
-	const char *colon, *h = s;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -ERR_INVALID;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -ERR_INVALID;
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hcap || strlen(colon + 1) >= pcap || colon[1] == '\0')
-		return -ERR_INVALID;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, pcap, "%s", colon + 1);
-	return 0;
-}
-
-static int parse_port(const char *p, int32_t *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(p, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > 65535)
-		return -ERR_INVALID;
-	*out = (int32_t)v;
-	return 0;
-}
-
-static int listen_on(struct kafka_server *ks, const char *addr, int32_t *bound_port)
-{
-	char host[256], port[16];
-	struct addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = -1, one = 1, rc;
-
-	rc = split_hostport(addr, host, sizeof(host), port, sizeof(port));
-	if (rc < 0) {
-		log_error("kafka.listen: '%s' is not HOST:PORT", addr);
-		return rc;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (rc != 0) {
-		log_error("kafka.listen: cannot resolve '%s': %s", addr, gai_strerror(rc));
-		return -ERR_INVALID;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (ss.ss_family == AF_INET6)
-		*bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	else
-		*bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	ks->lfd = fd;
-	fd = -1;
-	rc = 0;
-out:
-	if (rc < 0)
-		log_error("kafka: cannot listen on %s: %s", addr, err_str(rc));
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
-	return rc;
-}
-
-/* Node 0's address in Metadata: kafka.advertised, else the listen address
- * with the port actually bound and, for a wildcard host, the hostname. */
-static int set_advertised(struct kafka_server *ks, const struct store_config *conf,
-			  int32_t bound_port)
-{
-	char port[16];
-	int rc;
-
-	if (conf->kafka.advertised && conf->kafka.advertised[0]) {
-		rc = split_hostport(conf->kafka.advertised, ks->adv_host, sizeof(ks->adv_host), port,
-				    sizeof(port));
-		if (rc == 0)
-			rc = parse_port(port, &ks->ctx.adv_port);
-		if (rc < 0)
-			log_error("kafka.advertised: '%s' is not HOST:PORT", conf->kafka.advertised);
-		return rc;
-	}
-	rc = split_hostport(conf->kafka.listen, ks->adv_host, sizeof(ks->adv_host), port,
-			    sizeof(port));
-	if (rc < 0)
-		return rc;
-	if (ks->adv_host[0] == '\0' || strcmp(ks->adv_host, "0.0.0.0") == 0 ||
-	    strcmp(ks->adv_host, "::") == 0) {
-		if (gethostname(ks->adv_host, sizeof(ks->adv_host)) != 0)
-			snprintf(ks->adv_host, sizeof(ks->adv_host), "localhost");
-		ks->adv_host[sizeof(ks->adv_host) - 1] = '\0';
-	}
-	ks->ctx.adv_port = bound_port;
-	return 0;
-}
 
 /* ---------------------------------------------------------------- lifecycle of connections */
 
@@ -263,6 +143,7 @@ static void conn_free(struct kafka_conn *c)
 	struct kafka_server *ks = c->ks;
 	struct kafka_req *r = c->head;
 
+	kafka_limits_conn_release(&c->lim);
 	while (r) {
 		struct kafka_req *next = r->next;
 
@@ -373,6 +254,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 			ks->conns->prev = c;
 		ks->conns = c;
 		ks->nconns++;
+		kafka_limits_conn_init(&ks->limits, &c->lim);
 		atomic_fetch_add_explicit(&ks->stats.connections_accepted, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&ks->stats.connections_open, 1, memory_order_relaxed);
 		log_debug("kafka: connection from %s", c->peer);
@@ -385,12 +267,13 @@ static bool over_limits(const struct kafka_conn *c)
 {
 	const struct kafka_server *ks = c->ks;
 
-	return c->nreq >= ks->max_inflight || c->out_pending >= ks->max_output;
+	return c->nreq >= ks->max_inflight || c->out_pending >= ks->max_output ||
+	       kafka_limits_blocked(&c->lim);
 }
 
 static void update_events(struct kafka_conn *c)
 {
-	uint32_t ev = 0;
+	uint32_t ev = EPOLLRDHUP;  /* a hang-up is seen even while reads are paused */
 
 	if (c->dead)
 		return;
@@ -463,6 +346,9 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	r->peer = c->peer;
+	/* sasl: the authenticated principal instead, once there is one */
+	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
+	kafka_limits_frame(&c->lim, true, true);
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -512,6 +398,7 @@ static void conn_parse(struct kafka_conn *c)
 					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame", size);
 					return;
 				}
+				kafka_limits_frame_mem(&c->lim, c->frame.cap);
 				off = c->in_len;
 			}
 			break;
@@ -546,10 +433,15 @@ static void conn_read(struct kafka_conn *c)
 			size_t left = c->frame_size - c->frame.len;
 
 			want = left < FRAME_GROW_STEP ? left : FRAME_GROW_STEP;
+			if (c->frame.len + want > c->frame.cap && !kafka_limits_may_grow(&c->lim)) {
+				pause_if_needed(c);
+				return;
+			}
 			if (buf_reserve(&c->frame, want) < 0) {
 				bad_frame(c, "out of memory for a %zu-byte frame", c->frame_size);
 				return;
 			}
+			kafka_limits_frame_mem(&c->lim, c->frame.cap);
 			n = recv(c->fd, c->frame.data + c->frame.len, want, 0);
 		} else {
 			want = CONN_IN_CAP - c->in_len;
@@ -571,6 +463,7 @@ static void conn_read(struct kafka_conn *c)
 			return;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_in, (uint64_t)n, memory_order_relaxed);
+		kafka_limits_io(&c->lim);
 		if (c->frame_size) {
 			c->frame.len += (size_t)n;
 			if (c->frame.len == c->frame_size) {
@@ -580,6 +473,7 @@ static void conn_read(struct kafka_conn *c)
 				/* hand the memory over to the request */
 				buf_init(&c->frame, ks->max_request);
 				c->frame_size = 0;
+				kafka_limits_frame_done(&c->lim, len);
 				dispatch(c, frame, len);
 				pause_if_needed(c);
 			}
@@ -603,6 +497,8 @@ static void pop_head(struct kafka_conn *c)
 		c->tail = NULL;
 	c->nreq--;
 	c->out_pending -= r->out_total;
+	if (r->frame_len + 4 > CONN_IN_CAP)
+		kafka_limits_req_freed(&c->lim, r->frame_len);
 	kafka_req_free(r);
 }
 
@@ -698,6 +594,7 @@ static int send_some(struct kafka_conn *c)
 			return -errno;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_out, (uint64_t)n, memory_order_relaxed);
+		kafka_limits_io(&c->lim);
 		advance(c, (size_t)n);
 	}
 }
@@ -748,6 +645,12 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 {
 	struct kafka_conn *c = io->data;
 
+	if ((revents & EPOLLRDHUP) && !(c->io.events & EVLOOP_READ)) {
+		/* gone while paused: free its parked requests now, not at max_wait */
+		kafka_limits_hangup(&c->lim);
+		conn_kill(c);
+		return;
+	}
 	if (revents & (EPOLLERR | EPOLLHUP)) {
 		/* read what is left; recv reports the error or EOF */
 		conn_read(c);
@@ -759,6 +662,8 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 	}
 	if (revents & EPOLLIN)
 		conn_read(c);
+	if (!c->dead)
+		kafka_limits_frame(&c->lim, c->in_len || c->frame_size, false);
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
@@ -784,8 +689,36 @@ static void on_req_done(struct kafka_req *r)
 	else if (r->hdr.api_key == KAFKA_FETCH)
 		kafka_latency_add(&ks->stats.fetch_latency, ns);
 	c->out_pending += r->out_total;
+	kafka_limits_io(&c->lim);
+	kafka_limits_mute(&c->lim, r->throttle_ms);
 	if (!c->dead)
 		mark_dirty(c);
+}
+
+#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc) - offsetof(struct kafka_conn, lim)))
+
+static unsigned lim_state(struct kafka_limits_conn *lc)
+{
+	struct kafka_conn *c = LIM_CONN(lc);
+
+	return (c->nreq && !c->out_pending ? KAFKA_LIMITS_BUSY : 0) |
+	       (c->paused ? KAFKA_LIMITS_READS_OFF : 0);
+}
+
+static bool lim_close(struct kafka_limits_conn *lc, const char *why)
+{
+	struct kafka_conn *c = LIM_CONN(lc);
+
+	if (c->dead)
+		return false;
+	log_write_rl(&c->ks->rl_frame, 1000, LOG_LVL_INFO, "kafka: %s: %s; closing", c->peer, why);
+	conn_kill(c);
+	return true;
+}
+
+static void lim_resume(struct kafka_limits_conn *lc)
+{
+	mark_dirty(LIM_CONN(lc));  /* the flush re-checks over_limits() */
 }
 
 static void on_req_fail(struct kafka_req *r)
@@ -897,6 +830,7 @@ static void render_metrics(struct buf *out, void *arg)
 		       "Fetch request latency, long-poll wait included.", &s->fetch_latency);
 	render_latency(out, "sluice_kafka_request_latency_seconds",
 		       "Latency of every Kafka request.", &s->request_latency);
+	kafka_limits_render(out, &ks->limits);
 }
 
 /* ---------------------------------------------------------------- server */
@@ -925,10 +859,15 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->ctx.cluster_id = "sluice";
 	ks->ctx.req_done = on_req_done;
 	ks->ctx.req_fail = on_req_fail;
-	rc = listen_on(ks, conf->kafka.listen, &bound_port);
+	ks->limits.state = lim_state;
+	ks->limits.close = lim_close;
+	ks->limits.resume = lim_resume;
+	kafka_limits_init(&ks->limits, loop, conf);
+	rc = kafka_listen_open(conf->kafka.listen, &ks->lfd, &bound_port);
 	if (rc < 0)
 		goto out;
-	rc = set_advertised(ks, conf, bound_port);
+	rc = kafka_listen_advertised(conf, bound_port, ks->adv_host, sizeof(ks->adv_host),
+				     &ks->ctx.adv_port);
 	if (rc < 0)
 		goto out;
 	ks->ctx.adv_host = ks->adv_host;
@@ -987,6 +926,7 @@ void kafka_server_free(struct kafka_server *ks)
 		close(ks->lfd);
 	while (ks->conns)
 		conn_free(ks->conns);
+	kafka_limits_release(&ks->limits);
 	/* after the connections: their parked group requests cancel into it */
 	groups_free(ks->ctx.groups);
 	if (ks->wake_started)
