@@ -22,6 +22,7 @@
 #include "store/kafka/kafka_server.h"
 #include "store/engine/diskspace.h"
 #include "store/engine/engine.h"
+#include "store/quota/quota.h"
 #include "store/store_config.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -32,6 +33,7 @@ struct store {
 	struct engine *log;
 	struct kafka_server *kafka;
 	struct http_api *http;
+	struct quota *quota;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -252,6 +254,13 @@ int main(int argc, char **argv)
 		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
 		goto out;
 	}
+	st.quota = quota_new(&st.conf);
+	if (!st.quota || prom_registry_add(st.metrics, quota_render, st.quota) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	kafka_server_set_quota(st.kafka, st.quota);
+	http_api_set_quota(st.http, st.quota);
 	/* consumer-group lag for GET /v1/groups and `sluice topics` */
 	http_api_set_groups(st.http, kafka_server_groups(st.kafka));
 
@@ -271,6 +280,9 @@ out:
 	evloop_timer_stop(&st.watchdog);
 	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
+	if (st.quota)
+		prom_registry_remove(st.metrics, quota_render, st.quota);
+	quota_free(st.quota);
 	if (st.log && st.metrics)
 		prom_registry_remove(st.metrics, diskspace_render, engine_diskspace(st.log));
 	engine_close(st.log);

@@ -89,6 +89,7 @@ struct kafka_ctx {
 	int32_t adv_port;
 	const char *cluster_id;
 	struct kafka_stats *stats;
+	struct quota *quota;                 /* byte-rate quotas; NULL: none */
 	struct kafka_req *waiters;           /* doubly linked through wnext/wprev */
 	/* The server's hook: r finished (or needs no response) */
 	void (*req_done)(struct kafka_req *r);

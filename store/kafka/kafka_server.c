@@ -903,6 +903,11 @@ out:
 	return rc;
 }
 
+void kafka_server_set_quota(struct kafka_server *ks, struct quota *q)
+{
+	ks->ctx.quota = q;
+}
+
 struct groups *kafka_server_groups(struct kafka_server *ks)
 {
 	return ks ? ks->ctx.groups : NULL;
