@@ -44,6 +44,7 @@
 #include "store/http/http_api.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
+#include "store/engine/diskspace.h"
 
 const double http_lat_bounds_s[HTTP_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 						     0.05,   0.1,   0.25,   0.5,   1,    5};
@@ -293,6 +294,10 @@ static enum MHD_Result handle_health(struct http_req *req)
 		return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full",
 					    "log engine not writable: %s",
 					    st.last_error[0] ? st.last_error : "unknown error");
+	if (diskspace_low(engine_diskspace(req->api->log)))
+		return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full",
+					    "free disk space is under log.min_free_bytes; "
+					    "writes are refused, reads are served");
 	rc = buf_append_str(&b, "{\"status\":\"ok\"}");
 	r = rc == 0 ? http_api_reply_json(req, MHD_HTTP_OK, &b) : MHD_NO;
 	buf_release(&b);

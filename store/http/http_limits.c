@@ -29,6 +29,7 @@ struct hconn {
 	int fd;                      /* our dup of the socket; -1: none */
 	struct sockaddr_storage addr;
 	uint64_t deadline_ms;        /* for the headers; 0: a request is being served */
+	uint64_t pending_until_ms;   /* accepted, not yet reported STARTED; 0: started */
 	bool shut;
 };
 
@@ -52,6 +53,44 @@ struct http_limits {
 	atomic_uint_fast64_t bad_framing;
 	struct log_ratelimit rl;
 };
+
+/* Host and port: the one connection. */
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family == AF_INET && b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_port ==
+			       ((const struct sockaddr_in *)b)->sin_port &&
+		       memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+	if (a->ss_family == AF_INET6 && b->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)a)->sin6_port ==
+			       ((const struct sockaddr_in6 *)b)->sin6_port &&
+		       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+static void link_conn(struct http_limits *hl, struct hconn *c)
+{
+	c->prev = NULL;
+	c->next = hl->conns;
+	if (hl->conns)
+		hl->conns->prev = c;
+	hl->conns = c;
+	hl->count++;
+}
+
+static void unlink_conn(struct http_limits *hl, struct hconn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		hl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	hl->count--;
+}
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
@@ -85,8 +124,17 @@ static void *reaper_main(void *arg)
 		struct timespec ts;
 		uint64_t now = clock_mono_ms();
 
-		for (struct hconn *c = hl->conns; c; c = c->next) {
-			if (c->deadline_ms && now >= c->deadline_ms && !c->shut) {
+		struct hconn *next;
+
+		for (struct hconn *c = hl->conns; c; c = next) {
+			next = c->next;
+			if (c->pending_until_ms && now >= c->pending_until_ms) {
+				/* accepted but never started (the library refused it) */
+				unlink_conn(hl, c);
+				mem_free(c);
+				continue;
+			}
+			if (c->deadline_ms && now >= c->deadline_ms && !c->shut && c->fd >= 0) {
 				shut(c);
 				atomic_fetch_add(&hl->header_timeouts, 1);
 			}
@@ -161,7 +209,7 @@ static struct hconn *eviction_victim(struct http_limits *hl)
 	struct hconn *v = NULL;
 
 	for (struct hconn *c = hl->conns; c; c = c->next) {
-		if (!c->deadline_ms || c->shut)
+		if (!c->deadline_ms || c->shut || c->fd < 0)
 			continue;
 		if (!v || c->deadline_ms < v->deadline_ms)
 			v = c;
@@ -174,8 +222,16 @@ enum MHD_Result http_limits_accept(void *cls, const struct sockaddr *addr, sockl
 	struct http_limits *hl = cls;
 	enum MHD_Result r = MHD_YES;
 	size_t same = 0, live = 0;
+	struct hconn *nc = mem_calloc(1, sizeof(*nc));
 
-	(void)addrlen;
+	/* The connection is tracked from here, not from its STARTED notice,
+	 * which may come later on its own thread: the counts stay exact. */
+	if (!nc || addrlen > sizeof(nc->addr)) {
+		mem_free(nc);
+		return MHD_NO;
+	}
+	nc->fd = -1;
+	memcpy(&nc->addr, addr, addrlen);
 	pthread_mutex_lock(&hl->mu);
 	for (struct hconn *c = hl->conns; c; c = c->next) {
 		if (c->shut)
@@ -203,37 +259,55 @@ enum MHD_Result http_limits_accept(void *cls, const struct sockaddr *addr, sockl
 			r = MHD_NO;
 		}
 	}
+	if (r == MHD_YES) {
+		uint64_t now = clock_mono_ms();
+
+		nc->deadline_ms = now + hl->header_ms;
+		nc->pending_until_ms = now + 10000;
+		link_conn(hl, nc);
+		nc = NULL;
+	}
 	pthread_mutex_unlock(&hl->mu);
+	mem_free(nc);
 	return r;
 }
 
 static void track(struct http_limits *hl, struct MHD_Connection *conn, void **socket_ctx)
 {
 	const union MHD_ConnectionInfo *fdi, *ai;
-	struct hconn *c = mem_calloc(1, sizeof(*c));
+	struct hconn *c = NULL;
+	int fd = -1;
 
-	*socket_ctx = c;
-	if (!c)
-		return;
-	c->fd = -1;
 	fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (fdi)
-		c->fd = fcntl(fdi->connect_fd, F_DUPFD_CLOEXEC, 0);
+		fd = fcntl(fdi->connect_fd, F_DUPFD_CLOEXEC, 0);
 	ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ai && ai->client_addr) {
-		size_t n = ai->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								  : sizeof(struct sockaddr_in);
-
-		memcpy(&c->addr, ai->client_addr, n);
-	}
-	c->deadline_ms = clock_mono_ms() + hl->header_ms;
 	pthread_mutex_lock(&hl->mu);
-	c->next = hl->conns;
-	if (hl->conns)
-		hl->conns->prev = c;
-	hl->conns = c;
-	hl->count++;
+	for (struct hconn *p = hl->conns; p && ai && ai->client_addr; p = p->next) {
+		if (p->pending_until_ms && same_peer(&p->addr, ai->client_addr)) {
+			c = p;
+			break;
+		}
+	}
+	if (!c) {
+		/* not seen at accept (a connection added another way): track it now */
+		c = mem_calloc(1, sizeof(*c));
+		if (c) {
+			c->deadline_ms = clock_mono_ms() + hl->header_ms;
+			link_conn(hl, c);
+		}
+	}
+	if (c) {
+		c->pending_until_ms = 0;
+		c->fd = fd;
+		fd = -1;
+		if (c->shut && c->fd >= 0)
+			shutdown(c->fd, SHUT_RDWR);  /* evicted before it started */
+	}
 	pthread_mutex_unlock(&hl->mu);
+	if (fd >= 0)
+		close(fd);
+	*socket_ctx = c;
 }
 
 void http_limits_notify(struct http_limits *hl, struct MHD_Connection *conn, void **socket_ctx,
@@ -251,13 +325,7 @@ void http_limits_notify(struct http_limits *hl, struct MHD_Connection *conn, voi
 	if (!c)
 		return;
 	pthread_mutex_lock(&hl->mu);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		hl->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	hl->count--;
+	unlink_conn(hl, c);
 	pthread_mutex_unlock(&hl->mu);
 	if (c->fd >= 0)
 		close(c->fd);

@@ -2,9 +2,9 @@
 /*
  * Idle and frame timeouts, the store-wide request-memory budget and quota
  * mutes of Kafka connections (see kafka_limits.h).  One sweep timer walks
- * the connections a few times per timeout; request memory is accounted when
- * a large frame's buffer grows and returned when it or its request is freed,
- * which wakes the connections waiting for it.
+ * the connections a few times per timeout; request memory is reserved when
+ * a large frame's size is read and returned when the connection or the
+ * frame's request is freed, which wakes the connections waiting for it.
  */
 #include <inttypes.h>
 
@@ -62,6 +62,13 @@ static void sweep_one(struct kafka_limits *kl, struct kafka_limits_conn *lc, uin
 {
 	unsigned st = kl->state(lc);
 
+	if (lc->mem_wait || lc->muted_until_ms > now) {
+		/* held by us (memory, quota): neither idle nor slow */
+		lc->last_io_ms = now;
+		if (lc->frame_start_ms)
+			lc->frame_start_ms = now;
+		return;
+	}
 	if (st & KAFKA_LIMITS_READS_OFF) {
 		/* our pause, not the client's slowness: restart its frame clock */
 		if (lc->frame_start_ms)
@@ -156,20 +163,24 @@ void kafka_limits_io(struct kafka_limits_conn *lc)
 	lc->last_io_ms = now_ms(lc->kl);
 }
 
-void kafka_limits_frame(struct kafka_limits_conn *lc, bool partial, bool progress)
+void kafka_limits_frame(struct kafka_limits_conn *lc, bool partial)
 {
 	if (!partial)
 		lc->frame_start_ms = 0;
-	else if (progress || !lc->frame_start_ms)
+	else if (!lc->frame_start_ms)
 		lc->frame_start_ms = now_ms(lc->kl);
 }
 
-bool kafka_limits_may_grow(struct kafka_limits_conn *lc)
+bool kafka_limits_frame_begin(struct kafka_limits_conn *lc, size_t size)
 {
 	struct kafka_limits *kl = lc->kl;
 
-	if (kl->mem_used < kl->mem_max)
+	if (kl->mem_used < kl->mem_max) {
+		kl->mem_used += size;
+		lc->frame_mem += size;
+		gauge(kl);
 		return true;
+	}
 	if (!lc->mem_wait) {
 		lc->mem_wait = true;
 		lc->wprev = NULL;
@@ -184,22 +195,6 @@ bool kafka_limits_may_grow(struct kafka_limits_conn *lc)
 			     kl->mem_used, kl->mem_max);
 	}
 	return false;
-}
-
-void kafka_limits_frame_mem(struct kafka_limits_conn *lc, size_t cap)
-{
-	struct kafka_limits *kl = lc->kl;
-
-	if (cap >= lc->frame_mem) {
-		kl->mem_used += cap - lc->frame_mem;
-		lc->frame_mem = cap;
-		gauge(kl);
-	} else {
-		size_t back = lc->frame_mem - cap;
-
-		lc->frame_mem = cap;
-		release_mem(kl, back);
-	}
 }
 
 void kafka_limits_frame_done(struct kafka_limits_conn *lc, size_t len)

@@ -11,13 +11,15 @@
  *                      longer holds a connection for ever); the clock stops
  *                      while the server itself has paused the reads;
  *   request memory     kafka.max_queued_request_bytes (Kafka's
- *                      queued.max.request.bytes): frames larger than the
- *                      16 KiB input buffer, while buffered and until their
- *                      request is freed, count against one store-wide
- *                      budget; at the budget, connections that need more
- *                      pause their reads until memory is returned.  Like
- *                      Kafka's pool the check is "is anything left", so use
- *                      may pass the budget by at most one frame;
+ *                      queued.max.request.bytes): a frame larger than the
+ *                      16 KiB input buffer reserves its declared size from
+ *                      one store-wide budget when its size field is read,
+ *                      until its request is freed; at the budget, a
+ *                      connection starting such a frame pauses its reads
+ *                      until memory is returned (one that already holds its
+ *                      reservation finishes its frame: no self-deadlock).
+ *                      Like Kafka's pool the check is "is anything left",
+ *                      so use may pass the budget by at most one frame;
  *   mute               a quota throttle (KIP-219): reads pause until then.
  *
  * Each connection embeds a struct kafka_limits_conn; the server answers
@@ -53,7 +55,7 @@ struct kafka_limits_conn {
 	bool mem_wait;
 	uint64_t last_io_ms;
 	uint64_t frame_start_ms;     /* 0: no partial frame */
-	size_t frame_mem;            /* buffer of the large frame being read */
+	size_t frame_mem;            /* reserved for the large frame being read */
 	size_t req_mem;              /* large frames held by queued requests */
 	uint64_t muted_until_ms;
 	struct evloop_timer mute_timer;
@@ -94,14 +96,13 @@ void kafka_limits_conn_release(struct kafka_limits_conn *lc);
 
 /* Bytes moved in either direction, or a request finished. */
 void kafka_limits_io(struct kafka_limits_conn *lc);
-/* After a read: is a frame partly in?  A whole frame was just cut: restart
- * the frame clock with progress = true. */
-void kafka_limits_frame(struct kafka_limits_conn *lc, bool partial, bool progress);
-/* May the large frame being read grow?  false: over budget, the connection
- * now waits for memory (kafka_limits_blocked() is true until resume()). */
-bool kafka_limits_may_grow(struct kafka_limits_conn *lc);
-/* The large frame's buffer is now cap bytes. */
-void kafka_limits_frame_mem(struct kafka_limits_conn *lc, size_t cap);
+/* Is a frame partly in (after a read or a parse)?  The frame clock starts
+ * when one is and stops (0) when none is; a frame cut whole stops it. */
+void kafka_limits_frame(struct kafka_limits_conn *lc, bool partial);
+/* May a large frame of size bytes start?  true: reserved.  false: the budget
+ * is spent; the connection now waits for memory (kafka_limits_blocked() is
+ * true until resume()). */
+bool kafka_limits_frame_begin(struct kafka_limits_conn *lc, size_t size);
 /* The large frame (len bytes) went to a request; kafka_limits_req_freed()
  * when that request is freed before the connection is. */
 void kafka_limits_frame_done(struct kafka_limits_conn *lc, size_t len);

@@ -348,7 +348,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 	r->peer = c->peer;
 	/* sasl: the authenticated principal instead, once there is one */
 	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
-	kafka_limits_frame(&c->lim, true, true);
+	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -391,14 +391,18 @@ static void conn_parse(struct kafka_conn *c)
 		}
 		if (avail < size) {
 			if ((size_t)size + 4 > CONN_IN_CAP) {
-				/* too big for the buffer: continue it in its own */
+				/* too big for the buffer: continue it in its own, once
+				 * the request-memory budget has room for it */
+				if (!kafka_limits_frame_begin(&c->lim, size)) {
+					pause_if_needed(c);
+					break;
+				}
 				c->frame_size = size;
 				buf_reset(&c->frame);
 				if (buf_append(&c->frame, c->in + off + 4, avail) < 0) {
 					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame", size);
 					return;
 				}
-				kafka_limits_frame_mem(&c->lim, c->frame.cap);
 				off = c->in_len;
 			}
 			break;
@@ -433,15 +437,10 @@ static void conn_read(struct kafka_conn *c)
 			size_t left = c->frame_size - c->frame.len;
 
 			want = left < FRAME_GROW_STEP ? left : FRAME_GROW_STEP;
-			if (c->frame.len + want > c->frame.cap && !kafka_limits_may_grow(&c->lim)) {
-				pause_if_needed(c);
-				return;
-			}
 			if (buf_reserve(&c->frame, want) < 0) {
 				bad_frame(c, "out of memory for a %zu-byte frame", c->frame_size);
 				return;
 			}
-			kafka_limits_frame_mem(&c->lim, c->frame.cap);
 			n = recv(c->fd, c->frame.data + c->frame.len, want, 0);
 		} else {
 			want = CONN_IN_CAP - c->in_len;
@@ -614,6 +613,7 @@ static void conn_flush(struct kafka_conn *c)
 			conn_kill(c);
 			return;
 		}
+		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
 	}
 	update_events(c);
 }
@@ -663,7 +663,7 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 	if (revents & EPOLLIN)
 		conn_read(c);
 	if (!c->dead)
-		kafka_limits_frame(&c->lim, c->in_len || c->frame_size, false);
+		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
