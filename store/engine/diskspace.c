@@ -79,8 +79,8 @@ static void sample(struct diskspace *d)
 	atomic_fetch_add(&d->transitions, 1);
 	if (now)
 		log_warn("store: %s has %" PRIu64 " bytes free, under the headroom of %" PRIu64
-			 " (log.min_free_bytes / min_free_percent): refusing writes until it is back",
-			 d->dir, avail, thr);
+			 " (log.min_free_bytes / min_free_percent): refusing writes until it is"
+			 " back", d->dir, avail, thr);
 	else
 		log_info("store: %s has %" PRIu64 " bytes free again (headroom %" PRIu64
 			 "): accepting writes", d->dir, avail, thr);
@@ -122,7 +122,7 @@ void diskspace_render(struct buf *out, void *arg)
 		    "1 while free space is under the headroom and writes are refused");
 	prom_u64(out, "sluice_log_disk_low", NULL, atomic_load(&d->low) ? 1 : 0);
 	prom_family(out, "sluice_log_disk_refused_batches_total", "counter",
-		    "batches refused (KAFKA_STORAGE_ERROR / 503 storage_full) for lack of headroom");
+		    "batches refused (KAFKA_STORAGE_ERROR, 503 storage_full) for lack of headroom");
 	prom_u64(out, "sluice_log_disk_refused_batches_total", NULL, atomic_load(&d->refused));
 	prom_family(out, "sluice_log_disk_state_changes_total", "counter",
 		    "times the disk went under or back over the headroom");

@@ -397,7 +397,8 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 		log->meta_dir = mem_strdup((const char *)b.data);
 	buf_release(&b);
 	if (log->data_dir)
-		log->disk = diskspace_new(log->data_dir, cfg->min_free_bytes, cfg->min_free_percent);
+		log->disk = diskspace_new(log->data_dir, cfg->min_free_bytes,
+					  cfg->min_free_percent);
 	if (!log->data_dir || !log->meta_dir || !log->disk) {
 		engine_free(log);
 		return NULL;

@@ -513,9 +513,8 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 	rc = body_headers(req);
 	if (rc < 0)
 		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s",
-					    rc == -ERR_UNSUPPORTED
-						    ? "conflicting Content-Length / Transfer-Encoding"
-						    : "bad Content-Length");
+					    rc == -ERR_UNSUPPORTED ? "conflicting framing headers"
+								   : "bad Content-Length");
 	rc = http_route_match(method, url, &req->route);
 	if (rc == -ERR_NOT_FOUND)
 		return refuse(req, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
@@ -820,14 +819,16 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
 			/* http_limits enforces max_connections (evicting the idle); this
 			 * is the backstop while evicted ones close */
-			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64,
+			 NULL},
 			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
 			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 			 conf->http.threads, NULL},
 			{MHD_OPTION_END, 0, NULL},
 		};
 
-		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request, api,
+		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request,
+					    api,
 					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	}
 	if (!api->mhd) {

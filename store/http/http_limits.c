@@ -54,20 +54,19 @@ struct http_limits {
 	struct log_ratelimit rl;
 };
 
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b);
+
 /* Host and port: the one connection. */
 static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
 	if (a->ss_family == AF_INET && b->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)a)->sin_port ==
 			       ((const struct sockaddr_in *)b)->sin_port &&
-		       memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+		       same_host(a, b);
 	if (a->ss_family == AF_INET6 && b->sa_family == AF_INET6)
 		return ((const struct sockaddr_in6 *)a)->sin6_port ==
 			       ((const struct sockaddr_in6 *)b)->sin6_port &&
-		       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)b)->sin6_addr,
-			      sizeof(struct in6_addr)) == 0;
+		       same_host(a, b);
 	return false;
 }
 
@@ -98,7 +97,8 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b
 		return false;
 	if (b->sa_family == AF_INET)
 		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+			      &((const struct sockaddr_in *)b)->sin_addr,
+			      sizeof(struct in_addr)) == 0;
 	if (b->sa_family == AF_INET6)
 		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
 			      &((const struct sockaddr_in6 *)b)->sin6_addr,
@@ -412,6 +412,7 @@ int http_limits_framing(struct MHD_Connection *conn, const char *cl, const char 
 void http_limits_principal(struct MHD_Connection *conn, int identity, char *out, size_t cap)
 {
 	const union MHD_ConnectionInfo *ai;
+	const struct sockaddr *sa;
 	char host[INET6_ADDRSTRLEN] = "?";
 
 	if (identity >= 0) {
@@ -419,11 +420,11 @@ void http_limits_principal(struct MHD_Connection *conn, int identity, char *out,
 		return;
 	}
 	ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ai && ai->client_addr && ai->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ai->client_addr)->sin_addr, host,
-			  sizeof(host));
-	else if (ai && ai->client_addr && ai->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ai->client_addr)->sin6_addr, host,
+	sa = ai ? ai->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
 			  sizeof(host));
 	snprintf(out, cap, "%s", host);
 }
@@ -446,9 +447,11 @@ void http_limits_render(struct buf *out, struct http_limits *hl)
 	prom_family(out, "sluice_http_connections_refused_total", "counter",
 		    "connections refused at accept, by reason");
 	prom_u64(out, "sluice_http_connections_refused_total",
-		 prom_labels(lb, sizeof(lb), "reason", "per_ip", NULL), atomic_load(&hl->refused_ip));
+		 prom_labels(lb, sizeof(lb), "reason", "per_ip", NULL),
+		 atomic_load(&hl->refused_ip));
 	prom_u64(out, "sluice_http_connections_refused_total",
-		 prom_labels(lb, sizeof(lb), "reason", "full", NULL), atomic_load(&hl->refused_full));
+		 prom_labels(lb, sizeof(lb), "reason", "full", NULL),
+		 atomic_load(&hl->refused_full));
 	prom_family(out, "sluice_http_connections_evicted_total", "counter",
 		    "connections waiting for headers closed to make room at http.max_connections");
 	prom_u64(out, "sluice_http_connections_evicted_total", NULL, atomic_load(&hl->evicted));

@@ -119,7 +119,8 @@ int kafka_listen_advertised(const struct store_config *conf, int32_t bound_port,
 		if (rc == 0)
 			rc = parse_port(port, adv_port);
 		if (rc < 0)
-			log_error("kafka.advertised: '%s' is not HOST:PORT", conf->kafka.advertised);
+			log_error("kafka.advertised: '%s' is not HOST:PORT",
+				  conf->kafka.advertised);
 		return rc;
 	}
 	rc = split_hostport(conf->kafka.listen, host, hcap, port,
