@@ -24,6 +24,10 @@
  * bodies together are capped by a global budget (16 x max_body_bytes, at
  * least 1 GiB): past it new bodies get 503 busy with Retry-After, so a flood
  * of uploads cannot exhaust memory.
+ *
+ * Connection limits libmicrohttpd lacks (a deadline for headers, a
+ * per-address cap, eviction at a full table) and the RFC 9112 framing checks
+ * are in http_limits.c; quotas in store/quota/quota.c.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>

@@ -43,7 +43,7 @@ static void wait_unlink(struct kafka_limits_conn *lc)
 /* Memory came back: let every waiter try again (each re-checks the budget). */
 static void wake_waiters(struct kafka_limits *kl)
 {
-	while (kl->waiters && kl->mem_used < kl->mem_max) {
+	while (!kl->stopping && kl->waiters && kl->mem_used < kl->mem_max) {
 		struct kafka_limits_conn *lc = kl->waiters;
 
 		wait_unlink(lc);
@@ -126,7 +126,10 @@ int kafka_limits_init(struct kafka_limits *kl, struct evloop *loop,
 
 void kafka_limits_release(struct kafka_limits *kl)
 {
+	kl->stopping = true;
 	evloop_timer_stop(&kl->sweep);
+	for (struct kafka_limits_conn *lc = kl->conns; lc; lc = lc->next)
+		evloop_timer_stop(&lc->mute_timer);
 }
 
 void kafka_limits_conn_init(struct kafka_limits *kl, struct kafka_limits_conn *lc)
@@ -235,7 +238,7 @@ void kafka_limits_mute(struct kafka_limits_conn *lc, int32_t ms)
 {
 	uint64_t until;
 
-	if (ms <= 0 || !lc->kl)
+	if (ms <= 0 || !lc->kl || lc->kl->stopping)
 		return;
 	until = now_ms(lc->kl) + (uint64_t)ms;
 	if (until <= lc->muted_until_ms)

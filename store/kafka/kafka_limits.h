@@ -70,6 +70,7 @@ struct kafka_limits {
 	uint64_t frame_ms;
 	size_t mem_max;
 	size_t mem_used;
+	bool stopping;               /* kafka_limits_release(): wake no one */
 	unsigned (*state)(struct kafka_limits_conn *lc);
 	/* Close the connection; false when it was already closing. */
 	bool (*close)(struct kafka_limits_conn *lc, const char *why);
@@ -87,6 +88,7 @@ struct kafka_limits {
 /* Start the sweep timer.  0 or a negative errno. */
 int kafka_limits_init(struct kafka_limits *kl, struct evloop *loop,
 		      const struct store_config *conf);
+/* Stop the timers and callbacks; the connections may be released after. */
 void kafka_limits_release(struct kafka_limits *kl);
 
 void kafka_limits_conn_init(struct kafka_limits *kl, struct kafka_limits_conn *lc);

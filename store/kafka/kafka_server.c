@@ -25,6 +25,10 @@
  * sendmsg; file pieces (Fetch record data) with sendfile() straight from the
  * log slice, which stays referenced until its last byte is sent.
  *
+ * Limits against clients that hold resources without using them (idle and
+ * frame timeouts, the store-wide request-memory budget, quota mutes) live in
+ * kafka_limits.c; this file calls its hooks where bytes move.
+ *
  * Teardown is deferred: finishing a request or killing a connection marks
  * the connection dirty and arms a zero-delay timer whose callback sends and
  * frees, so no callback ever frees a connection under another callback's
@@ -929,9 +933,9 @@ void kafka_server_free(struct kafka_server *ks)
 		evloop_io_stop(&ks->lio);
 	if (ks->lfd >= 0)
 		close(ks->lfd);
+	kafka_limits_release(&ks->limits);  /* first: freeing connections wakes no one */
 	while (ks->conns)
 		conn_free(ks->conns);
-	kafka_limits_release(&ks->limits);
 	/* after the connections: their parked group requests cancel into it */
 	groups_free(ks->ctx.groups);
 	if (ks->wake_started)
