@@ -64,7 +64,7 @@ kafka:
   max_queued_request_bytes: 8MiB
 http:
   idle_timeout: 4s
-  header_timeout: 800ms
+  header_timeout: 1500ms
   max_connections: 24
   max_connections_per_ip: 16
 log:
@@ -335,17 +335,21 @@ def case9(st):
             cut = time.time() - t0
             break
     s.close()
-    assert cut is not None and cut < 3, "slowloris connection still open after %s" % cut
+    assert cut is not None and 1.0 <= cut < 4, "slowloris connection cut after %s" % cut
     after_case(st, "9-slowloris", "sluice_http_header_timeouts_total")
     # per address: 20 connections from 127.0.0.5 against a cap of 16
     conns = [connect(st.http_port, "127.0.0.5") for _ in range(20)]
     refused = 0
-    ready, _, _ = select.select(conns, [], [], 0.3)  # well before header_timeout
-    for c in ready:
-        try:
-            refused += c.recv(1) == b""
-        except ConnectionResetError:
-            refused += 1
+    pending = list(conns)
+    deadline = time.time() + 1.0             # before header_timeout closes the others
+    while pending and time.time() < deadline:
+        ready, _, _ = select.select(pending, [], [], 0.05)
+        for c in ready:
+            pending.remove(c)
+            try:
+                refused += c.recv(1) == b""
+            except ConnectionResetError:
+                refused += 1
     for c in conns:
         c.close()
     assert refused == 4, "%d of 20 connections from one address refused" % refused
@@ -363,7 +367,7 @@ def case9(st):
     assert http_status(resp) == 200, resp[:200]
     assert took < 2, "/health took %.1fs with a full table" % took
     r, v = after_case(st, "9-full", "sluice_http_connections_evicted_total")
-    result("9: slowloris cut after %.1fs (header_timeout 0.8s); %d of 20 connections from one "
+    result("9: slowloris cut after %.1fs (header_timeout 1.5s); %d of 20 connections from one "
            "address refused (cap 16); /health 200 in %.0f ms with 24 idle clients in a 24-slot "
            "table (%d evicted); RSS %d MiB" % (cut, refused, took * 1000, v, r >> 20))
 
