@@ -328,6 +328,8 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	rc = kafka_api_parse_header(frame, len, &r->arena, &r->hdr);
+	/* sasl: the authenticated principal instead, once there is one */
+	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	if (rc == -ERR_UNSUPPORTED && r->hdr.api_key == KAFKA_API_VERSIONS) {
 		/* KIP-511: answer in v0 so the client learns our range */
 		struct kwire_enc *e;
@@ -350,8 +352,6 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	r->peer = c->peer;
-	/* sasl: the authenticated principal instead, once there is one */
-	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
