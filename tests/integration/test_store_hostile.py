@@ -43,6 +43,7 @@ from kafka.protocol.produce import ProduceRequest
 from kafka.record.memory_records import MemoryRecordsBuilder
 
 import kafkatest
+import sluicetest
 from kafkatest import wait_for
 from sluicetest import Env, result
 
@@ -483,6 +484,11 @@ quotas:
 
 
 def case12(env):
+    # a bad override is a config error naming file:line:column
+    bad = kafkatest.write_conf(env, "quotas:\n  produce_overrides:\n    agent-7: lots\n", "bad.yaml")
+    r = subprocess.run([os.path.join(sluicetest.BIN, "sluice-store"), "-c", bad, "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "bad.yaml:3:14:" in r.stderr, r.stderr
     st = kafkatest.start_store(env, conf=CONF + QUOTA_CONF)
     sluicetest_wait_http(st)
     big = batch(100, 5000)                   # ~500 KB: twice the rate
