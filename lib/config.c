@@ -786,6 +786,15 @@ static int set_kv(const struct cfg_option *o, void *obj, const struct cfg_node *
 			kv_free(&nm);
 			return -ERR_CONFIG;
 		}
+		if (o->check) {
+			char why[256];
+
+			if (o->check(val->value, why, sizeof(why)) < 0) {
+				cfg_error_at(err, val, "%s.%s: %s", path, k->value, why);
+				kv_free(&nm);
+				return -ERR_CONFIG;
+			}
+		}
 		nm.keys[i] = mem_strdup(k->value);
 		nm.vals[i] = mem_strdup(val->value);
 		nm.n++;

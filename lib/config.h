@@ -116,8 +116,8 @@ struct cfg_option {
 	const char *const *choices;      /* ENUM: NULL-terminated */
 	const struct cfg_option *sub;    /* SECTION */
 	unsigned flags;
-	/* Extra validation of a STRING/LIST item (e.g. compile a regex).  Returns
-	 * 0 or writes a reason into why and returns < 0. */
+	/* Extra validation of a STRING/LIST item or MAP value (e.g. compile a
+	 * regex).  Returns 0 or writes a reason into why and returns < 0. */
 	int (*check)(const char *value, char *why, size_t whylen);
 };
 

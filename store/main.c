@@ -20,7 +20,9 @@
 #include "lib/prom.h"
 #include "store/http/http_api.h"
 #include "store/kafka/kafka_server.h"
+#include "store/engine/diskspace.h"
 #include "store/engine/engine.h"
+#include "store/quota/quota.h"
 #include "store/store_config.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -31,6 +33,7 @@ struct store {
 	struct engine *log;
 	struct kafka_server *kafka;
 	struct http_api *http;
+	struct quota *quota;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -131,6 +134,8 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->defaults.max_batch_bytes = (int64_t)c->log.max_batch_bytes;
 	lc->index_interval_bytes = (int64_t)c->log.index_interval_bytes;
 	lc->retention_check_ms = c->log.retention_check_ms;
+	lc->min_free_bytes = c->log.min_free_bytes;
+	lc->min_free_percent = (int)c->log.min_free_percent;
 }
 
 static int parse_args(struct store *st, int argc, char **argv, bool *check)
@@ -235,6 +240,9 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
+	rc = prom_registry_add(st.metrics, diskspace_render, engine_diskspace(st.log));
+	if (rc < 0)
+		goto out;
 	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
 	if (rc < 0) {
 		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
@@ -246,6 +254,13 @@ int main(int argc, char **argv)
 		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
 		goto out;
 	}
+	st.quota = quota_new(&st.conf);
+	if (!st.quota || prom_registry_add(st.metrics, quota_render, st.quota) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	kafka_server_set_quota(st.kafka, st.quota);
+	http_api_set_quota(st.http, st.quota);
 	/* consumer-group lag for GET /v1/groups and `sluice topics` */
 	http_api_set_groups(st.http, kafka_server_groups(st.kafka));
 
@@ -265,6 +280,11 @@ out:
 	evloop_timer_stop(&st.watchdog);
 	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
+	if (st.quota)
+		prom_registry_remove(st.metrics, quota_render, st.quota);
+	quota_free(st.quota);
+	if (st.log && st.metrics)
+		prom_registry_remove(st.metrics, diskspace_render, engine_diskspace(st.log));
 	engine_close(st.log);
 	prom_registry_free(st.metrics);
 	evloop_free(st.loop);

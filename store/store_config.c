@@ -4,6 +4,7 @@
  * is parsed at start-up, printed by --help and documented in conf/store.yaml.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -40,6 +41,19 @@ static const struct cfg_option kafka_opts[] = {
 	 .help = "queued response bytes per connection before its reads pause"},
 	{.name = "max_inflight", .type = CFG_INT, OPT(kafka_section, max_inflight), .def = "64",
 	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
+	{.name = "max_fetch_wait", .type = CFG_DURATION, OPT(kafka_section, max_fetch_wait_ms),
+	 .def = "30s", .min = 0, .max = 300000,
+	 .help = "longest a Fetch may wait for min_bytes, whatever it asks"},
+	{.name = "idle_timeout", .type = CFG_DURATION, OPT(kafka_section, idle_timeout_ms),
+	 .def = "10m", .min = 0, .max = 7LL * 86400000,
+	 .help = "close connections without traffic this long (0 = never)"},
+	{.name = "frame_timeout", .type = CFG_DURATION, OPT(kafka_section, frame_timeout_ms),
+	 .def = "60s", .min = 0, .max = 86400000,
+	 .help = "a request must arrive whole this soon after its first byte (0 = never)"},
+	{.name = "max_queued_request_bytes", .type = CFG_SIZE,
+	 OPT(kafka_section, max_queued_request_bytes), .def = "512MiB", .min = 65536,
+	 .max = 1LL << 40,
+	 .help = "store-wide memory of large requests; past it reads of new ones pause"},
 	CFG_OPT_END,
 };
 
@@ -54,6 +68,17 @@ static const struct cfg_option http_opts[] = {
 	 .max = 1024, .help = "0 = one thread per connection"},
 	{.name = "max_wait", .type = CFG_DURATION, OPT(http_section, max_wait_ms), .def = "60s",
 	 .min = 0, .max = 3600000, .help = "longest ?wait_ms a long poll may ask for"},
+	{.name = "idle_timeout", .type = CFG_DURATION, OPT(http_section, idle_timeout_ms),
+	 .def = "120s", .min = 1000, .max = 86400000,
+	 .help = "close connections without traffic this long"},
+	{.name = "header_timeout", .type = CFG_DURATION, OPT(http_section, header_timeout_ms),
+	 .def = "30s", .min = 100, .max = 3600000,
+	 .help = "a request's headers must be complete this soon (slowloris)"},
+	{.name = "max_connections", .type = CFG_INT, OPT(http_section, max_connections),
+	 .def = "4000", .min = 2, .max = 1000000},
+	{.name = "max_connections_per_ip", .type = CFG_INT,
+	 OPT(http_section, max_connections_per_ip), .def = "1000", .min = 0, .max = 1000000,
+	 .help = "connections from one client address (0 = no cap)"},
 	CFG_OPT_END,
 };
 
@@ -81,6 +106,38 @@ static const struct cfg_option log_opts[] = {
 	 .def = "4KiB", .min = 64, .max = 1LL << 30},
 	{.name = "retention_check", .type = CFG_DURATION, OPT(log_section, retention_check_ms),
 	 .def = "30s", .min = 10, .max = 86400000},
+	{.name = "min_free_bytes", .type = CFG_SIZE, OPT(log_section, min_free_bytes),
+	 .def = "1GiB", .max = 1LL << 60,
+	 .help = "refuse writes when the data dir's disk has less free (0 = off)"},
+	{.name = "min_free_percent", .type = CFG_INT, OPT(log_section, min_free_percent),
+	 .def = "5", .min = 0, .max = 100,
+	 .help = "... or less than this share free, whichever limit is smaller"},
+	CFG_OPT_END,
+};
+
+static int check_rate(const char *value, char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (cfg_parse_size(value, &v) < 0) {
+		snprintf(why, whylen, "'%s' is not a byte rate (e.g. 10MiB)", value);
+		return -ERR_CONFIG;
+	}
+	return 0;
+}
+
+static const struct cfg_option quotas_opts[] = {
+	{.name = "produce_bytes_per_sec", .type = CFG_SIZE,
+	 OPT(quotas_section, produce_bytes_per_sec), .def = "0",
+	 .help = "Produce/ingest byte rate of each principal (0 = unlimited)"},
+	{.name = "fetch_bytes_per_sec", .type = CFG_SIZE, OPT(quotas_section, fetch_bytes_per_sec),
+	 .def = "0", .help = "Fetch/replay byte rate of each principal (0 = unlimited)"},
+	{.name = "produce_overrides", .type = CFG_MAP, OPT(quotas_section, produce_overrides),
+	 .check = check_rate, .help = "principal: bytes per second, instead of the default"},
+	{.name = "fetch_overrides", .type = CFG_MAP, OPT(quotas_section, fetch_overrides),
+	 .check = check_rate},
+	{.name = "max_throttle", .type = CFG_DURATION, OPT(quotas_section, max_throttle_ms),
+	 .def = "30s", .min = 1, .max = 3600000, .help = "longest single throttle"},
 	CFG_OPT_END,
 };
 
@@ -104,6 +161,7 @@ static const struct cfg_option root_opts[] = {
 	{.name = "http", .type = CFG_SECTION, OPT(store_config, http), .sub = http_opts},
 	{.name = "log", .type = CFG_SECTION, OPT(store_config, log), .sub = log_opts},
 	{.name = "groups", .type = CFG_SECTION, OPT(store_config, groups), .sub = groups_opts},
+	{.name = "quotas", .type = CFG_SECTION, OPT(store_config, quotas), .sub = quotas_opts},
 	CFG_OPT_END,
 };
 

@@ -9,8 +9,9 @@
  *   http:   listen, tokens_file, max_body_bytes, threads
  *   log:    fsync, fsync_interval, auto_create, default_partitions,
  *           retention, retention_bytes, segment_bytes, segment_age,
- *           max_batch_bytes, index_interval_bytes
+ *           max_batch_bytes, index_interval_bytes, min_free_bytes/percent
  *   groups: offsets_retention, min/max_session_timeout, initial_rebalance_delay
+ *   quotas: produce/fetch_bytes_per_sec, produce/fetch_overrides, max_throttle
  *
  * Not thread-safe; loaded once by main() before threads start.
  */
@@ -36,6 +37,10 @@ struct kafka_section {
 	int64_t max_connections;
 	uint64_t max_output_bytes;   /* per connection, before reads pause */
 	int64_t max_inflight;        /* pipelined requests per connection */
+	int64_t max_fetch_wait_ms;   /* cap on a Fetch's max_wait_ms */
+	int64_t idle_timeout_ms;     /* connections.max.idle.ms; 0 = never */
+	int64_t frame_timeout_ms;    /* a started frame must be whole by then; 0 = never */
+	uint64_t max_queued_request_bytes; /* store-wide, frames over 16 KiB */
 };
 
 struct http_section {
@@ -44,6 +49,10 @@ struct http_section {
 	uint64_t max_body_bytes;
 	int64_t threads;             /* libmicrohttpd worker threads */
 	int64_t max_wait_ms;         /* cap on ?wait_ms long polls */
+	int64_t idle_timeout_ms;     /* libmicrohttpd's inactivity timeout */
+	int64_t header_timeout_ms;   /* a request's headers must be in by then */
+	int64_t max_connections;
+	int64_t max_connections_per_ip; /* 0 = no per-address cap */
 };
 
 struct log_section {
@@ -58,6 +67,8 @@ struct log_section {
 	uint64_t max_batch_bytes;
 	uint64_t index_interval_bytes;
 	int64_t retention_check_ms;
+	uint64_t min_free_bytes;     /* disk headroom: the smaller of this ... */
+	int64_t min_free_percent;    /* ... and this share of the file system */
 };
 
 struct groups_section {
@@ -67,12 +78,21 @@ struct groups_section {
 	int64_t initial_rebalance_delay_ms;
 };
 
+struct quotas_section {
+	uint64_t produce_bytes_per_sec;  /* per principal; 0 = unlimited */
+	uint64_t fetch_bytes_per_sec;
+	struct cfg_kv produce_overrides; /* principal -> bytes/s */
+	struct cfg_kv fetch_overrides;
+	int64_t max_throttle_ms;
+};
+
 struct store_config {
 	struct store_section store;
 	struct kafka_section kafka;
 	struct http_section http;
 	struct log_section log;
 	struct groups_section groups;
+	struct quotas_section quotas;
 };
 
 /* Fill every field with its built-in default.  0 or -ERR_CONFIG. */

@@ -355,6 +355,7 @@ static void engine_free(struct engine *log)
 	pthread_mutex_destroy(&log->ckpt_mu);
 	pthread_mutex_destroy(&log->l_mu);
 	pthread_mutex_destroy(&log->pid_mu);
+	diskspace_free(log->disk);
 	mem_free(log->data_dir);
 	mem_free(log->meta_dir);
 	mem_free(log);
@@ -395,7 +396,10 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 	if (log->data_dir && buf_printf(&b, "%s/meta", log->data_dir) == 0 && buf_cstr(&b) == 0)
 		log->meta_dir = mem_strdup((const char *)b.data);
 	buf_release(&b);
-	if (!log->data_dir || !log->meta_dir) {
+	if (log->data_dir)
+		log->disk = diskspace_new(log->data_dir, cfg->min_free_bytes,
+					  cfg->min_free_percent);
+	if (!log->data_dir || !log->meta_dir || !log->disk) {
 		engine_free(log);
 		return NULL;
 	}
@@ -647,8 +651,13 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	struct topic_config cfg;
 	struct partition *p;
 	bool moved = false;
-	int rc = get_part(log, topic, partition, &p, &cfg);
+	int rc;
 
+	if (diskspace_low(log->disk)) {
+		diskspace_refused(log->disk);
+		return -ENOSPC;
+	}
+	rc = get_part(log, topic, partition, &p, &cfg);
 	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && engine_topic_name_valid(topic)) {
 		rc = engine_topic_ensure(log, topic);
 		if (rc >= 0)
@@ -661,6 +670,11 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	if (moved)
 		notify(log);
 	return rc;
+}
+
+struct diskspace *engine_diskspace(struct engine *log)
+{
+	return log ? log->disk : NULL;
 }
 
 int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,

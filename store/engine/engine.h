@@ -79,6 +79,8 @@ struct engine_config {
 	struct topic_config defaults;/* for auto-created topics and unset fields */
 	int64_t index_interval_bytes;/* bytes between sparse index entries */
 	int64_t retention_check_ms;  /* how often retention runs */
+	uint64_t min_free_bytes;     /* disk headroom (diskspace.h); 0 and 0: off */
+	int min_free_percent;
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -169,7 +171,9 @@ struct engine_append_result {
  *
  * On success the batch is written but not necessarily durable yet: it
  * becomes visible (and may be acknowledged) once engine_partition_info().visible
- * passes res->last_offset; see engine_wait_visible() and engine_set_listener(). */
+ * passes res->last_offset; see engine_wait_visible() and engine_set_listener().
+ * -ENOSPC, before anything is written, while the data directory's disk is
+ * under its headroom (log.min_free_bytes). */
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
 	       size_t len, struct engine_append_result *res);
 
@@ -187,6 +191,10 @@ void engine_set_listener(struct engine *log, void (*cb)(void *arg), void *arg);
 
 /* Allocate a new idempotent producer id (persisted; never reused). */
 int engine_producer_id_alloc(struct engine *log, int64_t *id);
+
+/* The data directory's headroom watch (store/engine/diskspace.h), for its
+ * metrics; NULL when engine_open() could not set it up. */
+struct diskspace *engine_diskspace(struct engine *log);
 
 /* ---------------------------------------------------------------- read */
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "store/engine/checkpoint.h"
+#include "store/engine/diskspace.h"
 #include "store/engine/engine.h"
 #include "store/engine/partition.h"
 #include "store/engine/registry.h"
@@ -70,6 +71,7 @@ struct engine {
 	pthread_mutex_t pid_mu;
 	int64_t pid_next, pid_limit;
 	uint64_t trash_seq;
+	struct diskspace *disk;      /* headroom watch; NULL: none */
 };
 
 /* log_topic.c: the sorted topic table (callers hold topics_lock). */

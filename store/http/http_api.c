@@ -24,6 +24,10 @@
  * bodies together are capped by a global budget (16 x max_body_bytes, at
  * least 1 GiB): past it new bodies get 503 busy with Retry-After, so a flood
  * of uploads cannot exhaust memory.
+ *
+ * Connection limits libmicrohttpd lacks (a deadline for headers, a
+ * per-address cap, eviction at a full table) and the RFC 9112 framing checks
+ * are in http_limits.c; quotas in store/quota/quota.c.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -44,12 +48,13 @@
 #include "store/http/http_api.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
+#include "store/engine/diskspace.h"
 
 const double http_lat_bounds_s[HTTP_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 						     0.05,   0.1,   0.25,   0.5,   1,    5};
 
 static const unsigned status_slots[HTTP_STATUS_SLOTS - 1] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 416, 500, 503, 504, 0};
+	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 416, 429, 500, 503, 504};
 
 #define MAX_METRICS_BYTES (64u << 20)
 #define MAX_ERROR_BYTES (64u << 10)
@@ -79,6 +84,12 @@ enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
 		return MHD_NO;
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u", req->retry_after_s ? req->retry_after_s : 1);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"sluice\"");
@@ -287,6 +298,10 @@ static enum MHD_Result handle_health(struct http_req *req)
 		return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full",
 					    "log engine not writable: %s",
 					    st.last_error[0] ? st.last_error : "unknown error");
+	if (diskspace_low(engine_diskspace(req->api->log)))
+		return http_api_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full",
+					    "free disk space is under log.min_free_bytes; "
+					    "writes are refused, reads are served");
 	rc = buf_append_str(&b, "{\"status\":\"ok\"}");
 	r = rc == 0 ? http_api_reply_json(req, MHD_HTTP_OK, &b) : MHD_NO;
 	buf_release(&b);
@@ -381,6 +396,7 @@ static void render_self(struct buf *out, void *arg)
 	prom_family(out, "sluice_http_auth_failures_total", "counter",
 		    "requests refused with 401 or 403");
 	prom_u64(out, "sluice_http_auth_failures_total", NULL, atomic_load(&api->auth_failures));
+	http_limits_render(out, api->limits);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -421,6 +437,29 @@ static enum MHD_Result refuse(struct http_req *req, unsigned status, const char 
 	return r;
 }
 
+/* Quotas: the principal is the token, else the client address; a principal
+ * over its produce (ingest) or fetch (replay) rate is answered 429 with
+ * Retry-After until it is back under it. */
+static bool http_quota_refused(struct http_req *req, enum MHD_Result *res)
+{
+	struct quota *q = atomic_load(&req->api->quota);
+	enum quota_dir dir = req->route.id == HTTP_ROUTE_RECORDS ? QUOTA_FETCH : QUOTA_PRODUCE;
+	int32_t ms;
+
+	http_limits_principal(req->conn, req->identity, req->principal, sizeof(req->principal));
+	if (!q || (req->route.id != HTTP_ROUTE_RECORDS && req->route.id != HTTP_ROUTE_BATCHES))
+		return false;
+	ms = quota_delay(q, req->principal, dir);
+	if (ms <= 0)
+		return false;
+	quota_rejected(q, req->principal, dir);
+	req->retry_after_s = (unsigned)(ms + 999) / 1000;
+	*res = refuse(req, MHD_HTTP_TOO_MANY_REQUESTS, "throttled",
+		      "%s is over its %s quota; retry in %d ms", req->principal,
+		      dir == QUOTA_FETCH ? "fetch" : "produce", ms);
+	return true;
+}
+
 /* Authenticate; MHD_YES with identity set, or the refusal. */
 static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 {
@@ -455,6 +494,10 @@ static int body_headers(struct http_req *req)
 						     MHD_HTTP_HEADER_EXPECT);
 
 	req->body_declared = -1;
+	if (http_limits_framing(req->conn, cl, te) < 0) {
+		http_limits_bad_framing(req->api->limits);
+		return -ERR_UNSUPPORTED;
+	}
 	if (cl && http_param_i64(cl, 0, INT64_MAX, &req->body_declared) < 0)
 		return -ERR_INVALID;
 	req->body_due = req->body_declared > 0 || (te && strcasestr(te, "chunked"));
@@ -471,9 +514,11 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 	bool ok;
 	int rc;
 
-	if (body_headers(req) < 0)
-		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
-					    "bad Content-Length");
+	rc = body_headers(req);
+	if (rc < 0)
+		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s",
+					    rc == -ERR_UNSUPPORTED ? "conflicting framing headers"
+								   : "bad Content-Length");
 	rc = http_route_match(method, url, &req->route);
 	if (rc == -ERR_NOT_FOUND)
 		return refuse(req, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
@@ -487,6 +532,8 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 			      "invalid topic name or partition in the path");
 	res = authenticate(req, &ok);
 	if (!ok)
+		return res;
+	if (http_quota_refused(req, &res))
 		return res;
 	req->has_body = route_has_body(&req->route);
 	if (!req->has_body)
@@ -571,6 +618,8 @@ static enum MHD_Result dispatch(struct http_req *req)
 	case HTTP_ROUTE_GROUPS:
 		return http_admin_groups(req);
 	case HTTP_ROUTE_BATCHES:
+		quota_charge(atomic_load(&req->api->quota), req->principal, QUOTA_PRODUCE,
+			     req->body.len);
 		return http_ingest_batches(req);
 	case HTTP_ROUTE_PRODUCERS:
 		return http_ingest_producers(req);
@@ -600,6 +649,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->identity = -1;
 		req->start_ns = clock_mono_ns();
 		*con_cls = req;
+		http_limits_headers_done(api->limits, conn);
 		return request_begin(req, url, method);
 	}
 	if (*upload_size > 0) {
@@ -618,7 +668,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	uint64_t us;
 	unsigned b, route;
 
-	(void)conn;
+	http_limits_request_done(api->limits, conn);
 	if (!req)
 		return;
 	route = (unsigned)req->route.id < HTTP_ROUTE_COUNT ? (unsigned)req->route.id : 0;
@@ -647,8 +697,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
 	struct http_api *api = cls;
 
-	(void)conn;
-	(void)socket_ctx;
+	http_limits_notify(api->limits, conn, socket_ctx, code);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->connections, 1);
 		atomic_fetch_add(&api->connections_total, 1);
@@ -747,6 +796,11 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		}
 		log_info("http: bearer auth on, %zu tokens", http_tokens_count(api->tokens));
 	}
+	api->limits = http_limits_new(conf);
+	if (!api->limits) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = listen_on(conf->http.listen, &fd);
 	if (rc < 0) {
 		log_error("http: cannot listen on %s: %s", conf->http.listen,
@@ -764,16 +818,21 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
 			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, api},
-			{MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+			{MHD_OPTION_CONNECTION_TIMEOUT,
+			 (intptr_t)((conf->http.idle_timeout_ms + 999) / 1000), NULL},
 			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
-			{MHD_OPTION_CONNECTION_LIMIT, 4000, NULL},
+			/* http_limits enforces max_connections (evicting the idle); this
+			 * is the backstop while evicted ones close */
+			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64,
+			 NULL},
 			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
 			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 			 conf->http.threads, NULL},
 			{MHD_OPTION_END, 0, NULL},
 		};
 
-		api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api,
+		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request,
+					    api,
 					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	}
 	if (!api->mhd) {
@@ -798,6 +857,11 @@ out:
 	return rc;
 }
 
+void http_api_set_quota(struct http_api *api, struct quota *q)
+{
+	atomic_store(&api->quota, q);
+}
+
 void http_api_set_groups(struct http_api *api, struct groups *g)
 {
 	atomic_store(&api->groups, g);
@@ -815,5 +879,6 @@ void http_api_free(struct http_api *api)
 		prom_registry_remove(api->metrics, http_metrics_render, api);
 	}
 	http_tokens_free(api->tokens);
+	http_limits_free(api->limits);  /* after the daemon: no connection is left */
 	mem_free(api);
 }

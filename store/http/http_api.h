@@ -26,5 +26,9 @@ struct groups;
  * reports; NULL (the default) answers 501.  Borrowed: it must outlive the
  * API, so free the API first.  Safe to call while serving. */
 void http_api_set_groups(struct http_api *api, struct groups *g);
+/* Byte-rate quotas (store/quota/quota.h) for ingest and replay; NULL (the
+ * default): none.  Borrowed like the groups. */
+struct quota;
+void http_api_set_quota(struct http_api *api, struct quota *q);
 
 #endif

@@ -20,9 +20,11 @@
 
 #include "lib/buf.h"
 #include "lib/prom.h"
+#include "store/http/http_limits.h"
 #include "store/http/http_route.h"
 #include "store/http/http_tokens.h"
 #include "store/engine/engine.h"
+#include "store/quota/quota.h"
 #include "store/store_config.h"
 
 /* Statuses the request counter keeps apart; others count as "other". */
@@ -60,6 +62,8 @@ struct http_api {
 	atomic_uint_fast64_t replay_bytes;
 	atomic_uint_fast64_t replay_records;
 	atomic_uint_fast64_t auth_failures;
+	struct http_limits *limits;      /* header deadline, per-address cap, eviction */
+	_Atomic(struct quota *) quota;   /* NULL: no quotas */
 };
 
 struct http_req {
@@ -77,6 +81,8 @@ struct http_req {
 	unsigned pending_status;         /* refused: answer this once the body is drained */
 	const char *pending_code;
 	char pending_msg[256];
+	unsigned retry_after_s;          /* 429: the Retry-After header */
+	char principal[64];              /* quotas: "token#N" or the client address */
 	struct buf body;
 };
 

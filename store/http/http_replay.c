@@ -46,6 +46,7 @@
 
 struct replay {
 	struct http_api *api;
+	char principal[64];          /* charged for the bytes sent (quotas) */
 	char topic[TOPIC_NAME_MAX + 1];
 	int32_t partition;
 	enum http_format fmt;
@@ -276,6 +277,7 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 			if (st->out_off == st->out.len)
 				st->out.len = st->out_off = 0;
 			atomic_fetch_add(&st->api->replay_bytes, n);
+			quota_charge(atomic_load(&st->api->quota), st->principal, QUOTA_FETCH, n);
 			return (ssize_t)n;
 		}
 		if (st->raw_left > 0) {
@@ -290,6 +292,8 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 			st->raw_pos += got;
 			st->raw_left -= (size_t)got;
 			atomic_fetch_add(&st->api->replay_bytes, (uint64_t)got);
+			quota_charge(atomic_load(&st->api->quota), st->principal, QUOTA_FETCH,
+				     (uint64_t)got);
 			return got;
 		}
 		if (st->iter_live) {
@@ -357,6 +361,7 @@ enum MHD_Result http_replay_records(struct http_req *req)
 	if (!st)
 		return http_api_reply_log_error(req, -ENOMEM, "replay");
 	st->api = api;
+	memcpy(st->principal, req->principal, sizeof(st->principal));
 	memcpy(st->topic, topic, strlen(topic) + 1);
 	st->partition = p;
 	st->from_ts = INT64_MIN;

@@ -16,6 +16,7 @@
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
+#include "store/quota/quota.h"
 
 #define KERR_FETCH_SESSION_ID_NOT_FOUND 70
 
@@ -213,9 +214,12 @@ static void respond(struct kafka_req *r)
 	struct kafka_fetch_req *q = r->body;
 	struct fetch_state *fs = r->hstate;
 	int16_t v = r->hdr.api_version;
-	struct kwire_enc *e = kafka_req_begin(r);
+	struct kwire_enc *e;
 
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	if (!r->throttle_ms)
+		r->throttle_ms = quota_charge(r->ctx->quota, r->principal, QUOTA_FETCH, fs->total);
+	e = kafka_req_begin(r);
+	kwire_put_i32(e, r->throttle_ms);
 	if (v >= 7) {
 		kwire_put_i16(e, KERR_NONE);
 		kwire_put_i32(e, 0);  /* session_id: sessionless */
@@ -310,13 +314,23 @@ void kafka_fetch_handle(struct kafka_req *r)
 	r->hstate = fs;
 	r->cancel = fetch_cancel;
 	gather(r);
+	r->throttle_ms = quota_delay(r->ctx->quota, r->principal, QUOTA_FETCH);
+	if (r->throttle_ms > 0) {
+		/* over its fetch quota: offsets but no data, and the throttle (KIP-219) */
+		release_slices(fs, q);
+		respond(r);
+		return;
+	}
 	if (fs->any_error || fs->total >= (size_t)(q->min_bytes > 0 ? q->min_bytes : 0) ||
 	    q->max_wait_ms <= 0) {
 		respond(r);
 		return;
 	}
 	release_slices(fs, q);
-	kafka_req_wait(r, q->max_wait_ms, fetch_poll);
+	/* a client may ask for INT32_MAX ms: kafka.max_fetch_wait bounds it */
+	kafka_req_wait(r, q->max_wait_ms < r->ctx->conf->kafka.max_fetch_wait_ms
+				  ? q->max_wait_ms : r->ctx->conf->kafka.max_fetch_wait_ms,
+		       fetch_poll);
 	return;
 nomem:
 	r->enc.err = -ENOMEM;

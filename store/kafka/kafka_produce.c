@@ -20,6 +20,7 @@
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
+#include "store/quota/quota.h"
 
 #define PRODUCE_DEFAULT_TIMEOUT_MS 30000
 
@@ -81,7 +82,7 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 		kwire_put_tags(e);
 	}
 	if (v >= 1)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
+		kwire_put_i32(e, m->throttle_ms);
 	kwire_put_tags(e);
 }
 
@@ -248,6 +249,9 @@ void kafka_produce_handle(struct kafka_req *r)
 	if (!ps)
 		goto nomem;
 	r->hstate = ps;
+	/* charged after the fact as Kafka does: served, then throttled (KIP-219) */
+	r->throttle_ms = quota_charge(r->ctx->quota, r->principal, QUOTA_PRODUCE, r->frame_len);
+	ps->resp.throttle_ms = r->throttle_ms;
 	ps->resp.ntopics = q->ntopics;
 	ps->resp.topics = arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1,
 				       sizeof(*ps->resp.topics));

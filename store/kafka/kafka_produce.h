@@ -52,6 +52,7 @@ struct kafka_produce_tresult {
 };
 
 struct kafka_produce_resp {
+	int32_t throttle_ms;         /* quota throttle_time_ms (v1+) */
 	int32_t ntopics;
 	struct kafka_produce_tresult *topics;
 };

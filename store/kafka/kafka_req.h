@@ -89,6 +89,7 @@ struct kafka_ctx {
 	int32_t adv_port;
 	const char *cluster_id;
 	struct kafka_stats *stats;
+	struct quota *quota;                 /* byte-rate quotas; NULL: none */
 	struct kafka_req *waiters;           /* doubly linked through wnext/wprev */
 	/* The server's hook: r finished (or needs no response) */
 	void (*req_done)(struct kafka_req *r);
@@ -111,6 +112,10 @@ struct kafka_req {
 	struct kafka_req *next;      /* the connection's queue, in arrival order */
 	struct kafka_conn *conn;
 	const char *peer;            /* "host:port" of the client, for logs and groups */
+	/* Who asks, for quotas: the authenticated principal once the connection
+	 * has one (SASL/mTLS), else the request's client id; never NULL. */
+	const char *principal;
+	int32_t throttle_ms;         /* quota throttle: the connection mutes this long */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;
 	const struct kafka_api *api;

@@ -25,6 +25,10 @@
  * sendmsg; file pieces (Fetch record data) with sendfile() straight from the
  * log slice, which stays referenced until its last byte is sent.
  *
+ * Limits against clients that hold resources without using them (idle and
+ * frame timeouts, the store-wide request-memory budget, quota mutes) live in
+ * kafka_limits.c; this file calls its hooks where bytes move.
+ *
  * Teardown is deferred: finishing a request or killing a connection marks
  * the connection dirty and arms a zero-delay timer whose callback sends and
  * frees, so no callback ever frees a connection under another callback's
@@ -33,7 +37,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -51,6 +54,8 @@
 #include "lib/mem.h"
 #include "store/groups/groups.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_limits.h"
+#include "store/kafka/kafka_listen.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_server.h"
@@ -80,6 +85,7 @@ struct kafka_conn {
 	struct kafka_req *tail;
 	size_t nreq;
 	size_t out_pending;          /* finished, unsent response bytes */
+	struct kafka_limits_conn lim;
 };
 
 struct kafka_server {
@@ -96,6 +102,7 @@ struct kafka_server {
 	bool wake_started;
 	struct evloop_timer flush_timer;
 	struct kafka_conn *conns;
+	struct kafka_limits limits;
 	struct kafka_conn *dirty;
 	size_t nconns;
 	size_t max_request;
@@ -110,129 +117,6 @@ struct kafka_server {
 static void conn_io(struct evloop_io *io, uint32_t revents);
 static void conn_parse(struct kafka_conn *c);
 static void on_flush_timer(struct evloop_timer *t);
-
-/* ---------------------------------------------------------------- addresses */
-
-/* Split "host:port" or "[v6]:port".  0 or -ERR_INVALID. */
-static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
-{
-	const char *colon, *h = s;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -ERR_INVALID;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -ERR_INVALID;
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hcap || strlen(colon + 1) >= pcap || colon[1] == '\0')
-		return -ERR_INVALID;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, pcap, "%s", colon + 1);
-	return 0;
-}
-
-static int parse_port(const char *p, int32_t *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(p, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > 65535)
-		return -ERR_INVALID;
-	*out = (int32_t)v;
-	return 0;
-}
-
-static int listen_on(struct kafka_server *ks, const char *addr, int32_t *bound_port)
-{
-	char host[256], port[16];
-	struct addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = -1, one = 1, rc;
-
-	rc = split_hostport(addr, host, sizeof(host), port, sizeof(port));
-	if (rc < 0) {
-		log_error("kafka.listen: '%s' is not HOST:PORT", addr);
-		return rc;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (rc != 0) {
-		log_error("kafka.listen: cannot resolve '%s': %s", addr, gai_strerror(rc));
-		return -ERR_INVALID;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (ss.ss_family == AF_INET6)
-		*bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	else
-		*bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	ks->lfd = fd;
-	fd = -1;
-	rc = 0;
-out:
-	if (rc < 0)
-		log_error("kafka: cannot listen on %s: %s", addr, err_str(rc));
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
-	return rc;
-}
-
-/* Node 0's address in Metadata: kafka.advertised, else the listen address
- * with the port actually bound and, for a wildcard host, the hostname. */
-static int set_advertised(struct kafka_server *ks, const struct store_config *conf,
-			  int32_t bound_port)
-{
-	char port[16];
-	int rc;
-
-	if (conf->kafka.advertised && conf->kafka.advertised[0]) {
-		rc = split_hostport(conf->kafka.advertised, ks->adv_host, sizeof(ks->adv_host), port,
-				    sizeof(port));
-		if (rc == 0)
-			rc = parse_port(port, &ks->ctx.adv_port);
-		if (rc < 0)
-			log_error("kafka.advertised: '%s' is not HOST:PORT", conf->kafka.advertised);
-		return rc;
-	}
-	rc = split_hostport(conf->kafka.listen, ks->adv_host, sizeof(ks->adv_host), port,
-			    sizeof(port));
-	if (rc < 0)
-		return rc;
-	if (ks->adv_host[0] == '\0' || strcmp(ks->adv_host, "0.0.0.0") == 0 ||
-	    strcmp(ks->adv_host, "::") == 0) {
-		if (gethostname(ks->adv_host, sizeof(ks->adv_host)) != 0)
-			snprintf(ks->adv_host, sizeof(ks->adv_host), "localhost");
-		ks->adv_host[sizeof(ks->adv_host) - 1] = '\0';
-	}
-	ks->ctx.adv_port = bound_port;
-	return 0;
-}
 
 /* ---------------------------------------------------------------- lifecycle of connections */
 
@@ -263,6 +147,7 @@ static void conn_free(struct kafka_conn *c)
 	struct kafka_server *ks = c->ks;
 	struct kafka_req *r = c->head;
 
+	kafka_limits_conn_release(&c->lim);
 	while (r) {
 		struct kafka_req *next = r->next;
 
@@ -373,6 +258,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 			ks->conns->prev = c;
 		ks->conns = c;
 		ks->nconns++;
+		kafka_limits_conn_init(&ks->limits, &c->lim);
 		atomic_fetch_add_explicit(&ks->stats.connections_accepted, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&ks->stats.connections_open, 1, memory_order_relaxed);
 		log_debug("kafka: connection from %s", c->peer);
@@ -385,12 +271,13 @@ static bool over_limits(const struct kafka_conn *c)
 {
 	const struct kafka_server *ks = c->ks;
 
-	return c->nreq >= ks->max_inflight || c->out_pending >= ks->max_output;
+	return c->nreq >= ks->max_inflight || c->out_pending >= ks->max_output ||
+	       kafka_limits_blocked(&c->lim);
 }
 
 static void update_events(struct kafka_conn *c)
 {
-	uint32_t ev = 0;
+	uint32_t ev = EPOLLRDHUP;  /* a hang-up is seen even while reads are paused */
 
 	if (c->dead)
 		return;
@@ -441,6 +328,8 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	rc = kafka_api_parse_header(frame, len, &r->arena, &r->hdr);
+	/* sasl: the authenticated principal instead, once there is one */
+	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	if (rc == -ERR_UNSUPPORTED && r->hdr.api_key == KAFKA_API_VERSIONS) {
 		/* KIP-511: answer in v0 so the client learns our range */
 		struct kwire_enc *e;
@@ -463,6 +352,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	r->peer = c->peer;
+	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -505,7 +395,12 @@ static void conn_parse(struct kafka_conn *c)
 		}
 		if (avail < size) {
 			if ((size_t)size + 4 > CONN_IN_CAP) {
-				/* too big for the buffer: continue it in its own */
+				/* too big for the buffer: continue it in its own, once
+				 * the request-memory budget has room for it */
+				if (!kafka_limits_frame_begin(&c->lim, size)) {
+					pause_if_needed(c);
+					break;
+				}
 				c->frame_size = size;
 				buf_reset(&c->frame);
 				if (buf_append(&c->frame, c->in + off + 4, avail) < 0) {
@@ -571,6 +466,7 @@ static void conn_read(struct kafka_conn *c)
 			return;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_in, (uint64_t)n, memory_order_relaxed);
+		kafka_limits_io(&c->lim);
 		if (c->frame_size) {
 			c->frame.len += (size_t)n;
 			if (c->frame.len == c->frame_size) {
@@ -580,6 +476,7 @@ static void conn_read(struct kafka_conn *c)
 				/* hand the memory over to the request */
 				buf_init(&c->frame, ks->max_request);
 				c->frame_size = 0;
+				kafka_limits_frame_done(&c->lim, len);
 				dispatch(c, frame, len);
 				pause_if_needed(c);
 			}
@@ -603,6 +500,8 @@ static void pop_head(struct kafka_conn *c)
 		c->tail = NULL;
 	c->nreq--;
 	c->out_pending -= r->out_total;
+	if (r->frame_len + 4 > CONN_IN_CAP)
+		kafka_limits_req_freed(&c->lim, r->frame_len);
 	kafka_req_free(r);
 }
 
@@ -698,6 +597,7 @@ static int send_some(struct kafka_conn *c)
 			return -errno;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_out, (uint64_t)n, memory_order_relaxed);
+		kafka_limits_io(&c->lim);
 		advance(c, (size_t)n);
 	}
 }
@@ -717,6 +617,7 @@ static void conn_flush(struct kafka_conn *c)
 			conn_kill(c);
 			return;
 		}
+		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
 	}
 	update_events(c);
 }
@@ -748,6 +649,12 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 {
 	struct kafka_conn *c = io->data;
 
+	if ((revents & EPOLLRDHUP) && !(c->io.events & EVLOOP_READ)) {
+		/* gone while paused: free its parked requests now, not at max_wait */
+		kafka_limits_hangup(&c->lim);
+		conn_kill(c);
+		return;
+	}
 	if (revents & (EPOLLERR | EPOLLHUP)) {
 		/* read what is left; recv reports the error or EOF */
 		conn_read(c);
@@ -759,6 +666,8 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 	}
 	if (revents & EPOLLIN)
 		conn_read(c);
+	if (!c->dead)
+		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
@@ -784,8 +693,36 @@ static void on_req_done(struct kafka_req *r)
 	else if (r->hdr.api_key == KAFKA_FETCH)
 		kafka_latency_add(&ks->stats.fetch_latency, ns);
 	c->out_pending += r->out_total;
+	kafka_limits_io(&c->lim);
+	kafka_limits_mute(&c->lim, r->throttle_ms);
 	if (!c->dead)
 		mark_dirty(c);
+}
+
+#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc) - offsetof(struct kafka_conn, lim)))
+
+static unsigned lim_state(struct kafka_limits_conn *lc)
+{
+	struct kafka_conn *c = LIM_CONN(lc);
+
+	return (c->nreq && !c->out_pending ? KAFKA_LIMITS_BUSY : 0) |
+	       (c->paused ? KAFKA_LIMITS_READS_OFF : 0);
+}
+
+static bool lim_close(struct kafka_limits_conn *lc, const char *why)
+{
+	struct kafka_conn *c = LIM_CONN(lc);
+
+	if (c->dead)
+		return false;
+	log_write_rl(&c->ks->rl_frame, 1000, LOG_LVL_INFO, "kafka: %s: %s; closing", c->peer, why);
+	conn_kill(c);
+	return true;
+}
+
+static void lim_resume(struct kafka_limits_conn *lc)
+{
+	mark_dirty(LIM_CONN(lc));  /* the flush re-checks over_limits() */
 }
 
 static void on_req_fail(struct kafka_req *r)
@@ -897,6 +834,7 @@ static void render_metrics(struct buf *out, void *arg)
 		       "Fetch request latency, long-poll wait included.", &s->fetch_latency);
 	render_latency(out, "sluice_kafka_request_latency_seconds",
 		       "Latency of every Kafka request.", &s->request_latency);
+	kafka_limits_render(out, &ks->limits);
 }
 
 /* ---------------------------------------------------------------- server */
@@ -925,10 +863,15 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->ctx.cluster_id = "sluice";
 	ks->ctx.req_done = on_req_done;
 	ks->ctx.req_fail = on_req_fail;
-	rc = listen_on(ks, conf->kafka.listen, &bound_port);
+	ks->limits.state = lim_state;
+	ks->limits.close = lim_close;
+	ks->limits.resume = lim_resume;
+	kafka_limits_init(&ks->limits, loop, conf);
+	rc = kafka_listen_open(conf->kafka.listen, &ks->lfd, &bound_port);
 	if (rc < 0)
 		goto out;
-	rc = set_advertised(ks, conf, bound_port);
+	rc = kafka_listen_advertised(conf, bound_port, ks->adv_host, sizeof(ks->adv_host),
+				     &ks->ctx.adv_port);
 	if (rc < 0)
 		goto out;
 	ks->ctx.adv_host = ks->adv_host;
@@ -964,6 +907,11 @@ out:
 	return rc;
 }
 
+void kafka_server_set_quota(struct kafka_server *ks, struct quota *q)
+{
+	ks->ctx.quota = q;
+}
+
 struct groups *kafka_server_groups(struct kafka_server *ks)
 {
 	return ks ? ks->ctx.groups : NULL;
@@ -985,6 +933,7 @@ void kafka_server_free(struct kafka_server *ks)
 		evloop_io_stop(&ks->lio);
 	if (ks->lfd >= 0)
 		close(ks->lfd);
+	kafka_limits_release(&ks->limits);  /* first: freeing connections wakes no one */
 	while (ks->conns)
 		conn_free(ks->conns);
 	/* after the connections: their parked group requests cancel into it */

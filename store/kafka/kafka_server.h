@@ -29,5 +29,10 @@ struct groups;
  * when it could not start.  For groups_lag_snapshot(), which any thread may
  * call (the HTTP API, metrics); valid until kafka_server_free(). */
 struct groups *kafka_server_groups(struct kafka_server *ks);
+/* Byte-rate quotas (store/quota/quota.h) for Produce and Fetch, keyed on
+ * struct kafka_req.principal; NULL (the default): none.  Borrowed: it must
+ * outlive the server. */
+struct quota;
+void kafka_server_set_quota(struct kafka_server *ks, struct quota *q);
 
 #endif
