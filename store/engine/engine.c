@@ -406,13 +406,13 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 static int open_dirs(struct engine *log)
 {
 	char path[4096];
-	int rc = fs_mkdirs(log->meta_dir, 0755);
+	int rc = fs_mkdirs(log->meta_dir, FS_DIR_MODE);
 
 	if (rc < 0)
 		return rc;
 	if (snprintf(path, sizeof(path), "%s/lock", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FS_FILE_MODE);
 	if (log->lock_fd < 0)
 		return -errno;
 	if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -423,7 +423,7 @@ static int open_dirs(struct engine *log)
 	if (snprintf(path, sizeof(path), "%s/trash", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	(void)fs_rmtree(path);
-	rc = fs_mkdirs(path, 0755);
+	rc = fs_mkdirs(path, FS_DIR_MODE);
 	if (rc == 0)
 		rc = fs_fsync_dir(log->data_dir);
 	return rc;
@@ -467,7 +467,7 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 		goto out;
 	}
 	raise_fd_limit();
-	rc = fs_mkdirs(log->data_dir, 0755);
+	rc = fs_mkdirs(log->data_dir, FS_DIR_MODE);
 	if (rc == 0)
 		rc = open_dirs(log);
 	if (rc < 0)

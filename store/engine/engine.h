@@ -102,7 +102,8 @@ bool engine_topic_name_valid(const char *name);
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
 /* Delete a topic and its data.  Readers holding a struct engine_slice keep
- * their file open until they release it. */
+ * their file open until they release it.  -ERR_INVALID for a name that breaks
+ * the topic name rule, -ERR_NOT_FOUND. */
 int engine_topic_delete(struct engine *log, const char *name);
 /* Change a topic: grow its partition count (partitions can only grow:
  * -ERR_INVALID otherwise) and/or set the fields whose set_ flag is true.

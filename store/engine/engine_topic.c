@@ -265,9 +265,9 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	/* directories first: a crash before the registry names them leaves
 	 * orphans that the next open removes */
 	rc = engine_open_parts(log, name, 0, cfg.partitions, t->parts, NULL);
+	t->nparts = cfg.partitions;  /* on failure too: the undo below removes them */
 	if (rc < 0)
 		goto out;
-	t->nparts = cfg.partitions;
 	rc = registry_set(&log->persisted, name, &cfg);
 	if (rc == 0) {
 		rc = registry_save(&log->persisted, log->meta_dir);
@@ -285,7 +285,8 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	}
 out:
 	if (t && t->nparts) {
-		/* undo the directories */
+		/* undo the directories, also those of a failed engine_open_parts()
+		 * (out of descriptors or space part-way): not left until a restart */
 		for (int32_t i = 0; i < t->nparts; i++) {
 			char dir[4096];
 
@@ -306,6 +307,8 @@ int engine_topic_delete(struct engine *log, const char *name)
 	struct topic *t;
 	int rc;
 
+	if (!engine_topic_name_valid(name))
+		return -ERR_INVALID;
 	pthread_mutex_lock(&log->admin_mu);
 	pthread_rwlock_rdlock(&log->topics_lock);
 	t = engine_topic_find(log, name);
@@ -411,8 +414,7 @@ out:
 		for (int32_t i = nold; i < cfg.partitions; i++) {
 			char dir[4096];
 
-			if (!grown[i])
-				continue;
+			/* NULL after a failed engine_open_parts(): its directory may exist */
 			partition_unref(grown[i]);
 			if (engine_part_dir(log, name, i, dir, sizeof(dir)) == 0)
 				engine_topic_trash_dir(log, dir);

@@ -102,7 +102,7 @@ static int ensure_dir(const char *dir)
 
 	if (stat(dir, &st) == 0)
 		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	rc = fs_mkdirs(dir, 0755);
+	rc = fs_mkdirs(dir, FS_DIR_MODE);
 	if (rc < 0)
 		return rc;
 	/* the new directory entry must survive a crash with its contents */

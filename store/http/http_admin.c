@@ -182,6 +182,13 @@ static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body
 		int f;
 
 		if (strcmp(m->key, "name") == 0 && want_name && m->type == JSTR) {
+			if (strlen(m->s) != m->len) {
+				/* "\u0000" would cut the name short: another topic */
+				*res = http_api_reply_error(req, MHD_HTTP_BAD_REQUEST,
+							    "invalid_topic",
+							    "topic names cannot hold NUL");
+				return -1;
+			}
 			tb->name = m->s;
 			continue;
 		}
