@@ -757,6 +757,8 @@ void engine_get_stats(struct engine *log, struct engine_stats *out)
 		out->fsync_hist[i] = atomic_load(&c->fsync_hist[i]);
 	out->truncated_bytes = atomic_load(&c->truncated_bytes);
 	out->segments_deleted = atomic_load(&c->segments_deleted);
+	out->corrupt_batches = atomic_load(&c->corrupt_batches);
+	out->early_deleted_records = atomic_load(&c->early_deleted_records);
 	out->writable = atomic_load(&c->writable);
 	pthread_mutex_lock(&c->err_mu);
 	memcpy(out->last_error, c->last_error, sizeof(out->last_error));

@@ -34,6 +34,20 @@ bool engine_topic_name_valid(const char *name)
 	return n > 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+int engine_ts_type_parse(const char *name)
+{
+	if (name && strcmp(name, "CreateTime") == 0)
+		return ENGINE_TS_CREATE_TIME;
+	if (name && strcmp(name, "LogAppendTime") == 0)
+		return ENGINE_TS_LOG_APPEND_TIME;
+	return -ERR_INVALID;
+}
+
+const char *engine_ts_type_name(int32_t type)
+{
+	return type == ENGINE_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime";
+}
+
 /* ---------------------------------------------------------------- topic table */
 
 static long topic_search(const struct engine *log, const char *name)
@@ -122,6 +136,8 @@ void engine_topic_apply_defaults(const struct engine *log, struct topic_config *
 		tc->segment_ms = d->segment_ms;
 	if (!tc->max_batch_bytes)
 		tc->max_batch_bytes = d->max_batch_bytes;
+	if (!tc->timestamp_type)
+		tc->timestamp_type = d->timestamp_type;
 }
 
 void engine_topic_trash_dir(struct engine *log, const char *dir)

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one check of a produced batch, shared by the Kafka Produce and HTTP
+ * ingest paths: batch_verify() (header, CRC, and every record, a compressed
+ * batch decompressed first, as a Kafka broker does), then the maxTimestamp
+ * recomputed from the records.  librdkafka writes maxTimestamp 0 for records
+ * whose timestamp is -1; trusting it would date the segment 1970 and let
+ * retention delete it on arrival.  When no record has a time (all < 0) the
+ * batch is dated by its arrival, in the header itself: the time index,
+ * ListOffsets by time, retention and recovery (which rescans headers) then
+ * all see one value, and no client reads a CreateTime batch's maxTimestamp
+ * as a record time.
+ *
+ * Each thread that checks batches keeps a codec context and a decompression
+ * buffer (thread-specific data, freed when the thread ends) so the hot path
+ * does not allocate; a buffer grown past CHECK_KEEP_BYTES by a large batch is
+ * given back after it.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "lib/batch.h"
+#include "lib/clock.h"
+#include "lib/codec.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "store/engine/engine_int.h"
+
+/* Decompressed records section of one batch; a batch inflating past this is
+ * refused (MESSAGE_TOO_LARGE), as a decompression bomb. */
+#define CHECK_MAX_RECORDS_BYTES (256u * 1024 * 1024)
+#define CHECK_KEEP_BYTES (8u * 1024 * 1024)
+
+struct check_tls {
+	struct codec_ctx *cc;
+	struct buf scratch;
+};
+
+static pthread_key_t check_key;
+static pthread_once_t check_once = PTHREAD_ONCE_INIT;
+static bool check_key_ok;
+
+static void check_tls_free(void *arg)
+{
+	struct check_tls *t = arg;
+
+	if (!t)
+		return;
+	codec_ctx_free(t->cc);
+	buf_release(&t->scratch);
+	mem_free(t);
+}
+
+static void check_key_init(void)
+{
+	check_key_ok = pthread_key_create(&check_key, check_tls_free) == 0;
+}
+
+static struct check_tls *check_tls_get(void)
+{
+	struct check_tls *t;
+
+	pthread_once(&check_once, check_key_init);
+	if (!check_key_ok)
+		return NULL;
+	t = pthread_getspecific(check_key);
+	if (t)
+		return t;
+	t = mem_calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cc = codec_ctx_new();
+	buf_init(&t->scratch, CHECK_MAX_RECORDS_BYTES);
+	if (!t->cc || pthread_setspecific(check_key, t) != 0) {
+		check_tls_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct batch_info *bi)
+{
+	struct check_tls *t = check_tls_get();
+	int64_t max_ts;
+	int rc;
+
+	if (!t)
+		return -ENOMEM;
+	rc = batch_verify(batch, len, t->cc, &t->scratch, bi, &max_ts);
+	if (t->scratch.cap > CHECK_KEEP_BYTES) {
+		buf_release(&t->scratch);
+		buf_init(&t->scratch, CHECK_MAX_RECORDS_BYTES);
+	}
+	if (rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED) {
+		atomic_fetch_add_explicit(&log->counters.corrupt_batches, 1, memory_order_relaxed);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (max_ts < 0)
+		max_ts = clock_wall_ms();  /* no record has a time: its arrival dates it */
+	if (max_ts != bi->max_ts && !(bi->attributes & BATCH_ATTR_LOG_APPEND_TIME)) {
+		batch_set_max_ts(batch, len, max_ts);
+		bi->max_ts = max_ts;
+		bi->crc = get_be32(batch + BATCH_OFF_CRC);
+	}
+	return 0;
+}
