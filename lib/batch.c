@@ -135,8 +135,10 @@ static int check_header(const void *p, size_t n, struct batch_info *bi, bool che
 
 /* Every record of the records section p[0..n): offset deltas 0..count-1,
  * lengths, no trailing bytes; the largest timestamp in *max_ts (-1 when no
- * record has one: negative is "unknown"). */
-static int check_records(const uint8_t *p, size_t n, const struct batch_info *bi,
+ * record has one: negative is "unknown").  With head, p holds only the
+ * first bytes of the section: the records wholly inside are checked and 1
+ * returned at the first one that runs past the end. */
+static int check_records(const uint8_t *p, size_t n, const struct batch_info *bi, bool head,
 			 int64_t *max_ts)
 {
 	struct cursor c;
@@ -146,7 +148,16 @@ static int check_records(const uint8_t *p, size_t n, const struct batch_info *bi
 	for (int32_t i = 0; i < bi->count; i++) {
 		struct record r;
 		int32_t od;
-		int rc = record_parse(&c, bi, &r, &od);
+		int rc;
+
+		if (head) {
+			struct cursor peek = c;
+			int32_t len = cursor_varint(&peek);
+
+			if (!cursor_ok(&peek) || (len >= 0 && (size_t)len > cursor_left(&peek)))
+				return 1;  /* cut by the bound, not by the producer */
+		}
+		rc = record_parse(&c, bi, &r, &od);
 
 		if (rc < 0)
 			return rc;
@@ -175,7 +186,7 @@ static int validate(const void *p, size_t n, struct batch_info *bi, int64_t *rec
 	if (batch_codec(bi) != CODEC_NONE)
 		return 0;
 	return check_records((const uint8_t *)p + BATCH_HEADER_SIZE, n - BATCH_HEADER_SIZE, bi,
-			     records_max_ts);
+			     false, records_max_ts);
 }
 
 int batch_validate(const void *p, size_t n, struct batch_info *bi)
@@ -186,7 +197,7 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi)
 }
 
 int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
-		 struct batch_info *bi, int64_t *records_max_ts)
+		 bool head_only, struct batch_info *bi, int64_t *records_max_ts)
 {
 	int rc = validate(p, n, bi, records_max_ts);
 
@@ -197,9 +208,16 @@ int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scra
 	buf_reset(scratch);
 	rc = codec_decompress(cc, batch_codec(bi), (const uint8_t *)p + BATCH_HEADER_SIZE,
 			      n - BATCH_HEADER_SIZE, scratch);
+	if (rc == -ERR_TOO_LARGE && head_only) {
+		rc = check_records(scratch->data, scratch->len, bi, true, records_max_ts);
+		if (rc == 0)
+			return -ERR_CORRUPT;  /* every record decoded, yet more bytes follow */
+		*records_max_ts = bi->max_ts;
+		return rc;
+	}
 	if (rc < 0)
 		return rc == -ERR_TOO_LARGE || rc == -ENOMEM ? rc : -ERR_CORRUPT;
-	return check_records(scratch->data, scratch->len, bi, records_max_ts);
+	return check_records(scratch->data, scratch->len, bi, false, records_max_ts);
 }
 
 void batch_set_max_ts(void *p, size_t n, int64_t ts)

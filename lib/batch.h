@@ -97,14 +97,19 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi);
 
 /* batch_validate() and what needs the records themselves, as a Kafka
  * broker checks a produced batch: a compressed batch is decompressed into
- * scratch with cc (bounded by scratch->max) and every record parsed as for an
- * uncompressed one, so a codec flag that lies is caught here and not by
- * every consumer later.  *records_max_ts: the largest record timestamp, -1
- * when no record has one (negative = unknown); for a LogAppendTime batch the
- * header's.  0, -ERR_CORRUPT (also: undecodable), -ERR_TRUNCATED,
- * -ERR_UNSUPPORTED, -ERR_TOO_LARGE (decompressed past scratch->max). */
+ * scratch with cc (bounded by scratch->max, which must not be below
+ * scratch->cap) and every record parsed as for an uncompressed one, so a
+ * codec flag that lies is caught here and not by every consumer later.
+ * *records_max_ts: the largest record timestamp, -1 when no record has one
+ * (negative = unknown); for a LogAppendTime batch the header's.
+ * With head_only, records inflating past scratch->max are not an error: the
+ * records wholly within the first scratch->max bytes are checked, the rest
+ * of the stream is not decoded, 1 is returned and *records_max_ts is the
+ * header's (a bounded cost per batch, whatever its size).
+ * 0, 1 (head_only, partly checked), -ERR_CORRUPT (also: undecodable),
+ * -ERR_TRUNCATED, -ERR_UNSUPPORTED, -ERR_TOO_LARGE (past scratch->max). */
 int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
-		 struct batch_info *bi, int64_t *records_max_ts);
+		 bool head_only, struct batch_info *bi, int64_t *records_max_ts);
 
 /* The first batch of a concatenation: header in *bi, its size in bi->size.
  * 0, -ERR_TRUNCATED (batch extends past n) or -ERR_CORRUPT. */

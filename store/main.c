@@ -131,6 +131,7 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->defaults.max_batch_bytes = (int64_t)c->log.max_batch_bytes;
 	lc->index_interval_bytes = (int64_t)c->log.index_interval_bytes;
 	lc->retention_check_ms = c->log.retention_check_ms;
+	lc->verify_all_records = c->log.verify_records == 1;
 }
 
 static int parse_args(struct store *st, int argc, char **argv, bool *check)

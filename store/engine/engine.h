@@ -95,6 +95,7 @@ struct engine_config {
 	struct topic_config defaults;/* for auto-created topics and unset fields */
 	int64_t index_interval_bytes;/* bytes between sparse index entries */
 	int64_t retention_check_ms;  /* how often retention runs */
+	bool verify_all_records;     /* engine_batch_check decodes every batch whole */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -177,8 +178,9 @@ struct engine_append_result {
 };
 
 /* The check every produced batch passes before engine_append(), whatever
- * the protocol: batch_verify() (every record, a compressed batch
- * decompressed) on the batch batch[0..len), then its maxTimestamp rewritten
+ * the protocol: batch_verify() on the batch batch[0..len) (every record; of
+ * a compressed batch the first 64 KiB of records unless verify_all_records
+ * or its header times need recomputing), then its maxTimestamp rewritten
  * (CRC recomputed) when the records say otherwise, e.g. librdkafka's 0 for
  * records without a timestamp (the arrival time then: -1 is "unknown").  Counted in corrupt_batches when
  * refused.  0 with *bi, or batch_verify()'s error; thread-safe. */

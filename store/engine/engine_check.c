@@ -11,8 +11,16 @@
  * all see one value, and no client reads a CreateTime batch's maxTimestamp
  * as a record time.
  *
- * Each thread that checks batches keeps a codec context and a decompression
- * buffer (thread-specific data, freed when the thread ends) so the hot path
+ * How much of a compressed batch is decoded is log.verify_records: "all"
+ * decompresses every batch and parses every record, as Kafka does (costly:
+ * the decompression itself); "head" (default) decodes the first
+ * CHECK_HEAD_BYTES of each compressed batch and parses the records within,
+ * which catches a codec flag that lies or a stream that is not what it
+ * claims at a bounded cost, and decodes a batch whole only when its header
+ * times need recomputing.  Uncompressed batches are always checked whole.
+ *
+ * Each thread that checks batches keeps a codec context and decompression
+ * buffers (thread-specific data, freed when the thread ends) so the hot path
  * does not allocate; a buffer grown past CHECK_KEEP_BYTES by a large batch is
  * given back after it.
  */
@@ -27,14 +35,18 @@
 #include "lib/mem.h"
 #include "store/engine/engine_int.h"
 
-/* Decompressed records section of one batch; a batch inflating past this is
- * refused (MESSAGE_TOO_LARGE), as a decompression bomb. */
+/* Decompressed records section of one batch checked whole; a batch
+ * inflating past this is refused (MESSAGE_TOO_LARGE), as a decompression
+ * bomb.  CHECK_HEAD_BYTES: what the default check decodes of each compressed
+ * batch (log.verify_records: head). */
 #define CHECK_MAX_RECORDS_BYTES (256u * 1024 * 1024)
-#define CHECK_KEEP_BYTES (8u * 1024 * 1024)
+#define CHECK_KEEP_BYTES (32u * 1024 * 1024)
+#define CHECK_HEAD_BYTES (64u * 1024)
 
 struct check_tls {
 	struct codec_ctx *cc;
-	struct buf scratch;
+	struct buf head;             /* cap <= max: decoding stops at CHECK_HEAD_BYTES */
+	struct buf full;
 };
 
 static pthread_key_t check_key;
@@ -48,7 +60,8 @@ static void check_tls_free(void *arg)
 	if (!t)
 		return;
 	codec_ctx_free(t->cc);
-	buf_release(&t->scratch);
+	buf_release(&t->head);
+	buf_release(&t->full);
 	mem_free(t);
 }
 
@@ -71,7 +84,8 @@ static struct check_tls *check_tls_get(void)
 	if (!t)
 		return NULL;
 	t->cc = codec_ctx_new();
-	buf_init(&t->scratch, CHECK_MAX_RECORDS_BYTES);
+	buf_init(&t->head, CHECK_HEAD_BYTES);
+	buf_init(&t->full, CHECK_MAX_RECORDS_BYTES);
 	if (!t->cc || pthread_setspecific(check_key, t) != 0) {
 		check_tls_free(t);
 		return NULL;
@@ -82,15 +96,21 @@ static struct check_tls *check_tls_get(void)
 int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct batch_info *bi)
 {
 	struct check_tls *t = check_tls_get();
+	bool whole;
 	int64_t max_ts;
 	int rc;
 
 	if (!t)
 		return -ENOMEM;
-	rc = batch_verify(batch, len, t->cc, &t->scratch, bi, &max_ts);
-	if (t->scratch.cap > CHECK_KEEP_BYTES) {
-		buf_release(&t->scratch);
-		buf_init(&t->scratch, CHECK_MAX_RECORDS_BYTES);
+	rc = batch_header_parse(batch, len, bi);
+	/* header times that cannot be right (librdkafka's FirstTimestamp -1 and
+	 * MaxTimestamp 0 for records without one) need every record decoded */
+	whole = rc < 0 || log->cfg.verify_all_records || bi->first_ts < 0 ||
+		bi->max_ts < bi->first_ts;
+	rc = batch_verify(batch, len, t->cc, whole ? &t->full : &t->head, !whole, bi, &max_ts);
+	if (t->full.cap > CHECK_KEEP_BYTES) {
+		buf_release(&t->full);
+		buf_init(&t->full, CHECK_MAX_RECORDS_BYTES);
 	}
 	if (rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED) {
 		atomic_fetch_add_explicit(&log->counters.corrupt_batches, 1, memory_order_relaxed);
@@ -98,6 +118,8 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
 	}
 	if (rc < 0)
 		return rc;
+	if (rc == 1)
+		return 0;  /* head checked; its header times are plausible and kept */
 	if (max_ts < 0)
 		max_ts = clock_wall_ms();  /* no record has a time: its arrival dates it */
 	if (max_ts != bi->max_ts && !(bi->attributes & BATCH_ATTR_LOG_APPEND_TIME)) {
