@@ -326,6 +326,18 @@ int engine_open_parts(struct engine *log, const char *name, int32_t from, int32_
 	return 0;
 }
 
+/* A data directory made by someone else (an older store, mkdir) keeps its
+ * mode; say so when every local user may read the logs in it. */
+static void warn_if_public(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("log: %s is readable by every local user (mode %03o): "
+			 "chmod o-rwx it to keep the logs private", dir,
+			 (unsigned)(st.st_mode & 0777));
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -468,6 +480,8 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 	}
 	raise_fd_limit();
 	rc = fs_mkdirs(log->data_dir, FS_DIR_MODE);
+	if (rc == 0)
+		warn_if_public(log->data_dir);
 	if (rc == 0)
 		rc = open_dirs(log);
 	if (rc < 0)
