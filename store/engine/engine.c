@@ -670,6 +670,16 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	}
 	if (rc < 0)
 		return rc;
+	res->log_append_time = -1;
+	if (cfg.timestamp_type == ENGINE_TS_LOG_APPEND_TIME && len >= BATCH_HEADER_SIZE) {
+		/* Kafka's LogAppendTime: the store's clock dates the batch */
+		int64_t now = clock_wall_ms();
+
+		put_be16(batch + BATCH_OFF_ATTRIBUTES,
+			 (uint16_t)(get_be16(batch + BATCH_OFF_ATTRIBUTES) | BATCH_ATTR_LOG_APPEND_TIME));
+		batch_set_max_ts(batch, len, now);
+		res->log_append_time = now;
+	}
 	rc = partition_append(p, &cfg, batch, len, res, &moved);
 	partition_unref(p);
 	if (moved)

@@ -182,8 +182,9 @@ struct engine_append_result {
  * a compressed batch the first 64 KiB of records unless verify_all_records
  * or its header times need recomputing), then its maxTimestamp rewritten
  * (CRC recomputed) when the records say otherwise, e.g. librdkafka's 0 for
- * records without a timestamp (the arrival time then: -1 is "unknown").  Counted in corrupt_batches when
- * refused.  0 with *bi, or batch_verify()'s error; thread-safe. */
+ * records without a timestamp (the arrival time then: -1 is "unknown").
+ * Counted in corrupt_batches when refused.  0 with *bi, or batch_verify()'s
+ * error; thread-safe. */
 int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct batch_info *bi);
 
 /* Append one batch that the caller has already checked with

@@ -379,15 +379,8 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	rc = batch_header_parse(batch, len, &bi);
 	if (rc < 0 || bi.size != len || bi.count <= 0 || bi.last_offset_delta != bi.count - 1)
 		return -ERR_CORRUPT;
-	res->log_append_time = -1;
-	if (tc->timestamp_type == ENGINE_TS_LOG_APPEND_TIME) {
-		bi.attributes |= BATCH_ATTR_LOG_APPEND_TIME;
-		put_be16(batch + BATCH_OFF_ATTRIBUTES, (uint16_t)bi.attributes);
-		batch_set_max_ts(batch, len, now);
-		bi.max_ts = res->log_append_time = now;
-	} else if (bi.max_ts < 0) {
+	if (bi.max_ts < 0)
 		bi.max_ts = now;  /* no record has a time: date the batch by its arrival */
-	}
 	pthread_mutex_lock(&p->mu);
 	if (p->deleted) {
 		rc = -ERR_NOT_FOUND;
