@@ -119,6 +119,7 @@ def check_log_append_time(env, st, raw):
         assert entries["message.timestamp.type"] == "LogAppendTime", entries
     finally:
         admin.close()
+    assert httptest.get_json(st, "/v1/topics/lat")["config"]["timestamp_type"] == "LogAppendTime"
     old = int(time.time() * 1000) - 30 * DAY_MS
     before = metric(st, "sluice_log_retention_early_deleted_records_total")
     t0 = int(time.time() * 1000)
