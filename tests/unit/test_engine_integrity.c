@@ -155,6 +155,59 @@ static void test_lying_codec_refused(void)
 	lt_rmrf(tmp);
 }
 
+/* A zstd stream whose records end in junk past the first 64 KiB: the default
+ * head check lets it through (bounded cost), verify_all_records refuses it. */
+static void test_verify_all_records(void)
+{
+	struct codec_ctx *cc = codec_ctx_new();
+	struct engine_config c;
+	struct engine *log;
+	struct batch_info bi;
+	struct buf plain, recs, z;
+	char val[200];
+
+	buf_init(&plain, 0);
+	buf_init(&recs, 0);
+	buf_init(&z, 0);
+	memset(val, 'v', sizeof(val));
+	{
+		struct batch_builder bb;
+		struct batch_params bp;
+
+		batch_builder_init(&bb, 64u << 20);
+		for (int i = 0; i < 2000; i++)
+			CU_ASSERT_EQUAL(batch_builder_add(&bb, clock_wall_ms(), "k", 1, val,
+							  (int32_t)sizeof(val), NULL, 0), 0);
+		batch_params_init(&bp);
+		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &plain), 0);
+		batch_builder_release(&bb);
+	}
+	CU_ASSERT_EQUAL(buf_append(&recs, plain.data + BATCH_HEADER_SIZE,
+				   plain.len - BATCH_HEADER_SIZE), 0);
+	CU_ASSERT_EQUAL(buf_append(&recs, "\x7f\x7f junk", 7), 0);
+	CU_ASSERT_EQUAL(buf_append(&z, plain.data, BATCH_HEADER_SIZE), 0);
+	CU_ASSERT_EQUAL(codec_compress(cc, CODEC_ZSTD, 0, recs.data, recs.len, &z), 0);
+	put_be16(z.data + BATCH_OFF_ATTRIBUTES, CODEC_ZSTD);
+	put_be32(z.data + BATCH_OFF_LENGTH, (uint32_t)(z.len - BATCH_LOG_OVERHEAD));
+	batch_update_crc(z.data, z.len);
+	log = open_fresh(3600000);
+	CU_ASSERT_EQUAL(engine_batch_check(log, z.data, z.len, &bi), 0);
+	engine_close(log);
+	lt_rmrf(tmp);
+	log = open_fresh(3600000);
+	engine_close(log);
+	lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+	c.verify_all_records = true;
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
+	CU_ASSERT_EQUAL(engine_batch_check(log, z.data, z.len, &bi), -ERR_CORRUPT);
+	engine_close(log);
+	lt_rmrf(tmp);
+	buf_release(&plain);
+	buf_release(&recs);
+	buf_release(&z);
+	codec_ctx_free(cc);
+}
+
 static void test_log_append_time(void)
 {
 	struct engine *log = open_fresh(10);
@@ -316,6 +369,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_untimed_records_survive_retention),
 		UNIT_TEST(test_lying_codec_refused),
+		UNIT_TEST(test_verify_all_records),
 		UNIT_TEST(test_log_append_time),
 		UNIT_TEST(test_create_rolls_back),
 		UNIT_TEST(test_private_modes),
