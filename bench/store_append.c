@@ -11,14 +11,15 @@
  *   latency     16 KiB batches at a fixed 2,000 batches/s to one partition;
  *               p50/p99 from append to durable (engine_wait_visible)
  *
- * --check head|all runs engine_batch_check() on every batch before appending
+ * --check head|all|validate runs engine_batch_check() (validate: the older
+ * batch_validate(), for comparison) on every batch before appending
  * it, as the Kafka and HTTP servers do (issue 16), with log.verify_records
  * head (the first 64 KiB of records of a compressed batch) or all (every
  * batch decompressed whole), and first prints that check's own
  * single-thread cost in MB/s of batch bytes.
  *
  * usage: store_append --dir DIR --corpus FILE [--mb N] [--window N]
- *                     [--latency-seconds S] [--rate N] [--check head|all]
+ *                     [--latency-seconds S] [--rate N] [--check head|all|validate]
  * bench/bench_store_append.sh runs it next to `dd conv=fdatasync` on the same
  * disk and prints the ratio.
  */
@@ -53,7 +54,14 @@ static long mb_opt = 1024;
 static long window_opt = 32;
 static long lat_seconds = 10;
 static long lat_rate = 2000;
-static int check_opt;            /* 0 none, 1 head, 2 all */
+static int check_opt;            /* 0 none, 1 head, 2 all, 3 validate */
+
+/* The produce check under test; "validate" is the check before issue 16
+ * (batch_validate: header, CRC, uncompressed records), for comparison. */
+static int check(struct engine *log, uint8_t *p, size_t n, struct batch_info *bi)
+{
+	return check_opt == 3 ? batch_validate(p, n, bi) : engine_batch_check(log, p, n, bi);
+}
 
 static void die(const char *what, int rc)
 {
@@ -167,7 +175,7 @@ static void *produce(void *arg)
 		if (check_opt) {
 			struct batch_info bi;
 
-			rc = engine_batch_check(p->log, b->data, b->len, &bi);
+			rc = check(p->log, b->data, b->len, &bi);
 			if (rc < 0)
 				die("engine_batch_check", rc);
 		}
@@ -329,7 +337,7 @@ static void latency(const struct batchset *set)
 		if (check_opt) {
 			struct batch_info bi;
 
-			rc = engine_batch_check(log, b->data, b->len, &bi);
+			rc = check(log, b->data, b->len, &bi);
 			if (rc < 0)
 				die("engine_batch_check", rc);
 		}
@@ -365,7 +373,7 @@ static void check_cost(const struct batchset *set, const char *what, int passes)
 	for (int k = 0; k < passes; k++) {
 		for (size_t i = 0; i < set->n; i++) {
 			struct batch_info bi;
-			int rc = engine_batch_check(log, set->b[i].data, set->b[i].len, &bi);
+			int rc = check(log, set->b[i].data, set->b[i].len, &bi);
 
 			if (rc < 0)
 				die("engine_batch_check", rc);
@@ -407,10 +415,12 @@ int main(int argc, char **argv)
 		case 'w': window_opt = strtol(optarg, NULL, 10); break;
 		case 's': lat_seconds = strtol(optarg, NULL, 10); break;
 		case 'r': lat_rate = strtol(optarg, NULL, 10); break;
-		case 'k': check_opt = strcmp(optarg, "all") == 0 ? 2 : 1; break;
+		case 'k':
+			check_opt = strcmp(optarg, "all") == 0 ? 2 : strcmp(optarg, "validate") == 0 ? 3 : 1;
+			break;
 		default:
 			fprintf(stderr, "usage: store_append --dir DIR --corpus FILE [--mb N] "
-				"[--window N] [--latency-seconds S] [--rate N] [--check head|all]\n");
+				"[--window N] [--latency-seconds S] [--rate N] [--check head|all|validate]\n");
 			return 2;
 		}
 	}
