@@ -35,12 +35,14 @@
 #include "lib/mem.h"
 #include "store/engine/engine_int.h"
 
-/* Decompressed records section of one batch checked whole; a batch
- * inflating past this is refused (MESSAGE_TOO_LARGE), as a decompression
- * bomb.  CHECK_HEAD_BYTES: what the default check decodes of each compressed
- * batch (log.verify_records: head). */
-#define CHECK_MAX_RECORDS_BYTES (256u * 1024 * 1024)
-#define CHECK_KEEP_BYTES (32u * 1024 * 1024)
+/* Decompressed records section of one batch checked whole (as the time
+ * lookups bound theirs); past it, verify_records "all" refuses the batch
+ * (MESSAGE_TOO_LARGE: a decompression bomb) and "head" dates a batch whose
+ * header times are wrong by its arrival.  CHECK_HEAD_BYTES: what "head"
+ * decodes of each compressed batch.  A thread keeps at most CHECK_KEEP_BYTES
+ * of decompression buffer between batches. */
+#define CHECK_WHOLE_BYTES (64u * 1024 * 1024)
+#define CHECK_KEEP_BYTES (4u * 1024 * 1024)
 #define CHECK_HEAD_BYTES (64u * 1024)
 
 struct check_tls {
@@ -85,7 +87,7 @@ static struct check_tls *check_tls_get(void)
 		return NULL;
 	t->cc = codec_ctx_new();
 	buf_init(&t->head, CHECK_HEAD_BYTES);
-	buf_init(&t->full, CHECK_MAX_RECORDS_BYTES);
+	buf_init(&t->full, CHECK_WHOLE_BYTES);
 	if (!t->cc || pthread_setspecific(check_key, t) != 0) {
 		check_tls_free(t);
 		return NULL;
@@ -96,7 +98,7 @@ static struct check_tls *check_tls_get(void)
 int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct batch_info *bi)
 {
 	struct check_tls *t = check_tls_get();
-	bool whole;
+	bool all = log->cfg.verify_all_records, wrong_times;
 	int64_t max_ts;
 	int rc;
 
@@ -105,12 +107,12 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
 	rc = batch_header_parse(batch, len, bi);
 	/* header times that cannot be right (librdkafka's FirstTimestamp -1 and
 	 * MaxTimestamp 0 for records without one) need every record decoded */
-	whole = rc < 0 || log->cfg.verify_all_records || bi->first_ts < 0 ||
-		bi->max_ts < bi->first_ts;
-	rc = batch_verify(batch, len, t->cc, whole ? &t->full : &t->head, !whole, bi, &max_ts);
+	wrong_times = rc < 0 || bi->first_ts < 0 || bi->max_ts < bi->first_ts;
+	rc = batch_verify(batch, len, t->cc, all || wrong_times ? &t->full : &t->head, !all, bi,
+			  &max_ts);
 	if (t->full.cap > CHECK_KEEP_BYTES) {
 		buf_release(&t->full);
-		buf_init(&t->full, CHECK_MAX_RECORDS_BYTES);
+		buf_init(&t->full, CHECK_WHOLE_BYTES);
 	}
 	if (rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED) {
 		atomic_fetch_add_explicit(&log->counters.corrupt_batches, 1, memory_order_relaxed);
@@ -118,8 +120,10 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
 	}
 	if (rc < 0)
 		return rc;
-	if (rc == 1)
+	if (rc == 1 && !wrong_times)
 		return 0;  /* head checked; its header times are plausible and kept */
+	if (rc == 1)
+		max_ts = -1;  /* wrong times, too large to read them all: unknown */
 	if (max_ts < 0)
 		max_ts = clock_wall_ms();  /* no record has a time: its arrival dates it */
 	if (max_ts != bi->max_ts && !(bi->attributes & BATCH_ATTR_LOG_APPEND_TIME)) {
