@@ -63,7 +63,7 @@ static int64_t check_append(struct engine *log, const char *topic, struct buf *b
 /* Await a retention pass that saw topic's data: a witness topic with records
  * two hours old (retention 1 h) is created now; once retention has deleted
  * them, it has also looked at every older topic. */
-static void await_retention_pass(struct engine *log)
+static void await_retention_pass(struct engine *log, const char *witness)
 {
 	struct engine_partition_info pi;
 	struct topic_config tc;
@@ -71,12 +71,12 @@ static void await_retention_pass(struct engine *log)
 
 	memset(&tc, 0, sizeof(tc));
 	tc.retention_ms = 3600000;
-	CU_ASSERT_EQUAL_FATAL(engine_topic_create(log, "witness", &tc), 0);
+	CU_ASSERT_EQUAL_FATAL(engine_topic_create(log, witness, &tc), 0);
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL(lt_batch(&b, 0, 1, clock_wall_ms() - 7200000, -1, -1, -1, 10), 0);
-	CU_ASSERT_EQUAL(lt_append(log, "witness", 0, &b, NULL), 0);
+	CU_ASSERT_EQUAL(lt_append(log, witness, 0, &b, NULL), 0);
 	for (int i = 0; i < 1000; i++) {
-		CU_ASSERT_EQUAL_FATAL(engine_partition_info(log, "witness", 0, &pi), 0);
+		CU_ASSERT_EQUAL_FATAL(engine_partition_info(log, witness, 0, &pi), 0);
 		if (pi.log_start == 1)
 			break;
 		usleep(10000);
@@ -105,7 +105,7 @@ static void test_untimed_records_survive_retention(void)
 	/* the header now carries the arrival time, CRC still valid */
 	CU_ASSERT_EQUAL(batch_validate(b.data, b.len, &bi), 0);
 	CU_ASSERT(bi.max_ts >= t0 && bi.max_ts <= clock_wall_ms());
-	await_retention_pass(log);
+	await_retention_pass(log, "witness1");
 	CU_ASSERT_EQUAL(engine_partition_info(log, "untimed", 0, &pi), 0);
 	CU_ASSERT_EQUAL(pi.log_start, 0);
 	CU_ASSERT_EQUAL(pi.end, 10);
@@ -113,6 +113,19 @@ static void test_untimed_records_survive_retention(void)
 	/* ListOffsets by time finds them by the same value */
 	CU_ASSERT_EQUAL(engine_offset_for_time(log, "untimed", 0, t0 - 1000, &off), 0);
 	CU_ASSERT_EQUAL(off, 0);
+	engine_close(log);
+	/* and after a restart, which reads the times back from the files */
+	{
+		struct engine_config c;
+
+		lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+		c.retention_check_ms = 10;
+		CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
+	}
+	await_retention_pass(log, "witness2");
+	CU_ASSERT_EQUAL(engine_partition_info(log, "untimed", 0, &pi), 0);
+	CU_ASSERT_EQUAL(pi.log_start, 0);
+	CU_ASSERT(pi.last_timestamp >= t0);
 	buf_release(&b);
 	engine_close(log);
 	lt_rmrf(tmp);
