@@ -14,7 +14,8 @@
    counted in sluice_log_corrupt_batches_total; kcat still reads the topic.
 4. NUL in strings: Produce to "ab\\0cd" is INVALID_TOPIC_EXCEPTION and
    creates no "ab"; DeleteTopics "victim\\0x" leaves "victim"; OffsetCommit
-   metadata "Hello\\0world!" reads back whole; curl /v1/topics/a%00b and JSON
+   metadata "Hello\\0world!" and client id "cl\\0id" (DescribeGroups) read
+   back whole; curl /v1/topics/a%00b and JSON
    {"name":"appz\\u0000x"} are 400 and create nothing.
 5. CreateTopics of 1,500 partitions in a store limited to 300 descriptors
    fails and leaves no partition directory; the store still serves.
@@ -32,8 +33,9 @@ import time
 from confluent_kafka import Producer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.protocol.admin import DeleteTopicsRequest
+from kafka.protocol.admin import DeleteTopicsRequest, DescribeGroupsRequest
 from kafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
+from kafka.protocol.group import JoinGroupRequest
 from kafka.protocol.offset import OffsetRequest
 from kafka.protocol.produce import ProduceRequest
 from kafka.record.util import calc_crc32c
@@ -192,6 +194,15 @@ def check_nul_strings(env, st, raw):
     resp = raw.call(OffsetFetchRequest[1]("g-nul", [("victim", [0])]))
     got = resp.topics[0][1][0]
     assert got[1] == 1 and got[2] == meta, "metadata read back as %r" % (got[2],)
+    # a client id is data: DescribeGroups gives it back whole
+    data, corr = raw.encode(JoinGroupRequest[0]("g-cid", 10000, "", "consumer",
+                                                [("range", b"")]), client_id="cl\0id")
+    raw.send_raw(data)
+    join = raw.read_response(JoinGroupRequest[0], corr)
+    assert join.error_code == 0, join
+    desc = raw.call(DescribeGroupsRequest[0](["g-cid"]))
+    cids = [m[1] for m in desc.groups[0][5]]
+    assert cids == ["cl\0id"], "client id read back as %r" % (cids,)
     curl = subprocess.run(["curl", "-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
                            st.url + "/v1/topics/a%00b"], capture_output=True, timeout=30)
     assert curl.stdout == b"400", curl
@@ -202,7 +213,8 @@ def check_nul_strings(env, st, raw):
     assert curl.stdout == b"400", curl
     status, _ = httptest.request(st, "GET", "/v1/topics/appz")
     assert status == 404, "JSON \\u0000 created topic appz (%d)" % status
-    result("NUL: produce/delete refused with 17, metadata kept whole, HTTP %00 and \\u0000 400")
+    result("NUL: produce/delete refused with 17, metadata and client id kept whole, "
+           "HTTP %00 and \\u0000 400")
 
 
 class LimitedStore(kafkatest.KafkaStore):
