@@ -11,8 +11,15 @@
  *   latency     16 KiB batches at a fixed 2,000 batches/s to one partition;
  *               p50/p99 from append to durable (engine_wait_visible)
  *
+ * --check head|all|validate runs engine_batch_check() (validate: the older
+ * batch_validate(), for comparison) on every batch before appending
+ * it, as the Kafka and HTTP servers do (issue 16), with log.verify_records
+ * head (the first 64 KiB of records of a compressed batch) or all (every
+ * batch decompressed whole), and first prints that check's own
+ * single-thread cost in MB/s of batch bytes.
+ *
  * usage: store_append --dir DIR --corpus FILE [--mb N] [--window N]
- *                     [--latency-seconds S] [--rate N]
+ *                     [--latency-seconds S] [--rate N] [--check head|all|validate]
  * bench/bench_store_append.sh runs it next to `dd conv=fdatasync` on the same
  * disk and prints the ratio.
  */
@@ -47,6 +54,14 @@ static long mb_opt = 1024;
 static long window_opt = 32;
 static long lat_seconds = 10;
 static long lat_rate = 2000;
+static int check_opt;            /* 0 none, 1 head, 2 all, 3 validate */
+
+/* The produce check under test; "validate" is the check before issue 16
+ * (batch_validate: header, CRC, uncompressed records), for comparison. */
+static int check(struct engine *log, uint8_t *p, size_t n, struct batch_info *bi)
+{
+	return check_opt == 3 ? batch_validate(p, n, bi) : engine_batch_check(log, p, n, bi);
+}
 
 static void die(const char *what, int rc)
 {
@@ -115,6 +130,7 @@ static struct engine *open_log(const char *sub)
 	c.data_dir = path;
 	c.fsync = ENGINE_FSYNC_ALWAYS;
 	c.defaults.max_batch_bytes = 16 << 20;
+	c.verify_all_records = check_opt == 2;
 	rc = engine_open(&c, &log);
 	if (rc < 0)
 		die("engine_open", rc);
@@ -155,6 +171,13 @@ static void *produce(void *arg)
 				die("engine_wait_visible", rc);
 			head = (head + 1) % (size_t)window_opt;
 			count--;
+		}
+		if (check_opt) {
+			struct batch_info bi;
+
+			rc = check(p->log, b->data, b->len, &bi);
+			if (rc < 0)
+				die("engine_batch_check", rc);
 		}
 		rc = engine_append(p->log, "bench", p->part, b->data, b->len, &r);
 		if (rc < 0)
@@ -311,6 +334,13 @@ static void latency(const struct batchset *set)
 			nanosleep(&ts, NULL);
 		}
 		l.t_append[i] = clock_mono_ns();
+		if (check_opt) {
+			struct batch_info bi;
+
+			rc = check(log, b->data, b->len, &bi);
+			if (rc < 0)
+				die("engine_batch_check", rc);
+		}
 		rc = engine_append(log, "bench", 0, b->data, b->len, &r);
 		if (rc < 0)
 			die("engine_append", rc);
@@ -333,6 +363,32 @@ static void latency(const struct batchset *set)
 	close_log(log, "latency");
 }
 
+/* engine_batch_check alone, one thread, over the set `passes` times. */
+static void check_cost(const struct batchset *set, const char *what, int passes)
+{
+	struct engine *log = open_log("check");
+	uint64_t t0 = clock_mono_ns(), t1;
+	size_t bytes = 0;
+
+	for (int k = 0; k < passes; k++) {
+		for (size_t i = 0; i < set->n; i++) {
+			struct batch_info bi;
+			int rc = check(log, set->b[i].data, set->b[i].len, &bi);
+
+			if (rc < 0)
+				die("engine_batch_check", rc);
+			bytes += set->b[i].len;
+		}
+	}
+	t1 = clock_mono_ns();
+	printf("store_append: engine_batch_check of %s batches: %.0f MB in %.2f s = %.1f MB/s "
+	       "(one thread)\n", what, (double)bytes / 1e6, (double)(t1 - t0) / 1e9,
+	       (double)bytes / 1e6 / ((double)(t1 - t0) / 1e9));
+	printf("RESULT batch_check_mbps_%s %.1f\n", what,
+	       (double)bytes / 1e6 / ((double)(t1 - t0) / 1e9));
+	close_log(log, "check");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -342,6 +398,7 @@ int main(int argc, char **argv)
 		{"window", required_argument, NULL, 'w'},
 		{"latency-seconds", required_argument, NULL, 's'},
 		{"rate", required_argument, NULL, 'r'},
+		{"check", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	struct batchset big, small;
@@ -358,9 +415,12 @@ int main(int argc, char **argv)
 		case 'w': window_opt = strtol(optarg, NULL, 10); break;
 		case 's': lat_seconds = strtol(optarg, NULL, 10); break;
 		case 'r': lat_rate = strtol(optarg, NULL, 10); break;
+		case 'k':
+			check_opt = strcmp(optarg, "all") == 0 ? 2 : strcmp(optarg, "validate") == 0 ? 3 : 1;
+			break;
 		default:
 			fprintf(stderr, "usage: store_append --dir DIR --corpus FILE [--mb N] "
-				"[--window N] [--latency-seconds S] [--rate N]\n");
+				"[--window N] [--latency-seconds S] [--rate N] [--check head|all|validate]\n");
 			return 2;
 		}
 	}
@@ -378,6 +438,11 @@ int main(int argc, char **argv)
 	       big.n, (double)big.bytes / (double)big.n / 1048576.0, small.n,
 	       (double)small.bytes / (double)small.n / 1024.0, corpus_opt);
 	fflush(stdout);
+	if (check_opt) {
+		check_cost(&big, "1mib", 3);
+		check_cost(&small, "16kib", 3);
+		fflush(stdout);
+	}
 	throughput(&big, 1);
 	fflush(stdout);
 	throughput(&big, 6);

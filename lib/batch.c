@@ -133,9 +133,46 @@ static int check_header(const void *p, size_t n, struct batch_info *bi, bool che
 	return 0;
 }
 
-int batch_validate(const void *p, size_t n, struct batch_info *bi)
+/* Every record of the records section p[0..n): offset deltas 0..count-1,
+ * lengths, no trailing bytes; the largest timestamp in *max_ts (-1 when no
+ * record has one: negative is "unknown").  With head, p holds only the
+ * first bytes of the section: the records wholly inside are checked and 1
+ * returned at the first one that runs past the end. */
+static int check_records(const uint8_t *p, size_t n, const struct batch_info *bi, bool head,
+			 int64_t *max_ts)
 {
 	struct cursor c;
+
+	*max_ts = -1;
+	cursor_init(&c, p, n);
+	for (int32_t i = 0; i < bi->count; i++) {
+		struct record r;
+		int32_t od;
+		int rc;
+
+		if (head) {
+			struct cursor peek = c;
+			int32_t len = cursor_varint(&peek);
+
+			if (!cursor_ok(&peek) || (len >= 0 && (size_t)len > cursor_left(&peek)))
+				return 1;  /* cut by the bound, not by the producer */
+		}
+		rc = record_parse(&c, bi, &r, &od);
+
+		if (rc < 0)
+			return rc;
+		if (od != i)
+			return -ERR_CORRUPT;
+		if (r.timestamp > *max_ts)
+			*max_ts = r.timestamp;
+	}
+	return cursor_left(&c) == 0 ? 0 : -ERR_CORRUPT;
+}
+
+/* batch_validate's checks; *records_max_ts as check_records for an
+ * uncompressed batch, untouched for a compressed one. */
+static int validate(const void *p, size_t n, struct batch_info *bi, int64_t *records_max_ts)
+{
 	int rc = check_header(p, n, bi, true);
 
 	if (rc < 0)
@@ -148,18 +185,45 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi)
 		return -ERR_CORRUPT;  /* records claimed, none present */
 	if (batch_codec(bi) != CODEC_NONE)
 		return 0;
-	cursor_init(&c, (const uint8_t *)p + BATCH_HEADER_SIZE, n - BATCH_HEADER_SIZE);
-	for (int32_t i = 0; i < bi->count; i++) {
-		struct record r;
-		int32_t od;
+	return check_records((const uint8_t *)p + BATCH_HEADER_SIZE, n - BATCH_HEADER_SIZE, bi,
+			     false, records_max_ts);
+}
 
-		rc = record_parse(&c, bi, &r, &od);
-		if (rc < 0)
-			return rc;
-		if (od != i)
-			return -ERR_CORRUPT;
+int batch_validate(const void *p, size_t n, struct batch_info *bi)
+{
+	int64_t max_ts;
+
+	return validate(p, n, bi, &max_ts);
+}
+
+int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
+		 bool head_only, struct batch_info *bi, int64_t *records_max_ts)
+{
+	int rc = validate(p, n, bi, records_max_ts);
+
+	if (rc < 0 || batch_codec(bi) == CODEC_NONE)
+		return rc;
+	if (!cc)
+		return -EINVAL;
+	buf_reset(scratch);
+	rc = codec_decompress(cc, batch_codec(bi), (const uint8_t *)p + BATCH_HEADER_SIZE,
+			      n - BATCH_HEADER_SIZE, scratch);
+	if (rc == -ERR_TOO_LARGE && head_only) {
+		rc = check_records(scratch->data, scratch->len, bi, true, records_max_ts);
+		if (rc == 0)
+			return -ERR_CORRUPT;  /* every record decoded, yet more bytes follow */
+		*records_max_ts = bi->max_ts;
+		return rc;
 	}
-	return cursor_left(&c) == 0 ? 0 : -ERR_CORRUPT;
+	if (rc < 0)
+		return rc == -ERR_TOO_LARGE || rc == -ENOMEM ? rc : -ERR_CORRUPT;
+	return check_records(scratch->data, scratch->len, bi, false, records_max_ts);
+}
+
+void batch_set_max_ts(void *p, size_t n, int64_t ts)
+{
+	put_be64((uint8_t *)p + BATCH_OFF_MAX_TS, (uint64_t)ts);
+	batch_update_crc(p, n);
 }
 
 void record_header_iter_init(struct record_header_iter *it, const struct record *r)

@@ -95,6 +95,22 @@ int batch_header_parse(const void *p, size_t n, struct batch_info *bi);
  * -ERR_UNSUPPORTED (unknown codec, magic < 2). */
 int batch_validate(const void *p, size_t n, struct batch_info *bi);
 
+/* batch_validate() and what needs the records themselves, as a Kafka
+ * broker checks a produced batch: a compressed batch is decompressed into
+ * scratch with cc (bounded by scratch->max, which must not be below
+ * scratch->cap) and every record parsed as for an uncompressed one, so a
+ * codec flag that lies is caught here and not by every consumer later.
+ * *records_max_ts: the largest record timestamp, -1 when no record has one
+ * (negative = unknown); for a LogAppendTime batch the header's.
+ * With head_only, records inflating past scratch->max are not an error: the
+ * records wholly within the first scratch->max bytes are checked, the rest
+ * of the stream is not decoded, 1 is returned and *records_max_ts is the
+ * header's (a bounded cost per batch, whatever its size).
+ * 0, 1 (head_only, partly checked), -ERR_CORRUPT (also: undecodable),
+ * -ERR_TRUNCATED, -ERR_UNSUPPORTED, -ERR_TOO_LARGE (past scratch->max). */
+int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
+		 bool head_only, struct batch_info *bi, int64_t *records_max_ts);
+
 /* The first batch of a concatenation: header in *bi, its size in bi->size.
  * 0, -ERR_TRUNCATED (batch extends past n) or -ERR_CORRUPT. */
 int batch_next(const void *p, size_t n, struct batch_info *bi);
@@ -103,6 +119,8 @@ int batch_next(const void *p, size_t n, struct batch_info *bi);
 void batch_set_base_offset(void *p, int64_t base_offset);
 /* Recompute the CRC over bytes 21..end after editing covered fields. */
 void batch_update_crc(void *p, size_t n);
+/* Rewrite maxTimestamp of the whole batch p[0..n) and its CRC. */
+void batch_set_max_ts(void *p, size_t n, int64_t ts);
 
 /* ---------------------------------------------------------------- records */
 

@@ -118,7 +118,7 @@ int fs_write_atomic(const char *dir, const char *name, const void *data, size_t 
 	n = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(dst))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FS_FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	rc = fs_write_full(fd, data, len);

@@ -13,11 +13,16 @@
 
 #include "lib/buf.h"
 
+/* Modes of what the store and agent create: ingested logs are private to
+ * the service's user and group, whatever the umask lets through. */
+#define FS_DIR_MODE 0750
+#define FS_FILE_MODE 0640
+
 int fs_mkdirs(const char *path, mode_t mode);
 int fs_fsync_dir(const char *dir);
 /* Replace dir/name atomically with data: readers see the old or the new
  * contents, never a mix, and the new contents survive a crash once this
- * returns 0. */
+ * returns 0.  The file is created FS_FILE_MODE. */
 int fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
 /* Read a whole file into out (appending); -ERR_TOO_LARGE past out->max. */
 int fs_read_file(const char *path, struct buf *out);

@@ -136,6 +136,7 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->retention_check_ms = c->log.retention_check_ms;
 	lc->min_free_bytes = c->log.min_free_bytes;
 	lc->min_free_percent = (int)c->log.min_free_percent;
+	lc->verify_all_records = c->log.verify_records == 1;
 }
 
 static int parse_args(struct store *st, int argc, char **argv, bool *check)

@@ -13,6 +13,7 @@
 
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
+static const char *const verify_modes[] = {"head", "all", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
@@ -102,6 +103,9 @@ static const struct cfg_option log_opts[] = {
 	 .min = 1000, .max = 3650LL * 86400000},
 	{.name = "max_batch_bytes", .type = CFG_SIZE, OPT(log_section, max_batch_bytes),
 	 .def = "8MiB", .min = 1024, .max = 256LL << 20},
+	{.name = "verify_records", .type = CFG_ENUM, OPT(log_section, verify_records),
+	 .def = "head", .choices = verify_modes,
+	 .help = "head: decode the first 64 KiB of each compressed batch; all: every record"},
 	{.name = "index_interval_bytes", .type = CFG_SIZE, OPT(log_section, index_interval_bytes),
 	 .def = "4KiB", .min = 64, .max = 1LL << 30},
 	{.name = "retention_check", .type = CFG_DURATION, OPT(log_section, retention_check_ms),

@@ -326,6 +326,18 @@ int engine_open_parts(struct engine *log, const char *name, int32_t from, int32_
 	return 0;
 }
 
+/* A data directory made by someone else (an older store, mkdir) keeps its
+ * mode; say so when every local user may read the logs in it. */
+static void warn_if_public(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("log: %s is readable by every local user (mode %03o): "
+			 "chmod o-rwx it to keep the logs private", dir,
+			 (unsigned)(st.st_mode & 0777));
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -410,13 +422,13 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 static int open_dirs(struct engine *log)
 {
 	char path[4096];
-	int rc = fs_mkdirs(log->meta_dir, 0755);
+	int rc = fs_mkdirs(log->meta_dir, FS_DIR_MODE);
 
 	if (rc < 0)
 		return rc;
 	if (snprintf(path, sizeof(path), "%s/lock", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FS_FILE_MODE);
 	if (log->lock_fd < 0)
 		return -errno;
 	if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -427,7 +439,7 @@ static int open_dirs(struct engine *log)
 	if (snprintf(path, sizeof(path), "%s/trash", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	(void)fs_rmtree(path);
-	rc = fs_mkdirs(path, 0755);
+	rc = fs_mkdirs(path, FS_DIR_MODE);
 	if (rc == 0)
 		rc = fs_fsync_dir(log->data_dir);
 	return rc;
@@ -471,7 +483,9 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 		goto out;
 	}
 	raise_fd_limit();
-	rc = fs_mkdirs(log->data_dir, 0755);
+	rc = fs_mkdirs(log->data_dir, FS_DIR_MODE);
+	if (rc == 0)
+		warn_if_public(log->data_dir);
 	if (rc == 0)
 		rc = open_dirs(log);
 	if (rc < 0)
@@ -665,6 +679,16 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	}
 	if (rc < 0)
 		return rc;
+	res->log_append_time = -1;
+	if (cfg.timestamp_type == ENGINE_TS_LOG_APPEND_TIME && len >= BATCH_HEADER_SIZE) {
+		/* Kafka's LogAppendTime: the store's clock dates the batch */
+		int64_t now = clock_wall_ms();
+
+		put_be16(batch + BATCH_OFF_ATTRIBUTES,
+			 (uint16_t)(get_be16(batch + BATCH_OFF_ATTRIBUTES) | BATCH_ATTR_LOG_APPEND_TIME));
+		batch_set_max_ts(batch, len, now);
+		res->log_append_time = now;
+	}
 	rc = partition_append(p, &cfg, batch, len, res, &moved);
 	partition_unref(p);
 	if (moved)
@@ -771,6 +795,8 @@ void engine_get_stats(struct engine *log, struct engine_stats *out)
 		out->fsync_hist[i] = atomic_load(&c->fsync_hist[i]);
 	out->truncated_bytes = atomic_load(&c->truncated_bytes);
 	out->segments_deleted = atomic_load(&c->segments_deleted);
+	out->corrupt_batches = atomic_load(&c->corrupt_batches);
+	out->early_deleted_records = atomic_load(&c->early_deleted_records);
 	out->writable = atomic_load(&c->writable);
 	pthread_mutex_lock(&c->err_mu);
 	memcpy(out->last_error, c->last_error, sizeof(out->last_error));

@@ -52,6 +52,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct batch_info;
+
 struct engine;
 
 enum engine_fsync {
@@ -69,7 +71,21 @@ struct topic_config {
 	int64_t segment_bytes;       /* roll the active segment past this size */
 	int64_t segment_ms;          /* ... or when it is older than this */
 	int64_t max_batch_bytes;     /* largest accepted batch (Kafka max.message.bytes) */
+	int32_t timestamp_type;      /* enum engine_ts_type (message.timestamp.type) */
 };
+
+/* Who dates the records of a topic.  CreateTime: the producer (a record
+ * without one, timestamp < 0, counts as appended now for retention and time
+ * lookups); LogAppendTime: the store stamps each batch when appending it
+ * (attributes bit 3, maxTimestamp = append time, CRC recomputed), as Kafka. */
+enum engine_ts_type {
+	ENGINE_TS_CREATE_TIME = 0,
+	ENGINE_TS_LOG_APPEND_TIME = 1,
+};
+/* "CreateTime" / "LogAppendTime" (Kafka's spelling) <-> enum engine_ts_type;
+ * parse gives -ERR_INVALID for anything else. */
+int engine_ts_type_parse(const char *name);
+const char *engine_ts_type_name(int32_t type);
 
 struct engine_config {
 	const char *data_dir;        /* borrowed for engine_open() only */
@@ -81,6 +97,7 @@ struct engine_config {
 	int64_t retention_check_ms;  /* how often retention runs */
 	uint64_t min_free_bytes;     /* disk headroom (diskspace.h); 0 and 0: off */
 	int min_free_percent;
+	bool verify_all_records;     /* engine_batch_check decodes every batch whole */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -104,7 +121,8 @@ bool engine_topic_name_valid(const char *name);
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
 /* Delete a topic and its data.  Readers holding a struct engine_slice keep
- * their file open until they release it. */
+ * their file open until they release it.  -ERR_INVALID for a name that breaks
+ * the topic name rule, -ERR_NOT_FOUND. */
 int engine_topic_delete(struct engine *log, const char *name);
 /* Change a topic: grow its partition count (partitions can only grow:
  * -ERR_INVALID otherwise) and/or set the fields whose set_ flag is true.
@@ -157,11 +175,22 @@ struct engine_append_result {
 	int64_t base_offset;         /* assigned (or original, for a duplicate) */
 	int64_t last_offset;
 	int64_t log_start;
+	int64_t log_append_time;     /* the stamp of a LogAppendTime topic, else -1 */
 	bool duplicate;              /* idempotent retry: nothing was written */
 };
 
+/* The check every produced batch passes before engine_append(), whatever
+ * the protocol: batch_verify() on the batch batch[0..len) (every record; of
+ * a compressed batch the first 64 KiB of records unless verify_all_records
+ * or its header times need recomputing), then its maxTimestamp rewritten
+ * (CRC recomputed) when the records say otherwise, e.g. librdkafka's 0 for
+ * records without a timestamp (the arrival time then: -1 is "unknown").
+ * Counted in corrupt_batches when refused.  0 with *bi, or batch_verify()'s
+ * error; thread-safe. */
+int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct batch_info *bi);
+
 /* Append one batch that the caller has already checked with
- * batch_validate().  The engine rewrites its baseOffset in place (the CRC
+ * engine_batch_check().  The engine rewrites its baseOffset in place (the CRC
  * does not cover it) and writes the bytes as they are: no decompression.
  * Idempotent producers (producerId >= 0) are checked per (producerId,
  * partition) against the last 5 batches, as a Kafka broker does: an exact
@@ -239,6 +268,8 @@ struct engine_stats {
 	uint64_t fsync_hist[12];     /* 0.1,0.25,0.5,1,2.5,5,10,25,50,100,250 ms, +Inf */
 	uint64_t truncated_bytes;    /* dropped by recovery */
 	uint64_t segments_deleted;   /* by retention */
+	uint64_t corrupt_batches;    /* refused by engine_batch_check() */
+	uint64_t early_deleted_records; /* deleted by time less than retention after arrival */
 	bool writable;               /* false after a storage error, until a write succeeds */
 	char last_error[128];
 };

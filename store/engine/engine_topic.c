@@ -34,6 +34,20 @@ bool engine_topic_name_valid(const char *name)
 	return n > 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+int engine_ts_type_parse(const char *name)
+{
+	if (name && strcmp(name, "CreateTime") == 0)
+		return ENGINE_TS_CREATE_TIME;
+	if (name && strcmp(name, "LogAppendTime") == 0)
+		return ENGINE_TS_LOG_APPEND_TIME;
+	return -ERR_INVALID;
+}
+
+const char *engine_ts_type_name(int32_t type)
+{
+	return type == ENGINE_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime";
+}
+
 /* ---------------------------------------------------------------- topic table */
 
 static long topic_search(const struct engine *log, const char *name)
@@ -122,6 +136,8 @@ void engine_topic_apply_defaults(const struct engine *log, struct topic_config *
 		tc->segment_ms = d->segment_ms;
 	if (!tc->max_batch_bytes)
 		tc->max_batch_bytes = d->max_batch_bytes;
+	if (!tc->timestamp_type)
+		tc->timestamp_type = d->timestamp_type;
 }
 
 void engine_topic_trash_dir(struct engine *log, const char *dir)
@@ -265,9 +281,9 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	/* directories first: a crash before the registry names them leaves
 	 * orphans that the next open removes */
 	rc = engine_open_parts(log, name, 0, cfg.partitions, t->parts, NULL);
+	t->nparts = cfg.partitions;  /* on failure too: the undo below removes them */
 	if (rc < 0)
 		goto out;
-	t->nparts = cfg.partitions;
 	rc = registry_set(&log->persisted, name, &cfg);
 	if (rc == 0) {
 		rc = registry_save(&log->persisted, log->meta_dir);
@@ -285,7 +301,8 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	}
 out:
 	if (t && t->nparts) {
-		/* undo the directories */
+		/* undo the directories, also those of a failed engine_open_parts()
+		 * (out of descriptors or space part-way): not left until a restart */
 		for (int32_t i = 0; i < t->nparts; i++) {
 			char dir[4096];
 
@@ -306,6 +323,8 @@ int engine_topic_delete(struct engine *log, const char *name)
 	struct topic *t;
 	int rc;
 
+	if (!engine_topic_name_valid(name))
+		return -ERR_INVALID;
 	pthread_mutex_lock(&log->admin_mu);
 	pthread_rwlock_rdlock(&log->topics_lock);
 	t = engine_topic_find(log, name);
@@ -411,8 +430,7 @@ out:
 		for (int32_t i = nold; i < cfg.partitions; i++) {
 			char dir[4096];
 
-			if (!grown[i])
-				continue;
+			/* NULL after a failed engine_open_parts(): its directory may exist */
 			partition_unref(grown[i]);
 			if (engine_part_dir(log, name, i, dir, sizeof(dir)) == 0)
 				engine_topic_trash_dir(log, dir);

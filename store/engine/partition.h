@@ -43,6 +43,8 @@ struct engine_counters {
 	atomic_uint_fast64_t fsync_hist[12];
 	atomic_uint_fast64_t truncated_bytes;
 	atomic_uint_fast64_t segments_deleted;
+	atomic_uint_fast64_t corrupt_batches;   /* refused by engine_batch_check */
+	atomic_uint_fast64_t early_deleted_records;
 	atomic_bool writable;
 	pthread_mutex_t err_mu;
 	char last_error[128];

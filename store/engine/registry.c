@@ -102,7 +102,9 @@ int registry_check_config(const struct topic_config *c)
 	if (c->partitions < 1 || c->partitions > REGISTRY_MAX_PARTITIONS ||
 	    c->retention_ms < -1 || c->retention_bytes < -1 || c->segment_bytes < 1024 ||
 	    c->segment_ms < 1 || c->max_batch_bytes < BATCH_HEADER_SIZE ||
-	    c->max_batch_bytes > (int64_t)BATCH_MAX_SIZE)
+	    c->max_batch_bytes > (int64_t)BATCH_MAX_SIZE ||
+	    (c->timestamp_type != ENGINE_TS_CREATE_TIME &&
+	     c->timestamp_type != ENGINE_TS_LOG_APPEND_TIME))
 		return -ERR_INVALID;
 	return 0;
 }
@@ -154,6 +156,16 @@ static int parse_entry(const struct cfg_node *m, const struct topic_config *defa
 		} else {
 			memcpy((char *)cfg + fields[i].off, &v, sizeof(v));
 		}
+	}
+	n = cfg_map_get(m, "timestamp_type");
+	if (n) {
+		int t = n->kind == CFGN_SCALAR ? engine_ts_type_parse(n->value) : -1;
+
+		if (t < 0) {
+			cfg_error_at(err, n, "timestamp_type: CreateTime or LogAppendTime");
+			return -ERR_CORRUPT;
+		}
+		cfg->timestamp_type = t;
 	}
 	if (registry_check_config(cfg) < 0) {
 		cfg_error_at(err, m, "topic %s: config out of range", *name);
@@ -252,10 +264,12 @@ int registry_save(const struct registry *r, const char *meta_dir)
 				"    retention_bytes: %lld\n"
 				"    segment_bytes: %lld\n"
 				"    segment_ms: %lld\n"
-				"    max_batch_bytes: %lld\n",
+				"    max_batch_bytes: %lld\n"
+				"    timestamp_type: %s\n",
 				r->v[i].name, c->partitions, (long long)c->retention_ms,
 				(long long)c->retention_bytes, (long long)c->segment_bytes,
-				(long long)c->segment_ms, (long long)c->max_batch_bytes);
+				(long long)c->segment_ms, (long long)c->max_batch_bytes,
+				engine_ts_type_name(c->timestamp_type));
 	}
 	if (rc == 0)
 		rc = fs_write_atomic(meta_dir, REGISTRY_FILE, b.data, b.len);

@@ -108,7 +108,7 @@ static int open_ext(const struct segment *s, const char *ext, int flags)
 
 	if (ext_path(p, sizeof(p), s, ext) < 0)
 		return -ENAMETOOLONG;
-	fd = open(p, flags | O_CLOEXEC, 0644);
+	fd = open(p, flags | O_CLOEXEC, FS_FILE_MODE);
 	return fd < 0 ? -errno : fd;
 }
 

@@ -768,7 +768,7 @@ int offsets_open(struct evloop *loop, const char *dir, struct offsets **out)
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
-	rc = fs_mkdirs(dir, 0755);
+	rc = fs_mkdirs(dir, FS_DIR_MODE);
 	if (rc < 0)
 		goto out;
 	rc = replay(o);

@@ -8,7 +8,7 @@
  *   {"name":"nginx","partition_count":2,
  *    "config":{"retention_ms":604800000,"retention_bytes":-1,
  *              "segment_bytes":1073741824,"segment_ms":604800000,
- *              "max_batch_bytes":8388608},
+ *              "max_batch_bytes":8388608,"timestamp_type":"CreateTime"},
  *    "bytes":1234,"records":10,
  *    "partitions":[{"partition":0,"log_start":0,"end":6,"high_watermark":6,
  *                   "bytes":700,"segments":1,"first_timestamp":...,
@@ -47,9 +47,10 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 				",\"partition_count\":%" PRId32 ",\"config\":{\"retention_ms\":%" PRId64
 				",\"retention_bytes\":%" PRId64 ",\"segment_bytes\":%" PRId64
 				",\"segment_ms\":%" PRId64 ",\"max_batch_bytes\":%" PRId64
-				"},\"partitions\":[",
+				",\"timestamp_type\":\"%s\"},\"partitions\":[",
 				tc.partitions, tc.retention_ms, tc.retention_bytes, tc.segment_bytes,
-				tc.segment_ms, tc.max_batch_bytes);
+				tc.segment_ms, tc.max_batch_bytes,
+				engine_ts_type_name(tc.timestamp_type));
 	for (int32_t p = 0; rc == 0 && p < tc.partitions; p++) {
 		struct engine_partition_info pi;
 
@@ -182,6 +183,13 @@ static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body
 		int f;
 
 		if (strcmp(m->key, "name") == 0 && want_name && m->type == JSTR) {
+			if (strlen(m->s) != m->len) {
+				/* "\u0000" would cut the name short: another topic */
+				*res = http_api_reply_error(req, MHD_HTTP_BAD_REQUEST,
+							    "invalid_topic",
+							    "topic names cannot hold NUL");
+				return -1;
+			}
 			tb->name = m->s;
 			continue;
 		}

@@ -706,6 +706,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
+/* MHD's own unescaping turns %00 into a NUL that cuts the path short. */
+static size_t on_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return http_route_unescape(s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -825,6 +833,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			 * is the backstop while evicted ones close */
 			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64,
 			 NULL},
+			{MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
 			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
 			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 			 conf->http.threads, NULL},

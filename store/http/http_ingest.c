@@ -145,7 +145,12 @@ static int split_body(struct http_req *req, struct ingest_batch **out, size_t *n
 		int rc = batch_next(p + off, len - off, &bi);
 
 		if (rc == 0)
-			rc = batch_validate(p + off, bi.size, &bi);
+			rc = engine_batch_check(req->api->log, p + off, bi.size, &bi);
+		if (rc == -ENOMEM || rc == -ERR_TOO_LARGE) {
+			*res = http_api_reply_log_error(req, rc, "ingest");
+			mem_free(v);
+			return -1;
+		}
 		if (rc < 0) {
 			char extra[64];
 

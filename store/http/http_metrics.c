@@ -36,6 +36,12 @@ static void render_engine(struct buf *out, struct engine *log)
 		"torn tail bytes dropped by recovery", st.truncated_bytes);
 	counter(out, "sluice_log_retention_segments_deleted_total",
 		"segments deleted by retention", st.segments_deleted);
+	counter(out, "sluice_log_corrupt_batches_total",
+		"produced batches refused as corrupt (CRC, structure, undecodable records)",
+		st.corrupt_batches);
+	counter(out, "sluice_log_retention_early_deleted_records_total",
+		"records deleted by retention.ms less than retention.ms after they arrived "
+		"(their timestamps were old)", st.early_deleted_records);
 	prom_family(out, "sluice_log_writable", "gauge",
 		    "1 when the log engine can write, 0 after a storage error");
 	prom_u64(out, "sluice_log_writable", NULL, st.writable ? 1 : 0);

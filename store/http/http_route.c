@@ -56,6 +56,36 @@ int http_route_topic_valid(const char *s, size_t n)
 	return 1;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t http_route_unescape(char *s)
+{
+	char *o = s;
+
+	for (const char *p = s; *p; p++) {
+		int hi = p[0] == '%' ? hexval(p[1]) : -1;
+		int lo = hi >= 0 ? hexval(p[2]) : -1;
+
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			*o++ = *p;  /* not an escape, or %00: kept as written */
+			continue;
+		}
+		*o++ = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	*o = '\0';
+	return (size_t)(o - s);
+}
+
 static enum http_method parse_method(const char *m)
 {
 	if (strcmp(m, "GET") == 0)

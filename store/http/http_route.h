@@ -66,5 +66,10 @@ void http_route_allow_header(unsigned allowed, char *dst, size_t cap);
 
 /* Kafka's topic name rule [a-zA-Z0-9._-]{1,249}, not "." or "..". */
 int http_route_topic_valid(const char *s, size_t n);
+/* Decode %XX escapes of a path or query argument in place (the new length
+ * returned), except %00: a NUL would cut the C string ("/v1/topics/a%00b"
+ * would name topic "a"), so it stays "%00" and fails whatever rule the
+ * part must follow (a topic name: 400). */
+size_t http_route_unescape(char *s);
 
 #endif

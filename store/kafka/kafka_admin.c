@@ -6,9 +6,10 @@
  *
  * Topic configs: the ones the log engine keeps (retention.ms,
  * retention.bytes, segment.bytes, segment.ms, max.message.bytes) are applied;
+ * message.timestamp.type (CreateTime or LogAppendTime) too;
  * a small set that only restates how this store always behaves
- * (cleanup.policy=delete, compression.type=producer, min.insync.replicas=1,
- * message.timestamp.type=CreateTime) is accepted with exactly those values;
+ * (cleanup.policy=delete, compression.type=producer, min.insync.replicas=1)
+ * is accepted with exactly those values;
  * broker tuning knobs that have no meaning here are accepted and ignored
  * (documented in docs/KAFKA.md); anything else is INVALID_CONFIG, so a
  * typo never passes silently.
@@ -316,9 +317,13 @@ static int apply_config(const struct kafka_config_entry *c, struct topic_config 
 		return -ERR_INVALID;
 	}
 	if (strcmp(c->name, "message.timestamp.type") == 0) {
-		if (c->value && strcmp(c->value, "CreateTime") == 0)
+		int t = engine_ts_type_parse(c->value);
+
+		if (t >= 0) {
+			tc->timestamp_type = t;
 			return 0;
-		*why = "only message.timestamp.type=CreateTime is supported";
+		}
+		*why = "message.timestamp.type is CreateTime or LogAppendTime";
 		return -ERR_INVALID;
 	}
 	for (size_t i = 0; ignored_configs[i]; i++)
@@ -574,8 +579,11 @@ static size_t topic_items(const struct topic_config *tc, const struct store_conf
 	it[n] = (struct cfg_item){"compression.type", "producer", true, CONFIG_TYPE_STRING,
 				  "batches are stored as produced"};
 	n++;
-	it[n] = (struct cfg_item){"message.timestamp.type", "CreateTime", true, CONFIG_TYPE_STRING,
-				  "record timestamps are the producer's"};
+	it[n] = (struct cfg_item){"message.timestamp.type", "", true, CONFIG_TYPE_STRING,
+				  "CreateTime: record times are the producer's; LogAppendTime: "
+				  "the store's at append"};
+	snprintf(it[n].value, sizeof(it[n].value), "%s", engine_ts_type_name(tc->timestamp_type));
+	it[n].is_default = tc->timestamp_type == ENGINE_TS_CREATE_TIME;
 	n++;
 	return n;
 }

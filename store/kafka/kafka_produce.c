@@ -70,7 +70,7 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 			kwire_put_i16(e, p->error);
 			kwire_put_i64(e, p->base_offset);
 			if (v >= 2)
-				kwire_put_i64(e, -1);  /* log_append_time_ms: CreateTime topics */
+				kwire_put_i64(e, p->log_append_time);
 			if (v >= 5)
 				kwire_put_i64(e, p->log_start);
 			if (v >= 8) {
@@ -97,9 +97,10 @@ struct produce_state {
 	struct pwait **wait;         /* [topic][partition] */
 };
 
-/* Validate the whole record set.  0, or a Kafka error code with *msg. */
-static int16_t validate_set(const uint8_t *p, int32_t len, int16_t version, const char **msg,
-			    int32_t *nbatches)
+/* Validate the whole record set (engine_batch_check: the same check as HTTP
+ * ingest, records included).  0, or a Kafka error code with *msg. */
+static int16_t validate_set(struct engine *log, uint8_t *p, int32_t len, int16_t version,
+			    const char **msg, int32_t *nbatches)
 {
 	size_t off = 0;
 
@@ -113,13 +114,21 @@ static int16_t validate_set(const uint8_t *p, int32_t len, int16_t version, cons
 		int rc = batch_next(p + off, (size_t)len - off, &bi);
 
 		if (rc == 0)
-			rc = batch_validate(p + off, bi.size, &bi);
+			rc = engine_batch_check(log, p + off, bi.size, &bi);
+		if (rc == -ERR_TOO_LARGE) {
+			*msg = "record batch inflates past the store's bound";
+			return KERR_MESSAGE_TOO_LARGE;
+		}
+		if (rc == -ENOMEM) {
+			*msg = "out of memory";
+			return KERR_UNKNOWN_SERVER_ERROR;
+		}
 		if (rc == -ERR_UNSUPPORTED) {
 			*msg = "only RecordBatch v2 (magic 2) is accepted";
 			return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
 		}
 		if (rc < 0) {
-			*msg = "record batch fails validation (CRC or structure)";
+			*msg = "record batch fails validation (CRC, structure or records)";
 			return KERR_CORRUPT_MESSAGE;
 		}
 		if (batch_codec(&bi) == CODEC_ZSTD && version < 7) {
@@ -151,11 +160,12 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 	res->index = pp->index;
 	res->base_offset = -1;
 	res->log_start = -1;
+	res->log_append_time = -1;
 	if (pp->index < 0 || pp->index >= nparts) {
 		res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
 	}
-	err = validate_set(pp->records, pp->records_len, r->hdr.api_version, &msg, &nbatches);
+	err = validate_set(r->ctx->log, p, pp->records_len, r->hdr.api_version, &msg, &nbatches);
 	if (err) {
 		res->error = err;
 		res->error_message = msg;
@@ -178,8 +188,10 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 			/* batches before this one stay appended; wait for them below */
 			break;
 		}
-		if (i == 0)
+		if (i == 0) {
 			res->base_offset = ar.base_offset;
+			res->log_append_time = ar.log_append_time;
+		}
 		res->log_start = ar.log_start;
 		w->last_offset = ar.last_offset;
 		w->pending = true;
@@ -289,6 +301,7 @@ void kafka_produce_handle(struct kafka_req *r)
 				pr->error = terr;
 				pr->base_offset = -1;
 				pr->log_start = -1;
+				pr->log_append_time = -1;
 			} else {
 				produce_partition(r, t->name, nparts, &t->partitions[j], pr,
 						  &ps->wait[i][j]);

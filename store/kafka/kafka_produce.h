@@ -42,6 +42,7 @@ struct kafka_produce_presult {
 	int16_t error;
 	int64_t base_offset;
 	int64_t log_start;
+	int64_t log_append_time;     /* v2+: LogAppendTime topics' stamp, else -1 */
 	const char *error_message;   /* v8+, NULL for none */
 };
 

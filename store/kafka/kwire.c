@@ -67,6 +67,34 @@ static int64_t get_len(struct kwire_dec *d, bool wide)
 	return n;
 }
 
+/* Copy n wire bytes into the arena as a C string, each NUL byte held as
+ * KWIRE_NUL0 KWIRE_NUL1 so that it cuts nothing (see kwire.h). */
+static char *copy_str(struct kwire_dec *d, const uint8_t *p, size_t n)
+{
+	const uint8_t *z = memchr(p, 0, n);
+	size_t nul = 0;
+	char *s, *o;
+
+	if (!z)
+		return arena_strndup(d->arena, p, n);
+	for (size_t i = (size_t)(z - p); i < n; i++)
+		nul += p[i] == 0;
+	s = arena_alloc(d->arena, n + nul + 1);
+	if (!s)
+		return NULL;
+	o = s;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == 0) {
+			*o++ = (char)KWIRE_NUL0;
+			*o++ = (char)KWIRE_NUL1;
+		} else {
+			*o++ = (char)p[i];
+		}
+	}
+	*o = '\0';
+	return s;
+}
+
 char *kwire_get_nstr(struct kwire_dec *d)
 {
 	int64_t n = get_len(d, false);
@@ -78,7 +106,7 @@ char *kwire_get_nstr(struct kwire_dec *d)
 	p = cursor_take(&d->c, (size_t)n);
 	if (!p)
 		return NULL;
-	s = arena_strndup(d->arena, p, (size_t)n);
+	s = copy_str(d, p, (size_t)n);
 	if (!s)
 		d->c.err = true;
 	return s;
@@ -242,13 +270,47 @@ void kwire_put_strn(struct kwire_enc *e, const char *s, size_t n)
 	kwire_put_raw(e, s, n);
 }
 
+size_t kwire_str_wire_len(const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = s; *p; p++, n++) {
+		if ((uint8_t)p[0] == KWIRE_NUL0 && (uint8_t)p[1] == KWIRE_NUL1)
+			p++;
+	}
+	return n;
+}
+
 void kwire_put_str(struct kwire_enc *e, const char *s)
 {
+	size_t n, len;
+
 	if (!s) {
 		put_len(e, -1, false);
 		return;
 	}
-	kwire_put_strn(e, s, strlen(s));
+	len = strlen(s);
+	if (!memchr(s, KWIRE_NUL0, len)) {
+		kwire_put_strn(e, s, len);
+		return;
+	}
+	/* give the NUL bytes back as the client sent them */
+	n = kwire_str_wire_len(s);
+	if (n > INT16_MAX) {
+		if (!e->err)
+			e->err = -ERR_TOO_LARGE;
+		return;
+	}
+	put_len(e, (int64_t)n, false);
+	for (const char *p = s; *p; p++) {
+		uint8_t c = (uint8_t)*p;
+
+		if (c == KWIRE_NUL0 && (uint8_t)p[1] == KWIRE_NUL1) {
+			c = 0;
+			p++;
+		}
+		kwire_put_raw(e, &c, 1);
+	}
 }
 
 void kwire_put_bytes_len(struct kwire_enc *e, int32_t n)

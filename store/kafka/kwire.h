@@ -17,7 +17,12 @@
  * value and kwire_dec_ok() is false, so decoders check once at the end.
  * Strings are copied, NUL-terminated, into the caller's arena (topic names
  * become C strings for the log engine); bytes fields are borrowed from the
- * input.
+ * input.  A Kafka string is length-counted and may hold NUL bytes; so that a
+ * C string never cuts it ("victim\0x" must not become "victim"), each NUL is
+ * held as the two bytes C0 80, as Java's modified UTF-8 does: never valid
+ * UTF-8 (so never another client's string), never a valid topic name (so
+ * such names are refused), and given back as NUL by kwire_put_str(), so data
+ * such as commit metadata, client and group ids reads back whole.
  *
  * Encoding appends to a struct buf; the first failure (buffer max reached,
  * out of memory) is remembered in err and later writes are no-ops.
@@ -33,6 +38,10 @@
 
 #include "lib/buf.h"
 #include "lib/arena.h"
+
+/* How a NUL byte inside a decoded string is held (modified UTF-8). */
+#define KWIRE_NUL0 0xC0
+#define KWIRE_NUL1 0x80
 
 struct kwire_dec {
 	struct cursor c;
@@ -86,8 +95,11 @@ void kwire_put_i32(struct kwire_enc *e, int32_t v);
 void kwire_put_i64(struct kwire_enc *e, int64_t v);
 void kwire_put_bool(struct kwire_enc *e, bool v);
 void kwire_put_uvarint(struct kwire_enc *e, uint32_t v);
-/* String from a C string; NULL writes a null string (nullable fields). */
+/* String from a C string; NULL writes a null string (nullable fields).
+ * C0 80 pairs go out as the NUL bytes they stand for. */
 void kwire_put_str(struct kwire_enc *e, const char *s);
+/* Length on the wire of a string decoded by kwire_get_str (NULs counted once). */
+size_t kwire_str_wire_len(const char *s);
 void kwire_put_strn(struct kwire_enc *e, const char *s, size_t n);
 /* Bytes; n < 0 writes null. */
 void kwire_put_bytes(struct kwire_enc *e, const void *p, int32_t n);

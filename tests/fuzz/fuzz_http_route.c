@@ -48,6 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(r.allowed & r.method))
 			abort();
 	}
+	{
+		/* the unescaper: never longer, never a NUL from %00 */
+		char *u = strdup(parts[1]);
+		size_t before = strlen(parts[1]), n = u ? http_route_unescape(u) : 0;
+
+		if (n > before || (u && memchr(u, 0, n)))
+			abort();
+		free(u);
+	}
 	http_route_allow_header(r.allowed, allow, sizeof(allow));
 	(void)http_route_name(r.id);
 	for (int i = 2; i < 8; i++) {

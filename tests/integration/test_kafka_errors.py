@@ -96,7 +96,9 @@ def create_topic(raw, name, partitions, configs):
 
 def main():
     with Env() as env:
-        st = kafkatest.start_store(env)
+        # records are dated 2023: older than the default retention, which
+        # would delete them a second after start
+        st = kafkatest.start_store(env, conf="log:\n  retention: 0\n")
         raw = kafkatest.RawClient(st)
         assert create_topic(raw, b"small", 1, [(b"max.message.bytes", b"2048")]) == 0
         assert create_topic(raw, b"e", 2, []) == 0

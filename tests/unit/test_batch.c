@@ -407,6 +407,141 @@ static void test_iter_reuse_keeps_buffer(void)
 	codec_ctx_free(cc);
 }
 
+/* Issue 16: batch_verify decodes what batch_validate cannot, and takes the
+ * max timestamp from the records. */
+static void test_verify_records(void)
+{
+	struct codec_ctx *cc = codec_ctx_new();
+	struct batch_builder bb;
+	struct batch_params bp;
+	struct batch_info bi;
+	struct buf out, scratch;
+	int64_t max;
+	static const int64_t ts[] = {-1, 1700000000500, -1, 1700000000100};
+
+	buf_init(&out, 0);
+	buf_init(&scratch, 1 << 20);
+	batch_params_init(&bp);
+	for (int codec = CODEC_NONE; codec <= CODEC_ZSTD; codec++) {
+		batch_builder_init(&bb, 1 << 20);
+		for (int i = 0; i < 4; i++)
+			CU_ASSERT_EQUAL(batch_builder_add(&bb, ts[i], "k", 1, "v", 1, NULL, 0), 0);
+		bp.codec = codec;
+		buf_reset(&out);
+		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &out), 0);
+		batch_builder_release(&bb);
+		/* a header that lies about the max (librdkafka: 0) */
+		put_be64(out.data + BATCH_OFF_MAX_TS, 0);
+		batch_update_crc(out.data, out.len);
+		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &scratch, false, &bi, &max), 0);
+		CU_ASSERT_EQUAL(bi.max_ts, 0);
+		CU_ASSERT_EQUAL(max, 1700000000500);
+		/* every record without a time: -1 */
+		batch_builder_init(&bb, 1 << 20);
+		CU_ASSERT_EQUAL(batch_builder_add(&bb, -1, "k", 1, "v", 1, NULL, 0), 0);
+		CU_ASSERT_EQUAL(batch_builder_add(&bb, -1, "k", 1, "v", 1, NULL, 0), 0);
+		buf_reset(&out);
+		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &out), 0);
+		batch_builder_release(&bb);
+		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &scratch, false, &bi, &max), 0);
+		CU_ASSERT_EQUAL(max, -1);
+		batch_set_max_ts(out.data, out.len, 42);
+		CU_ASSERT_EQUAL(batch_validate(out.data, out.len, &bi), 0);
+		CU_ASSERT_EQUAL(bi.max_ts, 42);
+		if (codec == CODEC_NONE)
+			continue;
+		/* the same bytes flagged with every other codec: undecodable */
+		for (int other = CODEC_GZIP; other <= CODEC_ZSTD; other++) {
+			if (other == codec)
+				continue;
+			out.data[BATCH_OFF_ATTRIBUTES + 1] = (uint8_t)other;
+			batch_update_crc(out.data, out.len);
+			CU_ASSERT_EQUAL(batch_validate(out.data, out.len, &bi), 0);
+			CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &scratch, false, &bi, &max),
+					-ERR_CORRUPT);
+		}
+	}
+	/* decompression bounded by scratch->max */
+	{
+		struct buf tiny;
+		char big[4096];
+
+		memset(big, 'a', sizeof(big));
+		batch_builder_init(&bb, 1 << 20);
+		CU_ASSERT_EQUAL(batch_builder_add(&bb, 1, "k", 1, big, sizeof(big), NULL, 0), 0);
+		bp.codec = CODEC_ZSTD;
+		buf_reset(&out);
+		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &out), 0);
+		batch_builder_release(&bb);
+		buf_init(&tiny, 1024);
+		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &tiny, false, &bi, &max), -ERR_TOO_LARGE);
+		/* head only: nothing wholly inside the bound, the stream starts right */
+		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &tiny, true, &bi, &max), 1);
+		buf_release(&tiny);
+	}
+	buf_release(&out);
+	buf_release(&scratch);
+	codec_ctx_free(cc);
+}
+
+/* head_only decodes a bounded prefix: a lying codec is still caught, a
+ * stream garbled past the prefix is only caught by the whole check. */
+static void test_verify_head_only(void)
+{
+	struct codec_ctx *cc = codec_ctx_new();
+	struct batch_builder bb;
+	struct batch_params bp;
+	struct batch_info bi;
+	struct buf plain, recs, z, head, full;
+	int64_t max;
+	char val[200];
+
+	buf_init(&plain, 0);
+	buf_init(&recs, 0);
+	buf_init(&z, 0);
+	buf_init(&head, 64 * 1024);
+	buf_init(&full, 64u << 20);
+	memset(val, 'v', sizeof(val));
+	batch_builder_init(&bb, 64u << 20);
+	for (int i = 0; i < 2000; i++)  /* ~430 KiB of records */
+		CU_ASSERT_EQUAL(batch_builder_add(&bb, 1700000000000 + i, "k", 1, val,
+						  (int32_t)sizeof(val), NULL, 0), 0);
+	batch_params_init(&bp);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &plain), 0);
+	batch_builder_release(&bb);
+	/* the same records zstd-compressed, then junk after them in the stream */
+	for (int junk = 0; junk < 2; junk++) {
+		buf_reset(&recs);
+		buf_reset(&z);
+		CU_ASSERT_EQUAL(buf_append(&recs, plain.data + BATCH_HEADER_SIZE,
+					   plain.len - BATCH_HEADER_SIZE), 0);
+		if (junk)
+			CU_ASSERT_EQUAL(buf_append(&recs, "\x7f\x7f\x7f junk", 8), 0);
+		CU_ASSERT_EQUAL(buf_append(&z, plain.data, BATCH_HEADER_SIZE), 0);
+		CU_ASSERT_EQUAL(codec_compress(cc, CODEC_ZSTD, 0, recs.data, recs.len, &z), 0);
+		put_be16(z.data + BATCH_OFF_ATTRIBUTES, CODEC_ZSTD);
+		put_be32(z.data + BATCH_OFF_LENGTH, (uint32_t)(z.len - BATCH_LOG_OVERHEAD));
+		batch_update_crc(z.data, z.len);
+		CU_ASSERT_EQUAL(batch_verify(z.data, z.len, cc, &head, true, &bi, &max), 1);
+		CU_ASSERT_EQUAL(max, bi.max_ts);
+		CU_ASSERT_EQUAL(batch_verify(z.data, z.len, cc, &full, false, &bi, &max),
+				junk ? -ERR_CORRUPT : 0);
+		if (!junk)
+			CU_ASSERT_EQUAL(max, 1700000000000 + 1999);
+		CU_ASSERT(head.cap <= 64 * 1024);
+	}
+	/* flagged gzip: caught by the head check too */
+	put_be16(z.data + BATCH_OFF_ATTRIBUTES, CODEC_GZIP);
+	batch_update_crc(z.data, z.len);
+	CU_ASSERT_EQUAL(batch_verify(z.data, z.len, cc, &head, true, &bi, &max), -ERR_CORRUPT);
+	buf_release(&plain);
+	buf_release(&recs);
+	buf_release(&z);
+	buf_release(&head);
+	buf_release(&full);
+	codec_ctx_free(cc);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -419,6 +554,8 @@ int main(void)
 		UNIT_TEST(test_add_encoded_same_bytes),
 		UNIT_TEST(test_iter_rejects_overflowing_fields),
 		UNIT_TEST(test_iter_reuse_keeps_buffer),
+		UNIT_TEST(test_verify_records),
+		UNIT_TEST(test_verify_head_only),
 		UNIT_END,
 	};
 

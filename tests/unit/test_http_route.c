@@ -101,6 +101,21 @@ static void test_bad_segments(void)
 	CU_ASSERT_EQUAL(http_route_match("GET", path, &r), -ERR_INVALID);
 }
 
+/* Issue 16: %00 must not cut the path ("/v1/topics/a%00b" named "a"). */
+static void test_unescape_keeps_nul_escape(void)
+{
+	char p1[] = "/v1/topics/a%00b", p2[] = "/v1/topics/a%2Db%41%zz%4", p3[] = "x%00";
+	struct http_route r;
+
+	CU_ASSERT_EQUAL(http_route_unescape(p1), strlen("/v1/topics/a%00b"));
+	CU_ASSERT_STRING_EQUAL(p1, "/v1/topics/a%00b");
+	CU_ASSERT_EQUAL(http_route_match("GET", p1, &r), -ERR_INVALID);
+	CU_ASSERT_EQUAL(http_route_unescape(p2), strlen("/v1/topics/a-bA%zz%4"));
+	CU_ASSERT_STRING_EQUAL(p2, "/v1/topics/a-bA%zz%4");
+	CU_ASSERT_EQUAL(http_route_unescape(p3), 4);
+	CU_ASSERT_STRING_EQUAL(p3, "x%00");
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -108,6 +123,7 @@ int main(void)
 		UNIT_TEST(test_unknown_paths),
 		UNIT_TEST(test_method_not_allowed),
 		UNIT_TEST(test_bad_segments),
+		UNIT_TEST(test_unescape_keeps_nul_escape),
 		UNIT_END,
 	};
 

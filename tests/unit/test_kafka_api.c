@@ -247,7 +247,7 @@ static void test_produce(void)
 
 static void test_produce_response_v8(void)
 {
-	struct kafka_produce_presult pr = {2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1, 5, "gap"};
+	struct kafka_produce_presult pr = {2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1, 5, -1, "gap"};
 	struct kafka_produce_tresult tr = {"t", 1, &pr};
 	struct kafka_produce_resp m = {.ntopics = 1, .topics = &tr};
 	struct kwire_enc e;

@@ -230,6 +230,49 @@ static void test_arena(void)
 	arena_release(&a);
 }
 
+/* Issue 16: a string with NUL bytes neither cuts nor aliases another. */
+static void test_nul_in_strings(void)
+{
+	static const uint8_t meta[] = {0, 12, 'H', 'e', 'l', 'l', 'o', 0, 'w', 'o', 'r', 'l', 'd', '!'};
+	static const uint8_t victim[] = {0, 8, 'v', 'i', 'c', 't', 'i', 'm', 0, 'x'};
+	static const uint8_t compact[] = {4, 0, 'a', 0};
+	struct kwire_enc e;
+	struct kwire_dec d;
+	struct arena a;
+	struct buf b;
+	char *s;
+
+	arena_init(&a, 0);
+	buf_init(&b, 0);
+	kwire_dec_init(&d, meta, sizeof(meta), false, &a);
+	s = kwire_get_nstr(&d);
+	CU_ASSERT_TRUE_FATAL(kwire_dec_ok(&d) && s != NULL);
+	CU_ASSERT_STRING_EQUAL(s, "Hello\xc0\x80world!");
+	CU_ASSERT_EQUAL(kwire_str_wire_len(s), 12);
+	kwire_enc_init(&e, &b, false);
+	kwire_put_str(&e, s);
+	CU_ASSERT_EQUAL(e.err, 0);
+	CU_ASSERT_EQUAL(b.len, sizeof(meta));
+	CU_ASSERT(memcmp(b.data, meta, sizeof(meta)) == 0);
+	kwire_dec_init(&d, victim, sizeof(victim), false, &a);
+	s = kwire_get_str(&d);
+	CU_ASSERT_TRUE_FATAL(kwire_dec_ok(&d) && s != NULL);
+	CU_ASSERT(strcmp(s, "victim") != 0);
+	CU_ASSERT_EQUAL(strlen(s), 9);
+	/* compact form, NUL first and last */
+	kwire_dec_init(&d, compact, sizeof(compact), true, &a);
+	s = kwire_get_str(&d);
+	CU_ASSERT_TRUE_FATAL(kwire_dec_ok(&d) && s != NULL);
+	CU_ASSERT_EQUAL(strlen(s), 5);
+	buf_reset(&b);
+	kwire_enc_init(&e, &b, true);
+	kwire_put_str(&e, s);
+	CU_ASSERT_EQUAL(b.len, sizeof(compact));
+	CU_ASSERT(memcmp(b.data, compact, sizeof(compact)) == 0);
+	arena_release(&a);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -240,6 +283,7 @@ int main(void)
 		UNIT_TEST(test_hostile_lengths),
 		UNIT_TEST(test_patch_and_bounds),
 		UNIT_TEST(test_arena),
+		UNIT_TEST(test_nul_in_strings),
 		UNIT_END,
 	};
 
