@@ -18,6 +18,8 @@
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/prom.h"
+#include "store/auth/auth.h"
+#include "store/auth/users_cmd.h"
 #include "store/http/http_api.h"
 #include "store/kafka/kafka_server.h"
 #include "store/engine/engine.h"
@@ -31,6 +33,7 @@ struct store {
 	struct engine *log;
 	struct kafka_server *kafka;
 	struct http_api *http;
+	struct auth *auth;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -43,6 +46,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice-store [-c store.yaml] [options]\n"
+		"       sluice-store user add|remove NAME [-c store.yaml]  (password on stdin)\n"
 		"\n"
 		"The Sluice store: durable partitioned topics served over the Kafka protocol\n"
 		"and HTTP.  Runs on built-in defaults without -c (data in ./data).\n"
@@ -203,6 +207,8 @@ int main(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	log_init("sluice-store");
+	if (argc > 1 && strcmp(argv[1], "user") == 0)
+		return users_cmd_main(argc - 1, argv + 1);
 	signal(SIGPIPE, SIG_IGN);
 	rc = parse_args(&st, argc, argv, &check);
 	if (rc < 0)
@@ -212,6 +218,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
 			st.conf.store.log_level);
 		goto out;
+	}
+	{
+		char why[CFG_ERR_MAX] = "";
+
+		rc = auth_new(&st.conf, &st.auth, why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "sluice-store: %s\n", why[0] ? why : err_str(rc));
+			goto out;
+		}
 	}
 	if (check) {
 		printf("configuration ok\n");
@@ -235,7 +250,11 @@ int main(int argc, char **argv)
 		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
 		goto out;
 	}
-	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
+	if (prom_registry_add(st.metrics, auth_render_metrics, st.auth) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, st.auth, &st.kafka);
 	if (rc < 0) {
 		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
 			  err_str(rc));
@@ -266,7 +285,10 @@ out:
 	http_api_free(st.http);   /* first: its threads may read the groups */
 	kafka_server_free(st.kafka);
 	engine_close(st.log);
+	if (st.metrics && st.auth)
+		prom_registry_remove(st.metrics, auth_render_metrics, st.auth);
 	prom_registry_free(st.metrics);
+	auth_free(st.auth);
 	evloop_free(st.loop);
 	store_config_release(&st.conf);
 	return rc < 0 ? 1 : 0;

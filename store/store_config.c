@@ -40,6 +40,12 @@ static const struct cfg_option kafka_opts[] = {
 	 .help = "queued response bytes per connection before its reads pause"},
 	{.name = "max_inflight", .type = CFG_INT, OPT(kafka_section, max_inflight), .def = "64",
 	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
+	{.name = "sasl", .type = CFG_LIST, OPT(kafka_section, sasl),
+	 .help = "SASL mechanisms required on the listener: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN"},
+	{.name = "connections_max_reauth", .type = CFG_DURATION,
+	 OPT(kafka_section, connections_max_reauth_ms), .def = "0", .min = 0,
+	 .max = 365LL * 86400000,
+	 .help = "SASL session lifetime; clients re-authenticate (KIP-368); 0 = unlimited"},
 	CFG_OPT_END,
 };
 
@@ -98,12 +104,21 @@ static const struct cfg_option groups_opts[] = {
 	CFG_OPT_END,
 };
 
+static const struct cfg_option auth_opts[] = {
+	{.name = "users_file", .type = CFG_STRING, OPT(auth_section, users_file),
+	 .help = "SCRAM credentials; `sluice-store user add NAME` (password on stdin)"},
+	{.name = "acl_file", .type = CFG_STRING, OPT(auth_section, acl_file),
+	 .help = "grants, one 'User:NAME resource produce|consume|admin' per line"},
+	CFG_OPT_END,
+};
+
 static const struct cfg_option root_opts[] = {
 	{.name = "store", .type = CFG_SECTION, OPT(store_config, store), .sub = store_opts},
 	{.name = "kafka", .type = CFG_SECTION, OPT(store_config, kafka), .sub = kafka_opts},
 	{.name = "http", .type = CFG_SECTION, OPT(store_config, http), .sub = http_opts},
 	{.name = "log", .type = CFG_SECTION, OPT(store_config, log), .sub = log_opts},
 	{.name = "groups", .type = CFG_SECTION, OPT(store_config, groups), .sub = groups_opts},
+	{.name = "auth", .type = CFG_SECTION, OPT(store_config, auth), .sub = auth_opts},
 	CFG_OPT_END,
 };
 

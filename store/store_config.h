@@ -11,6 +11,7 @@
  *           retention, retention_bytes, segment_bytes, segment_age,
  *           max_batch_bytes, index_interval_bytes
  *   groups: offsets_retention, min/max_session_timeout, initial_rebalance_delay
+ *   auth:   users_file, acl_file (kafka.sasl turns SASL on)
  *
  * Not thread-safe; loaded once by main() before threads start.
  */
@@ -36,6 +37,8 @@ struct kafka_section {
 	int64_t max_connections;
 	uint64_t max_output_bytes;   /* per connection, before reads pause */
 	int64_t max_inflight;        /* pipelined requests per connection */
+	struct cfg_list sasl;        /* SASL mechanisms; empty: no SASL (store/auth/auth.h) */
+	int64_t connections_max_reauth_ms;  /* KIP-368 session lifetime, 0 = unlimited */
 };
 
 struct http_section {
@@ -44,6 +47,11 @@ struct http_section {
 	uint64_t max_body_bytes;
 	int64_t threads;             /* libmicrohttpd worker threads */
 	int64_t max_wait_ms;         /* cap on ?wait_ms long polls */
+};
+
+struct auth_section {
+	char *users_file;            /* SCRAM credentials (store/auth/users.h) */
+	char *acl_file;              /* NULL: every principal may do everything */
 };
 
 struct log_section {
@@ -73,6 +81,7 @@ struct store_config {
 	struct http_section http;
 	struct log_section log;
 	struct groups_section groups;
+	struct auth_section auth;
 };
 
 /* Fill every field with its built-in default.  0 or -ERR_CONFIG. */
