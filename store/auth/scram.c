@@ -406,7 +406,7 @@ int scram_server_final(struct scram_server *s, const uint8_t *m, size_t n, struc
 {
 	struct scram_client_final f;
 	uint8_t sig[SCRAM_KEY_MAX], key[SCRAM_KEY_MAX], stored[SCRAM_KEY_MAX];
-	size_t kl = scram_key_len(s->mech), glen = strlen(s->first.gs2);
+	size_t kl = scram_key_len(s->mech), glen = strlen(s->first.gs2), fl, nl;
 	int rc;
 
 	if (s->state != SCRAM_CHALLENGED)
@@ -416,8 +416,12 @@ int scram_server_final(struct scram_server *s, const uint8_t *m, size_t n, struc
 	if (rc < 0)
 		goto out;
 	rc = -ERR_INVALID;
-	if (f.cbind_len != glen || memcmp(f.cbind, s->first.gs2, glen) != 0 ||
-	    strcmp(f.nonce, s->nonce) != 0 || f.proof_len != kl)
+	/* The nonce must end with ours: librdkafka sends its own nonce again in
+	 * front of the combined one, which Kafka brokers accept (endsWith). */
+	fl = strlen(f.nonce);
+	nl = strlen(s->nonce);
+	if (f.cbind_len != glen || memcmp(f.cbind, s->first.gs2, glen) != 0 || fl < nl ||
+	    strcmp(f.nonce + fl - nl, s->nonce) != 0 || f.proof_len != kl)
 		goto out;
 	rc = buf_append_str(&s->auth_msg, ",");
 	if (rc == 0)
