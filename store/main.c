@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 			  err_str(rc));
 		goto out;
 	}
-	rc = http_api_new(st.log, st.metrics, &st.conf, &st.http);
+	rc = http_api_new(st.log, st.metrics, &st.conf, st.auth, &st.http);
 	if (rc < 0) {
 		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
 		goto out;

@@ -290,8 +290,11 @@ bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, c
 {
 	if (!a || !principal)
 		return false;
-	if (name || kind == ACL_CLUSTER)
-		return (acl_perms(a, principal, kind, name) & perm) == perm;
+	if (name || kind == ACL_CLUSTER) {
+		unsigned have = acl_perms(a, principal, kind, name);
+
+		return perm ? (have & perm) == perm : have != 0;  /* 0: any grant */
+	}
 	/* some single resource must carry every bit */
 	for (size_t i = 0; i < a->n; i++) {
 		const struct acl_entry *e = &a->v[i];

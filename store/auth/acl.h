@@ -62,7 +62,7 @@ int acl_load(const char *path, struct acl **out, char *err, size_t errlen);
 void acl_free(struct acl *a);
 size_t acl_count(const struct acl *a);
 
-/* Does principal hold every bit of perm on resource kind/name?  name NULL:
+/* Does principal hold every bit of perm (0: any grant) on kind/name?  name NULL:
  * on at least one resource of that kind (for "may this principal produce
  * anywhere", e.g. to obtain a producer id). */
 bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, const char *name,

@@ -130,6 +130,8 @@ static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, cons
 	int rc;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (status == MHD_HTTP_FORBIDDEN && strcmp(code, "producer_id_not_owned") != 0)
+		auth_count(req->api->auth, AUTH_HTTP, AUTH_DENIED);  /* every 403 is the ACL's */
 	buf_init(&b, MAX_ERROR_BYTES);
 	rc = buf_append_str(&b, "{\"error\":");
 	if (rc == 0)
@@ -244,9 +246,14 @@ const char *http_api_arg(struct http_req *req, const char *name)
 
 bool http_api_allowed(struct http_req *req, unsigned perm, const char *topic)
 {
-	if (!req->api->tokens)
+	struct http_api *api = req->api;
+
+	/* a token's inline grants, or the ACL's grants of its principal */
+	if (api->tokens && http_tokens_allows(api->tokens, req->identity, perm, topic))
 		return true;
-	return http_tokens_allows(req->api->tokens, req->identity, perm, topic);
+	if (auth_acl_enabled(api->auth))
+		return auth_may(api->auth, req->principal, ACL_TOPIC, topic, perm);
+	return !api->tokens;
 }
 
 int http_api_wait_visible(struct http_api *api, const char *topic, int32_t partition,
@@ -300,6 +307,7 @@ static enum MHD_Result handle_metrics(struct http_req *req)
 
 	buf_init(&b, MAX_METRICS_BYTES);
 	prom_registry_render(req->api->metrics, &b);
+	http_metrics_filter(req, &b);
 	r = http_api_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 	buf_release(&b);
 	return r;
@@ -430,15 +438,19 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 
 	*ok = true;
 	req->identity = -1;
+	req->principal = ACL_ANONYMOUS;
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
 		return MHD_YES;
 	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (hdr && http_param_bearer(hdr, &tok, &len) == 0)
 		req->identity = http_tokens_find(api->tokens, tok, len);
-	if (req->identity >= 0)
+	if (req->identity >= 0) {
+		req->principal = http_tokens_principal(api->tokens, req->identity);
 		return MHD_YES;
+	}
 	*ok = false;
 	atomic_fetch_add(&api->auth_failures, 1);
+	auth_count(api->auth, AUTH_HTTP, hdr ? AUTH_BAD_CREDENTIALS : AUTH_MISSING_TOKEN);
 	return refuse(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		      hdr ? "unknown or malformed bearer token"
 			  : "an 'Authorization: Bearer <token>' header is required");
@@ -598,6 +610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->api = api;
 		req->conn = conn;
 		req->identity = -1;
+		req->principal = ACL_ANONYMOUS;
 		req->start_ns = clock_mono_ns();
 		*con_cls = req;
 		return request_begin(req, url, method);
@@ -722,7 +735,7 @@ out:
 }
 
 int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
-		 struct http_api **out)
+		 struct auth *auth, struct http_api **out)
 {
 	struct http_api *api = mem_calloc(1, sizeof(*api));
 	unsigned flags;
@@ -735,6 +748,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 	api->log = log;
 	api->metrics = metrics;
 	api->conf = conf;
+	api->auth = auth;
 	budget = conf->http.max_body_bytes * 16;
 	atomic_store(&api->body_budget, (long long)(budget < (1ull << 30) ? 1ull << 30 : budget));
 	if (conf->http.tokens_file && conf->http.tokens_file[0]) {
