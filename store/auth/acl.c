@@ -164,11 +164,11 @@ static int parse_grant(struct acl *a, const char *p, const char **f, const size_
 	if (gl == 7 && memcmp(g, "cluster", 7) == 0) {
 		e.kind = ACL_CLUSTER;
 		gl = 0;
-	} else if (gl > 6 && memcmp(g, "group:", 6) == 0) {
+	} else if (gl >= 6 && memcmp(g, "group:", 6) == 0) {
 		e.kind = ACL_GROUP;
 		g += 6;
 		gl -= 6;
-	} else if (gl > 6 && memcmp(g, "topic:", 6) == 0) {
+	} else if (gl >= 6 && memcmp(g, "topic:", 6) == 0) {
 		g += 6;
 		gl -= 6;
 	}
@@ -222,8 +222,8 @@ int acl_parse(const char *name, const char *text, size_t len, struct acl **out, 
 			goto out;
 		}
 		nf = fields(p, n, f, fl);
-		if (nf == 0 || (f[0][0] == '#' && (f[0] == p || f[0][-1] != '"')))
-			continue;
+		if (nf == 0 || (nf > 0 && f[0][0] == '#' && (f[0] == p || f[0][-1] != '"')))
+			continue;  /* blank, or a comment (a quoted principal may start with '#') */
 		if (nf != 3) {
 			errf(err, errlen, "%s:%d:1: expected 'principal resource permissions'%s", name,
 			     line, nf < 0 ? " (unterminated quote)" : "");
