@@ -20,13 +20,18 @@ producer ids are large and random, and a Produce with bob's producer id and
 next sequence is refused (INVALID_PRODUCER_ID_MAPPING) so bob's real batch
 is stored, not answered as a duplicate; alice joining or committing in
 bob's group is refused (GROUP_AUTHORIZATION_FAILED); `user remove` locks the
-user out after a restart.  Every refusal shows in sluice_auth_failures_total.
+user out after a restart.  KIP-368: with kafka.connections_max_reauth a
+client learns the session lifetime, may re-authenticate on its connection
+(as the same principal only) and is disconnected when it sends anything
+after the session expired; librdkafka keeps producing across expiries.
+Every refusal shows in sluice_auth_failures_total.
 """
 import json
 import os
 import stat
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -274,6 +279,45 @@ def check_groups(st):
     assert err is not None and err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED, err
 
 
+def check_reauth(env, conf_text, users):
+    """KIP-368 on a store with kafka.connections_max_reauth: 1500ms."""
+    conf = kafkatest.write_conf(env, conf_text.replace(
+        "kafka:\n", "kafka:\n  connections_max_reauth: 1500ms\n"), "reauth.yaml")
+    st = kafkatest.start_store(env, "-c", conf)
+    raw, r = sasl_raw(st, "alice", PW["alice"])
+    assert r.error_code == 0 and r.session_lifetime_ms == 1500, r
+    t0 = time.monotonic()
+    # re-authenticating on the same connection, as the same principal
+    raw2 = raw.call(SaslHandShakeRequest_v1("PLAIN"))
+    assert raw2.error_code == 0, raw2
+    r = raw.call(SaslAuthenticateRequest_v1(b"\0alice\0" + PW["alice"].encode()))
+    assert r.error_code == 0, r
+    t0 = time.monotonic()
+    assert raw.call(MetadataRequest_v1(None)).brokers
+    # the session lifetime is the condition under test: wait it out
+    time.sleep(max(0.0, 1.7 - (time.monotonic() - t0)))
+    data, _ = raw.encode(MetadataRequest_v1(None))
+    raw.send_raw(data)
+    assert raw.closed_by_peer(), "request after the session expired was served"
+    raw.close()
+    # re-authenticating as someone else is refused
+    raw, r = sasl_raw(st, "alice", PW["alice"])
+    raw.call(SaslHandShakeRequest_v1("PLAIN"))
+    r = raw.call(SaslAuthenticateRequest_v1(b"\0bob\0" + PW["bob"].encode()))
+    assert r.error_code == 58, r
+    assert raw.closed_by_peer()
+    raw.close()
+    # librdkafka keeps producing across session expiries
+    p = Producer(rdk_conf(st, "SCRAM-SHA-512", "alice"))
+    for i in range(3):
+        p.produce("app.reauth", b"r%d" % i)
+        assert p.flush(30) == 0
+        time.sleep(1.0)
+    assert metric(st, "sluice_auth_failures_total",
+                  {"listener": "kafka", "reason": "session_expired"}) >= 1
+    st.stop()
+
+
 def main():
     with Env() as env:
         users = env.path("users")
@@ -288,10 +332,10 @@ def main():
         with open(tokens, "w") as f:
             f.write("%s User:alice\n%s User:bob\n" % (TOKENS["alice"], TOKENS["bob"]))
         os.chmod(tokens, 0o600)
-        conf = kafkatest.write_conf(env, (
-            "kafka:\n  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
-            "http:\n  tokens_file: %s\n"
-            "auth:\n  users_file: %s\n  acl_file: %s\n") % (tokens, users, acl))
+        conf_text = ("kafka:\n  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
+                     "http:\n  tokens_file: %s\n"
+                     "auth:\n  users_file: %s\n  acl_file: %s\n") % (tokens, users, acl)
+        conf = kafkatest.write_conf(env, conf_text)
         for u in ("alice", "bob"):
             p = user_cmd(conf, "add", u, password=PW[u])
             assert p.returncode == 0, p.stderr
@@ -306,6 +350,7 @@ def main():
         check_acl(st)
         pid = check_producer_ids(st)
         check_groups(st)
+        check_reauth(env, conf_text, users)
         # user remove: bob is locked out after a restart
         p = user_cmd(conf, "remove", "bob")
         assert p.returncode == 0, p.stderr
@@ -317,8 +362,8 @@ def main():
         assert r.error_code == 0, r
         raw.close()
         result("kcat, confluent-kafka, kafka-python over SASL_PLAINTEXT x %d mechanisms; "
-               "refusals: bad password, unauthenticated, topic, group, producer id %d" %
-               (len(MECHS), pid))
+               "refusals: bad password, unauthenticated, topic, group, producer id %d; "
+               "KIP-368 session expiry and re-authentication" % (len(MECHS), pid))
     return 0
 
 
