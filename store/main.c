@@ -4,8 +4,8 @@
  * server and the HTTP API onto one event loop, tells systemd when it is
  * ready, and shuts down cleanly on SIGTERM/SIGINT.  SIGHUP (systemctl reload)
  * re-reads the configuration file and applies what can change while running
- * (store.log_level, store.log_format); data, listeners and open connections
- * are untouched.  Nothing else lives here.
+ * (store.log_level, store.log_format) and re-reads the auth users and ACL
+ * files; data, listeners and open connections are untouched.  Nothing else lives here.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -89,6 +89,7 @@ static void on_reload(struct evloop_signal *s)
 	struct cfg_error err;
 	int rc;
 
+	auth_reload(st->auth);  /* users and ACL files, whatever else happens */
 	if (!st->config_path) {
 		log_info("SIGHUP: no configuration file (-c); nothing to reload");
 		return;

@@ -32,8 +32,11 @@ struct pid_slot {
 };
 
 struct auth {
-	struct users *users;
-	struct acl *acl;
+	struct users *users;         /* the event-loop thread only (SASL, SIGHUP) */
+	struct acl *acl;             /* under acl_lock: HTTP threads read it */
+	pthread_rwlock_t acl_lock;
+	char *users_path;
+	char *acl_path;
 	unsigned mechs;
 	int64_t reauth_ms;
 
@@ -72,6 +75,9 @@ void auth_free(struct auth *a)
 		return;
 	users_free(a->users);
 	acl_free(a->acl);
+	mem_free(a->users_path);
+	mem_free(a->acl_path);
+	pthread_rwlock_destroy(&a->acl_lock);
 	hmap_release(&a->pids);
 	mem_free(a->slots);
 	for (size_t i = 0; i < a->nowners; i++)
@@ -90,6 +96,7 @@ int auth_new(const struct store_config *conf, struct auth **out, char *err, size
 	if (!a)
 		return -ENOMEM;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_rwlock_init(&a->acl_lock, NULL);
 	hmap_init(&a->pids);
 	a->slots = mem_calloc(AUTH_PIDS_MAX, sizeof(*a->slots));
 	a->owners = mem_calloc(AUTH_OWNERS_MAX, sizeof(*a->owners));
@@ -118,12 +125,14 @@ int auth_new(const struct store_config *conf, struct auth **out, char *err, size
 		goto out;
 	}
 	if (conf->auth.users_file) {
-		rc = users_load(conf->auth.users_file, true, &a->users, err, errlen);
+		a->users_path = mem_strdup(conf->auth.users_file);
+		rc = a->users_path ? users_load(a->users_path, true, &a->users, err, errlen) : -ENOMEM;
 		if (rc < 0)
 			goto out;
 	}
 	if (conf->auth.acl_file) {
-		rc = acl_load(conf->auth.acl_file, &a->acl, err, errlen);
+		a->acl_path = mem_strdup(conf->auth.acl_file);
+		rc = a->acl_path ? acl_load(a->acl_path, &a->acl, err, errlen) : -ENOMEM;
 		if (rc < 0)
 			goto out;
 		log_info("auth: %zu ACL entries from %s", acl_count(a->acl), conf->auth.acl_file);
@@ -168,9 +177,15 @@ void auth_count(struct auth *a, enum auth_listener l, enum auth_reason why)
 bool auth_may(const struct auth *a, const char *principal, enum acl_res kind, const char *name,
 	      unsigned perm)
 {
+	struct auth *w = (struct auth *)a;  /* the lock, not the model, changes */
+	bool ok;
+
 	if (!a || !a->acl)
 		return true;
-	return acl_allows(a->acl, principal, kind, name, perm);
+	pthread_rwlock_rdlock(&w->acl_lock);
+	ok = acl_allows(a->acl, principal, kind, name, perm);
+	pthread_rwlock_unlock(&w->acl_lock);
+	return ok;
 }
 
 bool auth_allowed(struct auth *a, enum auth_listener l, const char *principal, enum acl_res kind,
@@ -185,9 +200,46 @@ bool auth_allowed(struct auth *a, enum auth_listener l, const char *principal, e
 unsigned auth_perms(const struct auth *a, const char *principal, enum acl_res kind,
 		    const char *name)
 {
+	struct auth *w = (struct auth *)a;
+	unsigned p;
+
 	if (!a || !a->acl)
 		return ACL_CONSUME | ACL_PRODUCE | ACL_ADMIN;
-	return acl_perms(a->acl, principal, kind, name);
+	pthread_rwlock_rdlock(&w->acl_lock);
+	p = acl_perms(a->acl, principal, kind, name);
+	pthread_rwlock_unlock(&w->acl_lock);
+	return p;
+}
+
+void auth_reload(struct auth *a)
+{
+	char err[512] = "";
+	struct users *u = NULL;
+	struct acl *acl = NULL, *old;
+
+	if (!a)
+		return;
+	if (a->users_path) {
+		if (users_load(a->users_path, true, &u, err, sizeof(err)) < 0) {
+			log_error("SIGHUP: keeping the running users: %s", err);
+		} else {
+			users_free(a->users);
+			a->users = u;
+			log_info("SIGHUP: %zu SASL users from %s", users_count(u), a->users_path);
+		}
+	}
+	if (a->acl_path) {
+		if (acl_load(a->acl_path, &acl, err, sizeof(err)) < 0) {
+			log_error("SIGHUP: keeping the running ACL: %s", err);
+			return;
+		}
+		pthread_rwlock_wrlock(&a->acl_lock);
+		old = a->acl;
+		a->acl = acl;
+		pthread_rwlock_unlock(&a->acl_lock);
+		acl_free(old);
+		log_info("SIGHUP: %zu ACL entries from %s", acl_count(acl), a->acl_path);
+	}
 }
 
 /* ---------------------------------------------------------------- producer ids */

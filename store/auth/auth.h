@@ -26,8 +26,10 @@
  *     restart) is claimed by the first principal that uses it;
  *   - the counters of refusals by listener and reason (sluice_auth_*).
  *
- * Threading: immutable after auth_new() except the producer table (a mutex)
- * and the counters (atomics): any thread may call anything here.
+ * Threading: any thread may call anything here, except that the users (SASL)
+ * are for the event-loop thread, which also runs auth_reload(); the ACL is
+ * swapped under a read-write lock, the producer table has a mutex and the
+ * counters are atomics.
  */
 #ifndef SLUICE_STORE_AUTH_AUTH_H
 #define SLUICE_STORE_AUTH_AUTH_H
@@ -73,6 +75,11 @@ struct auth;
  * -ERR_CONFIG with err ("file:line:column: ..."), -ENOMEM. */
 int auth_new(const struct store_config *conf, struct auth **out, char *err, size_t errlen);
 void auth_free(struct auth *a);
+
+/* SIGHUP: read the users and ACL files again (the paths given at start).
+ * A file that fails to parse is logged and the running one kept.  Event-loop
+ * thread. */
+void auth_reload(struct auth *a);
 
 /* Mechanisms enabled on the Kafka listener (0: no SASL). */
 unsigned auth_sasl_mechs(const struct auth *a);

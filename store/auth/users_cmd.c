@@ -113,7 +113,7 @@ static int run(bool add, const char *name, const char *path, int iterations)
 	if (rc == 0)
 		rc = users_save(u, path);
 	if (rc == 0)
-		printf("%s user '%s' in %s (restart the store to apply)\n", add ? "set" : "removed",
+		printf("%s user '%s' in %s (reload the store to apply: SIGHUP)\n", add ? "set" : "removed",
 		       name, path);
 	else if (rc != -ERR_NOT_FOUND)
 		fprintf(stderr, "sluice-store: %s: %s\n", path, err_str(rc));

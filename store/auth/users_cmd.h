@@ -6,7 +6,7 @@
  * terminal is not required, so `printf '%s\n' "$PW" | sluice-store user add
  * alice` works in scripts) and writes SCRAM-SHA-256 and SCRAM-SHA-512
  * credentials; the file is rewritten atomically with mode 0600.  A running
- * store reads the file at start (restart it to apply).
+ * store re-reads it on SIGHUP (systemctl reload sluice-store).
  */
 #ifndef SLUICE_STORE_AUTH_USERS_CMD_H
 #define SLUICE_STORE_AUTH_USERS_CMD_H

@@ -19,8 +19,8 @@ and over HTTP with her token, and /metrics shows her no `secret` series;
 producer ids are large and random, and a Produce with bob's producer id and
 next sequence is refused (INVALID_PRODUCER_ID_MAPPING) so bob's real batch
 is stored, not answered as a duplicate; alice joining or committing in
-bob's group is refused (GROUP_AUTHORIZATION_FAILED); `user remove` locks the
-user out after a restart.  KIP-368: with kafka.connections_max_reauth a
+bob's group is refused (GROUP_AUTHORIZATION_FAILED); `user remove` and SIGHUP lock
+the user out without a restart.  KIP-368: with kafka.connections_max_reauth a
 client learns the session lifetime, may re-authenticate on its connection
 (as the same principal only) and is disconnected when it sends anything
 after the session expired; librdkafka keeps producing across expiries.
@@ -28,6 +28,7 @@ Every refusal shows in sluice_auth_failures_total.
 """
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -351,9 +352,14 @@ def main():
         pid = check_producer_ids(st)
         check_groups(st)
         check_reauth(env, conf_text, users)
-        # user remove: bob is locked out after a restart
+        # user remove + SIGHUP: bob is locked out without a restart
         p = user_cmd(conf, "remove", "bob")
         assert p.returncode == 0, p.stderr
+        st.proc.send_signal(signal.SIGHUP)
+        kafkatest.wait_for(lambda: "SIGHUP: 1 SASL users" in st.log(), 20, "users reloaded")
+        raw, r = sasl_raw(st, "bob", PW["bob"])
+        assert r.error_code == 58, r
+        raw.close()
         kafkatest.restart(st)
         raw, r = sasl_raw(st, "bob", PW["bob"])
         assert r.error_code == 58, r
