@@ -162,6 +162,16 @@ const struct users *auth_users(const struct auth *a)
 	return a ? a->users : NULL;
 }
 
+struct users *auth_users_rw(struct auth *a)
+{
+	return a ? a->users : NULL;
+}
+
+const char *auth_users_path(const struct auth *a)
+{
+	return a ? a->users_path : NULL;
+}
+
 bool auth_acl_enabled(const struct auth *a)
 {
 	return a && a->acl;

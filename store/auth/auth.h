@@ -88,6 +88,10 @@ unsigned auth_mech_bit(const char *name, size_t n);
 /* KIP-368 session lifetime (kafka.connections_max_reauth), 0 = none. */
 int64_t auth_reauth_ms(const struct auth *a);
 const struct users *auth_users(const struct auth *a);
+/* The same, to change (event-loop thread), and the file it came from (NULL
+ * without auth.users_file). */
+struct users *auth_users_rw(struct auth *a);
+const char *auth_users_path(const struct auth *a);
 /* Is an ACL file in force? */
 bool auth_acl_enabled(const struct auth *a);
 

@@ -135,6 +135,30 @@ out:
 	return rc;
 }
 
+int scram_cred_from_salted(enum scram_mech m, const uint8_t *salted, size_t len,
+			   const uint8_t *salt, size_t salt_len, int iterations,
+			   struct scram_cred *out)
+{
+	uint8_t client_key[SCRAM_KEY_MAX];
+	size_t kl = scram_key_len(m);
+	int rc = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (len != kl || salt_len == 0 || salt_len > SCRAM_SALT_MAX || iterations < 1 ||
+	    iterations > SCRAM_MAX_ITERATIONS)
+		return -ERR_INVALID;
+	if (hmac(m, salted, kl, "Client Key", 10, client_key) == 0 &&
+	    digest(m, client_key, kl, out->stored_key) == 0 &&
+	    hmac(m, salted, kl, "Server Key", 10, out->server_key) == 0) {
+		memcpy(out->salt, salt, salt_len);
+		out->salt_len = salt_len;
+		out->iterations = iterations;
+		rc = 0;
+	}
+	OPENSSL_cleanse(client_key, sizeof(client_key));
+	return rc;
+}
+
 int scram_cred_new(enum scram_mech m, const char *pw, size_t pwlen, int iterations,
 		   struct scram_cred *out)
 {

@@ -68,6 +68,11 @@ size_t scram_key_len(enum scram_mech m);
  * 0 or -ERR_INVALID (bad sizes) / -ENOMEM (libcrypto failed). */
 int scram_cred_derive(enum scram_mech m, const char *pw, size_t pwlen, const uint8_t *salt,
 		      size_t salt_len, int iterations, struct scram_cred *out);
+/* The same from an already salted password (AlterUserScramCredentials
+ * sends SaltedPassword = Hi(password, salt, i), never the password). */
+int scram_cred_from_salted(enum scram_mech m, const uint8_t *salted, size_t len,
+			   const uint8_t *salt, size_t salt_len, int iterations,
+			   struct scram_cred *out);
 /* The same with a fresh random salt. */
 int scram_cred_new(enum scram_mech m, const char *pw, size_t pwlen, int iterations,
 		   struct scram_cred *out);

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -335,6 +337,56 @@ out:
 	return rc;
 }
 
+int users_put_cred(struct users *u, const char *name, enum scram_mech m,
+		   const struct scram_cred *c)
+{
+	struct user *x;
+
+	if (!users_name_valid(name, strlen(name)) || (unsigned)m >= SCRAM_MECHS)
+		return -ERR_INVALID;
+	x = get_user(u, name, strlen(name));
+	if (!x)
+		return -ENOMEM;
+	x->has[m] = true;
+	x->cred[m] = *c;
+	return 0;
+}
+
+int users_drop_cred(struct users *u, const char *name, enum scram_mech m)
+{
+	struct user *x = find_user(u, name, strlen(name));
+	bool any = false;
+
+	if (!x || (unsigned)m >= SCRAM_MECHS || !x->has[m])
+		return -ERR_NOT_FOUND;
+	x->has[m] = false;
+	OPENSSL_cleanse(&x->cred[m], sizeof(x->cred[m]));
+	for (int i = 0; i < SCRAM_MECHS; i++)
+		any = any || x->has[i];
+	return any ? 0 : users_remove(u, name);
+}
+
+int users_mechs(const struct users *u, const char *name, int *iterations)
+{
+	struct user *x = find_user(u, name, strlen(name));
+	int bits = 0;
+
+	if (!x)
+		return -ERR_NOT_FOUND;
+	for (int i = 0; i < SCRAM_MECHS; i++) {
+		if (x->has[i]) {
+			bits |= 1 << i;
+			iterations[i] = x->cred[i].iterations;
+		}
+	}
+	return bits;
+}
+
+const char *users_name(const struct users *u, size_t i)
+{
+	return i < u->n ? u->v[i].name : NULL;
+}
+
 int users_remove(struct users *u, const char *name)
 {
 	struct user *x = find_user(u, name, strlen(name));
@@ -381,29 +433,44 @@ int users_format(const struct users *u, struct buf *out)
 	return rc;
 }
 
-int users_save(const struct users *u, const char *path)
+/* fs_write_atomic() with mode 0600 from creation on (not 0644 & ~umask):
+ * the temporary file is created exclusively, so no earlier file's mode
+ * carries over. */
+static int write_private(const char *path, const void *data, size_t len)
 {
-	char dcopy[PATH_MAX], bcopy[PATH_MAX];
-	struct buf b;
-	mode_t old;
-	int rc;
+	char tmp[PATH_MAX], dcopy[PATH_MAX];
+	int fd, rc, n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
-	if (strlen(path) >= sizeof(dcopy))
+	if (n < 0 || (size_t)n >= sizeof(tmp) || strlen(path) >= sizeof(dcopy))
 		return -ENAMETOOLONG;
 	snprintf(dcopy, sizeof(dcopy), "%s", path);
-	snprintf(bcopy, sizeof(bcopy), "%s", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = fs_write_full(fd, data, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fs_fsync_dir(dirname(dcopy));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int users_save(const struct users *u, const char *path)
+{
+	struct buf b;
+	int rc;
+
 	buf_init(&b, USERS_FILE_MAX);
 	rc = users_format(u, &b);
-	if (rc < 0)
-		goto out;
-	/* 0600 from creation on: fs_write_atomic creates with 0644 & ~umask.
-	 * Only the single-threaded management command writes this file. */
-	old = umask(077);
-	rc = fs_write_atomic(dirname(dcopy), basename(bcopy), b.data, b.len);
-	umask(old);
-	if (rc == 0 && chmod(path, 0600) != 0)
-		rc = -errno;
-out:
+	if (rc == 0)
+		rc = write_private(path, b.data, b.len);
 	if (b.data)
 		OPENSSL_cleanse(b.data, b.len);
 	buf_release(&b);

@@ -12,8 +12,8 @@
  * 1..128 bytes of [A-Za-z0-9._@+-].  The file is rewritten atomically with
  * mode 0600 (users_save); a file readable by others is warned about.
  *
- * A struct users is built once and then read-only: lookups are thread-safe;
- * users_set/users_remove are for the management command only.
+ * Not thread-safe: the store keeps its users on the Kafka event-loop thread
+ * (SASL, AlterUserScramCredentials, SIGHUP reload).
  */
 #ifndef SLUICE_STORE_AUTH_USERS_H
 #define SLUICE_STORE_AUTH_USERS_H
@@ -46,6 +46,18 @@ bool users_check_password(const struct users *u, const char *name, const char *p
 /* Add or replace name with credentials for both mechanisms.  0,
  * -ERR_INVALID (bad name) or -ENOMEM. */
 int users_set(struct users *u, const char *name, const char *pw, size_t pwlen, int iterations);
+/* Set one mechanism's credential of name (AlterUserScramCredentials).
+ * 0, -ERR_INVALID or -ENOMEM. */
+int users_put_cred(struct users *u, const char *name, enum scram_mech m,
+		   const struct scram_cred *c);
+/* Drop one mechanism's credential; the user goes with the last one.  0 or
+ * -ERR_NOT_FOUND. */
+int users_drop_cred(struct users *u, const char *name, enum scram_mech m);
+/* Bit (1 << mech) per credential name has, with iterations[mech] filled;
+ * -ERR_NOT_FOUND for no such user. */
+int users_mechs(const struct users *u, const char *name, int *iterations);
+/* The i-th user's name (0 <= i < users_count), else NULL. */
+const char *users_name(const struct users *u, size_t i);
 /* Remove name.  0 or -ERR_NOT_FOUND. */
 int users_remove(struct users *u, const char *name);
 /* The file text. */

@@ -17,6 +17,7 @@
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_sasl.h"
+#include "store/kafka/kafka_scram.h"
 
 /* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
  * the schema's, so a version at or above it would need the compact forms. */
@@ -57,6 +58,10 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_describeconfigs_handle},
 	{KAFKA_SASL_AUTHENTICATE, 0, 2, 2, "SaslAuthenticate", kafka_sasl_authenticate_decode,
 	 kafka_sasl_authenticate_handle},
+	{KAFKA_DESCRIBE_USER_SCRAM, 0, 0, 0, "DescribeUserScramCredentials",
+	 kafka_scram_describe_decode, kafka_scram_describe_handle},
+	{KAFKA_ALTER_USER_SCRAM, 0, 0, 0, "AlterUserScramCredentials", kafka_scram_alter_decode,
+	 kafka_scram_alter_handle},
 };
 
 #define API_COUNT (sizeof(api_table) / sizeof(api_table[0]))

@@ -48,6 +48,8 @@ enum kafka_api_key {
 	KAFKA_INIT_PRODUCER_ID = 22,
 	KAFKA_DESCRIBE_CONFIGS = 32,
 	KAFKA_SASL_AUTHENTICATE = 36,
+	KAFKA_DESCRIBE_USER_SCRAM = 50,
+	KAFKA_ALTER_USER_SCRAM = 51,
 };
 
 /* Error codes of the Kafka protocol (org.apache.kafka.common.protocol.Errors). */

@@ -24,12 +24,16 @@ the user out without a restart.  KIP-368: with kafka.connections_max_reauth a
 client learns the session lifetime, may re-authenticate on its connection
 (as the same principal only) and is disconnected when it sends anything
 after the session expired; librdkafka keeps producing across expiries.
+Describe/AlterUserScramCredentials (raw flexible requests) need cluster
+admin; an upserted user logs in at once, a deleted one no longer can.
 Every refusal shows in sluice_auth_failures_total.
 """
+import hashlib
 import json
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -52,7 +56,7 @@ import mkbatch
 from sluicetest import BIN, Env, result
 
 MECHS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
-PW = {"alice": "alice-pw-7f3a", "bob": "bob-pw-91c2"}
+PW = {"alice": "alice-pw-7f3a", "bob": "bob-pw-91c2", "ops": "ops-pw-5e1d", "dave": "dave-pw-2b8c"}
 TOKENS = {"alice": "tok-alice-0123456789abcdef", "bob": "tok-bob-0123456789abcdef"}
 
 
@@ -319,6 +323,137 @@ def check_reauth(env, conf_text, users):
     st.stop()
 
 
+class Flex:
+    """Just enough of the flexible encoding for the SCRAM user APIs, which
+    kafka-python 2.0.2 and confluent-kafka 1.7.0 do not have."""
+
+    def __init__(self, data=b""):
+        self.b = bytearray(data)
+        self.i = 0
+
+    def uv(self, n):
+        while n >= 0x80:
+            self.b.append((n & 0x7f) | 0x80)
+            n >>= 7
+        self.b.append(n)
+        return self
+
+    def raw(self, fmt, *v):
+        self.b += struct.pack(fmt, *v)
+        return self
+
+    def str(self, t):
+        return self.uv(len(t) + 1).raw("%ds" % len(t), t.encode())
+
+    def bytes(self, t):
+        return self.uv(len(t) + 1).raw("%ds" % len(t), t)
+
+    def get_uv(self):
+        n = shift = 0
+        while True:
+            c = self.b[self.i]
+            self.i += 1
+            n |= (c & 0x7f) << shift
+            shift += 7
+            if c < 0x80:
+                return n
+
+    def get(self, fmt):
+        v = struct.unpack_from(">" + fmt, self.b, self.i)[0]
+        self.i += struct.calcsize(">" + fmt)
+        return v
+
+    def get_str(self):
+        n = self.get_uv() - 1
+        if n < 0:
+            return None
+        v = bytes(self.b[self.i:self.i + n]).decode()
+        self.i += n
+        return v
+
+
+def flex_call(raw, key, body):
+    raw.corr += 1
+    hdr = struct.pack(">hhih", key, 0, raw.corr, 4) + b"test" + b"\0"
+    raw.send_raw(struct.pack(">i", len(hdr) + len(body)) + hdr + bytes(body))
+    r = Flex(raw.recv_frame())
+    assert r.get("i") == raw.corr
+    r.get_uv()  # response header tags
+    return r
+
+
+def describe_users(raw, names=None):
+    b = Flex()
+    if names is None:
+        b.uv(0)
+    else:
+        b.uv(len(names) + 1)
+        for n in names:
+            b.str(n).uv(0)
+    r = flex_call(raw, 50, b.uv(0).b)
+    r.get("i")
+    top = r.get("h")
+    r.get_str()
+    out = {}
+    for _ in range(r.get_uv() - 1):
+        name, err, _msg = r.get_str(), r.get("h"), r.get_str()
+        creds = []
+        for _ in range(r.get_uv() - 1):
+            creds.append((r.get("b"), r.get("i")))
+            r.get_uv()
+        r.get_uv()
+        out[name] = (err, sorted(creds))
+    return top, out
+
+
+def alter_users(raw, deletions=(), upserts=()):
+    b = Flex().uv(len(deletions) + 1)
+    for name, mech in deletions:
+        b.str(name).raw(">b", mech).uv(0)
+    b.uv(len(upserts) + 1)
+    for name, mech, iters, salt, salted in upserts:
+        b.str(name).raw(">bi", mech, iters).bytes(salt).bytes(salted).uv(0)
+    r = flex_call(raw, 51, b.uv(0).b)
+    r.get("i")
+    out = {}
+    for _ in range(r.get_uv() - 1):
+        name, err, _msg = r.get_str(), r.get("h"), r.get_str()
+        r.get_uv()
+        out[name] = err
+    return out
+
+
+def check_scram_admin(st):
+    """Describe/AlterUserScramCredentials: cluster admin only; an upserted
+    user logs in at once, a deleted credential stops working."""
+    raw, r = sasl_raw(st, "bob", PW["bob"])
+    top, _ = describe_users(raw)
+    assert top == 31, top                    # CLUSTER_AUTHORIZATION_FAILED
+    raw.close()
+    raw, r = sasl_raw(st, "ops", PW["ops"])
+    assert r.error_code == 0, r
+    top, users = describe_users(raw)
+    assert top == 0 and users["alice"] == (0, [(1, 4096), (2, 4096)]), users
+    top, users = describe_users(raw, ["nobody"])
+    assert users["nobody"][0] == 91, users   # RESOURCE_NOT_FOUND
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha512", PW["dave"].encode(), salt, 8192)
+    res = alter_users(raw, upserts=[("dave", 2, 8192, salt, salted)])
+    assert res == {"dave": 0}, res
+    res = alter_users(raw, upserts=[("dave", 2, 100, salt, salted)])
+    assert res == {"dave": 93}, res          # UNACCEPTABLE_CREDENTIAL
+    p = kcat(st, "SCRAM-SHA-512", "dave", "-L")
+    assert p.returncode == 0, p.stderr
+    with open(st.users_file) as f:
+        assert "dave SCRAM-SHA-512 8192 " in f.read()
+    res = alter_users(raw, deletions=[("dave", 2)])
+    assert res == {"dave": 0}, res
+    raw.close()
+    raw, r = sasl_raw(st, "dave", PW["dave"])
+    assert r.error_code == 58, r
+    raw.close()
+
+
 def main():
     with Env() as env:
         users = env.path("users")
@@ -329,7 +464,8 @@ def main():
                     "User:alice app* produce,consume\n"
                     "User:alice group:alice-* consume\n"
                     "User:bob   secret produce,consume\n"
-                    "User:bob   group:bob-* consume\n")
+                    "User:bob   group:bob-* consume\n"
+                    "User:ops   cluster admin\n")
         with open(tokens, "w") as f:
             f.write("%s User:alice\n%s User:bob\n" % (TOKENS["alice"], TOKENS["bob"]))
         os.chmod(tokens, 0o600)
@@ -337,7 +473,7 @@ def main():
                      "http:\n  tokens_file: %s\n"
                      "auth:\n  users_file: %s\n  acl_file: %s\n") % (tokens, users, acl)
         conf = kafkatest.write_conf(env, conf_text)
-        for u in ("alice", "bob"):
+        for u in ("alice", "bob", "ops"):
             p = user_cmd(conf, "add", u, password=PW[u])
             assert p.returncode == 0, p.stderr
         p = user_cmd(conf, "add", "carol")  # no password on stdin
@@ -351,12 +487,13 @@ def main():
         check_acl(st)
         pid = check_producer_ids(st)
         check_groups(st)
+        check_scram_admin(st)
         check_reauth(env, conf_text, users)
         # user remove + SIGHUP: bob is locked out without a restart
         p = user_cmd(conf, "remove", "bob")
         assert p.returncode == 0, p.stderr
         st.proc.send_signal(signal.SIGHUP)
-        kafkatest.wait_for(lambda: "SIGHUP: 1 SASL users" in st.log(), 20, "users reloaded")
+        kafkatest.wait_for(lambda: "SIGHUP: 2 SASL users" in st.log(), 20, "users reloaded")
         raw, r = sasl_raw(st, "bob", PW["bob"])
         assert r.error_code == 58, r
         raw.close()
@@ -369,7 +506,8 @@ def main():
         raw.close()
         result("kcat, confluent-kafka, kafka-python over SASL_PLAINTEXT x %d mechanisms; "
                "refusals: bad password, unauthenticated, topic, group, producer id %d; "
-               "KIP-368 session expiry and re-authentication" % (len(MECHS), pid))
+               "KIP-368 session expiry and re-authentication; "
+               "Describe/AlterUserScramCredentials" % (len(MECHS), pid))
     return 0
 
 
