@@ -137,7 +137,10 @@ static int parse_perms(const char *s, size_t n, enum acl_res kind, unsigned *out
 
 static bool principal_valid(const char *s, size_t n)
 {
-	if (n <= 5 || n > ACL_FIELD_MAX || memcmp(s, "User:", 5) != 0)
+	bool user = n > 5 && memcmp(s, "User:", 5) == 0;
+	bool token = n > 6 && memcmp(s, "Token:", 6) == 0;  /* HTTP tokens' own */
+
+	if (n > ACL_FIELD_MAX || (!user && !token))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || (unsigned char)s[i] == 0x7f)
@@ -156,7 +159,7 @@ static int parse_grant(struct acl *a, const char *p, const char **f, const size_
 	memset(&e, 0, sizeof(e));
 	*col = (size_t)(f[0] - p) + 1 - (f[0] > p && f[0][-1] == '"' ? 1 : 0);
 	if (!principal_valid(f[0], fl[0])) {
-		*why = "principal must be User:NAME (quote it if it has spaces)";
+		*why = "principal must be User:NAME or Token:LINE (quote it if it has spaces)";
 		return -ERR_INVALID;
 	}
 	*col = (size_t)(f[1] - p) + 1;

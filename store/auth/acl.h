@@ -13,8 +13,9 @@
  *
  * Principal: "User:NAME" (a SASL user, an HTTP token mapped to NAME, or an
  * mTLS certificate subject "User:CN=...,O=..."), "User:*" (every principal,
- * the anonymous one included) or "User:ANONYMOUS" (unauthenticated clients
- * of a listener without SASL).  A principal containing spaces is written in
+ * the anonymous one included), "User:ANONYMOUS" (unauthenticated clients
+ * of a listener without SASL) or "Token:LINE" (an HTTP token with inline
+ * grants, named by its first line in http.tokens_file).  A principal containing spaces is written in
  * double quotes.
  *
  * Resource: a topic glob (fnmatch(3)), the same with a "topic:" prefix, a

@@ -174,7 +174,7 @@ const char *auth_users_path(const struct auth *a)
 
 bool auth_acl_enabled(const struct auth *a)
 {
-	return a && a->acl;
+	return a && a->acl_path;  /* immutable; a->acl is swapped by reloads */
 }
 
 void auth_count(struct auth *a, enum auth_listener l, enum auth_reason why)
@@ -190,7 +190,7 @@ bool auth_may(const struct auth *a, const char *principal, enum acl_res kind, co
 	struct auth *w = (struct auth *)a;  /* the lock, not the model, changes */
 	bool ok;
 
-	if (!a || !a->acl)
+	if (!a || !a->acl_path)
 		return true;
 	pthread_rwlock_rdlock(&w->acl_lock);
 	ok = acl_allows(a->acl, principal, kind, name, perm);
@@ -213,7 +213,7 @@ unsigned auth_perms(const struct auth *a, const char *principal, enum acl_res ki
 	struct auth *w = (struct auth *)a;
 	unsigned p;
 
-	if (!a || !a->acl)
+	if (!a || !a->acl_path)
 		return ACL_CONSUME | ACL_PRODUCE | ACL_ADMIN;
 	pthread_rwlock_rdlock(&w->acl_lock);
 	p = acl_perms(a->acl, principal, kind, name);

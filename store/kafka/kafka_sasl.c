@@ -26,6 +26,11 @@
 
 enum step { STEP_CONTINUE, STEP_DONE, STEP_FAILED };
 
+/* Refusal lines, at most one a second: a password guesser or a flood of
+ * unauthenticated connections must not flood the log (the counters count
+ * every one). */
+static struct log_ratelimit rl_refuse;
+
 static const struct {
 	unsigned bit;
 	const char *name;
@@ -98,7 +103,8 @@ int kafka_sasl_parse_header(struct kafka_sess *s, struct kafka_req *r)
 void kafka_sasl_handle(struct kafka_req *r)
 {
 	if (kafka_sess_gate(r->sess, r->ctx->auth, r->hdr.api_key) < 0) {
-		log_info("kafka: %s: %s %s; closing", r->peer, r->api->name,
+		log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO, "kafka: %s: %s %s; closing", r->peer,
+			     r->api->name,
 			 r->sess->failed ? "after a failed authentication"
 			 : r->sess->authenticated ? "after the SASL session expired (re-authenticate)"
 						  : "before SASL authentication");
@@ -287,7 +293,8 @@ static void sasl_raw(struct kafka_req *r)
 	st = sasl_step(s, r->ctx->auth, q->auth_bytes, (size_t)q->auth_len, &out);
 	if (st == STEP_FAILED) {
 		/* a v0 client learns of the failure by the connection closing */
-		log_info("kafka: %s: SASL authentication failed; closing", r->peer);
+		log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO,
+			     "kafka: %s: SASL authentication failed; closing", r->peer);
 		kafka_req_note(r, KERR_SASL_AUTHENTICATION_FAILED);
 		buf_release(&out);
 		r->ctx->req_fail(r);
@@ -333,7 +340,8 @@ void kafka_sasl_authenticate_handle(struct kafka_req *r)
 			snprintf(text, sizeof(text), "Authentication failed: invalid credentials with "
 				 "SASL mechanism %s", mech);
 			msg = text;
-			log_info("kafka: %s: SASL %s authentication failed; closing", r->peer, mech);
+			log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO,
+				     "kafka: %s: SASL %s authentication failed; closing", r->peer, mech);
 		}
 	}
 	e = kafka_req_begin(r);
