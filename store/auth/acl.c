@@ -5,10 +5,15 @@
  * next to the request it guards.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -306,4 +311,118 @@ bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, c
 			return true;
 	}
 	return false;
+}
+
+int acl_entry(const struct acl *a, size_t i, const char **principal, enum acl_res *kind,
+	      const char **glob, unsigned *perms)
+{
+	if (!a || i >= a->n)
+		return -ERR_NOT_FOUND;
+	*principal = a->v[i].principal;
+	*kind = a->v[i].kind;
+	*glob = a->v[i].glob;
+	*perms = a->v[i].perms;
+	return 0;
+}
+
+int acl_file_append(const char *path, const char *text, char *err, size_t errlen)
+{
+	struct acl *check = NULL;
+	int fd, rc = acl_parse("new entries", text, strlen(text), &check, err, errlen);
+
+	acl_free(check);
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	{
+		struct stat st;
+		char last = '\n';
+
+		/* a last line without its newline must not swallow the first new one */
+		if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+		    fs_pread_full(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+			rc = fs_write_full(fd, "\n", 1);
+	}
+	if (rc == 0)
+		rc = fs_write_full(fd, text, strlen(text));
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static const char *const perm_words[] = {"consume", "produce", "admin"};
+
+/* "principal resource perms\n" for an entry whose perms changed. */
+static int format_line(struct buf *out, const struct acl_entry *e, unsigned perms)
+{
+	bool quote = strchr(e->principal, ' ') || strchr(e->principal, '\t');
+	int rc = buf_printf(out, quote ? "\"%s\" " : "%s ", e->principal);
+	bool first = true;
+
+	if (rc == 0 && e->kind == ACL_CLUSTER)
+		rc = buf_append_str(out, "cluster ");
+	else if (rc == 0)
+		rc = buf_printf(out, "%s%s ", e->kind == ACL_GROUP ? "group:" : "", e->glob);
+	if (perms & ACL_ADMIN)
+		perms = ACL_ADMIN;  /* admin implies the rest */
+	for (int b = 0; b < 3 && rc == 0; b++) {
+		if (!(perms & (1u << b)))
+			continue;
+		rc = buf_printf(out, "%s%s", first ? "" : ",", perm_words[b]);
+		first = false;
+	}
+	return rc == 0 ? buf_append_str(out, "\n") : rc;
+}
+
+int acl_file_remove(const char *path, unsigned (*drop)(const char *principal, enum acl_res kind,
+						   const char *glob, unsigned perms, void *arg),
+		    void *arg, size_t *removed)
+{
+	char dcopy[PATH_MAX], bcopy[PATH_MAX], err[256];
+	struct buf in, out;
+	struct stat st;
+	size_t pos = 0;
+	int rc;
+
+	*removed = 0;
+	if (strlen(path) >= sizeof(dcopy))
+		return -ENAMETOOLONG;
+	if (stat(path, &st) != 0)
+		return -errno;
+	buf_init(&in, ACL_FILE_MAX);
+	buf_init(&out, ACL_FILE_MAX);
+	rc = fs_read_file(path, &in);
+	while (rc == 0 && pos < in.len) {
+		const char *p = (const char *)in.data + pos;
+		const char *nl = memchr(p, '\n', in.len - pos);
+		size_t n = nl ? (size_t)(nl - p) + 1 : in.len - pos;
+		struct acl *one = NULL;
+		unsigned gone = 0;
+
+		pos += n;
+		/* one line at a time: comments and untouched grants stay as written */
+		if (acl_parse(path, p, n, &one, err, sizeof(err)) == 0 && one->n == 1)
+			gone = drop(one->v[0].principal, one->v[0].kind, one->v[0].glob,
+				    one->v[0].perms, arg) & one->v[0].perms;
+		if (!gone)
+			rc = buf_append(&out, p, n);
+		else if (one->v[0].perms & ~gone)
+			rc = format_line(&out, &one->v[0], one->v[0].perms & ~gone);
+		if (gone)
+			(*removed)++;
+		acl_free(one);
+	}
+	snprintf(dcopy, sizeof(dcopy), "%s", path);
+	snprintf(bcopy, sizeof(bcopy), "%s", path);
+	if (rc == 0 && *removed)
+		rc = fs_write_atomic(dirname(dcopy), basename(bcopy),
+				     out.data ? (const void *)out.data : (const void *)"", out.len);
+	if (rc == 0 && *removed && chmod(path, st.st_mode & 07777) != 0)
+		rc = -errno;
+	buf_release(&in);
+	buf_release(&out);
+	return rc;
 }

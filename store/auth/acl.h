@@ -72,4 +72,21 @@ bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, c
 unsigned acl_perms(const struct acl *a, const char *principal, enum acl_res kind,
 		   const char *name);
 
+/* Entry i (0 <= i < acl_count) for listings (DescribeAcls).  0 or
+ * -ERR_NOT_FOUND.  glob is NULL for the cluster. */
+int acl_entry(const struct acl *a, size_t i, const char **principal, enum acl_res *kind,
+	      const char **glob, unsigned *perms);
+
+/* Append grant lines (checked first: -ERR_CONFIG with err) to the file at
+ * path, fsync'd.  0 or -errno. */
+int acl_file_append(const char *path, const char *text, char *err, size_t errlen);
+/* Take permissions away line by line: drop() returns the bits of a line's
+ * grant to remove (0: keep the line as written).  A line that keeps some
+ * bits is rewritten with them; comments and other lines stay byte for byte.
+ * The file is replaced atomically (its mode kept) when anything changed;
+ * *removed counts the lines touched.  0 or -errno. */
+int acl_file_remove(const char *path, unsigned (*drop)(const char *principal, enum acl_res kind,
+						   const char *glob, unsigned perms, void *arg),
+		    void *arg, size_t *removed);
+
 #endif

@@ -221,11 +221,40 @@ unsigned auth_perms(const struct auth *a, const char *principal, enum acl_res ki
 	return p;
 }
 
+int auth_reload_acl(struct auth *a)
+{
+	char err[512] = "";
+	struct acl *acl = NULL, *old;
+
+	if (!a || !a->acl_path)
+		return -ERR_NOT_FOUND;
+	if (acl_load(a->acl_path, &acl, err, sizeof(err)) < 0) {
+		log_error("auth: keeping the running ACL: %s", err);
+		return -ERR_CONFIG;
+	}
+	pthread_rwlock_wrlock(&a->acl_lock);
+	old = a->acl;
+	a->acl = acl;
+	pthread_rwlock_unlock(&a->acl_lock);
+	acl_free(old);
+	log_info("auth: %zu ACL entries from %s", acl_count(acl), a->acl_path);
+	return 0;
+}
+
+const struct acl *auth_acl(const struct auth *a)
+{
+	return a ? a->acl : NULL;
+}
+
+const char *auth_acl_path(const struct auth *a)
+{
+	return a ? a->acl_path : NULL;
+}
+
 void auth_reload(struct auth *a)
 {
 	char err[512] = "";
 	struct users *u = NULL;
-	struct acl *acl = NULL, *old;
 
 	if (!a)
 		return;
@@ -238,18 +267,7 @@ void auth_reload(struct auth *a)
 			log_info("SIGHUP: %zu SASL users from %s", users_count(u), a->users_path);
 		}
 	}
-	if (a->acl_path) {
-		if (acl_load(a->acl_path, &acl, err, sizeof(err)) < 0) {
-			log_error("SIGHUP: keeping the running ACL: %s", err);
-			return;
-		}
-		pthread_rwlock_wrlock(&a->acl_lock);
-		old = a->acl;
-		a->acl = acl;
-		pthread_rwlock_unlock(&a->acl_lock);
-		acl_free(old);
-		log_info("SIGHUP: %zu ACL entries from %s", acl_count(acl), a->acl_path);
-	}
+	auth_reload_acl(a);
 }
 
 /* ---------------------------------------------------------------- producer ids */

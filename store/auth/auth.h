@@ -81,6 +81,14 @@ void auth_free(struct auth *a);
  * thread. */
 void auth_reload(struct auth *a);
 
+/* Re-read the ACL file alone (after CreateAcls/DeleteAcls changed it).
+ * 0, -ERR_NOT_FOUND (no acl_file) or -ERR_CONFIG (kept the running one). */
+int auth_reload_acl(struct auth *a);
+/* The ACL in force and its file, for the Kafka ACL APIs (event-loop thread,
+ * which is also the only thread that swaps it); NULL without acl_file. */
+const struct acl *auth_acl(const struct auth *a);
+const char *auth_acl_path(const struct auth *a);
+
 /* Mechanisms enabled on the Kafka listener (0: no SASL). */
 unsigned auth_sasl_mechs(const struct auth *a);
 /* The enum auth_mech bit for a mechanism name, or 0. */

@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_acls.h"
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
@@ -54,6 +55,12 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_deletetopics_handle},
 	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
 	 kafka_admin_initproducerid_handle},
+	{KAFKA_DESCRIBE_ACLS, 0, 1, 2, "DescribeAcls", kafka_acls_describe_decode,
+	 kafka_acls_describe_handle},
+	{KAFKA_CREATE_ACLS, 0, 1, 2, "CreateAcls", kafka_acls_create_decode,
+	 kafka_acls_create_handle},
+	{KAFKA_DELETE_ACLS, 0, 1, 2, "DeleteAcls", kafka_acls_delete_decode,
+	 kafka_acls_delete_handle},
 	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
 	 kafka_admin_describeconfigs_handle},
 	{KAFKA_SASL_AUTHENTICATE, 0, 2, 2, "SaslAuthenticate", kafka_sasl_authenticate_decode,

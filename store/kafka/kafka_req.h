@@ -51,7 +51,7 @@ struct groups;
 struct kafka_conn;
 struct kafka_sess;
 
-#define KAFKA_API_SLOTS 24           /* >= entries in the API table */
+#define KAFKA_API_SLOTS 32           /* >= entries in the API table */
 #define KAFKA_LAT_BUCKETS 14         /* see kafka_lat_bounds_ms */
 
 extern const double kafka_lat_bounds_ms[KAFKA_LAT_BUCKETS];

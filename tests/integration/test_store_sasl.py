@@ -26,7 +26,9 @@ client learns the session lifetime, may re-authenticate on its connection
 after the session expired; librdkafka keeps producing across expiries.
 Describe/AlterUserScramCredentials (raw flexible requests) need cluster
 admin; an upserted user logs in at once, a deleted one no longer can.
-Every refusal shows in sluice_auth_failures_total.
+kafka-python's admin client lists, creates and deletes ACLs in the same
+file (its comments survive).  Every refusal shows in
+sluice_auth_failures_total.
 """
 import hashlib
 import json
@@ -454,6 +456,62 @@ def check_scram_admin(st):
     raw.close()
 
 
+def check_acl_apis(st):
+    """DescribeAcls/CreateAcls/DeleteAcls through kafka-python's admin client
+    read and change the one ACL file; comments in it survive."""
+    from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
+                             ACLResourcePatternType, KafkaAdminClient, ResourcePattern,
+                             ResourcePatternFilter, ResourceType)
+    from kafka.errors import ClusterAuthorizationFailedError
+
+    def admin(user):
+        return KafkaAdminClient(bootstrap_servers=st.bootstrap, security_protocol="SASL_PLAINTEXT",
+                                sasl_mechanism="PLAIN", sasl_plain_username=user,
+                                sasl_plain_password=PW[user])
+
+    def everything(principal=None):
+        return ACLFilter(principal=principal, host="*", operation=ACLOperation.ANY,
+                         permission_type=ACLPermissionType.ANY,
+                         resource_pattern=ResourcePatternFilter(ResourceType.ANY, None,
+                                                                ACLResourcePatternType.ANY))
+
+    a = admin("ops")
+    acls, err = a.describe_acls(everything())
+    got = {(x.principal, x.resource_pattern.resource_type, x.resource_pattern.resource_name,
+            x.resource_pattern.pattern_type, x.operation) for x in acls}
+    assert ("User:alice", ResourceType.TOPIC, "app", ACLResourcePatternType.PREFIXED,
+            ACLOperation.WRITE) in got, got
+    assert ("User:ops", ResourceType.CLUSTER, "kafka-cluster", ACLResourcePatternType.LITERAL,
+            ACLOperation.ALL) in got, got
+    carol = ACL("User:carol", "*", ACLOperation.READ, ACLPermissionType.ALLOW,
+                ResourcePattern(ResourceType.TOPIC, "app.kcat", ACLResourcePatternType.LITERAL))
+    res = a.create_acls([carol])
+    assert len(res["succeeded"]) == 1 and not res["failed"], res
+    acls, err = a.describe_acls(everything("User:carol"))
+    assert [(x.resource_pattern.resource_name, x.operation) for x in acls] == \
+        [("app.kcat", ACLOperation.READ)], acls
+    deny = ACL("User:carol", "*", ACLOperation.READ, ACLPermissionType.DENY,
+               ResourcePattern(ResourceType.TOPIC, "x", ACLResourcePatternType.LITERAL))
+    res = a.create_acls([deny])
+    assert len(res["failed"]) == 1, res
+    res = a.delete_acls([everything("User:carol")])
+    assert len(res[0][1]) == 1, res
+    acls, err = a.describe_acls(everything("User:carol"))
+    assert acls == [], acls
+    a.close()
+    with open(st.acl_file) as f:
+        text = f.read()
+    assert text.startswith("# principal resource permissions\n"), text
+    assert "carol" not in text, text
+    b = admin("bob")
+    try:
+        b.describe_acls(everything())
+        raise AssertionError("bob listed the ACLs")
+    except ClusterAuthorizationFailedError:
+        pass
+    b.close()
+
+
 def main():
     with Env() as env:
         users = env.path("users")
@@ -488,6 +546,8 @@ def main():
         pid = check_producer_ids(st)
         check_groups(st)
         check_scram_admin(st)
+        st.acl_file = acl
+        check_acl_apis(st)
         check_reauth(env, conf_text, users)
         # user remove + SIGHUP: bob is locked out without a restart
         p = user_cmd(conf, "remove", "bob")
@@ -507,7 +567,7 @@ def main():
         result("kcat, confluent-kafka, kafka-python over SASL_PLAINTEXT x %d mechanisms; "
                "refusals: bad password, unauthenticated, topic, group, producer id %d; "
                "KIP-368 session expiry and re-authentication; "
-               "Describe/AlterUserScramCredentials" % (len(MECHS), pid))
+               "Describe/AlterUserScramCredentials; Describe/Create/DeleteAcls" % (len(MECHS), pid))
     return 0
 
 

@@ -7,9 +7,13 @@
  * claimed, ids large and distinct).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "store/auth/acl.h"
 #include "store/auth/auth.h"
 #include "tests/unit/unit.h"
@@ -136,6 +140,47 @@ static void test_producer_owners(void)
 	store_config_release(&conf);
 }
 
+static unsigned drop_alice_produce(const char *principal, enum acl_res kind, const char *glob,
+				   unsigned perms, void *arg)
+{
+	(void)glob;
+	(void)perms;
+	(void)arg;
+	return strcmp(principal, "User:alice") == 0 && kind == ACL_TOPIC ? ACL_PRODUCE : 0;
+}
+
+/* CreateAcls appends, DeleteAcls takes bits off lines; comments survive. */
+static void test_file_edits(void)
+{
+	char path[] = "/tmp/sluice-acl-XXXXXX", err[256];
+	static const char start[] = "# keep me\nUser:alice app* produce,consume\nUser:bob b* produce";
+	struct acl *a = NULL;
+	size_t removed = 0;
+	struct buf b;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, start, strlen(start)), (ssize_t)strlen(start));
+	close(fd);
+	CU_ASSERT_EQUAL(acl_file_append(path, "\"User:carol\" group:c* consume\n", err,
+					sizeof(err)), 0);
+	CU_ASSERT_EQUAL(acl_file_append(path, "carol x consume\n", err, sizeof(err)), -ERR_CONFIG);
+	CU_ASSERT_EQUAL(acl_file_remove(path, drop_alice_produce, NULL, &removed), 0);
+	CU_ASSERT_EQUAL(removed, 1);
+	buf_init(&b, 1 << 20);
+	CU_ASSERT_EQUAL(fs_read_file(path, &b), 0);
+	CU_ASSERT_EQUAL(buf_cstr(&b), 0);
+	CU_ASSERT_STRING_EQUAL((char *)b.data, "# keep me\nUser:alice app* consume\n"
+			       "User:bob b* produce\n\"User:carol\" group:c* consume\n");
+	CU_ASSERT_EQUAL(acl_load(path, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(acl_count(a), 3);
+	CU_ASSERT(!acl_allows(a, "User:alice", ACL_TOPIC, "app.x", ACL_PRODUCE));
+	CU_ASSERT(acl_allows(a, "User:carol", ACL_GROUP, "c1", ACL_CONSUME));
+	acl_free(a);
+	buf_release(&b);
+	unlink(path);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -143,6 +188,7 @@ int main(void)
 		UNIT_TEST(test_errors),
 		UNIT_TEST(test_empty_file),
 		UNIT_TEST(test_producer_owners),
+		UNIT_TEST(test_file_edits),
 		UNIT_END,
 	};
 
