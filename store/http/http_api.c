@@ -438,7 +438,8 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 
 	*ok = true;
 	req->identity = -1;
-	req->principal = ACL_ANONYMOUS;
+	/* req->principal stays what the transport set (a client certificate's
+	 * subject) or User:ANONYMOUS; a valid bearer token replaces it */
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
 		return MHD_YES;
 	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -71,7 +71,11 @@ struct http_req {
 	uint64_t start_ns;
 	unsigned status;                 /* what was answered, for metrics */
 	int identity;                    /* token identity, -1 when auth is off */
-	const char *principal;           /* "User:NAME", "Token:LINE" or "User:ANONYMOUS" */
+	/* "User:NAME", "Token:LINE" or "User:ANONYMOUS" (set when the request
+	 * starts; a TLS layer may set a verified client certificate's
+	 * "User:<subject>" before authentication, a bearer token replaces it).
+	 * Must outlive the request. */
+	const char *principal;
 	bool has_body;                   /* the route reads a request body */
 	bool body_due;                   /* the client sends one (length or chunked) */
 	bool expect_continue;            /* it waits for "100 Continue" first */
