@@ -392,11 +392,22 @@ int scram_server_challenge(struct scram_server *s, const struct scram_cred *cred
 		s->cred = *cred;
 		s->known = true;
 	} else {
-		/* a plausible challenge for a name that does not exist */
+		/* A plausible challenge for a name that does not exist: the same
+		 * salt every time for that name (keyed by a per-process secret),
+		 * as a real user's, so asking twice does not tell them apart. */
+		static uint8_t secret[32];
+		static bool have_secret;
+		uint8_t fake[SCRAM_KEY_MAX];
+		const char *u = s->first.user;
+
+		if (!have_secret && RAND_bytes(secret, sizeof(secret)) != 1)
+			return -ENOMEM;
+		have_secret = true;
+		if (hmac(SCRAM_SHA256, secret, sizeof(secret), u, strlen(u), fake) < 0)
+			return -ENOMEM;
 		s->cred.iterations = SCRAM_MIN_ITERATIONS;
 		s->cred.salt_len = SCRAM_SALT_LEN;
-		if (RAND_bytes(s->cred.salt, SCRAM_SALT_LEN) != 1)
-			return -ENOMEM;
+		memcpy(s->cred.salt, fake, SCRAM_SALT_LEN);
 	}
 	memcpy(s->nonce, s->first.nonce, nlen);
 	buf_init(&tail, SCRAM_MSG_MAX);

@@ -19,9 +19,11 @@
  *                                                    or -ERR_AUTH
  *   scram_server_release(&s);
  *
- * An unknown user gets a challenge with a random salt and fails at the
- * final step like a wrong password, so the exchange does not tell which
- * names exist.  Message parsers (scram_parse_*) are pure and are what
+ * An unknown user gets a challenge with a salt derived from its name and a
+ * per-process secret (stable, like a real user's) and fails at the final
+ * step like a wrong password, so the exchange does not tell which names
+ * exist.  The server keeps that secret in a static: one event-loop thread
+ * runs exchanges.  Message parsers (scram_parse_*) are pure and are what
  * tests/fuzz/fuzz_scram.c exercises.  Not thread-safe per struct; the
  * functions share no state.
  */

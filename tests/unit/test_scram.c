@@ -132,6 +132,32 @@ static void test_exchange_both_mechs(void)
 	}
 }
 
+/* An unknown name's challenge looks like a real one: same salt each time. */
+static void test_unknown_user_salt_stable(void)
+{
+	const char *first = "n,,n=nobody,r=abc";
+	char salt[2][64];
+
+	for (int i = 0; i < 2; i++) {
+		struct scram_server s;
+		struct buf out;
+		const char *p;
+
+		scram_server_init(&s, SCRAM_SHA512);
+		buf_init(&out, 4096);
+		CU_ASSERT_EQUAL(scram_server_first(&s, (const uint8_t *)first, strlen(first)), 0);
+		CU_ASSERT_EQUAL(scram_server_challenge(&s, NULL, &out), 0);
+		buf_cstr(&out);
+		p = strstr((char *)out.data, ",s=");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		snprintf(salt[i], sizeof(salt[i]), "%.32s", p + 3);
+		CU_ASSERT_PTR_NOT_NULL(strstr((char *)out.data, ",i=4096"));
+		buf_release(&out);
+		scram_server_release(&s);
+	}
+	CU_ASSERT_STRING_EQUAL(salt[0], salt[1]);
+}
+
 static int first_rc(const char *m)
 {
 	struct scram_client_first f;
@@ -235,6 +261,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_rfc7677_vector),
 		UNIT_TEST(test_exchange_both_mechs),
+		UNIT_TEST(test_unknown_user_salt_stable),
 		UNIT_TEST(test_parse_client_first),
 		UNIT_TEST(test_parse_client_final),
 		UNIT_TEST(test_users_file),
