@@ -4,6 +4,7 @@
  * is parsed at start-up, printed by --help and documented in conf/store.yaml.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -14,6 +15,17 @@ static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
+
+/* kafka.sasl items: the mechanisms store/auth implements. */
+static int check_sasl_mech(const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "PLAIN") == 0 || strcmp(value, "SCRAM-SHA-256") == 0 ||
+	    strcmp(value, "SCRAM-SHA-512") == 0)
+		return 0;
+	snprintf(why, whylen, "unknown SASL mechanism '%s' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
+		 value);
+	return -ERR_CONFIG;
+}
 
 static const struct cfg_option store_opts[] = {
 	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
@@ -40,7 +52,7 @@ static const struct cfg_option kafka_opts[] = {
 	 .help = "queued response bytes per connection before its reads pause"},
 	{.name = "max_inflight", .type = CFG_INT, OPT(kafka_section, max_inflight), .def = "64",
 	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
-	{.name = "sasl", .type = CFG_LIST, OPT(kafka_section, sasl),
+	{.name = "sasl", .type = CFG_LIST, OPT(kafka_section, sasl), .check = check_sasl_mech,
 	 .help = "SASL mechanisms required on the listener: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN"},
 	{.name = "connections_max_reauth", .type = CFG_DURATION,
 	 OPT(kafka_section, connections_max_reauth_ms), .def = "0", .min = 0,
