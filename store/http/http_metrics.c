@@ -7,8 +7,9 @@
  * on each scrape from the engine's thread-safe accessors.
  *
  * With auth on, a scrape shows per-topic (and per-group) series only for
- * topics (groups) the caller holds a grant on: http_metrics_filter() drops
- * the other lines from the rendered text.
+ * topics (groups) the caller holds a grant on, everything for `cluster
+ * admin`: http_metrics_filter() drops the other lines from the rendered
+ * text.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -143,6 +144,9 @@ void http_metrics_filter(struct http_req *req, struct buf *text)
 
 	if (!api->tokens && !auth_acl_enabled(api->auth))
 		return;
+	if (auth_acl_enabled(api->auth) &&
+	    auth_may(api->auth, req->principal, ACL_CLUSTER, NULL, ACL_ADMIN))
+		return;  /* cluster admin sees every series */
 	while (in < text->len) {
 		const char *line = (const char *)text->data + in;
 		const char *nl = memchr(line, '\n', text->len - in);

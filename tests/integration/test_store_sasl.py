@@ -59,7 +59,8 @@ from sluicetest import BIN, Env, result
 
 MECHS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 PW = {"alice": "alice-pw-7f3a", "bob": "bob-pw-91c2", "ops": "ops-pw-5e1d", "dave": "dave-pw-2b8c"}
-TOKENS = {"alice": "tok-alice-0123456789abcdef", "bob": "tok-bob-0123456789abcdef"}
+TOKENS = {"alice": "tok-alice-0123456789abcdef", "bob": "tok-bob-0123456789abcdef",
+          "ops": "tok-ops-0123456789abcdef"}
 
 
 def user_cmd(conf, *args, password=None):
@@ -224,6 +225,8 @@ def check_acl(st):
     assert status == 200 and b'topic="secret"' not in body and b'topic="app.kcat"' in body
     status, body = http(st, "/metrics", TOKENS["bob"])
     assert status == 200 and b'topic="secret"' in body and b'topic="app.kcat"' not in body
+    status, body = http(st, "/metrics", TOKENS["ops"])  # cluster admin: everything
+    assert status == 200 and b'topic="secret"' in body and b'topic="app.kcat"' in body
     assert metric(st, "sluice_auth_failures_total", {"listener": "kafka", "reason": "denied"}) >= 4
     assert metric(st, "sluice_auth_failures_total", {"listener": "http", "reason": "denied"}) >= 1
 
@@ -525,7 +528,7 @@ def main():
                     "User:bob   group:bob-* consume\n"
                     "User:ops   cluster admin\n")
         with open(tokens, "w") as f:
-            f.write("%s User:alice\n%s User:bob\n" % (TOKENS["alice"], TOKENS["bob"]))
+            f.write("".join("%s User:%s\n" % (t, u) for u, t in TOKENS.items()))
         os.chmod(tokens, 0o600)
         conf_text = ("kafka:\n  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
                      "http:\n  tokens_file: %s\n"
