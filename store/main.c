@@ -4,8 +4,8 @@
  * server and the HTTP API onto one event loop, tells systemd when it is
  * ready, and shuts down cleanly on SIGTERM/SIGINT.  SIGHUP (systemctl reload)
  * re-reads the configuration file and applies what can change while running
- * (store.log_level, store.log_format); data, listeners and open connections
- * are untouched.  Nothing else lives here.
+ * (store.log_level, store.log_format) and re-reads the auth users and ACL
+ * files; data, listeners and open connections are untouched.  Nothing else lives here.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +18,8 @@
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/prom.h"
+#include "store/auth/auth.h"
+#include "store/auth/users_cmd.h"
 #include "store/http/http_api.h"
 #include "store/kafka/kafka_server.h"
 #include "store/engine/diskspace.h"
@@ -34,6 +36,7 @@ struct store {
 	struct kafka_server *kafka;
 	struct http_api *http;
 	struct quota *quota;
+	struct auth *auth;
 	struct prom_registry *metrics;
 	struct evloop_signal sigterm;
 	struct evloop_signal sigint;
@@ -46,6 +49,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice-store [-c store.yaml] [options]\n"
+		"       sluice-store user add|remove NAME [-c store.yaml]  (password on stdin)\n"
 		"\n"
 		"The Sluice store: durable partitioned topics served over the Kafka protocol\n"
 		"and HTTP.  Runs on built-in defaults without -c (data in ./data).\n"
@@ -88,6 +92,7 @@ static void on_reload(struct evloop_signal *s)
 	struct cfg_error err;
 	int rc;
 
+	auth_reload(st->auth);  /* users and ACL files, whatever else happens */
 	if (!st->config_path) {
 		log_info("SIGHUP: no configuration file (-c); nothing to reload");
 		return;
@@ -209,6 +214,8 @@ int main(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	log_init("sluice-store");
+	if (argc > 1 && strcmp(argv[1], "user") == 0)
+		return users_cmd_main(argc - 1, argv + 1);
 	signal(SIGPIPE, SIG_IGN);
 	rc = parse_args(&st, argc, argv, &check);
 	if (rc < 0)
@@ -218,6 +225,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
 			st.conf.store.log_level);
 		goto out;
+	}
+	{
+		char why[CFG_ERR_MAX] = "";
+
+		rc = auth_new(&st.conf, &st.auth, why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "sluice-store: %s\n", why[0] ? why : err_str(rc));
+			goto out;
+		}
 	}
 	if (check) {
 		printf("configuration ok\n");
@@ -244,13 +260,17 @@ int main(int argc, char **argv)
 	rc = prom_registry_add(st.metrics, diskspace_render, engine_diskspace(st.log));
 	if (rc < 0)
 		goto out;
-	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, &st.kafka);
+	if (prom_registry_add(st.metrics, auth_render_metrics, st.auth) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, st.auth, &st.kafka);
 	if (rc < 0) {
 		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
 			  err_str(rc));
 		goto out;
 	}
-	rc = http_api_new(st.log, st.metrics, &st.conf, &st.http);
+	rc = http_api_new(st.log, st.metrics, &st.conf, st.auth, &st.http);
 	if (rc < 0) {
 		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
 		goto out;
@@ -287,7 +307,10 @@ out:
 	if (st.log && st.metrics)
 		prom_registry_remove(st.metrics, diskspace_render, engine_diskspace(st.log));
 	engine_close(st.log);
+	if (st.metrics && st.auth)
+		prom_registry_remove(st.metrics, auth_render_metrics, st.auth);
 	prom_registry_free(st.metrics);
+	auth_free(st.auth);
 	evloop_free(st.loop);
 	store_config_release(&st.conf);
 	return rc < 0 ? 1 : 0;

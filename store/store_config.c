@@ -17,6 +17,17 @@ static const char *const verify_modes[] = {"head", "all", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
+/* kafka.sasl items: the mechanisms store/auth implements. */
+static int check_sasl_mech(const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "PLAIN") == 0 || strcmp(value, "SCRAM-SHA-256") == 0 ||
+	    strcmp(value, "SCRAM-SHA-512") == 0)
+		return 0;
+	snprintf(why, whylen, "unknown SASL mechanism '%s' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
+		 value);
+	return -ERR_CONFIG;
+}
+
 static const struct cfg_option store_opts[] = {
 	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
 	 .help = "where topics, indexes and checkpoints live"},
@@ -55,6 +66,12 @@ static const struct cfg_option kafka_opts[] = {
 	 OPT(kafka_section, max_queued_request_bytes), .def = "512MiB", .min = 65536,
 	 .max = 1LL << 40,
 	 .help = "store-wide memory of large requests; past it reads of new ones pause"},
+	{.name = "sasl", .type = CFG_LIST, OPT(kafka_section, sasl), .check = check_sasl_mech,
+	 .help = "SASL mechanisms required on the listener: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN"},
+	{.name = "connections_max_reauth", .type = CFG_DURATION,
+	 OPT(kafka_section, connections_max_reauth_ms), .def = "0", .min = 0,
+	 .max = 365LL * 86400000,
+	 .help = "SASL session lifetime; clients re-authenticate (KIP-368); 0 = unlimited"},
 	CFG_OPT_END,
 };
 
@@ -159,6 +176,14 @@ static const struct cfg_option groups_opts[] = {
 	CFG_OPT_END,
 };
 
+static const struct cfg_option auth_opts[] = {
+	{.name = "users_file", .type = CFG_STRING, OPT(auth_section, users_file),
+	 .help = "SCRAM credentials; `sluice-store user add NAME` (password on stdin)"},
+	{.name = "acl_file", .type = CFG_STRING, OPT(auth_section, acl_file),
+	 .help = "grants, one 'User:NAME resource produce|consume|admin' per line"},
+	CFG_OPT_END,
+};
+
 static const struct cfg_option root_opts[] = {
 	{.name = "store", .type = CFG_SECTION, OPT(store_config, store), .sub = store_opts},
 	{.name = "kafka", .type = CFG_SECTION, OPT(store_config, kafka), .sub = kafka_opts},
@@ -166,6 +191,7 @@ static const struct cfg_option root_opts[] = {
 	{.name = "log", .type = CFG_SECTION, OPT(store_config, log), .sub = log_opts},
 	{.name = "groups", .type = CFG_SECTION, OPT(store_config, groups), .sub = groups_opts},
 	{.name = "quotas", .type = CFG_SECTION, OPT(store_config, quotas), .sub = quotas_opts},
+	{.name = "auth", .type = CFG_SECTION, OPT(store_config, auth), .sub = auth_opts},
 	CFG_OPT_END,
 };
 

@@ -12,6 +12,7 @@
  *           max_batch_bytes, index_interval_bytes, min_free_bytes/percent
  *   groups: offsets_retention, min/max_session_timeout, initial_rebalance_delay
  *   quotas: produce/fetch_bytes_per_sec, produce/fetch_overrides, max_throttle
+ *   auth:   users_file, acl_file (kafka.sasl turns SASL on)
  *
  * Not thread-safe; loaded once by main() before threads start.
  */
@@ -41,6 +42,8 @@ struct kafka_section {
 	int64_t idle_timeout_ms;     /* connections.max.idle.ms; 0 = never */
 	int64_t frame_timeout_ms;    /* a started frame must be whole by then; 0 = never */
 	uint64_t max_queued_request_bytes; /* store-wide, frames over 16 KiB */
+	struct cfg_list sasl;        /* SASL mechanisms; empty: no SASL (store/auth/auth.h) */
+	int64_t connections_max_reauth_ms;  /* KIP-368 session lifetime, 0 = unlimited */
 };
 
 struct http_section {
@@ -53,6 +56,11 @@ struct http_section {
 	int64_t header_timeout_ms;   /* a request's headers must be in by then */
 	int64_t max_connections;
 	int64_t max_connections_per_ip; /* 0 = no per-address cap */
+};
+
+struct auth_section {
+	char *users_file;            /* SCRAM credentials (store/auth/users.h) */
+	char *acl_file;              /* NULL: every principal may do everything */
 };
 
 struct log_section {
@@ -94,6 +102,7 @@ struct store_config {
 	struct log_section log;
 	struct groups_section groups;
 	struct quotas_section quotas;
+	struct auth_section auth;
 };
 
 /* Fill every field with its built-in default.  0 or -ERR_CONFIG. */

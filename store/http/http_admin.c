@@ -369,11 +369,14 @@ enum MHD_Result http_admin_groups(struct http_req *req)
 		return http_api_reply_log_error(req, rc, "groups");
 	buf_init(&b, MAX_LIST_BYTES);
 	rc = buf_append_str(&b, "{\"groups\":[");
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0, shown = 0; i < n && rc == 0; i++) {
 		const struct groups_lag_group *grp = &v[i];
 		bool first = true;
 
-		rc = buf_append_str(&b, i ? ",{\"group\":" : "{\"group\":");
+		/* with an ACL file: only groups the caller has a grant on */
+		if (!auth_may(req->api->auth, req->principal, ACL_GROUP, grp->group, ACL_CONSUME))
+			continue;
+		rc = buf_append_str(&b, shown++ ? ",{\"group\":" : "{\"group\":");
 		if (rc == 0)
 			rc = json_cstr(&b, grp->group);
 		if (rc == 0)

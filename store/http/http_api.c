@@ -141,6 +141,8 @@ static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, cons
 	int rc;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (status == MHD_HTTP_FORBIDDEN && strcmp(code, "producer_id_not_owned") != 0)
+		auth_count(req->api->auth, AUTH_HTTP, AUTH_DENIED);  /* every 403 is the ACL's */
 	buf_init(&b, MAX_ERROR_BYTES);
 	rc = buf_append_str(&b, "{\"error\":");
 	if (rc == 0)
@@ -255,9 +257,16 @@ const char *http_api_arg(struct http_req *req, const char *name)
 
 bool http_api_allowed(struct http_req *req, unsigned perm, const char *topic)
 {
-	if (!req->api->tokens)
+	struct http_api *api = req->api;
+
+	/* a token's inline grants, or the ACL's grants of its principal */
+	if (api->tokens && http_tokens_allows(api->tokens, req->identity, perm, topic))
 		return true;
-	return http_tokens_allows(req->api->tokens, req->identity, perm, topic);
+	if (auth_acl_enabled(api->auth))
+		return auth_may(api->auth, req->principal, ACL_TOPIC, topic, perm) ||
+		       (!topic && !perm &&  /* "any grant": cluster admin counts */
+			auth_may(api->auth, req->principal, ACL_CLUSTER, NULL, ACL_ADMIN));
+	return !api->tokens;
 }
 
 int http_api_wait_visible(struct http_api *api, const char *topic, int32_t partition,
@@ -315,6 +324,7 @@ static enum MHD_Result handle_metrics(struct http_req *req)
 
 	buf_init(&b, MAX_METRICS_BYTES);
 	prom_registry_render(req->api->metrics, &b);
+	http_metrics_filter(req, &b);
 	r = http_api_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 	buf_release(&b);
 	return r;
@@ -446,16 +456,16 @@ static bool http_quota_refused(struct http_req *req, enum MHD_Result *res)
 	enum quota_dir dir = req->route.id == HTTP_ROUTE_RECORDS ? QUOTA_FETCH : QUOTA_PRODUCE;
 	int32_t ms;
 
-	http_limits_principal(req->conn, req->identity, req->principal, sizeof(req->principal));
+	http_limits_principal(req->conn, req->identity, req->quota_key, sizeof(req->quota_key));
 	if (!q || (req->route.id != HTTP_ROUTE_RECORDS && req->route.id != HTTP_ROUTE_BATCHES))
 		return false;
-	ms = quota_delay(q, req->principal, dir);
+	ms = quota_delay(q, req->quota_key, dir);
 	if (ms <= 0)
 		return false;
-	quota_rejected(q, req->principal, dir);
+	quota_rejected(q, req->quota_key, dir);
 	req->retry_after_s = (unsigned)(ms + 999) / 1000;
 	*res = refuse(req, MHD_HTTP_TOO_MANY_REQUESTS, "throttled",
-		      "%s is over its %s quota; retry in %d ms", req->principal,
+		      "%s is over its %s quota; retry in %d ms", req->quota_key,
 		      dir == QUOTA_FETCH ? "fetch" : "produce", ms);
 	return true;
 }
@@ -469,15 +479,20 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 
 	*ok = true;
 	req->identity = -1;
+	/* req->principal stays what the transport set (a client certificate's
+	 * subject) or User:ANONYMOUS; a valid bearer token replaces it */
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
 		return MHD_YES;
 	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (hdr && http_param_bearer(hdr, &tok, &len) == 0)
 		req->identity = http_tokens_find(api->tokens, tok, len);
-	if (req->identity >= 0)
+	if (req->identity >= 0) {
+		req->principal = http_tokens_principal(api->tokens, req->identity);
 		return MHD_YES;
+	}
 	*ok = false;
 	atomic_fetch_add(&api->auth_failures, 1);
+	auth_count(api->auth, AUTH_HTTP, hdr ? AUTH_BAD_CREDENTIALS : AUTH_MISSING_TOKEN);
 	return refuse(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		      hdr ? "unknown or malformed bearer token"
 			  : "an 'Authorization: Bearer <token>' header is required");
@@ -618,7 +633,7 @@ static enum MHD_Result dispatch(struct http_req *req)
 	case HTTP_ROUTE_GROUPS:
 		return http_admin_groups(req);
 	case HTTP_ROUTE_BATCHES:
-		quota_charge(atomic_load(&req->api->quota), req->principal, QUOTA_PRODUCE,
+		quota_charge(atomic_load(&req->api->quota), req->quota_key, QUOTA_PRODUCE,
 			     req->body.len);
 		return http_ingest_batches(req);
 	case HTTP_ROUTE_PRODUCERS:
@@ -647,6 +662,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->api = api;
 		req->conn = conn;
 		req->identity = -1;
+		req->principal = ACL_ANONYMOUS;
 		req->start_ns = clock_mono_ns();
 		*con_cls = req;
 		http_limits_headers_done(api->limits, conn);
@@ -779,7 +795,7 @@ out:
 }
 
 int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
-		 struct http_api **out)
+		 struct auth *auth, struct http_api **out)
 {
 	struct http_api *api = mem_calloc(1, sizeof(*api));
 	unsigned flags;
@@ -792,6 +808,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 	api->log = log;
 	api->metrics = metrics;
 	api->conf = conf;
+	api->auth = auth;
 	budget = conf->http.max_body_bytes * 16;
 	atomic_store(&api->body_budget, (long long)(budget < (1ull << 30) ? 1ull << 30 : budget));
 	if (conf->http.tokens_file && conf->http.tokens_file[0]) {

@@ -14,11 +14,14 @@
 
 struct http_api;
 
-/* Listen on conf->http.listen.  Borrows log, metrics and conf.  GET /metrics
- * renders the whole registry (every module's metrics).  0 or a negative
- * errno. */
+struct auth;
+
+/* Listen on conf->http.listen.  Borrows log, metrics, conf and auth (NULL: no
+ * ACL; store/auth/auth.h).  GET /metrics renders the whole registry (every
+ * module's metrics, per-topic series filtered by the caller's grants).
+ * 0 or a negative errno. */
 int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
-		 struct http_api **out);
+		 struct auth *auth, struct http_api **out);
 void http_api_free(struct http_api *api);
 
 struct groups;

@@ -22,6 +22,7 @@
 #include "lib/prom.h"
 #include "store/http/http_limits.h"
 #include "store/http/http_route.h"
+#include "store/auth/auth.h"
 #include "store/http/http_tokens.h"
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
@@ -45,6 +46,7 @@ struct http_api {
 	struct prom_registry *metrics;
 	const struct store_config *conf;
 	struct http_tokens *tokens;      /* NULL: auth off */
+	struct auth *auth;               /* ACL, producer ids, auth metrics (store/auth) */
 	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
 	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
@@ -73,6 +75,11 @@ struct http_req {
 	uint64_t start_ns;
 	unsigned status;                 /* what was answered, for metrics */
 	int identity;                    /* token identity, -1 when auth is off */
+	/* "User:NAME", "Token:LINE" or "User:ANONYMOUS" (set when the request
+	 * starts; a TLS layer may set a verified client certificate's
+	 * "User:<subject>" before authentication, a bearer token replaces it).
+	 * Must outlive the request. */
+	const char *principal;
 	bool has_body;                   /* the route reads a request body */
 	bool body_due;                   /* the client sends one (length or chunked) */
 	bool expect_continue;            /* it waits for "100 Continue" first */
@@ -82,7 +89,7 @@ struct http_req {
 	const char *pending_code;
 	char pending_msg[256];
 	unsigned retry_after_s;          /* 429: the Retry-After header */
-	char principal[64];              /* quotas: "token#N" or the client address */
+	char quota_key[64];              /* quotas: "token#N" or the client address */
 	struct buf body;
 };
 
@@ -137,5 +144,8 @@ enum MHD_Result http_replay_records(struct http_req *req);
 
 /* Prometheus families of the log engine and of every partition. */
 void http_metrics_render(struct buf *out, void *arg);
+/* Drop from rendered metrics every series whose topic (or group) label the
+ * caller has no grant on (http_api_allowed); a no-op when auth is off. */
+void http_metrics_filter(struct http_req *req, struct buf *text);
 
 #endif

@@ -361,7 +361,7 @@ enum MHD_Result http_replay_records(struct http_req *req)
 	if (!st)
 		return http_api_reply_log_error(req, -ENOMEM, "replay");
 	st->api = api;
-	memcpy(st->principal, req->principal, sizeof(st->principal));
+	memcpy(st->principal, req->quota_key, sizeof(st->principal));
 	memcpy(st->topic, topic, strlen(topic) + 1);
 	st->partition = p;
 	st->from_ts = INT64_MIN;

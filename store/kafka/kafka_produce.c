@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -166,6 +167,8 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		return;
 	}
 	err = validate_set(r->ctx->log, p, pp->records_len, r->hdr.api_version, &msg, &nbatches);
+	if (!err)
+		err = kafka_authz_producer_ids(r, pp->records, pp->records_len);
 	if (err) {
 		res->error = err;
 		res->error_message = msg;
@@ -288,6 +291,8 @@ void kafka_produce_handle(struct kafka_req *r)
 			terr = KERR_INVALID_REQUIRED_ACKS;
 		} else if (!engine_topic_name_valid(t->name)) {
 			terr = KERR_INVALID_TOPIC_EXCEPTION;
+		} else if (!kafka_authz_topic(r, t->name, ACL_PRODUCE)) {
+			terr = KERR_TOPIC_AUTHORIZATION_FAILED;
 		} else {
 			nparts = engine_topic_ensure(r->ctx->log, t->name);
 			if (nparts < 0)

@@ -86,6 +86,7 @@ struct kafka_conn {
 	size_t nreq;
 	size_t out_pending;          /* finished, unsent response bytes */
 	struct kafka_limits_conn lim;
+	struct kafka_sess sess;      /* SASL state and principal (kafka_sasl.h) */
 };
 
 struct kafka_server {
@@ -166,6 +167,7 @@ static void conn_free(struct kafka_conn *c)
 	ks->nconns--;
 	atomic_fetch_sub_explicit(&ks->stats.connections_open, 1, memory_order_relaxed);
 	buf_release(&c->frame);
+	kafka_sess_release(&c->sess);
 	mem_free(c->in);
 	mem_free(c);
 }
@@ -327,9 +329,13 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		bad_frame(c, "out of memory for a %zu-byte request", len);
 		return;
 	}
-	rc = kafka_api_parse_header(frame, len, &r->arena, &r->hdr);
-	/* sasl: the authenticated principal instead, once there is one */
-	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
+	rc = kafka_sasl_parse_header(&c->sess, r);
+	/* quotas: the authenticated (or certificate) principal, else the
+	 * client id, so that clients of an open listener are told apart */
+	if (c->sess.principal[0] && strcmp(c->sess.principal, ACL_ANONYMOUS) != 0)
+		r->principal = c->sess.principal;
+	else
+		r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	if (rc == -ERR_UNSUPPORTED && r->hdr.api_key == KAFKA_API_VERSIONS) {
 		/* KIP-511: answer in v0 so the client learns our range */
 		struct kwire_enc *e;
@@ -365,7 +371,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		  r->hdr.api_version, r->hdr.correlation_id,
 		  r->hdr.client_id ? r->hdr.client_id : "-");
 	enqueue(c, r);
-	r->api->handle(r);
+	kafka_sasl_handle(r);
 }
 
 static void pause_if_needed(struct kafka_conn *c)
@@ -502,6 +508,8 @@ static void pop_head(struct kafka_conn *c)
 	c->out_pending -= r->out_total;
 	if (r->frame_len + 4 > CONN_IN_CAP)
 		kafka_limits_req_freed(&c->lim, r->frame_len);
+	if (r->close_after)
+		conn_kill(c);
 	kafka_req_free(r);
 }
 
@@ -840,7 +848,7 @@ static void render_metrics(struct buf *out, void *arg)
 /* ---------------------------------------------------------------- server */
 
 int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_registry *metrics,
-		     const struct store_config *conf, struct kafka_server **out)
+		     const struct store_config *conf, struct auth *auth, struct kafka_server **out)
 {
 	struct kafka_server *ks = mem_calloc(1, sizeof(*ks));
 	int32_t bound_port = 0;
@@ -859,6 +867,7 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->ctx.loop = loop;
 	ks->ctx.log = log;
 	ks->ctx.conf = conf;
+	ks->ctx.auth = auth;
 	ks->ctx.stats = &ks->stats;
 	ks->ctx.cluster_id = "sluice";
 	ks->ctx.req_done = on_req_done;

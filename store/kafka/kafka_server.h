@@ -15,11 +15,14 @@
 
 struct kafka_server;
 
+struct auth;
+
 /* Listen on conf->kafka.listen and serve until kafka_server_free().  Borrows
- * loop, log, metrics and conf, which must outlive the server; registers its
- * metrics with the registry.  0 or a negative errno (e.g. -EADDRINUSE). */
+ * loop, log, metrics, conf and auth (NULL: no SASL, no ACL; store/auth/auth.h),
+ * which must outlive the server; registers its metrics with the registry.
+ * 0 or a negative errno (e.g. -EADDRINUSE). */
 int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_registry *metrics,
-		     const struct store_config *conf, struct kafka_server **out);
+		     const struct store_config *conf, struct auth *auth, struct kafka_server **out);
 /* Close the listener and every connection.  NULL is a no-op. */
 void kafka_server_free(struct kafka_server *ks);
 

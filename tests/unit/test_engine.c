@@ -570,6 +570,10 @@ static void test_wait_and_listener(void)
 	lt_batch(&b, 0, 2, 1000, -1, -1, -1, 10);
 	CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), 0);
 	CU_ASSERT_EQUAL(engine_wait_visible(log, "t", 0, 1, 5000), 0);
+	/* the flusher wakes waiters before it calls the listener: await it */
+	t0 = clock_mono_ms();
+	while (atomic_load(&calls) < 1 && clock_mono_ms() - t0 < 5000)
+		usleep(1000);
 	CU_ASSERT(atomic_load(&calls) >= 1);
 	t0 = clock_mono_ms();
 	CU_ASSERT_EQUAL(engine_wait_visible(log, "t", 0, 2, 100), -ETIMEDOUT);
