@@ -4,8 +4,9 @@
  * server and the HTTP API onto one event loop, tells systemd when it is
  * ready, and shuts down cleanly on SIGTERM/SIGINT.  SIGHUP (systemctl reload)
  * re-reads the configuration file and applies what can change while running
- * (store.log_level, store.log_format); data, listeners and open connections
- * are untouched.  Nothing else lives here.
+ * (store.log_level, store.log_format) and the TLS certificates, keys and
+ * client CAs of both listeners (for new connections); data, listeners and
+ * open connections are untouched.  Nothing else lives here.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 #include "store/kafka/kafka_server.h"
 #include "store/engine/engine.h"
 #include "store/store_config.h"
+#include "store/tls/tls_policy.h"
+#include "store/tls/tls_server.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -78,6 +81,23 @@ static int apply_logging(const struct store_config *c)
 	return 0;
 }
 
+/* New certificates for new connections; a listener keeps TLS on or off as it
+ * started (turning it on or off needs a restart). */
+static void reload_tls(struct store *st, const struct store_config *nc)
+{
+	struct tls_server *k = kafka_server_tls(st->kafka);
+	struct tls_server *h = http_api_tls(st->http);
+
+	if (k && nc->kafka.tls.cert && nc->kafka.tls.cert[0])
+		tls_server_reload(k, &nc->kafka.tls);
+	else if (k || (nc->kafka.tls.cert && nc->kafka.tls.cert[0]))
+		log_warn("SIGHUP: kafka.tls switched on or off: applies at the next start");
+	if (h && nc->http.tls.cert && nc->http.tls.cert[0])
+		http_api_reload_tls(st->http, &nc->http.tls);
+	else if (h || (nc->http.tls.cert && nc->http.tls.cert[0]))
+		log_warn("SIGHUP: http.tls switched on or off: applies at the next start");
+}
+
 static void on_reload(struct evloop_signal *s)
 {
 	struct store *st = s->data;
@@ -104,6 +124,7 @@ static void on_reload(struct evloop_signal *s)
 		goto out;
 	}
 	apply_logging(&nc);
+	reload_tls(st, &nc);
 	log_info("SIGHUP: reloaded %s (log_level %s); other settings apply at the next start",
 		 st->config_path, nc.store.log_level);
 out:
@@ -213,6 +234,10 @@ int main(int argc, char **argv)
 			st.conf.store.log_level);
 		goto out;
 	}
+	/* before anything binds: a refused listener never opens its port */
+	rc = tls_policy_check(&st.conf);
+	if (rc < 0)
+		goto out;
 	if (check) {
 		printf("configuration ok\n");
 		goto out;

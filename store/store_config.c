@@ -12,6 +12,7 @@
 
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
+static const char *const client_auths[] = {"none", "request", "require", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
@@ -24,6 +25,20 @@ static const struct cfg_option store_opts[] = {
 	 .choices = log_formats, .help = "daemon log lines on stderr"},
 	CFG_OPT_END,
 };
+
+static const struct cfg_option tls_opts[] = {
+	{.name = "cert", .type = CFG_STRING, OPT(tls_section, cert),
+	 .help = "PEM certificate chain (leaf first); TLS is on when set"},
+	{.name = "key", .type = CFG_STRING, OPT(tls_section, key), .help = "PEM private key"},
+	{.name = "client_ca", .type = CFG_STRING, OPT(tls_section, client_ca),
+	 .help = "PEM CA certificates that sign client certificates (mTLS)"},
+	{.name = "client_auth", .type = CFG_ENUM, OPT(tls_section, client_auth), .def = "none",
+	 .choices = client_auths,
+	 .help = "none, request or require a client certificate; its subject is the principal"},
+	CFG_OPT_END,
+};
+
+#define INSECURE_HELP "serve a non-loopback address without TLS (refused otherwise)"
 
 static const struct cfg_option kafka_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
@@ -40,6 +55,9 @@ static const struct cfg_option kafka_opts[] = {
 	 .help = "queued response bytes per connection before its reads pause"},
 	{.name = "max_inflight", .type = CFG_INT, OPT(kafka_section, max_inflight), .def = "64",
 	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
+	{.name = "tls", .type = CFG_SECTION, OPT(kafka_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(kafka_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
 
@@ -54,6 +72,9 @@ static const struct cfg_option http_opts[] = {
 	 .max = 1024, .help = "0 = one thread per connection"},
 	{.name = "max_wait", .type = CFG_DURATION, OPT(http_section, max_wait_ms), .def = "60s",
 	 .min = 0, .max = 3600000, .help = "longest ?wait_ms a long poll may ask for"},
+	{.name = "tls", .type = CFG_SECTION, OPT(http_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(http_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
 

@@ -485,6 +485,13 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 			      req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
 				      ? "invalid_topic" : "bad_request",
 			      "invalid topic name or partition in the path");
+	if (api->tls && req->route.id != HTTP_ROUTE_HEALTH) {
+		const char *why;
+
+		if (http_tls_peer(api->tls, req->conn, &req->principal, &why) < 0)
+			return refuse(req, MHD_HTTP_FORBIDDEN, "client_certificate",
+				      "client certificate refused: %s", why);
+	}
 	res = authenticate(req, &ok);
 	if (!ok)
 		return res;
@@ -648,12 +655,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	struct http_api *api = cls;
 
 	(void)conn;
-	(void)socket_ctx;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->connections, 1);
 		atomic_fetch_add(&api->connections_total, 1);
+		http_tls_conn_started(api->tls, socket_ctx);
 	} else {
 		atomic_fetch_sub(&api->connections, 1);
+		http_tls_conn_closed(socket_ctx);
 	}
 }
 
@@ -747,6 +755,11 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		}
 		log_info("http: bearer auth on, %zu tokens", http_tokens_count(api->tokens));
 	}
+	if (conf->http.tls.cert && conf->http.tls.cert[0]) {
+		rc = http_tls_new(&conf->http.tls, metrics, &api->tls);
+		if (rc < 0)
+			goto out;
+	}
 	rc = listen_on(conf->http.listen, &fd);
 	if (rc < 0) {
 		log_error("http: cannot listen on %s: %s", conf->http.listen,
@@ -758,8 +771,10 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
+	if (api->tls)
+		flags |= MHD_USE_TLS;
 	{
-		struct MHD_OptionItem ops[] = {
+		struct MHD_OptionItem ops[16] = {
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
 			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
@@ -767,11 +782,15 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			{MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
 			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
 			{MHD_OPTION_CONNECTION_LIMIT, 4000, NULL},
-			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
-			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-			 conf->http.threads, NULL},
-			{MHD_OPTION_END, 0, NULL},
 		};
+		size_t nops = 7;
+
+		if (conf->http.threads > 0)
+			ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+							      conf->http.threads, NULL};
+		if (api->tls)
+			nops = http_tls_options(api->tls, ops, nops);
+		ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 		api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api,
 					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
@@ -787,7 +806,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		rc = prom_registry_add(metrics, http_metrics_render, api);
 	if (rc < 0)
 		goto out;
-	log_info("http: listening on %s (%s)", conf->http.listen,
+	log_info("http: listening on %s%s (%s)", conf->http.listen, api->tls ? " with TLS" : "",
 		 conf->http.threads ? "thread pool" : "thread per connection");
 	*out = api;
 out:
@@ -796,6 +815,16 @@ out:
 	if (rc < 0)
 		http_api_free(api);
 	return rc;
+}
+
+struct tls_server *http_api_tls(struct http_api *api)
+{
+	return api ? http_tls_server(api->tls) : NULL;
+}
+
+int http_api_reload_tls(struct http_api *api, const struct tls_section *conf)
+{
+	return api && api->tls ? http_tls_reload(api->tls, conf) : 0;
 }
 
 void http_api_set_groups(struct http_api *api, struct groups *g)
@@ -815,5 +844,6 @@ void http_api_free(struct http_api *api)
 		prom_registry_remove(api->metrics, http_metrics_render, api);
 	}
 	http_tokens_free(api->tokens);
+	http_tls_free(api->tls);
 	mem_free(api);
 }

@@ -21,6 +21,7 @@
 #include "lib/buf.h"
 #include "lib/prom.h"
 #include "store/http/http_route.h"
+#include "store/http/http_tls.h"
 #include "store/http/http_tokens.h"
 #include "store/engine/engine.h"
 #include "store/store_config.h"
@@ -43,6 +44,7 @@ struct http_api {
 	struct prom_registry *metrics;
 	const struct store_config *conf;
 	struct http_tokens *tokens;      /* NULL: auth off */
+	struct http_tls *tls;            /* http.tls; NULL: plaintext */
 	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
 	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
@@ -69,6 +71,8 @@ struct http_req {
 	uint64_t start_ns;
 	unsigned status;                 /* what was answered, for metrics */
 	int identity;                    /* token identity, -1 when auth is off */
+	const char *principal;           /* verified client certificate subject ("User:CN=...",
+	                                  * http_tls_peer()); NULL: anonymous */
 	bool has_body;                   /* the route reads a request body */
 	bool body_due;                   /* the client sends one (length or chunked) */
 	bool expect_continue;            /* it waits for "100 Continue" first */
