@@ -30,7 +30,7 @@ struct cli_ctx {
 	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
 	const char *ca_file;         /* --ca-file / SLUICE_CA_FILE: https CA bundle */
 	const char *cert;            /* --cert / SLUICE_CERT: client certificate (mTLS) */
-	const char *key;             /* --key / SLUICE_KEY: its private key */
+	const char *key;             /* --key, --key-file / SLUICE_KEY: its private key */
 	bool verbose;
 	struct cli_http http;
 };
@@ -56,7 +56,9 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}, \
 	{"ca-file", required_argument, NULL, CLI_OPT_CA_FILE}, \
 	{"cert", required_argument, NULL, CLI_OPT_CERT}, \
-	{"key", required_argument, NULL, CLI_OPT_KEY}
+	{"key-file", required_argument, NULL, CLI_OPT_KEY}
+/* Before the command `--key` also names the TLS key (after it, produce and
+ * consume use --key for the record key). */
 
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -19,7 +19,9 @@ static const char common[] =
 	"                      (default $SLUICE_CA_FILE, else the system's)\n"
 	"  --cert FILE         client certificate for a store that requires one (mTLS;\n"
 	"                      default $SLUICE_CERT)\n"
-	"  --key FILE          its private key (default $SLUICE_KEY; else in --cert)\n"
+	"  --key FILE          its private key (default $SLUICE_KEY; else in --cert);\n"
+	"                      after the command spell it --key-file (--key is the\n"
+	"                      record key of produce and consume)\n"
 	"\n"
 	"Exit status: 0 success; 1 the store refused, is unreachable, or the data\n"
 	"is bad; 2 a usage error (unknown option, bad time, bad topic name).\n";

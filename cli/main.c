@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_GLOBAL_LONGOPTS,
+		{"key", required_argument, NULL, CLI_OPT_KEY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},

@@ -318,6 +318,15 @@ def check_require(env, pki):
         assert st == 403 and b"client_certificate" in body, (name, st, body)
     m = metrics(b, good)
     assert m["sluice_http_tls_client_cert_refused_total"] == 3, m
+    base = ["--store", "https://localhost:%d" % b.http_port, "--ca-file", pki.p("ca.crt")]
+    sluice = os.path.join(BIN, "sluice")
+    sh([sluice] + base + ["--cert", pki.p("writer.crt"), "--key", pki.p("writer.key"),
+                          "produce", "mtls-cli"], input=lines("cli", 10))
+    got = sh([sluice] + base + ["consume", "mtls-cli", "--max", "10", "--cert",
+                                pki.p("writer.crt"), "--key-file", pki.p("writer.key")]).stdout
+    env.check_seq(got, expect=10)
+    r = subprocess.run([sluice] + base + ["topics"], capture_output=True, timeout=30)
+    assert r.returncode == 1 and b"client_certificate" in r.stderr, r
     assert m["sluice_kafka_tls_handshake_failures_total"] >= 3, m
 
     from confluent_kafka import Consumer, Producer
@@ -339,7 +348,8 @@ def check_require(env, pki):
     env.check_seq(b"\n".join(vals) + b"\n", expect=N)
     result("client_auth require: no certificate, an unknown CA's and an expired one refused on "
            "Kafka (handshake) and HTTP (403 client_certificate), counted; confluent-kafka with "
-           "a valid certificate produced and consumed %d" % N)
+           "a valid certificate produced and consumed %d; sluice --cert/--key (and --key-file after "
+           "the command) served, without them refused" % N)
     return b
 
 
