@@ -12,9 +12,15 @@
  *
  * Fetch over TLS: with kernel TLS (OpenSSL 3 SSL_OP_ENABLE_KTLS, the Linux
  * tls module and an AES-GCM or ChaCha20 suite) SSL_sendfile() keeps the
- * zero-copy path; otherwise pread() into the bounce buffer and SSL_write().
+ * zero-copy path; otherwise pread() 64 KiB of the piece into the bounce
+ * buffer and SSL_write() it out record by record.  The bytes read stay
+ * cached until all of them are sent (they all belong to the piece being
+ * sent, which completes only after its last byte, so a cached range never
+ * outlives its file), and a retry after WANT_WRITE is served the same bytes.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <string.h>
@@ -28,7 +34,8 @@
 #include "store/kafka/kafka_conn_io.h"
 #include "store/tls/tls_server.h"
 
-#define BOUNCE_CAP (16u * 1024)  /* one TLS record of plaintext */
+#define BOUNCE_CAP (16u * 1024)  /* one TLS record of plaintext: the gather size */
+#define FILE_CHUNK (64u * 1024)  /* file bytes read at once for the copy path */
 
 int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls,
 		       const char *peer)
@@ -37,6 +44,7 @@ int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls,
 
 	memset(io, 0, sizeof(*io));
 	io->fd = fd;
+	io->cache_fd = -1;
 	io->peer = peer;
 	if (!tls)
 		return 0;
@@ -159,6 +167,11 @@ ssize_t kafka_conn_io_recv(struct kafka_conn_io *io, void *buf, size_t len)
 		errno = EAGAIN;
 		return -1;
 	}
+	/* A client that writes one request as several TLS records (librdkafka:
+	 * header and payload) with Nagle on waits for our ACK before the last
+	 * one; a delayed ACK would cost it 40 ms per request.  Linux clears
+	 * quick-ack mode by itself, so it is set again after each read. */
+	setsockopt(io->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){1}, sizeof(int));
 	return (ssize_t)got;
 }
 
@@ -181,7 +194,7 @@ static ssize_t tls_write(struct kafka_conn_io *io, const void *p, size_t n)
 static int bounce_get(struct kafka_conn_io *io)
 {
 	if (!io->bounce)
-		io->bounce = mem_alloc(BOUNCE_CAP);
+		io->bounce = mem_alloc(FILE_CHUNK);
 	if (!io->bounce) {
 		errno = ENOMEM;
 		return -1;
@@ -208,6 +221,7 @@ ssize_t kafka_conn_io_sendmsg(struct kafka_conn_io *io, const struct iovec *iov,
 		return tls_write(io, iov[0].iov_base, iov[0].iov_len);
 	if (bounce_get(io) < 0)
 		return -1;
+	io->cache_fd = -1;  /* (never set here: a file piece is sent to its end first) */
 	for (int i = 0; i < niov && n < BOUNCE_CAP; i++) {
 		size_t take = iov[i].iov_len;
 
@@ -241,17 +255,27 @@ ssize_t kafka_conn_io_sendfile(struct kafka_conn_io *io, int fd, off_t pos, size
 		tls_server_count_sendfile(io->tls, true, (size_t)n);
 		return n;
 	}
-	if (bounce_get(io) < 0)
-		return -1;
-	if (len > BOUNCE_CAP)
-		len = BOUNCE_CAP;
-	do {
-		n = pread(fd, io->bounce, len, pos);
-	} while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n;
-	n = tls_write(io, io->bounce, (size_t)n);
-	if (n > 0)
+	if (io->cache_fd != fd || pos < io->cache_pos ||
+	    pos >= io->cache_pos + (off_t)io->cache_len) {
+		if (bounce_get(io) < 0)
+			return -1;
+		if (len > FILE_CHUNK)
+			len = FILE_CHUNK;
+		do {
+			n = pread(fd, io->bounce, len, pos);
+		} while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return n;
+		io->cache_fd = fd;
+		io->cache_pos = pos;
+		io->cache_len = (size_t)n;
+	}
+	len = io->cache_len - (size_t)(pos - io->cache_pos);
+	n = tls_write(io, io->bounce + (pos - io->cache_pos), len);
+	if (n > 0) {
 		tls_server_count_sendfile(io->tls, false, (size_t)n);
+		if ((size_t)n == len)
+			io->cache_fd = -1;  /* all sent: the piece may end and its fd close */
+	}
 	return n;
 }

@@ -40,7 +40,10 @@ struct kafka_conn_io {
 	bool handshaken;
 	bool want_write;
 	bool ktls_send;
-	unsigned char *bounce;       /* TLS send gather buffer, allocated on first use */
+	unsigned char *bounce;       /* TLS send buffer, allocated on first use */
+	int cache_fd;                /* file bytes in bounce (copy path): fd, -1 none */
+	off_t cache_pos;
+	size_t cache_len;
 	char *principal;
 };
 
