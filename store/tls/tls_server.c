@@ -29,6 +29,7 @@
 
 struct tls_server {
 	char name[16];
+	bool http;                   /* the HTTP listener's (other metrics) */
 	pthread_mutex_t mu;          /* guards ctx for other threads */
 	SSL_CTX *ctx;
 	struct tls_section conf;     /* copies of the paths ctx was built from */
@@ -180,14 +181,20 @@ static void render(struct buf *out, void *arg)
 		prom_family(out, n, type, help);                      \
 		prom_u64(out, n, NULL, value);                        \
 	} while (0)
-	ONE("handshakes_total", "counter", "TLS handshakes completed.",
-	    atomic_load(&t->handshakes));
-	ONE("handshake_failures_total", "counter",
-	    "TLS handshakes failed (plaintext to the TLS port, bad or missing client certificate, "
-	    "no shared protocol or cipher).", atomic_load(&t->failures));
-	ONE("client_cert_refused_total", "counter",
-	    "Requests refused for a missing or untrusted client certificate after the handshake.",
-	    atomic_load(&t->refused));
+	/* libmicrohttpd runs the HTTP handshakes out of our sight: the HTTP
+	 * listener counts refusals after the handshake instead, and has no
+	 * sendfile path */
+	if (!t->http) {
+		ONE("handshakes_total", "counter", "TLS handshakes completed.",
+		    atomic_load(&t->handshakes));
+		ONE("handshake_failures_total", "counter",
+		    "TLS handshakes failed (plaintext to the TLS port, bad or missing client "
+		    "certificate, no shared protocol or cipher).", atomic_load(&t->failures));
+	} else {
+		ONE("client_cert_refused_total", "counter",
+		    "Requests refused for a missing or untrusted client certificate.",
+		    atomic_load(&t->refused));
+	}
 #undef ONE
 	snprintf(n, sizeof(n), "sluice_%s_tls_reloads_total", t->name);
 	prom_family(out, n, "counter", "Certificate reloads (SIGHUP) by result.");
@@ -195,13 +202,15 @@ static void render(struct buf *out, void *arg)
 		 atomic_load(&t->reloads_ok));
 	prom_u64(out, n, prom_labels(l, sizeof(l), "result", "failed", NULL),
 		 atomic_load(&t->reloads_failed));
-	snprintf(n, sizeof(n), "sluice_%s_tls_sendfile_bytes_total", t->name);
-	prom_family(out, n, "counter",
-		    "Fetch record bytes sent over TLS: zero-copy (kernel TLS) or copied.");
-	prom_u64(out, n, prom_labels(l, sizeof(l), "mode", "ktls", NULL),
-		 atomic_load(&t->sent_ktls));
-	prom_u64(out, n, prom_labels(l, sizeof(l), "mode", "copy", NULL),
-		 atomic_load(&t->sent_copy));
+	if (!t->http) {
+		snprintf(n, sizeof(n), "sluice_%s_tls_sendfile_bytes_total", t->name);
+		prom_family(out, n, "counter",
+			    "Fetch record bytes sent over TLS: zero-copy (kernel TLS) or copied.");
+		prom_u64(out, n, prom_labels(l, sizeof(l), "mode", "ktls", NULL),
+			 atomic_load(&t->sent_ktls));
+		prom_u64(out, n, prom_labels(l, sizeof(l), "mode", "copy", NULL),
+			 atomic_load(&t->sent_copy));
+	}
 	snprintf(n, sizeof(n), "sluice_%s_tls_cert_not_after_seconds", t->name);
 	prom_family(out, n, "gauge", "Expiry of the served certificate (unix time).");
 	pthread_mutex_lock(&t->mu);
@@ -220,6 +229,7 @@ int tls_server_new(const char *name, const struct tls_section *conf,
 	if (!t)
 		return -ENOMEM;
 	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->http = strcmp(name, "http") == 0;
 	pthread_mutex_init(&t->mu, NULL);
 	t->ctx = build_ctx(conf, why, sizeof(why));
 	if (!t->ctx) {

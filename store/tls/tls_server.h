@@ -13,10 +13,11 @@
  * connection's principal (what ACLs grant to); see tls_server_principal().
  *
  * Metrics (prefix = the listener, "kafka" or "http"):
- *   sluice_<l>_tls_handshakes_total, sluice_<l>_tls_handshake_failures_total,
- *   sluice_<l>_tls_client_cert_refused_total, sluice_<l>_tls_reloads_total
- *   {result="ok|failed"}, sluice_<l>_tls_cert_not_after_seconds,
- *   sluice_<l>_tls_sendfile_bytes_total{mode="ktls|copy"} (Kafka Fetch).
+ *   sluice_<l>_tls_reloads_total{result="ok|failed"},
+ *   sluice_<l>_tls_cert_not_after_seconds; Kafka: sluice_kafka_tls_handshakes_total,
+ *   sluice_kafka_tls_handshake_failures_total,
+ *   sluice_kafka_tls_sendfile_bytes_total{mode="ktls|copy"}; HTTP:
+ *   sluice_http_tls_client_cert_refused_total.
  *
  * Threading: tls_server_ctx(), tls_server_verify_der() and the counters may
  * be used from any thread (the HTTP API's); reload and free from one.
