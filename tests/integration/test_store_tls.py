@@ -376,8 +376,25 @@ def check_agent(env, b, pki):
     vals = [json.loads(x)["value"].encode() for x in body.splitlines()]
     env.check_seq(b"\n".join(vals) + b"\n", expect=N)
     assert ag.term() == 0
+    # the kafka output (librdkafka) over SSL with the same client certificate
+    cfg = ("agent:\n  data_dir: %s\n  http: { listen: @HTTP@ }\n"
+           "inputs:\n  - id: app\n    type: tail\n    paths: [%s/*.log]\n"
+           "    read_from_head: true\n    topic: viakafka\n"
+           "outputs:\n  - id: k\n    type: kafka\n    brokers: %s\n"
+           "    librdkafka: { security.protocol: SSL, ssl.ca.location: %s,\n"
+           "                  ssl.certificate.location: %s, ssl.key.location: %s }\n"
+           % (env.path("agent-k"), logs, b.bootstrap, pki.p("ca.crt"), pki.p("agent.crt"),
+              pki.p("agent.key")))
+    ak = Agent(env, cfg, name="agent-k").start()
+
+    def count_k():
+        st, body = https(b, good, "GET", "/v1/topics/viakafka")
+        return json.loads(body).get("records", 0) if st == 200 else 0
+
+    wait_until(lambda: count_k() >= N, 120, "the kafka output's records over SSL+mTLS")
+    assert ak.term() == 0 and count_k() == N
     result("the agent shipped %d records over https with a client certificate (mTLS), exactly "
-           "once" % N)
+           "once; its kafka output (librdkafka SSL, same certificate) too" % N)
 
 
 def check_policy(env, pki):
