@@ -131,6 +131,23 @@ out:
 	store_config_release(&nc);
 }
 
+/* --check: load each listener's certificates and keys as start-up would. */
+static int check_tls(const struct store_config *c)
+{
+	const struct tls_section *tls[2] = {&c->kafka.tls, &c->http.tls};
+	static const char *const names[2] = {"kafka", "http"};
+	int rc = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		struct tls_server *t = NULL;
+
+		if (tls[i]->cert && tls[i]->cert[0])
+			rc = tls_server_new(names[i], tls[i], NULL, &t);
+		tls_server_free(t);
+	}
+	return rc;
+}
+
 static void on_watchdog(struct evloop_timer *t)
 {
 	(void)t;
@@ -239,6 +256,9 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (check) {
+		rc = check_tls(&st.conf);
+		if (rc < 0)
+			goto out;
 		printf("configuration ok\n");
 		goto out;
 	}

@@ -667,6 +667,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	/* a client can provoke these (failed TLS handshakes): one warning a
+	 * second at most, the rest at debug level */
+	static atomic_uint_fast64_t next_ms;
+	uint64_t now = clock_mono_ns() / 1000000, due = atomic_load(&next_ms);
 	char msg[512];
 	size_t n;
 
@@ -675,7 +679,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warn("http: %s", msg);
+	if (now >= due && atomic_compare_exchange_strong(&next_ms, &due, now + 1000))
+		log_warn("http: %s", msg);
+	else
+		log_debug("http: %s", msg);
 }
 
 /* ---------------------------------------------------------------- listen */

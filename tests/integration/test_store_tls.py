@@ -313,7 +313,8 @@ def check_pipelining(env, pki):
     and where big Fetch responses go through the copy path to a reader
     whose small receive buffer makes every TLS write partial."""
     conf = tls_yaml(pki, "none").replace(
-        "kafka:\n", "kafka:\n  max_inflight: 4\n  max_output_bytes: 64KiB\n")
+        "kafka:\n", "kafka:\n  max_inflight: 4\n  max_output_bytes: 64KiB\n").replace(
+        "http:\n", "http:\n  threads: 2\n")  # a thread pool (epoll) under TLS too
     c = kafkatest.start_store(env, conf=conf)
     p = TlsKafka(c, client_ctx(pki))
     reqs, data = [], b""
@@ -363,6 +364,7 @@ def check_pipelining(env, pki):
         assert len(part[-1]) == len(batch) and part[-1] == first
     p.close()
     assert api_versions_ok(c, client_ctx(pki)) is True
+    assert https(c, client_ctx(pki), "GET", "/v1/topics/pipe")[0] == 200
     m = metrics(c, client_ctx(pki))
     copied = m['sluice_kafka_tls_sendfile_bytes_total{mode="copy"}']
     ktls = m['sluice_kafka_tls_sendfile_bytes_total{mode="ktls"}']
@@ -493,8 +495,14 @@ def check_policy(env, pki):
     r = subprocess.run([store, "--kafka-listen", "localhost:9", "--check"], capture_output=True,
                        timeout=30)
     assert r.returncode == 0, r
+    conf = env.path("tls-mismatch.yaml")
+    with open(conf, "w") as f:
+        f.write("kafka:\n  tls: { cert: %s, key: %s }\n" % (pki.p("store.crt"), pki.p("agent.key")))
+    r = subprocess.run([store, "-c", conf, "--check"], capture_output=True, timeout=30)
+    assert r.returncode != 0 and b"mismatch" in r.stderr, r
     result("non-loopback listener without TLS: refused before binding (non-zero exit, data dir "
-           "never created); allow_insecure, TLS, or localhost pass --check")
+           "never created); allow_insecure, TLS, or localhost pass --check; --check refuses a key "
+           "that does not match its certificate")
 
 
 def main():
