@@ -770,6 +770,8 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 	}
 	if (revents & EPOLLIN)
 		conn_read(c);
+	if (!c->dead && (kafka_conn_io_want_write(&c->tio) || kafka_conn_io_pending(&c->tio)))
+		update_events(c);  /* TLS must write first, or holds bytes epoll cannot see */
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
