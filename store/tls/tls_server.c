@@ -107,7 +107,8 @@ static int load_client_ca(SSL_CTX *ctx, const char *path, char *why, size_t whyc
 	if (SSL_CTX_load_verify_locations(ctx, path, NULL) != 1) {
 		char reason[160];
 
-		snprintf(why, whycap, "client_ca %s: %s", path, ossl_reason(reason, sizeof(reason)));
+		snprintf(why, whycap, "client_ca %s: %s", path,
+			 ossl_reason(reason, sizeof(reason)));
 		return -ERR_CONFIG;
 	}
 	names = SSL_load_client_CA_file(path);
@@ -386,7 +387,8 @@ int tls_server_verify_der(struct tls_server *t, const uint8_t *const *der, const
 	}
 	ctx = tls_server_ctx(t);
 	vc = X509_STORE_CTX_new();
-	if (!chain || !vc || X509_STORE_CTX_init(vc, SSL_CTX_get_cert_store(ctx), leaf, chain) != 1 ||
+	if (!chain || !vc ||
+	    X509_STORE_CTX_init(vc, SSL_CTX_get_cert_store(ctx), leaf, chain) != 1 ||
 	    X509_STORE_CTX_set_purpose(vc, X509_PURPOSE_SSL_CLIENT) != 1) {
 		snprintf(why, whycap, "out of memory");
 		goto out;
