@@ -488,7 +488,7 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 	if (api->tls && req->route.id != HTTP_ROUTE_HEALTH) {
 		const char *why;
 
-		if (http_tls_peer(api->tls, req->conn, &req->principal, &why) < 0)
+		if (http_tls_peer(api->tls, req->conn, &req->tls_principal, &why) < 0)
 			return refuse(req, MHD_HTTP_FORBIDDEN, "client_certificate",
 				      "client certificate refused: %s", why);
 	}

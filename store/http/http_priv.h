@@ -71,7 +71,7 @@ struct http_req {
 	uint64_t start_ns;
 	unsigned status;                 /* what was answered, for metrics */
 	int identity;                    /* token identity, -1 when auth is off */
-	const char *principal;           /* verified client certificate subject ("User:CN=...",
+	const char *tls_principal;       /* verified client certificate subject ("User:CN=...",
 	                                  * http_tls_peer()); NULL: anonymous */
 	bool has_body;                   /* the route reads a request body */
 	bool body_due;                   /* the client sends one (length or chunked) */

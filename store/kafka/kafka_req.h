@@ -111,7 +111,7 @@ struct kafka_req {
 	struct kafka_req *next;      /* the connection's queue, in arrival order */
 	struct kafka_conn *conn;
 	const char *peer;            /* "host:port" of the client, for logs and groups */
-	const char *principal;       /* the connection's verified mTLS subject, "User:CN=...";
+	const char *tls_principal;   /* the connection's verified mTLS subject, "User:CN=...";
 	                              * NULL: anonymous (plaintext or no client cert) */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;

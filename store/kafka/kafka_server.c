@@ -474,7 +474,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	r->peer = c->peer;
-	r->principal = kafka_conn_io_principal(&c->tio);
+	r->tls_principal = kafka_conn_io_principal(&c->tio);
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
