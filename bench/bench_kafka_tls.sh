@@ -79,6 +79,9 @@ YAML
     "$bench_bin/kafka_produce_consume" -b "127.0.0.1:$kport" -t bench -f "$T/corpus" \
         -s "$secs" -l "$lat" -r "${BENCH_RECORD:-200}" -p "$parts" -c "${BENCH_CONSUMERS:-2}" \
         "${x[@]}" | tee "$T/$name.out"
+    # the store's own CPU for the whole run (produce, 50% phase, both consumes)
+    awk -v hz="$(getconf CLK_TCK)" '{printf "store CPU: %.2f s user, %.2f s system\n", $14/hz, $15/hz}' \
+        "/proc/$store_pid/stat" | tee -a "$T/$name.out"
     if [ "$tls" = 1 ]; then
         for p in $kport; do
             echo "handshakes on the Kafka listener (openssl s_time -new, 5 s, TLS 1.3, P-256):"
