@@ -77,9 +77,13 @@ void kafka_conn_io_release(struct kafka_conn_io *io)
 	io->fd = -1;
 }
 
+/* Decrypted bytes only (SSL_pending), not SSL_has_pending(): the latter is
+ * also true for the first part of a record whose rest is still on its way,
+ * which SSL_read cannot return, so the caller would poll it forever.  With
+ * read-ahead off OpenSSL holds no other undecrypted bytes. */
 bool kafka_conn_io_pending(const struct kafka_conn_io *io)
 {
-	return io->ssl && io->handshaken && SSL_has_pending(io->ssl);
+	return io->ssl && io->handshaken && SSL_pending(io->ssl) > 0;
 }
 
 /* A fatal TLS error: log it once, clear OpenSSL's queue, errno for the caller. */

@@ -376,6 +376,51 @@ def check_pipelining(env, pki):
            "(%s path)" % (len(reqs), len(batch), "kTLS" if ktls else "copy"))
 
 
+def check_split_record(a, pki):
+    """A TLS record that arrives in two pieces: the first leaves an incomplete
+    record inside OpenSSL, which must not be taken for readable data (the
+    store would spin on it and serve nobody else)."""
+    ctx = client_ctx(pki)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    sock = socket.create_connection(("127.0.0.1", a.kafka_port), timeout=10)
+
+    def pump():
+        data = out.read()
+        if data:
+            sock.sendall(data)
+
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pump()
+            inc.write(sock.recv(65536))
+    pump()
+    raw = kafkatest.RawClient.__new__(kafkatest.RawClient)
+    raw.corr = 0
+    frame, corr = raw.encode(ApiVersionRequest[0](), client_id="x" * 3000)
+    tls.write(frame)
+    record = out.read()
+    half = len(record) // 2
+    sock.sendall(record[:half])
+    # the store must go on serving others meanwhile
+    assert api_versions_ok(a, ctx) is True
+    assert https(a, ctx, "GET", "/health")[0] == 200
+    sock.sendall(record[half:])
+    got = b""
+    while len(got) < 4 or len(got) < 4 + struct.unpack(">i", got[:4])[0]:
+        try:
+            got += tls.read(65536)
+        except ssl.SSLWantReadError:
+            inc.write(sock.recv(65536))
+    assert struct.unpack(">i", got[4:8])[0] == corr
+    sock.close()
+    result("a TLS record split in two: the store served other clients between the halves "
+           "and answered once the record was whole")
+
+
 def refused(e):
     return e is not True
 
@@ -521,6 +566,7 @@ def main():
         check_clients(env, a, pki)
         check_http(env, a, pki)
         check_plaintext(a, pki)
+        check_split_record(a, pki)
         check_pipelining(env, pki)
         b = check_require(env, pki)
         check_agent(env, b, pki)
