@@ -405,7 +405,7 @@ static void update_events(struct kafka_conn *c)
 	if (!c->paused)
 		ev |= EVLOOP_READ;
 	if ((c->head && c->head->done && !c->head->no_response) ||
-	    kafka_conn_io_want_write(&c->tio))
+	    (!c->paused && kafka_conn_io_want_write(&c->tio)))
 		ev |= EVLOOP_WRITE;
 	if (!c->paused && kafka_conn_io_pending(&c->tio))
 		mark_dirty(c);  /* TLS holds decrypted bytes epoll cannot see */
