@@ -22,7 +22,10 @@
 
 #define MAX_CHAIN 16
 #define MAX_PEERS 16
-#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+/* TLS 1.2 and 1.3; for 1.2 only ECDHE with AEAD suites, as on the Kafka listener */
+#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
+		   "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:" \
+		   "%SERVER_PRECEDENCE"
 
 struct gen {
 	struct gen *older;

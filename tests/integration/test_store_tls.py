@@ -199,11 +199,13 @@ def check_clients(env, a, pki):
            "User:CN=writer,O=Example) each produced and consumed %d records over SSL" % N)
 
 
-def s_client(port, pki, version):
+def s_client(port, pki, version, cipher=None):
     argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-brief",
             "-CAfile", pki.p("ca.crt"), "-" + version]
     if version == "tls1_1":
         argv += ["-cipher", "DEFAULT@SECLEVEL=0"]
+    if cipher:
+        argv += ["-cipher", cipher]
     r = subprocess.run(argv, input=b"", capture_output=True, timeout=30)
     return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
 
@@ -216,7 +218,10 @@ def check_versions(a, pki):
             rc, out = s_client(port, pki, v)
             assert rc == 0 and "Protocol version: " + name in out, out
             assert "Verification: OK" in out, out
-    result("openssl s_client on both listeners: TLS 1.1 refused, TLS 1.2 and 1.3 verified")
+        rc, out = s_client(port, pki, "tls1_2", "ECDHE-ECDSA-AES128-SHA")
+        assert rc != 0, out  # CBC: not offered
+    result("openssl s_client on both listeners: TLS 1.1 refused, TLS 1.2 and 1.3 verified, "
+           "a TLS 1.2 CBC suite refused")
 
 
 def check_http(env, a, pki):
