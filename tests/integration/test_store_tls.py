@@ -195,8 +195,13 @@ def check_clients(env, a, pki):
     kc.close()
     env.check_seq(b"\n".join(vals) + b"\n", expect=N)
     wait_until(lambda: "User:CN=writer,O=Example" in a.log(), 10, "the mTLS principal logged")
+    # client_auth request: no certificate is fine (above), a bad one is not
+    assert refused(api_versions_ok(a, client_ctx(pki, "stranger")))
+    st, body = https(a, client_ctx(pki, "expired"), "GET", "/v1/topics")
+    assert st == 403 and b"client_certificate" in body, (st, body)
     result("kcat, confluent-kafka (idempotent, group) and kafka-python (client cert, principal "
-           "User:CN=writer,O=Example) each produced and consumed %d records over SSL" % N)
+           "User:CN=writer,O=Example) each produced and consumed %d records over SSL; with "
+           "client_auth request an unknown CA's or expired certificate is still refused" % N)
 
 
 def s_client(port, pki, version, cipher=None):
