@@ -195,6 +195,16 @@ static ssize_t tls_write(struct kafka_conn_io *io, const void *p, size_t n)
 	return tls_fail(io, e, "write");
 }
 
+/* Nothing in the bounce buffer is needed any more: give it back, so that an
+ * idle TLS connection costs only what OpenSSL keeps (it releases its own
+ * record buffers too, SSL_MODE_RELEASE_BUFFERS). */
+static void bounce_done(struct kafka_conn_io *io)
+{
+	io->cache_fd = -1;
+	mem_free(io->bounce);
+	io->bounce = NULL;
+}
+
 static int bounce_get(struct kafka_conn_io *io)
 {
 	if (!io->bounce)
@@ -210,6 +220,7 @@ ssize_t kafka_conn_io_sendmsg(struct kafka_conn_io *io, const struct iovec *iov,
 			      bool more)
 {
 	size_t n = 0;
+	ssize_t w;
 
 	if (!io->ssl) {
 		struct msghdr mh;
@@ -234,7 +245,10 @@ ssize_t kafka_conn_io_sendmsg(struct kafka_conn_io *io, const struct iovec *iov,
 		memcpy(io->bounce + n, iov[i].iov_base, take);
 		n += take;
 	}
-	return tls_write(io, io->bounce, n);
+	w = tls_write(io, io->bounce, n);
+	if (w == (ssize_t)n)
+		bounce_done(io);  /* a retry after WANT_WRITE gathers the same bytes again */
+	return w;
 }
 
 ssize_t kafka_conn_io_sendfile(struct kafka_conn_io *io, int fd, off_t pos, size_t len)
@@ -279,7 +293,7 @@ ssize_t kafka_conn_io_sendfile(struct kafka_conn_io *io, int fd, off_t pos, size
 	if (n > 0) {
 		tls_server_count_sendfile(io->tls, false, (size_t)n);
 		if ((size_t)n == len)
-			io->cache_fd = -1;  /* all sent: the piece may end and its fd close */
+			bounce_done(io);  /* all sent: the piece may end and its fd close */
 	}
 	return n;
 }
