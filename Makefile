@@ -49,13 +49,13 @@ endif
 # Libraries per binary (Debian multiarch paths; no pkg-config at parse time so
 # that `make deps` can run before any -dev package is installed).
 LIB_LIBS   := -lyaml -lzstd -lz -llz4 -lsnappy -lm
-STORE_LIBS := -lmicrohttpd -lsystemd -lcrypto $(LIB_LIBS)
+STORE_LIBS := -lmicrohttpd -lgnutls -lssl -lcrypto -lsystemd $(LIB_LIBS)
 # sluice-agent loads libcurl, librdkafka, libsystemd, snappy and LZ4 when a
 # configured plugin first calls them (agent/dl/dl.h): an agent maps only what
 # its configuration uses.  Tests link the real libraries instead.
 AGENT_LIBS := -lpcre2-8 -lyaml -lzstd -lz -lm
 CLI_LIBS   := -lcurl -lpcre2-8 $(LIB_LIBS)
-TEST_LIBS  := -lcunit -lmicrohttpd -lcurl -lsystemd -lrdkafka -lpcre2-8 -lcrypto $(LIB_LIBS)
+TEST_LIBS  := -lcunit -lmicrohttpd -lgnutls -lssl -lcrypto -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
 
 LIB_SRC    := $(wildcard lib/*.c)
 STORE_SRC  := $(filter-out store/main.c,$(wildcard store/*.c store/*/*.c))

@@ -10,6 +10,7 @@
  *
  * usage: http_ingest --url URL --corpus FILE [--topic T] [--partitions P]
  *                    [--clients N] [--seconds S] [--batch-kib K]
+ *                    [--cacert CA] [--cert CRT --key KEY]   (https, mTLS)
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -134,9 +135,12 @@ int main(int argc, char **argv)
 		{"url", required_argument, NULL, 'u'},     {"corpus", required_argument, NULL, 'c'},
 		{"topic", required_argument, NULL, 't'},   {"partitions", required_argument, NULL, 'p'},
 		{"clients", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-		{"batch-kib", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
+		{"batch-kib", required_argument, NULL, 'b'}, {"cacert", required_argument, NULL, 'A'},
+		{"cert", required_argument, NULL, 'C'},    {"key", required_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *url = NULL, *corpus = NULL, *topic = "bench";
+	const char *cacert = NULL, *cert = NULL, *key = NULL;  /* https, mTLS */
 	int64_t partitions = 1, nclients = 8, seconds = 30, batch_kib = 1024;
 	struct client *clients;
 	uint64_t bytes = 0, raw = 0, batches = 0, errors = 0, t0, deadline, t_end;
@@ -152,13 +156,17 @@ int main(int argc, char **argv)
 		case 'n': cfg_parse_int(optarg, &nclients); break;
 		case 's': cfg_parse_int(optarg, &seconds); break;
 		case 'b': cfg_parse_int(optarg, &batch_kib); break;
+		case 'A': cacert = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!url || !corpus || nclients < 1 || nclients > MAX_CLIENTS || partitions < 1 ||
 	    seconds < 1 || batch_kib < 1) {
 		fprintf(stderr, "usage: http_ingest --url URL --corpus FILE [--topic T] "
-			"[--partitions P] [--clients N] [--seconds S] [--batch-kib K]\n");
+			"[--partitions P] [--clients N] [--seconds S] [--batch-kib K] "
+			"[--cacert CA --cert CRT --key KEY]\n");
 		return 2;
 	}
 	if (build_pool(corpus, (size_t)batch_kib << 10) < 0)
@@ -185,6 +193,12 @@ int main(int argc, char **argv)
 		curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
 		curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
+		if (cacert)
+			curl_easy_setopt(cl->easy, CURLOPT_CAINFO, cacert);
+		if (cert)
+			curl_easy_setopt(cl->easy, CURLOPT_SSLCERT, cert);
+		if (key)
+			curl_easy_setopt(cl->easy, CURLOPT_SSLKEY, key);
 		post_next(multi, cl);
 	}
 	t0 = clock_mono_ns();

@@ -4,8 +4,10 @@
  * server and the HTTP API onto one event loop, tells systemd when it is
  * ready, and shuts down cleanly on SIGTERM/SIGINT.  SIGHUP (systemctl reload)
  * re-reads the configuration file and applies what can change while running
- * (store.log_level, store.log_format) and re-reads the auth users and ACL
- * files; data, listeners and open connections are untouched.  Nothing else lives here.
+ * (store.log_level, store.log_format) and the TLS certificates, keys and
+ * client CAs of both listeners (for new connections); data, listeners and
+ * open connections are untouched; it also re-reads the auth users and ACL
+ * files.  Nothing else lives here.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -26,6 +28,8 @@
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
 #include "store/store_config.h"
+#include "store/tls/tls_policy.h"
+#include "store/tls/tls_server.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -85,6 +89,23 @@ static int apply_logging(const struct store_config *c)
 	return 0;
 }
 
+/* New certificates for new connections; a listener keeps TLS on or off as it
+ * started (turning it on or off needs a restart). */
+static void reload_tls(struct store *st, const struct store_config *nc)
+{
+	struct tls_server *k = kafka_server_tls(st->kafka);
+	struct tls_server *h = http_api_tls(st->http);
+
+	if (k && nc->kafka.tls.cert && nc->kafka.tls.cert[0])
+		tls_server_reload(k, &nc->kafka.tls);
+	else if (k || (nc->kafka.tls.cert && nc->kafka.tls.cert[0]))
+		log_warn("SIGHUP: kafka.tls switched on or off: applies at the next start");
+	if (h && nc->http.tls.cert && nc->http.tls.cert[0])
+		http_api_reload_tls(st->http, &nc->http.tls);
+	else if (h || (nc->http.tls.cert && nc->http.tls.cert[0]))
+		log_warn("SIGHUP: http.tls switched on or off: applies at the next start");
+}
+
 static void on_reload(struct evloop_signal *s)
 {
 	struct store *st = s->data;
@@ -112,10 +133,28 @@ static void on_reload(struct evloop_signal *s)
 		goto out;
 	}
 	apply_logging(&nc);
+	reload_tls(st, &nc);
 	log_info("SIGHUP: reloaded %s (log_level %s); other settings apply at the next start",
 		 st->config_path, nc.store.log_level);
 out:
 	store_config_release(&nc);
+}
+
+/* --check: load each listener's certificates and keys as start-up would. */
+static int check_tls(const struct store_config *c)
+{
+	const struct tls_section *tls[2] = {&c->kafka.tls, &c->http.tls};
+	static const char *const names[2] = {"kafka", "http"};
+	int rc = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		struct tls_server *t = NULL;
+
+		if (tls[i]->cert && tls[i]->cert[0])
+			rc = tls_server_new(names[i], tls[i], NULL, &t);
+		tls_server_free(t);
+	}
+	return rc;
 }
 
 static void on_watchdog(struct evloop_timer *t)
@@ -235,7 +274,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* before anything binds: a refused listener never opens its port */
+	rc = tls_policy_check(&st.conf);
+	if (rc < 0)
+		goto out;
 	if (check) {
+		rc = check_tls(&st.conf);
+		if (rc < 0)
+			goto out;
 		printf("configuration ok\n");
 		goto out;
 	}

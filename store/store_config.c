@@ -14,6 +14,7 @@
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
 static const char *const verify_modes[] = {"head", "all", NULL};
+static const char *const client_auths[] = {"none", "request", "require", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
@@ -37,6 +38,20 @@ static const struct cfg_option store_opts[] = {
 	 .choices = log_formats, .help = "daemon log lines on stderr"},
 	CFG_OPT_END,
 };
+
+static const struct cfg_option tls_opts[] = {
+	{.name = "cert", .type = CFG_STRING, OPT(tls_section, cert),
+	 .help = "PEM certificate chain (leaf first); TLS is on when set"},
+	{.name = "key", .type = CFG_STRING, OPT(tls_section, key), .help = "PEM private key"},
+	{.name = "client_ca", .type = CFG_STRING, OPT(tls_section, client_ca),
+	 .help = "PEM CA certificates that sign client certificates (mTLS)"},
+	{.name = "client_auth", .type = CFG_ENUM, OPT(tls_section, client_auth), .def = "none",
+	 .choices = client_auths,
+	 .help = "none, request or require a client certificate; its subject is the principal"},
+	CFG_OPT_END,
+};
+
+#define INSECURE_HELP "serve a non-loopback address without TLS (refused otherwise)"
 
 static const struct cfg_option kafka_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
@@ -72,6 +87,9 @@ static const struct cfg_option kafka_opts[] = {
 	 OPT(kafka_section, connections_max_reauth_ms), .def = "0", .min = 0,
 	 .max = 365LL * 86400000,
 	 .help = "SASL session lifetime; clients re-authenticate (KIP-368); 0 = unlimited"},
+	{.name = "tls", .type = CFG_SECTION, OPT(kafka_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(kafka_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
 
@@ -97,6 +115,9 @@ static const struct cfg_option http_opts[] = {
 	{.name = "max_connections_per_ip", .type = CFG_INT,
 	 OPT(http_section, max_connections_per_ip), .def = "1000", .min = 0, .max = 1000000,
 	 .help = "connections from one client address (0 = no cap)"},
+	{.name = "tls", .type = CFG_SECTION, OPT(http_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(http_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
 

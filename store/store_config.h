@@ -5,8 +5,9 @@
  * without a file, and the command-line flags that override the file.
  *
  *   store:  data_dir, log_level, log_format
- *   kafka:  listen, advertised, max_request_bytes, max_connections, ...
- *   http:   listen, tokens_file, max_body_bytes, threads
+ *   kafka:  listen, advertised, max_request_bytes, max_connections, ...,
+ *           tls { cert, key, client_ca, client_auth }, allow_insecure
+ *   http:   listen, tokens_file, max_body_bytes, threads, tls, allow_insecure
  *   log:    fsync, fsync_interval, auto_create, default_partitions,
  *           retention, retention_bytes, segment_bytes, segment_age,
  *           max_batch_bytes, index_interval_bytes, min_free_bytes/percent
@@ -31,6 +32,16 @@ struct store_section {
 	int log_format;              /* 0 text, 1 json */
 };
 
+/* kafka.tls and http.tls; TLS is on when cert is set. */
+enum tls_client_auth { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_REQUEST, TLS_CLIENT_AUTH_REQUIRE };
+
+struct tls_section {
+	char *cert;                  /* PEM chain, leaf first; NULL: plaintext */
+	char *key;                   /* PEM private key */
+	char *client_ca;             /* PEM CAs that sign client certificates (mTLS) */
+	int client_auth;             /* enum tls_client_auth */
+};
+
 struct kafka_section {
 	char *listen;
 	char *advertised;            /* NULL: the listen address */
@@ -44,6 +55,8 @@ struct kafka_section {
 	uint64_t max_queued_request_bytes; /* store-wide, frames over 16 KiB */
 	struct cfg_list sasl;        /* SASL mechanisms; empty: no SASL (store/auth/auth.h) */
 	int64_t connections_max_reauth_ms;  /* KIP-368 session lifetime, 0 = unlimited */
+	struct tls_section tls;
+	bool allow_insecure;         /* serve a non-loopback address without TLS */
 };
 
 struct http_section {
@@ -56,6 +69,8 @@ struct http_section {
 	int64_t header_timeout_ms;   /* a request's headers must be in by then */
 	int64_t max_connections;
 	int64_t max_connections_per_ip; /* 0 = no per-address cap */
+	struct tls_section tls;
+	bool allow_insecure;         /* serve a non-loopback address without TLS */
 };
 
 struct auth_section {

@@ -36,6 +36,8 @@ struct http_client_opts {
 	size_t max_body;            /* largest answer body kept (0: 1 MiB) */
 	const char *ca_file;        /* https: CA bundle (NULL: the system's) */
 	bool tls_verify;            /* https: check certificate and host name */
+	const char *cert;           /* https: client certificate (PEM) for mTLS, or NULL */
+	const char *key;            /* https: its private key (PEM; NULL: in cert) */
 	const char *user_agent;     /* NULL: "sluice-agent" */
 };
 

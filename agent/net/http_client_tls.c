@@ -114,6 +114,10 @@ int http_tls_start(struct http_req *r, const char *method, const char *path, con
 	curl_easy_setopt(e, CURLOPT_USERAGENT, c->o.user_agent);
 	if (c->o.ca_file && *c->o.ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->o.ca_file);
+	if (c->o.cert && *c->o.cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->o.cert);
+	if (c->o.key && *c->o.key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->o.key);
 	if (!c->o.tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -491,6 +491,8 @@ int store_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 	s->hopts.max_body = RESP_MAX;
 	s->hopts.ca_file = s->conf->ca_file;
 	s->hopts.tls_verify = s->conf->tls_verify;
+	s->hopts.cert = s->conf->cert;
+	s->hopts.key = s->conf->key;
 	s->hopts.user_agent = "sluice-agent/0.1";
 	return http_client_new(s->loop, s->base, &s->hopts, &s->http);
 }

@@ -23,6 +23,8 @@ struct out_store_conf {
 	char *url;
 	char *token_file;
 	char *ca_file;
+	char *cert;                  /* client certificate for mTLS */
+	char *key;
 	bool tls_verify;
 	int64_t timeout;
 	int64_t connect_timeout;

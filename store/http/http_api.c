@@ -545,6 +545,16 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 			      req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
 				      ? "invalid_topic" : "bad_request",
 			      "invalid topic name or partition in the path");
+	if (api->tls && req->route.id != HTTP_ROUTE_HEALTH) {
+		const char *why;
+
+		if (http_tls_peer(api->tls, req->conn, &req->tls_principal, &why) < 0)
+			return refuse(req, MHD_HTTP_FORBIDDEN, "client_certificate",
+				      "client certificate refused: %s", why);
+		/* a verified certificate is the principal; a bearer token replaces it */
+		if (req->tls_principal)
+			req->principal = req->tls_principal;
+	}
 	res = authenticate(req, &ok);
 	if (!ok)
 		return res;
@@ -717,8 +727,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->connections, 1);
 		atomic_fetch_add(&api->connections_total, 1);
+		http_tls_conn_started(api->tls, socket_ctx);
 	} else {
 		atomic_fetch_sub(&api->connections, 1);
+		http_tls_conn_closed(socket_ctx);
 	}
 }
 
@@ -732,6 +744,10 @@ static size_t on_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	/* a client can provoke these (failed TLS handshakes): one warning a
+	 * second at most, the rest at debug level */
+	static atomic_uint_fast64_t next_ms;
+	uint64_t now = clock_mono_ns() / 1000000, due = atomic_load(&next_ms);
 	char msg[512];
 	size_t n;
 
@@ -740,7 +756,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warn("http: %s", msg);
+	if (now >= due && atomic_compare_exchange_strong(&next_ms, &due, now + 1000))
+		log_warn("http: %s", msg);
+	else
+		log_debug("http: %s", msg);
 }
 
 /* ---------------------------------------------------------------- listen */
@@ -826,6 +845,11 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (conf->http.tls.cert && conf->http.tls.cert[0]) {
+		rc = http_tls_new(&conf->http.tls, metrics, &api->tls);
+		if (rc < 0)
+			goto out;
+	}
 	rc = listen_on(conf->http.listen, &fd);
 	if (rc < 0) {
 		log_error("http: cannot listen on %s: %s", conf->http.listen,
@@ -837,8 +861,10 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
+	if (api->tls)
+		flags |= MHD_USE_TLS;
 	{
-		struct MHD_OptionItem ops[] = {
+		struct MHD_OptionItem ops[16] = {
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
 			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
@@ -856,6 +882,14 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			 conf->http.threads, NULL},
 			{MHD_OPTION_END, 0, NULL},
 		};
+		size_t nops = 7;
+
+		if (conf->http.threads > 0)
+			ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+							      conf->http.threads, NULL};
+		if (api->tls)
+			nops = http_tls_options(api->tls, ops, nops);
+		ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request,
 					    api,
@@ -872,7 +906,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		rc = prom_registry_add(metrics, http_metrics_render, api);
 	if (rc < 0)
 		goto out;
-	log_info("http: listening on %s (%s)", conf->http.listen,
+	log_info("http: listening on %s%s (%s)", conf->http.listen, api->tls ? " with TLS" : "",
 		 conf->http.threads ? "thread pool" : "thread per connection");
 	*out = api;
 out:
@@ -886,6 +920,16 @@ out:
 void http_api_set_quota(struct http_api *api, struct quota *q)
 {
 	atomic_store(&api->quota, q);
+}
+
+struct tls_server *http_api_tls(struct http_api *api)
+{
+	return api ? http_tls_server(api->tls) : NULL;
+}
+
+int http_api_reload_tls(struct http_api *api, const struct tls_section *conf)
+{
+	return api && api->tls ? http_tls_reload(api->tls, conf) : 0;
 }
 
 void http_api_set_groups(struct http_api *api, struct groups *g)
@@ -906,5 +950,6 @@ void http_api_free(struct http_api *api)
 	}
 	http_tokens_free(api->tokens);
 	http_limits_free(api->limits);  /* after the daemon: no connection is left */
+	http_tls_free(api->tls);
 	mem_free(api);
 }

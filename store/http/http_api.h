@@ -24,6 +24,13 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		 struct auth *auth, struct http_api **out);
 void http_api_free(struct http_api *api);
 
+struct tls_server;
+/* The listener's TLS material (http.tls), NULL when plaintext. */
+struct tls_server *http_api_tls(struct http_api *api);
+/* SIGHUP: new certificate, key and client CAs for new connections; open
+ * connections keep theirs.  0 or -ERR_CONFIG (the running ones are kept). */
+int http_api_reload_tls(struct http_api *api, const struct tls_section *conf);
+
 struct groups;
 /* The consumer-group coordinator (store/groups/groups.h) whose lag GET /v1/groups
  * reports; NULL (the default) answers 501.  Borrowed: it must outlive the

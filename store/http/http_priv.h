@@ -23,6 +23,7 @@
 #include "store/http/http_limits.h"
 #include "store/http/http_route.h"
 #include "store/auth/auth.h"
+#include "store/http/http_tls.h"
 #include "store/http/http_tokens.h"
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
@@ -47,6 +48,7 @@ struct http_api {
 	const struct store_config *conf;
 	struct http_tokens *tokens;      /* NULL: auth off */
 	struct auth *auth;               /* ACL, producer ids, auth metrics (store/auth) */
+	struct http_tls *tls;            /* http.tls; NULL: plaintext */
 	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
 	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
@@ -80,6 +82,8 @@ struct http_req {
 	 * "User:<subject>" before authentication, a bearer token replaces it).
 	 * Must outlive the request. */
 	const char *principal;
+	const char *tls_principal;       /* verified client certificate subject ("User:CN=...",
+	                                  * http_tls_peer()); NULL: anonymous */
 	bool has_body;                   /* the route reads a request body */
 	bool body_due;                   /* the client sends one (length or chunked) */
 	bool expect_continue;            /* it waits for "100 Continue" first */

@@ -121,6 +121,8 @@ struct kafka_req {
 	const char *principal;
 	int32_t throttle_ms;         /* quota throttle: the connection mutes this long */
 	struct kafka_sess *sess;     /* the connection's SASL session and principal */
+	const char *tls_principal;   /* the connection's verified mTLS subject, "User:CN=...";
+	                              * NULL: anonymous (plaintext or no client cert) */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;
 	const struct kafka_api *api;

@@ -38,4 +38,9 @@ struct groups *kafka_server_groups(struct kafka_server *ks);
 struct quota;
 void kafka_server_set_quota(struct kafka_server *ks, struct quota *q);
 
+struct tls_server;
+/* The listener's TLS material (kafka.tls) for tls_server_reload() on SIGHUP,
+ * or NULL when the listener is plaintext.  Event-loop thread only. */
+struct tls_server *kafka_server_tls(struct kafka_server *ks);
+
 #endif
