@@ -269,8 +269,9 @@ int users_load(const char *path, bool missing_ok, struct users **out, char *err,
 		errf(err, errlen, "%s: %s", path, err_str(rc));
 		goto out;
 	}
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-		log_warn("%s is readable by other users; chmod 600 it", path);
+	/* group-readable is the packaged layout (root:sluice-store 0640) */
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)))
+		log_warn("%s is readable or writable by other users; chmod 640 it", path);
 	rc = users_parse(path, b.len ? (const char *)b.data : "", b.len, out, err, errlen);
 out:
 	if (b.data)
@@ -435,10 +436,14 @@ int users_format(const struct users *u, struct buf *out)
 
 /* fs_write_atomic() with mode 0600 from creation on (not 0644 & ~umask):
  * the temporary file is created exclusively, so no earlier file's mode
- * carries over. */
+ * carries over.  A file being replaced keeps its group and, at most, its
+ * group's read bit: `sluice-store user add` run by root on the packaged
+ * root:sluice-store 0640 file leaves the store able to read it. */
 static int write_private(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX], dcopy[PATH_MAX];
+	struct stat old;
+	bool keep = stat(path, &old) == 0 && S_ISREG(old.st_mode);
 	int fd, rc, n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
 	if (n < 0 || (size_t)n >= sizeof(tmp) || strlen(path) >= sizeof(dcopy))
@@ -448,7 +453,13 @@ static int write_private(const char *path, const void *data, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	rc = fs_write_full(fd, data, len);
+	rc = 0;
+	if (keep && old.st_gid != getegid() && fchown(fd, (uid_t)-1, old.st_gid) != 0)
+		rc = -errno;
+	if (rc == 0 && keep && (old.st_mode & S_IRGRP) && fchmod(fd, 0640) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fs_write_full(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)

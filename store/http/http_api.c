@@ -46,6 +46,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "store/http/http_api.h"
+#include "store/http/http_conn.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
 #include "store/engine/diskspace.h"
@@ -722,16 +723,27 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_api *api = cls;
+	struct http_conn_ctx *x = *socket_ctx;
 
-	http_limits_notify(api->limits, conn, socket_ctx, code);
+	/* one context, a slot per layer (store/http/http_conn.h) */
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->connections, 1);
 		atomic_fetch_add(&api->connections_total, 1);
-		http_tls_conn_started(api->tls, socket_ctx);
-	} else {
-		atomic_fetch_sub(&api->connections, 1);
-		http_tls_conn_closed(socket_ctx);
+		x = mem_calloc(1, sizeof(*x));
+		*socket_ctx = x;
+		if (!x)
+			return;
+		http_limits_notify(api->limits, conn, &x->limits, code);
+		http_tls_conn_started(api->tls, &x->tls);
+		return;
 	}
+	atomic_fetch_sub(&api->connections, 1);
+	if (!x)
+		return;
+	http_limits_notify(api->limits, conn, &x->limits, code);
+	http_tls_conn_closed(&x->tls);
+	mem_free(x);
+	*socket_ctx = NULL;
 }
 
 /* MHD's own unescaping turns %00 into a NUL that cuts the path short. */
@@ -877,12 +889,8 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64,
 			 NULL},
 			{MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
-			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
-			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-			 conf->http.threads, NULL},
-			{MHD_OPTION_END, 0, NULL},
 		};
-		size_t nops = 7;
+		size_t nops = 8;    /* the items above; the rest are appended */
 
 		if (conf->http.threads > 0)
 			ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,

@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "store/http/http_conn.h"
 #include "store/http/http_tls.h"
 #include "store/tls/tls_server.h"
 
@@ -258,15 +259,17 @@ static void check_conn(struct http_tls *t, struct MHD_Connection *conn, struct c
 int http_tls_peer(struct http_tls *t, struct MHD_Connection *conn, const char **principal,
 		  const char **why)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct conn_state *cs;
 
 	*principal = NULL;
 	*why = NULL;
 	if (!t || t->client_auth == TLS_CLIENT_AUTH_NONE)
 		return 0;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	cs = ci ? ci->socket_context : NULL;
+	{
+		struct http_conn_ctx *x = http_conn_ctx_of(conn);
+
+		cs = x ? x->tls : NULL;
+	}
 	if (!cs) {
 		*why = "out of memory";
 		return -EACCES;

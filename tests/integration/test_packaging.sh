@@ -221,6 +221,26 @@ wait_notify() {
         sleep 0.05
     done
 }
+# The packaged store.yaml authenticates everyone: the first SCRAM user is
+# the documented first step; the file keeps its root:sluice-store 0640.
+for f in users tokens agent.token admin.token; do
+    [ -f "/etc/sluice/$f" ] || fail "postinst did not make /etc/sluice/$f"
+done
+[ "$(stat -c '%U:%G %a' /etc/sluice/tokens)" = "root:sluice-store 640" ] ||
+    fail "/etc/sluice/tokens: $(stat -c '%U:%G %a' /etc/sluice/tokens)"
+[ "$(stat -c '%G %a' /etc/sluice/agent.token)" = "sluice-agent 640" ] ||
+    fail "/etc/sluice/agent.token: $(stat -c '%G %a' /etc/sluice/agent.token)"
+[ "$(stat -c '%U %a' /etc/sluice/admin.token)" = "root 600" ] ||
+    fail "/etc/sluice/admin.token: $(stat -c '%U %a' /etc/sluice/admin.token)"
+SCRAM_PW=pkg-$$-secret
+printf '%s\n' "$SCRAM_PW" | /usr/bin/sluice-store user add ops -c /etc/sluice/store.yaml >/dev/null ||
+    fail "sluice-store user add"
+[ "$(stat -c '%U:%G %a' /etc/sluice/users)" = "root:sluice-store 640" ] ||
+    fail "user add changed /etc/sluice/users to $(stat -c '%U:%G %a' /etc/sluice/users)"
+grep -q "$SCRAM_PW" /etc/sluice/users && fail "the users file holds the password"
+result "postinst: users (root:sluice-store 640, kept by user add), tokens, agent.token (sluice-agent 640), admin.token (root 600)"
+ADMIN="--token-file /etc/sluice/admin.token"
+
 notify_listen "$T/store.notify" "$T/store.msgs"
 notify_listen "$T/agent.notify" "$T/agent.msgs"
 
@@ -277,7 +297,7 @@ topic=$(sed -n 's/^    topic: \(.*\)$/\1/p' "$conf" | head -n 1)
 [ -n "$topic" ] || fail "no topic in $conf"
 got=0
 for _ in $(seq 1 150); do
-    n=$(/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" consume "$topic" 2>/dev/null | grep -c "$token" || true)
+    n=$(/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" $ADMIN consume "$topic" 2>/dev/null | grep -c "$token" || true)
     [ "$n" -ge 2 ] && { got=$n; break; }
     sleep 0.2
 done
@@ -286,16 +306,17 @@ if [ "$got" -lt 2 ]; then
     fail "the two lines did not arrive in topic $topic"
 fi
 [ "$got" = 2 ] || fail "expected 2 records, got $got (duplicates?)"
-/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" consume "$topic" --format json --max 1 | grep -q '"key"' ||
+/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" $ADMIN consume "$topic" --format json --max 1 | grep -q '"key"' ||
     fail "sluice consume --format json"
-kc=$(timeout 20 kcat -C -b "127.0.0.1:$KAFKA_PORT" -X security.protocol=SSL \
+kc=$(timeout 20 kcat -C -b "127.0.0.1:$KAFKA_PORT" -X security.protocol=SASL_SSL \
+     -X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username=ops -X "sasl.password=$SCRAM_PW" \
      -X "ssl.ca.location=$CA" -t "$topic" -o beginning -e -q -f '%s\n' 2>"$T/kcat.err" |
      grep -c "$token" || true)
 [ "$kc" = 2 ] || { cat "$T/kcat.err"; fail "kcat read $kc of 2 lines"; }
 curl -fsS -o "$T/agent.metrics" "http://127.0.0.1:$AGENT_PORT/metrics" || fail "agent /metrics"
 grep -q '^sluice_agent_output_records_total' "$T/agent.metrics" || fail "agent /metrics lacks output records"
 curl -fsS --cacert "$CA" "$STORE_URL/health" >/dev/null || fail "store /health"
-result "end to end over TLS (the certificate postinst made): 2 lines tail -> agent (sluice-agent user) -> store (sluice-store user), read back by sluice consume and kcat"
+result "end to end over TLS (the certificate postinst made) with its credentials: 2 lines tail -> agent (sluice-agent user, agent.token) -> store (sluice-store user), read back by sluice consume (admin.token) and kcat (SASL_SSL SCRAM-SHA-512)"
 
 for d in store agent; do
     wait_notify "$T/$d.msgs" READY=1

@@ -545,8 +545,19 @@ def check_policy(env, pki):
     conf = env.path("tls-open.yaml")
     with open(conf, "w") as f:
         f.write(tls_yaml(pki, "none").replace("kafka:\n", "kafka:\n  listen: 0.0.0.0:9\n"))
+    # TLS alone is not enough on an open address: anyone could still talk
     r = subprocess.run([store, "-c", conf, "--check"], capture_output=True, timeout=30)
-    assert r.returncode == 0, r
+    assert r.returncode != 0 and b"without authentication" in r.stderr, r
+    users = env.path("users")
+    open(users, "w").close()
+    os.chmod(users, 0o600)
+    for auth in ("  sasl: [SCRAM-SHA-512]\n", None):
+        with open(conf, "w") as f:
+            y = tls_yaml(pki, "require" if auth is None else "none")
+            f.write(y.replace("kafka:\n", "kafka:\n  listen: 0.0.0.0:9\n" + (auth or "")))
+            f.write("auth: { users_file: %s }\n" % users)
+        r = subprocess.run([store, "-c", conf, "--check"], capture_output=True, timeout=30)
+        assert r.returncode == 0, (auth, r)
     r = subprocess.run([store, "--kafka-listen", "localhost:9", "--check"], capture_output=True,
                        timeout=30)
     assert r.returncode == 0, r
@@ -555,9 +566,10 @@ def check_policy(env, pki):
         f.write("kafka:\n  tls: { cert: %s, key: %s }\n" % (pki.p("store.crt"), pki.p("agent.key")))
     r = subprocess.run([store, "-c", conf, "--check"], capture_output=True, timeout=30)
     assert r.returncode != 0 and b"mismatch" in r.stderr, r
-    result("non-loopback listener without TLS: refused before binding (non-zero exit, data dir "
-           "never created); allow_insecure, TLS, or localhost pass --check; --check refuses a key "
-           "that does not match its certificate")
+    result("non-loopback listener without TLS, or with TLS but no authentication: refused before "
+           "binding (non-zero exit, data dir never created); allow_insecure, TLS + SASL, TLS + "
+           "required client certificates, or localhost pass --check; --check refuses a key that "
+           "does not match its certificate")
 
 
 def main():
