@@ -27,41 +27,39 @@ const char *const groups_state_names[] = {"Empty", "PreparingRebalance", "Comple
 
 /* ---------------------------------------------------------------- lookup */
 
-static uint32_t str_hash(const char *s)
+static uint64_t str_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return hmap_hash(HMAP_SEED, s, strlen(s));
 }
 
 struct group *groups_find(struct groups *g, const char *id)
 {
-	for (struct group *grp = g->table[str_hash(id) % GROUPS_BUCKETS]; grp; grp = grp->hnext)
+	uint64_t h = str_hash(id);
+
+	for (struct hmap_node *n = hmap_first(&g->table, h); n; n = hmap_next(n, h)) {
+		struct group *grp = hmap_entry(n, struct group, node);
+
 		if (strcmp(grp->id, id) == 0)
 			return grp;
+	}
 	return NULL;
 }
 
 static struct group *group_create(struct groups *g, const char *id)
 {
 	struct group *grp = mem_calloc(1, sizeof(*grp));
-	uint32_t b = str_hash(id) % GROUPS_BUCKETS;
 
 	if (!grp)
 		return NULL;
 	grp->id = mem_strdup(id);
-	if (!grp->id) {
+	if (!grp->id || hmap_insert(&g->table, &grp->node, str_hash(id)) < 0) {
+		mem_free(grp->id);
 		mem_free(grp);
 		return NULL;
 	}
 	grp->g = g;
 	grp->state = GS_EMPTY;
 	grp->empty_since_ms = clock_wall_ms();
-	grp->hnext = g->table[b];
-	g->table[b] = grp;
-	g->ngroups++;
 	groups_publish(grp);
 	return grp;
 }
@@ -1059,7 +1057,6 @@ void groups_topic_deleted(struct groups *g, const char *topic)
 void groups_group_free(struct group *grp)
 {
 	struct groups *g = grp->g;
-	struct group **pp = &g->table[str_hash(grp->id) % GROUPS_BUCKETS];
 
 	while (grp->members)
 		member_remove(grp, grp->members);
@@ -1067,11 +1064,7 @@ void groups_group_free(struct group *grp)
 		pending_remove(grp, grp->pending);
 	evloop_timer_stop(&grp->join_timer);
 	evloop_timer_stop(&grp->sync_timer);
-	while (*pp && *pp != grp)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = grp->hnext;
-	g->ngroups--;
+	hmap_remove(&g->table, &grp->node);
 	groups_unpublish(g, grp->id);
 	mem_free(grp->protocol_type);
 	mem_free(grp->protocol);

@@ -16,12 +16,11 @@
 #include <stdint.h>
 
 #include "lib/evloop.h"
+#include "lib/hmap.h"
 #include "lib/prom.h"
 #include "store/groups/groups.h"
 #include "store/engine/engine.h"
 #include "store/groups/offsets.h"
-
-#define GROUPS_BUCKETS 256
 
 enum gstate { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE, GS_DEAD };
 
@@ -65,7 +64,7 @@ struct gpending {
 };
 
 struct group {
-	struct group *hnext;
+	struct hmap_node node;       /* in groups.table, by id */
 	struct groups *g;
 	char *id;
 	enum gstate state;
@@ -96,8 +95,7 @@ struct groups {
 	struct engine *log;
 	const struct store_config *conf;
 	struct offsets *offsets;
-	struct group *table[GROUPS_BUCKETS];
-	size_t ngroups;
+	struct hmap table;           /* struct group by id */
 	int32_t min_session_ms;
 	int32_t max_session_ms;
 	int64_t initial_delay_ms;
