@@ -15,24 +15,9 @@
 #include "lib/err.h"
 #include "lib/jdoc.h"
 #include "lib/json.h"
+#include "lib/topic_name.h"
 
 #define RESPONSE_MAX (64u << 20)
-
-static bool topic_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CLI_TOPIC_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
 
 /* GET/POST/... path; the JSON answer in *doc (status 2xx) or a message. */
 static int call(struct cli_ctx *ctx, const char *method, const char *path, const char *body,
@@ -437,7 +422,7 @@ int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	verb = argv[optind];
 	name = argv[optind + 1];
-	if (!topic_name_ok(name)) {
+	if (!topic_name_valid(name)) {
 		cli_err("'%s' is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)", name);
 		return CLI_USAGE;
 	}

@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/config.h"
+#include "lib/topic_name.h"
 #include "store/engine/engine_int.h"
 
 #define PID_BLOCK 1000
@@ -649,7 +650,7 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	bool moved = false;
 	int rc = get_part(log, topic, partition, &p, &cfg);
 
-	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && engine_topic_name_valid(topic)) {
+	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && topic_name_valid(topic)) {
 		rc = engine_topic_ensure(log, topic);
 		if (rc >= 0)
 			rc = get_part(log, topic, partition, &p, &cfg);

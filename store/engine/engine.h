@@ -52,6 +52,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/topic_name.h"
+
 struct engine;
 
 enum engine_fsync {
@@ -59,8 +61,6 @@ enum engine_fsync {
 	ENGINE_FSYNC_INTERVAL,  /* fdatasync every fsync_interval_ms; ack at once */
 	ENGINE_FSYNC_NEVER,     /* leave it to the kernel; ack at once */
 };
-
-#define TOPIC_NAME_MAX 249
 
 struct topic_config {
 	int32_t partitions;
@@ -95,9 +95,6 @@ int engine_open(const struct engine_config *cfg, struct engine **out);
 void engine_close(struct engine *log);
 
 /* ---------------------------------------------------------------- topics */
-
-/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, and not "." or "..". */
-bool engine_topic_name_valid(const char *name);
 
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);

@@ -26,6 +26,7 @@
 #include "lib/jdoc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/groups/groups.h"
 #include "store/http/http_priv.h"
 
@@ -225,7 +226,7 @@ static enum MHD_Result create_topic(struct http_req *req, const char *name,
 {
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_topic",
 					    "topic names are 1-249 of [a-zA-Z0-9._-]");
 	rc = engine_topic_create(req->api->log, name, tc);
