@@ -122,15 +122,8 @@ void job_free(struct job *j)
 /* Sleep without holding the lock, waking early when the writer stops. */
 static void pause_ms(struct writer *w, unsigned ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->lock);
 	if (!w->stop)
 		pthread_cond_timedwait(&w->work_cond, &w->lock, &ts);

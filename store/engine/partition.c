@@ -866,16 +866,9 @@ static bool in_failed_range(const struct partition *p, int64_t offset)
 
 int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, timeout_ms);
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		if (p->deleted) {
