@@ -9,7 +9,6 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,21 +45,6 @@ void engine_config_init(struct engine_config *c)
 	c->defaults.max_batch_bytes = 8LL << 20;
 	c->index_interval_bytes = 4096;
 	c->retention_check_ms = 30000;
-}
-
-void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
-{
-	char msg[sizeof(c->last_error)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	atomic_store(&c->writable, false);
-	pthread_mutex_lock(&c->err_mu);
-	memcpy(c->last_error, msg, sizeof(msg));
-	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
-	pthread_mutex_unlock(&c->err_mu);
 }
 
 int engine_part_dir(const struct engine *log, const char *topic, int32_t p, char *out, size_t cap)

@@ -43,6 +43,21 @@
 
 const double engine_fsync_hist_bounds_ms[11] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250};
 
+void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	atomic_store(&c->writable, false);
+	pthread_mutex_lock(&c->err_mu);
+	memcpy(c->last_error, msg, sizeof(msg));
+	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
+	pthread_mutex_unlock(&c->err_mu);
+}
+
 static struct segment *active(const struct partition *p)
 {
 	return p->segs[p->nsegs - 1];

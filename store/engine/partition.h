@@ -22,7 +22,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "store/engine/engine.h"
+#include "store/engine/engine_types.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 

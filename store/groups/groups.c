@@ -20,7 +20,7 @@
 #include "lib/mem.h"
 #include "store/groups/groups.h"
 #include "store/groups/groups_int.h"
-#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_errors.h"
 
 const char *const groups_state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
 					  "Stable", "Dead"};
