@@ -22,12 +22,12 @@
 /* Bound on a snapshot file read into memory. */
 #define SNAPSHOT_MAX_BYTES (256u << 20)
 
-struct offsets {
+struct recovery_offsets {
 	int64_t *v;
 	size_t n, cap;
 };
 
-static int offsets_push(struct offsets *o, int64_t v)
+static int recovery_offsets_push(struct recovery_offsets *o, int64_t v)
 {
 	if (o->n == o->cap) {
 		size_t ncap = o->cap ? o->cap * 2 : 16;
@@ -88,9 +88,9 @@ static void remove_segment_files(const char *dir, int64_t base)
 
 /* List segment bases and snapshot offsets; remove temp files and index
  * files whose log is gone. */
-static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps)
+static int list_dir(const char *dir, struct recovery_offsets *logs, struct recovery_offsets *snaps)
 {
-	struct offsets orphans = {0};
+	struct recovery_offsets orphans = {0};
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int rc = 0;
@@ -110,11 +110,11 @@ static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps
 		if (v < 0)
 			continue;
 		if (strcmp(ext, "log") == 0)
-			rc = offsets_push(logs, v);
+			rc = recovery_offsets_push(logs, v);
 		else if (strcmp(ext, "snapshot") == 0)
-			rc = offsets_push(snaps, v);
+			rc = recovery_offsets_push(snaps, v);
 		else if (strcmp(ext, "index") == 0 || strcmp(ext, "timeindex") == 0)
-			rc = offsets_push(&orphans, v);
+			rc = recovery_offsets_push(&orphans, v);
 		if (rc < 0)
 			break;
 	}
@@ -182,7 +182,8 @@ static void report_cut(const struct partition *p, const struct segment *s,
 }
 
 /* Rebuild the producer state: newest usable snapshot, then batch headers. */
-static int load_producers(struct partition *p, const struct offsets *snaps, struct recovery *rep)
+static int load_producers(struct partition *p, const struct recovery_offsets *snaps,
+			  struct recovery *rep)
 {
 	int64_t from = -1, now = clock_wall_ms();
 	struct buf b;
@@ -260,7 +261,7 @@ static int load_producers(struct partition *p, const struct offsets *snaps, stru
 struct recovery_scan {
 	struct partition *p;
 	struct recovery *rep;
-	struct offsets logs, snaps;
+	struct recovery_offsets logs, snaps;
 	size_t n;                    /* segments of logs still in play */
 	size_t k;                    /* the segment holding the trusted point */
 	struct partition_point trust;

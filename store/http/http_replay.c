@@ -327,7 +327,7 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 
 /* ---------------------------------------------------------------- request */
 
-static enum MHD_Result bad_param(struct http_req *req, const char *name, const char *want)
+static enum MHD_Result bad_param(struct http_api_req *req, const char *name, const char *want)
 {
 	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s",
 				    name, want);
@@ -336,7 +336,7 @@ static enum MHD_Result bad_param(struct http_req *req, const char *name, const c
 /* The query parameters into st and *off; *by_time and *to_time tell whether
  * time and to_time were given.  NULL, or the first bad parameter's name with
  * what it must be in *want. */
-static const char *replay_params(struct http_req *req, struct replay *st, int64_t *off,
+static const char *replay_params(struct http_api_req *req, struct replay *st, int64_t *off,
 				 bool *by_time, bool *to_time, const char **want)
 {
 	const char *a_off = http_api_arg(req, "offset"), *a_time = http_api_arg(req, "time");
@@ -382,7 +382,7 @@ static const char *replay_params(struct http_req *req, struct replay *st, int64_
 }
 
 /* The streaming answer from offset off; takes ownership of st. */
-static enum MHD_Result replay_respond(struct http_req *req, struct replay *st, int64_t off,
+static enum MHD_Result replay_respond(struct http_api_req *req, struct replay *st, int64_t off,
 				      const struct engine_partition_info *pi)
 {
 	struct MHD_Response *resp;
@@ -409,7 +409,7 @@ static enum MHD_Result replay_respond(struct http_req *req, struct replay *st, i
 	return http_api_reply_response(req, MHD_HTTP_OK, resp);
 }
 
-enum MHD_Result http_replay_records(struct http_req *req)
+enum MHD_Result http_replay_records(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
 	const char *topic = req->route.topic;
