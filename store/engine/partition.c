@@ -593,7 +593,7 @@ static void flush_sync(struct partition *p, struct flush_round *r)
 static void flush_failed(struct partition *p, struct flush_round *r, bool *notify)
 {
 	atomic_fetch_add(&p->counters->fsync_errors, 1);
-	engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, strerror(r->err));
+	engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, err_str(-r->err));
 	if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
 		unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
 
