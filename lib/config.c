@@ -454,13 +454,19 @@ bool cfg_node_is_null(const struct cfg_node *n)
 
 int cfg_parse_int(const char *s, int64_t *v)
 {
+	const char *digits = s + (*s == '-' || *s == '+');
+	int base = 10;
 	char *end;
 	long long r;
 
 	if (!*s || isspace((unsigned char)*s))
 		return -ERR_INVALID;
+	/* Decimal, or hex with 0x: never strtoll's base 0, which reads a
+	 * leading zero as octal ("010" would be 8). */
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+		base = 16;
 	errno = 0;
-	r = strtoll(s, &end, 0);
+	r = strtoll(s, &end, base);
 	if (errno || *end)
 		return -ERR_INVALID;
 	*v = r;
