@@ -267,6 +267,13 @@ out:
 	kafka_server_free(st.kafka);
 	engine_close(st.log);
 	prom_registry_free(st.metrics);
+	/* the loop reports watchers still started when it is freed */
+	if (st.sigterm.loop)
+		evloop_signal_stop(&st.sigterm);
+	if (st.sigint.loop)
+		evloop_signal_stop(&st.sigint);
+	if (st.sighup.loop)
+		evloop_signal_stop(&st.sighup);
 	evloop_free(st.loop);
 	store_config_release(&st.conf);
 	return rc < 0 ? 1 : 0;
