@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/net/: the agent's network clients and its metrics/health server.
+ *
  * An HTTP/1.1 client on the agent's event loop, for outputs that talk to one
  * HTTP service (the store output).
  *

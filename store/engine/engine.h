@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/engine/: the log engine (segments, indexes, recovery, retention, topics).
+ *
  * The log engine: the durable, partitioned log of RecordBatch v2 batches that
  * sluice-store is built around.  This header is the contract between the
  * engine (store/engine/engine.c, store/engine/partition.c, store/engine/segment.c, ...) and its users
