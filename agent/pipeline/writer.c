@@ -248,11 +248,9 @@ static void *syncer_main(void *arg)
 		struct spool *todo[MAX_SPOOLS];
 		struct job *batch, *j;
 		size_t nall;
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_REALTIME, 1000);
 		bool stop;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
 		pthread_mutex_lock(&w->lock);
 		if (!w->stop && !w->written.head)
 			pthread_cond_timedwait(&w->sync_cond, &w->lock, &ts);

@@ -215,13 +215,9 @@ static void *maint_main(void *arg)
 		tick = (uint64_t)log->cfg.fsync_interval_ms;
 	pthread_mutex_lock(&log->m_mu);
 	while (!log->m_stop) {
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_MONOTONIC, (int64_t)tick);
 		struct pinned pn;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)(tick % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(tick / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&log->m_cond, &log->m_mu, &ts);
 		if (log->m_stop)
 			break;
