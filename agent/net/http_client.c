@@ -520,7 +520,8 @@ static int conn_connect(struct http_client_conn *cn, char *why, size_t whylen)
 			return 0;
 		}
 		rc = -errno;
-		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port, err_str(-errno));
+		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port,
+			 err_str(-errno));
 		close(fd);
 	}
 	return rc;

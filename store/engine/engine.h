@@ -173,8 +173,6 @@ int engine_offset_for_time(struct engine *log, const char *topic, int32_t partit
 
 /* ---------------------------------------------------------------- metrics */
 
-extern const double engine_fsync_hist_bounds_ms[11];
-
 void engine_get_stats(struct engine *log, struct engine_stats *out);
 
 #endif

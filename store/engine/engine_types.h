@@ -76,4 +76,7 @@ struct engine_stats {
 	char last_error[128];
 };
 
+/* The upper bounds of fsync_hist's buckets but the last (+Inf). */
+extern const double engine_fsync_hist_bounds_ms[11];
+
 #endif

@@ -41,23 +41,6 @@
 #define FLUSH_MAX_SEGS 32
 #define SNAPSHOTS_KEPT 2
 
-const double engine_fsync_hist_bounds_ms[11] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250};
-
-void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
-{
-	char msg[sizeof(c->last_error)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	atomic_store(&c->writable, false);
-	pthread_mutex_lock(&c->err_mu);
-	memcpy(c->last_error, msg, sizeof(msg));
-	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
-	pthread_mutex_unlock(&c->err_mu);
-}
-
 static struct segment *active(const struct partition *p)
 {
 	return p->segs[p->nsegs - 1];
@@ -470,18 +453,6 @@ out:
 
 /* ---------------------------------------------------------------- flush */
 
-static void note_fsync(struct engine_counters *c, uint64_t ns)
-{
-	double ms = (double)ns / 1e6;
-	size_t b = 0;
-
-	while (b < 11 && ms > engine_fsync_hist_bounds_ms[b])
-		b++;
-	atomic_fetch_add_explicit(&c->fsyncs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->fsync_ns_total, ns, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->fsync_hist[b], 1, memory_order_relaxed);
-}
-
 /* One flush round, carried across its three phases: collect under the lock,
  * sync without it, settle under it again. */
 struct flush_round {
@@ -523,8 +494,8 @@ static bool flush_collect(struct partition *p, struct flush_round *r)
 			 * previous one, the next round continues */
 			struct segment *prev = r->segs[r->ns - 1];
 
-			r->target = (struct partition_point){prev->next_offset, prev->base, prev->size,
-							     prev->max_ts, true};
+			r->target = (struct partition_point){prev->next_offset, prev->base,
+							     prev->size, prev->max_ts, true};
 			p->dirty = true;
 			break;
 		}
@@ -556,7 +527,7 @@ static void flush_sync(struct partition *p, struct flush_round *r)
 			r->ok = false;
 			break;
 		}
-		note_fsync(p->counters, clock_mono_ns() - t0);
+		engine_counters_fsync(p->counters, clock_mono_ns() - t0);
 		if ((r->idx_fds[i] >= 0 && fdatasync(r->idx_fds[i]) != 0) ||
 		    (r->tidx_fds[i] >= 0 && fdatasync(r->tidx_fds[i]) != 0)) {
 			r->err = errno;
@@ -637,7 +608,8 @@ static void flush_done(struct partition *p, struct flush_round *r, bool *notify)
 		p->dirty = true;  /* the periodic tick retries the checkpoint */
 	} else {
 		p->rp_force = r->force ? false : p->rp_force;
-		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force && r->target.offset > p->visible) {
+		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force &&
+		    r->target.offset > p->visible) {
 			set_visible(p, r->target.offset, r->target.seg_base, r->target.pos);
 			*notify = true;
 		}

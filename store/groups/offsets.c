@@ -575,7 +575,8 @@ static size_t delete_matching(struct offsets *o, const char *group, const char *
 	while ((node = hmap_iter_next(&o->table, &it)) != NULL) {
 		struct oentry *e = hmap_entry(node, struct oentry, node);
 
-		if ((group && strcmp(e->group, group) != 0) || (topic && strcmp(e->topic, topic) != 0))
+		if ((group && strcmp(e->group, group) != 0) ||
+		    (topic && strcmp(e->topic, topic) != 0))
 			continue;
 		encode_record(&b, REC_TOMBSTONE, now, e->group, e->topic, e->partition, 0, 0, NULL);
 		hmap_remove(&o->table, node);
