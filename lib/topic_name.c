@@ -14,16 +14,21 @@ static bool legal_char(char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
-const char *topic_name_check(const char *name)
+const char *topic_name_check_len(const char *s, size_t n)
 {
-	size_t n = strnlen(name, TOPIC_NAME_MAX + 1);
-
-	if (n == 0 || n > TOPIC_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (n == 0 || n > TOPIC_NAME_MAX || (n == 1 && s[0] == '.') ||
+	    (n == 2 && s[0] == '.' && s[1] == '.'))
 		return "a topic is 1 to 249 characters, not '.' or '..'";
 	for (size_t i = 0; i < n; i++)
-		if (!legal_char(name[i]))
+		if (!legal_char(s[i]))
 			return "a topic may hold only letters, digits, '.', '_' and '-'";
 	return NULL;
+}
+
+const char *topic_name_check(const char *name)
+{
+	/* one past the bound is enough to refuse a longer name */
+	return topic_name_check_len(name, strnlen(name, TOPIC_NAME_MAX + 1));
 }
 
 bool topic_name_valid(const char *name)

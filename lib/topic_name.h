@@ -15,6 +15,9 @@
  * sentence without the name ("a topic is 1 to 249 characters, ..."). */
 const char *topic_name_check(const char *name);
 
+/* The same for the n bytes at s (a name inside a URL path, not terminated). */
+const char *topic_name_check_len(const char *s, size_t n);
+
 /* topic_name_check(name) == NULL; false for NULL. */
 bool topic_name_valid(const char *name);
 

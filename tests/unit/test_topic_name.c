@@ -37,6 +37,11 @@ static void test_topic_reasons(void)
 			       "a topic is 1 to 249 characters, not '.' or '..'");
 	CU_ASSERT_STRING_EQUAL(topic_name_check("a/b"),
 			       "a topic may hold only letters, digits, '.', '_' and '-'");
+	/* by length, as in a URL path: the bytes after n do not count */
+	CU_ASSERT_PTR_NULL(topic_name_check_len("orders/0", 6));
+	CU_ASSERT_PTR_NOT_NULL(topic_name_check_len("../x", 2));
+	CU_ASSERT_PTR_NOT_NULL(topic_name_check_len("a\0b", 3));
+	CU_ASSERT_PTR_NOT_NULL(topic_name_check_len("x", 0));
 }
 
 int main(void)
