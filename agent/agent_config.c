@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
@@ -46,23 +47,12 @@ static int check_id(const char *v, char *why, size_t whylen)
 /* Kafka's topic rule, which the store enforces too. */
 static int check_topic(const char *v, char *why, size_t whylen)
 {
-	size_t n = strlen(v);
+	const char *problem = topic_name_check(v);
 
-	if (n == 0 || n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
-		snprintf(why, whylen, "a topic is 1 to 249 characters, not '.' or '..'");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen, "'%s': a topic may hold only letters, digits, '.', '_' and '-'",
-				 v);
-			return -1;
-		}
-	}
-	return 0;
+	if (!problem)
+		return 0;
+	snprintf(why, whylen, "'%s': %s", v, problem);
+	return -1;
 }
 
 static int check_listen(const char *v, char *why, size_t whylen)

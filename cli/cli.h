@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * cli/: the `sluice` command line (topics, produce, consume, replay, grep).
+ *
  * The `sluice` operator CLI: what the command modules share.  The CLI talks
  * to the store only over its HTTP API (docs/HTTP_API.md); records travel as
  * raw RecordBatch v2 and are decoded here with lib/batch.h.

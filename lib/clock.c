@@ -37,6 +37,22 @@ int64_t clock_wall_ms(void)
 	return clock_wall_ns() / 1000000;
 }
 
+struct timespec clock_deadline(clockid_t clk, int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms < 0)
+		ms = 0;
+	clock_gettime(clk, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * public-domain algorithm, re-derived). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -10,11 +10,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 uint64_t clock_mono_ns(void);
 uint64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);
 int64_t clock_wall_ns(void);
+
+/* The absolute time ms from now on clk, as pthread_cond_timedwait() wants it
+ * (clk is the clock the condition variable uses: CLOCK_REALTIME by default,
+ * CLOCK_MONOTONIC after pthread_condattr_setclock).  ms < 0 counts as 0. */
+struct timespec clock_deadline(clockid_t clk, int64_t ms);
 
 /* Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25
  * bytes).  Returns the length written. */

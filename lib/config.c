@@ -221,18 +221,148 @@ static const char *yaml_problem(const yaml_parser_t *p)
 	return p->problem ? p->problem : "invalid YAML";
 }
 
+/* cfg_load_string()'s parser state between events. */
+struct load_state {
+	const char *name;
+	struct cfg_doc *doc;
+	struct cfg_error *err;
+	struct cfg_node *stack[CFG_MAX_DEPTH];
+	int depth, docs;
+	bool done;
+	struct buf sb;               /* a scalar after ${VAR} expansion */
+};
+
+/* A scalar event's node, its value expanded.  0 with *out (NULL when out of
+ * memory or nodes), or -1 after reporting an expansion error. */
+static int scalar_node(struct load_state *st, const yaml_event_t *ev, struct cfg_node **out)
+{
+	struct cfg_node *n;
+	char why[200];
+	int rc;
+
+	n = node_new(st->doc, CFGN_SCALAR, &ev->start_mark);
+	*out = n;
+	if (!n)
+		return 0;
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	buf_reset(&st->sb);
+	rc = expand_env((const char *)ev->data.scalar.value, ev->data.scalar.length, &st->sb,
+			why, sizeof(why));
+	if (rc == 0)
+		rc = buf_cstr(&st->sb);
+	if (rc < 0) {
+		error_pos(st->err, st->name, n->line, n->col, "%s",
+			  rc == -ERR_CONFIG ? why : err_str(rc));
+		node_free(n);
+		*out = NULL;
+		return -1;
+	}
+	n->value = mem_strndup((const char *)st->sb.data, st->sb.len);
+	n->len = st->sb.len;
+	if (!n->value) {
+		node_free(n);
+		*out = NULL;
+	}
+	return 0;
+}
+
+/* The node an event starts (*out, *open for a collection), or the end of a
+ * collection or of the stream.  0, or -1 after reporting an error. */
+static int event_node(struct load_state *st, const yaml_event_t *ev, struct cfg_node **out,
+		      bool *open)
+{
+	const char *name = st->name;
+	struct cfg_error *err = st->err;
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		st->done = true;
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++st->docs > 1) {
+			error_pos(err, name, (int)ev->start_mark.line + 1,
+				  (int)ev->start_mark.column + 1,
+				  "only one YAML document per file is supported");
+			return -1;
+		}
+		break;
+	case YAML_ALIAS_EVENT:
+		error_pos(err, name, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+			  "YAML aliases (*%s) are not supported", ev->data.alias.anchor);
+		return -1;
+	case YAML_SCALAR_EVENT:
+		return scalar_node(st, ev, out);
+	case YAML_SEQUENCE_START_EVENT:
+		*out = node_new(st->doc, CFGN_SEQ, &ev->start_mark);
+		*open = true;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		*out = node_new(st->doc, CFGN_MAP, &ev->start_mark);
+		*open = true;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		st->depth--;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Put n in its parent (or make it the root), refusing a duplicate key, and
+ * descend into it when it opens a collection.  0, or -1 after reporting
+ * (n is then freed unless the tree already holds it). */
+static int attach_node(struct load_state *st, struct cfg_node *n, bool open)
+{
+	const char *name = st->name;
+	struct cfg_error *err = st->err;
+	struct cfg_node **stack = st->stack;
+	int depth = st->depth;
+
+	if (n->kind == CFGN_SCALAR && depth > 0 && stack[depth - 1]->kind == CFGN_MAP &&
+	    !stack[depth - 1]->key_pending) {
+		/* A key: refuse duplicates here, where the position is known. */
+		const struct cfg_node *m = stack[depth - 1];
+
+		for (size_t i = 0; i < m->n; i++) {
+			if (cfg_map_key(m, i)->kind == CFGN_SCALAR &&
+			    strcmp(cfg_map_key(m, i)->value, n->value) == 0) {
+				error_pos(err, name, n->line, n->col,
+					  "duplicate key '%s' (first at line %d)",
+					  n->value, cfg_map_key(m, i)->line);
+				node_free(n);
+				return -1;
+			}
+		}
+	}
+	if (depth == 0) {
+		st->doc->root = n;
+	} else if (node_push(stack[depth - 1], n) < 0) {
+		node_free(n);
+		error_pos(err, name, 0, 0, "out of memory");
+		return -1;
+	}
+	if (open) {
+		if (depth >= CFG_MAX_DEPTH) {
+			error_pos(err, name, n->line, n->col, "nesting deeper than %d levels",
+				  CFG_MAX_DEPTH);
+			return -1;
+		}
+		stack[st->depth++] = n;
+	}
+	return 0;
+}
+
 struct cfg_doc *cfg_load_string(const char *name, const char *text, size_t len,
 				struct cfg_error *err)
 {
-	struct cfg_node *stack[CFG_MAX_DEPTH];
-	struct cfg_doc *doc = NULL;
+	struct load_state st = {.name = name, .err = err};
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	int depth = 0, docs = 0;
-	bool done = false, ok = false;
-	struct buf sb;
+	bool ok = false;
 
-	buf_init(&sb, CFG_MAX_DOC);
+	buf_init(&st.sb, CFG_MAX_DOC);
 	if (!yaml_parser_initialize(&parser)) {
 		error_pos(err, name, 0, 0, "out of memory");
 		return NULL;
@@ -241,15 +371,16 @@ struct cfg_doc *cfg_load_string(const char *name, const char *text, size_t len,
 		error_pos(err, name, 0, 0, "file larger than %u bytes", CFG_MAX_DOC);
 		goto out;
 	}
-	doc = mem_calloc(1, sizeof(*doc));
-	if (!doc || !(doc->name = mem_strdup(name))) {
+	st.doc = mem_calloc(1, sizeof(*st.doc));
+	if (!st.doc || !(st.doc->name = mem_strdup(name))) {
 		error_pos(err, name, 0, 0, "out of memory");
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	while (!done) {
+	while (!st.done) {
 		struct cfg_node *n = NULL;
 		bool open = false;
+		int rc;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
 			error_pos(err, name, (int)parser.problem_mark.line + 1,
@@ -257,120 +388,28 @@ struct cfg_doc *cfg_load_string(const char *name, const char *text, size_t len,
 				  parser.context ? " " : "", parser.context ? parser.context : "");
 			goto out;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				error_pos(err, name, (int)ev.start_mark.line + 1,
-					  (int)ev.start_mark.column + 1,
-					  "only one YAML document per file is supported");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
+		rc = event_node(&st, &ev, &n, &open);
+		if (rc == 0 && (ev.type == YAML_SCALAR_EVENT || open) && !n) {
 			error_pos(err, name, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-				  "YAML aliases (*%s) are not supported", ev.data.alias.anchor);
-			yaml_event_delete(&ev);
-			goto out;
-		case YAML_SCALAR_EVENT: {
-			char why[200];
-			int rc;
-
-			n = node_new(doc, CFGN_SCALAR, &ev.start_mark);
-			if (!n)
-				break;
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-			buf_reset(&sb);
-			rc = expand_env((const char *)ev.data.scalar.value, ev.data.scalar.length, &sb,
-					why, sizeof(why));
-			if (rc == 0)
-				rc = buf_cstr(&sb);
-			if (rc < 0) {
-				error_pos(err, name, n->line, n->col, "%s",
-					  rc == -ERR_CONFIG ? why : err_str(rc));
-				node_free(n);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			n->value = mem_strndup((const char *)sb.data, sb.len);
-			n->len = sb.len;
-			if (!n->value) {
-				node_free(n);
-				n = NULL;
-			}
-			break;
+				  st.doc->nodes >= CFG_MAX_NODES ? "too many YAML nodes"
+								 : "out of memory");
+			rc = -1;
 		}
-		case YAML_SEQUENCE_START_EVENT:
-			n = node_new(doc, CFGN_SEQ, &ev.start_mark);
-			open = true;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			n = node_new(doc, CFGN_MAP, &ev.start_mark);
-			open = true;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		if ((ev.type == YAML_SCALAR_EVENT || open) && !n) {
-			error_pos(err, name, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-				  doc->nodes >= CFG_MAX_NODES ? "too many YAML nodes" : "out of memory");
-			yaml_event_delete(&ev);
-			goto out;
-		}
-		if (n) {
-			if (n->kind == CFGN_SCALAR && depth > 0 && stack[depth - 1]->kind == CFGN_MAP &&
-			    !stack[depth - 1]->key_pending) {
-				/* A key: refuse duplicates here, where the position is known. */
-				const struct cfg_node *m = stack[depth - 1];
-
-				for (size_t i = 0; i < m->n; i++) {
-					if (cfg_map_key(m, i)->kind == CFGN_SCALAR &&
-					    strcmp(cfg_map_key(m, i)->value, n->value) == 0) {
-						error_pos(err, name, n->line, n->col,
-							  "duplicate key '%s' (first at line %d)",
-							  n->value, cfg_map_key(m, i)->line);
-						node_free(n);
-						yaml_event_delete(&ev);
-						goto out;
-					}
-				}
-			}
-			if (depth == 0) {
-				doc->root = n;
-			} else if (node_push(stack[depth - 1], n) < 0) {
-				node_free(n);
-				error_pos(err, name, 0, 0, "out of memory");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (open) {
-				if (depth >= CFG_MAX_DEPTH) {
-					error_pos(err, name, n->line, n->col, "nesting deeper than %d levels",
-						  CFG_MAX_DEPTH);
-					yaml_event_delete(&ev);
-					goto out;
-				}
-				stack[depth++] = n;
-			}
-		}
+		if (rc == 0 && n)
+			rc = attach_node(&st, n, open);
 		yaml_event_delete(&ev);
+		if (rc < 0)
+			goto out;
 	}
 	ok = true;
 out:
 	yaml_parser_delete(&parser);
-	buf_release(&sb);
+	buf_release(&st.sb);
 	if (!ok) {
-		cfg_doc_free(doc);
+		cfg_doc_free(st.doc);
 		return NULL;
 	}
-	return doc;
+	return st.doc;
 }
 
 struct cfg_doc *cfg_load_file(const char *path, struct cfg_error *err)
@@ -415,13 +454,19 @@ bool cfg_node_is_null(const struct cfg_node *n)
 
 int cfg_parse_int(const char *s, int64_t *v)
 {
+	const char *digits = s + (*s == '-' || *s == '+');
+	int base = 10;
 	char *end;
 	long long r;
 
 	if (!*s || isspace((unsigned char)*s))
 		return -ERR_INVALID;
+	/* Decimal, or hex with 0x: never strtoll's base 0, which reads a
+	 * leading zero as octal ("010" would be 8). */
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+		base = 16;
 	errno = 0;
-	r = strtoll(s, &end, 0);
+	r = strtoll(s, &end, base);
 	if (errno || *end)
 		return -ERR_INVALID;
 	*v = r;

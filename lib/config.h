@@ -151,6 +151,9 @@ void cfg_help(const struct cfg_option *opts, FILE *out, int indent);
 /* Value parsers shared with command-line flags. */
 int cfg_parse_size(const char *s, uint64_t *v);
 int cfg_parse_bool(const char *s, bool *v);
+/* A whole signed 64-bit integer: decimal ("010" is ten, not octal eight) or
+ * hex with a 0x prefix.  0 or -ERR_INVALID (empty, leading space, trailing
+ * characters, overflow). */
 int cfg_parse_int(const char *s, int64_t *v);
 
 #endif

@@ -70,8 +70,12 @@ struct evloop_signal {
 };
 
 struct evloop *evloop_new(void);
-/* Frees the loop; watchers must have been stopped. */
+/* Frees the loop; watchers must have been stopped: one still started is
+ * logged as an error (and aborts a -DSLUICE_DEBUG build). */
 void evloop_free(struct evloop *l);
+/* Watchers started and not stopped (io, timers, queued defers, asyncs,
+ * signals), not counting the loop's own. */
+size_t evloop_live_watchers(const struct evloop *l);
 /* Run until evloop_stop().  0 or a negative errno from epoll. */
 int evloop_run(struct evloop *l);
 /* Run one iteration, waiting at most timeout_ms (-1 = until an event). */

@@ -356,6 +356,13 @@ out:
 	if (st.metrics && st.auth)
 		prom_registry_remove(st.metrics, auth_render_metrics, st.auth);
 	prom_registry_free(st.metrics);
+	/* the loop reports watchers still started when it is freed */
+	if (st.sigterm.loop)
+		evloop_signal_stop(&st.sigterm);
+	if (st.sigint.loop)
+		evloop_signal_stop(&st.sigint);
+	if (st.sighup.loop)
+		evloop_signal_stop(&st.sighup);
 	auth_free(st.auth);
 	evloop_free(st.loop);
 	store_config_release(&st.conf);

@@ -20,8 +20,8 @@
 #define MAX_CONNS 64
 #define CONN_TIMEOUT_MS 10000
 
-struct conn {
-	struct conn *next;
+struct httpd_conn {
+	struct httpd_conn *next;
 	struct httpd *h;
 	struct evloop_io io;
 	struct evloop_timer timer;
@@ -38,14 +38,14 @@ struct httpd {
 	int port;
 	httpd_handler handler;
 	void *arg;
-	struct conn *conns;
+	struct httpd_conn *conns;
 	size_t nconns;
 };
 
-static void conn_close(struct conn *c)
+static void conn_close(struct httpd_conn *c)
 {
 	struct httpd *h = c->h;
-	struct conn **pp = &h->conns;
+	struct httpd_conn **pp = &h->conns;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -72,7 +72,7 @@ static const char *reason(int status)
 	}
 }
 
-static void respond(struct conn *c)
+static void respond(struct httpd_conn *c)
 {
 	struct buf body;
 	const char *ctype = "text/plain; charset=utf-8";
@@ -115,7 +115,7 @@ static void respond(struct conn *c)
 
 static void on_conn(struct evloop_io *io, uint32_t revents)
 {
-	struct conn *c = io->data;
+	struct httpd_conn *c = io->data;
 
 	if (revents & (EPOLLERR | EPOLLHUP) && !(revents & (EPOLLIN | EPOLLOUT))) {
 		conn_close(c);
@@ -160,7 +160,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 	(void)revents;
 	for (;;) {
 		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+		struct httpd_conn *c;
 
 		if (fd < 0)
 			return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/xform.h"
 
 struct filter_redact_conf {
@@ -19,7 +20,7 @@ struct filter_redact_conf {
 
 static const struct cfg_option filter_redact_opts[] = {
 	{.name = "patterns", .type = CFG_LIST, .offset = offsetof(struct filter_redact_conf, patterns),
-	 .flags = CFG_REQUIRED, .check = xform_check_regex,
+	 .flags = CFG_REQUIRED, .check = regex_check,
 	 .help = "PCRE2 regexes to mask (group 1 only, when the pattern has groups)"},
 	{.name = "mask", .type = CFG_STRING, .offset = offsetof(struct filter_redact_conf, mask),
 	 .def = "[REDACTED]", .help = "replacement text"},

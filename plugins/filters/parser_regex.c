@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/parser_common.h"
 
 struct parser_regex_conf {
@@ -21,7 +22,7 @@ static int check_named(const char *v, char *why, size_t whylen)
 {
 	pcre2_code *re;
 	uint32_t names = 0;
-	int rc = xform_check_regex(v, why, whylen);
+	int rc = regex_check(v, why, whylen);
 
 	if (rc < 0)
 		return rc;

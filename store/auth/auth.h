@@ -8,7 +8,7 @@
  * HTTP token mapped to a name in http.tokens_file, or "User:ANONYMOUS" for a
  * client nobody authenticated.  Each protocol keeps the principal of a
  * connection or request in a field named `principal`
- * (struct kafka_sess.principal, struct http_req.principal); every check
+ * (struct kafka_sess.principal, struct http_api_req.principal); every check
  * below takes that string.
  *
  * What struct auth holds:

@@ -22,7 +22,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "store/engine/engine.h"
+#include "store/engine/engine_types.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 
@@ -171,5 +171,7 @@ struct partition_point partition_durable(struct partition *p);
 /* Record an error for struct engine_stats. */
 void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Count one fsync of ns nanoseconds (total and histogram). */
+void engine_counters_fsync(struct engine_counters *c, uint64_t ns);
 
 #endif

@@ -76,7 +76,7 @@ static void free_buf_data(void *p)
 	mem_free(p);
 }
 
-enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
+enum MHD_Result http_api_reply_response(struct http_api_req *req, unsigned status,
 					struct MHD_Response *resp)
 {
 	enum MHD_Result r;
@@ -106,7 +106,7 @@ enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
 	return r;
 }
 
-enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char *ctype,
+enum MHD_Result http_api_reply(struct http_api_req *req, unsigned status, const char *ctype,
 			       struct buf *body)
 {
 	struct MHD_Response *resp;
@@ -126,14 +126,14 @@ enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char
 	return http_api_reply_response(req, status, resp);
 }
 
-enum MHD_Result http_api_reply_json(struct http_req *req, unsigned status, struct buf *body)
+enum MHD_Result http_api_reply_json(struct http_api_req *req, unsigned status, struct buf *body)
 {
 	if (buf_append_u8(body, '\n') < 0)
 		return MHD_NO;
 	return http_api_reply(req, status, "application/json", body);
 }
 
-static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result reply_error_v(struct http_api_req *req, unsigned status, const char *code,
 				     const char *extra, const char *fmt, va_list ap)
 {
 	char msg[1024];
@@ -170,7 +170,7 @@ static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, cons
 	return r;
 }
 
-enum MHD_Result http_api_reply_error(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error(struct http_api_req *req, unsigned status, const char *code,
 				     const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -182,7 +182,7 @@ enum MHD_Result http_api_reply_error(struct http_req *req, unsigned status, cons
 	return r;
 }
 
-enum MHD_Result http_api_reply_error_x(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error_x(struct http_api_req *req, unsigned status, const char *code,
 				       const char *extra, const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -242,7 +242,7 @@ void http_api_map_error(int rc, unsigned *status, const char **code, const char 
 	*msg = err_str(rc);
 }
 
-enum MHD_Result http_api_reply_log_error(struct http_req *req, int rc, const char *what)
+enum MHD_Result http_api_reply_log_error(struct http_api_req *req, int rc, const char *what)
 {
 	const char *code, *msg;
 	unsigned status;
@@ -251,12 +251,12 @@ enum MHD_Result http_api_reply_log_error(struct http_req *req, int rc, const cha
 	return http_api_reply_error(req, status, code, "%s: %s", what, msg);
 }
 
-const char *http_api_arg(struct http_req *req, const char *name)
+const char *http_api_arg(struct http_api_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-bool http_api_allowed(struct http_req *req, unsigned perm, const char *topic)
+bool http_api_allowed(struct http_api_req *req, unsigned perm, const char *topic)
 {
 	struct http_api *api = req->api;
 
@@ -292,7 +292,7 @@ int http_api_wait_visible(struct http_api *api, const char *topic, int32_t parti
 
 /* ---------------------------------------------------------------- health, metrics */
 
-static enum MHD_Result handle_health(struct http_req *req)
+static enum MHD_Result handle_health(struct http_api_req *req)
 {
 	struct engine_stats st;
 	struct buf b;
@@ -318,7 +318,7 @@ static enum MHD_Result handle_health(struct http_req *req)
 	return r;
 }
 
-static enum MHD_Result handle_metrics(struct http_req *req)
+static enum MHD_Result handle_metrics(struct http_api_req *req)
 {
 	struct buf b;
 	enum MHD_Result r;
@@ -425,10 +425,10 @@ static bool route_has_body(const struct http_route *r)
  * the connection if a body was due).  Otherwise the body, which the client
  * is already sending, is read and dropped first: closing on unread bytes
  * would reset the connection and the client could lose the answer. */
-static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result refuse(struct http_api_req *req, unsigned status, const char *code,
 			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result refuse(struct http_api_req *req, unsigned status, const char *code,
 			      const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -451,7 +451,7 @@ static enum MHD_Result refuse(struct http_req *req, unsigned status, const char 
 /* Quotas: the principal is the token, else the client address; a principal
  * over its produce (ingest) or fetch (replay) rate is answered 429 with
  * Retry-After until it is back under it. */
-static bool http_quota_refused(struct http_req *req, enum MHD_Result *res)
+static bool http_quota_refused(struct http_api_req *req, enum MHD_Result *res)
 {
 	struct quota *q = atomic_load(&req->api->quota);
 	enum quota_dir dir = req->route.id == HTTP_ROUTE_RECORDS ? QUOTA_FETCH : QUOTA_PRODUCE;
@@ -472,7 +472,7 @@ static bool http_quota_refused(struct http_req *req, enum MHD_Result *res)
 }
 
 /* Authenticate; MHD_YES with identity set, or the refusal. */
-static enum MHD_Result authenticate(struct http_req *req, bool *ok)
+static enum MHD_Result authenticate(struct http_api_req *req, bool *ok)
 {
 	struct http_api *api = req->api;
 	const char *hdr, *tok;
@@ -500,7 +500,7 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 }
 
 /* What the headers say about a body. */
-static int body_headers(struct http_req *req)
+static int body_headers(struct http_api_req *req)
 {
 	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -522,7 +522,7 @@ static int body_headers(struct http_req *req)
 }
 
 /* First call of a request: headers are in, the body (if any) is not. */
-static enum MHD_Result request_begin(struct http_req *req, const char *url, const char *method)
+static enum MHD_Result request_begin(struct http_api_req *req, const char *url, const char *method)
 {
 	struct http_api *api = req->api;
 	enum MHD_Result res;
@@ -585,7 +585,7 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 }
 
 /* More body bytes: keep them within the bounds, or drop them once refused. */
-static void request_body(struct http_req *req, const char *data, size_t n)
+static void request_body(struct http_api_req *req, const char *data, size_t n)
 {
 	struct http_api *api = req->api;
 
@@ -623,7 +623,7 @@ static void request_body(struct http_req *req, const char *data, size_t n)
 	}
 }
 
-static enum MHD_Result dispatch(struct http_req *req)
+static enum MHD_Result dispatch(struct http_api_req *req)
 {
 	const struct http_route *r = &req->route;
 
@@ -663,7 +663,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  size_t *upload_size, void **con_cls)
 {
 	struct http_api *api = cls;
-	struct http_req *req = *con_cls;
+	struct http_api_req *req = *con_cls;
 
 	(void)version;
 	if (!req) {
@@ -691,7 +691,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_api *api = cls;
-	struct http_req *req = *con_cls;
+	struct http_api_req *req = *con_cls;
 	uint64_t us;
 	unsigned b, route;
 

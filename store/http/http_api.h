@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/http/: the store's HTTP API (ingest, replay, admin, metrics).
+ *
  * The HTTP API of sluice-store on libmicrohttpd: agent ingest
  * (POST /v1/topics/{t}/batches), producer ids, topic admin, replay
  * (GET .../records), /metrics and /health.  libmicrohttpd runs its own

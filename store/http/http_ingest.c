@@ -127,7 +127,7 @@ static int choose_partition(struct http_api *api, struct codec_ctx **cc, const u
 
 /* Split and validate the whole body.  0 with *out (n batches), or a
  * response was queued and -1 returned. */
-static int split_body(struct http_req *req, struct ingest_batch **out, size_t *nout,
+static int split_body(struct http_api_req *req, struct ingest_batch **out, size_t *nout,
 		      enum MHD_Result *res)
 {
 	uint8_t *p = req->body.data;
@@ -191,7 +191,7 @@ static int batch_json(struct buf *b, const struct ingest_batch *ib, bool first)
 			  r->last_offset - r->base_offset + 1, r->duplicate ? "true" : "false");
 }
 
-enum MHD_Result http_ingest_batches(struct http_req *req)
+enum MHD_Result http_ingest_batches(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
 	const char *topic = req->route.topic, *ps = http_api_arg(req, "partition");
@@ -312,7 +312,7 @@ out:
 	return res;
 }
 
-enum MHD_Result http_ingest_producers(struct http_req *req)
+enum MHD_Result http_ingest_producers(struct http_api_req *req)
 {
 	struct buf b;
 	enum MHD_Result res;

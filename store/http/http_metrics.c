@@ -143,7 +143,7 @@ static bool label_value(const char *line, size_t n, const char *name, char *out,
 	return false;
 }
 
-void http_metrics_filter(struct http_req *req, struct buf *text)
+void http_metrics_filter(struct http_api_req *req, struct buf *text)
 {
 	struct http_api *api = req->api;
 	size_t in = 0, out = 0;

@@ -23,6 +23,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_authz.h"
@@ -354,7 +355,7 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 			return KERR_INVALID_REQUEST;
 		}
 	}
-	if (!engine_topic_name_valid(t->name)) {
+	if (!topic_name_valid(t->name)) {
 		*msg = "topic names are 1-249 of [a-zA-Z0-9._-], not '.' or '..'";
 		return KERR_INVALID_TOPIC_EXCEPTION;
 	}

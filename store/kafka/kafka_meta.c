@@ -9,6 +9,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_meta.h"
@@ -147,7 +148,7 @@ static void metadata_topic(struct kafka_req *r, const char *name, bool auto_crea
 	int rc;
 
 	t->name = name;
-	if (!engine_topic_name_valid(name)) {
+	if (!topic_name_valid(name)) {
 		t->error = KERR_INVALID_TOPIC_EXCEPTION;
 		return;
 	}

@@ -16,6 +16,7 @@
 #include "lib/batch.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_produce.h"
@@ -289,7 +290,7 @@ void kafka_produce_handle(struct kafka_req *r)
 			goto nomem;
 		if (q->acks != 0 && q->acks != 1 && q->acks != -1) {
 			terr = KERR_INVALID_REQUIRED_ACKS;
-		} else if (!engine_topic_name_valid(t->name)) {
+		} else if (!topic_name_valid(t->name)) {
 			terr = KERR_INVALID_TOPIC_EXCEPTION;
 		} else if (!kafka_authz_topic(r, t->name, ACL_PRODUCE)) {
 			terr = KERR_TOPIC_AUTHORIZATION_FAILED;

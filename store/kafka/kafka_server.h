@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/kafka/: the Kafka protocol (wire codec, per-API handlers, server).
+ *
  * The Kafka protocol server of sluice-store: a non-blocking listener on the
  * store's event loop that speaks the Kafka wire protocol to real clients
  * (librdkafka/kcat, kafka-python, confluent-kafka-python, kafkajs) on top of

@@ -79,6 +79,34 @@ static void test_clocks_move(void)
 	CU_ASSERT(clock_mono_ms() >= a / 1000000);
 }
 
+static int64_t ts_ns(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void test_deadline(void)
+{
+	static const int64_t ms[] = {0, 1, 999, 1000, 1500, 86400000};
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		struct timespec now, d;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		d = clock_deadline(CLOCK_MONOTONIC, ms[i]);
+		CU_ASSERT(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		CU_ASSERT(ts_ns(d) - ts_ns(now) >= ms[i] * 1000000);
+		CU_ASSERT(ts_ns(d) - ts_ns(now) < ms[i] * 1000000 + 1000000000LL);
+	}
+	/* a negative timeout is "now", not the past */
+	{
+		struct timespec now, d;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		d = clock_deadline(CLOCK_REALTIME, -5000);
+		CU_ASSERT(ts_ns(d) >= ts_ns(now));
+	}
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -86,6 +114,7 @@ int main(void)
 		UNIT_TEST(test_rfc3339_format_roundtrip),
 		UNIT_TEST(test_durations),
 		UNIT_TEST(test_clocks_move),
+		UNIT_TEST(test_deadline),
 		UNIT_END,
 	};
 

@@ -34,28 +34,6 @@ static struct engine *open_log(enum engine_fsync mode)
 	return log;
 }
 
-static void test_topic_names(void)
-{
-	char long_ok[250], too_long[251];
-
-	memset(long_ok, 'a', 249);
-	long_ok[249] = '\0';
-	memset(too_long, 'a', 250);
-	too_long[250] = '\0';
-	CU_ASSERT(engine_topic_name_valid("orders"));
-	CU_ASSERT(engine_topic_name_valid("a.b_c-D9"));
-	CU_ASSERT(engine_topic_name_valid(long_ok));
-	CU_ASSERT(engine_topic_name_valid("..."));
-	CU_ASSERT_FALSE(engine_topic_name_valid(too_long));
-	CU_ASSERT_FALSE(engine_topic_name_valid(""));
-	CU_ASSERT_FALSE(engine_topic_name_valid("."));
-	CU_ASSERT_FALSE(engine_topic_name_valid(".."));
-	CU_ASSERT_FALSE(engine_topic_name_valid("a/b"));
-	CU_ASSERT_FALSE(engine_topic_name_valid("a b"));
-	CU_ASSERT_FALSE(engine_topic_name_valid("ü"));
-	CU_ASSERT_FALSE(engine_topic_name_valid(NULL));
-}
-
 static void test_topics_persist(void)
 {
 	struct topic_config tc, got;
@@ -736,7 +714,6 @@ static void test_concurrent_appenders(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_topic_names),
 		UNIT_TEST(test_topics_persist),
 		UNIT_TEST(test_auto_create_off),
 		UNIT_TEST(test_append_read_across_segments),
