@@ -69,6 +69,13 @@ BENCH_SRC  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+# Product code (not tests) is compiled with lib/banned.h force-included, so a
+# call to strcpy, sprintf, atoi, strerror, ... fails to compile.
+PRODUCT_SRC := $(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(AGENT_DL) $(CLI_SRC) \
+               store/main.c agent/main.c cli/main.c
+BANNED  := -include lib/banned.h
+$(call obj,$(PRODUCT_SRC)): CPPFLAGS += $(BANNED)
+
 LIB_A   := $(BUILD)/libsluice.a
 STORE_A := $(BUILD)/libstore.a
 AGENT_A := $(BUILD)/libagent.a
@@ -141,11 +148,12 @@ FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wno-unused-command-line-argument 
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(CLI_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+$(FUZZ_OBJ): FUZZ_PRODUCT := $(BANNED)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_PRODUCT) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libfuzzall.a: $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)

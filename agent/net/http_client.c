@@ -500,7 +500,7 @@ static int conn_connect(struct conn *cn, char *why, size_t whylen)
 
 		if (fd < 0) {
 			rc = -errno;
-			snprintf(why, whylen, "socket: %s", strerror(errno));
+			snprintf(why, whylen, "socket: %s", err_str(-errno));
 			return rc;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -520,7 +520,7 @@ static int conn_connect(struct conn *cn, char *why, size_t whylen)
 			return 0;
 		}
 		rc = -errno;
-		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port, strerror(errno));
+		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port, err_str(-errno));
 		close(fd);
 	}
 	return rc;
@@ -636,7 +636,7 @@ static void conn_read(struct conn *cn)
 
 			if (e == EAGAIN || e == EINTR)
 				return;
-			snprintf(why, sizeof(why), "read: %s", strerror(e));
+			snprintf(why, sizeof(why), "read: %s", err_str(-e));
 			conn_failed(cn, -e, why);
 			return;
 		}
@@ -702,7 +702,7 @@ static void conn_send(struct conn *cn)
 				conn_read(cn);  /* may free cn */
 				return;
 			}
-			snprintf(why, sizeof(why), "write: %s", strerror(e));
+			snprintf(why, sizeof(why), "write: %s", err_str(-e));
 			conn_failed(cn, -e, why);
 			return;
 		}
@@ -746,7 +746,7 @@ static void on_conn_io(struct evloop_io *io, uint32_t revents)
 			err = ECONNREFUSED;
 		if (err != 0) {
 			snprintf(why, sizeof(why), "connect to %s port %s: %s", cn->c->host,
-				 cn->c->port, strerror(err));
+				 cn->c->port, err_str(-err));
 			conn_next_addr(cn, why);
 			return;
 		}

@@ -371,12 +371,12 @@ static int file_rotate(struct out_file *f, struct ofile *of)
 	}
 	snprintf(to, sizeof(to), "%s.%" PRId64, of->path, keep);
 	if (unlink(to) != 0 && errno != ENOENT)
-		log_warn("out_file: cannot remove %s: %s", to, strerror(errno));
+		log_warn("out_file: cannot remove %s: %s", to, err_str(-errno));
 	for (int64_t k = keep - 1; k >= 1; k--) {
 		snprintf(from, sizeof(from), "%s.%" PRId64, of->path, k);
 		snprintf(to, sizeof(to), "%s.%" PRId64, of->path, k + 1);
 		if (rename(from, to) != 0 && errno != ENOENT)
-			log_warn("out_file: cannot rename %s: %s", from, strerror(errno));
+			log_warn("out_file: cannot rename %s: %s", from, err_str(-errno));
 	}
 	snprintf(to, sizeof(to), "%s.1", of->path);
 	if (rename(of->path, to) != 0) {

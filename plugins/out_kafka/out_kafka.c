@@ -638,7 +638,7 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
 						!strstr(ok->conf->topic, "${host}"));
 	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
 	/* --check builds the producer configuration too: bad properties are

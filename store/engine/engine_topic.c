@@ -134,7 +134,7 @@ void engine_topic_trash_dir(struct engine *log, const char *dir)
 		return;
 	if (rename(dir, dst) != 0) {
 		if (errno != ENOENT)
-			log_warn("log: cannot move %s to the trash: %s", dir, strerror(errno));
+			log_warn("log: cannot move %s to the trash: %s", dir, err_str(-errno));
 		return;
 	}
 	(void)fs_fsync_dir(log->data_dir);

@@ -570,7 +570,7 @@ bool partition_flush(struct partition *p, bool *notify)
 	p->flushing = false;
 	if (!ok) {
 		atomic_fetch_add(&p->counters->fsync_errors, 1);
-		engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, strerror(err));
+		engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, err_str(-err));
 		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
 			unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
 

@@ -448,7 +448,7 @@ static int write_locked(struct offsets *o, const void *p, size_t n)
 	if (rc < 0) {
 		/* never leave a torn record in the middle of the journal */
 		if (ftruncate(o->fd, (off_t)o->written) != 0)
-			log_error("offsets: cannot truncate %s: %s", o->path, strerror(errno));
+			log_error("offsets: cannot truncate %s: %s", o->path, err_str(-errno));
 		return rc;
 	}
 	o->written += n;

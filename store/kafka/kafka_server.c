@@ -333,7 +333,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 			/* EMFILE and friends: the pending connection stays in the
 			 * backlog and would wake us in a busy loop; pause accepting. */
 			log_write_rl(&ks->rl_accept, 5000, LOG_LVL_WARN, "kafka: accept: %s",
-				     strerror(errno));
+				     err_str(-errno));
 			evloop_io_stop(&ks->lio);
 			evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 			return;
@@ -559,7 +559,7 @@ static void conn_read(struct kafka_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				log_debug("kafka: %s: recv: %s", c->peer, strerror(errno));
+				log_debug("kafka: %s: recv: %s", c->peer, err_str(-errno));
 				conn_kill(c);
 			}
 			return;
@@ -694,7 +694,7 @@ static int send_some(struct kafka_conn *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			log_debug("kafka: %s: send: %s", c->peer, strerror(errno));
+			log_debug("kafka: %s: send: %s", c->peer, err_str(-errno));
 			return -errno;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_out, (uint64_t)n, memory_order_relaxed);
