@@ -10,7 +10,10 @@
 # subdirectories.
 #
 #   make            build/bin/{sluice-store,sluice-agent,sluice}
-#   make test       deps + build + unit + integration + short fuzz pass
+#   make test       deps + build + lint + unit + integration + short fuzz pass
+#   make lint       house rules: scripts/lint.py (layering, file and function
+#                   sizes), then clang-format --dry-run (FORMAT_CHECK=0 skips it)
+#   make format     clang-format -i over the tracked C sources and headers
 #   make asan       the same unit and integration tests under ASan+UBSan
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make bench      benchmarks under bench/ (figures go to bench/RESULTS.md)
@@ -85,7 +88,7 @@ BINS    := $(BIN)/sluice-store $(BIN)/sluice-agent $(BIN)/sluice
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test check unit integration fuzz-short fuzz asan bench demo deb clean
+.PHONY: all deps test check lint format unit integration fuzz-short fuzz asan bench demo deb clean
 .DEFAULT_GOAL := all
 # keep objects of pattern-built programs (tests, fuzzers) between runs
 .SECONDARY:
@@ -171,10 +174,28 @@ UNIT_TIMEOUT ?= 300
 deps:
 	$(Q)scripts/deps.sh
 
-# unit, then integration: never both at once on a 2-core machine
+# lint, unit, then integration: never both at once on a 2-core machine
 check:
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+
+# ---------------------------------------------------------------- lint
+# Banned functions are refused by the compiler (lib/banned.h).  The format
+# check is the last step; FORMAT_CHECK=0 skips it (until the tree has been
+# formatted once with `make format`).
+CLANG_FORMAT ?= clang-format
+FORMAT_CHECK ?= 1
+C_TRACKED = $(shell git ls-files '*.c' '*.h')
+
+lint:
+	$(Q)scripts/lint.py
+ifeq ($(FORMAT_CHECK),1)
+	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(C_TRACKED)
+endif
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(C_TRACKED)
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_TIMEOUT) $(UNIT_BINS)

@@ -45,9 +45,11 @@ int cli_connect(struct cli_ctx *ctx);
 bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
+/* clang-format off */
 #define CLI_GLOBAL_LONGOPTS \
 	{"store", required_argument, NULL, CLI_OPT_STORE}, \
 	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}
+/* clang-format on */
 
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);

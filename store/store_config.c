@@ -15,6 +15,7 @@ static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
+/* clang-format off */
 static const struct cfg_option store_opts[] = {
 	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
 	 .help = "where topics, indexes and checkpoints live"},
@@ -24,7 +25,9 @@ static const struct cfg_option store_opts[] = {
 	 .choices = log_formats, .help = "daemon log lines on stderr"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option kafka_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
 	 .help = "HOST:PORT of the Kafka protocol listener"},
@@ -42,7 +45,9 @@ static const struct cfg_option kafka_opts[] = {
 	 .min = 1, .max = 4096, .help = "pipelined requests per connection"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(http_section, listen), .def = "127.0.0.1:8470",
 	 .help = "HOST:PORT of the HTTP API"},
@@ -56,7 +61,9 @@ static const struct cfg_option http_opts[] = {
 	 .min = 0, .max = 3600000, .help = "longest ?wait_ms a long poll may ask for"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option log_opts[] = {
 	{.name = "fsync", .type = CFG_ENUM, OPT(log_section, fsync), .def = "always",
 	 .choices = fsync_modes,
@@ -83,7 +90,9 @@ static const struct cfg_option log_opts[] = {
 	 .def = "30s", .min = 10, .max = 86400000},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option groups_opts[] = {
 	{.name = "offsets_retention", .type = CFG_DURATION,
 	 OPT(groups_section, offsets_retention_ms), .def = "7d",
@@ -97,6 +106,7 @@ static const struct cfg_option groups_opts[] = {
 	 .help = "wait this long for more members when a group first forms"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const struct cfg_option root_opts[] = {
 	{.name = "store", .type = CFG_SECTION, OPT(store_config, store), .sub = store_opts},

@@ -16,6 +16,7 @@
 typedef uint64_t (*in_get)(const struct input *in);
 typedef uint64_t (*out_get)(struct output *o);
 
+/* clang-format off */
 static uint64_t in_records(const struct input *in) { return in->records; }
 static uint64_t in_bytes(const struct input *in) { return in->bytes; }
 static uint64_t in_dropped(const struct input *in) { return in->dropped; }
@@ -34,6 +35,7 @@ static uint64_t out_dead_rec(struct output *o) { return o->st.dead_records; }
 static uint64_t out_lost(struct output *o) { return o->st.lost_entries; }
 static uint64_t out_inflight(struct output *o) { return o->inflight; }
 static uint64_t out_full(struct output *o) { return o->full; }
+/* clang-format on */
 
 static uint64_t spool_stat(struct output *o, size_t field)
 {

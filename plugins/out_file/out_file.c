@@ -93,6 +93,7 @@ static int check_path(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_file_opts[] = {
 	{.name = "path", .type = CFG_STRING, .offset = offsetof(struct out_file_conf, path),
 	 .flags = CFG_REQUIRED, .check = check_path,
@@ -109,6 +110,7 @@ static const struct cfg_option out_file_opts[] = {
 	 .def = "5", .min = 1, .max = 1000, .help = "rotated files kept (<path>.1 ... .N)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ tables */
 

@@ -73,6 +73,7 @@ static int check_url(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_http_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, url),
 	 .flags = CFG_REQUIRED, .check = check_url,
@@ -106,6 +107,7 @@ static const struct cfg_option out_http_opts[] = {
 	 .help = "elasticsearch_bulk: target index (default: the topic)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct out_http;
 
