@@ -43,7 +43,9 @@ CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
 CFLAGS  += $(WARN) $(OPT) -fno-strict-aliasing -pthread
 LDFLAGS += -pthread
 
+# SLUICE_DEBUG compiles in SLUICE_ASSERT (lib/check.h): ASan and fuzz builds.
 ifeq ($(SAN),1)
+CPPFLAGS += -DSLUICE_DEBUG
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -78,6 +80,11 @@ PRODUCT_SRC := $(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(AGENT_DL) $(CLI_SRC) \
                store/main.c agent/main.c cli/main.c
 BANNED  := -include lib/banned.h
 $(call obj,$(PRODUCT_SRC)): CPPFLAGS += $(BANNED)
+# Fallible lib/ functions are SLUICE_MUST_CHECK (lib/check.h); product code
+# handles every result.  Test and benchmark set-up code may ignore them: a
+# failed set-up step shows as a failed assertion after it.
+TEST_NOCHECK := -Wno-unused-result
+$(call obj,$(UNIT_SRC) $(BENCH_SRC)): CFLAGS += $(TEST_NOCHECK)
 
 LIB_A   := $(BUILD)/libsluice.a
 STORE_A := $(BUILD)/libstore.a
@@ -146,12 +153,13 @@ $(BUILD)/bench/%: $(call obj,bench/%.c) $(AGENT_A) $(STORE_A) $(LIB_A)
 # libFuzzer needs clang; the fuzz build compiles every non-main source again
 # with -fsanitize=fuzzer-no-link so coverage reaches into the parsers.
 FUZZ_BUILD := $(BUILD)/fuzz
-FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wno-unused-command-line-argument \
+FUZZ_CFLAGS := -std=c11 -DSLUICE_DEBUG -Wall -Wextra -Werror -Wno-unused-command-line-argument \
                -O1 -g -fno-omit-frame-pointer -pthread \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(CLI_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
 $(FUZZ_OBJ): FUZZ_PRODUCT := $(BANNED)
+$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC)): FUZZ_PRODUCT := $(TEST_NOCHECK)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
