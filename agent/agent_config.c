@@ -69,6 +69,7 @@ static int check_listen(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct agent_settings, buffer.max_bytes) -
@@ -87,13 +88,17 @@ static const struct cfg_option buffer_opts[] = {
 	 .help = "spool segment size; 0 = max_bytes / 8 within [1MiB, 64MiB]"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = 0, .def = "127.0.0.1:8471",
 	 .help = "GET /metrics and GET /health; \"off\" disables", .check = check_listen},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option agent_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct agent_settings, name),
 	 .help = "this host's name in record keys and headers (default: the hostname)"},
@@ -116,6 +121,7 @@ static const struct cfg_option agent_opts[] = {
 	 .help = "compression threads (reading, compressing and sending overlap)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct root {
 	struct agent_settings agent;
@@ -123,6 +129,7 @@ struct root {
 	const struct cfg_node *outputs;
 };
 
+/* clang-format off */
 static const struct cfg_option root_opts[] = {
 	{.name = "agent", .type = CFG_SECTION, .offset = offsetof(struct root, agent),
 	 .sub = agent_opts},
@@ -132,7 +139,9 @@ static const struct cfg_option root_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option input_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct input_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name of this input"},
@@ -146,7 +155,9 @@ static const struct cfg_option input_opts[] = {
 	 .help = "ordered list of { type: NAME, ... }"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option batch_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct output_conf, batch.max_bytes) - offsetof(struct output_conf, batch),
@@ -161,7 +172,9 @@ static const struct cfg_option batch_opts[] = {
 	 .help = "a batch is closed this long after its first record at the latest"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option retry_opts[] = {
 	{.name = "initial_delay", .type = CFG_DURATION,
 	 .offset = offsetof(struct output_conf, retry.initial_delay) - offsetof(struct output_conf, retry),
@@ -171,7 +184,9 @@ static const struct cfg_option retry_opts[] = {
 	 .def = "30s", .min = 1, .max = 86400000},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option output_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct output_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name; also its spool directory"},
@@ -196,12 +211,15 @@ static const struct cfg_option output_opts[] = {
 	 .sub = retry_opts, .help = "exponential backoff with jitter between attempts"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option filter_opts[] = {
 	{.name = "type", .type = CFG_STRING, .offset = offsetof(struct filter_conf, type),
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const char *kind_name(enum plugin_kind k)
 {

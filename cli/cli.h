@@ -50,6 +50,7 @@ int cli_connect(struct cli_ctx *ctx);
 bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
+/* clang-format off */
 #define CLI_OPT_CA_FILE 1002
 #define CLI_OPT_CERT 1003
 #define CLI_OPT_KEY 1004
@@ -59,6 +60,7 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 	{"ca-file", required_argument, NULL, CLI_OPT_CA_FILE}, \
 	{"cert", required_argument, NULL, CLI_OPT_CERT}, \
 	{"key-file", required_argument, NULL, CLI_OPT_KEY}
+/* clang-format on */
 /* Before the command `--key` also names the TLS key (after it, produce and
  * consume use --key for the record key). */
 

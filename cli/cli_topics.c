@@ -101,7 +101,7 @@ static int64_t num(const struct jnode *obj, const char *key)
 {
 	int64_t v = -1;
 
-	(void)jnode_i64(jnode_get(obj, key), &v);
+	SLUICE_IGNORE(jnode_i64(jnode_get(obj, key), &v));  /* v stays -1: missing */
 	return v;
 }
 

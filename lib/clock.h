@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lib/check.h"
+
 uint64_t clock_mono_ns(void);
 uint64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);
@@ -27,10 +29,10 @@ struct timespec clock_deadline(clockid_t clk, int64_t ms);
 size_t clock_fmt_rfc3339(int64_t ms, char *out, size_t cap);
 
 /* Parse RFC 3339 into ms since the epoch.  0 or -ERR_INVALID. */
-int clock_parse_rfc3339(const char *s, int64_t *ms);
+SLUICE_MUST_CHECK int clock_parse_rfc3339(const char *s, int64_t *ms);
 
 /* Parse a duration such as "250ms", "10s", "1h30m", "7d" into ms.  A bare
  * number is rejected unless it is 0.  0 or -ERR_INVALID. */
-int clock_parse_duration(const char *s, int64_t *ms);
+SLUICE_MUST_CHECK int clock_parse_duration(const char *s, int64_t *ms);
 
 #endif

@@ -129,6 +129,8 @@ int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd, uint32_t eve
 {
 	struct epoll_event ev;
 
+	/* starting a live watcher again would orphan its first registration */
+	SLUICE_ASSERT(!io->active);
 	memset(&ev, 0, sizeof(ev));
 	io->fd = fd;
 	io->events = events;
@@ -233,6 +235,7 @@ void evloop_timer_stop(struct evloop_timer *t)
 		return;
 	t->active = false;
 	i = t->heap_idx;
+	SLUICE_ASSERT(i < l->nheap && l->heap[i] == t);
 	l->nheap--;
 	if (i == l->nheap)
 		return;
@@ -255,6 +258,7 @@ static void heap_insert(struct evloop *l, struct evloop_timer *t)
 	t->active = true;
 	heap_set(l, l->nheap++, t);
 	heap_up(l, t->heap_idx);
+	SLUICE_ASSERT(l->heap[t->heap_idx] == t && !heap_less(t, l->heap[0]));
 }
 
 void evloop_timer_start(struct evloop *l, struct evloop_timer *t, uint64_t after_ms,

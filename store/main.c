@@ -293,9 +293,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* Signals first: threads started below inherit the blocked mask. */
-	evloop_signal_start(st.loop, &st.sigterm, SIGTERM, on_stop, &st);
-	evloop_signal_start(st.loop, &st.sigint, SIGINT, on_stop, &st);
-	evloop_signal_start(st.loop, &st.sighup, SIGHUP, on_reload, &st);
+	rc = evloop_signal_start(st.loop, &st.sigterm, SIGTERM, on_stop, &st);
+	rc = err_first(rc, evloop_signal_start(st.loop, &st.sigint, SIGINT, on_stop, &st));
+	rc = err_first(rc, evloop_signal_start(st.loop, &st.sighup, SIGHUP, on_reload, &st));
+	if (rc < 0) {
+		log_error("cannot set up signals: %s", err_str(rc));
+		goto out;
+	}
 
 	log_config_from(&lc, &st.conf);
 	rc = engine_open(&lc, &st.log);

@@ -29,6 +29,7 @@ static int check_sasl_mech(const char *value, char *why, size_t whylen)
 	return -ERR_CONFIG;
 }
 
+/* clang-format off */
 static const struct cfg_option store_opts[] = {
 	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
 	 .help = "where topics, indexes and checkpoints live"},
@@ -38,6 +39,7 @@ static const struct cfg_option store_opts[] = {
 	 .choices = log_formats, .help = "daemon log lines on stderr"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const struct cfg_option tls_opts[] = {
 	{.name = "cert", .type = CFG_STRING, OPT(tls_section, cert),
@@ -53,6 +55,7 @@ static const struct cfg_option tls_opts[] = {
 
 #define INSECURE_HELP "serve a non-loopback address without TLS (refused otherwise)"
 
+/* clang-format off */
 static const struct cfg_option kafka_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
 	 .help = "HOST:PORT of the Kafka protocol listener"},
@@ -92,7 +95,9 @@ static const struct cfg_option kafka_opts[] = {
 	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(http_section, listen), .def = "127.0.0.1:8470",
 	 .help = "HOST:PORT of the HTTP API"},
@@ -120,7 +125,9 @@ static const struct cfg_option http_opts[] = {
 	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option log_opts[] = {
 	{.name = "fsync", .type = CFG_ENUM, OPT(log_section, fsync), .def = "always",
 	 .choices = fsync_modes,
@@ -182,7 +189,9 @@ static const struct cfg_option quotas_opts[] = {
 	 .def = "30s", .min = 1, .max = 3600000, .help = "longest single throttle"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option groups_opts[] = {
 	{.name = "offsets_retention", .type = CFG_DURATION,
 	 OPT(groups_section, offsets_retention_ms), .def = "7d",
@@ -196,6 +205,7 @@ static const struct cfg_option groups_opts[] = {
 	 .help = "wait this long for more members when a group first forms"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const struct cfg_option auth_opts[] = {
 	{.name = "users_file", .type = CFG_STRING, OPT(auth_section, users_file),

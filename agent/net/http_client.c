@@ -477,6 +477,17 @@ static void conn_failed(struct http_client_conn *cn, int rc, const char *why)
 	http_client_req_finish(r, rc, why);
 }
 
+/* Change what the connection waits for; a failure fails the connection
+ * (which may free cn) and is returned. */
+static int conn_events(struct http_client_conn *cn, uint32_t events)
+{
+	int rc = evloop_io_modify(&cn->io, events);
+
+	if (rc < 0)
+		conn_failed(cn, rc, "cannot change the connection's epoll events");
+	return rc;
+}
+
 static void conn_attach(struct http_client_conn *cn, struct http_client_req *r)
 {
 	cn->req = r;
@@ -581,7 +592,8 @@ static void dispatch(struct http_client_req *r)
 				c->st.reuses++;
 				/* Written when the loop says it can be: nothing of
 				 * the request runs inside http_request(). */
-				evloop_io_modify(&cn->io, EVLOOP_READ | EVLOOP_WRITE);
+				/* on failure conn_failed() retried r elsewhere */
+				SLUICE_IGNORE(conn_events(cn, EVLOOP_READ | EVLOOP_WRITE));
 				return;
 			}
 		}
@@ -604,7 +616,8 @@ static void conn_idle(struct http_client_conn *cn)
 {
 	cn->req = NULL;
 	cn->idle = true;
-	evloop_io_modify(&cn->io, EVLOOP_READ);
+	if (conn_events(cn, EVLOOP_READ) < 0)
+		return;
 	evloop_timer_start(cn->c->loop, &cn->timer, IDLE_MAX_MS, 0, on_conn_timer, cn);
 }
 
@@ -699,7 +712,8 @@ static void conn_send(struct http_client_conn *cn)
 				/* The server may have answered (and closed) before
 				 * taking the whole body: read what it said.  The
 				 * unsent rest keeps the connection from reuse. */
-				evloop_io_modify(&cn->io, EVLOOP_READ);
+				if (conn_events(cn, EVLOOP_READ) < 0)
+					return;
 				conn_read(cn);  /* may free cn */
 				return;
 			}
@@ -709,7 +723,7 @@ static void conn_send(struct http_client_conn *cn)
 		}
 		r->sent += (size_t)w;
 	}
-	evloop_io_modify(&cn->io, EVLOOP_READ);
+	SLUICE_IGNORE(conn_events(cn, EVLOOP_READ));  /* a failure closed cn: nothing left to do */
 }
 
 static void on_conn_timer(struct evloop_timer *t)
@@ -753,7 +767,8 @@ static void on_conn_io(struct evloop_io *io, uint32_t revents)
 		}
 		cn->connecting = false;
 		evloop_timer_stop(&cn->timer);
-		evloop_io_modify(&cn->io, EVLOOP_READ | EVLOOP_WRITE);
+		if (conn_events(cn, EVLOOP_READ | EVLOOP_WRITE) < 0)
+			return;
 		conn_send(cn);
 		return;
 	}

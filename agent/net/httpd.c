@@ -77,7 +77,7 @@ static void respond(struct httpd_conn *c)
 	struct buf body;
 	const char *ctype = "text/plain; charset=utf-8";
 	char method[16] = "", path[1024];
-	int status = 400;
+	int status = 400, rc;
 	char *sp1, *sp2, *eol;
 
 	buf_init(&body, 64 << 20);
@@ -99,18 +99,23 @@ static void respond(struct httpd_conn *c)
 		}
 		status = c->h->handler(c->h->arg, method, path, &body, &ctype);
 	} else {
-		buf_append_str(&body, "bad request\n");
+		SLUICE_IGNORE(buf_append_str(&body, "bad request\n"));  /* empty body: still a 400 */
 	}
-	buf_printf(&c->out,
-		   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Connection: close\r\n%s\r\n",
-		   status, reason(status), ctype, body.len,
-		   status == 405 ? "Allow: GET, HEAD\r\n" : "");
-	if (strcmp(method, "HEAD") != 0 || status == 400)
-		buf_append(&c->out, body.data, body.len);
+	rc = buf_printf(&c->out,
+			"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			"Connection: close\r\n%s\r\n",
+			status, reason(status), ctype, body.len,
+			status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (rc == 0 && (strcmp(method, "HEAD") != 0 || status == 400))
+		rc = buf_append(&c->out, body.data, body.len);
 	buf_release(&body);
+	if (rc == 0)
+		rc = evloop_io_modify(&c->io, EVLOOP_WRITE);
+	if (rc < 0) {
+		conn_close(c);  /* no room for the answer: the client sees the close */
+		return;
+	}
 	c->writing = true;
-	evloop_io_modify(&c->io, EVLOOP_WRITE);
 }
 
 static void on_conn(struct evloop_io *io, uint32_t revents)

@@ -17,6 +17,7 @@ struct filter_grep_conf {
 	char *field;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_grep_opts[] = {
 	{.name = "include", .type = CFG_STRING, .offset = offsetof(struct filter_grep_conf, include),
 	 .check = regex_check, .help = "PCRE2 regex the subject must match to be kept"},
@@ -26,6 +27,7 @@ static const struct cfg_option filter_grep_opts[] = {
 	 .help = "match a parsed field (or header) instead of the raw line"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_grep {
 	const struct filter_grep_conf *conf;

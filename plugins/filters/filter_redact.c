@@ -18,6 +18,7 @@ struct filter_redact_conf {
 	uint64_t max_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_redact_opts[] = {
 	{.name = "patterns", .type = CFG_LIST, .offset = offsetof(struct filter_redact_conf, patterns),
 	 .flags = CFG_REQUIRED, .check = regex_check,
@@ -29,6 +30,7 @@ static const struct cfg_option filter_redact_opts[] = {
 	 .help = "largest value produced (a larger result is replaced by the mask alone, counted)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_redact {
 	const struct filter_redact_conf *conf;

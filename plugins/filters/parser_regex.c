@@ -37,6 +37,7 @@ static int check_named(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option parser_regex_opts[] = {
 	{.name = "pattern", .type = CFG_STRING, .offset = offsetof(struct parser_regex_conf, pattern),
 	 .flags = CFG_REQUIRED, .check = check_named,
@@ -46,6 +47,7 @@ static const struct cfg_option parser_regex_opts[] = {
 	 .def = "4MiB", .min = 1024, .max = 64 << 20, .help = "largest JSON value produced"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct parser_regex {
 	struct parser_state ps;

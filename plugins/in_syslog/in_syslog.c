@@ -130,6 +130,7 @@ static int check_listen(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option in_syslog_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = offsetof(struct in_syslog_conf, listen),
 	 .flags = CFG_REQUIRED, .check = check_listen,
@@ -145,6 +146,7 @@ static const struct cfg_option in_syslog_opts[] = {
 	 .help = "UDP receive buffer asked of the kernel (it holds datagrams while paused)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ messages */
 

@@ -45,6 +45,7 @@ static int check_glob(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option multiline_opts[] = {
 	{.name = "start", .type = CFG_STRING,
 	 .offset = offsetof(struct in_tail_conf, multiline.start) -
@@ -58,7 +59,9 @@ static const struct cfg_option multiline_opts[] = {
 	 .help = "an event ends after this long without a new line"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option in_tail_opts[] = {
 	{.name = "paths", .type = CFG_LIST, .offset = offsetof(struct in_tail_conf, paths),
 	 .flags = CFG_REQUIRED, .check = check_glob, .help = "absolute globs of files to follow"},
@@ -96,6 +99,7 @@ static const struct cfg_option in_tail_opts[] = {
 	 .def = "true", .help = "false: poll every file (network file systems)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ ready list */
 

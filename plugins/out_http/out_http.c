@@ -73,6 +73,7 @@ static int check_url(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_http_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, url),
 	 .flags = CFG_REQUIRED, .check = check_url,
@@ -106,6 +107,7 @@ static const struct cfg_option out_http_opts[] = {
 	 .help = "elasticsearch_bulk: target index (default: the topic)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct out_http;
 
@@ -144,7 +146,7 @@ static size_t on_answer(char *p, size_t sz, size_t n, void *arg)
 	if (r->answer.len < r->answer.max) {
 		size_t take = r->answer.max - r->answer.len;
 
-		(void)buf_append(&r->answer, p, len < take ? len : take);
+		SLUICE_IGNORE(buf_append(&r->answer, p, len < take ? len : take));
 	}
 	return len;
 }
@@ -183,8 +185,8 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		retry_ms = (int64_t)ra * 1000;
-	buf_append_u8(&r->answer, 0);
-	r->answer.len--;
+	if (buf_cstr(&r->answer) < 0 && r->answer.len > 0)
+		r->answer.data[--r->answer.len] = '\0';  /* full: the last byte gives way */
 	if (status >= 200 && status < 300) {
 		if (h->conf->format == HTTP_FMT_ES_BULK) {
 			size_t bad;

@@ -87,6 +87,7 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 #define KOPT(n, f, h) \
 	{.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), .help = h}
 
+/* clang-format off */
 static const struct cfg_option out_kafka_opts[] = {
 	{.name = "brokers", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, brokers),
 	 .flags = CFG_REQUIRED, .help = "bootstrap brokers, host:port[,host:port...]"},
@@ -111,6 +112,7 @@ static const struct cfg_option out_kafka_opts[] = {
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ state */
 

@@ -37,6 +37,7 @@
 #include "lib/mem.h"
 #include "plugins/out_store/store_client.h"
 
+/* clang-format off */
 static const struct cfg_option out_store_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, url),
 	 .flags = CFG_REQUIRED, .check = store_check_url,
@@ -65,6 +66,7 @@ static const struct cfg_option out_store_opts[] = {
 	 .help = "partitions of topics it creates (0: the store's default)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ answers */
 

@@ -419,7 +419,7 @@ static int open_dirs(struct engine *log)
 	}
 	if (snprintf(path, sizeof(path), "%s/trash", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	(void)fs_rmtree(path);
+	SLUICE_IGNORE(fs_rmtree(path));  /* leftovers; fs_mkdirs() reports a real problem */
 	rc = fs_mkdirs(path, FS_DIR_MODE);
 	if (rc == 0)
 		rc = fs_fsync_dir(log->data_dir);

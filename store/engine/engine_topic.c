@@ -136,7 +136,7 @@ void engine_topic_trash_dir(struct engine *log, const char *dir)
 			log_warn("log: cannot move %s to the trash: %s", dir, err_str(-errno));
 		return;
 	}
-	(void)fs_fsync_dir(log->data_dir);
+	SLUICE_IGNORE(fs_fsync_dir(log->data_dir));  /* best effort, like the removal below */
 	if (fs_rmtree(dst) < 0)
 		log_warn("log: cannot remove %s", dst);
 }

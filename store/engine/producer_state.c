@@ -22,6 +22,13 @@
 #define SNAP_HEADER 20
 #define SNAP_ENTRY 20
 #define SNAP_BATCH 24
+_Static_assert(sizeof(SNAP_MAGIC) - 1 == 4, "snapshot magic");
+_Static_assert(SNAP_HEADER == 4 + 2 + 2 + 8 + 4,
+	       "snapshot header: magic | version u16 | flags u16 | offset i64 | count u32");
+_Static_assert(SNAP_ENTRY == 8 + 2 + 1 + 1 + 8,
+	       "producer: id i64 | epoch i16 | nbatches u8 | 0 u8 | last append i64");
+_Static_assert(SNAP_BATCH == 4 + 4 + 8 + 8,
+	       "batch: first seq i32 | last seq i32 | base offset i64 | last offset i64");
 /* A snapshot never holds more producers than this; a count past it is
  * corruption, not an allocation. */
 #define SNAP_MAX_PRODUCERS (1u << 24)

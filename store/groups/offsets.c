@@ -41,6 +41,7 @@
 #define MAGIC "SLCO"
 #define VERSION 1
 #define HEADER_SIZE 8
+_Static_assert(sizeof(MAGIC) - 1 == 4 && HEADER_SIZE == 4 + 4, "journal header: magic | version u32");
 #define REC_COMMIT 1
 #define REC_TOMBSTONE 2
 #define REC_MAX (64u * 1024)

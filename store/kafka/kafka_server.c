@@ -204,8 +204,9 @@ static void accept_resume(struct evloop_timer *t)
 {
 	struct kafka_server *ks = t->data;
 
-	if (!ks->lio.active)
-		evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks);
+	if (!ks->lio.active &&
+	    evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks) < 0)
+		evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 }
 
 static void on_accept(struct evloop_io *io, uint32_t revents)
@@ -298,7 +299,8 @@ static void update_events(struct kafka_conn *c)
 		ev |= EVLOOP_WRITE;
 	if (!c->paused && kafka_conn_io_pending(&c->tio))
 		mark_dirty(c);  /* TLS holds decrypted bytes epoll cannot see */
-	evloop_io_modify(&c->io, ev);
+	if (evloop_io_modify(&c->io, ev) < 0)
+		conn_kill(c);  /* it could no longer be served */
 }
 
 static void bad_frame(struct kafka_conn *c, const char *fmt, ...)

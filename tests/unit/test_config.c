@@ -38,6 +38,7 @@ static int check_no_space(const char *v, char *why, size_t whylen)
 
 static const char *const modes[] = {"split", "truncate", "skip", NULL};
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE, .offset = offsetof(struct buffer_conf, max_bytes),
 	 .def = "512MiB", .help = "spool cap"},
@@ -45,7 +46,9 @@ static const struct cfg_option buffer_opts[] = {
 	 .def = "64MiB", .min = 1 << 20, .max = 1LL << 40},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option demo_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct demo_conf, name),
 	 .def = "web-01", .flags = 0},
@@ -68,6 +71,7 @@ static const struct cfg_option demo_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* Load text and bind it; returns the bind result, err filled. */
 static int load_bind(const char *text, struct demo_conf *c, struct cfg_error *err,
