@@ -758,18 +758,27 @@ def kafka_partition(key, partitions):
 
 # ---------------------------------------------------------------- shell CLI
 
-def stream_received(pid, port):
+def stream_received(pid, port, keepalive=False):
     """True when a TCP connection of process pid to 127.0.0.1:port has
-    received bytes (the store answered: a follow request is in place)."""
-    r = subprocess.run(["ss", "-Htnpi", "state", "established", "dport", "= :%d" % port],
+    received bytes: the store answered, so a follow request is in place.
+    keepalive: only connections with SO_KEEPALIVE count (how the sluice CLI
+    and curl open streams, unlike the CLI's one-shot requests)."""
+    r = subprocess.run(["ss", "-Htnpio", "state", "established", "dport", "= :%d" % port],
                        capture_output=True, text=True)
-    lines = r.stdout.splitlines()
-    for i, line in enumerate(lines):
-        if "pid=%d," % pid in line:
-            info = " ".join(lines[i:i + 2])
-            for w in info.split():
-                if w.startswith("bytes_received:") and int(w.split(":")[1]) > 0:
-                    return True
+    conns, cur = [], None
+    for line in r.stdout.splitlines():
+        if not line[:1].isspace():
+            cur = [line]
+            conns.append(cur)
+        elif cur is not None:
+            cur.append(line)
+    for c in conns:
+        info = " ".join(c)
+        if "pid=%d," % pid not in info or (keepalive and "timer:(keepalive" not in info):
+            continue
+        for w in info.split():
+            if w.startswith("bytes_received:") and int(w.split(":")[1]) > 0:
+                return True
     return False
 
 
@@ -793,6 +802,7 @@ def _cli(argv):
     a = sub.add_parser("wait-stream", help="until PID's connection to PORT received bytes")
     a.add_argument("--pid", type=int, required=True)
     a.add_argument("--port", type=int, required=True)
+    a.add_argument("--keepalive", action="store_true")
     a.add_argument("--timeout", type=float, default=30)
     a = sub.add_parser("free-port")
     o = ap.parse_args(argv)
@@ -811,7 +821,7 @@ def _cli(argv):
         return 0
     if o.cmd == "wait-stream":
         try:
-            wait_until(lambda: stream_received(o.pid, o.port), o.timeout,
+            wait_until(lambda: stream_received(o.pid, o.port, o.keepalive), o.timeout,
                        "process %d's stream from port %d" % (o.pid, o.port))
         except AssertionError as e:
             sys.stderr.write("%s\n" % e)

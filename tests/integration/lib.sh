@@ -115,3 +115,14 @@ gen_corpus() {
 check_seq() {
     /usr/bin/python3 "$SLUICE_SHARED/bench/check_seq.py" "$@"
 }
+
+# wait_grep FILE REGEX [TIMEOUT_S]: until FILE has a line matching REGEX
+# (grep -E); status 1 after TIMEOUT_S (10) seconds.
+wait_grep() {
+    local i=0 n=$((${3:-10} * 20))
+    until grep -qE -- "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le $n ] || return 1
+        sleep 0.05
+    done
+}

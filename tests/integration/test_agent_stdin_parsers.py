@@ -138,7 +138,15 @@ def run_logfmt(env, store):
     proc.stdin.write(("\n".join(lines) + "\n").encode())
     proc.stdin.close()
     wait_until(lambda: store_records(store, "web") >= 501, 30, "web records")
-    time.sleep(1.0)
+
+    def kv_counted():
+        # every stdin line went through grep, sample or rate_limit (and EOF was read)
+        m = agent.metrics()
+        return sum(m.get('sluice_agent_filter_%s_total{input="kv"}' % k, 0)
+                   for k in ("grep_dropped", "sample_dropped", "rate_limit_passed",
+                             "rate_limit_dropped")) >= n
+    wait_until(kv_counted, 60, "the %d stdin lines through the filters" % n)
+    time.sleep(1.0)  # a grace second in which a wrong exit at EOF would show
     assert proc.poll() is None, "the agent exited at stdin EOF although a tail input runs"
     m = agent.metrics()
     grep_dropped = m['sluice_agent_filter_grep_dropped_total{input="kv"}']

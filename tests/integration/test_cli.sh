@@ -138,7 +138,8 @@ result "several topics merged by time; | head exits 0"
 $S consume logs --follow --format raw >"$T/follow" 2>"$T/follow.err" &
 fpid=$!
 track_pid $fpid
-sleep 1
+# its stream is in place (the store resolved "the end") before the record goes in
+harness wait-stream --keepalive --pid $fpid --port "$HTTP_PORT" || fail "follow opened no stream"
 echo "followed seq=424242" | $S produce logs --key web-01:/var/log/app.log -q
 for i in $(seq 1 100); do grep -q 'seq=424242' "$T/follow" && break; sleep 0.1; done
 grep -q 'seq=424242' "$T/follow" || fail "follow did not see the new record: $(cat "$T/follow.err")"
