@@ -184,7 +184,8 @@ def run_logfmt(env, store):
 
 def main():
     with Env() as env:
-        store = env.start_store()
+        # retention 0 (forever): the regex input stamps records with their 2000 log times
+        store = env.start_store(conf="log:\n  retention: 0\n")
         run_json(env, store)
         run_logfmt(env, store)
 

@@ -11,7 +11,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
-start_store_http "$T/data"
+# The time-range topics below carry fixed 2026-11-24 timestamps: the default
+# 7-day retention would delete them at a retention pass (1 s after start,
+# then every 30 s) once the clock is a week past them.
+cat >"$T/store.yaml" <<YAML
+log:
+  retention: 0
+YAML
+start_store_http "$T/data" -c "$T/store.yaml"
 export SLUICE_STORE=$STORE_URL
 S=$SLUICE
 

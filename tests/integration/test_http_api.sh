@@ -14,7 +14,10 @@ http:
 log:
   max_batch_bytes: 64KiB
   segment_bytes: 1MiB
+  retention: 0
 YAML
+# (retention 0 = forever: topic "timed" carries fixed 2026-11-24 timestamps,
+# which the default 7-day retention deletes once the clock is a week past)
 start_store_http "$T/data" -c "$T/store.yaml"
 
 # ---------------------------------------------------------------- routing, health
