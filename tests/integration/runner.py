@@ -15,7 +15,8 @@ of the test list as they complete ("ok NAME (Ns)" and its RESULT lines, or
 "integration: N passed, N failed in Ns".  Tests known to be long start
 first (durations of the last run are kept in $SLUICE_BIN/../integration-times.json).
 A test gets INTEGRATION_TIMEOUT seconds (900); every test runs in its own
-process group, killed when the runner is interrupted.
+process group, killed once the test ends (whatever it left running) or when
+the runner is interrupted.
 """
 import json
 import os
@@ -73,6 +74,10 @@ class Job:
         if self.proc is not None and self.rc is None and self.proc.poll() is not None:
             self.rc = self.proc.returncode
             self.end = time.time()
+            try:  # whatever the test left running in its process group
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
         return self.rc
 
     def kill(self):
