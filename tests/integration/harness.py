@@ -87,23 +87,26 @@ def wait_port(port, timeout=20.0, proc=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError("process exited with %s before listening on %d" % (proc.returncode, port))
+            raise RuntimeError("process exited with %s before listening on %d"
+                               % (proc.returncode, port))
         if port_open(port):
             return
         time.sleep(0.05)
     raise RuntimeError("nothing listening on port %d after %.0fs" % (port, timeout))
 
 
-def _listen_inodes(port):
-    """Inodes of the sockets listening on TCP port (IPv4 and IPv6 tables)."""
+def _listen_inodes(port, proto="tcp"):
+    """Inodes of the sockets listening on TCP port (state LISTEN), or bound
+    to UDP port (state 07, unconnected); IPv4 and IPv6 tables."""
     out = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    state = "0A" if proto == "tcp" else "07"
+    for table in ("/proc/net/%s" % proto, "/proc/net/%s6" % proto):
         try:
             with open(table) as f:
                 next(f)
                 for line in f:
                     p = line.split()
-                    if p[3] == "0A" and int(p[1].rsplit(":", 1)[1], 16) == port:
+                    if p[3] == state and int(p[1].rsplit(":", 1)[1], 16) == port:
                         out.add(p[9])
         except OSError:
             pass
@@ -126,9 +129,10 @@ def _pid_inodes(pid):
     return out
 
 
-def listens(pid, port):
-    """True when process pid itself holds the socket listening on port."""
-    inodes = _listen_inodes(port)
+def listens(pid, port, proto="tcp"):
+    """True when process pid itself holds the socket listening on TCP port
+    (proto "udp": the socket bound to UDP port)."""
+    inodes = _listen_inodes(port, proto)
     return bool(inodes) and bool(inodes & _pid_inodes(pid))
 
 
@@ -339,9 +343,9 @@ class Agent:
         for attempt in range(tries):
             since = _log_size(self.log_path)
             with open(self.log_path, "ab") as log:
-                self.proc = self.env.spawn([os.path.join(BIN, "sluice-agent"), "-c", self.conf_path],
-                                           stdout=log, stderr=subprocess.STDOUT,
-                                           preexec_fn=preexec_fn)
+                self.proc = self.env.spawn(
+                    [os.path.join(BIN, "sluice-agent"), "-c", self.conf_path],
+                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
             if not wait:
                 return self
             try:
@@ -357,6 +361,20 @@ class Agent:
                 self.http_port = free_port()
                 self.write_config(self.config)
         raise AssertionError("unreachable")
+
+    def wait_listening(self, tcp=(), udp=(), timeout=30):
+        """Until the agent's own inputs listen on these ports: its HTTP
+        listener (what start() awaits) may come up before them."""
+        for proto, ports in (("tcp", tcp), ("udp", udp)):
+            for port in ports:
+                wait_until(lambda: (listens(self.proc.pid, port, proto)
+                                    or self.proc.poll() is not None),
+                           timeout, "agent %s to listen on %s port %d" % (self.name, proto, port),
+                           step=0.05)
+                if self.proc.poll() is not None:
+                    raise RuntimeError("agent %s exited with %s:\n%s"
+                                       % (self.name, self.proc.returncode, _tail(self.log_path)))
+        return self
 
     def signal(self, sig):
         if self.proc and self.proc.poll() is None:
@@ -386,7 +404,8 @@ class Agent:
 
     def metrics(self):
         import urllib.request
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.http_port, timeout=10) as r:
+        url = "http://127.0.0.1:%d/metrics" % self.http_port
+        with urllib.request.urlopen(url, timeout=10) as r:
             text = r.read().decode()
         out = {}
         for line in text.splitlines():
@@ -476,11 +495,13 @@ class Env:
                 p.wait()
         for st in self.stores:
             if et is not None:
-                sys.stderr.write("--- store log %s ---\n%s\n" % (st.log_path, _tail(st.log_path, 0, 4000)))
+                sys.stderr.write("--- store log %s ---\n%s\n"
+                                 % (st.log_path, _tail(st.log_path, 0, 4000)))
             st.kill()
         if et is not None:
             for a in self.agents:
-                sys.stderr.write("--- agent log %s ---\n%s\n" % (a.log_path, _tail(a.log_path, 0, 4000)))
+                sys.stderr.write("--- agent log %s ---\n%s\n"
+                                 % (a.log_path, _tail(a.log_path, 0, 4000)))
         if os.environ.get("KEEP") == "1":
             sys.stderr.write("kept %s\n" % self.dir)
         else:

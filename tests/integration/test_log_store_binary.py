@@ -28,7 +28,8 @@ def main():
         data = env.path("data")
         st = env.start_store(data_dir=data)
         wait_until(lambda: ready_lines(st) >= 1, 10, "sluice-store's ready line")
-        assert os.path.isfile(os.path.join(data, "meta/recovery-points")), "no recovery-points after open"
+        assert os.path.isfile(os.path.join(data, "meta/recovery-points")), \
+            "no recovery-points after open"
         assert os.path.isfile(os.path.join(data, "meta/producer-ids")), "no producer-ids after open"
         assert "log: opened" in st.log(), "engine did not report opening"
 
