@@ -12,6 +12,7 @@
    through, nginx lines become JSON objects of the named groups, and the
    agent keeps running after stdin's EOF because another input is active.
 """
+# harness: quick
 import json
 import os
 import re

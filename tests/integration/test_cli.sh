@@ -8,6 +8,7 @@
 # and every error the issue lists (bad time, unknown topic, unreachable
 # store; auth failure is in test_http_auth.sh), --help of every command and
 # the bash completion.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
