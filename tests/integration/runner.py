@@ -13,7 +13,8 @@ Each test's output goes to its own file; results are printed in the order
 of the test list as they complete ("ok NAME (Ns)" and its RESULT lines, or
 "FAIL NAME" and the output's last 80 lines), then the summary line
 "integration: N passed, N failed in Ns".  Tests known to be long start
-first (durations of the last run are kept in $SLUICE_BIN/../integration-times.json).
+first: durations.json (measured, checked in) as updated by the last run's
+$SLUICE_BIN/../integration-times.json.
 A test gets INTEGRATION_TIMEOUT seconds (900); every test runs in its own
 process group, killed once the test ends (whatever it left running) or when
 the runner is interrupted.
@@ -114,11 +115,13 @@ def main():
     tier = os.environ.get("TIER", "all")
     wanted = set(os.environ.get("TESTS", "").split())
     times_path = os.path.join(os.environ["SLUICE_BIN"], "..", "integration-times.json")
-    try:
-        with open(times_path) as f:
-            times = json.load(f)
-    except (OSError, ValueError):
-        times = {}
+    times = {}
+    for path in (os.path.join(HERE, "durations.json"), times_path):
+        try:
+            with open(path) as f:
+                times.update(json.load(f))
+        except (OSError, ValueError):
+            pass
 
     listed = [Job(n, "serial" in t) for n, t in discover(wanted, tier)]
     # longest known first; serial tests when nothing else runs
