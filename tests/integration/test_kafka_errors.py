@@ -91,9 +91,8 @@ def create_topic(raw, name, partitions, configs):
 
 def main():
     with Env() as env:
-        # The records below carry 2023 timestamps: with the default 7-day retention the
-        # store's first retention pass (1 s after start) may delete them mid-test, which
-        # a loaded machine reached (ListOffsets earliest answered 20, not 0).
+        # records are dated 2023: older than the default retention, which
+        # would delete them a second after start
         st = kafkatest.start_store(env, conf="log:\n  retention: 0\n")
         raw = kafkatest.RawClient(st)
         assert create_topic(raw, b"small", 1, [(b"max.message.bytes", b"2048")]) == 0
