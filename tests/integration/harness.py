@@ -220,10 +220,11 @@ class Store:
 
     ready = "both"
 
-    def __init__(self, env, data_dir, args, ready=None):
+    def __init__(self, env, data_dir, args, ready=None, preexec_fn=None):
         self.env = env
         self.data_dir = data_dir
         self.args = list(args)
+        self.preexec_fn = preexec_fn  # run in the child before exec (limits, umask)
         if ready is not None:
             self.ready = ready
         self.kafka_port = free_port()
@@ -252,7 +253,7 @@ class Store:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     store_argv(self.data_dir, self.kafka_port, self.http_port, self.args),
-                    stdout=log, stderr=subprocess.STDOUT)
+                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
             try:
                 wait_ready(self.proc.pid, self.kafka_port, self.http_port, self.ready, timeout,
                            self.log_path, since, alive=lambda: self.proc.poll() is None)
@@ -452,13 +453,13 @@ class Env:
     def __enter__(self):
         return self
 
-    def start_store(self, *args, data_dir=None, conf=None, ready=None):
+    def start_store(self, *args, data_dir=None, conf=None, ready=None, preexec_fn=None):
         """Start a sluice-store; conf is store.yaml text (written to the dir)."""
         args = list(args)
         if conf is not None:
             args = ["-c", write_conf(self, conf, "store%d.yaml" % len(self.stores))] + args
         st = Store(self, data_dir or os.path.join(self.dir, "store%d" % len(self.stores)), args,
-                   ready=ready)
+                   ready=ready, preexec_fn=preexec_fn)
         self.stores.append(st)
         return st.start()
 
