@@ -182,11 +182,16 @@ UNIT_TIMEOUT ?= 300
 deps:
 	$(Q)scripts/deps.sh
 
-# lint, unit, then integration: never both at once on a 2-core machine
+# `make check` is the quick loop (lint, unit, and the integration tests tagged
+# `# harness: quick`); `make test` is everything.  One step at a time: unit
+# tests and integration (which runs two tests at a time, see
+# tests/integration/run.sh) are never both at once on a 2-core machine.
+.PHONY: lint format integration-quick
 check:
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-quick
 
 # ---------------------------------------------------------------- lint
 # Banned functions are refused by the compiler (lib/banned.h).  The format
@@ -211,6 +216,9 @@ unit: $(UNIT_BINS)
 integration: $(BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) tests/integration/run.sh
 
+integration-quick: $(BINS)
+	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) TIER=quick tests/integration/run.sh
+
 fuzz-short: $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh $(FUZZ_SHORT_SECONDS) $(FUZZ_BINS)
 
@@ -219,10 +227,13 @@ fuzz: deps $(FUZZ_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
-	$(Q)$(MAKE) --no-print-directory check fuzz-short
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 asan: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" unit integration
 
 bench: deps all $(BENCH_BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh

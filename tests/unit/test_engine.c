@@ -43,9 +43,13 @@ static void test_topics_persist(void)
 	size_t n;
 	char path[512];
 	struct stat st;
+	struct engine_config c, def;
 
 	fresh();
-	log = open_log(ENGINE_FSYNC_ALWAYS);
+	lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+	engine_config_init(&def);  /* the engine's own default retention, not lt_config's */
+	c.defaults.retention_ms = def.defaults.retention_ms;
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
 	memset(&tc, 0, sizeof(tc));
 	tc.partitions = 3;
 	tc.retention_ms = 1234567;
