@@ -27,6 +27,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import zstandard
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("BENCH_SIZE", "256M")
 import bench_agent_tail as bat  # noqa: E402
@@ -54,8 +56,7 @@ class Sink:
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
                 if self.headers.get("Content-Encoding") == "zstd":
-                    body = subprocess.run(["zstd", "-dc"], input=body, capture_output=True,
-                                          check=True).stdout
+                    body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
                 with sink.lock:
                     sink.lines += body.count(b"\n")
                 self.send_response(200)
