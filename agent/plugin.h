@@ -99,6 +99,7 @@ struct plugin_args {
 	struct input *input;        /* PLUGIN_INPUT */
 	struct output *output;      /* PLUGIN_OUTPUT */
 	int codec;                  /* PLUGIN_OUTPUT: its `compression` (enum codec_type) */
+	int codec_level;            /* PLUGIN_OUTPUT: its `compression_level` */
 	bool check_only;            /* --check: validate, touch nothing */
 	bool reload;                /* started by SIGHUP, not at process start */
 };

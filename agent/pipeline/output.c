@@ -555,6 +555,7 @@ int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bo
 	a.state_dir = o->spool_dir;
 	a.output = o;
 	a.codec = oc->compression;
+	a.codec_level = (int)oc->compression_level;
 	a.check_only = check_only;
 	a.reload = reload;
 	rc = oc->plugin->init(&a, &o->ctx, err);
