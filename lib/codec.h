@@ -48,9 +48,9 @@ SLUICE_MUST_CHECK int codec_decompress(struct codec_ctx *cc, int type, const voi
  * number of writes, then end (which closes the frame) or abort.  One stream
  * per context at a time; a zstd codec_compress() on the same context in
  * between ends it (later writes: -ERR_INVALID).  0 or a negative code; -ERR_UNSUPPORTED for other codecs. */
-int codec_stream_begin(struct codec_ctx *cc, int type, int level);
-int codec_stream_write(struct codec_ctx *cc, const void *in, size_t n, struct buf *out);
-int codec_stream_end(struct codec_ctx *cc, struct buf *out);
+SLUICE_MUST_CHECK int codec_stream_begin(struct codec_ctx *cc, int type, int level);
+SLUICE_MUST_CHECK int codec_stream_write(struct codec_ctx *cc, const void *in, size_t n, struct buf *out);
+SLUICE_MUST_CHECK int codec_stream_end(struct codec_ctx *cc, struct buf *out);
 void codec_stream_abort(struct codec_ctx *cc);
 
 #endif
