@@ -129,6 +129,33 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Client i posts to partition i mod partitions of topic at url (https with
+ * the given CA, client certificate and key when set). */
+static void client_init(struct client *cl, int i, const char *url, const char *topic,
+			int64_t partitions, const char *cacert, const char *cert, const char *key)
+{
+	cl->idx = i;
+	cl->partition = (int32_t)(i % partitions);
+	cl->next = (size_t)i % POOL;
+	snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
+		 (int)cl->partition);
+	cl->easy = curl_easy_init();
+	cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
+	cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
+	curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
+	curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
+	curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
+	curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
+	if (cacert)
+		curl_easy_setopt(cl->easy, CURLOPT_CAINFO, cacert);
+	if (cert)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLCERT, cert);
+	if (key)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLKEY, key);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -177,29 +204,8 @@ int main(int argc, char **argv)
 	caplat = 1 << 16;
 	lat_us = mem_alloc(caplat * sizeof(*lat_us));
 	for (int i = 0; i < nclients; i++) {
-		struct client *cl = &clients[i];
-
-		cl->idx = i;
-		cl->partition = (int32_t)(i % partitions);
-		cl->next = (size_t)i % POOL;
-		snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
-			 (int)cl->partition);
-		cl->easy = curl_easy_init();
-		cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
-		cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
-		curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
-		curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
-		curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
-		curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
-		if (cacert)
-			curl_easy_setopt(cl->easy, CURLOPT_CAINFO, cacert);
-		if (cert)
-			curl_easy_setopt(cl->easy, CURLOPT_SSLCERT, cert);
-		if (key)
-			curl_easy_setopt(cl->easy, CURLOPT_SSLKEY, key);
-		post_next(multi, cl);
+		client_init(&clients[i], i, url, topic, partitions, cacert, cert, key);
+		post_next(multi, &clients[i]);
 	}
 	t0 = clock_mono_ns();
 	deadline = t0 + (uint64_t)seconds * 1000000000ull;

@@ -244,11 +244,113 @@ static int parse_args(struct store *st, int argc, char **argv, bool *check)
 	return 0;
 }
 
+/* Arguments, logging, auth files and the listener policy: everything that
+ * may refuse the configuration before anything binds. */
+static int prepare(struct store *st, int argc, char **argv, bool *check)
+{
+	char why[CFG_ERR_MAX] = "";
+	int rc = parse_args(st, argc, argv, check);
+
+	if (rc < 0)
+		return rc;
+	rc = apply_logging(&st->conf);
+	if (rc < 0) {
+		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
+			st->conf.store.log_level);
+		return rc;
+	}
+	rc = auth_new(&st->conf, &st->auth, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "sluice-store: %s\n", why[0] ? why : err_str(rc));
+		return rc;
+	}
+	/* before anything binds: a refused listener never opens its port */
+	return tls_policy_check(&st->conf);
+}
+
+/* The loop, signals, the engine and both listeners. */
+static int start(struct store *st)
+{
+	struct engine_config lc;
+	int rc;
+
+	st->loop = evloop_new();
+	st->metrics = prom_registry_new();
+	if (!st->loop || !st->metrics)
+		return -ENOMEM;
+	/* Signals first: threads started below inherit the blocked mask. */
+	rc = evloop_signal_start(st->loop, &st->sigterm, SIGTERM, on_stop, st);
+	rc = err_first(rc, evloop_signal_start(st->loop, &st->sigint, SIGINT, on_stop, st));
+	rc = err_first(rc, evloop_signal_start(st->loop, &st->sighup, SIGHUP, on_reload, st));
+	if (rc < 0) {
+		log_error("cannot set up signals: %s", err_str(rc));
+		return rc;
+	}
+	log_config_from(&lc, &st->conf);
+	rc = engine_open(&lc, &st->log);
+	if (rc < 0) {
+		log_error("cannot open data directory %s: %s", st->conf.store.data_dir, err_str(rc));
+		return rc;
+	}
+	rc = prom_registry_add(st->metrics, diskspace_render, engine_diskspace(st->log));
+	if (rc < 0)
+		return rc;
+	if (prom_registry_add(st->metrics, auth_render_metrics, st->auth) < 0)
+		return -ENOMEM;
+	rc = kafka_server_new(st->loop, st->log, st->metrics, &st->conf, st->auth, &st->kafka);
+	if (rc < 0) {
+		log_error("cannot start the Kafka listener on %s: %s", st->conf.kafka.listen,
+			  err_str(rc));
+		return rc;
+	}
+	rc = http_api_new(st->log, st->metrics, &st->conf, st->auth, &st->http);
+	if (rc < 0) {
+		log_error("cannot start the HTTP API on %s: %s", st->conf.http.listen, err_str(rc));
+		return rc;
+	}
+	st->quota = quota_new(&st->conf);
+	if (!st->quota || prom_registry_add(st->metrics, quota_render, st->quota) < 0)
+		return -ENOMEM;
+	kafka_server_set_quota(st->kafka, st->quota);
+	http_api_set_quota(st->http, st->quota);
+	/* consumer-group lag for GET /v1/groups and `sluice topics` */
+	http_api_set_groups(st->http, kafka_server_groups(st->kafka));
+	return 0;
+}
+
+/* Everything start() made, in the order that keeps users before what they
+ * use; works on a half-started store. */
+static void stop(struct store *st)
+{
+	evloop_timer_stop(&st->watchdog);
+	http_api_free(st->http);   /* first: its threads may read the groups */
+	kafka_server_free(st->kafka);
+	if (st->quota)
+		prom_registry_remove(st->metrics, quota_render, st->quota);
+	quota_free(st->quota);
+	if (st->log && st->metrics)
+		prom_registry_remove(st->metrics, diskspace_render, engine_diskspace(st->log));
+	engine_close(st->log);
+	if (st->metrics && st->auth)
+		prom_registry_remove(st->metrics, auth_render_metrics, st->auth);
+	prom_registry_free(st->metrics);
+	/* the loop reports watchers still started when it is freed */
+	if (st->sigterm.loop)
+		evloop_signal_stop(&st->sigterm);
+	if (st->sigint.loop)
+		evloop_signal_stop(&st->sigint);
+	if (st->sighup.loop)
+		evloop_signal_stop(&st->sighup);
+	auth_free(st->auth);
+	evloop_free(st->loop);
+	store_config_release(&st->conf);
+}
+
 int main(int argc, char **argv)
 {
 	struct store st;
-	struct engine_config lc;
 	bool check = false;
+	uint64_t wd_usec = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
@@ -256,119 +358,26 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "user") == 0)
 		return users_cmd_main(argc - 1, argv + 1);
 	signal(SIGPIPE, SIG_IGN);
-	rc = parse_args(&st, argc, argv, &check);
-	if (rc < 0)
-		goto out;
-	rc = apply_logging(&st.conf);
-	if (rc < 0) {
-		fprintf(stderr, "sluice-store: store.log_level: unknown level '%s'\n",
-			st.conf.store.log_level);
-		goto out;
-	}
-	{
-		char why[CFG_ERR_MAX] = "";
-
-		rc = auth_new(&st.conf, &st.auth, why, sizeof(why));
-		if (rc < 0) {
-			fprintf(stderr, "sluice-store: %s\n", why[0] ? why : err_str(rc));
-			goto out;
-		}
-	}
-	/* before anything binds: a refused listener never opens its port */
-	rc = tls_policy_check(&st.conf);
-	if (rc < 0)
-		goto out;
-	if (check) {
+	rc = prepare(&st, argc, argv, &check);
+	if (rc == 0 && check) {
 		rc = check_tls(&st.conf);
-		if (rc < 0)
-			goto out;
-		printf("configuration ok\n");
+		if (rc == 0)
+			printf("configuration ok\n");
 		goto out;
 	}
-
-	st.loop = evloop_new();
-	st.metrics = prom_registry_new();
-	if (!st.loop || !st.metrics) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	/* Signals first: threads started below inherit the blocked mask. */
-	rc = evloop_signal_start(st.loop, &st.sigterm, SIGTERM, on_stop, &st);
-	rc = err_first(rc, evloop_signal_start(st.loop, &st.sigint, SIGINT, on_stop, &st));
-	rc = err_first(rc, evloop_signal_start(st.loop, &st.sighup, SIGHUP, on_reload, &st));
-	if (rc < 0) {
-		log_error("cannot set up signals: %s", err_str(rc));
-		goto out;
-	}
-
-	log_config_from(&lc, &st.conf);
-	rc = engine_open(&lc, &st.log);
-	if (rc < 0) {
-		log_error("cannot open data directory %s: %s", st.conf.store.data_dir, err_str(rc));
-		goto out;
-	}
-	rc = prom_registry_add(st.metrics, diskspace_render, engine_diskspace(st.log));
+	if (rc == 0)
+		rc = start(&st);
 	if (rc < 0)
 		goto out;
-	if (prom_registry_add(st.metrics, auth_render_metrics, st.auth) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = kafka_server_new(st.loop, st.log, st.metrics, &st.conf, st.auth, &st.kafka);
-	if (rc < 0) {
-		log_error("cannot start the Kafka listener on %s: %s", st.conf.kafka.listen,
-			  err_str(rc));
-		goto out;
-	}
-	rc = http_api_new(st.log, st.metrics, &st.conf, st.auth, &st.http);
-	if (rc < 0) {
-		log_error("cannot start the HTTP API on %s: %s", st.conf.http.listen, err_str(rc));
-		goto out;
-	}
-	st.quota = quota_new(&st.conf);
-	if (!st.quota || prom_registry_add(st.metrics, quota_render, st.quota) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	kafka_server_set_quota(st.kafka, st.quota);
-	http_api_set_quota(st.http, st.quota);
-	/* consumer-group lag for GET /v1/groups and `sluice topics` */
-	http_api_set_groups(st.http, kafka_server_groups(st.kafka));
-
-	{
-		uint64_t wd_usec = 0;
-
-		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
-			evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000,
-					   on_watchdog, &st);
-	}
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
+		evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000, on_watchdog,
+				   &st);
 	sd_notify(0, "READY=1");
 	log_info("sluice-store %s ready: data %s, kafka %s, http %s", SLUICE_VERSION,
 		 st.conf.store.data_dir, st.conf.kafka.listen, st.conf.http.listen);
 	rc = evloop_run(st.loop);
 	sd_notify(0, "STOPPING=1");
 out:
-	evloop_timer_stop(&st.watchdog);
-	http_api_free(st.http);   /* first: its threads may read the groups */
-	kafka_server_free(st.kafka);
-	if (st.quota)
-		prom_registry_remove(st.metrics, quota_render, st.quota);
-	quota_free(st.quota);
-	if (st.log && st.metrics)
-		prom_registry_remove(st.metrics, diskspace_render, engine_diskspace(st.log));
-	engine_close(st.log);
-	if (st.metrics && st.auth)
-		prom_registry_remove(st.metrics, auth_render_metrics, st.auth);
-	prom_registry_free(st.metrics);
-	/* the loop reports watchers still started when it is freed */
-	if (st.sigterm.loop)
-		evloop_signal_stop(&st.sigterm);
-	if (st.sigint.loop)
-		evloop_signal_stop(&st.sigint);
-	if (st.sighup.loop)
-		evloop_signal_stop(&st.sighup);
-	auth_free(st.auth);
-	evloop_free(st.loop);
-	store_config_release(&st.conf);
+	stop(&st);
 	return rc < 0 ? 1 : 0;
 }

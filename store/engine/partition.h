@@ -160,7 +160,11 @@ bool partition_flush(struct partition *p, bool *notify);
 /* Is there unflushed work (for the periodic and final flushes)? */
 bool partition_is_dirty(struct partition *p);
 
-/* Delete segments past the topic's retention.  Returns segments deleted. */
+/* Start a new active segment at the end; the caller holds p->mu (append,
+ * retention).  0 or a negative code. */
+int partition_roll(struct partition *p, int64_t now);
+/* Delete segments past the topic's retention (partition_retention.c).
+ * Returns segments deleted. */
 int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms);
 /* Forget idle producers. */
 void partition_expire_producers(struct partition *p, int64_t now_ms);
