@@ -291,15 +291,20 @@ struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char 
 				const struct stat *st, uint64_t off, const char *ident)
 {
 	struct tail_file *f = mem_calloc(1, sizeof(*f));
-	char *own = NULL;
+	char *own = NULL, real[PATH_MAX];
 
 	if (!f)
 		goto fail;
+	/* Kept where the file really is (a symlink followed), so a restart
+	 * finds it there after the link is re-pointed. */
+	if (tail_fd_path(fd, real, sizeof(real)) == 0)
+		path = real;
 	f->t = t;
 	f->fd = fd;
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
 	f->size = (uint64_t)st->st_size;
+	f->btime = tail_btime(fd);
 	f->off = off;
 	f->wd = -1;
 	f->changed_ms = evloop_now(t->loop);
@@ -353,6 +358,7 @@ static void tomb_add(struct in_tail *t, struct tail_file *f)
 	tb->ino = f->ino;
 	tb->fp = f->fp;
 	tb->fp_len = f->fp_len;
+	tb->btime = f->btime;
 	tb->next = t->tombs;
 	t->tombs = tb;
 }
@@ -383,6 +389,7 @@ void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish)
 	buf_release(&f->event);
 	mem_free(f->name);
 	mem_free(f->path);
+	mem_free(f->was);
 	mem_free(f);
 }
 
@@ -391,9 +398,15 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	char *ident;
 	const char *old;
 
+	uint64_t lost = f->size > f->off ? f->size - f->off : 0;
+
+	/* What was written past our position before the truncation is gone;
+	 * the size we last saw bounds it from below (copytruncate's own race). */
 	t->st.truncations++;
+	t->st.truncated_lost += lost;
 	log_warn("tail %s: %s was truncated (%" PRIu64 " -> %" PRIu64 " bytes); reading it again "
-		 "from the start", t->id, f->path, f->off, size);
+		 "from the start; %" PRIu64 " bytes written before the truncation were not read "
+		 "(at least)", t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
 	tail_file_flush_event(t, f);
 	f->discarding = false;
 	/* The old contents are finished; the new ones are a new source with the
@@ -426,6 +439,9 @@ static void set_rotated_by_event(struct in_tail *t, struct tail_file *f)
 {
 	if (!f->rotated) {
 		f->rotated = true;
+		f->moved = true;  /* the next scan looks where it went */
+		if (!f->was)
+			f->was = mem_strdup(f->path);
 		t->st.rotations++;
 		tail_file_update_meta(t, f);
 	}
@@ -528,7 +544,10 @@ static void on_poll(struct evloop_timer *tm)
 		next = f->next;
 		if (f->wd < 0 && fstat(f->fd, &st) == 0) {
 			if ((uint64_t)st.st_size != f->size || (uint64_t)st.st_size < f->off) {
-				f->size = (uint64_t)st.st_size;
+				/* A smaller size is a truncation: the read says how
+				 * much of the size seen before it was lost. */
+				if ((uint64_t)st.st_size > f->size)
+					f->size = (uint64_t)st.st_size;
 				tail_mark_ready(t, f);
 			} else if (st.st_nlink == 0 && !f->rotated) {
 				set_rotated_by_event(t, f);
@@ -691,6 +710,12 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_truncations_total", "counter",
 		 "Files found shorter than the read position (copytruncate); read again from 0.",
 		 t->st.truncations, NULL, NULL},
+		{"sluice_agent_tail_truncated_lost_bytes_total", "counter",
+		 "Bytes written to a file before it was truncated and not read (at least: size "
+		 "last seen minus the position reached).", t->st.truncated_lost, NULL, NULL},
+		{"sluice_agent_tail_generations_total", "counter",
+		 "Rotated files found unseen next to a rotated file and read whole.",
+		 t->st.generations, NULL, NULL},
 		{"sluice_agent_tail_long_lines_total", "counter",
 		 "Lines longer than max_line_bytes, by what was done.", t->st.long_split, "action",
 		 "split"},

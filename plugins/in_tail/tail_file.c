@@ -12,6 +12,8 @@
  * the start of the first line that was not.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -232,6 +234,8 @@ static bool rewritten(struct in_tail *t, struct tail_file *f)
 		tail_truncated(t, f, (uint64_t)st.st_size);
 		return true;
 	}
+	if ((uint64_t)st.st_size > f->size)
+		f->size = (uint64_t)st.st_size;  /* what a truncation would lose */
 	if (f->fp_len == 0 || f->off < f->fp_len)
 		return false;
 	if (tail_fingerprint(f->fd, f->fp_len, &fp, &len) < 0 || (len == f->fp_len && fp == f->fp))
@@ -340,6 +344,32 @@ int tail_fingerprint(int fd, uint64_t size, uint32_t *fp, uint32_t *fp_len)
 	return 0;
 }
 
+uint64_t tail_btime(int fd)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
+		return 0;
+	return (uint64_t)sx.stx_btime.tv_sec * 1000000000u + sx.stx_btime.tv_nsec;
+}
+
+int tail_fd_path(int fd, char *out, size_t cap)
+{
+	static const char deleted[] = " (deleted)";
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, out, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - 1 || out[0] != '/')
+		return -1;
+	out[n] = '\0';
+	if ((size_t)n >= sizeof(deleted) - 1 &&
+	    memcmp(out + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1) == 0)
+		return -1;
+	return 0;
+}
+
 int tail_meta_encode(const struct tail_file *f, struct buf *out)
 {
 	size_t pl = strlen(f->path), nl = strlen(f->name);
@@ -357,6 +387,8 @@ int tail_meta_encode(const struct tail_file *f, struct buf *out)
 	if (rc == 0)
 		rc = buf_append_be32(out, f->fp);
 	if (rc == 0)
+		rc = buf_append_be64(out, f->btime);
+	if (rc == 0)
 		rc = buf_append_be16(out, (uint16_t)pl);
 	if (rc == 0)
 		rc = buf_append(out, f->path, pl);
@@ -371,14 +403,17 @@ int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m)
 {
 	struct cursor c;
 	uint16_t l;
+	uint8_t v;
 
 	cursor_init(&c, p, n);
-	if (cursor_u8(&c) != TAIL_META_VERSION)
+	v = cursor_u8(&c);
+	if (v != 1 && v != TAIL_META_VERSION)
 		return -ERR_CORRUPT;
 	m->dev = cursor_be64(&c);
 	m->ino = cursor_be64(&c);
 	m->fp_len = cursor_be32(&c);
 	m->fp = cursor_be32(&c);
+	m->btime = v >= 2 ? cursor_be64(&c) : 0;
 	l = cursor_be16(&c);
 	m->path = (const char *)cursor_take(&c, l);
 	m->path_len = l;
