@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A tailed file is what it is (device, inode, birth time, fingerprint), not
-where it is: issue 19, cases 1, 4, 5 and 6.  Each case has its own agent,
+where it is: issue 19, cases 1, 2, 4, 5 and 6.  Each case has its own agent,
 directory and exactly-once file output, numbered corpora (gen_corpus.py) and
 check_seq.py; the cases run at the same time.
 
@@ -15,12 +15,16 @@ reuse        a file deleted and created again with the same first 2 KiB
              (a fingerprint collision) on what is usually the same inode, once
              while the agent runs and once while it is down; and an empty
              file written only while the agent is down (read_from_head off).
+copytruncate the bytes a truncation loses (an unfinished last line the agent
+             saw) are counted in sluice_agent_tail_truncated_lost_bytes_total
+             and named in the warning (issue 19 case 2).
 deleted      a file deleted while the agent is down is counted and logged as
              lost; a deleted file the writer keeps open is let go (no
              descriptor) within rotate_wait + poll_interval of being shipped.
 """
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -51,6 +55,8 @@ inputs:
     batch: {{ max_delay_ms: 50 }}
 """
 
+KILLS = int(os.environ.get("KILLS", "8"))
+RND = random.Random(int(os.environ.get("SEED", "19")))
 SEQ = re.compile(r'(?:seq=|"seq": ?)\d+')
 HEADER = b"".join(b"# banner line %03d of a header every file of this app starts with\n" % i
                   for i in range(40))
@@ -149,9 +155,20 @@ def case_symlink(env):
     c.append(c.p("pods", "app-2.log"), c.chunk())
     line2 = c.check()
     wait_until(lambda: c.fds_to(c.p("pods", "app-1.log")) == 0, 30, "app-1.log let go")
+    # kill -9 at any moment while the pod logs grow, re-pointed while down
+    for k in range(3, 3 + KILLS):
+        c.append(c.p("pods", "app-%d.log" % (k - 1)), c.chunk("128K"))
+        time.sleep(RND.uniform(0, 0.3))
+        c.agent.kill()
+        c.append(c.p("pods", "app-%d.log" % (k - 1)), c.chunk("64K"))
+        c.append(c.p("pods", "app-%d.log" % k), c.chunk("64K"))
+        repoint(c.p("logs", "app.log"), c.p("pods", "app-%d.log" % k))
+        c.agent.start()
+    line3 = c.check()
     assert "is gone" not in c.agent.log(), c.agent.log()[-2000:]
     assert c.agent.term() == 0
-    return "re-pointed while down: %s; while running: %s" % (line, line2)
+    return "re-pointed while down: %s; while running: %s; %d kill -9 while growing, " \
+        "re-pointed each time: %s" % (line, line2, KILLS, line3)
 
 
 def rotate(path, keep):
@@ -279,7 +296,42 @@ def case_deleted(env):
            "open: let go %.1f s after its last event was shipped" % (lost, line, let_go)
 
 
-CASES = {"symlink": case_symlink, "generations": case_generations, "fast": case_fast,
+def case_copytruncate(env):
+    c = Case(env, "copytruncate", "{d}/logs/*.log", head=False)
+    log = c.p("logs", "app.log")
+    open(log, "w").close()
+    c.agent.start()
+    c.tailed(1)
+    partial = b"2026-12-02 03:30:00,000 INFO unfinished when truncated seq=%d" % 0
+    c.append(log, c.chunk())
+    lost_seq = c.seq
+    partial = partial.replace(b"seq=0", b"seq=%d" % lost_seq)
+    c.seq += 1
+    c.append(log, partial)
+    c.shipped(lost_seq)
+    # the agent has read up to the unfinished line: the size it saw holds it
+    wait_until(lambda: c.agent.metric('sluice_agent_tail_read_bytes_total{input="app"}') >=
+               os.path.getsize(log), 30, "the unfinished line read")
+    with open(log, "r+b") as f:
+        f.truncate(0)
+    c.append(log, c.chunk())
+    c.shipped(c.seq - 1)
+    lost = c.agent.metric('sluice_agent_tail_truncated_lost_bytes_total{input="app"}')
+    vals = c.values()
+    try:
+        line = env.check_seq("\n".join(vals).encode() + b"\n", expect=c.seq)
+    except AssertionError as e:
+        line = str(e)
+    assert "missing=1 duplicated=0" in line, line
+    assert lost == len(partial), "lost bytes counted %s, not %d" % (lost, len(partial))
+    assert "%d bytes written before the truncation were not read" % len(partial) in \
+        c.agent.log(), c.agent.log()[-1000:]
+    assert c.agent.term() == 0
+    return "the %d-byte unfinished line lost at the truncation counted and logged (%s)" % (
+        len(partial), line)
+
+
+CASES = {"copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
 
