@@ -234,14 +234,15 @@ static bool rewritten(struct in_tail *t, struct tail_file *f)
 		tail_truncated(t, f, (uint64_t)st.st_size);
 		return true;
 	}
+	if (f->fp_len != 0 && f->off >= f->fp_len &&
+	    tail_fingerprint(f->fd, f->fp_len, &fp, &len) == 0 && (len != f->fp_len || fp != f->fp)) {
+		tail_truncated(t, f, (uint64_t)st.st_size);
+		return true;
+	}
+	/* The same contents: what a truncation would lose from now on. */
 	if ((uint64_t)st.st_size > f->size)
-		f->size = (uint64_t)st.st_size;  /* what a truncation would lose */
-	if (f->fp_len == 0 || f->off < f->fp_len)
-		return false;
-	if (tail_fingerprint(f->fd, f->fp_len, &fp, &len) < 0 || (len == f->fp_len && fp == f->fp))
-		return false;
-	tail_truncated(t, f, (uint64_t)st.st_size);
-	return true;
+		f->size = (uint64_t)st.st_size;
+	return false;
 }
 
 void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
