@@ -546,8 +546,10 @@ static void on_poll(struct evloop_timer *tm)
 			if ((uint64_t)st.st_size != f->size || (uint64_t)st.st_size < f->off) {
 				/* A smaller size is a truncation: the read says how
 				 * much of the size seen before it was lost. */
-				if ((uint64_t)st.st_size > f->size)
+				if ((uint64_t)st.st_size > f->size) {
 					f->size = (uint64_t)st.st_size;
+					f->changed_ms = now;
+				}
 				tail_mark_ready(t, f);
 			} else if (st.st_nlink == 0 && !f->rotated) {
 				set_rotated_by_event(t, f);

@@ -240,8 +240,10 @@ static bool rewritten(struct in_tail *t, struct tail_file *f)
 		return true;
 	}
 	/* The same contents: what a truncation would lose from now on. */
-	if ((uint64_t)st.st_size > f->size)
+	if ((uint64_t)st.st_size > f->size) {
 		f->size = (uint64_t)st.st_size;
+		f->changed_ms = evloop_now(t->loop);
+	}
 	return false;
 }
 
