@@ -14,6 +14,7 @@
  * list that a zero-delay timer drains a bounded number of chunks at a time,
  * keeping the loop responsive for the outputs.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -238,11 +239,29 @@ static void watch_file(struct in_tail *t, struct tail_file *f)
 		hmap_insert(&t->files_by_wd, &f->by_wd, hmap_hash_u64(HMAP_SEED, (uint64_t)f->wd));
 		return;
 	}
-	log_write_rl(&t->rl, 60000, LOG_LVL_WARN,
-		     "tail %s: cannot watch %s (%s); polling it every %" PRId64 " ms", t->id,
-		     f->path, err_str(-errno), t->conf->poll_interval);
+	if (errno == ENOSPC)
+		tail_watch_limit(t);
+	else
+		log_write_rl(&t->rl, 60000, LOG_LVL_WARN,
+			     "tail %s: cannot watch %s (%s); polling it every %" PRId64 " ms",
+			     t->id, f->path, err_str(-errno), t->conf->poll_interval);
 polled:
 	t->npolled++;
+}
+
+/* Out of inotify watches (fs.inotify.max_user_watches, shared by every
+ * process of the user): what cannot be watched is polled.  Said once, not
+ * once a file: with 50,000 files that would be 50,000 lines. */
+void tail_watch_limit(struct in_tail *t)
+{
+	t->st.watch_limited++;
+	if (t->watch_limit_said)
+		return;
+	t->watch_limit_said = true;
+	log_warn("tail %s: out of inotify watches (fs.inotify.max_user_watches); files past the "
+		 "limit are polled every %" PRId64 " ms, and new files in unwatched directories "
+		 "are found by the scan every %" PRId64 " ms (refresh_interval)", t->id,
+		 t->conf->poll_interval, t->conf->refresh_interval);
 }
 
 static void unwatch_file(struct in_tail *t, struct tail_file *f)
@@ -442,6 +461,9 @@ static void set_rotated_by_event(struct in_tail *t, struct tail_file *f)
 		f->moved = true;  /* the next scan looks where it went */
 		if (!f->was)
 			f->was = mem_strdup(f->path);
+		/* rotate_wait runs from the rotation too: an idle file renamed
+		 * still gets the writer's last lines before it reopens. */
+		f->changed_ms = evloop_now(t->loop);
 		t->st.rotations++;
 		tail_file_update_meta(t, f);
 	}
@@ -518,8 +540,11 @@ void tail_watch_dir(struct in_tail *t, const char *dir)
 		if (strcmp(t->dirs[i].path, dir) == 0)
 			return;
 	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
-	if (wd < 0)
+	if (wd < 0) {
+		if (errno == ENOSPC)
+			tail_watch_limit(t);
 		return;  /* the refresh timer still finds new files */
+	}
 	v = mem_realloc(t->dirs, (t->ndirs + 1) * sizeof(*v));
 	if (!v)
 		return;
@@ -705,6 +730,9 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_files", "gauge", "Files being tailed.", t->nfiles, NULL, NULL},
 		{"sluice_agent_tail_polled_files", "gauge",
 		 "Tailed files polled with stat (no inotify watch).", t->npolled, NULL, NULL},
+		{"sluice_agent_tail_watch_limit_total", "counter",
+		 "Files or directories left without an inotify watch: the watch limit was reached.",
+		 t->st.watch_limited, NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},
 		{"sluice_agent_tail_rotations_total", "counter",

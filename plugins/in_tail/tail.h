@@ -146,6 +146,7 @@ struct in_tail_stats {
 	uint64_t ignored_older;
 	uint64_t open_errors;
 	uint64_t deferred;          /* files left unopened at the last scan: fd limit */
+	uint64_t watch_limited;     /* watches refused with ENOSPC */
 };
 
 struct in_tail {
@@ -157,6 +158,7 @@ struct in_tail {
 	bool started;
 	bool paused;
 	bool first_scan_done;
+	bool watch_limit_said;      /* the watch-limit warning is given once */
 	bool multiline;
 	uint64_t scan_deferred;     /* files the current scan could not open (fd limit) */
 	struct tail_start start;    /* multiline.start */
@@ -216,5 +218,6 @@ void tail_mark_ready(struct in_tail *t, struct tail_file *f);
 void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size);
 void tail_rescan_soon(struct in_tail *t);
 void tail_watch_dir(struct in_tail *t, const char *dir);
+void tail_watch_limit(struct in_tail *t);
 
 #endif

@@ -323,6 +323,7 @@ static void check_paths(struct in_tail *t)
 		f->moved = true;
 		if (!f->was)
 			f->was = mem_strdup(f->path);
+		f->changed_ms = evloop_now(t->loop);  /* see set_rotated_by_event() */
 		t->st.rotations++;
 	}
 	settle_moved(t);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A tailed file is what it is (device, inode, birth time, fingerprint), not
-where it is: issue 19, cases 1, 2, 4, 5 and 6.  Each case has its own agent,
+where it is: issue 19, cases 1, 2, 4, 5, 6 and 7.  Each case has its own agent,
 directory and exactly-once file output, numbered corpora (gen_corpus.py) and
 check_seq.py; the cases run at the same time.
 
@@ -18,6 +18,9 @@ reuse        a file deleted and created again with the same first 2 KiB
 copytruncate the bytes a truncation loses (an unfinished last line the agent
              saw) are counted in sluice_agent_tail_truncated_lost_bytes_total
              and named in the warning (issue 19 case 2).
+nowatch      the inotify watch limit (12, in a user namespace of the agent's
+             own) below the files tailed: the rest are polled, said once,
+             nothing lost through rotations (issue 19 case 7).
 deleted      a file deleted while the agent is down is counted and logged as
              lost; a deleted file the writer keeps open is let go (no
              descriptor) within rotate_wait + poll_interval of being shipped.
@@ -26,12 +29,13 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentkit import Agent, corpus, run_parallel, wait_until  # noqa: E402
-from sluicetest import Env, result  # noqa: E402
+from sluicetest import BIN, Env, result, wait_port  # noqa: E402
 
 CONFIG = """
 agent:
@@ -63,12 +67,12 @@ HEADER = b"".join(b"# banner line %03d of a header every file of this app starts
 
 
 class Case:
-    def __init__(self, env, name, paths, head=True, refresh="1s", extra=""):
+    def __init__(self, env, name, paths, head=True, refresh="1s", extra="", agent_cls=None):
         self.env, self.name = env, name
         self.d = env.path(name)
         os.makedirs(os.path.join(self.d, "logs"))
         self.seq = 0
-        self.agent = Agent(env, CONFIG.format(d=self.d, paths=paths.format(d=self.d),
+        self.agent = (agent_cls or Agent)(env, CONFIG.format(d=self.d, paths=paths.format(d=self.d),
                                               head="true" if head else "false",
                                               refresh=refresh, extra=extra), name="agent-" + name)
 
@@ -331,7 +335,56 @@ def case_copytruncate(env):
         len(partial), line)
 
 
-CASES = {"copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
+class LimitedAgent(Agent):
+    """The agent in a user namespace of its own whose inotify watch limit is
+    WATCHES (/proc/sys/user/max_inotify_watches is per user namespace), so
+    the limit is real and nothing else on the machine feels it."""
+
+    def start(self, wait=True, preexec_fn=None):
+        log = open(self.log_path, "ab")
+        self.proc = self.env.spawn(
+            ["unshare", "-U", "-r", "/bin/sh", "-c",
+             'echo %d > /proc/sys/user/max_inotify_watches && exec "$0" -c "$1"' % WATCHES,
+             os.path.join(BIN, "sluice-agent"), self.conf_path],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        if wait:
+            wait_port(self.http_port, 30, self.proc)
+        return self
+
+
+WATCHES = 12
+
+
+def case_nowatch(env):
+    probe = subprocess.run(["unshare", "-U", "-r", "/bin/sh", "-c",
+                            "echo 1 > /proc/sys/user/max_inotify_watches"], capture_output=True)
+    if probe.returncode != 0:
+        return "skipped: no user namespace with its own watch limit (%s)" % probe.stderr[:100]
+    c = Case(env, "nowatch", "{d}/logs/*.log", head=False, agent_cls=LimitedAgent)
+    names = ["f%02d.log" % i for i in range(40)]
+    for n in names:
+        open(c.p("logs", n), "w").close()
+    c.agent.start()
+    c.tailed(len(names))
+    for n in names:
+        c.append(c.p("logs", n), c.chunk("16K"))
+    c.shipped()
+    # rotations and new files, seen by polling and the scan only
+    for n in names[:10]:
+        os.rename(c.p("logs", n), c.p("logs", n + ".1"))
+        c.append(c.p("logs", n + ".1"), c.chunk("8K"))
+        c.append(c.p("logs", n), c.chunk("8K"))
+    line = c.check()
+    polled = c.agent.metric('sluice_agent_tail_polled_files{input="app"}')
+    said = c.agent.log().count("out of inotify watches")
+    assert polled > 0 and said == 1, (polled, said)
+    assert c.agent.term() == 0
+    return "%d files, %d watches: %d polled, said once; 10 rotated and re-created: %s" % (
+        len(names), WATCHES, polled, line)
+
+
+CASES = {"nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
 

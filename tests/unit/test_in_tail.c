@@ -607,6 +607,29 @@ static void test_health_output_stall(void)
 	teardown();
 }
 
+/* An idle file renamed away still gets the writer's lines written before it
+ * reopens: rotate_wait runs from the rotation, not only from the last
+ * change (it was released at the first poll, and those lines were lost). */
+static void test_idle_file_rotated(void)
+{
+	char a[256], a1[256];
+
+	setup();
+	log_path(a, sizeof(a), "idle.log");
+	log_path(a1, sizeof(a1), "idle.log.1");
+	append_lines("idle.log", 0, 100);
+	start("    read_from_head: true\n    poll_interval: 20ms\n", NULL);
+	CU_ASSERT(wait_records(100, 5000));
+	spin(600);  /* idle for twice rotate_wait */
+	CU_ASSERT_EQUAL(rename(a, a1), 0);
+	spin(150);
+	append_lines("idle.log.1", 100, 200);
+	CU_ASSERT(wait_records(200, 5000));
+	stop();
+	expect_seqs(0, 200);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -624,6 +647,7 @@ int main(void)
 		UNIT_TEST(test_generations_while_down),
 		UNIT_TEST(test_truncated_lost_bytes),
 		UNIT_TEST(test_health_output_stall),
+		UNIT_TEST(test_idle_file_rotated),
 		UNIT_END,
 	};
 	int rc;
