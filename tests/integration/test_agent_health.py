@@ -84,7 +84,7 @@ def deliver_all(env, store, agent, topic, events):
 
 
 def setup(env, name, health_conf, extra_agent=""):
-    store = env.start_store()
+    store = env.start_store(data_dir=env.path("store-" + name))  # cases start at once
     logs = env.path("logs-" + name)
     os.makedirs(logs)
     cfg = store_config(env, store, logs, input_id=name, data=env.path("data-" + name),

@@ -11,6 +11,8 @@ generations  app.log -> app.log.1 -> app.log.2 while the agent is down, with
              exclude ["*.[0-9]"]: every generation is finished.
 fast         ten rotations in a burst, faster than any scan (refresh_interval
              60s), rotated names excluded: every generation is finished.
+kubelet      the same through the kubelet's symlink and 0.log.<time> names,
+             16 MiB written as fast as Python can, rotated every 2 MiB.
 reuse        a file deleted and created again with the same first 2 KiB
              (a fingerprint collision) on what is usually the same inode, once
              while the agent runs and once while it is down; and an empty
@@ -113,10 +115,17 @@ class Case:
         wait_until(lambda: self.agent.metric('sluice_agent_tail_files{input="app"}') == n, 30,
                    "%s: %d files tailed" % (self.name, n))
 
-    def check(self):
-        self.shipped()
+    def check(self, timeout=45):
+        try:
+            self.shipped(timeout=timeout)
+        except AssertionError as e:
+            waited = str(e)
+        else:
+            waited = None
         vals = self.values()
-        return self.env.check_seq("\n".join(vals).encode() + b"\n", expect=self.seq)
+        line = self.env.check_seq("\n".join(vals).encode() + b"\n", expect=self.seq)
+        assert waited is None, waited
+        return line
 
     def fds_to(self, path):
         """Descriptors the agent holds on path (deleted or not)."""
@@ -220,6 +229,41 @@ def case_fast(env):
     line = c.check()
     assert c.agent.term() == 0
     return "10 rotations in %s: %s" % ("a burst", line)
+
+
+def case_kubelet(env):
+    """The kubelet's scheme: /var/log/containers/<pod>_<ns>_<c>-<id>.log ->
+    /var/log/pods/<ns>_<pod>_<uid>/<c>/0.log, rotated by renaming 0.log to
+    0.log.<YYYYMMDD-hhmmss> and creating 0.log, here every 2 MiB of a
+    writer going as fast as it can: many rotations between two scans."""
+    c = Case(env, "kubelet", "{d}/logs/*.log", head=False, refresh="60s")
+    pod = c.p("pods", "ns_web-0_0f3c", "app")
+    os.makedirs(pod)
+    log = os.path.join(pod, "0.log")
+    open(log, "w").close()
+    os.symlink(log, c.p("logs", "web-0_ns_app-0123abcd.log"))
+    c.agent.start()
+    c.tailed(1)
+    data = c.chunk("16M")
+    written, rotations, off = 0, 0, 0
+    f = open(log, "ab")
+    while off < len(data):
+        # whole lines, as the container runtime writes them
+        end = data.rfind(b"\n", off, off + (256 << 10)) + 1 or len(data)
+        f.write(data[off:end])
+        written += end - off
+        off = end
+        if written >= 2 << 20 and off < len(data):
+            f.close()
+            os.rename(log, "%s.20261202-%06d" % (log, rotations))
+            rotations += 1
+            written = 0
+            f = open(log, "ab")
+    f.close()
+    line = c.check()
+    gens = c.agent.metric('sluice_agent_tail_generations_total{input="app"}')
+    assert c.agent.term() == 0
+    return "16 MiB at full speed, %d rotations (%d finished unseen): %s" % (rotations, gens, line)
 
 
 def create(path, data, ino):
@@ -384,7 +428,7 @@ def case_nowatch(env):
         len(names), WATCHES, polled, line)
 
 
-CASES = {"nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
+CASES = {"kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
 
