@@ -304,9 +304,10 @@ bool pipeline_healthy(struct pipeline *pl, struct buf *why)
 		    now - o->h_progress_ms > (uint64_t)a->health.output_stall) {
 			ok = false;
 			if (why)
-				buf_printf(why, "output %s: nothing delivered for %" PRIu64 " s with %"
-					   PRIu64 " spooled batches waiting\n", o->conf->id,
-					   (now - o->h_progress_ms) / 1000, st.entries_pending);
+				buf_printf(why, "output %s: nothing delivered for %" PRIu64
+					   " s with %" PRIu64 " spooled batches waiting\n",
+					   o->conf->id, (now - o->h_progress_ms) / 1000,
+					   st.entries_pending);
 		}
 		if (o->h_write_failing) {
 			ok = false;

@@ -488,8 +488,8 @@ static int position_cursor(struct in_journald *t, const char *cur)
 			 " entries after it were removed before they were read; resuming at the "
 			 "closest one", t->id, lost);
 	} else {
-		log_warn("journald %s: the committed entry is no longer in the journal; resuming at "
-			 "the closest one", t->id);
+		log_warn("journald %s: the committed entry is no longer in the journal; "
+			 "resuming at the closest one", t->id);
 	}
 	free(now);
 	sd_journal_previous(t->j);

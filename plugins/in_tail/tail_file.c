@@ -235,7 +235,8 @@ static bool rewritten(struct in_tail *t, struct tail_file *f)
 		return true;
 	}
 	if (f->fp_len != 0 && f->off >= f->fp_len &&
-	    tail_fingerprint(f->fd, f->fp_len, &fp, &len) == 0 && (len != f->fp_len || fp != f->fp)) {
+	    tail_fingerprint(f->fd, f->fp_len, &fp, &len) == 0 &&
+	    (len != f->fp_len || fp != f->fp)) {
 		tail_truncated(t, f, (uint64_t)st.st_size);
 		return true;
 	}

@@ -216,7 +216,8 @@ static bool born_after(int fd, const struct stat *st, uint64_t ref_btime,
 	if (b)
 		return b > ref_btime;
 	return st->st_mtim.tv_sec > ref_mtime->tv_sec ||
-	       (st->st_mtim.tv_sec == ref_mtime->tv_sec && st->st_mtim.tv_nsec >= ref_mtime->tv_nsec);
+	       (st->st_mtim.tv_sec == ref_mtime->tv_sec &&
+		st->st_mtim.tv_nsec >= ref_mtime->tv_nsec);
 }
 
 static void adopt(struct in_tail *t, struct tail_file *f, const char *path, uint64_t ref_btime,

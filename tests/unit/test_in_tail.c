@@ -571,8 +571,8 @@ static void test_truncated_lost_bytes(void)
 	CU_ASSERT_EQUAL(truncate(a, 0), 0);
 	append_lines("t.log", 101, 200);
 	CU_ASSERT(wait_records(199, 5000));
-	snprintf(want, sizeof(want), "sluice_agent_tail_truncated_lost_bytes_total{input=\"logs\"} %zu",
-		 strlen(partial));
+	snprintf(want, sizeof(want),
+		 "sluice_agent_tail_truncated_lost_bytes_total{input=\"logs\"} %zu", strlen(partial));
 	CU_ASSERT(metric_has(want));
 	stop();
 	expect_seqs_hole(0, 200, 100, 101);
@@ -589,7 +589,8 @@ static void test_health_output_stall(void)
 	buf_init(&why, 1 << 16);
 	capture_hold = true;
 	append_lines("h.log", 0, 100);
-	start("    read_from_head: true\n", "  health: { output_stall: 300ms, input_paused: 0s }\n");
+	start("    read_from_head: true\n",
+	      "  health: { output_stall: 300ms, input_paused: 0s }\n");
 	spin(100);
 	CU_ASSERT(pipeline_healthy(pl, NULL));
 	spin(600);
