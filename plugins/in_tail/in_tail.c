@@ -35,6 +35,7 @@
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 static const char *const long_line_modes[] = {"split", "truncate", "skip", NULL};
+static const char *const formats[] = {"none", "cri", NULL};
 
 static int check_regex(const char *v, char *why, size_t whylen)
 {
@@ -112,6 +113,10 @@ static const struct cfg_option in_tail_opts[] = {
 	 .max = 3600000, .help = "stat-polling period for files inotify cannot watch"},
 	{.name = "inotify", .type = CFG_BOOL, .offset = offsetof(struct in_tail_conf, inotify),
 	 .def = "true", .help = "false: poll every file (network file systems)"},
+	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct in_tail_conf, format),
+	 .def = "none", .choices = formats,
+	 .help = "cri: Kubernetes container logs (<time> <stream> <P|F> <log>): pieces joined, "
+		 "time and stream from the line, pod/namespace/container from kubelet's file name"},
 	CFG_OPT_END,
 };
 
@@ -328,6 +333,15 @@ struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char 
 	f->wd = -1;
 	f->changed_ms = evloop_now(t->loop);
 	buf_init(&f->event, t->conf->max_line_bytes);
+	buf_init(&f->part[0], t->conf->max_line_bytes);
+	buf_init(&f->part[1], t->conf->max_line_bytes);
+	if (t->conf->format == FORMAT_CRI) {
+		f->k8s = mem_calloc(1, sizeof(*f->k8s));
+		if (f->k8s && tail_k8s_name(name, f->k8s) < 0) {
+			mem_free(f->k8s);
+			f->k8s = NULL;
+		}
+	}
 	f->name = mem_strdup(name);
 	f->path = mem_strdup(path);
 	if (!ident)
@@ -351,6 +365,9 @@ fail:
 	mem_free(own);
 	if (f) {
 		buf_release(&f->event);
+		buf_release(&f->part[0]);
+		buf_release(&f->part[1]);
+		mem_free(f->k8s);
 		mem_free(f->name);
 		mem_free(f->path);
 		mem_free(f);
@@ -406,6 +423,9 @@ void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish)
 	t->nfiles--;
 	close(f->fd);
 	buf_release(&f->event);
+	buf_release(&f->part[0]);
+	buf_release(&f->part[1]);
+	mem_free(f->k8s);
 	mem_free(f->name);
 	mem_free(f->path);
 	mem_free(f->was);
@@ -426,6 +446,8 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	log_warn("tail %s: %s was truncated (%" PRIu64 " -> %" PRIu64 " bytes); reading it again "
 		 "from the start; %" PRIu64 " bytes written before the truncation were not read "
 		 "(at least)", t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
+	if (t->conf->format == FORMAT_CRI)
+		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
 	f->discarding = false;
 	/* The old contents are finished; the new ones are a new source with the
@@ -733,6 +755,14 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_watch_limit_total", "counter",
 		 "Files or directories left without an inotify watch: the watch limit was reached.",
 		 t->st.watch_limited, NULL, NULL},
+		{"sluice_agent_tail_cri_joined_total", "counter",
+		 "format cri: lines joined from partial (P) pieces.", t->st.cri_joined, NULL, NULL},
+		{"sluice_agent_tail_cri_interleaved_total", "counter",
+		 "format cri: lines handed on in two records because the other stream wrote "
+		 "between their pieces.", t->st.cri_interleaved, NULL, NULL},
+		{"sluice_agent_tail_cri_invalid_total", "counter",
+		 "format cri: lines not in the CRI format, kept as they are.", t->st.cri_invalid,
+		 NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},
 		{"sluice_agent_tail_rotations_total", "counter",

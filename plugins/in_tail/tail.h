@@ -35,12 +35,14 @@
 #include "lib/buf.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "plugins/in_tail/tail_cri.h"
 #include "plugins/in_tail/tail_start.h"
 
 #define TAIL_FP_MAX 1024
 #define TAIL_META_VERSION 2        /* 1: the same without the birth time */
 
 enum long_lines { LONG_SPLIT = 0, LONG_TRUNCATE = 1, LONG_SKIP = 2 };
+enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1 };
 
 struct in_tail_conf {
 	struct cfg_list paths;
@@ -58,6 +60,7 @@ struct in_tail_conf {
 	int64_t rotate_wait;        /* ms */
 	int64_t poll_interval;      /* ms */
 	bool inotify;
+	int format;                 /* enum tail_format */
 };
 
 /* What a file's position meta says (decoded). */
@@ -110,6 +113,13 @@ struct tail_file {
 	uint64_t ev_read_ms;        /* evloop ms of the same */
 	bool event_open;
 	struct evloop_timer mflush;
+	/* format: cri */
+	int64_t line_ts;            /* the time of the line being handed on */
+	int line_stream;
+	int ev_stream;              /* of the pending multi-line event */
+	struct buf part[2];         /* P pieces waiting for their F (one stream at a time) */
+	bool part_open[2];
+	struct tail_k8s *k8s;       /* from the name, NULL when it is not kubelet's */
 };
 
 /* A file read to its end and let go; kept while it exists so a scan does
@@ -147,6 +157,9 @@ struct in_tail_stats {
 	uint64_t open_errors;
 	uint64_t deferred;          /* files left unopened at the last scan: fd limit */
 	uint64_t watch_limited;     /* watches refused with ENOSPC */
+	uint64_t cri_joined;        /* lines joined from P pieces */
+	uint64_t cri_interleaved;   /* lines split: the other stream came between pieces */
+	uint64_t cri_invalid;       /* lines not in the CRI format (kept as they are) */
 };
 
 struct in_tail {
@@ -203,6 +216,8 @@ int tail_meta_encode(const struct tail_file *f, struct buf *out);
 int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m);
 int tail_file_update_meta(struct in_tail *t, struct tail_file *f);
 uint64_t tail_start_offset(int fd, uint64_t size);
+/* format: cri, a file that will not grow again: its waiting pieces go out. */
+void tail_cri_final(struct in_tail *t, struct tail_file *f, uint64_t end);
 
 /* tail_scan.c */
 void tail_scan(struct in_tail *t);
