@@ -44,6 +44,7 @@ struct agent {
 	struct evloop_signal sig_hup;
 	struct evloop_timer check;
 	struct evloop_timer watchdog;
+	bool unhealthy;             /* the watchdog is not being fed */
 	enum agent_state state;
 	uint64_t deadline;
 	int64_t start_wall_ms;
@@ -111,7 +112,7 @@ static int on_http(void *arg, const char *method, const char *path, struct buf *
 	}
 	if (strcmp(path, "/health") == 0) {
 		*ctype = "application/json";
-		if (!a->pl || a->state == RELOADING) {
+		if (!a->pl || a->state != RUNNING) {
 			if (buf_append_str(body, "{\"status\":\"reloading\"}\n") < 0)
 				return 500;
 			return a->state == RELOADING ? 200 : 503;
@@ -320,10 +321,39 @@ static void on_signal(struct evloop_signal *s)
 		begin_drain(a);
 }
 
+/* Fed only while /health would say ok (or during a reload): an agent that
+ * cannot deliver, write its spool or read its inputs is restarted by
+ * systemd like a hung one, and says why in its status. */
 static void on_watchdog(struct evloop_timer *t)
 {
-	(void)t;
-	sd_notify(0, "WATCHDOG=1");
+	struct agent *a = t->data;
+	struct buf why;
+
+	if (!a->pl || a->state != RUNNING) {
+		sd_notify(0, "WATCHDOG=1");
+		return;
+	}
+	buf_init(&why, 4096);
+	if (pipeline_healthy(a->pl, &why)) {
+		if (a->unhealthy)
+			sd_notify(0, "STATUS=running");
+		a->unhealthy = false;
+		sd_notify(0, "WATCHDOG=1");
+	} else {
+		char status[512];
+		int n = why.len > 0 ? (int)why.len - 1 : 0;  /* without the last newline */
+
+		if (!a->unhealthy)
+			log_warn("health: failing, the watchdog is no longer fed: %.*s", n,
+				 (const char *)why.data);
+		a->unhealthy = true;
+		/* STATUS= is one line: the first reason. */
+		snprintf(status, sizeof(status), "STATUS=unhealthy: %.*s", n,
+			 (const char *)why.data);
+		status[strcspn(status, "\n")] = '\0';
+		sd_notify(0, status);
+	}
+	buf_release(&why);
 }
 
 int agent_run(const char *config_path, const struct plugin *const *plugins)

@@ -98,6 +98,21 @@ static const struct cfg_option http_opts[] = {
 };
 /* clang-format on */
 
+static const struct cfg_option health_opts[] = {
+	{.name = "output_stall", .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.output_stall) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m", .min = 0, .max = 86400000,
+	 .help = "GET /health fails (and the systemd watchdog is not fed) when an output with "
+		 "data to send has delivered nothing for this long; 0 = off"},
+	{.name = "input_paused", .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.input_paused) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m", .min = 0, .max = 86400000,
+	 .help = "... or when an input has been paused (spool or memory full) this long; 0 = off"},
+	CFG_OPT_END,
+};
+
 /* clang-format off */
 static const struct cfg_option agent_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct agent_settings, name),
@@ -113,6 +128,8 @@ static const struct cfg_option agent_opts[] = {
 	 .sub = buffer_opts},
 	{.name = "http", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, http),
 	 .sub = http_opts},
+	{.name = "health", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, health),
+	 .sub = health_opts},
 	{.name = "shutdown_timeout", .type = CFG_DURATION,
 	 .offset = offsetof(struct agent_settings, shutdown_timeout), .def = "5s", .min = 0,
 	 .max = 3600000, .help = "on SIGTERM, how long to keep delivering the spool before exiting"},

@@ -36,6 +36,10 @@ struct agent_settings {
 	struct {
 		char *listen;           /* "" or "off": no endpoint */
 	} http;
+	struct {
+		int64_t output_stall;   /* ms with data and no delivery: unhealthy; 0 off */
+		int64_t input_paused;   /* ms an input may stay paused; 0 off */
+	} health;
 	int64_t shutdown_timeout;   /* ms */
 	int64_t workers;            /* compression threads */
 };

@@ -78,6 +78,12 @@ struct output {
 	uint64_t pending_bytes;     /* their uncompressed size: spool growth to come */
 	struct output_stats st;
 	struct output_errors errs;
+	/* health (pipeline_health_update): last progress seen, spool writes */
+	uint64_t h_delivered;       /* st.batches at the last look */
+	uint64_t h_progress_ms;     /* delivered, or had nothing to deliver */
+	uint64_t h_werr;            /* spool write_errors at the last look */
+	uint64_t h_written;         /* spool appended + syncs at the last look */
+	bool h_write_failing;       /* the spool's last writes failed */
 	struct log_ratelimit rl;
 };
 

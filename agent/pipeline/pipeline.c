@@ -281,6 +281,7 @@ static void set_pause(struct input *in, unsigned reasons)
 	in->plugin_paused = want;
 	if (want) {
 		in->pauses++;
+		in->paused_since_ms = evloop_now(in->pl->loop);
 		if (in->plugin->pause)
 			in->plugin->pause(in->ctx);
 	} else if (in->plugin->resume) {
@@ -347,6 +348,7 @@ static void update_pause(struct pipeline *pl)
 static void on_tick(struct evloop_timer *t)
 {
 	update_pause(t->data);
+	pipeline_health_update(t->data);
 }
 
 /* ------------------------------------------------------------ input API */

@@ -61,6 +61,7 @@ struct input {
 	uint64_t errors;
 	uint64_t sources_open;
 	uint64_t pauses;
+	uint64_t paused_since_ms;   /* evloop ms of the last pause (health) */
 	struct log_ratelimit rl;
 };
 

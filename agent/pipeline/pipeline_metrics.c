@@ -251,23 +251,141 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		 pl->writer ? (double)writer_busy_ns(pl->writer) / 1e9 : 0);
 }
 
+/* ------------------------------------------------------------ health */
+
+static bool output_has_data(struct output *o, const struct spool_stats *st)
+{
+	return st->entries_pending > 0 || o->inflight > 0 || o->pending_jobs > 0;
+}
+
+void pipeline_health_update(struct pipeline *pl)
+{
+	uint64_t now = evloop_now(pl->loop);
+
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct output *o = pl->outputs[i];
+		uint64_t done = o->st.batches + o->st.dead_letters, written;
+		struct spool_stats st;
+
+		spool_get_stats(o->spool, &st);
+		if (o->h_progress_ms == 0 || done != o->h_delivered || !output_has_data(o, &st))
+			o->h_progress_ms = now;
+		o->h_delivered = done;
+		/* Failing from a write error until writes succeed again. */
+		written = st.appended + st.syncs;
+		if (st.write_errors != o->h_werr)
+			o->h_write_failing = true;
+		else if (written != o->h_written)
+			o->h_write_failing = false;
+		o->h_werr = st.write_errors;
+		o->h_written = written;
+	}
+}
+
+static const char *pause_why(unsigned r)
+{
+	if (r & PAUSE_SPOOL)
+		return "an output's spool is full";
+	if (r & PAUSE_MEMORY)
+		return "batches in memory reached buffer.max_memory";
+	return "stopping";
+}
+
+bool pipeline_healthy(struct pipeline *pl, struct buf *why)
+{
+	const struct agent_settings *a = &pl->conf->agent;
+	uint64_t now = evloop_now(pl->loop);
+	bool ok = true;
+
+	/* A reason the 64 KiB bound cuts short still fails the check: the
+	 * verdict is ok, the text is only its explanation. */
+	pipeline_health_update(pl);
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct output *o = pl->outputs[i];
+		struct spool_stats st;
+
+		spool_get_stats(o->spool, &st);
+		if (a->health.output_stall > 0 && output_has_data(o, &st) &&
+		    now - o->h_progress_ms > (uint64_t)a->health.output_stall) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(buf_printf(why, "output %s: nothing delivered for %" PRIu64
+					   " s with %" PRIu64 " spooled batches waiting\n",
+					   o->conf->id, (now - o->h_progress_ms) / 1000,
+					   st.entries_pending));
+		}
+		if (o->h_write_failing) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(buf_printf(why, "output %s: its spool cannot be written (%" PRIu64
+					   " write errors; disk full?)\n", o->conf->id,
+					   st.write_errors));
+		}
+	}
+	for (size_t i = 0; i < pl->ninputs; i++) {
+		struct input *in = pl->inputs[i];
+
+		if (a->health.input_paused > 0 && in->plugin_paused && !(in->pause & PAUSE_STOP) &&
+		    now - in->paused_since_ms > (uint64_t)a->health.input_paused) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(buf_printf(why, "input %s: paused for %" PRIu64 " s (%s)\n",
+					   in->conf->id, (now - in->paused_since_ms) / 1000,
+					   pause_why(in->pause)));
+		}
+	}
+	return ok;
+}
+
+/* The reasons, one a line, as a JSON array. */
+static int json_reasons(struct buf *out, const struct buf *why)
+{
+	const char *p = (const char *)why->data, *end = p + why->len;
+	int rc = buf_append_str(out, "[");
+
+	for (bool first = true; p < end; first = false) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (!first)
+			rc = err_first(rc, buf_append_str(out, ","));
+		rc = err_first(rc, json_str(out, p, n));
+		p += n + 1;
+	}
+	return err_first(rc, buf_append_str(out, "]"));
+}
+
 int pipeline_health(struct pipeline *pl, struct buf *out)
 {
 	bool first = true, ok = true;
 	uint64_t werr = 0;
+	const char *status = "ok";
+	struct buf why;
 	int rc = 0;
 
+	buf_init(&why, 1 << 16);
+	if (!pipeline_healthy(pl, &why)) {
+		ok = false;
+		status = "unhealthy";
+	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct spool_stats st;
 
 		spool_get_stats(pl->outputs[i]->spool, &st);
 		werr += st.write_errors;
 	}
-	if (pl->stopping)
+	if (pl->stopping) {
 		ok = false;
+		status = "stopping";
+	}
 	rc = err_first(rc, buf_append_str(out, "{"));
 	rc = err_first(rc, json_key(out, &first, "status"));
-	rc = err_first(rc, json_cstr(out, ok ? "ok" : "stopping"));
+	rc = err_first(rc, json_cstr(out, status));
+	if (why.len) {
+		rc = err_first(rc, json_key(out, &first, "reasons"));
+		rc = err_first(rc, json_reasons(out, &why));
+	}
+	buf_release(&why);
 	rc = err_first(rc, json_key(out, &first, "inputs"));
 	rc = err_first(rc, buf_append_str(out, "["));
 	for (size_t i = 0; i < pl->ninputs; i++) {

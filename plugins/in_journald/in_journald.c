@@ -40,6 +40,7 @@
 #define REOPEN_MS 10000
 
 static const char *const field_modes[] = {"message", "all", NULL};
+static const char *const fallback_modes[] = {"head", "tail", NULL};
 
 struct in_journald_conf {
 	char *path;
@@ -48,6 +49,7 @@ struct in_journald_conf {
 	bool read_from_head;
 	int fields;                 /* 0 message, 1 all */
 	uint64_t max_entry_bytes;
+	int cursor_fallback;        /* 0 head, 1 tail */
 };
 
 struct in_journald {
@@ -75,6 +77,8 @@ struct in_journald {
 		uint64_t open_errors;
 		uint64_t read_errors;
 		uint64_t cursor_misses;
+		uint64_t cursor_invalid;
+		uint64_t vacuumed;      /* entries gone before they were read (seqnums) */
 	} st;
 };
 
@@ -127,6 +131,11 @@ static const struct cfg_option in_journald_opts[] = {
 	{.name = "max_entry_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct in_journald_conf, max_entry_bytes), .def = "1MiB", .min = 1024,
 	 .max = 64 << 20, .help = "longest field read (longer ones are cut by sd-journal)"},
+	{.name = "cursor_fallback", .type = CFG_ENUM,
+	 .offset = offsetof(struct in_journald_conf, cursor_fallback), .def = "head",
+	 .choices = fallback_modes,
+	 .help = "where to start when the committed cursor is unusable here (unparsable, or "
+		 "of a journal series no longer present: another machine's, or all vacuumed)"},
 	CFG_OPT_END,
 };
 /* clang-format on */
@@ -407,6 +416,88 @@ static const char *source_label(const struct in_journald *t)
 	return t->conf->path && *t->conf->path ? t->conf->path : "journal";
 }
 
+/* One field of a journal cursor ("s=...;i=...;b=...;m=...;t=...;x=..."):
+ * its value and length, or NULL. */
+static const char *cursor_field(const char *cur, char key, size_t *len)
+{
+	for (const char *p = cur; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL) {
+		if (p[0] == key && p[1] == '=') {
+			*len = strcspn(p + 2, ";");
+			return p + 2;
+		}
+	}
+	return NULL;
+}
+
+static bool same_series(const char *a, const char *b)
+{
+	size_t la, lb;
+	const char *sa = cursor_field(a, 's', &la), *sb = cursor_field(b, 's', &lb);
+
+	return sa && sb && la == lb && memcmp(sa, sb, la) == 0;
+}
+
+static uint64_t cursor_seqnum(const char *cur)
+{
+	char v[24];
+	size_t n;
+	const char *p = cursor_field(cur, 'i', &n);
+
+	if (!p || n == 0 || n >= sizeof(v))
+		return 0;
+	memcpy(v, p, n);
+	v[n] = '\0';
+	return strtoull(v, NULL, 16);
+}
+
+/* Start where cursor_fallback says, the committed cursor being unusable. */
+static int position_fallback(struct in_journald *t, const char *cur, const char *why)
+{
+	t->st.cursor_invalid++;
+	log_warn("journald %s: the committed cursor is %s (%.60s); starting at the journal's %s "
+		 "(cursor_fallback)", t->id, why, cur, t->conf->cursor_fallback ? "tail" : "head");
+	if (!t->conf->cursor_fallback)
+		return sd_journal_seek_head(t->j);
+	return sd_journal_seek_tail(t->j);
+}
+
+/* Seek just after the committed cursor.  The entry vacuumed: on the next one
+ * of the same series, counting the entries between by sequence number (all
+ * units, not only the matched ones: at most that many were lost).  A series
+ * no longer present (a foreign or restored data_dir, everything vacuumed):
+ * the fallback, since sd-journal would seek by the cursor's wall clock and a
+ * clock set back would skip entries. */
+static int position_cursor(struct in_journald *t, const char *cur)
+{
+	char *now = NULL;
+	int rc = sd_journal_seek_cursor(t->j, cur);
+
+	if (rc < 0)
+		return position_fallback(t, cur, "not valid");
+	rc = sd_journal_next(t->j);
+	if (rc <= 0 || sd_journal_test_cursor(t->j, cur) > 0)
+		return 0;
+	if (sd_journal_get_cursor(t->j, &now) < 0 || !same_series(cur, now)) {
+		free(now);  /* sd-journal allocated it with malloc */
+		return position_fallback(t, cur, "of a journal series not present here");
+	}
+	t->st.cursor_misses++;
+	if (cursor_seqnum(now) > cursor_seqnum(cur) + 1) {
+		uint64_t lost = cursor_seqnum(now) - cursor_seqnum(cur) - 1;
+
+		t->st.vacuumed += lost;
+		log_warn("journald %s: the committed entry is no longer in the journal; %" PRIu64
+			 " entries after it were removed before they were read; resuming at the "
+			 "closest one", t->id, lost);
+	} else {
+		log_warn("journald %s: the committed entry is no longer in the journal; "
+			 "resuming at the closest one", t->id);
+	}
+	free(now);
+	sd_journal_previous(t->j);
+	return 0;
+}
+
 /* Position the journal: after the committed cursor, at the head, or at the
  * tail.  Returns the cursor to record for a fresh start (or NULL). */
 static int position(struct in_journald *t, const struct source_resume *r, char **fresh)
@@ -422,18 +513,7 @@ static int position(struct in_journald *t, const struct source_resume *r, char *
 		memcpy(cur, r->meta, r->meta_len);
 		cur[r->meta_len] = '\0';
 		t->ordinal = r->ordinal;
-		rc = sd_journal_seek_cursor(t->j, cur);
-		if (rc == 0) {
-			rc = sd_journal_next(t->j);
-			if (rc > 0 && sd_journal_test_cursor(t->j, cur) <= 0) {
-				/* The entry is gone (vacuumed): we stand on the next one. */
-				t->st.cursor_misses++;
-				log_warn("journald %s: the committed entry is no longer in the journal; "
-					 "resuming at the closest one", t->id);
-				sd_journal_previous(t->j);
-			}
-			rc = 0;
-		}
+		rc = position_cursor(t, cur);
 		mem_free(cur);
 		return rc;
 	}
@@ -631,6 +711,12 @@ static size_t in_journald_metrics(void *ctx, struct plugin_metric *m, size_t max
 		{"sluice_agent_journald_cursor_misses_total", "counter",
 		 "Restarts whose committed entry was no longer in the journal.", t->st.cursor_misses,
 		 NULL, NULL},
+		{"sluice_agent_journald_cursor_invalid_total", "counter",
+		 "Restarts whose committed cursor was unusable (cursor_fallback applied).",
+		 t->st.cursor_invalid, NULL, NULL},
+		{"sluice_agent_journald_vacuumed_entries_total", "counter",
+		 "Entries removed from the journal before they were read (by sequence number).",
+		 t->st.vacuumed, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
