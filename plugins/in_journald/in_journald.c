@@ -35,7 +35,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define PUMP_ENTRIES 512        /* entries per loop iteration */
+#define PUMP_ENTRIES 512 /* entries per loop iteration */
 #define POLL_MS 1000
 #define REOPEN_MS 10000
 
@@ -47,9 +47,9 @@ struct in_journald_conf {
 	struct cfg_list units;
 	struct cfg_list matches;
 	bool read_from_head;
-	int fields;                 /* 0 message, 1 all */
+	int fields; /* 0 message, 1 all */
 	uint64_t max_entry_bytes;
-	int cursor_fallback;        /* 0 head, 1 tail */
+	int cursor_fallback; /* 0 head, 1 tail */
 };
 
 struct in_journald {
@@ -69,7 +69,7 @@ struct in_journald {
 	uint64_t ordinal;
 	struct buf value;
 	struct buf key;
-	struct buf hvals;           /* header values, back to back */
+	struct buf hvals; /* header values, back to back */
 	struct log_ratelimit rl;
 	struct {
 		uint64_t entries;
@@ -78,7 +78,7 @@ struct in_journald {
 		uint64_t read_errors;
 		uint64_t cursor_misses;
 		uint64_t cursor_invalid;
-		uint64_t vacuumed;      /* entries gone before they were read (seqnums) */
+		uint64_t vacuumed; /* entries gone before they were read (seqnums) */
 	} st;
 };
 
@@ -87,14 +87,16 @@ static int check_match(const char *v, char *why, size_t whylen)
 	const char *eq = strchr(v, '=');
 
 	if (!eq || eq == v) {
-		snprintf(why, whylen, "'%s': a match is FIELD=VALUE (e.g. _SYSTEMD_UNIT=nginx.service)",
-			 v);
+		snprintf(why, whylen,
+			 "'%s': a match is FIELD=VALUE (e.g. _SYSTEMD_UNIT=nginx.service)", v);
 		return -1;
 	}
 	for (const char *p = v; p < eq; p++) {
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) {
-			snprintf(why, whylen, "'%s': journal field names are upper-case letters, "
-				 "digits and '_'", v);
+			snprintf(why, whylen,
+				 "'%s': journal field names are upper-case letters, "
+				 "digits and '_'",
+				 v);
 			return -1;
 		}
 	}
@@ -367,7 +369,7 @@ static void emit_entry(struct in_journald *t)
 	}
 	t->st.bytes += ev.value_len;
 	input_emit(t->in, t->src, &ev);
-	free(cursor);  /* sd-journal allocated it with malloc */
+	free(cursor); /* sd-journal allocated it with malloc */
 }
 
 static void on_pump(struct evloop_timer *tm);
@@ -455,7 +457,8 @@ static int position_fallback(struct in_journald *t, const char *cur, const char 
 {
 	t->st.cursor_invalid++;
 	log_warn("journald %s: the committed cursor is %s (%.60s); starting at the journal's %s "
-		 "(cursor_fallback)", t->id, why, cur, t->conf->cursor_fallback ? "tail" : "head");
+		 "(cursor_fallback)",
+		 t->id, why, cur, t->conf->cursor_fallback ? "tail" : "head");
 	if (!t->conf->cursor_fallback)
 		return sd_journal_seek_head(t->j);
 	return sd_journal_seek_tail(t->j);
@@ -478,7 +481,7 @@ static int position_cursor(struct in_journald *t, const char *cur)
 	if (rc <= 0 || sd_journal_test_cursor(t->j, cur) > 0)
 		return 0;
 	if (sd_journal_get_cursor(t->j, &now) < 0 || !same_series(cur, now)) {
-		free(now);  /* sd-journal allocated it with malloc */
+		free(now); /* sd-journal allocated it with malloc */
 		return position_fallback(t, cur, "of a journal series not present here");
 	}
 	t->st.cursor_misses++;
@@ -488,10 +491,12 @@ static int position_cursor(struct in_journald *t, const char *cur)
 		t->st.vacuumed += lost;
 		log_warn("journald %s: the committed entry is no longer in the journal; %" PRIu64
 			 " entries after it were removed before they were read; resuming at the "
-			 "closest one", t->id, lost);
+			 "closest one",
+			 t->id, lost);
 	} else {
 		log_warn("journald %s: the committed entry is no longer in the journal; "
-			 "resuming at the closest one", t->id);
+			 "resuming at the closest one",
+			 t->id);
 	}
 	free(now);
 	sd_journal_previous(t->j);
@@ -543,8 +548,9 @@ static int journal_open(struct in_journald *t)
 
 		if (stat(path, &st) != 0) {
 			if (!t->warned_missing)
-				log_warn("journald %s: journal directory %s: %s; will retry every %d s",
-					 t->id, path, err_str(-errno), REOPEN_MS / 1000);
+				log_warn(
+					"journald %s: journal directory %s: %s; will retry every %d s",
+					t->id, path, err_str(-errno), REOPEN_MS / 1000);
 			t->warned_missing = true;
 			t->st.open_errors++;
 			return -ENOENT;
@@ -556,7 +562,8 @@ static int journal_open(struct in_journald *t)
 	if (rc < 0) {
 		if (!t->warned_missing)
 			log_warn("journald %s: cannot open the journal%s%s: %s; will retry", t->id,
-				 path && *path ? " in " : "", path && *path ? path : "", err_str(rc));
+				 path && *path ? " in " : "", path && *path ? path : "",
+				 err_str(rc));
 		t->warned_missing = true;
 		t->st.open_errors++;
 		t->j = NULL;
@@ -698,19 +705,19 @@ static size_t in_journald_metrics(void *ctx, struct plugin_metric *m, size_t max
 	const struct plugin_metric v[] = {
 		{"sluice_agent_journald_entries_total", "counter", "Journal entries read.",
 		 t->st.entries, NULL, NULL},
-		{"sluice_agent_journald_bytes_total", "counter", "Record value bytes from the journal.",
-		 t->st.bytes, NULL, NULL},
-		{"sluice_agent_journald_open", "gauge", "1 while the journal is open.", t->j != NULL,
-		 NULL, NULL},
+		{"sluice_agent_journald_bytes_total", "counter",
+		 "Record value bytes from the journal.", t->st.bytes, NULL, NULL},
+		{"sluice_agent_journald_open", "gauge", "1 while the journal is open.",
+		 t->j != NULL, NULL, NULL},
 		{"sluice_agent_journald_open_errors_total", "counter",
 		 "Failed attempts to open the journal (missing directory, permissions).",
 		 t->st.open_errors, NULL, NULL},
 		{"sluice_agent_journald_read_errors_total", "counter",
-		 "Entries or reads that failed (kept as empty records or retried).", t->st.read_errors,
-		 NULL, NULL},
+		 "Entries or reads that failed (kept as empty records or retried).",
+		 t->st.read_errors, NULL, NULL},
 		{"sluice_agent_journald_cursor_misses_total", "counter",
-		 "Restarts whose committed entry was no longer in the journal.", t->st.cursor_misses,
-		 NULL, NULL},
+		 "Restarts whose committed entry was no longer in the journal.",
+		 t->st.cursor_misses, NULL, NULL},
 		{"sluice_agent_journald_cursor_invalid_total", "counter",
 		 "Restarts whose committed cursor was unusable (cursor_fallback applied).",
 		 t->st.cursor_invalid, NULL, NULL},

@@ -252,8 +252,8 @@ void tail_watch_limit(struct in_tail *t)
 	t->watch_limit_said = true;
 	log_warn("tail %s: out of inotify watches (fs.inotify.max_user_watches); files past the "
 		 "limit are polled every %" PRId64 " ms, and new files in unwatched directories "
-		 "are found by the scan every %" PRId64 " ms (refresh_interval)", t->id,
-		 t->conf->poll_interval, t->conf->refresh_interval);
+		 "are found by the scan every %" PRId64 " ms (refresh_interval)",
+		 t->id, t->conf->poll_interval, t->conf->refresh_interval);
 }
 
 static void unwatch_file(struct in_tail *t, struct tail_file *f)
@@ -432,7 +432,8 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	t->st.truncated_lost += lost;
 	log_warn("tail %s: %s was truncated (%" PRIu64 " -> %" PRIu64 " bytes); reading it again "
 		 "from the start; %" PRIu64 " bytes written before the truncation were not read "
-		 "(at least)", t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
+		 "(at least)",
+		 t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
 	if (t->conf->format == FORMAT_CRI)
 		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
@@ -452,7 +453,8 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	tail_fingerprint(f->fd, size, &f->fp, &f->fp_len);
 	ident = new_ident(t, f->dev, f->ino);
 	if (!ident || open_source(t, f, ident) < 0) {
-		log_error("tail %s: cannot follow %s after truncation: out of memory", t->id, f->path);
+		log_error("tail %s: cannot follow %s after truncation: out of memory", t->id,
+			  f->path);
 		mem_free(ident);
 		tail_file_release(t, f, false);
 		return;
@@ -467,7 +469,7 @@ static void set_rotated_by_event(struct in_tail *t, struct tail_file *f)
 {
 	if (!f->rotated) {
 		f->rotated = true;
-		f->moved = true;  /* the next scan looks where it went */
+		f->moved = true; /* the next scan looks where it went */
 		if (!f->was)
 			f->was = mem_strdup(f->path);
 		/* rotate_wait runs from the rotation too: an idle file renamed
@@ -504,7 +506,8 @@ static void on_inotify(struct evloop_io *io, uint32_t revents)
 			}
 			f = find_wd(t, ev->wd);
 			if (!f) {
-				if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
+				if (ev->mask &
+				    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
 					tail_rescan_soon(t);
 				continue;
 			}
@@ -552,7 +555,7 @@ void tail_watch_dir(struct in_tail *t, const char *dir)
 	if (wd < 0) {
 		if (errno == ENOSPC)
 			tail_watch_limit(t);
-		return;  /* the refresh timer still finds new files */
+		return; /* the refresh timer still finds new files */
 	}
 	v = mem_realloc(t->dirs, (t->ndirs + 1) * sizeof(*v));
 	if (!v)
@@ -602,7 +605,7 @@ static void on_poll(struct evloop_timer *tm)
 		    fstat(f->fd, &st) == 0 && (uint64_t)st.st_size <= f->off)
 			tail_file_release(t, f, true);
 		else if (now - f->changed_ms >= (uint64_t)t->conf->rotate_wait)
-			tail_mark_ready(t, f);  /* re-check its size, flush its tail */
+			tail_mark_ready(t, f); /* re-check its size, flush its tail */
 	}
 }
 
@@ -675,7 +678,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 		int rc = tail_start_init(&t->start, c->multiline.start);
 
 		if (rc < 0)
-			return rc;  /* a bad pattern was reported by the option check */
+			return rc; /* a bad pattern was reported by the option check */
 		t->multiline = true;
 	}
 	return 0;
@@ -697,7 +700,8 @@ static int in_tail_start(void *ctx)
 		t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (t->ifd < 0)
 			log_warn("tail %s: no inotify (%s); polling", t->id, err_str(-errno));
-		else if (evloop_io_start(t->loop, &t->iio, t->ifd, EVLOOP_READ, on_inotify, t) < 0) {
+		else if (evloop_io_start(t->loop, &t->iio, t->ifd, EVLOOP_READ, on_inotify, t) <
+			 0) {
 			close(t->ifd);
 			t->ifd = -1;
 		}
@@ -746,39 +750,42 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "format cri: lines joined from partial (P) pieces.", t->st.cri_joined, NULL, NULL},
 		{"sluice_agent_tail_cri_interleaved_total", "counter",
 		 "format cri: lines handed on in two records because the other stream wrote "
-		 "between their pieces.", t->st.cri_interleaved, NULL, NULL},
+		 "between their pieces.",
+		 t->st.cri_interleaved, NULL, NULL},
 		{"sluice_agent_tail_cri_invalid_total", "counter",
 		 "format cri: lines not in the CRI format, kept as they are.", t->st.cri_invalid,
 		 NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},
 		{"sluice_agent_tail_rotations_total", "counter",
-		 "Files rotated away (renamed or deleted) while tailed.", t->st.rotations, NULL, NULL},
+		 "Files rotated away (renamed or deleted) while tailed.", t->st.rotations, NULL,
+		 NULL},
 		{"sluice_agent_tail_truncations_total", "counter",
 		 "Files found shorter than the read position (copytruncate); read again from 0.",
 		 t->st.truncations, NULL, NULL},
 		{"sluice_agent_tail_truncated_lost_bytes_total", "counter",
 		 "Bytes written to a file before it was truncated and not read (at least: size "
-		 "last seen minus the position reached).", t->st.truncated_lost, NULL, NULL},
+		 "last seen minus the position reached).",
+		 t->st.truncated_lost, NULL, NULL},
 		{"sluice_agent_tail_generations_total", "counter",
 		 "Rotated files found unseen next to a rotated file and read whole.",
 		 t->st.generations, NULL, NULL},
 		{"sluice_agent_tail_long_lines_total", "counter",
 		 "Lines longer than max_line_bytes, by what was done.", t->st.long_split, "action",
 		 "split"},
-		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_truncated, "action",
-		 "truncate"},
+		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_truncated,
+		 "action", "truncate"},
 		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_skipped, "action",
 		 "skip"},
 		{"sluice_agent_tail_multiline_events_total", "counter",
 		 "Multi-line events assembled.", t->st.multiline_events, NULL, NULL},
 		{"sluice_agent_tail_lost_files_total", "counter",
-		 "Files with undelivered data that were gone at start-up.", t->st.lost_sources, NULL,
-		 NULL},
+		 "Files with undelivered data that were gone at start-up.", t->st.lost_sources,
+		 NULL, NULL},
 		{"sluice_agent_tail_ignored_older_total", "counter",
 		 "Files skipped by ignore_older at a scan.", t->st.ignored_older, NULL, NULL},
-		{"sluice_agent_tail_open_errors_total", "counter", "Files that could not be opened.",
-		 t->st.open_errors, NULL, NULL},
+		{"sluice_agent_tail_open_errors_total", "counter",
+		 "Files that could not be opened.", t->st.open_errors, NULL, NULL},
 		{"sluice_agent_tail_files_deferred", "gauge",
 		 "Matching files left unopened at the last scan: the open-file limit is near.",
 		 t->st.deferred, NULL, NULL},

@@ -39,7 +39,7 @@
 #include "plugins/in_tail/tail_start.h"
 
 #define TAIL_FP_MAX 1024
-#define TAIL_META_VERSION 2        /* 1: the same without the birth time */
+#define TAIL_META_VERSION 2 /* 1: the same without the birth time */
 
 enum long_lines { LONG_SPLIT = 0, LONG_TRUNCATE = 1, LONG_SKIP = 2 };
 enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1 };
@@ -47,9 +47,9 @@ enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1 };
 struct in_tail_conf {
 	struct cfg_list paths;
 	struct cfg_list exclude;
-	int64_t refresh_interval;   /* ms */
+	int64_t refresh_interval; /* ms */
 	bool read_from_head;
-	int64_t ignore_older;       /* ms, 0 = off */
+	int64_t ignore_older; /* ms, 0 = off */
 	struct {
 		char *start;
 		int64_t flush_ms;
@@ -57,10 +57,10 @@ struct in_tail_conf {
 	uint64_t max_line_bytes;
 	int long_lines;
 	uint64_t read_chunk;
-	int64_t rotate_wait;        /* ms */
-	int64_t poll_interval;      /* ms */
+	int64_t rotate_wait;   /* ms */
+	int64_t poll_interval; /* ms */
 	bool inotify;
-	int format;                 /* enum tail_format */
+	int format; /* enum tail_format */
 };
 
 /* What a file's position meta says (decoded). */
@@ -69,39 +69,39 @@ struct tail_meta {
 	uint64_t ino;
 	uint32_t fp_len;
 	uint32_t fp;
-	uint64_t btime;             /* ns since the epoch, 0: unknown */
-	const char *path;           /* where the file is now */
+	uint64_t btime;   /* ns since the epoch, 0: unknown */
+	const char *path; /* where the file is now */
 	size_t path_len;
-	const char *name;           /* where it was found: the record key's path */
+	const char *name; /* where it was found: the record key's path */
 	size_t name_len;
 };
 
 struct tail_file {
 	struct hmap_node by_ino;
 	struct hmap_node by_wd;
-	struct tail_file *next;     /* all files */
-	struct tail_file *rnext;    /* ready list */
+	struct tail_file *next;  /* all files */
+	struct tail_file *rnext; /* ready list */
 	struct in_tail *t;
 	struct source *src;
-	char *name;                 /* path it was found at (key) */
-	char *path;                 /* current path */
-	char *was;                  /* moved: the path it had, the base of its generations */
+	char *name; /* path it was found at (key) */
+	char *path; /* current path */
+	char *was;  /* moved: the path it had, the base of its generations */
 	int fd;
 	uint64_t dev;
 	uint64_t ino;
 	uint32_t fp;
 	uint32_t fp_len;
-	uint64_t btime;             /* birth time, ns; 0: the file system has none */
-	uint64_t off;               /* next byte to read */
-	uint64_t size;              /* size at the last look */
-	int wd;                     /* inotify watch, -1 when polled */
+	uint64_t btime; /* birth time, ns; 0: the file system has none */
+	uint64_t off;   /* next byte to read */
+	uint64_t size;  /* size at the last look */
+	int wd;         /* inotify watch, -1 when polled */
 	bool ready;
-	bool rotated;               /* its path now names another file (or none) */
-	bool moved;                 /* rotated: where it went not looked at yet */
-	bool discarding;            /* skipping the rest of a long line */
-	bool eof;                   /* the last read found nothing new */
-	bool seen;                  /* scan mark */
-	uint64_t changed_ms;        /* last growth (rotate_wait) */
+	bool rotated;        /* its path now names another file (or none) */
+	bool moved;          /* rotated: where it went not looked at yet */
+	bool discarding;     /* skipping the rest of a long line */
+	bool eof;            /* the last read found nothing new */
+	bool seen;           /* scan mark */
+	uint64_t changed_ms; /* last growth (rotate_wait) */
 	/* multi-line: the pending event is either borrowed from the read buffer
 	 * (its lines are contiguous there; no copy) or owned in event */
 	struct buf event;
@@ -109,17 +109,17 @@ struct tail_file {
 	size_t ev_len;
 	bool ev_borrowed;
 	uint64_t event_end;
-	int64_t ev_ts;              /* wall ms its first line was read */
-	uint64_t ev_read_ms;        /* evloop ms of the same */
+	int64_t ev_ts;       /* wall ms its first line was read */
+	uint64_t ev_read_ms; /* evloop ms of the same */
 	bool event_open;
 	struct evloop_timer mflush;
 	/* format: cri */
-	int64_t line_ts;            /* the time of the line being handed on */
+	int64_t line_ts; /* the time of the line being handed on */
 	int line_stream;
-	int ev_stream;              /* of the pending multi-line event */
-	struct buf part[2];         /* P pieces waiting for their F (one stream at a time) */
+	int ev_stream;      /* of the pending multi-line event */
+	struct buf part[2]; /* P pieces waiting for their F (one stream at a time) */
 	bool part_open[2];
-	struct tail_k8s *k8s;       /* from the name, NULL when it is not kubelet's */
+	struct tail_k8s *k8s; /* from the name, NULL when it is not kubelet's */
 };
 
 /* A file read to its end and let go; kept while it exists so a scan does
@@ -144,8 +144,8 @@ struct tail_dir {
 struct in_tail_stats {
 	uint64_t rotations;
 	uint64_t truncations;
-	uint64_t truncated_lost;    /* bytes: size last seen minus position reached */
-	uint64_t generations;       /* rotated files found unseen beside a rotated one */
+	uint64_t truncated_lost; /* bytes: size last seen minus position reached */
+	uint64_t generations;    /* rotated files found unseen beside a rotated one */
 	uint64_t long_split;
 	uint64_t long_truncated;
 	uint64_t long_skipped;
@@ -155,11 +155,11 @@ struct in_tail_stats {
 	uint64_t scans;
 	uint64_t ignored_older;
 	uint64_t open_errors;
-	uint64_t deferred;          /* files left unopened at the last scan: fd limit */
-	uint64_t watch_limited;     /* watches refused with ENOSPC */
-	uint64_t cri_joined;        /* lines joined from P pieces */
-	uint64_t cri_interleaved;   /* lines split: the other stream came between pieces */
-	uint64_t cri_invalid;       /* lines not in the CRI format (kept as they are) */
+	uint64_t deferred;        /* files left unopened at the last scan: fd limit */
+	uint64_t watch_limited;   /* watches refused with ENOSPC */
+	uint64_t cri_joined;      /* lines joined from P pieces */
+	uint64_t cri_interleaved; /* lines split: the other stream came between pieces */
+	uint64_t cri_invalid;     /* lines not in the CRI format (kept as they are) */
 };
 
 struct in_tail {
@@ -171,11 +171,11 @@ struct in_tail {
 	bool started;
 	bool paused;
 	bool first_scan_done;
-	bool watch_limit_said;      /* the watch-limit warning is given once */
+	bool watch_limit_said; /* the watch-limit warning is given once */
 	bool multiline;
-	uint64_t scan_deferred;     /* files the current scan could not open (fd limit) */
-	struct tail_start start;    /* multiline.start */
-	int ifd;                    /* inotify, -1 when unavailable */
+	uint64_t scan_deferred;  /* files the current scan could not open (fd limit) */
+	struct tail_start start; /* multiline.start */
+	int ifd;                 /* inotify, -1 when unavailable */
 	struct evloop_io iio;
 	struct hmap files_by_ino;
 	struct hmap files_by_wd;
@@ -185,18 +185,18 @@ struct in_tail {
 	struct tail_file *rhead;
 	struct tail_file *rtail;
 	struct tail_tomb *tombs;
-	struct tail_dir *dirs;      /* watched directories */
+	struct tail_dir *dirs; /* watched directories */
 	size_t ndirs;
-	char **known_names;         /* names of sources recovered at start-up */
+	char **known_names; /* names of sources recovered at start-up */
 	size_t nknown_names;
 	uint8_t *rbuf;
 	size_t rbuf_size;
 	uint64_t next_unique;
-	int64_t now_wall;           /* cached per read */
+	int64_t now_wall; /* cached per read */
 	struct evloop_timer pump_timer;
-	struct evloop_timer scan_timer;     /* refresh_interval */
-	struct evloop_timer rescan_soon;    /* debounced directory events */
-	struct evloop_timer poll_timer;     /* polled files, rotated files */
+	struct evloop_timer scan_timer;  /* refresh_interval */
+	struct evloop_timer rescan_soon; /* debounced directory events */
+	struct evloop_timer poll_timer;  /* polled files, rotated files */
 	struct in_tail_stats st;
 	struct log_ratelimit rl;
 };

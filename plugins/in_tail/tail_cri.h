@@ -22,10 +22,10 @@
 enum { CRI_STDOUT = 0, CRI_STDERR = 1 };
 
 struct tail_cri_line {
-	int64_t ts;                 /* ms since the epoch */
-	int stream;                 /* CRI_STDOUT or CRI_STDERR */
-	bool partial;               /* P: continued by the next piece */
-	const uint8_t *log;         /* borrowed */
+	int64_t ts;         /* ms since the epoch */
+	int stream;         /* CRI_STDOUT or CRI_STDERR */
+	bool partial;       /* P: continued by the next piece */
+	const uint8_t *log; /* borrowed */
 	size_t log_len;
 };
 

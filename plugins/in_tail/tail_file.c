@@ -26,8 +26,9 @@
 #include "plugins/in_tail/tail.h"
 #include "plugins/in_tail/tail_cri.h"
 
-#define HDR(k, v) ((struct record_header){(const uint8_t *)(k), (int32_t)strlen(k), \
-					    (const uint8_t *)(v), (int32_t)strlen(v)})
+#define HDR(k, v)                                                                               \
+	((struct record_header){(const uint8_t *)(k), (int32_t)strlen(k), (const uint8_t *)(v), \
+				(int32_t)strlen(v)})
 
 /* format: cri: the stream, and what kubelet's file name says. */
 static size_t cri_headers(const struct in_tail *t, const struct tail_file *f, int stream,
@@ -156,7 +157,7 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 			}
 			/* no memory to join: the event goes out as it is */
 		} else {
-			t->st.long_split++;  /* the event is full: what follows starts another */
+			t->st.long_split++; /* the event is full: what follows starts another */
 		}
 	}
 	tail_file_flush_event(t, f);
@@ -246,7 +247,7 @@ static void cri_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, s
 		on_line(t, f, c.log, c.log_len, after);
 		return;
 	}
-	event_own(t, f);  /* the pending event must not borrow what follows */
+	event_own(t, f); /* the pending event must not borrow what follows */
 	if (f->part_open[s] && f->part[s].len + c.log_len > t->conf->max_line_bytes) {
 		/* Longer than a line may be: what is held goes out as a piece. */
 		t->st.long_split++;
@@ -254,7 +255,7 @@ static void cri_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, s
 	}
 	f->part_open[s] = true;
 	if (buf_append(&f->part[s], c.log, c.log_len) < 0)
-		t->st.long_skipped++;  /* out of memory: the piece is lost, and counted */
+		t->st.long_skipped++; /* out of memory: the piece is lost, and counted */
 	if (!c.partial) {
 		t->st.cri_joined++;
 		cri_part_out(t, f, s, after);
@@ -290,7 +291,7 @@ static size_t long_partial(struct in_tail *t, struct tail_file *f, const uint8_t
 		 * whole decision instead of splitting the line. */
 		buf_reset(&f->event);
 		if (buf_append(&f->event, p, max) < 0)
-			t->st.long_skipped++;  /* no memory for the head: all of it is skipped */
+			t->st.long_skipped++; /* no memory for the head: all of it is skipped */
 		f->discarding = true;
 		t->st.long_truncated++;
 		return left;
@@ -311,7 +312,7 @@ static void discard_done(struct in_tail *t, struct tail_file *f, uint64_t end)
 		/* on_line may start a multi-line event in f->event. */
 		buf_init(&f->event, t->conf->max_line_bytes);
 		on_line(t, f, head.data, head.len, end);
-		event_own(t, f);  /* it may borrow head */
+		event_own(t, f); /* it may borrow head */
 		buf_release(&head);
 	} else {
 		input_source_advance(t->in, f->src, end);
@@ -355,7 +356,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 
 	*more = false;
 	if (!f->rotated && rewritten(t, f))
-		return;  /* it is queued again, from byte 0 */
+		return; /* it is queued again, from byte 0 */
 	base = f->off;
 	do {
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)base);
@@ -422,7 +423,8 @@ void tail_file_final(struct in_tail *t, struct tail_file *f)
 	if (f->discarding) {
 		/* The newline never came: the kept head or nothing goes out. */
 		if (fstat(f->fd, &st) == 0)
-			discard_done(t, f, (uint64_t)st.st_size > f->off ? (uint64_t)st.st_size : f->off);
+			discard_done(t, f,
+				     (uint64_t)st.st_size > f->off ? (uint64_t)st.st_size : f->off);
 	} else if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->off) {
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)f->off);
 		if (n > 0 && !memchr(t->rbuf, '\n', (size_t)n)) {

@@ -134,7 +134,8 @@ static bool fd_over_budget(int fd)
 
 	if (limit == 0)
 		limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				? rl.rlim_cur : (rlim_t)1 << 20;
+				? rl.rlim_cur
+				: (rlim_t)1 << 20;
 	headroom = limit / 16 > FD_HEADROOM_MIN ? limit / 16 : FD_HEADROOM_MIN;
 	/* Descriptors are handed out lowest first: the number is the count. */
 	return (rlim_t)fd + headroom >= limit;
@@ -167,8 +168,8 @@ static void consider(struct in_tail *t, const char *path)
 	}
 	if (fd < 0) {
 		t->st.open_errors++;
-		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id, path,
-			     err_str(-errno));
+		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id,
+			     path, err_str(-errno));
 		return;
 	}
 	if (fd_over_budget(fd)) {
@@ -273,8 +274,7 @@ static void adopt_generations(struct in_tail *t, struct tail_file *f, const char
 	if (!d)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!generation_of(de->d_name, base, blen) ||
-		    (uint64_t)de->d_ino == f->ino ||
+		if (!generation_of(de->d_name, base, blen) || (uint64_t)de->d_ino == f->ino ||
 		    (size_t)snprintf(full, sizeof(full), "%s%s", dir, de->d_name) >= sizeof(full))
 			continue;
 		adopt(t, f, full, f->btime, &st.st_mtim);
@@ -324,7 +324,7 @@ static void check_paths(struct in_tail *t)
 		f->moved = true;
 		if (!f->was)
 			f->was = mem_strdup(f->path);
-		f->changed_ms = evloop_now(t->loop);  /* see set_rotated_by_event() */
+		f->changed_ms = evloop_now(t->loop); /* see set_rotated_by_event() */
 		t->st.rotations++;
 	}
 	settle_moved(t);
@@ -338,7 +338,10 @@ static int find_in_dir(const char *dir, const struct tail_meta *m, struct stat *
  * again as a generation nobody saw. */
 static bool tomb_follow(struct tail_tomb *tb)
 {
-	struct tail_meta m = {.dev = tb->dev, .ino = tb->ino, .fp = tb->fp, .fp_len = tb->fp_len,
+	struct tail_meta m = {.dev = tb->dev,
+			      .ino = tb->ino,
+			      .fp = tb->fp,
+			      .fp_len = tb->fp_len,
 			      .btime = tb->btime};
 	char dir[PATH_MAX], found[PATH_MAX];
 	struct stat st;
@@ -369,8 +372,10 @@ static void gc_tombs(struct in_tail *t)
 		struct tail_tomb *tb = *pp;
 		struct stat st;
 
-		if (tb->seen || (stat(tb->path, &st) == 0 && (uint64_t)st.st_dev == tb->dev &&
-				 (uint64_t)st.st_ino == tb->ino) || tomb_follow(tb)) {
+		if (tb->seen ||
+		    (stat(tb->path, &st) == 0 && (uint64_t)st.st_dev == tb->dev &&
+		     (uint64_t)st.st_ino == tb->ino) ||
+		    tomb_follow(tb)) {
 			pp = &tb->next;
 			continue;
 		}
@@ -410,9 +415,11 @@ void tail_scan(struct in_tail *t)
 	check_paths(t);
 	gc_tombs(t);
 	if (t->scan_deferred && !t->st.deferred)
-		log_warn("tail %s: %" PRIu64 " matching files not opened: the agent is near its limit "
+		log_warn("tail %s: %" PRIu64
+			 " matching files not opened: the agent is near its limit "
 			 "of open files (ulimit -n, LimitNOFILE=); they are read once descriptors "
-			 "free up", t->id, t->scan_deferred);
+			 "free up",
+			 t->id, t->scan_deferred);
 	else if (!t->scan_deferred && t->st.deferred)
 		log_info("tail %s: every matching file is open again", t->id);
 	t->st.deferred = t->scan_deferred;
@@ -546,7 +553,8 @@ int tail_recover(struct in_tail *t)
 		if (fd < 0) {
 			t->st.lost_sources++;
 			log_warn("tail %s: %s is gone; what it held past byte %" PRIu64
-				 " was not shipped", t->id, name, r->ordinal);
+				 " was not shipped",
+				 t->id, name, r->ordinal);
 			input_forget(t->in, ident);
 			continue;
 		}

@@ -29,9 +29,9 @@ extern const struct plugin in_tail_plugin;
 
 /* ------------------------------------------------------------ capture */
 
-static struct buf captured;      /* raw values, one per line */
+static struct buf captured; /* raw values, one per line */
 static size_t captured_records;
-static bool capture_hold;        /* answer RETRY instead of taking batches */
+static bool capture_hold; /* answer RETRY instead of taking batches */
 
 struct capture_conf {
 	int64_t unused;
@@ -245,7 +245,7 @@ static void test_head_and_follow(void)
 	append("a.log", "no newline yet");
 	CU_ASSERT(wait_records(1500, 5000));
 	spin(100);
-	CU_ASSERT_EQUAL(captured_records, 1500u);  /* the partial line waits */
+	CU_ASSERT_EQUAL(captured_records, 1500u); /* the partial line waits */
 	append("a.log", " seq=1500\n\nline seq=1501\n");
 	CU_ASSERT(wait_records(1502, 5000));
 	stop();
@@ -293,7 +293,7 @@ static void test_rename_rotation(void)
 		spin(50);
 	}
 	CU_ASSERT(wait_records(5500, 10000));
-	spin(1000);  /* rotate_wait passes; rotated files are let go */
+	spin(1000); /* rotate_wait passes; rotated files are let go */
 	stop();
 	expect_seqs(0, 5500);
 	teardown();
@@ -318,14 +318,13 @@ static void test_copytruncate(void)
 
 static void test_multiline(void)
 {
-	static const char trace[] =
-		"2026-11-24 10:00:00,123 ERROR failed seq=1\n"
-		"java.lang.IllegalStateException: boom\n"
-		"\tat com.example.Service.run(Service.java:1)\n"
-		"\tat java.base/java.lang.Thread.run(Thread.java:833)\n"
-		"{\"msg\":\"json\",\"seq\":2}\n"
-		"2026-11-24 10:00:01,000 ERROR again seq=3\n"
-		"\tat x.y(Z.java:9)\n";
+	static const char trace[] = "2026-11-24 10:00:00,123 ERROR failed seq=1\n"
+				    "java.lang.IllegalStateException: boom\n"
+				    "\tat com.example.Service.run(Service.java:1)\n"
+				    "\tat java.base/java.lang.Thread.run(Thread.java:833)\n"
+				    "{\"msg\":\"json\",\"seq\":2}\n"
+				    "2026-11-24 10:00:01,000 ERROR again seq=3\n"
+				    "\tat x.y(Z.java:9)\n";
 
 	setup();
 	append("m.log", trace);
@@ -336,10 +335,10 @@ static void test_multiline(void)
 	stop();
 	CU_ASSERT_EQUAL(captured_records, 3u);
 	buf_cstr(&captured);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data,
-				      "seq=1\njava.lang.IllegalStateException: boom\n\tat com.example"));
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data,
-				      "seq=3\n\tat x.y(Z.java:9)\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)captured.data,
+		       "seq=1\njava.lang.IllegalStateException: boom\n\tat com.example"));
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data, "seq=3\n\tat x.y(Z.java:9)\n"));
 	teardown();
 }
 
@@ -358,7 +357,8 @@ static void long_line_case(const char *mode, size_t expect_records, size_t expec
 	append("l.log", (const char *)b.data);
 	snprintf(extra, sizeof(extra),
 		 "    read_from_head: true\n    max_line_bytes: 1000\n    long_lines: %s\n"
-		 "    read_chunk: 4096\n", mode);
+		 "    read_chunk: 4096\n",
+		 mode);
 	start(extra, NULL);
 	CU_ASSERT(wait_records(expect_records, 5000));
 	spin(100);
@@ -386,7 +386,7 @@ static void test_restart_resumes(void)
 	CU_ASSERT(wait_records(2000, 5000));
 	stop();
 	append_lines("a.log", 2000, 3000);
-	append_lines("new.log", 3000, 3100);  /* before the start: not shipped */
+	append_lines("new.log", 3000, 3100); /* before the start: not shipped */
 	/* Not read_from_head: a.log resumes from its position, not from its
 	 * end; new.log was never seen: found at start-up, read from its end. */
 	start(NULL, NULL);
@@ -408,7 +408,8 @@ static void test_polling_and_exclude(void)
 	append_lines("p.log", 0, 100);
 	append_lines("skip.log", 100000, 100010);
 	start("    read_from_head: true\n    inotify: false\n    poll_interval: 50ms\n"
-	      "    exclude: ['skip*']\n", NULL);
+	      "    exclude: ['skip*']\n",
+	      NULL);
 	CU_ASSERT(wait_records(100, 5000));
 	append_lines("p.log", 100, 200);
 	CU_ASSERT(wait_records(200, 5000));
@@ -436,8 +437,10 @@ static void test_spool_full_pauses(void)
 		buf_init(&m, 1 << 20);
 		pipeline_render_metrics(&m, pl);
 		buf_cstr(&m);
-		CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_agent_spool_full{output=\"cap\"} 1"));
-		CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_agent_input_paused{input=\"logs\"} 1"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((char *)m.data, "sluice_agent_spool_full{output=\"cap\"} 1"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((char *)m.data, "sluice_agent_input_paused{input=\"logs\"} 1"));
 		buf_release(&m);
 	}
 	CU_ASSERT_EQUAL(captured_records, 0u);
@@ -567,12 +570,13 @@ static void test_truncated_lost_bytes(void)
 	append("t.log", partial);
 	start("    read_from_head: true\n", NULL);
 	CU_ASSERT(wait_records(100, 5000));
-	spin(100);  /* the read that saw the unfinished line is done */
+	spin(100); /* the read that saw the unfinished line is done */
 	CU_ASSERT_EQUAL(truncate(a, 0), 0);
 	append_lines("t.log", 101, 200);
 	CU_ASSERT(wait_records(199, 5000));
 	snprintf(want, sizeof(want),
-		 "sluice_agent_tail_truncated_lost_bytes_total{input=\"logs\"} %zu", strlen(partial));
+		 "sluice_agent_tail_truncated_lost_bytes_total{input=\"logs\"} %zu",
+		 strlen(partial));
 	CU_ASSERT(metric_has(want));
 	stop();
 	expect_seqs_hole(0, 200, 100, 101);
@@ -621,7 +625,7 @@ static void test_idle_file_rotated(void)
 	append_lines("idle.log", 0, 100);
 	start("    read_from_head: true\n    poll_interval: 20ms\n", NULL);
 	CU_ASSERT(wait_records(100, 5000));
-	spin(600);  /* idle for twice rotate_wait */
+	spin(600); /* idle for twice rotate_wait */
 	CU_ASSERT_EQUAL(rename(a, a1), 0);
 	spin(150);
 	append_lines("idle.log.1", 100, 200);

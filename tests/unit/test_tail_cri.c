@@ -50,15 +50,17 @@ static void test_k8s_names(void)
 	struct tail_k8s k;
 
 	CU_ASSERT_EQUAL(tail_k8s_name("/var/log/containers/web-7d4b9c-x2x_prod_nginx-proxy-"
-				      "0123456789abcdef.log", &k), 0);
+				      "0123456789abcdef.log",
+				      &k),
+			0);
 	CU_ASSERT_STRING_EQUAL(k.pod, "web-7d4b9c-x2x");
 	CU_ASSERT_STRING_EQUAL(k.ns, "prod");
 	CU_ASSERT_STRING_EQUAL(k.container, "nginx-proxy");
 	CU_ASSERT_STRING_EQUAL(k.id, "0123456789abcdef");
 	CU_ASSERT_EQUAL(tail_k8s_name("/var/log/app.log", &k), -ERR_INVALID);
-	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_c.log", &k), -ERR_INVALID);     /* no id */
-	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_-id.log", &k), -ERR_INVALID);   /* no container */
-	CU_ASSERT_EQUAL(tail_k8s_name("/x/_b_c-id.log", &k), -ERR_INVALID);   /* no pod */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_c.log", &k), -ERR_INVALID);   /* no id */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_-id.log", &k), -ERR_INVALID); /* no container */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/_b_c-id.log", &k), -ERR_INVALID); /* no pod */
 	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_c-id.txt", &k), -ERR_INVALID);
 }
 
