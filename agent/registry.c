@@ -9,6 +9,7 @@ extern const struct plugin in_tail_plugin;
 extern const struct plugin in_journald_plugin;
 extern const struct plugin in_syslog_plugin;
 extern const struct plugin in_stdin_plugin;
+extern const struct plugin in_kafka_plugin;
 extern const struct plugin parser_json_plugin;
 extern const struct plugin parser_logfmt_plugin;
 extern const struct plugin parser_regex_plugin;
@@ -29,6 +30,7 @@ static const struct plugin *const plugins[] = {
 	&in_journald_plugin,
 	&in_syslog_plugin,
 	&in_stdin_plugin,
+	&in_kafka_plugin,
 	&parser_json_plugin,
 	&parser_logfmt_plugin,
 	&parser_regex_plugin,

@@ -280,7 +280,9 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	}
 	r->h = h;
 	r->f = f;
-	buf_init(&r->answer, 4096);
+	/* an _bulk answer has an item per document: a 4 KiB bound cut
+	 * answers of more than ~80 documents and refused them as not JSON */
+	buf_init(&r->answer, (size_t)16 << 20);
 	buf_init(&r->body, (size_t)1 << 30);
 	http_body_init(&b, (enum http_format)h->conf->format, f->topic, h->conf->index,
 		       h->id_prefix, (size_t)1 << 30);
