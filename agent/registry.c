@@ -18,6 +18,7 @@ extern const struct plugin filter_redact_plugin;
 extern const struct plugin filter_add_plugin;
 extern const struct plugin filter_sample_plugin;
 extern const struct plugin filter_rate_limit_plugin;
+extern const struct plugin filter_metrics_plugin;
 extern const struct plugin out_store_plugin;
 extern const struct plugin out_file_plugin;
 extern const struct plugin out_stdout_plugin;
@@ -39,6 +40,7 @@ static const struct plugin *const plugins[] = {
 	&filter_add_plugin,
 	&filter_sample_plugin,
 	&filter_rate_limit_plugin,
+	&filter_metrics_plugin,
 	&out_store_plugin,
 	&out_file_plugin,
 	&out_stdout_plugin,
