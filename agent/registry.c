@@ -25,6 +25,7 @@ extern const struct plugin out_stdout_plugin;
 extern const struct plugin out_null_plugin;
 extern const struct plugin out_kafka_plugin;
 extern const struct plugin out_http_plugin;
+extern const struct plugin out_alertmanager_plugin;
 
 static const struct plugin *const plugins[] = {
 	&in_tail_plugin,
@@ -47,6 +48,7 @@ static const struct plugin *const plugins[] = {
 	&out_null_plugin,
 	&out_kafka_plugin,
 	&out_http_plugin,
+	&out_alertmanager_plugin,
 	NULL,
 };
 

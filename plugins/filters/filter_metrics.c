@@ -15,7 +15,7 @@
  * unbounded value (a user id) cannot grow the agent's memory or the scrape.
  *
  * The filter never drops an event; events that do not match pass untouched.
- * Matching runs a required-literal prefilter (xform_literal) before PCRE2:
+ * Matching runs a required-literal prefilter (re_literal) before PCRE2:
  * most lines lack the literal and never reach the regex.
  */
 #include <math.h>
@@ -26,7 +26,7 @@
 #include "lib/mem.h"
 #include "lib/prom.h"
 #include "plugins/filters/xform.h"
-#include "plugins/filters/xform_literal.h"
+#include "lib/re_literal.h"
 
 #define LABELS_MAX 8
 #define LABEL_TEXT_MAX 2048
@@ -99,7 +99,7 @@ struct filter_metrics {
 	const struct filter_metrics_conf *conf;
 	pcre2_code *re;
 	pcre2_match_data *md;
-	struct xform_literal lit;
+	struct re_literal lit;
 	double *bounds;
 	size_t nbounds;
 	struct mseries *series;
@@ -134,7 +134,7 @@ static void filter_metrics_exit(void *ctx)
 	mem_free(m->series);
 	mem_free(m->index);
 	mem_free(m->bounds);
-	xform_literal_release(&m->lit);
+	re_literal_release(&m->lit);
 	pcre2_match_data_free(m->md);
 	pcre2_code_free(m->re);
 	mem_free(m);
@@ -205,7 +205,7 @@ static int filter_metrics_init(const struct plugin_args *a, void **ctx, struct c
 		m->md = pcre2_match_data_create(1, NULL);
 		if (!m->re || !m->md)
 			return -ERR_CONFIG;
-		xform_literal_init(&m->lit, c->match);
+		re_literal_init(&m->lit, c->match);
 	}
 	m->index_cap = 16;
 	while (m->index_cap < (size_t)c->max_series * 2 + 2)
@@ -316,7 +316,7 @@ static bool matches(struct filter_metrics *m, const struct event *ev)
 		return true;
 	if (!xform_subject(ev, m->conf->field, m->fbuf, sizeof(m->fbuf), &p, &n))
 		return false;
-	if (!xform_literal_may_match(&m->lit, p, n))
+	if (!re_literal_may_match(&m->lit, p, n))
 		return false;
 	return pcre2_match(m->re, (PCRE2_SPTR)p, n, 0, 0, m->md, NULL) >= 0;
 }

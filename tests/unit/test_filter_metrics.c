@@ -4,17 +4,17 @@
 #include <string.h>
 
 #include "plugins/filters/xform.h"
-#include "plugins/filters/xform_literal.h"
+#include "lib/re_literal.h"
 #include "tests/unit/xform_harness.h"
 
 extern const struct plugin filter_metrics_plugin;
 
 static const char *lit(const char *pattern)
 {
-	static struct xform_literal l;
+	static struct re_literal l;
 
-	xform_literal_init(&l, pattern);
-	l.s[l.n < XFORM_LITERAL_MAX ? l.n : XFORM_LITERAL_MAX - 1] = '\0';
+	re_literal_init(&l, pattern);
+	l.s[l.n < RE_LITERAL_MAX ? l.n : RE_LITERAL_MAX - 1] = '\0';
 	return l.s;
 }
 
@@ -38,11 +38,11 @@ static void test_literal(void)
 	CU_ASSERT_STRING_EQUAL(lit("(["), "");
 	/* the prefilter never rejects what the regex would match */
 	{
-		struct xform_literal l;
+		struct re_literal l;
 
-		xform_literal_init(&l, "status=5\\d\\d");
-		CU_ASSERT(xform_literal_may_match(&l, "a status=503 b", 14));
-		CU_ASSERT(!xform_literal_may_match(&l, "a status=200 b", 14));
+		re_literal_init(&l, "status=5\\d\\d");
+		CU_ASSERT(re_literal_may_match(&l, "a status=503 b", 14));
+		CU_ASSERT(!re_literal_may_match(&l, "a status=200 b", 14));
 	}
 }
 

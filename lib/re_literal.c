@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Required-literal prefilter; see xform_literal.h. */
+/* Required-literal prefilter; see re_literal.h. */
 #include <string.h>
 
-#include "plugins/filters/xform_literal.h"
+#include "lib/re_literal.h"
 
 struct lrun {
-	char cur[XFORM_LITERAL_MAX];
+	char cur[RE_LITERAL_MAX];
 	size_t ncur;
-	struct xform_literal *best;
+	struct re_literal *best;
 };
 
 static void run_end(struct lrun *r)
@@ -21,7 +21,7 @@ static void run_end(struct lrun *r)
 
 static void run_add(struct lrun *r, char c)
 {
-	if (r->ncur == XFORM_LITERAL_MAX)
+	if (r->ncur == RE_LITERAL_MAX)
 		run_end(r);
 	r->cur[r->ncur++] = c;
 }
@@ -136,7 +136,7 @@ static const char *skip_escape_args(const char *p)
 	return p;
 }
 
-void xform_literal_init(struct xform_literal *l, const char *p)
+void re_literal_init(struct re_literal *l, const char *p)
 {
 	struct lrun r = {.ncur = 0, .best = l};
 
@@ -187,12 +187,12 @@ void xform_literal_init(struct xform_literal *l, const char *p)
 	run_end(&r);
 }
 
-void xform_literal_release(struct xform_literal *l)
+void re_literal_release(struct re_literal *l)
 {
 	l->n = 0;
 }
 
-bool xform_literal_may_match(const struct xform_literal *l, const char *p, size_t n)
+bool re_literal_may_match(const struct re_literal *l, const char *p, size_t n)
 {
 	return l->n == 0 || memmem(p, n, l->s, l->n) != NULL;
 }

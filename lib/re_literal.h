@@ -10,23 +10,23 @@
  * goes to the regex).  Characters made optional by ?, * or {0,..} are not
  * required; escaped punctuation counts as the character itself.
  */
-#ifndef SLUICE_PLUGINS_XFORM_LITERAL_H
-#define SLUICE_PLUGINS_XFORM_LITERAL_H
+#ifndef SLUICE_RE_LITERAL_H
+#define SLUICE_RE_LITERAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define XFORM_LITERAL_MAX 64
+#define RE_LITERAL_MAX 64
 
-struct xform_literal {
-	char s[XFORM_LITERAL_MAX];
+struct re_literal {
+	char s[RE_LITERAL_MAX];
 	size_t n;                   /* 0: no prefilter */
 };
 
 /* Extract the required literal of pattern (never fails; n = 0 for none). */
-void xform_literal_init(struct xform_literal *l, const char *pattern);
-void xform_literal_release(struct xform_literal *l);
+void re_literal_init(struct re_literal *l, const char *pattern);
+void re_literal_release(struct re_literal *l);
 /* False only when p[0..n) cannot match (it lacks the literal). */
-bool xform_literal_may_match(const struct xform_literal *l, const char *p, size_t n);
+bool re_literal_may_match(const struct re_literal *l, const char *p, size_t n);
 
 #endif
