@@ -27,12 +27,37 @@ struct akey {
 	int64_t starts_at;
 	int64_t user;
 	bool firing;
-	char *samples[ALERT_SAMPLES];
+	char (*samples)[SAMPLE_MAX + 1];  /* ring of ALERT_SAMPLES, one allocation */
+	uint8_t sample_at;          /* the newest */
+	uint8_t nsamples;
 	char *topic;
+};
+
+/* The rules' required literals searched together: one pass over the line
+ * hashes the four bytes at each position into a bit filter that holds the
+ * first four bytes of every literal, and only positions whose bit is set
+ * are compared with the literals of that hash.  A line costs about one
+ * filter lookup per byte whatever the number of rules, instead of a
+ * memmem() per rule; four bytes rather than two so that common pairs
+ * ("re", "th") of the literals do not make every line a candidate. */
+#define LI_BITS 20                  /* 2^20-bit filter: 128 KiB, stays in L2 */
+
+struct lit_index {
+	uint8_t bits[(1u << LI_BITS) / 8];
+	uint32_t *head;             /* per hash: first rule + 1 in the chain, 0 = none */
+	uint32_t *next;             /* per rule: next rule + 1 with the same pair */
+	bool *cand;                 /* per rule: literal seen in this line */
+	bool *indexed;              /* per rule: decided by the index */
+	size_t count;               /* rules in the index */
+	uint32_t *always;           /* rules not in the index */
+	size_t nalways;
+	uint32_t *clist;            /* candidates of this line */
+	size_t ncand;
 };
 
 struct alert_engine {
 	const struct alert_rules *rules;
+	struct lit_index li;
 	struct akey *keys;
 	size_t nkeys, max_keys;
 	uint32_t *index;                /* key index + 1, 0 = empty */
@@ -43,6 +68,81 @@ struct alert_engine {
 	char fbuf[ALERT_GROUP_MAX + 1][FIELD_MAX];
 	struct alert_engine_stats st;
 };
+
+static inline unsigned li_hash(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return (unsigned)((v * 2654435761u) >> (32 - LI_BITS));
+}
+
+static int lit_index_init(struct lit_index *li, const struct alert_rules *r)
+{
+	li->head = mem_calloc((size_t)1 << LI_BITS, sizeof(uint32_t));
+	li->next = mem_calloc(r->n + 1, sizeof(uint32_t));
+	li->cand = mem_calloc(r->n + 1, sizeof(bool));
+	li->indexed = mem_calloc(r->n + 1, sizeof(bool));
+	li->always = mem_calloc(r->n + 1, sizeof(uint32_t));
+	li->clist = mem_calloc(r->n + 1, sizeof(uint32_t));
+	if (!li->head || !li->next || !li->cand || !li->indexed || !li->always || !li->clist)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct alert_rule *ru = &r->v[i];
+		unsigned pair;
+
+		/* a rule on a field matches decoded text, not the raw line */
+		if (!ru->re || ru->lit.n < 4 || (ru->c.field && *ru->c.field)) {
+			li->always[li->nalways++] = (uint32_t)i;
+			continue;
+		}
+		pair = li_hash(ru->lit.s);
+		li->bits[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+		li->next[i] = li->head[pair];
+		li->head[pair] = (uint32_t)i + 1;
+		li->indexed[i] = true;
+		li->count++;
+	}
+	return 0;
+}
+
+static void lit_index_release(struct lit_index *li)
+{
+	mem_free(li->head);
+	mem_free(li->next);
+	mem_free(li->cand);
+	mem_free(li->indexed);
+	mem_free(li->always);
+	mem_free(li->clist);
+}
+
+/* Mark the rules whose literal occurs in p[0..n). */
+static void lit_index_scan(struct lit_index *li, const struct alert_rules *r, const char *p,
+			   size_t n)
+{
+	const uint8_t *u = (const uint8_t *)p;
+
+	for (size_t i = 0; i < li->ncand; i++)
+		li->cand[li->clist[i]] = false;
+	li->ncand = 0;
+	if (!li->count)
+		return;
+	(void)u;
+	for (size_t i = 0; i + 3 < n; i++) {
+		unsigned pair = li_hash(p + i);
+
+		if (!(li->bits[pair >> 3] & (1u << (pair & 7))))
+			continue;
+		for (uint32_t k = li->head[pair]; k; k = li->next[k - 1]) {
+			const struct re_literal *l = &r->v[k - 1].lit;
+
+			if (!li->cand[k - 1] && l->n <= n - i && !memcmp(p + i, l->s, l->n)) {
+				li->cand[k - 1] = true;
+				li->clist[li->ncand++] = k - 1;
+			}
+		}
+	}
+}
 
 struct alert_engine *alert_engine_new(const struct alert_rules *r, size_t max_keys)
 {
@@ -58,7 +158,7 @@ struct alert_engine *alert_engine_new(const struct alert_rules *r, size_t max_ke
 	e->keys = mem_calloc(e->max_keys, sizeof(*e->keys));
 	e->index = mem_calloc(e->index_cap, sizeof(*e->index));
 	e->md = pcre2_match_data_create(1, NULL);
-	if (!e->keys || !e->index || !e->md) {
+	if (!e->keys || !e->index || !e->md || lit_index_init(&e->li, r) < 0) {
 		alert_engine_free(e);
 		return NULL;
 	}
@@ -75,10 +175,10 @@ void alert_engine_free(struct alert_engine *e)
 		mem_free(k->id);
 		for (size_t j = 0; j < ALERT_GROUP_MAX; j++)
 			mem_free(k->vals[j]);
-		for (size_t j = 0; j < ALERT_SAMPLES; j++)
-			mem_free(k->samples[j]);
+		mem_free(k->samples);
 		mem_free(k->topic);
 	}
+	lit_index_release(&e->li);
 	mem_free(e->keys);
 	mem_free(e->index);
 	pcre2_match_data_free(e->md);
@@ -88,14 +188,17 @@ void alert_engine_free(struct alert_engine *e)
 
 /* ------------------------------------------------------------ events */
 
-/* The value of name for ev: a header, else a top-level JSON member. */
+/* The value of name for ev: a header (the last of that name), else a
+ * top-level JSON member. */
 static bool field_of(struct alert_engine *e, const struct alert_event *ev, const char *name,
 		     char *out, size_t cap, const char **p, size_t *n)
 {
 	size_t nl = strlen(name);
 	const struct jnode *j;
 
-	for (size_t i = 0; i < ev->nhdrs; i++) {
+	/* the last of repeated headers: a record the kafka input read carries
+	 * the consumer's host/path/input first and the original ones after */
+	for (size_t i = ev->nhdrs; i-- > 0;) {
 		const struct record_header *h = &ev->hdrs[i];
 
 		if ((size_t)h->key_len == nl && !memcmp(h->key, name, nl) && h->value_len >= 0) {
@@ -130,14 +233,16 @@ static bool field_of(struct alert_engine *e, const struct alert_event *ev, const
 	return true;
 }
 
-static bool rule_matches(struct alert_engine *e, const struct alert_rule *r,
-			 const struct alert_event *ev)
+static bool rule_matches(struct alert_engine *e, size_t ri, const struct alert_event *ev)
 {
+	const struct alert_rule *r = &e->rules->v[ri];
 	const char *p = ev->value;
 	size_t n = ev->len;
 
 	if (!r->re)
 		return true;
+	if (e->li.indexed[ri])   /* a candidate: its literal occurs */
+		return pcre2_match(r->re, (PCRE2_SPTR)p, n, 0, 0, e->md, NULL) >= 0;
 	if (r->c.field && *r->c.field &&
 	    !field_of(e, ev, r->c.field, e->fbuf[ALERT_GROUP_MAX], FIELD_MAX, &p, &n))
 		return false;
@@ -208,15 +313,19 @@ static int key_vals(struct akey *k, size_t ngroup)
 static void add_sample(struct akey *k, const struct alert_event *ev)
 {
 	size_t n = ev->len < SAMPLE_MAX ? ev->len : SAMPLE_MAX;
-	char *s = mem_alloc(n + 1);
+	char *s;
 
-	if (!s)
-		return;
+	if (!k->samples) {
+		k->samples = mem_alloc(ALERT_SAMPLES * sizeof(*k->samples));
+		if (!k->samples)
+			return;
+	}
+	k->sample_at = (uint8_t)((k->sample_at + 1) % ALERT_SAMPLES);
+	if (k->nsamples < ALERT_SAMPLES)
+		k->nsamples++;
+	s = k->samples[k->sample_at];
 	memcpy(s, ev->value, n);
 	s[n] = '\0';
-	mem_free(k->samples[ALERT_SAMPLES - 1]);
-	memmove(&k->samples[1], &k->samples[0], (ALERT_SAMPLES - 1) * sizeof(char *));
-	k->samples[0] = s;
 	if (!k->topic && ev->topic)
 		k->topic = mem_strdup(ev->topic);
 }
@@ -267,11 +376,16 @@ void alert_engine_feed(struct alert_engine *e, const struct alert_event *ev)
 	e->doc_tried = false;
 	jdoc_free(e->doc);
 	e->doc = NULL;
-	for (size_t i = 0; i < e->rules->n; i++) {
+	lit_index_scan(&e->li, e->rules, ev->value, ev->len);
+	/* the rules the index cannot decide, then those whose literal occurs:
+	 * the others cannot match and are not looked at */
+	e->st.prefiltered += e->li.count - e->li.ncand;
+	for (size_t j = 0; j < e->li.nalways + e->li.ncand; j++) {
+		size_t i = j < e->li.nalways ? e->li.always[j] : e->li.clist[j - e->li.nalways];
 		const struct alert_rule *r = &e->rules->v[i];
 		struct akey *k;
 
-		if (!rule_matches(e, r, ev) || build_id(e, r, ev, id, sizeof(id)) < 0)
+		if (!rule_matches(e, i, ev) || build_id(e, r, ev, id, sizeof(id)) < 0)
 			continue;
 		k = key_find(e, (uint32_t)i, id, true);
 		if (!k)
@@ -313,8 +427,8 @@ static void view_of(const struct alert_engine *e, struct akey *k, uint64_t count
 	v->count = count;
 	v->starts_at = k->starts_at;
 	v->last_seen = k->last_seen;
-	for (size_t j = 0; j < ALERT_SAMPLES; j++)
-		v->samples[j] = k->samples[j];
+	for (size_t j = 0; j < k->nsamples; j++)
+		v->samples[j] = k->samples[(k->sample_at + ALERT_SAMPLES - j) % ALERT_SAMPLES];
 	v->topic = k->topic;
 }
 
