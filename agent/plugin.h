@@ -202,6 +202,11 @@ struct plugin {
 	 * filter): append whole families in Prometheus text (lib/prom.h) to
 	 * out.  Names are the instance's to keep unique. */
 	void (*render)(void *ctx, struct buf *out);
+	/* Inputs that hand their positions on from committed() (the kafka
+	 * input commits offsets): at shutdown the pipeline pauses them instead
+	 * of exiting them at once, and exits them after the batches are spooled,
+	 * so what they emitted is durable and reported committed first. */
+	bool drain_before_exit;
 };
 
 /* ------------------------------------------------------------ inputs */

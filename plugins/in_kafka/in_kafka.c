@@ -24,6 +24,10 @@
  * committed offset and what this agent's spools already hold for it (they
  * are ahead when the agent died after spooling and before committing).
  *
+ * Shutdown (SIGTERM): the pipeline pauses this input and exits it only
+ * after its last batches are spooled (drain_before_exit), so the final
+ * commit covers everything it emitted and the next owner repeats nothing.
+ *
  * Rebalance (eager protocol): on revocation the member stops fetching the
  * revoked partitions, waits (up to revoke_timeout, without blocking the
  * loop: librdkafka holds the rebalance until rd_kafka_assign() is called)
@@ -814,4 +818,5 @@ const struct plugin in_kafka_plugin = {
 	.committed = in_kafka_committed,
 	.metrics = in_kafka_metrics,
 	.exit = in_kafka_exit,
+	.drain_before_exit = true,
 };

@@ -79,6 +79,56 @@ outputs:
 """
 
 
+HANDOVER = """
+agent:
+  name: {name}
+  data_dir: {data}
+  http: {{ listen: @HTTP@ }}
+  shutdown_timeout: 20s
+  buffer: {{ max_bytes: 1MiB }}
+inputs:
+  - id: fromstore
+    type: kafka
+    brokers: {brokers}
+    topics: [app]
+    group: handover
+    commit_interval: 100ms
+    topic: consumed
+outputs:
+  - id: web
+    type: http
+    url: {url}
+    format: ndjson
+    max_request_bytes: 64KiB
+    batch: {{ max_bytes: 64KiB, max_delay_ms: 20 }}
+"""
+
+
+def handover(env, store, expects):
+    """A clean stop (SIGTERM) of a member mid-stream hands its partitions
+    over without a single repeat: the member exits its kafka input only
+    after what it emitted is spooled and committed.  Into an ndjson
+    receiver that keeps every copy, slowed so the stream lasts."""
+    events = sum(expects)
+    with Receiver("ndjson", slow=0.03) as rcv:
+        cs = [Agent(env, HANDOVER.format(name=n, data=env.path(n), brokers=store.bootstrap,
+                                         url=rcv.url), name=n) for n in ("c1", "c2")]
+        for c in cs:
+            c.start()
+        wait_until(lambda: rcv.count() > events // 4, 120, "a quarter at the ndjson receiver")
+        assert cs[1].term() == 0
+        n = rcv.count()
+        assert n < events * 0.9, "the stream ended before the stop (%d of %d)" % (n, events)
+        wait_until(lambda: rcv.count() >= events, 180, "every event after the handover")
+        # c2 starts again (its spool, if anything was left, is delivered)
+        cs[1].start()
+        for c in cs:
+            assert c.term() == 0
+        with rcv.lock:
+            vals = list(rcv.values)
+    return check_ranges(vals, expects), n
+
+
 def create_topic(bootstrap, topic, partitions):
     from confluent_kafka.admin import AdminClient, NewTopic
     a = AdminClient({"bootstrap.servers": bootstrap})
@@ -184,6 +234,9 @@ def main():
         assert all(abs(r["timestamp"] - now_ms) < 3600e3 for r in recs[:100]), recs[0]
         raw_line = "raw union: %d records, %d repeated positions" % (len(recs), repeats)
         file_line = check_ranges(list(by_pos.values()), expects)
+        hand_line, at = handover(env, store, expects)
+        result("SIGTERM of a member after %d events, partitions handed over: %s" %
+               (at, hand_line))
         result("es(_id dedup) %s; files by position %s; %s" % (es_line, file_line, raw_line))
 
 
