@@ -16,6 +16,7 @@
 
 Also `zstd -b1` on the corpus as the machine's speed (see bench_agent_tail).
   BENCH_SIZE=64M  corpus size (cached in BENCH_CACHE)
+  BENCH_KAFKA_ONLY=1  only the kafka input
 """
 import os
 import resource
@@ -142,9 +143,11 @@ def kafka_input(path, lines, size, tmp):
             f.write("agent:\n  data_dir: %s/kafka-data\n  http: { listen: 127.0.0.1:%d }\n"
                     "inputs:\n  - id: k\n    type: kafka\n    brokers: 127.0.0.1:%d\n"
                     "    topics: [logs]\n    group: bench\n"
-                    "outputs:\n  - id: out\n    type: \"null\"\n" % (tmp, aport, kport))
+                    "outputs:\n  - id: out\n    type: \"null\"\n    compression: none\n" % (tmp, aport, kport))
         t0 = time.time()
-        agent = subprocess.Popen([os.path.join(BIN, "sluice-agent"), "-c", conf],
+        pre = ["perf", "record", "-q", "-o", os.environ["BENCH_PERF"], "--"] \
+            if os.environ.get("BENCH_PERF") else []
+        agent = subprocess.Popen(pre + [os.path.join(BIN, "sluice-agent"), "-c", conf],
                                  stdout=open(os.path.join(tmp, "kafka.log"), "wb"),
                                  stderr=subprocess.STDOUT)
         wait_port(aport, 30)
@@ -178,7 +181,8 @@ def main():
     print("corpus %s: %d events, %d lines, %.1f MB; zstd -b1 %.0f MB/s (machine speed)" %
           (path, events, lines, size / 1e6, zstd_speed(path)))
     with tempfile.TemporaryDirectory(prefix="sluice-bench-pipelines.") as tmp:
-        rules_ratio(path, size, tmp)
+        if not os.environ.get("BENCH_KAFKA_ONLY"):
+            rules_ratio(path, size, tmp)
         kafka_input(path, lines, size, tmp)
 
 

@@ -76,6 +76,7 @@ struct in_kafka_conf {
 
 struct kpart {
 	char *topic;
+	int32_t topic_len;
 	int32_t partition;
 	char ident[320];
 	struct source *src;
@@ -178,6 +179,7 @@ static struct kpart *part_find(struct in_kafka *k, const char *topic, int32_t pa
 	p->topic = mem_strdup(topic);
 	if (!p->topic)
 		return NULL;
+	p->topic_len = (int32_t)strlen(topic);
 	p->partition = partition;
 	snprintf(p->ident, sizeof(p->ident), "%s/%" PRId32, topic, partition);
 	k->last = k->nparts++;
@@ -426,20 +428,34 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ------------------------------------------------------------ messages */
 
-static size_t add_headers(struct in_kafka *k, const rd_kafka_message_t *m, const char *topic)
+/* v in decimal at the end of buf[0..cap); returns where it starts. */
+static char *fmt_u64(char *buf, size_t cap, uint64_t v, int32_t *len)
+{
+	char *e = buf + cap, *p = e;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && p > buf);
+	*len = (int32_t)(e - p);
+	return p;
+}
+
+static size_t add_headers(struct in_kafka *k, const rd_kafka_message_t *m,
+			  const struct kpart *part)
 {
 	rd_kafka_headers_t *h = NULL;
 	size_t n = 0;
-	int pl, ol;
+	int32_t pl, ol;
+	const char *ps = fmt_u64(k->pbuf, sizeof(k->pbuf), (uint64_t)m->partition, &pl);
+	const char *os = fmt_u64(k->obuf, sizeof(k->obuf), (uint64_t)m->offset, &ol);
 
-	pl = snprintf(k->pbuf, sizeof(k->pbuf), "%" PRId32, m->partition);
-	ol = snprintf(k->obuf, sizeof(k->obuf), "%" PRId64, m->offset);
 	k->hdrs[0] = (struct record_header){(const uint8_t *)"kafka.topic", 11,
-					    (const uint8_t *)topic, (int32_t)strlen(topic)};
+					    (const uint8_t *)part->topic, part->topic_len};
 	k->hdrs[1] = (struct record_header){(const uint8_t *)"kafka.partition", 15,
-					    (const uint8_t *)k->pbuf, pl};
+					    (const uint8_t *)ps, pl};
 	k->hdrs[2] = (struct record_header){(const uint8_t *)"kafka.offset", 12,
-					    (const uint8_t *)k->obuf, ol};
+					    (const uint8_t *)os, ol};
 	n = NHDR_OWN;
 	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h)
 		return n;
@@ -497,7 +513,7 @@ static void on_message(struct in_kafka *k, const rd_kafka_message_t *m)
 	ev.key = m->key;
 	ev.key_len = m->key ? m->key_len : 0;
 	ev.headers = k->hdrs;
-	ev.nheaders = add_headers(k, m, topic);
+	ev.nheaders = add_headers(k, m, p);
 	k->records++;
 	k->bytes += m->len;
 	input_emit(k->in, p->src, &ev);
