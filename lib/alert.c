@@ -41,6 +41,7 @@ struct akey {
  * memmem() per rule; four bytes rather than two so that common pairs
  * ("re", "th") of the literals do not make every line a candidate. */
 #define LI_BITS 20                  /* 2^20-bit filter: 128 KiB, stays in L2 */
+#define LI_HEADS 4096               /* chains by the hash's low bits (memcmp decides) */
 
 struct lit_index {
 	uint8_t bits[(1u << LI_BITS) / 8];
@@ -79,7 +80,7 @@ static inline unsigned li_hash(const char *p)
 
 static int lit_index_init(struct lit_index *li, const struct alert_rules *r)
 {
-	li->head = mem_calloc((size_t)1 << LI_BITS, sizeof(uint32_t));
+	li->head = mem_calloc(LI_HEADS, sizeof(uint32_t));
 	li->next = mem_calloc(r->n + 1, sizeof(uint32_t));
 	li->cand = mem_calloc(r->n + 1, sizeof(bool));
 	li->indexed = mem_calloc(r->n + 1, sizeof(bool));
@@ -98,8 +99,8 @@ static int lit_index_init(struct lit_index *li, const struct alert_rules *r)
 		}
 		pair = li_hash(ru->lit.s);
 		li->bits[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-		li->next[i] = li->head[pair];
-		li->head[pair] = (uint32_t)i + 1;
+		li->next[i] = li->head[pair % LI_HEADS];
+		li->head[pair % LI_HEADS] = (uint32_t)i + 1;
 		li->indexed[i] = true;
 		li->count++;
 	}
@@ -133,7 +134,7 @@ static void lit_index_scan(struct lit_index *li, const struct alert_rules *r, co
 
 		if (!(li->bits[pair >> 3] & (1u << (pair & 7))))
 			continue;
-		for (uint32_t k = li->head[pair]; k; k = li->next[k - 1]) {
+		for (uint32_t k = li->head[pair % LI_HEADS]; k; k = li->next[k - 1]) {
 			const struct re_literal *l = &r->v[k - 1].lit;
 
 			if (!li->cand[k - 1] && l->n <= n - i && !memcmp(p + i, l->s, l->n)) {
@@ -607,8 +608,12 @@ static bool load_line(struct alert_engine *e, const char *p, const char *end)
 
 size_t alert_engine_load(struct alert_engine *e, const char *p, size_t n)
 {
-	const char *end = p + n;
+	const char *end;
 	size_t loaded = 0;
+
+	if (!p || !n)
+		return 0;
+	end = p + n;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
