@@ -143,7 +143,8 @@ def kafka_input(path, lines, size, tmp):
             f.write("agent:\n  data_dir: %s/kafka-data\n  http: { listen: 127.0.0.1:%d }\n"
                     "inputs:\n  - id: k\n    type: kafka\n    brokers: 127.0.0.1:%d\n"
                     "    topics: [logs]\n    group: bench\n"
-                    "outputs:\n  - id: out\n    type: \"null\"\n    compression: none\n" % (tmp, aport, kport))
+                    "outputs:\n  - id: out\n    type: \"null\"\n    compression: none\n"
+                    % (tmp, aport, kport))
         t0 = time.time()
         pre = ["perf", "record", "-q", "-o", os.environ["BENCH_PERF"], "--"] \
             if os.environ.get("BENCH_PERF") else []

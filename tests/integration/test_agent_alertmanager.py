@@ -3,7 +3,8 @@
 prometheus-alertmanager, API v2): an application logs errors for service
 "a"; the agent's alertmanager output fires ManyErrors{service="a"}
 (count > 5 in 5s), which GET /api/v2/alerts shows with its labels, sample
-lines and the `sluice consume` replay command.  The agent is killed -9 and
+lines and the `sluice consume` replay command -- after Alertmanager, down
+when the alert fired, came up (the POSTs are retried).  The agent is killed -9 and
 restarted while the errors go on: the alert is restored from the state
 dir, not fired again (fired_total 0 after the restart), and still shown.
 The errors stop: the alert is resolved (the agent posts endsAt = now and
@@ -90,13 +91,6 @@ def main():
         with open(env.path("am.yml"), "w") as f:
             f.write(AM)
         amport = free_port()
-        alog = open(env.path("alertmanager.log"), "ab")
-        env.spawn(["/usr/bin/prometheus-alertmanager", "--config.file=" + env.path("am.yml"),
-                   "--storage.path=" + env.path("am-data"),
-                   "--web.listen-address=127.0.0.1:%d" % amport, "--cluster.listen-address="],
-                  stdout=alog, stderr=subprocess.STDOUT)
-        alog.close()
-        wait_port(amport, 60)
         agent = Agent(env, AGENT.format(dir=env.dir, am=amport))
         log = env.path("logs", "app.log")
         open(log, "w").close()
@@ -108,13 +102,26 @@ def main():
         w = threading.Thread(target=writer, args=(log, stop))
         w.start()
         try:
+            # Alertmanager is not up yet: the alert fires, its POSTs fail and
+            # are retried until it answers
+            errs = 'sluice_agent_alerts_send_errors_total{output="alerts"}'
+            wait_until(lambda: agent.metric(errs) >= 2, 60,
+                       "POSTs failing while Alertmanager is down")
+            alog = open(env.path("alertmanager.log"), "ab")
+            env.spawn(["/usr/bin/prometheus-alertmanager", "--config.file=" + env.path("am.yml"),
+                       "--storage.path=" + env.path("am-data"),
+                       "--web.listen-address=127.0.0.1:%d" % amport,
+                       "--cluster.listen-address="], stdout=alog, stderr=subprocess.STDOUT)
+            alog.close()
+            wait_port(amport, 60)
             wait_until(lambda: find(amport, "ManyErrors"), 60, "ManyErrors in Alertmanager")
             a = find(amport, "ManyErrors")[0]
             assert a["labels"]["service"] == "a" and a["labels"]["severity"] == "page", a
             ann = a["annotations"]
             assert '"level":"error"' in ann["samples"], ann
-            assert ann["replay"].startswith("sluice --store ") and " consume app " in ann["replay"] \
-                and "--grep '^error$'" in ann["replay"], ann
+            rp = ann["replay"]
+            assert rp.startswith("sluice --store ") and " consume app " in rp \
+                and "--grep '^error$'" in rp, ann
             assert ann["summary"] == "errors on a service" and ann["condition"] == \
                 "count > 5 in 5s", ann
             starts = a["startsAt"]
@@ -142,8 +149,9 @@ def main():
         wait_until(lambda: find(amport, "Silent"), 30, "Silent{service=a} in Alertmanager")
         assert find(amport, "Silent")[0]["labels"]["service"] == "a"
         assert agent.term() == 0
-        result("ManyErrors fired, shown with samples and replay command, survived kill -9 "
-               "(startsAt %s kept, not fired again), resolved; absence rule fired" % starts)
+        result("ManyErrors fired while Alertmanager was down (POSTs retried), shown with "
+               "samples and replay command, survived kill -9 (startsAt %s kept, not fired "
+               "again), resolved; absence rule fired" % starts)
 
 
 if __name__ == "__main__":
