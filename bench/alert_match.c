@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 	alert_engine_stats(e, &st);
 	printf("rules=%zu lines=%" PRIu64 " MB=%.1f cpu_s=%.3f MB/s=%.1f ns/line=%.0f "
 	       "prefiltered=%" PRIu64 " matched=%" PRIu64 " keys=%" PRIu64 "\n",
-	       r->n, lines, (double)bytes / 1e6, t, (double)bytes / 1e6 / t, t * 1e9 / (double)lines,
-	       st.prefiltered, st.matched, st.keys);
+	       r->n, lines, (double)bytes / 1e6, t, (double)bytes / 1e6 / t,
+	       t * 1e9 / (double)lines, st.prefiltered, st.matched, st.keys);
 	alert_engine_free(e);
 	alert_rules_free(r);
 	buf_release(&data);

@@ -26,8 +26,8 @@
 
 /* Global options, parsed before the command (and accepted after it). */
 struct cli_ctx {
-	const char *store;           /* --store / SLUICE_STORE / default */
-	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
+	const char *store;      /* --store / SLUICE_STORE / default */
+	const char *token_file; /* --token-file / SLUICE_TOKEN_FILE */
 	bool verbose;
 	struct cli_http http;
 };
@@ -45,9 +45,11 @@ int cli_connect(struct cli_ctx *ctx);
 bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
-#define CLI_GLOBAL_LONGOPTS \
-	{"store", required_argument, NULL, CLI_OPT_STORE}, \
-	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}
+#define CLI_GLOBAL_LONGOPTS                                               \
+	{"store", required_argument, NULL, CLI_OPT_STORE},                \
+	{                                                                 \
+		"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE \
+	}
 
 /* Partition count of a topic from the store (cli_consume.c); CLI_OK, or
  * CLI_FAIL after printing why.  At most 4096. */

@@ -29,15 +29,15 @@
 
 struct arow {
 	size_t rule;
-	char *labels;               /* k=v,k=v */
-	int64_t fired, resolved;    /* resolved 0: still firing */
+	char *labels;            /* k=v,k=v */
+	int64_t fired, resolved; /* resolved 0: still firing */
 	uint64_t count;
 };
 
 struct atest {
 	const struct alert_rules *rules;
 	struct alert_engine *eng;
-	int64_t next_eval;          /* INT64_MIN until the first record */
+	int64_t next_eval; /* INT64_MIN until the first record */
 	struct arow *rows;
 	size_t nrows;
 	uint64_t records;
@@ -141,8 +141,9 @@ static void print_rows(const struct atest *t, bool json)
 		if (r->resolved)
 			clock_fmt_rfc3339(r->resolved, b, sizeof(b));
 		if (!json) {
-			printf("%-24s %-32s %-24s %-24s %" PRIu64 "\n", alert_rule_name(t->rules, r->rule),
-			       *r->labels ? r->labels : "-", a, r->resolved ? b : "firing", r->count);
+			printf("%-24s %-32s %-24s %-24s %" PRIu64 "\n",
+			       alert_rule_name(t->rules, r->rule), *r->labels ? r->labels : "-", a,
+			       r->resolved ? b : "firing", r->count);
 			continue;
 		}
 		{
@@ -199,7 +200,8 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct aopts *
 		case 't':
 			snprintf(o->topic_buf, sizeof(o->topic_buf), "%s", optarg);
 			o->ntopics = 0;
-			for (char *p = o->topic_buf, *q; p && *p && o->ntopics < MAX_TOPICS; p = q) {
+			for (char *p = o->topic_buf, *q; p && *p && o->ntopics < MAX_TOPICS;
+			     p = q) {
 				q = strchr(p, ',');
 				if (q)
 					*q++ = '\0';

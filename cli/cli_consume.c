@@ -35,8 +35,8 @@
 struct consume_opts {
 	char *topics[MAX_TOPICS];
 	size_t ntopics;
-	int64_t partition;           /* -1: all */
-	int64_t from_offset;         /* CLI_START_* or >= 0 */
+	int64_t partition;   /* -1: all */
+	int64_t from_offset; /* CLI_START_* or >= 0 */
 	bool has_from_offset;
 	int64_t from_ts;
 	int64_t to_ts;
@@ -96,7 +96,8 @@ static int parse_time_opt(const char *name, const char *arg, int64_t now, int64_
 	if (cli_time_parse(arg, now, out) == 0)
 		return 0;
 	cli_err("%s: '%s' is not a time: use RFC 3339 (2026-11-24T10:02:00Z), "
-		"relative (-15m, -2h, -1d) or 'now'", name, arg);
+		"relative (-15m, -2h, -1d) or 'now'",
+		name, arg);
 	return -ERR_INVALID;
 }
 
@@ -265,7 +266,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 			return CLI_USAGE;
 		}
 		if (!to)
-			o->to_ts = now;  /* a replay is a closed slice: up to now */
+			o->to_ts = now; /* a replay is a closed slice: up to now */
 		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
 			cli_err("replay: give one source TOPIC and a different --to-topic");
 			return CLI_USAGE;
@@ -346,15 +347,16 @@ static int build_sources(struct cli_ctx *ctx, struct consume_opts *o, struct cli
 	src = mem_calloc(cap, sizeof(*src));
 	if (!src)
 		return CLI_FAIL;
-	first = o->has_from_offset ? o->from_offset
-				   : (o->follow && !o->has_from_time ? CLI_START_LATEST
-								     : CLI_START_EARLIEST);
+	first = o->has_from_offset
+			? o->from_offset
+			: (o->follow && !o->has_from_time ? CLI_START_LATEST : CLI_START_EARLIEST);
 	for (size_t t = 0; t < o->ntopics; t++) {
 		for (int32_t p = 0; p < counts[t]; p++) {
 			if (o->partition >= 0 && p != o->partition)
 				continue;
 			if (cli_source_init(&src[n], &ctx->http, &o->filter, o->topics[t], p, first,
-					    o->has_from_time, o->from_ts, o->to_ts, o->follow) < 0) {
+					    o->has_from_time, o->from_ts, o->to_ts,
+					    o->follow) < 0) {
 				cli_source_release(&src[n], NULL);
 				for (size_t i = 0; i < n; i++)
 					cli_source_release(&src[i], NULL);
@@ -395,12 +397,13 @@ static int emit_replay(void *arg, struct cli_source *s, const struct record *r)
 	while (nh < MAX_RECORD_HEADERS && record_header_iter_next(&it, &rs->hdrs[nh]) == 1)
 		nh++;
 	if (nh == MAX_RECORD_HEADERS) {
-		snprintf(rs->prod.err, sizeof(rs->prod.err), "a record at offset %" PRId64
-			 " has more than %d headers", r->offset, MAX_RECORD_HEADERS);
+		snprintf(rs->prod.err, sizeof(rs->prod.err),
+			 "a record at offset %" PRId64 " has more than %d headers", r->offset,
+			 MAX_RECORD_HEADERS);
 		return -ERR_TOO_LARGE;
 	}
-	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value,
-				r->value_len, rs->hdrs, nh);
+	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value, r->value_len,
+				rs->hdrs, nh);
 }
 
 static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
@@ -459,7 +462,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (replay) {
 		rs = mem_calloc(1, sizeof(*rs));
 		if (!rs || cli_producer_init(&rs->prod, &ctx->http, o.to_topic, o.codec) < 0) {
-			cli_err("replay: --to-topic %s: %s", o.to_topic, rs ? rs->prod.err : "no memory");
+			cli_err("replay: --to-topic %s: %s", o.to_topic,
+				rs ? rs->prod.err : "no memory");
 			rc = CLI_FAIL;
 			goto out;
 		}
@@ -480,7 +484,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (rc == 0 && !replay)
 		rc = cli_out_flush(&out);
 	if (rc == -EPIPE) {
-		rc = 0;  /* the reader (| head) has what it wanted */
+		rc = 0; /* the reader (| head) has what it wanted */
 	} else if (rc == -EIO) {
 		for (size_t i = 0; i < n; i++) {
 			if (src[i].failed) {

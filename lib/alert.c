@@ -12,14 +12,14 @@
 #include "lib/jdoc.h"
 #include "lib/mem.h"
 
-#define NB 60                       /* sub-buckets per window */
+#define NB 60 /* sub-buckets per window */
 #define SAMPLE_MAX 512
 #define FIELD_MAX 256
 
 struct akey {
 	uint64_t hash;
 	uint32_t rule;
-	char *id;                       /* group values joined by \x1f */
+	char *id; /* group values joined by \x1f */
 	char *vals[ALERT_GROUP_MAX];
 	int64_t slot[NB];
 	uint32_t cnt[NB];
@@ -27,8 +27,8 @@ struct akey {
 	int64_t starts_at;
 	int64_t user;
 	bool firing;
-	char (*samples)[SAMPLE_MAX + 1];  /* ring of ALERT_SAMPLES, one allocation */
-	uint8_t sample_at;          /* the newest */
+	char (*samples)[SAMPLE_MAX + 1]; /* ring of ALERT_SAMPLES, one allocation */
+	uint8_t sample_at;               /* the newest */
 	uint8_t nsamples;
 	char *topic;
 };
@@ -40,19 +40,19 @@ struct akey {
  * filter lookup per byte whatever the number of rules, instead of a
  * memmem() per rule; four bytes rather than two so that common pairs
  * ("re", "th") of the literals do not make every line a candidate. */
-#define LI_BITS 20                  /* 2^20-bit filter: 128 KiB, stays in L2 */
-#define LI_HEADS 4096               /* chains by the hash's low bits (memcmp decides) */
+#define LI_BITS 20    /* 2^20-bit filter: 128 KiB, stays in L2 */
+#define LI_HEADS 4096 /* chains by the hash's low bits (memcmp decides) */
 
 struct lit_index {
 	uint8_t bits[(1u << LI_BITS) / 8];
-	uint32_t *head;             /* per hash: first rule + 1 in the chain, 0 = none */
-	uint32_t *next;             /* per rule: next rule + 1 with the same pair */
-	bool *cand;                 /* per rule: literal seen in this line */
-	bool *indexed;              /* per rule: decided by the index */
-	size_t count;               /* rules in the index */
-	uint32_t *always;           /* rules not in the index */
+	uint32_t *head;   /* per hash: first rule + 1 in the chain, 0 = none */
+	uint32_t *next;   /* per rule: next rule + 1 with the same pair */
+	bool *cand;       /* per rule: literal seen in this line */
+	bool *indexed;    /* per rule: decided by the index */
+	size_t count;     /* rules in the index */
+	uint32_t *always; /* rules not in the index */
 	size_t nalways;
-	uint32_t *clist;            /* candidates of this line */
+	uint32_t *clist; /* candidates of this line */
 	size_t ncand;
 };
 
@@ -61,10 +61,10 @@ struct alert_engine {
 	struct lit_index li;
 	struct akey *keys;
 	size_t nkeys, max_keys;
-	uint32_t *index;                /* key index + 1, 0 = empty */
+	uint32_t *index; /* key index + 1, 0 = empty */
 	size_t index_cap;
 	pcre2_match_data *md;
-	struct jdoc *doc;               /* the current event's JSON, parsed on demand */
+	struct jdoc *doc; /* the current event's JSON, parsed on demand */
 	bool doc_tried;
 	char fbuf[ALERT_GROUP_MAX + 1][FIELD_MAX];
 	struct alert_engine_stats st;
@@ -210,7 +210,8 @@ static bool field_of(struct alert_engine *e, const struct alert_event *ev, const
 	}
 	if (!e->doc_tried) {
 		e->doc_tried = true;
-		if (ev->len && ev->value[0] == '{' && jdoc_parse(ev->value, ev->len, &e->doc, NULL) < 0)
+		if (ev->len && ev->value[0] == '{' &&
+		    jdoc_parse(ev->value, ev->len, &e->doc, NULL) < 0)
 			e->doc = NULL;
 	}
 	j = e->doc ? jnode_get(jdoc_root(e->doc), name) : NULL;
@@ -242,7 +243,7 @@ static bool rule_matches(struct alert_engine *e, size_t ri, const struct alert_e
 
 	if (!r->re)
 		return true;
-	if (e->li.indexed[ri])   /* a candidate: its literal occurs */
+	if (e->li.indexed[ri]) /* a candidate: its literal occurs */
 		return pcre2_match(r->re, (PCRE2_SPTR)p, n, 0, 0, e->md, NULL) >= 0;
 	if (r->c.field && *r->c.field &&
 	    !field_of(e, ev, r->c.field, e->fbuf[ALERT_GROUP_MAX], FIELD_MAX, &p, &n))
@@ -339,7 +340,7 @@ static void count_in(struct akey *k, const struct alert_rule *r, int64_t ts)
 
 	if (k->slot[i] != slot) {
 		if (k->slot[i] > slot)
-			return;          /* older than the window the bucket holds now */
+			return; /* older than the window the bucket holds now */
 		k->slot[i] = slot;
 		k->cnt[i] = 0;
 	}
@@ -514,11 +515,13 @@ int alert_engine_save(const struct alert_engine *e, struct buf *out)
 		rc = rc ? rc : put_tok(out, e->rules->v[k->rule].c.name);
 		rc = rc ? rc : put_tok(out, k->id);
 		rc = rc ? rc : put_tok(out, k->topic);
-		rc = rc ? rc : buf_printf(out, "%" PRId64 " %d %" PRId64 " %" PRId64, k->last_seen,
-					  k->firing, k->starts_at, k->user);
+		rc = rc ? rc
+			: buf_printf(out, "%" PRId64 " %d %" PRId64 " %" PRId64, k->last_seen,
+				     k->firing, k->starts_at, k->user);
 		for (size_t j = 0; j < NB && !rc; j++)
 			if (k->slot[j] != INT64_MIN)
-				rc = buf_printf(out, " %" PRId64 ":%" PRIu32, k->slot[j], k->cnt[j]);
+				rc = buf_printf(out, " %" PRId64 ":%" PRIu32, k->slot[j],
+						k->cnt[j]);
 		rc = rc ? rc : buf_append_u8(out, '\n');
 	}
 	return rc;

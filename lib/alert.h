@@ -61,12 +61,12 @@ void alert_rule_label(const struct alert_rules *r, size_t i, bool annotations, s
 
 /* One event to evaluate (borrowed for the call). */
 struct alert_event {
-	int64_t ts;                 /* ms since the epoch */
+	int64_t ts; /* ms since the epoch */
 	const char *value;
 	size_t len;
 	const struct record_header *hdrs;
 	size_t nhdrs;
-	const char *topic;          /* for the replay command line; may be NULL */
+	const char *topic; /* for the replay command line; may be NULL */
 };
 
 /* An alert as callers see it (valid during the callback). */
@@ -74,15 +74,15 @@ struct alert_view {
 	size_t rule;
 	const char *name;
 	size_t ngroup;
-	const char *const *group_keys;   /* the rule's group_by names */
+	const char *const *group_keys; /* the rule's group_by names */
 	const char *const *group_vals;
-	uint64_t count;             /* in the window at evaluation */
-	int64_t starts_at;          /* ms */
-	int64_t ends_at;            /* ms, 0 while firing */
-	int64_t last_seen;          /* last matching event, ms (0: none) */
-	const char *samples[ALERT_SAMPLES];   /* newest first, NULL past the end */
+	uint64_t count;                     /* in the window at evaluation */
+	int64_t starts_at;                  /* ms */
+	int64_t ends_at;                    /* ms, 0 while firing */
+	int64_t last_seen;                  /* last matching event, ms (0: none) */
+	const char *samples[ALERT_SAMPLES]; /* newest first, NULL past the end */
 	const char *topic;
-	void *user;                 /* the caller's per-alert slot (see alert_engine_each) */
+	void *user; /* the caller's per-alert slot (see alert_engine_each) */
 };
 
 enum alert_change { ALERT_FIRING, ALERT_RESOLVED };
@@ -112,8 +112,8 @@ size_t alert_engine_load(struct alert_engine *e, const char *p, size_t n);
 struct alert_engine_stats {
 	uint64_t matched;
 	uint64_t keys;
-	uint64_t overflow;          /* events for keys past max_keys */
-	uint64_t prefiltered;       /* rule checks the literal prefilter answered */
+	uint64_t overflow;    /* events for keys past max_keys */
+	uint64_t prefiltered; /* rule checks the literal prefilter answered */
 	uint64_t firing;
 };
 void alert_engine_stats(const struct alert_engine *e, struct alert_engine_stats *st);

@@ -98,7 +98,10 @@ static int parse_op(const char *p, size_t n, enum alert_op *op)
 	static const struct {
 		const char *t;
 		enum alert_op op;
-	} ops[] = {{">", ALERT_GT}, {">=", ALERT_GE}, {"<", ALERT_LT}, {"<=", ALERT_LE},
+	} ops[] = {{">", ALERT_GT},
+		   {">=", ALERT_GE},
+		   {"<", ALERT_LT},
+		   {"<=", ALERT_LE},
 		   {"==", ALERT_EQ}};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -129,7 +132,8 @@ static int parse_count(struct lex *l, struct alert_expr *e, char *why, size_t wh
 	if (word(l, &p, &n) < 0 || !is_word(p, n, "in"))
 		return fail(l, p, why, whylen, col, "expected 'in DURATION'");
 	if (word(l, &p, &n) < 0 || alert_duration_parse(p, n, &e->window_ms) < 0)
-		return fail(l, p, why, whylen, col, "expected a duration from 1s to 31d (5m, 1h30m)");
+		return fail(l, p, why, whylen, col,
+			    "expected a duration from 1s to 31d (5m, 1h30m)");
 	e->kind = ALERT_THRESHOLD;
 	return 0;
 }
@@ -207,6 +211,6 @@ void alert_expr_format(const struct alert_expr *e, char *out, size_t cap)
 	if (e->kind == ALERT_ABSENCE)
 		snprintf(out, cap, "no events for %s", d);
 	else
-		snprintf(out, cap, "count %s %llu in %s", ops[e->op], (unsigned long long)e->threshold,
-			 d);
+		snprintf(out, cap, "count %s %llu in %s", ops[e->op],
+			 (unsigned long long)e->threshold, d);
 }

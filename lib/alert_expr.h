@@ -25,7 +25,7 @@ struct alert_expr {
 	enum alert_kind kind;
 	enum alert_op op;
 	uint64_t threshold;
-	int64_t window_ms;          /* threshold: the window; absence: the silence */
+	int64_t window_ms; /* threshold: the window; absence: the silence */
 };
 
 /* Parse s; 0, or -1 with a reason in why and *col the 1-based column of

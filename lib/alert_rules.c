@@ -9,21 +9,36 @@
 #include "lib/mem.h"
 
 static const struct cfg_option rule_opts[] = {
-	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct alert_rule_conf, name),
-	 .flags = CFG_REQUIRED, .help = "the alert's name (alertname label)"},
-	{.name = "match", .type = CFG_STRING, .offset = offsetof(struct alert_rule_conf, match),
+	{.name = "name",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct alert_rule_conf, name),
+	 .flags = CFG_REQUIRED,
+	 .help = "the alert's name (alertname label)"},
+	{.name = "match",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct alert_rule_conf, match),
 	 .help = "PCRE2 regex on the line or `field` (default: every event)"},
-	{.name = "field", .type = CFG_STRING, .offset = offsetof(struct alert_rule_conf, field),
+	{.name = "field",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct alert_rule_conf, field),
 	 .help = "match a parsed (JSON) field or a header instead of the line"},
-	{.name = "group_by", .type = CFG_LIST, .offset = offsetof(struct alert_rule_conf, group_by),
+	{.name = "group_by",
+	 .type = CFG_LIST,
+	 .offset = offsetof(struct alert_rule_conf, group_by),
 	 .help = "fields or headers whose values make separate alerts"},
-	{.name = "condition", .type = CFG_STRING,
-	 .offset = offsetof(struct alert_rule_conf, condition), .flags = CFG_REQUIRED,
+	{.name = "condition",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct alert_rule_conf, condition),
+	 .flags = CFG_REQUIRED,
 	 .help = "count OP N in DURATION | no events for DURATION"},
-	{.name = "labels", .type = CFG_MAP, .offset = offsetof(struct alert_rule_conf, labels),
+	{.name = "labels",
+	 .type = CFG_MAP,
+	 .offset = offsetof(struct alert_rule_conf, labels),
 	 .help = "labels added to the alert"},
-	{.name = "annotations", .type = CFG_MAP,
-	 .offset = offsetof(struct alert_rule_conf, annotations), .help = "annotations"},
+	{.name = "annotations",
+	 .type = CFG_MAP,
+	 .offset = offsetof(struct alert_rule_conf, annotations),
+	 .help = "annotations"},
 	CFG_OPT_END,
 };
 
@@ -87,8 +102,8 @@ static int check_rule(struct alert_rule *r, const struct cfg_node *item, struct 
 static int load_doc(const struct cfg_doc *doc, struct alert_rules *rs, struct cfg_error *err)
 {
 	const struct cfg_node *root = cfg_doc_root(doc);
-	const struct cfg_node *l = root && root->kind == CFGN_MAP ? cfg_map_get(root, "rules")
-								  : NULL;
+	const struct cfg_node *l =
+		root && root->kind == CFGN_MAP ? cfg_map_get(root, "rules") : NULL;
 
 	if (!l || l->kind != CFGN_SEQ || l->n == 0) {
 		cfg_error_at(err, l ? l : root, "expected 'rules:', a list of rules");

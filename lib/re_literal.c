@@ -119,8 +119,10 @@ static const char *skip_escape_args(const char *p)
 			return *p ? p + 1 : p;
 		}
 		/* \xhh: at most two hex digits */
-		for (int i = 0; c == 'x' && i < 2 && ((*p >= '0' && *p <= '9') ||
-			(*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')); i++)
+		for (int i = 0; c == 'x' && i < 2 &&
+				((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+				 (*p >= 'A' && *p <= 'F'));
+		     i++)
 			p++;
 		if (c == 'p' || c == 'P' || c == 'g')
 			return *p ? p + 1 : p;
@@ -157,7 +159,7 @@ void re_literal_init(struct re_literal *l, const char *p)
 			if (is_plain_escape(p[1]))
 				run_add(&r, p[1]);
 			else
-				run_end(&r);    /* \d, \w, \b, ... */
+				run_end(&r); /* \d, \w, \b, ... */
 			p = skip_escape_args(p + 1);
 		} else if (c == '?' || c == '*' || c == '{') {
 			/* the character before is optional (or counted): not required */

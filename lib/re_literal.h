@@ -20,7 +20,7 @@
 
 struct re_literal {
 	char s[RE_LITERAL_MAX];
-	size_t n;                   /* 0: no prefilter */
+	size_t n; /* 0: no prefilter */
 };
 
 /* Extract the required literal of pattern (never fails; n = 0 for none). */

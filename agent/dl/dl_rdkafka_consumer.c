@@ -9,17 +9,23 @@
 
 #include "agent/dl/dl.h"
 
-#define FNS(X)                                                                          \
-	X(rd_kafka_conf_set_rebalance_cb) X(rd_kafka_conf_set_offset_commit_cb)              \
-	X(rd_kafka_poll_set_consumer) X(rd_kafka_queue_get_consumer)                         \
-	X(rd_kafka_consume_batch_queue) X(rd_kafka_message_destroy)                          \
-	X(rd_kafka_message_headers) X(rd_kafka_header_get_all) X(rd_kafka_message_timestamp) \
-	X(rd_kafka_topic_name) X(rd_kafka_subscribe) X(rd_kafka_topic_partition_list_new)    \
-	X(rd_kafka_topic_partition_list_add) X(rd_kafka_topic_partition_list_destroy)        \
-	X(rd_kafka_topic_partition_list_copy) X(rd_kafka_assign) X(rd_kafka_committed)       \
-	X(rd_kafka_commit) X(rd_kafka_consumer_close) X(rd_kafka_pause_partitions)           \
-	X(rd_kafka_resume_partitions) X(rd_kafka_assignment) X(rd_kafka_assignment_lost)     \
-	X(rd_kafka_message_errstr)
+#define FNS(X)                                                                                     \
+	X(rd_kafka_conf_set_rebalance_cb)                                                          \
+	X(rd_kafka_conf_set_offset_commit_cb) X(rd_kafka_poll_set_consumer) X(                     \
+		rd_kafka_queue_get_consumer) X(rd_kafka_consume_batch_queue)                       \
+		X(rd_kafka_message_destroy) X(rd_kafka_message_headers) X(rd_kafka_header_get_all) \
+			X(rd_kafka_message_timestamp) X(rd_kafka_topic_name) X(                    \
+				rd_kafka_subscribe) X(rd_kafka_topic_partition_list_new)           \
+				X(rd_kafka_topic_partition_list_add) X(                            \
+					rd_kafka_topic_partition_list_destroy)                     \
+					X(rd_kafka_topic_partition_list_copy) X(rd_kafka_assign)   \
+						X(rd_kafka_committed) X(rd_kafka_commit) X(        \
+							rd_kafka_consumer_close)                   \
+							X(rd_kafka_pause_partitions) X(            \
+								rd_kafka_resume_partitions)        \
+								X(rd_kafka_assignment) X(          \
+									rd_kafka_assignment_lost)  \
+									X(rd_kafka_message_errstr)
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};
@@ -71,7 +77,7 @@ ssize_t rd_kafka_consume_batch_queue(rd_kafka_queue_t *rkqu, int timeout_ms,
 				     rd_kafka_message_t **rkmessages, size_t rkmessages_size)
 {
 	return dl_load(&lib) ? F(rd_kafka_consume_batch_queue)(rkqu, timeout_ms, rkmessages,
-								  rkmessages_size)
+							       rkmessages_size)
 			     : -1;
 }
 
@@ -88,8 +94,7 @@ rd_kafka_resp_err_t rd_kafka_message_headers(const rd_kafka_message_t *rkmessage
 }
 
 rd_kafka_resp_err_t rd_kafka_header_get_all(const rd_kafka_headers_t *hdrs, size_t idx,
-					    const char **namep, const void **valuep,
-					    size_t *sizep)
+					    const char **namep, const void **valuep, size_t *sizep)
 {
 	return dl_load(&lib) ? F(rd_kafka_header_get_all)(hdrs, idx, namep, valuep, sizep) : FAIL;
 }
@@ -117,8 +122,8 @@ rd_kafka_topic_partition_list_t *rd_kafka_topic_partition_list_new(int size)
 }
 
 rd_kafka_topic_partition_t *
-rd_kafka_topic_partition_list_add(rd_kafka_topic_partition_list_t *rktparlist,
-				  const char *topic, int32_t partition)
+rd_kafka_topic_partition_list_add(rd_kafka_topic_partition_list_t *rktparlist, const char *topic,
+				  int32_t partition)
 {
 	return dl_load(&lib) ? F(rd_kafka_topic_partition_list_add)(rktparlist, topic, partition)
 			     : NULL;
@@ -142,15 +147,14 @@ rd_kafka_resp_err_t rd_kafka_assign(rd_kafka_t *rk,
 	return dl_load(&lib) ? F(rd_kafka_assign)(rk, partitions) : FAIL;
 }
 
-rd_kafka_resp_err_t rd_kafka_committed(rd_kafka_t *rk,
-				       rd_kafka_topic_partition_list_t *partitions,
+rd_kafka_resp_err_t rd_kafka_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions,
 				       int timeout_ms)
 {
 	return dl_load(&lib) ? F(rd_kafka_committed)(rk, partitions, timeout_ms) : FAIL;
 }
 
-rd_kafka_resp_err_t rd_kafka_commit(rd_kafka_t *rk,
-				    const rd_kafka_topic_partition_list_t *offsets, int async)
+rd_kafka_resp_err_t rd_kafka_commit(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
+				    int async)
 {
 	return dl_load(&lib) ? F(rd_kafka_commit)(rk, offsets, async) : FAIL;
 }

@@ -16,24 +16,75 @@
 typedef uint64_t (*in_get)(const struct input *in);
 typedef uint64_t (*out_get)(struct output *o);
 
-static uint64_t in_records(const struct input *in) { return in->records; }
-static uint64_t in_bytes(const struct input *in) { return in->bytes; }
-static uint64_t in_dropped(const struct input *in) { return in->dropped; }
-static uint64_t in_errors(const struct input *in) { return in->errors; }
-static uint64_t in_sources(const struct input *in) { return in->sources_open; }
-static uint64_t in_paused(const struct input *in) { return in->pause != 0; }
-static uint64_t in_pauses(const struct input *in) { return in->pauses; }
+static uint64_t in_records(const struct input *in)
+{
+	return in->records;
+}
+static uint64_t in_bytes(const struct input *in)
+{
+	return in->bytes;
+}
+static uint64_t in_dropped(const struct input *in)
+{
+	return in->dropped;
+}
+static uint64_t in_errors(const struct input *in)
+{
+	return in->errors;
+}
+static uint64_t in_sources(const struct input *in)
+{
+	return in->sources_open;
+}
+static uint64_t in_paused(const struct input *in)
+{
+	return in->pause != 0;
+}
+static uint64_t in_pauses(const struct input *in)
+{
+	return in->pauses;
+}
 
-static uint64_t out_records(struct output *o) { return o->st.records; }
-static uint64_t out_bytes(struct output *o) { return o->st.bytes; }
-static uint64_t out_batches(struct output *o) { return o->st.batches; }
-static uint64_t out_flushes(struct output *o) { return o->st.flushes; }
-static uint64_t out_retries(struct output *o) { return o->st.retries; }
-static uint64_t out_dead(struct output *o) { return o->st.dead_letters; }
-static uint64_t out_dead_rec(struct output *o) { return o->st.dead_records; }
-static uint64_t out_lost(struct output *o) { return o->st.lost_entries; }
-static uint64_t out_inflight(struct output *o) { return o->inflight; }
-static uint64_t out_full(struct output *o) { return o->full; }
+static uint64_t out_records(struct output *o)
+{
+	return o->st.records;
+}
+static uint64_t out_bytes(struct output *o)
+{
+	return o->st.bytes;
+}
+static uint64_t out_batches(struct output *o)
+{
+	return o->st.batches;
+}
+static uint64_t out_flushes(struct output *o)
+{
+	return o->st.flushes;
+}
+static uint64_t out_retries(struct output *o)
+{
+	return o->st.retries;
+}
+static uint64_t out_dead(struct output *o)
+{
+	return o->st.dead_letters;
+}
+static uint64_t out_dead_rec(struct output *o)
+{
+	return o->st.dead_records;
+}
+static uint64_t out_lost(struct output *o)
+{
+	return o->st.lost_entries;
+}
+static uint64_t out_inflight(struct output *o)
+{
+	return o->inflight;
+}
+static uint64_t out_full(struct output *o)
+{
+	return o->full;
+}
 
 static uint64_t spool_stat(struct output *o, size_t field)
 {
@@ -43,8 +94,11 @@ static uint64_t spool_stat(struct output *o, size_t field)
 	return ((const uint64_t *)&st)[field / sizeof(uint64_t)];
 }
 
-#define SPOOL_GETTER(fn, field) \
-	static uint64_t fn(struct output *o) { return spool_stat(o, offsetof(struct spool_stats, field)); }
+#define SPOOL_GETTER(fn, field)                                            \
+	static uint64_t fn(struct output *o)                               \
+	{                                                                  \
+		return spool_stat(o, offsetof(struct spool_stats, field)); \
+	}
 SPOOL_GETTER(sp_bytes, bytes)
 SPOOL_GETTER(sp_segments, segments)
 SPOOL_GETTER(sp_pending, entries_pending)
@@ -77,7 +131,8 @@ static const struct {
 	{"sluice_agent_output_bytes_total", "counter", "Batch bytes (compressed) delivered.",
 	 out_bytes},
 	{"sluice_agent_output_batches_total", "counter", "Batches acknowledged.", out_batches},
-	{"sluice_agent_output_flushes_total", "counter", "Flushes (requests) started.", out_flushes},
+	{"sluice_agent_output_flushes_total", "counter", "Flushes (requests) started.",
+	 out_flushes},
 	{"sluice_agent_output_retries_total", "counter", "Flushes retried after a failure.",
 	 out_retries},
 	{"sluice_agent_output_dead_letter_batches_total", "counter",
@@ -88,7 +143,8 @@ static const struct {
 	 "Spool entries unreadable because of disk corruption.", out_lost},
 	{"sluice_agent_output_in_flight", "gauge", "Flushes in flight.", out_inflight},
 	{"sluice_agent_spool_bytes", "gauge", "Bytes in the output's spool.", sp_bytes},
-	{"sluice_agent_spool_segments", "gauge", "Segment files in the output's spool.", sp_segments},
+	{"sluice_agent_spool_segments", "gauge", "Segment files in the output's spool.",
+	 sp_segments},
 	{"sluice_agent_spool_pending_entries", "gauge", "Durable spool entries not yet delivered.",
 	 sp_pending},
 	{"sluice_agent_spool_full", "gauge", "1 while the spool is at buffer.max_bytes.", out_full},
@@ -103,7 +159,7 @@ static const struct {
 
 struct psample {
 	struct plugin_metric m;
-	const char *owner_label;    /* "input" or "output" */
+	const char *owner_label; /* "input" or "output" */
 	const char *owner;
 };
 
@@ -142,7 +198,7 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 			k = fp->metrics(in->filters[f].ctx, tmp, PLUGIN_METRICS_MAX);
 			if (k > PLUGIN_METRICS_MAX)
 				k = PLUGIN_METRICS_MAX;
-			grow = n + k + pl->noutputs * PLUGIN_METRICS_MAX;  /* room for the outputs */
+			grow = n + k + pl->noutputs * PLUGIN_METRICS_MAX; /* room for the outputs */
 			nv = grow > cap ? mem_realloc(v, grow * sizeof(*v)) : v;
 			if (!nv)
 				break;
@@ -153,7 +209,8 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 				size_t d;
 
 				for (d = 0; d < n; d++)
-					if (v[d].owner == in->conf->id && strcmp(v[d].m.name, tmp[j].name) == 0 &&
+					if (v[d].owner == in->conf->id &&
+					    strcmp(v[d].m.name, tmp[j].name) == 0 &&
 					    ((!v[d].m.label_value && !tmp[j].label_value) ||
 					     (v[d].m.label_value && tmp[j].label_value &&
 					      strcmp(v[d].m.label_value, tmp[j].label_value) == 0)))
@@ -193,7 +250,8 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner,
 					    v[j].m.label, v[j].m.label_value, NULL);
 			else
-				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner, NULL);
+				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner,
+					    NULL);
 			prom_u64(out, v[j].m.name, labels, v[j].m.value);
 		}
 	}
@@ -209,14 +267,17 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		prom_family(out, in_families[f].name, in_families[f].type, in_families[f].help);
 		for (size_t i = 0; i < pl->ninputs; i++) {
 			prom_labels(labels, sizeof(labels), "input", pl->inputs[i]->conf->id, NULL);
-			prom_u64(out, in_families[f].name, labels, in_families[f].get(pl->inputs[i]));
+			prom_u64(out, in_families[f].name, labels,
+				 in_families[f].get(pl->inputs[i]));
 		}
 	}
 	for (size_t f = 0; f < sizeof(out_families) / sizeof(out_families[0]); f++) {
 		prom_family(out, out_families[f].name, out_families[f].type, out_families[f].help);
 		for (size_t i = 0; i < pl->noutputs; i++) {
-			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id, NULL);
-			prom_u64(out, out_families[f].name, labels, out_families[f].get(pl->outputs[i]));
+			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id,
+				    NULL);
+			prom_u64(out, out_families[f].name, labels,
+				 out_families[f].get(pl->outputs[i]));
 		}
 	}
 	prom_family(out, "sluice_agent_output_errors_total", "counter",
@@ -225,8 +286,8 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		const struct output_errors *e = output_errors(pl->outputs[i]);
 
 		for (size_t k = 0; k < e->n; k++) {
-			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id, "code",
-				    e->code[k], NULL);
+			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id,
+				    "code", e->code[k], NULL);
 			prom_u64(out, "sluice_agent_output_errors_total", labels, e->count[k]);
 		}
 	}

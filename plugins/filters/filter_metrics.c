@@ -63,36 +63,60 @@ static int check_name(const char *v, char *why, size_t whylen)
 }
 
 static const struct cfg_option filter_metrics_opts[] = {
-	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct filter_metrics_conf, name),
-	 .flags = CFG_REQUIRED, .check = check_name, .help = "the metric family's name"},
-	{.name = "help", .type = CFG_STRING, .offset = offsetof(struct filter_metrics_conf, help),
-	 .def = "Log-based metric.", .help = "the family's HELP text"},
-	{.name = "kind", .type = CFG_ENUM, .offset = offsetof(struct filter_metrics_conf, kind),
-	 .def = "counter", .choices = kinds, .help = "counter, sum or histogram"},
-	{.name = "match", .type = CFG_STRING, .offset = offsetof(struct filter_metrics_conf, match),
-	 .check = xform_check_regex, .help = "PCRE2 regex the subject must match (default: all)"},
-	{.name = "field", .type = CFG_STRING, .offset = offsetof(struct filter_metrics_conf, field),
+	{.name = "name",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct filter_metrics_conf, name),
+	 .flags = CFG_REQUIRED,
+	 .check = check_name,
+	 .help = "the metric family's name"},
+	{.name = "help",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct filter_metrics_conf, help),
+	 .def = "Log-based metric.",
+	 .help = "the family's HELP text"},
+	{.name = "kind",
+	 .type = CFG_ENUM,
+	 .offset = offsetof(struct filter_metrics_conf, kind),
+	 .def = "counter",
+	 .choices = kinds,
+	 .help = "counter, sum or histogram"},
+	{.name = "match",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct filter_metrics_conf, match),
+	 .check = xform_check_regex,
+	 .help = "PCRE2 regex the subject must match (default: all)"},
+	{.name = "field",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct filter_metrics_conf, field),
 	 .help = "match a parsed field (or header) instead of the raw line"},
-	{.name = "value_field", .type = CFG_STRING,
+	{.name = "value_field",
+	 .type = CFG_STRING,
 	 .offset = offsetof(struct filter_metrics_conf, value_field),
 	 .help = "sum and histogram: the numeric field (or header) to add or observe"},
-	{.name = "buckets", .type = CFG_LIST,
+	{.name = "buckets",
+	 .type = CFG_LIST,
 	 .offset = offsetof(struct filter_metrics_conf, buckets),
 	 .help = "histogram: upper bounds, increasing"},
-	{.name = "labels", .type = CFG_MAP, .offset = offsetof(struct filter_metrics_conf, labels),
+	{.name = "labels",
+	 .type = CFG_MAP,
+	 .offset = offsetof(struct filter_metrics_conf, labels),
 	 .help = "label name -> field or header it is read from"},
-	{.name = "max_series", .type = CFG_INT,
-	 .offset = offsetof(struct filter_metrics_conf, max_series), .def = "1000", .min = 1,
-	 .max = 100000, .help = "label sets kept; more go to the __overflow__ series"},
+	{.name = "max_series",
+	 .type = CFG_INT,
+	 .offset = offsetof(struct filter_metrics_conf, max_series),
+	 .def = "1000",
+	 .min = 1,
+	 .max = 100000,
+	 .help = "label sets kept; more go to the __overflow__ series"},
 	CFG_OPT_END,
 };
 
 struct mseries {
 	uint64_t hash;
-	char *labels;               /* rendered: a="x",b="y" */
+	char *labels; /* rendered: a="x",b="y" */
 	uint64_t count;
 	double sum;
-	uint64_t *buckets;          /* histogram: per bound, not cumulative */
+	uint64_t *buckets; /* histogram: per bound, not cumulative */
 };
 
 struct filter_metrics {
@@ -104,9 +128,9 @@ struct filter_metrics {
 	size_t nbounds;
 	struct mseries *series;
 	size_t nseries;
-	uint32_t *index;            /* open addressing: series index + 1, 0 = empty */
+	uint32_t *index; /* open addressing: series index + 1, 0 = empty */
 	size_t index_cap;
-	size_t overflow_idx;        /* SIZE_MAX until used */
+	size_t overflow_idx; /* SIZE_MAX until used */
 	char fbuf[4096];
 	char lbuf[LABEL_TEXT_MAX];
 	uint64_t matched, overflowed, bad_values;
@@ -157,9 +181,12 @@ static int parse_bounds(struct filter_metrics *m, struct cfg_error *err)
 		char *end = NULL;
 		double v = strtod(b->v[i], &end);
 
-		if (!end || *end || end == b->v[i] || !isfinite(v) || (i && v <= m->bounds[i - 1])) {
-			cfg_error_at(err, NULL, "metrics %s: bucket '%s' is not a number above the "
-				     "one before", m->conf->name, b->v[i]);
+		if (!end || *end || end == b->v[i] || !isfinite(v) ||
+		    (i && v <= m->bounds[i - 1])) {
+			cfg_error_at(err, NULL,
+				     "metrics %s: bucket '%s' is not a number above the "
+				     "one before",
+				     m->conf->name, b->v[i]);
 			return -ERR_CONFIG;
 		}
 		m->bounds[i] = v;
@@ -180,7 +207,8 @@ static int filter_metrics_init(const struct plugin_args *a, void **ctx, struct c
 	m->conf = c;
 	m->overflow_idx = SIZE_MAX;
 	if (c->kind != KIND_COUNTER && (!c->value_field || !*c->value_field)) {
-		cfg_error_at(err, NULL, "metrics %s: %s needs value_field", c->name, kinds[c->kind]);
+		cfg_error_at(err, NULL, "metrics %s: %s needs value_field", c->name,
+			     kinds[c->kind]);
 		return -ERR_CONFIG;
 	}
 	if (c->labels.n > LABELS_MAX) {

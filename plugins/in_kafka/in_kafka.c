@@ -56,14 +56,14 @@
 #include "lib/mem.h"
 
 #define BATCH 512
-#define PER_TURN 8192               /* messages per loop iteration */
-#define NHDR_OWN 3                  /* kafka.topic, kafka.partition, kafka.offset */
+#define PER_TURN 8192 /* messages per loop iteration */
+#define NHDR_OWN 3    /* kafka.topic, kafka.partition, kafka.offset */
 
 struct in_kafka_conf {
 	char *brokers;
 	struct cfg_list topics;
 	char *group;
-	int start;                      /* 0 earliest, 1 latest */
+	int start; /* 0 earliest, 1 latest */
 	int64_t commit_interval;
 	int64_t revoke_timeout;
 	char *security_protocol;
@@ -80,8 +80,8 @@ struct kpart {
 	int32_t partition;
 	char ident[320];
 	struct source *src;
-	uint64_t durable;               /* committed ordinal from the pipeline */
-	uint64_t sent;                  /* offset last committed to the group */
+	uint64_t durable; /* committed ordinal from the pipeline */
+	uint64_t sent;    /* offset last committed to the group */
 	bool assigned;
 	bool revoking;
 };
@@ -102,7 +102,7 @@ struct in_kafka {
 	struct evloop_timer more;
 	struct kpart *parts;
 	size_t nparts, cap;
-	size_t last;                    /* index of the last part looked up */
+	size_t last; /* index of the last part looked up */
 	bool paused;
 	bool closing;
 	bool revoking;
@@ -117,32 +117,57 @@ struct in_kafka {
 
 static const char *const starts[] = {"earliest", "latest", NULL};
 
-#define KOPT(n, f, h) \
-	{.name = n, .type = CFG_STRING, .offset = offsetof(struct in_kafka_conf, f), .help = h}
+#define KOPT(n, f, h)                                                                       \
+	{                                                                                   \
+		.name = n, .type = CFG_STRING, .offset = offsetof(struct in_kafka_conf, f), \
+		.help = h                                                                   \
+	}
 
 static const struct cfg_option in_kafka_opts[] = {
-	{.name = "brokers", .type = CFG_STRING, .offset = offsetof(struct in_kafka_conf, brokers),
-	 .flags = CFG_REQUIRED, .help = "bootstrap brokers, host:port[,host:port...]"},
-	{.name = "topics", .type = CFG_LIST, .offset = offsetof(struct in_kafka_conf, topics),
-	 .flags = CFG_REQUIRED, .help = "topics to read; an entry starting with ^ is a regex"},
-	{.name = "group", .type = CFG_STRING, .offset = offsetof(struct in_kafka_conf, group),
-	 .flags = CFG_REQUIRED, .help = "consumer group id"},
-	{.name = "start", .type = CFG_ENUM, .offset = offsetof(struct in_kafka_conf, start),
-	 .def = "earliest", .choices = starts,
+	{.name = "brokers",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct in_kafka_conf, brokers),
+	 .flags = CFG_REQUIRED,
+	 .help = "bootstrap brokers, host:port[,host:port...]"},
+	{.name = "topics",
+	 .type = CFG_LIST,
+	 .offset = offsetof(struct in_kafka_conf, topics),
+	 .flags = CFG_REQUIRED,
+	 .help = "topics to read; an entry starting with ^ is a regex"},
+	{.name = "group",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct in_kafka_conf, group),
+	 .flags = CFG_REQUIRED,
+	 .help = "consumer group id"},
+	{.name = "start",
+	 .type = CFG_ENUM,
+	 .offset = offsetof(struct in_kafka_conf, start),
+	 .def = "earliest",
+	 .choices = starts,
 	 .help = "where a partition without a committed offset starts"},
-	{.name = "commit_interval", .type = CFG_DURATION,
-	 .offset = offsetof(struct in_kafka_conf, commit_interval), .def = "200ms", .min = 10,
-	 .max = 60000, .help = "how often durable positions are committed to the group"},
-	{.name = "revoke_timeout", .type = CFG_DURATION,
-	 .offset = offsetof(struct in_kafka_conf, revoke_timeout), .def = "30s", .min = 0,
+	{.name = "commit_interval",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct in_kafka_conf, commit_interval),
+	 .def = "200ms",
+	 .min = 10,
+	 .max = 60000,
+	 .help = "how often durable positions are committed to the group"},
+	{.name = "revoke_timeout",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct in_kafka_conf, revoke_timeout),
+	 .def = "30s",
+	 .min = 0,
 	 .max = 600000,
 	 .help = "how long a rebalance waits for revoked partitions to become durable"},
 	KOPT("security_protocol", security_protocol, "security.protocol"),
 	KOPT("sasl_mechanism", sasl_mechanism, "sasl.mechanism"),
 	KOPT("sasl_username", sasl_username, "sasl.username"),
-	KOPT("sasl_password", sasl_password, "sasl.password (use ${ENV} to keep it out of the file)"),
+	KOPT("sasl_password", sasl_password,
+	     "sasl.password (use ${ENV} to keep it out of the file)"),
 	KOPT("ssl_ca_location", ssl_ca_location, "ssl.ca.location: CA bundle"),
-	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct in_kafka_conf, librdkafka),
+	{.name = "librdkafka",
+	 .type = CFG_MAP,
+	 .offset = offsetof(struct in_kafka_conf, librdkafka),
 	 .help = "any other librdkafka consumer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
 };
@@ -270,8 +295,8 @@ static void on_committed_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	log_write_rl(&k->rl, 10000, LOG_LVL_WARN, "input %s: commit failed: %s", k->id,
 		     rd_kafka_err2str(err));
 	for (int i = 0; offsets && i < offsets->cnt; i++) {
-		struct kpart *p = part_find(k, offsets->elems[i].topic,
-					    offsets->elems[i].partition, false);
+		struct kpart *p =
+			part_find(k, offsets->elems[i].topic, offsets->elems[i].partition, false);
 
 		if (p && p->sent == (uint64_t)offsets->elems[i].offset)
 			p->sent = 0;
@@ -290,7 +315,8 @@ static void finish_revoke(struct in_kafka *k, bool timed_out)
 			continue;
 		if (timed_out && p->src && source_committed(p->src) < source_ordinal(p->src))
 			log_warn("input %s: %s revoked with %" PRIu64 " records not yet durable; "
-				 "the next owner reads them again", k->id, p->ident,
+				 "the next owner reads them again",
+				 k->id, p->ident,
 				 source_ordinal(p->src) - source_committed(p->src));
 		p->revoking = false;
 		p->assigned = false;
@@ -386,9 +412,11 @@ static void assign(struct in_kafka *k, rd_kafka_topic_partition_list_t *given)
 		if (at >= 0) {
 			tp->offset = at;
 			if (part_open(k, p, (uint64_t)at) < 0)
-				log_error("input %s: cannot open %s: out of memory", k->id, p->ident);
+				log_error("input %s: cannot open %s: out of memory", k->id,
+					  p->ident);
 		} else {
-			tp->offset = k->conf->start ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+			tp->offset =
+				k->conf->start ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
 		}
 		p->assigned = true;
 		p->revoking = false;
@@ -441,8 +469,7 @@ static char *fmt_u64(char *buf, size_t cap, uint64_t v, int32_t *len)
 	return p;
 }
 
-static size_t add_headers(struct in_kafka *k, const rd_kafka_message_t *m,
-			  const struct kpart *part)
+static size_t add_headers(struct in_kafka *k, const rd_kafka_message_t *m, const struct kpart *part)
 {
 	rd_kafka_headers_t *h = NULL;
 	size_t n = 0;
@@ -470,9 +497,8 @@ static size_t add_headers(struct in_kafka *k, const rd_kafka_message_t *m,
 			k->headers_dropped++;
 			continue;
 		}
-		k->hdrs[n++] = (struct record_header){(const uint8_t *)name,
-						      (int32_t)strlen(name), v,
-						      v ? (int32_t)vl : -1};
+		k->hdrs[n++] = (struct record_header){(const uint8_t *)name, (int32_t)strlen(name),
+						      v, v ? (int32_t)vl : -1};
 	}
 	return n;
 }
@@ -494,13 +520,13 @@ static void on_message(struct in_kafka *k, const rd_kafka_message_t *m)
 	topic = rd_kafka_topic_name(m->rkt);
 	p = part_find(k, topic, m->partition, false);
 	if (!p || !p->assigned || p->revoking) {
-		k->stale++;              /* fetched before a revocation: the next owner has it */
+		k->stale++; /* fetched before a revocation: the next owner has it */
 		return;
 	}
 	if (!p->src && part_open(k, p, (uint64_t)m->offset) < 0)
 		return;
 	if ((uint64_t)m->offset + 1 <= source_ordinal(p->src)) {
-		k->stale++;              /* at or before what this source already emitted */
+		k->stale++; /* at or before what this source already emitted */
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -580,8 +606,8 @@ static int set_prop(rd_kafka_conf_t *c, const char *key, const char *v, struct c
 	if (!v || !*v)
 		return 0;
 	if (rd_kafka_conf_set(c, key, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err->msg, sizeof(err->msg), "input %.64s: librdkafka property %.100s: %.300s",
-			 id, key, e);
+		snprintf(err->msg, sizeof(err->msg),
+			 "input %.64s: librdkafka property %.100s: %.300s", id, key, e);
 		return -ERR_INVALID;
 	}
 	return 0;
@@ -613,7 +639,8 @@ static rd_kafka_conf_t *consumer_conf(struct in_kafka *k, struct cfg_error *err)
 	int rc;
 
 	if (!kc) {
-		snprintf(err->msg, sizeof(err->msg), "input %s: librdkafka cannot be loaded", k->id);
+		snprintf(err->msg, sizeof(err->msg), "input %s: librdkafka cannot be loaded",
+			 k->id);
 		return NULL;
 	}
 	rd_kafka_conf_set_opaque(kc, k);
@@ -626,8 +653,8 @@ static rd_kafka_conf_t *consumer_conf(struct in_kafka *k, struct cfg_error *err)
 	rc = rc ? rc : set_prop(kc, "client.id", "sluice-agent", err, k->id);
 	rc = rc ? rc : set_prop(kc, "enable.auto.commit", "false", err, k->id);
 	rc = rc ? rc : set_prop(kc, "enable.auto.offset.store", "false", err, k->id);
-	rc = rc ? rc : set_prop(kc, "partition.assignment.strategy", "range,roundrobin", err,
-				k->id);
+	rc = rc ? rc
+		: set_prop(kc, "partition.assignment.strategy", "range,roundrobin", err, k->id);
 	rc = rc ? rc : set_prop(kc, "auto.offset.reset", starts[c->start], err, k->id);
 	rc = rc ? rc : set_prop(kc, "security.protocol", c->security_protocol, err, k->id);
 	rc = rc ? rc : set_prop(kc, "sasl.mechanism", c->sasl_mechanism, err, k->id);
@@ -761,10 +788,10 @@ static size_t in_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 NULL, NULL},
 		{"sluice_agent_kafka_in_bytes_total", "counter", "Record value bytes consumed.",
 		 k->bytes, NULL, NULL},
-		{"sluice_agent_kafka_in_commits_total", "counter", "Offset commits sent.", k->commits,
-		 NULL, NULL},
-		{"sluice_agent_kafka_in_commit_errors_total", "counter", "Offset commits that failed.",
-		 k->commit_errors, NULL, NULL},
+		{"sluice_agent_kafka_in_commits_total", "counter", "Offset commits sent.",
+		 k->commits, NULL, NULL},
+		{"sluice_agent_kafka_in_commit_errors_total", "counter",
+		 "Offset commits that failed.", k->commit_errors, NULL, NULL},
 		{"sluice_agent_kafka_in_rebalances_total", "counter", "Group rebalance events.",
 		 k->rebalances, NULL, NULL},
 		{"sluice_agent_kafka_in_revoke_timeouts_total", "counter",
@@ -777,7 +804,8 @@ static size_t in_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 k->errors, NULL, NULL},
 		{"sluice_agent_kafka_in_headers_dropped_total", "counter",
 		 "Record headers past the event's limit, dropped.", k->headers_dropped, NULL, NULL},
-		{"sluice_agent_kafka_in_partitions", "gauge", "Partitions assigned.", 0, NULL, NULL},
+		{"sluice_agent_kafka_in_partitions", "gauge", "Partitions assigned.", 0, NULL,
+		 NULL},
 	};
 	size_t n = plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 

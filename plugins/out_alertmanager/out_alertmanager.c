@@ -54,20 +54,42 @@ struct out_am_conf {
 };
 
 static const struct cfg_option out_am_opts[] = {
-	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_am_conf, url),
-	 .flags = CFG_REQUIRED, .help = "Alertmanager base URL (http://host:9093)"},
-	{.name = "rules", .type = CFG_STRING, .offset = offsetof(struct out_am_conf, rules),
-	 .flags = CFG_REQUIRED, .help = "rules file (see docs/AGENT.md, Alert rules)"},
-	{.name = "resend_interval", .type = CFG_DURATION,
-	 .offset = offsetof(struct out_am_conf, resend_interval), .def = "1m", .min = 100,
-	 .max = 86400000, .help = "how often a firing alert is sent again"},
-	{.name = "eval_interval", .type = CFG_DURATION,
-	 .offset = offsetof(struct out_am_conf, eval_interval), .def = "1s", .min = 50,
-	 .max = 600000, .help = "how often the rules are evaluated"},
-	{.name = "store_url", .type = CFG_STRING, .offset = offsetof(struct out_am_conf, store_url),
-	 .def = "http://127.0.0.1:8470", .help = "store named in the replay command line"},
-	{.name = "max_keys", .type = CFG_INT, .offset = offsetof(struct out_am_conf, max_keys),
-	 .def = "10000", .min = 1, .max = 1000000, .help = "(rule, group) keys tracked"},
+	{.name = "url",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_am_conf, url),
+	 .flags = CFG_REQUIRED,
+	 .help = "Alertmanager base URL (http://host:9093)"},
+	{.name = "rules",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_am_conf, rules),
+	 .flags = CFG_REQUIRED,
+	 .help = "rules file (see docs/AGENT.md, Alert rules)"},
+	{.name = "resend_interval",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct out_am_conf, resend_interval),
+	 .def = "1m",
+	 .min = 100,
+	 .max = 86400000,
+	 .help = "how often a firing alert is sent again"},
+	{.name = "eval_interval",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct out_am_conf, eval_interval),
+	 .def = "1s",
+	 .min = 50,
+	 .max = 600000,
+	 .help = "how often the rules are evaluated"},
+	{.name = "store_url",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_am_conf, store_url),
+	 .def = "http://127.0.0.1:8470",
+	 .help = "store named in the replay command line"},
+	{.name = "max_keys",
+	 .type = CFG_INT,
+	 .offset = offsetof(struct out_am_conf, max_keys),
+	 .def = "10000",
+	 .min = 1,
+	 .max = 1000000,
+	 .help = "(rule, group) keys tracked"},
 	CFG_OPT_END,
 };
 
@@ -91,12 +113,12 @@ struct out_am {
 	struct evloop_timer tick;
 	struct am_lane *lanes;
 	size_t nlanes;
-	struct buf body;            /* the request being built or in flight */
-	struct buf resolved;        /* resolved alerts not yet delivered, JSON objects */
-	size_t resolved_sent;       /* bytes of resolved that the request carries */
+	struct buf body;      /* the request being built or in flight */
+	struct buf resolved;  /* resolved alerts not yet delivered, JSON objects */
+	size_t resolved_sent; /* bytes of resolved that the request carries */
 	size_t nbody;
 	bool dirty;
-	bool resend_all;            /* the last POST failed: send every firing alert */
+	bool resend_all; /* the last POST failed: send every firing alert */
 	int64_t now;
 	uint64_t sent, send_errors, fired, resolved_n, skipped;
 };
@@ -313,8 +335,9 @@ static void on_change(void *arg, const struct alert_view *v, enum alert_change c
 	a->dirty = true;
 	if (c == ALERT_FIRING) {
 		a->fired++;
-		log_info("output %s: alert %s firing (count %" PRIu64 ")", a->id, v->name, v->count);
-		return;          /* sent by the resend pass: its slot is 0 */
+		log_info("output %s: alert %s firing (count %" PRIu64 ")", a->id, v->name,
+			 v->count);
+		return; /* sent by the resend pass: its slot is 0 */
 	}
 	a->resolved_n++;
 	log_info("output %s: alert %s resolved", a->id, v->name);
@@ -414,7 +437,8 @@ static int feed_batch(struct out_am *a, const char *topic, const void *p, size_t
 		size_t nh = 0;
 
 		record_header_iter_init(&hi, &r);
-		while (nh < sizeof(hdrs) / sizeof(hdrs[0]) && record_header_iter_next(&hi, &hdrs[nh]) == 1)
+		while (nh < sizeof(hdrs) / sizeof(hdrs[0]) &&
+		       record_header_iter_next(&hi, &hdrs[nh]) == 1)
 			nh++;
 		ev.ts = r.timestamp;
 		ev.value = r.value ? (const char *)r.value : "";
@@ -438,7 +462,7 @@ static enum flush_result out_am_flush(void *ctx, struct flush *f)
 		const struct flush_batch *b = &f->batches[i];
 
 		if (l && b->resent && b->entry_id <= l->last) {
-			a->skipped++;        /* counted before a restart */
+			a->skipped++; /* counted before a restart */
 			continue;
 		}
 		if (feed_batch(a, f->topic, f->body.data + b->off, b->len) < 0)
@@ -510,17 +534,18 @@ static size_t out_am_metrics(void *ctx, struct plugin_metric *m, size_t max)
 	if (a->eng)
 		alert_engine_stats(a->eng, &st);
 	const struct plugin_metric v[] = {
-		{"sluice_agent_alerts_firing", "gauge", "Alerts firing now.", st.firing, NULL, NULL},
-		{"sluice_agent_alerts_fired_total", "counter", "Alerts that started firing.", a->fired,
-		 NULL, NULL},
+		{"sluice_agent_alerts_firing", "gauge", "Alerts firing now.", st.firing, NULL,
+		 NULL},
+		{"sluice_agent_alerts_fired_total", "counter", "Alerts that started firing.",
+		 a->fired, NULL, NULL},
 		{"sluice_agent_alerts_resolved_total", "counter", "Alerts resolved.", a->resolved_n,
 		 NULL, NULL},
 		{"sluice_agent_alerts_sent_total", "counter", "Alerts posted to Alertmanager.",
 		 a->sent, NULL, NULL},
 		{"sluice_agent_alerts_send_errors_total", "counter",
 		 "POSTs to Alertmanager that failed (retried).", a->send_errors, NULL, NULL},
-		{"sluice_agent_alerts_matched_total", "counter", "Rule matches counted.", st.matched,
-		 NULL, NULL},
+		{"sluice_agent_alerts_matched_total", "counter", "Rule matches counted.",
+		 st.matched, NULL, NULL},
 		{"sluice_agent_alerts_keys", "gauge", "(rule, group) keys tracked.", st.keys, NULL,
 		 NULL},
 		{"sluice_agent_alerts_key_overflow_total", "counter",

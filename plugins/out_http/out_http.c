@@ -74,35 +74,67 @@ static int check_url(const char *v, char *why, size_t whylen)
 }
 
 static const struct cfg_option out_http_opts[] = {
-	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, url),
-	 .flags = CFG_REQUIRED, .check = check_url,
+	{.name = "url",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, url),
+	 .flags = CFG_REQUIRED,
+	 .check = check_url,
 	 .help = "endpoint to POST to, e.g. http://es:9200/_bulk or http://loki:3100/loki/api/v1/push"},
-	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct out_http_conf, format),
-	 .def = "ndjson", .choices = http_formats,
+	{.name = "format",
+	 .type = CFG_ENUM,
+	 .offset = offsetof(struct out_http_conf, format),
+	 .def = "ndjson",
+	 .choices = http_formats,
 	 .help = "request body: ndjson, json_array, elasticsearch_bulk or loki_push"},
-	{.name = "headers", .type = CFG_MAP, .offset = offsetof(struct out_http_conf, headers),
+	{.name = "headers",
+	 .type = CFG_MAP,
+	 .offset = offsetof(struct out_http_conf, headers),
 	 .help = "extra request headers, name: value"},
-	{.name = "user", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, user),
+	{.name = "user",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, user),
 	 .help = "basic auth user"},
-	{.name = "password", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, password),
+	{.name = "password",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, password),
 	 .help = "basic auth password (use ${ENV})"},
-	{.name = "token_file", .type = CFG_STRING,
+	{.name = "token_file",
+	 .type = CFG_STRING,
 	 .offset = offsetof(struct out_http_conf, token_file),
 	 .help = "file holding a bearer token (Authorization: Bearer)"},
-	{.name = "ca_file", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, ca_file),
+	{.name = "ca_file",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, ca_file),
 	 .help = "CA bundle for https:// (default: the system's)"},
-	{.name = "cert_file", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, cert_file),
+	{.name = "cert_file",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, cert_file),
 	 .help = "client certificate (PEM) for mutual TLS"},
-	{.name = "key_file", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, key_file),
+	{.name = "key_file",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, key_file),
 	 .help = "client key (PEM)"},
-	{.name = "tls_verify", .type = CFG_BOOL, .offset = offsetof(struct out_http_conf, tls_verify),
-	 .def = "true", .help = "check the server's certificate and host name"},
-	{.name = "timeout", .type = CFG_DURATION, .offset = offsetof(struct out_http_conf, timeout),
-	 .def = "60s", .min = 100, .max = 3600000, .help = "one request, from connect to answer"},
-	{.name = "connect_timeout", .type = CFG_DURATION,
-	 .offset = offsetof(struct out_http_conf, connect_timeout), .def = "5s", .min = 10,
+	{.name = "tls_verify",
+	 .type = CFG_BOOL,
+	 .offset = offsetof(struct out_http_conf, tls_verify),
+	 .def = "true",
+	 .help = "check the server's certificate and host name"},
+	{.name = "timeout",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct out_http_conf, timeout),
+	 .def = "60s",
+	 .min = 100,
+	 .max = 3600000,
+	 .help = "one request, from connect to answer"},
+	{.name = "connect_timeout",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct out_http_conf, connect_timeout),
+	 .def = "5s",
+	 .min = 10,
 	 .max = 600000},
-	{.name = "index", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, index),
+	{.name = "index",
+	 .type = CFG_STRING,
+	 .offset = offsetof(struct out_http_conf, index),
 	 .help = "elasticsearch_bulk: target index (default: the topic)"},
 	CFG_OPT_END,
 };
@@ -114,10 +146,10 @@ struct hreq {
 	struct flush *f;
 	CURL *easy;
 	struct curl_slist *hdrs;
-	struct buf body;            /* what is sent */
-	struct buf answer;          /* first bytes of the answer */
-	size_t nbatches;            /* batches in this request */
-	size_t skip;                /* leading batches delivered before a restart */
+	struct buf body;   /* what is sent */
+	struct buf answer; /* first bytes of the answer */
+	size_t nbatches;   /* batches in this request */
+	size_t skip;       /* leading batches delivered before a restart */
 };
 
 struct out_http {
@@ -128,9 +160,9 @@ struct out_http {
 	struct evloop *loop;
 	struct curl_loop *cl;
 	struct codec_ctx *cc;
-	char *auth;                 /* "Authorization: ..." header or NULL */
-	int codec;                  /* CODEC_* of the body, 0 = none */
-	char *state_dir;            /* delivered marks (agent/spool/marks.h); NULL: none */
+	char *auth;      /* "Authorization: ..." header or NULL */
+	int codec;       /* CODEC_* of the body, 0 = none */
+	char *state_dir; /* delivered marks (agent/spool/marks.h); NULL: none */
 	struct marks marks;
 	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx, skipped;
 };
@@ -166,7 +198,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	struct hreq *r = arg;
 	struct out_http *h = r->h;
 	struct flush *f = r->f;
-	size_t skip = r->skip;      /* reported delivered whatever the answer */
+	size_t skip = r->skip; /* reported delivered whatever the answer */
 	long status = 0;
 	curl_off_t ra = 0;
 	int64_t retry_ms = 0;
@@ -188,13 +220,14 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	if (status >= 200 && status < 300) {
 		if (h->conf->format == HTTP_FMT_ES_BULK) {
 			size_t bad;
-			enum bulk_verdict v =
-				http_bulk_verdict(r->answer.data, r->answer.len, &bad, why, sizeof(why));
+			enum bulk_verdict v = http_bulk_verdict(r->answer.data, r->answer.len, &bad,
+								why, sizeof(why));
 
 			if (v == BULK_RETRY) {
 				h->retries++;
 				hreq_free(r);
-				output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_retry", why, 0);
+				output_flush_done(h->output, f, FLUSH_RETRY, skip,
+						  "bulk_item_retry", why, 0);
 				return;
 			}
 			if (v == BULK_REFUSED || v == BULK_INVALID) {
@@ -202,14 +235,15 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 					/* find the batch: one per request until it fails */
 					f->next_max_batches = 1;
 					hreq_free(r);
-					output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_refused",
-							  why, 1);
+					output_flush_done(h->output, f, FLUSH_RETRY, skip,
+							  "bulk_item_refused", why, 1);
 					return;
 				}
 				h->refused++;
 				hreq_free(r);
 				output_flush_done(h->output, f, FLUSH_ERROR, skip,
-						  v == BULK_REFUSED ? "bulk_item_refused" : "bulk_answer",
+						  v == BULK_REFUSED ? "bulk_item_refused"
+								    : "bulk_answer",
 						  why, 0);
 				return;
 			}
@@ -340,7 +374,8 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	if (h->conf->user) {
 		curl_easy_setopt(r->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(r->easy, CURLOPT_USERNAME, h->conf->user);
-		curl_easy_setopt(r->easy, CURLOPT_PASSWORD, h->conf->password ? h->conf->password : "");
+		curl_easy_setopt(r->easy, CURLOPT_PASSWORD,
+				 h->conf->password ? h->conf->password : "");
 	}
 	if (h->conf->ca_file)
 		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->conf->ca_file);
@@ -386,8 +421,8 @@ static int read_token(const char *path, char **auth, struct cfg_error *err)
 		buf_release(&b);
 		return rc;
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	*auth = mem_alloc(b.len + 32);
 	if (!*auth) {
@@ -415,8 +450,10 @@ static int out_http_init(const struct plugin_args *a, void **ctx, struct cfg_err
 	snprintf(h->id_prefix, sizeof(h->id_prefix), "%.100s-%.60s", a->host ? a->host : "", a->id);
 	h->codec = a->codec == CODEC_GZIP || a->codec == CODEC_ZSTD ? a->codec : 0;
 	if (c->token_file && c->user) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: token_file and user exclude each "
-			 "other", a->id);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: token_file and user exclude each "
+			 "other",
+			 a->id);
 		return -ERR_CONFIG;
 	}
 	if (c->token_file && !a->check_only) {
@@ -453,13 +490,14 @@ static size_t out_http_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 h->retries, NULL, NULL},
 		{"sluice_agent_http_refused_total", "counter",
 		 "Batches refused for good (quarantined to dead-letter).", h->refused, NULL, NULL},
-		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx, NULL,
-		 NULL},
-		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx, NULL,
-		 NULL},
+		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx,
+		 NULL, NULL},
+		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx,
+		 NULL, NULL},
 		{"sluice_agent_http_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not sent "
-		 "again).", h->skipped, NULL, NULL},
+		 "again).",
+		 h->skipped, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }

@@ -115,7 +115,7 @@ static void test_engine(void)
 	CU_ASSERT_EQUAL(alert_engine_load(e2, (const char *)b.data, b.len), 4);
 	ch.firing = 0;
 	alert_engine_eval(e2, 1004000, on_change, &ch);
-	CU_ASSERT_EQUAL(ch.firing, 0);          /* restored firing, not fired again */
+	CU_ASSERT_EQUAL(ch.firing, 0); /* restored firing, not fired again */
 	/* the window moves on: resolved; 30 s of silence: Quiet fires for a and b */
 	alert_engine_eval(e2, 1000000 + 62000, on_change, &ch);
 	CU_ASSERT_EQUAL(ch.resolved, 1);

@@ -67,7 +67,8 @@ static void test_counter_labels(void)
 
 	CU_ASSERT_EQUAL_FATAL(xf_open(&x, &filter_metrics_plugin,
 				      "name: http_errors_total\nmatch: '\"status\":5\\d\\d'\n"
-				      "labels: { status: status, path: path }\n"), 0);
+				      "labels: { status: status, path: path }\n"),
+			      0);
 	CU_ASSERT_EQUAL(xf_run(&x, "{\"status\":503,\"path\":\"/a\"}"), FILTER_KEEP);
 	CU_ASSERT_EQUAL(xf_run(&x, "{\"status\":503,\"path\":\"/a\"}"), FILTER_KEEP);
 	CU_ASSERT_EQUAL(xf_run(&x, "{\"status\":500,\"path\":\"/b\\\"q\"}"), FILTER_KEEP);
@@ -85,7 +86,8 @@ static void test_overflow(void)
 	char line[64];
 
 	CU_ASSERT_EQUAL_FATAL(xf_open(&x, &filter_metrics_plugin,
-				      "name: by_user\nlabels: { user: user }\nmax_series: 3\n"), 0);
+				      "name: by_user\nlabels: { user: user }\nmax_series: 3\n"),
+			      0);
 	for (int i = 0; i < 10; i++) {
 		snprintf(line, sizeof(line), "{\"user\":\"u%d\"}", i);
 		xf_run(&x, line);
@@ -102,7 +104,8 @@ static void test_sum_histogram(void)
 	struct xf x;
 
 	CU_ASSERT_EQUAL_FATAL(xf_open(&x, &filter_metrics_plugin,
-				      "name: bytes_total\nkind: sum\nvalue_field: bytes\n"), 0);
+				      "name: bytes_total\nkind: sum\nvalue_field: bytes\n"),
+			      0);
 	xf_run(&x, "{\"bytes\":100}");
 	xf_run(&x, "{\"bytes\":\"23.5\"}");
 	xf_run(&x, "{\"bytes\":\"many\"}");
@@ -111,7 +114,8 @@ static void test_sum_histogram(void)
 	xf_close(&x);
 	CU_ASSERT_EQUAL_FATAL(xf_open(&x, &filter_metrics_plugin,
 				      "name: latency\nkind: histogram\nvalue_field: ms\n"
-				      "buckets: [10, 100]\n"), 0);
+				      "buckets: [10, 100]\n"),
+			      0);
 	xf_run(&x, "{\"ms\":5}");
 	xf_run(&x, "{\"ms\":50}");
 	xf_run(&x, "{\"ms\":500}");
