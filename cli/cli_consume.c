@@ -114,6 +114,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		{"ignore-case", no_argument, NULL, 'i'},
 		{"key", required_argument, NULL, 'k'},
 		{"header", required_argument, NULL, 'H'},
+		{"source", required_argument, NULL, 'R'},
 		{"follow", no_argument, NULL, 'f'},
 		{"max", required_argument, NULL, 'n'},
 		{"format", required_argument, NULL, 'F'},
@@ -174,6 +175,10 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 			break;
 		case 'k':
 			if (cli_filter_key(&o->filter, optarg) < 0)
+				return CLI_FAIL;
+			break;
+		case 'R':
+			if (cli_filter_source(&o->filter, optarg) < 0)
 				return CLI_FAIL;
 			break;
 		case 'H':

@@ -125,6 +125,7 @@ static const char consume_text[] =
 	"Filters (all given must match):\n"
 	"  -g, --grep RE      PCRE2 regular expression searched in the record value\n"
 	"  -i, --ignore-case  case-insensitive --grep\n"
+	"      --source GLOB  record key or header host/path/unit matching GLOB\n"
 	"  --key K            record key equals K\n"
 	"  --header k=v       a header k with value v (or just 'k': present)\n"
 	"  -p, --partition N  only partition N of each topic\n"

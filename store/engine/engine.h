@@ -255,6 +255,24 @@ void engine_slice_release(struct engine_slice *s);
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
 			int64_t *offset);
 
+/* ---------------------------------------------------------------- block index */
+
+/* The block skip index (store/engine/blockindex.h) of sealed segments. */
+struct bidx;
+struct bidx_query;
+
+/* The first offset >= offset where a record matching q may be: blocks the
+ * index rules out are skipped (never past the visible offset).  Where no
+ * index exists (the active segment, one not built yet) *next = offset. */
+int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+		const struct bidx_query *q, int64_t *next);
+/* Call cb for every segment's offset range [from, to) below the visible
+ * offset, oldest first, with its index or NULL (not indexed: scan it).
+ * Stops at and returns cb's first non-zero result. */
+int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
+		      int (*cb)(void *arg, int64_t from, int64_t to, const struct bidx *x),
+		      void *arg);
+
 /* ---------------------------------------------------------------- metrics */
 
 struct engine_stats {

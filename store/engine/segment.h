@@ -30,6 +30,8 @@
 
 #include "lib/batch.h"
 
+struct bidx;
+
 #define SEG_INDEX_ENTRY 8       /* relative offset u32 | position u32 */
 #define SEG_TIMEINDEX_ENTRY 12  /* max timestamp i64 | relative offset u32 */
 /* Positions and relative offsets are 32-bit in the index files. */
@@ -64,6 +66,8 @@ struct segment {
 	bool sealed;
 	bool synced;                 /* sealed and its three files fsynced */
 	bool dir_synced;             /* its directory entries are durable */
+	struct bidx *bidx;           /* block skip index (sealed; bidx_worker.c), or NULL */
+	bool bidx_done;              /* the worker attached it or gave up */
 };
 
 /* What recovery found in a segment. */

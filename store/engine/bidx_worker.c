@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The block index worker: one background thread (nice 19) that gives every
+ * sealed segment its <base>.bidx, off the append path.  Each round it walks
+ * all partitions and, for each sealed segment without an attached index,
+ * loads the file beside it (checked: CRCs and the segment's size) or, when
+ * it is missing or damaged (logged), builds it from the segment's batches
+ * and replaces the file atomically.  So it catches up after a restart and
+ * on segments that predate the index; appends never wait for it.
+ *
+ * Also here: the engine's queries over the index (engine_skip,
+ * engine_index_walk), which read attached indexes under the partition lock
+ * (an attached struct bidx is immutable and lives as long as its segment).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/batch.h"
+#include "lib/clock.h"
+#include "lib/codec.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "store/engine/bidx_worker.h"
+#include "store/engine/blockindex.h"
+#include "store/engine/engine_int.h"
+
+#define WORKER_TICK_MS 500
+#define DECOMPRESS_MAX (256u << 20)
+
+struct bidx_worker {
+	struct engine *log;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool stop;
+	struct bidx_builder *b;
+	struct codec_ctx *cc;
+	struct buf batch;
+	struct buf image;
+	struct batch_iter it;
+	bool iter_inited;
+};
+
+/* A sealed segment of p still without index, referenced; NULL: none. */
+static struct segment *pick(struct partition *p)
+{
+	struct segment *s = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i + 1 < p->nsegs && !p->deleted; i++) {
+		if (!p->segs[i]->bidx_done && p->segs[i]->sealed) {
+			s = p->segs[i];
+			segment_ref(s);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+static int build(struct bidx_worker *w, struct segment *s, int64_t size)
+{
+	int64_t pos = 0, next = s->base;
+	int rc = 0;
+
+	while (pos < size && rc == 0) {
+		struct batch_info bi;
+
+		rc = segment_read_header(s->fd, pos, &bi);
+		if (rc < 0 || pos + (int64_t)bi.size > size)
+			break;
+		buf_reset(&w->batch);
+		rc = buf_reserve(&w->batch, bi.size);
+		if (rc < 0)
+			break;
+		if (fs_pread_full(s->fd, w->batch.data, bi.size, pos) != (ssize_t)bi.size) {
+			rc = -ERR_TRUNCATED;
+			break;
+		}
+		w->batch.len = bi.size;
+		rc = w->iter_inited ? batch_iter_reuse(&w->it, w->batch.data, bi.size, w->cc,
+						       DECOMPRESS_MAX, false)
+				    : batch_iter_init(&w->it, w->batch.data, bi.size, w->cc,
+						      DECOMPRESS_MAX, false);
+		w->iter_inited = true;
+		if (rc == 0)
+			rc = bidx_builder_add_batch(w->b, &w->it.info, pos, &w->it);
+		if (rc == 0 && bidx_builder_block_full(w->b))
+			rc = bidx_builder_end_block(w->b);
+		next = batch_last_offset(&bi) + 1;
+		pos += bi.size;
+	}
+	if (rc == 0)
+		rc = bidx_builder_finish(w->b, s->base, size, next, &w->image);
+	else
+		(void)bidx_builder_finish(w->b, s->base, size, next, &w->image);
+	return rc;
+}
+
+static bool still_listed(struct partition *p, struct segment *s)
+{
+	for (size_t i = 0; i < p->nsegs; i++)
+		if (p->segs[i] == s)
+			return true;
+	return false;
+}
+
+static void index_segment(struct bidx_worker *w, struct partition *p, struct segment *s)
+{
+	char path[4096], name[64];
+	struct bidx *x = NULL;
+	int64_t size;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	size = s->size;
+	pthread_mutex_unlock(&p->mu);
+	if (segment_path(path, sizeof(path), p->dir, s->base, "bidx") < 0)
+		return;
+	rc = bidx_load(path, s->base, size, &x);
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			log_warn("log %s-%d: block index %020" PRId64 ".bidx damaged (%s): rebuilding",
+				 p->topic, p->index, s->base, err_str(rc));
+		rc = build(w, s, size);
+		snprintf(name, sizeof(name), "%020" PRId64 ".bidx", s->base);
+		if (rc == 0)
+			rc = fs_write_atomic(p->dir, name, w->image.data, w->image.len);
+		if (rc == 0)
+			rc = bidx_load(path, s->base, size, &x);
+		if (rc < 0)
+			log_warn("log %s-%d: cannot index segment %020" PRId64 ": %s", p->topic,
+				 p->index, s->base, err_str(rc));
+	}
+	pthread_mutex_lock(&p->mu);
+	if (still_listed(p, s) && !p->deleted) {
+		s->bidx = x;
+		x = NULL;
+	} else if (rc == 0) {
+		unlink(path);     /* retention or deletion took the segment meanwhile */
+	}
+	s->bidx_done = true;
+	pthread_mutex_unlock(&p->mu);
+	bidx_free(x);
+}
+
+/* One pass over every partition; true when something was indexed. */
+static bool round_once(struct bidx_worker *w)
+{
+	struct engine *log = w->log;
+	struct partition **parts = NULL;
+	size_t n = 0, k = 0;
+	bool did = false;
+
+	pthread_rwlock_rdlock(&log->topics_lock);
+	for (size_t i = 0; i < log->ntopics; i++)
+		n += (size_t)log->topics[i]->nparts;
+	parts = mem_alloc((n ? n : 1) * sizeof(*parts));
+	for (size_t i = 0; parts && i < log->ntopics; i++) {
+		for (int32_t j = 0; j < log->topics[i]->nparts; j++) {
+			parts[k] = log->topics[i]->parts[j];
+			partition_ref(parts[k++]);
+		}
+	}
+	pthread_rwlock_unlock(&log->topics_lock);
+	for (size_t i = 0; i < k; i++) {
+		struct segment *s;
+
+		while (!w->stop && (s = pick(parts[i])) != NULL) {
+			index_segment(w, parts[i], s);
+			segment_unref(s);
+			did = true;
+		}
+		partition_unref(parts[i]);
+	}
+	mem_free(parts);
+	return did;
+}
+
+static void *worker_main(void *arg)
+{
+	struct bidx_worker *w = arg;
+
+	/* below the appenders: on Linux nice applies per thread */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&w->mu);
+		(void)round_once(w);
+		pthread_mutex_lock(&w->mu);
+		if (w->stop)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += WORKER_TICK_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int bidx_worker_start(struct engine *log, struct bidx_worker **out)
+{
+	struct bidx_worker *w = mem_calloc(1, sizeof(*w));
+	pthread_condattr_t ca;
+
+	*out = NULL;
+	if (!w)
+		return -ENOMEM;
+	w->log = log;
+	w->b = bidx_builder_new();
+	w->cc = codec_ctx_new();
+	buf_init(&w->batch, BATCH_MAX_SIZE);
+	buf_init(&w->image, (size_t)1 << 31);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!w->b || !w->cc || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		w->thread = 0;
+		bidx_worker_stop(w);
+		return -ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+void bidx_worker_stop(struct bidx_worker *w)
+{
+	if (!w)
+		return;
+	if (w->thread) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
+	if (w->iter_inited)
+		batch_iter_release(&w->it);
+	bidx_builder_free(w->b);
+	codec_ctx_free(w->cc);
+	buf_release(&w->batch);
+	buf_release(&w->image);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cond);
+	mem_free(w);
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static size_t seg_of(const struct partition *p, int64_t offset)
+{
+	size_t lo = 0, hi = p->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->segs[mid]->base <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+static int find_part(struct engine *log, const char *topic, int32_t idx, struct partition **out)
+{
+	struct topic *t;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&log->topics_lock);
+	t = engine_topic_find(log, topic);
+	if (!t || idx < 0 || idx >= t->nparts) {
+		rc = -ERR_NOT_FOUND;
+	} else {
+		*out = t->parts[idx];
+		partition_ref(*out);
+	}
+	pthread_rwlock_unlock(&log->topics_lock);
+	return rc;
+}
+
+int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+		const struct bidx_query *q, int64_t *next)
+{
+	struct partition *p;
+	int rc = find_part(log, topic, partition, &p);
+
+	*next = offset;
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&p->mu);
+	if (p->nsegs && offset >= p->log_start) {
+		size_t i = seg_of(p, offset);
+
+		while (i + 1 < p->nsegs && p->segs[i]->bidx) {
+			const struct bidx *x = p->segs[i]->bidx;
+			uint32_t b = bidx_find(x, offset);
+			struct bidx_block blk;
+
+			if (offset >= x->next_offset) {
+				offset = p->segs[++i]->base;
+				continue;
+			}
+			if (b >= x->nblocks)
+				break;
+			bidx_get(x, b, &blk);
+			if (bidx_block_may_match(&blk, q))
+				break;
+			offset = blk.next_offset;
+		}
+		if (offset > p->visible)
+			offset = p->visible;
+		if (offset > *next)
+			*next = offset;
+	}
+	pthread_mutex_unlock(&p->mu);
+	partition_unref(p);
+	return 0;
+}
+
+int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
+		      int (*cb)(void *arg, int64_t from, int64_t to, const struct bidx *x),
+		      void *arg)
+{
+	struct segment **segs = NULL;
+	const struct bidx **xs = NULL;
+	int64_t *ends = NULL, visible = 0;
+	struct partition *p;
+	size_t n = 0;
+	int rc = find_part(log, topic, partition, &p);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&p->mu);
+	segs = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*segs));
+	ends = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*ends));
+	xs = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*xs));
+	if (segs && ends && xs) {
+		for (size_t i = 0; i < p->nsegs; i++) {
+			segs[i] = p->segs[i];
+			xs[i] = i + 1 < p->nsegs ? p->segs[i]->bidx : NULL;
+			segment_ref(segs[i]);
+			ends[i] = i + 1 < p->nsegs ? p->segs[i + 1]->base : p->visible;
+		}
+		n = p->nsegs;
+	}
+	visible = p->visible;
+	pthread_mutex_unlock(&p->mu);
+	if (!segs || !ends || !xs)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int64_t to = ends[i] < visible ? ends[i] : visible;
+		if (rc == 0 && segs[i]->base < to)
+			rc = cb(arg, segs[i]->base, to, xs[i]);
+		segment_unref(segs[i]);
+	}
+	mem_free(segs);
+	mem_free(ends);
+	mem_free(xs);
+	partition_unref(p);
+	return rc;
+}
