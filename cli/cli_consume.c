@@ -100,6 +100,27 @@ static int parse_time_opt(const char *name, const char *arg, int64_t now, int64_
 	return -ERR_INVALID;
 }
 
+/* --around T --context D: the records of [T - D, T + D], every given topic
+ * merged by timestamp as always. */
+static int apply_around(struct consume_opts *o, const char *around, const char *context,
+			int64_t now)
+{
+	char rel[64];
+	int64_t t, d;
+
+	if (parse_time_opt("--around", around, now, &t) < 0)
+		return -ERR_INVALID;
+	snprintf(rel, sizeof(rel), "+%s", context);
+	if (cli_time_parse(rel, 0, &d) < 0 || d < 0) {
+		cli_err("--context: '%s' is not a duration (30s, 2m, 1h)", context);
+		return -ERR_INVALID;
+	}
+	o->from_ts = t - d;
+	o->to_ts = t + d;
+	o->has_from_time = o->has_to_time = true;
+	return 0;
+}
+
 /* Options shared by consume and replay.  CLI_OK, CLI_USAGE, or -1 after
  * printing help (exit 0). */
 static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume_opts *o,
@@ -115,6 +136,8 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		{"key", required_argument, NULL, 'k'},
 		{"header", required_argument, NULL, 'H'},
 		{"source", required_argument, NULL, 'R'},
+		{"around", required_argument, NULL, 'A'},
+		{"context", required_argument, NULL, 'C'},
 		{"follow", no_argument, NULL, 'f'},
 		{"max", required_argument, NULL, 'n'},
 		{"format", required_argument, NULL, 'F'},
@@ -127,7 +150,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		{NULL, 0, NULL, 0},
 	};
 	const char *cmd = replay ? "replay" : "consume";
-	const char *grep = NULL, *from = NULL, *to = NULL;
+	const char *grep = NULL, *from = NULL, *to = NULL, *around = NULL, *context = "2m";
 	bool icase = false;
 	int64_t now = clock_wall_ms(), v;
 	char err[600];
@@ -138,7 +161,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 	o->to_ts = INT64_MAX;
 	o->fmt = CLI_FMT_RAW;
 	o->codec = CODEC_ZSTD;
-	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qhA:C:R:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cfg_parse_int(optarg, &o->partition) < 0 || o->partition < 0 ||
@@ -176,6 +199,12 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		case 'k':
 			if (cli_filter_key(&o->filter, optarg) < 0)
 				return CLI_FAIL;
+			break;
+		case 'A':
+			around = optarg;
+			break;
+		case 'C':
+			context = optarg;
 			break;
 		case 'R':
 			if (cli_filter_source(&o->filter, optarg) < 0)
@@ -238,12 +267,18 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 	}
 	if (split_topics(o, argv[optind]) < 0)
 		return CLI_USAGE;
+	if (around && (from || to)) {
+		cli_err("%s: --around replaces --from-time and --to-time", cmd);
+		return CLI_USAGE;
+	}
+	if (around && apply_around(o, around, context, now) < 0)
+		return CLI_USAGE;
 	if (from && parse_time_opt("--from-time", from, now, &o->from_ts) < 0)
 		return CLI_USAGE;
 	if (to && parse_time_opt("--to-time", to, now, &o->to_ts) < 0)
 		return CLI_USAGE;
-	o->has_from_time = from != NULL;
-	o->has_to_time = to != NULL;
+	o->has_from_time = o->has_from_time || from != NULL;
+	o->has_to_time = o->has_to_time || to != NULL;
 	if (grep && cli_filter_grep(&o->filter, grep, icase, err, sizeof(err)) < 0) {
 		cli_err("%s", err);
 		return CLI_USAGE;

@@ -58,7 +58,7 @@ static const struct {
 	int (*fn)(struct cli_ctx *, int, char **);
 } commands[] = {
 	{"topics", cli_topics_main},   {"topic", cli_topic_main},     {"produce", cli_produce_main},
-	{"consume", cli_consume_main}, {"replay", cli_replay_main},
+	{"consume", cli_consume_main}, {"replay", cli_replay_main},   {"stats", cli_stats_main},
 };
 
 int main(int argc, char **argv)
