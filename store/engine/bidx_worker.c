@@ -123,8 +123,12 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	pthread_mutex_lock(&p->mu);
 	size = s->size;
 	pthread_mutex_unlock(&p->mu);
-	if (segment_path(path, sizeof(path), p->dir, s->base, "bidx") < 0)
+	if (segment_path(path, sizeof(path), p->dir, s->base, "bidx") < 0) {
+		pthread_mutex_lock(&p->mu);
+		s->bidx_done = true;     /* never retried: pick() must move on */
+		pthread_mutex_unlock(&p->mu);
 		return;
+	}
 	rc = bidx_load(path, s->base, size, &x);
 	if (rc < 0) {
 		if (rc != -ENOENT)

@@ -11,7 +11,13 @@
 3. A damaged index (one flipped byte) is detected on restart, logged and
    rebuilt; a missing one is rebuilt.
 4. Retention deletes a segment's index with it.
+5. `sluice stats` (chart, json, csv) and GET /v1/topics/{t}/stats over 24 h
+   of records with spread timestamps (kafka-python): counts per 5 minutes
+   equal what the producer sent, answered mostly from the index without
+   grep, by a scan with grep (--grep error -i), grouped by partition and by
+   source; `consume --around T --context D` gives exactly [T-D, T+D].
 """
+import json
 import glob
 import os
 import random
@@ -20,7 +26,7 @@ import time
 
 import httptest
 import kafkatest
-from sluicetest import BIN, Env, result
+from sluicetest import BIN, Env, result, wait_port
 
 CONF = "log: {retention_check: 1s}\n"
 SEG = 256 * 1024
@@ -70,10 +76,87 @@ def consume_lines(store, topic, *args):
     return sorted(cli(store, "consume", topic, *args).splitlines())
 
 
+def iso(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def stats_part(store):
+    from kafka import KafkaProducer
+    st, body = httptest.request(store, "POST", "/v1/topics",
+                                b'{"name":"ev","partitions":2,"segment_bytes":65536}')
+    assert st == 201, body
+    now = int(time.time()) * 1000
+    t0 = now - 24 * 3600 * 1000
+    prod = KafkaProducer(bootstrap_servers=store.bootstrap, compression_type="gzip",
+                         linger_ms=5)
+    sent = []
+    for i in range(30000):
+        ts = t0 + i * 2880 + (i % 7)
+        lvl = "ERROR" if i % 11 == 0 else ("error" if i % 13 == 0 else "info")
+        v = "%s request %d id=%016x" % (lvl, i, (i * 2654435761) % (1 << 64))
+        key = "host-%d" % (i % 3)
+        prod.send("ev", value=v.encode(), key=key.encode(), timestamp_ms=ts, partition=i % 2)
+        sent.append((ts, key, i % 2, v))
+    prod.flush()
+    prod.close()
+    wait_indexed(store, "ev", 2)
+    by = 300000
+    frm, to = t0, now
+
+    def expect(pred, group):
+        start = frm // by * by
+        out = {}
+        for ts, key, part, v in sent:
+            if ts >= start and pred(v):
+                g = group(key, part)
+                out.setdefault(g, {})
+                b = (ts - start) // by
+                out[g][b] = out[g].get(b, 0) + 1
+        return out
+
+    def got(*args):
+        doc = json.loads(cli(store, "stats", "ev", "--from-time", iso(frm), "--to-time",
+                             iso(to), "--by", "5m", "--format", "json", *args))
+        t = doc["topics"][0]
+        res = {g["name"]: {i: c for i, c in enumerate(g["counts"]) if c}
+               for g in t["groups"]}
+        return res, t
+
+    res, t = got()
+    assert res == expect(lambda v: True, lambda k, p: "all"), "no grep"
+    assert t["from_index"] > 20000, t["from_index"]
+    indexed = t["from_index"]
+    res, t = got("--grep", "error", "-i")
+    assert res == expect(lambda v: "error" in v.lower(), lambda k, p: "all"), "grep -i"
+    res, _ = got("--group-by", "partition")
+    assert res == expect(lambda v: True, lambda k, p: str(p)), "by partition"
+    res, _ = got("--group-by", "source", "--grep", "ERROR")
+    assert res == expect(lambda v: "ERROR" in v, lambda k, p: k), "by source"
+    res2, t2 = got("--grep", ".")
+    assert res2 == got()[0] and t2["from_index"] == 0, "index vs scan"
+    result("stats: 5 queries equal to the records sent; %d of %d counted from the index"
+           % (indexed, len(sent)))
+    chart = cli(store, "stats", "ev", "--from-time", "-6h", "--by", "1h").decode()
+    assert chart.count("\n") >= 7 and "\u2588" in chart, chart
+    csv = cli(store, "stats", "ev", "--from-time", "-1h", "--by", "30m", "--format", "csv",
+              "--group-by", "partition").decode().splitlines()
+    assert csv[0] == "time,topic,group,count" and len(csv) >= 5, csv
+    doc = httptest.get_json(store, "/v1/topics/ev/stats?from_time=%d&by=3600000" % frm)
+    assert doc["total"] == len(sent), doc["total"]
+    st, _ = httptest.request(store, "GET", "/v1/topics/ev/stats?from_time=x")
+    assert st == 400
+    mid = t0 + 12 * 3600 * 1000
+    around = cli(store, "consume", "ev", "--around", iso(mid), "--context", "1m").splitlines()
+    want = sorted(v.encode() for ts, _, _, v in sent if mid - 60000 <= ts <= mid + 60000)
+    assert sorted(around) == want, (len(around), len(want))
+    result("stats chart/csv/HTTP and consume --around ok")
+
+
 def main():
     rnd = random.Random(21)
     with Env() as env:
         store = kafkatest.start_store(env, conf=CONF)
+        wait_port(store.http_port, 30, store.proc)    # kafkatest waits for Kafka only
         st, body = httptest.request(store, "POST", "/v1/topics",
                                     ('{"name":"app","partitions":2,"segment_bytes":%d}'
                                      % SEG).encode())
@@ -137,6 +220,7 @@ def main():
             f.write(bytes([good[len(good) // 2] ^ 0xff]))
         os.unlink(gone)
         kafkatest.restart(store)
+        wait_port(store.http_port, 30, store.proc)
         deadline = time.time() + 60
         while time.time() < deadline and not (
                 "damaged" in store.log() and os.path.exists(gone)
@@ -162,6 +246,7 @@ def main():
             logs = {f[:-4] for f in os.listdir(d) if f.endswith(".log")}
             assert bases <= logs, (bases - logs)
         result("retention deleted segments with their indexes")
+        stats_part(store)
 
 
 if __name__ == "__main__":
