@@ -162,6 +162,8 @@ static int one_topic(struct cli_ctx *ctx, const struct stats_opts *o, size_t i)
 	}
 	rc = CLI_OK;
 	if (o->fmt == FMT_JSON) {
+		while (body.len && (body.data[body.len - 1] == '\n' || body.data[body.len - 1] == ' '))
+			body.len--;
 		printf("%s%.*s", i ? "," : "{\"topics\":[", (int)body.len, (const char *)body.data);
 		if (i + 1 == o->ntopics)
 			printf("]}\n");
