@@ -315,6 +315,20 @@ out:
 	return rc;
 }
 
+void bidx_builder_drop_open(struct bidx_builder *b)
+{
+	if (b->set)
+		memset(b->set, 0, b->set_cap * sizeof(*b->set));
+	b->set_n = 0;
+	b->set_full = false;
+	b->nmin = 0;
+	b->src_len = 0;
+	b->nsrc = 0;
+	b->src_overflow = false;
+	b->value_bytes = 0;
+	b->open = false;
+}
+
 static void put_entry(uint8_t *e, const struct bidx_entry *x, uint32_t data_base)
 {
 	memset(e, 0, BIDX_ENTRY);

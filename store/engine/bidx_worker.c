@@ -34,6 +34,8 @@
 
 #define WORKER_TICK_MS 500
 #define DECOMPRESS_MAX (256u << 20)
+/* an active segment part is built once this many new readable .log bytes */
+#define LIVE_MIN_BYTES (256 << 10)
 
 struct bidx_worker {
 	struct engine *log;
@@ -66,16 +68,21 @@ static struct segment *pick(struct partition *p)
 	return s;
 }
 
-static int build(struct bidx_worker *w, struct segment *s, int64_t size)
+/* Index the batches of s from byte pos (offset next) to limit into
+ * w->image.  live: the segment is active; only complete blocks are kept
+ * and end_pos, end_next say where they end.  0 or a negative code. */
+static int build(struct bidx_worker *w, struct segment *s, int64_t pos, int64_t next,
+		 int64_t limit, bool live, int64_t *end_pos, int64_t *end_next)
 {
-	int64_t pos = 0, next = s->base;
 	int rc = 0;
 
-	while (pos < size && rc == 0) {
+	*end_pos = pos;
+	*end_next = next;
+	while (pos < limit && rc == 0) {
 		struct batch_info bi;
 
 		rc = segment_read_header(s->fd, pos, &bi);
-		if (rc < 0 || pos + (int64_t)bi.size > size)
+		if (rc < 0 || pos + (int64_t)bi.size > limit)
 			break;
 		buf_reset(&w->batch);
 		rc = buf_reserve(&w->batch, bi.size);
@@ -93,15 +100,23 @@ static int build(struct bidx_worker *w, struct segment *s, int64_t size)
 		w->iter_inited = true;
 		if (rc == 0)
 			rc = bidx_builder_add_batch(w->b, &w->it.info, pos, &w->it);
-		if (rc == 0 && bidx_builder_block_full(w->b))
-			rc = bidx_builder_end_block(w->b);
 		next = batch_last_offset(&bi) + 1;
 		pos += bi.size;
+		if (rc == 0 && bidx_builder_block_full(w->b)) {
+			rc = bidx_builder_end_block(w->b);
+			*end_pos = pos;
+			*end_next = next;
+		}
+	}
+	if (live)
+		bidx_builder_drop_open(w->b);
+	else if (rc == 0) {
+		*end_pos = pos;
+		*end_next = next;
 	}
 	if (rc == 0)
-		rc = bidx_builder_finish(w->b, s->base, size, next, &w->image);
-	else
-		(void)bidx_builder_finish(w->b, s->base, size, next, &w->image);
+		return bidx_builder_finish(w->b, s->base, *end_pos, *end_next, &w->image);
+	(void)bidx_builder_finish(w->b, s->base, *end_pos, *end_next, &w->image);
 	return rc;
 }
 
@@ -134,7 +149,9 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 		if (rc != -ENOENT)
 			log_warn("log %s-%d: block index %020" PRId64 ".bidx damaged (%s): rebuilding",
 				 p->topic, p->index, s->base, err_str(rc));
-		rc = build(w, s, size);
+		int64_t ep, en;
+
+		rc = build(w, s, 0, s->base, size, false, &ep, &en);
 		snprintf(name, sizeof(name), "%020" PRId64 ".bidx", s->base);
 		if (rc == 0)
 			rc = fs_write_atomic(p->dir, name, w->image.data, w->image.len);
@@ -154,6 +171,70 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	s->bidx_done = true;
 	pthread_mutex_unlock(&p->mu);
 	bidx_free(x);
+}
+
+/* Index the complete blocks the active segment gained since the last
+ * part (in memory only: the file is written once the segment is sealed).
+ * True when a part was added. */
+static bool index_live(struct bidx_worker *w, struct partition *p)
+{
+	struct segment *s;
+	struct bidx *x = NULL;
+	int64_t start, next, limit, ep, en;
+	bool added = false;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->deleted || !p->nsegs) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	s = p->segs[p->nsegs - 1];
+	start = s->nlive ? s->live_pos : 0;
+	next = s->nlive ? s->live_next : s->base;
+	limit = s->base < p->vis_seg ? s->size : s->base == p->vis_seg ? p->vis_pos : 0;
+	if (limit > s->size)
+		limit = s->size;
+	if (s->bidx || limit - start < LIVE_MIN_BYTES) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	segment_ref(s);
+	pthread_mutex_unlock(&p->mu);
+	rc = build(w, s, start, next, limit, true, &ep, &en);
+	if (rc == 0 && ep > start) {
+		x = mem_calloc(1, sizeof(*x));
+		if (x && bidx_parse(w->image.data, w->image.len, x) == 0) {
+			x->data = w->image.data;   /* the part owns the image now */
+			buf_init(&w->image, (size_t)1 << 31);
+		} else {
+			mem_free(x);
+			x = NULL;
+		}
+	}
+	pthread_mutex_lock(&p->mu);
+	if (x && still_listed(p, s) && !s->bidx && (s->nlive ? s->live_pos : 0) == start) {
+		if (s->nlive == s->live_cap) {
+			size_t nc = s->live_cap ? s->live_cap * 2 : 16;
+			struct bidx **nl = mem_realloc(s->live, nc * sizeof(*nl));
+
+			if (nl) {
+				s->live = nl;
+				s->live_cap = nc;
+			}
+		}
+		if (s->nlive < s->live_cap) {
+			s->live[s->nlive++] = x;
+			s->live_pos = ep;
+			s->live_next = en;
+			x = NULL;
+			added = true;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	bidx_free(x);
+	segment_unref(s);
+	return added;
 }
 
 /* One pass over every partition; true when something was indexed. */
@@ -183,6 +264,8 @@ static bool round_once(struct bidx_worker *w)
 			segment_unref(s);
 			did = true;
 		}
+		if (!w->stop)
+			did = index_live(w, parts[i]) || did;
 		partition_unref(parts[i]);
 	}
 	mem_free(parts);
@@ -297,6 +380,25 @@ static int find_part(struct engine *log, const char *topic, int32_t idx, struct 
 	return rc;
 }
 
+/* The index of s covering offset: its file's, or the active segment's
+ * part holding it; NULL when none does.  Partition lock held. */
+static const struct bidx *index_for(const struct segment *s, int64_t offset)
+{
+	size_t lo = 0, hi = s->nlive;
+
+	if (s->bidx)
+		return s->bidx;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->live[mid]->next_offset <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nlive ? s->live[lo] : NULL;
+}
+
 int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_t offset,
 		const struct bidx_query *q, int64_t *next)
 {
@@ -309,13 +411,15 @@ int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_
 	pthread_mutex_lock(&p->mu);
 	if (p->nsegs && offset >= p->log_start) {
 		size_t i = seg_of(p, offset);
+		const struct bidx *x;
 
-		while (i + 1 < p->nsegs && p->segs[i]->bidx) {
-			const struct bidx *x = p->segs[i]->bidx;
+		while (i < p->nsegs && (x = index_for(p->segs[i], offset)) != NULL) {
 			uint32_t b = bidx_find(x, offset);
 			struct bidx_block blk;
 
 			if (offset >= x->next_offset) {
+				if (x != p->segs[i]->bidx || i + 1 == p->nsegs)
+					break;
 				offset = p->segs[++i]->base;
 				continue;
 			}
@@ -336,45 +440,90 @@ int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_
 	return 0;
 }
 
+struct walk_ent {
+	int64_t from, to;
+	const struct bidx *x;        /* borrowed (segment referenced) or owned copy */
+	struct bidx *copy;
+	struct segment *seg;         /* referenced */
+};
+
+static int walk_push(struct walk_ent **v, size_t *n, size_t *cap, struct walk_ent e)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct walk_ent *nv = mem_realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = e;
+	return 0;
+}
+
+/* The ranges of p to visit, under its lock: a sealed segment with its
+ * index, the active segment's parts (copied: parts may not outlive the
+ * lock for a caller that reads the log meanwhile) and its unindexed tail. */
+static int walk_plan(struct partition *p, struct walk_ent **v, size_t *n, size_t *cap)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < p->nsegs && rc == 0; i++) {
+		struct segment *s = p->segs[i];
+		int64_t end = i + 1 < p->nsegs ? p->segs[i + 1]->base : p->visible;
+		int64_t from = s->base;
+
+		if (end > p->visible)
+			end = p->visible;
+		if (from >= end)
+			continue;
+		if (!s->bidx) {
+			for (size_t k = 0; k < s->nlive && rc == 0; k++) {
+				struct walk_ent e = {from, s->live[k]->next_offset, NULL, NULL, NULL};
+
+				if (e.to > end)
+					break;
+				e.copy = bidx_dup(s->live[k]);
+				e.x = e.copy;
+				rc = e.copy ? walk_push(v, n, cap, e) : -ENOMEM;
+				if (rc < 0)
+					bidx_free(e.copy);
+				from = e.to;
+			}
+		}
+		if (rc == 0 && from < end) {
+			struct walk_ent e = {from, end, s->bidx, NULL, s};
+
+			rc = walk_push(v, n, cap, e);
+			if (rc == 0)
+				segment_ref(s);
+		}
+	}
+	return rc;
+}
+
 int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
 		      int (*cb)(void *arg, int64_t from, int64_t to, const struct bidx *x),
 		      void *arg)
 {
-	struct segment **segs = NULL;
-	const struct bidx **xs = NULL;
-	int64_t *ends = NULL, visible = 0;
+	struct walk_ent *v = NULL;
+	size_t n = 0, cap = 0;
 	struct partition *p;
-	size_t n = 0;
 	int rc = find_part(log, topic, partition, &p);
 
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&p->mu);
-	segs = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*segs));
-	ends = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*ends));
-	xs = mem_alloc((p->nsegs ? p->nsegs : 1) * sizeof(*xs));
-	if (segs && ends && xs) {
-		for (size_t i = 0; i < p->nsegs; i++) {
-			segs[i] = p->segs[i];
-			xs[i] = i + 1 < p->nsegs ? p->segs[i]->bidx : NULL;
-			segment_ref(segs[i]);
-			ends[i] = i + 1 < p->nsegs ? p->segs[i + 1]->base : p->visible;
-		}
-		n = p->nsegs;
-	}
-	visible = p->visible;
+	rc = walk_plan(p, &v, &n, &cap);
 	pthread_mutex_unlock(&p->mu);
-	if (!segs || !ends || !xs)
-		rc = -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		int64_t to = ends[i] < visible ? ends[i] : visible;
-		if (rc == 0 && segs[i]->base < to)
-			rc = cb(arg, segs[i]->base, to, xs[i]);
-		segment_unref(segs[i]);
+		if (rc == 0)
+			rc = cb(arg, v[i].from, v[i].to, v[i].x);
+		bidx_free(v[i].copy);
+		segment_unref(v[i].seg);
 	}
-	mem_free(segs);
-	mem_free(ends);
-	mem_free(xs);
+	mem_free(v);
 	partition_unref(p);
 	return rc;
 }

@@ -176,6 +176,22 @@ void bidx_free(struct bidx *x)
 	mem_free(x);
 }
 
+struct bidx *bidx_dup(const struct bidx *x)
+{
+	struct bidx *c = mem_alloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *x;
+	c->data = mem_alloc(x->len ? x->len : 1);
+	if (!c->data) {
+		mem_free(c);
+		return NULL;
+	}
+	memcpy(c->data, x->data, x->len);
+	return c;
+}
+
 void bidx_get(const struct bidx *x, uint32_t i, struct bidx_block *b)
 {
 	const uint8_t *e = x->data + BIDX_HEADER + (size_t)i * BIDX_ENTRY;

@@ -86,6 +86,8 @@ int bidx_parse(const uint8_t *p, size_t n, struct bidx *out);
  * 0, -ENOENT, -ERR_CORRUPT (also: describes another segment state). */
 int bidx_load(const char *path, int64_t base, int64_t log_bytes, struct bidx **out);
 void bidx_free(struct bidx *x);
+/* A copy owning its own bytes, or NULL. */
+struct bidx *bidx_dup(const struct bidx *x);
 void bidx_get(const struct bidx *x, uint32_t i, struct bidx_block *out);
 /* The block holding offset, or nblocks when none does. */
 uint32_t bidx_find(const struct bidx *x, int64_t offset);
@@ -140,6 +142,8 @@ int bidx_builder_add_batch(struct bidx_builder *b, const struct batch_info *bi, 
 /* Is the current block full (time to call bidx_builder_end_block)? */
 bool bidx_builder_block_full(const struct bidx_builder *b);
 int bidx_builder_end_block(struct bidx_builder *b);
+/* Forget the open block (an active segment's incomplete last block). */
+void bidx_builder_drop_open(struct bidx_builder *b);
 /* The whole index image (closes the open block).  The builder is reset. */
 int bidx_builder_finish(struct bidx_builder *b, int64_t base, int64_t log_bytes,
 			int64_t next_offset, struct buf *out);

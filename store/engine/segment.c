@@ -97,6 +97,9 @@ void segment_unref(struct segment *s)
 	index_release(&s->idx);
 	index_release(&s->tidx);
 	bidx_free(s->bidx);
+	for (size_t i = 0; i < s->nlive; i++)
+		bidx_free(s->live[i]);
+	mem_free(s->live);
 	if (s->fd >= 0)
 		close(s->fd);
 	mem_free(s->path);

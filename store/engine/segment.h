@@ -68,6 +68,13 @@ struct segment {
 	bool dir_synced;             /* its directory entries are durable */
 	struct bidx *bidx;           /* block skip index (sealed; bidx_worker.c), or NULL */
 	bool bidx_done;              /* the worker attached it or gave up */
+	/* active segment: index parts of its complete blocks so far, in offset
+	 * order and contiguous from base (bidx_worker.c); kept until freed with
+	 * the segment, unused once bidx is attached */
+	struct bidx **live;
+	size_t nlive, live_cap;
+	int64_t live_pos;            /* .log bytes the parts cover */
+	int64_t live_next;           /* offset after the last part; base when none */
 };
 
 /* What recovery found in a segment. */
