@@ -106,6 +106,8 @@ static const struct cfg_option log_opts[] = {
 	{.name = "verify_records", .type = CFG_ENUM, OPT(log_section, verify_records),
 	 .def = "head", .choices = verify_modes,
 	 .help = "head: decode the first 64 KiB of each compressed batch; all: every record"},
+	{.name = "block_index", .type = CFG_BOOL, OPT(log_section, block_index), .def = "true",
+	 .help = "build the block skip index (grep/source/stats) in the background"},
 	{.name = "index_interval_bytes", .type = CFG_SIZE, OPT(log_section, index_interval_bytes),
 	 .def = "4KiB", .min = 64, .max = 1LL << 30},
 	{.name = "retention_check", .type = CFG_DURATION, OPT(log_section, retention_check_ms),

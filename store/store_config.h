@@ -66,6 +66,7 @@ struct log_section {
 	int64_t segment_ms;
 	uint64_t max_batch_bytes;
 	int verify_records;          /* 0 head, 1 all */
+	bool block_index;            /* run the block index worker */
 	uint64_t index_interval_bytes;
 	int64_t retention_check_ms;
 	uint64_t min_free_bytes;     /* disk headroom: the smaller of this ... */

@@ -552,9 +552,11 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 		goto out;
 	}
 	log->m_started = true;
-	rc = bidx_worker_start(log, &log->bidx);
-	if (rc < 0)
-		goto out;
+	if (!log->cfg.no_block_index) {
+		rc = bidx_worker_start(log, &log->bidx);
+		if (rc < 0)
+			goto out;
+	}
 	log_info("log: opened %s: %zu topics, fsync %s", log->data_dir, log->ntopics,
 		 log->cfg.fsync == ENGINE_FSYNC_ALWAYS ? "always"
 		 : log->cfg.fsync == ENGINE_FSYNC_INTERVAL ? "interval" : "never");

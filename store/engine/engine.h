@@ -98,6 +98,7 @@ struct engine_config {
 	uint64_t min_free_bytes;     /* disk headroom (diskspace.h); 0 and 0: off */
 	int min_free_percent;
 	bool verify_all_records;     /* engine_batch_check decodes every batch whole */
+	bool no_block_index;         /* no block index worker (benchmarks, tools) */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
