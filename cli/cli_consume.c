@@ -161,7 +161,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 	o->to_ts = INT64_MAX;
 	o->fmt = CLI_FMT_RAW;
 	o->codec = CODEC_ZSTD;
-	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qhA:C:R:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cfg_parse_int(optarg, &o->partition) < 0 || o->partition < 0 ||

@@ -94,6 +94,7 @@ static void print_csv(const struct jnode *root, bool header)
 		const struct jnode *c = jnode_get(&groups->kids[g], "counts");
 
 		for (size_t k = 0; c && k < c->n; k++) {
+			const char *name = jnode_str(jnode_get(&groups->kids[g], "name"));
 			char label[32];
 			time_t t = (time_t)((from + (int64_t)k * by) / 1000);
 			struct tm tm;
@@ -102,8 +103,12 @@ static void print_csv(const struct jnode *root, bool header)
 			strftime(label, sizeof(label), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			/* names are CSV-quoted: sources may hold commas */
 			printf("%s,%s,\"", label, jnode_str(jnode_get(root, "topic")));
-			for (const char *p = jnode_str(jnode_get(&groups->kids[g], "name")); *p; p++)
-				printf(*p == '"' ? "\"\"" : "%c", *p);
+			for (const char *p = name; *p; p++) {
+				if (*p == '"')
+					fputs("\"\"", stdout);
+				else
+					putchar(*p);
+			}
 			printf("\",%" PRId64 "\n", c->kids[k].i);
 		}
 	}
@@ -111,8 +116,9 @@ static void print_csv(const struct jnode *root, bool header)
 
 static int query_path(const struct stats_opts *o, const char *topic, char *out, size_t cap)
 {
-	size_t n = (size_t)snprintf(out, cap, "/v1/topics/%s/stats?from_time=%" PRId64
-				    "&to_time=%" PRId64 "&by=%" PRId64, topic, o->from, o->to, o->by);
+	size_t n = (size_t)snprintf(out, cap,
+				    "/v1/topics/%s/stats?from_time=%" PRId64 "&to_time=%" PRId64
+				    "&by=%" PRId64, topic, o->from, o->to, o->by);
 	const char *names[] = {"grep", "group_by"};
 	const char *vals[] = {o->grep, o->group_by};
 
@@ -162,7 +168,7 @@ static int one_topic(struct cli_ctx *ctx, const struct stats_opts *o, size_t i)
 	}
 	rc = CLI_OK;
 	if (o->fmt == FMT_JSON) {
-		while (body.len && (body.data[body.len - 1] == '\n' || body.data[body.len - 1] == ' '))
+		while (body.len && body.data[body.len - 1] == '\n')
 			body.len--;
 		printf("%s%.*s", i ? "," : "{\"topics\":[", (int)body.len, (const char *)body.data);
 		if (i + 1 == o->ntopics)

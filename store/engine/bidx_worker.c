@@ -147,8 +147,8 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	rc = bidx_load(path, s->base, size, &x);
 	if (rc < 0) {
 		if (rc != -ENOENT)
-			log_warn("log %s-%d: block index %020" PRId64 ".bidx damaged (%s): rebuilding",
-				 p->topic, p->index, s->base, err_str(rc));
+			log_warn("log %s-%d: block index %020" PRId64
+				 ".bidx damaged (%s): rebuilding", p->topic, p->index, s->base, err_str(rc));
 		int64_t ep, en;
 
 		rc = build(w, s, 0, s->base, size, false, &ep, &en);
@@ -480,7 +480,8 @@ static int walk_plan(struct partition *p, struct walk_ent **v, size_t *n, size_t
 			continue;
 		if (!s->bidx) {
 			for (size_t k = 0; k < s->nlive && rc == 0; k++) {
-				struct walk_ent e = {from, s->live[k]->next_offset, NULL, NULL, NULL};
+				struct walk_ent e = {from, s->live[k]->next_offset, NULL, NULL,
+						     NULL};
 
 				if (e.to > end)
 					break;

@@ -200,10 +200,11 @@ static int scan(struct stats *s, int64_t from, int64_t to)
 			    bi.base_offset >= to || (bi.attributes & BATCH_ATTR_CONTROL))
 				continue;
 			s->scanned += bi.size;
-			rc = s->iter_inited ? batch_iter_reuse(&s->it, s->batch.data, bi.size, s->cc,
-							       256u << 20, false)
-					    : batch_iter_init(&s->it, s->batch.data, bi.size, s->cc,
-							      256u << 20, false);
+			rc = s->iter_inited
+				? batch_iter_reuse(&s->it, s->batch.data, bi.size, s->cc, 256u << 20,
+						   false)
+				: batch_iter_init(&s->it, s->batch.data, bi.size, s->cc, 256u << 20,
+						  false);
 			s->iter_inited = true;
 			if (rc == 0)
 				rc = count_batch(s, from, to);
@@ -289,7 +290,8 @@ static int render(struct stats *s, struct buf *b)
 	rc = buf_printf(b, "{\"topic\":");
 	rc = rc < 0 ? rc : json_cstr(b, s->topic);
 	rc = rc < 0 ? rc : buf_printf(b, ",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"by\":%" PRId64
-				      ",\"group_by\":\"%s\",\"groups\":[", s->from, s->to, s->by, gb);
+				      ",\"group_by\":\"%s\",\"groups\":[", s->from, s->to, s->by,
+				      gb);
 	for (size_t i = 0; i <= STATS_MAX_GROUPS && rc >= 0; i++) {
 		uint64_t gt = 0;
 
@@ -388,9 +390,11 @@ static int stats_params(struct http_req *req, struct stats *s, char *err, size_t
 		}
 		s->partition = (int32_t)p;
 	}
-	if (a_grep)
-		return compile(s, a_grep, a_ic && (strcmp(a_ic, "1") == 0 || strcmp(a_ic, "true") == 0),
-			       err, cap);
+	if (a_grep) {
+		bool icase = a_ic && (strcmp(a_ic, "1") == 0 || strcmp(a_ic, "true") == 0);
+
+		return compile(s, a_grep, icase, err, cap);
+	}
 	return 0;
 }
 
@@ -406,7 +410,8 @@ enum MHD_Result http_stats_topic(struct http_req *req)
 
 	if (!http_api_allowed(req, HTTP_PERM_CONSUME, req->route.topic))
 		return http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
-					    "the token may not consume topic '%s'", req->route.topic);
+					    "the token may not consume topic '%s'",
+					    req->route.topic);
 	memset(&s, 0, sizeof(s));
 	s.api = api;
 	s.topic = req->route.topic;
