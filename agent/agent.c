@@ -103,28 +103,25 @@ static int on_http(void *arg, const char *method, const char *path, struct buf *
 	struct agent *a = arg;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		buf_append_str(body, "method not allowed\n");
-		return 405;
+		return buf_append_str(body, "method not allowed\n") < 0 ? 500 : 405;
 	}
 	if (strcmp(path, "/metrics") == 0) {
 		*ctype = "text/plain; version=0.0.4; charset=utf-8";
-		prom_registry_render(a->reg, body);
-		return 200;
+		return prom_registry_render(a->reg, body) < 0 ? 500 : 200;
 	}
 	if (strcmp(path, "/health") == 0) {
 		*ctype = "application/json";
 		if (!a->pl || a->state == RELOADING) {
-			buf_append_str(body, "{\"status\":\"reloading\"}\n");
+			if (buf_append_str(body, "{\"status\":\"reloading\"}\n") < 0)
+				return 500;
 			return a->state == RELOADING ? 200 : 503;
 		}
 		if (a->state == DRAINING) {
-			buf_append_str(body, "{\"status\":\"stopping\"}\n");
-			return 503;
+			return buf_append_str(body, "{\"status\":\"stopping\"}\n") < 0 ? 500 : 503;
 		}
 		return pipeline_health(a->pl, body);
 	}
-	buf_append_str(body, "not found: try /metrics or /health\n");
-	return 404;
+	return buf_append_str(body, "not found: try /metrics or /health\n") < 0 ? 500 : 404;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -356,11 +353,15 @@ int agent_run(const char *config_path, const struct plugin *const *plugins)
 		goto out;
 	}
 	/* Signals first: threads started later inherit the blocked mask. */
-	evloop_signal_start(a.loop, &a.sig_term, SIGTERM, on_signal, &a);
-	evloop_signal_start(a.loop, &a.sig_int, SIGINT, on_signal, &a);
-	evloop_signal_start(a.loop, &a.sig_hup, SIGHUP, on_signal, &a);
-	prom_registry_add(a.reg, process_metrics, &a);
-	prom_registry_add(a.reg, pipeline_metrics, &a);
+	rc = evloop_signal_start(a.loop, &a.sig_term, SIGTERM, on_signal, &a);
+	rc = err_first(rc, evloop_signal_start(a.loop, &a.sig_int, SIGINT, on_signal, &a));
+	rc = err_first(rc, evloop_signal_start(a.loop, &a.sig_hup, SIGHUP, on_signal, &a));
+	rc = err_first(rc, prom_registry_add(a.reg, process_metrics, &a));
+	rc = err_first(rc, prom_registry_add(a.reg, pipeline_metrics, &a));
+	if (rc < 0) {
+		log_error("cannot set up signals and metrics: %s", err_str(rc));
+		goto out;
+	}
 	rc = start_http(&a);
 	if (rc < 0)
 		goto out;

@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
@@ -46,23 +47,12 @@ static int check_id(const char *v, char *why, size_t whylen)
 /* Kafka's topic rule, which the store enforces too. */
 static int check_topic(const char *v, char *why, size_t whylen)
 {
-	size_t n = strlen(v);
+	const char *problem = topic_name_check(v);
 
-	if (n == 0 || n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
-		snprintf(why, whylen, "a topic is 1 to 249 characters, not '.' or '..'");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen, "'%s': a topic may hold only letters, digits, '.', '_' and '-'",
-				 v);
-			return -1;
-		}
-	}
-	return 0;
+	if (!problem)
+		return 0;
+	snprintf(why, whylen, "'%s': %s", v, problem);
+	return -1;
 }
 
 static int check_listen(const char *v, char *why, size_t whylen)
@@ -79,6 +69,7 @@ static int check_listen(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct agent_settings, buffer.max_bytes) -
@@ -97,13 +88,17 @@ static const struct cfg_option buffer_opts[] = {
 	 .help = "spool segment size; 0 = max_bytes / 8 within [1MiB, 64MiB]"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = 0, .def = "127.0.0.1:8471",
 	 .help = "GET /metrics and GET /health; \"off\" disables", .check = check_listen},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option agent_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct agent_settings, name),
 	 .help = "this host's name in record keys and headers (default: the hostname)"},
@@ -126,6 +121,7 @@ static const struct cfg_option agent_opts[] = {
 	 .help = "compression threads (reading, compressing and sending overlap)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct root {
 	struct agent_settings agent;
@@ -133,6 +129,7 @@ struct root {
 	const struct cfg_node *outputs;
 };
 
+/* clang-format off */
 static const struct cfg_option root_opts[] = {
 	{.name = "agent", .type = CFG_SECTION, .offset = offsetof(struct root, agent),
 	 .sub = agent_opts},
@@ -142,7 +139,9 @@ static const struct cfg_option root_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option input_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct input_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name of this input"},
@@ -156,7 +155,9 @@ static const struct cfg_option input_opts[] = {
 	 .help = "ordered list of { type: NAME, ... }"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option batch_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct output_conf, batch.max_bytes) - offsetof(struct output_conf, batch),
@@ -171,7 +172,9 @@ static const struct cfg_option batch_opts[] = {
 	 .help = "a batch is closed this long after its first record at the latest"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option retry_opts[] = {
 	{.name = "initial_delay", .type = CFG_DURATION,
 	 .offset = offsetof(struct output_conf, retry.initial_delay) - offsetof(struct output_conf, retry),
@@ -181,7 +184,9 @@ static const struct cfg_option retry_opts[] = {
 	 .def = "30s", .min = 1, .max = 86400000},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option output_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct output_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name; also its spool directory"},
@@ -206,12 +211,15 @@ static const struct cfg_option output_opts[] = {
 	 .sub = retry_opts, .help = "exponential backoff with jitter between attempts"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option filter_opts[] = {
 	{.name = "type", .type = CFG_STRING, .offset = offsetof(struct filter_conf, type),
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const char *kind_name(enum plugin_kind k)
 {

@@ -1,6 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent's plugin interface: the one header a plugin includes (with lib/).
+ * Agent plugins: the plugin interface (this header).
+ *
+ * The plugin API is this header plus a short list of agent services; a file
+ * under plugins/ includes anything in lib/, its own plugins/<name>/ headers and these,
+ * and nothing else of agent/ (make lint checks it):
+ *
+ *   agent/plugin.h                   this interface
+ *   agent/spool/marks.h              delivered marks, for outputs whose
+ *                                    receiver cannot spot a re-sent batch
+ *   agent/pipeline/record_format.h   spooled batches back to raw or ndjson
+ *                                    text (file and stdout outputs)
+ *   agent/net/curl_loop.h            libcurl's multi interface on the loop
+ *   agent/net/http_client.h          the agent's HTTP/1.1 client (store output)
+ *
+ * Generic pieces (hash map, arena, config, event loop, codecs, regex check,
+ * topic-name rule) are in lib/.  A new entry here is a change of the plugin
+ * API: it goes in this list and in the lint's list together.
  *
  * A plugin is one const struct plugin (DESIGN.md §5.6) listed in the static
  * table of agent/registry.c.  Its options table drives YAML binding, defaults,
@@ -83,6 +99,7 @@ struct plugin_args {
 	struct input *input;        /* PLUGIN_INPUT */
 	struct output *output;      /* PLUGIN_OUTPUT */
 	int codec;                  /* PLUGIN_OUTPUT: its `compression` (enum codec_type) */
+	int codec_level;            /* PLUGIN_OUTPUT: its `compression_level` */
 	bool check_only;            /* --check: validate, touch nothing */
 	bool reload;                /* started by SIGHUP, not at process start */
 };

@@ -10,6 +10,7 @@
  *
  * usage: http_ingest --url URL --corpus FILE [--topic T] [--partitions P]
  *                    [--clients N] [--seconds S] [--batch-kib K]
+ *                    [--cacert CA] [--cert CRT --key KEY]   (https, mTLS)
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -128,15 +129,45 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Client i posts to partition i mod partitions of topic at url (https with
+ * the given CA, client certificate and key when set). */
+static void client_init(struct client *cl, int i, const char *url, const char *topic,
+			int64_t partitions, const char *cacert, const char *cert, const char *key)
+{
+	cl->idx = i;
+	cl->partition = (int32_t)(i % partitions);
+	cl->next = (size_t)i % POOL;
+	snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
+		 (int)cl->partition);
+	cl->easy = curl_easy_init();
+	cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
+	cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
+	curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
+	curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
+	curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
+	curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
+	if (cacert)
+		curl_easy_setopt(cl->easy, CURLOPT_CAINFO, cacert);
+	if (cert)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLCERT, cert);
+	if (key)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLKEY, key);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"url", required_argument, NULL, 'u'},     {"corpus", required_argument, NULL, 'c'},
 		{"topic", required_argument, NULL, 't'},   {"partitions", required_argument, NULL, 'p'},
 		{"clients", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-		{"batch-kib", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
+		{"batch-kib", required_argument, NULL, 'b'}, {"cacert", required_argument, NULL, 'A'},
+		{"cert", required_argument, NULL, 'C'},    {"key", required_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *url = NULL, *corpus = NULL, *topic = "bench";
+	const char *cacert = NULL, *cert = NULL, *key = NULL;  /* https, mTLS */
 	int64_t partitions = 1, nclients = 8, seconds = 30, batch_kib = 1024;
 	struct client *clients;
 	uint64_t bytes = 0, raw = 0, batches = 0, errors = 0, t0, deadline, t_end;
@@ -152,13 +183,17 @@ int main(int argc, char **argv)
 		case 'n': cfg_parse_int(optarg, &nclients); break;
 		case 's': cfg_parse_int(optarg, &seconds); break;
 		case 'b': cfg_parse_int(optarg, &batch_kib); break;
+		case 'A': cacert = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!url || !corpus || nclients < 1 || nclients > MAX_CLIENTS || partitions < 1 ||
 	    seconds < 1 || batch_kib < 1) {
 		fprintf(stderr, "usage: http_ingest --url URL --corpus FILE [--topic T] "
-			"[--partitions P] [--clients N] [--seconds S] [--batch-kib K]\n");
+			"[--partitions P] [--clients N] [--seconds S] [--batch-kib K] "
+			"[--cacert CA --cert CRT --key KEY]\n");
 		return 2;
 	}
 	if (build_pool(corpus, (size_t)batch_kib << 10) < 0)
@@ -169,23 +204,8 @@ int main(int argc, char **argv)
 	caplat = 1 << 16;
 	lat_us = mem_alloc(caplat * sizeof(*lat_us));
 	for (int i = 0; i < nclients; i++) {
-		struct client *cl = &clients[i];
-
-		cl->idx = i;
-		cl->partition = (int32_t)(i % partitions);
-		cl->next = (size_t)i % POOL;
-		snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
-			 (int)cl->partition);
-		cl->easy = curl_easy_init();
-		cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
-		cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
-		curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
-		curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
-		curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
-		curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
-		post_next(multi, cl);
+		client_init(&clients[i], i, url, topic, partitions, cacert, cert, key);
+		post_next(multi, &clients[i]);
 	}
 	t0 = clock_mono_ns();
 	deadline = t0 + (uint64_t)seconds * 1000000000ull;

@@ -17,7 +17,9 @@
  * starts the store and records them.
  *
  * usage: kafka_produce_consume -b HOST:PORT -t TOPIC -f CORPUS
- *        [-s SECONDS] [-l LATENCY_SECONDS] [-r RECORD_BYTES]
+ *        [-s SECONDS] [-l LATENCY_SECONDS] [-r RECORD_BYTES] [-X KEY=VALUE]...
+ * -X passes librdkafka settings to every client (security.protocol=SSL,
+ * ssl.ca.location=... for bench/bench_kafka_tls.sh).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -97,6 +99,8 @@ struct opts {
 	size_t record;
 	int partitions;             /* of the topic, for the parallel consume */
 	int consumers;              /* threads of the parallel consume (0: skip it) */
+	char *extra[8];             /* -X KEY=VALUE for every client */
+	int nextra;
 };
 
 struct run {
@@ -136,6 +140,23 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v)
 	return 0;
 }
 
+static int set_extra(rd_kafka_conf_t *c, const struct opts *o)
+{
+	for (int i = 0; i < o->nextra; i++) {
+		char *eq = strchr(o->extra[i], '=');
+		int rc;
+
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		rc = set(c, o->extra[i], eq + 1);
+		*eq = '=';
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static rd_kafka_t *producer_new(const struct opts *o, struct run *run)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -147,7 +168,7 @@ static rd_kafka_t *producer_new(const struct opts *o, struct run *run)
 	    set(c, "batch.size", "1000000") || set(c, "queue.buffering.max.kbytes", "524288") ||
 	    set(c, "queue.buffering.max.messages", "2000000") ||
 	    set(c, "max.in.flight.requests.per.connection", "5") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
@@ -228,7 +249,7 @@ static uint64_t consume(const struct opts *o, uint64_t expect, double *elapsed_s
 	    set(c, "max.partition.fetch.bytes", "16777216") ||
 	    set(c, "receive.message.max.bytes", "210000000") ||
 	    set(c, "queued.max.messages.kbytes", "1048576") || set(c, "fetch.wait.max.ms", "100") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return 0;
 	}
@@ -297,7 +318,7 @@ static void *pconsume(void *arg)
 	    set(c, "max.partition.fetch.bytes", "16777216") ||
 	    set(c, "receive.message.max.bytes", "210000000") ||
 	    set(c, "queued.max.messages.kbytes", "1048576") || set(c, "fetch.wait.max.ms", "100") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
@@ -337,7 +358,7 @@ static void *pconsume(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {NULL, NULL, NULL, 30, 10, 200, 4, 2};
+	struct opts o = {NULL, NULL, NULL, 30, 10, 200, 4, 2, {NULL}, 0};
 	struct run full, half;
 	struct buf corpus;
 	double secs, mb;
@@ -345,7 +366,7 @@ int main(int argc, char **argv)
 	uint64_t got, bytes;
 	int c;
 
-	while ((c = getopt(argc, argv, "b:t:f:s:l:r:p:c:")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:f:s:l:r:p:c:X:")) != -1) {
 		switch (c) {
 		case 'b': o.brokers = optarg; break;
 		case 't': o.topic = optarg; break;
@@ -355,6 +376,10 @@ int main(int argc, char **argv)
 		case 'r': o.record = (size_t)strtoul(optarg, NULL, 10); break;
 		case 'p': o.partitions = (int)strtol(optarg, NULL, 10); break;
 		case 'c': o.consumers = (int)strtol(optarg, NULL, 10); break;
+		case 'X':
+			if (o.nextra < 8)
+				o.extra[o.nextra++] = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: %s -b HOST:PORT -t TOPIC -f CORPUS [-s S] [-l S] [-r B] [-p PARTITIONS] "
 				"[-c CONSUMERS]\n",

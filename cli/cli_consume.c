@@ -121,6 +121,185 @@ static int apply_around(struct consume_opts *o, const char *around, const char *
 	return 0;
 }
 
+/* What parse_opts() keeps between options until they are all read. */
+struct parse_state {
+	const char *cmd;
+	const char *grep, *from, *to;
+	const char *around, *context;   /* --around T --context D */
+	bool icase;
+	int64_t now;                 /* when parsing began: relative times count from it */
+};
+
+/* One option c with its argument.  CLI_OK, CLI_USAGE, CLI_FAIL, or -1 after
+ * printing help. */
+static int parse_opt(struct cli_ctx *ctx, struct consume_opts *o, struct parse_state *ps, int c,
+		     const char *arg)
+{
+	const char *cmd = ps->cmd;
+	int64_t v;
+
+	switch (c) {
+	case 'p':
+		if (cfg_parse_int(arg, &o->partition) < 0 || o->partition < 0 ||
+		    o->partition > INT32_MAX) {
+			cli_err("--partition: '%s' is not a partition number", arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'o':
+		if (strcmp(arg, "earliest") == 0 || strcmp(arg, "beginning") == 0) {
+			o->from_offset = CLI_START_EARLIEST;
+		} else if (strcmp(arg, "latest") == 0 || strcmp(arg, "end") == 0) {
+			o->from_offset = CLI_START_LATEST;
+		} else if (cfg_parse_int(arg, &v) < 0 || v < 0) {
+			cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)",
+				arg);
+			return CLI_USAGE;
+		} else {
+			o->from_offset = v;
+		}
+		o->has_from_offset = true;
+		return CLI_OK;
+	case 's':
+		ps->from = arg;
+		return CLI_OK;
+	case 'e':
+		ps->to = arg;
+		return CLI_OK;
+	case 'g':
+		ps->grep = arg;
+		return CLI_OK;
+	case 'i':
+		ps->icase = true;
+		return CLI_OK;
+	case 'k':
+		if (cli_filter_key(&o->filter, arg) < 0)
+			return CLI_FAIL;
+		return CLI_OK;
+	case 'R':
+		if (cli_filter_source(&o->filter, arg) < 0)
+			return CLI_FAIL;
+		return CLI_OK;
+	case 'A':
+		ps->around = arg;
+		return CLI_OK;
+	case 'C':
+		ps->context = arg;
+		return CLI_OK;
+	case 'H':
+		if (cli_filter_header(&o->filter, arg) < 0) {
+			cli_err("--header: expected key=value or key (at most %d), got '%s'",
+				CLI_FILTER_MAX_HEADERS, arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'f':
+		o->follow = true;
+		return CLI_OK;
+	case 'n':
+		if (cfg_parse_int(arg, &v) < 0 || v <= 0) {
+			cli_err("--max: '%s' is not a positive count", arg);
+			return CLI_USAGE;
+		}
+		o->max = (uint64_t)v;
+		return CLI_OK;
+	case 'F':
+		if (cli_out_parse_format(arg, &o->fmt) < 0) {
+			cli_err("--format: '%s' is not raw, json or pretty", arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'S':
+		o->stats = true;
+		return CLI_OK;
+	case 't':
+		o->to_topic = arg;
+		return CLI_OK;
+	case 'z':
+		o->codec = codec_parse(arg);
+		if (o->codec < 0) {
+			cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd",
+				arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'q':
+		o->quiet = true;
+		return CLI_OK;
+	case 'h':
+		cli_help_command(cmd, stdout);
+		return -1;
+	default:
+		if (!cli_global_opt(ctx, c, arg)) {
+			cli_help_command(cmd, stderr);
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
+/* The positional TOPIC and the checks between options, once all are read. */
+static int finish_opts(int argc, char **argv, struct consume_opts *o, const struct parse_state *ps,
+		       bool replay)
+{
+	const char *cmd = ps->cmd;
+	int64_t now = ps->now;
+	char err[600];
+
+	if (argc - optind != 1) {
+		cli_err("%s: expected %s (see sluice %s --help)", cmd,
+			replay ? "one TOPIC" : "TOPIC[,TOPIC...]", cmd);
+		return CLI_USAGE;
+	}
+	if (split_topics(o, argv[optind]) < 0)
+		return CLI_USAGE;
+	if (ps->around && (ps->from || ps->to)) {
+		cli_err("%s: --around replaces --from-time and --to-time", cmd);
+		return CLI_USAGE;
+	}
+	if (ps->around && apply_around(o, ps->around, ps->context, now) < 0)
+		return CLI_USAGE;
+	if (ps->from && parse_time_opt("--from-time", ps->from, now, &o->from_ts) < 0)
+		return CLI_USAGE;
+	if (ps->to && parse_time_opt("--to-time", ps->to, now, &o->to_ts) < 0)
+		return CLI_USAGE;
+	o->has_from_time = o->has_from_time || ps->from != NULL;
+	o->has_to_time = o->has_to_time || ps->to != NULL;
+	if (ps->grep && cli_filter_grep(&o->filter, ps->grep, ps->icase, err, sizeof(err)) < 0) {
+		cli_err("%s", err);
+		return CLI_USAGE;
+	}
+	if (ps->from && o->has_from_offset) {
+		cli_err("%s: --from-offset and --from-time are exclusive", cmd);
+		return CLI_USAGE;
+	}
+	if (ps->from && ps->to && o->to_ts < o->from_ts) {
+		cli_err("%s: --to-time is before --from-time", cmd);
+		return CLI_USAGE;
+	}
+	if (o->follow && ps->to) {
+		cli_err("%s: --follow streams without end; it cannot have --to-time", cmd);
+		return CLI_USAGE;
+	}
+	if (replay) {
+		if (!ps->from || !o->to_topic) {
+			cli_err("replay: --from-time and --to-topic are required");
+			return CLI_USAGE;
+		}
+		if (o->follow) {
+			cli_err("replay: --follow is not supported; replay a closed time range");
+			return CLI_USAGE;
+		}
+		if (!ps->to)
+			o->to_ts = now;  /* a replay is a closed slice: up to now */
+		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
+			cli_err("replay: give one source TOPIC and a different --to-topic");
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
 /* Options shared by consume and replay.  CLI_OK, CLI_USAGE, or -1 after
  * printing help (exit 0). */
 static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume_opts *o,
@@ -149,11 +328,8 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		CLI_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *cmd = replay ? "replay" : "consume";
-	const char *grep = NULL, *from = NULL, *to = NULL, *around = NULL, *context = "2m";
-	bool icase = false;
-	int64_t now = clock_wall_ms(), v;
-	char err[600];
+	struct parse_state ps = {.cmd = replay ? "replay" : "consume", .now = clock_wall_ms(),
+				 .context = "2m"};
 	int c;
 
 	o->partition = -1;
@@ -162,156 +338,12 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 	o->fmt = CLI_FMT_RAW;
 	o->codec = CODEC_ZSTD;
 	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cfg_parse_int(optarg, &o->partition) < 0 || o->partition < 0 ||
-			    o->partition > INT32_MAX) {
-				cli_err("--partition: '%s' is not a partition number", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'o':
-			if (strcmp(optarg, "earliest") == 0 || strcmp(optarg, "beginning") == 0) {
-				o->from_offset = CLI_START_EARLIEST;
-			} else if (strcmp(optarg, "latest") == 0 || strcmp(optarg, "end") == 0) {
-				o->from_offset = CLI_START_LATEST;
-			} else if (cfg_parse_int(optarg, &v) < 0 || v < 0) {
-				cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)",
-					optarg);
-				return CLI_USAGE;
-			} else {
-				o->from_offset = v;
-			}
-			o->has_from_offset = true;
-			break;
-		case 's':
-			from = optarg;
-			break;
-		case 'e':
-			to = optarg;
-			break;
-		case 'g':
-			grep = optarg;
-			break;
-		case 'i':
-			icase = true;
-			break;
-		case 'k':
-			if (cli_filter_key(&o->filter, optarg) < 0)
-				return CLI_FAIL;
-			break;
-		case 'A':
-			around = optarg;
-			break;
-		case 'C':
-			context = optarg;
-			break;
-		case 'R':
-			if (cli_filter_source(&o->filter, optarg) < 0)
-				return CLI_FAIL;
-			break;
-		case 'H':
-			if (cli_filter_header(&o->filter, optarg) < 0) {
-				cli_err("--header: expected key=value or key (at most %d), got '%s'",
-					CLI_FILTER_MAX_HEADERS, optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'f':
-			o->follow = true;
-			break;
-		case 'n':
-			if (cfg_parse_int(optarg, &v) < 0 || v <= 0) {
-				cli_err("--max: '%s' is not a positive count", optarg);
-				return CLI_USAGE;
-			}
-			o->max = (uint64_t)v;
-			break;
-		case 'F':
-			if (cli_out_parse_format(optarg, &o->fmt) < 0) {
-				cli_err("--format: '%s' is not raw, json or pretty", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'S':
-			o->stats = true;
-			break;
-		case 't':
-			o->to_topic = optarg;
-			break;
-		case 'z':
-			o->codec = codec_parse(optarg);
-			if (o->codec < 0) {
-				cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd",
-					optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			cli_help_command(cmd, stdout);
-			return -1;
-		default:
-			if (!cli_global_opt(ctx, c, optarg)) {
-				cli_help_command(cmd, stderr);
-				return CLI_USAGE;
-			}
-		}
+		int rc = parse_opt(ctx, o, &ps, c, optarg);
+
+		if (rc != CLI_OK)
+			return rc;
 	}
-	if (argc - optind != 1) {
-		cli_err("%s: expected %s (see sluice %s --help)", cmd,
-			replay ? "one TOPIC" : "TOPIC[,TOPIC...]", cmd);
-		return CLI_USAGE;
-	}
-	if (split_topics(o, argv[optind]) < 0)
-		return CLI_USAGE;
-	if (around && (from || to)) {
-		cli_err("%s: --around replaces --from-time and --to-time", cmd);
-		return CLI_USAGE;
-	}
-	if (around && apply_around(o, around, context, now) < 0)
-		return CLI_USAGE;
-	if (from && parse_time_opt("--from-time", from, now, &o->from_ts) < 0)
-		return CLI_USAGE;
-	if (to && parse_time_opt("--to-time", to, now, &o->to_ts) < 0)
-		return CLI_USAGE;
-	o->has_from_time = o->has_from_time || from != NULL;
-	o->has_to_time = o->has_to_time || to != NULL;
-	if (grep && cli_filter_grep(&o->filter, grep, icase, err, sizeof(err)) < 0) {
-		cli_err("%s", err);
-		return CLI_USAGE;
-	}
-	if (from && o->has_from_offset) {
-		cli_err("%s: --from-offset and --from-time are exclusive", cmd);
-		return CLI_USAGE;
-	}
-	if (from && to && o->to_ts < o->from_ts) {
-		cli_err("%s: --to-time is before --from-time", cmd);
-		return CLI_USAGE;
-	}
-	if (o->follow && to) {
-		cli_err("%s: --follow streams without end; it cannot have --to-time", cmd);
-		return CLI_USAGE;
-	}
-	if (replay) {
-		if (!from || !o->to_topic) {
-			cli_err("replay: --from-time and --to-topic are required");
-			return CLI_USAGE;
-		}
-		if (o->follow) {
-			cli_err("replay: --follow is not supported; replay a closed time range");
-			return CLI_USAGE;
-		}
-		if (!to)
-			o->to_ts = now;  /* a replay is a closed slice: up to now */
-		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
-			cli_err("replay: give one source TOPIC and a different --to-topic");
-			return CLI_USAGE;
-		}
-	}
-	return CLI_OK;
+	return finish_opts(argc, argv, o, &ps, replay);
 }
 
 /* Partition count of a topic, or CLI_FAIL after printing why. */

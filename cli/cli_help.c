@@ -15,6 +15,13 @@ static const char common[] =
 	"                      " CLI_DEFAULT_STORE ")\n"
 	"  --token-file FILE   bearer token for a store with auth on (default\n"
 	"                      $SLUICE_TOKEN_FILE); the first non-empty line is the token\n"
+	"  --ca-file FILE      CA bundle that signs an https:// store's certificate\n"
+	"                      (default $SLUICE_CA_FILE, else the system's)\n"
+	"  --cert FILE         client certificate for a store that requires one (mTLS;\n"
+	"                      default $SLUICE_CERT)\n"
+	"  --key FILE          its private key (default $SLUICE_KEY; else in --cert);\n"
+	"                      after the command spell it --key-file (--key is the\n"
+	"                      record key of produce and consume)\n"
 	"\n"
 	"Exit status: 0 success; 1 the store refused, is unreachable, or the data\n"
 	"is bad; 2 a usage error (unknown option, bad time, bad topic name).\n";

@@ -121,6 +121,24 @@ void cli_http_release(struct cli_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
+void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert,
+		      const char *key)
+{
+	h->ca_file = ca_file;
+	h->cert = cert;
+	h->key = key;
+}
+
+static void apply_tls(const struct cli_http *h, CURL *e)
+{
+	if (h->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+	if (h->cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->cert);
+	if (h->key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->key);
+}
+
 static size_t to_buf(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct buf *b = arg;
@@ -168,6 +186,7 @@ int cli_http_request(struct cli_http *h, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, detail);
+	apply_tls(h, e);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_buf);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
 	if (strcmp(method, "GET") != 0)
@@ -204,6 +223,7 @@ CURL *cli_http_stream(struct cli_http *h, const char *path,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, arg);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
+	apply_tls(h, e);
 	/* a dead connection must not hang a follow forever */
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	return e;

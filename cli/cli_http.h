@@ -19,6 +19,9 @@ struct cli_http {
 	char *auth;                  /* "Authorization: Bearer ..." or NULL */
 	CURL *easy;                  /* reused for simple requests (keep-alive) */
 	struct curl_slist *hdrs;     /* auth + "Expect:" */
+	const char *ca_file;         /* https: CA bundle (NULL: the system's); borrowed */
+	const char *cert;            /* https: client certificate for mTLS; borrowed */
+	const char *key;             /* its private key (NULL: in cert); borrowed */
 };
 
 /* url: "http://h:p", "https://h:p" or "h:p" (http assumed).  token_file:
@@ -27,6 +30,10 @@ struct cli_http {
 int cli_http_init(struct cli_http *h, const char *url, const char *token_file, char *err,
 		  size_t errlen);
 void cli_http_release(struct cli_http *h);
+/* TLS files for https:// stores (each may be NULL); borrowed, they must
+ * outlive h. */
+void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert,
+		      const char *key);
 
 /* One request.  body may be NULL.  The response body goes to out (bounded
  * by out->max), the status to *status.  0 when a response arrived (any

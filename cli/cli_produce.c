@@ -73,7 +73,7 @@ static int pump_stdin(struct cli_producer *p, const struct produce_opts *o, uint
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(p->err, sizeof(p->err), "reading stdin: %s", strerror(errno));
+			snprintf(p->err, sizeof(p->err), "reading stdin: %s", err_str(-errno));
 			rc = -errno;
 			break;
 		}

@@ -101,7 +101,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 		/* keep the start of an error body for the message */
 		size_t room = s->errbody.max - s->errbody.len;
 
-		(void)buf_append(&s->errbody, p, n < room ? n : room);
+		SLUICE_IGNORE(buf_append(&s->errbody, p, n < room ? n : room));
 		return n;
 	}
 	if (s->rx.len - s->rx_off >= RX_PAUSE_BYTES) {

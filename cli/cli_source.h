@@ -31,9 +31,10 @@
 #include "cli/cli_http.h"
 #include "lib/batch.h"
 #include "lib/buf.h"
+#include "lib/topic_name.h"
 
 /* Kafka's topic name bound (the CLI knows the store only by its API). */
-#define CLI_TOPIC_MAX 249
+#define CLI_TOPIC_MAX TOPIC_NAME_MAX
 
 #define CLI_START_EARLIEST (-2)
 #define CLI_START_LATEST (-1)

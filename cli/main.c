@@ -37,7 +37,15 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg)
 		ctx->token_file = arg;
 		return true;
 	}
-	return false;
+	if (opt == CLI_OPT_CA_FILE)
+		ctx->ca_file = arg;
+	else if (opt == CLI_OPT_CERT)
+		ctx->cert = arg;
+	else if (opt == CLI_OPT_KEY)
+		ctx->key = arg;
+	else
+		return false;
+	return true;
 }
 
 int cli_connect(struct cli_ctx *ctx)
@@ -50,6 +58,7 @@ int cli_connect(struct cli_ctx *ctx)
 		cli_err("%s", err);
 		return ctx->token_file && strstr(err, "token") ? CLI_FAIL : CLI_USAGE;
 	}
+	cli_http_set_tls(&ctx->http, ctx->ca_file, ctx->cert, ctx->key);
 	return CLI_OK;
 }
 
@@ -61,10 +70,18 @@ static const struct {
 	{"consume", cli_consume_main}, {"replay", cli_replay_main},   {"stats", cli_stats_main},
 };
 
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_GLOBAL_LONGOPTS,
+		{"key", required_argument, NULL, CLI_OPT_KEY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -78,9 +95,10 @@ int main(int argc, char **argv)
 	ctx.store = getenv("SLUICE_STORE");
 	if (!ctx.store || !*ctx.store)
 		ctx.store = CLI_DEFAULT_STORE;
-	ctx.token_file = getenv("SLUICE_TOKEN_FILE");
-	if (ctx.token_file && !*ctx.token_file)
-		ctx.token_file = NULL;
+	ctx.token_file = env_or_null("SLUICE_TOKEN_FILE");
+	ctx.ca_file = env_or_null("SLUICE_CA_FILE");
+	ctx.cert = env_or_null("SLUICE_CERT");
+	ctx.key = env_or_null("SLUICE_KEY");
 	/* "+": stop at the command; its own options are parsed by it */
 	while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
 		if (c == 'h') {

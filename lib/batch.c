@@ -11,6 +11,22 @@
 #include "lib/err.h"
 #include "lib/varint.h"
 
+/* The RecordBatch v2 header, field by field (docs/FORMATS.md, Kafka's spec). */
+_Static_assert(BATCH_OFF_LENGTH == BATCH_OFF_BASE_OFFSET + 8, "baseOffset i64");
+_Static_assert(BATCH_OFF_LEADER_EPOCH == BATCH_OFF_LENGTH + 4, "batchLength i32");
+_Static_assert(BATCH_OFF_MAGIC == BATCH_OFF_LEADER_EPOCH + 4, "partitionLeaderEpoch i32");
+_Static_assert(BATCH_OFF_CRC == BATCH_OFF_MAGIC + 1, "magic i8");
+_Static_assert(BATCH_OFF_ATTRIBUTES == BATCH_OFF_CRC + 4, "crc u32");
+_Static_assert(BATCH_OFF_LAST_OFFSET_DELTA == BATCH_OFF_ATTRIBUTES + 2, "attributes i16");
+_Static_assert(BATCH_OFF_FIRST_TS == BATCH_OFF_LAST_OFFSET_DELTA + 4, "lastOffsetDelta i32");
+_Static_assert(BATCH_OFF_MAX_TS == BATCH_OFF_FIRST_TS + 8, "baseTimestamp i64");
+_Static_assert(BATCH_OFF_PRODUCER_ID == BATCH_OFF_MAX_TS + 8, "maxTimestamp i64");
+_Static_assert(BATCH_OFF_PRODUCER_EPOCH == BATCH_OFF_PRODUCER_ID + 8, "producerId i64");
+_Static_assert(BATCH_OFF_BASE_SEQUENCE == BATCH_OFF_PRODUCER_EPOCH + 2, "producerEpoch i16");
+_Static_assert(BATCH_OFF_COUNT == BATCH_OFF_BASE_SEQUENCE + 4, "baseSequence i32");
+_Static_assert(BATCH_HEADER_SIZE == BATCH_OFF_COUNT + 4, "recordCount i32 ends the header");
+_Static_assert(BATCH_LOG_OVERHEAD == BATCH_OFF_LEADER_EPOCH, "baseOffset + batchLength");
+
 int batch_header_parse(const void *data, size_t n, struct batch_info *bi)
 {
 	const uint8_t *p = data;

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/check.h"
+
 enum cfg_kind { CFGN_SCALAR, CFGN_SEQ, CFGN_MAP };
 
 struct cfg_doc;
@@ -132,14 +134,14 @@ struct cfg_binding {
 
 /* Set every option of the table to its default.  0 or -ERR_CONFIG (a bad
  * default is a programming error, reported like any other). */
-int cfg_defaults(const struct cfg_option *opts, void *obj, struct cfg_error *err);
+SLUICE_MUST_CHECK int cfg_defaults(const struct cfg_option *opts, void *obj, struct cfg_error *err);
 
 /* Apply defaults, then the keys of map (which may be NULL or YAML null: all
  * defaults).  path prefixes key names in errors ("inputs[0]").
  * 0 or -ERR_CONFIG with err set. */
-int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj,
+SLUICE_MUST_CHECK int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj,
 	     const char *path, struct cfg_error *err);
-int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size_t nb,
+SLUICE_MUST_CHECK int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size_t nb,
 		   const char *path, struct cfg_error *err);
 
 /* Free what binding allocated (strings, lists, maps), recursively. */
@@ -149,8 +151,11 @@ void cfg_free(const struct cfg_option *opts, void *obj);
 void cfg_help(const struct cfg_option *opts, FILE *out, int indent);
 
 /* Value parsers shared with command-line flags. */
-int cfg_parse_size(const char *s, uint64_t *v);
-int cfg_parse_bool(const char *s, bool *v);
-int cfg_parse_int(const char *s, int64_t *v);
+SLUICE_MUST_CHECK int cfg_parse_size(const char *s, uint64_t *v);
+SLUICE_MUST_CHECK int cfg_parse_bool(const char *s, bool *v);
+/* A whole signed 64-bit integer: decimal ("010" is ten, not octal eight) or
+ * hex with a 0x prefix.  0 or -ERR_INVALID (empty, leading space, trailing
+ * characters, overflow). */
+SLUICE_MUST_CHECK int cfg_parse_int(const char *s, int64_t *v);
 
 #endif

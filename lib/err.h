@@ -35,4 +35,12 @@ enum {
  * Returns a static string; thread-safe. */
 const char *err_str(int code);
 
+/* Keep the first error of a sequence of calls that each return 0 or a
+ * negative code: rc = err_first(rc, json_key(...)); every call still runs
+ * (on a buffer the caller then discards), rc ends as the first failure. */
+static inline int err_first(int first, int next)
+{
+	return first < 0 ? first : next;
+}
+
 #endif

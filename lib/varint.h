@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/check.h"
+
 #define VARINT_MAX_BYTES 10
 
 static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
@@ -53,8 +55,8 @@ static inline size_t varint_len_i64(int64_t v)
 
 /* Decoders return the bytes consumed, -ERR_TRUNCATED when n is too short or
  * -ERR_CORRUPT for an over-long encoding or an out-of-range value. */
-int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v);
-int varint_get_i64(const uint8_t *p, size_t n, int64_t *v);
-int varint_get_i32(const uint8_t *p, size_t n, int32_t *v);
+SLUICE_MUST_CHECK int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v);
+SLUICE_MUST_CHECK int varint_get_i64(const uint8_t *p, size_t n, int64_t *v);
+SLUICE_MUST_CHECK int varint_get_i32(const uint8_t *p, size_t n, int32_t *v);
 
 #endif

@@ -5,13 +5,15 @@
  * without a file, and the command-line flags that override the file.
  *
  *   store:  data_dir, log_level, log_format
- *   kafka:  listen, advertised, max_request_bytes, max_connections, ...
- *   http:   listen, tokens_file, max_body_bytes, threads
+ *   kafka:  listen, advertised, max_request_bytes, max_connections, ...,
+ *           tls { cert, key, client_ca, client_auth }, allow_insecure
+ *   http:   listen, tokens_file, max_body_bytes, threads, tls, allow_insecure
  *   log:    fsync, fsync_interval, auto_create, default_partitions,
  *           retention, retention_bytes, segment_bytes, segment_age,
  *           max_batch_bytes, index_interval_bytes, min_free_bytes/percent
  *   groups: offsets_retention, min/max_session_timeout, initial_rebalance_delay
  *   quotas: produce/fetch_bytes_per_sec, produce/fetch_overrides, max_throttle
+ *   auth:   users_file, acl_file (kafka.sasl turns SASL on)
  *
  * Not thread-safe; loaded once by main() before threads start.
  */
@@ -30,6 +32,16 @@ struct store_section {
 	int log_format;              /* 0 text, 1 json */
 };
 
+/* kafka.tls and http.tls; TLS is on when cert is set. */
+enum tls_client_auth { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_REQUEST, TLS_CLIENT_AUTH_REQUIRE };
+
+struct tls_section {
+	char *cert;                  /* PEM chain, leaf first; NULL: plaintext */
+	char *key;                   /* PEM private key */
+	char *client_ca;             /* PEM CAs that sign client certificates (mTLS) */
+	int client_auth;             /* enum tls_client_auth */
+};
+
 struct kafka_section {
 	char *listen;
 	char *advertised;            /* NULL: the listen address */
@@ -41,6 +53,10 @@ struct kafka_section {
 	int64_t idle_timeout_ms;     /* connections.max.idle.ms; 0 = never */
 	int64_t frame_timeout_ms;    /* a started frame must be whole by then; 0 = never */
 	uint64_t max_queued_request_bytes; /* store-wide, frames over 16 KiB */
+	struct cfg_list sasl;        /* SASL mechanisms; empty: no SASL (store/auth/auth.h) */
+	int64_t connections_max_reauth_ms;  /* KIP-368 session lifetime, 0 = unlimited */
+	struct tls_section tls;
+	bool allow_insecure;         /* serve a non-loopback address without TLS */
 };
 
 struct http_section {
@@ -53,6 +69,13 @@ struct http_section {
 	int64_t header_timeout_ms;   /* a request's headers must be in by then */
 	int64_t max_connections;
 	int64_t max_connections_per_ip; /* 0 = no per-address cap */
+	struct tls_section tls;
+	bool allow_insecure;         /* serve a non-loopback address without TLS */
+};
+
+struct auth_section {
+	char *users_file;            /* SCRAM credentials (store/auth/users.h) */
+	char *acl_file;              /* NULL: every principal may do everything */
 };
 
 struct log_section {
@@ -95,6 +118,7 @@ struct store_config {
 	struct log_section log;
 	struct groups_section groups;
 	struct quotas_section quotas;
+	struct auth_section auth;
 };
 
 /* Fill every field with its built-in default.  0 or -ERR_CONFIG. */

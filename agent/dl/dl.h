@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/dl/: optional libraries (curl, rdkafka, systemd, codecs) loaded on first use.
+ *
  * Optional libraries loaded on first use.
  *
  * sluice-agent links only what every configuration needs (libc, zstd, zlib,

@@ -9,9 +9,11 @@
 
 #include "agent/dl/dl.h"
 
+/* clang-format off */
 #define SNAPPY_FNS(X)                                                             \
 	X(snappy_compress) X(snappy_uncompress) X(snappy_max_compressed_length)        \
 	X(snappy_uncompressed_length)
+/* clang-format on */
 
 enum { SNAPPY_FNS(DL_ENUM) SNAPPY_N };
 static const char *const snappy_names[] = {SNAPPY_FNS(DL_NAME)};
@@ -54,10 +56,12 @@ snappy_status snappy_uncompressed_length(const char *compressed, size_t compress
 				: SNAPPY_INVALID_INPUT;
 }
 
+/* clang-format off */
 #define LZ4_FNS(X)                                                                    \
 	X(LZ4F_isError) X(LZ4F_compressFrameBound) X(LZ4F_compressFrame)                   \
 	X(LZ4F_createDecompressionContext) X(LZ4F_freeDecompressionContext)                \
 	X(LZ4F_decompress) X(LZ4F_resetDecompressionContext)
+/* clang-format on */
 
 enum { LZ4_FNS(DL_ENUM) LZ4_N };
 static const char *const lz4_names[] = {LZ4_FNS(DL_NAME)};

@@ -5,6 +5,7 @@
 
 #include "agent/dl/dl.h"
 
+/* clang-format off */
 #define FNS(X)                                                                        \
 	X(rd_kafka_conf_new) X(rd_kafka_conf_destroy) X(rd_kafka_conf_set)                 \
 	X(rd_kafka_conf_set_dr_msg_cb) X(rd_kafka_conf_set_error_cb)                       \
@@ -15,6 +16,7 @@
 	X(rd_kafka_opaque) X(rd_kafka_outq_len) X(rd_kafka_poll) X(rd_kafka_produceva)     \
 	X(rd_kafka_purge) X(rd_kafka_queue_destroy) X(rd_kafka_queue_get_main)             \
 	X(rd_kafka_queue_io_event_enable)
+/* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};

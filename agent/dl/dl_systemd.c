@@ -90,6 +90,7 @@ out:
 	return rc;
 }
 
+/* clang-format off */
 #define FNS(X)                                                                          \
 	X(sd_journal_open) X(sd_journal_open_directory) X(sd_journal_close)                  \
 	X(sd_journal_previous) X(sd_journal_next) X(sd_journal_get_realtime_usec)            \
@@ -97,6 +98,7 @@ out:
 	X(sd_journal_restart_data) X(sd_journal_add_match) X(sd_journal_seek_head)           \
 	X(sd_journal_seek_tail) X(sd_journal_seek_cursor) X(sd_journal_get_cursor)           \
 	X(sd_journal_test_cursor) X(sd_journal_get_fd) X(sd_journal_process)
+/* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};

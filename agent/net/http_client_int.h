@@ -21,14 +21,14 @@ struct http_addrs {
 	size_t n;
 };
 
-struct conn;
+struct http_client_conn;
 struct resolve;
 struct curl_loop;
 
-struct http_req {
-	struct http_req *next;      /* the client's live requests */
+struct http_client_req {
+	struct http_client_req *next;      /* the client's live requests */
 	struct http_client *c;
-	struct conn *conn;          /* while on a connection */
+	struct http_client_conn *conn;          /* while on a connection */
 	struct buf head;            /* request line and headers */
 	const uint8_t *body;        /* borrowed */
 	size_t len;
@@ -64,20 +64,21 @@ struct http_client {
 	struct resolve *rs;
 	struct evloop_async async;
 	bool async_on;
-	struct conn *conns;
-	struct http_req *reqs;
+	struct http_client_conn *conns;
+	struct http_client_req *reqs;
 	struct http_client_stats st;
 	struct curl_loop *cl;       /* https */
 };
 
-void http_conn_close(struct conn *cn);
+void http_conn_close(struct http_client_conn *cn);
 /* End a request: its callback runs now. */
-void http_req_finish(struct http_req *r, int rc, const char *why);
+void http_client_req_finish(struct http_client_req *r, int rc, const char *why);
 
 /* https (http_client_tls.c) */
 int http_tls_init(struct http_client *c);
 void http_tls_release(struct http_client *c);
-int http_tls_start(struct http_req *r, const char *method, const char *path, const char *headers);
-void http_tls_req_release(struct http_req *r);
+int http_tls_start(struct http_client_req *r, const char *method, const char *path,
+		   const char *headers);
+void http_tls_req_release(struct http_client_req *r);
 
 #endif

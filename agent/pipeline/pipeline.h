@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/pipeline/: inputs to filters to batches to spool to outputs.
+ *
  * The pipeline: input instances, their filters, output instances, and the
  * routing between them (an output takes `inputs: [...]`, default all).  It
  * owns the writer and is the one place where positions meet: it merges the

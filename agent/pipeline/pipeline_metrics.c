@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/pipeline/pipeline_int.h"
+#include "lib/err.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/prom.h"
@@ -16,6 +17,7 @@
 typedef uint64_t (*in_get)(const struct input *in);
 typedef uint64_t (*out_get)(struct output *o);
 
+/* clang-format off */
 static uint64_t in_records(const struct input *in) { return in->records; }
 static uint64_t in_bytes(const struct input *in) { return in->bytes; }
 static uint64_t in_dropped(const struct input *in) { return in->dropped; }
@@ -34,6 +36,7 @@ static uint64_t out_dead_rec(struct output *o) { return o->st.dead_records; }
 static uint64_t out_lost(struct output *o) { return o->st.lost_entries; }
 static uint64_t out_inflight(struct output *o) { return o->inflight; }
 static uint64_t out_full(struct output *o) { return o->full; }
+/* clang-format on */
 
 static uint64_t spool_stat(struct output *o, size_t field)
 {
@@ -252,6 +255,7 @@ int pipeline_health(struct pipeline *pl, struct buf *out)
 {
 	bool first = true, ok = true;
 	uint64_t werr = 0;
+	int rc = 0;
 
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct spool_stats st;
@@ -261,44 +265,46 @@ int pipeline_health(struct pipeline *pl, struct buf *out)
 	}
 	if (pl->stopping)
 		ok = false;
-	buf_append_str(out, "{");
-	json_key(out, &first, "status");
-	json_cstr(out, ok ? "ok" : "stopping");
-	json_key(out, &first, "inputs");
-	buf_append_str(out, "[");
+	rc = err_first(rc, buf_append_str(out, "{"));
+	rc = err_first(rc, json_key(out, &first, "status"));
+	rc = err_first(rc, json_cstr(out, ok ? "ok" : "stopping"));
+	rc = err_first(rc, json_key(out, &first, "inputs"));
+	rc = err_first(rc, buf_append_str(out, "["));
 	for (size_t i = 0; i < pl->ninputs; i++) {
 		bool f2 = true;
 
-		buf_append_str(out, i ? ",{" : "{");
-		json_key(out, &f2, "id");
-		json_cstr(out, pl->inputs[i]->conf->id);
-		json_key(out, &f2, "paused");
-		buf_append_str(out, pl->inputs[i]->pause ? "true" : "false");
-		json_key(out, &f2, "sources");
-		json_i64(out, (int64_t)pl->inputs[i]->sources_open);
-		buf_append_str(out, "}");
+		rc = err_first(rc, buf_append_str(out, i ? ",{" : "{"));
+		rc = err_first(rc, json_key(out, &f2, "id"));
+		rc = err_first(rc, json_cstr(out, pl->inputs[i]->conf->id));
+		rc = err_first(rc, json_key(out, &f2, "paused"));
+		rc = err_first(rc, buf_append_str(out, pl->inputs[i]->pause ? "true" : "false"));
+		rc = err_first(rc, json_key(out, &f2, "sources"));
+		rc = err_first(rc, json_i64(out, (int64_t)pl->inputs[i]->sources_open));
+		rc = err_first(rc, buf_append_str(out, "}"));
 	}
-	buf_append_str(out, "]");
-	json_key(out, &first, "outputs");
-	buf_append_str(out, "[");
+	rc = err_first(rc, buf_append_str(out, "]"));
+	rc = err_first(rc, json_key(out, &first, "outputs"));
+	rc = err_first(rc, buf_append_str(out, "["));
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct output *o = pl->outputs[i];
 		bool f2 = true;
 
-		buf_append_str(out, i ? ",{" : "{");
-		json_key(out, &f2, "id");
-		json_cstr(out, o->conf->id);
-		json_key(out, &f2, "spool_bytes");
-		json_i64(out, (int64_t)spool_bytes(o->spool));
-		json_key(out, &f2, "spool_full");
-		buf_append_str(out, o->full ? "true" : "false");
-		json_key(out, &f2, "retries");
-		json_i64(out, (int64_t)o->st.retries);
-		buf_append_str(out, "}");
+		rc = err_first(rc, buf_append_str(out, i ? ",{" : "{"));
+		rc = err_first(rc, json_key(out, &f2, "id"));
+		rc = err_first(rc, json_cstr(out, o->conf->id));
+		rc = err_first(rc, json_key(out, &f2, "spool_bytes"));
+		rc = err_first(rc, json_i64(out, (int64_t)spool_bytes(o->spool)));
+		rc = err_first(rc, json_key(out, &f2, "spool_full"));
+		rc = err_first(rc, buf_append_str(out, o->full ? "true" : "false"));
+		rc = err_first(rc, json_key(out, &f2, "retries"));
+		rc = err_first(rc, json_i64(out, (int64_t)o->st.retries));
+		rc = err_first(rc, buf_append_str(out, "}"));
 	}
-	buf_append_str(out, "]");
-	json_key(out, &first, "spool_write_errors");
-	json_i64(out, (int64_t)werr);
-	buf_append_str(out, "}\n");
+	rc = err_first(rc, buf_append_str(out, "]"));
+	rc = err_first(rc, json_key(out, &first, "spool_write_errors"));
+	rc = err_first(rc, json_i64(out, (int64_t)werr));
+	rc = err_first(rc, buf_append_str(out, "}\n"));
+	if (rc < 0)
+		return 500;
 	return ok ? 200 : 503;
 }

@@ -122,15 +122,8 @@ void job_free(struct job *j)
 /* Sleep without holding the lock, waking early when the writer stops. */
 static void pause_ms(struct writer *w, unsigned ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->lock);
 	if (!w->stop)
 		pthread_cond_timedwait(&w->work_cond, &w->lock, &ts);
@@ -255,11 +248,9 @@ static void *syncer_main(void *arg)
 		struct spool *todo[MAX_SPOOLS];
 		struct job *batch, *j;
 		size_t nall;
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_REALTIME, 1000);
 		bool stop;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
 		pthread_mutex_lock(&w->lock);
 		if (!w->stop && !w->written.head)
 			pthread_cond_timedwait(&w->sync_cond, &w->lock, &ts);

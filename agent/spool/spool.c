@@ -32,6 +32,8 @@
 #define ACK_SLOT 32
 #define ACK_PERSIST_MS 1000
 #define SEG_NAME_LEN 24  /* 20 digits + ".seg" */
+_Static_assert(ACK_SLOT == 8 + 8 + 4 + 12, "ack slot: sequence u64 | watermark u64 | crc u32 | 12 zeros");
+_Static_assert(SEG_NAME_LEN == 20 + sizeof(".seg") - 1, "segment file name");
 
 struct seg {
 	uint64_t first_id;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/spool/: the durable per-output spool, its table and delivered marks.
+ *
  * The per-output disk spool: an append-only log of CRC-checked entries in
  * segment files under data_dir/spool/<output>/ (format in spool_entry.h and
  * docs/FORMATS.md).  Each entry holds one finished RecordBatch v2 together

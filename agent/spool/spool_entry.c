@@ -12,6 +12,14 @@
 #include "lib/crc32c.h"
 #include "lib/err.h"
 
+/* Spool layouts as docs/FORMATS.md gives them (written byte by byte). */
+_Static_assert(sizeof(SPOOL_SEG_MAGIC) - 1 == 8, "segment magic is 8 bytes");
+_Static_assert(SPOOL_SEG_HEADER_SIZE == 8 + 4 + 4 + 8 + 4 + 4,
+	       "segment header: magic | version u32 | header size u32 | first id u64 | flags u32 | crc u32");
+_Static_assert(SPOOL_FRAME_SIZE == 4 + 4 + 4, "frame: magic u32 | length u32 | crc u32");
+_Static_assert(SPOOL_BODY_HEADER_SIZE == 1 + 1 + 2 + 8 + 8,
+	       "body: type u8 | flags u8 | reserved u16 | id u64 | time i64");
+
 static int put_str16(struct buf *b, const void *s, size_t n, size_t max)
 {
 	int rc;

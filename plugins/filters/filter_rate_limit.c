@@ -23,6 +23,7 @@ struct filter_rate_limit_conf {
 	int64_t max_sources;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_rate_limit_opts[] = {
 	{.name = "events_per_second", .type = CFG_INT,
 	 .offset = offsetof(struct filter_rate_limit_conf, events_per_second), .flags = CFG_REQUIRED,
@@ -35,6 +36,7 @@ static const struct cfg_option filter_rate_limit_opts[] = {
 	 .max = 10000000, .help = "sources tracked at once"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct bucket {
 	struct hmap_node node;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/xform.h"
 
 struct filter_redact_conf {
@@ -17,9 +18,10 @@ struct filter_redact_conf {
 	uint64_t max_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_redact_opts[] = {
 	{.name = "patterns", .type = CFG_LIST, .offset = offsetof(struct filter_redact_conf, patterns),
-	 .flags = CFG_REQUIRED, .check = xform_check_regex,
+	 .flags = CFG_REQUIRED, .check = regex_check,
 	 .help = "PCRE2 regexes to mask (group 1 only, when the pattern has groups)"},
 	{.name = "mask", .type = CFG_STRING, .offset = offsetof(struct filter_redact_conf, mask),
 	 .def = "[REDACTED]", .help = "replacement text"},
@@ -28,6 +30,7 @@ static const struct cfg_option filter_redact_opts[] = {
 	 .help = "largest value produced (a larger result is replaced by the mask alone, counted)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_redact {
 	const struct filter_redact_conf *conf;

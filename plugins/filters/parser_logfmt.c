@@ -15,12 +15,14 @@ struct parser_logfmt_conf {
 	uint64_t max_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option parser_logfmt_opts[] = {
 	PARSER_TIME_OPTS(struct parser_logfmt_conf),
 	{.name = "max_bytes", .type = CFG_SIZE, .offset = offsetof(struct parser_logfmt_conf, max_bytes),
 	 .def = "4MiB", .min = 1024, .max = 64 << 20, .help = "largest JSON value produced"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct parser_logfmt {
 	struct parser_state ps;

@@ -462,24 +462,6 @@ int xform_check_time_format(const char *v, char *why, size_t whylen)
 
 /* ------------------------------------------------------------ regex */
 
-int xform_check_regex(const char *v, char *why, size_t whylen)
-{
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regular expression at offset %zu: %s", (size_t)eo,
-			 (const char *)msg);
-		return -1;
-	}
-	pcre2_code_free(re);
-	return 0;
-}
-
 pcre2_code *xform_regex(const char *pattern)
 {
 	int ec;

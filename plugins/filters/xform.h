@@ -69,8 +69,8 @@ int xform_parse_time(const char *fmt, const char *v, size_t n, int64_t *ms);
 /* Option check for time_format. */
 int xform_check_time_format(const char *v, char *why, size_t whylen);
 
-/* Option check and compile for regexes (PCRE2, JIT when available). */
-int xform_check_regex(const char *v, char *why, size_t whylen);
+/* Compile a regex (PCRE2, JIT when available); its option check is
+ * regex_check() (lib/regex.h). */
 pcre2_code *xform_regex(const char *pattern);
 
 /* The text a grep/sample filter looks at: the raw value, or a parsed field

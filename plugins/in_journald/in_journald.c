@@ -106,6 +106,7 @@ static int check_abs(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option in_journald_opts[] = {
 	{.name = "path", .type = CFG_STRING, .offset = offsetof(struct in_journald_conf, path),
 	 .check = check_abs,
@@ -128,6 +129,7 @@ static const struct cfg_option in_journald_opts[] = {
 	 .max = 64 << 20, .help = "longest field read (longer ones are cut by sd-journal)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ matches */
 

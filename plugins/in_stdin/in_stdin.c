@@ -52,6 +52,7 @@ struct in_stdin {
 	uint64_t lines, long_lines, read_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option in_stdin_opts[] = {
 	{.name = "max_line_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct in_stdin_conf, max_line_bytes), .def = "1MiB", .min = 256,
@@ -63,6 +64,7 @@ static const struct cfg_option in_stdin_opts[] = {
 	 .def = "256KiB", .min = 4096, .max = 64 << 20, .help = "bytes per read"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static void emit(struct in_stdin *t, const uint8_t *p, size_t n)
 {

@@ -43,9 +43,9 @@ struct in_syslog_conf {
 	uint64_t udp_buffer;
 };
 
-struct conn {
+struct in_syslog_conn {
 	struct in_syslog *t;
-	struct conn *next;
+	struct in_syslog_conn *next;
 	int fd;
 	struct evloop_io io;
 	bool io_on;
@@ -65,7 +65,7 @@ struct in_syslog {
 	struct evloop_io io;
 	bool io_on;
 	bool paused;
-	struct conn *conns;
+	struct in_syslog_conn *conns;
 	size_t nconns;
 	struct source *src;
 	uint64_t ordinal;
@@ -130,6 +130,7 @@ static int check_listen(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option in_syslog_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = offsetof(struct in_syslog_conf, listen),
 	 .flags = CFG_REQUIRED, .check = check_listen,
@@ -145,6 +146,7 @@ static const struct cfg_option in_syslog_opts[] = {
 	 .help = "UDP receive buffer asked of the kernel (it holds datagrams while paused)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ messages */
 
@@ -254,9 +256,9 @@ static void on_udp(struct evloop_io *io, uint32_t revents)
 
 /* ------------------------------------------------------------ TCP */
 
-static void conn_free(struct in_syslog *t, struct conn *c)
+static void conn_free(struct in_syslog *t, struct in_syslog_conn *c)
 {
-	struct conn **pp = &t->conns;
+	struct in_syslog_conn **pp = &t->conns;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -271,7 +273,7 @@ static void conn_free(struct in_syslog *t, struct conn *c)
 }
 
 /* Frames in c->buf; at_eof: what is left is the last message. */
-static void conn_frames(struct in_syslog *t, struct conn *c, bool at_eof)
+static void conn_frames(struct in_syslog *t, struct in_syslog_conn *c, bool at_eof)
 {
 	size_t off = 0;
 
@@ -307,7 +309,7 @@ static void conn_frames(struct in_syslog *t, struct conn *c, bool at_eof)
 
 static void on_conn(struct evloop_io *io, uint32_t revents)
 {
-	struct conn *c = io->data;
+	struct in_syslog_conn *c = io->data;
 	struct in_syslog *t = c->t;
 
 	(void)revents;
@@ -336,7 +338,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(t->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+		struct in_syslog_conn *c;
 		char host[48], port[8];
 
 		if (fd < 0)
@@ -488,7 +490,7 @@ static void in_syslog_pause(void *ctx)
 		evloop_io_stop(&t->io);
 		t->io_on = false;
 	}
-	for (struct conn *c = t->conns; c; c = c->next) {
+	for (struct in_syslog_conn *c = t->conns; c; c = c->next) {
 		if (c->io_on) {
 			evloop_io_stop(&c->io);
 			c->io_on = false;
@@ -504,7 +506,7 @@ static void in_syslog_resume(void *ctx)
 	if (!t->io_on && t->fd >= 0 &&
 	    evloop_io_start(t->loop, &t->io, t->fd, EVLOOP_READ, t->udp ? on_udp : on_accept, t) == 0)
 		t->io_on = true;
-	for (struct conn *c = t->conns; c; c = c->next)
+	for (struct in_syslog_conn *c = t->conns; c; c = c->next)
 		if (!c->io_on && evloop_io_start(t->loop, &c->io, c->fd, EVLOOP_READ, on_conn, c) == 0)
 			c->io_on = true;
 }

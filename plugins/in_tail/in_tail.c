@@ -26,6 +26,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/in_tail/tail.h"
 
 #define PUMP_CHUNKS 8
@@ -34,24 +35,6 @@
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 static const char *const long_line_modes[] = {"split", "truncate", "skip", NULL};
-
-static int check_regex(const char *v, char *why, size_t whylen)
-{
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regular expression at offset %zu: %s", (size_t)eo,
-			 (const char *)msg);
-		return -1;
-	}
-	pcre2_code_free(re);
-	return 0;
-}
 
 static int check_glob(const char *v, char *why, size_t whylen)
 {
@@ -62,11 +45,12 @@ static int check_glob(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option multiline_opts[] = {
 	{.name = "start", .type = CFG_STRING,
 	 .offset = offsetof(struct in_tail_conf, multiline.start) -
 		   offsetof(struct in_tail_conf, multiline),
-	 .check = check_regex,
+	 .check = regex_check,
 	 .help = "PCRE2 regex matching the first line of an event; other lines join the event"},
 	{.name = "flush_ms", .type = CFG_INT,
 	 .offset = offsetof(struct in_tail_conf, multiline.flush_ms) -
@@ -75,7 +59,9 @@ static const struct cfg_option multiline_opts[] = {
 	 .help = "an event ends after this long without a new line"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option in_tail_opts[] = {
 	{.name = "paths", .type = CFG_LIST, .offset = offsetof(struct in_tail_conf, paths),
 	 .flags = CFG_REQUIRED, .check = check_glob, .help = "absolute globs of files to follow"},
@@ -113,6 +99,7 @@ static const struct cfg_option in_tail_opts[] = {
 	 .def = "true", .help = "false: poll every file (network file systems)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ ready list */
 

@@ -118,11 +118,13 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 				f->ev_len += 1 + n;
 				return;
 			}
-			if (event_own(t, f)) {
-				buf_append_u8(&f->event, '\n');
-				buf_append(&f->event, p, n);
+			if (event_own(t, f) && buf_reserve(&f->event, 1 + n) == 0) {
+				/* reserved: neither append can fail */
+				SLUICE_IGNORE(buf_append_u8(&f->event, '\n'));
+				SLUICE_IGNORE(buf_append(&f->event, p, n));
 				return;
 			}
+			/* no memory to join: the event goes out as it is */
 		} else {
 			t->st.long_split++;  /* the event is full: what follows starts another */
 		}
@@ -189,7 +191,8 @@ static size_t long_partial(struct in_tail *t, struct tail_file *f, const uint8_t
 		 * the position after it, so a crash meanwhile repeats the
 		 * whole decision instead of splitting the line. */
 		buf_reset(&f->event);
-		buf_append(&f->event, p, max);
+		if (buf_append(&f->event, p, max) < 0)
+			t->st.long_skipped++;  /* no memory for the head: all of it is skipped */
 		f->discarding = true;
 		t->st.long_truncated++;
 		return left;

@@ -43,6 +43,8 @@
 #define STATE_V1_SIZE 24
 #define STATE_MAGIC "SOF2"
 #define MAX_FILES 4096
+_Static_assert(STATE_V1_SIZE == 8 + 8 + 4 + 4, "v1 state: entry id u64 | length u64 | 0 u32 | crc u32");
+_Static_assert(sizeof(STATE_MAGIC) - 1 == 4, "state magic is 4 bytes");
 
 struct out_file_conf {
 	char *path;
@@ -93,6 +95,7 @@ static int check_path(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_file_opts[] = {
 	{.name = "path", .type = CFG_STRING, .offset = offsetof(struct out_file_conf, path),
 	 .flags = CFG_REQUIRED, .check = check_path,
@@ -109,6 +112,7 @@ static const struct cfg_option out_file_opts[] = {
 	 .def = "5", .min = 1, .max = 1000, .help = "rotated files kept (<path>.1 ... .N)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ tables */
 
@@ -363,6 +367,7 @@ static char *dir_of(const char *path, char *out, size_t cap)
 static int file_rotate(struct out_file *f, struct ofile *of)
 {
 	char from[4200], to[4200], dir[4096];
+	int rc;
 	int64_t keep = f->conf->rotate_keep;
 
 	if (of->fd >= 0) {
@@ -371,21 +376,22 @@ static int file_rotate(struct out_file *f, struct ofile *of)
 	}
 	snprintf(to, sizeof(to), "%s.%" PRId64, of->path, keep);
 	if (unlink(to) != 0 && errno != ENOENT)
-		log_warn("out_file: cannot remove %s: %s", to, strerror(errno));
+		log_warn("out_file: cannot remove %s: %s", to, err_str(-errno));
 	for (int64_t k = keep - 1; k >= 1; k--) {
 		snprintf(from, sizeof(from), "%s.%" PRId64, of->path, k);
 		snprintf(to, sizeof(to), "%s.%" PRId64, of->path, k + 1);
 		if (rename(from, to) != 0 && errno != ENOENT)
-			log_warn("out_file: cannot rename %s: %s", from, strerror(errno));
+			log_warn("out_file: cannot rename %s: %s", from, err_str(-errno));
 	}
 	snprintf(to, sizeof(to), "%s.1", of->path);
 	if (rename(of->path, to) != 0) {
-		int rc = -errno;
-
+		rc = -errno;
 		log_error("out_file: cannot rotate %s: %s", of->path, err_str(rc));
 		return rc;
 	}
-	fs_fsync_dir(dir_of(of->path, dir, sizeof(dir)));
+	rc = fs_fsync_dir(dir_of(of->path, dir, sizeof(dir)));
+	if (rc < 0)  /* the rename may not survive a crash: the new file still opens */
+		log_warn("out_file: cannot sync the directory of %s: %s", of->path, err_str(rc));
 	of->size = 0;
 	of->have_size = false;
 	f->rotations++;

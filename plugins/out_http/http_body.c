@@ -24,12 +24,14 @@ void http_body_init(struct http_body *b, enum http_format fmt, const char *topic
 	b->id_prefix = id_prefix ? id_prefix : "sluice";
 	buf_init(&b->out, max_bytes);
 	buf_init(&b->labels, 4096);
+	buf_init(&b->scratch, 4096);
 }
 
 void http_body_release(struct http_body *b)
 {
 	buf_release(&b->out);
 	buf_release(&b->labels);
+	buf_release(&b->scratch);
 }
 
 const char *http_format_content_type(enum http_format fmt)
@@ -125,26 +127,25 @@ static int loki_labels(struct http_body *b, const struct record *r, struct buf *
 static int add_loki(struct http_body *b, const struct record *r)
 {
 	struct buf *o = &b->out;
-	struct buf l;
+	struct buf *l = &b->scratch;
 	char ns[32];
 	int rc;
 
-	buf_init(&l, 4096);
-	rc = loki_labels(b, r, &l);
+	rc = loki_labels(b, r, l);
 	if (rc < 0)
 		goto out;
-	if (!b->open || l.len != b->labels.len || memcmp(l.data, b->labels.data, l.len)) {
+	if (!b->open || l->len != b->labels.len || memcmp(l->data, b->labels.data, l->len)) {
 		if (b->open)
 			rc = buf_append_str(o, "]},");
 		else
 			rc = buf_append_str(o, "{\"streams\":[");
 		rc = rc ? rc : buf_append_str(o, "{\"stream\":");
-		rc = rc ? rc : buf_append(o, l.data, l.len);
+		rc = rc ? rc : buf_append(o, l->data, l->len);
 		rc = rc ? rc : buf_append_str(o, ",\"values\":[");
 		if (rc < 0)
 			goto out;
 		buf_reset(&b->labels);
-		rc = buf_append(&b->labels, l.data, l.len);
+		rc = buf_append(&b->labels, l->data, l->len);
 		if (rc < 0)
 			goto out;
 		b->open = 1;
@@ -159,7 +160,6 @@ static int add_loki(struct http_body *b, const struct record *r)
 				r->value_len > 0 ? (size_t)r->value_len : 0);
 	rc = rc ? rc : buf_append_u8(o, ']');
 out:
-	buf_release(&l);
 	return rc;
 }
 

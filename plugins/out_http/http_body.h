@@ -42,6 +42,7 @@ struct http_body {
 	size_t records;
 	/* loki: the open stream's labels, to group consecutive records */
 	struct buf labels;
+	struct buf scratch;         /* loki: the current record's labels */
 	int open;                   /* an element (array item, loki stream) is open */
 };
 

@@ -54,7 +54,7 @@
 #include "lib/mem.h"
 
 struct out_kafka_conf {
-	char *brokers;
+	struct cfg_list brokers;    /* a list, or one comma-separated string */
 	char *topic;                /* template; "" = the input's topic */
 	char *security_protocol;
 	char *sasl_mechanism;
@@ -87,9 +87,11 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 #define KOPT(n, f, h) \
 	{.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), .help = h}
 
+/* clang-format off */
 static const struct cfg_option out_kafka_opts[] = {
-	{.name = "brokers", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, brokers),
-	 .flags = CFG_REQUIRED, .help = "bootstrap brokers, host:port[,host:port...]"},
+	{.name = "brokers", .type = CFG_LIST, .offset = offsetof(struct out_kafka_conf, brokers),
+	 .flags = CFG_REQUIRED,
+	 .help = "bootstrap brokers: a list of host:port, or one host:port[,host:port...]"},
 	{.name = "topic", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, topic),
 	 .check = check_topic_template,
 	 .help = "destination topic; may use ${input}, ${host}, ${topic} (default: the input's "
@@ -111,6 +113,7 @@ static const struct cfg_option out_kafka_opts[] = {
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ state */
 
@@ -151,6 +154,7 @@ struct out_kafka {
 	struct evloop_timer resume_timer;
 	struct evloop_timer poll_timer;
 	struct codec_ctx *cc;
+	int level;                  /* librdkafka's compression.level; 0 = its default */
 	struct kflush *waiting;     /* flushes stopped by a full local queue */
 	bool fatal;                 /* the producer hit a fatal error: recreate */
 	bool topic_static;          /* template without per-record variables */
@@ -552,15 +556,34 @@ static void on_resume(struct evloop_timer *t)
 static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_only)
 {
 	const struct out_kafka_conf *c = ok->conf;
-	rd_kafka_conf_t *kc = rd_kafka_conf_new();
-	char e[512];
+	rd_kafka_conf_t *kc;
+	char e[512], level[16], brokers[4096];
+	size_t bn = 0;
 	int rc = 0;
+
+	brokers[0] = '\0';
+	for (size_t i = 0; i < c->brokers.n; i++) {
+		int k = snprintf(brokers + bn, sizeof(brokers) - bn, "%s%s", i ? "," : "",
+				 c->brokers.v[i]);
+
+		if (k < 0 || (size_t)k >= sizeof(brokers) - bn) {
+			snprintf(err->msg, sizeof(err->msg), "output %s: brokers: longer than %zu bytes",
+				 ok->id, sizeof(brokers) - 1);
+			return -ERR_INVALID;
+		}
+		bn += (size_t)k;
+	}
+	/* librdkafka compresses again what it produces: at the output's
+	 * compression_level (default 1, as the spool), not zstd's default 3,
+	 * which cost 25% more CPU per GB here (bench/RESULTS.md) */
+	snprintf(level, sizeof(level), "%d", ok->level);
+	kc = rd_kafka_conf_new();
 
 	rd_kafka_conf_set_opaque(kc, ok);
 	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
 	rd_kafka_conf_set_error_cb(kc, on_error);
 	rd_kafka_conf_set_log_cb(kc, on_log);
-	if (set_prop(kc, "bootstrap.servers", c->brokers, err, ok->id) ||
+	if (set_prop(kc, "bootstrap.servers", brokers, err, ok->id) ||
 	    set_prop(kc, "client.id", "sluice-agent", err, ok->id) ||
 	    set_prop(kc, "enable.idempotence", "true", err, ok->id) || set_prop(kc, "acks", "all", err, ok->id) ||
 	    set_prop(kc, "message.timeout.ms", "0", err, ok->id) ||
@@ -568,6 +591,7 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	    set_prop(kc, "linger.ms", "5", err, ok->id) ||
 	    set_prop(kc, "queue.buffering.max.kbytes", "65536", err, ok->id) ||
 	    set_prop(kc, "compression.type", "zstd", err, ok->id) ||
+	    (ok->level != 0 && set_prop(kc, "compression.level", level, err, ok->id)) ||
 	    set_prop(kc, "security.protocol", c->security_protocol, err, ok->id) ||
 	    (c->security_protocol && !strncmp(c->security_protocol, "sasl", 4) &&
 	     set_prop(kc, "sasl.mechanism", c->sasl_mechanism, err, ok->id)) ||
@@ -633,12 +657,13 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->output = a->output;
 	ok->loop = a->loop;
 	ok->pipefd[0] = ok->pipefd[1] = -1;
+	ok->level = a->codec_level;
 	snprintf(ok->id, sizeof(ok->id), "%s", a->id);
 	snprintf(ok->host, sizeof(ok->host), "%s", a->host ? a->host : "");
 	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
 						!strstr(ok->conf->topic, "${host}"));
 	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
 	/* --check builds the producer configuration too: bad properties are

@@ -27,12 +27,14 @@ struct out_stdout {
 
 static const char *const formats[] = {"raw", "ndjson", NULL};
 
+/* clang-format off */
 static const struct cfg_option out_stdout_opts[] = {
 	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct out_stdout_conf, format),
 	 .def = "raw", .choices = formats,
 	 .help = "raw: each value and a newline; ndjson: the store's replay JSON"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static void out_stdout_exit(void *ctx)
 {

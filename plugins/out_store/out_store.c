@@ -37,6 +37,7 @@
 #include "lib/mem.h"
 #include "plugins/out_store/store_client.h"
 
+/* clang-format off */
 static const struct cfg_option out_store_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, url),
 	 .flags = CFG_REQUIRED, .check = store_check_url,
@@ -46,6 +47,10 @@ static const struct cfg_option out_store_opts[] = {
 	 .help = "file holding the bearer token (when the store has auth on)"},
 	{.name = "ca_file", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, ca_file),
 	 .help = "CA bundle for https:// URLs (default: the system's)"},
+	{.name = "cert", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, cert),
+	 .help = "client certificate (PEM) for a store with http.tls.client_auth (mTLS)"},
+	{.name = "key", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, key),
+	 .help = "private key of cert (PEM)"},
 	{.name = "tls_verify", .type = CFG_BOOL, .offset = offsetof(struct out_store_conf, tls_verify),
 	 .def = "true", .help = "check the store's certificate and host name"},
 	{.name = "timeout", .type = CFG_DURATION, .offset = offsetof(struct out_store_conf, timeout),
@@ -61,6 +66,7 @@ static const struct cfg_option out_store_opts[] = {
 	 .help = "partitions of topics it creates (0: the store's default)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ answers */
 

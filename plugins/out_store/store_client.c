@@ -55,17 +55,17 @@ static void reqs_unlink(struct store_req *r)
 	r->running = false;
 }
 
-static void on_http_done(struct http_req *h, void *arg)
+static void on_http_done(struct http_client_req *h, void *arg)
 {
 	struct store_req *r = arg;
-	int rc = http_req_result(h);
+	int rc = http_client_req_result(h);
 
 	reqs_unlink(r);
-	r->retry_after_ms = http_req_retry_after_ms(h);
+	r->retry_after_ms = http_client_req_retry_after_ms(h);
 	if (rc < 0)
-		r->done(r, 0, http_req_error(h));
+		r->done(r, 0, http_client_req_error(h));
 	else
-		r->done(r, http_req_status(h), NULL);
+		r->done(r, http_client_req_status(h), NULL);
 }
 
 struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, const char *method,
@@ -114,7 +114,7 @@ const struct buf *store_req_body(const struct store_req *r)
 {
 	static const struct buf empty;
 
-	return r->h ? http_req_body(r->h) : &empty;
+	return r->h ? http_client_req_body(r->h) : &empty;
 }
 
 void store_req_free(struct store_req *r)
@@ -123,7 +123,7 @@ void store_req_free(struct store_req *r)
 		return;
 	if (r->running)
 		reqs_unlink(r);
-	http_req_free(r->h);  /* abandons it when still running */
+	http_client_req_free(r->h);  /* abandons it when still running */
 	mem_free(r->headers);
 	mem_free(r->path);
 	mem_free(r->topic);
@@ -491,6 +491,8 @@ int store_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 	s->hopts.max_body = RESP_MAX;
 	s->hopts.ca_file = s->conf->ca_file;
 	s->hopts.tls_verify = s->conf->tls_verify;
+	s->hopts.cert = s->conf->cert;
+	s->hopts.key = s->conf->key;
 	s->hopts.user_agent = "sluice-agent/0.1";
 	return http_client_new(s->loop, s->base, &s->hopts, &s->http);
 }

@@ -23,6 +23,8 @@ struct out_store_conf {
 	char *url;
 	char *token_file;
 	char *ca_file;
+	char *cert;                  /* client certificate for mTLS */
+	char *key;
 	bool tls_verify;
 	int64_t timeout;
 	int64_t connect_timeout;
@@ -48,7 +50,7 @@ enum store_req_kind { REQ_BATCHES, REQ_PRODUCER, REQ_TOPIC_GET, REQ_TOPIC_PUT };
 struct store_req {
 	struct out_store *s;
 	enum store_req_kind kind;
-	struct http_req *h;
+	struct http_client_req *h;
 	char *headers;              /* Content-Type and Authorization lines */
 	const char *method;
 	char *path;

@@ -9,7 +9,6 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/config.h"
+#include "lib/topic_name.h"
 #include "store/engine/bidx_worker.h"
 #include "store/engine/engine_int.h"
 
@@ -46,21 +46,6 @@ void engine_config_init(struct engine_config *c)
 	c->defaults.max_batch_bytes = 8LL << 20;
 	c->index_interval_bytes = 4096;
 	c->retention_check_ms = 30000;
-}
-
-void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
-{
-	char msg[sizeof(c->last_error)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	atomic_store(&c->writable, false);
-	pthread_mutex_lock(&c->err_mu);
-	memcpy(c->last_error, msg, sizeof(msg));
-	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
-	pthread_mutex_unlock(&c->err_mu);
 }
 
 int engine_part_dir(const struct engine *log, const char *topic, int32_t p, char *out, size_t cap)
@@ -231,13 +216,9 @@ static void *maint_main(void *arg)
 		tick = (uint64_t)log->cfg.fsync_interval_ms;
 	pthread_mutex_lock(&log->m_mu);
 	while (!log->m_stop) {
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_MONOTONIC, (int64_t)tick);
 		struct pinned pn;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)(tick % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(tick / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&log->m_cond, &log->m_mu, &ts);
 		if (log->m_stop)
 			break;
@@ -439,7 +420,7 @@ static int open_dirs(struct engine *log)
 	}
 	if (snprintf(path, sizeof(path), "%s/trash", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	(void)fs_rmtree(path);
+	SLUICE_IGNORE(fs_rmtree(path));  /* leftovers; fs_mkdirs() reports a real problem */
 	rc = fs_mkdirs(path, FS_DIR_MODE);
 	if (rc == 0)
 		rc = fs_fsync_dir(log->data_dir);
@@ -680,7 +661,7 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 		return -ENOSPC;
 	}
 	rc = get_part(log, topic, partition, &p, &cfg);
-	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && engine_topic_name_valid(topic)) {
+	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && topic_name_valid(topic)) {
 		rc = engine_topic_ensure(log, topic);
 		if (rc >= 0)
 			rc = get_part(log, topic, partition, &p, &cfg);

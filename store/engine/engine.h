@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/engine/: the log engine (segments, indexes, recovery, retention, topics).
+ *
  * The log engine: the durable, partitioned log of RecordBatch v2 batches that
  * sluice-store is built around.  This header is the contract between the
  * engine (store/engine/engine.c, store/engine/partition.c, store/engine/segment.c, ...) and its users
@@ -52,40 +54,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "store/engine/engine_types.h"
+
 struct batch_info;
 
 struct engine;
-
-enum engine_fsync {
-	ENGINE_FSYNC_ALWAYS,    /* ack after fdatasync (group commit) */
-	ENGINE_FSYNC_INTERVAL,  /* fdatasync every fsync_interval_ms; ack at once */
-	ENGINE_FSYNC_NEVER,     /* leave it to the kernel; ack at once */
-};
-
-#define TOPIC_NAME_MAX 249
-
-struct topic_config {
-	int32_t partitions;
-	int64_t retention_ms;        /* -1: keep forever */
-	int64_t retention_bytes;     /* per partition; -1: unlimited */
-	int64_t segment_bytes;       /* roll the active segment past this size */
-	int64_t segment_ms;          /* ... or when it is older than this */
-	int64_t max_batch_bytes;     /* largest accepted batch (Kafka max.message.bytes) */
-	int32_t timestamp_type;      /* enum engine_ts_type (message.timestamp.type) */
-};
-
-/* Who dates the records of a topic.  CreateTime: the producer (a record
- * without one, timestamp < 0, counts as appended now for retention and time
- * lookups); LogAppendTime: the store stamps each batch when appending it
- * (attributes bit 3, maxTimestamp = append time, CRC recomputed), as Kafka. */
-enum engine_ts_type {
-	ENGINE_TS_CREATE_TIME = 0,
-	ENGINE_TS_LOG_APPEND_TIME = 1,
-};
-/* "CreateTime" / "LogAppendTime" (Kafka's spelling) <-> enum engine_ts_type;
- * parse gives -ERR_INVALID for anything else. */
-int engine_ts_type_parse(const char *name);
-const char *engine_ts_type_name(int32_t type);
 
 struct engine_config {
 	const char *data_dir;        /* borrowed for engine_open() only */
@@ -115,9 +88,6 @@ int engine_open(const struct engine_config *cfg, struct engine **out);
 void engine_close(struct engine *log);
 
 /* ---------------------------------------------------------------- topics */
-
-/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, and not "." or "..". */
-bool engine_topic_name_valid(const char *name);
 
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
@@ -156,29 +126,10 @@ int engine_topic_ensure(struct engine *log, const char *name);
 
 /* ---------------------------------------------------------------- partitions */
 
-struct engine_partition_info {
-	int64_t log_start;
-	int64_t end;
-	int64_t visible;             /* high watermark */
-	int64_t durable;             /* fsynced below this */
-	int64_t bytes;               /* on-disk size of all segments */
-	int32_t segments;
-	int64_t first_timestamp;     /* of the first batch on disk, -1 if empty */
-	int64_t last_timestamp;      /* max timestamp seen, -1 if empty */
-};
-
 int engine_partition_info(struct engine *log, const char *topic, int32_t partition,
 		       struct engine_partition_info *out);
 
 /* ---------------------------------------------------------------- append */
-
-struct engine_append_result {
-	int64_t base_offset;         /* assigned (or original, for a duplicate) */
-	int64_t last_offset;
-	int64_t log_start;
-	int64_t log_append_time;     /* the stamp of a LogAppendTime topic, else -1 */
-	bool duplicate;              /* idempotent retry: nothing was written */
-};
 
 /* The check every produced batch passes before engine_append(), whatever
  * the protocol: batch_verify() on the batch batch[0..len) (every record; of
@@ -228,19 +179,6 @@ struct diskspace *engine_diskspace(struct engine *log);
 
 /* ---------------------------------------------------------------- read */
 
-/* A read-only byte range of whole batches in one segment file.  file_fd stays
- * open until engine_slice_release(), even if retention or topic deletion removes
- * the segment meanwhile, so it can be sent with sendfile() from any thread. */
-struct engine_slice {
-	int fd;
-	off_t pos;
-	size_t len;                  /* 0: nothing (yet) at this offset */
-	int64_t first_offset;        /* base offset of the first batch in the range */
-	int64_t high_watermark;      /* visible offset at the time of the read */
-	int64_t log_start;
-	void *ref;                   /* engine-private file reference */
-};
-
 /* Batches from the one containing offset, up to max_bytes (always at least
  * one whole batch when one is visible, even a larger one, as Kafka does), never
  * past the visible offset and never across a segment boundary: read again
@@ -275,25 +213,6 @@ int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
 		      void *arg);
 
 /* ---------------------------------------------------------------- metrics */
-
-struct engine_stats {
-	uint64_t appends;
-	uint64_t append_bytes;
-	uint64_t duplicates;
-	uint64_t fsyncs;
-	uint64_t fsync_errors;
-	uint64_t fsync_ns_total;
-	/* fsync latency histogram: counts of fsyncs taking <= bucket bound */
-	uint64_t fsync_hist[12];     /* 0.1,0.25,0.5,1,2.5,5,10,25,50,100,250 ms, +Inf */
-	uint64_t truncated_bytes;    /* dropped by recovery */
-	uint64_t segments_deleted;   /* by retention */
-	uint64_t corrupt_batches;    /* refused by engine_batch_check() */
-	uint64_t early_deleted_records; /* deleted by time less than retention after arrival */
-	bool writable;               /* false after a storage error, until a write succeeds */
-	char last_error[128];
-};
-
-extern const double engine_fsync_hist_bounds_ms[11];
 
 void engine_get_stats(struct engine *log, struct engine_stats *out);
 

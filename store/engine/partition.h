@@ -22,7 +22,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "store/engine/engine.h"
+#include "store/engine/engine_types.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 
@@ -160,7 +160,11 @@ bool partition_flush(struct partition *p, bool *notify);
 /* Is there unflushed work (for the periodic and final flushes)? */
 bool partition_is_dirty(struct partition *p);
 
-/* Delete segments past the topic's retention.  Returns segments deleted. */
+/* Start a new active segment at the end; the caller holds p->mu (append,
+ * retention).  0 or a negative code. */
+int partition_roll(struct partition *p, int64_t now);
+/* Delete segments past the topic's retention (partition_retention.c).
+ * Returns segments deleted. */
 int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms);
 /* Forget idle producers. */
 void partition_expire_producers(struct partition *p, int64_t now_ms);
@@ -171,5 +175,7 @@ struct partition_point partition_durable(struct partition *p);
 /* Record an error for struct engine_stats. */
 void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Count one fsync of ns nanoseconds (total and histogram). */
+void engine_counters_fsync(struct engine_counters *c, uint64_t ns);
 
 #endif

@@ -12,7 +12,8 @@
  * partition at segment roll and at clean shutdown.
  *
  * Not thread-safe: the owning partition's lock protects it.  No allocation on
- * the append path except when the table grows (a new producer id).
+ * the append path except for a new producer id (its entry, and the table
+ * when it grows).
  */
 #ifndef SLUICE_STORE_PRODUCER_STATE_H
 #define SLUICE_STORE_PRODUCER_STATE_H
@@ -23,6 +24,7 @@
 
 #include "lib/batch.h"
 #include "lib/buf.h"
+#include "lib/hmap.h"
 
 #define PRODUCER_STATE_BATCHES 5
 
@@ -34,7 +36,8 @@ struct producer_batch {
 };
 
 struct producer_entry {
-	int64_t pid;                 /* -1: free slot */
+	struct hmap_node node;       /* in producer_state.map, by pid */
+	int64_t pid;
 	int16_t epoch;
 	uint8_t nbatches;            /* oldest first */
 	int64_t last_ms;             /* wall time of the last append (expiry) */
@@ -42,8 +45,7 @@ struct producer_entry {
 };
 
 struct producer_state {
-	struct producer_entry *slots;  /* open addressing, linear probing */
-	size_t cap;                    /* power of two, or 0 */
+	struct hmap map;             /* struct producer_entry by pid */
 	size_t count;
 };
 

@@ -12,6 +12,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/engine/registry.h"
 
 #define REGISTRY_FILE "topics.yaml"
@@ -131,7 +132,7 @@ static int parse_entry(const struct cfg_node *m, const struct topic_config *defa
 		return -ERR_CORRUPT;
 	}
 	n = cfg_map_get(m, "name");
-	if (!n || n->kind != CFGN_SCALAR || !engine_topic_name_valid(n->value)) {
+	if (!n || n->kind != CFGN_SCALAR || !topic_name_valid(n->value)) {
 		cfg_error_at(err, n ? n : m, "missing or invalid topic name");
 		return -ERR_CORRUPT;
 	}

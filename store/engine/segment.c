@@ -31,6 +31,12 @@
 /* Recovery reads the tail through a buffer of this size. */
 #define SCAN_BUF (1u << 20)
 
+/* Index entries as docs/FORMATS.md lays them out (written byte by byte). */
+_Static_assert(SEG_INDEX_ENTRY == sizeof(uint32_t) + sizeof(uint32_t),
+	       ".index: relative offset u32 | position u32");
+_Static_assert(SEG_TIMEINDEX_ENTRY == sizeof(int64_t) + sizeof(uint32_t),
+	       ".timeindex: timestamp i64 | relative offset u32");
+
 int segment_path(char *out, size_t cap, const char *dir, int64_t base, const char *ext)
 {
 	int n = snprintf(out, cap, "%s/%020lld%s%s", dir, (long long)base, ext ? "." : "",

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The group coordinator's state machine: groups, members, KIP-394 pending
- * members, rebalances with their timers, and offset commits validated
- * against group membership.  Describe/list/lag/metrics live in
- * store/groups/groups_view.c; both share store/groups/groups_int.h.
+ * members, rebalances with their timers, and the membership check of offset
+ * commits.  Commits themselves are in store/groups/groups_commit.c,
+ * describe/list/lag/metrics in store/groups/groups_view.c; the three share
+ * store/groups/groups_int.h.
  *
  * Error codes follow Kafka's GroupCoordinator (2.x, with the later fixes
  * that a heartbeat during CompletingRebalance is accepted and that members
@@ -20,48 +21,46 @@
 #include "lib/mem.h"
 #include "store/groups/groups.h"
 #include "store/groups/groups_int.h"
-#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_errors.h"
 
 const char *const groups_state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
 					  "Stable", "Dead"};
 
 /* ---------------------------------------------------------------- lookup */
 
-static uint32_t str_hash(const char *s)
+static uint64_t str_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return hmap_hash(HMAP_SEED, s, strlen(s));
 }
 
 struct group *groups_find(struct groups *g, const char *id)
 {
-	for (struct group *grp = g->table[str_hash(id) % GROUPS_BUCKETS]; grp; grp = grp->hnext)
+	uint64_t h = str_hash(id);
+
+	for (struct hmap_node *n = hmap_first(&g->table, h); n; n = hmap_next(n, h)) {
+		struct group *grp = hmap_entry(n, struct group, node);
+
 		if (strcmp(grp->id, id) == 0)
 			return grp;
+	}
 	return NULL;
 }
 
 static struct group *group_create(struct groups *g, const char *id)
 {
 	struct group *grp = mem_calloc(1, sizeof(*grp));
-	uint32_t b = str_hash(id) % GROUPS_BUCKETS;
 
 	if (!grp)
 		return NULL;
 	grp->id = mem_strdup(id);
-	if (!grp->id) {
+	if (!grp->id || hmap_insert(&g->table, &grp->node, str_hash(id)) < 0) {
+		mem_free(grp->id);
 		mem_free(grp);
 		return NULL;
 	}
 	grp->g = g;
 	grp->state = GS_EMPTY;
 	grp->empty_since_ms = clock_wall_ms();
-	grp->hnext = g->table[b];
-	g->table[b] = grp;
-	g->ngroups++;
 	groups_publish(grp);
 	return grp;
 }
@@ -915,36 +914,8 @@ int16_t groups_leave(struct groups *g, const char *group_id, const char *member_
 
 /* ---------------------------------------------------------------- OffsetCommit */
 
-static void commit_free_priv(struct groups_commit *c)
-{
-	mem_free(c->valid);
-	mem_free(c->valid_idx);
-	c->valid = NULL;
-	c->valid_idx = NULL;
-}
-
-/* A group created for a commit that stored nothing is not kept. */
-static void commit_gc(struct groups_commit *c)
-{
-	struct group *grp = groups_find(c->g, c->group_id);
-
-	if (grp)
-		groups_gc(grp);
-}
-
-static void commit_synced(struct offsets_commit *oc, int rc)
-{
-	struct groups_commit *c = oc->arg;
-
-	for (size_t i = 0; rc < 0 && i < oc->n; i++)
-		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
-	commit_free_priv(c);
-	commit_gc(c);
-	c->done(c);
-}
-
 /* Membership check of a commit: 0 or the error for every partition. */
-static int16_t commit_check(struct groups *g, struct groups_commit *c)
+int16_t groups_commit_check(struct groups *g, struct groups_commit *c)
 {
 	struct group *grp = groups_find(g, c->group_id);
 	struct gmember *m;
@@ -970,96 +941,11 @@ static int16_t commit_check(struct groups *g, struct groups_commit *c)
 	return KERR_NONE;
 }
 
-void groups_commit(struct groups *g, struct groups_commit *c)
-{
-	int16_t err = commit_check(g, c);
-	size_t nv = 0;
-	int rc;
-
-	c->g = g;
-	c->valid = NULL;
-	c->valid_idx = NULL;
-	for (size_t i = 0; i < c->n; i++)
-		c->errors[i] = err;
-	if (err || c->n == 0)
-		goto done;
-	c->valid = mem_calloc(c->n, sizeof(*c->valid));
-	c->valid_idx = mem_calloc(c->n, sizeof(*c->valid_idx));
-	if (!c->valid || !c->valid_idx) {
-		for (size_t i = 0; i < c->n; i++)
-			c->errors[i] = KERR_COORDINATOR_NOT_AVAILABLE;
-		goto done;
-	}
-	for (size_t i = 0; i < c->n; i++) {
-		const struct offsets_record *r = &c->records[i];
-		struct topic_config tc;
-
-		if (engine_topic_config(g->log, r->topic, &tc) < 0 || r->partition < 0 ||
-		    r->partition >= tc.partitions) {
-			c->errors[i] = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			continue;
-		}
-		if (r->metadata && strlen(r->metadata) > OFFSETS_METADATA_MAX) {
-			c->errors[i] = KERR_OFFSET_METADATA_TOO_LARGE;
-			continue;
-		}
-		c->valid[nv] = *r;
-		c->valid_idx[nv] = i;
-		nv++;
-	}
-	if (nv == 0)
-		goto done;
-	memset(&c->oc, 0, sizeof(c->oc));
-	c->oc.group = c->group_id;
-	c->oc.records = c->valid;
-	c->oc.n = nv;
-	c->oc.done = commit_synced;
-	c->oc.arg = c;
-	rc = offsets_commit(g->offsets, &c->oc);
-	if (rc == 0)
-		return;  /* commit_synced finishes it */
-	for (size_t i = 0; i < nv; i++)
-		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
-done:
-	commit_free_priv(c);
-	commit_gc(c);
-	c->done(c);
-}
-
-void groups_commit_cancel(struct groups *g, struct groups_commit *c)
-{
-	offsets_cancel(g->offsets, &c->oc);
-	commit_free_priv(c);
-}
-
-bool groups_committed(struct groups *g, const char *group_id, const char *topic,
-		      int32_t partition, struct offsets_value *v)
-{
-	return offsets_get(g->offsets, group_id, topic, partition, v);
-}
-
-void groups_committed_foreach(struct groups *g, const char *group_id,
-			      void (*fn)(void *arg, const char *group, const char *topic,
-					 int32_t partition, const struct offsets_value *v),
-			      void *arg)
-{
-	offsets_foreach(g->offsets, group_id, fn, arg);
-}
-
-void groups_topic_deleted(struct groups *g, const char *topic)
-{
-	size_t n = offsets_delete_topic(g->offsets, topic);
-
-	if (n)
-		log_info("groups: dropped %zu committed offsets of deleted topic %s", n, topic);
-}
-
 /* ---------------------------------------------------------------- lifetime */
 
 void groups_group_free(struct group *grp)
 {
 	struct groups *g = grp->g;
-	struct group **pp = &g->table[str_hash(grp->id) % GROUPS_BUCKETS];
 
 	while (grp->members)
 		member_remove(grp, grp->members);
@@ -1067,11 +953,7 @@ void groups_group_free(struct group *grp)
 		pending_remove(grp, grp->pending);
 	evloop_timer_stop(&grp->join_timer);
 	evloop_timer_stop(&grp->sync_timer);
-	while (*pp && *pp != grp)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = grp->hnext;
-	g->ngroups--;
+	hmap_remove(&g->table, &grp->node);
 	groups_unpublish(g, grp->id);
 	mem_free(grp->protocol_type);
 	mem_free(grp->protocol);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/groups/: consumer groups and their committed offsets.
+ *
  * The consumer-group coordinator of sluice-store: Kafka's classic group
  * protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup) and committed offsets
  * (store/groups/offsets.h), with this node as the coordinator of every group.

@@ -200,6 +200,7 @@ int groups_new(struct evloop *loop, struct engine *log, const struct store_confi
 	if (!g)
 		return -ENOMEM;
 	pthread_mutex_init(&g->pub_lock, NULL);
+	hmap_init(&g->table);
 	g->loop = loop;
 	g->log = log;
 	g->conf = conf;
@@ -230,12 +231,16 @@ out:
 
 void groups_free(struct groups *g)
 {
+	struct hmap_iter it;
+	struct hmap_node *n;
+
 	if (!g)
 		return;
 	evloop_timer_stop(&g->sweep);
-	for (size_t b = 0; b < GROUPS_BUCKETS; b++)
-		while (g->table[b])
-			groups_group_free(g->table[b]);
+	hmap_iter_init(&g->table, &it);
+	while ((n = hmap_iter_next(&g->table, &it)) != NULL)
+		groups_group_free(hmap_entry(n, struct group, node));
+	hmap_release(&g->table);
 	offsets_close(g->offsets);
 	for (size_t i = 0; i < g->npub; i++)
 		mem_free(g->pub[i].id);
@@ -296,13 +301,15 @@ int groups_list(struct groups *g, struct arena *a, const char ***ids, const char
 		size_t *n)
 {
 	struct strset names = {0};
+	struct hmap_iter it;
+	struct hmap_node *node;
 	size_t k = 0, total;
 	int rc = 0;
 
 	offsets_foreach(g->offsets, NULL, collect_group, &names);
-	for (size_t b = 0; b < GROUPS_BUCKETS; b++)
-		for (struct group *grp = g->table[b]; grp; grp = grp->hnext)
-			strset_add(&names, grp->id);
+	hmap_iter_init(&g->table, &it);
+	while ((node = hmap_iter_next(&g->table, &it)) != NULL)
+		strset_add(&names, hmap_entry(node, struct group, node)->id);
 	total = names.n;
 	*ids = arena_calloc(a, total ? total : 1, sizeof(**ids));
 	*types = arena_calloc(a, total ? total : 1, sizeof(**types));

@@ -26,6 +26,7 @@
 #include "lib/jdoc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/groups/groups.h"
 #include "store/http/http_priv.h"
 
@@ -72,13 +73,13 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 	return rc;
 }
 
-static bool visible_to(struct http_req *req, const char *topic)
+static bool visible_to(struct http_api_req *req, const char *topic)
 {
 	return http_api_allowed(req, HTTP_PERM_CONSUME, topic) ||
 	       http_api_allowed(req, HTTP_PERM_PRODUCE, topic);
 }
 
-static enum MHD_Result list_topics(struct http_req *req)
+static enum MHD_Result list_topics(struct http_api_req *req)
 {
 	struct engine *log = req->api->log;
 	char **names = NULL;
@@ -121,7 +122,7 @@ static enum MHD_Result list_topics(struct http_req *req)
 	return res;
 }
 
-static enum MHD_Result reply_topic(struct http_req *req, const char *name, unsigned status)
+static enum MHD_Result reply_topic(struct http_api_req *req, const char *name, unsigned status)
 {
 	struct buf b;
 	enum MHD_Result res;
@@ -149,7 +150,7 @@ static const char *const body_fields[6] = {"partitions",    "retention_ms", "ret
 					   "segment_bytes", "segment_ms",   "max_batch_bytes"};
 
 /* Parse a topic body.  0, or a response was queued and -1 returned. */
-static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body *tb,
+static int parse_body(struct http_api_req *req, struct jdoc **doc, struct topic_body *tb,
 		      bool want_name, enum MHD_Result *res)
 {
 	const struct jnode *root;
@@ -228,12 +229,12 @@ static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body
 	return 0;
 }
 
-static enum MHD_Result create_topic(struct http_req *req, const char *name,
+static enum MHD_Result create_topic(struct http_api_req *req, const char *name,
 				    const struct topic_config *tc)
 {
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_topic",
 					    "topic names are 1-249 of [a-zA-Z0-9._-]");
 	rc = engine_topic_create(req->api->log, name, tc);
@@ -242,7 +243,7 @@ static enum MHD_Result create_topic(struct http_req *req, const char *name,
 	return reply_topic(req, name, MHD_HTTP_CREATED);
 }
 
-enum MHD_Result http_admin_topics(struct http_req *req)
+enum MHD_Result http_admin_topics(struct http_api_req *req)
 {
 	struct topic_body tb;
 	struct jdoc *doc = NULL;
@@ -263,7 +264,7 @@ enum MHD_Result http_admin_topics(struct http_req *req)
 	return res;
 }
 
-static enum MHD_Result put_topic(struct http_req *req)
+static enum MHD_Result put_topic(struct http_api_req *req)
 {
 	const char *name = req->route.topic;
 	struct engine_topic_alter a;
@@ -316,7 +317,7 @@ out:
 	return res;
 }
 
-enum MHD_Result http_admin_topic(struct http_req *req)
+enum MHD_Result http_admin_topic(struct http_api_req *req)
 {
 	const char *name = req->route.topic;
 	struct buf b;
@@ -352,7 +353,7 @@ enum MHD_Result http_admin_topic(struct http_req *req)
  *   "offsets":[{"topic":..,"partition":..,"committed":..,"end":..,"lag":..,
  *               "commit_time":..}]}]}, with the partitions of topics the
  * token may see. */
-enum MHD_Result http_admin_groups(struct http_req *req)
+enum MHD_Result http_admin_groups(struct http_api_req *req)
 {
 	struct groups *g = atomic_load(&req->api->groups);
 	struct groups_lag_group *v = NULL;
@@ -369,11 +370,14 @@ enum MHD_Result http_admin_groups(struct http_req *req)
 		return http_api_reply_log_error(req, rc, "groups");
 	buf_init(&b, MAX_LIST_BYTES);
 	rc = buf_append_str(&b, "{\"groups\":[");
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0, shown = 0; i < n && rc == 0; i++) {
 		const struct groups_lag_group *grp = &v[i];
 		bool first = true;
 
-		rc = buf_append_str(&b, i ? ",{\"group\":" : "{\"group\":");
+		/* with an ACL file: only groups the caller has a grant on */
+		if (!auth_may(req->api->auth, req->principal, ACL_GROUP, grp->group, ACL_CONSUME))
+			continue;
+		rc = buf_append_str(&b, shown++ ? ",{\"group\":" : "{\"group\":");
 		if (rc == 0)
 			rc = json_cstr(&b, grp->group);
 		if (rc == 0)

@@ -127,7 +127,7 @@ static int choose_partition(struct http_api *api, struct codec_ctx **cc, const u
 
 /* Split and validate the whole body.  0 with *out (n batches), or a
  * response was queued and -1 returned. */
-static int split_body(struct http_req *req, struct ingest_batch **out, size_t *nout,
+static int split_body(struct http_api_req *req, struct ingest_batch **out, size_t *nout,
 		      enum MHD_Result *res)
 {
 	uint8_t *p = req->body.data;
@@ -162,6 +162,14 @@ static int split_body(struct http_req *req, struct ingest_batch **out, size_t *n
 			mem_free(v);
 			return -1;
 		}
+		if (bi.producer_id >= 0 && auth_producer_check(req->api->auth, AUTH_HTTP,
+							       bi.producer_id, req->principal) < 0) {
+			*res = http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "producer_id_not_owned",
+						    "batch %zu: producer id %" PRId64 " was issued to "
+						    "another principal", n, bi.producer_id);
+			mem_free(v);
+			return -1;
+		}
 		v[n].off = off;
 		v[n].bi = bi;
 		n++;
@@ -183,7 +191,7 @@ static int batch_json(struct buf *b, const struct ingest_batch *ib, bool first)
 			  r->last_offset - r->base_offset + 1, r->duplicate ? "true" : "false");
 }
 
-enum MHD_Result http_ingest_batches(struct http_req *req)
+enum MHD_Result http_ingest_batches(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
 	const char *topic = req->route.topic, *ps = http_api_arg(req, "partition");
@@ -304,7 +312,7 @@ out:
 	return res;
 }
 
-enum MHD_Result http_ingest_producers(struct http_req *req)
+enum MHD_Result http_ingest_producers(struct http_api_req *req)
 {
 	struct buf b;
 	enum MHD_Result res;
@@ -314,7 +322,7 @@ enum MHD_Result http_ingest_producers(struct http_req *req)
 	if (!http_api_allowed(req, HTTP_PERM_PRODUCE, NULL))
 		return http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
 					    "the token may not produce");
-	rc = engine_producer_id_alloc(req->api->log, &id);
+	rc = auth_producer_id_new(req->api->auth, req->api->log, req->principal, &id);
 	if (rc < 0)
 		return http_api_reply_log_error(req, rc, "producer id");
 	buf_init(&b, 256);

@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/prom.h"
+#include "store/http/http_conn.h"
 #include "store/http/http_limits.h"
 
 struct hconn {
@@ -335,10 +336,9 @@ void http_limits_notify(struct http_limits *hl, struct MHD_Connection *conn, voi
 
 static struct hconn *conn_of(struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *i =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn_ctx *x = http_conn_ctx_of(conn);
 
-	return i ? i->socket_context : NULL;
+	return x ? x->limits : NULL;
 }
 
 void http_limits_headers_done(struct http_limits *hl, struct MHD_Connection *conn)

@@ -5,9 +5,15 @@
  * topic and partition, log start and end offsets (records in = end offset,
  * which only grows), high watermark, on-disk bytes and segments.  Rendered
  * on each scrape from the engine's thread-safe accessors.
+ *
+ * With auth on, a scrape shows per-topic (and per-group) series only for
+ * topics (groups) the caller holds a grant on, everything for `cluster
+ * admin`: http_metrics_filter() drops the other lines from the rendered
+ * text.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/prom.h"
 #include "store/http/http_priv.h"
@@ -112,4 +118,59 @@ void http_metrics_render(struct buf *out, void *arg)
 
 	render_engine(out, api->log);
 	render_partitions(out, api->log);
+}
+
+/* The value of label name="..." in one series line, copied into out. */
+static bool label_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i + nl + 2 < n; i++) {
+		size_t j;
+
+		if ((i > 0 && line[i - 1] != '{' && line[i - 1] != ',') ||
+		    memcmp(line + i, name, nl) != 0 || line[i + nl] != '=' || line[i + nl + 1] != '"')
+			continue;
+		i += nl + 2;
+		for (j = i; j < n && line[j] != '"'; j++)
+			;
+		if (j == n || j - i >= cap)
+			return false;
+		memcpy(out, line + i, j - i);
+		out[j - i] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void http_metrics_filter(struct http_api_req *req, struct buf *text)
+{
+	struct http_api *api = req->api;
+	size_t in = 0, out = 0;
+
+	if (!api->tokens && !auth_acl_enabled(api->auth))
+		return;
+	if (auth_acl_enabled(api->auth) &&
+	    auth_may(api->auth, req->principal, ACL_CLUSTER, NULL, ACL_ADMIN))
+		return;  /* cluster admin sees every series */
+	while (in < text->len) {
+		const char *line = (const char *)text->data + in;
+		const char *nl = memchr(line, '\n', text->len - in);
+		size_t n = nl ? (size_t)(nl - line) + 1 : text->len - in;
+		char v[256];
+		bool keep = true;
+
+		if (n > 0 && line[0] != '#') {
+			if (label_value(line, n, "topic", v, sizeof(v)))
+				keep = http_api_allowed(req, 0, v);
+			if (keep && label_value(line, n, "group", v, sizeof(v)))
+				keep = auth_may(api->auth, req->principal, ACL_GROUP, v, ACL_CONSUME);
+		}
+		if (keep) {
+			memmove(text->data + out, line, n);
+			out += n;
+		}
+		in += n;
+	}
+	text->len = out;
 }

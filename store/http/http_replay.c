@@ -349,7 +349,7 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 
 /* ---------------------------------------------------------------- request */
 
-static enum MHD_Result bad_param(struct http_req *req, const char *name, const char *want)
+static enum MHD_Result bad_param(struct http_api_req *req, const char *name, const char *want)
 {
 	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s",
 				    name, want);
@@ -359,7 +359,7 @@ static enum MHD_Result bad_param(struct http_req *req, const char *name, const c
  * replay.  Batches in blocks that cannot hold a match are not sent; every
  * batch that might is, whole, so the client's record filter gives exactly
  * the answer of a full scan.  0, or -ERR_INVALID (not raw), -ENOMEM. */
-static int replay_prefilter(struct http_req *req, struct replay *st)
+static int replay_prefilter(struct http_api_req *req, struct replay *st)
 {
 	const char *grep = http_api_arg(req, "grep"), *src = http_api_arg(req, "source");
 	const char *ic = http_api_arg(req, "icase");
@@ -384,20 +384,92 @@ static int replay_prefilter(struct http_req *req, struct replay *st)
 	return rc;
 }
 
-enum MHD_Result http_replay_records(struct http_req *req)
+/* The query parameters into st and *off; *by_time and *to_time tell whether
+ * time and to_time were given.  NULL, or the first bad parameter's name with
+ * what it must be in *want. */
+static const char *replay_params(struct http_api_req *req, struct replay *st, int64_t *off,
+				 bool *by_time, bool *to_time, const char **want)
 {
-	struct http_api *api = req->api;
-	const char *topic = req->route.topic;
-	int32_t p = req->route.partition;
 	const char *a_off = http_api_arg(req, "offset"), *a_time = http_api_arg(req, "time");
 	const char *a_to = http_api_arg(req, "to_time"), *a_end = http_api_arg(req, "end_offset");
 	const char *a_max = http_api_arg(req, "max"), *a_wait = http_api_arg(req, "wait_ms");
 	const char *a_fmt = http_api_arg(req, "format");
+
+	*by_time = a_time != NULL;
+	*to_time = a_to != NULL;
+	if (a_fmt && http_param_format(a_fmt, &st->fmt) < 0) {
+		*want = "ndjson or raw";
+		return "format";
+	}
+	if (a_off && a_time) {
+		*want = "used one at a time";
+		return "offset and time";
+	}
+	if (a_off && http_param_offset(a_off, off) < 0) {
+		*want = "a non-negative integer, earliest or latest";
+		return "offset";
+	}
+	if (a_time && http_param_time(a_time, &st->from_ts) < 0) {
+		*want = "RFC 3339 or milliseconds since the epoch";
+		return "time";
+	}
+	if (a_to && (http_param_time(a_to, &st->to_ts) < 0 || st->to_ts == INT64_MAX)) {
+		*want = "RFC 3339 or milliseconds since the epoch";
+		return "to_time";
+	}
+	if (a_end && http_param_i64(a_end, 0, INT64_MAX, &st->end_offset) < 0) {
+		*want = "a non-negative integer";
+		return "end_offset";
+	}
+	if (a_max && http_param_i64(a_max, 1, INT64_MAX, &st->max) < 0) {
+		*want = "a positive integer";
+		return "max";
+	}
+	if (a_wait && http_param_i64(a_wait, 0, INT64_MAX, &st->wait_ms) < 0) {
+		*want = "a non-negative integer";
+		return "wait_ms";
+	}
+	return NULL;
+}
+
+/* The streaming answer from offset off; takes ownership of st. */
+static enum MHD_Result replay_respond(struct http_api_req *req, struct replay *st, int64_t off,
+				      const struct engine_partition_info *pi)
+{
+	struct MHD_Response *resp;
+	char hv[32];
+
+	st->next = st->start = off;
+	st->idle_deadline = clock_mono_ms() + (uint64_t)st->wait_ms;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_BYTES, replay_read, st,
+						 replay_free);
+	if (!resp) {
+		replay_free(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				st->fmt == HTTP_FORMAT_RAW ? "application/vnd.kafka.recordbatch.v2"
+							   : "application/x-ndjson");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	snprintf(hv, sizeof(hv), "%" PRId64, off);
+	MHD_add_response_header(resp, "X-Sluice-Start-Offset", hv);
+	snprintf(hv, sizeof(hv), "%" PRId64, pi->log_start);
+	MHD_add_response_header(resp, "X-Sluice-Log-Start", hv);
+	snprintf(hv, sizeof(hv), "%" PRId64, pi->visible);
+	MHD_add_response_header(resp, "X-Sluice-High-Watermark", hv);
+	return http_api_reply_response(req, MHD_HTTP_OK, resp);
+}
+
+enum MHD_Result http_replay_records(struct http_api_req *req)
+{
+	struct http_api *api = req->api;
+	const char *topic = req->route.topic;
+	int32_t p = req->route.partition;
 	struct topic_config tc;
 	struct engine_partition_info pi;
-	struct MHD_Response *resp;
 	struct replay *st;
-	char hv[32];
+	const char *bad, *want = NULL;
+	bool by_time, to_time;
 	int64_t off = HTTP_PARAM_EARLIEST;
 	int rc;
 
@@ -408,7 +480,7 @@ enum MHD_Result http_replay_records(struct http_req *req)
 	if (!st)
 		return http_api_reply_log_error(req, -ENOMEM, "replay");
 	st->api = api;
-	memcpy(st->principal, req->principal, sizeof(st->principal));
+	memcpy(st->principal, req->quota_key, sizeof(st->principal));
 	memcpy(st->topic, topic, strlen(topic) + 1);
 	st->partition = p;
 	st->from_ts = INT64_MIN;
@@ -418,37 +490,10 @@ enum MHD_Result http_replay_records(struct http_req *req)
 	st->max = INT64_MAX;
 	buf_init(&st->batch, BATCH_MAX_SIZE);
 	buf_init(&st->out, OUT_MAX);
-	if (a_fmt && http_param_format(a_fmt, &st->fmt) < 0) {
+	bad = replay_params(req, st, &off, &by_time, &to_time, &want);
+	if (bad) {
 		replay_free(st);
-		return bad_param(req, "format", "ndjson or raw");
-	}
-	if (a_off && a_time) {
-		replay_free(st);
-		return bad_param(req, "offset and time", "used one at a time");
-	}
-	if (a_off && http_param_offset(a_off, &off) < 0) {
-		replay_free(st);
-		return bad_param(req, "offset", "a non-negative integer, earliest or latest");
-	}
-	if (a_time && http_param_time(a_time, &st->from_ts) < 0) {
-		replay_free(st);
-		return bad_param(req, "time", "RFC 3339 or milliseconds since the epoch");
-	}
-	if (a_to && (http_param_time(a_to, &st->to_ts) < 0 || st->to_ts == INT64_MAX)) {
-		replay_free(st);
-		return bad_param(req, "to_time", "RFC 3339 or milliseconds since the epoch");
-	}
-	if (a_end && http_param_i64(a_end, 0, INT64_MAX, &st->end_offset) < 0) {
-		replay_free(st);
-		return bad_param(req, "end_offset", "a non-negative integer");
-	}
-	if (a_max && http_param_i64(a_max, 1, INT64_MAX, &st->max) < 0) {
-		replay_free(st);
-		return bad_param(req, "max", "a positive integer");
-	}
-	if (a_wait && http_param_i64(a_wait, 0, INT64_MAX, &st->wait_ms) < 0) {
-		replay_free(st);
-		return bad_param(req, "wait_ms", "a non-negative integer");
+		return bad_param(req, bad, want);
 	}
 	if (replay_prefilter(req, st) < 0) {
 		replay_free(st);
@@ -468,9 +513,9 @@ enum MHD_Result http_replay_records(struct http_req *req)
 					    "topic '%s' has %d partitions", topic, (int)tc.partitions);
 	}
 	rc = engine_partition_info(api->log, topic, p, &pi);
-	if (rc == 0 && a_time)
+	if (rc == 0 && by_time)
 		rc = engine_offset_for_time(api->log, topic, p, st->from_ts, &off);
-	if (rc == 0 && a_to)
+	if (rc == 0 && to_time)
 		rc = engine_offset_for_time(api->log, topic, p,
 					 st->to_ts < INT64_MAX - 1 ? st->to_ts + 1 : st->to_ts,
 					 &st->to_ts_offset);
@@ -493,23 +538,5 @@ enum MHD_Result http_replay_records(struct http_req *req)
 					      "offset %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]",
 					      off, pi.log_start, pi.end);
 	}
-	st->next = st->start = off;
-	st->idle_deadline = clock_mono_ms() + (uint64_t)st->wait_ms;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_BYTES, replay_read, st,
-						 replay_free);
-	if (!resp) {
-		replay_free(st);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				st->fmt == HTTP_FORMAT_RAW ? "application/vnd.kafka.recordbatch.v2"
-							   : "application/x-ndjson");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	snprintf(hv, sizeof(hv), "%" PRId64, off);
-	MHD_add_response_header(resp, "X-Sluice-Start-Offset", hv);
-	snprintf(hv, sizeof(hv), "%" PRId64, pi.log_start);
-	MHD_add_response_header(resp, "X-Sluice-Log-Start", hv);
-	snprintf(hv, sizeof(hv), "%" PRId64, pi.visible);
-	MHD_add_response_header(resp, "X-Sluice-High-Watermark", hv);
-	return http_api_reply_response(req, MHD_HTTP_OK, resp);
+	return replay_respond(req, st, off, &pi);
 }

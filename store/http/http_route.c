@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/topic_name.h"
 #include "store/http/http_param.h"
 #include "store/http/http_route.h"
 
@@ -43,18 +44,7 @@ const char *http_route_name(enum http_route_id id)
 
 int http_route_topic_valid(const char *s, size_t n)
 {
-	if (n == 0 || n > TOPIC_NAME_MAX)
-		return 0;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return topic_name_check_len(s, n) == NULL;
 }
 
 static int hexval(char c)

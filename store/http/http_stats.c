@@ -352,7 +352,7 @@ static int compile(struct stats *s, const char *grep, bool icase, char *err, siz
 }
 
 /* Parse the query into s.  0, or -ERR_INVALID with the message in err. */
-static int stats_params(struct http_req *req, struct stats *s, char *err, size_t cap)
+static int stats_params(struct http_api_req *req, struct stats *s, char *err, size_t cap)
 {
 	const char *a_from = http_api_arg(req, "from_time"), *a_to = http_api_arg(req, "to_time");
 	const char *a_by = http_api_arg(req, "by"), *a_grep = http_api_arg(req, "grep");
@@ -398,7 +398,7 @@ static int stats_params(struct http_req *req, struct stats *s, char *err, size_t
 	return 0;
 }
 
-enum MHD_Result http_stats_topic(struct http_req *req)
+enum MHD_Result http_stats_topic(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
 	struct stats s;

@@ -23,8 +23,11 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
+#include "store/auth/auth.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
 
@@ -133,7 +136,9 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 	int16_t err;
 	int rc;
 
-	rc = engine_partition_info(r->ctx->log, topic, p->index, &info);
+	rc = kafka_authz_topic(r, topic, ACL_CONSUME) ? engine_partition_info(r->ctx->log, topic,
+									      p->index, &info)
+						      : -ERR_AUTH;
 	if (rc == 0 && p->timestamp == -1) {
 		off = info.visible;
 	} else if (rc == 0 && p->timestamp == -2) {
@@ -147,7 +152,7 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 		if (rc == 0 && off >= 0)
 			refine_by_time(r->ctx->log, topic, p->index, p->timestamp, &off, &ts);
 	}
-	err = kafka_api_error(rc);
+	err = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 	if (rc == -ERR_INVALID)
 		err = p->timestamp < -2 ? KERR_INVALID_REQUEST : KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (err) {
@@ -350,9 +355,13 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 			return KERR_INVALID_REQUEST;
 		}
 	}
-	if (!engine_topic_name_valid(t->name)) {
+	if (!topic_name_valid(t->name)) {
 		*msg = "topic names are 1-249 of [a-zA-Z0-9._-], not '.' or '..'";
 		return KERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (!kafka_authz_topic(r, t->name, ACL_ADMIN)) {
+		*msg = "the principal has no admin grant on this topic";
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
 	}
 	if (t->nassignments > 0) {
 		if (parts != -1 || t->replication_factor != -1) {
@@ -480,8 +489,9 @@ void kafka_admin_deletetopics_handle(struct kafka_req *r)
 		kwire_put_i32(e, 0);
 	kwire_put_array(e, q->ntopics);
 	for (int32_t i = 0; i < q->ntopics; i++) {
-		int rc = engine_topic_delete(r->ctx->log, q->topics[i]);
-		int16_t err = kafka_api_error(rc);
+		int rc = kafka_authz_topic(r, q->topics[i], ACL_ADMIN)
+				 ? engine_topic_delete(r->ctx->log, q->topics[i]) : -ERR_AUTH;
+		int16_t err = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 
 		if (rc == 0) {
 			log_info("kafka: deleted topic %s for %s", q->topics[i],
@@ -600,7 +610,10 @@ static void put_describe_resource(struct kafka_req *r, const struct kafka_descri
 	int16_t err = KERR_NONE;
 	const char *msg = NULL;
 
-	if (res->type == RESOURCE_TOPIC) {
+	if (res->type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->name, 0)) {
+		err = KERR_TOPIC_AUTHORIZATION_FAILED;
+		msg = "the principal has no grant on this topic";
+	} else if (res->type == RESOURCE_TOPIC) {
 		int rc = engine_topic_config(r->ctx->log, res->name, &tc);
 
 		if (rc < 0) {
@@ -680,8 +693,12 @@ void kafka_admin_initproducerid_handle(struct kafka_req *r)
 		/* idempotence only: refuse fast rather than let a transactional
 		 * producer retry forever */
 		err = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	} else if (!kafka_authz_may(r, ACL_TOPIC, NULL, ACL_PRODUCE)) {
+		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_DENIED);
+		err = KERR_CLUSTER_AUTHORIZATION_FAILED;
 	} else {
-		int rc = engine_producer_id_alloc(r->ctx->log, &id);
+		int rc = auth_producer_id_new(r->ctx->auth, r->ctx->log, kafka_authz_principal(r),
+						&id);
 
 		if (rc < 0) {
 			log_warn("kafka: cannot allocate a producer id: %s", err_str(rc));

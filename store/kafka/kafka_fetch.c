@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -138,6 +139,11 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 	fp->error = KERR_NONE;
 	fp->high_watermark = -1;
 	fp->log_start = -1;
+	if (!kafka_authz_topic(r, topic, ACL_CONSUME)) {
+		/* an error answers at once, so this counts once per request */
+		fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (want == 0 && !first_data) {
 		/* nothing fits; report the offsets so the consumer knows its lag */
 		rc = engine_partition_info(r->ctx->log, topic, p->index, &info);

@@ -34,6 +34,8 @@ struct kafka_metadata_topic {
 	int16_t error;
 	const char *name;
 	int32_t partitions;          /* every one led by node 0 */
+	bool has_ops;                /* v8: authorized operations were asked for */
+	int32_t ops;
 };
 
 struct kafka_metadata_resp {
@@ -42,6 +44,8 @@ struct kafka_metadata_resp {
 	const char *cluster_id;
 	int32_t ntopics;
 	const struct kafka_metadata_topic *topics;
+	bool has_cluster_ops;
+	int32_t cluster_ops;
 };
 
 void *kafka_meta_apiversions_decode(struct kwire_dec *d, int16_t v);

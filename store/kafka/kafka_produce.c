@@ -16,7 +16,9 @@
 #include "lib/batch.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -166,6 +168,8 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		return;
 	}
 	err = validate_set(r->ctx->log, p, pp->records_len, r->hdr.api_version, &msg, &nbatches);
+	if (!err)
+		err = kafka_authz_producer_ids(r, pp->records, pp->records_len);
 	if (err) {
 		res->error = err;
 		res->error_message = msg;
@@ -176,7 +180,8 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		struct batch_info bi;
 		int rc;
 
-		batch_header_parse(p + off, (size_t)pp->records_len - off, &bi);
+		/* validate_set() parsed every header already */
+		SLUICE_IGNORE(batch_header_parse(p + off, (size_t)pp->records_len - off, &bi));
 		rc = engine_append(r->ctx->log, topic, pp->index, p + off, bi.size, &ar);
 		if (rc < 0) {
 			res->error = kafka_api_error(rc);
@@ -286,8 +291,10 @@ void kafka_produce_handle(struct kafka_req *r)
 			goto nomem;
 		if (q->acks != 0 && q->acks != 1 && q->acks != -1) {
 			terr = KERR_INVALID_REQUIRED_ACKS;
-		} else if (!engine_topic_name_valid(t->name)) {
+		} else if (!topic_name_valid(t->name)) {
 			terr = KERR_INVALID_TOPIC_EXCEPTION;
+		} else if (!kafka_authz_topic(r, t->name, ACL_PRODUCE)) {
+			terr = KERR_TOPIC_AUTHORIZATION_FAILED;
 		} else {
 			nparts = engine_topic_ensure(r->ctx->log, t->name);
 			if (nparts < 0)

@@ -41,14 +41,17 @@
 #include "lib/evloop.h"
 #include "lib/arena.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_sasl.h"
 #include "store/kafka/kwire.h"
 #include "store/engine/engine.h"
 #include "store/store_config.h"
 
+struct auth;
 struct groups;
 struct kafka_conn;
+struct kafka_sess;
 
-#define KAFKA_API_SLOTS 24           /* >= entries in the API table */
+#define KAFKA_API_SLOTS 32           /* >= entries in the API table */
 #define KAFKA_LAT_BUCKETS 14         /* see kafka_lat_bounds_ms */
 
 extern const double kafka_lat_bounds_ms[KAFKA_LAT_BUCKETS];
@@ -85,6 +88,7 @@ struct kafka_ctx {
 	struct engine *log;
 	const struct store_config *conf;
 	struct groups *groups;               /* NULL: group APIs unavailable */
+	struct auth *auth;                   /* NULL: no SASL, no ACL (store/auth/auth.h) */
 	const char *adv_host;                /* Metadata: node 0 */
 	int32_t adv_port;
 	const char *cluster_id;
@@ -116,6 +120,9 @@ struct kafka_req {
 	 * has one (SASL/mTLS), else the request's client id; never NULL. */
 	const char *principal;
 	int32_t throttle_ms;         /* quota throttle: the connection mutes this long */
+	struct kafka_sess *sess;     /* the connection's SASL session and principal */
+	const char *tls_principal;   /* the connection's verified mTLS subject, "User:CN=...";
+	                              * NULL: anonymous (plaintext or no client cert) */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;
 	const struct kafka_api *api;
@@ -137,6 +144,7 @@ struct kafka_req {
 	bool started;
 	bool done;
 	bool no_response;            /* acks=0 Produce */
+	bool close_after;            /* close the connection once this is sent (SASL failure) */
 	int16_t err_code;            /* first error code seen, for metrics */
 
 	/* waiting */

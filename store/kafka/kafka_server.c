@@ -23,7 +23,8 @@
  *
  * Sending.  Memory pieces of consecutive finished responses go out in one
  * sendmsg; file pieces (Fetch record data) with sendfile() straight from the
- * log slice, which stays referenced until its last byte is sent.
+ * log slice, which stays referenced until its last byte is sent.  All socket
+ * I/O goes through kafka_conn_io (plain or TLS, kafka.tls).
  *
  * Limits against clients that hold resources without using them (idle and
  * frame timeouts, the store-wide request-memory budget, quota mutes) live in
@@ -43,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,9 +56,11 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_limits.h"
 #include "store/kafka/kafka_listen.h"
+#include "store/kafka/kafka_conn_io.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_server.h"
+#include "store/tls/tls_server.h"
 
 #define CONN_IN_CAP (16u * 1024)
 #define FRAME_MIN 8              /* api_key, api_version, correlation_id */
@@ -76,6 +78,7 @@ struct kafka_conn {
 	bool paused;                 /* reads off for back-pressure */
 	int fd;
 	struct evloop_io io;
+	struct kafka_conn_io tio;    /* plain or TLS transport of fd */
 	char peer[64];
 	uint8_t *in;                 /* CONN_IN_CAP bytes */
 	size_t in_len;
@@ -86,6 +89,7 @@ struct kafka_conn {
 	size_t nreq;
 	size_t out_pending;          /* finished, unsent response bytes */
 	struct kafka_limits_conn lim;
+	struct kafka_sess sess;      /* SASL state and principal (kafka_sasl.h) */
 };
 
 struct kafka_server {
@@ -110,6 +114,7 @@ struct kafka_server {
 	size_t max_inflight;
 	size_t max_conns;
 	char adv_host[256];
+	struct tls_server *tls;      /* kafka.tls; NULL: plaintext */
 	struct log_ratelimit rl_accept;
 	struct log_ratelimit rl_frame;
 };
@@ -155,6 +160,7 @@ static void conn_free(struct kafka_conn *c)
 		r = next;
 	}
 	evloop_io_stop(&c->io);
+	kafka_conn_io_release(&c->tio);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->prev)
@@ -166,6 +172,7 @@ static void conn_free(struct kafka_conn *c)
 	ks->nconns--;
 	atomic_fetch_sub_explicit(&ks->stats.connections_open, 1, memory_order_relaxed);
 	buf_release(&c->frame);
+	kafka_sess_release(&c->sess);
 	mem_free(c->in);
 	mem_free(c);
 }
@@ -197,8 +204,9 @@ static void accept_resume(struct evloop_timer *t)
 {
 	struct kafka_server *ks = t->data;
 
-	if (!ks->lio.active)
-		evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks);
+	if (!ks->lio.active &&
+	    evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks) < 0)
+		evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 }
 
 static void on_accept(struct evloop_io *io, uint32_t revents)
@@ -218,7 +226,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 			/* EMFILE and friends: the pending connection stays in the
 			 * backlog and would wake us in a busy loop; pause accepting. */
 			log_write_rl(&ks->rl_accept, 5000, LOG_LVL_WARN, "kafka: accept: %s",
-				     strerror(errno));
+				     err_str(-errno));
 			evloop_io_stop(&ks->lio);
 			evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 			return;
@@ -235,9 +243,12 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		c = mem_calloc(1, sizeof(*c));
 		if (c)
 			c->in = mem_alloc(CONN_IN_CAP);
-		if (!c || !c->in) {
+		if (c && c->in)
+			peer_name(fd, c->peer, sizeof(c->peer));
+		if (!c || !c->in || kafka_conn_io_init(&c->tio, fd, ks->tls, c->peer) < 0) {
 			if (c)
-				mem_free(c);
+				mem_free(c->in);
+			mem_free(c);
 			close(fd);
 			continue;
 		}
@@ -245,8 +256,8 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		c->ks = ks;
 		c->fd = fd;
 		buf_init(&c->frame, ks->max_request);
-		peer_name(fd, c->peer, sizeof(c->peer));
 		if (evloop_io_start(ks->loop, &c->io, fd, EVLOOP_READ, conn_io, c) < 0) {
+			kafka_conn_io_release(&c->tio);
 			close(fd);
 			buf_release(&c->frame);
 			mem_free(c->in);
@@ -283,9 +294,13 @@ static void update_events(struct kafka_conn *c)
 		return;
 	if (!c->paused)
 		ev |= EVLOOP_READ;
-	if (c->head && c->head->done && !c->head->no_response)
+	if ((c->head && c->head->done && !c->head->no_response) ||
+	    (!c->paused && kafka_conn_io_want_write(&c->tio)))
 		ev |= EVLOOP_WRITE;
-	evloop_io_modify(&c->io, ev);
+	if (!c->paused && kafka_conn_io_pending(&c->tio))
+		mark_dirty(c);  /* TLS holds decrypted bytes epoll cannot see */
+	if (evloop_io_modify(&c->io, ev) < 0)
+		conn_kill(c);  /* it could no longer be served */
 }
 
 static void bad_frame(struct kafka_conn *c, const char *fmt, ...)
@@ -327,9 +342,16 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		bad_frame(c, "out of memory for a %zu-byte request", len);
 		return;
 	}
-	rc = kafka_api_parse_header(frame, len, &r->arena, &r->hdr);
-	/* sasl: the authenticated principal instead, once there is one */
-	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
+	/* a verified client certificate is the principal unless SASL names one */
+	if (!c->sess.principal[0] && kafka_conn_io_principal(&c->tio))
+		kafka_sess_set_principal(&c->sess, kafka_conn_io_principal(&c->tio));
+	rc = kafka_sasl_parse_header(&c->sess, r);
+	/* quotas: the authenticated (or certificate) principal, else the
+	 * client id, so that clients of an open listener are told apart */
+	if (c->sess.principal[0] && strcmp(c->sess.principal, ACL_ANONYMOUS) != 0)
+		r->principal = c->sess.principal;
+	else
+		r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	if (rc == -ERR_UNSUPPORTED && r->hdr.api_key == KAFKA_API_VERSIONS) {
 		/* KIP-511: answer in v0 so the client learns our range */
 		struct kwire_enc *e;
@@ -353,6 +375,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 	}
 	r->peer = c->peer;
 	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
+	r->tls_principal = kafka_conn_io_principal(&c->tio);
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -365,7 +388,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		  r->hdr.api_version, r->hdr.correlation_id,
 		  r->hdr.client_id ? r->hdr.client_id : "-");
 	enqueue(c, r);
-	r->api->handle(r);
+	kafka_sasl_handle(r);
 }
 
 static void pause_if_needed(struct kafka_conn *c)
@@ -445,16 +468,16 @@ static void conn_read(struct kafka_conn *c)
 				bad_frame(c, "out of memory for a %zu-byte frame", c->frame_size);
 				return;
 			}
-			n = recv(c->fd, c->frame.data + c->frame.len, want, 0);
+			n = kafka_conn_io_recv(&c->tio, c->frame.data + c->frame.len, want);
 		} else {
 			want = CONN_IN_CAP - c->in_len;
-			n = recv(c->fd, c->in + c->in_len, want, 0);
+			n = kafka_conn_io_recv(&c->tio, c->in + c->in_len, want);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				log_debug("kafka: %s: recv: %s", c->peer, strerror(errno));
+				log_debug("kafka: %s: recv: %s", c->peer, err_str(-errno));
 				conn_kill(c);
 			}
 			return;
@@ -502,6 +525,8 @@ static void pop_head(struct kafka_conn *c)
 	c->out_pending -= r->out_total;
 	if (r->frame_len + 4 > CONN_IN_CAP)
 		kafka_limits_req_freed(&c->lim, r->frame_len);
+	if (r->close_after)
+		conn_kill(c);
 	kafka_req_free(r);
 }
 
@@ -550,9 +575,9 @@ static int send_some(struct kafka_conn *c)
 			return 0;
 		p = &r->pieces[r->piece_idx];
 		if (p->file) {
-			off_t pos = p->slice.pos + (off_t)r->piece_off;
-
-			n = sendfile(c->fd, p->slice.fd, &pos, p->len - r->piece_off);
+			n = kafka_conn_io_sendfile(&c->tio, p->slice.fd,
+						   p->slice.pos + (off_t)r->piece_off,
+						   p->len - r->piece_off);
 			if (n == 0) {
 				/* the file is shorter than the slice said */
 				log_error("kafka: %s: log slice ended early; closing", c->peer);
@@ -562,7 +587,6 @@ static int send_some(struct kafka_conn *c)
 			/* gather memory pieces of this and the following finished responses */
 			struct kafka_req *q = r;
 			size_t idx = r->piece_idx, off = r->piece_off;
-			struct msghdr mh;
 
 			while (q && niov < IOV_MAX_GATHER) {
 				if (!q->done || q->no_response)
@@ -583,17 +607,14 @@ static int send_some(struct kafka_conn *c)
 				idx++;
 				off = 0;
 			}
-			memset(&mh, 0, sizeof(mh));
-			mh.msg_iov = iov;
-			mh.msg_iovlen = (size_t)niov;
-			n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+			n = kafka_conn_io_sendmsg(&c->tio, iov, niov, more);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			log_debug("kafka: %s: send: %s", c->peer, strerror(errno));
+			log_debug("kafka: %s: send: %s", c->peer, err_str(-errno));
 			return -errno;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_out, (uint64_t)n, memory_order_relaxed);
@@ -604,6 +625,10 @@ static int send_some(struct kafka_conn *c)
 
 static void conn_flush(struct kafka_conn *c)
 {
+	if (!c->paused && (kafka_conn_io_pending(&c->tio) || kafka_conn_io_want_write(&c->tio)))
+		conn_read(c);  /* TLS: buffered plaintext, or a read that needed to write */
+	if (c->dead)
+		return;
 	if (send_some(c) < 0) {
 		conn_kill(c);
 		return;
@@ -668,6 +693,8 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 		conn_read(c);
 	if (!c->dead)
 		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
+	if (!c->dead && (kafka_conn_io_want_write(&c->tio) || kafka_conn_io_pending(&c->tio)))
+		update_events(c);  /* TLS must write first, or holds bytes epoll cannot see */
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
@@ -840,7 +867,7 @@ static void render_metrics(struct buf *out, void *arg)
 /* ---------------------------------------------------------------- server */
 
 int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_registry *metrics,
-		     const struct store_config *conf, struct kafka_server **out)
+		     const struct store_config *conf, struct auth *auth, struct kafka_server **out)
 {
 	struct kafka_server *ks = mem_calloc(1, sizeof(*ks));
 	int32_t bound_port = 0;
@@ -859,6 +886,7 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->ctx.loop = loop;
 	ks->ctx.log = log;
 	ks->ctx.conf = conf;
+	ks->ctx.auth = auth;
 	ks->ctx.stats = &ks->stats;
 	ks->ctx.cluster_id = "sluice";
 	ks->ctx.req_done = on_req_done;
@@ -867,6 +895,11 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->limits.close = lim_close;
 	ks->limits.resume = lim_resume;
 	kafka_limits_init(&ks->limits, loop, conf);
+	if (conf->kafka.tls.cert && conf->kafka.tls.cert[0]) {
+		rc = tls_server_new("kafka", &conf->kafka.tls, metrics, &ks->tls);
+		if (rc < 0)
+			goto out;
+	}
 	rc = kafka_listen_open(conf->kafka.listen, &ks->lfd, &bound_port);
 	if (rc < 0)
 		goto out;
@@ -898,8 +931,8 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 			ks->group_metrics_added = true;
 	}
 	engine_set_listener(log, on_log_progress, ks);
-	log_info("kafka: listening on %s (advertised %s:%d)", conf->kafka.listen, ks->adv_host,
-		 ks->ctx.adv_port);
+	log_info("kafka: listening on %s%s (advertised %s:%d)", conf->kafka.listen,
+		 ks->tls ? " with TLS" : "", ks->adv_host, ks->ctx.adv_port);
 	*out = ks;
 out:
 	if (rc < 0)
@@ -915,6 +948,11 @@ void kafka_server_set_quota(struct kafka_server *ks, struct quota *q)
 struct groups *kafka_server_groups(struct kafka_server *ks)
 {
 	return ks ? ks->ctx.groups : NULL;
+}
+
+struct tls_server *kafka_server_tls(struct kafka_server *ks)
+{
+	return ks ? ks->tls : NULL;
 }
 
 void kafka_server_free(struct kafka_server *ks)
@@ -938,6 +976,7 @@ void kafka_server_free(struct kafka_server *ks)
 		conn_free(ks->conns);
 	/* after the connections: their parked group requests cancel into it */
 	groups_free(ks->ctx.groups);
+	tls_server_free(ks->tls);
 	if (ks->wake_started)
 		evloop_async_stop(&ks->wake);
 	mem_free(ks);

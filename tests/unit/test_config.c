@@ -38,6 +38,7 @@ static int check_no_space(const char *v, char *why, size_t whylen)
 
 static const char *const modes[] = {"split", "truncate", "skip", NULL};
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE, .offset = offsetof(struct buffer_conf, max_bytes),
 	 .def = "512MiB", .help = "spool cap"},
@@ -45,7 +46,9 @@ static const struct cfg_option buffer_opts[] = {
 	 .def = "64MiB", .min = 1 << 20, .max = 1LL << 40},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option demo_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct demo_conf, name),
 	 .def = "web-01", .flags = 0},
@@ -68,6 +71,7 @@ static const struct cfg_option demo_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* Load text and bind it; returns the bind result, err filled. */
 static int load_bind(const char *text, struct demo_conf *c, struct cfg_error *err,
@@ -231,6 +235,31 @@ static void test_value_parsers(void)
 	CU_ASSERT(cfg_parse_int("", &i) < 0);
 }
 
+/* A leading zero is decimal: strtoll's base 0 read "010" as octal 8 and
+ * refused "08" (issue 15). */
+static void test_int_leading_zero(void)
+{
+	int64_t i = 0;
+
+	CU_ASSERT_EQUAL(cfg_parse_int("010", &i), 0);
+	CU_ASSERT_EQUAL(i, 10);
+	CU_ASSERT_EQUAL(cfg_parse_int("08", &i), 0);
+	CU_ASSERT_EQUAL(i, 8);
+	CU_ASSERT_EQUAL(cfg_parse_int("-010", &i), 0);
+	CU_ASSERT_EQUAL(i, -10);
+	CU_ASSERT_EQUAL(cfg_parse_int("+007", &i), 0);
+	CU_ASSERT_EQUAL(i, 7);
+	CU_ASSERT_EQUAL(cfg_parse_int("0", &i), 0);
+	CU_ASSERT_EQUAL(i, 0);
+	CU_ASSERT_EQUAL(cfg_parse_int("0X1f", &i), 0);
+	CU_ASSERT_EQUAL(i, 31);
+	CU_ASSERT_EQUAL(cfg_parse_int("-0x10", &i), 0);
+	CU_ASSERT_EQUAL(i, -16);
+	CU_ASSERT(cfg_parse_int("0x", &i) < 0);
+	CU_ASSERT(cfg_parse_int("0b101", &i) < 0);
+	CU_ASSERT(cfg_parse_int("9223372036854775808", &i) < 0);
+}
+
 static void test_help_and_empty(void)
 {
 	struct cfg_error err = {{0}};
@@ -264,6 +293,7 @@ int main(void)
 		UNIT_TEST(test_errors_name_position_and_key),
 		UNIT_TEST(test_env_expansion),
 		UNIT_TEST(test_value_parsers),
+		UNIT_TEST(test_int_leading_zero),
 		UNIT_TEST(test_help_and_empty),
 		UNIT_END,
 	};

@@ -17,6 +17,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -199,6 +200,9 @@ static void test_kill9_fifty_times(void)
 	snprintf(livedir, sizeof(livedir), "%s/data", tmp);
 	snprintf(checkdir, sizeof(checkdir), "%s/check", tmp);
 	memset(acked, 0xff, sizeof(acked));
+	/* a child can be killed before it ran at all (a busy machine), so the
+	 * directory the checks copy exists from the start */
+	CU_ASSERT_EQUAL_FATAL(mkdir(livedir, 0755), 0);
 	for (int run = 0; run < runs; run++) {
 		int fds[2];
 		pid_t pid;
@@ -259,7 +263,9 @@ static void test_kill9_fifty_times(void)
 				struct verify v = {p, 0, 0, 0};
 				long n = lt_read_all(log, "crash", p, 0, 1 << 18, verify_batch, &v);
 
-				CU_ASSERT(n >= 0);
+				/* no partition yet is fine while nothing was acknowledged in it:
+				 * the child was killed before its first append */
+				CU_ASSERT(n >= 0 || (n == -ERR_NOT_FOUND && first_unacked[p] == 0));
 				CU_ASSERT_EQUAL(v.errors, 0);
 				/* nothing acknowledged is missing at the end */
 				CU_ASSERT(v.next_k >= first_unacked[p]);

@@ -53,7 +53,7 @@ static int mount_small_fs(void)
 		return 0;
 	}
 	fprintf(stderr, "\n  tmpfs mount refused (%s); trying a loop-mounted ext4 image\n",
-		strerror(errno));
+		err_str(-errno));
 	snprintf(image, sizeof(image), "%s.img", mnt);
 	snprintf(cmd, sizeof(cmd),
 		 "fallocate -l 4M %s && mkfs.ext4 -q -F %s >/dev/null 2>&1 && "

@@ -214,6 +214,57 @@ static void test_many_timers(void)
 	evloop_free(l);
 }
 
+static void noop_io(struct evloop_io *io, uint32_t revents)
+{
+	(void)io, (void)revents;
+}
+
+static void noop_timer(struct evloop_timer *t)
+{
+	(void)t;
+}
+
+static void noop_async(struct evloop_async *a)
+{
+	(void)a;
+}
+
+static void noop_defer(struct evloop_defer *d)
+{
+	(void)d;
+}
+
+/* evloop_free() reports watchers still started; the count sees every kind
+ * and not the loop's own eventfd. */
+static void test_live_watchers(void)
+{
+	struct evloop *l = evloop_new();
+	struct evloop_io io = {0};
+	struct evloop_timer t = {0};
+	struct evloop_async a = {0};
+	struct evloop_defer d = {0};
+	int fds[2];
+
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 0);
+	CU_ASSERT_EQUAL(evloop_io_start(l, &io, fds[0], EVLOOP_READ, noop_io, NULL), 0);
+	evloop_timer_start(l, &t, 60000, 0, noop_timer, NULL);
+	evloop_async_start(l, &a, noop_async, NULL);
+	evloop_defer(l, &d, noop_defer, NULL);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 4);
+	evloop_io_stop(&io);
+	evloop_io_stop(&io);  /* a second stop is a no-op */
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 3);
+	evloop_timer_stop(&t);
+	evloop_async_stop(&a);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 1);
+	evloop_run_once(l, 0);  /* runs the defer */
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 0);
+	evloop_free(l);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -224,6 +275,7 @@ int main(void)
 		UNIT_TEST(test_async_from_thread),
 		UNIT_TEST(test_signal),
 		UNIT_TEST(test_many_timers),
+		UNIT_TEST(test_live_watchers),
 		UNIT_END,
 	};
 

@@ -164,7 +164,7 @@ struct run {
 	int done;
 };
 
-static void on_done(struct http_req *r, void *arg)
+static void on_done(struct http_client_req *r, void *arg)
 {
 	struct run *ru = arg;
 
@@ -190,10 +190,10 @@ static void client_free(struct run *ru)
 }
 
 /* Run one request to its end. */
-static struct http_req *one(struct run *ru, const char *method, const char *path,
+static struct http_client_req *one(struct run *ru, const char *method, const char *path,
 			    const void *body, size_t len)
 {
-	struct http_req *r;
+	struct http_client_req *r;
 	int want = ru->done + 1;
 
 	r = http_request(ru->c, method, path, "Content-Type: text/plain\r\n", body, len, on_done, ru);
@@ -216,17 +216,17 @@ static void test_keepalive_reuse(void)
 {
 	struct run ru;
 	struct http_client_stats st;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	server_start(keepalive_script, 1);
 	client_new(&ru, "127.0.0.1", 5000);
 	for (int i = 0; i < 3; i++) {
 		r = one(&ru, "POST", "/v1/x?partition=1", "abc", 3);
-		CU_ASSERT_EQUAL(http_req_result(r), 0);
-		CU_ASSERT_EQUAL(http_req_status(r), 200);
-		CU_ASSERT_EQUAL(http_req_body(r)->len, 2);
+		CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+		CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+		CU_ASSERT_EQUAL(http_client_req_body(r)->len, 2);
 		CU_ASSERT_EQUAL(srv.last_body_len, 3);
-		http_req_free(r);
+		http_client_req_free(r);
 	}
 	CU_ASSERT(strncmp(srv.last_head, "POST /base/v1/x?partition=1 HTTP/1.1\r\n", 38) == 0);
 	CU_ASSERT(strstr(srv.last_head, "\r\nHost: 127.0.0.1:") != NULL);
@@ -257,19 +257,19 @@ static void test_stale_connection_retried(void)
 {
 	struct run ru;
 	struct http_client_stats st;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	server_start(stale_script, 2);
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "PUT", "/a", "{}", 2);
-	CU_ASSERT_EQUAL(http_req_status(r), 200);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+	http_client_req_free(r);
 	r = one(&ru, "PUT", "/a", "{}", 2);
-	CU_ASSERT_EQUAL(http_req_result(r), 0);
-	CU_ASSERT_EQUAL(http_req_status(r), 200);
-	CU_ASSERT_EQUAL_FATAL(http_req_body(r)->len, 3);
-	CU_ASSERT(memcmp(http_req_body(r)->data, "new", 3) == 0);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+	CU_ASSERT_EQUAL_FATAL(http_client_req_body(r)->len, 3);
+	CU_ASSERT(memcmp(http_client_req_body(r)->data, "new", 3) == 0);
+	http_client_req_free(r);
 	http_client_stats(ru.c, &st);
 	CU_ASSERT_EQUAL(st.stale_retries, 1);
 	CU_ASSERT_EQUAL(st.connects, 2);
@@ -293,7 +293,7 @@ static void test_big_body_and_close(void)
 {
 	static uint8_t body[1 << 20];
 	struct run ru;
-	struct http_req *r;
+	struct http_client_req *r;
 	uint32_t sum = 0;
 
 	for (size_t i = 0; i < sizeof(body); i++) {
@@ -303,13 +303,13 @@ static void test_big_body_and_close(void)
 	server_start(big_script, 1);
 	client_new(&ru, "localhost", 5000);  /* resolved on the resolver thread */
 	r = one(&ru, "POST", "/big", body, sizeof(body));
-	CU_ASSERT_EQUAL(http_req_result(r), 0);
-	CU_ASSERT_EQUAL(http_req_status(r), 413);
-	CU_ASSERT_EQUAL(http_req_retry_after_ms(r), 3000);
-	CU_ASSERT_EQUAL(http_req_body(r)->len, 8);
-	CU_ASSERT(memcmp(http_req_body(r)->data, "01048576", 8) == 0);
+	CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 413);
+	CU_ASSERT_EQUAL(http_client_req_retry_after_ms(r), 3000);
+	CU_ASSERT_EQUAL(http_client_req_body(r)->len, 8);
+	CU_ASSERT(memcmp(http_client_req_body(r)->data, "01048576", 8) == 0);
 	CU_ASSERT_EQUAL(srv.last_body_sum, sum);
-	http_req_free(r);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 }
@@ -334,24 +334,24 @@ static void garbage_script(int fd, int nconn)
 static void test_failures(void)
 {
 	struct run ru;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	/* Nobody listens: refused, with a message naming the address. */
 	server_start(silent_script, 1);
 	server_stop();
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ECONNREFUSED);
-	CU_ASSERT(strstr(http_req_error(r), "127.0.0.1") != NULL);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ECONNREFUSED);
+	CU_ASSERT(strstr(http_client_req_error(r), "127.0.0.1") != NULL);
+	http_client_req_free(r);
 	client_free(&ru);
 
 	/* A server that never answers: the request's timeout. */
 	server_start(silent_script, 1);
 	client_new(&ru, "127.0.0.1", 300);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ETIMEDOUT);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ETIMEDOUT);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -359,9 +359,9 @@ static void test_failures(void)
 	server_start(garbage_script, 1);
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ERR_CORRUPT);
-	CU_ASSERT_STRING_EQUAL(http_req_error(r), "bad status line");
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ERR_CORRUPT);
+	CU_ASSERT_STRING_EQUAL(http_client_req_error(r), "bad status line");
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -369,10 +369,10 @@ static void test_failures(void)
 	server_start(silent_script, 1);
 	client_new(&ru, "no-such-host.invalid", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -EHOSTUNREACH);
-	CU_ASSERT(strstr(http_req_error(r), "no-such-host.invalid") != NULL);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -EHOSTUNREACH);
+	CU_ASSERT(strstr(http_client_req_error(r), "no-such-host.invalid") != NULL);
 
-	http_req_free(r);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -382,7 +382,7 @@ static void test_failures(void)
 	r = http_request(ru.c, "GET", "/x", NULL, NULL, 0, on_done, &ru);
 	for (int i = 0; i < 5; i++)
 		evloop_run_once(ru.loop, 10);
-	http_req_free(r);
+	http_client_req_free(r);
 	for (int i = 0; i < 5; i++)
 		evloop_run_once(ru.loop, 10);
 	CU_ASSERT_EQUAL(ru.done, 0);

@@ -71,7 +71,7 @@ static void setup(void)
 	lc.data_dir = tmp;
 	lc.fsync = ENGINE_FSYNC_ALWAYS;
 	CU_ASSERT_EQUAL_FATAL(engine_open(&lc, &lg), 0);
-	CU_ASSERT_EQUAL_FATAL(kafka_server_new(loop, lg, reg, &conf, &ks), 0);
+	CU_ASSERT_EQUAL_FATAL(kafka_server_new(loop, lg, reg, &conf, NULL, &ks), 0);
 }
 
 static void teardown(void)
