@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The block index worker: one background thread (nice 19) that gives every
+ * The block index worker: one background thread (SCHED_IDLE) that gives every
  * sealed segment its <base>.bidx, off the append path.  Each round it walks
  * all partitions and, for each sealed segment without an attached index,
  * loads the file beside it (checked: CRCs and the segment's size) or, when
@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -276,8 +277,15 @@ static void *worker_main(void *arg)
 {
 	struct bidx_worker *w = arg;
 
-	/* below the appenders: on Linux nice applies per thread */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	/* below the appenders: SCHED_IDLE runs only on a CPU nothing else
+	 * wants (appends never compete with it); where refused, nice 19
+	 * (which Linux applies per thread) */
+	{
+		struct sched_param sp = {0};
+
+		if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+			(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	}
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
 		struct timespec ts;

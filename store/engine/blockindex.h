@@ -37,9 +37,9 @@
 #define BIDX_HEADER 48
 #define BIDX_ENTRY 64
 #define BIDX_GRAM 8
-#define BIDX_SAMPLE 4
-#define BIDX_HASHES 3
-#define BIDX_BITS_PER_GRAM 6
+#define BIDX_SAMPLE 2
+#define BIDX_HASHES 2
+#define BIDX_BITS_PER_GRAM 4
 #define BIDX_BLOCK_BYTES (1u << 20)     /* record value bytes per block */
 #define BIDX_MAX_SOURCES 64
 #define BIDX_SOURCE_MAX 255
