@@ -35,6 +35,14 @@ struct stats_opts {
 	enum stats_fmt fmt;
 };
 
+/* An integer member, or def when absent or not an integer. */
+static int64_t num(const struct jnode *n, int64_t def)
+{
+	int64_t v;
+
+	return jnode_i64(n, &v) == 0 ? v : def;
+}
+
 static void time_label(int64_t ms, int64_t by, char *out, size_t cap)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -49,11 +57,11 @@ static void print_chart(const struct jnode *root)
 	const struct jnode *groups = jnode_get(root, "groups");
 	int64_t from = 0, by = 60000, total = 0, idx = 0, scanned = 0;
 
-	(void)jnode_i64(jnode_get(root, "from"), &from);
-	(void)jnode_i64(jnode_get(root, "by"), &by);
-	(void)jnode_i64(jnode_get(root, "total"), &total);
-	(void)jnode_i64(jnode_get(root, "from_index"), &idx);
-	(void)jnode_i64(jnode_get(root, "scanned_bytes"), &scanned);
+	from = num(jnode_get(root, "from"), from);
+	by = num(jnode_get(root, "by"), by);
+	total = num(jnode_get(root, "total"), total);
+	idx = num(jnode_get(root, "from_index"), idx);
+	scanned = num(jnode_get(root, "scanned_bytes"), scanned);
 	printf("%s: %" PRId64 " records (%" PRId64 " counted from the index, %" PRId64
 	       " bytes scanned)\n", jnode_str(jnode_get(root, "topic")), total, idx, scanned);
 	for (size_t g = 0; groups && g < groups->n; g++) {
@@ -61,7 +69,7 @@ static void print_chart(const struct jnode *root)
 		const struct jnode *c = jnode_get(gr, "counts");
 		int64_t max = 1, gt = 0;
 
-		(void)jnode_i64(jnode_get(gr, "total"), &gt);
+		gt = num(jnode_get(gr, "total"), gt);
 		if (groups->n > 1 || strcmp(jnode_str(jnode_get(gr, "name")), "all") != 0)
 			printf("== %s (%" PRId64 ")\n", jnode_str(jnode_get(gr, "name")), gt);
 		for (size_t k = 0; c && k < c->n; k++)
@@ -86,8 +94,8 @@ static void print_csv(const struct jnode *root, bool header)
 	const struct jnode *groups = jnode_get(root, "groups");
 	int64_t from = 0, by = 60000;
 
-	(void)jnode_i64(jnode_get(root, "from"), &from);
-	(void)jnode_i64(jnode_get(root, "by"), &by);
+	from = num(jnode_get(root, "from"), from);
+	by = num(jnode_get(root, "by"), by);
 	if (header)
 		printf("time,topic,group,count\n");
 	for (size_t g = 0; groups && g < groups->n; g++) {

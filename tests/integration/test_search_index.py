@@ -26,8 +26,7 @@ import subprocess
 import time
 
 import httptest
-import kafkatest
-from sluicetest import BIN, Env, result, wait_port
+from harness import BIN, Env, result
 
 CONF = "log: {retention_check: 1s}\n"
 SEG = 256 * 1024
@@ -156,8 +155,7 @@ def stats_part(store):
 def main():
     rnd = random.Random(21)
     with Env() as env:
-        store = kafkatest.start_store(env, conf=CONF)
-        wait_port(store.http_port, 30, store.proc)    # kafkatest waits for Kafka only
+        store = env.start_store(conf=CONF)
         st, body = httptest.request(store, "POST", "/v1/topics",
                                     ('{"name":"app","partitions":2,"segment_bytes":%d}'
                                      % SEG).encode())
@@ -240,8 +238,7 @@ def main():
             f.seek(len(good) // 2)
             f.write(bytes([good[len(good) // 2] ^ 0xff]))
         os.unlink(gone)
-        kafkatest.restart(store)
-        wait_port(store.http_port, 30, store.proc)
+        store.restart()
         deadline = time.time() + 60
         while time.time() < deadline and not (
                 "damaged" in store.log() and os.path.exists(gone)
