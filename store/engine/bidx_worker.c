@@ -166,6 +166,13 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	if (still_listed(p, s) && !p->deleted) {
 		s->bidx = x;
 		x = NULL;
+		/* the parts are only read under this lock (engine_skip) or
+		 * copied under it (engine_index_walk): safe to drop now */
+		if (s->bidx) {
+			for (size_t i = 0; i < s->nlive; i++)
+				bidx_free(s->live[i]);
+			s->nlive = 0;
+		}
 	} else if (rc == 0) {
 		unlink(path);     /* retention or deletion took the segment meanwhile */
 	}

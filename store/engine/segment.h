@@ -69,8 +69,8 @@ struct segment {
 	struct bidx *bidx;           /* block skip index (sealed; bidx_worker.c), or NULL */
 	bool bidx_done;              /* the worker attached it or gave up */
 	/* active segment: index parts of its complete blocks so far, in offset
-	 * order and contiguous from base (bidx_worker.c); kept until freed with
-	 * the segment, unused once bidx is attached */
+	 * order and contiguous from base (bidx_worker.c); dropped once bidx is
+	 * attached */
 	struct bidx **live;
 	size_t nlive, live_cap;
 	int64_t live_pos;            /* .log bytes the parts cover */

@@ -381,6 +381,11 @@ static int replay_prefilter(struct http_api_req *req, struct replay *st)
 		if (!st->q->source)
 			rc = -ENOMEM;
 	}
+	if (rc == 0 && !bidx_query_useful(st->q)) {
+		bidx_query_release(st->q);   /* nothing to skip by: a plain replay */
+		mem_free(st->q);
+		st->q = NULL;
+	}
 	return rc;
 }
 
