@@ -36,8 +36,8 @@ static int check_id(const char *v, char *why, size_t whylen)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen, "'%s': an id may hold only letters, digits, '.', '_' and '-'",
-				 v);
+			snprintf(why, whylen,
+				 "'%s': an id may hold only letters, digits, '.', '_' and '-'", v);
 			return -1;
 		}
 	}
@@ -62,7 +62,8 @@ static int check_listen(const char *v, char *why, size_t whylen)
 
 	if (*v == '\0' || strcmp(v, "off") == 0)
 		return 0;
-	if (!colon || colon == v || cfg_parse_int(colon + 1, &port) < 0 || port < 0 || port > 65535) {
+	if (!colon || colon == v || cfg_parse_int(colon + 1, &port) < 0 || port < 0 ||
+	    port > 65535) {
 		snprintf(why, whylen, "expected HOST:PORT (or \"off\"), got '%s'", v);
 		return -1;
 	}
@@ -98,6 +99,27 @@ static const struct cfg_option http_opts[] = {
 };
 /* clang-format on */
 
+static const struct cfg_option health_opts[] = {
+	{.name = "output_stall",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.output_stall) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m",
+	 .min = 0,
+	 .max = 86400000,
+	 .help = "GET /health fails (and the systemd watchdog is not fed) when an output with "
+		 "data to send has delivered nothing for this long; 0 = off"},
+	{.name = "input_paused",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.input_paused) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m",
+	 .min = 0,
+	 .max = 86400000,
+	 .help = "... or when an input has been paused (spool or memory full) this long; 0 = off"},
+	CFG_OPT_END,
+};
+
 /* clang-format off */
 static const struct cfg_option agent_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct agent_settings, name),
@@ -113,6 +135,8 @@ static const struct cfg_option agent_opts[] = {
 	 .sub = buffer_opts},
 	{.name = "http", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, http),
 	 .sub = http_opts},
+	{.name = "health", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, health),
+	 .sub = health_opts},
 	{.name = "shutdown_timeout", .type = CFG_DURATION,
 	 .offset = offsetof(struct agent_settings, shutdown_timeout), .def = "5s", .min = 0,
 	 .max = 3600000, .help = "on SIGTERM, how long to keep delivering the spool before exiting"},
@@ -224,10 +248,14 @@ static const struct cfg_option filter_opts[] = {
 static const char *kind_name(enum plugin_kind k)
 {
 	switch (k) {
-	case PLUGIN_INPUT: return "input";
-	case PLUGIN_OUTPUT: return "output";
-	case PLUGIN_PARSER: return "parser";
-	case PLUGIN_FILTER: return "filter";
+	case PLUGIN_INPUT:
+		return "input";
+	case PLUGIN_OUTPUT:
+		return "output";
+	case PLUGIN_PARSER:
+		return "parser";
+	case PLUGIN_FILTER:
+		return "filter";
 	}
 	return "?";
 }
@@ -278,15 +306,16 @@ static int resolve(const struct agent_config *c, const struct cfg_node *map, enu
 	*out = find_plugin(c->plugins, k, t->value);
 	if (!*out) {
 		known_names(c->plugins, k, names, sizeof(names));
-		cfg_error_at(err, t, "%s.type: unknown %s plugin '%s' (known: %s)", path, kind_name(k),
-			     t->value, names);
+		cfg_error_at(err, t, "%s.type: unknown %s plugin '%s' (known: %s)", path,
+			     kind_name(k), t->value, names);
 		return -ERR_CONFIG;
 	}
 	return 0;
 }
 
 static int bind_plugin(const struct cfg_node *map, const struct cfg_option *common, void *cobj,
-		       const struct plugin *p, void **pconf, const char *path, struct cfg_error *err)
+		       const struct plugin *p, void **pconf, const char *path,
+		       struct cfg_error *err)
 {
 	struct cfg_binding b[2];
 
@@ -410,8 +439,9 @@ static int bind_inputs(struct agent_config *c, struct cfg_error *err)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->inputs[j].id, in->id) == 0) {
 				cfg_error_at(err, cfg_map_get(m, "id"),
-					     "%s.id: duplicate input id '%s' (first at line %d)", path,
-					     in->id, cfg_map_get(c->inputs[j].node, "id")->line);
+					     "%s.id: duplicate input id '%s' (first at line %d)",
+					     path, in->id,
+					     cfg_map_get(c->inputs[j].node, "id")->line);
 				return -ERR_CONFIG;
 			}
 		}
@@ -451,8 +481,9 @@ static int bind_outputs(struct agent_config *c, struct cfg_error *err)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->outputs[j].id, o->id) == 0) {
 				cfg_error_at(err, cfg_map_get(m, "id"),
-					     "%s.id: duplicate output id '%s' (first at line %d)", path,
-					     o->id, cfg_map_get(c->outputs[j].node, "id")->line);
+					     "%s.id: duplicate output id '%s' (first at line %d)",
+					     path, o->id,
+					     cfg_map_get(c->outputs[j].node, "id")->line);
 				return -ERR_CONFIG;
 			}
 		}
@@ -463,18 +494,19 @@ static int bind_outputs(struct agent_config *c, struct cfg_error *err)
 			for (size_t j = 0; j < c->ninputs && !found; j++)
 				found = strcmp(c->inputs[j].id, o->inputs.v[k]) == 0;
 			if (!found) {
-				const struct cfg_node *at = ins && ins->kind == CFGN_SEQ ? ins->items[k] : ins;
+				const struct cfg_node *at =
+					ins && ins->kind == CFGN_SEQ ? ins->items[k] : ins;
 
-				cfg_error_at(err, at, "%s.inputs[%zu]: no input has the id '%s'", path, k,
-					     o->inputs.v[k]);
+				cfg_error_at(err, at, "%s.inputs[%zu]: no input has the id '%s'",
+					     path, k, o->inputs.v[k]);
 				return -ERR_CONFIG;
 			}
 		}
 		if (o->compression != CODEC_NONE && o->compression != CODEC_ZSTD &&
 		    o->compression != CODEC_GZIP && o->compression != CODEC_LZ4 &&
 		    o->compression != CODEC_SNAPPY) {
-			cfg_error_at(err, cfg_map_get(m, "compression"), "%s.compression: unsupported",
-				     path);
+			cfg_error_at(err, cfg_map_get(m, "compression"),
+				     "%s.compression: unsupported", path);
 			return -ERR_CONFIG;
 		}
 	}
@@ -505,7 +537,8 @@ static int bind_all(struct agent_config *c, struct cfg_error *err)
 			return -ENOMEM;
 	}
 	if (!*c->agent.data_dir) {
-		cfg_error_at(err, cfg_map_get(cfg_map_get(cfg_doc_root(c->doc), "agent"), "data_dir"),
+		cfg_error_at(err,
+			     cfg_map_get(cfg_map_get(cfg_doc_root(c->doc), "agent"), "data_dir"),
 			     "agent.data_dir: must not be empty");
 		return -ERR_CONFIG;
 	}

@@ -28,11 +28,11 @@
 
 /* Global options, parsed before the command (and accepted after it). */
 struct cli_ctx {
-	const char *store;           /* --store / SLUICE_STORE / default */
-	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
-	const char *ca_file;         /* --ca-file / SLUICE_CA_FILE: https CA bundle */
-	const char *cert;            /* --cert / SLUICE_CERT: client certificate (mTLS) */
-	const char *key;             /* --key, --key-file / SLUICE_KEY: its private key */
+	const char *store;      /* --store / SLUICE_STORE / default */
+	const char *token_file; /* --token-file / SLUICE_TOKEN_FILE */
+	const char *ca_file;    /* --ca-file / SLUICE_CA_FILE: https CA bundle */
+	const char *cert;       /* --cert / SLUICE_CERT: client certificate (mTLS) */
+	const char *key;        /* --key, --key-file / SLUICE_KEY: its private key */
 	bool verbose;
 	struct cli_http http;
 };

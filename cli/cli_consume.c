@@ -35,8 +35,8 @@
 struct consume_opts {
 	char *topics[MAX_TOPICS];
 	size_t ntopics;
-	int64_t partition;           /* -1: all */
-	int64_t from_offset;         /* CLI_START_* or >= 0 */
+	int64_t partition;   /* -1: all */
+	int64_t from_offset; /* CLI_START_* or >= 0 */
 	bool has_from_offset;
 	int64_t from_ts;
 	int64_t to_ts;
@@ -96,7 +96,8 @@ static int parse_time_opt(const char *name, const char *arg, int64_t now, int64_
 	if (cli_time_parse(arg, now, out) == 0)
 		return 0;
 	cli_err("%s: '%s' is not a time: use RFC 3339 (2026-11-24T10:02:00Z), "
-		"relative (-15m, -2h, -1d) or 'now'", name, arg);
+		"relative (-15m, -2h, -1d) or 'now'",
+		name, arg);
 	return -ERR_INVALID;
 }
 
@@ -125,9 +126,9 @@ static int apply_around(struct consume_opts *o, const char *around, const char *
 struct parse_state {
 	const char *cmd;
 	const char *grep, *from, *to;
-	const char *around, *context;   /* --around T --context D */
+	const char *around, *context; /* --around T --context D */
 	bool icase;
-	int64_t now;                 /* when parsing began: relative times count from it */
+	int64_t now; /* when parsing began: relative times count from it */
 };
 
 /* One option c with its argument.  CLI_OK, CLI_USAGE, CLI_FAIL, or -1 after
@@ -152,8 +153,7 @@ static int parse_opt(struct cli_ctx *ctx, struct consume_opts *o, struct parse_s
 		} else if (strcmp(arg, "latest") == 0 || strcmp(arg, "end") == 0) {
 			o->from_offset = CLI_START_LATEST;
 		} else if (cfg_parse_int(arg, &v) < 0 || v < 0) {
-			cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)",
-				arg);
+			cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)", arg);
 			return CLI_USAGE;
 		} else {
 			o->from_offset = v;
@@ -218,8 +218,7 @@ static int parse_opt(struct cli_ctx *ctx, struct consume_opts *o, struct parse_s
 	case 'z':
 		o->codec = codec_parse(arg);
 		if (o->codec < 0) {
-			cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd",
-				arg);
+			cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd", arg);
 			return CLI_USAGE;
 		}
 		return CLI_OK;
@@ -291,7 +290,7 @@ static int finish_opts(int argc, char **argv, struct consume_opts *o, const stru
 			return CLI_USAGE;
 		}
 		if (!ps->to)
-			o->to_ts = now;  /* a replay is a closed slice: up to now */
+			o->to_ts = now; /* a replay is a closed slice: up to now */
 		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
 			cli_err("replay: give one source TOPIC and a different --to-topic");
 			return CLI_USAGE;
@@ -328,8 +327,8 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		CLI_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct parse_state ps = {.cmd = replay ? "replay" : "consume", .now = clock_wall_ms(),
-				 .context = "2m"};
+	struct parse_state ps = {
+		.cmd = replay ? "replay" : "consume", .now = clock_wall_ms(), .context = "2m"};
 	int c;
 
 	o->partition = -1;
@@ -418,15 +417,16 @@ static int build_sources(struct cli_ctx *ctx, struct consume_opts *o, struct cli
 	src = mem_calloc(cap, sizeof(*src));
 	if (!src)
 		return CLI_FAIL;
-	first = o->has_from_offset ? o->from_offset
-				   : (o->follow && !o->has_from_time ? CLI_START_LATEST
-								     : CLI_START_EARLIEST);
+	first = o->has_from_offset
+			? o->from_offset
+			: (o->follow && !o->has_from_time ? CLI_START_LATEST : CLI_START_EARLIEST);
 	for (size_t t = 0; t < o->ntopics; t++) {
 		for (int32_t p = 0; p < counts[t]; p++) {
 			if (o->partition >= 0 && p != o->partition)
 				continue;
 			if (cli_source_init(&src[n], &ctx->http, &o->filter, o->topics[t], p, first,
-					    o->has_from_time, o->from_ts, o->to_ts, o->follow) < 0) {
+					    o->has_from_time, o->from_ts, o->to_ts,
+					    o->follow) < 0) {
 				cli_source_release(&src[n], NULL);
 				for (size_t i = 0; i < n; i++)
 					cli_source_release(&src[i], NULL);
@@ -467,12 +467,13 @@ static int emit_replay(void *arg, struct cli_source *s, const struct record *r)
 	while (nh < MAX_RECORD_HEADERS && record_header_iter_next(&it, &rs->hdrs[nh]) == 1)
 		nh++;
 	if (nh == MAX_RECORD_HEADERS) {
-		snprintf(rs->prod.err, sizeof(rs->prod.err), "a record at offset %" PRId64
-			 " has more than %d headers", r->offset, MAX_RECORD_HEADERS);
+		snprintf(rs->prod.err, sizeof(rs->prod.err),
+			 "a record at offset %" PRId64 " has more than %d headers", r->offset,
+			 MAX_RECORD_HEADERS);
 		return -ERR_TOO_LARGE;
 	}
-	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value,
-				r->value_len, rs->hdrs, nh);
+	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value, r->value_len,
+				rs->hdrs, nh);
 }
 
 static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
@@ -531,7 +532,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (replay) {
 		rs = mem_calloc(1, sizeof(*rs));
 		if (!rs || cli_producer_init(&rs->prod, &ctx->http, o.to_topic, o.codec) < 0) {
-			cli_err("replay: --to-topic %s: %s", o.to_topic, rs ? rs->prod.err : "no memory");
+			cli_err("replay: --to-topic %s: %s", o.to_topic,
+				rs ? rs->prod.err : "no memory");
 			rc = CLI_FAIL;
 			goto out;
 		}
@@ -552,7 +554,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (rc == 0 && !replay)
 		rc = cli_out_flush(&out);
 	if (rc == -EPIPE) {
-		rc = 0;  /* the reader (| head) has what it wanted */
+		rc = 0; /* the reader (| head) has what it wanted */
 	} else if (rc == -EIO) {
 		for (size_t i = 0; i < n; i++) {
 			if (src[i].failed) {

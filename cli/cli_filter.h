@@ -18,19 +18,19 @@
 
 struct cli_filter_header {
 	char *key;
-	char *value;                 /* NULL: only the key must be present */
+	char *value; /* NULL: only the key must be present */
 };
 
 struct cli_filter {
-	void *re;                    /* pcre2_code_8 * */
-	void *md;                    /* pcre2_match_data_8 * */
+	void *re; /* pcre2_code_8 * */
+	void *md; /* pcre2_match_data_8 * */
 	char *key;
 	size_t key_len;
 	struct cli_filter_header hdrs[CLI_FILTER_MAX_HEADERS];
 	size_t nhdrs;
-	char *pattern;               /* --grep as given, passed to the store's prefilter */
+	char *pattern; /* --grep as given, passed to the store's prefilter */
 	bool icase;
-	char *source;                /* --source GLOB: key or header host/path/unit */
+	char *source; /* --source GLOB: key or header host/path/unit */
 };
 
 void cli_filter_init(struct cli_filter *f);

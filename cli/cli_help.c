@@ -208,9 +208,8 @@ static const struct {
 	const char *name;
 	const char *text;
 } commands[] = {
-	{"stats", stats_text},
-	{"topics", topics_text},   {"topic", topic_text},   {"produce", produce_text},
-	{"consume", consume_text}, {"replay", replay_text},
+	{"stats", stats_text},     {"topics", topics_text},   {"topic", topic_text},
+	{"produce", produce_text}, {"consume", consume_text}, {"replay", replay_text},
 };
 
 void cli_help_main(FILE *out)

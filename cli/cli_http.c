@@ -36,15 +36,17 @@ static int read_token(const char *path, char **out, char *err, size_t errlen)
 		e = i++;
 		while (s < e && (b.data[s] == ' ' || b.data[s] == '\t' || b.data[s] == '\r'))
 			s++;
-		while (e > s && (b.data[e - 1] == ' ' || b.data[e - 1] == '\t' ||
-				 b.data[e - 1] == '\r'))
+		while (e > s &&
+		       (b.data[e - 1] == ' ' || b.data[e - 1] == '\t' || b.data[e - 1] == '\r'))
 			e--;
 		if (e == s || b.data[s] == '#')
 			continue;
 		for (size_t k = s; k < e; k++) {
 			if (b.data[k] <= 0x20 || b.data[k] >= 0x7f) {
-				snprintf(err, errlen, "token file %s: the token must be printable "
-					 "ASCII without spaces", path);
+				snprintf(err, errlen,
+					 "token file %s: the token must be printable "
+					 "ASCII without spaces",
+					 path);
 				goto out;
 			}
 		}
@@ -121,8 +123,7 @@ void cli_http_release(struct cli_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert,
-		      const char *key)
+void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert, const char *key)
 {
 	h->ca_file = ca_file;
 	h->cert = cert;
@@ -144,7 +145,7 @@ static size_t to_buf(char *p, size_t size, size_t nmemb, void *arg)
 	struct buf *b = arg;
 
 	if (buf_append(b, p, size * nmemb) < 0)
-		return 0;  /* makes curl fail the transfer: CURLE_WRITE_ERROR */
+		return 0; /* makes curl fail the transfer: CURLE_WRITE_ERROR */
 	return size * nmemb;
 }
 
@@ -170,9 +171,9 @@ static void transport_error(CURLcode cc, const char *base, const char *detail, c
 	}
 }
 
-int cli_http_request(struct cli_http *h, const char *method, const char *path,
-		     const void *body, size_t len, long timeout_ms, struct buf *out, long *status,
-		     char *err, size_t errlen)
+int cli_http_request(struct cli_http *h, const char *method, const char *path, const void *body,
+		     size_t len, long timeout_ms, struct buf *out, long *status, char *err,
+		     size_t errlen)
 {
 	char url[2048], detail[CURL_ERROR_SIZE] = "";
 	CURL *e = h->easy;

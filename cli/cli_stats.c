@@ -63,7 +63,8 @@ static void print_chart(const struct jnode *root)
 	idx = num(jnode_get(root, "from_index"), idx);
 	scanned = num(jnode_get(root, "scanned_bytes"), scanned);
 	printf("%s: %" PRId64 " records (%" PRId64 " counted from the index, %" PRId64
-	       " bytes scanned)\n", jnode_str(jnode_get(root, "topic")), total, idx, scanned);
+	       " bytes scanned)\n",
+	       jnode_str(jnode_get(root, "topic")), total, idx, scanned);
 	for (size_t g = 0; groups && g < groups->n; g++) {
 		const struct jnode *gr = &groups->kids[g];
 		const struct jnode *c = jnode_get(gr, "counts");
@@ -126,7 +127,8 @@ static int query_path(const struct stats_opts *o, const char *topic, char *out, 
 {
 	size_t n = (size_t)snprintf(out, cap,
 				    "/v1/topics/%s/stats?from_time=%" PRId64 "&to_time=%" PRId64
-				    "&by=%" PRId64, topic, o->from, o->to, o->by);
+				    "&by=%" PRId64,
+				    topic, o->from, o->to, o->by);
 	const char *names[] = {"grep", "group_by"};
 	const char *vals[] = {o->grep, o->group_by};
 
@@ -219,12 +221,24 @@ static int parse_stats_opts(struct cli_ctx *ctx, int argc, char **argv, struct s
 
 	while ((c = getopt_long(argc, argv, "s:e:b:g:iG:F:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': from = optarg; break;
-		case 'e': to = optarg; break;
-		case 'b': by = optarg; break;
-		case 'g': o->grep = optarg; break;
-		case 'i': o->icase = true; break;
-		case 'G': o->group_by = optarg; break;
+		case 's':
+			from = optarg;
+			break;
+		case 'e':
+			to = optarg;
+			break;
+		case 'b':
+			by = optarg;
+			break;
+		case 'g':
+			o->grep = optarg;
+			break;
+		case 'i':
+			o->icase = true;
+			break;
+		case 'G':
+			o->group_by = optarg;
+			break;
 		case 'F':
 			if (strcmp(optarg, "json") == 0)
 				o->fmt = FMT_JSON;

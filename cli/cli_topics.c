@@ -35,7 +35,7 @@ static int call(struct cli_ctx *ctx, const char *method, const char *path, const
 		return CLI_FAIL;
 	}
 	if (*status >= 300)
-		return CLI_FAIL;  /* caller words the message */
+		return CLI_FAIL; /* caller words the message */
 	if (jdoc_parse(raw->data, raw->len, doc, NULL) < 0) {
 		cli_err("unexpected answer to %s %s (not JSON)", method, path);
 		return CLI_FAIL;
@@ -81,8 +81,8 @@ static void fmt_duration(int64_t ms, char *out, size_t cap)
 	static const struct {
 		int64_t ms;
 		const char *u;
-	} units[] = {{604800000, "w"}, {86400000, "d"}, {3600000, "h"}, {60000, "m"},
-		     {1000, "s"}, {1, "ms"}};
+	} units[] = {{604800000, "w"}, {86400000, "d"}, {3600000, "h"},
+		     {60000, "m"},     {1000, "s"},     {1, "ms"}};
 
 	if (ms < 0) {
 		snprintf(out, cap, "forever");
@@ -101,7 +101,7 @@ static int64_t num(const struct jnode *obj, const char *key)
 {
 	int64_t v = -1;
 
-	SLUICE_IGNORE(jnode_i64(jnode_get(obj, key), &v));  /* v stays -1: missing */
+	SLUICE_IGNORE(jnode_i64(jnode_get(obj, key), &v)); /* v stays -1: missing */
 	return v;
 }
 
@@ -122,7 +122,8 @@ static void print_partitions(const struct jnode *t, bool header)
 		int64_t start = num(p, "log_start"), end = num(p, "end");
 
 		fmt_bytes(num(p, "bytes"), bytes, sizeof(bytes));
-		printf("%-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %14" PRId64 " %10s %9s %10s\n",
+		printf("%-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %14" PRId64
+		       " %10s %9s %10s\n",
 		       name ? name : "?", num(p, "partition"), start, end, end - start, bytes, ret,
 		       retb);
 	}
@@ -160,11 +161,12 @@ static void print_groups(const struct jnode *root)
 			const char *topic = jnode_str(jnode_get(o, "topic"));
 
 			if (!header) {
-				printf("\n%-30s %-30s %5s %14s %14s %12s\n", "GROUP", "TOPIC", "PART",
-				       "COMMITTED", "END", "LAG");
+				printf("\n%-30s %-30s %5s %14s %14s %12s\n", "GROUP", "TOPIC",
+				       "PART", "COMMITTED", "END", "LAG");
 				header = true;
 			}
-			printf("%-30s %-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %12" PRId64 "\n",
+			printf("%-30s %-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %12" PRId64
+			       "\n",
 			       gname ? gname : "?", topic ? topic : "?", num(o, "partition"),
 			       num(o, "committed"), num(o, "end"), num(o, "lag"));
 		}
@@ -364,7 +366,8 @@ static int topic_parse_opt(struct cli_ctx *ctx, struct topic_opts *o, bool *json
 		} else if (clock_parse_duration(arg, &o->retention_ms) < 0 ||
 			   o->retention_ms <= 0) {
 			cli_err("--retention: '%s' is not a duration (like 7d, 12h, 90m) or "
-				"'forever'", arg);
+				"'forever'",
+				arg);
 			return CLI_USAGE;
 		}
 		o->set[1] = true;
@@ -400,8 +403,8 @@ static int topic_parse_opt(struct cli_ctx *ctx, struct topic_opts *o, bool *json
 }
 
 /* create, alter or delete NAME with method (the store is connected). */
-static int topic_change(struct cli_ctx *ctx, const char *verb, const char *name,
-			const char *method, const struct topic_opts *o, bool json)
+static int topic_change(struct cli_ctx *ctx, const char *verb, const char *name, const char *method,
+			const struct topic_opts *o, bool json)
 {
 	char path[320], what[300];
 	struct buf body, raw;
@@ -435,8 +438,8 @@ static int topic_change(struct cli_ctx *ctx, const char *verb, const char *name,
 		rc = CLI_FAIL;
 		goto out;
 	}
-	rc = call(ctx, method, path, strcmp(verb, "delete") == 0 ? NULL : (char *)body.data,
-		  &raw, &doc, &status);
+	rc = call(ctx, method, path, strcmp(verb, "delete") == 0 ? NULL : (char *)body.data, &raw,
+		  &doc, &status);
 	if (rc != CLI_OK) {
 		if (status == 409)
 			cli_err("%s: the topic already exists", what);

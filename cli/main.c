@@ -66,8 +66,8 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli_ctx *, int, char **);
 } commands[] = {
-	{"topics", cli_topics_main},   {"topic", cli_topic_main},     {"produce", cli_produce_main},
-	{"consume", cli_consume_main}, {"replay", cli_replay_main},   {"stats", cli_stats_main},
+	{"topics", cli_topics_main},   {"topic", cli_topic_main},   {"produce", cli_produce_main},
+	{"consume", cli_consume_main}, {"replay", cli_replay_main}, {"stats", cli_stats_main},
 };
 
 static const char *env_or_null(const char *name)
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
 
-			optind = 0;  /* glibc: re-initialise getopt for the command's argv */
+			optind = 0; /* glibc: re-initialise getopt for the command's argv */
 			rc = commands[i].fn(&ctx, sub_argc, sub_argv);
 			goto out;
 		}

@@ -175,7 +175,7 @@ const uint8_t *cursor_take(struct cursor *c, size_t n)
 	}
 	p = c->p;
 	if (n)
-		c->p += n;  /* p may be NULL for an empty range */
+		c->p += n; /* p may be NULL for an empty range */
 	return p;
 }
 

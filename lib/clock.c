@@ -195,15 +195,15 @@ int clock_parse_rfc3339(const char *s, int64_t *out)
 	}
 	if (*s != '\0')
 		return -ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-	    sec > 60 || oh > 23 || om > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
 		return -ERR_INVALID;
 	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return -ERR_INVALID;
 	if (sec == 60)
-		sec = 59;  /* leap second: clamp, the log has no :60 */
-	ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 +
-	     (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 + frac_ms;
+		sec = 59; /* leap second: clamp, the log has no :60 */
+	ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 + (int64_t)h * 3600000 +
+	     (int64_t)mi * 60000 + (int64_t)sec * 1000 + frac_ms;
 	ms -= sign * ((int64_t)oh * 3600000 + (int64_t)om * 60000);
 	*out = ms;
 	return 0;

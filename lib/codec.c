@@ -26,8 +26,8 @@ struct codec_ctx {
 	ZSTD_CCtx *zc;
 	ZSTD_DCtx *zd;
 	LZ4F_dctx *lz4d;
-	int stream;                 /* CODEC_* of the open stream, 0 = none */
-	z_stream gz;                /* the open gzip stream */
+	int stream;  /* CODEC_* of the open stream, 0 = none */
+	z_stream gz; /* the open gzip stream */
 };
 
 static const char *const names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
@@ -132,7 +132,7 @@ static int gzip_decompress(const void *in, size_t n, struct buf *out)
 			continue;
 		}
 		if (zrc == Z_BUF_ERROR && zs.avail_out != 0) {
-			rc = -ERR_CORRUPT;  /* input ended mid-stream */
+			rc = -ERR_CORRUPT; /* input ended mid-stream */
 			goto out;
 		}
 		if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
@@ -168,8 +168,8 @@ static int snappy_xerial_compress(const void *in, size_t n, struct buf *out)
 	int rc;
 
 	memcpy(hdr, xerial_magic, 8);
-	put_be32(hdr + 8, 1);   /* version */
-	put_be32(hdr + 12, 1);  /* minimum compatible version */
+	put_be32(hdr + 8, 1);  /* version */
+	put_be32(hdr + 12, 1); /* minimum compatible version */
 	rc = buf_append(out, hdr, sizeof(hdr));
 	while (rc == 0 && n > 0) {
 		size_t chunk = n < XERIAL_BLOCK ? n : XERIAL_BLOCK;
@@ -198,7 +198,8 @@ static int snappy_block_decompress(const uint8_t *in, size_t n, struct buf *out)
 	rc = buf_reserve(out, ulen);
 	if (rc < 0)
 		return rc;
-	if (snappy_uncompress((const char *)in, n, (char *)out->data + out->len, &ulen) != SNAPPY_OK)
+	if (snappy_uncompress((const char *)in, n, (char *)out->data + out->len, &ulen) !=
+	    SNAPPY_OK)
 		return -ERR_CORRUPT;
 	out->len += ulen;
 	return 0;
@@ -259,7 +260,8 @@ static int lz4_decompress(struct codec_ctx *cc, const void *in, size_t n, struct
 	LZ4F_resetDecompressionContext(cc->lz4d);
 	for (;;) {
 		size_t room, src = left, r;
-		int rc = buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
+		int rc =
+			buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
 
 		if (rc < 0)
 			return rc;
@@ -275,7 +277,7 @@ static int lz4_decompress(struct codec_ctx *cc, const void *in, size_t n, struct
 		if (r == 0)
 			return left == 0 ? 0 : -ERR_CORRUPT;
 		if (left == 0 && room == 0)
-			return -ERR_CORRUPT;  /* frame incomplete */
+			return -ERR_CORRUPT; /* frame incomplete */
 	}
 }
 
@@ -283,8 +285,7 @@ static int lz4_decompress(struct codec_ctx *cc, const void *in, size_t n, struct
 
 static void zstd_params(ZSTD_CCtx *zc, int level);
 
-static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t n,
-			 struct buf *out)
+static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t n, struct buf *out)
 {
 	size_t bound = ZSTD_compressBound(n), r;
 	int rc;
@@ -298,7 +299,7 @@ static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t
 	if (rc < 0)
 		return rc;
 	if (cc->stream == CODEC_ZSTD)
-		cc->stream = CODEC_NONE;    /* the reset below ends it */
+		cc->stream = CODEC_NONE; /* the reset below ends it */
 	zstd_params(cc->zc, level);
 	r = ZSTD_compress2(cc->zc, out->data + out->len, bound, in, n);
 	if (ZSTD_isError(r))
@@ -339,7 +340,8 @@ static int zstd_decompress(struct codec_ctx *cc, const void *in, size_t n, struc
 	ZSTD_DCtx_reset(cc->zd, ZSTD_reset_session_only);
 	while (ib.pos < ib.size || r != 0) {
 		ZSTD_outBuffer ob;
-		int rc = buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
+		int rc =
+			buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
 
 		if (rc < 0)
 			return rc;
@@ -353,7 +355,7 @@ static int zstd_decompress(struct codec_ctx *cc, const void *in, size_t n, struc
 			return -ERR_CORRUPT;
 		out->len += ob.pos;
 		if (ib.pos == ib.size && r != 0 && ob.pos < ob.size)
-			return -ERR_CORRUPT;  /* frame truncated */
+			return -ERR_CORRUPT; /* frame truncated */
 	}
 	return 0;
 }
@@ -408,8 +410,8 @@ int codec_stream_begin(struct codec_ctx *cc, int type, int level)
 	switch (type) {
 	case CODEC_GZIP:
 		memset(&cc->gz, 0, sizeof(cc->gz));
-		if (deflateInit2(&cc->gz, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
-				 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(&cc->gz, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+				 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return -ENOMEM;
 		break;
 	case CODEC_ZSTD:

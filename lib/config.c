@@ -31,8 +31,8 @@ struct cfg_doc {
 
 /* ---------------------------------------------------------------- errors */
 
-static void verror_at(struct cfg_error *err, const char *name, int line, int col,
-		      const char *fmt, va_list ap)
+static void verror_at(struct cfg_error *err, const char *name, int line, int col, const char *fmt,
+		      va_list ap)
 {
 	int n;
 
@@ -57,10 +57,10 @@ void cfg_error_at(struct cfg_error *err, const struct cfg_node *at, const char *
 	va_end(ap);
 }
 
-static void error_pos(struct cfg_error *err, const char *name, int line, int col,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void error_pos(struct cfg_error *err, const char *name, int line, int col,
-		      const char *fmt, ...)
+static void error_pos(struct cfg_error *err, const char *name, int line, int col, const char *fmt,
+		      ...) __attribute__((format(printf, 5, 6)));
+static void error_pos(struct cfg_error *err, const char *name, int line, int col, const char *fmt,
+		      ...)
 {
 	va_list ap;
 
@@ -172,7 +172,8 @@ static int expand_env(const char *s, size_t len, struct buf *out, char *why, siz
 				break;
 			}
 			if (!(isalnum((unsigned char)name[k]) || name[k] == '_')) {
-				snprintf(why, whylen, "invalid environment variable name in ${...}");
+				snprintf(why, whylen,
+					 "invalid environment variable name in ${...}");
 				return -ERR_CONFIG;
 			}
 		}
@@ -190,8 +191,10 @@ static int expand_env(const char *s, size_t len, struct buf *out, char *why, siz
 		else if (is_template_name(key))
 			rc = buf_append(out, s + i, (size_t)(close - s) + 1 - i);
 		else {
-			snprintf(why, whylen, "environment variable %.64s is not set "
-				 "(use ${%.64s:-default} for a fallback)", key, key);
+			snprintf(why, whylen,
+				 "environment variable %.64s is not set "
+				 "(use ${%.64s:-default} for a fallback)",
+				 key, key);
 			return -ERR_CONFIG;
 		}
 		i = (size_t)(close - s) + 1;
@@ -229,7 +232,7 @@ struct load_state {
 	struct cfg_node *stack[CFG_MAX_DEPTH];
 	int depth, docs;
 	bool done;
-	struct buf sb;               /* a scalar after ${VAR} expansion */
+	struct buf sb; /* a scalar after ${VAR} expansion */
 };
 
 /* A scalar event's node, its value expanded.  0 with *out (NULL when out of
@@ -246,8 +249,8 @@ static int scalar_node(struct load_state *st, const yaml_event_t *ev, struct cfg
 		return 0;
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	buf_reset(&st->sb);
-	rc = expand_env((const char *)ev->data.scalar.value, ev->data.scalar.length, &st->sb,
-			why, sizeof(why));
+	rc = expand_env((const char *)ev->data.scalar.value, ev->data.scalar.length, &st->sb, why,
+			sizeof(why));
 	if (rc == 0)
 		rc = buf_cstr(&st->sb);
 	if (rc < 0) {
@@ -329,8 +332,8 @@ static int attach_node(struct load_state *st, struct cfg_node *n, bool open)
 			if (cfg_map_key(m, i)->kind == CFGN_SCALAR &&
 			    strcmp(cfg_map_key(m, i)->value, n->value) == 0) {
 				error_pos(err, name, n->line, n->col,
-					  "duplicate key '%s' (first at line %d)",
-					  n->value, cfg_map_key(m, i)->line);
+					  "duplicate key '%s' (first at line %d)", n->value,
+					  cfg_map_key(m, i)->line);
 				node_free(n);
 				return -1;
 			}
@@ -384,13 +387,15 @@ struct cfg_doc *cfg_load_string(const char *name, const char *text, size_t len,
 
 		if (!yaml_parser_parse(&parser, &ev)) {
 			error_pos(err, name, (int)parser.problem_mark.line + 1,
-				  (int)parser.problem_mark.column + 1, "%s%s%s", yaml_problem(&parser),
-				  parser.context ? " " : "", parser.context ? parser.context : "");
+				  (int)parser.problem_mark.column + 1, "%s%s%s",
+				  yaml_problem(&parser), parser.context ? " " : "",
+				  parser.context ? parser.context : "");
 			goto out;
 		}
 		rc = event_node(&st, &ev, &n, &open);
 		if (rc == 0 && (ev.type == YAML_SCALAR_EVENT || open) && !n) {
-			error_pos(err, name, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+			error_pos(err, name, (int)ev.start_mark.line + 1,
+				  (int)ev.start_mark.column + 1,
 				  st.doc->nodes >= CFG_MAX_NODES ? "too many YAML nodes"
 								 : "out of memory");
 			rc = -1;

@@ -40,8 +40,10 @@ int cfg_parse_int(const char *s, int64_t *v)
 
 int cfg_parse_bool(const char *s, bool *v)
 {
-	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-	static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+					  "YES",  "on",   "On",   "ON"};
+	static const char *const no[] = {"false", "False", "FALSE", "no", "No",
+					 "NO",    "off",   "Off",   "OFF"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(s, yes[i]) == 0) {
@@ -58,12 +60,24 @@ int cfg_parse_bool(const char *s, bool *v)
 
 int cfg_parse_size(const char *s, uint64_t *v)
 {
-	static const struct { const char *unit; uint64_t mult; } units[] = {
-		{"", 1}, {"B", 1},
-		{"K", 1ull << 10}, {"KiB", 1ull << 10}, {"KB", 1000},
-		{"M", 1ull << 20}, {"MiB", 1ull << 20}, {"MB", 1000000},
-		{"G", 1ull << 30}, {"GiB", 1ull << 30}, {"GB", 1000000000},
-		{"T", 1ull << 40}, {"TiB", 1ull << 40}, {"TB", 1000000000000ull},
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{"", 1},
+		{"B", 1},
+		{"K", 1ull << 10},
+		{"KiB", 1ull << 10},
+		{"KB", 1000},
+		{"M", 1ull << 20},
+		{"MiB", 1ull << 20},
+		{"MB", 1000000},
+		{"G", 1ull << 30},
+		{"GiB", 1ull << 30},
+		{"GB", 1000000000},
+		{"T", 1ull << 40},
+		{"TiB", 1ull << 40},
+		{"TB", 1000000000000ull},
 	};
 	uint64_t n = 0;
 	const char *p = s;
@@ -91,17 +105,28 @@ int cfg_parse_size(const char *s, uint64_t *v)
 static const char *type_name(enum cfg_type t)
 {
 	switch (t) {
-	case CFG_STRING: return "string";
-	case CFG_INT: return "integer";
-	case CFG_BOOL: return "bool";
-	case CFG_SIZE: return "size";
-	case CFG_DURATION: return "duration";
-	case CFG_ENUM: return "enum";
-	case CFG_LIST: return "list";
-	case CFG_MAP: return "map";
-	case CFG_SECTION: return "section";
-	case CFG_NODE: return "any";
-	case CFG_DOUBLE: return "number";
+	case CFG_STRING:
+		return "string";
+	case CFG_INT:
+		return "integer";
+	case CFG_BOOL:
+		return "bool";
+	case CFG_SIZE:
+		return "size";
+	case CFG_DURATION:
+		return "duration";
+	case CFG_ENUM:
+		return "enum";
+	case CFG_LIST:
+		return "list";
+	case CFG_MAP:
+		return "map";
+	case CFG_SECTION:
+		return "section";
+	case CFG_NODE:
+		return "any";
+	case CFG_DOUBLE:
+		return "number";
 	}
 	return "?";
 }
@@ -145,7 +170,8 @@ static void choices_text(const struct cfg_option *o, char *out, size_t cap)
 static int check_range(const struct cfg_option *o, int64_t v, char *why, size_t whylen)
 {
 	if (o->min < o->max && (v < o->min || v > o->max)) {
-		snprintf(why, whylen, "value out of range [%" PRId64 ", %" PRId64 "]", o->min, o->max);
+		snprintf(why, whylen, "value out of range [%" PRId64 ", %" PRId64 "]", o->min,
+			 o->max);
 		return -ERR_CONFIG;
 	}
 	return 0;
@@ -193,7 +219,8 @@ static int set_scalar(const struct cfg_option *o, void *obj, const char *s, char
 		uint64_t v;
 
 		if (cfg_parse_size(s, &v) < 0 || v > INT64_MAX) {
-			snprintf(why, whylen, "expected a size such as 512KiB, 64MiB or 1GiB, got '%s'", s);
+			snprintf(why, whylen,
+				 "expected a size such as 512KiB, 64MiB or 1GiB, got '%s'", s);
 			return -ERR_CONFIG;
 		}
 		rc = check_range(o, (int64_t)v, why, whylen);
@@ -205,7 +232,9 @@ static int set_scalar(const struct cfg_option *o, void *obj, const char *s, char
 		int64_t v;
 
 		if (clock_parse_duration(s, &v) < 0) {
-			snprintf(why, whylen, "expected a duration such as 250ms, 10s, 5m, 1h or 7d, got '%s'", s);
+			snprintf(why, whylen,
+				 "expected a duration such as 250ms, 10s, 5m, 1h or 7d, got '%s'",
+				 s);
 			return -ERR_CONFIG;
 		}
 		rc = check_range(o, v, why, whylen);
@@ -321,7 +350,7 @@ int cfg_defaults(const struct cfg_option *opts, void *obj, struct cfg_error *err
 		if (!o->def)
 			continue;
 		if (o->type == CFG_LIST && o->def[0] == '\0')
-			continue;  /* "" = empty list */
+			continue; /* "" = empty list */
 		rc = set_scalar(o, obj, o->def, why, sizeof(why));
 		if (rc < 0) {
 			cfg_error_at(err, NULL, "bad built-in default for '%s': %s", o->name, why);
@@ -376,8 +405,8 @@ static int set_list(const struct cfg_option *o, void *obj, const struct cfg_node
 	return 0;
 }
 
-static int set_kv(const struct cfg_option *o, void *obj, const struct cfg_node *v,
-		  const char *path, struct cfg_error *err)
+static int set_kv(const struct cfg_option *o, void *obj, const struct cfg_node *v, const char *path,
+		  struct cfg_error *err)
 {
 	struct cfg_kv *m = (struct cfg_kv *)((char *)obj + o->offset);
 	struct cfg_kv nm = {NULL, NULL, 0};
@@ -504,7 +533,8 @@ int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size
 			void *obj = NULL;
 
 			if (k->kind != CFGN_SCALAR) {
-				cfg_error_at(err, k, "%s: keys must be strings", path && *path ? path : "document");
+				cfg_error_at(err, k, "%s: keys must be strings",
+					     path && *path ? path : "document");
 				return -ERR_CONFIG;
 			}
 			for (size_t j = 0; j < nb && !found; j++) {
@@ -522,7 +552,8 @@ int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size
 				char keys[300];
 
 				known_keys(b, nb, keys, sizeof(keys));
-				cfg_error_at(err, k, "%s: unknown key (expected one of: %s)", sub, keys);
+				cfg_error_at(err, k, "%s: unknown key (expected one of: %s)", sub,
+					     keys);
 				return -ERR_CONFIG;
 			}
 			rc = bind_value(found, obj, v, sub, err);
@@ -543,8 +574,8 @@ int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size
 	return 0;
 }
 
-int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj,
-	     const char *path, struct cfg_error *err)
+int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj, const char *path,
+	     struct cfg_error *err)
 {
 	struct cfg_binding b = {opts, obj};
 

@@ -28,7 +28,7 @@ struct evloop {
 	struct epoll_event events[MAX_EVENTS];
 	int nev;
 	int cur;
-	size_t nio;                  /* active io watchers, the loop's own included */
+	size_t nio; /* active io watchers, the loop's own included */
 
 	struct evloop_timer **heap;
 	size_t nheap;
@@ -251,7 +251,7 @@ static void heap_insert(struct evloop *l, struct evloop_timer *t)
 		struct evloop_timer **h = mem_realloc(l->heap, cap * sizeof(*h));
 
 		if (!h)
-			abort();  /* a lost timer would hang the daemon silently */
+			abort(); /* a lost timer would hang the daemon silently */
 		l->heap = h;
 		l->capheap = cap;
 	}
@@ -284,7 +284,7 @@ static void timers_run(struct evloop *l)
 			uint64_t next = t->due_ms + t->repeat_ms;
 
 			if (next <= l->now)
-				next = l->now + t->repeat_ms;  /* do not replay missed ticks */
+				next = l->now + t->repeat_ms; /* do not replay missed ticks */
 			t->due_ms = next;
 			heap_insert(l, t);
 		}
@@ -345,8 +345,8 @@ static void async_ready(struct evloop_io *io, uint32_t revents)
 	}
 }
 
-int evloop_async_start(struct evloop *l, struct evloop_async *a,
-		       void (*cb)(struct evloop_async *), void *data)
+int evloop_async_start(struct evloop *l, struct evloop_async *a, void (*cb)(struct evloop_async *),
+		       void *data)
 {
 	a->cb = cb;
 	a->data = data;

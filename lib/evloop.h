@@ -87,8 +87,9 @@ void evloop_stop(struct evloop *l);
 /* Cached monotonic ms at the start of the iteration. */
 uint64_t evloop_now(const struct evloop *l);
 
-SLUICE_MUST_CHECK int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd, uint32_t events,
-		    void (*cb)(struct evloop_io *, uint32_t), void *data);
+SLUICE_MUST_CHECK int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd,
+				      uint32_t events, void (*cb)(struct evloop_io *, uint32_t),
+				      void *data);
 SLUICE_MUST_CHECK int evloop_io_modify(struct evloop_io *io, uint32_t events);
 void evloop_io_stop(struct evloop_io *io);
 
@@ -103,14 +104,14 @@ void evloop_defer(struct evloop *l, struct evloop_defer *d, void (*cb)(struct ev
 		  void *data);
 
 /* Always 0: it only links a into the loop (no fd or allocation of its own). */
-int evloop_async_start(struct evloop *l, struct evloop_async *a,
-		       void (*cb)(struct evloop_async *), void *data);
+int evloop_async_start(struct evloop *l, struct evloop_async *a, void (*cb)(struct evloop_async *),
+		       void *data);
 /* Thread-safe; coalesces: several sends before the callback runs give one call. */
 void evloop_async_send(struct evloop_async *a);
 void evloop_async_stop(struct evloop_async *a);
 
 SLUICE_MUST_CHECK int evloop_signal_start(struct evloop *l, struct evloop_signal *s, int signo,
-			void (*cb)(struct evloop_signal *), void *data);
+					  void (*cb)(struct evloop_signal *), void *data);
 void evloop_signal_stop(struct evloop_signal *s);
 
 #endif

@@ -24,7 +24,8 @@ SLUICE_MUST_CHECK int fs_fsync_dir(const char *dir);
 /* Replace dir/name atomically with data: readers see the old or the new
  * contents, never a mix, and the new contents survive a crash once this
  * returns 0.  The file is created FS_FILE_MODE. */
-SLUICE_MUST_CHECK int fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+SLUICE_MUST_CHECK int fs_write_atomic(const char *dir, const char *name, const void *data,
+				      size_t len);
 /* Read a whole file into out (appending); -ERR_TOO_LARGE past out->max. */
 SLUICE_MUST_CHECK int fs_read_file(const char *path, struct buf *out);
 /* Full write/pwrite/pread loops; pread returns bytes read (short at EOF). */

@@ -27,7 +27,7 @@ struct hmap_node {
 
 struct hmap {
 	struct hmap_node **buckets;
-	size_t nbuckets;     /* power of two, 0 before the first insert */
+	size_t nbuckets; /* power of two, 0 before the first insert */
 	size_t count;
 };
 
@@ -55,6 +55,6 @@ struct hmap_node *hmap_iter_next(const struct hmap *h, struct hmap_iter *it);
 uint64_t hmap_hash(uint64_t seed, const void *p, size_t n);
 uint64_t hmap_hash_u64(uint64_t seed, uint64_t v);
 
-#define hmap_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define hmap_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -30,15 +30,15 @@ enum jtype { JNULL, JBOOL, JNUM, JSTR, JARR, JOBJ };
 
 struct jnode {
 	enum jtype type;
-	const char *key;             /* member name inside an object, else NULL */
+	const char *key; /* member name inside an object, else NULL */
 	size_t key_len;
-	bool b;                      /* JBOOL */
-	double num;                  /* JNUM */
-	int64_t i;                   /* JNUM when is_int */
+	bool b;     /* JBOOL */
+	double num; /* JNUM */
+	int64_t i;  /* JNUM when is_int */
 	bool is_int;
-	const char *s;               /* JSTR, NUL-terminated (may contain NULs) */
+	const char *s; /* JSTR, NUL-terminated (may contain NULs) */
 	size_t len;
-	struct jnode *kids;          /* JARR items / JOBJ members, n of them */
+	struct jnode *kids; /* JARR items / JOBJ members, n of them */
 	size_t n;
 };
 

@@ -26,9 +26,9 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
 		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;  /* overlong */
+			return 0; /* overlong */
 		if (c == 0xed && p[1] >= 0xa0)
-			return 0;  /* surrogates */
+			return 0; /* surrogates */
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
@@ -54,7 +54,7 @@ static inline uint64_t word_at(const uint8_t *p)
 	return w;
 }
 
-#define ONES  UINT64_C(0x0101010101010101)
+#define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /* Non-zero when a byte of w is >= 0x80, < 0x20, '"' or '\\': the bytes a
@@ -102,13 +102,27 @@ static size_t escape_byte(uint8_t c, char esc[6])
 
 	esc[elen++] = '\\';
 	switch (c) {
-	case '"': esc[elen++] = '"'; break;
-	case '\\': esc[elen++] = '\\'; break;
-	case '\n': esc[elen++] = 'n'; break;
-	case '\r': esc[elen++] = 'r'; break;
-	case '\t': esc[elen++] = 't'; break;
-	case '\b': esc[elen++] = 'b'; break;
-	case '\f': esc[elen++] = 'f'; break;
+	case '"':
+		esc[elen++] = '"';
+		break;
+	case '\\':
+		esc[elen++] = '\\';
+		break;
+	case '\n':
+		esc[elen++] = 'n';
+		break;
+	case '\r':
+		esc[elen++] = 'r';
+		break;
+	case '\t':
+		esc[elen++] = 't';
+		break;
+	case '\b':
+		esc[elen++] = 'b';
+		break;
+	case '\f':
+		esc[elen++] = 'f';
+		break;
 	default:
 		esc[elen++] = 'u';
 		esc[elen++] = '0';
@@ -123,12 +137,12 @@ static size_t escape_byte(uint8_t c, char esc[6])
  * check (a lead or stray byte >= 0x80). */
 #define J16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
 static const uint8_t jclass[256] = {
-	J16(1), J16(1),                                             /* 0x00-0x1f */
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,             /* '"' */
-	J16(0), J16(0),
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,             /* '\\' */
-	J16(0), J16(0),
-	J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2),
+	J16(1), J16(1), /* 0x00-0x1f */
+	0,      0,      1,      0,      0,      0,      0,      0,      0,      0,
+	0,      0,      0,      0,      0,      0, /* '"' */
+	J16(0), J16(0), 0,      0,      0,      0,      0,      0,      0,      0,
+	0,      0,      0,      0,      1,      0,      0,      0, /* '\\' */
+	J16(0), J16(0), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2),
 };
 #undef J16
 
@@ -168,7 +182,7 @@ static void str_direct(struct buf *b, const uint8_t *p, size_t n)
 				o += k;
 				i += k;
 			} else {
-				memcpy(o, "\xef\xbf\xbd", 3);  /* U+FFFD */
+				memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
 				o += 3;
 				i++;
 			}
@@ -211,7 +225,7 @@ static int str_runs(struct buf *b, const uint8_t *p, size_t n)
 		if (rc < 0)
 			break;
 		if (c >= 0x80) {
-			rc = buf_append(b, "\xef\xbf\xbd", 3);  /* U+FFFD */
+			rc = buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
 			i++;
 			continue;
 		}

@@ -42,7 +42,10 @@ void log_write_rl(struct log_ratelimit *rl, uint64_t interval_ms, enum log_level
 #define log_error(...) log_write(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_write(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_write(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...) \
-	do { if (log_enabled(LOG_LVL_DEBUG)) log_write(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+#define log_debug(...)                                         \
+	do {                                                   \
+		if (log_enabled(LOG_LVL_DEBUG))                \
+			log_write(LOG_LVL_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 #endif

@@ -15,8 +15,8 @@ int regex_check(const char *pattern, char *why, size_t whylen)
 {
 	int ec;
 	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
-				       NULL);
+	pcre2_code *re =
+		pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
 
 	if (!re) {
 		PCRE2_UCHAR msg[160];

@@ -15,8 +15,14 @@
 
 #define VARINT_MAX_BYTES 10
 
-static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static inline uint64_t zigzag_enc(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t zigzag_dec(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 /* Encoders write at most VARINT_MAX_BYTES and return the count written.
  * Inline: record building calls them several times per record. */
@@ -32,7 +38,7 @@ static inline size_t varint_put_u64(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static inline size_t varint_put_i64(uint8_t *p, int64_t v)  /* zigzag */
+static inline size_t varint_put_i64(uint8_t *p, int64_t v) /* zigzag */
 {
 	return varint_put_u64(p, zigzag_enc(v));
 }

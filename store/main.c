@@ -46,7 +46,7 @@ struct store {
 	struct evloop_signal sigint;
 	struct evloop_signal sighup;
 	struct evloop_timer watchdog;
-	const char *config_path;   /* -c, or NULL: built-in defaults */
+	const char *config_path; /* -c, or NULL: built-in defaults */
 };
 
 static void usage(FILE *out)
@@ -113,7 +113,7 @@ static void on_reload(struct evloop_signal *s)
 	struct cfg_error err;
 	int rc;
 
-	auth_reload(st->auth);  /* users and ACL files, whatever else happens */
+	auth_reload(st->auth); /* users and ACL files, whatever else happens */
 	if (!st->config_path) {
 		log_info("SIGHUP: no configuration file (-c); nothing to reload");
 		return;
@@ -172,7 +172,8 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->auto_create = c->log.auto_create;
 	lc->defaults.partitions = (int32_t)c->log.default_partitions;
 	lc->defaults.retention_ms = c->log.retention_ms ? c->log.retention_ms : -1;
-	lc->defaults.retention_bytes = c->log.retention_bytes ? (int64_t)c->log.retention_bytes : -1;
+	lc->defaults.retention_bytes =
+		c->log.retention_bytes ? (int64_t)c->log.retention_bytes : -1;
 	lc->defaults.segment_bytes = (int64_t)c->log.segment_bytes;
 	lc->defaults.segment_ms = c->log.segment_ms;
 	lc->defaults.max_batch_bytes = (int64_t)c->log.max_batch_bytes;
@@ -210,7 +211,10 @@ static int parse_args(struct store *st, int argc, char **argv, bool *check)
 			config = optarg;
 			st->config_path = optarg;
 			break;
-		case 1: case 2: case 3: case 4:
+		case 1:
+		case 2:
+		case 3:
+		case 4:
 			flags[c] = optarg;
 			break;
 		case 5:
@@ -290,7 +294,8 @@ static int start(struct store *st)
 	log_config_from(&lc, &st->conf);
 	rc = engine_open(&lc, &st->log);
 	if (rc < 0) {
-		log_error("cannot open data directory %s: %s", st->conf.store.data_dir, err_str(rc));
+		log_error("cannot open data directory %s: %s", st->conf.store.data_dir,
+			  err_str(rc));
 		return rc;
 	}
 	rc = prom_registry_add(st->metrics, diskspace_render, engine_diskspace(st->log));
@@ -324,7 +329,7 @@ static int start(struct store *st)
 static void stop(struct store *st)
 {
 	evloop_timer_stop(&st->watchdog);
-	http_api_free(st->http);   /* first: its threads may read the groups */
+	http_api_free(st->http); /* first: its threads may read the groups */
 	kafka_server_free(st->kafka);
 	if (st->quota)
 		prom_registry_remove(st->metrics, quota_render, st->quota);
@@ -371,8 +376,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
-		evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000, on_watchdog,
-				   &st);
+		evloop_timer_start(st.loop, &st.watchdog, wd_usec / 2000, wd_usec / 2000,
+				   on_watchdog, &st);
 	sd_notify(0, "READY=1");
 	log_info("sluice-store %s ready: data %s, kafka %s, http %s", SLUICE_VERSION,
 		 st.conf.store.data_dir, st.conf.kafka.listen, st.conf.http.listen);

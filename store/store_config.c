@@ -42,12 +42,19 @@ static const struct cfg_option store_opts[] = {
 /* clang-format on */
 
 static const struct cfg_option tls_opts[] = {
-	{.name = "cert", .type = CFG_STRING, OPT(tls_section, cert),
+	{.name = "cert",
+	 .type = CFG_STRING,
+	 OPT(tls_section, cert),
 	 .help = "PEM certificate chain (leaf first); TLS is on when set"},
 	{.name = "key", .type = CFG_STRING, OPT(tls_section, key), .help = "PEM private key"},
-	{.name = "client_ca", .type = CFG_STRING, OPT(tls_section, client_ca),
+	{.name = "client_ca",
+	 .type = CFG_STRING,
+	 OPT(tls_section, client_ca),
 	 .help = "PEM CA certificates that sign client certificates (mTLS)"},
-	{.name = "client_auth", .type = CFG_ENUM, OPT(tls_section, client_auth), .def = "none",
+	{.name = "client_auth",
+	 .type = CFG_ENUM,
+	 OPT(tls_section, client_auth),
+	 .def = "none",
 	 .choices = client_auths,
 	 .help = "none, request or require a client certificate; its subject is the principal"},
 	CFG_OPT_END,
@@ -210,9 +217,13 @@ static const struct cfg_option groups_opts[] = {
 /* clang-format on */
 
 static const struct cfg_option auth_opts[] = {
-	{.name = "users_file", .type = CFG_STRING, OPT(auth_section, users_file),
+	{.name = "users_file",
+	 .type = CFG_STRING,
+	 OPT(auth_section, users_file),
 	 .help = "SCRAM credentials; `sluice-store user add NAME` (password on stdin)"},
-	{.name = "acl_file", .type = CFG_STRING, OPT(auth_section, acl_file),
+	{.name = "acl_file",
+	 .type = CFG_STRING,
+	 OPT(auth_section, acl_file),
 	 .help = "grants, one 'User:NAME resource produce|consume|admin' per line"},
 	CFG_OPT_END,
 };

@@ -27,12 +27,12 @@
 #include <stddef.h>
 
 struct dl_lib {
-	const char *soname;          /* e.g. "libcurl.so.4" */
-	const char *used_by;         /* for the log line: "the store and http outputs" */
-	const char *const *names;    /* the functions to resolve */
-	void **fns;                  /* filled in the order of names */
+	const char *soname;       /* e.g. "libcurl.so.4" */
+	const char *used_by;      /* for the log line: "the store and http outputs" */
+	const char *const *names; /* the functions to resolve */
+	void **fns;               /* filled in the order of names */
 	size_t n;
-	atomic_bool done;            /* loaded or failed: ok says which */
+	atomic_bool done; /* loaded or failed: ok says which */
 	bool ok;
 };
 

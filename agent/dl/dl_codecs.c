@@ -31,9 +31,9 @@ static struct dl_lib snappy = {
 snappy_status snappy_compress(const char *input, size_t input_length, char *compressed,
 			      size_t *compressed_length)
 {
-	return dl_load(&snappy) ? S(snappy_compress)(input, input_length, compressed,
-						     compressed_length)
-				: SNAPPY_INVALID_INPUT;
+	return dl_load(&snappy)
+		       ? S(snappy_compress)(input, input_length, compressed, compressed_length)
+		       : SNAPPY_INVALID_INPUT;
 }
 
 snappy_status snappy_uncompress(const char *compressed, size_t compressed_length,
@@ -52,8 +52,9 @@ size_t snappy_max_compressed_length(size_t source_length)
 snappy_status snappy_uncompressed_length(const char *compressed, size_t compressed_length,
 					 size_t *result)
 {
-	return dl_load(&snappy) ? S(snappy_uncompressed_length)(compressed, compressed_length, result)
-				: SNAPPY_INVALID_INPUT;
+	return dl_load(&snappy)
+		       ? S(snappy_uncompressed_length)(compressed, compressed_length, result)
+		       : SNAPPY_INVALID_INPUT;
 }
 
 /* clang-format off */

@@ -53,10 +53,10 @@ void curl_easy_cleanup(CURL *curl)
 }
 
 /* One option argument of the type its number says. */
-#define FORWARD_OPTION(call, opt, ap)                                               \
-	((opt) < CURLOPTTYPE_OBJECTPOINT ? call(va_arg(ap, long))                      \
-	 : (opt) < CURLOPTTYPE_OFF_T     ? call(va_arg(ap, void *))                    \
-	 : (opt) < CURLOPTTYPE_BLOB      ? call(va_arg(ap, curl_off_t))                \
+#define FORWARD_OPTION(call, opt, ap)                                   \
+	((opt) < CURLOPTTYPE_OBJECTPOINT ? call(va_arg(ap, long))       \
+	 : (opt) < CURLOPTTYPE_OFF_T     ? call(va_arg(ap, void *))     \
+	 : (opt) < CURLOPTTYPE_BLOB      ? call(va_arg(ap, curl_off_t)) \
 					 : call(va_arg(ap, void *)))
 
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)

@@ -58,17 +58,15 @@ void rd_kafka_conf_set_dr_msg_cb(rd_kafka_conf_t *conf,
 		F(rd_kafka_conf_set_dr_msg_cb)(conf, cb);
 }
 
-void rd_kafka_conf_set_error_cb(rd_kafka_conf_t *conf,
-				void (*cb)(rd_kafka_t *rk, int err, const char *reason,
-					   void *opaque))
+void rd_kafka_conf_set_error_cb(rd_kafka_conf_t *conf, void (*cb)(rd_kafka_t *rk, int err,
+								  const char *reason, void *opaque))
 {
 	if (dl_load(&lib))
 		F(rd_kafka_conf_set_error_cb)(conf, cb);
 }
 
-void rd_kafka_conf_set_log_cb(rd_kafka_conf_t *conf,
-			      void (*cb)(const rd_kafka_t *rk, int level, const char *fac,
-					 const char *buf))
+void rd_kafka_conf_set_log_cb(rd_kafka_conf_t *conf, void (*cb)(const rd_kafka_t *rk, int level,
+								const char *fac, const char *buf))
 {
 	if (dl_load(&lib))
 		F(rd_kafka_conf_set_log_cb)(conf, cb);

@@ -44,11 +44,11 @@ struct http_client_conn {
 	struct http_client_conn *next;
 	struct http_client *c;
 	struct evloop_io io;
-	struct evloop_timer timer;  /* connect timeout, then idle time */
+	struct evloop_timer timer; /* connect timeout, then idle time */
 	int fd;
 	bool connecting;
 	bool idle;
-	size_t addr;                /* index of the address being tried */
+	size_t addr; /* index of the address being tried */
 	struct http_client_req *req;
 };
 
@@ -84,7 +84,7 @@ static int parse_url(struct http_client *c, const char *url)
 	}
 	auth_end = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(auth_end - p)))
-		return -EINVAL;  /* credentials in the URL: use token_file */
+		return -EINVAL; /* credentials in the URL: use token_file */
 	if (*p == '[') {
 		host = p + 1;
 		host_end = memchr(host, ']', (size_t)(auth_end - host));
@@ -120,7 +120,7 @@ static int parse_url(struct http_client *c, const char *url)
 		pn = c->tls ? 443 : 80;
 	}
 	if (strpbrk(auth_end, "?# "))
-		return -EINVAL;  /* paths carry their own queries */
+		return -EINVAL; /* paths carry their own queries */
 	snprintf(c->port, sizeof(c->port), "%ld", pn);
 	c->host = mem_strndup(host, hl);
 	c->hosthdr = mem_strndup(p, (size_t)(auth_end - p));
@@ -152,8 +152,8 @@ static int addrs_from(struct http_addrs *out, struct addrinfo *ai)
 	return out->n ? 0 : -ENOENT;
 }
 
-static int lookup(const char *host, const char *port, int flags, struct http_addrs *out,
-		  char *why, size_t whylen)
+static int lookup(const char *host, const char *port, int flags, struct http_addrs *out, char *why,
+		  size_t whylen)
 {
 	struct addrinfo hints, *ai = NULL;
 	int rc;
@@ -360,8 +360,9 @@ static int build_head(struct http_client_req *r, const char *method, const char 
 	int rc;
 
 	buf_init(&r->head, HEAD_MAX);
-	rc = buf_printf(&r->head, "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n",
-			method, c->prefix, path, c->hosthdr, c->o.user_agent);
+	rc = buf_printf(&r->head,
+			"%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n", method,
+			c->prefix, path, c->hosthdr, c->o.user_agent);
 	if (rc == 0 && headers)
 		rc = buf_append_str(&r->head, headers);
 	if (rc == 0 && has_body)
@@ -372,8 +373,8 @@ static int build_head(struct http_client_req *r, const char *method, const char 
 }
 
 struct http_client_req *http_request(struct http_client *c, const char *method, const char *path,
-			      const char *headers, const void *body, size_t len, http_done_fn done,
-			      void *arg)
+				     const char *headers, const void *body, size_t len,
+				     http_done_fn done, void *arg)
 {
 	struct http_client_req *r = mem_calloc(1, sizeof(*r));
 	bool has_body = body || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0);
@@ -470,7 +471,7 @@ static void conn_failed(struct http_client_conn *cn, int rc, const char *why)
 		http_resp_release(&r->resp);
 		http_resp_init(&r->resp, c->o.max_body, head);
 		c->st.stale_retries++;
-		close_idle(c);  /* they are likely as stale */
+		close_idle(c); /* they are likely as stale */
 		dispatch(r);
 		return;
 	}
@@ -519,14 +520,15 @@ static int conn_connect(struct http_client_conn *cn, char *why, size_t whylen)
 		if (connect(fd, sa, c->addrs.len[cn->addr]) == 0 || errno == EINPROGRESS) {
 			cn->fd = fd;
 			cn->connecting = true;
-			if (evloop_io_start(c->loop, &cn->io, fd, EVLOOP_WRITE, on_conn_io, cn) < 0) {
+			if (evloop_io_start(c->loop, &cn->io, fd, EVLOOP_WRITE, on_conn_io, cn) <
+			    0) {
 				cn->fd = -1;
 				close(fd);
 				snprintf(why, whylen, "cannot watch the socket");
 				return -ENOMEM;
 			}
-			evloop_timer_start(c->loop, &cn->timer, (uint64_t)c->o.connect_timeout_ms, 0,
-					   on_conn_timer, cn);
+			evloop_timer_start(c->loop, &cn->timer, (uint64_t)c->o.connect_timeout_ms,
+					   0, on_conn_timer, cn);
 			c->st.connects++;
 			return 0;
 		}
@@ -707,14 +709,14 @@ static void conn_send(struct http_client_conn *cn)
 			char why[160];
 
 			if (e == EAGAIN || e == EINTR)
-				return;  /* EPOLLOUT brings us back */
+				return; /* EPOLLOUT brings us back */
 			if (e == EPIPE || e == ECONNRESET) {
 				/* The server may have answered (and closed) before
 				 * taking the whole body: read what it said.  The
 				 * unsent rest keeps the connection from reuse. */
 				if (conn_events(cn, EVLOOP_READ) < 0)
 					return;
-				conn_read(cn);  /* may free cn */
+				conn_read(cn); /* may free cn */
 				return;
 			}
 			snprintf(why, sizeof(why), "write: %s", err_str(-e));
@@ -723,7 +725,7 @@ static void conn_send(struct http_client_conn *cn)
 		}
 		r->sent += (size_t)w;
 	}
-	SLUICE_IGNORE(conn_events(cn, EVLOOP_READ));  /* a failure closed cn: nothing left to do */
+	SLUICE_IGNORE(conn_events(cn, EVLOOP_READ)); /* a failure closed cn: nothing left to do */
 }
 
 static void on_conn_timer(struct evloop_timer *t)
@@ -776,7 +778,7 @@ static void on_conn_io(struct evloop_io *io, uint32_t revents)
 		return;
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		conn_read(cn);
-		return;  /* cn may be gone */
+		return; /* cn may be gone */
 	}
 	if (revents & EPOLLOUT)
 		conn_send(cn);

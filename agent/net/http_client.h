@@ -33,14 +33,14 @@
 #include "lib/evloop.h"
 
 struct http_client_opts {
-	int64_t timeout_ms;         /* one request, from its start to the answer's end */
+	int64_t timeout_ms; /* one request, from its start to the answer's end */
 	int64_t connect_timeout_ms;
-	size_t max_body;            /* largest answer body kept (0: 1 MiB) */
-	const char *ca_file;        /* https: CA bundle (NULL: the system's) */
-	bool tls_verify;            /* https: check certificate and host name */
-	const char *cert;           /* https: client certificate (PEM) for mTLS, or NULL */
-	const char *key;            /* https: its private key (PEM; NULL: in cert) */
-	const char *user_agent;     /* NULL: "sluice-agent" */
+	size_t max_body;        /* largest answer body kept (0: 1 MiB) */
+	const char *ca_file;    /* https: CA bundle (NULL: the system's) */
+	bool tls_verify;        /* https: check certificate and host name */
+	const char *cert;       /* https: client certificate (PEM) for mTLS, or NULL */
+	const char *key;        /* https: its private key (PEM; NULL: in cert) */
+	const char *user_agent; /* NULL: "sluice-agent" */
 };
 
 struct http_client;
@@ -63,8 +63,8 @@ void http_client_free(struct http_client *c);
  * once, on a later loop iteration, whether an answer came or not.
  * NULL when out of memory. */
 struct http_client_req *http_request(struct http_client *c, const char *method, const char *path,
-			      const char *headers, const void *body, size_t len, http_done_fn done,
-			      void *arg);
+				     const char *headers, const void *body, size_t len,
+				     http_done_fn done, void *arg);
 /* Free a finished request, or abandon a running one (no callback). */
 void http_client_req_free(struct http_client_req *r);
 
@@ -89,9 +89,9 @@ int http_fetch(const char *base_url, const struct http_client_opts *o, const cha
 
 /* Counters since the client was made (for metrics and tests). */
 struct http_client_stats {
-	uint64_t connects;          /* connections opened */
-	uint64_t reuses;            /* requests sent on a kept-alive connection */
-	uint64_t stale_retries;     /* requests retried after a reused connection died */
+	uint64_t connects;      /* connections opened */
+	uint64_t reuses;        /* requests sent on a kept-alive connection */
+	uint64_t stale_retries; /* requests retried after a reused connection died */
 };
 void http_client_stats(const struct http_client *c, struct http_client_stats *st);
 

@@ -33,7 +33,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	struct http_client_req *r = arg;
 
 	if (buf_append(&r->resp.body, p, size * n) < 0)
-		return 0;  /* larger than max_body: curl fails the transfer */
+		return 0; /* larger than max_body: curl fails the transfer */
 	return size * n;
 }
 

@@ -63,12 +63,18 @@ static void conn_close(struct httpd_conn *c)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -99,7 +105,7 @@ static void respond(struct httpd_conn *c)
 		}
 		status = c->h->handler(c->h->arg, method, path, &body, &ctype);
 	} else {
-		SLUICE_IGNORE(buf_append_str(&body, "bad request\n"));  /* empty body: still a 400 */
+		SLUICE_IGNORE(buf_append_str(&body, "bad request\n")); /* empty body: still a 400 */
 	}
 	rc = buf_printf(&c->out,
 			"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -112,7 +118,7 @@ static void respond(struct httpd_conn *c)
 	if (rc == 0)
 		rc = evloop_io_modify(&c->io, EVLOOP_WRITE);
 	if (rc < 0) {
-		conn_close(c);  /* no room for the answer: the client sees the close */
+		conn_close(c); /* no room for the answer: the client sees the close */
 		return;
 	}
 	c->writing = true;
@@ -137,7 +143,8 @@ static void on_conn(struct evloop_io *io, uint32_t revents)
 		}
 		c->hlen += (size_t)n;
 		c->head[c->hlen] = '\0';
-		if (strstr(c->head, "\r\n\r\n") || strstr(c->head, "\n\n") || c->hlen >= HEAD_MAX - 1)
+		if (strstr(c->head, "\r\n\r\n") || strstr(c->head, "\n\n") ||
+		    c->hlen >= HEAD_MAX - 1)
 			respond(c);
 		return;
 	}

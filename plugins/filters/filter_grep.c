@@ -84,7 +84,8 @@ static enum filter_verdict filter_grep_filter(void *ctx, struct event *ev, struc
 
 	(void)scratch;
 	has = xform_subject(ev, g->conf->field, g->fbuf, sizeof(g->fbuf), &p, &n);
-	if ((g->inc && (!has || !match(g, g->inc, p, n))) || (g->exc && has && match(g, g->exc, p, n))) {
+	if ((g->inc && (!has || !match(g, g->inc, p, n))) ||
+	    (g->exc && has && match(g, g->exc, p, n))) {
 		g->dropped++;
 		return FILTER_DROP;
 	}

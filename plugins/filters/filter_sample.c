@@ -85,8 +85,8 @@ static size_t filter_sample_metrics(void *ctx, struct plugin_metric *m, size_t m
 {
 	struct filter_sample *f = ctx;
 	const struct plugin_metric v[] = {
-		{"sluice_agent_filter_sample_kept_total", "counter", "Sampled events kept.", f->kept,
-		 NULL, NULL},
+		{"sluice_agent_filter_sample_kept_total", "counter", "Sampled events kept.",
+		 f->kept, NULL, NULL},
 		{"sluice_agent_filter_sample_dropped_total", "counter", "Sampled events dropped.",
 		 f->dropped, NULL, NULL},
 	};

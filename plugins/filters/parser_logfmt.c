@@ -145,7 +145,8 @@ static enum filter_verdict parser_logfmt_filter(void *ctx, struct event *ev, str
 				long used = quoted(&lp->out, p, end);
 
 				if (used < 0) {
-					parser_fail(&lp->ps, ev, "logfmt: unterminated quote at byte %zu",
+					parser_fail(&lp->ps, ev,
+						    "logfmt: unterminated quote at byte %zu",
 						    (size_t)(p - (const char *)ev->value));
 					return FILTER_KEEP;
 				}
@@ -160,7 +161,8 @@ static enum filter_verdict parser_logfmt_filter(void *ctx, struct event *ev, str
 		} else {
 			rc = buf_append_str(&lp->out, "true");
 		}
-		if (rc == 0 && tklen && !tspan.found && klen == tklen && memcmp(k, tkey, tklen) == 0) {
+		if (rc == 0 && tklen && !tspan.found && klen == tklen &&
+		    memcmp(k, tkey, tklen) == 0) {
 			/* an offset: the buffer may still move */
 			tspan.found = true;
 			tspan.is_string = lp->out.data[vstart] == '"';

@@ -85,7 +85,7 @@ static int parser_regex_init(const struct plugin_args *a, void **ctx, struct cfg
 	buf_init(&r->out, c->max_bytes);
 	r->re = xform_regex(c->pattern);
 	if (!r->re)
-		return -ERR_CONFIG;  /* the option check reported it */
+		return -ERR_CONFIG; /* the option check reported it */
 	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
 	if (!r->md)
 		return -ENOMEM;

@@ -30,7 +30,7 @@
 #define JSCAN_MAX_DEPTH 64
 
 struct jspan {
-	const char *p;              /* the value's text (a string with its quotes) */
+	const char *p; /* the value's text (a string with its quotes) */
 	size_t n;
 	bool found;
 	bool is_string;
@@ -76,11 +76,10 @@ pcre2_code *xform_regex(const char *pattern);
 /* The text a grep/sample filter looks at: the raw value, or a parsed field
  * (top-level member of a JSON value, else a header of that name).  Returns
  * false when the field is absent.  buf holds decoded strings. */
-bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap,
-		   const char **p, size_t *n);
+bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap, const char **p,
+		   size_t *n);
 
 /* rate_limit's clock (ms, monotonic); tests replace it. */
 extern uint64_t (*filter_rate_limit_clock)(void);
-
 
 #endif

@@ -116,10 +116,10 @@ struct hreq {
 	struct flush *f;
 	CURL *easy;
 	struct curl_slist *hdrs;
-	struct buf body;            /* what is sent */
-	struct buf answer;          /* first bytes of the answer */
-	size_t nbatches;            /* batches in this request */
-	size_t skip;                /* leading batches delivered before a restart */
+	struct buf body;   /* what is sent */
+	struct buf answer; /* first bytes of the answer */
+	size_t nbatches;   /* batches in this request */
+	size_t skip;       /* leading batches delivered before a restart */
 };
 
 struct out_http {
@@ -130,10 +130,10 @@ struct out_http {
 	struct evloop *loop;
 	struct curl_loop *cl;
 	struct codec_ctx *cc;
-	char *auth;                 /* "Authorization: ..." header or NULL */
-	int codec;                  /* CODEC_* of the body, 0 = none */
-	int level;                  /* its level (the output's compression_level) */
-	char *state_dir;            /* delivered marks (agent/spool/marks.h); NULL: none */
+	char *auth;      /* "Authorization: ..." header or NULL */
+	int codec;       /* CODEC_* of the body, 0 = none */
+	int level;       /* its level (the output's compression_level) */
+	char *state_dir; /* delivered marks (agent/spool/marks.h); NULL: none */
 	struct marks marks;
 	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx, skipped;
 };
@@ -169,7 +169,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	struct hreq *r = arg;
 	struct out_http *h = r->h;
 	struct flush *f = r->f;
-	size_t skip = r->skip;      /* reported delivered whatever the answer */
+	size_t skip = r->skip; /* reported delivered whatever the answer */
 	long status = 0;
 	curl_off_t ra = 0;
 	int64_t retry_ms = 0;
@@ -187,17 +187,18 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		retry_ms = (int64_t)ra * 1000;
 	if (buf_cstr(&r->answer) < 0 && r->answer.len > 0)
-		r->answer.data[--r->answer.len] = '\0';  /* full: the last byte gives way */
+		r->answer.data[--r->answer.len] = '\0'; /* full: the last byte gives way */
 	if (status >= 200 && status < 300) {
 		if (h->conf->format == HTTP_FMT_ES_BULK) {
 			size_t bad;
-			enum bulk_verdict v =
-				http_bulk_verdict(r->answer.data, r->answer.len, &bad, why, sizeof(why));
+			enum bulk_verdict v = http_bulk_verdict(r->answer.data, r->answer.len, &bad,
+								why, sizeof(why));
 
 			if (v == BULK_RETRY) {
 				h->retries++;
 				hreq_free(r);
-				output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_retry", why, 0);
+				output_flush_done(h->output, f, FLUSH_RETRY, skip,
+						  "bulk_item_retry", why, 0);
 				return;
 			}
 			if (v == BULK_REFUSED || v == BULK_INVALID) {
@@ -205,14 +206,15 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 					/* find the batch: one per request until it fails */
 					f->next_max_batches = 1;
 					hreq_free(r);
-					output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_refused",
-							  why, 1);
+					output_flush_done(h->output, f, FLUSH_RETRY, skip,
+							  "bulk_item_refused", why, 1);
 					return;
 				}
 				h->refused++;
 				hreq_free(r);
 				output_flush_done(h->output, f, FLUSH_ERROR, skip,
-						  v == BULK_REFUSED ? "bulk_item_refused" : "bulk_answer",
+						  v == BULK_REFUSED ? "bulk_item_refused"
+								    : "bulk_answer",
 						  why, 0);
 				return;
 			}
@@ -369,7 +371,8 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	if (h->conf->user) {
 		curl_easy_setopt(r->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(r->easy, CURLOPT_USERNAME, h->conf->user);
-		curl_easy_setopt(r->easy, CURLOPT_PASSWORD, h->conf->password ? h->conf->password : "");
+		curl_easy_setopt(r->easy, CURLOPT_PASSWORD,
+				 h->conf->password ? h->conf->password : "");
 	}
 	if (h->conf->ca_file)
 		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->conf->ca_file);
@@ -415,8 +418,8 @@ static int read_token(const char *path, char **auth, struct cfg_error *err)
 		buf_release(&b);
 		return rc;
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	*auth = mem_alloc(b.len + 32);
 	if (!*auth) {
@@ -445,8 +448,10 @@ static int out_http_init(const struct plugin_args *a, void **ctx, struct cfg_err
 	h->codec = a->codec == CODEC_GZIP || a->codec == CODEC_ZSTD ? a->codec : 0;
 	h->level = a->codec_level;
 	if (c->token_file && c->user) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: token_file and user exclude each "
-			 "other", a->id);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: token_file and user exclude each "
+			 "other",
+			 a->id);
 		return -ERR_CONFIG;
 	}
 	if (c->token_file && !a->check_only) {
@@ -483,13 +488,14 @@ static size_t out_http_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 h->retries, NULL, NULL},
 		{"sluice_agent_http_refused_total", "counter",
 		 "Batches refused for good (quarantined to dead-letter).", h->refused, NULL, NULL},
-		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx, NULL,
-		 NULL},
-		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx, NULL,
-		 NULL},
+		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx,
+		 NULL, NULL},
+		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx,
+		 NULL, NULL},
 		{"sluice_agent_http_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not sent "
-		 "again).", h->skipped, NULL, NULL},
+		 "again).",
+		 h->skipped, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }

@@ -54,8 +54,8 @@
 #include "lib/mem.h"
 
 struct out_kafka_conf {
-	struct cfg_list brokers;    /* a list, or one comma-separated string */
-	char *topic;                /* template; "" = the input's topic */
+	struct cfg_list brokers; /* a list, or one comma-separated string */
+	char *topic;             /* template; "" = the input's topic */
 	char *security_protocol;
 	char *sasl_mechanism;
 	char *sasl_username;
@@ -64,11 +64,11 @@ struct out_kafka_conf {
 	char *ssl_certificate_location;
 	char *ssl_key_location;
 	char *ssl_key_password;
-	struct cfg_kv librdkafka;   /* any other property */
+	struct cfg_kv librdkafka; /* any other property */
 };
 
-static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext",
-						 "sasl_ssl", NULL};
+static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl",
+						 NULL};
 static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 
 static int check_topic_template(const char *v, char *why, size_t whylen)
@@ -76,7 +76,8 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 	for (const char *p = strstr(v, "${"); p; p = strstr(p + 2, "${")) {
 		if (strncmp(p, "${input}", 8) && strncmp(p, "${host}", 7) &&
 		    strncmp(p, "${topic}", 8)) {
-			snprintf(why, whylen, "unknown variable in topic template (known: ${input}, "
+			snprintf(why, whylen,
+				 "unknown variable in topic template (known: ${input}, "
 				 "${host}, ${topic})");
 			return -1;
 		}
@@ -84,8 +85,11 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-#define KOPT(n, f, h) \
-	{.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), .help = h}
+#define KOPT(n, f, h)                                                                        \
+	{                                                                                    \
+		.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), \
+		.help = h                                                                    \
+	}
 
 /* clang-format off */
 static const struct cfg_option out_kafka_opts[] = {
@@ -121,26 +125,25 @@ struct kflush;
 
 struct kbatch {
 	struct kflush *kf;
-	int32_t total;              /* records produced from it */
+	int32_t total; /* records produced from it */
 	int32_t ok;
 	int32_t failed;
-	rd_kafka_resp_err_t err;    /* first failure */
+	rd_kafka_resp_err_t err; /* first failure */
 };
 
 struct kflush {
 	struct out_kafka *ok;
-	struct flush *f;            /* NULL once cancelled */
+	struct flush *f; /* NULL once cancelled */
 	struct kbatch *b;
 	size_t nb;
-	size_t next_batch;          /* produce position: batch ... */
-	int32_t next_record;        /* ... and record within it */
-	size_t outstanding;         /* produced, no delivery report yet */
-	struct evloop_defer done;   /* completes a flush refused before sending */
-	bool producing;             /* not every record handed over yet */
-	size_t marked;              /* batches before this one are in the marks */
+	size_t next_batch;        /* produce position: batch ... */
+	int32_t next_record;      /* ... and record within it */
+	size_t outstanding;       /* produced, no delivery report yet */
+	struct evloop_defer done; /* completes a flush refused before sending */
+	bool producing;           /* not every record handed over yet */
+	size_t marked;            /* batches before this one are in the marks */
 	struct kflush *next_waiting;
 };
-
 
 struct out_kafka {
 	const struct out_kafka_conf *conf;
@@ -154,15 +157,15 @@ struct out_kafka {
 	struct evloop_timer resume_timer;
 	struct evloop_timer poll_timer;
 	struct codec_ctx *cc;
-	int level;                  /* librdkafka's compression.level; 0 = its default */
-	struct kflush *waiting;     /* flushes stopped by a full local queue */
-	bool fatal;                 /* the producer hit a fatal error: recreate */
-	bool topic_static;          /* template without per-record variables */
-	char *state_dir;            /* NULL: no marks (--check) */
+	int level;              /* librdkafka's compression.level; 0 = its default */
+	struct kflush *waiting; /* flushes stopped by a full local queue */
+	bool fatal;             /* the producer hit a fatal error: recreate */
+	bool topic_static;      /* template without per-record variables */
+	char *state_dir;        /* NULL: no marks (--check) */
 	struct marks marks;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
-	uint64_t skipped;           /* re-sent entries the marks say were delivered */
+	uint64_t skipped; /* re-sent entries the marks say were delivered */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -175,7 +178,8 @@ static int set_prop(rd_kafka_conf_t *c, const char *k, const char *v, struct cfg
 	if (!v || !*v)
 		return 0;
 	if (rd_kafka_conf_set(c, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err->msg, sizeof(err->msg), "output %.64s: librdkafka property %.100s: %.300s", id, k, e);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %.64s: librdkafka property %.100s: %.300s", id, k, e);
 		return -ERR_INVALID;
 	}
 	return 0;
@@ -352,10 +356,12 @@ static void kflush_complete(struct kflush *kf)
 		 kf->b[nacked].total, rd_kafka_err2str(e));
 	kflush_free(kf);
 	if (is_permanent(e)) {
-		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason, 0);
+		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason,
+				  0);
 	} else {
 		ok->flushes_retried++;
-		output_flush_done(ok->output, f, FLUSH_RETRY, nacked, rd_kafka_err2name(e), reason, 0);
+		output_flush_done(ok->output, f, FLUSH_RETRY, nacked, rd_kafka_err2name(e), reason,
+				  0);
 	}
 }
 
@@ -374,7 +380,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		if (kb->failed++ == 0)
 			kb->err = m->err;
 		if (kf->f)
-			log_debug("output %s: delivery failed: %s", ok->id, rd_kafka_err2str(m->err));
+			log_debug("output %s: delivery failed: %s", ok->id,
+				  rd_kafka_err2str(m->err));
 	} else {
 		ok->delivered++;
 		kb->ok++;
@@ -461,8 +468,8 @@ static int produce_more(struct kflush *kf)
 		int32_t idx = 0;
 		int rc;
 
-		rc = batch_iter_init(&it, f->body.data + fb->off, fb->len, ok->cc, (size_t)256 << 20,
-				     false);
+		rc = batch_iter_init(&it, f->body.data + fb->off, fb->len, ok->cc,
+				     (size_t)256 << 20, false);
 		if (rc < 0) {
 			batch_iter_release(&it);
 			return rc;
@@ -478,11 +485,13 @@ static int produce_more(struct kflush *kf)
 				struct record_header_iter hi;
 				struct record_header h;
 
-				hdrs = rd_kafka_headers_new(r.header_count > 0 ? (size_t)r.header_count : 1);
+				hdrs = rd_kafka_headers_new(
+					r.header_count > 0 ? (size_t)r.header_count : 1);
 				record_header_iter_init(&hi, &r);
 				while (record_header_iter_next(&hi, &h) == 1)
 					rd_kafka_header_add(hdrs, (const char *)h.key, h.key_len,
-							    h.value, h.value_len < 0 ? 0 : h.value_len);
+							    h.value,
+							    h.value_len < 0 ? 0 : h.value_len);
 			}
 			topic = topic_for(ok, f, &r, tbuf, sizeof(tbuf));
 			e = produce(ok->rk, topic, &r, hdrs, kb);
@@ -493,7 +502,8 @@ static int produce_more(struct kflush *kf)
 				kf->next_waiting = ok->waiting;
 				ok->waiting = kf;
 				if (!ok->resume_timer.active)
-					evloop_timer_start(ok->loop, &ok->resume_timer, 5, 0, on_resume, ok);
+					evloop_timer_start(ok->loop, &ok->resume_timer, 5, 0,
+							   on_resume, ok);
 				return 0;
 			}
 			if (e) {
@@ -532,7 +542,7 @@ static void on_resume(struct evloop_timer *t)
 
 		list = kf->next_waiting;
 		kf->next_waiting = NULL;
-		if (!kf->f) {           /* cancelled while waiting */
+		if (!kf->f) { /* cancelled while waiting */
 			if (kf->outstanding == 0)
 				kflush_free(kf);
 			else
@@ -567,8 +577,9 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 				 c->brokers.v[i]);
 
 		if (k < 0 || (size_t)k >= sizeof(brokers) - bn) {
-			snprintf(err->msg, sizeof(err->msg), "output %s: brokers: longer than %zu bytes",
-				 ok->id, sizeof(brokers) - 1);
+			snprintf(err->msg, sizeof(err->msg),
+				 "output %s: brokers: longer than %zu bytes", ok->id,
+				 sizeof(brokers) - 1);
 			return -ERR_INVALID;
 		}
 		bn += (size_t)k;
@@ -585,7 +596,8 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	rd_kafka_conf_set_log_cb(kc, on_log);
 	if (set_prop(kc, "bootstrap.servers", brokers, err, ok->id) ||
 	    set_prop(kc, "client.id", "sluice-agent", err, ok->id) ||
-	    set_prop(kc, "enable.idempotence", "true", err, ok->id) || set_prop(kc, "acks", "all", err, ok->id) ||
+	    set_prop(kc, "enable.idempotence", "true", err, ok->id) ||
+	    set_prop(kc, "acks", "all", err, ok->id) ||
 	    set_prop(kc, "message.timeout.ms", "0", err, ok->id) ||
 	    set_prop(kc, "partitioner", "murmur2_random", err, ok->id) ||
 	    set_prop(kc, "linger.ms", "5", err, ok->id) ||
@@ -617,8 +629,8 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	ok->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (!ok->rk) {
 		rd_kafka_conf_destroy(kc);
-		snprintf(err->msg, sizeof(err->msg), "output %s: cannot create the producer: %.300s",
-			 ok->id, e);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: cannot create the producer: %.300s", ok->id, e);
 		return -ERR_INVALID;
 	}
 	if (ok->pipefd[1] >= 0) {
@@ -735,8 +747,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
-		const struct mark *m = marks_find(&ok->marks, f->topic, f->partition,
-							      false);
+		const struct mark *m = marks_find(&ok->marks, f->topic, f->partition, false);
 
 		while (m && kf->next_batch < kf->nb && f->batches[kf->next_batch].resent &&
 		       f->batches[kf->next_batch].entry_id <= m->last) {
@@ -785,13 +796,15 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Records whose delivery failed (their batches are retried or quarantined).",
 		 ok->failed, NULL, NULL},
 		{"sluice_agent_kafka_queue_full_total", "counter",
-		 "Times librdkafka's local queue was full (production waited).", ok->queue_full, NULL,
-		 NULL},
+		 "Times librdkafka's local queue was full (production waited).", ok->queue_full,
+		 NULL, NULL},
 		{"sluice_agent_kafka_fatal_errors_total", "counter",
-		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL, NULL},
+		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL,
+		 NULL},
 		{"sluice_agent_kafka_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not produced "
-		 "again).", ok->skipped, NULL, NULL},
+		 "again).",
+		 ok->skipped, NULL, NULL},
 		{"sluice_agent_kafka_outq_messages", "gauge",
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},

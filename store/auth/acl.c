@@ -25,9 +25,9 @@
 #define ACL_FIELD_MAX 1024
 
 struct acl_entry {
-	char *principal;             /* "User:*" matches everyone */
+	char *principal; /* "User:*" matches everyone */
 	enum acl_res kind;
-	char *glob;                  /* NULL for the cluster */
+	char *glob; /* NULL for the cluster */
 	unsigned perms;
 };
 
@@ -132,7 +132,7 @@ static int parse_perms(const char *s, size_t n, enum acl_res kind, unsigned *out
 			return -ERR_INVALID;
 		i = j + 1;
 		if (j < n && i == n)
-			return -ERR_INVALID;  /* trailing comma */
+			return -ERR_INVALID; /* trailing comma */
 	}
 	if (perms == 0)
 		return -ERR_INVALID;
@@ -143,7 +143,7 @@ static int parse_perms(const char *s, size_t n, enum acl_res kind, unsigned *out
 static bool principal_valid(const char *s, size_t n)
 {
 	bool user = n > 5 && memcmp(s, "User:", 5) == 0;
-	bool token = n > 6 && memcmp(s, "Token:", 6) == 0;  /* HTTP tokens' own */
+	bool token = n > 6 && memcmp(s, "Token:", 6) == 0; /* HTTP tokens' own */
 
 	if (n > ACL_FIELD_MAX || (!user && !token))
 		return false;
@@ -154,8 +154,8 @@ static bool principal_valid(const char *s, size_t n)
 }
 
 /* One grant line with fields f; on error *col and *why say where and why. */
-static int parse_grant(struct acl *a, const char *p, const char **f, const size_t *fl,
-		       size_t *col, const char **why)
+static int parse_grant(struct acl *a, const char *p, const char **f, const size_t *fl, size_t *col,
+		       const char **why)
 {
 	struct acl_entry e, *v;
 	const char *g = f[1];
@@ -186,7 +186,8 @@ static int parse_grant(struct acl *a, const char *p, const char **f, const size_
 	}
 	*col = (size_t)(f[2] - p) + 1;
 	if (parse_perms(f[2], fl[2], e.kind, &e.perms) < 0) {
-		*why = e.kind == ACL_TOPIC ? "permissions must be a comma list of produce, consume, admin"
+		*why = e.kind == ACL_TOPIC
+			       ? "permissions must be a comma list of produce, consume, admin"
 		       : e.kind == ACL_GROUP ? "group permissions are consume and admin"
 					     : "cluster permission is admin";
 		return -ERR_INVALID;
@@ -231,10 +232,10 @@ int acl_parse(const char *name, const char *text, size_t len, struct acl **out, 
 		}
 		nf = fields(p, n, f, fl);
 		if (nf == 0 || (nf > 0 && f[0][0] == '#' && (f[0] == p || f[0][-1] != '"')))
-			continue;  /* blank, or a comment (a quoted principal may start with '#') */
+			continue; /* blank, or a comment (a quoted principal may start with '#') */
 		if (nf != 3) {
-			errf(err, errlen, "%s:%d:1: expected 'principal resource permissions'%s", name,
-			     line, nf < 0 ? " (unterminated quote)" : "");
+			errf(err, errlen, "%s:%d:1: expected 'principal resource permissions'%s",
+			     name, line, nf < 0 ? " (unterminated quote)" : "");
 			rc = -ERR_CONFIG;
 			goto out;
 		}
@@ -275,8 +276,7 @@ static bool principal_matches(const struct acl_entry *e, const char *principal)
 	return strcmp(e->principal, "User:*") == 0 || strcmp(e->principal, principal) == 0;
 }
 
-unsigned acl_perms(const struct acl *a, const char *principal, enum acl_res kind,
-		   const char *name)
+unsigned acl_perms(const struct acl *a, const char *principal, enum acl_res kind, const char *name)
 {
 	unsigned perms = 0;
 
@@ -301,7 +301,7 @@ bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, c
 	if (name || kind == ACL_CLUSTER) {
 		unsigned have = acl_perms(a, principal, kind, name);
 
-		return perm ? (have & perm) == perm : have != 0;  /* 0: any grant */
+		return perm ? (have & perm) == perm : have != 0; /* 0: any grant */
 	}
 	/* some single resource must carry every bit */
 	for (size_t i = 0; i < a->n; i++) {
@@ -367,7 +367,7 @@ static int format_line(struct buf *out, const struct acl_entry *e, unsigned perm
 	else if (rc == 0)
 		rc = buf_printf(out, "%s%s ", e->kind == ACL_GROUP ? "group:" : "", e->glob);
 	if (perms & ACL_ADMIN)
-		perms = ACL_ADMIN;  /* admin implies the rest */
+		perms = ACL_ADMIN; /* admin implies the rest */
 	for (int b = 0; b < 3 && rc == 0; b++) {
 		if (!(perms & (1u << b)))
 			continue;
@@ -377,8 +377,9 @@ static int format_line(struct buf *out, const struct acl_entry *e, unsigned perm
 	return rc == 0 ? buf_append_str(out, "\n") : rc;
 }
 
-int acl_file_remove(const char *path, unsigned (*drop)(const char *principal, enum acl_res kind,
-						   const char *glob, unsigned perms, void *arg),
+int acl_file_remove(const char *path,
+		    unsigned (*drop)(const char *principal, enum acl_res kind, const char *glob,
+				     unsigned perms, void *arg),
 		    void *arg, size_t *removed)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], err[256];
@@ -406,7 +407,8 @@ int acl_file_remove(const char *path, unsigned (*drop)(const char *principal, en
 		/* one line at a time: comments and untouched grants stay as written */
 		if (acl_parse(path, p, n, &one, err, sizeof(err)) == 0 && one->n == 1)
 			gone = drop(one->v[0].principal, one->v[0].kind, one->v[0].glob,
-				    one->v[0].perms, arg) & one->v[0].perms;
+				    one->v[0].perms, arg) &
+			       one->v[0].perms;
 		if (!gone)
 			rc = buf_append(&out, p, n);
 		else if (one->v[0].perms & ~gone)

@@ -69,8 +69,7 @@ size_t acl_count(const struct acl *a);
 bool acl_allows(const struct acl *a, const char *principal, enum acl_res kind, const char *name,
 		unsigned perm);
 /* Every permission bit principal holds on kind/name (0: none). */
-unsigned acl_perms(const struct acl *a, const char *principal, enum acl_res kind,
-		   const char *name);
+unsigned acl_perms(const struct acl *a, const char *principal, enum acl_res kind, const char *name);
 
 /* Entry i (0 <= i < acl_count) for listings (DescribeAcls).  0 or
  * -ERR_NOT_FOUND.  glob is NULL for the cluster. */
@@ -85,8 +84,9 @@ int acl_file_append(const char *path, const char *text, char *err, size_t errlen
  * bits is rewritten with them; comments and other lines stay byte for byte.
  * The file is replaced atomically (its mode kept) when anything changed;
  * *removed counts the lines touched.  0 or -errno. */
-int acl_file_remove(const char *path, unsigned (*drop)(const char *principal, enum acl_res kind,
-						   const char *glob, unsigned perms, void *arg),
+int acl_file_remove(const char *path,
+		    unsigned (*drop)(const char *principal, enum acl_res kind, const char *glob,
+				     unsigned perms, void *arg),
 		    void *arg, size_t *removed);
 
 #endif

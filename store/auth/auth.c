@@ -27,20 +27,20 @@
 
 struct pid_slot {
 	struct hmap_node node;
-	int64_t pid;                 /* -1: free */
-	uint32_t owner;              /* index into owners */
+	int64_t pid;    /* -1: free */
+	uint32_t owner; /* index into owners */
 };
 
 struct auth {
-	struct users *users;         /* the event-loop thread only (SASL, SIGHUP) */
-	struct acl *acl;             /* under acl_lock: HTTP threads read it */
+	struct users *users; /* the event-loop thread only (SASL, SIGHUP) */
+	struct acl *acl;     /* under acl_lock: HTTP threads read it */
 	pthread_rwlock_t acl_lock;
 	char *users_path;
 	char *acl_path;
 	unsigned mechs;
 	int64_t reauth_ms;
 
-	pthread_mutex_t mu;          /* the producer table and owners */
+	pthread_mutex_t mu; /* the producer table and owners */
 	struct hmap pids;
 	struct pid_slot *slots;
 	size_t next_slot;
@@ -52,8 +52,8 @@ struct auth {
 };
 
 static const char *const reason_names[AUTH_REASONS] = {
-	"bad_credentials", "bad_mechanism", "malformed", "unauthenticated", "session_expired",
-	"reauth_principal", "missing_token", "denied", "foreign_producer_id",
+	"bad_credentials",  "bad_mechanism", "malformed", "unauthenticated",     "session_expired",
+	"reauth_principal", "missing_token", "denied",    "foreign_producer_id",
 };
 
 static const char *const listener_names[AUTH_LISTENERS] = {"kafka", "http"};
@@ -112,8 +112,10 @@ int auth_new(const struct store_config *conf, struct auth **out, char *err, size
 		unsigned bit = auth_mech_bit(m, strlen(m));
 
 		if (!bit) {
-			snprintf(err, errlen, "kafka.sasl: unknown mechanism '%s' (PLAIN, "
-				 "SCRAM-SHA-256, SCRAM-SHA-512)", m);
+			snprintf(err, errlen,
+				 "kafka.sasl: unknown mechanism '%s' (PLAIN, "
+				 "SCRAM-SHA-256, SCRAM-SHA-512)",
+				 m);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
@@ -126,7 +128,8 @@ int auth_new(const struct store_config *conf, struct auth **out, char *err, size
 	}
 	if (conf->auth.users_file) {
 		a->users_path = mem_strdup(conf->auth.users_file);
-		rc = a->users_path ? users_load(a->users_path, true, &a->users, err, errlen) : -ENOMEM;
+		rc = a->users_path ? users_load(a->users_path, true, &a->users, err, errlen)
+				   : -ENOMEM;
 		if (rc < 0)
 			goto out;
 	}
@@ -174,7 +177,7 @@ const char *auth_users_path(const struct auth *a)
 
 bool auth_acl_enabled(const struct auth *a)
 {
-	return a && a->acl_path;  /* immutable; a->acl is swapped by reloads */
+	return a && a->acl_path; /* immutable; a->acl is swapped by reloads */
 }
 
 void auth_count(struct auth *a, enum auth_listener l, enum auth_reason why)
@@ -187,7 +190,7 @@ void auth_count(struct auth *a, enum auth_listener l, enum auth_reason why)
 bool auth_may(const struct auth *a, const char *principal, enum acl_res kind, const char *name,
 	      unsigned perm)
 {
-	struct auth *w = (struct auth *)a;  /* the lock, not the model, changes */
+	struct auth *w = (struct auth *)a; /* the lock, not the model, changes */
 	bool ok;
 
 	if (!a || !a->acl_path)
@@ -315,8 +318,7 @@ static void pid_put(struct auth *a, int64_t pid, uint32_t owner)
 	hmap_insert(&a->pids, &s->node, hmap_hash_u64(HMAP_SEED, (uint64_t)pid));
 }
 
-int auth_producer_id_new(struct auth *a, struct engine *log, const char *principal,
-			 int64_t *id)
+int auth_producer_id_new(struct auth *a, struct engine *log, const char *principal, int64_t *id)
 {
 	uint64_t rnd = 0;
 	int64_t seq;
@@ -342,8 +344,7 @@ int auth_producer_id_new(struct auth *a, struct engine *log, const char *princip
 	return rc;
 }
 
-int auth_producer_check(struct auth *a, enum auth_listener l, int64_t pid,
-			const char *principal)
+int auth_producer_check(struct auth *a, enum auth_listener l, int64_t pid, const char *principal)
 {
 	struct pid_slot *s;
 	int rc = 0;

@@ -57,15 +57,15 @@ enum auth_listener { AUTH_KAFKA, AUTH_HTTP, AUTH_LISTENERS };
 
 /* Why a client was refused; the metric's `reason` label. */
 enum auth_reason {
-	AUTH_BAD_CREDENTIALS,        /* wrong password or proof, unknown user or token */
-	AUTH_BAD_MECHANISM,          /* mechanism not enabled */
-	AUTH_MALFORMED,              /* SASL message that does not parse */
-	AUTH_UNAUTHENTICATED,        /* request before authenticating */
-	AUTH_SESSION_EXPIRED,        /* KIP-368: request after the session lifetime */
-	AUTH_REAUTH_PRINCIPAL,       /* re-authentication as someone else */
-	AUTH_MISSING_TOKEN,          /* HTTP request without a bearer token */
-	AUTH_DENIED,                 /* authenticated, but the ACL refuses */
-	AUTH_FOREIGN_PRODUCER,       /* a batch with another principal's producer id */
+	AUTH_BAD_CREDENTIALS,  /* wrong password or proof, unknown user or token */
+	AUTH_BAD_MECHANISM,    /* mechanism not enabled */
+	AUTH_MALFORMED,        /* SASL message that does not parse */
+	AUTH_UNAUTHENTICATED,  /* request before authenticating */
+	AUTH_SESSION_EXPIRED,  /* KIP-368: request after the session lifetime */
+	AUTH_REAUTH_PRINCIPAL, /* re-authentication as someone else */
+	AUTH_MISSING_TOKEN,    /* HTTP request without a bearer token */
+	AUTH_DENIED,           /* authenticated, but the ACL refuses */
+	AUTH_FOREIGN_PRODUCER, /* a batch with another principal's producer id */
 	AUTH_REASONS
 };
 
@@ -116,12 +116,10 @@ unsigned auth_perms(const struct auth *a, const char *principal, enum acl_res ki
 		    const char *name);
 
 /* A new producer id owned by principal.  0 or the engine's error. */
-int auth_producer_id_new(struct auth *a, struct engine *log, const char *principal,
-			 int64_t *id);
+int auth_producer_id_new(struct auth *a, struct engine *log, const char *principal, int64_t *id);
 /* May principal append batches with producer id pid?  0, or -ERR_AUTH
  * (counted as AUTH_FOREIGN_PRODUCER under l).  An unknown id is claimed. */
-int auth_producer_check(struct auth *a, enum auth_listener l, int64_t pid,
-			const char *principal);
+int auth_producer_check(struct auth *a, enum auth_listener l, int64_t pid, const char *principal);
 
 /* Count one refusal. */
 void auth_count(struct auth *a, enum auth_listener l, enum auth_reason why);

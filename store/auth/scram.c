@@ -232,7 +232,7 @@ static int attr(const char *m, size_t n, size_t *pos, char *key, const char **va
 	*vlen = j - (i + 2);
 	*pos = j < n ? j + 1 : j;
 	if (j < n && j + 1 == n)
-		return -ERR_INVALID;  /* trailing comma */
+		return -ERR_INVALID; /* trailing comma */
 	return 0;
 }
 
@@ -265,8 +265,7 @@ int scram_parse_client_first(const char *m, size_t n, struct scram_client_first 
 	if (c2 == n)
 		return -ERR_INVALID;
 	if (c2 > 2) {
-		if (m[2] != 'a' || m[3] != '=' ||
-		    saslname(m + 4, c2 - 4, authz, sizeof(authz)) < 0)
+		if (m[2] != 'a' || m[3] != '=' || saslname(m + 4, c2 - 4, authz, sizeof(authz)) < 0)
 			return -ERR_INVALID;
 		have_authz = true;
 	}
@@ -333,7 +332,7 @@ int scram_parse_client_final(const char *m, size_t n, struct scram_client_final 
 	}
 	if (pos != n || prev == 0)
 		return -ERR_INVALID;
-	out->without_proof_len = prev - 1;  /* the comma before "p=" */
+	out->without_proof_len = prev - 1; /* the comma before "p=" */
 	len = scram_b64_decode(v, vlen, out->proof, sizeof(out->proof));
 	if (len < 0)
 		return -ERR_INVALID;
@@ -375,8 +374,7 @@ int scram_server_first(struct scram_server *s, const uint8_t *m, size_t n)
 	return rc;
 }
 
-int scram_server_challenge(struct scram_server *s, const struct scram_cred *cred,
-			   struct buf *out)
+int scram_server_challenge(struct scram_server *s, const struct scram_cred *cred, struct buf *out)
 {
 	uint8_t rnd[24];
 	struct buf tail;

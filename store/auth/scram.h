@@ -36,16 +36,12 @@
 
 #include "lib/buf.h"
 
-enum scram_mech {
-	SCRAM_SHA256 = 0,
-	SCRAM_SHA512 = 1,
-	SCRAM_MECHS
-};
+enum scram_mech { SCRAM_SHA256 = 0, SCRAM_SHA512 = 1, SCRAM_MECHS };
 
-#define SCRAM_KEY_MAX 64          /* SHA-512 output */
+#define SCRAM_KEY_MAX 64 /* SHA-512 output */
 #define SCRAM_SALT_MAX 64
-#define SCRAM_SALT_LEN 24         /* salt of new credentials */
-#define SCRAM_NAME_MAX 128        /* user names */
+#define SCRAM_SALT_LEN 24  /* salt of new credentials */
+#define SCRAM_NAME_MAX 128 /* user names */
 #define SCRAM_NONCE_MAX 256
 #define SCRAM_MSG_MAX 2048        /* longest client message accepted */
 #define SCRAM_MIN_ITERATIONS 4096 /* RFC 7677; Kafka's minimum too */
@@ -85,17 +81,17 @@ bool scram_cred_check_password(enum scram_mech m, const struct scram_cred *c, co
 /* ---------------------------------------------------------------- messages */
 
 struct scram_client_first {
-	char gs2[SCRAM_NAME_MAX + 16];   /* "n,," or "y,," or "n,a=NAME," */
-	char user[SCRAM_NAME_MAX + 1];   /* saslname decoded (=2C, =3D) */
+	char gs2[SCRAM_NAME_MAX + 16]; /* "n,," or "y,," or "n,a=NAME," */
+	char user[SCRAM_NAME_MAX + 1]; /* saslname decoded (=2C, =3D) */
 	char nonce[SCRAM_NONCE_MAX + 1];
-	size_t bare_off;                 /* client-first-bare starts here */
-	bool tokenauth;                  /* the KIP-48 delegation-token extension */
+	size_t bare_off; /* client-first-bare starts here */
+	bool tokenauth;  /* the KIP-48 delegation-token extension */
 };
 
 struct scram_client_final {
-	size_t without_proof_len;        /* "c=...,r=...": the prefix before ",p=" */
+	size_t without_proof_len; /* "c=...,r=...": the prefix before ",p=" */
 	uint8_t cbind[SCRAM_NAME_MAX + 16];
-	size_t cbind_len;                /* channel binding decoded */
+	size_t cbind_len; /* channel binding decoded */
 	char nonce[2 * SCRAM_NONCE_MAX + 1];
 	uint8_t proof[SCRAM_KEY_MAX];
 	size_t proof_len;
@@ -114,10 +110,10 @@ enum scram_state { SCRAM_START, SCRAM_CHALLENGED, SCRAM_DONE, SCRAM_FAILED };
 struct scram_server {
 	enum scram_mech mech;
 	enum scram_state state;
-	bool known;                      /* the user exists */
+	bool known; /* the user exists */
 	struct scram_client_first first;
 	struct scram_cred cred;
-	struct buf auth_msg;             /* client-first-bare "," server-first */
+	struct buf auth_msg; /* client-first-bare "," server-first */
 	char nonce[2 * SCRAM_NONCE_MAX + 1];
 };
 
@@ -129,8 +125,7 @@ void scram_server_release(struct scram_server *s);
 int scram_server_first(struct scram_server *s, const uint8_t *m, size_t n);
 /* Build the server-first message into out (appended).  cred NULL: unknown
  * user (the exchange will fail at the end).  0 or -ENOMEM. */
-int scram_server_challenge(struct scram_server *s, const struct scram_cred *cred,
-			   struct buf *out);
+int scram_server_challenge(struct scram_server *s, const struct scram_cred *cred, struct buf *out);
 /* Check the client-final message and build server-final into out.
  * 0, -ERR_INVALID (malformed, nonce or binding mismatch) or -ERR_AUTH
  * (wrong proof or unknown user). */

@@ -145,8 +145,8 @@ static int parse_int(const char *s, size_t n, int *out)
 }
 
 /* One credential line; on error *col is the 1-based column of the culprit. */
-static int parse_line(struct users *u, const char *p, const char **f, const size_t *fl,
-		      size_t *col, const char **why)
+static int parse_line(struct users *u, const char *p, const char **f, const size_t *fl, size_t *col,
+		      const char **why)
 {
 	struct scram_cred c;
 	struct user *x;
@@ -231,8 +231,10 @@ int users_parse(const char *name, const char *text, size_t len, struct users **o
 		if (nf == 0 || f[0][0] == '#')
 			continue;
 		if (nf != 6) {
-			errf(err, errlen, "%s:%d:1: expected 'name mechanism iterations salt "
-			     "stored-key server-key'", name, line);
+			errf(err, errlen,
+			     "%s:%d:1: expected 'name mechanism iterations salt "
+			     "stored-key server-key'",
+			     name, line);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
@@ -304,8 +306,8 @@ bool users_check_password(const struct users *u, const char *name, const char *p
 		struct scram_cred dummy;
 		uint8_t salt[SCRAM_SALT_LEN] = {0};
 
-		scram_cred_derive(SCRAM_SHA512, pw, pwlen, salt, sizeof(salt),
-				  SCRAM_MIN_ITERATIONS, &dummy);
+		scram_cred_derive(SCRAM_SHA512, pw, pwlen, salt, sizeof(salt), SCRAM_MIN_ITERATIONS,
+				  &dummy);
 		OPENSSL_cleanse(&dummy, sizeof(dummy));
 		return false;
 	}
@@ -338,8 +340,7 @@ out:
 	return rc;
 }
 
-int users_put_cred(struct users *u, const char *name, enum scram_mech m,
-		   const struct scram_cred *c)
+int users_put_cred(struct users *u, const char *name, enum scram_mech m, const struct scram_cred *c)
 {
 	struct user *x;
 
@@ -405,8 +406,8 @@ int users_remove(struct users *u, const char *name)
 int users_format(const struct users *u, struct buf *out)
 {
 	int rc = buf_append_str(out, "# sluice-store users file: SCRAM credentials, no passwords.\n"
-				"# Manage with `sluice-store user add|remove NAME`.\n"
-				"# name mechanism iterations salt stored-key server-key\n");
+				     "# Manage with `sluice-store user add|remove NAME`.\n"
+				     "# name mechanism iterations salt stored-key server-key\n");
 
 	for (size_t i = 0; i < u->n && rc == 0; i++) {
 		for (int m = SCRAM_MECHS - 1; m >= 0 && rc == 0; m--) {

@@ -113,8 +113,8 @@ static int run(bool add, const char *name, const char *path, int iterations)
 	if (rc == 0)
 		rc = users_save(u, path);
 	if (rc == 0)
-		printf("%s user '%s' in %s (reload the store to apply: SIGHUP)\n", add ? "set" : "removed",
-		       name, path);
+		printf("%s user '%s' in %s (reload the store to apply: SIGHUP)\n",
+		       add ? "set" : "removed", name, path);
 	else if (rc != -ERR_NOT_FOUND)
 		fprintf(stderr, "sluice-store: %s: %s\n", path, err_str(rc));
 out:
@@ -158,7 +158,8 @@ int users_cmd_main(int argc, char **argv)
 			iterations = strtol(optarg, &end, 10);
 			if (*end || iterations < SCRAM_MIN_ITERATIONS ||
 			    iterations > SCRAM_MAX_ITERATIONS) {
-				fprintf(stderr, "sluice-store: --iterations must be 4096..1000000\n");
+				fprintf(stderr,
+					"sluice-store: --iterations must be 4096..1000000\n");
 				return 2;
 			}
 			break;

@@ -22,9 +22,9 @@ struct bidx_entry {
 
 struct bidx_builder {
 	/* the open block */
-	uint64_t *set;               /* gram hashes; 0 = empty slot */
+	uint64_t *set; /* gram hashes; 0 = empty slot */
 	size_t set_cap, set_n;
-	bool set_full;               /* BIDX_MAX_GRAMS reached: bloom all ones */
+	bool set_full; /* BIDX_MAX_GRAMS reached: bloom all ones */
 	int64_t *minutes;
 	size_t nmin, min_cap;
 	uint8_t src[BIDX_MAX_SOURCES * (2 + BIDX_SOURCE_MAX)];
@@ -167,8 +167,13 @@ static void add_source(struct bidx_builder *b, enum bidx_src kind, const uint8_t
 
 static void add_headers(struct bidx_builder *b, const struct record *r)
 {
-	static const struct { const char *name; enum bidx_src kind; } known[] = {
-		{"host", BIDX_SRC_HOST}, {"path", BIDX_SRC_PATH}, {"unit", BIDX_SRC_UNIT},
+	static const struct {
+		const char *name;
+		enum bidx_src kind;
+	} known[] = {
+		{"host", BIDX_SRC_HOST},
+		{"path", BIDX_SRC_PATH},
+		{"unit", BIDX_SRC_UNIT},
 	};
 	struct record_header_iter it;
 	struct record_header h;

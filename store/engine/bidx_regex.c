@@ -36,8 +36,8 @@ struct rx {
 	const char *p;
 	size_t i, len;
 	int depth;
-	bool bail;                   /* not understood: require nothing */
-	bool icase;                  /* (?i) seen */
+	bool bail;  /* not understood: require nothing */
+	bool icase; /* (?i) seen */
 	bool oom;
 };
 
@@ -60,7 +60,7 @@ static void req_release(struct rx_req *r)
 static void req_push(struct rx *rx, struct rx_req *r, struct rx_fac *f)
 {
 	if (r->n == RX_MAX_FACTORS) {
-		fac_free(f);     /* fewer requirements: still correct */
+		fac_free(f); /* fewer requirements: still correct */
 		return;
 	}
 	r->f[r->n++] = f;
@@ -138,14 +138,14 @@ static int quantifier(struct rx *rx)
 				j++;
 		}
 		if (j >= rx->len || p[j] != '}')
-			return 0;    /* a literal '{': the caller breaks the run there */
+			return 0; /* a literal '{': the caller breaks the run there */
 		q = (!digits || min == 0) ? 1 : 2;
 		i = j + 1;
 	} else {
 		return 0;
 	}
 	if (i < rx->len && (p[i] == '?' || p[i] == '+'))
-		i++;                 /* lazy or possessive */
+		i++; /* lazy or possessive */
 	rx->i = i;
 	return q;
 }
@@ -229,7 +229,7 @@ static enum atom parse_atom(struct rx *rx, char *lit, struct rx_req *sub)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit((char)c)) {
 			if (strchr("QEpPxoNgkcu0123456789", c))
 				rx->bail = true;
-			return ATOM_OTHER;   /* \d \w \s \b \n ...: not a literal here */
+			return ATOM_OTHER; /* \d \w \s \b \n ...: not a literal here */
 		}
 		if (c >= 0x80)
 			return ATOM_OTHER;
@@ -240,10 +240,16 @@ static enum atom parse_atom(struct rx *rx, char *lit, struct rx_req *sub)
 		return ATOM_OTHER;
 	case '(':
 		return parse_group(rx, sub);
-	case '*': case '+': case '?':
-		rx->bail = true;     /* a quantifier without an atom */
+	case '*':
+	case '+':
+	case '?':
+		rx->bail = true; /* a quantifier without an atom */
 		return ATOM_NONE;
-	case '.': case '^': case '$': case '{': case '}':
+	case '.':
+	case '^':
+	case '$':
+	case '{':
+	case '}':
 		rx->i++;
 		return ATOM_OTHER;
 	default:
@@ -322,7 +328,7 @@ static void parse_alt(struct rx *rx, struct rx_req *out)
 	for (;;) {
 		parse_seq(rx, &br);
 		if (first && (rx->i >= rx->len || rx->p[rx->i] != '|')) {
-			*out = br;       /* no alternation */
+			*out = br; /* no alternation */
 			return;
 		}
 		first = false;
@@ -359,7 +365,7 @@ int bidx_query_from_regex(struct bidx_query *q, const char *pattern, bool icase)
 
 	parse_alt(&rx, &req);
 	if (rx.i < rx.len)
-		rx.bail = true;      /* an unbalanced ')' */
+		rx.bail = true; /* an unbalanced ')' */
 	if (rx.oom) {
 		rc = -ENOMEM;
 	} else if (!rx.bail) {

@@ -72,8 +72,8 @@ static struct segment *pick(struct partition *p)
 /* Index the batches of s from byte pos (offset next) to limit into
  * w->image.  live: the segment is active; only complete blocks are kept
  * and end_pos, end_next say where they end.  0 or a negative code. */
-static int build(struct bidx_worker *w, struct segment *s, int64_t pos, int64_t next,
-		 int64_t limit, bool live, int64_t *end_pos, int64_t *end_next)
+static int build(struct bidx_worker *w, struct segment *s, int64_t pos, int64_t next, int64_t limit,
+		 bool live, int64_t *end_pos, int64_t *end_next)
 {
 	int rc = 0;
 
@@ -141,7 +141,7 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	pthread_mutex_unlock(&p->mu);
 	if (segment_path(path, sizeof(path), p->dir, s->base, "bidx") < 0) {
 		pthread_mutex_lock(&p->mu);
-		s->bidx_done = true;     /* never retried: pick() must move on */
+		s->bidx_done = true; /* never retried: pick() must move on */
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
@@ -149,7 +149,8 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 	if (rc < 0) {
 		if (rc != -ENOENT)
 			log_warn("log %s-%d: block index %020" PRId64
-				 ".bidx damaged (%s): rebuilding", p->topic, p->index, s->base, err_str(rc));
+				 ".bidx damaged (%s): rebuilding",
+				 p->topic, p->index, s->base, err_str(rc));
 		int64_t ep, en;
 
 		rc = build(w, s, 0, s->base, size, false, &ep, &en);
@@ -174,7 +175,7 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 			s->nlive = 0;
 		}
 	} else if (rc == 0) {
-		unlink(path);     /* retention or deletion took the segment meanwhile */
+		unlink(path); /* retention or deletion took the segment meanwhile */
 	}
 	s->bidx_done = true;
 	pthread_mutex_unlock(&p->mu);
@@ -213,7 +214,7 @@ static bool index_live(struct bidx_worker *w, struct partition *p)
 	if (rc == 0 && ep > start) {
 		x = mem_calloc(1, sizeof(*x));
 		if (x && bidx_parse(w->image.data, w->image.len, x) == 0) {
-			x->data = w->image.data;   /* the part owns the image now */
+			x->data = w->image.data; /* the part owns the image now */
 			buf_init(&w->image, (size_t)1 << 31);
 		} else {
 			mem_free(x);
@@ -457,9 +458,9 @@ int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_
 
 struct walk_ent {
 	int64_t from, to;
-	const struct bidx *x;        /* borrowed (segment referenced) or owned copy */
+	const struct bidx *x; /* borrowed (segment referenced) or owned copy */
 	struct bidx *copy;
-	struct segment *seg;         /* referenced */
+	struct segment *seg; /* referenced */
 };
 
 static int walk_push(struct walk_ent **v, size_t *n, size_t *cap, struct walk_ent e)

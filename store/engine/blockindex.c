@@ -158,7 +158,7 @@ int bidx_load(const char *path, int64_t base, int64_t log_bytes, struct bidx **o
 		rc = -ERR_CORRUPT;
 	if (rc < 0)
 		goto out;
-	x->data = b.data;          /* ownership moves to x */
+	x->data = b.data; /* ownership moves to x */
 	b.data = NULL;
 	*out = x;
 out:
@@ -309,7 +309,7 @@ int bidx_query_add_factor(struct bidx_query *q, const char *const *lits, const s
 		rc = lit_grams(&f.lits[i], lits[i], lens[i], icase);
 		f.nlits = i + 1;
 		if (rc == 0 && f.lits[i].ngrams == 0)
-			rc = 1;    /* this literal rules nothing out: nor does the factor */
+			rc = 1; /* this literal rules nothing out: nor does the factor */
 	}
 	if (rc != 0)
 		goto drop;

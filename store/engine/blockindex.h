@@ -32,7 +32,7 @@
 #include "lib/batch.h"
 #include "lib/buf.h"
 
-#define BIDX_MAGIC 0x534c4258u          /* "SLBX" */
+#define BIDX_MAGIC 0x534c4258u /* "SLBX" */
 #define BIDX_VERSION 1
 #define BIDX_HEADER 48
 #define BIDX_ENTRY 64
@@ -40,10 +40,10 @@
 #define BIDX_SAMPLE 2
 #define BIDX_HASHES 2
 #define BIDX_BITS_PER_GRAM 4
-#define BIDX_BLOCK_BYTES (1u << 20)     /* record value bytes per block */
+#define BIDX_BLOCK_BYTES (1u << 20) /* record value bytes per block */
 #define BIDX_MAX_SOURCES 64
 #define BIDX_SOURCE_MAX 255
-#define BIDX_MAX_GRAMS (1u << 22)       /* distinct grams per block */
+#define BIDX_MAX_GRAMS (1u << 22) /* distinct grams per block */
 
 enum bidx_src {
 	BIDX_SRC_KEY = 0,
@@ -55,22 +55,22 @@ enum bidx_src {
 /* One block as read from the file (pointers into the mapping). */
 struct bidx_block {
 	int64_t first_offset;
-	int64_t next_offset;         /* exclusive */
-	int64_t pos;                 /* byte position of its first batch in the .log */
-	int64_t min_ts;              /* -1: no timed record */
+	int64_t next_offset; /* exclusive */
+	int64_t pos;         /* byte position of its first batch in the .log */
+	int64_t min_ts;      /* -1: no timed record */
 	int64_t max_ts;
 	uint32_t records;
 	uint32_t bloom_bits;
 	const uint8_t *bloom;
-	bool src_overflow;           /* more sources than were kept: unknown */
+	bool src_overflow; /* more sources than were kept: unknown */
 	uint16_t nsrc;
-	const uint8_t *src;          /* nsrc x (kind u8, len u8, bytes) */
+	const uint8_t *src; /* nsrc x (kind u8, len u8, bytes) */
 	uint32_t nhist;
-	const uint8_t *hist;         /* nhist x (minute i64 BE, count u32 BE) */
+	const uint8_t *hist; /* nhist x (minute i64 BE, count u32 BE) */
 };
 
 struct bidx {
-	uint8_t *data;               /* the whole file */
+	uint8_t *data; /* the whole file */
 	size_t len;
 	int64_t base;
 	int64_t log_bytes;
@@ -96,7 +96,7 @@ uint32_t bidx_find(const struct bidx *x, int64_t offset);
 
 struct bidx_lit {
 	size_t ngrams;
-	uint64_t *grams;             /* hashes of the selected windows */
+	uint64_t *grams; /* hashes of the selected windows */
 };
 
 struct bidx_factor {
@@ -107,7 +107,7 @@ struct bidx_factor {
 struct bidx_query {
 	size_t nfactors;
 	struct bidx_factor *factors;
-	char *source;                /* fnmatch glob over sources; NULL: any */
+	char *source; /* fnmatch glob over sources; NULL: any */
 };
 
 void bidx_query_init(struct bidx_query *q);

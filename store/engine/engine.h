@@ -61,17 +61,17 @@ struct batch_info;
 struct engine;
 
 struct engine_config {
-	const char *data_dir;        /* borrowed for engine_open() only */
+	const char *data_dir; /* borrowed for engine_open() only */
 	enum engine_fsync fsync;
 	int64_t fsync_interval_ms;
-	bool auto_create;            /* create unknown topics on first append */
-	struct topic_config defaults;/* for auto-created topics and unset fields */
-	int64_t index_interval_bytes;/* bytes between sparse index entries */
-	int64_t retention_check_ms;  /* how often retention runs */
-	uint64_t min_free_bytes;     /* disk headroom (diskspace.h); 0 and 0: off */
+	bool auto_create;             /* create unknown topics on first append */
+	struct topic_config defaults; /* for auto-created topics and unset fields */
+	int64_t index_interval_bytes; /* bytes between sparse index entries */
+	int64_t retention_check_ms;   /* how often retention runs */
+	uint64_t min_free_bytes;      /* disk headroom (diskspace.h); 0 and 0: off */
 	int min_free_percent;
-	bool verify_all_records;     /* engine_batch_check decodes every batch whole */
-	bool no_block_index;         /* no block index worker (benchmarks, tools) */
+	bool verify_all_records; /* engine_batch_check decodes every batch whole */
+	bool no_block_index;     /* no block index worker (benchmarks, tools) */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -99,7 +99,7 @@ int engine_topic_delete(struct engine *log, const char *name);
  * -ERR_INVALID otherwise) and/or set the fields whose set_ flag is true.
  * The new config is persisted in the registry before this returns. */
 struct engine_topic_alter {
-	int32_t partitions;          /* 0 = unchanged */
+	int32_t partitions; /* 0 = unchanged */
 	bool set_retention_ms;
 	int64_t retention_ms;
 	bool set_retention_bytes;
@@ -127,7 +127,7 @@ int engine_topic_ensure(struct engine *log, const char *name);
 /* ---------------------------------------------------------------- partitions */
 
 int engine_partition_info(struct engine *log, const char *topic, int32_t partition,
-		       struct engine_partition_info *out);
+			  struct engine_partition_info *out);
 
 /* ---------------------------------------------------------------- append */
 
@@ -156,13 +156,13 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
  * -ENOSPC, before anything is written, while the data directory's disk is
  * under its headroom (log.min_free_bytes). */
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
-	       size_t len, struct engine_append_result *res);
+		  size_t len, struct engine_append_result *res);
 
 /* Block until offset < visible of the partition, or timeout_ms passes.
  * 0, -ETIMEDOUT, -ERR_NOT_FOUND (topic deleted meanwhile), -ERR_STORAGE
  * (the fsync failed: the batch is not acknowledged). */
 int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-		     int timeout_ms);
+			int timeout_ms);
 
 /* Register the one callback run (on the engine's flusher or appending
  * thread) whenever any partition's visible offset advances or a flush fails.
@@ -185,14 +185,14 @@ struct diskspace *engine_diskspace(struct engine *log);
  * from the returned end for more.  offset == visible gives len 0.
  * -ERR_OUT_OF_RANGE when offset < log_start or offset > end. */
 int engine_read(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-	     size_t max_bytes, struct engine_slice *out);
+		size_t max_bytes, struct engine_slice *out);
 void engine_slice_release(struct engine_slice *s);
 
 /* First offset whose batch has a timestamp >= ts (by the time index, then a
  * header scan; Kafka ListOffsets semantics).  *offset = visible when no batch
  * is that late.  ts -1 = latest (visible), -2 = earliest (log_start). */
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
-			int64_t *offset);
+			   int64_t *offset);
 
 /* ---------------------------------------------------------------- block index */
 

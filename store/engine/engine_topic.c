@@ -136,7 +136,7 @@ void engine_topic_trash_dir(struct engine *log, const char *dir)
 			log_warn("log: cannot move %s to the trash: %s", dir, err_str(-errno));
 		return;
 	}
-	SLUICE_IGNORE(fs_fsync_dir(log->data_dir));  /* best effort, like the removal below */
+	SLUICE_IGNORE(fs_fsync_dir(log->data_dir)); /* best effort, like the removal below */
 	if (fs_rmtree(dst) < 0)
 		log_warn("log: cannot remove %s", dst);
 }
@@ -193,8 +193,10 @@ int engine_topic_reconstruct(struct engine *log)
 	}
 	closedir(d);
 	if (rc == 0 && log->persisted.n) {
-		log_warn("log: %s/topics.yaml is missing; rebuilt it from %zu topic directories with "
-			 "default settings", log->meta_dir, log->persisted.n);
+		log_warn(
+			"log: %s/topics.yaml is missing; rebuilt it from %zu topic directories with "
+			"default settings",
+			log->meta_dir, log->persisted.n);
 		rc = registry_save(&log->persisted, log->meta_dir);
 	}
 	return rc;
@@ -219,7 +221,8 @@ void engine_topic_remove_orphans(struct engine *log)
 		at = registry_find(&log->persisted, topic);
 		if (at >= 0 && idx < log->persisted.v[at].cfg.partitions)
 			continue;
-		if (snprintf(dir, sizeof(dir), "%s/%s", log->data_dir, e->d_name) >= (int)sizeof(dir))
+		if (snprintf(dir, sizeof(dir), "%s/%s", log->data_dir, e->d_name) >=
+		    (int)sizeof(dir))
 			continue;
 		log_warn("log: removing %s: no such topic or partition in the registry", dir);
 		engine_topic_trash_dir(log, dir);
@@ -264,7 +267,7 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	/* directories first: a crash before the registry names them leaves
 	 * orphans that the next open removes */
 	rc = engine_open_parts(log, name, 0, cfg.partitions, t->parts, NULL);
-	t->nparts = cfg.partitions;  /* on failure too: the undo below removes them */
+	t->nparts = cfg.partitions; /* on failure too: the undo below removes them */
 	if (rc < 0)
 		goto out;
 	rc = registry_set(&log->persisted, name, &cfg);
@@ -493,6 +496,5 @@ int engine_topic_ensure(struct engine *log, const char *name)
 		if (rc < 0 && rc != -ERR_EXISTS)
 			return rc;
 	}
-	return -ERR_NOT_FOUND;  /* created and deleted under our feet, repeatedly */
+	return -ERR_NOT_FOUND; /* created and deleted under our feet, repeatedly */
 }
-

@@ -314,8 +314,8 @@ int partition_roll(struct partition *p, int64_t now)
 	/* the producer state as of the new segment's base, written by the
 	 * flusher; recovery replays headers from the newest snapshot */
 	buf_reset(&p->snapshot);
-	p->snapshot_off = producer_state_serialize(&p->producers, p->end, &p->snapshot) == 0
-				  ? p->end : -1;
+	p->snapshot_off =
+		producer_state_serialize(&p->producers, p->end, &p->snapshot) == 0 ? p->end : -1;
 	/* the sealed segment and the new directory entries need an fsync */
 	mark_dirty(p, true);
 	return 0;
@@ -357,12 +357,13 @@ static int repair(struct partition *p)
 	}
 	p->broken = false;
 	log_warn("log %s-%d: truncated to the durable offset %lld after a failed write; "
-		 "next offset %lld", p->topic, p->index, (long long)cut.offset, (long long)p->end);
+		 "next offset %lld",
+		 p->topic, p->index, (long long)cut.offset, (long long)p->end);
 	return 0;
 }
 
-int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch,
-		     size_t len, struct engine_append_result *res, bool *notify)
+int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch, size_t len,
+		     struct engine_append_result *res, bool *notify)
 {
 	struct batch_info bi;
 	struct producer_batch dup;
@@ -378,7 +379,7 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	if (rc < 0 || bi.size != len || bi.count <= 0 || bi.last_offset_delta != bi.count - 1)
 		return -ERR_CORRUPT;
 	if (bi.max_ts < 0)
-		bi.max_ts = now;  /* no record has a time: date the batch by its arrival */
+		bi.max_ts = now; /* no record has a time: date the batch by its arrival */
 	pthread_mutex_lock(&p->mu);
 	if (p->deleted) {
 		rc = -ERR_NOT_FOUND;
@@ -402,12 +403,13 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 		goto out;
 	a = active(p);
 	seg_max = tc->segment_bytes < SEG_MAX_BYTES ? tc->segment_bytes : SEG_MAX_BYTES;
-	if (a->size > 0 && (a->size + (int64_t)len > seg_max || now - a->created_ms >= tc->segment_ms ||
-			    p->end + bi.last_offset_delta - a->base > SEG_MAX_OFFSETS)) {
+	if (a->size > 0 &&
+	    (a->size + (int64_t)len > seg_max || now - a->created_ms >= tc->segment_ms ||
+	     p->end + bi.last_offset_delta - a->base > SEG_MAX_OFFSETS)) {
 		rc = partition_roll(p, now);
 		if (rc < 0) {
-			engine_counters_error(p->counters, "%s-%d: cannot roll a new segment: %s", p->topic,
-					   p->index, err_str(rc));
+			engine_counters_error(p->counters, "%s-%d: cannot roll a new segment: %s",
+					      p->topic, p->index, err_str(rc));
 			rc = -ERR_STORAGE;
 			goto out;
 		}
@@ -418,10 +420,11 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	rc = segment_append(a, batch, len, &bi, p->interval, &torn);
 	if (rc < 0) {
 		engine_counters_error(p->counters, "%s-%d: append: %s", p->topic, p->index,
-				   err_str(-errno));
+				      err_str(-errno));
 		if (torn) {
 			p->broken = true;
-			p->repair_cut = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+			p->repair_cut =
+				(struct partition_point){p->end, a->base, a->size, a->max_ts, true};
 		}
 		goto out;
 	}
@@ -477,7 +480,7 @@ static bool flush_collect(struct partition *p, struct flush_round *r)
 		return false;
 	if (!p->dirty && p->snapshot_off < 0 && p->durable.offset == p->end &&
 	    p->durable.seg_base == active(p)->base && p->durable.pos == active(p)->size)
-		return false;  /* nothing since the last round */
+		return false; /* nothing since the last round */
 	p->dirty = false;
 	p->flushing = true;
 	{
@@ -548,8 +551,8 @@ static void flush_sync(struct partition *p, struct flush_round *r)
 		int rc = write_snapshot(p, &r->snap, r->snap_off);
 
 		if (rc < 0)
-			log_warn("log %s-%d: cannot write the producer snapshot at %lld: %s", p->topic,
-				 p->index, (long long)r->snap_off, err_str(rc));
+			log_warn("log %s-%d: cannot write the producer snapshot at %lld: %s",
+				 p->topic, p->index, (long long)r->snap_off, err_str(rc));
 		else
 			prune_snapshots(p);
 	}
@@ -566,7 +569,8 @@ static void flush_sync(struct partition *p, struct flush_round *r)
 static void flush_failed(struct partition *p, struct flush_round *r, bool *notify)
 {
 	atomic_fetch_add(&p->counters->fsync_errors, 1);
-	engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, err_str(-r->err));
+	engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index,
+			      err_str(-r->err));
 	if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
 		unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
 
@@ -576,11 +580,12 @@ static void flush_failed(struct partition *p, struct flush_round *r, bool *notif
 		p->repair_cut = p->durable;
 		if (repair(p) < 0)
 			log_error("log %s-%d: cannot truncate the unacknowledged tail; "
-				  "appends fail until it can", p->topic, p->index);
+				  "appends fail until it can",
+				  p->topic, p->index);
 		pthread_cond_broadcast(&p->cond);
 		*notify = true;
 	} else {
-		p->dirty = true;  /* the periodic flush retries */
+		p->dirty = true; /* the periodic flush retries */
 	}
 }
 
@@ -607,7 +612,7 @@ static void flush_done(struct partition *p, struct flush_round *r, bool *notify)
 	    (r->target.offset == p->durable.offset && r->target.pos > p->durable.pos))
 		p->durable = r->target;
 	if (r->force && !r->ckpt_ok) {
-		p->dirty = true;  /* the periodic tick retries the checkpoint */
+		p->dirty = true; /* the periodic tick retries the checkpoint */
 	} else {
 		p->rp_force = r->force ? false : p->rp_force;
 		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force &&
@@ -749,9 +754,11 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 			for (size_t j = nj; j-- > 0;) {
 				struct batch_info jb;
 
-				if (poss[j] <= cur || poss[j] > limit || poss[j] - pos > (int64_t)max_bytes)
+				if (poss[j] <= cur || poss[j] > limit ||
+				    poss[j] - pos > (int64_t)max_bytes)
 					continue;
-				if (segment_read_header(s->fd, poss[j], &jb) == 0 && jb.base_offset == offs[j])
+				if (segment_read_header(s->fd, poss[j], &jb) == 0 &&
+				    jb.base_offset == offs[j])
 					cur = poss[j];
 				break;
 			}
@@ -779,7 +786,7 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 		}
 		after = s->base;
 		if (offset < p->log_start) {
-			rc = -ERR_OUT_OF_RANGE;  /* retention passed it meanwhile */
+			rc = -ERR_OUT_OF_RANGE; /* retention passed it meanwhile */
 			goto unlock;
 		}
 	}
@@ -845,7 +852,8 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		}
 		segment_unref(s);
 		if (rc < 0)
-			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT : -ERR_STORAGE;
+			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT
+									  : -ERR_STORAGE;
 		pthread_mutex_lock(&p->mu);
 		rc = 0;
 		if (found) {

@@ -39,8 +39,8 @@ static void note_early_delete(struct partition *p, const struct topic_config *tc
 	atomic_fetch_add(&p->counters->early_deleted_records, (uint64_t)n);
 	log_warn("log %s-%d: retention deleted %lld records that arrived %llds ago, less than "
 		 "retention.ms: their timestamps are older (message.timestamp.type=LogAppendTime "
-		 "dates records by arrival)", p->topic, p->index, (long long)n,
-		 (long long)((now_ms - written_ms) / 1000));
+		 "dates records by arrival)",
+		 p->topic, p->index, (long long)n, (long long)((now_ms - written_ms) / 1000));
 }
 
 int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms)
@@ -93,7 +93,7 @@ int partition_retention(struct partition *p, const struct topic_config *tc, int6
 		segment_unref(del[i]);
 		atomic_fetch_add(&p->counters->segments_deleted, 1);
 	}
-	if (nd)  /* a lost unlink brings back an old segment that retention deletes again */
+	if (nd) /* a lost unlink brings back an old segment that retention deletes again */
 		SLUICE_IGNORE(fs_fsync_dir(p->dir));
 	return (int)nd;
 }

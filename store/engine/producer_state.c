@@ -146,10 +146,11 @@ int producer_state_update(struct producer_state *ps, const struct batch_info *bi
 	if (!e)
 		return -ENOMEM;
 	if (e->nbatches > 0 && bi->producer_epoch != e->epoch)
-		e->nbatches = 0;  /* a new epoch starts a new history */
+		e->nbatches = 0; /* a new epoch starts a new history */
 	e->epoch = bi->producer_epoch;
 	if (e->nbatches == PRODUCER_STATE_BATCHES) {
-		memmove(&e->batches[0], &e->batches[1], sizeof(e->batches[0]) * (PRODUCER_STATE_BATCHES - 1));
+		memmove(&e->batches[0], &e->batches[1],
+			sizeof(e->batches[0]) * (PRODUCER_STATE_BATCHES - 1));
 		e->nbatches--;
 	}
 	b = &e->batches[e->nbatches++];
@@ -222,8 +223,7 @@ int producer_state_serialize(const struct producer_state *ps, int64_t offset, st
 	return rc;
 }
 
-int producer_state_load(struct producer_state *ps, const void *data, size_t len,
-			int64_t *offset)
+int producer_state_load(struct producer_state *ps, const void *data, size_t len, int64_t *offset)
 {
 	struct cursor c;
 	uint32_t count;

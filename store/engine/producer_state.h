@@ -36,16 +36,16 @@ struct producer_batch {
 };
 
 struct producer_entry {
-	struct hmap_node node;       /* in producer_state.map, by pid */
+	struct hmap_node node; /* in producer_state.map, by pid */
 	int64_t pid;
 	int16_t epoch;
-	uint8_t nbatches;            /* oldest first */
-	int64_t last_ms;             /* wall time of the last append (expiry) */
+	uint8_t nbatches; /* oldest first */
+	int64_t last_ms;  /* wall time of the last append (expiry) */
 	struct producer_batch batches[PRODUCER_STATE_BATCHES];
 };
 
 struct producer_state {
-	struct hmap map;             /* struct producer_entry by pid */
+	struct hmap map; /* struct producer_entry by pid */
 	size_t count;
 };
 
@@ -75,8 +75,7 @@ int producer_state_serialize(const struct producer_state *ps, int64_t offset, st
 /* Replace the state with a snapshot's; *offset is the snapshot's offset.
  * 0, -ERR_CORRUPT (bad magic, CRC, structure) or -ENOMEM.  On failure the
  * state is empty. */
-int producer_state_load(struct producer_state *ps, const void *data, size_t len,
-			int64_t *offset);
+int producer_state_load(struct producer_state *ps, const void *data, size_t len, int64_t *offset);
 
 /* Sequence arithmetic with Kafka's wrap at INT32_MAX. */
 int32_t producer_seq_add(int32_t seq, int32_t delta);

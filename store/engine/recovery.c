@@ -127,7 +127,8 @@ static int list_dir(const char *dir, struct recovery_offsets *logs, struct recov
 		if (snaps->n)
 			qsort(snaps->v, snaps->n, sizeof(int64_t), cmp_i64);
 		for (size_t i = 0; i < orphans.n; i++) {
-			if (!logs->n || !bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
+			if (!logs->n ||
+			    !bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
 				remove_segment_files(dir, orphans.v[i]);
 		}
 	}
@@ -178,8 +179,9 @@ static void report_cut(const struct partition *p, const struct segment *s,
 		       const struct seg_recovery *r)
 {
 	log_warn("log %s-%d: recovery truncated %lld bytes at %020lld.log position %lld "
-		 "(offsets from %lld dropped): %s", p->topic, p->index, (long long)r->cut_bytes,
-		 (long long)s->base, (long long)r->cut_pos, (long long)r->cut_offset, r->why);
+		 "(offsets from %lld dropped): %s",
+		 p->topic, p->index, (long long)r->cut_bytes, (long long)s->base,
+		 (long long)r->cut_pos, (long long)r->cut_offset, r->why);
 }
 
 /* Rebuild the producer state: newest usable snapshot, then batch headers. */
@@ -206,7 +208,8 @@ static int load_producers(struct partition *p, const struct recovery_offsets *sn
 		}
 		buf_reset(&b);
 		if (fs_read_file(path, &b) < 0 ||
-		    producer_state_load(&p->producers, b.data, b.len, &off) < 0 || off != snaps->v[i]) {
+		    producer_state_load(&p->producers, b.data, b.len, &off) < 0 ||
+		    off != snaps->v[i]) {
 			log_warn("log %s-%d: ignoring unreadable producer snapshot %s", p->topic,
 				 p->index, path);
 			producer_state_clear(&p->producers);
@@ -241,8 +244,9 @@ static int load_producers(struct partition *p, const struct recovery_offsets *sn
 			rc = segment_read_header(s->fd, pos, &bi);
 			if (rc < 0) {
 				log_warn("log %s-%d: producer state replay stopped at %020lld.log "
-					 "position %lld: %s", p->topic, p->index, (long long)s->base,
-					 (long long)pos, err_str(rc));
+					 "position %lld: %s",
+					 p->topic, p->index, (long long)s->base, (long long)pos,
+					 err_str(rc));
 				rc = 0;
 				break;
 			}
@@ -263,8 +267,8 @@ struct recovery_scan {
 	struct partition *p;
 	struct recovery *rep;
 	struct recovery_offsets logs, snaps;
-	size_t n;                    /* segments of logs still in play */
-	size_t k;                    /* the segment holding the trusted point */
+	size_t n; /* segments of logs still in play */
+	size_t k; /* the segment holding the trusted point */
 	struct partition_point trust;
 	int64_t now;
 	bool dir_changed;
@@ -333,8 +337,9 @@ static int recover_tail(struct recovery_scan *sc, size_t i, struct segment *s)
 	if (p->nsegs > 0 && s->base != p->segs[p->nsegs - 1]->next_offset &&
 	    p->segs[p->nsegs - 1]->size > 0) {
 		log_warn("log %s-%d: segment %020lld.log does not follow offset %lld; "
-			 "removing it and every later segment", p->topic, p->index,
-			 (long long)s->base, (long long)p->segs[p->nsegs - 1]->next_offset);
+			 "removing it and every later segment",
+			 p->topic, p->index, (long long)s->base,
+			 (long long)p->segs[p->nsegs - 1]->next_offset);
 		for (size_t j = i; j < sc->n; j++)
 			remove_segment_files(p->dir, sc->logs.v[j]);
 		sc->dir_changed = true;
@@ -345,15 +350,16 @@ static int recover_tail(struct recovery_scan *sc, size_t i, struct segment *s)
 	sc->rep->validated_bytes += r.validated_bytes;
 	if (rc == 0 && r.rescanned)
 		log_warn("log %s-%d: recovery point does not match segment %020lld.log; "
-			 "validated it whole", p->topic, p->index, (long long)s->base);
+			 "validated it whole",
+			 p->topic, p->index, (long long)s->base);
 	if (rc == 0 && r.cut_pos >= 0) {
 		report_cut(p, s, &r);
 		sc->rep->truncated_bytes += r.cut_bytes;
 		atomic_fetch_add(&p->counters->truncated_bytes, (uint64_t)r.cut_bytes);
 		sc->dir_changed = true;
 		for (size_t j = i + 1; j < sc->n; j++) {
-			log_warn("log %s-%d: removing segment %020lld.log after the cut",
-				 p->topic, p->index, (long long)sc->logs.v[j]);
+			log_warn("log %s-%d: removing segment %020lld.log after the cut", p->topic,
+				 p->index, (long long)sc->logs.v[j]);
 			remove_segment_files(p->dir, sc->logs.v[j]);
 		}
 		sc->n = i + 1;
@@ -381,19 +387,21 @@ static int open_segments(struct recovery_scan *sc)
 
 		rc = segment_open(p->dir, sc->logs.v[i], sc->now, &s);
 		if (rc < 0) {
-			log_error("log %s-%d: cannot open segment %020lld.log: %s", p->topic, p->index,
-				  (long long)sc->logs.v[i], err_str(rc));
+			log_error("log %s-%d: cannot open segment %020lld.log: %s", p->topic,
+				  p->index, (long long)sc->logs.v[i], err_str(rc));
 			return rc;
 		}
 		if (i < sc->k) {
 			rc = segment_load_sealed(s, sc->logs.v[i + 1], p->interval, &r);
 			if (r.why)
-				log_error("log %s-%d: segment %020lld.log below the recovery point: %s; "
-					  "it is served up to position %lld", p->topic, p->index,
-					  (long long)s->base, r.why, (long long)s->size);
+				log_error(
+					"log %s-%d: segment %020lld.log below the recovery point: %s; "
+					"it is served up to position %lld",
+					p->topic, p->index, (long long)s->base, r.why,
+					(long long)s->size);
 			else if (r.rescanned)
-				log_info("log %s-%d: rebuilt the indexes of segment %020lld", p->topic,
-					 p->index, (long long)s->base);
+				log_info("log %s-%d: rebuilt the indexes of segment %020lld",
+					 p->topic, p->index, (long long)s->base);
 		} else {
 			rc = recover_tail(sc, i, s);
 			if (rc == 1) {
@@ -402,8 +410,8 @@ static int open_segments(struct recovery_scan *sc)
 			}
 		}
 		if (rc < 0) {
-			log_error("log %s-%d: recovering segment %020lld.log: %s", p->topic, p->index,
-				  (long long)s->base, err_str(rc));
+			log_error("log %s-%d: recovering segment %020lld.log: %s", p->topic,
+				  p->index, (long long)s->base, err_str(rc));
 			segment_unref(s);
 			return rc;
 		}
@@ -469,7 +477,7 @@ int recovery_run(struct partition *p, const struct partition_point *rp,
 			rc = segs_push(p, s);
 		if (rc < 0)
 			goto out;
-		s->dir_synced = true;  /* synced just below */
+		s->dir_synced = true; /* synced just below */
 		sc.dir_changed = true;
 	}
 	if (sc.dir_changed) {

@@ -173,7 +173,7 @@ static void set_assignment(struct gmember *m, const uint8_t *p, int32_t len)
 	if (len > 0) {
 		a = mem_alloc((size_t)len);
 		if (!a)
-			len = 0;  /* the member sees an empty assignment and rejoins */
+			len = 0; /* the member sees an empty assignment and rejoins */
 		else
 			memcpy(a, p, (size_t)len);
 	}
@@ -269,8 +269,7 @@ static char *new_member_id(const char *client_id)
 	id = mem_alloc(n);
 	if (!id)
 		return NULL;
-	snprintf(id, n,
-		 "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	snprintf(id, n, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 client_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
 		 r[11], r[12], r[13], r[14], r[15]);
 	return id;
@@ -399,7 +398,7 @@ static void complete_join(struct group *grp)
 		set_assignment(m, NULL, 0);
 		session_reset(m);
 		if (!w)
-			continue;  /* its connection is gone; the sync timeout decides */
+			continue; /* its connection is gone; the sync timeout decides */
 		memset(&res, 0, sizeof(res));
 		res.error = infos ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE;
 		res.generation = grp->generation;
@@ -494,7 +493,8 @@ static void sync_timer_fired(struct evloop_timer *t)
 	for (struct gmember *m = grp->members, *next; m; m = next) {
 		next = m->next;
 		if (!m->synced) {
-			log_info("groups: %s: member %s did not sync in time; removed", grp->id, m->id);
+			log_info("groups: %s: member %s did not sync in time; removed", grp->id,
+				 m->id);
 			member_remove(grp, m);
 			removed = true;
 		}
@@ -594,8 +594,8 @@ static int member_update(struct gmember *m, const struct groups_join_req *req,
 	return 0;
 }
 
-static void add_member_and_rebalance(struct group *grp, char *id,
-				     const struct groups_join_req *req, struct groups_waiter *w)
+static void add_member_and_rebalance(struct group *grp, char *id, const struct groups_join_req *req,
+				     struct groups_waiter *w)
 {
 	struct gmember *m = mem_calloc(1, sizeof(*m)), **pp;
 
@@ -833,7 +833,8 @@ void groups_sync(struct groups *g, const struct groups_sync_req *req, struct gro
 		set_assignment(o, NULL, 0);
 		for (int32_t i = 0; i < req->nassignments; i++) {
 			if (strcmp(req->assignments[i].member_id, o->id) == 0) {
-				set_assignment(o, req->assignments[i].data, req->assignments[i].len);
+				set_assignment(o, req->assignments[i].data,
+					       req->assignments[i].len);
 				break;
 			}
 		}

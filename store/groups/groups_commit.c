@@ -88,7 +88,7 @@ void groups_commit(struct groups *g, struct groups_commit *c)
 	c->oc.arg = c;
 	rc = offsets_commit(g->offsets, &c->oc);
 	if (rc == 0)
-		return;  /* commit_synced finishes it */
+		return; /* commit_synced finishes it */
 	for (size_t i = 0; i < nv; i++)
 		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
 done:
@@ -103,8 +103,8 @@ void groups_commit_cancel(struct groups *g, struct groups_commit *c)
 	commit_free_priv(c);
 }
 
-bool groups_committed(struct groups *g, const char *group_id, const char *topic,
-		      int32_t partition, struct offsets_value *v)
+bool groups_committed(struct groups *g, const char *group_id, const char *topic, int32_t partition,
+		      struct offsets_value *v)
 {
 	return offsets_get(g->offsets, group_id, topic, partition, v);
 }

@@ -36,7 +36,7 @@ struct gproto {
 };
 
 struct gmember {
-	struct gmember *next;        /* join order */
+	struct gmember *next; /* join order */
 	struct group *grp;
 	char *id;
 	char *instance_id;
@@ -48,9 +48,9 @@ struct gmember {
 	int32_t nprotos;
 	uint8_t *assignment;
 	int32_t assignment_len;
-	bool awaiting_join;          /* joined this rebalance, response pending */
-	bool awaiting_sync;          /* sent SyncGroup, waiting for the leader */
-	bool synced;                 /* sent SyncGroup this generation */
+	bool awaiting_join; /* joined this rebalance, response pending */
+	bool awaiting_sync; /* sent SyncGroup, waiting for the leader */
+	bool synced;        /* sent SyncGroup this generation */
 	struct groups_waiter *join_w;
 	struct groups_waiter *sync_w;
 	struct evloop_timer session;
@@ -65,23 +65,23 @@ struct gpending {
 };
 
 struct group {
-	struct hmap_node node;       /* in groups.table, by id */
+	struct hmap_node node; /* in groups.table, by id */
 	struct groups *g;
 	char *id;
 	enum gstate state;
 	int32_t generation;
 	char *protocol_type;
-	char *protocol;              /* selected for the current generation */
+	char *protocol; /* selected for the current generation */
 	struct gmember *leader;
 	struct gmember *members;
 	int32_t nmembers;
 	struct gpending *pending;
 	struct evloop_timer join_timer;
 	struct evloop_timer sync_timer;
-	bool initial_join;           /* in the initial-delay phase of a new group */
+	bool initial_join; /* in the initial-delay phase of a new group */
 	bool joined_since_arm;
 	uint64_t initial_budget_ms;
-	int64_t empty_since_ms;      /* wall clock */
+	int64_t empty_since_ms; /* wall clock */
 };
 
 struct gsummary {
@@ -96,12 +96,12 @@ struct groups {
 	struct engine *log;
 	const struct store_config *conf;
 	struct offsets *offsets;
-	struct hmap table;           /* struct group by id */
+	struct hmap table; /* struct group by id */
 	int32_t min_session_ms;
 	int32_t max_session_ms;
 	int64_t initial_delay_ms;
 	int64_t retention_ms;
-	int64_t started_ms;          /* wall clock at start: groups known only from
+	int64_t started_ms; /* wall clock at start: groups known only from
 				      * the journal count as empty since then */
 	struct evloop_timer sweep;
 	atomic_uint_fast64_t rebalances;

@@ -47,7 +47,7 @@ void groups_publish(struct group *grp)
 
 			if (!v) {
 				mem_free(id);
-				goto out;  /* the lag view misses this group's state */
+				goto out; /* the lag view misses this group's state */
 			}
 			g->pub = v;
 			g->cappub = cap;
@@ -272,8 +272,8 @@ int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 	if (grp->state == GS_STABLE && grp->protocol)
 		out->protocol = grp->protocol;
 	out->nmembers = grp->nmembers;
-	out->members = arena_calloc(a, grp->nmembers ? (size_t)grp->nmembers : 1,
-				    sizeof(*out->members));
+	out->members =
+		arena_calloc(a, grp->nmembers ? (size_t)grp->nmembers : 1, sizeof(*out->members));
 	if (!out->members)
 		return -ENOMEM;
 	for (struct gmember *m = grp->members; m; m = m->next, i++) {
@@ -285,7 +285,8 @@ int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 		d->client_host = m->client_host;
 		if (grp->state == GS_STABLE) {
 			for (int32_t k = 0; k < m->nprotos; k++) {
-				if (grp->protocol && strcmp(m->protos[k].name, grp->protocol) == 0) {
+				if (grp->protocol &&
+				    strcmp(m->protos[k].name, grp->protocol) == 0) {
 					d->metadata = m->protos[k].meta;
 					d->metadata_len = m->protos[k].len;
 				}
@@ -454,7 +455,7 @@ int groups_lag_snapshot(struct groups *g, struct groups_lag_group **out, size_t 
 			struct engine_partition_info info;
 
 			p->topic = e[k].topic;
-			e[k].topic = NULL;  /* moved */
+			e[k].topic = NULL; /* moved */
 			p->partition = e[k].partition;
 			p->committed = e[k].offset;
 			p->commit_ms = e[k].commit_ms;
@@ -462,7 +463,8 @@ int groups_lag_snapshot(struct groups *g, struct groups_lag_group **out, size_t 
 			p->lag = -1;
 			if (engine_partition_info(g->log, p->topic, p->partition, &info) == 0) {
 				p->end = info.visible;
-				p->lag = info.visible > p->committed ? info.visible - p->committed : 0;
+				p->lag = info.visible > p->committed ? info.visible - p->committed
+								     : 0;
 			}
 			gl->npartitions++;
 		}
@@ -500,8 +502,8 @@ static void render(struct buf *out, void *arg)
 				by_state[s]++;
 	prom_family(out, "sluice_groups", "gauge", "Consumer groups by state.");
 	for (int s = 0; s < GS_DEAD; s++)
-		prom_u64(out, "sluice_groups", prom_labels(l, sizeof(l), "state",
-							   groups_state_names[s], NULL),
+		prom_u64(out, "sluice_groups",
+			 prom_labels(l, sizeof(l), "state", groups_state_names[s], NULL),
 			 by_state[s]);
 	prom_family(out, "sluice_group_members", "gauge", "Members of each consumer group.");
 	for (size_t i = 0; i < n; i++)

@@ -41,7 +41,8 @@
 #define MAGIC "SLCO"
 #define VERSION 1
 #define HEADER_SIZE 8
-_Static_assert(sizeof(MAGIC) - 1 == 4 && HEADER_SIZE == 4 + 4, "journal header: magic | version u32");
+_Static_assert(sizeof(MAGIC) - 1 == 4 && HEADER_SIZE == 4 + 4,
+	       "journal header: magic | version u32");
 #define REC_COMMIT 1
 #define REC_TOMBSTONE 2
 #define REC_MAX (64u * 1024)
@@ -49,7 +50,7 @@ _Static_assert(sizeof(MAGIC) - 1 == 4 && HEADER_SIZE == 4 + 4, "journal header: 
 #define COMPACT_MIN (1u << 20)
 
 struct oentry {
-	struct hmap_node node;       /* in offsets.table */
+	struct hmap_node node; /* in offsets.table */
 	char *group;
 	char *topic;
 	int32_t partition;
@@ -61,10 +62,10 @@ struct oentry {
 
 struct offsets_pending {
 	struct offsets_pending *next;
-	struct offsets_commit *c;    /* NULL once cancelled */
-	uint64_t need;               /* durable once synced >= need */
+	struct offsets_commit *c; /* NULL once cancelled */
+	uint64_t need;            /* durable once synced >= need */
 	int rc;
-	struct buf bytes;            /* the records, applied after the sync */
+	struct buf bytes; /* the records, applied after the sync */
 };
 
 struct offsets {
@@ -75,8 +76,8 @@ struct offsets {
 
 	/* table: written by the loop thread, read by others, under lock */
 	pthread_mutex_t lock;
-	struct hmap table;           /* struct oentry by group, topic, partition */
-	size_t live_bytes;           /* journal size of the live entries */
+	struct hmap table; /* struct oentry by group, topic, partition */
+	size_t live_bytes; /* journal size of the live entries */
 
 	/* flusher */
 	pthread_t thread;
@@ -84,10 +85,10 @@ struct offsets {
 	pthread_cond_t cond;
 	bool stop;
 	bool syncing;
-	uint64_t written;            /* journal bytes written (loop) */
-	uint64_t synced;             /* journal bytes durable (flusher) */
-	int sync_error;              /* last fdatasync failure, for the next completion */
-	uint64_t error_upto;         /* ... covering records below this */
+	uint64_t written;    /* journal bytes written (loop) */
+	uint64_t synced;     /* journal bytes durable (flusher) */
+	int sync_error;      /* last fdatasync failure, for the next completion */
+	uint64_t error_upto; /* ... covering records below this */
 	struct evloop_async wake;
 	bool wake_started;
 	struct offsets_pending *head;
@@ -286,7 +287,8 @@ static size_t apply_records(struct offsets *o, const uint8_t *p, size_t n)
 		cursor_init(&c, p + off + 8, len - 4);
 		type = cursor_u8(&c);
 		ts = (int64_t)cursor_be64(&c);
-		if (get_str16(&c, group, UINT16_MAX + 1) < 0 || get_str16(&c, topic, UINT16_MAX + 1) < 0)
+		if (get_str16(&c, group, UINT16_MAX + 1) < 0 ||
+		    get_str16(&c, topic, UINT16_MAX + 1) < 0)
 			break;
 		partition = (int32_t)cursor_be32(&c);
 		if (type == REC_COMMIT) {
@@ -308,7 +310,8 @@ static size_t apply_records(struct offsets *o, const uint8_t *p, size_t n)
 		if (!cursor_ok(&c) || cursor_left(&c) != 0)
 			break;
 		if (type == REC_COMMIT)
-			table_put(o, group, topic, partition, offset, epoch, has_meta ? meta : NULL, ts);
+			table_put(o, group, topic, partition, offset, epoch, has_meta ? meta : NULL,
+				  ts);
 		else
 			table_del(o, group, topic, partition);
 		off += 8 + (len - 4);
@@ -587,7 +590,8 @@ static size_t delete_matching(struct offsets *o, const char *group, const char *
 	}
 	if (b.len && write_locked(o, b.data, b.len) < 0)
 		log_warn("offsets: cannot journal the deletion of %zu offsets; they return after a "
-			 "restart until deleted again", n);
+			 "restart until deleted again",
+			 n);
 	pthread_mutex_unlock(&o->lock);
 	buf_release(&b);
 	return n;

@@ -44,14 +44,14 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 	if (rc == 0)
 		rc = json_cstr(b, name);
 	if (rc == 0)
-		rc = buf_printf(b,
-				",\"partition_count\":%" PRId32 ",\"config\":{\"retention_ms\":%" PRId64
-				",\"retention_bytes\":%" PRId64 ",\"segment_bytes\":%" PRId64
-				",\"segment_ms\":%" PRId64 ",\"max_batch_bytes\":%" PRId64
-				",\"timestamp_type\":\"%s\"},\"partitions\":[",
-				tc.partitions, tc.retention_ms, tc.retention_bytes, tc.segment_bytes,
-				tc.segment_ms, tc.max_batch_bytes,
-				engine_ts_type_name(tc.timestamp_type));
+		rc = buf_printf(
+			b,
+			",\"partition_count\":%" PRId32 ",\"config\":{\"retention_ms\":%" PRId64
+			",\"retention_bytes\":%" PRId64 ",\"segment_bytes\":%" PRId64
+			",\"segment_ms\":%" PRId64 ",\"max_batch_bytes\":%" PRId64
+			",\"timestamp_type\":\"%s\"},\"partitions\":[",
+			tc.partitions, tc.retention_ms, tc.retention_bytes, tc.segment_bytes,
+			tc.segment_ms, tc.max_batch_bytes, engine_ts_type_name(tc.timestamp_type));
 	for (int32_t p = 0; rc == 0 && p < tc.partitions; p++) {
 		struct engine_partition_info pi;
 
@@ -62,14 +62,15 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 		records += pi.end - pi.log_start;
 		rc = buf_printf(b,
 				"%s{\"partition\":%" PRId32 ",\"log_start\":%" PRId64
-				",\"end\":%" PRId64 ",\"high_watermark\":%" PRId64 ",\"bytes\":%" PRId64
-				",\"segments\":%" PRId32 ",\"first_timestamp\":%" PRId64
-				",\"last_timestamp\":%" PRId64 "}",
-				p ? "," : "", p, pi.log_start, pi.end, pi.visible, pi.bytes, pi.segments,
-				pi.first_timestamp, pi.last_timestamp);
+				",\"end\":%" PRId64 ",\"high_watermark\":%" PRId64
+				",\"bytes\":%" PRId64 ",\"segments\":%" PRId32
+				",\"first_timestamp\":%" PRId64 ",\"last_timestamp\":%" PRId64 "}",
+				p ? "," : "", p, pi.log_start, pi.end, pi.visible, pi.bytes,
+				pi.segments, pi.first_timestamp, pi.last_timestamp);
 	}
 	if (rc == 0)
-		rc = buf_printf(b, "],\"bytes\":%" PRId64 ",\"records\":%" PRId64 "}", bytes, records);
+		rc = buf_printf(b, "],\"bytes\":%" PRId64 ",\"records\":%" PRId64 "}", bytes,
+				records);
 	return rc;
 }
 
@@ -141,8 +142,8 @@ static enum MHD_Result reply_topic(struct http_api_req *req, const char *name, u
 
 struct topic_body {
 	const char *name;
-	struct topic_config tc;      /* 0 = not given */
-	bool has[6];                 /* partitions, retention_ms, retention_bytes, segment_bytes,
+	struct topic_config tc; /* 0 = not given */
+	bool has[6];            /* partitions, retention_ms, retention_bytes, segment_bytes,
 					segment_ms, max_batch_bytes */
 };
 
@@ -213,12 +214,24 @@ static int parse_body(struct http_api_req *req, struct jdoc **doc, struct topic_
 		}
 		tb->has[f] = true;
 		switch (f) {
-		case 0: tb->tc.partitions = (int32_t)v; break;
-		case 1: tb->tc.retention_ms = v; break;
-		case 2: tb->tc.retention_bytes = v; break;
-		case 3: tb->tc.segment_bytes = v; break;
-		case 4: tb->tc.segment_ms = v; break;
-		default: tb->tc.max_batch_bytes = v; break;
+		case 0:
+			tb->tc.partitions = (int32_t)v;
+			break;
+		case 1:
+			tb->tc.retention_ms = v;
+			break;
+		case 2:
+			tb->tc.retention_bytes = v;
+			break;
+		case 3:
+			tb->tc.segment_bytes = v;
+			break;
+		case 4:
+			tb->tc.segment_ms = v;
+			break;
+		default:
+			tb->tc.max_batch_bytes = v;
+			break;
 		}
 	}
 	if (want_name && !tb->name) {
@@ -385,8 +398,10 @@ enum MHD_Result http_admin_groups(struct http_api_req *req)
 		if (rc == 0)
 			rc = json_cstr(&b, grp->state);
 		if (rc == 0)
-			rc = buf_printf(&b, ",\"members\":%" PRId32 ",\"generation\":%" PRId32
-					",\"offsets\":[", grp->members, grp->generation);
+			rc = buf_printf(&b,
+					",\"members\":%" PRId32 ",\"generation\":%" PRId32
+					",\"offsets\":[",
+					grp->members, grp->generation);
 		for (size_t k = 0; k < grp->npartitions && rc == 0; k++) {
 			const struct groups_lag_partition *p = &grp->partitions[k];
 
@@ -401,7 +416,8 @@ enum MHD_Result http_admin_groups(struct http_api_req *req)
 						",\"partition\":%" PRId32 ",\"committed\":%" PRId64
 						",\"end\":%" PRId64 ",\"lag\":%" PRId64
 						",\"commit_time\":%" PRId64 "}",
-						p->partition, p->committed, p->end, p->lag, p->commit_ms);
+						p->partition, p->committed, p->end, p->lag,
+						p->commit_ms);
 		}
 		if (rc == 0)
 			rc = buf_append_str(&b, "]}");

@@ -52,10 +52,10 @@
 #include "store/engine/diskspace.h"
 
 const double http_lat_bounds_s[HTTP_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-						     0.05,   0.1,   0.25,   0.5,   1,    5};
+						    0.05,   0.1,   0.25,   0.5,   1,    5};
 
-static const unsigned status_slots[HTTP_STATUS_SLOTS - 1] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 416, 429, 500, 503, 504};
+static const unsigned status_slots[HTTP_STATUS_SLOTS - 1] = {200, 201, 204, 400, 401, 403, 404, 405,
+							     409, 413, 416, 429, 500, 503, 504};
 
 #define MAX_METRICS_BYTES (64u << 20)
 #define MAX_ERROR_BYTES (64u << 10)
@@ -114,7 +114,7 @@ enum MHD_Result http_api_reply(struct http_api_req *req, unsigned status, const 
 	void *data = body->data;
 
 	resp = MHD_create_response_from_buffer_with_free_callback(len, data ? data : (void *)"",
-								   data ? free_buf_data : NULL);
+								  data ? free_buf_data : NULL);
 	if (!resp)
 		return MHD_NO;
 	/* the response owns the bytes now */
@@ -143,7 +143,7 @@ static enum MHD_Result reply_error_v(struct http_api_req *req, unsigned status, 
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (status == MHD_HTTP_FORBIDDEN && strcmp(code, "producer_id_not_owned") != 0)
-		auth_count(req->api->auth, AUTH_HTTP, AUTH_DENIED);  /* every 403 is the ACL's */
+		auth_count(req->api->auth, AUTH_HTTP, AUTH_DENIED); /* every 403 is the ACL's */
 	buf_init(&b, MAX_ERROR_BYTES);
 	rc = buf_append_str(&b, "{\"error\":");
 	if (rc == 0)
@@ -164,7 +164,8 @@ static enum MHD_Result reply_error_v(struct http_api_req *req, unsigned status, 
 		log_warn("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code,
 			 msg);
 	else
-		log_debug("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code, msg);
+		log_debug("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code,
+			  msg);
 	r = http_api_reply_json(req, status, &b);
 	buf_release(&b);
 	return r;
@@ -265,7 +266,7 @@ bool http_api_allowed(struct http_api_req *req, unsigned perm, const char *topic
 		return true;
 	if (auth_acl_enabled(api->auth))
 		return auth_may(api->auth, req->principal, ACL_TOPIC, topic, perm) ||
-		       (!topic && !perm &&  /* "any grant": cluster admin counts */
+		       (!topic && !perm && /* "any grant": cluster admin counts */
 			auth_may(api->auth, req->principal, ACL_CLUSTER, NULL, ACL_ADMIN));
 	return !api->tokens;
 }
@@ -350,8 +351,9 @@ static void render_self(struct buf *out, void *arg)
 			else
 				snprintf(code, sizeof(code), "other");
 			prom_u64(out, "sluice_http_requests_total",
-				 prom_labels(lb, sizeof(lb), "endpoint", http_route_name(r), "code", code,
-					     NULL), v);
+				 prom_labels(lb, sizeof(lb), "endpoint", http_route_name(r), "code",
+					     code, NULL),
+				 v);
 		}
 	}
 	prom_family(out, "sluice_http_request_duration_seconds", "histogram",
@@ -373,7 +375,8 @@ static void render_self(struct buf *out, void *arg)
 			else
 				snprintf(le, sizeof(le), "+Inf");
 			prom_u64(out, "sluice_http_request_duration_seconds_bucket",
-				 prom_labels(lb, sizeof(lb), "endpoint", name, "le", le, NULL), cum);
+				 prom_labels(lb, sizeof(lb), "endpoint", name, "le", le, NULL),
+				 cum);
 		}
 		prom_f64(out, "sluice_http_request_duration_seconds_sum",
 			 prom_labels(lb, sizeof(lb), "endpoint", name, NULL),
@@ -484,7 +487,8 @@ static enum MHD_Result authenticate(struct http_api_req *req, bool *ok)
 	 * subject) or User:ANONYMOUS; a valid bearer token replaces it */
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
 		return MHD_YES;
-	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_AUTHORIZATION);
 	if (hdr && http_param_bearer(hdr, &tok, &len) == 0)
 		req->identity = http_tokens_find(api->tokens, tok, len);
 	if (req->identity >= 0) {
@@ -506,8 +510,8 @@ static int body_headers(struct http_api_req *req)
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	const char *ex = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_EXPECT);
+	const char *ex =
+		MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 
 	req->body_declared = -1;
 	if (http_limits_framing(req->conn, cl, te) < 0) {
@@ -544,7 +548,8 @@ static enum MHD_Result request_begin(struct http_api_req *req, const char *url, 
 	if (rc == -ERR_INVALID)
 		return refuse(req, MHD_HTTP_BAD_REQUEST,
 			      req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
-				      ? "invalid_topic" : "bad_request",
+				      ? "invalid_topic"
+				      : "bad_request",
 			      "invalid topic name or partition in the path");
 	if (api->tls && req->route.id != HTTP_ROUTE_HEALTH) {
 		const char *why;
@@ -892,7 +897,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			 NULL},
 			{MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
 		};
-		size_t nops = 8;    /* the items above; the rest are appended */
+		size_t nops = 8; /* the items above; the rest are appended */
 
 		if (conf->http.threads > 0)
 			ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
@@ -902,15 +907,14 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request,
-					    api,
-					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+					    api, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	}
 	if (!api->mhd) {
 		log_error("http: libmicrohttpd failed to start on %s", conf->http.listen);
 		rc = -EIO;
 		goto out;
 	}
-	fd = -1;  /* the daemon owns it */
+	fd = -1; /* the daemon owns it */
 	rc = prom_registry_add(metrics, render_self, api);
 	if (rc == 0)
 		rc = prom_registry_add(metrics, http_metrics_render, api);
@@ -959,7 +963,7 @@ void http_api_free(struct http_api *api)
 		prom_registry_remove(api->metrics, http_metrics_render, api);
 	}
 	http_tokens_free(api->tokens);
-	http_limits_free(api->limits);  /* after the daemon: no connection is left */
+	http_limits_free(api->limits); /* after the daemon: no connection is left */
 	http_tls_free(api->tls);
 	mem_free(api);
 }

@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 struct http_conn_ctx {
-	void *limits;                /* http_limits: the tracked connection */
-	void *tls;                   /* http_tls: the client-certificate verdict */
+	void *limits; /* http_limits: the tracked connection */
+	void *tls;    /* http_tls: the client-certificate verdict */
 };
 
 static inline struct http_conn_ctx *http_conn_ctx_of(struct MHD_Connection *conn)

@@ -51,8 +51,8 @@ struct http_api {
 	struct http_tls *tls;            /* http.tls; NULL: plaintext */
 	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
-	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
-	atomic_uint keyless_rr;          /* round robin for keyless, non-idempotent batches */
+	atomic_llong body_budget; /* request-body bytes that may still be buffered */
+	atomic_uint keyless_rr;   /* round robin for keyless, non-idempotent batches */
 
 	atomic_uint_fast64_t requests[HTTP_ROUTE_COUNT][HTTP_STATUS_SLOTS];
 	atomic_uint_fast64_t lat_hist[HTTP_ROUTE_COUNT][HTTP_LAT_BUCKETS + 1];
@@ -66,8 +66,8 @@ struct http_api {
 	atomic_uint_fast64_t replay_bytes;
 	atomic_uint_fast64_t replay_records;
 	atomic_uint_fast64_t auth_failures;
-	struct http_limits *limits;      /* header deadline, per-address cap, eviction */
-	_Atomic(struct quota *) quota;   /* NULL: no quotas */
+	struct http_limits *limits;    /* header deadline, per-address cap, eviction */
+	_Atomic(struct quota *) quota; /* NULL: no quotas */
 };
 
 struct http_api_req {
@@ -75,25 +75,25 @@ struct http_api_req {
 	struct MHD_Connection *conn;
 	struct http_route route;
 	uint64_t start_ns;
-	unsigned status;                 /* what was answered, for metrics */
-	int identity;                    /* token identity, -1 when auth is off */
+	unsigned status; /* what was answered, for metrics */
+	int identity;    /* token identity, -1 when auth is off */
 	/* "User:NAME", "Token:LINE" or "User:ANONYMOUS" (set when the request
 	 * starts; a TLS layer may set a verified client certificate's
 	 * "User:<subject>" before authentication, a bearer token replaces it).
 	 * Must outlive the request. */
 	const char *principal;
-	const char *tls_principal;       /* verified client certificate subject ("User:CN=...",
+	const char *tls_principal; /* verified client certificate subject ("User:CN=...",
 	                                  * http_tls_peer()); NULL: anonymous */
-	bool has_body;                   /* the route reads a request body */
-	bool body_due;                   /* the client sends one (length or chunked) */
-	bool expect_continue;            /* it waits for "100 Continue" first */
-	int64_t body_declared;           /* Content-Length, -1 when absent */
-	int64_t budget_held;             /* bytes taken from api->body_budget */
-	unsigned pending_status;         /* refused: answer this once the body is drained */
+	bool has_body;             /* the route reads a request body */
+	bool body_due;             /* the client sends one (length or chunked) */
+	bool expect_continue;      /* it waits for "100 Continue" first */
+	int64_t body_declared;     /* Content-Length, -1 when absent */
+	int64_t budget_held;       /* bytes taken from api->body_budget */
+	unsigned pending_status;   /* refused: answer this once the body is drained */
 	const char *pending_code;
 	char pending_msg[256];
-	unsigned retry_after_s;          /* 429: the Retry-After header */
-	char quota_key[64];              /* quotas: "token#N" or the client address */
+	unsigned retry_after_s; /* 429: the Retry-After header */
+	char quota_key[64];     /* quotas: "token#N" or the client address */
 	struct buf body;
 };
 

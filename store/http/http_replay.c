@@ -40,23 +40,23 @@
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
 
-#define READ_BYTES (1u << 20)          /* per engine_read */
-#define BLOCK_BYTES (64u << 10)        /* libmicrohttpd's chunk size for us */
-#define OUT_MAX (16u << 20)            /* NDJSON staging bound (one record always fits) */
+#define READ_BYTES (1u << 20)   /* per engine_read */
+#define BLOCK_BYTES (64u << 10) /* libmicrohttpd's chunk size for us */
+#define OUT_MAX (16u << 20)     /* NDJSON staging bound (one record always fits) */
 #define DECOMPRESS_MIN (64u << 20)
 
 struct replay {
 	struct http_api *api;
-	char principal[64];          /* charged for the bytes sent (quotas) */
+	char principal[64]; /* charged for the bytes sent (quotas) */
 	char topic[TOPIC_NAME_MAX + 1];
 	int32_t partition;
 	enum http_format fmt;
-	int64_t next;                /* where the next engine_read starts */
-	int64_t start;               /* records below are not sent */
+	int64_t next;  /* where the next engine_read starts */
+	int64_t start; /* records below are not sent */
 	int64_t from_ts;
 	int64_t to_ts;
-	int64_t to_ts_offset;        /* the time index's answer for to_ts + 1 */
-	int64_t end_offset;          /* exclusive */
+	int64_t to_ts_offset; /* the time index's answer for to_ts + 1 */
+	int64_t end_offset;   /* exclusive */
 	int64_t max;
 	int64_t emitted;
 	int64_t wait_ms;
@@ -68,14 +68,14 @@ struct replay {
 	size_t raw_left;
 	struct buf batch;
 	struct batch_iter it;
-	bool iter_inited;            /* it holds its buffer, reused batch after batch */
+	bool iter_inited; /* it holds its buffer, reused batch after batch */
 	bool iter_live;
 	struct codec_ctx *cc;
 	struct buf out;
 	size_t out_off;
 	bool done;
 	bool failed;
-	struct bidx_query *q;        /* grep=/source= prefilter (raw), or NULL */
+	struct bidx_query *q; /* grep=/source= prefilter (raw), or NULL */
 };
 
 static void drop_slice(struct replay *st)
@@ -126,8 +126,8 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 			if (st->q) {
 				int64_t to = st->next;
 
-				rc = engine_skip(api->log, st->topic, st->partition, st->next, st->q,
-						 &to);
+				rc = engine_skip(api->log, st->topic, st->partition, st->next,
+						 st->q, &to);
 				if (rc < 0)
 					return rc;
 				if (to > st->next) {
@@ -136,7 +136,7 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 				}
 			}
 			rc = engine_read(api->log, st->topic, st->partition, st->next, READ_BYTES,
-				      &st->slice);
+					 &st->slice);
 			if (rc < 0)
 				return rc;
 			st->have_slice = true;
@@ -168,7 +168,7 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 		*pos = st->slice.pos + (off_t)st->slice_off;
 		st->slice_off += bi->size;
 		if (batch_last_offset(bi) < st->next)
-			continue;  /* wholly before the start */
+			continue; /* wholly before the start */
 		st->next = batch_last_offset(bi) + 1;
 		if (bi->base_offset >= st->to_ts_offset && bi->first_ts > st->to_ts)
 			return 0;
@@ -351,8 +351,8 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 
 static enum MHD_Result bad_param(struct http_api_req *req, const char *name, const char *want)
 {
-	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s",
-				    name, want);
+	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s", name,
+				    want);
 }
 
 /* grep=RE [icase=1] and source=GLOB: the block index prefilter of a raw
@@ -382,7 +382,7 @@ static int replay_prefilter(struct http_api_req *req, struct replay *st)
 			rc = -ENOMEM;
 	}
 	if (rc == 0 && !bidx_query_useful(st->q)) {
-		bidx_query_release(st->q);   /* nothing to skip by: a plain replay */
+		bidx_query_release(st->q); /* nothing to skip by: a plain replay */
 		mem_free(st->q);
 		st->q = NULL;
 	}
@@ -502,8 +502,10 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	}
 	if (replay_prefilter(req, st) < 0) {
 		replay_free(st);
-		return bad_param(req, "grep and source", "used with format=raw (records are "
-				 "filtered by the client; the store skips blocks that cannot match)");
+		return bad_param(
+			req, "grep and source",
+			"used with format=raw (records are "
+			"filtered by the client; the store skips blocks that cannot match)");
 	}
 	if (st->wait_ms > api->conf->http.max_wait_ms)
 		st->wait_ms = api->conf->http.max_wait_ms;
@@ -515,15 +517,16 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	if (p >= tc.partitions) {
 		replay_free(st);
 		return http_api_reply_error(req, MHD_HTTP_NOT_FOUND, "unknown_partition",
-					    "topic '%s' has %d partitions", topic, (int)tc.partitions);
+					    "topic '%s' has %d partitions", topic,
+					    (int)tc.partitions);
 	}
 	rc = engine_partition_info(api->log, topic, p, &pi);
 	if (rc == 0 && by_time)
 		rc = engine_offset_for_time(api->log, topic, p, st->from_ts, &off);
 	if (rc == 0 && to_time)
 		rc = engine_offset_for_time(api->log, topic, p,
-					 st->to_ts < INT64_MAX - 1 ? st->to_ts + 1 : st->to_ts,
-					 &st->to_ts_offset);
+					    st->to_ts < INT64_MAX - 1 ? st->to_ts + 1 : st->to_ts,
+					    &st->to_ts_offset);
 	if (rc < 0) {
 		replay_free(st);
 		return http_api_reply_log_error(req, rc, topic);
@@ -538,10 +541,10 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 		replay_free(st);
 		snprintf(extra, sizeof(extra), "\"log_start\":%" PRId64 ",\"end\":%" PRId64,
 			 pi.log_start, pi.end);
-		return http_api_reply_error_x(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
-					      "offset_out_of_range", extra,
-					      "offset %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]",
-					      off, pi.log_start, pi.end);
+		return http_api_reply_error_x(
+			req, MHD_HTTP_RANGE_NOT_SATISFIABLE, "offset_out_of_range", extra,
+			"offset %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", off,
+			pi.log_start, pi.end);
 	}
 	return replay_respond(req, st, off, &pi);
 }

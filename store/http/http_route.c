@@ -23,16 +23,11 @@ struct seg {
 };
 
 static const char *const route_names[HTTP_ROUTE_COUNT] = {
-	[HTTP_ROUTE_NONE] = "other",
-	[HTTP_ROUTE_HEALTH] = "health",
-	[HTTP_ROUTE_METRICS] = "metrics",
-	[HTTP_ROUTE_TOPICS] = "topics",
-	[HTTP_ROUTE_TOPIC] = "topic",
-	[HTTP_ROUTE_BATCHES] = "batches",
-	[HTTP_ROUTE_RECORDS] = "records",
-	[HTTP_ROUTE_PRODUCERS] = "producers",
-	[HTTP_ROUTE_GROUPS] = "groups",
-	[HTTP_ROUTE_STATS] = "stats",
+	[HTTP_ROUTE_NONE] = "other",      [HTTP_ROUTE_HEALTH] = "health",
+	[HTTP_ROUTE_METRICS] = "metrics", [HTTP_ROUTE_TOPICS] = "topics",
+	[HTTP_ROUTE_TOPIC] = "topic",     [HTTP_ROUTE_BATCHES] = "batches",
+	[HTTP_ROUTE_RECORDS] = "records", [HTTP_ROUTE_PRODUCERS] = "producers",
+	[HTTP_ROUTE_GROUPS] = "groups",   [HTTP_ROUTE_STATS] = "stats",
 };
 
 const char *http_route_name(enum http_route_id id)
@@ -67,7 +62,7 @@ size_t http_route_unescape(char *s)
 		int lo = hi >= 0 ? hexval(p[2]) : -1;
 
 		if (lo < 0 || (hi == 0 && lo == 0)) {
-			*o++ = *p;  /* not an escape, or %00: kept as written */
+			*o++ = *p; /* not an escape, or %00: kept as written */
 			continue;
 		}
 		*o++ = (char)(hi << 4 | lo);
@@ -113,7 +108,7 @@ static int split(const char *path, struct seg *segs)
 		if (*path == '/') {
 			path++;
 			if (*path == '\0')
-				return -1;  /* trailing slash */
+				return -1; /* trailing slash */
 		}
 	}
 	return n;
@@ -209,8 +204,11 @@ void http_route_allow_header(unsigned allowed, char *dst, size_t cap)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {{HTTP_GET, "GET"},	  {HTTP_HEAD, "HEAD"},	   {HTTP_POST, "POST"},
-		     {HTTP_PUT, "PUT"},	  {HTTP_DELETE, "DELETE"}};
+	} names[] = {{HTTP_GET, "GET"},
+		     {HTTP_HEAD, "HEAD"},
+		     {HTTP_POST, "POST"},
+		     {HTTP_PUT, "PUT"},
+		     {HTTP_DELETE, "DELETE"}};
 	size_t used = 0;
 
 	if (cap == 0)
@@ -223,7 +221,7 @@ void http_route_allow_header(unsigned allowed, char *dst, size_t cap)
 			continue;
 		w = snprintf(dst + used, cap - used, "%s%s", used ? ", " : "", names[i].name);
 		if (w < 0 || (size_t)w >= cap - used) {
-			dst[used] = '\0';  /* whole names only */
+			dst[used] = '\0'; /* whole names only */
 			return;
 		}
 		used += (size_t)w;

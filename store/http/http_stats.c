@@ -50,7 +50,7 @@ struct stats {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	struct bidx_query q;
-	char *names[STATS_MAX_GROUPS + 1];    /* the last: "(other)" */
+	char *names[STATS_MAX_GROUPS + 1]; /* the last: "(other)" */
 	uint64_t *counts[STATS_MAX_GROUPS + 1];
 	size_t ngroups;
 	uint64_t from_index, scanned;
@@ -132,7 +132,7 @@ static int count_batch(struct stats *s, int64_t from, int64_t to)
 		    r.timestamp >= s->to)
 			continue;
 		if (s->re && (r.value_len < 0 ||
-			      pcre2_match(s->re, r.value_len ? r.value : (PCRE2_SPTR)"",
+			      pcre2_match(s->re, r.value_len ? r.value : (PCRE2_SPTR) "",
 					  (PCRE2_SIZE)r.value_len, 0, 0, s->md, NULL) < 0))
 			continue;
 		g = record_group(s, &r);
@@ -200,11 +200,10 @@ static int scan(struct stats *s, int64_t from, int64_t to)
 			    bi.base_offset >= to || (bi.attributes & BATCH_ATTR_CONTROL))
 				continue;
 			s->scanned += bi.size;
-			rc = s->iter_inited
-				? batch_iter_reuse(&s->it, s->batch.data, bi.size, s->cc, 256u << 20,
-						   false)
-				: batch_iter_init(&s->it, s->batch.data, bi.size, s->cc, 256u << 20,
-						  false);
+			rc = s->iter_inited ? batch_iter_reuse(&s->it, s->batch.data, bi.size,
+							       s->cc, 256u << 20, false)
+					    : batch_iter_init(&s->it, s->batch.data, bi.size, s->cc,
+							      256u << 20, false);
 			s->iter_inited = true;
 			if (rc == 0)
 				rc = count_batch(s, from, to);
@@ -254,7 +253,7 @@ static int walk_cb(void *arg, int64_t from, int64_t to, const struct bidx *x)
 
 		bidx_get(x, i, &b);
 		if (b.min_ts < 0 || b.max_ts < s->from || b.min_ts >= s->to)
-			continue;    /* no record of the block is counted */
+			continue; /* no record of the block is counted */
 		if (index_only(s))
 			rc = from_index(s, &b);
 		else if (bidx_block_may_match(&b, &s->q))
@@ -282,16 +281,20 @@ static void stats_release(struct stats *s)
 
 static int render(struct stats *s, struct buf *b)
 {
-	const char *gb = s->gb == GROUP_PARTITION ? "partition" : s->gb == GROUP_SOURCE ? "source"
-			 : s->gb == GROUP_HEADER ? "header" : "none";
+	const char *gb = s->gb == GROUP_PARTITION ? "partition"
+			 : s->gb == GROUP_SOURCE  ? "source"
+			 : s->gb == GROUP_HEADER  ? "header"
+						  : "none";
 	uint64_t total = 0;
 	int rc;
 
 	rc = buf_printf(b, "{\"topic\":");
 	rc = rc < 0 ? rc : json_cstr(b, s->topic);
-	rc = rc < 0 ? rc : buf_printf(b, ",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"by\":%" PRId64
-				      ",\"group_by\":\"%s\",\"groups\":[", s->from, s->to, s->by,
-				      gb);
+	rc = rc < 0 ? rc
+		    : buf_printf(b,
+				 ",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"by\":%" PRId64
+				 ",\"group_by\":\"%s\",\"groups\":[",
+				 s->from, s->to, s->by, gb);
 	for (size_t i = 0; i <= STATS_MAX_GROUPS && rc >= 0; i++) {
 		uint64_t gt = 0;
 
@@ -307,9 +310,11 @@ static int render(struct stats *s, struct buf *b)
 		rc = rc < 0 ? rc : buf_printf(b, "],\"total\":%" PRIu64 "}", gt);
 		total += gt;
 	}
-	rc = rc < 0 ? rc : buf_printf(b, "],\"total\":%" PRIu64 ",\"from_index\":%" PRIu64
-				      ",\"scanned_bytes\":%" PRIu64 "}", total, s->from_index,
-				      s->scanned);
+	rc = rc < 0 ? rc
+		    : buf_printf(b,
+				 "],\"total\":%" PRIu64 ",\"from_index\":%" PRIu64
+				 ",\"scanned_bytes\":%" PRIu64 "}",
+				 total, s->from_index, s->scanned);
 	return rc < 0 ? rc : 0;
 }
 

@@ -24,9 +24,10 @@
 #define MAX_CHAIN 16
 #define MAX_PEERS 16
 /* TLS 1.2 and 1.3; for 1.2 only ECDHE with AEAD suites, as on the Kafka listener */
-#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
-		   "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:" \
-		   "%SERVER_PRECEDENCE"
+#define PRIORITIES                                                                    \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
+	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"    \
+	"%SERVER_PRECEDENCE"
 
 struct gen {
 	struct gen *older;
@@ -36,11 +37,11 @@ struct gen {
 };
 
 struct http_tls {
-	struct tls_server *verify;   /* OpenSSL: key/cert sanity, client CAs, metrics */
+	struct tls_server *verify; /* OpenSSL: key/cert sanity, client CAs, metrics */
 	_Atomic(struct gen *) cur;
-	pthread_mutex_t mu;          /* reloads */
+	pthread_mutex_t mu; /* reloads */
 	int client_auth;
-	char *trust_pem;             /* client CAs at start, for MHD_OPTION_HTTPS_MEM_TRUST */
+	char *trust_pem; /* client CAs at start, for MHD_OPTION_HTTPS_MEM_TRUST */
 };
 
 /* libmicrohttpd's certificate callback carries no user pointer. */
@@ -251,7 +252,7 @@ static void check_conn(struct http_tls *t, struct MHD_Connection *conn, struct c
 				       cs->principal, sizeof(cs->principal), cs->why_buf,
 				       sizeof(cs->why_buf));
 	if (cs->rc == -ERR_NOT_FOUND && t->client_auth == TLS_CLIENT_AUTH_REQUEST)
-		cs->rc = 1;  /* anonymous */
+		cs->rc = 1; /* anonymous */
 	if (cs->rc < 0)
 		tls_server_count_refused(t->verify);
 }

@@ -31,7 +31,7 @@ struct identity {
 	uint8_t *token;
 	size_t len;
 	int line;
-	char *principal;             /* "User:NAME" (mapped) or "Token:LINE" */
+	char *principal; /* "User:NAME" (mapped) or "Token:LINE" */
 	struct grant *grants;
 	size_t ngrants;
 };
@@ -99,7 +99,7 @@ static int parse_perms(const char *s, size_t n, unsigned *out)
 			return -ERR_INVALID;
 		i = j + 1;
 		if (j < n && i == n)
-			return -ERR_INVALID;  /* trailing comma */
+			return -ERR_INVALID; /* trailing comma */
 	}
 	if (perms == 0)
 		return -ERR_INVALID;
@@ -211,31 +211,38 @@ int http_tokens_parse(const char *name, const char *text, size_t len, struct htt
 		if (nf == 0 || f[0][0] == '#')
 			continue;
 		if (nf != 3 && !(nf == 2 && fl[1] > 5 && memcmp(f[1], "User:", 5) == 0)) {
-			errf(err, errlen, "%s:%d: expected 'token topic-glob permissions' or "
-			     "'token User:NAME', got %d fields", name, line, nf > 4 ? 4 : nf);
+			errf(err, errlen,
+			     "%s:%d: expected 'token topic-glob permissions' or "
+			     "'token User:NAME', got %d fields",
+			     name, line, nf > 4 ? 4 : nf);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		if (fl[0] > TOKEN_MAX) {
-			errf(err, errlen, "%s:%d: token longer than %d bytes", name, line, TOKEN_MAX);
+			errf(err, errlen, "%s:%d: token longer than %d bytes", name, line,
+			     TOKEN_MAX);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		for (size_t i = 0; i < fl[0]; i++) {
 			if ((unsigned char)f[0][i] <= 0x20 || (unsigned char)f[0][i] >= 0x7f) {
-				errf(err, errlen, "%s:%d: token must be printable ASCII", name, line);
+				errf(err, errlen, "%s:%d: token must be printable ASCII", name,
+				     line);
 				rc = -ERR_CONFIG;
 				goto out;
 			}
 		}
 		if (nf == 3 && parse_perms(f[2], fl[2], &perms) < 0) {
-			errf(err, errlen, "%s:%d: permissions must be a comma list of produce, "
-			     "consume, admin", name, line);
+			errf(err, errlen,
+			     "%s:%d: permissions must be a comma list of produce, "
+			     "consume, admin",
+			     name, line);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		if (fl[0] < 16)
-			log_warn("%s:%d: token shorter than 16 characters is easy to guess", name, line);
+			log_warn("%s:%d: token shorter than 16 characters is easy to guess", name,
+				 line);
 		id = identity_get(t, f[0], fl[0], line);
 		if (!id) {
 			rc = -ENOMEM;

@@ -34,7 +34,7 @@ struct view {
 	const char *principal;
 	int nops;
 	int8_t ops[2];
-	unsigned bits[2];            /* the line's permission bits each binding stands for */
+	unsigned bits[2]; /* the line's permission bits each binding stands for */
 };
 
 static bool has_meta(const char *s, size_t n)
@@ -155,11 +155,11 @@ void kafka_acls_describe_handle(struct kafka_req *r)
 	int32_t count = 0;
 
 	kafka_req_note(r, err);
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_i16(e, err);
 	kwire_put_str(e, err == KERR_SECURITY_DISABLED ? "no auth.acl_file is configured" : NULL);
 	count_pos = kwire_enc_pos(e);
-	kwire_put_array(e, 0);  /* patched below */
+	kwire_put_array(e, 0); /* patched below */
 	for (size_t i = 0; i < n; i++) {
 		const char *principal, *glob;
 		enum acl_res kind;
@@ -192,8 +192,10 @@ void kafka_acls_describe_handle(struct kafka_req *r)
 /* The ACL file line for one creation, or a reason it has none. */
 static const char *creation_line(const struct kafka_acl_binding *b, struct buf *out)
 {
-	const char *perm = b->operation == OP_ALL ? "admin" : b->operation == OP_READ ? "consume"
-			   : b->operation == OP_WRITE ? "produce" : NULL;
+	const char *perm = b->operation == OP_ALL     ? "admin"
+			   : b->operation == OP_READ  ? "consume"
+			   : b->operation == OP_WRITE ? "produce"
+						      : NULL;
 	size_t nl = strlen(b->resource_name);
 	int rc;
 
@@ -225,7 +227,8 @@ static const char *creation_line(const struct kafka_acl_binding *b, struct buf *
 				rc = buf_append_u8(out, (uint8_t)c);
 		}
 		if (rc == 0)
-			rc = buf_printf(out, "%s %s\n", b->pattern_type == PT_PREFIXED ? "*" : "", perm);
+			rc = buf_printf(out, "%s %s\n", b->pattern_type == PT_PREFIXED ? "*" : "",
+					perm);
 	} else {
 		return "resource types are TOPIC, GROUP and CLUSTER";
 	}
@@ -251,8 +254,9 @@ void kafka_acls_create_handle(struct kafka_req *r)
 		buf_reset(&one);
 		errs[i] = err;
 		msgs[i] = err ? NULL : creation_line(&q->v[i], &one);
-		if (!err && !msgs[i] && acl_parse("creation", (const char *)one.data, one.len,
-						  &check, why, sizeof(why)) < 0)
+		if (!err && !msgs[i] &&
+		    acl_parse("creation", (const char *)one.data, one.len, &check, why,
+			      sizeof(why)) < 0)
 			msgs[i] = "principal must be User:NAME";
 		acl_free(check);
 		if (msgs[i])
@@ -312,7 +316,7 @@ static void put_matches(struct kafka_req *r, const struct acl *acl,
 	size_t pos = kwire_enc_pos(e), n = acl_count(acl);
 	int32_t count = 0;
 
-	kwire_put_array(e, 0);  /* patched below */
+	kwire_put_array(e, 0); /* patched below */
 	for (size_t i = 0; i < n; i++) {
 		const char *principal, *glob;
 		enum acl_res kind;
@@ -358,14 +362,14 @@ void kafka_acls_delete_handle(struct kafka_req *r)
 		if (err)
 			kwire_put_array(e, 0);
 		else
-			put_matches(r, acl, &q->v[i]);  /* what is about to go */
+			put_matches(r, acl, &q->v[i]); /* what is about to go */
 	}
 	if (!err)
 		rc = acl_file_remove(auth_acl_path(r->ctx->auth), drop_matching, q, &removed);
 	if (rc < 0) {
 		log_error("kafka: DeleteAcls: cannot rewrite %s: %s", auth_acl_path(r->ctx->auth),
 			  err_str(rc));
-		r->enc.err = rc;  /* closes the connection: the client must not trust it */
+		r->enc.err = rc; /* closes the connection: the client must not trust it */
 	} else if (removed) {
 		log_info("kafka: %s removed ACL grants on %zu lines with DeleteAcls",
 			 kafka_authz_principal(r), removed);

@@ -39,7 +39,7 @@ struct kafka_acl_binding {
 };
 
 struct kafka_acls_req {
-	int32_t n;                   /* Describe: 1; Create: creations; Delete: filters */
+	int32_t n; /* Describe: 1; Create: creations; Delete: filters */
 	struct kafka_acl_binding *v;
 };
 

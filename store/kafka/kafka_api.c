@@ -35,12 +35,14 @@ static const struct kafka_api api_table[] = {
 	 kafka_offsets_fetch_handle},
 	{KAFKA_FIND_COORDINATOR, 0, 2, 3, "FindCoordinator", kafka_groups_findcoordinator_decode,
 	 kafka_groups_findcoordinator_handle},
-	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode, kafka_groups_join_handle},
+	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode,
+	 kafka_groups_join_handle},
 	{KAFKA_HEARTBEAT, 0, 3, 4, "Heartbeat", kafka_groups_heartbeat_decode,
 	 kafka_groups_heartbeat_handle},
 	{KAFKA_LEAVE_GROUP, 0, 3, 4, "LeaveGroup", kafka_groups_leave_decode,
 	 kafka_groups_leave_handle},
-	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode, kafka_groups_sync_handle},
+	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode,
+	 kafka_groups_sync_handle},
 	{KAFKA_DESCRIBE_GROUPS, 0, 4, 5, "DescribeGroups", kafka_groups_describe_decode,
 	 kafka_groups_describe_handle},
 	{KAFKA_LIST_GROUPS, 0, 2, 3, "ListGroups", kafka_groups_list_decode,
@@ -129,8 +131,7 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
 	return 0;
 }
 
-void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n,
-			    struct arena *a)
+void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a)
 {
 	const struct kafka_api *api = kafka_api_find(h->api_key);
 	struct kwire_dec d;

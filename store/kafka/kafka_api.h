@@ -65,16 +65,16 @@ struct kafka_hdr {
 	int16_t api_key;
 	int16_t api_version;
 	int32_t correlation_id;
-	char *client_id;             /* in the arena; NULL when null */
-	bool flex;                   /* body and header use flexible encodings */
-	size_t body_off;             /* where the body starts in the frame */
+	char *client_id; /* in the arena; NULL when null */
+	bool flex;       /* body and header use flexible encodings */
+	size_t body_off; /* where the body starts in the frame */
 };
 
 struct kafka_api {
 	int16_t key;
 	int16_t min;
 	int16_t max;
-	int16_t flex_min;            /* first flexible version (INT16_MAX: none) */
+	int16_t flex_min; /* first flexible version (INT16_MAX: none) */
 	const char *name;
 	/* Decode a request body of this API at version v into an arena-allocated
 	 * struct; NULL when the bytes are malformed. */
@@ -103,8 +103,7 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
 /* Decode the body of a frame whose header parsed: the API's decoder over
  * p[h->body_off..n), also checking that nothing follows the body.  NULL when
  * malformed. */
-void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n,
-			    struct arena *a);
+void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a);
 
 /* Map a log-engine result (0 or a negative lib/err.h code) to the Kafka error
  * code a broker returns for it. */

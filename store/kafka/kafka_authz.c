@@ -67,7 +67,7 @@ int16_t kafka_authz_producer_ids(struct kafka_req *r, const uint8_t *records, in
 		struct batch_info bi;
 
 		if (batch_next(records + off, (size_t)len - off, &bi) < 0)
-			break;  /* validation reports it */
+			break; /* validation reports it */
 		if (bi.producer_id >= 0 &&
 		    auth_producer_check(r->ctx->auth, AUTH_KAFKA, bi.producer_id, principal(r)) < 0)
 			return KERR_INVALID_PRODUCER_ID_MAPPING;
@@ -99,7 +99,7 @@ int32_t kafka_authz_cluster_ops(struct kafka_req *r)
 	if (auth_may(r->ctx->auth, principal(r), ACL_TOPIC, NULL, ACL_PRODUCE))
 		ops |= 1 << OP_IDEMPOTENT_WRITE;
 	if (auth_may(r->ctx->auth, principal(r), ACL_CLUSTER, NULL, ACL_ADMIN))
-		ops |= 1 << OP_DESCRIBE | 1 << OP_ALTER | 1 << OP_CREATE | 1 << OP_DESCRIBE_CONFIGS |
-		       1 << OP_ALTER_CONFIGS | 1 << OP_CLUSTER_ACTION;
+		ops |= 1 << OP_DESCRIBE | 1 << OP_ALTER | 1 << OP_CREATE |
+		       1 << OP_DESCRIBE_CONFIGS | 1 << OP_ALTER_CONFIGS | 1 << OP_CLUSTER_ACTION;
 	return ops;
 }

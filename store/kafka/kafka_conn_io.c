@@ -34,11 +34,10 @@
 #include "store/kafka/kafka_conn_io.h"
 #include "store/tls/tls_server.h"
 
-#define BOUNCE_CAP (16u * 1024)  /* one TLS record of plaintext: the gather size */
-#define FILE_CHUNK (64u * 1024)  /* file bytes read at once for the copy path */
+#define BOUNCE_CAP (16u * 1024) /* one TLS record of plaintext: the gather size */
+#define FILE_CHUNK (64u * 1024) /* file bytes read at once for the copy path */
 
-int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls,
-		       const char *peer)
+int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls, const char *peer)
 {
 	SSL_CTX *ctx;
 
@@ -51,7 +50,7 @@ int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls,
 	io->tls = tls;
 	ctx = tls_server_ctx(tls);
 	io->ssl = SSL_new(ctx);
-	SSL_CTX_free(ctx);  /* the SSL holds its own reference */
+	SSL_CTX_free(ctx); /* the SSL holds its own reference */
 	if (!io->ssl || SSL_set_fd(io->ssl, fd) != 1) {
 		SSL_free(io->ssl);
 		io->ssl = NULL;
@@ -160,7 +159,7 @@ ssize_t kafka_conn_io_recv(struct kafka_conn_io *io, void *buf, size_t len)
 		if (e == SSL_ERROR_WANT_WRITE)
 			io->want_write = true;
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || got > 0)
-			break;  /* an error is reported by the next call */
+			break; /* an error is reported by the next call */
 		if (e == SSL_ERROR_ZERO_RETURN) {
 			ERR_clear_error();
 			return 0;
@@ -236,7 +235,7 @@ ssize_t kafka_conn_io_sendmsg(struct kafka_conn_io *io, const struct iovec *iov,
 		return tls_write(io, iov[0].iov_base, iov[0].iov_len);
 	if (bounce_get(io) < 0)
 		return -1;
-	io->cache_fd = -1;  /* (never set here: a file piece is sent to its end first) */
+	io->cache_fd = -1; /* (never set here: a file piece is sent to its end first) */
 	for (int i = 0; i < niov && n < BOUNCE_CAP; i++) {
 		size_t take = iov[i].iov_len;
 
@@ -247,7 +246,7 @@ ssize_t kafka_conn_io_sendmsg(struct kafka_conn_io *io, const struct iovec *iov,
 	}
 	w = tls_write(io, io->bounce, n);
 	if (w == (ssize_t)n)
-		bounce_done(io);  /* a retry after WANT_WRITE gathers the same bytes again */
+		bounce_done(io); /* a retry after WANT_WRITE gathers the same bytes again */
 	return w;
 }
 
@@ -293,7 +292,7 @@ ssize_t kafka_conn_io_sendfile(struct kafka_conn_io *io, int fd, off_t pos, size
 	if (n > 0) {
 		tls_server_count_sendfile(io->tls, false, (size_t)n);
 		if ((size_t)n == len)
-			bounce_done(io);  /* all sent: the piece may end and its fd close */
+			bounce_done(io); /* all sent: the piece may end and its fd close */
 	}
 	return n;
 }

@@ -33,23 +33,22 @@ struct tls_server;
 struct ssl_st;
 
 struct kafka_conn_io {
-	int fd;                      /* borrowed: the connection closes it */
-	struct ssl_st *ssl;          /* NULL: plaintext */
+	int fd;             /* borrowed: the connection closes it */
+	struct ssl_st *ssl; /* NULL: plaintext */
 	struct tls_server *tls;
-	const char *peer;            /* for log lines */
+	const char *peer; /* for log lines */
 	bool handshaken;
 	bool want_write;
 	bool ktls_send;
-	unsigned char *bounce;       /* TLS send buffer, allocated on first use */
-	int cache_fd;                /* file bytes in bounce (copy path): fd, -1 none */
+	unsigned char *bounce; /* TLS send buffer, allocated on first use */
+	int cache_fd;          /* file bytes in bounce (copy path): fd, -1 none */
 	off_t cache_pos;
 	size_t cache_len;
 	char *principal;
 };
 
 /* Plain when tls is NULL.  0 or -ENOMEM. */
-int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls,
-		       const char *peer);
+int kafka_conn_io_init(struct kafka_conn_io *io, int fd, struct tls_server *tls, const char *peer);
 void kafka_conn_io_release(struct kafka_conn_io *io);
 
 ssize_t kafka_conn_io_recv(struct kafka_conn_io *io, void *buf, size_t len);

@@ -332,8 +332,8 @@ void kafka_groups_leave_handle(struct kafka_req *r)
 	int16_t v = r->hdr.api_version;
 	struct kwire_enc *e;
 	int16_t top = KERR_NONE;
-	int16_t *errs = arena_calloc(&r->arena, q->nmembers ? (size_t)q->nmembers : 1,
-				     sizeof(*errs));
+	int16_t *errs =
+		arena_calloc(&r->arena, q->nmembers ? (size_t)q->nmembers : 1, sizeof(*errs));
 
 	if (!errs) {
 		r->enc.err = -ENOMEM;

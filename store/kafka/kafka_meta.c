@@ -46,7 +46,7 @@ void kafka_meta_apiversions_encode(struct kwire_enc *e, int16_t v, int16_t err)
 		kwire_put_tags(e);
 	}
 	if (v >= 1)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
+		kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_tags(e);
 }
 
@@ -97,18 +97,18 @@ static void put_int32_array1(struct kwire_enc *e, int32_t v)
 void kafka_meta_metadata_encode(struct kwire_enc *e, int16_t v, const struct kafka_metadata_resp *m)
 {
 	if (v >= 3)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
-	kwire_put_array(e, 1);   /* brokers */
+		kwire_put_i32(e, 0); /* throttle_time_ms */
+	kwire_put_array(e, 1);       /* brokers */
 	kwire_put_i32(e, 0);
 	kwire_put_str(e, m->host);
 	kwire_put_i32(e, m->port);
 	if (v >= 1)
-		kwire_put_str(e, NULL);  /* rack */
+		kwire_put_str(e, NULL); /* rack */
 	kwire_put_tags(e);
 	if (v >= 2)
 		kwire_put_str(e, m->cluster_id);
 	if (v >= 1)
-		kwire_put_i32(e, 0);  /* controller_id */
+		kwire_put_i32(e, 0); /* controller_id */
 	kwire_put_array(e, m->ntopics);
 	for (int32_t i = 0; i < m->ntopics; i++) {
 		const struct kafka_metadata_topic *t = &m->topics[i];
@@ -117,22 +117,22 @@ void kafka_meta_metadata_encode(struct kwire_enc *e, int16_t v, const struct kaf
 		kwire_put_i16(e, t->error);
 		kwire_put_str(e, t->name);
 		if (v >= 1)
-			kwire_put_bool(e, false);  /* is_internal */
+			kwire_put_bool(e, false); /* is_internal */
 		kwire_put_array(e, np);
 		for (int32_t p = 0; p < np; p++) {
 			kwire_put_i16(e, KERR_NONE);
 			kwire_put_i32(e, p);
-			kwire_put_i32(e, 0);  /* leader_id */
+			kwire_put_i32(e, 0); /* leader_id */
 			if (v >= 7)
-				kwire_put_i32(e, 0);  /* leader_epoch: one leader, forever */
-			put_int32_array1(e, 0);  /* replica_nodes */
-			put_int32_array1(e, 0);  /* isr_nodes */
+				kwire_put_i32(e, 0); /* leader_epoch: one leader, forever */
+			put_int32_array1(e, 0);      /* replica_nodes */
+			put_int32_array1(e, 0);      /* isr_nodes */
 			if (v >= 5)
-				kwire_put_array(e, 0);  /* offline_replicas */
+				kwire_put_array(e, 0); /* offline_replicas */
 			kwire_put_tags(e);
 		}
 		if (v >= 8)
-			kwire_put_i32(e, t->has_ops ? t->ops : INT32_MIN);  /* KIP-430 */
+			kwire_put_i32(e, t->has_ops ? t->ops : INT32_MIN); /* KIP-430 */
 		kwire_put_tags(e);
 	}
 	if (v >= 8)

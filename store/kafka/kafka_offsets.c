@@ -58,7 +58,7 @@ void *kafka_offsets_commit_decode(struct kwire_dec *d, int16_t v)
 			rec->offset = kwire_get_i64(d);
 			rec->leader_epoch = v >= 6 ? kwire_get_i32(d) : -1;
 			if (v == 1)
-				(void)kwire_get_i64(d);  /* commit_timestamp */
+				(void)kwire_get_i64(d); /* commit_timestamp */
 			rec->metadata = kwire_get_nstr(d);
 		}
 		if (kwire_dec_ok(d) && t->npartitions > INT32_MAX - total)
@@ -124,8 +124,8 @@ void kafka_offsets_commit_handle(struct kafka_req *r)
 {
 	struct kafka_offsetcommit_req *q = r->body;
 	struct commit_wait *cw = arena_alloc(&r->arena, sizeof(*cw));
-	int16_t *errors = arena_calloc(&r->arena, q->nrecords ? (size_t)q->nrecords : 1,
-				       sizeof(*errors));
+	int16_t *errors =
+		arena_calloc(&r->arena, q->nrecords ? (size_t)q->nrecords : 1, sizeof(*errors));
 
 	if (!cw || !errors) {
 		r->enc.err = -ENOMEM;

@@ -46,7 +46,8 @@ void *kafka_produce_decode(struct kwire_dec *d, int16_t v)
 		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
 		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
 			t->partitions[j].index = kwire_get_i32(d);
-			t->partitions[j].records_len = kwire_get_bytes(d, &t->partitions[j].records);
+			t->partitions[j].records_len =
+				kwire_get_bytes(d, &t->partitions[j].records);
 			kwire_get_tags(d);
 		}
 		kwire_get_tags(d);
@@ -76,7 +77,7 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 			if (v >= 5)
 				kwire_put_i64(e, p->log_start);
 			if (v >= 8) {
-				kwire_put_array(e, 0);  /* record_errors */
+				kwire_put_array(e, 0); /* record_errors */
 				kwire_put_str(e, p->error_message);
 			}
 			kwire_put_tags(e);
@@ -90,13 +91,13 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 
 /* Per-partition progress, parallel to the response arrays. */
 struct pwait {
-	int64_t last_offset;         /* wait until visible passes it */
+	int64_t last_offset; /* wait until visible passes it */
 	bool pending;
 };
 
 struct produce_state {
 	struct kafka_produce_resp resp;
-	struct pwait **wait;         /* [topic][partition] */
+	struct pwait **wait; /* [topic][partition] */
 };
 
 /* Validate the whole record set (engine_batch_check: the same check as HTTP
@@ -222,7 +223,7 @@ static bool check_visible(struct kafka_req *r, bool expired)
 			if (!w->pending)
 				continue;
 			rc = engine_wait_visible(r->ctx->log, t->name, t->partitions[j].index,
-					      w->last_offset, 0);
+						 w->last_offset, 0);
 			if (rc == -ETIMEDOUT && !expired) {
 				left = true;
 				continue;
@@ -283,8 +284,9 @@ void kafka_produce_handle(struct kafka_req *r)
 
 		tr->name = t->name;
 		tr->npartitions = t->npartitions;
-		tr->partitions = arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
-					      sizeof(*tr->partitions));
+		tr->partitions =
+			arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
+				     sizeof(*tr->partitions));
 		ps->wait[i] = arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
 					   sizeof(**ps->wait));
 		if (!tr->partitions || !ps->wait[i])

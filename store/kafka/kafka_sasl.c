@@ -105,9 +105,10 @@ void kafka_sasl_handle(struct kafka_req *r)
 	if (kafka_sess_gate(r->sess, r->ctx->auth, r->hdr.api_key) < 0) {
 		log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO, "kafka: %s: %s %s; closing", r->peer,
 			     r->api->name,
-			 r->sess->failed ? "after a failed authentication"
-			 : r->sess->authenticated ? "after the SASL session expired (re-authenticate)"
-						  : "before SASL authentication");
+			     r->sess->failed ? "after a failed authentication"
+			     : r->sess->authenticated
+				     ? "after the SASL session expired (re-authenticate)"
+				     : "before SASL authentication");
 		r->ctx->req_fail(r);
 		return;
 	}
@@ -147,7 +148,8 @@ static enum step plain_step(struct kafka_sess *s, const struct users *u, const u
 }
 
 static enum step scram_step(struct kafka_sess *s, const struct users *u, const uint8_t *tok,
-			    size_t n, struct buf *out, char *user, size_t ucap, enum auth_reason *why)
+			    size_t n, struct buf *out, char *user, size_t ucap,
+			    enum auth_reason *why)
 {
 	enum scram_mech m = s->mech == AUTH_MECH_SCRAM_SHA512 ? SCRAM_SHA512 : SCRAM_SHA256;
 	int rc;
@@ -160,7 +162,8 @@ static enum step scram_step(struct kafka_sess *s, const struct users *u, const u
 		scram_server_init(s->scram, m);
 		if (scram_server_first(s->scram, tok, n) < 0)
 			return STEP_FAILED;
-		if (scram_server_challenge(s->scram, users_find(u, s->scram->first.user, m), out) < 0)
+		if (scram_server_challenge(s->scram, users_find(u, s->scram->first.user, m), out) <
+		    0)
 			return STEP_FAILED;
 		return STEP_CONTINUE;
 	}
@@ -240,7 +243,7 @@ void kafka_sasl_handshake_handle(struct kafka_req *r)
 	int32_t n = 0;
 
 	if (!s->mechs) {
-		err = KERR_ILLEGAL_SASL_STATE;  /* this listener has no SASL */
+		err = KERR_ILLEGAL_SASL_STATE; /* this listener has no SASL */
 	} else if (!(bit & s->mechs)) {
 		err = KERR_UNSUPPORTED_SASL_MECHANISM;
 		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_BAD_MECHANISM);
@@ -303,7 +306,7 @@ static void sasl_raw(struct kafka_req *r)
 	r->started = true;
 	buf_reset(&r->out);
 	kwire_enc_init(&r->enc, &r->out, false);
-	kwire_put_i32(&r->enc, 0);  /* size, patched by finish */
+	kwire_put_i32(&r->enc, 0); /* size, patched by finish */
 	kwire_put_raw(&r->enc, out.data, out.len);
 	buf_release(&out);
 	kafka_req_finish(r);
@@ -337,16 +340,19 @@ void kafka_sasl_authenticate_handle(struct kafka_req *r)
 		st = sasl_step(s, r->ctx->auth, q->auth_bytes, (size_t)q->auth_len, &out);
 		if (st == STEP_FAILED) {
 			err = KERR_SASL_AUTHENTICATION_FAILED;
-			snprintf(text, sizeof(text), "Authentication failed: invalid credentials with "
-				 "SASL mechanism %s", mech);
+			snprintf(text, sizeof(text),
+				 "Authentication failed: invalid credentials with "
+				 "SASL mechanism %s",
+				 mech);
 			msg = text;
 			log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO,
-				     "kafka: %s: SASL %s authentication failed; closing", r->peer, mech);
+				     "kafka: %s: SASL %s authentication failed; closing", r->peer,
+				     mech);
 		}
 	}
 	e = kafka_req_begin(r);
 	kwire_put_i16(e, err);
-	kwire_put_str(e, msg);  /* NULL: a null string */
+	kwire_put_str(e, msg); /* NULL: a null string */
 	kwire_put_bytes(e, out.data, (int32_t)out.len);
 	if (r->hdr.api_version >= 1)
 		kwire_put_i64(e, st == STEP_DONE ? auth_reauth_ms(r->ctx->auth) : 0);

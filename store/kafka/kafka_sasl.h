@@ -42,16 +42,16 @@ struct scram_server;
 
 /* Zeroed memory is a fresh session: the first frame fills it in. */
 struct kafka_sess {
-	char principal[AUTH_PRINCIPAL_MAX];  /* "": not set yet (anonymous) */
-	bool ready;                  /* filled in from the listener's configuration */
-	unsigned mechs;              /* enabled on the listener; 0: no SASL */
-	unsigned mech;               /* chosen by the last handshake; 0: none */
-	bool authenticated;          /* by SASL (or SASL is off) */
-	bool ever_authenticated;     /* re-authentication keeps the principal */
-	bool raw;                    /* after handshake v0: bare tokens follow */
-	bool failed;                 /* refused: the connection is closing */
-	struct scram_server *scram;  /* an exchange in progress */
-	uint64_t expire_ns;          /* monotonic end of the session; 0: never */
+	char principal[AUTH_PRINCIPAL_MAX]; /* "": not set yet (anonymous) */
+	bool ready;                         /* filled in from the listener's configuration */
+	unsigned mechs;                     /* enabled on the listener; 0: no SASL */
+	unsigned mech;                      /* chosen by the last handshake; 0: none */
+	bool authenticated;                 /* by SASL (or SASL is off) */
+	bool ever_authenticated;            /* re-authentication keeps the principal */
+	bool raw;                           /* after handshake v0: bare tokens follow */
+	bool failed;                        /* refused: the connection is closing */
+	struct scram_server *scram;         /* an exchange in progress */
+	uint64_t expire_ns;                 /* monotonic end of the session; 0: never */
 };
 
 struct kafka_sasl_handshake_req {

@@ -18,7 +18,7 @@
 #define KERR_RESOURCE_NOT_FOUND 91
 #define KERR_DUPLICATE_RESOURCE 92
 #define KERR_UNACCEPTABLE_CREDENTIAL 93
-#define KAFKA_SCRAM_MAX_ITERATIONS 16384   /* Kafka's own bound */
+#define KAFKA_SCRAM_MAX_ITERATIONS 16384 /* Kafka's own bound */
 
 /* Kafka's ScramMechanism codes: 1 SHA-256, 2 SHA-512; -1 for others. */
 static int mech_from_kafka(int8_t m)
@@ -68,8 +68,9 @@ static void put_user(struct kwire_enc *e, const struct users *u, const char *nam
 	}
 	kwire_put_str(e, name);
 	kwire_put_i16(e, err);
-	kwire_put_str(e, err == KERR_RESOURCE_NOT_FOUND ? "no such user"
-			 : err == KERR_DUPLICATE_RESOURCE ? "user named twice" : NULL);
+	kwire_put_str(e, err == KERR_RESOURCE_NOT_FOUND   ? "no such user"
+			 : err == KERR_DUPLICATE_RESOURCE ? "user named twice"
+							  : NULL);
 	kwire_put_array(e, __builtin_popcount((unsigned)bits));
 	for (int m = 0; m < SCRAM_MECHS; m++) {
 		if (!(bits & (1 << m)))
@@ -90,7 +91,7 @@ void kafka_scram_describe_handle(struct kafka_req *r)
 	size_t n = u ? users_count(u) : 0;
 
 	kafka_req_note(r, err);
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_i16(e, err);
 	kwire_put_str(e, err ? "describing users needs cluster admin" : NULL);
 	if (err) {
@@ -165,8 +166,9 @@ static int16_t apply_upsert(struct users *u, const struct kafka_scram_upsert *x)
 	if (rc == 0)
 		rc = users_put_cred(u, x->name, (enum scram_mech)m, &c);
 	memset(&c, 0, sizeof(c));
-	return rc == -ENOMEM ? KERR_UNKNOWN_SERVER_ERROR : rc < 0 ? KERR_UNACCEPTABLE_CREDENTIAL
-								    : KERR_NONE;
+	return rc == -ENOMEM ? KERR_UNKNOWN_SERVER_ERROR
+	       : rc < 0      ? KERR_UNACCEPTABLE_CREDENTIAL
+			     : KERR_NONE;
 }
 
 /* Index of name in names[0..*n), appended when new. */
@@ -197,7 +199,7 @@ void kafka_scram_alter_handle(struct kafka_req *r)
 		return;
 	}
 	if (!deny && !u)
-		deny = KERR_UNKNOWN_SERVER_ERROR;  /* no auth.users_file */
+		deny = KERR_UNKNOWN_SERVER_ERROR; /* no auth.users_file */
 	for (int32_t i = 0; i < total; i++) {
 		bool del = i < q->ndeletions;
 		const char *name = del ? q->del_names[i] : q->upserts[i - q->ndeletions].name;
@@ -208,8 +210,9 @@ void kafka_scram_alter_handle(struct kafka_req *r)
 			int m = mech_from_kafka(q->del_mechs[i]);
 
 			err = m < 0 ? KERR_UNSUPPORTED_SASL_MECHANISM
-			      : users_drop_cred(u, name, (enum scram_mech)m) < 0 ? KERR_RESOURCE_NOT_FOUND
-										  : KERR_NONE;
+			      : users_drop_cred(u, name, (enum scram_mech)m) < 0
+				      ? KERR_RESOURCE_NOT_FOUND
+				      : KERR_NONE;
 		} else if (!err) {
 			err = apply_upsert(u, &q->upserts[i - q->ndeletions]);
 		}
@@ -228,14 +231,15 @@ void kafka_scram_alter_handle(struct kafka_req *r)
 		log_info("kafka: %s changed SCRAM credentials (%d users)", kafka_authz_principal(r),
 			 (int)n);
 	e = kafka_req_begin(r);
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_array(e, n);
 	for (int32_t i = 0; i < n; i++) {
 		kafka_req_note(r, errs[i]);
 		kwire_put_str(e, names[i]);
 		kwire_put_i16(e, errs[i]);
 		kwire_put_str(e, errs[i] == KERR_CLUSTER_AUTHORIZATION_FAILED
-				 ? "changing users needs cluster admin" : NULL);
+					 ? "changing users needs cluster admin"
+					 : NULL);
 		kwire_put_tags(e);
 	}
 	kwire_put_tags(e);

@@ -21,7 +21,7 @@ struct kafka_req;
 
 struct kafka_scram_upsert {
 	char *name;
-	int8_t mechanism;            /* 1 SCRAM-SHA-256, 2 SCRAM-SHA-512 */
+	int8_t mechanism; /* 1 SCRAM-SHA-256, 2 SCRAM-SHA-512 */
 	int32_t iterations;
 	const uint8_t *salt;
 	int32_t salt_len;
@@ -38,7 +38,7 @@ struct kafka_scram_alter_req {
 };
 
 struct kafka_scram_describe_req {
-	int32_t nusers;              /* -1: every user */
+	int32_t nusers; /* -1: every user */
 	char **users;
 };
 

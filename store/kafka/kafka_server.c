@@ -63,33 +63,33 @@
 #include "store/tls/tls_server.h"
 
 #define CONN_IN_CAP (16u * 1024)
-#define FRAME_MIN 8              /* api_key, api_version, correlation_id */
+#define FRAME_MIN 8 /* api_key, api_version, correlation_id */
 #define READS_PER_EVENT 8
 #define IOV_MAX_GATHER 64
 #define FRAME_GROW_STEP (1u << 20)
 
 struct kafka_conn {
 	struct kafka_server *ks;
-	struct kafka_conn *next;     /* all connections */
+	struct kafka_conn *next; /* all connections */
 	struct kafka_conn *prev;
 	struct kafka_conn *dirty_next;
 	bool dirty;
-	bool dead;                   /* closing: no more I/O, freed by the flush timer */
-	bool paused;                 /* reads off for back-pressure */
+	bool dead;   /* closing: no more I/O, freed by the flush timer */
+	bool paused; /* reads off for back-pressure */
 	int fd;
 	struct evloop_io io;
-	struct kafka_conn_io tio;    /* plain or TLS transport of fd */
+	struct kafka_conn_io tio; /* plain or TLS transport of fd */
 	char peer[64];
-	uint8_t *in;                 /* CONN_IN_CAP bytes */
+	uint8_t *in; /* CONN_IN_CAP bytes */
 	size_t in_len;
-	struct buf frame;            /* a frame larger than the input buffer */
-	size_t frame_size;           /* its size field; 0 = none in progress */
+	struct buf frame;  /* a frame larger than the input buffer */
+	size_t frame_size; /* its size field; 0 = none in progress */
 	struct kafka_req *head;
 	struct kafka_req *tail;
 	size_t nreq;
-	size_t out_pending;          /* finished, unsent response bytes */
+	size_t out_pending; /* finished, unsent response bytes */
 	struct kafka_limits_conn lim;
-	struct kafka_sess sess;      /* SASL state and principal (kafka_sasl.h) */
+	struct kafka_sess sess; /* SASL state and principal (kafka_sasl.h) */
 };
 
 struct kafka_server {
@@ -114,7 +114,7 @@ struct kafka_server {
 	size_t max_inflight;
 	size_t max_conns;
 	char adv_host[256];
-	struct tls_server *tls;      /* kafka.tls; NULL: plaintext */
+	struct tls_server *tls; /* kafka.tls; NULL: plaintext */
 	struct log_ratelimit rl_accept;
 	struct log_ratelimit rl_frame;
 };
@@ -288,7 +288,7 @@ static bool over_limits(const struct kafka_conn *c)
 
 static void update_events(struct kafka_conn *c)
 {
-	uint32_t ev = EPOLLRDHUP;  /* a hang-up is seen even while reads are paused */
+	uint32_t ev = EPOLLRDHUP; /* a hang-up is seen even while reads are paused */
 
 	if (c->dead)
 		return;
@@ -298,9 +298,9 @@ static void update_events(struct kafka_conn *c)
 	    (!c->paused && kafka_conn_io_want_write(&c->tio)))
 		ev |= EVLOOP_WRITE;
 	if (!c->paused && kafka_conn_io_pending(&c->tio))
-		mark_dirty(c);  /* TLS holds decrypted bytes epoll cannot see */
+		mark_dirty(c); /* TLS holds decrypted bytes epoll cannot see */
 	if (evloop_io_modify(&c->io, ev) < 0)
-		conn_kill(c);  /* it could no longer be served */
+		conn_kill(c); /* it could no longer be served */
 }
 
 static void bad_frame(struct kafka_conn *c, const char *fmt, ...)
@@ -366,15 +366,16 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 	}
 	if (rc < 0) {
 		if (rc == -ERR_UNSUPPORTED)
-			bad_frame(c, "unsupported API %s (key %d) v%d", kafka_api_name(r->hdr.api_key),
-				  r->hdr.api_key, r->hdr.api_version);
+			bad_frame(c, "unsupported API %s (key %d) v%d",
+				  kafka_api_name(r->hdr.api_key), r->hdr.api_key,
+				  r->hdr.api_version);
 		else
 			bad_frame(c, "malformed request header");
 		kafka_req_free(r);
 		return;
 	}
 	r->peer = c->peer;
-	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
+	kafka_limits_frame(&c->lim, false); /* a whole frame: the clock restarts */
 	r->tls_principal = kafka_conn_io_principal(&c->tio);
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
@@ -412,7 +413,9 @@ static void conn_parse(struct kafka_conn *c)
 		uint8_t *frame;
 
 		if (size < FRAME_MIN || size > ks->max_request) {
-			bad_frame(c, "frame size %" PRIu32 " outside %d..%zu (kafka.max_request_bytes)",
+			bad_frame(c,
+				  "frame size %" PRIu32
+				  " outside %d..%zu (kafka.max_request_bytes)",
 				  size, FRAME_MIN, ks->max_request);
 			return;
 		}
@@ -427,7 +430,8 @@ static void conn_parse(struct kafka_conn *c)
 				c->frame_size = size;
 				buf_reset(&c->frame);
 				if (buf_append(&c->frame, c->in + off + 4, avail) < 0) {
-					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame", size);
+					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame",
+						  size);
 					return;
 				}
 				off = c->in_len;
@@ -545,7 +549,7 @@ static void advance(struct kafka_conn *c, size_t n)
 		if (r->piece_off == p->len) {
 			if (p->file)
 				engine_slice_release(&p->slice);
-			p->file = false;  /* released */
+			p->file = false; /* released */
 			r->piece_idx++;
 			r->piece_off = 0;
 			if (r->piece_idx == r->npieces)
@@ -626,7 +630,7 @@ static int send_some(struct kafka_conn *c)
 static void conn_flush(struct kafka_conn *c)
 {
 	if (!c->paused && (kafka_conn_io_pending(&c->tio) || kafka_conn_io_want_write(&c->tio)))
-		conn_read(c);  /* TLS: buffered plaintext, or a read that needed to write */
+		conn_read(c); /* TLS: buffered plaintext, or a read that needed to write */
 	if (c->dead)
 		return;
 	if (send_some(c) < 0) {
@@ -635,7 +639,7 @@ static void conn_flush(struct kafka_conn *c)
 	}
 	if (c->paused && !over_limits(c)) {
 		c->paused = false;
-		conn_parse(c);  /* frames that arrived while paused */
+		conn_parse(c); /* frames that arrived while paused */
 		if (c->dead)
 			return;
 		if (!c->paused && send_some(c) < 0) {
@@ -694,7 +698,7 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 	if (!c->dead)
 		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
 	if (!c->dead && (kafka_conn_io_want_write(&c->tio) || kafka_conn_io_pending(&c->tio)))
-		update_events(c);  /* TLS must write first, or holds bytes epoll cannot see */
+		update_events(c); /* TLS must write first, or holds bytes epoll cannot see */
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
@@ -726,7 +730,7 @@ static void on_req_done(struct kafka_req *r)
 		mark_dirty(c);
 }
 
-#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc) - offsetof(struct kafka_conn, lim)))
+#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc)-offsetof(struct kafka_conn, lim)))
 
 static unsigned lim_state(struct kafka_limits_conn *lc)
 {
@@ -749,7 +753,7 @@ static bool lim_close(struct kafka_limits_conn *lc, const char *why)
 
 static void lim_resume(struct kafka_limits_conn *lc)
 {
-	mark_dirty(LIM_CONN(lc));  /* the flush re-checks over_limits() */
+	mark_dirty(LIM_CONN(lc)); /* the flush re-checks over_limits() */
 }
 
 static void on_req_fail(struct kafka_req *r)
@@ -800,7 +804,8 @@ static void render_latency(struct buf *out, const char *name, const char *help,
 		prom_u64(out, n, le, cum);
 	}
 	snprintf(n, sizeof(n), "%s_sum", name);
-	prom_f64(out, n, NULL, (double)atomic_load_explicit(&l->sum_us, memory_order_relaxed) / 1e6);
+	prom_f64(out, n, NULL,
+		 (double)atomic_load_explicit(&l->sum_us, memory_order_relaxed) / 1e6);
 	snprintf(n, sizeof(n), "%s_count", name);
 	prom_u64(out, n, NULL, atomic_load_explicit(&l->count, memory_order_relaxed));
 }
@@ -971,7 +976,7 @@ void kafka_server_free(struct kafka_server *ks)
 		evloop_io_stop(&ks->lio);
 	if (ks->lfd >= 0)
 		close(ks->lfd);
-	kafka_limits_release(&ks->limits);  /* first: freeing connections wakes no one */
+	kafka_limits_release(&ks->limits); /* first: freeing connections wakes no one */
 	while (ks->conns)
 		conn_free(ks->conns);
 	/* after the connections: their parked group requests cancel into it */

@@ -88,7 +88,8 @@ static int check_one(const char *name, const char *listen, const struct tls_sect
 	else
 		log_error("%s: refusing to listen on non-loopback %s without authentication: "
 			  "set %s, %s.tls.client_auth: require, listen on 127.0.0.1, or set "
-			  "%s.allow_insecure: true", name, listen, auth_hint, name, name);
+			  "%s.allow_insecure: true",
+			  name, listen, auth_hint, name, name);
 	return -ERR_CONFIG;
 }
 

@@ -21,19 +21,20 @@
 #include "lib/mem.h"
 #include "store/tls/tls_server.h"
 
-#define TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-		      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
-		      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS12_CIPHERS                                                \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 /* AES-128-GCM first: as strong as needed and cheaper than AES-256 */
 #define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 struct tls_server {
 	char name[16];
-	bool http;                   /* the HTTP listener's (other metrics) */
-	pthread_mutex_t mu;          /* guards ctx for other threads */
+	bool http;          /* the HTTP listener's (other metrics) */
+	pthread_mutex_t mu; /* guards ctx for other threads */
 	SSL_CTX *ctx;
-	struct tls_section conf;     /* copies of the paths ctx was built from */
-	int64_t not_after;           /* leaf certificate expiry, unix seconds */
+	struct tls_section conf; /* copies of the paths ctx was built from */
+	int64_t not_after;       /* leaf certificate expiry, unix seconds */
 	struct prom_registry *metrics;
 	atomic_uint_fast64_t handshakes;
 	atomic_uint_fast64_t failures;
@@ -102,7 +103,7 @@ static int verify_mode(int client_auth)
 /* Load the client CAs into ctx's verify store and its CertificateRequest list. */
 static int load_client_ca(SSL_CTX *ctx, const char *path, char *why, size_t whycap)
 {
-	STACK_OF(X509_NAME) *names;
+	STACK_OF(X509_NAME) * names;
 
 	if (SSL_CTX_load_verify_locations(ctx, path, NULL) != 1) {
 		char reason[160];
@@ -139,8 +140,8 @@ static SSL_CTX *build_ctx(const struct tls_section *c, char *why, size_t whycap)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-				 SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS |
-				 SSL_OP_IGNORE_UNEXPECTED_EOF);
+					 SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
@@ -177,11 +178,11 @@ static void render(struct buf *out, void *arg)
 	char n[96];
 	char l[48];
 
-#define ONE(suffix, type, help, value)                                \
-	do {                                                          \
+#define ONE(suffix, type, help, value)                                       \
+	do {                                                                 \
 		snprintf(n, sizeof(n), "sluice_%s_tls_%s", t->name, suffix); \
-		prom_family(out, n, type, help);                      \
-		prom_u64(out, n, NULL, value);                        \
+		prom_family(out, n, type, help);                             \
+		prom_u64(out, n, NULL, value);                               \
 	} while (0)
 	/* libmicrohttpd runs the HTTP handshakes out of our sight: the HTTP
 	 * listener counts refusals after the handshake instead, and has no
@@ -191,7 +192,8 @@ static void render(struct buf *out, void *arg)
 		    atomic_load(&t->handshakes));
 		ONE("handshake_failures_total", "counter",
 		    "TLS handshakes failed (plaintext to the TLS port, bad or missing client "
-		    "certificate, no shared protocol or cipher).", atomic_load(&t->failures));
+		    "certificate, no shared protocol or cipher).",
+		    atomic_load(&t->failures));
 	} else {
 		ONE("client_cert_refused_total", "counter",
 		    "Requests refused for a missing or untrusted client certificate.",
@@ -220,8 +222,8 @@ static void render(struct buf *out, void *arg)
 	pthread_mutex_unlock(&t->mu);
 }
 
-int tls_server_new(const char *name, const struct tls_section *conf,
-		   struct prom_registry *metrics, struct tls_server **out)
+int tls_server_new(const char *name, const struct tls_section *conf, struct prom_registry *metrics,
+		   struct tls_server **out)
 {
 	struct tls_server *t = mem_calloc(1, sizeof(*t));
 	char why[512];
@@ -250,8 +252,9 @@ int tls_server_new(const char *name, const struct tls_section *conf,
 		t->metrics = metrics;
 	}
 	log_info("%s: TLS on (cert %s, client_auth %s)", name, conf->cert,
-		 conf->client_auth == TLS_CLIENT_AUTH_REQUIRE ? "require"
-		 : conf->client_auth == TLS_CLIENT_AUTH_REQUEST ? "request" : "none");
+		 conf->client_auth == TLS_CLIENT_AUTH_REQUIRE   ? "require"
+		 : conf->client_auth == TLS_CLIENT_AUTH_REQUEST ? "request"
+								: "none");
 	*out = t;
 out:
 	if (rc < 0)
@@ -315,16 +318,15 @@ const struct tls_section *tls_server_conf(const struct tls_server *t)
 	return &t->conf;
 }
 
-void tls_server_count_handshake(struct tls_server *t, bool ok, const char *peer,
-				const char *reason)
+void tls_server_count_handshake(struct tls_server *t, bool ok, const char *peer, const char *reason)
 {
 	if (ok) {
 		atomic_fetch_add(&t->handshakes, 1);
 		return;
 	}
 	atomic_fetch_add(&t->failures, 1);
-	log_write_rl(&t->rl, 5000, LOG_LVL_INFO, "%s: %s: TLS handshake failed: %s", t->name,
-		     peer, reason);
+	log_write_rl(&t->rl, 5000, LOG_LVL_INFO, "%s: %s: TLS handshake failed: %s", t->name, peer,
+		     reason);
 }
 
 void tls_server_count_refused(struct tls_server *t)

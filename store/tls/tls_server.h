@@ -41,8 +41,8 @@ struct tls_server;
 /* Load conf (its cert must be set).  name ("kafka" or "http") prefixes log
  * lines and metric names; metrics may be NULL.  Logs why it failed.
  * 0, -ERR_CONFIG or -ENOMEM. */
-int tls_server_new(const char *name, const struct tls_section *conf,
-		   struct prom_registry *metrics, struct tls_server **out);
+int tls_server_new(const char *name, const struct tls_section *conf, struct prom_registry *metrics,
+		   struct tls_server **out);
 /* Load conf into a new context and swap it in.  The old one stays in use by
  * connections that have it.  0 or -ERR_CONFIG (the running one is kept). */
 int tls_server_reload(struct tls_server *t, const struct tls_section *conf);

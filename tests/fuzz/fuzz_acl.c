@@ -34,11 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct buf b;
 
 		buf_init(&b, 64 << 20);
-		if (users_parse("users", (const char *)data + 1, size - 1, &u, err, sizeof(err)) == 0) {
+		if (users_parse("users", (const char *)data + 1, size - 1, &u, err, sizeof(err)) ==
+		    0) {
 			if (users_format(u, &b) != 0 ||
-			    users_parse("again", (const char *)b.data, b.len, &v, err, sizeof(err)) != 0 ||
+			    users_parse("again", (const char *)b.data, b.len, &v, err,
+					sizeof(err)) != 0 ||
 			    users_count(v) != users_count(u))
-				__builtin_trap();  /* our own output is always well formed */
+				__builtin_trap(); /* our own output is always well formed */
 		}
 		users_free(u);
 		users_free(v);

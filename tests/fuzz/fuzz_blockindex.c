@@ -46,8 +46,10 @@ static void reseal(uint8_t *p, size_t n)
 			at += (size_t)nhist * 12;
 		put_be32(e + 60, crc32c(0, p + o, at - o));
 	}
-	put_be32(p + 40, crc32c(0, p + BIDX_HEADER, (size_t)get_be32(p + 12) * BIDX_ENTRY >
-				 n - BIDX_HEADER ? 0 : (size_t)get_be32(p + 12) * BIDX_ENTRY));
+	put_be32(p + 40, crc32c(0, p + BIDX_HEADER,
+				(size_t)get_be32(p + 12) * BIDX_ENTRY > n - BIDX_HEADER
+					? 0
+					: (size_t)get_be32(p + 12) * BIDX_ENTRY));
 	put_be32(p + 44, crc32c(0, p, 44));
 }
 
@@ -76,7 +78,7 @@ static void read_index(const uint8_t *data, size_t size, bool fix)
 			for (uint32_t k = 0; k < b.nhist; k++)
 				(void)get_be64(b.hist + (size_t)k * 12);
 			if (bidx_find(&x, b.first_offset) != i)
-				__builtin_trap();    /* blocks are ordered and disjoint */
+				__builtin_trap(); /* blocks are ordered and disjoint */
 		}
 		(void)bidx_find(&x, x.base - 1);
 		(void)bidx_find(&x, x.next_offset);
@@ -104,10 +106,10 @@ static void extract(const uint8_t *data, size_t size)
 		b.bloom_bits = 64;
 		b.bloom = ones;
 		if (!bidx_block_may_match(&b, &q))
-			__builtin_trap();    /* a full filter rules nothing out */
+			__builtin_trap(); /* a full filter rules nothing out */
 		b.bloom = zeros;
 		if (bidx_block_may_match(&b, &q) && q.nfactors)
-			__builtin_trap();    /* an empty one rules out any factor */
+			__builtin_trap(); /* an empty one rules out any factor */
 	}
 	bidx_query_release(&q);
 	free(re);

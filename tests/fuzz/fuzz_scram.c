@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    scram_server_challenge(&s, &cred, &out) == 0) {
 			buf_reset(&out);
 			/* the server nonce is random: a fuzzed proof cannot match it */
-			if (scram_server_final(&s, nl + 1, size - (size_t)(nl + 1 - data), &out) == 0)
+			if (scram_server_final(&s, nl + 1, size - (size_t)(nl + 1 - data), &out) ==
+			    0)
 				__builtin_trap();
 		}
 		buf_release(&out);

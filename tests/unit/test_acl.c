@@ -18,15 +18,14 @@
 #include "store/auth/auth.h"
 #include "tests/unit/unit.h"
 
-static const char good[] =
-	"# principal  resource  permissions\n"
-	"\n"
-	"User:alice   app*          produce,consume\n"
-	"User:alice   group:alice-* consume\n"
-	"  User:ops\t*\tadmin  \r\n"
-	"User:ops     cluster       admin\n"
-	"\"User:CN=web 01,O=Example\"  topic:logs.*  produce\n"
-	"User:*       public        consume\n";
+static const char good[] = "# principal  resource  permissions\n"
+			   "\n"
+			   "User:alice   app*          produce,consume\n"
+			   "User:alice   group:alice-* consume\n"
+			   "  User:ops\t*\tadmin  \r\n"
+			   "User:ops     cluster       admin\n"
+			   "\"User:CN=web 01,O=Example\"  topic:logs.*  produce\n"
+			   "User:*       public        consume\n";
 
 static struct acl *parse(const char *text, int expect_rc, char *err, size_t errlen)
 {
@@ -47,11 +46,12 @@ static void test_grants(void)
 	CU_ASSERT(acl_allows(a, "User:alice", ACL_TOPIC, "app.web", ACL_PRODUCE | ACL_CONSUME));
 	CU_ASSERT(!acl_allows(a, "User:alice", ACL_TOPIC, "app.web", ACL_ADMIN));
 	CU_ASSERT(!acl_allows(a, "User:alice", ACL_TOPIC, "secret", ACL_CONSUME));
-	CU_ASSERT(!acl_allows(a, "User:alice", ACL_TOPIC, "secret", 0));  /* no grant at all */
+	CU_ASSERT(!acl_allows(a, "User:alice", ACL_TOPIC, "secret", 0)); /* no grant at all */
 	CU_ASSERT(acl_allows(a, "User:alice", ACL_TOPIC, "app.web", 0));
 	CU_ASSERT(acl_allows(a, "User:alice", ACL_GROUP, "alice-1", ACL_CONSUME));
 	CU_ASSERT(!acl_allows(a, "User:alice", ACL_GROUP, "bob-1", ACL_CONSUME));
-	CU_ASSERT(!acl_allows(a, "User:alice", ACL_GROUP, "app.web", ACL_CONSUME));  /* kinds apart */
+	CU_ASSERT(
+		!acl_allows(a, "User:alice", ACL_GROUP, "app.web", ACL_CONSUME)); /* kinds apart */
 	CU_ASSERT(!acl_allows(a, "User:alice", ACL_CLUSTER, NULL, ACL_ADMIN));
 	CU_ASSERT(acl_allows(a, "User:ops", ACL_TOPIC, "anything", ACL_PRODUCE | ACL_CONSUME));
 	CU_ASSERT(acl_allows(a, "User:ops", ACL_CLUSTER, NULL, ACL_ADMIN));
@@ -118,12 +118,12 @@ static void test_producer_owners(void)
 	CU_ASSERT_EQUAL_FATAL(auth_new(&conf, &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(auth_sasl_mechs(a), 0);
 	CU_ASSERT(!auth_acl_enabled(a));
-	CU_ASSERT(auth_may(a, "User:x", ACL_TOPIC, "t", ACL_ADMIN));  /* no ACL: all allowed */
+	CU_ASSERT(auth_may(a, "User:x", ACL_TOPIC, "t", ACL_ADMIN)); /* no ACL: all allowed */
 	/* an id nobody obtained is claimed by its first user */
 	CU_ASSERT_EQUAL(auth_producer_check(a, AUTH_KAFKA, 12345, "User:bob"), 0);
 	CU_ASSERT_EQUAL(auth_producer_check(a, AUTH_KAFKA, 12345, "User:bob"), 0);
 	CU_ASSERT_EQUAL(auth_producer_check(a, AUTH_HTTP, 12345, "User:alice"), -ERR_AUTH);
-	CU_ASSERT_EQUAL(auth_producer_check(a, AUTH_KAFKA, -1, "User:alice"), 0);  /* none */
+	CU_ASSERT_EQUAL(auth_producer_check(a, AUTH_KAFKA, -1, "User:alice"), 0); /* none */
 	auth_free(a);
 	store_config_release(&conf);
 	/* a users file is needed for SASL */
@@ -153,7 +153,8 @@ static unsigned drop_alice_produce(const char *principal, enum acl_res kind, con
 static void test_file_edits(void)
 {
 	char path[] = "/tmp/sluice-acl-XXXXXX", err[256];
-	static const char start[] = "# keep me\nUser:alice app* produce,consume\nUser:bob b* produce";
+	static const char start[] =
+		"# keep me\nUser:alice app* produce,consume\nUser:bob b* produce";
 	struct acl *a = NULL;
 	size_t removed = 0;
 	struct buf b;
@@ -162,15 +163,16 @@ static void test_file_edits(void)
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(write(fd, start, strlen(start)), (ssize_t)strlen(start));
 	close(fd);
-	CU_ASSERT_EQUAL(acl_file_append(path, "\"User:carol\" group:c* consume\n", err,
-					sizeof(err)), 0);
+	CU_ASSERT_EQUAL(
+		acl_file_append(path, "\"User:carol\" group:c* consume\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(acl_file_append(path, "carol x consume\n", err, sizeof(err)), -ERR_CONFIG);
 	CU_ASSERT_EQUAL(acl_file_remove(path, drop_alice_produce, NULL, &removed), 0);
 	CU_ASSERT_EQUAL(removed, 1);
 	buf_init(&b, 1 << 20);
 	CU_ASSERT_EQUAL(fs_read_file(path, &b), 0);
 	CU_ASSERT_EQUAL(buf_cstr(&b), 0);
-	CU_ASSERT_STRING_EQUAL((char *)b.data, "# keep me\nUser:alice app* consume\n"
+	CU_ASSERT_STRING_EQUAL((char *)b.data,
+			       "# keep me\nUser:alice app* consume\n"
 			       "User:bob b* produce\n\"User:carol\" group:c* consume\n");
 	CU_ASSERT_EQUAL(acl_load(path, &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(acl_count(a), 3);
@@ -184,12 +186,9 @@ static void test_file_edits(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_grants),
-		UNIT_TEST(test_errors),
-		UNIT_TEST(test_empty_file),
-		UNIT_TEST(test_producer_owners),
-		UNIT_TEST(test_file_edits),
-		UNIT_END,
+		UNIT_TEST(test_grants),     UNIT_TEST(test_errors),
+		UNIT_TEST(test_empty_file), UNIT_TEST(test_producer_owners),
+		UNIT_TEST(test_file_edits), UNIT_END,
 	};
 
 	return unit_run("acl", tests);

@@ -31,14 +31,14 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-static const char *const words[] = {"GET", "POST", "error", "Warn", "request", "handled",
-				    "orders", "billing", "auth", "Kelvin", "user", "timeout"};
+static const char *const words[] = {"GET",    "POST",    "error", "Warn",   "request", "handled",
+				    "orders", "billing", "auth",  "Kelvin", "user",    "timeout"};
 
 static void make_line(char *out, size_t cap, int i)
 {
-	snprintf(out, cap, "%s %s id=%016llx user=%d seq=%d %s_%x",
-		 words[rnd() % 12], words[rnd() % 12], (unsigned long long)rnd(),
-		 (int)(rnd() % 100000), i, words[rnd() % 12], (unsigned)(rnd() & 0xfffff));
+	snprintf(out, cap, "%s %s id=%016llx user=%d seq=%d %s_%x", words[rnd() % 12],
+		 words[rnd() % 12], (unsigned long long)rnd(), (int)(rnd() % 100000), i,
+		 words[rnd() % 12], (unsigned)(rnd() & 0xfffff));
 }
 
 struct corpus {
@@ -46,7 +46,7 @@ struct corpus {
 	size_t n;
 	struct buf image;
 	struct bidx x;
-	size_t *blk_first;           /* first line of each block */
+	size_t *blk_first; /* first line of each block */
 };
 
 static void corpus_build(struct corpus *c)
@@ -79,10 +79,10 @@ static void corpus_build(struct corpus *c)
 		batch_builder_init(&bb, 1 << 22);
 		buf_init(&out, 0);
 		for (int j = i; j < i + PER_BATCH; j++)
-			CU_ASSERT_EQUAL_FATAL(batch_builder_add(&bb, 1700000000000LL + j * 1000LL,
-								"k", 1, c->lines[j],
-								(int32_t)strlen(c->lines[j]), &h,
-								1), 0);
+			CU_ASSERT_EQUAL_FATAL(
+				batch_builder_add(&bb, 1700000000000LL + j * 1000LL, "k", 1,
+						  c->lines[j], (int32_t)strlen(c->lines[j]), &h, 1),
+				0);
 		batch_params_init(&bp);
 		bp.base_offset = i;
 		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &out), 0);
@@ -124,20 +124,20 @@ static void test_literals(void)
 		{L1, true, 1},
 		{"id=" L1 ".*" L2, false, 2},
 		{"(" L1 "|" L2 ")", false, 1},
-		{"(" L1 "|x)", false, 0},              /* one branch requires nothing */
+		{"(" L1 "|x)", false, 0}, /* one branch requires nothing */
 		{"(" L1 ")?", false, 0},
 		{"(" L1 ")*x", false, 0},
 		{"(?:" L1 ")+", false, 1},
 		{"[a-f]+\\d{3}", false, 0},
 		{".*", false, 0},
 		{"", false, 0},
-		{"\\Q" L1 "\\E", false, 0},            /* not understood: nothing */
+		{"\\Q" L1 "\\E", false, 0}, /* not understood: nothing */
 		{"(?=" L1 ")", false, 0},
 		{"(?i)" L1, false, 1},
 		{L1 "{2}" L2, false, 2},
 		{"x{,3}" L1, false, 1},
 		{L1 "|" L2 "|" L1, false, 1},
-		{"(" L1, false, 0},                    /* unbalanced */
+		{"(" L1, false, 0}, /* unbalanced */
 		{L1 ")", false, 0},
 		{"a[" L1, false, 0},
 	};
@@ -147,7 +147,7 @@ static void test_literals(void)
 
 		bidx_query_init(&q);
 		CU_ASSERT_EQUAL(bidx_query_from_regex(&q, L1, false), 0);
-		CU_ASSERT_EQUAL(q.nfactors, 1);   /* the premise */
+		CU_ASSERT_EQUAL(q.nfactors, 1); /* the premise */
 		bidx_query_release(&q);
 		bidx_query_init(&q);
 		CU_ASSERT_EQUAL(bidx_query_from_regex(&q, cases[i].re, cases[i].icase), 0);
@@ -209,19 +209,32 @@ static void make_query(struct corpus *c, char *re, size_t cap, bool *icase)
 			needle[i] = '_';
 		if (rnd() % 4 == 0)
 			needle[i] = (char)(rnd() % 2 ? needle[i] ^ 0x20 : needle[i]);
-		if (!(needle[i] >= 0x20 && needle[i] < 0x7f) || strchr(".^$|()[]{}*+?\\", needle[i]))
+		if (!(needle[i] >= 0x20 && needle[i] < 0x7f) ||
+		    strchr(".^$|()[]{}*+?\\", needle[i]))
 			needle[i] = 'x';
 	}
 	if (rnd() % 5 == 0)
 		snprintf(needle, sizeof(needle), "%016llx", (unsigned long long)rnd());
 	*icase = rnd() % 2;
 	switch (rnd() % 6) {
-	case 0: snprintf(re, cap, "%s", needle); break;
-	case 1: snprintf(re, cap, "(%s|zz%sq)", needle, needle); break;
-	case 2: snprintf(re, cap, "user=\\d+ .*%s", needle); break;
-	case 3: snprintf(re, cap, "%s?", needle); break;
-	case 4: snprintf(re, cap, "[a-z]+%s", needle); break;
-	default: snprintf(re, cap, "(?:%s)+", needle); break;
+	case 0:
+		snprintf(re, cap, "%s", needle);
+		break;
+	case 1:
+		snprintf(re, cap, "(%s|zz%sq)", needle, needle);
+		break;
+	case 2:
+		snprintf(re, cap, "user=\\d+ .*%s", needle);
+		break;
+	case 3:
+		snprintf(re, cap, "%s?", needle);
+		break;
+	case 4:
+		snprintf(re, cap, "[a-z]+%s", needle);
+		break;
+	default:
+		snprintf(re, cap, "(?:%s)+", needle);
+		break;
 	}
 }
 
@@ -242,7 +255,8 @@ static void test_never_false_negative(void)
 
 		make_query(&c, re_s, sizeof(re_s), &icase);
 		re = pcre2_compile((PCRE2_SPTR)re_s, PCRE2_ZERO_TERMINATED,
-				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (icase ? PCRE2_CASELESS : 0),
+				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+					   (icase ? PCRE2_CASELESS : 0),
 				   &ec, &eo, NULL);
 		if (!re)
 			continue;
@@ -257,7 +271,8 @@ static void test_never_false_negative(void)
 			bidx_get(&c.x, b, &blk);
 			may = bidx_block_may_match(&blk, &q);
 			if (!may && block_matches(&c, b, re, md)) {
-				printf("\n  false negative: %s (icase %d) block %u\n", re_s, icase, b);
+				printf("\n  false negative: %s (icase %d) block %u\n", re_s, icase,
+				       b);
 				CU_FAIL("a matching block was ruled out");
 			}
 			checked++;

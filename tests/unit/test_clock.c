@@ -27,7 +27,7 @@ static void test_rfc3339_parse(void)
 	CU_ASSERT_EQUAL(ms, -1000);
 	CU_ASSERT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &ms) < 0);
 	CU_ASSERT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &ms) < 0);
-	CU_ASSERT(clock_parse_rfc3339("2026-11-24T10:02:00", &ms) < 0);  /* zone required */
+	CU_ASSERT(clock_parse_rfc3339("2026-11-24T10:02:00", &ms) < 0); /* zone required */
 	CU_ASSERT(clock_parse_rfc3339("2026-11-24T25:00:00Z", &ms) < 0);
 	CU_ASSERT(clock_parse_rfc3339("2026-11-24T10:02:00Zjunk", &ms) < 0);
 	CU_ASSERT(clock_parse_rfc3339("yesterday", &ms) < 0);
@@ -67,7 +67,8 @@ static void test_rfc3339_format_vs_gmtime(void)
 		t = (time_t)(ms / 1000);
 		gmtime_r(&t, &tm);
 		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), ".%03dZ", (int)(ms % 1000));
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), ".%03dZ",
+			 (int)(ms % 1000));
 		CU_ASSERT_EQUAL(clock_fmt_rfc3339(ms, s, sizeof(s)), strlen(want));
 		CU_ASSERT_STRING_EQUAL(s, want);
 	}

@@ -10,7 +10,8 @@
 static uint8_t *sample(size_t n, int compressible)
 {
 	uint8_t *p = malloc(n ? n : 1);
-	static const char line[] = "10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /api HTTP/1.1\" 200 512\n";
+	static const char line[] =
+		"10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /api HTTP/1.1\" 200 512\n";
 
 	srand(42);
 	for (size_t i = 0; i < n; i++)
@@ -62,7 +63,7 @@ static void test_bounded_output(void)
 		struct buf c, d;
 
 		buf_init(&c, 0);
-		buf_init(&d, 1000);  /* far smaller than the payload */
+		buf_init(&d, 1000); /* far smaller than the payload */
 		CU_ASSERT_EQUAL(codec_compress(cc, t, 0, in, 1 << 20, &c), 0);
 		CU_ASSERT_EQUAL(codec_decompress(cc, t, c.data, c.len, &d), -ERR_TOO_LARGE);
 		CU_ASSERT(d.len <= 1000);

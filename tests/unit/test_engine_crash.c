@@ -27,14 +27,14 @@
 #include "tests/unit/unit.h"
 
 #define PARTS 2
-#define RECS 3            /* records per batch: batch k holds seq 3k..3k+2 */
+#define RECS 3 /* records per batch: batch k holds seq 3k..3k+2 */
 #define MAX_BATCHES 200000
 #define RESEND 4
 
 static char datadir[256];
 static char livedir[256];
 static char checkdir[256];
-static int64_t acked[PARTS][MAX_BATCHES];  /* offset of batch k, -1 unknown */
+static int64_t acked[PARTS][MAX_BATCHES]; /* offset of batch k, -1 unknown */
 static int64_t first_unacked[PARTS];
 
 struct child_arg {
@@ -65,8 +65,8 @@ static void *child_writer(void *argp)
 		struct engine_append_result r;
 		int rc;
 
-		lt_batch(&b, k * RECS, RECS, 1700000000000 + k, 100 + a->part, 0, (int32_t)(k * RECS),
-			 (size_t)(k % 7) * 150);
+		lt_batch(&b, k * RECS, RECS, 1700000000000 + k, 100 + a->part, 0,
+			 (int32_t)(k * RECS), (size_t)(k % 7) * 150);
 		rc = engine_append(a->log, "crash", a->part, b.data, b.len, &r);
 		if (rc == 0)
 			rc = engine_wait_visible(a->log, "crash", a->part, r.last_offset, 30000);
@@ -127,12 +127,13 @@ static bool absorb(const char *text, size_t len)
 		if (sscanf(p, "%c %d %lld %lld", &kind, &part, &k, &off) == 4 && part >= 0 &&
 		    part < PARTS && k >= 0 && k < MAX_BATCHES) {
 			if (kind == 'E') {
-				fprintf(stderr, "child error on partition %d batch %lld: %s\n", part, k,
-					err_str((int)off));
+				fprintf(stderr, "child error on partition %d batch %lld: %s\n",
+					part, k, err_str((int)off));
 				ok = false;
 			} else if (acked[part][k] >= 0 && acked[part][k] != off) {
 				/* a duplicate must carry the original offset */
-				fprintf(stderr, "batch %d/%lld acknowledged at %lld, then at %lld\n", part,
+				fprintf(stderr,
+					"batch %d/%lld acknowledged at %lld, then at %lld\n", part,
 					k, (long long)acked[part][k], off);
 				ok = false;
 			} else {
@@ -211,7 +212,8 @@ static void test_kill9_fifty_times(void)
 		int status;
 		/* mostly short lives (kills during start-up, recovery and the
 		 * first appends), sometimes long ones (many rolls) */
-		unsigned ms = rand_r(&seed) % 4 == 0 ? 150 + rand_r(&seed) % 400 : rand_r(&seed) % 120;
+		unsigned ms =
+			rand_r(&seed) % 4 == 0 ? 150 + rand_r(&seed) % 400 : rand_r(&seed) % 120;
 
 		CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
 		memcpy(datadir, livedir, sizeof(datadir));
@@ -270,8 +272,10 @@ static void test_kill9_fifty_times(void)
 				/* nothing acknowledged is missing at the end */
 				CU_ASSERT(v.next_k >= first_unacked[p]);
 				if (v.errors || v.next_k < first_unacked[p])
-					fprintf(stderr, "run %d partition %d: %ld batches, next %lld, "
-						"acknowledged up to %lld\n", run, p, n, (long long)v.next_k,
+					fprintf(stderr,
+						"run %d partition %d: %ld batches, next %lld, "
+						"acknowledged up to %lld\n",
+						run, p, n, (long long)v.next_k,
 						(long long)first_unacked[p]);
 			}
 			engine_close(log);

@@ -30,7 +30,7 @@ static void test_timers_fire_in_order(void)
 	evloop_timer_start(l, &b, 10, 0, timer_cb, (void *)(intptr_t)1);
 	evloop_timer_start(l, &c, 20, 0, timer_cb, (void *)(intptr_t)2);
 	evloop_timer_start(l, &d, 15, 0, timer_cb, (void *)(intptr_t)9);
-	evloop_timer_stop(&d);  /* stopped timers never fire */
+	evloop_timer_stop(&d); /* stopped timers never fire */
 	CU_ASSERT_EQUAL(evloop_run(l), 0);
 	CU_ASSERT_EQUAL(norder, 3);
 	CU_ASSERT(order[0] == 1 && order[1] == 2 && order[2] == 3);
@@ -89,7 +89,8 @@ static void test_io_stop_inside_callback(void)
 	memset(&pc, 0, sizeof(pc));
 	for (int i = 0; i < 2; i++) {
 		CU_ASSERT_EQUAL_FATAL(pipe(pc.fds[i]), 0);
-		CU_ASSERT_EQUAL(evloop_io_start(l, &pc.io[i], pc.fds[i][0], EVLOOP_READ, read_cb, &pc), 0);
+		CU_ASSERT_EQUAL(
+			evloop_io_start(l, &pc.io[i], pc.fds[i][0], EVLOOP_READ, read_cb, &pc), 0);
 		CU_ASSERT_EQUAL(write(pc.fds[i][1], "x", 1), 1);
 	}
 	evloop_run(l);
@@ -116,7 +117,7 @@ static void test_defer_runs_once(void)
 
 	deferred = 0;
 	evloop_defer(l, &d, defer_cb, l);
-	evloop_defer(l, &d, defer_cb, l);  /* already queued: no-op */
+	evloop_defer(l, &d, defer_cb, l); /* already queued: no-op */
 	evloop_run(l);
 	CU_ASSERT_EQUAL(deferred, 1);
 	evloop_free(l);
@@ -155,7 +156,7 @@ static void test_async_from_thread(void)
 	evloop_run(l);
 	pthread_join(th, NULL);
 	CU_ASSERT(atomic_load(&async_calls) >= 1);
-	CU_ASSERT(atomic_load(&async_calls) <= 1001);  /* coalesced */
+	CU_ASSERT(atomic_load(&async_calls) <= 1001); /* coalesced */
 	evloop_async_stop(&the_async);
 	evloop_free(l);
 }
@@ -192,7 +193,7 @@ static void many_cb(struct evloop_timer *t)
 		many_in_order = false;
 	many_last_due = t->due_ms;
 	many_fired++;
-	CU_ASSERT((intptr_t)t->data & 1);  /* the even ones were stopped */
+	CU_ASSERT((intptr_t)t->data & 1); /* the even ones were stopped */
 }
 
 static void test_many_timers(void)
@@ -253,12 +254,12 @@ static void test_live_watchers(void)
 	evloop_defer(l, &d, noop_defer, NULL);
 	CU_ASSERT_EQUAL(evloop_live_watchers(l), 4);
 	evloop_io_stop(&io);
-	evloop_io_stop(&io);  /* a second stop is a no-op */
+	evloop_io_stop(&io); /* a second stop is a no-op */
 	CU_ASSERT_EQUAL(evloop_live_watchers(l), 3);
 	evloop_timer_stop(&t);
 	evloop_async_stop(&a);
 	CU_ASSERT_EQUAL(evloop_live_watchers(l), 1);
-	evloop_run_once(l, 0);  /* runs the defer */
+	evloop_run_once(l, 0); /* runs the defer */
 	CU_ASSERT_EQUAL(evloop_live_watchers(l), 0);
 	evloop_free(l);
 	close(fds[0]);

@@ -27,7 +27,7 @@ struct server {
 	int lfd;
 	int port;
 	conn_script script;
-	int conns;                  /* connections accepted */
+	int conns; /* connections accepted */
 	int max_conns;
 	pthread_t t;
 	char last_head[4096];
@@ -191,14 +191,15 @@ static void client_free(struct run *ru)
 
 /* Run one request to its end. */
 static struct http_client_req *one(struct run *ru, const char *method, const char *path,
-			    const void *body, size_t len)
+				   const void *body, size_t len)
 {
 	struct http_client_req *r;
 	int want = ru->done + 1;
 
-	r = http_request(ru->c, method, path, "Content-Type: text/plain\r\n", body, len, on_done, ru);
+	r = http_request(ru->c, method, path, "Content-Type: text/plain\r\n", body, len, on_done,
+			 ru);
 	CU_ASSERT_FATAL(r != NULL);
-	CU_ASSERT_EQUAL(ru->done, want - 1);  /* never inside http_request() */
+	CU_ASSERT_EQUAL(ru->done, want - 1); /* never inside http_request() */
 	for (int i = 0; i < 1000 && ru->done < want; i++)
 		evloop_run_once(ru->loop, 50);
 	CU_ASSERT_EQUAL(ru->done, want);
@@ -284,8 +285,10 @@ static void big_script(int fd, int nconn)
 	(void)nconn;
 	if (read_request(fd) < 0)
 		return;
-	snprintf(ans, sizeof(ans), "HTTP/1.1 413 Too Large\r\nRetry-After: 3\r\nConnection: close\r\n"
-		 "Content-Length: 8\r\n\r\n%08zu", srv.last_body_len);
+	snprintf(ans, sizeof(ans),
+		 "HTTP/1.1 413 Too Large\r\nRetry-After: 3\r\nConnection: close\r\n"
+		 "Content-Length: 8\r\n\r\n%08zu",
+		 srv.last_body_len);
 	say(fd, ans);
 }
 
@@ -301,7 +304,7 @@ static void test_big_body_and_close(void)
 		sum = sum * 31 + body[i];
 	}
 	server_start(big_script, 1);
-	client_new(&ru, "localhost", 5000);  /* resolved on the resolver thread */
+	client_new(&ru, "localhost", 5000); /* resolved on the resolver thread */
 	r = one(&ru, "POST", "/big", body, sizeof(body));
 	CU_ASSERT_EQUAL(http_client_req_result(r), 0);
 	CU_ASSERT_EQUAL(http_client_req_status(r), 413);
@@ -393,8 +396,8 @@ static void test_failures(void)
 static void test_bad_urls(void)
 {
 	static const char *const bad[] = {
-		"ftp://x", "http://", "http://:80", "http://h:0", "http://h:65536", "http://h:8x",
-		"http://u:p@h/", "http://h/?q", "http://[::1", "http://[::1]x",
+		"ftp://x",     "http://",       "http://:80",  "http://h:0",  "http://h:65536",
+		"http://h:8x", "http://u:p@h/", "http://h/?q", "http://[::1", "http://[::1]x",
 	};
 	struct http_client_opts o = {0};
 	struct evloop *l = evloop_new();
@@ -423,8 +426,8 @@ static void test_ipv6_literal(void)
 		return;
 	}
 	snprintf(url, sizeof(url), "http://[::1]:%d/", srv.port);
-	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/x", NULL, NULL, 0, 2000, &status, NULL, NULL, 0),
-			0);
+	CU_ASSERT_EQUAL(
+		http_fetch(url, &o, "GET", "/x", NULL, NULL, 0, 2000, &status, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT(strstr(srv.last_head, "\r\nHost: [::1]:") != NULL);
 	server_stop();
@@ -441,7 +444,8 @@ static void test_fetch(void)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.port);
 	buf_init(&b, 100);
 	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/v1/topics/t", NULL, NULL, 0, 2000, &status, &b,
-				   NULL, 0), 0);
+				   NULL, 0),
+			0);
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT_EQUAL(b.len, 2);
 	CU_ASSERT(strncmp(srv.last_head, "GET /v1/topics/t HTTP/1.1\r\n", 27) == 0);
@@ -450,7 +454,8 @@ static void test_fetch(void)
 	server_stop();
 	/* Nobody listens now: refused, and said so. */
 	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/", NULL, NULL, 0, 2000, &status, NULL, why,
-				   sizeof(why)), -ECONNREFUSED);
+				   sizeof(why)),
+			-ECONNREFUSED);
 	CU_ASSERT(strstr(why, "Connection refused") != NULL);
 }
 

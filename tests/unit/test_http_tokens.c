@@ -12,13 +12,12 @@
 #include "store/http/http_tokens.h"
 #include "tests/unit/unit.h"
 
-static const char good[] =
-	"# sluice tokens\n"
-	"\n"
-	"agent-token-0123456789   nginx*     produce\n"
-	"reader-token-0123456789  *          consume\n"
-	"   admin-token-0123456789\tops-*\tadmin   \n"
-	"agent-token-0123456789   app.logs   produce,consume\r\n";
+static const char good[] = "# sluice tokens\n"
+			   "\n"
+			   "agent-token-0123456789   nginx*     produce\n"
+			   "reader-token-0123456789  *          consume\n"
+			   "   admin-token-0123456789\tops-*\tadmin   \n"
+			   "agent-token-0123456789   app.logs   produce,consume\r\n";
 
 static struct http_tokens *parse(const char *text, int expect_rc, char *err, size_t errlen)
 {
@@ -122,8 +121,9 @@ static void test_errors_name_lines_not_tokens(void)
 		const char text[] = "tok\0en x produce\n";
 		struct http_tokens *t = NULL;
 
-		CU_ASSERT_EQUAL(http_tokens_parse("tokens", text, sizeof(text) - 1, &t, err,
-						  sizeof(err)), -ERR_CONFIG);
+		CU_ASSERT_EQUAL(
+			http_tokens_parse("tokens", text, sizeof(text) - 1, &t, err, sizeof(err)),
+			-ERR_CONFIG);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "NUL"));
 	}
 }
@@ -145,7 +145,7 @@ static void test_principals(void)
 	i = http_tokens_find(t, "inline-token-0123456789", 23);
 	CU_ASSERT_STRING_EQUAL(http_tokens_principal(t, m), "User:agent-web");
 	CU_ASSERT_STRING_EQUAL(http_tokens_principal(t, i), "Token:3");
-	CU_ASSERT(http_tokens_allows(t, m, HTTP_PERM_PRODUCE, "app.x"));  /* both kinds add up */
+	CU_ASSERT(http_tokens_allows(t, m, HTTP_PERM_PRODUCE, "app.x")); /* both kinds add up */
 	CU_ASSERT(!http_tokens_allows(t, m, HTTP_PERM_CONSUME, "app.x"));
 	CU_ASSERT_PTR_NULL(http_tokens_principal(t, -1));
 	http_tokens_free(t);

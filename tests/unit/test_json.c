@@ -27,7 +27,8 @@ static void test_escaping(void)
 	expect_str("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
 	expect_str("tab\tnl\ncr\r", 10, "\"tab\\tnl\\ncr\\r\"");
 	expect_str("\x01\x1f", 2, "\"\\u0001\\u001f\"");
-	expect_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	expect_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		   "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
 	expect_str("bad\xff!", 5, "\"bad\xef\xbf\xbd!\"");
 	expect_str("\xc3", 1, "\"\xef\xbf\xbd\"");
 	expect_str("nul\0x", 5, "\"nul\\u0000x\"");
@@ -37,18 +38,25 @@ static void test_utf8(void)
 {
 	CU_ASSERT(utf8_valid("hello", 5));
 	CU_ASSERT(utf8_valid("\xc3\xa9", 2));
-	CU_ASSERT(!utf8_valid("\xc0\xaf", 2));          /* overlong */
-	CU_ASSERT(!utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-	CU_ASSERT(!utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
-	CU_ASSERT(!utf8_valid("\xe2\x82", 2));          /* truncated */
+	CU_ASSERT(!utf8_valid("\xc0\xaf", 2));         /* overlong */
+	CU_ASSERT(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	CU_ASSERT(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	CU_ASSERT(!utf8_valid("\xe2\x82", 2));         /* truncated */
 	CU_ASSERT(utf8_valid("", 0));
 }
 
 static void test_base64(void)
 {
-	static const struct { const char *in, *out; } v[] = {
-		{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-		{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
+		{"foobar", "Zm9vYmFy"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -108,7 +116,11 @@ static void ref_escape(struct buf *o, const uint8_t *p, size_t n)
 		} else if (c < 0x20) {
 			snprintf(t, sizeof(t), "\\u%04x", c);
 			if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-				t[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+				t[1] = c == '\n'   ? 'n'
+				       : c == '\r' ? 'r'
+				       : c == '\t' ? 't'
+				       : c == '\b' ? 'b'
+						   : 'f';
 				buf_append(o, t, 2);
 			} else {
 				buf_append(o, t, 6);
@@ -181,7 +193,7 @@ static void test_escaping_words(void)
 		CU_ASSERT_EQUAL(utf8_valid(s, sizeof(s)), false);
 		s[pos] = 0xc3;
 		if (pos + 1 < sizeof(s)) {
-			s[pos + 1] = 0xa9;  /* é */
+			s[pos + 1] = 0xa9; /* é */
 			CU_ASSERT_EQUAL(utf8_valid(s, sizeof(s)), true);
 			got.len = 0;
 			CU_ASSERT_EQUAL(json_str(&got, s, sizeof(s)), 0);

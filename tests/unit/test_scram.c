@@ -43,7 +43,7 @@ static void test_rfc7677_vector(void)
 	CU_ASSERT_EQUAL(buf_append_str(&s.auth_msg, sfirst), 0);
 	s.state = SCRAM_CHALLENGED;
 	buf_init(&out, 4096);
-	CU_ASSERT_EQUAL(scram_server_final(&s, (const uint8_t *)final, strlen(final), &out), 0);
+	CU_ASSERT_EQUAL(scram_server_final(&s, (const uint8_t *) final, strlen(final), &out), 0);
 	CU_ASSERT_EQUAL(buf_cstr(&out), 0);
 	CU_ASSERT_STRING_EQUAL((char *)out.data, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
 	buf_release(&out);
@@ -58,7 +58,8 @@ static void client_final(enum scram_mech m, const char *pw, const char *cfirst_b
 	size_t kl = scram_key_len(m);
 	uint8_t salt[64], salted[64], ckey[64], stored[64], sig[64], proof[64];
 	char nonce[600], am[3000], wo[800];
-	const char *r = strstr(sfirst, "r="), *sp = strstr(sfirst, ",s="), *ip = strstr(sfirst, ",i=");
+	const char *r = strstr(sfirst, "r="), *sp = strstr(sfirst, ",s="),
+		   *ip = strstr(sfirst, ",i=");
 	unsigned int ol;
 	int saltlen, iters;
 	struct buf b;
@@ -99,9 +100,9 @@ static int exchange_x(enum scram_mech m, const struct scram_cred *stored, const 
 	buf_cstr(&sf);
 	CU_ASSERT_EQUAL(strncmp((char *)sf.data, "r=fyko+d2lbbFgONRv9qkxdawL", 26), 0);
 	/* librdkafka sends c-nonce + (c-nonce + s-nonce) */
-	client_final(m, pw, first + 3, (char *)sf.data, rdkafka_nonce ? "fyko+d2lbbFgONRv9qkxdawL" : "",
-		     final, sizeof(final));
-	rc = scram_server_final(&s, (const uint8_t *)final, strlen(final), &fin);
+	client_final(m, pw, first + 3, (char *)sf.data,
+		     rdkafka_nonce ? "fyko+d2lbbFgONRv9qkxdawL" : "", final, sizeof(final));
+	rc = scram_server_final(&s, (const uint8_t *) final, strlen(final), &fin);
 	if (rc == 0)
 		CU_ASSERT_EQUAL(strncmp((char *)fin.data, "v=", 2), 0);
 	buf_release(&sf);
@@ -175,12 +176,12 @@ static void test_parse_client_first(void)
 	CU_ASSERT(f.tokenauth);
 	CU_ASSERT_STRING_EQUAL(f.gs2, "n,a=a=2Cb,");
 	CU_ASSERT_EQUAL(first_rc("y,,n=u,r=x"), 0);
-	CU_ASSERT_EQUAL(first_rc("p=tls-unique,,n=u,r=x"), -ERR_INVALID);  /* channel binding */
-	CU_ASSERT_EQUAL(first_rc("n,a=other,n=u,r=x"), -ERR_INVALID);      /* authzid != user */
+	CU_ASSERT_EQUAL(first_rc("p=tls-unique,,n=u,r=x"), -ERR_INVALID); /* channel binding */
+	CU_ASSERT_EQUAL(first_rc("n,a=other,n=u,r=x"), -ERR_INVALID);     /* authzid != user */
 	CU_ASSERT_EQUAL(first_rc("n,,m=ext,n=u,r=x"), -ERR_INVALID);
 	CU_ASSERT_EQUAL(first_rc("n,,n=u"), -ERR_INVALID);
 	CU_ASSERT_EQUAL(first_rc("n,,n=u,r="), -ERR_INVALID);
-	CU_ASSERT_EQUAL(first_rc("n,,n=a=2,r=x"), -ERR_INVALID);           /* bad escape */
+	CU_ASSERT_EQUAL(first_rc("n,,n=a=2,r=x"), -ERR_INVALID); /* bad escape */
 	CU_ASSERT_EQUAL(first_rc("n,,n=u,r=x,"), -ERR_INVALID);
 	CU_ASSERT_EQUAL(first_rc(""), -ERR_INVALID);
 	CU_ASSERT_EQUAL(first_rc("n,,"), -ERR_INVALID);
@@ -198,8 +199,7 @@ static void test_parse_client_final(void)
 	CU_ASSERT_EQUAL(scram_parse_client_final("c=biws,r=abc", 12, &f), -ERR_INVALID);
 	CU_ASSERT_EQUAL(scram_parse_client_final("c=biws,r=abc,p=AAA", 18, &f), -ERR_INVALID);
 	CU_ASSERT_EQUAL(scram_parse_client_final("r=abc,c=biws,p=AAAA", 19, &f), -ERR_INVALID);
-	CU_ASSERT_EQUAL(scram_parse_client_final("c=biws,r=abc,p=AAAA,x=1", 23, &f),
-			-ERR_INVALID);
+	CU_ASSERT_EQUAL(scram_parse_client_final("c=biws,r=abc,p=AAAA,x=1", 23, &f), -ERR_INVALID);
 }
 
 static void test_users_file(void)
@@ -217,7 +217,7 @@ static void test_users_file(void)
 	CU_ASSERT(!users_check_password(u, "carol", "pw-a", 4));
 	buf_init(&b, 1 << 20);
 	CU_ASSERT_EQUAL(users_format(u, &b), 0);
-	CU_ASSERT_PTR_NULL(memmem(b.data, b.len, "pw-a", 4));  /* never the password */
+	CU_ASSERT_PTR_NULL(memmem(b.data, b.len, "pw-a", 4)); /* never the password */
 	CU_ASSERT_EQUAL_FATAL(users_parse("users", (char *)b.data, b.len, &v, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(users_count(v), 2);
 	CU_ASSERT(users_check_password(v, "bob", "pw-b", 4));
@@ -248,7 +248,8 @@ static void test_users_errors(void)
 		char err[256] = "";
 
 		CU_ASSERT_EQUAL(users_parse("users", cases[i].text, strlen(cases[i].text), &u, err,
-					    sizeof(err)), -ERR_CONFIG);
+					    sizeof(err)),
+				-ERR_CONFIG);
 		CU_ASSERT_PTR_NULL(u);
 		if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0)
 			fprintf(stderr, "case %zu: got '%s'\n", i, err);

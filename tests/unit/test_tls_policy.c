@@ -39,16 +39,16 @@ static void test_check(void)
 	struct cfg_error err;
 
 	CU_ASSERT_EQUAL(store_config_defaults(&c, &err), 0);
-	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);  /* defaults: loopback */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), 0); /* defaults: loopback */
 	set(&c.kafka.listen, "0.0.0.0:9092");
 	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);
 	c.kafka.allow_insecure = true;
 	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);
 	c.kafka.allow_insecure = false;
 	set(&c.kafka.tls.cert, "/etc/sluice/tls/store.crt");
-	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);  /* TLS, anyone may talk */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG); /* TLS, anyone may talk */
 	c.kafka.tls.client_auth = TLS_CLIENT_AUTH_REQUEST;
-	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);  /* a certificate is optional */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG); /* a certificate is optional */
 	c.kafka.tls.client_auth = TLS_CLIENT_AUTH_REQUIRE;
 	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);
 	c.kafka.tls.client_auth = TLS_CLIENT_AUTH_NONE;
@@ -56,18 +56,18 @@ static void test_check(void)
 	CU_ASSERT_FATAL(c.kafka.sasl.v != NULL);
 	c.kafka.sasl.v[0] = mem_strdup("SCRAM-SHA-512");
 	c.kafka.sasl.n = 1;
-	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);            /* TLS + SASL */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), 0); /* TLS + SASL */
 	set(&c.http.listen, "[::]:8470");
 	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);
 	c.http.allow_insecure = true;
 	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);
 	c.http.allow_insecure = false;
 	set(&c.http.tls.cert, "/etc/sluice/tls/store.crt");
-	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);  /* TLS, no tokens */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG); /* TLS, no tokens */
 	set(&c.http.tokens_file, "/etc/sluice/tokens");
 	CU_ASSERT_EQUAL(tls_policy_check(&c), 0);
 	set(&c.kafka.tls.cert, NULL);
-	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG);  /* SASL in the clear */
+	CU_ASSERT_EQUAL(tls_policy_check(&c), -ERR_CONFIG); /* SASL in the clear */
 	store_config_release(&c);
 }
 

@@ -16,12 +16,12 @@ static void test_config_errors(void)
 
 	memset(&c, 0, sizeof(c));
 	c.cert = "/nonexistent/store.crt";
-	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG);  /* no key */
+	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG); /* no key */
 	CU_ASSERT_PTR_NULL(t);
 	c.key = "/nonexistent/store.key";
-	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG);  /* no files */
+	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG); /* no files */
 	c.client_auth = TLS_CLIENT_AUTH_REQUIRE;
-	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG);  /* no client_ca */
+	CU_ASSERT_EQUAL(tls_server_new("kafka", &c, NULL, &t), -ERR_CONFIG); /* no client_ca */
 	tls_server_free(NULL);
 }
 
@@ -57,8 +57,8 @@ static void test_verify_nothing(void)
 {
 	char p[64], why[64];
 
-	CU_ASSERT_EQUAL(tls_server_verify_der(NULL, NULL, NULL, 0, p, sizeof(p), why,
-					      sizeof(why)), -ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(tls_server_verify_der(NULL, NULL, NULL, 0, p, sizeof(p), why, sizeof(why)),
+			-ERR_NOT_FOUND);
 	CU_ASSERT_STRING_EQUAL(why, "no client certificate");
 }
 
