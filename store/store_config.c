@@ -160,6 +160,8 @@ static const struct cfg_option log_opts[] = {
 	 .help = "head: decode the first 64 KiB of each compressed batch; all: every record"},
 	{.name = "block_index", .type = CFG_BOOL, OPT(log_section, block_index), .def = "true",
 	 .help = "build the block skip index (grep/source/stats) in the background"},
+	{.name = "block_index_count", .type = CFG_STRING, OPT(log_section, block_index_count),
+	 .def = "(?i)error", .help = "PCRE2 pattern the index counts per minute (\"\": none)"},
 	{.name = "index_interval_bytes", .type = CFG_SIZE, OPT(log_section, index_interval_bytes),
 	 .def = "4KiB", .min = 64, .max = 1LL << 30},
 	{.name = "retention_check", .type = CFG_DURATION, OPT(log_section, retention_check_ms),

@@ -16,7 +16,7 @@
 
 struct bidx_entry {
 	int64_t first_offset, next_offset, pos, min_ts, max_ts;
-	uint32_t records, data_rel, bloom_bits, nhist, crc;
+	uint32_t records, data_rel, bloom_bits, nhist, crc, nmatch, count_id;
 	uint16_t nsrc, flags;
 };
 
@@ -27,6 +27,11 @@ struct bidx_builder {
 	bool set_full; /* BIDX_MAX_GRAMS reached: bloom all ones */
 	int64_t *minutes;
 	size_t nmin, min_cap;
+	int64_t *mminutes; /* minutes of the records the counter matched */
+	size_t nmmin, mmin_cap;
+	bool (*count)(void *arg, const uint8_t *v, size_t n);
+	void *count_arg;
+	uint32_t count_id;
 	uint8_t src[BIDX_MAX_SOURCES * (2 + BIDX_SOURCE_MAX)];
 	size_t src_len;
 	uint16_t nsrc;
@@ -52,6 +57,15 @@ struct bidx_builder *bidx_builder_new(void)
 	return b;
 }
 
+void bidx_builder_set_counter(struct bidx_builder *b,
+			      bool (*count)(void *arg, const uint8_t *v, size_t n), void *arg,
+			      uint32_t id)
+{
+	b->count = count;
+	b->count_arg = arg;
+	b->count_id = count ? id : 0;
+}
+
 void bidx_builder_set_block_bytes(struct bidx_builder *b, size_t n)
 {
 	b->block_bytes = n ? n : 1;
@@ -63,6 +77,7 @@ void bidx_builder_free(struct bidx_builder *b)
 		return;
 	mem_free(b->set);
 	mem_free(b->minutes);
+	mem_free(b->mminutes);
 	mem_free(b->ents);
 	buf_release(&b->data);
 	mem_free(b);
@@ -188,19 +203,30 @@ static void add_headers(struct bidx_builder *b, const struct record *r)
 	}
 }
 
-static int add_minute(struct bidx_builder *b, int64_t ts)
+static int push_minute(int64_t **v, size_t *n, size_t *cap, int64_t ts)
 {
-	if (b->nmin == b->min_cap) {
-		size_t ncap = b->min_cap ? b->min_cap * 2 : 1024;
-		int64_t *nm = mem_realloc(b->minutes, ncap * sizeof(*nm));
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		int64_t *nm = mem_realloc(*v, ncap * sizeof(*nm));
 
 		if (!nm)
 			return -ENOMEM;
-		b->minutes = nm;
-		b->min_cap = ncap;
+		*v = nm;
+		*cap = ncap;
 	}
-	b->minutes[b->nmin++] = ts / 60000;
+	(*v)[(*n)++] = ts / 60000;
 	return 0;
+}
+
+static int add_minute(struct bidx_builder *b, const struct record *r)
+{
+	int rc = push_minute(&b->minutes, &b->nmin, &b->min_cap, r->timestamp);
+
+	if (rc == 0 && b->count && r->value_len >= 0 &&
+	    b->count(b->count_arg, r->value_len ? r->value : (const uint8_t *)"",
+		     (size_t)r->value_len))
+		rc = push_minute(&b->mminutes, &b->nmmin, &b->mmin_cap, r->timestamp);
+	return rc;
 }
 
 int bidx_builder_add_batch(struct bidx_builder *b, const struct batch_info *bi, int64_t pos,
@@ -217,6 +243,8 @@ int bidx_builder_add_batch(struct bidx_builder *b, const struct batch_info *bi, 
 		b->open = true;
 	}
 	b->cur.next_offset = batch_last_offset(bi) + 1;
+	if (bi->attributes & BATCH_ATTR_CONTROL)
+		return 0; /* transaction markers are not records to readers */
 	while ((rc = batch_iter_next(it, &r)) == 1) {
 		b->cur.records++;
 		if (r.timestamp >= 0) {
@@ -224,7 +252,7 @@ int bidx_builder_add_batch(struct bidx_builder *b, const struct batch_info *bi, 
 				b->cur.min_ts = r.timestamp;
 			if (r.timestamp > b->cur.max_ts)
 				b->cur.max_ts = r.timestamp;
-			if (add_minute(b, r.timestamp) < 0)
+			if (add_minute(b, &r) < 0)
 				return -ENOMEM;
 		}
 		if (r.value_len > 0 && add_value(b, r.value, r.value_len) < 0)
@@ -248,22 +276,23 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int write_hist(struct bidx_builder *b)
+/* Sort v[0..n) and append it as (minute, count) entries; *entries. */
+static int write_hist(struct bidx_builder *b, int64_t *v, size_t n, uint32_t *entries)
 {
 	uint8_t e[12];
 
-	if (b->nmin)
-		qsort(b->minutes, b->nmin, sizeof(int64_t), cmp_i64);
-	for (size_t i = 0; i < b->nmin;) {
+	if (n)
+		qsort(v, n, sizeof(int64_t), cmp_i64);
+	for (size_t i = 0; i < n;) {
 		size_t j = i;
 
-		while (j < b->nmin && b->minutes[j] == b->minutes[i])
+		while (j < n && v[j] == v[i])
 			j++;
-		put_be64(e, (uint64_t)b->minutes[i]);
+		put_be64(e, (uint64_t)v[i]);
 		put_be32(e + 8, (uint32_t)(j - i));
 		if (buf_append(&b->data, e, sizeof(e)) < 0)
 			return -ENOMEM;
-		b->cur.nhist++;
+		(*entries)++;
 		i = j;
 	}
 	return 0;
@@ -299,8 +328,11 @@ int bidx_builder_end_block(struct bidx_builder *b)
 	for (size_t i = 0; i < b->set_cap && !b->set_full; i++)
 		if (b->set[i])
 			bidx_bloom_add(b->data.data + at, b->cur.bloom_bits, b->set[i]);
-	if (buf_append(&b->data, b->src, b->src_len) < 0 || write_hist(b) < 0)
+	if (buf_append(&b->data, b->src, b->src_len) < 0 ||
+	    write_hist(b, b->minutes, b->nmin, &b->cur.nhist) < 0 ||
+	    write_hist(b, b->mminutes, b->nmmin, &b->cur.nmatch) < 0)
 		goto out;
+	b->cur.count_id = b->count_id;
 	b->cur.nsrc = b->nsrc;
 	b->cur.flags = b->src_overflow ? 1 : 0;
 	b->cur.crc = crc32c(0, b->data.data + b->cur.data_rel, b->data.len - b->cur.data_rel);
@@ -312,6 +344,7 @@ out:
 	b->set_n = 0;
 	b->set_full = false;
 	b->nmin = 0;
+	b->nmmin = 0;
 	b->src_len = 0;
 	b->nsrc = 0;
 	b->src_overflow = false;
@@ -327,6 +360,7 @@ void bidx_builder_drop_open(struct bidx_builder *b)
 	b->set_n = 0;
 	b->set_full = false;
 	b->nmin = 0;
+	b->nmmin = 0;
 	b->src_len = 0;
 	b->nsrc = 0;
 	b->src_overflow = false;
@@ -349,6 +383,8 @@ static void put_entry(uint8_t *e, const struct bidx_entry *x, uint32_t data_base
 	put_be16(e + 54, x->flags);
 	put_be32(e + 56, x->nhist);
 	put_be32(e + 60, x->crc);
+	put_be32(e + 64, x->nmatch);
+	put_be32(e + 68, x->count_id);
 }
 
 int bidx_builder_finish(struct bidx_builder *b, int64_t base, int64_t log_bytes,

@@ -22,7 +22,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "lib/batch.h"
+#include "lib/crc32c.h"
 #include "lib/clock.h"
 #include "lib/codec.h"
 #include "lib/err.h"
@@ -50,7 +54,44 @@ struct bidx_worker {
 	struct buf image;
 	struct batch_iter it;
 	bool iter_inited;
+	char *count_re;    /* log.block_index_count, or NULL */
+	uint32_t count_id; /* its crc32c (never 0) */
+	pcre2_code *re;
+	pcre2_match_data *md;
 };
+
+static bool count_match(void *arg, const uint8_t *v, size_t n)
+{
+	struct bidx_worker *w = arg;
+
+	return pcre2_match(w->re, v, n, 0, 0, w->md, NULL) >= 0;
+}
+
+/* Compile the counted pattern (UTF, as consume --grep does).  0 or
+ * -ERR_CONFIG (logged). */
+static int counter_init(struct bidx_worker *w, const char *pattern)
+{
+	int ec;
+	PCRE2_SIZE eo;
+
+	if (!pattern || !*pattern)
+		return 0;
+	w->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+	if (!w->re) {
+		log_error("log.block_index_count: not a PCRE2 pattern (at %zu): %s", (size_t)eo,
+			  pattern);
+		return -ERR_CONFIG;
+	}
+	(void)pcre2_jit_compile(w->re, PCRE2_JIT_COMPLETE);
+	w->md = pcre2_match_data_create_from_pattern(w->re, NULL);
+	w->count_re = mem_strdup(pattern);
+	if (!w->md || !w->count_re)
+		return -ENOMEM;
+	w->count_id = crc32c(0, pattern, strlen(pattern)) | 1;
+	bidx_builder_set_counter(w->b, count_match, w, w->count_id);
+	return 0;
+}
 
 /* A sealed segment of p still without index, referenced; NULL: none. */
 static struct segment *pick(struct partition *p)
@@ -145,9 +186,9 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
-	rc = bidx_load(path, s->base, size, &x);
+	rc = bidx_load(path, s->base, size, w->count_id, &x);
 	if (rc < 0) {
-		if (rc != -ENOENT)
+		if (rc != -ENOENT && rc != -ERR_UNSUPPORTED)
 			log_warn("log %s-%d: block index %020" PRId64
 				 ".bidx damaged (%s): rebuilding",
 				 p->topic, p->index, s->base, err_str(rc));
@@ -158,7 +199,7 @@ static void index_segment(struct bidx_worker *w, struct partition *p, struct seg
 		if (rc == 0)
 			rc = fs_write_atomic(p->dir, name, w->image.data, w->image.len);
 		if (rc == 0)
-			rc = bidx_load(path, s->base, size, &x);
+			rc = bidx_load(path, s->base, size, w->count_id, &x);
 		if (rc < 0)
 			log_warn("log %s-%d: cannot index segment %020" PRId64 ": %s", p->topic,
 				 p->index, s->base, err_str(rc));
@@ -313,10 +354,11 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int bidx_worker_start(struct engine *log, struct bidx_worker **out)
+int bidx_worker_start(struct engine *log, const char *count, struct bidx_worker **out)
 {
 	struct bidx_worker *w = mem_calloc(1, sizeof(*w));
 	pthread_condattr_t ca;
+	int rc;
 
 	*out = NULL;
 	if (!w)
@@ -331,10 +373,13 @@ int bidx_worker_start(struct engine *log, struct bidx_worker **out)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (!w->b || !w->cc || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+	rc = w->b && w->cc ? counter_init(w, count) : -ENOMEM;
+	if (rc == 0 && pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		rc = -EAGAIN;
+	if (rc < 0) {
 		w->thread = 0;
 		bidx_worker_stop(w);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = w;
 	return 0;
@@ -355,6 +400,9 @@ void bidx_worker_stop(struct bidx_worker *w)
 		batch_iter_release(&w->it);
 	bidx_builder_free(w->b);
 	codec_ctx_free(w->cc);
+	pcre2_match_data_free(w->md);
+	pcre2_code_free(w->re);
+	mem_free(w->count_re);
 	buf_release(&w->batch);
 	buf_release(&w->image);
 	pthread_mutex_destroy(&w->mu);
@@ -543,4 +591,10 @@ int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
 	mem_free(v);
 	partition_unref(p);
 	return rc;
+}
+
+const char *engine_block_index_count(struct engine *log, uint32_t *id)
+{
+	*id = log->bidx ? log->bidx->count_id : 0;
+	return log->bidx ? log->bidx->count_re : NULL;
 }

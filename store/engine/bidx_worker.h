@@ -8,8 +8,9 @@
 struct engine;
 struct bidx_worker;
 
-/* Start the thread.  0 or -ENOMEM. */
-int bidx_worker_start(struct engine *log, struct bidx_worker **out);
+/* Start the thread; count: the pattern whose matches are counted per
+ * minute (NULL or "": none).  0, -ERR_CONFIG (bad pattern), -ENOMEM. */
+int bidx_worker_start(struct engine *log, const char *count, struct bidx_worker **out);
 /* Stop and free; NULL is a no-op. */
 void bidx_worker_stop(struct bidx_worker *w);
 

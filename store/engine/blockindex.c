@@ -76,7 +76,7 @@ static int64_t get_i64(const uint8_t *p)
 /* Length of block i's data, after checking it lies within the file. */
 static int block_span(const uint8_t *p, size_t n, const uint8_t *e, size_t *off, size_t *len)
 {
-	uint32_t bits = get_be32(e + 48), nhist = get_be32(e + 56);
+	uint32_t bits = get_be32(e + 48), nhist = get_be32(e + 56), nmatch = get_be32(e + 64);
 	uint16_t nsrc = get_be16(e + 52);
 	size_t o = get_be32(e + 44), at;
 
@@ -91,6 +91,9 @@ static int block_span(const uint8_t *p, size_t n, const uint8_t *e, size_t *off,
 	if ((size_t)nhist > (n - at) / HIST_ENTRY)
 		return -ERR_CORRUPT;
 	at += (size_t)nhist * HIST_ENTRY;
+	if ((size_t)nmatch > (n - at) / HIST_ENTRY)
+		return -ERR_CORRUPT;
+	at += (size_t)nmatch * HIST_ENTRY;
 	*off = o;
 	*len = at - o;
 	return 0;
@@ -140,7 +143,8 @@ int bidx_parse(const uint8_t *p, size_t n, struct bidx *out)
 	return 0;
 }
 
-int bidx_load(const char *path, int64_t base, int64_t log_bytes, struct bidx **out)
+int bidx_load(const char *path, int64_t base, int64_t log_bytes, uint32_t count_id,
+	      struct bidx **out)
 {
 	struct bidx *x = mem_calloc(1, sizeof(*x));
 	struct buf b;
@@ -156,6 +160,9 @@ int bidx_load(const char *path, int64_t base, int64_t log_bytes, struct bidx **o
 	rc = bidx_parse(b.data, b.len, x);
 	if (rc == 0 && (x->base != base || x->log_bytes != log_bytes))
 		rc = -ERR_CORRUPT;
+	for (uint32_t i = 0; rc == 0 && i < x->nblocks; i++)
+		if (get_be32(b.data + BIDX_HEADER + (size_t)i * BIDX_ENTRY + 68) != count_id)
+			rc = -ERR_UNSUPPORTED; /* built for another counted pattern */
 	if (rc < 0)
 		goto out;
 	x->data = b.data; /* ownership moves to x */
@@ -207,12 +214,15 @@ void bidx_get(const struct bidx *x, uint32_t i, struct bidx_block *b)
 	b->nsrc = get_be16(e + 52);
 	b->src_overflow = (get_be16(e + 54) & 1) != 0;
 	b->nhist = get_be32(e + 56);
+	b->nmatch = get_be32(e + 64);
+	b->count_id = get_be32(e + 68);
 	b->bloom = x->data + at;
 	at += b->bloom_bits / 8;
 	b->src = x->data + at;
 	for (uint16_t k = 0; k < b->nsrc; k++)
 		at += 2 + (size_t)x->data[at + 1];
 	b->hist = x->data + at;
+	b->match = b->hist + (size_t)b->nhist * HIST_ENTRY;
 }
 
 uint32_t bidx_find(const struct bidx *x, int64_t offset)

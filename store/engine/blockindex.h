@@ -33,9 +33,9 @@
 #include "lib/buf.h"
 
 #define BIDX_MAGIC 0x534c4258u /* "SLBX" */
-#define BIDX_VERSION 1
+#define BIDX_VERSION 2
 #define BIDX_HEADER 48
-#define BIDX_ENTRY 64
+#define BIDX_ENTRY 72
 #define BIDX_GRAM 8
 #define BIDX_SAMPLE 2
 #define BIDX_HASHES 2
@@ -66,7 +66,10 @@ struct bidx_block {
 	uint16_t nsrc;
 	const uint8_t *src; /* nsrc x (kind u8, len u8, bytes) */
 	uint32_t nhist;
-	const uint8_t *hist; /* nhist x (minute i64 BE, count u32 BE) */
+	const uint8_t *hist;  /* nhist x (minute i64 BE, count u32 BE) */
+	uint32_t nmatch;      /* the same per minute, of records matching the */
+	const uint8_t *match; /* counted pattern (log.block_index_count) */
+	uint32_t count_id;    /* crc32c of that pattern; 0: none */
 };
 
 struct bidx {
@@ -83,8 +86,10 @@ struct bidx {
  * -ERR_CORRUPT / -ERR_TRUNCATED / -ERR_UNSUPPORTED. */
 int bidx_parse(const uint8_t *p, size_t n, struct bidx *out);
 /* Read and check path; it must describe the segment (base, log_bytes).
- * 0, -ENOENT, -ERR_CORRUPT (also: describes another segment state). */
-int bidx_load(const char *path, int64_t base, int64_t log_bytes, struct bidx **out);
+ * 0, -ENOENT, -ERR_CORRUPT (also: describes another segment state),
+ * -ERR_UNSUPPORTED (another format version or counted pattern: rebuild). */
+int bidx_load(const char *path, int64_t base, int64_t log_bytes, uint32_t count_id,
+	      struct bidx **out);
 void bidx_free(struct bidx *x);
 /* A copy owning its own bytes, or NULL. */
 struct bidx *bidx_dup(const struct bidx *x);
@@ -136,6 +141,11 @@ struct bidx_builder *bidx_builder_new(void);
 void bidx_builder_free(struct bidx_builder *b);
 /* Record value bytes per block (default BIDX_BLOCK_BYTES; tests use less). */
 void bidx_builder_set_block_bytes(struct bidx_builder *b, size_t n);
+/* Count, per minute, the records whose value count(arg, value, len) says
+ * match; id (non-zero) names the pattern in the file.  NULL: no counting. */
+void bidx_builder_set_counter(struct bidx_builder *b,
+			      bool (*count)(void *arg, const uint8_t *v, size_t n), void *arg,
+			      uint32_t id);
 /* Feed the records of one batch at log position pos. */
 int bidx_builder_add_batch(struct bidx_builder *b, const struct batch_info *bi, int64_t pos,
 			   struct batch_iter *it);

@@ -538,7 +538,7 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 	}
 	log->m_started = true;
 	if (!log->cfg.no_block_index) {
-		rc = bidx_worker_start(log, &log->bidx);
+		rc = bidx_worker_start(log, cfg->block_index_count, &log->bidx);
 		if (rc < 0)
 			goto out;
 	}

@@ -50,6 +50,8 @@ struct stats {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	struct bidx_query q;
+	bool counted; /* grep is the index's counted pattern */
+	uint32_t count_id;
 	char *names[STATS_MAX_GROUPS + 1]; /* the last: "(other)" */
 	uint64_t *counts[STATS_MAX_GROUPS + 1];
 	size_t ngroups;
@@ -215,9 +217,10 @@ static int scan(struct stats *s, int64_t from, int64_t to)
 	return rc;
 }
 
-static bool index_only(const struct stats *s)
+static bool index_only(const struct stats *s, const struct bidx_block *b)
 {
-	return !s->re && (s->gb == GROUP_NONE || s->gb == GROUP_PARTITION) && s->by % 60000 == 0;
+	return (!s->re || (s->counted && b->count_id == s->count_id)) &&
+	       (s->gb == GROUP_NONE || s->gb == GROUP_PARTITION) && s->by % 60000 == 0;
 }
 
 static int from_index(struct stats *s, const struct bidx_block *b)
@@ -229,8 +232,11 @@ static int from_index(struct stats *s, const struct bidx_block *b)
 	g = record_group(s, &fake);
 	if (g < 0)
 		return g;
-	for (uint32_t i = 0; i < b->nhist; i++) {
-		const uint8_t *e = b->hist + (size_t)i * 12;
+	const uint8_t *h = s->re ? b->match : b->hist;
+	uint32_t nh = s->re ? b->nmatch : b->nhist;
+
+	for (uint32_t i = 0; i < nh; i++) {
+		const uint8_t *e = h + (size_t)i * 12;
 		int64_t ts = (int64_t)get_be64(e) * 60000;
 		uint32_t n = get_be32(e + 8);
 
@@ -254,7 +260,7 @@ static int walk_cb(void *arg, int64_t from, int64_t to, const struct bidx *x)
 		bidx_get(x, i, &b);
 		if (b.min_ts < 0 || b.max_ts < s->from || b.min_ts >= s->to)
 			continue; /* no record of the block is counted */
-		if (index_only(s))
+		if (index_only(s, &b))
 			rc = from_index(s, &b);
 		else if (bidx_block_may_match(&b, &s->q))
 			rc = scan(s, b.first_offset, b.next_offset < to ? b.next_offset : to);
@@ -397,7 +403,13 @@ static int stats_params(struct http_api_req *req, struct stats *s, char *err, si
 	}
 	if (a_grep) {
 		bool icase = a_ic && (strcmp(a_ic, "1") == 0 || strcmp(a_ic, "true") == 0);
+		const char *counted = engine_block_index_count(req->api->log, &s->count_id);
 
+		/* the index counted this very pattern: "(?i)error" is also
+		 * grep=error&icase=1 */
+		s->counted = counted && (icase ? strncmp(counted, "(?i)", 4) == 0 &&
+							 strcmp(counted + 4, a_grep) == 0
+					       : strcmp(counted, a_grep) == 0);
 		return compile(s, a_grep, icase, err, cap);
 	}
 	return 0;

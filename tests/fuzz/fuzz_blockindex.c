@@ -35,7 +35,7 @@ static void reseal(uint8_t *p, size_t n)
 		uint8_t *e = p + BIDX_HEADER + (size_t)i * BIDX_ENTRY;
 		size_t o = get_be32(e + 44), bits = get_be32(e + 48), at;
 		uint16_t nsrc = get_be16(e + 52);
-		uint32_t nhist = get_be32(e + 56);
+		uint32_t nhist = get_be32(e + 56), nmatch = get_be32(e + 64);
 
 		if (o > n || bits / 8 > n - o)
 			continue;
@@ -44,6 +44,8 @@ static void reseal(uint8_t *p, size_t n)
 			at += 2 + (size_t)p[at + 1];
 		if ((size_t)nhist <= (n - at) / 12)
 			at += (size_t)nhist * 12;
+		if ((size_t)nmatch <= (n - at) / 12)
+			at += (size_t)nmatch * 12;
 		put_be32(e + 60, crc32c(0, p + o, at - o));
 	}
 	put_be32(p + 40, crc32c(0, p + BIDX_HEADER,
@@ -77,6 +79,8 @@ static void read_index(const uint8_t *data, size_t size, bool fix)
 			(void)bidx_block_may_match(&b, &q);
 			for (uint32_t k = 0; k < b.nhist; k++)
 				(void)get_be64(b.hist + (size_t)k * 12);
+			for (uint32_t k = 0; k < b.nmatch; k++)
+				(void)get_be32(b.match + (size_t)k * 12 + 8);
 			if (bidx_find(&x, b.first_offset) != i)
 				__builtin_trap(); /* blocks are ordered and disjoint */
 		}

@@ -128,6 +128,11 @@ def stats_part(store):
     indexed = t["from_index"]
     res, t = got("--grep", "error", "-i")
     assert res == expect(lambda v: "error" in v.lower(), lambda k, p: "all"), "grep -i"
+    # log.block_index_count defaults to (?i)error: counted by the index too
+    assert t["from_index"] > 1000, t["from_index"]
+    res, t = got("--grep", "(?i)error")
+    assert res == expect(lambda v: "error" in v.lower(), lambda k, p: "all"), "(?i)error"
+    assert t["from_index"] > 1000, t["from_index"]
     res, _ = got("--group-by", "partition")
     assert res == expect(lambda v: True, lambda k, p: str(p)), "by partition"
     res, _ = got("--group-by", "source", "--grep", "ERROR")

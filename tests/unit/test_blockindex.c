@@ -49,6 +49,13 @@ struct corpus {
 	size_t *blk_first; /* first line of each block */
 };
 
+/* The counted pattern of these tests: the value holds "error". */
+static bool has_error(void *arg, const uint8_t *v, size_t n)
+{
+	(void)arg;
+	return memmem(v, n, "error", 5) != NULL;
+}
+
 static void corpus_build(struct corpus *c)
 {
 	struct bidx_builder *b = bidx_builder_new();
@@ -59,6 +66,7 @@ static void corpus_build(struct corpus *c)
 	c->lines = mem_calloc(NREC, sizeof(char *));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	bidx_builder_set_block_bytes(b, BLOCK);
+	bidx_builder_set_counter(b, has_error, NULL, 77);
 	for (int i = 0; i < NREC; i++) {
 		char line[256];
 
@@ -333,6 +341,25 @@ static void test_source(void)
 	}
 	/* lines 2000..2999 and 5000..5999 carry host web-2 */
 	CU_ASSERT(may > 0 && may < c.x.nblocks);
+	{
+		uint64_t want = 0, got = 0, all = 0;
+
+		for (size_t i = 0; i < c.n; i++)
+			want += strstr(c.lines[i], "error") != NULL;
+		for (uint32_t b = 0; b < c.x.nblocks; b++) {
+			struct bidx_block blk;
+
+			bidx_get(&c.x, b, &blk);
+			CU_ASSERT_EQUAL(blk.count_id, 77);
+			for (uint32_t k = 0; k < blk.nmatch; k++)
+				got += get_be32(blk.match + (size_t)k * 12 + 8);
+			for (uint32_t k = 0; k < blk.nhist; k++)
+				all += get_be32(blk.hist + (size_t)k * 12 + 8);
+		}
+		CU_ASSERT(want > 0);
+		CU_ASSERT_EQUAL(got, want); /* the counted pattern, per minute */
+		CU_ASSERT_EQUAL(all, c.n);  /* every record, per minute */
+	}
 	bidx_query_release(&q);
 	corpus_free(&c);
 }
