@@ -80,12 +80,24 @@ static void emit_event(struct in_tail *t, struct tail_file *f, const void *v, si
 	input_emit(t->in, f->src, &ev);
 }
 
+/* flush_ms means "no more lines came for this long": while the file still
+ * has bytes not read yet (the input is paused by a full spool, or reading
+ * is behind on a loaded machine) the next line may continue the event, so
+ * it waits another flush_ms instead of going out split.  An unfinished last
+ * line already read does not hold it. */
 static void on_mflush(struct evloop_timer *tm)
 {
 	struct tail_file *f = tm->data;
+	struct in_tail *t = f->t;
+	struct stat st;
 
-	f->t->now_wall = clock_wall_ms();
-	tail_file_flush_event(f->t, f);
+	if (t->paused || (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size)) {
+		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
+				   on_mflush, f);
+		return;
+	}
+	t->now_wall = clock_wall_ms();
+	tail_file_flush_event(t, f);
 }
 
 void tail_file_flush_event(struct in_tail *t, struct tail_file *f)

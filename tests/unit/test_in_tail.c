@@ -451,6 +451,39 @@ static void test_spool_full_pauses(void)
 	teardown();
 }
 
+static bool metric_has(const char *text);
+
+/* A multi-line event pending when a full spool pauses the input is not cut
+ * by flush_ms while its continuation lines wait unread: every event arrives
+ * whole (before the fix, flush_ms fired during the pause and split it). */
+static void test_multiline_paused(void)
+{
+	enum { N = 400000 };
+	char path[256];
+	FILE *fp;
+
+	setup();
+	capture_hold = true;
+	log_path(path, sizeof(path), "m.log");
+	fp = fopen(path, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	for (int i = 0; i < N; i++)
+		fprintf(fp, "2026-12-02 event seq=%d\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)\n",
+			i);
+	fclose(fp);
+	start3("    read_from_head: true\n    multiline: { start: '^2026', flush_ms: 30 }\n",
+	       "  buffer: { max_bytes: 1MiB, segment_bytes: 64KiB }\n", "    compression: none\n");
+	spin(1000); /* paused for many flush_ms */
+	CU_ASSERT(metric_has("sluice_agent_input_paused{input=\"logs\"} 1"));
+	capture_hold = false;
+	CU_ASSERT(wait_records(N, 30000));
+	spin(200);
+	stop();
+	CU_ASSERT_EQUAL(captured_records, (size_t)N);
+	expect_seqs(0, N);
+	teardown();
+}
+
 static bool metric_has(const char *text)
 {
 	struct buf m;
@@ -647,6 +680,7 @@ int main(void)
 		UNIT_TEST(test_restart_resumes),
 		UNIT_TEST(test_polling_and_exclude),
 		UNIT_TEST(test_spool_full_pauses),
+		UNIT_TEST(test_multiline_paused),
 		UNIT_TEST(test_meta_versions),
 		UNIT_TEST(test_symlink_repointed),
 		UNIT_TEST(test_generations_while_down),
