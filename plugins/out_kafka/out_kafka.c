@@ -56,8 +56,8 @@
 struct out_kafka_conf {
 	struct cfg_list brokers; /* a list, or one comma-separated string */
 	char *topic;             /* template; "" = the input's topic */
-	char *security_protocol;
-	char *sasl_mechanism;
+	int security_protocol;   /* CFG_ENUM: index into security_protocols[] */
+	int sasl_mechanism;      /* CFG_ENUM: index into sasl_mechanisms[] */
 	char *sasl_username;
 	char *sasl_password;
 	char *ssl_ca_location;
@@ -604,9 +604,10 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	    set_prop(kc, "queue.buffering.max.kbytes", "65536", err, ok->id) ||
 	    set_prop(kc, "compression.type", "zstd", err, ok->id) ||
 	    (ok->level != 0 && set_prop(kc, "compression.level", level, err, ok->id)) ||
-	    set_prop(kc, "security.protocol", c->security_protocol, err, ok->id) ||
-	    (c->security_protocol && !strncmp(c->security_protocol, "sasl", 4) &&
-	     set_prop(kc, "sasl.mechanism", c->sasl_mechanism, err, ok->id)) ||
+	    set_prop(kc, "security.protocol", security_protocols[c->security_protocol], err,
+		     ok->id) ||
+	    (!strncmp(security_protocols[c->security_protocol], "sasl", 4) &&
+	     set_prop(kc, "sasl.mechanism", sasl_mechanisms[c->sasl_mechanism], err, ok->id)) ||
 	    set_prop(kc, "sasl.username", c->sasl_username, err, ok->id) ||
 	    set_prop(kc, "sasl.password", c->sasl_password, err, ok->id) ||
 	    set_prop(kc, "ssl.ca.location", c->ssl_ca_location, err, ok->id) ||
