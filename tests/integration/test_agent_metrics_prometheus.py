@@ -69,6 +69,15 @@ def query(port, q):
     return body["data"]["result"]
 
 
+def ready(port):
+    """Prometheus answers 503 on its API until its TSDB is open: /-/ready says when."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/-/ready" % port, timeout=5) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
 def scalar(port, q):
     res = query(port, q)
     return float(res[0]["value"][1]) if res else None
@@ -105,6 +114,7 @@ def main():
                   stdout=plog, stderr=subprocess.STDOUT)
         plog.close()
         wait_port(pport, 60)
+        wait_until(lambda: ready(pport), 120, "Prometheus ready (its TSDB open)")
         wait_until(lambda: query(pport, 'up{job="sluice-agent"}') and
                    scalar(pport, 'up{job="sluice-agent"}') == 1, 60, "Prometheus scraping")
         stop = threading.Event()
