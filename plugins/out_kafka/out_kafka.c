@@ -35,6 +35,11 @@
  * delivery reports were served, and those whose reports were not yet.  A broker restart, a lost connection or a slow broker do not
  * duplicate: those are librdkafka's own retries, de-duplicated by the
  * idempotent producer (docs/AGENT.md, "Kafka output").
+ *
+ * With exactly_once the producer is transactional instead and each flush is
+ * one transaction that also commits the spool position (kafka_txn.h):
+ * flushes run one at a time (others wait in eo_queue), the delivered marks
+ * are not used, and a restart resumes after the last committed flush.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +53,7 @@
 
 #include "agent/spool/marks.h"
 #include "agent/plugin.h"
+#include "plugins/out_kafka/kafka_txn.h"
 #include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -65,6 +71,8 @@ struct out_kafka_conf {
 	char *ssl_key_location;
 	char *ssl_key_password;
 	struct cfg_kv librdkafka;   /* any other property */
+	bool exactly_once;          /* transactional producer (kafka_txn.h) */
+	char *transactional_id;     /* default sluice.<agent name>.<output id> */
 };
 
 static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext",
@@ -107,6 +115,13 @@ static const struct cfg_option out_kafka_opts[] = {
 	     "ssl.certificate.location: client certificate"),
 	KOPT("ssl_key_location", ssl_key_location, "ssl.key.location: client key"),
 	KOPT("ssl_key_password", ssl_key_password, "ssl.key.password"),
+	{.name = "exactly_once", .type = CFG_BOOL,
+	 .offset = offsetof(struct out_kafka_conf, exactly_once),
+	 .help = "transactional producer: each flush and its spool position in one "
+		 "transaction; read_committed consumers see each event once (static topic only)"},
+	KOPT("transactional_id", transactional_id,
+	     "exactly_once: transactional.id (default sluice.<agent name>.<output id>); "
+	     "must stay the same across restarts and be unique per agent"),
 	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct out_kafka_conf, librdkafka),
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
@@ -136,6 +151,8 @@ struct kflush {
 	bool producing;             /* not every record handed over yet */
 	size_t marked;              /* batches before this one are in the marks */
 	struct kflush *next_waiting;
+	struct kflush *next_eo;     /* exactly_once: waiting for its transaction */
+	struct evloop_defer eo_done; /* exactly_once: commit outside librdkafka's poll */
 };
 
 
@@ -156,9 +173,14 @@ struct out_kafka {
 	bool topic_static;          /* template without per-record variables */
 	char *state_dir;            /* NULL: no marks (--check) */
 	struct marks marks;
+	bool eo;                    /* exactly_once */
+	struct kafka_txn txn;
+	struct kflush *eo_current;  /* the flush of the open transaction */
+	struct kflush *eo_head, *eo_tail;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
 	uint64_t skipped;           /* re-sent entries the marks say were delivered */
+	uint64_t broker_errors;     /* error callbacks: brokers down, failovers */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -300,7 +322,7 @@ static void kflush_free(struct kflush *kf)
 /* Entries of f's (topic, partition) up to last are delivered. */
 static void mark_set(struct out_kafka *ok, const struct flush *f, uint64_t last)
 {
-	if (ok->state_dir)
+	if (ok->state_dir && !ok->eo)
 		marks_advance(&ok->marks, ok->state_dir, ok->id, f->topic, f->partition, last);
 }
 
@@ -322,6 +344,8 @@ static void mark_progress(struct kflush *kf)
 }
 
 /* Every record has its delivery report: tell the pipeline. */
+static void eo_finish(struct evloop_defer *d);
+
 static void kflush_complete(struct kflush *kf)
 {
 	struct out_kafka *ok = kf->ok;
@@ -330,6 +354,12 @@ static void kflush_complete(struct kflush *kf)
 	rd_kafka_resp_err_t e;
 	char reason[256];
 
+	if (ok->eo && kf == ok->eo_current) {
+		/* may be inside rd_kafka_poll(): commit from the loop */
+		if (!kf->eo_done.queued)
+			evloop_defer(ok->loop, &kf->eo_done, eo_finish, kf);
+		return;
+	}
 	if (!f) {
 		kflush_free(kf);
 		return;
@@ -396,6 +426,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	/* transport errors (broker down) come often while the cluster is away */
+	ok->broker_errors++;
 	log_warn("output %s: %s", ok->id, reason);
 }
 
@@ -529,8 +560,12 @@ static void on_resume(struct evloop_timer *t)
 		list = kf->next_waiting;
 		kf->next_waiting = NULL;
 		if (!kf->f) {           /* cancelled while waiting */
-			if (kf->outstanding == 0)
+			if (kf->outstanding == 0 && ok->eo && kf == ok->eo_current) {
+				kf->producing = false;
+				kflush_complete(kf);   /* aborts the transaction */
+			} else if (kf->outstanding == 0) {
 				kflush_free(kf);
+			}
 			else
 				kf->producing = false;
 			continue;
@@ -549,6 +584,30 @@ static void on_resume(struct evloop_timer *t)
 
 /* Build the configuration; then the handle (not when only checking: a
  * handle connects to the bootstrap brokers at once). */
+/* exactly_once: the transactional id and the read-back consumer. */
+static int kafka_txn_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_error *err)
+{
+	char id[256], topic[512];
+	const char *t = topic_for(ok, &(struct flush){.topic = ""}, NULL, topic, sizeof(topic));
+	char why[300];
+
+	if (!ok->topic_static || !t || !*t || strstr(ok->conf->topic, "${topic}")) {
+		snprintf(err->msg, sizeof(err->msg), "output %s: exactly_once needs a fixed topic "
+			 "(no ${input}, ${host} or ${topic})", ok->id);
+		return -ERR_INVALID;
+	}
+	if (ok->conf->transactional_id && *ok->conf->transactional_id)
+		snprintf(id, sizeof(id), "%s", ok->conf->transactional_id);
+	else
+		snprintf(id, sizeof(id), "sluice.%.120s.%.64s", ok->host, ok->id);
+	if (kafka_txn_configure(&ok->txn, kc, id, t, why, sizeof(why)) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "output %s: %s", ok->id, why);
+		return -ERR_INVALID;
+	}
+	kafka_txn_reset(&ok->txn);
+	return 0;
+}
+
 static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_only)
 {
 	const struct out_kafka_conf *c = ok->conf;
@@ -577,6 +636,10 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	    set_prop(kc, "ssl.certificate.location", c->ssl_certificate_location, err, ok->id) ||
 	    set_prop(kc, "ssl.key.location", c->ssl_key_location, err, ok->id) ||
 	    set_prop(kc, "ssl.key.password", c->ssl_key_password, err, ok->id)) {
+		rd_kafka_conf_destroy(kc);
+		return -ERR_INVALID;
+	}
+	if (ok->eo && kafka_txn_setup(ok, kc, err) < 0) {
 		rd_kafka_conf_destroy(kc);
 		return -ERR_INVALID;
 	}
@@ -635,6 +698,7 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->pipefd[0] = ok->pipefd[1] = -1;
 	snprintf(ok->id, sizeof(ok->id), "%s", a->id);
 	snprintf(ok->host, sizeof(ok->host), "%s", a->host ? a->host : "");
+	ok->eo = ok->conf->exactly_once;
 	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
 						!strstr(ok->conf->topic, "${host}"));
 	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
@@ -677,12 +741,138 @@ static void on_refused(struct evloop_defer *d)
 	kflush_complete(d->data);
 }
 
+/* ------------------------------------------------------------ exactly once */
+
+/* Start kf's transaction and hand its records over; its completion comes
+ * through kflush_complete() -> eo_finish(). */
+static void eo_start(struct out_kafka *ok, struct kflush *kf)
+{
+	struct flush *f = kf->f;
+	uint64_t pos = kafka_txn_position(&ok->txn, f->topic, f->partition);
+
+	ok->eo_current = kf;
+	/* committed before a restart: acknowledged without producing */
+	while (kf->next_batch < kf->nb && f->batches[kf->next_batch].entry_id <= pos) {
+		kf->next_batch++;
+		ok->skipped++;
+	}
+	if (kf->next_batch < kf->nb && kafka_txn_begin(&ok->txn, ok->rk, ok->id) < 0) {
+		ok->fatal = true;
+		kf->producing = false;
+		kf->b[kf->next_batch].failed++;
+		kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__STATE;
+	} else if (produce_more(kf) < 0) {
+		kf->producing = false;
+		kf->b[kf->next_batch].failed++;
+		kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__BAD_MSG;
+	}
+	if (!kf->producing && kf->outstanding == 0)
+		kflush_complete(kf);
+}
+
+/* The next waiting flush, once no transaction is open. */
+static void eo_next(struct out_kafka *ok)
+{
+	while (!ok->eo_current && ok->eo_head) {
+		struct kflush *kf = ok->eo_head;
+
+		ok->eo_head = kf->next_eo;
+		if (!ok->eo_head)
+			ok->eo_tail = NULL;
+		kf->next_eo = NULL;
+		if (!kf->f) {           /* cancelled while waiting */
+			kflush_free(kf);
+			continue;
+		}
+		if (ok->fatal) {
+			/* the producer is replaced by the next flush() */
+			struct flush *f = kf->f;
+
+			kflush_free(kf);
+			output_flush_done(ok->output, f, FLUSH_RETRY, 0, "_FATAL",
+					  "transactional producer replaced", 0);
+			continue;
+		}
+		eo_start(ok, kf);
+	}
+}
+
+/* Every record of the transaction has its report: commit it with the
+ * spool position, or abort it; either way the whole flush succeeds or is
+ * tried again (nothing of an aborted transaction is visible). */
+static void eo_finish(struct evloop_defer *d)
+{
+	struct kflush *kf = d->data;
+	struct out_kafka *ok = kf->ok;
+	struct flush *f = kf->f;
+	enum flush_result res = FLUSH_OK;
+	size_t bad = kf->nb;
+	int rc = 0;
+
+	ok->eo_current = NULL;
+	for (size_t i = 0; i < kf->nb && bad == kf->nb; i++)
+		if (kf->b[i].failed)
+			bad = i;
+	if (!f || bad < kf->nb)
+		rc = kafka_txn_abort(&ok->txn, ok->rk, ok->id);
+	else if (ok->txn.open)
+		rc = kafka_txn_commit(&ok->txn, ok->rk, f->topic, f->partition,
+				      f->batches[kf->nb - 1].entry_id, ok->id);
+	if (rc == -EPIPE)
+		ok->fatal = true;
+	if (!f) {
+		kflush_free(kf);
+		eo_next(ok);
+		return;
+	}
+	if (bad < kf->nb)
+		/* a batch refused for good is quarantined only when it is the
+		 * first: the others were aborted with it and are produced again */
+		res = bad == 0 && is_permanent(kf->b[0].err) ? FLUSH_ERROR : FLUSH_RETRY;
+	else if (rc < 0)
+		res = FLUSH_RETRY;
+	if (res == FLUSH_RETRY)
+		ok->flushes_retried++;
+	{
+		rd_kafka_resp_err_t e = bad < kf->nb ? kf->b[bad].err : RD_KAFKA_RESP_ERR__TRANSPORT;
+
+		kflush_free(kf);
+		output_flush_done(ok->output, f, res, res == FLUSH_OK ? f->nbatches : 0,
+				  res == FLUSH_OK ? NULL : rd_kafka_err2name(e),
+				  res == FLUSH_OK ? NULL : "transaction aborted", 0);
+	}
+	eo_next(ok);
+}
+
+/* exactly_once flush(): the producer is ready (init + read-back) before a
+ * transaction starts; one transaction at a time. */
+static enum flush_result eo_flush(struct out_kafka *ok, struct kflush *kf)
+{
+	if (kafka_txn_ready(&ok->txn, ok->rk, ok->id) == -EPIPE)
+		ok->fatal = true;
+	if (!ok->txn.loaded) {
+		kflush_free(kf);
+		return FLUSH_RETRY;
+	}
+	kf->f->plugin_data = kf;
+	if (ok->eo_current) {
+		if (ok->eo_tail)
+			ok->eo_tail->next_eo = kf;
+		else
+			ok->eo_head = kf;
+		ok->eo_tail = kf;
+		return FLUSH_ASYNC;
+	}
+	eo_start(ok, kf);
+	return FLUSH_ASYNC;
+}
+
 static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 {
 	struct out_kafka *ok = ctx;
 	struct kflush *kf;
 
-	if (ok->fatal) {
+	if (ok->fatal && !ok->eo_current && !ok->eo_head) {
 		struct cfg_error err;
 
 		/* a fenced or broken idempotent producer: start a new one */
@@ -707,6 +897,8 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	kf->producing = true;
 	for (size_t i = 0; i < kf->nb; i++)
 		kf->b[i].kf = kf;
+	if (ok->eo)
+		return eo_flush(ok, kf);
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
@@ -737,14 +929,16 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 static void out_kafka_cancel(void *ctx, struct flush *f)
 {
 	struct kflush *kf = f->plugin_data;
+	struct out_kafka *ok = ctx;
 
-	(void)ctx;
 	if (!kf)
 		return;
 	kf->f = NULL;
 	f->plugin_data = NULL;
-	/* freed by the last delivery report, the resume timer or on_refused */
-	if (kf->outstanding == 0 && !kf->producing && !kf->done.queued)
+	/* freed by the last delivery report, the resume timer, on_refused or
+	 * (exactly_once) eo_finish and eo_next */
+	if (kf->outstanding == 0 && !kf->producing && !kf->done.queued && !kf->eo_done.queued &&
+	    kf != ok->eo_current)
 		kflush_free(kf);
 }
 
@@ -767,6 +961,20 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_kafka_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not produced "
 		 "again).", ok->skipped, NULL, NULL},
+		{"sluice_agent_kafka_broker_errors_total", "counter",
+		 "Errors librdkafka reported for brokers (down, unreachable, failovers); it "
+		 "retries them.", ok->broker_errors, NULL, NULL},
+		{"sluice_agent_kafka_transactions_committed_total", "counter",
+		 "exactly_once: transactions committed (one per flush).", ok->txn.commits, NULL, NULL},
+		{"sluice_agent_kafka_transactions_aborted_total", "counter",
+		 "exactly_once: transactions aborted (their flush is produced again).",
+		 ok->txn.aborts, NULL, NULL},
+		{"sluice_agent_kafka_transaction_commit_ms_total", "counter",
+		 "exactly_once: milliseconds spent committing (offsets + EndTxn).", ok->txn.commit_ms,
+		 NULL, NULL},
+		{"sluice_agent_kafka_producer_inits_total", "counter",
+		 "exactly_once: init_transactions() calls (start, and after a fatal error).",
+		 ok->txn.inits, NULL, NULL},
 		{"sluice_agent_kafka_outq_messages", "gauge",
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
@@ -784,6 +992,23 @@ static void out_kafka_exit(void *ctx)
 	evloop_timer_stop(&ok->resume_timer);
 	if (ok->io.active)
 		evloop_io_stop(&ok->io);
+	while (ok->eo_head) {
+		struct kflush *kf = ok->eo_head;
+
+		ok->eo_head = kf->next_eo;
+		kflush_free(kf);
+	}
+	if (ok->eo_current) {
+		/* the open transaction dies with the producer (the next one's init
+		 * aborts it); the purge's reports must not defer a commit */
+		struct kflush *kf = ok->eo_current;
+
+		ok->eo_current = NULL;
+		ok->eo = false;
+		kf->f = NULL;
+		if (kf->eo_done.queued)
+			kflush_free(kf);
+	}
 	/* Flushes waiting for queue space were cancelled by the pipeline. */
 	while (ok->waiting) {
 		struct kflush *kf = ok->waiting;
@@ -800,6 +1025,7 @@ static void out_kafka_exit(void *ctx)
 		close(ok->pipefd[1]);
 	codec_ctx_free(ok->cc);
 	marks_release(&ok->marks);
+	kafka_txn_release(&ok->txn);
 	mem_free(ok->state_dir);
 	mem_free(ok);
 }
