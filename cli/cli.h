@@ -28,6 +28,8 @@
 struct cli_ctx {
 	const char *store;           /* --store / SLUICE_STORE / default */
 	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
+	const char *brokers;         /* --brokers / SLUICE_BROKERS: a Kafka cluster
+				      * instead of the store (consume, replay) */
 	bool verbose;
 	struct cli_http http;
 };
@@ -45,9 +47,11 @@ int cli_connect(struct cli_ctx *ctx);
 bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
+#define CLI_OPT_BROKERS 1002
 #define CLI_GLOBAL_LONGOPTS \
 	{"store", required_argument, NULL, CLI_OPT_STORE}, \
-	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}
+	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}, \
+	{"brokers", required_argument, NULL, CLI_OPT_BROKERS}
 
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);

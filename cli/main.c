@@ -33,6 +33,10 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg)
 		ctx->store = arg;
 		return true;
 	}
+	if (opt == CLI_OPT_BROKERS) {
+		ctx->brokers = arg;
+		return true;
+	}
 	if (opt == CLI_OPT_TOKEN_FILE) {
 		ctx->token_file = arg;
 		return true;
@@ -78,6 +82,9 @@ int main(int argc, char **argv)
 	ctx.store = getenv("SLUICE_STORE");
 	if (!ctx.store || !*ctx.store)
 		ctx.store = CLI_DEFAULT_STORE;
+	ctx.brokers = getenv("SLUICE_BROKERS");
+	if (ctx.brokers && !*ctx.brokers)
+		ctx.brokers = NULL;
 	ctx.token_file = getenv("SLUICE_TOKEN_FILE");
 	if (ctx.token_file && !*ctx.token_file)
 		ctx.token_file = NULL;

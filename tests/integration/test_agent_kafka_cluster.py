@@ -17,6 +17,7 @@ combined controller+broker nodes on loopback, kafkacluster.py).
 Plaintext only: SASL_SSL to this cluster waits for the store security work.
 """
 import os
+import json
 import random
 import re
 import subprocess
@@ -156,14 +157,62 @@ def exactly_once(env, kc, kills=5):
             % (kills, line, commits, commit_ms / max(last_commits, 1), skipped))
 
 
+def sluice(*args, timeout=120):
+    r = subprocess.run([os.path.join(BIN, "sluice")] + list(args), capture_output=True,
+                       timeout=timeout)
+    assert r.returncode == 0, (args, r.returncode, r.stderr.decode(errors="replace"))
+    return r.stdout.decode(errors="replace")
+
+
+def rfc3339(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
 def cli(env, kc):
-    sluice = os.path.join(BIN, "sluice")
-    r = subprocess.run([sluice, "consume", "--brokers", kc.bootstrap, "fo", "--grep",
-                        "seq=1234[^0-9]"], capture_output=True, timeout=120)
-    assert r.returncode == 0, r.stderr.decode(errors="replace")
-    lines = [x for x in r.stdout.decode(errors="replace").splitlines() if "seq=1234" in x]
-    assert len(lines) == 1, r.stdout[:500]
-    return "sluice consume --brokers fo --grep: 1 record"
+    from confluent_kafka import Producer
+    kc.create_topic("cli", partitions=3, rf=3, min_isr=2)
+    base = 1764000000000
+    p = Producer({"bootstrap.servers": kc.bootstrap, "enable.idempotence": True})
+    for i in range(300):
+        p.produce("cli", value=b"cli seq=%d" % i, key=b"k%d" % (i % 7), timestamp=base + i * 1000,
+                  headers=[("n", b"%d" % (i % 3))])
+    assert p.flush(60) == 0
+    # the agent's corpus: --grep finds one event among 73k
+    out = sluice("consume", "--brokers", kc.bootstrap, "fo", "--grep", '"seq": 1234[,}]')
+    assert len(out.splitlines()) == 1 and '"seq": 1234' in out, out[:300]
+    # a time window over three partitions: offsets-for-times, then a bounded read
+    out = sluice("consume", "--brokers", kc.bootstrap, "cli", "--from-time", rfc3339(base + 100000),
+                 "--to-time", rfc3339(base + 149000), "--format", "json")
+    got = sorted(int(json.loads(x)["value"].split("=")[1]) for x in out.splitlines())
+    assert got == list(range(100, 150)), got[:10]
+    out = sluice("consume", "--brokers", kc.bootstrap, "cli", "--header", "n=1", "--grep", "seq=1[0-9]$")
+    assert sorted(out.splitlines()) == sorted("cli seq=%d" % i for i in (10, 13, 16, 19)), out
+    # replay a slice into another topic of the cluster, key, headers and times kept
+    sluice("replay", "--brokers", kc.bootstrap, "cli", "--from-time", rfc3339(base + 200000),
+           "--to-time", rfc3339(base + 209000), "--to-topic", "cli-replayed", "--quiet")
+    out = sluice("consume", "--brokers", kc.bootstrap, "cli-replayed", "--format", "json")
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert sorted(int(r["value"].split("=")[1]) for r in recs) == list(range(200, 210)), out[:300]
+    # --follow: new records show up while it runs
+    f = subprocess.Popen([os.path.join(BIN, "sluice"), "consume", "--brokers", kc.bootstrap, "cli",
+                          "--follow", "--grep", "^late"], stdout=subprocess.PIPE)
+    env.procs.append(f)
+    try:
+        time.sleep(2)   # an assignment at the end of the log, then the new records
+        for i in range(5):
+            p.produce("cli", value=b"late %d" % i, key=b"x")
+        assert p.flush(60) == 0
+        lines = []
+        deadline = time.time() + 60
+        while len(lines) < 5 and time.time() < deadline:
+            lines.append(f.stdout.readline().decode().strip())
+        assert lines == ["late %d" % i for i in range(5)], lines
+    finally:
+        f.kill()
+        f.wait()
+    return ("sluice --brokers: consume --grep (1 event of the corpus), --from-time/--to-time "
+            "over 3 partitions (50), --header + --grep (4), replay to another topic (10), "
+            "--follow (5 new)")
 
 
 def main():
