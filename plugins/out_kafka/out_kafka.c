@@ -53,27 +53,12 @@
 
 #include "agent/spool/marks.h"
 #include "agent/plugin.h"
-#include "plugins/out_kafka/kafka_txn.h"
+#include "plugins/out_kafka/out_kafka.h"
 #include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
-struct out_kafka_conf {
-	char *brokers;
-	char *topic;                /* template; "" = the input's topic */
-	char *security_protocol;
-	char *sasl_mechanism;
-	char *sasl_username;
-	char *sasl_password;
-	char *ssl_ca_location;
-	char *ssl_certificate_location;
-	char *ssl_key_location;
-	char *ssl_key_password;
-	struct cfg_kv librdkafka;   /* any other property */
-	bool exactly_once;          /* transactional producer (kafka_txn.h) */
-	char *transactional_id;     /* default sluice.<agent name>.<output id> */
-};
 
 static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext",
 						 "sasl_ssl", NULL};
@@ -127,61 +112,7 @@ static const struct cfg_option out_kafka_opts[] = {
 	CFG_OPT_END,
 };
 
-/* ------------------------------------------------------------ state */
-
-struct kflush;
-
-struct kbatch {
-	struct kflush *kf;
-	int32_t total;              /* records produced from it */
-	int32_t ok;
-	int32_t failed;
-	rd_kafka_resp_err_t err;    /* first failure */
-};
-
-struct kflush {
-	struct out_kafka *ok;
-	struct flush *f;            /* NULL once cancelled */
-	struct kbatch *b;
-	size_t nb;
-	size_t next_batch;          /* produce position: batch ... */
-	int32_t next_record;        /* ... and record within it */
-	size_t outstanding;         /* produced, no delivery report yet */
-	struct evloop_defer done;   /* completes a flush refused before sending */
-	bool producing;             /* not every record handed over yet */
-	size_t marked;              /* batches before this one are in the marks */
-	struct kflush *next_waiting;
-	struct kflush *next_eo;     /* exactly_once: waiting for its transaction */
-	struct evloop_defer eo_done; /* exactly_once: commit outside librdkafka's poll */
-};
-
-
-struct out_kafka {
-	const struct out_kafka_conf *conf;
-	struct output *output;
-	char id[64];
-	char host[256];
-	rd_kafka_t *rk;
-	int pipefd[2];
-	struct evloop *loop;
-	struct evloop_io io;
-	struct evloop_timer resume_timer;
-	struct evloop_timer poll_timer;
-	struct codec_ctx *cc;
-	struct kflush *waiting;     /* flushes stopped by a full local queue */
-	bool fatal;                 /* the producer hit a fatal error: recreate */
-	bool topic_static;          /* template without per-record variables */
-	char *state_dir;            /* NULL: no marks (--check) */
-	struct marks marks;
-	bool eo;                    /* exactly_once */
-	struct kafka_txn txn;
-	struct kflush *eo_current;  /* the flush of the open transaction */
-	struct kflush *eo_head, *eo_tail;
-	/* counters */
-	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
-	uint64_t skipped;           /* re-sent entries the marks say were delivered */
-	uint64_t broker_errors;     /* error callbacks: brokers down, failovers */
-};
+/* ------------------------------------------------------------ state: out_kafka.h */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -199,7 +130,7 @@ static int set_prop(rd_kafka_conf_t *c, const char *k, const char *v, struct cfg
 	return 0;
 }
 
-static bool is_permanent(rd_kafka_resp_err_t e)
+bool out_kafka_is_permanent(rd_kafka_resp_err_t e)
 {
 	switch (e) {
 	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -252,7 +183,7 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const stru
 	return e;
 }
 
-static const char *topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
+const char *out_kafka_topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
 			     char *out, size_t outlen)
 {
 	const char *t = ok->conf->topic;
@@ -313,7 +244,7 @@ static const char *topic_for(struct out_kafka *ok, const struct flush *f, const 
 
 /* ------------------------------------------------------------ completion */
 
-static void kflush_free(struct kflush *kf)
+void kflush_free(struct kflush *kf)
 {
 	mem_free(kf->b);
 	mem_free(kf);
@@ -344,9 +275,7 @@ static void mark_progress(struct kflush *kf)
 }
 
 /* Every record has its delivery report: tell the pipeline. */
-static void eo_finish(struct evloop_defer *d);
-
-static void kflush_complete(struct kflush *kf)
+void kflush_complete(struct kflush *kf)
 {
 	struct out_kafka *ok = kf->ok;
 	struct flush *f = kf->f;
@@ -357,7 +286,7 @@ static void kflush_complete(struct kflush *kf)
 	if (ok->eo && kf == ok->eo_current) {
 		/* may be inside rd_kafka_poll(): commit from the loop */
 		if (!kf->eo_done.queued)
-			evloop_defer(ok->loop, &kf->eo_done, eo_finish, kf);
+			evloop_defer(ok->loop, &kf->eo_done, out_kafka_eo_finish, kf);
 		return;
 	}
 	if (!f) {
@@ -377,7 +306,7 @@ static void kflush_complete(struct kflush *kf)
 	snprintf(reason, sizeof(reason), "%d of %d records refused: %s", kf->b[nacked].failed,
 		 kf->b[nacked].total, rd_kafka_err2str(e));
 	kflush_free(kf);
-	if (is_permanent(e)) {
+	if (out_kafka_is_permanent(e)) {
 		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason, 0);
 	} else {
 		ok->flushes_retried++;
@@ -474,7 +403,7 @@ static void on_resume(struct evloop_timer *t);
 /* Hand records of kf over from its position; stops at a full local queue.
  * Returns 0 (all handed over or waiting) or a negative code for a batch
  * that cannot be read (the spool verified it: only ENOMEM in practice). */
-static int produce_more(struct kflush *kf)
+int kflush_produce(struct kflush *kf)
 {
 	struct out_kafka *ok = kf->ok;
 	struct flush *f = kf->f;
@@ -511,7 +440,7 @@ static int produce_more(struct kflush *kf)
 					rd_kafka_header_add(hdrs, (const char *)h.key, h.key_len,
 							    h.value, h.value_len < 0 ? 0 : h.value_len);
 			}
-			topic = topic_for(ok, f, &r, tbuf, sizeof(tbuf));
+			topic = out_kafka_topic_for(ok, f, &r, tbuf, sizeof(tbuf));
 			e = produce(ok->rk, topic, &r, hdrs, kb);
 			if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				rd_kafka_headers_destroy(hdrs);
@@ -570,7 +499,7 @@ static void on_resume(struct evloop_timer *t)
 				kf->producing = false;
 			continue;
 		}
-		if (produce_more(kf) < 0) {
+		if (kflush_produce(kf) < 0) {
 			kf->producing = false;
 			kf->b[kf->next_batch].failed++;
 			kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__BAD_MSG;
@@ -584,30 +513,6 @@ static void on_resume(struct evloop_timer *t)
 
 /* Build the configuration; then the handle (not when only checking: a
  * handle connects to the bootstrap brokers at once). */
-/* exactly_once: the transactional id and the read-back consumer. */
-static int kafka_txn_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_error *err)
-{
-	char id[256], topic[512];
-	const char *t = topic_for(ok, &(struct flush){.topic = ""}, NULL, topic, sizeof(topic));
-	char why[300];
-
-	if (!ok->topic_static || !t || !*t || strstr(ok->conf->topic, "${topic}")) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: exactly_once needs a fixed topic "
-			 "(no ${input}, ${host} or ${topic})", ok->id);
-		return -ERR_INVALID;
-	}
-	if (ok->conf->transactional_id && *ok->conf->transactional_id)
-		snprintf(id, sizeof(id), "%s", ok->conf->transactional_id);
-	else
-		snprintf(id, sizeof(id), "sluice.%.120s.%.64s", ok->host, ok->id);
-	if (kafka_txn_configure(&ok->txn, kc, id, t, why, sizeof(why)) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: %s", ok->id, why);
-		return -ERR_INVALID;
-	}
-	kafka_txn_reset(&ok->txn);
-	return 0;
-}
-
 static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_only)
 {
 	const struct out_kafka_conf *c = ok->conf;
@@ -639,7 +544,7 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 		rd_kafka_conf_destroy(kc);
 		return -ERR_INVALID;
 	}
-	if (ok->eo && kafka_txn_setup(ok, kc, err) < 0) {
+	if (ok->eo && out_kafka_eo_setup(ok, kc, err) < 0) {
 		rd_kafka_conf_destroy(kc);
 		return -ERR_INVALID;
 	}
@@ -741,132 +646,6 @@ static void on_refused(struct evloop_defer *d)
 	kflush_complete(d->data);
 }
 
-/* ------------------------------------------------------------ exactly once */
-
-/* Start kf's transaction and hand its records over; its completion comes
- * through kflush_complete() -> eo_finish(). */
-static void eo_start(struct out_kafka *ok, struct kflush *kf)
-{
-	struct flush *f = kf->f;
-	uint64_t pos = kafka_txn_position(&ok->txn, f->topic, f->partition);
-
-	ok->eo_current = kf;
-	/* committed before a restart: acknowledged without producing */
-	while (kf->next_batch < kf->nb && f->batches[kf->next_batch].entry_id <= pos) {
-		kf->next_batch++;
-		ok->skipped++;
-	}
-	if (kf->next_batch < kf->nb && kafka_txn_begin(&ok->txn, ok->rk, ok->id) < 0) {
-		ok->fatal = true;
-		kf->producing = false;
-		kf->b[kf->next_batch].failed++;
-		kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__STATE;
-	} else if (produce_more(kf) < 0) {
-		kf->producing = false;
-		kf->b[kf->next_batch].failed++;
-		kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__BAD_MSG;
-	}
-	if (!kf->producing && kf->outstanding == 0)
-		kflush_complete(kf);
-}
-
-/* The next waiting flush, once no transaction is open. */
-static void eo_next(struct out_kafka *ok)
-{
-	while (!ok->eo_current && ok->eo_head) {
-		struct kflush *kf = ok->eo_head;
-
-		ok->eo_head = kf->next_eo;
-		if (!ok->eo_head)
-			ok->eo_tail = NULL;
-		kf->next_eo = NULL;
-		if (!kf->f) {           /* cancelled while waiting */
-			kflush_free(kf);
-			continue;
-		}
-		if (ok->fatal) {
-			/* the producer is replaced by the next flush() */
-			struct flush *f = kf->f;
-
-			kflush_free(kf);
-			output_flush_done(ok->output, f, FLUSH_RETRY, 0, "_FATAL",
-					  "transactional producer replaced", 0);
-			continue;
-		}
-		eo_start(ok, kf);
-	}
-}
-
-/* Every record of the transaction has its report: commit it with the
- * spool position, or abort it; either way the whole flush succeeds or is
- * tried again (nothing of an aborted transaction is visible). */
-static void eo_finish(struct evloop_defer *d)
-{
-	struct kflush *kf = d->data;
-	struct out_kafka *ok = kf->ok;
-	struct flush *f = kf->f;
-	enum flush_result res = FLUSH_OK;
-	size_t bad = kf->nb;
-	int rc = 0;
-
-	ok->eo_current = NULL;
-	for (size_t i = 0; i < kf->nb && bad == kf->nb; i++)
-		if (kf->b[i].failed)
-			bad = i;
-	if (!f || bad < kf->nb)
-		rc = kafka_txn_abort(&ok->txn, ok->rk, ok->id);
-	else if (ok->txn.open)
-		rc = kafka_txn_commit(&ok->txn, ok->rk, f->topic, f->partition,
-				      f->batches[kf->nb - 1].entry_id, ok->id);
-	if (rc == -EPIPE)
-		ok->fatal = true;
-	if (!f) {
-		kflush_free(kf);
-		eo_next(ok);
-		return;
-	}
-	if (bad < kf->nb)
-		/* a batch refused for good is quarantined only when it is the
-		 * first: the others were aborted with it and are produced again */
-		res = bad == 0 && is_permanent(kf->b[0].err) ? FLUSH_ERROR : FLUSH_RETRY;
-	else if (rc < 0)
-		res = FLUSH_RETRY;
-	if (res == FLUSH_RETRY)
-		ok->flushes_retried++;
-	{
-		rd_kafka_resp_err_t e = bad < kf->nb ? kf->b[bad].err : RD_KAFKA_RESP_ERR__TRANSPORT;
-
-		kflush_free(kf);
-		output_flush_done(ok->output, f, res, res == FLUSH_OK ? f->nbatches : 0,
-				  res == FLUSH_OK ? NULL : rd_kafka_err2name(e),
-				  res == FLUSH_OK ? NULL : "transaction aborted", 0);
-	}
-	eo_next(ok);
-}
-
-/* exactly_once flush(): the producer is ready (init + read-back) before a
- * transaction starts; one transaction at a time. */
-static enum flush_result eo_flush(struct out_kafka *ok, struct kflush *kf)
-{
-	if (kafka_txn_ready(&ok->txn, ok->rk, ok->id) == -EPIPE)
-		ok->fatal = true;
-	if (!ok->txn.loaded) {
-		kflush_free(kf);
-		return FLUSH_RETRY;
-	}
-	kf->f->plugin_data = kf;
-	if (ok->eo_current) {
-		if (ok->eo_tail)
-			ok->eo_tail->next_eo = kf;
-		else
-			ok->eo_head = kf;
-		ok->eo_tail = kf;
-		return FLUSH_ASYNC;
-	}
-	eo_start(ok, kf);
-	return FLUSH_ASYNC;
-}
-
 static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 {
 	struct out_kafka *ok = ctx;
@@ -898,7 +677,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	for (size_t i = 0; i < kf->nb; i++)
 		kf->b[i].kf = kf;
 	if (ok->eo)
-		return eo_flush(ok, kf);
+		return out_kafka_eo_flush(ok, kf);
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
@@ -912,7 +691,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 		}
 	}
 	f->plugin_data = kf;
-	if (produce_more(kf) < 0) {
+	if (kflush_produce(kf) < 0) {
 		/* the spool checked these batches: only memory can fail here */
 		kf->f = NULL;
 		kf->producing = false;
