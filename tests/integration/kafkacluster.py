@@ -31,9 +31,13 @@ import sluicetest
 
 JARS = os.environ.get("SLUICE_KAFKA_JARS") or os.path.join(sluicetest.TOP, "build/kafka-jars")
 HEAP = os.environ.get("SLUICE_KAFKA_HEAP", "-Xmx512m")
-JVM = [HEAP, "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-       "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-       "-Dorg.slf4j.simpleLogger.showDateTime=true"]
+LOGGING = ["-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+           "-Dorg.slf4j.simpleLogger.showDateTime=true"]
+# Tests: a fast start on a loaded 2-core machine (C1 only, serial GC).
+JVM = [HEAP, "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"] + LOGGING
+# Benchmarks: Kafka's own start-script settings (G1, full JIT), heap as above.
+JVM_BENCH = [HEAP, "-Xms512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+             "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent"] + LOGGING
 
 
 def ensure_jars():
@@ -43,9 +47,9 @@ def ensure_jars():
     return os.path.join(JARS, "*")
 
 
-def java(main, *args, **kw):
+def java(main, *args, jvm=None):
     """argv of one Kafka main class (tools: kafka.tools.*, org.apache.kafka.tools.*)."""
-    return ["java"] + JVM + ["-cp", ensure_jars(), main] + list(args)
+    return ["java"] + (jvm or JVM) + ["-cp", ensure_jars(), main] + list(args)
 
 
 class Node:
@@ -54,6 +58,7 @@ class Node:
         self.id = node_id
         self.port = sluicetest.free_port()
         self.controller_port = sluicetest.free_port()
+        self.secure_port = sluicetest.free_port() if cluster.sasl_ssl else None
         self.dir = os.path.join(cluster.env.dir, "kafka%d" % node_id)
         self.data = os.path.join(self.dir, "data")
         self.conf = os.path.join(self.dir, "server.properties")
@@ -94,6 +99,11 @@ class Node:
             "auto.create.topics.enable": "true",
             "unclean.leader.election.enable": "false",
         }
+        if c.sasl_ssl:
+            props["listeners"] += ",SASL_SSL://127.0.0.1:%d" % self.secure_port
+            props["advertised.listeners"] += ",SASL_SSL://127.0.0.1:%d" % self.secure_port
+            props["listener.security.protocol.map"] += ",SASL_SSL:SASL_SSL"
+            props.update(c.sasl_ssl_props())
         props.update(c.extra)
         os.makedirs(self.dir, exist_ok=True)
         with open(self.conf, "w") as f:
@@ -101,7 +111,8 @@ class Node:
                 f.write("%s=%s\n" % (k, v))
 
     def format(self):
-        out = subprocess.run(java("kafka.tools.StorageTool", "format", "-t", self.cluster.cluster_id,
+        out = subprocess.run(java("kafka.tools.StorageTool", "format",
+                                  "-t", self.cluster.cluster_id,
                                   "-c", self.conf, "--ignore-formatted"),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         if out.returncode != 0:
@@ -110,7 +121,8 @@ class Node:
 
     def start(self):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(java("kafka.Kafka", self.conf), stdout=log,
+        self.proc = subprocess.Popen(java("kafka.Kafka", self.conf, jvm=self.cluster.jvm),
+                                     stdout=log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.cluster.env.procs.append(self.proc)
@@ -147,8 +159,10 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, env, nodes=3, extra=None, flush_messages=None):
+    def __init__(self, env, nodes=3, extra=None, flush_messages=None, jvm=None, sasl_ssl=False):
         self.env = env
+        self.jvm = jvm
+        self.sasl_ssl = sasl_ssl
         self.cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         self.extra = dict(extra or {})
         self.flush_messages = flush_messages
@@ -159,6 +173,46 @@ class Cluster:
     @property
     def bootstrap(self):
         return ",".join(n.bootstrap for n in self.nodes)
+
+    @property
+    def secure_bootstrap(self):
+        """The SASL_SSL listeners (sasl_ssl=True): SASL PLAIN, users in USERS,
+        server certificate signed by self.ca (for 127.0.0.1)."""
+        return ",".join("127.0.0.1:%d" % n.secure_port for n in self.nodes)
+
+    USERS = {"admin": "admin-secret", "agent": "agent-secret"}
+    KEYSTORE_PASSWORD = "kafka-test-pass"
+
+    def make_certs(self):
+        d = os.path.join(self.env.dir, "kafka-tls")
+        os.makedirs(d, exist_ok=True)
+        self.ca = os.path.join(d, "ca.pem")
+        self.keystore = os.path.join(d, "server.p12")
+
+        def ssl(*a):
+            subprocess.run(["openssl"] + list(a), check=True, capture_output=True, cwd=d)
+        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "2", "-subj", "/CN=sluice-test-ca")
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+            "server.csr", "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+        ssl("pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-out",
+            "server.p12", "-passout", "pass:" + self.KEYSTORE_PASSWORD, "-name", "kafka")
+
+    def sasl_ssl_props(self):
+        users = " ".join('user_%s="%s"' % kv for kv in self.USERS.items())
+        return {
+            "sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config":
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                'username="admin" password="%s" %s;' % (self.USERS["admin"], users),
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": self.keystore,
+            "ssl.keystore.password": self.KEYSTORE_PASSWORD,
+        }
 
     def node(self, node_id):
         return self.nodes[node_id - 1]
@@ -181,6 +235,8 @@ class Cluster:
 
     def start(self, timeout=180):
         ensure_jars()
+        if self.sasl_ssl:
+            self.make_certs()
         for n in self.nodes:
             n.write_conf()
         self._parallel(lambda n: n.format())

@@ -14,7 +14,10 @@ combined controller+broker nodes on loopback, kafkacluster.py).
    and the positions read back after each restart show in the metrics.
 3. The CLI against the cluster (--brokers): consume with --grep and a time
    window, and replay, over the "fo" topic.
-Plaintext only: SASL_SSL to this cluster waits for the store security work.
+4. SASL_SSL: each node also has a SASL_SSL listener (SASL PLAIN, a server
+   certificate from a test CA); the agent ships a corpus through it with
+   security_protocol sasl_ssl (0 missing, 0 duplicated), and a wrong
+   password is refused.
 """
 import os
 import json
@@ -185,7 +188,8 @@ def cli(env, kc):
                  "--to-time", rfc3339(base + 149000), "--format", "json")
     got = sorted(int(json.loads(x)["value"].split("=")[1]) for x in out.splitlines())
     assert got == list(range(100, 150)), got[:10]
-    out = sluice("consume", "--brokers", kc.bootstrap, "cli", "--header", "n=1", "--grep", "seq=1[0-9]$")
+    out = sluice("consume", "--brokers", kc.bootstrap, "cli", "--header", "n=1",
+                 "--grep", "seq=1[0-9]$")
     assert sorted(out.splitlines()) == sorted("cli seq=%d" % i for i in (10, 13, 16, 19)), out
     # replay a slice into another topic of the cluster, key, headers and times kept
     sluice("replay", "--brokers", kc.bootstrap, "cli", "--from-time", rfc3339(base + 200000),
@@ -215,20 +219,56 @@ def cli(env, kc):
             "--follow (5 new)")
 
 
+def kcat_secure(kc, user, password, *args):
+    return subprocess.run(["kcat", "-b", kc.secure_bootstrap, "-X", "security.protocol=SASL_SSL",
+                           "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=" + user,
+                           "-X", "sasl.password=" + password, "-X", "ssl.ca.location=" + kc.ca]
+                          + list(args), capture_output=True, timeout=120)
+
+
+def sasl_ssl(env, kc):
+    kc.create_topic("sec", partitions=1, rf=3, min_isr=2)
+    src = env.path("corpus-sec.log")
+    events = corpus(env, src, "2M", "--seed", "23")
+    extra = ("    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+             "    sasl_username: agent\n    sasl_password: %s\n    ssl_ca_location: %s\n"
+             % (kc.USERS["agent"], kc.ca))
+    logs = env.path("logs-sec")
+    os.makedirs(logs)
+    cfg = CONFIG.format(data=env.path("data-sec"), logs=logs, bootstrap=kc.secure_bootstrap,
+                        topic="sec", extra=extra)
+    agent = Agent(env, cfg, name="agent-sec")
+    agent.start()
+    w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 2)
+    w.start()
+    w.join()
+    wait_until(lambda: delivered(agent) >= events, 120, "every event delivered over SASL_SSL")
+    assert agent.term() == 0
+    r = kcat_secure(kc, "agent", kc.USERS["agent"], "-C", "-t", "sec", "-o", "beginning", "-e",
+                    "-q", "-f", "%s\n")
+    assert r.returncode == 0, r.stderr
+    line = env.check_seq(r.stdout, expect=events)
+    assert "missing=0" in line and "duplicated=0" in line, line
+    bad = kcat_secure(kc, "agent", "wrong", "-L", "-m", "10")
+    assert bad.returncode != 0 and b"uthentication" in bad.stderr, bad.stderr[-300:]
+    return "SASL_SSL (PLAIN, test CA): %s; a wrong password refused" % line
+
+
 def main():
     with Env() as env:
         t0 = time.time()
-        kc = kafkacluster.start(env, nodes=3)
+        kc = kafkacluster.start(env, nodes=3, sasl_ssl=True)
         try:
             result("3-node Kafka 4.1 cluster up in %.1fs" % (time.time() - t0))
             result(failover(env, kc))
             result(exactly_once(env, kc))
             if os.environ.get("SLUICE_CLI_KAFKA", "1") == "1":
                 result(cli(env, kc))
+            result(sasl_ssl(env, kc))
         except BaseException:
             print(kc.logs(), flush=True)
             sys.stdout.write("--- agent logs\n")
-            for name in ("fo", "eo"):
+            for name in ("fo", "eo", "sec"):
                 try:
                     with open(env.path("agent-%s.log" % name), errors="replace") as f:
                         sys.stdout.write("".join(f.readlines()[-40:]))
