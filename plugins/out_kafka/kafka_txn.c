@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "plugins/out_kafka/kafka_txn.h"
 
@@ -69,6 +71,50 @@ bad:
 	return -ERR_INVALID;
 }
 
+int kafka_txn_instance(struct kafka_txn *t, const char *dir, const char *who)
+{
+	char path[4096];
+	struct buf b;
+	uint8_t r[8];
+	int rc;
+
+	buf_init(&b, 64);
+	snprintf(path, sizeof(path), "%s/%s", dir, EO_INSTANCE_FILE);
+	rc = fs_read_file(path, &b);
+	if (rc == 0 && b.len >= 16 && b.len < sizeof(t->instance)) {
+		memcpy(t->instance, b.data, b.len);
+		t->instance[strcspn(t->instance, "\n")] = '\0';
+		buf_release(&b);
+		return 0;
+	}
+	buf_release(&b);
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -errno;
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(t->instance + 2 * i, 3, "%02x", r[i]);
+	rc = fs_write_atomic(dir, EO_INSTANCE_FILE, t->instance, strlen(t->instance));
+	if (rc < 0)
+		log_error("output %s: exactly_once: cannot store %s/%s: %s", who, dir,
+			  EO_INSTANCE_FILE, err_str(rc));
+	return rc;
+}
+
+/* Positions from the carrier's metadata: "sluice-eo <instance>\n" then
+ * marks lines; another instance's are not ours. */
+static void txn_parse(struct kafka_txn *t, const char *md, size_t len, const char *who)
+{
+	char head[64];
+	size_t n = (size_t)snprintf(head, sizeof(head), "sluice-eo %s\n", t->instance);
+
+	if (len < n || memcmp(md, head, n) != 0) {
+		log_warn("output %s: exactly_once: group %s holds positions of another spool "
+			 "(data directory replaced?): not used", who, t->group);
+		return;
+	}
+	if (marks_parse(&t->committed, md + n, len - n) > 0)
+		log_warn("output %s: exactly_once: malformed positions in group %s", who, t->group);
+}
+
 void kafka_txn_reset(struct kafka_txn *t)
 {
 	t->inited = false;
@@ -121,9 +167,8 @@ static int txn_load(struct kafka_txn *t, const char *who)
 		goto out;
 	}
 	marks_release(&t->committed);
-	if (!e && l->elems[0].metadata_size > 0 &&
-	    marks_parse(&t->committed, l->elems[0].metadata, l->elems[0].metadata_size) > 0)
-		log_warn("output %s: exactly_once: malformed positions in group %s", who, t->group);
+	if (!e && l->elems[0].metadata_size > 0)
+		txn_parse(t, l->elems[0].metadata, l->elems[0].metadata_size, who);
 	for (size_t i = 0; i < t->committed.n; i++)
 		log_info("output %s: exactly_once: %s/%d committed up to entry %" PRIu64, who,
 			 t->committed.v[i].topic, t->committed.v[i].partition,
@@ -207,7 +252,8 @@ static rd_kafka_topic_partition_list_t *txn_offsets(struct kafka_txn *t, const c
 	buf_init(&b, 4096);
 	*old = m->last;
 	m->last = last;
-	if (marks_format(&t->committed, &b) < 0) {
+	if (buf_printf(&b, "sluice-eo %s\n", t->instance) < 0 ||
+	    marks_format(&t->committed, &b) < 0) {
 		m->last = *old;
 		buf_release(&b);
 		return NULL;

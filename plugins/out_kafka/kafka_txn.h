@@ -12,6 +12,10 @@
  * committed entry id (agent/spool/marks.h text), keyed by partition 0 of the
  * destination topic (Kafka accepts transactional offsets only for partitions
  * that exist).  Records and positions become visible together or not at all.
+ * The metadata's first line names the spool instance (a random id kept in
+ * the output's state directory): positions written for another spool (the
+ * data directory was wiped, so entry ids start again) are ignored rather
+ * than skipping new entries that happen to have old numbers.
  *
  * After a restart (kill -9 too), init_transactions() with the same id fences
  * the old producer and aborts its open transaction; the positions are then
@@ -39,6 +43,7 @@ struct kafka_txn {
 	char id[256];               /* transactional.id */
 	char group[300];            /* the synthetic group holding the positions */
 	char topic[256];            /* destination topic: the carrier partition's */
+	char instance[40];          /* this spool's id (EO_INSTANCE_FILE) */
 	rd_kafka_conf_t *cconf;     /* read-back consumer configuration */
 	struct marks committed;     /* positions as of the last commit */
 	bool inited;                /* init_transactions() done for this producer */
@@ -52,6 +57,10 @@ struct kafka_txn {
  * -ERR_INVALID with why set. */
 int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id,
 			const char *topic, char *why, size_t whylen);
+/* This spool's instance id: read from dir/EO_INSTANCE_FILE, or made and
+ * stored there.  0 or a negative code. */
+#define EO_INSTANCE_FILE "eo-instance"
+int kafka_txn_instance(struct kafka_txn *t, const char *dir, const char *who);
 /* A new producer handle: fenced state is gone, init and read back again. */
 void kafka_txn_reset(struct kafka_txn *t);
 /* init_transactions() and the read-back, once per producer (blocking).

@@ -532,9 +532,10 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	    set_prop(kc, "linger.ms", "5", err, ok->id) ||
 	    set_prop(kc, "queue.buffering.max.kbytes", "65536", err, ok->id) ||
 	    set_prop(kc, "compression.type", "zstd", err, ok->id) ||
-	    set_prop(kc, "security.protocol", c->security_protocol, err, ok->id) ||
-	    (c->security_protocol && !strncmp(c->security_protocol, "sasl", 4) &&
-	     set_prop(kc, "sasl.mechanism", c->sasl_mechanism, err, ok->id)) ||
+	    set_prop(kc, "security.protocol", security_protocols[c->security_protocol], err,
+		     ok->id) ||
+	    (!strncmp(security_protocols[c->security_protocol], "sasl", 4) &&
+	     set_prop(kc, "sasl.mechanism", sasl_mechanisms[c->sasl_mechanism], err, ok->id)) ||
 	    set_prop(kc, "sasl.username", c->sasl_username, err, ok->id) ||
 	    set_prop(kc, "sasl.password", c->sasl_password, err, ok->id) ||
 	    set_prop(kc, "ssl.ca.location", c->ssl_ca_location, err, ok->id) ||
@@ -623,6 +624,14 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		if (!ok->state_dir)
 			return -ENOMEM;
 		marks_load(&ok->marks, ok->state_dir, ok->id);
+		if (ok->eo) {
+			rc = kafka_txn_instance(&ok->txn, ok->state_dir, ok->id);
+			if (rc < 0) {
+				snprintf(err->msg, sizeof(err->msg), "output %s: exactly_once: "
+					 "cannot keep the spool instance id: %s", ok->id, err_str(rc));
+				return rc;
+			}
+		}
 	}
 	return 0;
 }

@@ -17,8 +17,8 @@
 struct out_kafka_conf {
 	char *brokers;
 	char *topic;                /* template; "" = the input's topic */
-	char *security_protocol;
-	char *sasl_mechanism;
+	int security_protocol;      /* CFG_ENUM: index into security_protocols */
+	int sasl_mechanism;         /* CFG_ENUM: index into sasl_mechanisms */
 	char *sasl_username;
 	char *sasl_password;
 	char *ssl_ca_location;
