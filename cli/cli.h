@@ -24,12 +24,16 @@
 
 #define CLI_DEFAULT_STORE "http://127.0.0.1:8470"
 
+#define CLI_KAFKA_PROPS_MAX 32
+
 /* Global options, parsed before the command (and accepted after it). */
 struct cli_ctx {
 	const char *store;           /* --store / SLUICE_STORE / default */
 	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
 	const char *brokers;         /* --brokers / SLUICE_BROKERS: a Kafka cluster
 				      * instead of the store (consume, replay) */
+	const char *kafka_props[CLI_KAFKA_PROPS_MAX]; /* --kafka-prop k=v (librdkafka) */
+	size_t nkafka_props;
 	bool verbose;
 	struct cli_http http;
 };
@@ -48,10 +52,12 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
 #define CLI_OPT_BROKERS 1002
+#define CLI_OPT_KAFKA_PROP 1003
 #define CLI_GLOBAL_LONGOPTS \
 	{"store", required_argument, NULL, CLI_OPT_STORE}, \
 	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}, \
-	{"brokers", required_argument, NULL, CLI_OPT_BROKERS}
+	{"brokers", required_argument, NULL, CLI_OPT_BROKERS}, \
+	{"kafka-prop", required_argument, NULL, CLI_OPT_KAFKA_PROP}
 
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -52,13 +52,38 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static rd_kafka_conf_t *kconf(const char *brokers, char *err, size_t errlen)
+/* --kafka-prop k=v, in order, after the CLI's own settings. */
+static int kprops(const struct cli_ctx *ctx, rd_kafka_conf_t *c, char *err, size_t errlen)
+{
+	if (ctx->nkafka_props > CLI_KAFKA_PROPS_MAX) {
+		snprintf(err, errlen, "at most %d --kafka-prop", CLI_KAFKA_PROPS_MAX);
+		return -ERR_INVALID;
+	}
+	for (size_t i = 0; i < ctx->nkafka_props; i++) {
+		const char *kv = ctx->kafka_props[i], *eq = strchr(kv, '=');
+		char k[256];
+
+		if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(k)) {
+			snprintf(err, errlen, "--kafka-prop: expected key=value, got '%s'", kv);
+			return -ERR_INVALID;
+		}
+		memcpy(k, kv, (size_t)(eq - kv));
+		k[eq - kv] = '\0';
+		if (rd_kafka_conf_set(c, k, eq + 1, err, errlen) != RD_KAFKA_CONF_OK)
+			return -ERR_INVALID;
+	}
+	return 0;
+}
+
+static rd_kafka_conf_t *kconf(const struct cli_ctx *ctx, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 
-	if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, errlen) != RD_KAFKA_CONF_OK ||
+	if (rd_kafka_conf_set(c, "bootstrap.servers", ctx->brokers, err, errlen) !=
+		    RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(c, "client.id", "sluice-cli", err, errlen) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(c, "log_level", "3", err, errlen) != RD_KAFKA_CONF_OK) {
+	    rd_kafka_conf_set(c, "log_level", "3", err, errlen) != RD_KAFKA_CONF_OK ||
+	    kprops(ctx, c, err, errlen) < 0) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
@@ -75,10 +100,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 			 rd_kafka_err2str(m->err));
 }
 
-static int open_clients(struct kread *kr, const char *brokers)
+static int open_clients(struct kread *kr, const struct cli_ctx *ctx)
 {
 	char e[512];
-	rd_kafka_conf_t *c = kconf(brokers, e, sizeof(e));
+	rd_kafka_conf_t *c = kconf(ctx, e, sizeof(e));
 
 	if (!c || rd_kafka_conf_set(c, "group.id", "sluice-cli", e, sizeof(e)) ||
 	    rd_kafka_conf_set(c, "enable.auto.commit", "false", e, sizeof(e)) ||
@@ -91,7 +116,7 @@ static int open_clients(struct kread *kr, const char *brokers)
 	c = NULL;
 	if (!kr->req->to_topic)
 		return 0;
-	c = kconf(brokers, e, sizeof(e));
+	c = kconf(ctx, e, sizeof(e));
 	if (!c || rd_kafka_conf_set(c, "enable.idempotence", "true", e, sizeof(e)) ||
 	    rd_kafka_conf_set(c, "compression.type", "zstd", e, sizeof(e)) ||
 	    rd_kafka_conf_set(c, "linger.ms", "20", e, sizeof(e)))
@@ -105,7 +130,7 @@ static int open_clients(struct kread *kr, const char *brokers)
 bad:
 	if (c)
 		rd_kafka_conf_destroy(c);
-	cli_err("--brokers %s: %s", brokers, e);
+	cli_err("--brokers %s: %s", ctx->brokers, e);
 	return -ERR_INVALID;
 }
 
@@ -424,7 +449,7 @@ int cli_kafka_run(struct cli_ctx *ctx, const struct cli_kafka_req *req)
 	kr.p = mem_calloc(MAX_PARTS, sizeof(*kr.p));
 	if (!kr.p)
 		goto out;
-	rc = open_clients(&kr, ctx->brokers);
+	rc = open_clients(&kr, ctx);
 	if (rc == 0)
 		rc = list_partitions(&kr);
 	if (rc == 0)

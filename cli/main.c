@@ -33,6 +33,13 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg)
 		ctx->store = arg;
 		return true;
 	}
+	if (opt == CLI_OPT_KAFKA_PROP) {
+		/* checked (k=v, count) when the Kafka clients are configured */
+		if (ctx->nkafka_props < CLI_KAFKA_PROPS_MAX)
+			ctx->kafka_props[ctx->nkafka_props] = arg;
+		ctx->nkafka_props++;
+		return true;
+	}
 	if (opt == CLI_OPT_BROKERS) {
 		ctx->brokers = arg;
 		return true;

@@ -23,11 +23,13 @@ combined controller+broker nodes on loopback, kafkacluster.py).
 """
 import os
 import json
+import queue
 import random
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -223,16 +225,35 @@ def cli(env, kc):
     f = subprocess.Popen([os.path.join(BIN, "sluice"), "consume", "--brokers", kc.bootstrap, "cli",
                           "--follow", "--grep", "^late"], stdout=subprocess.PIPE)
     env.procs.append(f)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x.decode().strip())
+                                     for x in iter(f.stdout.readline, b"")], daemon=True).start()
     try:
-        time.sleep(2)   # an assignment at the end of the log, then the new records
+        # warm-up records until the follower shows one (it is at the end of
+        # the log), then five more that must all show, in order
+        for n in range(240):
+            p.produce("cli", value=b"late warm-up %d" % n, key=b"x")
+            p.flush(10)
+            try:
+                lines.get(timeout=0.25)
+                break
+            except queue.Empty:
+                pass
+        else:
+            raise AssertionError("sluice consume --follow never showed a new record")
         for i in range(5):
             p.produce("cli", value=b"late %d" % i, key=b"x")
         assert p.flush(60) == 0
-        lines = []
+        got = []
         deadline = time.time() + 60
-        while len(lines) < 5 and time.time() < deadline:
-            lines.append(f.stdout.readline().decode().strip())
-        assert lines == ["late %d" % i for i in range(5)], lines
+        while len(got) < 5 and time.time() < deadline:
+            try:
+                x = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if "warm-up" not in x:
+                got.append(x)
+        assert got == ["late %d" % i for i in range(5)], got
     finally:
         f.kill()
         f.wait()
@@ -273,7 +294,18 @@ def sasl_ssl(env, kc):
     assert "missing=0" in line and "duplicated=0" in line, line
     bad = kcat_secure(kc, "agent", "wrong", "-L", "-m", "10")
     assert bad.returncode != 0 and b"uthentication" in bad.stderr, bad.stderr[-300:]
-    return "SASL_SSL (PLAIN, test CA): %s; a wrong password refused" % line
+    # the CLI through the same listener, librdkafka properties passed on
+    props = ["security.protocol=SASL_SSL", "sasl.mechanisms=PLAIN", "sasl.username=agent",
+             "sasl.password=" + kc.USERS["agent"], "ssl.ca.location=" + kc.ca]
+    out = sluice("consume", "--brokers", kc.secure_bootstrap, "sec",
+                 *[a for p in props for a in ("--kafka-prop", p)])
+    cli_line = env.check_seq(out.encode(), expect=events)
+    r = subprocess.run([os.path.join(BIN, "sluice"), "consume", "--brokers",
+                        kc.secure_bootstrap, "sec", "--kafka-prop", "no-equals-sign"],
+                       capture_output=True, timeout=60)
+    assert r.returncode != 0 and b"key=value" in r.stderr, r.stderr
+    return ("SASL_SSL (PLAIN, test CA): agent %s; a wrong password refused; "
+            "sluice consume --kafka-prop ...: %s" % (line, cli_line))
 
 
 def security_check(env):
