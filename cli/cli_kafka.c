@@ -160,8 +160,8 @@ static int list_partitions(struct kread *kr)
 		cnt = md->topics[0].partition_cnt;
 		rd_kafka_metadata_destroy(md);
 		if (q->partition >= cnt) {
-			cli_err("topic %s has %d partitions: no partition %" PRId64, q->topics[t], cnt,
-				q->partition);
+			cli_err("topic %s has %d partitions: no partition %" PRId64, q->topics[t],
+				cnt, q->partition);
 			return -EIO;
 		}
 		for (int32_t p = 0; p < cnt; p++) {
@@ -185,8 +185,12 @@ static int offsets_at(struct kread *kr, int64_t ts, int64_t *out)
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)kr->n);
 	rd_kafka_resp_err_t e;
 
-	for (size_t i = 0; i < kr->n; i++)
-		rd_kafka_topic_partition_list_add(l, kr->p[i].topic, kr->p[i].partition)->offset = ts;
+	for (size_t i = 0; i < kr->n; i++) {
+		rd_kafka_topic_partition_t *tp =
+			rd_kafka_topic_partition_list_add(l, kr->p[i].topic, kr->p[i].partition);
+
+		tp->offset = ts;
+	}
 	e = rd_kafka_offsets_for_times(kr->rk, l, KAFKA_TIMEOUT_MS);
 	for (size_t i = 0; !e && i < kr->n; i++) {
 		e = l->elems[i].err;
@@ -230,8 +234,9 @@ static int plan(struct kread *kr)
 	rc = 0;
 	if (q->has_from_time) {
 		rc = offsets_at(kr, q->from_ts, at);
+		/* nothing at or after from_ts: the end (following: wait there) */
 		for (size_t i = 0; rc == 0 && i < kr->n; i++)
-			kr->p[i].start = at[i] >= 0 ? at[i] : (kr->p[i].end >= 0 ? kr->p[i].end : -1);
+			kr->p[i].start = at[i] >= 0 ? at[i] : kr->p[i].end;
 	}
 	if (rc == 0 && q->has_to_time && q->to_ts < INT64_MAX) {
 		rc = offsets_at(kr, q->to_ts + 1, at);
@@ -372,7 +377,8 @@ static int on_message(struct kread *kr, const rd_kafka_message_t *m)
 		return 1;
 	}
 	if (m->err) {
-		if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT || m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+		    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 			return 1;   /* librdkafka reconnects */
 		snprintf(kr->err, sizeof(kr->err), "%s", rd_kafka_message_errstr(m));
 		return -EIO;

@@ -57,8 +57,9 @@ int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id
 		if (rd_kafka_conf_set(kc, props[i].k, props[i].v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
 			goto bad;
 	if (!t->cconf) {
-		t->cconf = rd_kafka_conf_dup_filter(kc, sizeof(producer_only) / sizeof(producer_only[0]),
-						    producer_only);
+		size_t nf = sizeof(producer_only) / sizeof(producer_only[0]);
+
+		t->cconf = rd_kafka_conf_dup_filter(kc, nf, producer_only);
 		if (!t->cconf ||
 		    rd_kafka_conf_set(t->cconf, "group.id", t->group, e, sizeof(e)) ||
 		    rd_kafka_conf_set(t->cconf, "enable.auto.commit", "false", e, sizeof(e)) ||

@@ -16,7 +16,8 @@
 int out_kafka_eo_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_error *err)
 {
 	char id[256], topic[512];
-	const char *t = out_kafka_topic_for(ok, &(struct flush){.topic = ""}, NULL, topic, sizeof(topic));
+	const struct flush none = {.topic = ""};
+	const char *t = out_kafka_topic_for(ok, &none, NULL, topic, sizeof(topic));
 	char why[300];
 
 	if (!ok->topic_static || !t || !*t || strstr(ok->conf->topic, "${topic}")) {
@@ -127,7 +128,8 @@ void out_kafka_eo_finish(struct evloop_defer *d)
 	if (res == FLUSH_RETRY)
 		ok->flushes_retried++;
 	{
-		rd_kafka_resp_err_t e = bad < kf->nb ? kf->b[bad].err : RD_KAFKA_RESP_ERR__TRANSPORT;
+		rd_kafka_resp_err_t e =
+			bad < kf->nb ? kf->b[bad].err : RD_KAFKA_RESP_ERR__TRANSPORT;
 
 		kflush_free(kf);
 		output_flush_done(ok->output, f, res, res == FLUSH_OK ? f->nbatches : 0,
