@@ -10,7 +10,10 @@
 # subdirectories.
 #
 #   make            build/bin/{sluice-store,sluice-agent,sluice}
-#   make test       deps + build + unit + integration + short fuzz pass
+#   make test       deps + build + lint + unit + integration + short fuzz pass
+#   make lint       house rules: scripts/lint.py (layering, file and function
+#                   sizes), then clang-format --dry-run (FORMAT_CHECK=0 skips it)
+#   make format     clang-format -i over the tracked C sources and headers
 #   make asan       the same unit and integration tests under ASan+UBSan
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make bench      benchmarks under bench/ (figures go to bench/RESULTS.md)
@@ -40,7 +43,9 @@ CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
 CFLAGS  += $(WARN) $(OPT) -fno-strict-aliasing -pthread
 LDFLAGS += -pthread
 
+# SLUICE_DEBUG compiles in SLUICE_ASSERT (lib/check.h): ASan and fuzz builds.
 ifeq ($(SAN),1)
+CPPFLAGS += -DSLUICE_DEBUG
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -49,13 +54,13 @@ endif
 # Libraries per binary (Debian multiarch paths; no pkg-config at parse time so
 # that `make deps` can run before any -dev package is installed).
 LIB_LIBS   := -lyaml -lzstd -lz -llz4 -lsnappy -lm
-STORE_LIBS := -lmicrohttpd -lsystemd $(LIB_LIBS)
+STORE_LIBS := -lmicrohttpd -lgnutls -lssl -lcrypto -lsystemd $(LIB_LIBS)
 # sluice-agent loads libcurl, librdkafka, libsystemd, snappy and LZ4 when a
 # configured plugin first calls them (agent/dl/dl.h): an agent maps only what
 # its configuration uses.  Tests link the real libraries instead.
 AGENT_LIBS := -lpcre2-8 -lyaml -lzstd -lz -lm
 CLI_LIBS   := -lcurl -lrdkafka -lpcre2-8 $(LIB_LIBS)
-TEST_LIBS  := -lcunit -lmicrohttpd -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
+TEST_LIBS  := -lcunit -lmicrohttpd -lgnutls -lssl -lcrypto -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
 
 LIB_SRC    := $(wildcard lib/*.c)
 STORE_SRC  := $(filter-out store/main.c,$(wildcard store/*.c store/*/*.c))
@@ -69,6 +74,18 @@ BENCH_SRC  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+# Product code (not tests) is compiled with lib/banned.h force-included, so a
+# call to strcpy, sprintf, atoi, strerror, ... fails to compile.
+PRODUCT_SRC := $(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(AGENT_DL) $(CLI_SRC) \
+               store/main.c agent/main.c cli/main.c
+BANNED  := -include lib/banned.h
+$(call obj,$(PRODUCT_SRC)): CPPFLAGS += $(BANNED)
+# Fallible lib/ functions are SLUICE_MUST_CHECK (lib/check.h); product code
+# handles every result.  Test and benchmark set-up code may ignore them: a
+# failed set-up step shows as a failed assertion after it.
+TEST_NOCHECK := -Wno-unused-result
+$(call obj,$(UNIT_SRC) $(BENCH_SRC)): CFLAGS += $(TEST_NOCHECK)
+
 LIB_A   := $(BUILD)/libsluice.a
 STORE_A := $(BUILD)/libstore.a
 AGENT_A := $(BUILD)/libagent.a
@@ -78,7 +95,7 @@ BINS    := $(BIN)/sluice-store $(BIN)/sluice-agent $(BIN)/sluice
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test check unit integration fuzz-short fuzz asan bench demo deb clean
+.PHONY: all deps test check lint format unit integration fuzz-short fuzz asan bench demo deb clean
 .DEFAULT_GOAL := all
 # keep objects of pattern-built programs (tests, fuzzers) between runs
 .SECONDARY:
@@ -136,16 +153,18 @@ $(BUILD)/bench/%: $(call obj,bench/%.c) $(AGENT_A) $(STORE_A) $(LIB_A)
 # libFuzzer needs clang; the fuzz build compiles every non-main source again
 # with -fsanitize=fuzzer-no-link so coverage reaches into the parsers.
 FUZZ_BUILD := $(BUILD)/fuzz
-FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wno-unused-command-line-argument \
+FUZZ_CFLAGS := -std=c11 -DSLUICE_DEBUG -Wall -Wextra -Werror -Wno-unused-command-line-argument \
                -O1 -g -fno-omit-frame-pointer -pthread \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) $(STORE_SRC) $(AGENT_SRC) $(CLI_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+$(FUZZ_OBJ): FUZZ_PRODUCT := $(BANNED)
+$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC)): FUZZ_PRODUCT := $(TEST_NOCHECK)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(Q)$(CLANG) -D_GNU_SOURCE -I. -MMD -MP $(FUZZ_CFLAGS) $(FUZZ_PRODUCT) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libfuzzall.a: $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
@@ -163,16 +182,42 @@ UNIT_TIMEOUT ?= 300
 deps:
 	$(Q)scripts/deps.sh
 
-# unit, then integration: never both at once on a 2-core machine
+# `make check` is the quick loop (lint, unit, and the integration tests tagged
+# `# harness: quick`); `make test` is everything.  One step at a time: unit
+# tests and integration (which runs two tests at a time, see
+# tests/integration/run.sh) are never both at once on a 2-core machine.
+.PHONY: lint format integration-quick
 check:
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-quick
+
+# ---------------------------------------------------------------- lint
+# Banned functions are refused by the compiler (lib/banned.h).  The format
+# check is the last step; FORMAT_CHECK=0 skips it (until the tree has been
+# formatted once with `make format`).
+CLANG_FORMAT ?= clang-format
+FORMAT_CHECK ?= 1
+C_TRACKED = $(shell git ls-files '*.c' '*.h')
+
+lint:
+	$(Q)scripts/lint.py
+ifeq ($(FORMAT_CHECK),1)
+	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(C_TRACKED)
+endif
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(C_TRACKED)
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_TIMEOUT) $(UNIT_BINS)
 
 integration: $(BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) tests/integration/run.sh
+
+integration-quick: $(BINS)
+	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) TIER=quick tests/integration/run.sh
 
 fuzz-short: $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh $(FUZZ_SHORT_SECONDS) $(FUZZ_BINS)
@@ -182,10 +227,13 @@ fuzz: deps $(FUZZ_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
-	$(Q)$(MAKE) --no-print-directory check fuzz-short
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 asan: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" unit integration
 
 bench: deps all $(BENCH_BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh

@@ -34,7 +34,7 @@ struct agent {
 	const struct plugin *const *plugins;
 	const char *config_path;
 	struct agent_config *conf;
-	struct agent_config *next_conf;     /* waiting for the old pipeline to flush */
+	struct agent_config *next_conf; /* waiting for the old pipeline to flush */
 	struct pipeline *pl;
 	struct prom_registry *reg;
 	struct httpd *http;
@@ -44,6 +44,7 @@ struct agent {
 	struct evloop_signal sig_hup;
 	struct evloop_timer check;
 	struct evloop_timer watchdog;
+	bool unhealthy; /* the watchdog is not being fed */
 	enum agent_state state;
 	uint64_t deadline;
 	int64_t start_wall_ms;
@@ -67,7 +68,8 @@ static void process_metrics(struct buf *out, void *arg)
 		fclose(f);
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	prom_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	prom_family(out, "process_resident_memory_bytes", "gauge",
+		    "Resident memory size in bytes.");
 	prom_u64(out, "process_resident_memory_bytes", NULL,
 		 (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE));
 	prom_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
@@ -82,7 +84,8 @@ static void process_metrics(struct buf *out, void *arg)
 	prom_family(out, "sluice_agent_heap_bytes", "gauge",
 		    "Bytes allocated through the agent's counting allocator.");
 	prom_u64(out, "sluice_agent_heap_bytes", NULL, mem_used());
-	prom_family(out, "sluice_agent_reloads_total", "counter", "Configuration reloads (SIGHUP).");
+	prom_family(out, "sluice_agent_reloads_total", "counter",
+		    "Configuration reloads (SIGHUP).");
 	prom_u64(out, "sluice_agent_reloads_total", NULL, a->reloads);
 	prom_family(out, "sluice_agent_reload_failures_total", "counter",
 		    "Reloads refused because the new configuration was invalid.");
@@ -103,28 +106,25 @@ static int on_http(void *arg, const char *method, const char *path, struct buf *
 	struct agent *a = arg;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		buf_append_str(body, "method not allowed\n");
-		return 405;
+		return buf_append_str(body, "method not allowed\n") < 0 ? 500 : 405;
 	}
 	if (strcmp(path, "/metrics") == 0) {
 		*ctype = "text/plain; version=0.0.4; charset=utf-8";
-		prom_registry_render(a->reg, body);
-		return 200;
+		return prom_registry_render(a->reg, body) < 0 ? 500 : 200;
 	}
 	if (strcmp(path, "/health") == 0) {
 		*ctype = "application/json";
-		if (!a->pl || a->state == RELOADING) {
-			buf_append_str(body, "{\"status\":\"reloading\"}\n");
+		if (!a->pl || a->state != RUNNING) {
+			if (buf_append_str(body, "{\"status\":\"reloading\"}\n") < 0)
+				return 500;
 			return a->state == RELOADING ? 200 : 503;
 		}
 		if (a->state == DRAINING) {
-			buf_append_str(body, "{\"status\":\"stopping\"}\n");
-			return 503;
+			return buf_append_str(body, "{\"status\":\"stopping\"}\n") < 0 ? 500 : 503;
 		}
 		return pipeline_health(a->pl, body);
 	}
-	buf_append_str(body, "not found: try /metrics or /health\n");
-	return 404;
+	return buf_append_str(body, "not found: try /metrics or /health\n") < 0 ? 500 : 404;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -152,7 +152,8 @@ static void raise_nofile(void)
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 4096)
 		log_warn("open-file limit %llu (hard): tail inputs follow fewer files than that; "
-			 "raise ulimit -n or LimitNOFILE= to tail more", (unsigned long long)rl.rlim_cur);
+			 "raise ulimit -n or LimitNOFILE= to tail more",
+			 (unsigned long long)rl.rlim_cur);
 }
 
 static int start_http(struct agent *a)
@@ -306,7 +307,8 @@ static void on_check(struct evloop_timer *t)
 	if (a->state == DRAINING) {
 		if ((flushed && (!a->pl || pipeline_drained(a->pl))) || now >= a->deadline) {
 			if (!flushed || !pipeline_drained(a->pl))
-				log_warn("shutdown_timeout reached; undelivered data stays spooled");
+				log_warn(
+					"shutdown_timeout reached; undelivered data stays spooled");
 			evloop_timer_stop(&a->check);
 			evloop_stop(a->loop);
 		}
@@ -323,10 +325,39 @@ static void on_signal(struct evloop_signal *s)
 		begin_drain(a);
 }
 
+/* Fed only while /health would say ok (or during a reload): an agent that
+ * cannot deliver, write its spool or read its inputs is restarted by
+ * systemd like a hung one, and says why in its status. */
 static void on_watchdog(struct evloop_timer *t)
 {
-	(void)t;
-	sd_notify(0, "WATCHDOG=1");
+	struct agent *a = t->data;
+	struct buf why;
+
+	if (!a->pl || a->state != RUNNING) {
+		sd_notify(0, "WATCHDOG=1");
+		return;
+	}
+	buf_init(&why, 4096);
+	if (pipeline_healthy(a->pl, &why)) {
+		if (a->unhealthy)
+			sd_notify(0, "STATUS=running");
+		a->unhealthy = false;
+		sd_notify(0, "WATCHDOG=1");
+	} else {
+		char status[512];
+		int n = why.len > 0 ? (int)why.len - 1 : 0; /* without the last newline */
+
+		if (!a->unhealthy)
+			log_warn("health: failing, the watchdog is no longer fed: %.*s", n,
+				 (const char *)why.data);
+		a->unhealthy = true;
+		/* STATUS= is one line: the first reason. */
+		snprintf(status, sizeof(status), "STATUS=unhealthy: %.*s", n,
+			 (const char *)why.data);
+		status[strcspn(status, "\n")] = '\0';
+		sd_notify(0, status);
+	}
+	buf_release(&why);
 }
 
 int agent_run(const char *config_path, const struct plugin *const *plugins)
@@ -356,20 +387,24 @@ int agent_run(const char *config_path, const struct plugin *const *plugins)
 		goto out;
 	}
 	/* Signals first: threads started later inherit the blocked mask. */
-	evloop_signal_start(a.loop, &a.sig_term, SIGTERM, on_signal, &a);
-	evloop_signal_start(a.loop, &a.sig_int, SIGINT, on_signal, &a);
-	evloop_signal_start(a.loop, &a.sig_hup, SIGHUP, on_signal, &a);
-	prom_registry_add(a.reg, process_metrics, &a);
-	prom_registry_add(a.reg, pipeline_metrics, &a);
+	rc = evloop_signal_start(a.loop, &a.sig_term, SIGTERM, on_signal, &a);
+	rc = err_first(rc, evloop_signal_start(a.loop, &a.sig_int, SIGINT, on_signal, &a));
+	rc = err_first(rc, evloop_signal_start(a.loop, &a.sig_hup, SIGHUP, on_signal, &a));
+	rc = err_first(rc, prom_registry_add(a.reg, process_metrics, &a));
+	rc = err_first(rc, prom_registry_add(a.reg, pipeline_metrics, &a));
+	if (rc < 0) {
+		log_error("cannot set up signals and metrics: %s", err_str(rc));
+		goto out;
+	}
 	rc = start_http(&a);
 	if (rc < 0)
 		goto out;
 	rc = start_pipeline(&a, false);
 	if (rc < 0)
 		goto out;
-	log_info("sluice-agent running: %zu inputs, %zu outputs, data in %s%s%s",
-		 a.conf->ninputs, a.conf->noutputs, a.conf->agent.data_dir,
-		 a.http ? ", metrics on " : "", a.http ? a.conf->agent.http.listen : "");
+	log_info("sluice-agent running: %zu inputs, %zu outputs, data in %s%s%s", a.conf->ninputs,
+		 a.conf->noutputs, a.conf->agent.data_dir, a.http ? ", metrics on " : "",
+		 a.http ? a.conf->agent.http.listen : "");
 	sd_notify(0, "READY=1");
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
 		evloop_timer_start(a.loop, &a.watchdog, wd_usec / 2000, wd_usec / 2000, on_watchdog,

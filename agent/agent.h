@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/: sluice-agent; its subsystems are pipeline/, spool/, net/ and dl/.
+ *
  * The sluice-agent daemon: loads agent.yaml, runs the pipeline on one event
  * loop, serves GET /metrics and GET /health, and handles signals:
  *

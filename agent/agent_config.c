@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
@@ -35,8 +36,8 @@ static int check_id(const char *v, char *why, size_t whylen)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen, "'%s': an id may hold only letters, digits, '.', '_' and '-'",
-				 v);
+			snprintf(why, whylen,
+				 "'%s': an id may hold only letters, digits, '.', '_' and '-'", v);
 			return -1;
 		}
 	}
@@ -46,23 +47,12 @@ static int check_id(const char *v, char *why, size_t whylen)
 /* Kafka's topic rule, which the store enforces too. */
 static int check_topic(const char *v, char *why, size_t whylen)
 {
-	size_t n = strlen(v);
+	const char *problem = topic_name_check(v);
 
-	if (n == 0 || n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
-		snprintf(why, whylen, "a topic is 1 to 249 characters, not '.' or '..'");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen, "'%s': a topic may hold only letters, digits, '.', '_' and '-'",
-				 v);
-			return -1;
-		}
-	}
-	return 0;
+	if (!problem)
+		return 0;
+	snprintf(why, whylen, "'%s': %s", v, problem);
+	return -1;
 }
 
 static int check_listen(const char *v, char *why, size_t whylen)
@@ -72,13 +62,15 @@ static int check_listen(const char *v, char *why, size_t whylen)
 
 	if (*v == '\0' || strcmp(v, "off") == 0)
 		return 0;
-	if (!colon || colon == v || cfg_parse_int(colon + 1, &port) < 0 || port < 0 || port > 65535) {
+	if (!colon || colon == v || cfg_parse_int(colon + 1, &port) < 0 || port < 0 ||
+	    port > 65535) {
 		snprintf(why, whylen, "expected HOST:PORT (or \"off\"), got '%s'", v);
 		return -1;
 	}
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct agent_settings, buffer.max_bytes) -
@@ -97,13 +89,38 @@ static const struct cfg_option buffer_opts[] = {
 	 .help = "spool segment size; 0 = max_bytes / 8 within [1MiB, 64MiB]"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = 0, .def = "127.0.0.1:8471",
 	 .help = "GET /metrics and GET /health; \"off\" disables", .check = check_listen},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+static const struct cfg_option health_opts[] = {
+	{.name = "output_stall",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.output_stall) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m",
+	 .min = 0,
+	 .max = 86400000,
+	 .help = "GET /health fails (and the systemd watchdog is not fed) when an output with "
+		 "data to send has delivered nothing for this long; 0 = off"},
+	{.name = "input_paused",
+	 .type = CFG_DURATION,
+	 .offset = offsetof(struct agent_settings, health.input_paused) -
+		   offsetof(struct agent_settings, health),
+	 .def = "5m",
+	 .min = 0,
+	 .max = 86400000,
+	 .help = "... or when an input has been paused (spool or memory full) this long; 0 = off"},
+	CFG_OPT_END,
+};
+
+/* clang-format off */
 static const struct cfg_option agent_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct agent_settings, name),
 	 .help = "this host's name in record keys and headers (default: the hostname)"},
@@ -118,6 +135,8 @@ static const struct cfg_option agent_opts[] = {
 	 .sub = buffer_opts},
 	{.name = "http", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, http),
 	 .sub = http_opts},
+	{.name = "health", .type = CFG_SECTION, .offset = offsetof(struct agent_settings, health),
+	 .sub = health_opts},
 	{.name = "shutdown_timeout", .type = CFG_DURATION,
 	 .offset = offsetof(struct agent_settings, shutdown_timeout), .def = "5s", .min = 0,
 	 .max = 3600000, .help = "on SIGTERM, how long to keep delivering the spool before exiting"},
@@ -126,6 +145,7 @@ static const struct cfg_option agent_opts[] = {
 	 .help = "compression threads (reading, compressing and sending overlap)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct root {
 	struct agent_settings agent;
@@ -133,6 +153,7 @@ struct root {
 	const struct cfg_node *outputs;
 };
 
+/* clang-format off */
 static const struct cfg_option root_opts[] = {
 	{.name = "agent", .type = CFG_SECTION, .offset = offsetof(struct root, agent),
 	 .sub = agent_opts},
@@ -142,7 +163,9 @@ static const struct cfg_option root_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option input_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct input_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name of this input"},
@@ -156,7 +179,9 @@ static const struct cfg_option input_opts[] = {
 	 .help = "ordered list of { type: NAME, ... }"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option batch_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct output_conf, batch.max_bytes) - offsetof(struct output_conf, batch),
@@ -171,7 +196,9 @@ static const struct cfg_option batch_opts[] = {
 	 .help = "a batch is closed this long after its first record at the latest"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option retry_opts[] = {
 	{.name = "initial_delay", .type = CFG_DURATION,
 	 .offset = offsetof(struct output_conf, retry.initial_delay) - offsetof(struct output_conf, retry),
@@ -181,7 +208,9 @@ static const struct cfg_option retry_opts[] = {
 	 .def = "30s", .min = 1, .max = 86400000},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option output_opts[] = {
 	{.name = "id", .type = CFG_STRING, .offset = offsetof(struct output_conf, id),
 	 .flags = CFG_REQUIRED, .check = check_id, .help = "unique name; also its spool directory"},
@@ -206,20 +235,27 @@ static const struct cfg_option output_opts[] = {
 	 .sub = retry_opts, .help = "exponential backoff with jitter between attempts"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option filter_opts[] = {
 	{.name = "type", .type = CFG_STRING, .offset = offsetof(struct filter_conf, type),
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static const char *kind_name(enum plugin_kind k)
 {
 	switch (k) {
-	case PLUGIN_INPUT: return "input";
-	case PLUGIN_OUTPUT: return "output";
-	case PLUGIN_PARSER: return "parser";
-	case PLUGIN_FILTER: return "filter";
+	case PLUGIN_INPUT:
+		return "input";
+	case PLUGIN_OUTPUT:
+		return "output";
+	case PLUGIN_PARSER:
+		return "parser";
+	case PLUGIN_FILTER:
+		return "filter";
 	}
 	return "?";
 }
@@ -270,15 +306,16 @@ static int resolve(const struct agent_config *c, const struct cfg_node *map, enu
 	*out = find_plugin(c->plugins, k, t->value);
 	if (!*out) {
 		known_names(c->plugins, k, names, sizeof(names));
-		cfg_error_at(err, t, "%s.type: unknown %s plugin '%s' (known: %s)", path, kind_name(k),
-			     t->value, names);
+		cfg_error_at(err, t, "%s.type: unknown %s plugin '%s' (known: %s)", path,
+			     kind_name(k), t->value, names);
 		return -ERR_CONFIG;
 	}
 	return 0;
 }
 
 static int bind_plugin(const struct cfg_node *map, const struct cfg_option *common, void *cobj,
-		       const struct plugin *p, void **pconf, const char *path, struct cfg_error *err)
+		       const struct plugin *p, void **pconf, const char *path,
+		       struct cfg_error *err)
 {
 	struct cfg_binding b[2];
 
@@ -402,8 +439,9 @@ static int bind_inputs(struct agent_config *c, struct cfg_error *err)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->inputs[j].id, in->id) == 0) {
 				cfg_error_at(err, cfg_map_get(m, "id"),
-					     "%s.id: duplicate input id '%s' (first at line %d)", path,
-					     in->id, cfg_map_get(c->inputs[j].node, "id")->line);
+					     "%s.id: duplicate input id '%s' (first at line %d)",
+					     path, in->id,
+					     cfg_map_get(c->inputs[j].node, "id")->line);
 				return -ERR_CONFIG;
 			}
 		}
@@ -443,8 +481,9 @@ static int bind_outputs(struct agent_config *c, struct cfg_error *err)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->outputs[j].id, o->id) == 0) {
 				cfg_error_at(err, cfg_map_get(m, "id"),
-					     "%s.id: duplicate output id '%s' (first at line %d)", path,
-					     o->id, cfg_map_get(c->outputs[j].node, "id")->line);
+					     "%s.id: duplicate output id '%s' (first at line %d)",
+					     path, o->id,
+					     cfg_map_get(c->outputs[j].node, "id")->line);
 				return -ERR_CONFIG;
 			}
 		}
@@ -455,18 +494,19 @@ static int bind_outputs(struct agent_config *c, struct cfg_error *err)
 			for (size_t j = 0; j < c->ninputs && !found; j++)
 				found = strcmp(c->inputs[j].id, o->inputs.v[k]) == 0;
 			if (!found) {
-				const struct cfg_node *at = ins && ins->kind == CFGN_SEQ ? ins->items[k] : ins;
+				const struct cfg_node *at =
+					ins && ins->kind == CFGN_SEQ ? ins->items[k] : ins;
 
-				cfg_error_at(err, at, "%s.inputs[%zu]: no input has the id '%s'", path, k,
-					     o->inputs.v[k]);
+				cfg_error_at(err, at, "%s.inputs[%zu]: no input has the id '%s'",
+					     path, k, o->inputs.v[k]);
 				return -ERR_CONFIG;
 			}
 		}
 		if (o->compression != CODEC_NONE && o->compression != CODEC_ZSTD &&
 		    o->compression != CODEC_GZIP && o->compression != CODEC_LZ4 &&
 		    o->compression != CODEC_SNAPPY) {
-			cfg_error_at(err, cfg_map_get(m, "compression"), "%s.compression: unsupported",
-				     path);
+			cfg_error_at(err, cfg_map_get(m, "compression"),
+				     "%s.compression: unsupported", path);
 			return -ERR_CONFIG;
 		}
 	}
@@ -497,7 +537,8 @@ static int bind_all(struct agent_config *c, struct cfg_error *err)
 			return -ENOMEM;
 	}
 	if (!*c->agent.data_dir) {
-		cfg_error_at(err, cfg_map_get(cfg_map_get(cfg_doc_root(c->doc), "agent"), "data_dir"),
+		cfg_error_at(err,
+			     cfg_map_get(cfg_map_get(cfg_doc_root(c->doc), "agent"), "data_dir"),
 			     "agent.data_dir: must not be empty");
 		return -ERR_CONFIG;
 	}

@@ -26,18 +26,22 @@
 struct agent_settings {
 	char *name;
 	char *data_dir;
-	int log_level;              /* enum log_level */
-	int log_format;             /* 0 text, 1 json */
+	int log_level;  /* enum log_level */
+	int log_format; /* 0 text, 1 json */
 	struct {
-		uint64_t max_bytes;     /* per output spool */
+		uint64_t max_bytes; /* per output spool */
 		uint64_t max_memory;
 		uint64_t segment_bytes; /* 0: max_bytes / 8 within [1 MiB, 64 MiB] */
 	} buffer;
 	struct {
-		char *listen;           /* "" or "off": no endpoint */
+		char *listen; /* "" or "off": no endpoint */
 	} http;
-	int64_t shutdown_timeout;   /* ms */
-	int64_t workers;            /* compression threads */
+	struct {
+		int64_t output_stall; /* ms with data and no delivery: unhealthy; 0 off */
+		int64_t input_paused; /* ms an input may stay paused; 0 off */
+	} health;
+	int64_t shutdown_timeout; /* ms */
+	int64_t workers;          /* compression threads */
 };
 
 /* A parser or filter attached to an input. */
@@ -57,20 +61,20 @@ struct input_conf {
 	const struct plugin *plugin;
 	void *pconf;
 	const struct cfg_node *node;
-	struct filter_conf *filters;  /* the parser first when there is one */
+	struct filter_conf *filters; /* the parser first when there is one */
 	size_t nfilters;
 };
 
 struct output_conf {
 	char *id;
 	char *type;
-	struct cfg_list inputs;       /* empty: every input */
+	struct cfg_list inputs; /* empty: every input */
 	struct {
 		uint64_t max_bytes;
 		int64_t max_records;
 		int64_t max_delay_ms;
 	} batch;
-	int compression;              /* enum codec_type */
+	int compression; /* enum codec_type */
 	int64_t compression_level;
 	int64_t max_in_flight;
 	uint64_t max_request_bytes;

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
 			int rc = agent_config_help_plugin(registry_plugins(), argv[++i], stdout);
 
 			if (rc)
-				fprintf(stderr, "sluice-agent: no plugin named '%s' (see --list-plugins)\n",
+				fprintf(stderr,
+					"sluice-agent: no plugin named '%s' (see --list-plugins)\n",
 					argv[i]);
 			return rc ? 2 : 0;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

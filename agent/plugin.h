@@ -1,6 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent's plugin interface: the one header a plugin includes (with lib/).
+ * Agent plugins: the plugin interface (this header).
+ *
+ * The plugin API is this header plus a short list of agent services; a file
+ * under plugins/ includes anything in lib/, its own plugins/<name>/ headers and these,
+ * and nothing else of agent/ (make lint checks it):
+ *
+ *   agent/plugin.h                   this interface
+ *   agent/spool/marks.h              delivered marks, for outputs whose
+ *                                    receiver cannot spot a re-sent batch
+ *   agent/pipeline/record_format.h   spooled batches back to raw or ndjson
+ *                                    text (file and stdout outputs)
+ *   agent/net/curl_loop.h            libcurl's multi interface on the loop
+ *   agent/net/http_client.h          the agent's HTTP/1.1 client (store output)
+ *
+ * Generic pieces (hash map, arena, config, event loop, codecs, regex check,
+ * topic-name rule) are in lib/.  A new entry here is a change of the plugin
+ * API: it goes in this list and in the lint's list together.
  *
  * A plugin is one const struct plugin (DESIGN.md §5.6) listed in the static
  * table of agent/registry.c.  Its options table drives YAML binding, defaults,
@@ -61,43 +77,44 @@ enum plugin_kind {
 };
 
 enum flush_result {
-	FLUSH_OK = 0,               /* delivered: the batches leave the spool */
-	FLUSH_RETRY = 1,            /* transient: try again after a backoff */
-	FLUSH_ERROR = 2,            /* permanent: quarantine the failing batch */
-	FLUSH_ASYNC = 3,            /* started; output_flush_done() follows */
+	FLUSH_OK = 0,    /* delivered: the batches leave the spool */
+	FLUSH_RETRY = 1, /* transient: try again after a backoff */
+	FLUSH_ERROR = 2, /* permanent: quarantine the failing batch */
+	FLUSH_ASYNC = 3, /* started; output_flush_done() follows */
 };
 
 enum filter_verdict {
 	FILTER_KEEP = 0,
-	FILTER_DROP = 1,            /* counted; the source still advances */
+	FILTER_DROP = 1, /* counted; the source still advances */
 };
 
 /* What init() receives. */
 struct plugin_args {
-	const char *id;             /* the instance's id from the config */
-	const void *conf;           /* the plugin's own struct, bound from YAML */
+	const char *id;   /* the instance's id from the config */
+	const void *conf; /* the plugin's own struct, bound from YAML */
 	struct evloop *loop;
-	const char *host;           /* agent.name */
-	const char *data_dir;       /* agent.data_dir */
-	const char *state_dir;      /* private directory for this instance's state */
-	struct input *input;        /* PLUGIN_INPUT */
-	struct output *output;      /* PLUGIN_OUTPUT */
-	int codec;                  /* PLUGIN_OUTPUT: its `compression` (enum codec_type) */
-	bool check_only;            /* --check: validate, touch nothing */
-	bool reload;                /* started by SIGHUP, not at process start */
+	const char *host;      /* agent.name */
+	const char *data_dir;  /* agent.data_dir */
+	const char *state_dir; /* private directory for this instance's state */
+	struct input *input;   /* PLUGIN_INPUT */
+	struct output *output; /* PLUGIN_OUTPUT */
+	int codec;             /* PLUGIN_OUTPUT: its `compression` (enum codec_type) */
+	int codec_level;       /* PLUGIN_OUTPUT: its `compression_level` */
+	bool check_only;       /* --check: validate, touch nothing */
+	bool reload;           /* started by SIGHUP, not at process start */
 };
 
 /* An event as an input emits it; every pointer is borrowed for the call. */
 struct event {
-	int64_t ts;                 /* ms since the epoch */
+	int64_t ts; /* ms since the epoch */
 	const void *value;
 	size_t value_len;
-	uint64_t ordinal;           /* the source's ordinal just past this event */
+	uint64_t ordinal; /* the source's ordinal just past this event */
 	/* Position meta for this exact ordinal (journald cursors).  NULL: the
 	 * source's current meta (input_source_meta()) is recorded instead. */
 	const void *meta;
 	size_t meta_len;
-	const struct record_header *headers;  /* extra headers (parsers, filters) */
+	const struct record_header *headers; /* extra headers (parsers, filters) */
 	size_t nheaders;
 	/* Record key; NULL: the source's "host:name".  The partition still
 	 * follows the source's key, so one source stays in one partition. */
@@ -121,7 +138,7 @@ struct flush_batch {
 	size_t len;
 	int32_t records;
 	int32_t base_sequence;
-	uint64_t entry_id;          /* spool entry id: stable across restarts */
+	uint64_t entry_id; /* spool entry id: stable across restarts */
 	/* May have reached the receiver already: it was in an attempt whose
 	 * answer was lost, or spooled before this process started. */
 	bool resent;
@@ -130,11 +147,11 @@ struct flush_batch {
 struct flush {
 	const char *topic;
 	int32_t partition;
-	struct buf body;            /* the batches back to back */
+	struct buf body; /* the batches back to back */
 	struct flush_batch *batches;
 	size_t nbatches;
-	unsigned attempt;           /* 0 for the first try */
-	void *plugin_data;          /* free for the plugin while in flight */
+	unsigned attempt;  /* 0 for the first try */
+	void *plugin_data; /* free for the plugin while in flight */
 	/* Set by the plugin before reporting: the next flush of this
 	 * (topic, partition) carries at most this many batches (0: no limit),
 	 * e.g. to isolate one batch the receiver refused. */
@@ -143,11 +160,11 @@ struct flush {
 
 /* One sample a plugin reports (names are string literals). */
 struct plugin_metric {
-	const char *name;           /* e.g. sluice_agent_tail_rotations_total */
-	const char *type;           /* "counter" or "gauge" */
+	const char *name; /* e.g. sluice_agent_tail_rotations_total */
+	const char *type; /* "counter" or "gauge" */
 	const char *help;
 	uint64_t value;
-	const char *label;          /* optional extra label name, NULL if none */
+	const char *label; /* optional extra label name, NULL if none */
 	const char *label_value;
 };
 
@@ -169,8 +186,8 @@ struct plugin {
 	const char *name;
 	enum plugin_kind kind;
 	const char *description;
-	const struct cfg_option *options;   /* the plugin's own keys; CFG_OPT_END only if none */
-	size_t conf_size;                   /* size of the struct they bind into */
+	const struct cfg_option *options; /* the plugin's own keys; CFG_OPT_END only if none */
+	size_t conf_size;                 /* size of the struct they bind into */
 
 	/* Build an instance; validate what the options table cannot.  No I/O
 	 * with check_only.  0 or a negative code with err set. */
@@ -204,17 +221,17 @@ struct plugin {
 
 /* What the spools say about a source of this input, from start-up. */
 struct source_resume {
-	uint64_t ordinal;           /* committed: resume reading here */
-	const uint8_t *meta;        /* recorded with that ordinal */
+	uint64_t ordinal;    /* committed: resume reading here */
+	const uint8_t *meta; /* recorded with that ordinal */
 	size_t meta_len;
-	bool finished;              /* read to its end and released */
+	bool finished; /* read to its end and released */
 };
 
 struct source_desc {
-	const char *ident;          /* stable identity within the input */
-	const char *name;           /* the path header and the key suffix */
-	uint64_t ordinal;           /* where reading starts */
-	const void *meta;           /* current meta */
+	const char *ident; /* stable identity within the input */
+	const char *name;  /* the path header and the key suffix */
+	uint64_t ordinal;  /* where reading starts */
+	const void *meta;  /* current meta */
 	size_t meta_len;
 };
 
@@ -223,8 +240,7 @@ const char *input_topic(const struct input *in);
 /* A recovered source (valid while the pipeline runs), or NULL. */
 const struct source_resume *input_resume_find(const struct input *in, const char *ident);
 /* Iterate every recovered source: i from 0 until it returns NULL. */
-const struct source_resume *input_resume_at(const struct input *in, size_t i,
-					    const char **ident);
+const struct source_resume *input_resume_at(const struct input *in, size_t i, const char **ident);
 /* Open a source (the identity must not be open already).  NULL on ENOMEM. */
 struct source *input_source_open(struct input *in, const struct source_desc *d);
 /* Replace the source's meta (path changed after a rename, fingerprint grew);
@@ -240,8 +256,8 @@ void input_source_advance(struct input *in, struct source *s, uint64_t ordinal);
 void input_source_finish(struct input *in, struct source *s);
 /* Drop a finished source from the spools (its file is gone). */
 void input_forget(struct input *in, const char *ident);
-uint64_t source_ordinal(const struct source *s);      /* last emitted or advanced */
-uint64_t source_committed(const struct source *s);    /* durable in every output */
+uint64_t source_ordinal(const struct source *s);   /* last emitted or advanced */
+uint64_t source_committed(const struct source *s); /* durable in every output */
 const char *source_ident(const struct source *s);
 const char *source_name(const struct source *s);
 /* True while the pipeline wants the input paused (between pause/resume). */

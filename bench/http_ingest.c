@@ -10,6 +10,7 @@
  *
  * usage: http_ingest --url URL --corpus FILE [--topic T] [--partitions P]
  *                    [--clients N] [--seconds S] [--batch-kib K]
+ *                    [--cacert CA] [--cert CRT --key KEY]   (https, mTLS)
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -29,14 +30,14 @@
 
 struct pooled {
 	struct buf bytes;
-	size_t raw;                  /* uncompressed records section */
+	size_t raw; /* uncompressed records section */
 };
 
 struct client {
 	CURL *easy;
 	int idx;
 	int32_t partition;
-	size_t next;                 /* pool index */
+	size_t next; /* pool index */
 	uint64_t started_ns;
 	char url[512];
 	struct curl_slist *hdrs;
@@ -80,8 +81,8 @@ static int build_pool(const char *corpus, size_t batch_bytes)
 				char key[32];
 
 				snprintf(key, sizeof(key), "bench-%d:/var/log/app.log", i % 8);
-				if (batch_builder_add(&bb, ts++, key, (int32_t)strlen(key), text.data + pos,
-						      (int32_t)n, NULL, 0) < 0)
+				if (batch_builder_add(&bb, ts++, key, (int32_t)strlen(key),
+						      text.data + pos, (int32_t)n, NULL, 0) < 0)
 					break;
 				pos += n + 1;
 				if (pos >= text.len)
@@ -98,7 +99,8 @@ static int build_pool(const char *corpus, size_t batch_bytes)
 			target_raw = (size_t)((double)pool[i].raw * (double)batch_bytes /
 					      (double)pool[i].bytes.len);
 			if ((pool[i].bytes.len > batch_bytes * 9 / 10 &&
-			     pool[i].bytes.len < batch_bytes * 11 / 10) || attempt == 3)
+			     pool[i].bytes.len < batch_bytes * 11 / 10) ||
+			    attempt == 3)
 				break;
 			buf_release(&pool[i].bytes);
 			pos = start;
@@ -128,37 +130,124 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* Client i posts to partition i mod partitions of topic at url (https with
+ * the given CA, client certificate and key when set). */
+static void client_init(struct client *cl, int i, const char *url, const char *topic,
+			int64_t partitions, const char *cacert, const char *cert, const char *key)
+{
+	cl->idx = i;
+	cl->partition = (int32_t)(i % partitions);
+	cl->next = (size_t)i % POOL;
+	snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
+		 (int)cl->partition);
+	cl->easy = curl_easy_init();
+	cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
+	cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
+	curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
+	curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
+	curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
+	curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
+	if (cacert)
+		curl_easy_setopt(cl->easy, CURLOPT_CAINFO, cacert);
+	if (cert)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLCERT, cert);
+	if (key)
+		curl_easy_setopt(cl->easy, CURLOPT_SSLKEY, key);
+}
+
+struct args {
+	const char *url, *corpus, *topic;
+	const char *cacert, *cert, *key; /* https, mTLS */
+	int64_t partitions, nclients, seconds, batch_kib;
+};
+
+/* 0, or 2 for an unknown option. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, 'u'},     {"corpus", required_argument, NULL, 'c'},
-		{"topic", required_argument, NULL, 't'},   {"partitions", required_argument, NULL, 'p'},
-		{"clients", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-		{"batch-kib", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
+		{"url", required_argument, NULL, 'u'},
+		{"corpus", required_argument, NULL, 'c'},
+		{"topic", required_argument, NULL, 't'},
+		{"partitions", required_argument, NULL, 'p'},
+		{"clients", required_argument, NULL, 'n'},
+		{"seconds", required_argument, NULL, 's'},
+		{"batch-kib", required_argument, NULL, 'b'},
+		{"cacert", required_argument, NULL, 'A'},
+		{"cert", required_argument, NULL, 'C'},
+		{"key", required_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *url = NULL, *corpus = NULL, *topic = "bench";
-	int64_t partitions = 1, nclients = 8, seconds = 30, batch_kib = 1024;
-	struct client *clients;
-	uint64_t bytes = 0, raw = 0, batches = 0, errors = 0, t0, deadline, t_end;
-	CURLM *multi;
-	int c, running = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u': url = optarg; break;
-		case 'c': corpus = optarg; break;
-		case 't': topic = optarg; break;
-		case 'p': cfg_parse_int(optarg, &partitions); break;
-		case 'n': cfg_parse_int(optarg, &nclients); break;
-		case 's': cfg_parse_int(optarg, &seconds); break;
-		case 'b': cfg_parse_int(optarg, &batch_kib); break;
-		default: return 2;
+		case 'u':
+			a->url = optarg;
+			break;
+		case 'c':
+			a->corpus = optarg;
+			break;
+		case 't':
+			a->topic = optarg;
+			break;
+		case 'p':
+			cfg_parse_int(optarg, &a->partitions);
+			break;
+		case 'n':
+			cfg_parse_int(optarg, &a->nclients);
+			break;
+		case 's':
+			cfg_parse_int(optarg, &a->seconds);
+			break;
+		case 'b':
+			cfg_parse_int(optarg, &a->batch_kib);
+			break;
+		case 'A':
+			a->cacert = optarg;
+			break;
+		case 'C':
+			a->cert = optarg;
+			break;
+		case 'K':
+			a->key = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args args = {
+		.topic = "bench", .partitions = 1, .nclients = 8, .seconds = 30, .batch_kib = 1024};
+	const char *url, *corpus, *topic, *cacert, *cert, *key;
+	int64_t partitions, nclients, seconds, batch_kib;
+	struct client *clients;
+	uint64_t bytes = 0, raw = 0, batches = 0, errors = 0, t0, deadline, t_end;
+	CURLM *multi;
+	int running = 0;
+
+	if (parse_args(argc, argv, &args) != 0)
+		return 2;
+	url = args.url;
+	corpus = args.corpus;
+	topic = args.topic;
+	cacert = args.cacert;
+	cert = args.cert;
+	key = args.key;
+	partitions = args.partitions;
+	nclients = args.nclients;
+	seconds = args.seconds;
+	batch_kib = args.batch_kib;
 	if (!url || !corpus || nclients < 1 || nclients > MAX_CLIENTS || partitions < 1 ||
 	    seconds < 1 || batch_kib < 1) {
 		fprintf(stderr, "usage: http_ingest --url URL --corpus FILE [--topic T] "
-			"[--partitions P] [--clients N] [--seconds S] [--batch-kib K]\n");
+				"[--partitions P] [--clients N] [--seconds S] [--batch-kib K] "
+				"[--cacert CA --cert CRT --key KEY]\n");
 		return 2;
 	}
 	if (build_pool(corpus, (size_t)batch_kib << 10) < 0)
@@ -169,23 +258,8 @@ int main(int argc, char **argv)
 	caplat = 1 << 16;
 	lat_us = mem_alloc(caplat * sizeof(*lat_us));
 	for (int i = 0; i < nclients; i++) {
-		struct client *cl = &clients[i];
-
-		cl->idx = i;
-		cl->partition = (int32_t)(i % partitions);
-		cl->next = (size_t)i % POOL;
-		snprintf(cl->url, sizeof(cl->url), "%s/v1/topics/%s/batches?partition=%d", url, topic,
-			 (int)cl->partition);
-		cl->easy = curl_easy_init();
-		cl->hdrs = curl_slist_append(NULL, "Content-Type: application/vnd.kafka.recordbatch.v2");
-		cl->hdrs = curl_slist_append(cl->hdrs, "Expect:");
-		curl_easy_setopt(cl->easy, CURLOPT_URL, cl->url);
-		curl_easy_setopt(cl->easy, CURLOPT_HTTPHEADER, cl->hdrs);
-		curl_easy_setopt(cl->easy, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(cl->easy, CURLOPT_PRIVATE, cl);
-		curl_easy_setopt(cl->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(cl->easy, CURLOPT_TIMEOUT, 120L);
-		post_next(multi, cl);
+		client_init(&clients[i], i, url, topic, partitions, cacert, cert, key);
+		post_next(multi, &clients[i]);
 	}
 	t0 = clock_mono_ns();
 	deadline = t0 + (uint64_t)seconds * 1000000000ull;
@@ -216,8 +290,9 @@ int main(int argc, char **argv)
 			} else {
 				errors++;
 				if (errors <= 5)
-					fprintf(stderr, "http_ingest: client %d: %s, HTTP %ld\n", cl->idx,
-						curl_easy_strerror(m->data.result), status);
+					fprintf(stderr, "http_ingest: client %d: %s, HTTP %ld\n",
+						cl->idx, curl_easy_strerror(m->data.result),
+						status);
 			}
 			cl->next = (cl->next + (size_t)nclients) % POOL;
 			if (now < deadline)

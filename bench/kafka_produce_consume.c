@@ -17,7 +17,9 @@
  * starts the store and records them.
  *
  * usage: kafka_produce_consume -b HOST:PORT -t TOPIC -f CORPUS
- *        [-s SECONDS] [-l LATENCY_SECONDS] [-r RECORD_BYTES]
+ *        [-s SECONDS] [-l LATENCY_SECONDS] [-r RECORD_BYTES] [-X KEY=VALUE]...
+ * -X passes librdkafka settings to every client (security.protocol=SSL,
+ * ssl.ca.location=... for bench/bench_kafka_tls.sh).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -95,8 +97,10 @@ struct opts {
 	int seconds;
 	int latency_seconds;
 	size_t record;
-	int partitions;             /* of the topic, for the parallel consume */
-	int consumers;              /* threads of the parallel consume (0: skip it) */
+	int partitions; /* of the topic, for the parallel consume */
+	int consumers;  /* threads of the parallel consume (0: skip it) */
+	char *extra[8]; /* -X KEY=VALUE for every client */
+	int nextra;
 };
 
 struct run {
@@ -136,6 +140,23 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v)
 	return 0;
 }
 
+static int set_extra(rd_kafka_conf_t *c, const struct opts *o)
+{
+	for (int i = 0; i < o->nextra; i++) {
+		char *eq = strchr(o->extra[i], '=');
+		int rc;
+
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		rc = set(c, o->extra[i], eq + 1);
+		*eq = '=';
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static rd_kafka_t *producer_new(const struct opts *o, struct run *run)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -147,7 +168,7 @@ static rd_kafka_t *producer_new(const struct opts *o, struct run *run)
 	    set(c, "batch.size", "1000000") || set(c, "queue.buffering.max.kbytes", "524288") ||
 	    set(c, "queue.buffering.max.messages", "2000000") ||
 	    set(c, "max.in.flight.requests.per.connection", "5") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
@@ -184,9 +205,10 @@ static int64_t produce(const struct opts *o, const struct buf *corpus, double ra
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
-					RD_KAFKA_V_VALUE(corpus->data + next * o->record, o->record),
-					RD_KAFKA_V_OPAQUE((void *)(uintptr_t)now), RD_KAFKA_V_END);
+		err = rd_kafka_producev(
+			rk, RD_KAFKA_V_TOPIC(o->topic),
+			RD_KAFKA_V_VALUE(corpus->data + next * o->record, o->record),
+			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)now), RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			rd_kafka_poll(rk, 1);
 			continue;
@@ -202,7 +224,8 @@ static int64_t produce(const struct opts *o, const struct buf *corpus, double ra
 			rd_kafka_poll(rk, 0);
 	}
 	rd_kafka_flush(rk, 120000);
-	*elapsed_s = (double)((run->last_ack_ns ? run->last_ack_ns : clock_mono_ns()) - start) / 1e9;
+	*elapsed_s =
+		(double)((run->last_ack_ns ? run->last_ack_ns : clock_mono_ns()) - start) / 1e9;
 	rd_kafka_destroy(rk);
 	if (run->failed)
 		fprintf(stderr, "produce: %" PRIu64 " records failed (%s)\n", run->failed,
@@ -211,8 +234,7 @@ static int64_t produce(const struct opts *o, const struct buf *corpus, double ra
 }
 
 /* Consume `expect` records from the beginning.  Returns the count read. */
-static uint64_t consume(const struct opts *o, uint64_t expect, double *elapsed_s,
-			uint64_t *bytes)
+static uint64_t consume(const struct opts *o, uint64_t expect, double *elapsed_s, uint64_t *bytes)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *subs;
@@ -228,7 +250,7 @@ static uint64_t consume(const struct opts *o, uint64_t expect, double *elapsed_s
 	    set(c, "max.partition.fetch.bytes", "16777216") ||
 	    set(c, "receive.message.max.bytes", "210000000") ||
 	    set(c, "queued.max.messages.kbytes", "1048576") || set(c, "fetch.wait.max.ms", "100") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return 0;
 	}
@@ -297,7 +319,7 @@ static void *pconsume(void *arg)
 	    set(c, "max.partition.fetch.bytes", "16777216") ||
 	    set(c, "receive.message.max.bytes", "210000000") ||
 	    set(c, "queued.max.messages.kbytes", "1048576") || set(c, "fetch.wait.max.ms", "100") ||
-	    set(c, "broker.address.family", "v4")) {
+	    set(c, "broker.address.family", "v4") || set_extra(c, o)) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
@@ -309,7 +331,8 @@ static void *pconsume(void *arg)
 	rd_kafka_poll_set_consumer(rk);
 	as = rd_kafka_topic_partition_list_new(o->partitions);
 	for (int p = pc->idx; p < o->partitions; p += o->consumers, parts++)
-		rd_kafka_topic_partition_list_add(as, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_topic_partition_list_add(as, o->topic, p)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
 	rd_kafka_assign(rk, as);
 	rd_kafka_topic_partition_list_destroy(as);
 	idle_since = clock_mono_ns();
@@ -335,33 +358,63 @@ static void *pconsume(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* 0, or 2 after printing the usage. */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	struct opts o = {NULL, NULL, NULL, 30, 10, 200, 4, 2};
-	struct run full, half;
-	struct buf corpus;
-	double secs, mb;
-	int64_t sent;
-	uint64_t got, bytes;
 	int c;
 
-	while ((c = getopt(argc, argv, "b:t:f:s:l:r:p:c:")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:f:s:l:r:p:c:X:")) != -1) {
 		switch (c) {
-		case 'b': o.brokers = optarg; break;
-		case 't': o.topic = optarg; break;
-		case 'f': o.corpus = optarg; break;
-		case 's': o.seconds = (int)strtol(optarg, NULL, 10); break;
-		case 'l': o.latency_seconds = (int)strtol(optarg, NULL, 10); break;
-		case 'r': o.record = (size_t)strtoul(optarg, NULL, 10); break;
-		case 'p': o.partitions = (int)strtol(optarg, NULL, 10); break;
-		case 'c': o.consumers = (int)strtol(optarg, NULL, 10); break;
+		case 'b':
+			o->brokers = optarg;
+			break;
+		case 't':
+			o->topic = optarg;
+			break;
+		case 'f':
+			o->corpus = optarg;
+			break;
+		case 's':
+			o->seconds = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'l':
+			o->latency_seconds = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			o->record = (size_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'p':
+			o->partitions = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'c':
+			o->consumers = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'X':
+			if (o->nextra < 8)
+				o->extra[o->nextra++] = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s -b HOST:PORT -t TOPIC -f CORPUS [-s S] [-l S] [-r B] [-p PARTITIONS] "
+			fprintf(stderr,
+				"usage: %s -b HOST:PORT -t TOPIC -f CORPUS [-s S] [-l S] [-r B] [-p PARTITIONS] "
 				"[-c CONSUMERS]\n",
 				argv[0]);
 			return 2;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {NULL, NULL, NULL, 30, 10, 200, 4, 2, {NULL}, 0};
+	struct run full, half;
+	struct buf corpus;
+	double secs, mb;
+	int64_t sent;
+	uint64_t got, bytes;
+
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
 	if (!o.brokers || !o.topic || !o.corpus || o.seconds <= 0 || o.record == 0) {
 		fprintf(stderr, "missing -b, -t or -f\n");
 		return 2;
@@ -377,7 +430,8 @@ int main(int argc, char **argv)
 	if (sent < 0 || full.acked == 0)
 		return 1;
 	mb = (double)full.acked * (double)o.record / 1e6;
-	printf("produce: %" PRIu64 " records (%.1f MB of %zu-byte records, zstd, acks=all) in %.2f s: "
+	printf("produce: %" PRIu64
+	       " records (%.1f MB of %zu-byte records, zstd, acks=all) in %.2f s: "
 	       "%.1f MB/s, %.0f records/s, latency p50 %.2f ms p99 %.2f ms\n",
 	       full.acked, mb, o.record, secs, mb / secs, (double)full.acked / secs,
 	       h_pct_ms(&full.lat, 0.50), h_pct_ms(&full.lat, 0.99));
@@ -429,8 +483,8 @@ int main(int argc, char **argv)
 		}
 		secs = first ? (double)(last - first) / 1e9 : 0;
 		mb = (double)b / 1e6;
-		printf("consume, %d consumers (threads) with %d partitions each: %" PRIu64 " of %" PRIu64
-		       " records (%.1f MB) in %.2f s: %.1f MB/s, %.0f records/s\n",
+		printf("consume, %d consumers (threads) with %d partitions each: %" PRIu64
+		       " of %" PRIu64 " records (%.1f MB) in %.2f s: %.1f MB/s, %.0f records/s\n",
 		       k, o.partitions / k, n, full.acked + half.acked, mb, secs,
 		       secs > 0 ? mb / secs : 0, secs > 0 ? (double)n / secs : 0);
 		if (n != full.acked + half.acked)

@@ -52,9 +52,12 @@ static int post(CURL *e, const char *base, const char *topic, int p, const struc
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, 'u'},   {"corpus", required_argument, NULL, 'c'},
-		{"topic", required_argument, NULL, 't'}, {"partitions", required_argument, NULL, 'p'},
-		{"start", required_argument, NULL, 's'}, {"span", required_argument, NULL, 'S'},
+		{"url", required_argument, NULL, 'u'},
+		{"corpus", required_argument, NULL, 'c'},
+		{"topic", required_argument, NULL, 't'},
+		{"partitions", required_argument, NULL, 'p'},
+		{"start", required_argument, NULL, 's'},
+		{"span", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *url = NULL, *corpus = NULL, *topic = NULL;
@@ -69,10 +72,18 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u': url = optarg; break;
-		case 'c': corpus = optarg; break;
-		case 't': topic = optarg; break;
-		case 'p': cfg_parse_int(optarg, &parts); break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'c':
+			corpus = optarg;
+			break;
+		case 't':
+			topic = optarg;
+			break;
+		case 'p':
+			cfg_parse_int(optarg, &parts);
+			break;
 		case 's':
 			if (clock_parse_rfc3339(optarg, &start) < 0)
 				return 2;
@@ -81,11 +92,13 @@ int main(int argc, char **argv)
 			if (clock_parse_duration(optarg, &span) < 0)
 				return 2;
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (!url || !corpus || !topic || parts < 1) {
-		fprintf(stderr, "usage: replay_load --url URL --corpus FILE --topic T --partitions P "
+		fprintf(stderr,
+			"usage: replay_load --url URL --corpus FILE --topic T --partitions P "
 			"[--start RFC3339] [--span DURATION]\n");
 		return 2;
 	}

@@ -54,7 +54,7 @@ static long mb_opt = 1024;
 static long window_opt = 32;
 static long lat_seconds = 10;
 static long lat_rate = 2000;
-static int check_opt;            /* 0 none, 1 head, 2 all, 3 validate */
+static int check_opt; /* 0 none, 1 head, 2 all, 3 validate */
 
 /* The produce check under test; "validate" is the check before issue 16
  * (batch_validate: header, CRC, uncompressed records), for comparison. */
@@ -76,7 +76,7 @@ static void build_batches(const struct buf *corpus, size_t target, size_t max_ba
 	struct codec_ctx *cc = codec_ctx_new();
 	struct batch_builder bb;
 	struct batch_params bp;
-	size_t pos = 0, want = target * 5;  /* first guess: 5x compression */
+	size_t pos = 0, want = target * 5; /* first guess: 5x compression */
 	int64_t now = clock_wall_ms();
 
 	out->b = calloc(max_batches, sizeof(*out->b));
@@ -94,8 +94,8 @@ static void build_batches(const struct buf *corpus, size_t target, size_t max_ba
 			const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
 			size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
 
-			if (batch_builder_add(&bb, now, "web-01:/var/log/app.log", 23, line, (int32_t)len,
-					      NULL, 0) < 0)
+			if (batch_builder_add(&bb, now, "web-01:/var/log/app.log", 23, line,
+					      (int32_t)len, NULL, 0) < 0)
 				break;
 			pos += len + 1;
 		}
@@ -107,7 +107,7 @@ static void build_batches(const struct buf *corpus, size_t target, size_t max_ba
 		/* steer the next batch's uncompressed size toward the target */
 		want = (size_t)((double)want * (double)target / (double)b->len);
 		if (pos >= corpus->len && b->len < target / 2)
-			break;  /* a short tail would skew the average */
+			break; /* a short tail would skew the average */
 		out->bytes += b->len;
 		out->n++;
 	}
@@ -149,8 +149,8 @@ static void close_log(struct engine *log, const char *sub)
 struct producer {
 	struct engine *log;
 	int32_t part;
-	struct batchset own;         /* private copies: append rewrites baseOffset */
-	size_t total;                /* bytes to append */
+	struct batchset own; /* private copies: append rewrites baseOffset */
+	size_t total;        /* bytes to append */
 	size_t done;
 };
 
@@ -249,8 +249,8 @@ static void throughput(const struct batchset *set, int32_t parts)
 	for (int32_t i = 0; i < parts; i++) {
 		struct engine_partition_info pi;
 
-		if (engine_partition_info(log, "bench", i, &pi) < 0 || pi.bytes != (int64_t)pr[i].done ||
-		    pi.durable != pi.end || pi.visible != pi.end)
+		if (engine_partition_info(log, "bench", i, &pi) < 0 ||
+		    pi.bytes != (int64_t)pr[i].done || pi.durable != pi.end || pi.visible != pi.end)
 			die("partition bytes/durable mismatch", -ERR_CORRUPT);
 	}
 	printf("store_append: %d partition%s: %.0f MB of ~%.2f MiB zstd batches in %.2f s = %.1f MB/s "
@@ -269,7 +269,7 @@ static void throughput(const struct batchset *set, int32_t parts)
 struct lat {
 	struct engine *log;
 	size_t n;
-	uint64_t *t_append;          /* 0 until appended */
+	uint64_t *t_append; /* 0 until appended */
 	int64_t *last;
 	uint64_t *lat;
 	atomic_size_t produced;
@@ -382,7 +382,8 @@ static void check_cost(const struct batchset *set, const char *what, int passes)
 	}
 	t1 = clock_mono_ns();
 	printf("store_append: engine_batch_check of %s batches: %.0f MB in %.2f s = %.1f MB/s "
-	       "(one thread)\n", what, (double)bytes / 1e6, (double)(t1 - t0) / 1e9,
+	       "(one thread)\n",
+	       what, (double)bytes / 1e6, (double)(t1 - t0) / 1e9,
 	       (double)bytes / 1e6 / ((double)(t1 - t0) / 1e9));
 	printf("RESULT batch_check_mbps_%s %.1f\n", what,
 	       (double)bytes / 1e6 / ((double)(t1 - t0) / 1e9));
@@ -409,22 +410,38 @@ int main(int argc, char **argv)
 	log_set_level(LOG_LVL_WARN);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir_opt = optarg; break;
-		case 'c': corpus_opt = optarg; break;
-		case 'm': mb_opt = strtol(optarg, NULL, 10); break;
-		case 'w': window_opt = strtol(optarg, NULL, 10); break;
-		case 's': lat_seconds = strtol(optarg, NULL, 10); break;
-		case 'r': lat_rate = strtol(optarg, NULL, 10); break;
+		case 'd':
+			dir_opt = optarg;
+			break;
+		case 'c':
+			corpus_opt = optarg;
+			break;
+		case 'm':
+			mb_opt = strtol(optarg, NULL, 10);
+			break;
+		case 'w':
+			window_opt = strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			lat_seconds = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			lat_rate = strtol(optarg, NULL, 10);
+			break;
 		case 'k':
-			check_opt = strcmp(optarg, "all") == 0 ? 2 : strcmp(optarg, "validate") == 0 ? 3 : 1;
+			check_opt = strcmp(optarg, "all") == 0        ? 2
+				    : strcmp(optarg, "validate") == 0 ? 3
+								      : 1;
 			break;
 		default:
-			fprintf(stderr, "usage: store_append --dir DIR --corpus FILE [--mb N] "
+			fprintf(stderr,
+				"usage: store_append --dir DIR --corpus FILE [--mb N] "
 				"[--window N] [--latency-seconds S] [--rate N] [--check head|all|validate]\n");
 			return 2;
 		}
 	}
-	if (!dir_opt || !corpus_opt || mb_opt < 1 || window_opt < 1 || lat_seconds < 1 || lat_rate < 1) {
+	if (!dir_opt || !corpus_opt || mb_opt < 1 || window_opt < 1 || lat_seconds < 1 ||
+	    lat_rate < 1) {
 		fprintf(stderr, "store_append: --dir and --corpus are required\n");
 		return 2;
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * cli/: the `sluice` command line (topics, produce, consume, replay, grep).
+ *
  * The `sluice` operator CLI: what the command modules share.  The CLI talks
  * to the store only over its HTTP API (docs/HTTP_API.md); records travel as
  * raw RecordBatch v2 and are decoded here with lib/batch.h.
@@ -28,10 +30,13 @@
 
 /* Global options, parsed before the command (and accepted after it). */
 struct cli_ctx {
-	const char *store;           /* --store / SLUICE_STORE / default */
-	const char *token_file;      /* --token-file / SLUICE_TOKEN_FILE */
-	const char *brokers;         /* --brokers / SLUICE_BROKERS: a Kafka cluster
-				      * instead of the store (consume, replay) */
+	const char *store;      /* --store / SLUICE_STORE / default */
+	const char *token_file; /* --token-file / SLUICE_TOKEN_FILE */
+	const char *ca_file;    /* --ca-file / SLUICE_CA_FILE: https CA bundle */
+	const char *cert;       /* --cert / SLUICE_CERT: client certificate (mTLS) */
+	const char *key;        /* --key, --key-file / SLUICE_KEY: its private key */
+	const char *brokers;    /* --brokers / SLUICE_BROKERS: a Kafka cluster
+				 * instead of the store (consume, replay) */
 	const char *kafka_props[CLI_KAFKA_PROPS_MAX]; /* --kafka-prop k=v (librdkafka) */
 	size_t nkafka_props;
 	bool verbose;
@@ -51,13 +56,23 @@ int cli_connect(struct cli_ctx *ctx);
 bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_TOKEN_FILE 1001
-#define CLI_OPT_BROKERS 1002
-#define CLI_OPT_KAFKA_PROP 1003
+/* clang-format off */
+#define CLI_OPT_CA_FILE 1002
+#define CLI_OPT_CERT 1003
+#define CLI_OPT_KEY 1004
+#define CLI_OPT_BROKERS 1005
+#define CLI_OPT_KAFKA_PROP 1006
 #define CLI_GLOBAL_LONGOPTS \
 	{"store", required_argument, NULL, CLI_OPT_STORE}, \
 	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}, \
+	{"ca-file", required_argument, NULL, CLI_OPT_CA_FILE}, \
+	{"cert", required_argument, NULL, CLI_OPT_CERT}, \
+	{"key-file", required_argument, NULL, CLI_OPT_KEY}, \
 	{"brokers", required_argument, NULL, CLI_OPT_BROKERS}, \
 	{"kafka-prop", required_argument, NULL, CLI_OPT_KAFKA_PROP}
+/* clang-format on */
+/* Before the command `--key` also names the TLS key (after it, produce and
+ * consume use --key for the record key). */
 
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -36,8 +36,8 @@
 struct consume_opts {
 	char *topics[MAX_TOPICS];
 	size_t ntopics;
-	int64_t partition;           /* -1: all */
-	int64_t from_offset;         /* CLI_START_* or >= 0 */
+	int64_t partition;   /* -1: all */
+	int64_t from_offset; /* CLI_START_* or >= 0 */
 	bool has_from_offset;
 	int64_t from_ts;
 	int64_t to_ts;
@@ -97,8 +97,169 @@ static int parse_time_opt(const char *name, const char *arg, int64_t now, int64_
 	if (cli_time_parse(arg, now, out) == 0)
 		return 0;
 	cli_err("%s: '%s' is not a time: use RFC 3339 (2026-11-24T10:02:00Z), "
-		"relative (-15m, -2h, -1d) or 'now'", name, arg);
+		"relative (-15m, -2h, -1d) or 'now'",
+		name, arg);
 	return -ERR_INVALID;
+}
+
+/* What parse_opts() keeps between options until they are all read. */
+struct parse_state {
+	const char *cmd;
+	const char *grep, *from, *to;
+	bool icase;
+	int64_t now; /* when parsing began: relative times count from it */
+};
+
+/* One option c with its argument.  CLI_OK, CLI_USAGE, CLI_FAIL, or -1 after
+ * printing help. */
+static int parse_opt(struct cli_ctx *ctx, struct consume_opts *o, struct parse_state *ps, int c,
+		     const char *arg)
+{
+	const char *cmd = ps->cmd;
+	int64_t v;
+
+	switch (c) {
+	case 'p':
+		if (cfg_parse_int(arg, &o->partition) < 0 || o->partition < 0 ||
+		    o->partition > INT32_MAX) {
+			cli_err("--partition: '%s' is not a partition number", arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'o':
+		if (strcmp(arg, "earliest") == 0 || strcmp(arg, "beginning") == 0) {
+			o->from_offset = CLI_START_EARLIEST;
+		} else if (strcmp(arg, "latest") == 0 || strcmp(arg, "end") == 0) {
+			o->from_offset = CLI_START_LATEST;
+		} else if (cfg_parse_int(arg, &v) < 0 || v < 0) {
+			cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)", arg);
+			return CLI_USAGE;
+		} else {
+			o->from_offset = v;
+		}
+		o->has_from_offset = true;
+		return CLI_OK;
+	case 's':
+		ps->from = arg;
+		return CLI_OK;
+	case 'e':
+		ps->to = arg;
+		return CLI_OK;
+	case 'g':
+		ps->grep = arg;
+		return CLI_OK;
+	case 'i':
+		ps->icase = true;
+		return CLI_OK;
+	case 'k':
+		if (cli_filter_key(&o->filter, arg) < 0)
+			return CLI_FAIL;
+		return CLI_OK;
+	case 'H':
+		if (cli_filter_header(&o->filter, arg) < 0) {
+			cli_err("--header: expected key=value or key (at most %d), got '%s'",
+				CLI_FILTER_MAX_HEADERS, arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'f':
+		o->follow = true;
+		return CLI_OK;
+	case 'n':
+		if (cfg_parse_int(arg, &v) < 0 || v <= 0) {
+			cli_err("--max: '%s' is not a positive count", arg);
+			return CLI_USAGE;
+		}
+		o->max = (uint64_t)v;
+		return CLI_OK;
+	case 'F':
+		if (cli_out_parse_format(arg, &o->fmt) < 0) {
+			cli_err("--format: '%s' is not raw, json or pretty", arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'S':
+		o->stats = true;
+		return CLI_OK;
+	case 't':
+		o->to_topic = arg;
+		return CLI_OK;
+	case 'z':
+		o->codec = codec_parse(arg);
+		if (o->codec < 0) {
+			cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd", arg);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	case 'q':
+		o->quiet = true;
+		return CLI_OK;
+	case 'h':
+		cli_help_command(cmd, stdout);
+		return -1;
+	default:
+		if (!cli_global_opt(ctx, c, arg)) {
+			cli_help_command(cmd, stderr);
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
+/* The positional TOPIC and the checks between options, once all are read. */
+static int finish_opts(int argc, char **argv, struct consume_opts *o, const struct parse_state *ps,
+		       bool replay)
+{
+	const char *cmd = ps->cmd;
+	int64_t now = ps->now;
+	char err[600];
+
+	if (argc - optind != 1) {
+		cli_err("%s: expected %s (see sluice %s --help)", cmd,
+			replay ? "one TOPIC" : "TOPIC[,TOPIC...]", cmd);
+		return CLI_USAGE;
+	}
+	if (split_topics(o, argv[optind]) < 0)
+		return CLI_USAGE;
+	if (ps->from && parse_time_opt("--from-time", ps->from, now, &o->from_ts) < 0)
+		return CLI_USAGE;
+	if (ps->to && parse_time_opt("--to-time", ps->to, now, &o->to_ts) < 0)
+		return CLI_USAGE;
+	o->has_from_time = ps->from != NULL;
+	o->has_to_time = ps->to != NULL;
+	if (ps->grep && cli_filter_grep(&o->filter, ps->grep, ps->icase, err, sizeof(err)) < 0) {
+		cli_err("%s", err);
+		return CLI_USAGE;
+	}
+	if (ps->from && o->has_from_offset) {
+		cli_err("%s: --from-offset and --from-time are exclusive", cmd);
+		return CLI_USAGE;
+	}
+	if (ps->from && ps->to && o->to_ts < o->from_ts) {
+		cli_err("%s: --to-time is before --from-time", cmd);
+		return CLI_USAGE;
+	}
+	if (o->follow && ps->to) {
+		cli_err("%s: --follow streams without end; it cannot have --to-time", cmd);
+		return CLI_USAGE;
+	}
+	if (replay) {
+		if (!ps->from || !o->to_topic) {
+			cli_err("replay: --from-time and --to-topic are required");
+			return CLI_USAGE;
+		}
+		if (o->follow) {
+			cli_err("replay: --follow is not supported; replay a closed time range");
+			return CLI_USAGE;
+		}
+		if (!ps->to)
+			o->to_ts = now; /* a replay is a closed slice: up to now */
+		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
+			cli_err("replay: give one source TOPIC and a different --to-topic");
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
 }
 
 /* Options shared by consume and replay.  CLI_OK, CLI_USAGE, or -1 after
@@ -126,11 +287,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		CLI_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *cmd = replay ? "replay" : "consume";
-	const char *grep = NULL, *from = NULL, *to = NULL;
-	bool icase = false;
-	int64_t now = clock_wall_ms(), v;
-	char err[600];
+	struct parse_state ps = {.cmd = replay ? "replay" : "consume", .now = clock_wall_ms()};
 	int c;
 
 	o->partition = -1;
@@ -139,140 +296,12 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 	o->fmt = CLI_FMT_RAW;
 	o->codec = CODEC_ZSTD;
 	while ((c = getopt_long(argc, argv, "p:o:s:e:g:ik:H:fn:F:St:z:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cfg_parse_int(optarg, &o->partition) < 0 || o->partition < 0 ||
-			    o->partition > INT32_MAX) {
-				cli_err("--partition: '%s' is not a partition number", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'o':
-			if (strcmp(optarg, "earliest") == 0 || strcmp(optarg, "beginning") == 0) {
-				o->from_offset = CLI_START_EARLIEST;
-			} else if (strcmp(optarg, "latest") == 0 || strcmp(optarg, "end") == 0) {
-				o->from_offset = CLI_START_LATEST;
-			} else if (cfg_parse_int(optarg, &v) < 0 || v < 0) {
-				cli_err("--from-offset: '%s' is not an offset (N, earliest, latest)",
-					optarg);
-				return CLI_USAGE;
-			} else {
-				o->from_offset = v;
-			}
-			o->has_from_offset = true;
-			break;
-		case 's':
-			from = optarg;
-			break;
-		case 'e':
-			to = optarg;
-			break;
-		case 'g':
-			grep = optarg;
-			break;
-		case 'i':
-			icase = true;
-			break;
-		case 'k':
-			if (cli_filter_key(&o->filter, optarg) < 0)
-				return CLI_FAIL;
-			break;
-		case 'H':
-			if (cli_filter_header(&o->filter, optarg) < 0) {
-				cli_err("--header: expected key=value or key (at most %d), got '%s'",
-					CLI_FILTER_MAX_HEADERS, optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'f':
-			o->follow = true;
-			break;
-		case 'n':
-			if (cfg_parse_int(optarg, &v) < 0 || v <= 0) {
-				cli_err("--max: '%s' is not a positive count", optarg);
-				return CLI_USAGE;
-			}
-			o->max = (uint64_t)v;
-			break;
-		case 'F':
-			if (cli_out_parse_format(optarg, &o->fmt) < 0) {
-				cli_err("--format: '%s' is not raw, json or pretty", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'S':
-			o->stats = true;
-			break;
-		case 't':
-			o->to_topic = optarg;
-			break;
-		case 'z':
-			o->codec = codec_parse(optarg);
-			if (o->codec < 0) {
-				cli_err("--compression: '%s' is not none, gzip, snappy, lz4 or zstd",
-					optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			cli_help_command(cmd, stdout);
-			return -1;
-		default:
-			if (!cli_global_opt(ctx, c, optarg)) {
-				cli_help_command(cmd, stderr);
-				return CLI_USAGE;
-			}
-		}
+		int rc = parse_opt(ctx, o, &ps, c, optarg);
+
+		if (rc != CLI_OK)
+			return rc;
 	}
-	if (argc - optind != 1) {
-		cli_err("%s: expected %s (see sluice %s --help)", cmd,
-			replay ? "one TOPIC" : "TOPIC[,TOPIC...]", cmd);
-		return CLI_USAGE;
-	}
-	if (split_topics(o, argv[optind]) < 0)
-		return CLI_USAGE;
-	if (from && parse_time_opt("--from-time", from, now, &o->from_ts) < 0)
-		return CLI_USAGE;
-	if (to && parse_time_opt("--to-time", to, now, &o->to_ts) < 0)
-		return CLI_USAGE;
-	o->has_from_time = from != NULL;
-	o->has_to_time = to != NULL;
-	if (grep && cli_filter_grep(&o->filter, grep, icase, err, sizeof(err)) < 0) {
-		cli_err("%s", err);
-		return CLI_USAGE;
-	}
-	if (from && o->has_from_offset) {
-		cli_err("%s: --from-offset and --from-time are exclusive", cmd);
-		return CLI_USAGE;
-	}
-	if (from && to && o->to_ts < o->from_ts) {
-		cli_err("%s: --to-time is before --from-time", cmd);
-		return CLI_USAGE;
-	}
-	if (o->follow && to) {
-		cli_err("%s: --follow streams without end; it cannot have --to-time", cmd);
-		return CLI_USAGE;
-	}
-	if (replay) {
-		if (!from || !o->to_topic) {
-			cli_err("replay: --from-time and --to-topic are required");
-			return CLI_USAGE;
-		}
-		if (o->follow) {
-			cli_err("replay: --follow is not supported; replay a closed time range");
-			return CLI_USAGE;
-		}
-		if (!to)
-			o->to_ts = now;  /* a replay is a closed slice: up to now */
-		if (o->ntopics != 1 || strcmp(o->topics[0], o->to_topic) == 0) {
-			cli_err("replay: give one source TOPIC and a different --to-topic");
-			return CLI_USAGE;
-		}
-	}
-	return CLI_OK;
+	return finish_opts(argc, argv, o, &ps, replay);
 }
 
 /* Partition count of a topic, or CLI_FAIL after printing why. */
@@ -347,15 +376,16 @@ static int build_sources(struct cli_ctx *ctx, struct consume_opts *o, struct cli
 	src = mem_calloc(cap, sizeof(*src));
 	if (!src)
 		return CLI_FAIL;
-	first = o->has_from_offset ? o->from_offset
-				   : (o->follow && !o->has_from_time ? CLI_START_LATEST
-								     : CLI_START_EARLIEST);
+	first = o->has_from_offset
+			? o->from_offset
+			: (o->follow && !o->has_from_time ? CLI_START_LATEST : CLI_START_EARLIEST);
 	for (size_t t = 0; t < o->ntopics; t++) {
 		for (int32_t p = 0; p < counts[t]; p++) {
 			if (o->partition >= 0 && p != o->partition)
 				continue;
 			if (cli_source_init(&src[n], &ctx->http, &o->filter, o->topics[t], p, first,
-					    o->has_from_time, o->from_ts, o->to_ts, o->follow) < 0) {
+					    o->has_from_time, o->from_ts, o->to_ts,
+					    o->follow) < 0) {
 				cli_source_release(&src[n], NULL);
 				for (size_t i = 0; i < n; i++)
 					cli_source_release(&src[i], NULL);
@@ -396,12 +426,13 @@ static int emit_replay(void *arg, struct cli_source *s, const struct record *r)
 	while (nh < MAX_RECORD_HEADERS && record_header_iter_next(&it, &rs->hdrs[nh]) == 1)
 		nh++;
 	if (nh == MAX_RECORD_HEADERS) {
-		snprintf(rs->prod.err, sizeof(rs->prod.err), "a record at offset %" PRId64
-			 " has more than %d headers", r->offset, MAX_RECORD_HEADERS);
+		snprintf(rs->prod.err, sizeof(rs->prod.err),
+			 "a record at offset %" PRId64 " has more than %d headers", r->offset,
+			 MAX_RECORD_HEADERS);
 		return -ERR_TOO_LARGE;
 	}
-	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value,
-				r->value_len, rs->hdrs, nh);
+	return cli_producer_add(&rs->prod, r->timestamp, r->key, r->key_len, r->value, r->value_len,
+				rs->hdrs, nh);
 }
 
 static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
@@ -428,12 +459,22 @@ static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
 static int consume_kafka(struct cli_ctx *ctx, struct consume_opts *o)
 {
 	const struct cli_kafka_req req = {
-		.topics = o->topics, .ntopics = o->ntopics, .partition = o->partition,
-		.from_offset = o->from_offset, .has_from_offset = o->has_from_offset,
-		.from_ts = o->from_ts, .to_ts = o->to_ts, .has_from_time = o->has_from_time,
-		.has_to_time = o->has_to_time || o->to_topic, .follow = o->follow, .max = o->max,
-		.fmt = o->fmt, .stats = o->stats, .quiet = o->quiet,
-		.filter = cli_filter_active(&o->filter) ? &o->filter : NULL, .to_topic = o->to_topic,
+		.topics = o->topics,
+		.ntopics = o->ntopics,
+		.partition = o->partition,
+		.from_offset = o->from_offset,
+		.has_from_offset = o->has_from_offset,
+		.from_ts = o->from_ts,
+		.to_ts = o->to_ts,
+		.has_from_time = o->has_from_time,
+		.has_to_time = o->has_to_time || o->to_topic,
+		.follow = o->follow,
+		.max = o->max,
+		.fmt = o->fmt,
+		.stats = o->stats,
+		.quiet = o->quiet,
+		.filter = cli_filter_active(&o->filter) ? &o->filter : NULL,
+		.to_topic = o->to_topic,
 	};
 
 	return cli_kafka_run(ctx, &req);
@@ -479,7 +520,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (replay) {
 		rs = mem_calloc(1, sizeof(*rs));
 		if (!rs || cli_producer_init(&rs->prod, &ctx->http, o.to_topic, o.codec) < 0) {
-			cli_err("replay: --to-topic %s: %s", o.to_topic, rs ? rs->prod.err : "no memory");
+			cli_err("replay: --to-topic %s: %s", o.to_topic,
+				rs ? rs->prod.err : "no memory");
 			rc = CLI_FAIL;
 			goto out;
 		}
@@ -500,7 +542,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (rc == 0 && !replay)
 		rc = cli_out_flush(&out);
 	if (rc == -EPIPE) {
-		rc = 0;  /* the reader (| head) has what it wanted */
+		rc = 0; /* the reader (| head) has what it wanted */
 	} else if (rc == -EIO) {
 		for (size_t i = 0; i < n; i++) {
 			if (src[i].failed) {

@@ -31,8 +31,7 @@ void cli_filter_release(struct cli_filter *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int cli_filter_grep(struct cli_filter *f, const char *pattern, bool icase, char *err,
-		    size_t errlen)
+int cli_filter_grep(struct cli_filter *f, const char *pattern, bool icase, char *err, size_t errlen)
 {
 	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (icase ? PCRE2_CASELESS : 0);
 	int ec = 0;
@@ -132,7 +131,7 @@ bool cli_filter_match(struct cli_filter *f, const struct record *r)
 
 		if (r->value_len < 0)
 			return false;
-		rc = pcre2_match(f->re, r->value_len ? r->value : (PCRE2_SPTR)"",
+		rc = pcre2_match(f->re, r->value_len ? r->value : (PCRE2_SPTR) "",
 				 (PCRE2_SIZE)r->value_len, 0, 0, f->md, NULL);
 		if (rc < 0)
 			return false;

@@ -18,12 +18,12 @@
 
 struct cli_filter_header {
 	char *key;
-	char *value;                 /* NULL: only the key must be present */
+	char *value; /* NULL: only the key must be present */
 };
 
 struct cli_filter {
-	void *re;                    /* pcre2_code_8 * */
-	void *md;                    /* pcre2_match_data_8 * */
+	void *re; /* pcre2_code_8 * */
+	void *md; /* pcre2_match_data_8 * */
 	char *key;
 	size_t key_len;
 	struct cli_filter_header hdrs[CLI_FILTER_MAX_HEADERS];

@@ -36,15 +36,17 @@ static int read_token(const char *path, char **out, char *err, size_t errlen)
 		e = i++;
 		while (s < e && (b.data[s] == ' ' || b.data[s] == '\t' || b.data[s] == '\r'))
 			s++;
-		while (e > s && (b.data[e - 1] == ' ' || b.data[e - 1] == '\t' ||
-				 b.data[e - 1] == '\r'))
+		while (e > s &&
+		       (b.data[e - 1] == ' ' || b.data[e - 1] == '\t' || b.data[e - 1] == '\r'))
 			e--;
 		if (e == s || b.data[s] == '#')
 			continue;
 		for (size_t k = s; k < e; k++) {
 			if (b.data[k] <= 0x20 || b.data[k] >= 0x7f) {
-				snprintf(err, errlen, "token file %s: the token must be printable "
-					 "ASCII without spaces", path);
+				snprintf(err, errlen,
+					 "token file %s: the token must be printable "
+					 "ASCII without spaces",
+					 path);
 				goto out;
 			}
 		}
@@ -121,12 +123,29 @@ void cli_http_release(struct cli_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
+void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert, const char *key)
+{
+	h->ca_file = ca_file;
+	h->cert = cert;
+	h->key = key;
+}
+
+static void apply_tls(const struct cli_http *h, CURL *e)
+{
+	if (h->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+	if (h->cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->cert);
+	if (h->key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->key);
+}
+
 static size_t to_buf(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct buf *b = arg;
 
 	if (buf_append(b, p, size * nmemb) < 0)
-		return 0;  /* makes curl fail the transfer: CURLE_WRITE_ERROR */
+		return 0; /* makes curl fail the transfer: CURLE_WRITE_ERROR */
 	return size * nmemb;
 }
 
@@ -152,9 +171,9 @@ static void transport_error(CURLcode cc, const char *base, const char *detail, c
 	}
 }
 
-int cli_http_request(struct cli_http *h, const char *method, const char *path,
-		     const void *body, size_t len, long timeout_ms, struct buf *out, long *status,
-		     char *err, size_t errlen)
+int cli_http_request(struct cli_http *h, const char *method, const char *path, const void *body,
+		     size_t len, long timeout_ms, struct buf *out, long *status, char *err,
+		     size_t errlen)
 {
 	char url[2048], detail[CURL_ERROR_SIZE] = "";
 	CURL *e = h->easy;
@@ -168,6 +187,7 @@ int cli_http_request(struct cli_http *h, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, detail);
+	apply_tls(h, e);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_buf);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
 	if (strcmp(method, "GET") != 0)
@@ -204,6 +224,7 @@ CURL *cli_http_stream(struct cli_http *h, const char *path,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, arg);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
+	apply_tls(h, e);
 	/* a dead connection must not hang a follow forever */
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	return e;

@@ -15,10 +15,13 @@
 #include "lib/buf.h"
 
 struct cli_http {
-	char *base;                  /* "http://host:port", no trailing slash */
-	char *auth;                  /* "Authorization: Bearer ..." or NULL */
-	CURL *easy;                  /* reused for simple requests (keep-alive) */
-	struct curl_slist *hdrs;     /* auth + "Expect:" */
+	char *base;              /* "http://host:port", no trailing slash */
+	char *auth;              /* "Authorization: Bearer ..." or NULL */
+	CURL *easy;              /* reused for simple requests (keep-alive) */
+	struct curl_slist *hdrs; /* auth + "Expect:" */
+	const char *ca_file;     /* https: CA bundle (NULL: the system's); borrowed */
+	const char *cert;        /* https: client certificate for mTLS; borrowed */
+	const char *key;         /* its private key (NULL: in cert); borrowed */
 };
 
 /* url: "http://h:p", "https://h:p" or "h:p" (http assumed).  token_file:
@@ -27,14 +30,17 @@ struct cli_http {
 int cli_http_init(struct cli_http *h, const char *url, const char *token_file, char *err,
 		  size_t errlen);
 void cli_http_release(struct cli_http *h);
+/* TLS files for https:// stores (each may be NULL); borrowed, they must
+ * outlive h. */
+void cli_http_set_tls(struct cli_http *h, const char *ca_file, const char *cert, const char *key);
 
 /* One request.  body may be NULL.  The response body goes to out (bounded
  * by out->max), the status to *status.  0 when a response arrived (any
  * status), else -EIO with err naming the transport problem (refused,
  * timeout, DNS...). */
-int cli_http_request(struct cli_http *h, const char *method, const char *path,
-		     const void *body, size_t len, long timeout_ms, struct buf *out, long *status,
-		     char *err, size_t errlen);
+int cli_http_request(struct cli_http *h, const char *method, const char *path, const void *body,
+		     size_t len, long timeout_ms, struct buf *out, long *status, char *err,
+		     size_t errlen);
 
 /* A new easy handle for GET base+path, with auth, that calls write(ptr,
  * size, nmemb, arg) for the body.  NULL on allocation failure. */

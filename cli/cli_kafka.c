@@ -26,18 +26,18 @@
 struct kpart {
 	const char *topic;
 	int32_t partition;
-	int64_t start;               /* first offset to read */
-	int64_t end;                 /* offsets from here are past the read; -1: none */
+	int64_t start; /* first offset to read */
+	int64_t end;   /* offsets from here are past the read; -1: none */
 	bool done;
 };
 
 struct kread {
 	const struct cli_kafka_req *req;
 	rd_kafka_t *rk;
-	rd_kafka_t *prod;            /* replay */
+	rd_kafka_t *prod; /* replay */
 	struct kpart *p;
 	size_t n;
-	size_t left;                 /* partitions not done */
+	size_t left; /* partitions not done */
 	struct cli_out out;
 	struct buf hdrbuf;
 	uint64_t emitted, scanned, value_bytes, delivery_errors;
@@ -226,7 +226,7 @@ static int plan(struct kread *kr)
 		if (q->has_from_offset)
 			p->start = q->from_offset == CLI_START_EARLIEST ? lo
 				   : q->from_offset == CLI_START_LATEST ? hi
-				   : q->from_offset;
+									: q->from_offset;
 		else
 			p->start = q->follow && !q->has_from_time ? hi : lo;
 		p->end = q->follow ? -1 : hi;
@@ -379,7 +379,7 @@ static int on_message(struct kread *kr, const rd_kafka_message_t *m)
 	if (m->err) {
 		if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
 		    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-			return 1;   /* librdkafka reconnects */
+			return 1; /* librdkafka reconnects */
 		snprintf(kr->err, sizeof(kr->err), "%s", rd_kafka_message_errstr(m));
 		return -EIO;
 	}
@@ -473,9 +473,10 @@ int cli_kafka_run(struct cli_ctx *ctx, const struct cli_kafka_req *req)
 	if (req->stats) {
 		double secs = (double)(clock_mono_ns() - t0) / 1e9;
 
-		fprintf(stderr, "sluice: stats: %" PRIu64 " records out, %" PRIu64 " scanned, "
-			"%.1f MB of log lines in %.3f s\n", kr.emitted, kr.scanned,
-			(double)kr.value_bytes / 1e6, secs);
+		fprintf(stderr,
+			"sluice: stats: %" PRIu64 " records out, %" PRIu64 " scanned, "
+			"%.1f MB of log lines in %.3f s\n",
+			kr.emitted, kr.scanned, (double)kr.value_bytes / 1e6, secs);
 	}
 	if (rc == 0 && kr.prod && !req->quiet)
 		cli_err("replayed %" PRIu64 " records from %s to %s", kr.emitted, req->topics[0],

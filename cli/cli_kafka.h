@@ -27,20 +27,20 @@
 struct cli_kafka_req {
 	char *const *topics;
 	size_t ntopics;
-	int64_t partition;           /* -1: all */
-	int64_t from_offset;         /* CLI_START_* or >= 0 */
+	int64_t partition;   /* -1: all */
+	int64_t from_offset; /* CLI_START_* or >= 0 */
 	bool has_from_offset;
-	int64_t from_ts;             /* INT64_MIN: none */
-	int64_t to_ts;               /* INT64_MAX: none */
+	int64_t from_ts; /* INT64_MIN: none */
+	int64_t to_ts;   /* INT64_MAX: none */
 	bool has_from_time;
 	bool has_to_time;
 	bool follow;
-	uint64_t max;                /* 0: no limit */
+	uint64_t max; /* 0: no limit */
 	enum cli_format fmt;
 	bool stats;
 	bool quiet;
 	struct cli_filter *filter;
-	const char *to_topic;        /* replay */
+	const char *to_topic; /* replay */
 };
 
 /* Run the command against ctx->brokers: CLI_OK, CLI_FAIL after printing why. */

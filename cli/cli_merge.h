@@ -28,11 +28,11 @@ typedef int (*cli_merge_emit_fn)(void *arg, struct cli_source *s, const struct r
 
 struct cli_merge {
 	CURLM *multi;
-	struct cli_source *src;      /* borrowed array */
+	struct cli_source *src; /* borrowed array */
 	size_t n;
 	uint64_t linger_ms;
 	uint64_t emitted;
-	uint64_t first_emit_ns;      /* clock_mono_ns of the first record, 0 if none */
+	uint64_t first_emit_ns; /* clock_mono_ns of the first record, 0 if none */
 };
 
 int cli_merge_init(struct cli_merge *m, struct cli_source *src, size_t n);

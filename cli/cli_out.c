@@ -76,8 +76,9 @@ static int format_pretty(struct buf *b, const char *topic, int32_t partition,
 	char ts[40];
 	int rc;
 
-	clock_fmt_rfc3339(r->timestamp < 0 ? 0 : r->timestamp > 253402300799999LL
-						   ? 253402300799999LL : r->timestamp,
+	clock_fmt_rfc3339(r->timestamp < 0                   ? 0
+			  : r->timestamp > 253402300799999LL ? 253402300799999LL
+							     : r->timestamp,
 			  ts, sizeof(ts));
 	rc = buf_printf(b, "%s %s/%" PRId32 "@%" PRId64 " ", ts, topic, partition, r->offset);
 	if (rc == 0 && r->key_len > 0)
@@ -91,8 +92,7 @@ static int format_pretty(struct buf *b, const char *topic, int32_t partition,
 	return rc;
 }
 
-int cli_out_record(struct cli_out *o, const char *topic, int32_t partition,
-		   const struct record *r)
+int cli_out_record(struct cli_out *o, const char *topic, int32_t partition, const struct record *r)
 {
 	int rc = 0;
 

@@ -39,8 +39,7 @@ int cli_out_parse_format(const char *s, enum cli_format *fmt);
 void cli_out_init(struct cli_out *o, FILE *f, enum cli_format fmt);
 void cli_out_release(struct cli_out *o);
 /* 0, -EPIPE (reader gone), -EIO or -ENOMEM. */
-int cli_out_record(struct cli_out *o, const char *topic, int32_t partition,
-		   const struct record *r);
+int cli_out_record(struct cli_out *o, const char *topic, int32_t partition, const struct record *r);
 int cli_out_flush(struct cli_out *o);
 
 #endif

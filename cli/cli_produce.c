@@ -65,15 +65,17 @@ static int pump_stdin(struct cli_producer *p, const struct produce_opts *o, uint
 		}
 		rc = buf_reserve(&in, READ_CHUNK);
 		if (rc < 0) {
-			snprintf(p->err, sizeof(p->err), "a line is longer than the topic's "
-				 "max_batch_bytes (%" PRId64 ")", p->max_batch);
+			snprintf(p->err, sizeof(p->err),
+				 "a line is longer than the topic's "
+				 "max_batch_bytes (%" PRId64 ")",
+				 p->max_batch);
 			break;
 		}
 		got = read(0, in.data + in.len, READ_CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(p->err, sizeof(p->err), "reading stdin: %s", strerror(errno));
+			snprintf(p->err, sizeof(p->err), "reading stdin: %s", err_str(-errno));
 			rc = -errno;
 			break;
 		}
@@ -197,8 +199,8 @@ int cli_produce_main(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = pump_stdin(&p, &o, &lines);
 	if (rc < 0)
-		cli_err("produce %s: %s (%" PRIu64 " records were acknowledged)", argv[optind], p.err,
-			p.records);
+		cli_err("produce %s: %s (%" PRIu64 " records were acknowledged)", argv[optind],
+			p.err, p.records);
 	else if (!o.quiet)
 		cli_err("produced %" PRIu64 " records in %" PRIu64 " batches to %s", p.records,
 			p.batches, argv[optind]);

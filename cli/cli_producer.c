@@ -19,8 +19,8 @@
 #define RETRY_FOR_MS 60000
 #define POST_TIMEOUT_MS 60000
 
-static int api_json(struct cli_producer *p, const char *method, const char *path,
-		    struct jdoc **doc, long *status)
+static int api_json(struct cli_producer *p, const char *method, const char *path, struct jdoc **doc,
+		    long *status)
 {
 	struct buf b;
 	int rc;
@@ -41,8 +41,7 @@ static int api_json(struct cli_producer *p, const char *method, const char *path
 	return rc;
 }
 
-int cli_producer_init(struct cli_producer *p, struct cli_http *http, const char *topic,
-		      int codec)
+int cli_producer_init(struct cli_producer *p, struct cli_http *http, const char *topic, int codec)
 {
 	char path[512];
 	struct jdoc *doc = NULL;
@@ -141,7 +140,7 @@ static int post(struct cli_producer *p, int32_t partition)
 		if (rc == 0) {
 			cli_http_error_code(resp.data, resp.len, code, sizeof(code));
 			if (status == 409 && strcmp(code, "duplicate") == 0)
-				break;  /* already in the log: acknowledged */
+				break; /* already in the log: acknowledged */
 			cli_http_error_text(status, resp.data, resp.len, p->err, sizeof(p->err));
 			rc = -EIO;
 			if (status != 503)
@@ -198,8 +197,7 @@ int cli_producer_add(struct cli_producer *p, int64_t ts, const void *key, int32_
 		part = murmur2_partition(key_len ? key : "", (size_t)key_len, p->partitions);
 	else
 		part = p->rr;
-	rc = batch_builder_add(&p->parts[part].bb, ts, key, key_len, value, value_len, hdrs,
-			       nhdrs);
+	rc = batch_builder_add(&p->parts[part].bb, ts, key, key_len, value, value_len, hdrs, nhdrs);
 	if (rc == -ERR_TOO_LARGE && p->parts[part].bb.count > 0) {
 		rc = flush_part(p, part);
 		if (rc == 0)
@@ -208,7 +206,8 @@ int cli_producer_add(struct cli_producer *p, int64_t ts, const void *key, int32_
 	}
 	if (rc == -ERR_TOO_LARGE) {
 		snprintf(p->err, sizeof(p->err),
-			 "a record of %d bytes does not fit the topic's max_batch_bytes (%" PRId64 ")",
+			 "a record of %d bytes does not fit the topic's max_batch_bytes (%" PRId64
+			 ")",
 			 value_len, p->max_batch);
 		return rc;
 	}

@@ -31,18 +31,18 @@ struct cli_producer {
 	struct cli_http *http;
 	char topic[256];
 	int32_t partitions;
-	int64_t max_batch;           /* the topic's max_batch_bytes */
-	size_t flush_bytes;          /* post a batch once its records reach this */
+	int64_t max_batch;  /* the topic's max_batch_bytes */
+	size_t flush_bytes; /* post a batch once its records reach this */
 	int codec;
 	int64_t producer_id;
 	int16_t epoch;
-	int32_t rr;                  /* keyless partition */
+	int32_t rr; /* keyless partition */
 	struct cli_producer_part *parts;
 	struct codec_ctx *cc;
 	struct buf out;
 	uint64_t records;
 	uint64_t batches;
-	uint64_t bytes;              /* batch bytes posted */
+	uint64_t bytes; /* batch bytes posted */
 	char err[512];
 };
 
@@ -50,8 +50,7 @@ struct cli_producer {
  * gets one partition and is created by the store on the first post when
  * auto-create is on) and allocate a producer id.  0 or a negative code with
  * p->err set. */
-int cli_producer_init(struct cli_producer *p, struct cli_http *http, const char *topic,
-		      int codec);
+int cli_producer_init(struct cli_producer *p, struct cli_http *http, const char *topic, int codec);
 void cli_producer_release(struct cli_producer *p);
 
 /* Queue one record (key_len/value_len -1 = null); posts a batch when one

@@ -101,7 +101,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 		/* keep the start of an error body for the message */
 		size_t room = s->errbody.max - s->errbody.len;
 
-		(void)buf_append(&s->errbody, p, n < room ? n : room);
+		SLUICE_IGNORE(buf_append(&s->errbody, p, n < room ? n : room));
 		return n;
 	}
 	if (s->rx.len - s->rx_off >= RX_PAUSE_BYTES) {
@@ -194,7 +194,7 @@ static void trim_partial(struct cli_source *s)
 	size_t off = s->rx_off;
 
 	if (s->next < 0 && s->hdr_start >= 0)
-		s->next = s->hdr_start;  /* nothing came: resume where the store started */
+		s->next = s->hdr_start; /* nothing came: resume where the store started */
 
 	while (off < s->rx.len) {
 		struct batch_info bi;
@@ -247,7 +247,8 @@ void cli_source_done(struct cli_source *s, CURLM *multi, CURLcode cc, uint64_t n
 		s->retries++;
 		return;
 	}
-	fail(s, "%s%s: %s", cc == CURLE_COULDNT_CONNECT ? "cannot reach the store at " : "transfer from ",
+	fail(s, "%s%s: %s",
+	     cc == CURLE_COULDNT_CONNECT ? "cannot reach the store at " : "transfer from ",
 	     s->http->base, curl_easy_strerror(cc));
 }
 
@@ -369,6 +370,6 @@ bool cli_source_idle(const struct cli_source *s, uint64_t now_ms, uint64_t linge
 	if (!s->follow || s->has_head || s->iter_live)
 		return false;
 	if (s->rx.len - s->rx_off >= BATCH_HEADER_SIZE)
-		return false;  /* something is arriving */
+		return false; /* something is arriving */
 	return now_ms - s->last_rx_ms >= linger_ms;
 }

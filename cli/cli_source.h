@@ -31,33 +31,34 @@
 #include "cli/cli_http.h"
 #include "lib/batch.h"
 #include "lib/buf.h"
+#include "lib/topic_name.h"
 
 /* Kafka's topic name bound (the CLI knows the store only by its API). */
-#define CLI_TOPIC_MAX 249
+#define CLI_TOPIC_MAX TOPIC_NAME_MAX
 
 #define CLI_START_EARLIEST (-2)
 #define CLI_START_LATEST (-1)
 
 struct cli_source {
 	struct cli_http *http;
-	struct cli_filter *filter;   /* borrowed, shared; NULL: everything */
+	struct cli_filter *filter; /* borrowed, shared; NULL: everything */
 	char topic[CLI_TOPIC_MAX + 1];
 	int32_t partition;
-	int64_t from_ts;             /* INT64_MIN: none */
-	int64_t to_ts;               /* INT64_MAX: none */
+	int64_t from_ts; /* INT64_MIN: none */
+	int64_t to_ts;   /* INT64_MAX: none */
 	bool follow;
-	int64_t first;               /* first request: offset, or CLI_START_* */
-	bool by_time;                /* first request: time=from_ts */
-	int64_t next;                /* resume offset: after the last complete batch
+	int64_t first;     /* first request: offset, or CLI_START_* */
+	bool by_time;      /* first request: time=from_ts */
+	int64_t next;      /* resume offset: after the last complete batch
 					received (not consumed); -1 until known */
-	int64_t hdr_start;           /* X-Sluice-Start-Offset of the last response */
-	int64_t start;               /* records below are skipped */
+	int64_t hdr_start; /* X-Sluice-Start-Offset of the last response */
+	int64_t start;     /* records below are skipped */
 
 	CURL *easy;
-	bool running;                /* transfer on the multi handle */
-	bool ended;                  /* last transfer completed normally */
+	bool running; /* transfer on the multi handle */
+	bool ended;   /* last transfer completed normally */
 	bool paused;
-	uint64_t restart_at;         /* mono ms; 0: no restart pending */
+	uint64_t restart_at; /* mono ms; 0: no restart pending */
 	int retries;
 	long status;
 	struct buf rx;
@@ -65,10 +66,10 @@ struct cli_source {
 	struct buf errbody;
 	uint64_t last_rx_ms;
 
-	struct buf cur;              /* the batch being decoded (a copy: rx moves) */
+	struct buf cur; /* the batch being decoded (a copy: rx moves) */
 	struct batch_iter it;
-	bool iter_inited;            /* it holds a buffer (reused batch after batch) */
-	bool iter_live;              /* it is on a batch with records left */
+	bool iter_inited; /* it holds a buffer (reused batch after batch) */
+	bool iter_live;   /* it is on a batch with records left */
 	struct codec_ctx *cc;
 
 	struct record head;
@@ -81,8 +82,8 @@ struct cli_source {
 	uint64_t bytes_in;
 	uint64_t batches;
 	uint64_t records_scanned;
-	uint64_t value_bytes;        /* log bytes (record values) scanned */
-	uint64_t decoded_bytes;      /* records sections decoded (values + keys, headers, framing) */
+	uint64_t value_bytes;   /* log bytes (record values) scanned */
+	uint64_t decoded_bytes; /* records sections decoded (values + keys, headers, framing) */
 };
 
 /* first: an offset >= 0 or CLI_START_*; by_time: start at from_ts instead. */

@@ -15,24 +15,9 @@
 #include "lib/err.h"
 #include "lib/jdoc.h"
 #include "lib/json.h"
+#include "lib/topic_name.h"
 
 #define RESPONSE_MAX (64u << 20)
-
-static bool topic_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CLI_TOPIC_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
 
 /* GET/POST/... path; the JSON answer in *doc (status 2xx) or a message. */
 static int call(struct cli_ctx *ctx, const char *method, const char *path, const char *body,
@@ -50,7 +35,7 @@ static int call(struct cli_ctx *ctx, const char *method, const char *path, const
 		return CLI_FAIL;
 	}
 	if (*status >= 300)
-		return CLI_FAIL;  /* caller words the message */
+		return CLI_FAIL; /* caller words the message */
 	if (jdoc_parse(raw->data, raw->len, doc, NULL) < 0) {
 		cli_err("unexpected answer to %s %s (not JSON)", method, path);
 		return CLI_FAIL;
@@ -96,8 +81,8 @@ static void fmt_duration(int64_t ms, char *out, size_t cap)
 	static const struct {
 		int64_t ms;
 		const char *u;
-	} units[] = {{604800000, "w"}, {86400000, "d"}, {3600000, "h"}, {60000, "m"},
-		     {1000, "s"}, {1, "ms"}};
+	} units[] = {{604800000, "w"}, {86400000, "d"}, {3600000, "h"},
+		     {60000, "m"},     {1000, "s"},     {1, "ms"}};
 
 	if (ms < 0) {
 		snprintf(out, cap, "forever");
@@ -116,7 +101,7 @@ static int64_t num(const struct jnode *obj, const char *key)
 {
 	int64_t v = -1;
 
-	(void)jnode_i64(jnode_get(obj, key), &v);
+	SLUICE_IGNORE(jnode_i64(jnode_get(obj, key), &v)); /* v stays -1: missing */
 	return v;
 }
 
@@ -137,7 +122,8 @@ static void print_partitions(const struct jnode *t, bool header)
 		int64_t start = num(p, "log_start"), end = num(p, "end");
 
 		fmt_bytes(num(p, "bytes"), bytes, sizeof(bytes));
-		printf("%-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %14" PRId64 " %10s %9s %10s\n",
+		printf("%-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %14" PRId64
+		       " %10s %9s %10s\n",
 		       name ? name : "?", num(p, "partition"), start, end, end - start, bytes, ret,
 		       retb);
 	}
@@ -175,11 +161,12 @@ static void print_groups(const struct jnode *root)
 			const char *topic = jnode_str(jnode_get(o, "topic"));
 
 			if (!header) {
-				printf("\n%-30s %-30s %5s %14s %14s %12s\n", "GROUP", "TOPIC", "PART",
-				       "COMMITTED", "END", "LAG");
+				printf("\n%-30s %-30s %5s %14s %14s %12s\n", "GROUP", "TOPIC",
+				       "PART", "COMMITTED", "END", "LAG");
 				header = true;
 			}
-			printf("%-30s %-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %12" PRId64 "\n",
+			printf("%-30s %-30s %5" PRId64 " %14" PRId64 " %14" PRId64 " %12" PRId64
+			       "\n",
 			       gname ? gname : "?", topic ? topic : "?", num(o, "partition"),
 			       num(o, "committed"), num(o, "end"), num(o, "lag"));
 		}
@@ -359,6 +346,120 @@ static int topic_describe(struct cli_ctx *ctx, const char *name, bool json)
 	return rc;
 }
 
+/* One option of `sluice topic`.  CLI_OK, CLI_USAGE, or -1 after printing
+ * help. */
+static int topic_parse_opt(struct cli_ctx *ctx, struct topic_opts *o, bool *json, int c,
+			   const char *arg)
+{
+	switch (c) {
+	case 'p':
+		if (cfg_parse_int(arg, &o->partitions) < 0 || o->partitions < 1 ||
+		    o->partitions > 100000) {
+			cli_err("--partitions: '%s' is not a count from 1 to 100000", arg);
+			return CLI_USAGE;
+		}
+		o->set[0] = true;
+		return CLI_OK;
+	case 'r':
+		if (strcmp(arg, "forever") == 0 || strcmp(arg, "-1") == 0) {
+			o->retention_ms = -1;
+		} else if (clock_parse_duration(arg, &o->retention_ms) < 0 ||
+			   o->retention_ms <= 0) {
+			cli_err("--retention: '%s' is not a duration (like 7d, 12h, 90m) or "
+				"'forever'",
+				arg);
+			return CLI_USAGE;
+		}
+		o->set[1] = true;
+		return CLI_OK;
+	case 'R':
+		if (parse_size_opt(arg, "--retention-bytes", true, &o->retention_bytes) < 0)
+			return CLI_USAGE;
+		o->set[2] = true;
+		return CLI_OK;
+	case 's':
+		if (parse_size_opt(arg, "--segment-bytes", false, &o->segment_bytes) < 0)
+			return CLI_USAGE;
+		o->set[3] = true;
+		return CLI_OK;
+	case 'm':
+		if (parse_size_opt(arg, "--max-batch-bytes", false, &o->max_batch_bytes) < 0)
+			return CLI_USAGE;
+		o->set[4] = true;
+		return CLI_OK;
+	case 'j':
+		*json = true;
+		return CLI_OK;
+	case 'h':
+		cli_help_command("topic", stdout);
+		return -1;
+	default:
+		if (!cli_global_opt(ctx, c, arg)) {
+			cli_help_command("topic", stderr);
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
+/* create, alter or delete NAME with method (the store is connected). */
+static int topic_change(struct cli_ctx *ctx, const char *verb, const char *name, const char *method,
+			const struct topic_opts *o, bool json)
+{
+	char path[320], what[300];
+	struct buf body, raw;
+	struct jdoc *doc = NULL;
+	long status = 0;
+	int rc;
+
+	buf_init(&body, 4096);
+	buf_init(&raw, RESPONSE_MAX);
+	if (strcmp(verb, "create") == 0)
+		snprintf(path, sizeof(path), "/v1/topics");
+	else
+		snprintf(path, sizeof(path), "/v1/topics/%s", name);
+	snprintf(what, sizeof(what), "topic %s %s", verb, name);
+	if (strcmp(verb, "alter") == 0) {
+		/* alter must not create: PUT would */
+		char p2[320];
+
+		snprintf(p2, sizeof(p2), "/v1/topics/%s", name);
+		rc = call(ctx, "GET", p2, NULL, &raw, &doc, &status);
+		jdoc_free(doc);
+		doc = NULL;
+		if (rc != CLI_OK) {
+			if (status)
+				report(status, &raw, what);
+			goto out;
+		}
+	}
+	if (strcmp(verb, "delete") != 0 &&
+	    build_body(strcmp(verb, "create") == 0 ? name : NULL, o, &body) < 0) {
+		rc = CLI_FAIL;
+		goto out;
+	}
+	rc = call(ctx, method, path, strcmp(verb, "delete") == 0 ? NULL : (char *)body.data, &raw,
+		  &doc, &status);
+	if (rc != CLI_OK) {
+		if (status == 409)
+			cli_err("%s: the topic already exists", what);
+		else if (status)
+			report(status, &raw, what);
+		goto out;
+	}
+	if (json)
+		fwrite(raw.data, 1, raw.len, stdout);
+	else if (strcmp(verb, "delete") == 0)
+		printf("deleted topic %s\n", name);
+	else
+		print_partitions(jdoc_root(doc), true);
+out:
+	jdoc_free(doc);
+	buf_release(&body);
+	buf_release(&raw);
+	return rc;
+}
+
 int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -374,62 +475,16 @@ int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	struct topic_opts o;
 	const char *verb, *name, *method;
-	char path[320], what[300];
-	struct buf body, raw;
-	struct jdoc *doc = NULL;
 	bool json = false;
-	long status = 0;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, "p:r:R:s:m:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cfg_parse_int(optarg, &o.partitions) < 0 || o.partitions < 1 ||
-			    o.partitions > 100000) {
-				cli_err("--partitions: '%s' is not a count from 1 to 100000", optarg);
-				return CLI_USAGE;
-			}
-			o.set[0] = true;
-			break;
-		case 'r':
-			if (strcmp(optarg, "forever") == 0 || strcmp(optarg, "-1") == 0) {
-				o.retention_ms = -1;
-			} else if (clock_parse_duration(optarg, &o.retention_ms) < 0 ||
-				   o.retention_ms <= 0) {
-				cli_err("--retention: '%s' is not a duration (like 7d, 12h, 90m) or "
-					"'forever'", optarg);
-				return CLI_USAGE;
-			}
-			o.set[1] = true;
-			break;
-		case 'R':
-			if (parse_size_opt(optarg, "--retention-bytes", true, &o.retention_bytes) < 0)
-				return CLI_USAGE;
-			o.set[2] = true;
-			break;
-		case 's':
-			if (parse_size_opt(optarg, "--segment-bytes", false, &o.segment_bytes) < 0)
-				return CLI_USAGE;
-			o.set[3] = true;
-			break;
-		case 'm':
-			if (parse_size_opt(optarg, "--max-batch-bytes", false, &o.max_batch_bytes) < 0)
-				return CLI_USAGE;
-			o.set[4] = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			cli_help_command("topic", stdout);
+		rc = topic_parse_opt(ctx, &o, &json, c, optarg);
+		if (rc < 0)
 			return CLI_OK;
-		default:
-			if (!cli_global_opt(ctx, c, optarg)) {
-				cli_help_command("topic", stderr);
-				return CLI_USAGE;
-			}
-		}
+		if (rc != CLI_OK)
+			return rc;
 	}
 	if (argc - optind != 2) {
 		cli_err("topic: expected 'create|alter|delete|describe NAME' (see sluice topic --help)");
@@ -437,7 +492,7 @@ int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	verb = argv[optind];
 	name = argv[optind + 1];
-	if (!topic_name_ok(name)) {
+	if (!topic_name_valid(name)) {
 		cli_err("'%s' is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)", name);
 		return CLI_USAGE;
 	}
@@ -461,50 +516,5 @@ int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_connect(ctx);
 	if (rc != CLI_OK)
 		return rc;
-	buf_init(&body, 4096);
-	buf_init(&raw, RESPONSE_MAX);
-	if (strcmp(verb, "create") == 0)
-		snprintf(path, sizeof(path), "/v1/topics");
-	else
-		snprintf(path, sizeof(path), "/v1/topics/%s", name);
-	snprintf(what, sizeof(what), "topic %s %s", verb, name);
-	if (strcmp(verb, "alter") == 0) {
-		/* alter must not create: PUT would */
-		char p2[320];
-
-		snprintf(p2, sizeof(p2), "/v1/topics/%s", name);
-		rc = call(ctx, "GET", p2, NULL, &raw, &doc, &status);
-		jdoc_free(doc);
-		doc = NULL;
-		if (rc != CLI_OK) {
-			if (status)
-				report(status, &raw, what);
-			goto out;
-		}
-	}
-	if (strcmp(verb, "delete") != 0 &&
-	    build_body(strcmp(verb, "create") == 0 ? name : NULL, &o, &body) < 0) {
-		rc = CLI_FAIL;
-		goto out;
-	}
-	rc = call(ctx, method, path, strcmp(verb, "delete") == 0 ? NULL : (char *)body.data,
-		  &raw, &doc, &status);
-	if (rc != CLI_OK) {
-		if (status == 409)
-			cli_err("%s: the topic already exists", what);
-		else if (status)
-			report(status, &raw, what);
-		goto out;
-	}
-	if (json)
-		fwrite(raw.data, 1, raw.len, stdout);
-	else if (strcmp(verb, "delete") == 0)
-		printf("deleted topic %s\n", name);
-	else
-		print_partitions(jdoc_root(doc), true);
-out:
-	jdoc_free(doc);
-	buf_release(&body);
-	buf_release(&raw);
-	return rc;
+	return topic_change(ctx, verb, name, method, &o, json);
 }

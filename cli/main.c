@@ -48,7 +48,15 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg)
 		ctx->token_file = arg;
 		return true;
 	}
-	return false;
+	if (opt == CLI_OPT_CA_FILE)
+		ctx->ca_file = arg;
+	else if (opt == CLI_OPT_CERT)
+		ctx->cert = arg;
+	else if (opt == CLI_OPT_KEY)
+		ctx->key = arg;
+	else
+		return false;
+	return true;
 }
 
 int cli_connect(struct cli_ctx *ctx)
@@ -61,6 +69,7 @@ int cli_connect(struct cli_ctx *ctx)
 		cli_err("%s", err);
 		return ctx->token_file && strstr(err, "token") ? CLI_FAIL : CLI_USAGE;
 	}
+	cli_http_set_tls(&ctx->http, ctx->ca_file, ctx->cert, ctx->key);
 	return CLI_OK;
 }
 
@@ -68,14 +77,22 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli_ctx *, int, char **);
 } commands[] = {
-	{"topics", cli_topics_main},   {"topic", cli_topic_main},     {"produce", cli_produce_main},
+	{"topics", cli_topics_main},   {"topic", cli_topic_main},   {"produce", cli_produce_main},
 	{"consume", cli_consume_main}, {"replay", cli_replay_main},
 };
+
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_GLOBAL_LONGOPTS,
+		{"key", required_argument, NULL, CLI_OPT_KEY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -89,12 +106,11 @@ int main(int argc, char **argv)
 	ctx.store = getenv("SLUICE_STORE");
 	if (!ctx.store || !*ctx.store)
 		ctx.store = CLI_DEFAULT_STORE;
-	ctx.brokers = getenv("SLUICE_BROKERS");
-	if (ctx.brokers && !*ctx.brokers)
-		ctx.brokers = NULL;
-	ctx.token_file = getenv("SLUICE_TOKEN_FILE");
-	if (ctx.token_file && !*ctx.token_file)
-		ctx.token_file = NULL;
+	ctx.token_file = env_or_null("SLUICE_TOKEN_FILE");
+	ctx.ca_file = env_or_null("SLUICE_CA_FILE");
+	ctx.cert = env_or_null("SLUICE_CERT");
+	ctx.key = env_or_null("SLUICE_KEY");
+	ctx.brokers = env_or_null("SLUICE_BROKERS");
 	/* "+": stop at the command; its own options are parsed by it */
 	while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -136,7 +152,7 @@ int main(int argc, char **argv)
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
 
-			optind = 0;  /* glibc: re-initialise getopt for the command's argv */
+			optind = 0; /* glibc: re-initialise getopt for the command's argv */
 			rc = commands[i].fn(&ctx, sub_argc, sub_argv);
 			goto out;
 		}

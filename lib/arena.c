@@ -53,7 +53,7 @@ static struct arena_chunk *chunk_new(struct arena *a, size_t need)
 	if (cap < need)
 		cap = need;
 	if (cap > a->max - a->used)
-		cap = need;  /* last chance: exactly what is needed */
+		cap = need; /* last chance: exactly what is needed */
 	if (cap > a->max - a->used)
 		return NULL;
 	c = mem_alloc(sizeof(*c) + cap);

@@ -19,8 +19,8 @@
 struct arena_chunk;
 
 struct arena {
-	struct arena_chunk *head;    /* current chunk, linked to older ones */
-	size_t used;                 /* bytes handed out plus chunk slack */
+	struct arena_chunk *head; /* current chunk, linked to older ones */
+	size_t used;              /* bytes handed out plus chunk slack */
 	size_t max;
 };
 

@@ -11,6 +11,22 @@
 #include "lib/err.h"
 #include "lib/varint.h"
 
+/* The RecordBatch v2 header, field by field (docs/FORMATS.md, Kafka's spec). */
+_Static_assert(BATCH_OFF_LENGTH == BATCH_OFF_BASE_OFFSET + 8, "baseOffset i64");
+_Static_assert(BATCH_OFF_LEADER_EPOCH == BATCH_OFF_LENGTH + 4, "batchLength i32");
+_Static_assert(BATCH_OFF_MAGIC == BATCH_OFF_LEADER_EPOCH + 4, "partitionLeaderEpoch i32");
+_Static_assert(BATCH_OFF_CRC == BATCH_OFF_MAGIC + 1, "magic i8");
+_Static_assert(BATCH_OFF_ATTRIBUTES == BATCH_OFF_CRC + 4, "crc u32");
+_Static_assert(BATCH_OFF_LAST_OFFSET_DELTA == BATCH_OFF_ATTRIBUTES + 2, "attributes i16");
+_Static_assert(BATCH_OFF_FIRST_TS == BATCH_OFF_LAST_OFFSET_DELTA + 4, "lastOffsetDelta i32");
+_Static_assert(BATCH_OFF_MAX_TS == BATCH_OFF_FIRST_TS + 8, "baseTimestamp i64");
+_Static_assert(BATCH_OFF_PRODUCER_ID == BATCH_OFF_MAX_TS + 8, "maxTimestamp i64");
+_Static_assert(BATCH_OFF_PRODUCER_EPOCH == BATCH_OFF_PRODUCER_ID + 8, "producerId i64");
+_Static_assert(BATCH_OFF_BASE_SEQUENCE == BATCH_OFF_PRODUCER_EPOCH + 2, "producerEpoch i16");
+_Static_assert(BATCH_OFF_COUNT == BATCH_OFF_BASE_SEQUENCE + 4, "baseSequence i32");
+_Static_assert(BATCH_HEADER_SIZE == BATCH_OFF_COUNT + 4, "recordCount i32 ends the header");
+_Static_assert(BATCH_LOG_OVERHEAD == BATCH_OFF_LEADER_EPOCH, "baseOffset + batchLength");
+
 int batch_header_parse(const void *data, size_t n, struct batch_info *bi)
 {
 	const uint8_t *p = data;
@@ -80,7 +96,7 @@ static int record_parse(struct cursor *c, const struct batch_info *bi, struct re
 	if (!body)
 		return -ERR_CORRUPT;
 	cursor_init(&rc, body, (size_t)len);
-	(void)cursor_u8(&rc);  /* record attributes: unused in v2 */
+	(void)cursor_u8(&rc); /* record attributes: unused in v2 */
 	ts_delta = cursor_varlong(&rc);
 	*offset_delta = cursor_varint(&rc);
 	r->key_len = cursor_varint(&rc);
@@ -125,8 +141,8 @@ static int check_header(const void *p, size_t n, struct batch_info *bi, bool che
 		return rc;
 	if (bi->size != n)
 		return bi->size > n ? -ERR_TRUNCATED : -ERR_CORRUPT;
-	if (check_crc &&
-	    crc32c(0, (const uint8_t *)p + BATCH_OFF_ATTRIBUTES, n - BATCH_OFF_ATTRIBUTES) != bi->crc)
+	if (check_crc && crc32c(0, (const uint8_t *)p + BATCH_OFF_ATTRIBUTES,
+				n - BATCH_OFF_ATTRIBUTES) != bi->crc)
 		return -ERR_CORRUPT;
 	if (batch_codec(bi) > CODEC_ZSTD)
 		return -ERR_UNSUPPORTED;
@@ -155,7 +171,7 @@ static int check_records(const uint8_t *p, size_t n, const struct batch_info *bi
 			int32_t len = cursor_varint(&peek);
 
 			if (!cursor_ok(&peek) || (len >= 0 && (size_t)len > cursor_left(&peek)))
-				return 1;  /* cut by the bound, not by the producer */
+				return 1; /* cut by the bound, not by the producer */
 		}
 		rc = record_parse(&c, bi, &r, &od);
 
@@ -182,7 +198,7 @@ static int validate(const void *p, size_t n, struct batch_info *bi, int64_t *rec
 	if (bi->producer_id >= 0 && (bi->producer_epoch < 0 || bi->base_sequence < 0))
 		return -ERR_CORRUPT;
 	if (n == BATCH_HEADER_SIZE)
-		return -ERR_CORRUPT;  /* records claimed, none present */
+		return -ERR_CORRUPT; /* records claimed, none present */
 	if (batch_codec(bi) != CODEC_NONE)
 		return 0;
 	return check_records((const uint8_t *)p + BATCH_HEADER_SIZE, n - BATCH_HEADER_SIZE, bi,
@@ -196,8 +212,8 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi)
 	return validate(p, n, bi, &max_ts);
 }
 
-int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
-		 bool head_only, struct batch_info *bi, int64_t *records_max_ts)
+int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch, bool head_only,
+		 struct batch_info *bi, int64_t *records_max_ts)
 {
 	int rc = validate(p, n, bi, records_max_ts);
 
@@ -211,7 +227,7 @@ int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scra
 	if (rc == -ERR_TOO_LARGE && head_only) {
 		rc = check_records(scratch->data, scratch->len, bi, true, records_max_ts);
 		if (rc == 0)
-			return -ERR_CORRUPT;  /* every record decoded, yet more bytes follow */
+			return -ERR_CORRUPT; /* every record decoded, yet more bytes follow */
 		*records_max_ts = bi->max_ts;
 		return rc;
 	}
@@ -266,7 +282,8 @@ static int iter_start(struct batch_iter *it, const void *p, size_t n, struct cod
 	}
 	if (!cc)
 		return -EINVAL;
-	rc = codec_decompress(cc, batch_codec(&it->info), recs, n - BATCH_HEADER_SIZE, &it->scratch);
+	rc = codec_decompress(cc, batch_codec(&it->info), recs, n - BATCH_HEADER_SIZE,
+			      &it->scratch);
 	if (rc < 0)
 		return rc;
 	cursor_init(&it->c, it->scratch.data, it->scratch.len);
@@ -294,7 +311,7 @@ int batch_iter_reuse(struct batch_iter *it, const void *p, size_t n, struct code
 	}
 	it->scratch = scratch;
 	buf_reset(&it->scratch);
-	it->scratch.max = max_decompressed ? max_decompressed : SIZE_MAX / 2;  /* as buf_init */
+	it->scratch.max = max_decompressed ? max_decompressed : SIZE_MAX / 2; /* as buf_init */
 	return iter_start(it, p, n, cc, check_crc);
 }
 
@@ -350,8 +367,8 @@ void batch_builder_reset(struct batch_builder *b)
 	b->max_ts = 0;
 }
 
-static size_t body_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len,
-			int32_t value_len, const struct record_header *hdrs, size_t nhdrs)
+static size_t body_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len, int32_t value_len,
+			const struct record_header *hdrs, size_t nhdrs)
 {
 	size_t s = 1 + varint_len_i64(ts_delta) + varint_len_i64(offset_delta) +
 		   varint_len_i64(key_len) + (key_len > 0 ? (size_t)key_len : 0) +
@@ -365,8 +382,8 @@ static size_t body_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len,
 	return s;
 }
 
-size_t batch_record_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len,
-			 int32_t value_len, const struct record_header *hdrs, size_t nhdrs)
+size_t batch_record_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len, int32_t value_len,
+			 const struct record_header *hdrs, size_t nhdrs)
 {
 	size_t s = body_size(ts_delta, offset_delta, key_len, value_len, hdrs, nhdrs);
 
@@ -406,7 +423,7 @@ int batch_builder_add(struct batch_builder *b, int64_t ts, const void *key, int3
 		return rc;
 	o = b->records.data + b->records.len;
 	o += varint_put_i64(o, (int64_t)body);
-	*o++ = 0;  /* attributes */
+	*o++ = 0; /* attributes */
 	o += varint_put_i64(o, ts - first);
 	o += varint_put_i64(o, b->count);
 	o = put_bytes(o, key, key_len);
@@ -490,7 +507,7 @@ int batch_builder_add_encoded(struct batch_builder *b, int64_t ts, const void *k
 		return rc;
 	o = b->records.data + b->records.len;
 	o += varint_put_i64(o, (int64_t)body);
-	*o++ = 0;  /* attributes */
+	*o++ = 0; /* attributes */
 	o += varint_put_i64(o, ts - first);
 	o += varint_put_i64(o, b->count);
 	memcpy(o, key_enc, key_enc_len);

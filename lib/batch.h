@@ -31,9 +31,10 @@
 
 #include "lib/buf.h"
 #include "lib/codec.h"
+#include "lib/check.h"
 
 #define BATCH_HEADER_SIZE 61
-#define BATCH_LOG_OVERHEAD 12  /* baseOffset + batchLength */
+#define BATCH_LOG_OVERHEAD 12 /* baseOffset + batchLength */
 
 #define BATCH_OFF_BASE_OFFSET 0
 #define BATCH_OFF_LENGTH 8
@@ -59,7 +60,7 @@
 
 struct batch_info {
 	int64_t base_offset;
-	uint32_t size;               /* whole batch: 12 + batchLength */
+	uint32_t size; /* whole batch: 12 + batchLength */
 	int32_t leader_epoch;
 	int8_t magic;
 	uint32_t crc;
@@ -86,14 +87,14 @@ static inline int64_t batch_last_offset(const struct batch_info *bi)
 /* Parse the fixed header of the batch starting at p (n bytes available; the
  * batch may extend past n).  Checks magic and the length field's bounds, not
  * the CRC.  0, -ERR_TRUNCATED (fewer than 61 bytes), -ERR_CORRUPT. */
-int batch_header_parse(const void *p, size_t n, struct batch_info *bi);
+SLUICE_MUST_CHECK int batch_header_parse(const void *p, size_t n, struct batch_info *bi);
 
 /* Validate exactly one batch occupying p[0..n): length field == n, magic,
  * CRC-32C, attributes, record count vs lastOffsetDelta, producer fields; for
  * uncompressed batches also every record (offset deltas 0..count-1, lengths,
  * no trailing bytes).  Never decompresses.  0, -ERR_CORRUPT, -ERR_TRUNCATED,
  * -ERR_UNSUPPORTED (unknown codec, magic < 2). */
-int batch_validate(const void *p, size_t n, struct batch_info *bi);
+SLUICE_MUST_CHECK int batch_validate(const void *p, size_t n, struct batch_info *bi);
 
 /* batch_validate() and what needs the records themselves, as a Kafka
  * broker checks a produced batch: a compressed batch is decompressed into
@@ -108,12 +109,12 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi);
  * header's (a bounded cost per batch, whatever its size).
  * 0, 1 (head_only, partly checked), -ERR_CORRUPT (also: undecodable),
  * -ERR_TRUNCATED, -ERR_UNSUPPORTED, -ERR_TOO_LARGE (past scratch->max). */
-int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch,
-		 bool head_only, struct batch_info *bi, int64_t *records_max_ts);
+int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch, bool head_only,
+		 struct batch_info *bi, int64_t *records_max_ts);
 
 /* The first batch of a concatenation: header in *bi, its size in bi->size.
  * 0, -ERR_TRUNCATED (batch extends past n) or -ERR_CORRUPT. */
-int batch_next(const void *p, size_t n, struct batch_info *bi);
+SLUICE_MUST_CHECK int batch_next(const void *p, size_t n, struct batch_info *bi);
 
 /* Rewrite baseOffset (not covered by the CRC). */
 void batch_set_base_offset(void *p, int64_t base_offset);
@@ -128,18 +129,18 @@ struct record_header {
 	const uint8_t *key;
 	int32_t key_len;
 	const uint8_t *value;
-	int32_t value_len;          /* -1 = null */
+	int32_t value_len; /* -1 = null */
 };
 
 struct record {
 	int64_t offset;
 	int64_t timestamp;
-	const uint8_t *key;         /* NULL when key_len == -1 */
+	const uint8_t *key; /* NULL when key_len == -1 */
 	int32_t key_len;
 	const uint8_t *value;
 	int32_t value_len;
 	int32_t header_count;
-	const uint8_t *headers;     /* encoded headers, header_count of them */
+	const uint8_t *headers; /* encoded headers, header_count of them */
 	size_t headers_len;
 };
 
@@ -150,35 +151,38 @@ struct record_header_iter {
 };
 void record_header_iter_init(struct record_header_iter *it, const struct record *r);
 /* 1 and *h filled, 0 at the end, -ERR_CORRUPT. */
-int record_header_iter_next(struct record_header_iter *it, struct record_header *h);
+SLUICE_MUST_CHECK int record_header_iter_next(struct record_header_iter *it,
+					      struct record_header *h);
 
 struct batch_iter {
 	struct batch_info info;
 	struct cursor c;
 	int32_t index;
-	struct buf scratch;         /* decompressed records */
+	struct buf scratch; /* decompressed records */
 };
 
 /* Start iterating the batch p[0..n) (which must hold the whole batch).
  * Decompresses into it->scratch using cc (may be NULL for uncompressed
  * batches), bounded by max_decompressed bytes.  Checks the CRC when
  * check_crc.  Release with batch_iter_release() even on failure. */
-int batch_iter_init(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
-		    size_t max_decompressed, bool check_crc);
+SLUICE_MUST_CHECK int batch_iter_init(struct batch_iter *it, const void *p, size_t n,
+				      struct codec_ctx *cc, size_t max_decompressed,
+				      bool check_crc);
 /* The same for an iterator that was initialised before and not released:
  * its decompression buffer keeps its memory, so a reader going through many
  * batches does not allocate and fault in a new one for each batch. */
-int batch_iter_reuse(struct batch_iter *it, const void *p, size_t n, struct codec_ctx *cc,
-		     size_t max_decompressed, bool check_crc);
+SLUICE_MUST_CHECK int batch_iter_reuse(struct batch_iter *it, const void *p, size_t n,
+				       struct codec_ctx *cc, size_t max_decompressed,
+				       bool check_crc);
 /* 1 with *r filled (pointers borrow the batch or the scratch buffer),
  * 0 at the end, -ERR_CORRUPT. */
-int batch_iter_next(struct batch_iter *it, struct record *r);
+SLUICE_MUST_CHECK int batch_iter_next(struct batch_iter *it, struct record *r);
 void batch_iter_release(struct batch_iter *it);
 
 /* ---------------------------------------------------------------- building */
 
 struct batch_builder {
-	struct buf records;          /* uncompressed records section */
+	struct buf records; /* uncompressed records section */
 	int32_t count;
 	int64_t first_ts;
 	int64_t max_ts;
@@ -186,10 +190,10 @@ struct batch_builder {
 
 struct batch_params {
 	int codec;
-	int level;                   /* 0 = codec default */
+	int level; /* 0 = codec default */
 	int64_t base_offset;
-	int32_t leader_epoch;        /* -1 when unknown */
-	int64_t producer_id;         /* -1: not idempotent */
+	int32_t leader_epoch; /* -1 when unknown */
+	int64_t producer_id;  /* -1: not idempotent */
 	int16_t producer_epoch;
 	int32_t base_sequence;
 	bool log_append_time;
@@ -204,24 +208,26 @@ void batch_builder_release(struct batch_builder *b);
 void batch_builder_reset(struct batch_builder *b);
 /* Append one record.  key_len/value_len -1 = null.  0, -ERR_TOO_LARGE
  * (the batch would pass max_bytes; nothing was appended) or -ENOMEM. */
-int batch_builder_add(struct batch_builder *b, int64_t ts, const void *key, int32_t key_len,
-		      const void *value, int32_t value_len, const struct record_header *hdrs,
-		      size_t nhdrs);
+SLUICE_MUST_CHECK int batch_builder_add(struct batch_builder *b, int64_t ts, const void *key,
+					int32_t key_len, const void *value, int32_t value_len,
+					const struct record_header *hdrs, size_t nhdrs);
 /* A record's key and headers as they appear inside a record, for callers
  * that add many records with the same ones (a log source): varint length and
  * the key (-1 = null); varint count and each header.  Appended to out. */
-int batch_encode_key(struct buf *out, const void *key, int32_t key_len);
-int batch_encode_headers(struct buf *out, const struct record_header *hdrs, size_t nhdrs);
+SLUICE_MUST_CHECK int batch_encode_key(struct buf *out, const void *key, int32_t key_len);
+SLUICE_MUST_CHECK int batch_encode_headers(struct buf *out, const struct record_header *hdrs,
+					   size_t nhdrs);
 /* batch_builder_add with the key and headers encoded by the above: the same
  * bytes, without sizing and encoding them again for every record. */
-int batch_builder_add_encoded(struct batch_builder *b, int64_t ts, const void *key_enc,
-			      size_t key_enc_len, const void *value, int32_t value_len,
-			      const void *hdrs_enc, size_t hdrs_enc_len);
+SLUICE_MUST_CHECK int batch_builder_add_encoded(struct batch_builder *b, int64_t ts,
+						const void *key_enc, size_t key_enc_len,
+						const void *value, int32_t value_len,
+						const void *hdrs_enc, size_t hdrs_enc_len);
 /* Bytes one record would add (to decide whether it fits). */
-size_t batch_record_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len,
-			 int32_t value_len, const struct record_header *hdrs, size_t nhdrs);
+size_t batch_record_size(int64_t ts_delta, int32_t offset_delta, int32_t key_len, int32_t value_len,
+			 const struct record_header *hdrs, size_t nhdrs);
 /* Append the finished batch (header, compressed records, CRC) to out. */
-int batch_builder_finish(const struct batch_builder *b, struct codec_ctx *cc,
-			 const struct batch_params *p, struct buf *out);
+SLUICE_MUST_CHECK int batch_builder_finish(const struct batch_builder *b, struct codec_ctx *cc,
+					   const struct batch_params *p, struct buf *out);
 
 #endif

@@ -33,6 +33,7 @@ int buf_reserve(struct buf *b, size_t extra)
 	size_t need, cap;
 	uint8_t *p;
 
+	SLUICE_ASSERT(b->len <= b->cap && (b->data || b->cap == 0));
 	if (extra > b->max || b->len > b->max - extra)
 		return -ERR_TOO_LARGE;
 	need = b->len + extra;
@@ -49,6 +50,7 @@ int buf_reserve(struct buf *b, size_t extra)
 		return -ENOMEM;
 	b->data = p;
 	b->cap = cap;
+	SLUICE_ASSERT(b->cap - b->len >= extra);
 	return 0;
 }
 
@@ -166,13 +168,14 @@ const uint8_t *cursor_take(struct cursor *c, size_t n)
 {
 	const uint8_t *p;
 
+	SLUICE_ASSERT(c->p <= c->end);
 	if (c->err || cursor_left(c) < n) {
 		c->err = true;
 		return NULL;
 	}
 	p = c->p;
 	if (n)
-		c->p += n;  /* p may be NULL for an empty range */
+		c->p += n; /* p may be NULL for an empty range */
 	return p;
 }
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/check.h"
+
 struct buf {
 	uint8_t *data;
 	size_t len;
@@ -31,38 +33,53 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Keep the memory, drop the contents. */
-static inline void buf_reset(struct buf *b) { b->len = 0; }
+static inline void buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
 
 /* Make room for extra more bytes.  0, -ERR_TOO_LARGE or -ENOMEM. */
-int buf_reserve(struct buf *b, size_t extra);
-int buf_append(struct buf *b, const void *p, size_t n);
-int buf_append_str(struct buf *b, const char *s);
-int buf_append_u8(struct buf *b, uint8_t v);
-int buf_append_be16(struct buf *b, uint16_t v);
-int buf_append_be32(struct buf *b, uint32_t v);
-int buf_append_be64(struct buf *b, uint64_t v);
+SLUICE_MUST_CHECK int buf_reserve(struct buf *b, size_t extra);
+SLUICE_MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n);
+SLUICE_MUST_CHECK int buf_append_str(struct buf *b, const char *s);
+SLUICE_MUST_CHECK int buf_append_u8(struct buf *b, uint8_t v);
+SLUICE_MUST_CHECK int buf_append_be16(struct buf *b, uint16_t v);
+SLUICE_MUST_CHECK int buf_append_be32(struct buf *b, uint32_t v);
+SLUICE_MUST_CHECK int buf_append_be64(struct buf *b, uint64_t v);
 /* Append n zero bytes, returning their offset through *off (for back-patching). */
-int buf_append_zero(struct buf *b, size_t n, size_t *off);
+SLUICE_MUST_CHECK int buf_append_zero(struct buf *b, size_t n, size_t *off);
 /* printf into the buffer (bounded by max).  Returns 0 or a negative code. */
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+SLUICE_MUST_CHECK int buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+SLUICE_MUST_CHECK int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 /* NUL-terminate without counting the NUL in len. */
-int buf_cstr(struct buf *b);
+SLUICE_MUST_CHECK int buf_cstr(struct buf *b);
 
 /* Big-endian stores into raw memory. */
-static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
 }
 static inline void put_be64(uint8_t *p, uint64_t v)
 {
 	put_be32(p, (uint32_t)(v >> 32));
 	put_be32(p + 4, (uint32_t)v);
 }
-static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -85,8 +102,14 @@ static inline void cursor_init(struct cursor *c, const void *p, size_t n)
 	c->end = n ? (const uint8_t *)p + n : (const uint8_t *)p;
 	c->err = false;
 }
-static inline size_t cursor_left(const struct cursor *c) { return (size_t)(c->end - c->p); }
-static inline bool cursor_ok(const struct cursor *c) { return !c->err; }
+static inline size_t cursor_left(const struct cursor *c)
+{
+	return (size_t)(c->end - c->p);
+}
+static inline bool cursor_ok(const struct cursor *c)
+{
+	return !c->err;
+}
 
 /* Borrow n bytes; NULL (and the sticky error) when fewer are left. */
 const uint8_t *cursor_take(struct cursor *c, size_t n);

@@ -37,6 +37,22 @@ int64_t clock_wall_ms(void)
 	return clock_wall_ns() / 1000000;
 }
 
+struct timespec clock_deadline(clockid_t clk, int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms < 0)
+		ms = 0;
+	clock_gettime(clk, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * public-domain algorithm, re-derived). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -68,20 +84,59 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
 }
 
+/* v as exactly w decimal digits at p (v < 10^w). */
+static void put_digits(char *p, unsigned v, int w)
+{
+	while (w-- > 0) {
+		p[w] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Digits by hand rather than snprintf: replay and the JSON outputs format a
+ * time per record. */
 size_t clock_fmt_rfc3339(int64_t ms, char *out, size_t cap)
 {
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 	int64_t rem = ms - days * 86400000;
+	char t[32];
+	size_t n = 0;
 	unsigned m, d;
-	int y, n;
+	int y;
 
 	civil_from_days(days, &y, &m, &d);
-	n = snprintf(out, cap, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
-		     (int)(rem / 3600000), (int)(rem / 60000 % 60),
-		     (int)(rem / 1000 % 60), (int)(rem % 1000));
-	if (n < 0)
+	if (y < 0 || y > 9999) {
+		/* outside what four digits say: the general form */
+		int k = snprintf(t, sizeof(t), "%04d", y);
+
+		if (k < 0 || (size_t)k >= sizeof(t) - 20)
+			return 0;
+		n = (size_t)k;
+	} else {
+		put_digits(t, (unsigned)y, 4);
+		n = 4;
+	}
+	t[n] = '-';
+	put_digits(t + n + 1, m, 2);
+	t[n + 3] = '-';
+	put_digits(t + n + 4, d, 2);
+	t[n + 6] = 'T';
+	put_digits(t + n + 7, (unsigned)(rem / 3600000), 2);
+	t[n + 9] = ':';
+	put_digits(t + n + 10, (unsigned)(rem / 60000 % 60), 2);
+	t[n + 12] = ':';
+	put_digits(t + n + 13, (unsigned)(rem / 1000 % 60), 2);
+	t[n + 15] = '.';
+	put_digits(t + n + 16, (unsigned)(rem % 1000), 3);
+	t[n + 19] = 'Z';
+	n += 20;
+	if (cap == 0)
 		return 0;
-	return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, t, n);
+	out[n] = '\0';
+	return n;
 }
 
 static int digits(const char **s, int n, int *v)
@@ -140,15 +195,15 @@ int clock_parse_rfc3339(const char *s, int64_t *out)
 	}
 	if (*s != '\0')
 		return -ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-	    sec > 60 || oh > 23 || om > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
 		return -ERR_INVALID;
 	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return -ERR_INVALID;
 	if (sec == 60)
-		sec = 59;  /* leap second: clamp, the log has no :60 */
-	ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 +
-	     (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 + frac_ms;
+		sec = 59; /* leap second: clamp, the log has no :60 */
+	ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 + (int64_t)h * 3600000 +
+	     (int64_t)mi * 60000 + (int64_t)sec * 1000 + frac_ms;
 	ms -= sign * ((int64_t)oh * 3600000 + (int64_t)om * 60000);
 	*out = ms;
 	return 0;

@@ -26,6 +26,8 @@ struct codec_ctx {
 	ZSTD_CCtx *zc;
 	ZSTD_DCtx *zd;
 	LZ4F_dctx *lz4d;
+	int stream;  /* CODEC_* of the open stream, 0 = none */
+	z_stream gz; /* the open gzip stream */
 };
 
 static const char *const names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
@@ -54,6 +56,7 @@ void codec_ctx_free(struct codec_ctx *cc)
 {
 	if (!cc)
 		return;
+	codec_stream_abort(cc);
 	ZSTD_freeCCtx(cc->zc);
 	ZSTD_freeDCtx(cc->zd);
 	if (cc->lz4d)
@@ -129,7 +132,7 @@ static int gzip_decompress(const void *in, size_t n, struct buf *out)
 			continue;
 		}
 		if (zrc == Z_BUF_ERROR && zs.avail_out != 0) {
-			rc = -ERR_CORRUPT;  /* input ended mid-stream */
+			rc = -ERR_CORRUPT; /* input ended mid-stream */
 			goto out;
 		}
 		if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
@@ -165,8 +168,8 @@ static int snappy_xerial_compress(const void *in, size_t n, struct buf *out)
 	int rc;
 
 	memcpy(hdr, xerial_magic, 8);
-	put_be32(hdr + 8, 1);   /* version */
-	put_be32(hdr + 12, 1);  /* minimum compatible version */
+	put_be32(hdr + 8, 1);  /* version */
+	put_be32(hdr + 12, 1); /* minimum compatible version */
 	rc = buf_append(out, hdr, sizeof(hdr));
 	while (rc == 0 && n > 0) {
 		size_t chunk = n < XERIAL_BLOCK ? n : XERIAL_BLOCK;
@@ -195,7 +198,8 @@ static int snappy_block_decompress(const uint8_t *in, size_t n, struct buf *out)
 	rc = buf_reserve(out, ulen);
 	if (rc < 0)
 		return rc;
-	if (snappy_uncompress((const char *)in, n, (char *)out->data + out->len, &ulen) != SNAPPY_OK)
+	if (snappy_uncompress((const char *)in, n, (char *)out->data + out->len, &ulen) !=
+	    SNAPPY_OK)
 		return -ERR_CORRUPT;
 	out->len += ulen;
 	return 0;
@@ -256,7 +260,8 @@ static int lz4_decompress(struct codec_ctx *cc, const void *in, size_t n, struct
 	LZ4F_resetDecompressionContext(cc->lz4d);
 	for (;;) {
 		size_t room, src = left, r;
-		int rc = buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
+		int rc =
+			buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
 
 		if (rc < 0)
 			return rc;
@@ -272,14 +277,15 @@ static int lz4_decompress(struct codec_ctx *cc, const void *in, size_t n, struct
 		if (r == 0)
 			return left == 0 ? 0 : -ERR_CORRUPT;
 		if (left == 0 && room == 0)
-			return -ERR_CORRUPT;  /* frame incomplete */
+			return -ERR_CORRUPT; /* frame incomplete */
 	}
 }
 
 /* ---------------------------------------------------------------- zstd */
 
-static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t n,
-			 struct buf *out)
+static void zstd_params(ZSTD_CCtx *zc, int level);
+
+static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t n, struct buf *out)
 {
 	size_t bound = ZSTD_compressBound(n), r;
 	int rc;
@@ -292,10 +298,22 @@ static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t
 	rc = buf_reserve(out, bound);
 	if (rc < 0)
 		return rc;
+	if (cc->stream == CODEC_ZSTD)
+		cc->stream = CODEC_NONE; /* the reset below ends it */
+	zstd_params(cc->zc, level);
+	r = ZSTD_compress2(cc->zc, out->data + out->len, bound, in, n);
+	if (ZSTD_isError(r))
+		return -EIO;
+	out->len += r;
+	return 0;
+}
+
+static void zstd_params(ZSTD_CCtx *zc, int level)
+{
 	if (level == 0)
 		level = ZSTD_CLEVEL_DEFAULT;
-	ZSTD_CCtx_reset(cc->zc, ZSTD_reset_session_and_parameters);
-	ZSTD_CCtx_setParameter(cc->zc, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_reset(zc, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, level);
 	if (level <= 1) {
 		/* The fast strategy on record batches (log lines with the same
 		 * key and headers in every record): a 4096-entry hash table
@@ -304,14 +322,9 @@ static int zstd_compress(struct codec_ctx *cc, int level, const void *in, size_t
 		 * corpus as records, 1 MiB batches: 15% less CPU than zstd's
 		 * level-1 table (hashLog 13, minMatch 6), ratio 4.15 vs 4.08
 		 * (bench/RESULTS.md). */
-		ZSTD_CCtx_setParameter(cc->zc, ZSTD_c_hashLog, 12);
-		ZSTD_CCtx_setParameter(cc->zc, ZSTD_c_minMatch, 7);
+		ZSTD_CCtx_setParameter(zc, ZSTD_c_hashLog, 12);
+		ZSTD_CCtx_setParameter(zc, ZSTD_c_minMatch, 7);
 	}
-	r = ZSTD_compress2(cc->zc, out->data + out->len, bound, in, n);
-	if (ZSTD_isError(r))
-		return -EIO;
-	out->len += r;
-	return 0;
 }
 
 static int zstd_decompress(struct codec_ctx *cc, const void *in, size_t n, struct buf *out)
@@ -327,7 +340,8 @@ static int zstd_decompress(struct codec_ctx *cc, const void *in, size_t n, struc
 	ZSTD_DCtx_reset(cc->zd, ZSTD_reset_session_only);
 	while (ib.pos < ib.size || r != 0) {
 		ZSTD_outBuffer ob;
-		int rc = buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
+		int rc =
+			buf_reserve(out, out->max - out->len < CHUNK ? out->max - out->len : CHUNK);
 
 		if (rc < 0)
 			return rc;
@@ -341,7 +355,7 @@ static int zstd_decompress(struct codec_ctx *cc, const void *in, size_t n, struc
 			return -ERR_CORRUPT;
 		out->len += ob.pos;
 		if (ib.pos == ib.size && r != 0 && ob.pos < ob.size)
-			return -ERR_CORRUPT;  /* frame truncated */
+			return -ERR_CORRUPT; /* frame truncated */
 	}
 	return 0;
 }
@@ -379,4 +393,105 @@ int codec_decompress(struct codec_ctx *cc, int type, const void *in, size_t n, s
 		return zstd_decompress(cc, in, n, out);
 	}
 	return -ERR_UNSUPPORTED;
+}
+
+/* ---------------------------------------------------------------- streams */
+
+void codec_stream_abort(struct codec_ctx *cc)
+{
+	if (cc->stream == CODEC_GZIP)
+		deflateEnd(&cc->gz);
+	cc->stream = CODEC_NONE;
+}
+
+int codec_stream_begin(struct codec_ctx *cc, int type, int level)
+{
+	codec_stream_abort(cc);
+	switch (type) {
+	case CODEC_GZIP:
+		memset(&cc->gz, 0, sizeof(cc->gz));
+		if (deflateInit2(&cc->gz, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+				 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		break;
+	case CODEC_ZSTD:
+		if (!cc->zc) {
+			cc->zc = ZSTD_createCCtx();
+			if (!cc->zc)
+				return -ENOMEM;
+		}
+		zstd_params(cc->zc, level);
+		break;
+	default:
+		return -ERR_UNSUPPORTED;
+	}
+	cc->stream = type;
+	return 0;
+}
+
+static int zstd_feed(struct codec_ctx *cc, ZSTD_inBuffer *ib, bool end, struct buf *out)
+{
+	for (;;) {
+		ZSTD_outBuffer ob;
+		size_t r;
+		int rc = buf_reserve(out, CHUNK);
+
+		if (rc < 0)
+			return rc;
+		ob.dst = out->data + out->len;
+		ob.size = CHUNK;
+		ob.pos = 0;
+		r = ZSTD_compressStream2(cc->zc, &ob, ib, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(r))
+			return -EIO;
+		out->len += ob.pos;
+		if (end ? r == 0 : ib->pos == ib->size)
+			return 0;
+	}
+}
+
+static int gzip_feed(struct codec_ctx *cc, const void *in, size_t n, bool end, struct buf *out)
+{
+	cc->gz.next_in = (Bytef *)(uintptr_t)in;
+	cc->gz.avail_in = (uInt)n;
+	for (;;) {
+		int zrc, rc = buf_reserve(out, CHUNK);
+
+		if (rc < 0)
+			return rc;
+		cc->gz.next_out = out->data + out->len;
+		cc->gz.avail_out = CHUNK;
+		zrc = deflate(&cc->gz, end ? Z_FINISH : Z_NO_FLUSH);
+		if (zrc == Z_STREAM_ERROR)
+			return -EIO;
+		out->len += CHUNK - cc->gz.avail_out;
+		if (end ? zrc == Z_STREAM_END : cc->gz.avail_in == 0 && cc->gz.avail_out != 0)
+			return 0;
+	}
+}
+
+int codec_stream_write(struct codec_ctx *cc, const void *in, size_t n, struct buf *out)
+{
+	ZSTD_inBuffer ib = {in, n, 0};
+
+	if (n > UINT32_MAX)
+		return -ERR_TOO_LARGE;
+	if (cc->stream == CODEC_ZSTD)
+		return zstd_feed(cc, &ib, false, out);
+	if (cc->stream == CODEC_GZIP)
+		return gzip_feed(cc, in, n, false, out);
+	return -ERR_INVALID;
+}
+
+int codec_stream_end(struct codec_ctx *cc, struct buf *out)
+{
+	ZSTD_inBuffer ib = {NULL, 0, 0};
+	int rc = -ERR_INVALID;
+
+	if (cc->stream == CODEC_ZSTD)
+		rc = zstd_feed(cc, &ib, true, out);
+	else if (cc->stream == CODEC_GZIP)
+		rc = gzip_feed(cc, NULL, 0, true, out);
+	codec_stream_abort(cc);
+	return rc;
 }

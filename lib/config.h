@@ -29,20 +29,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/check.h"
+
 enum cfg_kind { CFGN_SCALAR, CFGN_SEQ, CFGN_MAP };
 
 struct cfg_doc;
 
 struct cfg_node {
 	enum cfg_kind kind;
-	int line;                 /* 1-based */
-	int col;                  /* 1-based */
-	char *value;              /* scalar text after expansion, NUL-terminated */
+	int line;    /* 1-based */
+	int col;     /* 1-based */
+	char *value; /* scalar text after expansion, NUL-terminated */
 	size_t len;
-	bool plain;               /* unquoted scalar (so ~ and null mean null) */
-	struct cfg_node **items;  /* SEQ: n values; MAP: n pairs as key,value,... */
-	size_t n;                 /* SEQ: items; MAP: pairs */
-	bool key_pending;         /* loader internal: MAP has a key awaiting its value */
+	bool plain;              /* unquoted scalar (so ~ and null mean null) */
+	struct cfg_node **items; /* SEQ: n values; MAP: n pairs as key,value,... */
+	size_t n;                /* SEQ: items; MAP: pairs */
+	bool key_pending;        /* loader internal: MAP has a key awaiting its value */
 	const struct cfg_doc *doc;
 };
 
@@ -110,18 +112,21 @@ struct cfg_option {
 	const char *name;
 	enum cfg_type type;
 	size_t offset;
-	const char *def;                 /* default, in config syntax; NULL = zero */
+	const char *def; /* default, in config syntax; NULL = zero */
 	const char *help;
-	int64_t min, max;                /* INT/SIZE/DURATION bounds, used when min < max */
-	const char *const *choices;      /* ENUM: NULL-terminated */
-	const struct cfg_option *sub;    /* SECTION */
+	int64_t min, max;             /* INT/SIZE/DURATION bounds, used when min < max */
+	const char *const *choices;   /* ENUM: NULL-terminated */
+	const struct cfg_option *sub; /* SECTION */
 	unsigned flags;
 	/* Extra validation of a STRING/LIST item or MAP value (e.g. compile a
 	 * regex).  Returns 0 or writes a reason into why and returns < 0. */
 	int (*check)(const char *value, char *why, size_t whylen);
 };
 
-#define CFG_OPT_END { .name = NULL }
+#define CFG_OPT_END          \
+	{                    \
+		.name = NULL \
+	}
 
 /* One table bound to one object; several can share one YAML mapping (for
  * example an input's common keys and its plugin's own keys). */
@@ -132,15 +137,15 @@ struct cfg_binding {
 
 /* Set every option of the table to its default.  0 or -ERR_CONFIG (a bad
  * default is a programming error, reported like any other). */
-int cfg_defaults(const struct cfg_option *opts, void *obj, struct cfg_error *err);
+SLUICE_MUST_CHECK int cfg_defaults(const struct cfg_option *opts, void *obj, struct cfg_error *err);
 
 /* Apply defaults, then the keys of map (which may be NULL or YAML null: all
  * defaults).  path prefixes key names in errors ("inputs[0]").
  * 0 or -ERR_CONFIG with err set. */
-int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj,
-	     const char *path, struct cfg_error *err);
-int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b, size_t nb,
-		   const char *path, struct cfg_error *err);
+SLUICE_MUST_CHECK int cfg_bind(const struct cfg_node *map, const struct cfg_option *opts, void *obj,
+			       const char *path, struct cfg_error *err);
+SLUICE_MUST_CHECK int cfg_bind_multi(const struct cfg_node *map, const struct cfg_binding *b,
+				     size_t nb, const char *path, struct cfg_error *err);
 
 /* Free what binding allocated (strings, lists, maps), recursively. */
 void cfg_free(const struct cfg_option *opts, void *obj);
@@ -149,8 +154,11 @@ void cfg_free(const struct cfg_option *opts, void *obj);
 void cfg_help(const struct cfg_option *opts, FILE *out, int indent);
 
 /* Value parsers shared with command-line flags. */
-int cfg_parse_size(const char *s, uint64_t *v);
-int cfg_parse_bool(const char *s, bool *v);
-int cfg_parse_int(const char *s, int64_t *v);
+SLUICE_MUST_CHECK int cfg_parse_size(const char *s, uint64_t *v);
+SLUICE_MUST_CHECK int cfg_parse_bool(const char *s, bool *v);
+/* A whole signed 64-bit integer: decimal ("010" is ten, not octal eight) or
+ * hex with a 0x prefix.  0 or -ERR_INVALID (empty, leading space, trailing
+ * characters, overflow). */
+SLUICE_MUST_CHECK int cfg_parse_int(const char *s, int64_t *v);
 
 #endif

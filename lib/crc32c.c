@@ -9,7 +9,7 @@
 
 #include "lib/crc32c.h"
 
-#define POLY 0x82f63b78u  /* reflected Castagnoli polynomial */
+#define POLY 0x82f63b78u /* reflected Castagnoli polynomial */
 
 static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -42,11 +42,10 @@ uint32_t crc32c_sw(uint32_t crc, const void *data, size_t n)
 		uint64_t w;
 
 		memcpy(&w, p, 8);
-		w ^= crc;  /* little-endian: low 4 bytes mix with the crc */
-		crc = table[7][w & 0xff] ^ table[6][(w >> 8) & 0xff] ^
-		      table[5][(w >> 16) & 0xff] ^ table[4][(w >> 24) & 0xff] ^
-		      table[3][(w >> 32) & 0xff] ^ table[2][(w >> 40) & 0xff] ^
-		      table[1][(w >> 48) & 0xff] ^ table[0][w >> 56];
+		w ^= crc; /* little-endian: low 4 bytes mix with the crc */
+		crc = table[7][w & 0xff] ^ table[6][(w >> 8) & 0xff] ^ table[5][(w >> 16) & 0xff] ^
+		      table[4][(w >> 24) & 0xff] ^ table[3][(w >> 32) & 0xff] ^
+		      table[2][(w >> 40) & 0xff] ^ table[1][(w >> 48) & 0xff] ^ table[0][w >> 56];
 		p += 8;
 		n -= 8;
 	}
@@ -56,8 +55,7 @@ uint32_t crc32c_sw(uint32_t crc, const void *data, size_t n)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2")))
-uint32_t crc32c_hw(uint32_t crc, const void *data, size_t n)
+__attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	uint64_t c = ~crc;

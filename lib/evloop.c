@@ -15,6 +15,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/evloop.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 
 #define MAX_EVENTS 256
@@ -27,6 +28,7 @@ struct evloop {
 	struct epoll_event events[MAX_EVENTS];
 	int nev;
 	int cur;
+	size_t nio; /* active io watchers, the loop's own included */
 
 	struct evloop_timer **heap;
 	size_t nheap;
@@ -73,10 +75,38 @@ fail:
 	return NULL;
 }
 
+size_t evloop_live_watchers(const struct evloop *l)
+{
+	size_t n = l->nio + l->nheap;
+
+	/* the loop's own eventfd and signalfd watchers are not the caller's */
+	n -= l->async_io.active + l->signal_io.active;
+	for (const struct evloop_defer *d = l->defer_head; d; d = d->next)
+		n++;
+	for (const struct evloop_async *a = l->asyncs; a; a = a->next)
+		n++;
+	for (const struct evloop_signal *s = l->signals; s; s = s->next)
+		n++;
+	return n;
+}
+
 void evloop_free(struct evloop *l)
 {
+	size_t live;
+
 	if (!l)
 		return;
+	/* A watcher still started when its loop goes is a lifetime bug of its
+	 * owner (it would be used after this free); say so, and stop a debug
+	 * build there. */
+	live = evloop_live_watchers(l);
+	if (live) {
+		log_error("evloop: freed with %zu live watchers (%zu io, %zu timers)", live,
+			  l->nio - l->async_io.active - l->signal_io.active, l->nheap);
+#ifdef SLUICE_DEBUG
+		abort();
+#endif
+	}
 	if (l->async_io.fd >= 0)
 		close(l->async_io.fd);
 	if (l->signal_io.fd >= 0)
@@ -99,6 +129,8 @@ int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd, uint32_t eve
 {
 	struct epoll_event ev;
 
+	/* starting a live watcher again would orphan its first registration */
+	SLUICE_ASSERT(!io->active);
 	memset(&ev, 0, sizeof(ev));
 	io->fd = fd;
 	io->events = events;
@@ -109,6 +141,8 @@ int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd, uint32_t eve
 	ev.data.ptr = io;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 		return -errno;
+	if (!io->active)
+		l->nio++;
 	io->active = true;
 	return 0;
 }
@@ -137,6 +171,7 @@ void evloop_io_stop(struct evloop_io *io)
 	if (!io->active)
 		return;
 	io->active = false;
+	l->nio--;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	/* Forget events for this watcher still pending in the current batch. */
 	for (int i = l->cur + 1; i < l->nev; i++)
@@ -200,6 +235,7 @@ void evloop_timer_stop(struct evloop_timer *t)
 		return;
 	t->active = false;
 	i = t->heap_idx;
+	SLUICE_ASSERT(i < l->nheap && l->heap[i] == t);
 	l->nheap--;
 	if (i == l->nheap)
 		return;
@@ -215,13 +251,14 @@ static void heap_insert(struct evloop *l, struct evloop_timer *t)
 		struct evloop_timer **h = mem_realloc(l->heap, cap * sizeof(*h));
 
 		if (!h)
-			abort();  /* a lost timer would hang the daemon silently */
+			abort(); /* a lost timer would hang the daemon silently */
 		l->heap = h;
 		l->capheap = cap;
 	}
 	t->active = true;
 	heap_set(l, l->nheap++, t);
 	heap_up(l, t->heap_idx);
+	SLUICE_ASSERT(l->heap[t->heap_idx] == t && !heap_less(t, l->heap[0]));
 }
 
 void evloop_timer_start(struct evloop *l, struct evloop_timer *t, uint64_t after_ms,
@@ -247,7 +284,7 @@ static void timers_run(struct evloop *l)
 			uint64_t next = t->due_ms + t->repeat_ms;
 
 			if (next <= l->now)
-				next = l->now + t->repeat_ms;  /* do not replay missed ticks */
+				next = l->now + t->repeat_ms; /* do not replay missed ticks */
 			t->due_ms = next;
 			heap_insert(l, t);
 		}
@@ -308,8 +345,8 @@ static void async_ready(struct evloop_io *io, uint32_t revents)
 	}
 }
 
-int evloop_async_start(struct evloop *l, struct evloop_async *a,
-		       void (*cb)(struct evloop_async *), void *data)
+int evloop_async_start(struct evloop *l, struct evloop_async *a, void (*cb)(struct evloop_async *),
+		       void *data)
 {
 	a->cb = cb;
 	a->data = data;

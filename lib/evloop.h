@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "lib/check.h"
+
 struct evloop;
 
 #define EVLOOP_READ EPOLLIN
@@ -70,20 +72,25 @@ struct evloop_signal {
 };
 
 struct evloop *evloop_new(void);
-/* Frees the loop; watchers must have been stopped. */
+/* Frees the loop; watchers must have been stopped: one still started is
+ * logged as an error (and aborts a -DSLUICE_DEBUG build). */
 void evloop_free(struct evloop *l);
+/* Watchers started and not stopped (io, timers, queued defers, asyncs,
+ * signals), not counting the loop's own. */
+size_t evloop_live_watchers(const struct evloop *l);
 /* Run until evloop_stop().  0 or a negative errno from epoll. */
-int evloop_run(struct evloop *l);
+SLUICE_MUST_CHECK int evloop_run(struct evloop *l);
 /* Run one iteration, waiting at most timeout_ms (-1 = until an event). */
-int evloop_run_once(struct evloop *l, int timeout_ms);
+SLUICE_MUST_CHECK int evloop_run_once(struct evloop *l, int timeout_ms);
 /* Thread-safe: makes evloop_run() return after the current iteration. */
 void evloop_stop(struct evloop *l);
 /* Cached monotonic ms at the start of the iteration. */
 uint64_t evloop_now(const struct evloop *l);
 
-int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd, uint32_t events,
-		    void (*cb)(struct evloop_io *, uint32_t), void *data);
-int evloop_io_modify(struct evloop_io *io, uint32_t events);
+SLUICE_MUST_CHECK int evloop_io_start(struct evloop *l, struct evloop_io *io, int fd,
+				      uint32_t events, void (*cb)(struct evloop_io *, uint32_t),
+				      void *data);
+SLUICE_MUST_CHECK int evloop_io_modify(struct evloop_io *io, uint32_t events);
 void evloop_io_stop(struct evloop_io *io);
 
 /* Fire after after_ms, then every repeat_ms if non-zero.  Restarting an
@@ -96,14 +103,15 @@ void evloop_timer_stop(struct evloop_timer *t);
 void evloop_defer(struct evloop *l, struct evloop_defer *d, void (*cb)(struct evloop_defer *),
 		  void *data);
 
-int evloop_async_start(struct evloop *l, struct evloop_async *a,
-		       void (*cb)(struct evloop_async *), void *data);
+/* Always 0: it only links a into the loop (no fd or allocation of its own). */
+int evloop_async_start(struct evloop *l, struct evloop_async *a, void (*cb)(struct evloop_async *),
+		       void *data);
 /* Thread-safe; coalesces: several sends before the callback runs give one call. */
 void evloop_async_send(struct evloop_async *a);
 void evloop_async_stop(struct evloop_async *a);
 
-int evloop_signal_start(struct evloop *l, struct evloop_signal *s, int signo,
-			void (*cb)(struct evloop_signal *), void *data);
+SLUICE_MUST_CHECK int evloop_signal_start(struct evloop *l, struct evloop_signal *s, int signo,
+					  void (*cb)(struct evloop_signal *), void *data);
 void evloop_signal_stop(struct evloop_signal *s);
 
 #endif

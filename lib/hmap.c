@@ -55,7 +55,7 @@ int hmap_insert(struct hmap *h, struct hmap_node *n, uint64_t hash)
 	if (h->count >= h->nbuckets)
 		rc = grow(h);
 	if (!h->nbuckets)
-		return rc;  /* first allocation failed: nothing inserted */
+		return rc; /* first allocation failed: nothing inserted */
 	n->hash = hash;
 	j = (size_t)hash & (h->nbuckets - 1);
 	n->next = h->buckets[j];

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * An intrusive chained hash table for the agent's lookups (sources by
- * identity, builders by topic and partition, tailed files by device and
- * inode, inotify watches).  The caller embeds a struct hmap_node in its
+ * An intrusive chained hash table for every lookup by key: the agent's
+ * sources, builders, tailed files and inotify watches, the store's consumer
+ * groups, committed offsets and idempotent producers.  The caller embeds a struct hmap_node in its
  * object, computes the hash and compares keys itself while walking a
  * bucket, so the table never allocates per entry and never copies keys.
  *
  *   for (n = hmap_first(&h, hash); n; n = hmap_next(n, hash))
  *           if (key_equal(container_of(n), key)) ...
  *
- * The bucket array doubles when the load passes 1; hmap_insert() returns
- * -ENOMEM only when that growth fails (the node is then inserted anyway,
- * in the smaller table).  Not thread-safe.
+ * The bucket array doubles when the load passes 1.  hmap_insert() returns
+ * -ENOMEM only when the first bucket array cannot be allocated (the node is
+ * then not inserted); a later growth that fails keeps the smaller table and
+ * inserts the node there.  Not thread-safe.
  */
 #ifndef SLUICE_HMAP_H
 #define SLUICE_HMAP_H
@@ -26,7 +27,7 @@ struct hmap_node {
 
 struct hmap {
 	struct hmap_node **buckets;
-	size_t nbuckets;     /* power of two, 0 before the first insert */
+	size_t nbuckets; /* power of two, 0 before the first insert */
 	size_t count;
 };
 
@@ -54,6 +55,6 @@ struct hmap_node *hmap_iter_next(const struct hmap *h, struct hmap_iter *it);
 uint64_t hmap_hash(uint64_t seed, const void *p, size_t n);
 uint64_t hmap_hash_u64(uint64_t seed, uint64_t v);
 
-#define hmap_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define hmap_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

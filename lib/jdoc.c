@@ -170,21 +170,39 @@ static int string(struct parser *ps, const char **s, size_t *len)
 			c = ps->p[1];
 			ps->p += 2;
 			switch (c) {
-			case '"': *o++ = '"'; continue;
-			case '\\': *o++ = '\\'; continue;
-			case '/': *o++ = '/'; continue;
-			case 'b': *o++ = '\b'; continue;
-			case 'f': *o++ = '\f'; continue;
-			case 'n': *o++ = '\n'; continue;
-			case 'r': *o++ = '\r'; continue;
-			case 't': *o++ = '\t'; continue;
-			case 'u': break;
-			default: return -ERR_INVALID;
+			case '"':
+				*o++ = '"';
+				continue;
+			case '\\':
+				*o++ = '\\';
+				continue;
+			case '/':
+				*o++ = '/';
+				continue;
+			case 'b':
+				*o++ = '\b';
+				continue;
+			case 'f':
+				*o++ = '\f';
+				continue;
+			case 'n':
+				*o++ = '\n';
+				continue;
+			case 'r':
+				*o++ = '\r';
+				continue;
+			case 't':
+				*o++ = '\t';
+				continue;
+			case 'u':
+				break;
+			default:
+				return -ERR_INVALID;
 			}
 			if (hex4(ps, &cp) < 0)
 				return -ERR_INVALID;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return -ERR_INVALID;  /* lone low surrogate */
+				return -ERR_INVALID; /* lone low surrogate */
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				uint32_t lo;
 
@@ -260,7 +278,7 @@ static int number(struct parser *ps, struct jnode *n)
 	}
 	len = (size_t)(ps->p - s);
 	if (len >= sizeof(tmp))
-		len = sizeof(tmp) - 1;  /* value precision is what a double holds anyway */
+		len = sizeof(tmp) - 1; /* value precision is what a double holds anyway */
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	n->type = JNUM;
@@ -316,7 +334,7 @@ static int container(struct parser *ps, struct jnode *n, bool obj)
 				return -ERR_INVALID;
 			ps->p++;
 		}
-		n->n++;  /* counted before parsing so a failure still frees it */
+		n->n++; /* counted before parsing so a failure still frees it */
 		rc = value(ps, k);
 		if (rc < 0)
 			return rc;

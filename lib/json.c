@@ -26,9 +26,9 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
 		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;  /* overlong */
+			return 0; /* overlong */
 		if (c == 0xed && p[1] >= 0xa0)
-			return 0;  /* surrogates */
+			return 0; /* surrogates */
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
@@ -44,6 +44,32 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Eight bytes at p as one word (unaligned, host order: only byte membership
+ * is tested, so the order does not matter). */
+static inline uint64_t word_at(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Non-zero when a byte of w is >= 0x80, < 0x20, '"' or '\\': the bytes a
+ * JSON string cannot carry as they are.  Byte-wise tests on the whole word
+ * (a byte is zero iff (x - 1) & ~x has its high bit set); a false "plain"
+ * is impossible, a false alarm only sends the word to the byte loop. */
+static inline uint64_t word_special(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"');
+	uint64_t bs = w ^ (ONES * '\\');
+	uint64_t lt = (w - ONES * 0x20) & ~w;
+
+	return (lt | ((q - ONES) & ~q) | ((bs - ONES) & ~bs) | w) & HIGHS;
+}
+
 bool utf8_valid(const void *s, size_t n)
 {
 	const uint8_t *p = s;
@@ -52,6 +78,10 @@ bool utf8_valid(const void *s, size_t n)
 	while (i < n) {
 		size_t k;
 
+		if (i + 8 <= n && (word_at(p + i) & HIGHS) == 0) {
+			i += 8;
+			continue;
+		}
 		if (p[i] < 0x80) {
 			i++;
 			continue;
@@ -64,18 +94,118 @@ bool utf8_valid(const void *s, size_t n)
 	return true;
 }
 
-int json_str(struct buf *b, const void *s, size_t n)
+/* The escape of byte c (< 0x20, '"' or '\\') into esc; its length. */
+static size_t escape_byte(uint8_t c, char esc[6])
 {
 	static const char hex[] = "0123456789abcdef";
-	const uint8_t *p = s;
-	size_t i = 0, run = 0;
-	int rc;
+	size_t elen = 0;
 
-	rc = buf_append_u8(b, '"');
+	esc[elen++] = '\\';
+	switch (c) {
+	case '"':
+		esc[elen++] = '"';
+		break;
+	case '\\':
+		esc[elen++] = '\\';
+		break;
+	case '\n':
+		esc[elen++] = 'n';
+		break;
+	case '\r':
+		esc[elen++] = 'r';
+		break;
+	case '\t':
+		esc[elen++] = 't';
+		break;
+	case '\b':
+		esc[elen++] = 'b';
+		break;
+	case '\f':
+		esc[elen++] = 'f';
+		break;
+	default:
+		esc[elen++] = 'u';
+		esc[elen++] = '0';
+		esc[elen++] = '0';
+		esc[elen++] = hex[c >> 4];
+		esc[elen++] = hex[c & 15];
+	}
+	return elen;
+}
+
+/* What each byte needs in a JSON string: 0 as it is, 1 an escape, 2 a UTF-8
+ * check (a lead or stray byte >= 0x80). */
+#define J16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const uint8_t jclass[256] = {
+	J16(1), J16(1), /* 0x00-0x1f */
+	0,      0,      1,      0,      0,      0,      0,      0,      0,      0,
+	0,      0,      0,      0,      0,      0, /* '"' */
+	J16(0), J16(0), 0,      0,      0,      0,      0,      0,      0,      0,
+	0,      0,      0,      0,      1,      0,      0,      0, /* '\\' */
+	J16(0), J16(0), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2), J16(2),
+};
+#undef J16
+
+/* With room for the worst case reserved (6 bytes per input byte), written
+ * straight into the buffer: plain words are copied 8 bytes at a time, the
+ * rest escaped in place. */
+static void str_direct(struct buf *b, const uint8_t *p, size_t n)
+{
+	uint8_t *o = b->data + b->len;
+	size_t i = 0;
+
+	*o++ = '"';
+	while (i < n) {
+		uint8_t c;
+		size_t k;
+
+		if (i + 8 <= n) {
+			uint64_t w = word_at(p + i);
+
+			if (word_special(w) == 0) {
+				memcpy(o, &w, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
+		c = p[i];
+		if (jclass[c] == 0) {
+			*o++ = c;
+			i++;
+			continue;
+		}
+		if (jclass[c] == 2) {
+			k = utf8_seq(p + i, n - i);
+			if (k) {
+				memcpy(o, p + i, k);
+				o += k;
+				i += k;
+			} else {
+				memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+				o += 3;
+				i++;
+			}
+			continue;
+		}
+		o += escape_byte(c, (char *)o);
+		i++;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+}
+
+/* A string too large for the worst-case reservation: plain runs appended
+ * with one call each, escapes one by one. */
+static int str_runs(struct buf *b, const uint8_t *p, size_t n)
+{
+	size_t i = 0, run = 0;
+	int rc = buf_append_u8(b, '"');
+
 	while (rc == 0 && i < n) {
 		uint8_t c = p[i];
-		char esc[7];
-		size_t k = 1, elen = 0;
+		char esc[6];
+		size_t k;
 
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
@@ -95,27 +225,12 @@ int json_str(struct buf *b, const void *s, size_t n)
 		if (rc < 0)
 			break;
 		if (c >= 0x80) {
-			rc = buf_append(b, "\xef\xbf\xbd", 3);  /* U+FFFD */
+			rc = buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
 			i++;
 			continue;
 		}
-		esc[elen++] = '\\';
-		switch (c) {
-		case '"': esc[elen++] = '"'; break;
-		case '\\': esc[elen++] = '\\'; break;
-		case '\n': esc[elen++] = 'n'; break;
-		case '\r': esc[elen++] = 'r'; break;
-		case '\t': esc[elen++] = 't'; break;
-		case '\b': esc[elen++] = 'b'; break;
-		case '\f': esc[elen++] = 'f'; break;
-		default:
-			esc[elen++] = 'u';
-			esc[elen++] = '0';
-			esc[elen++] = '0';
-			esc[elen++] = hex[c >> 4];
-			esc[elen++] = hex[c & 15];
-		}
-		rc = buf_append(b, esc, elen);
+		k = escape_byte(c, esc);
+		rc = buf_append(b, esc, k);
 		i++;
 	}
 	if (rc == 0)
@@ -123,6 +238,15 @@ int json_str(struct buf *b, const void *s, size_t n)
 	if (rc == 0)
 		rc = buf_append_u8(b, '"');
 	return rc;
+}
+
+int json_str(struct buf *b, const void *s, size_t n)
+{
+	if (n <= (SIZE_MAX - 2) / 6 && buf_reserve(b, 6 * n + 2) == 0) {
+		str_direct(b, s, n);
+		return 0;
+	}
+	return str_runs(b, s, n);
 }
 
 int json_cstr(struct buf *b, const char *s)
@@ -146,7 +270,17 @@ int json_key(struct buf *b, bool *first, const char *key)
 
 int json_i64(struct buf *b, int64_t v)
 {
-	return buf_printf(b, "%" PRId64, v);
+	char t[24];
+	size_t i = sizeof(t);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		t[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--i] = '-';
+	return buf_append(b, t + i, sizeof(t) - i);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

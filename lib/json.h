@@ -13,20 +13,21 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/check.h"
 
 /* Append s as a quoted JSON string.  Control characters are escaped; invalid
  * UTF-8 sequences become U+FFFD so the output is always valid JSON. */
-int json_str(struct buf *b, const void *s, size_t n);
-int json_cstr(struct buf *b, const char *s);
+SLUICE_MUST_CHECK int json_str(struct buf *b, const void *s, size_t n);
+SLUICE_MUST_CHECK int json_cstr(struct buf *b, const char *s);
 /* Append "key": (quoted key and colon), preceded by a comma unless first. */
-int json_key(struct buf *b, bool *first, const char *key);
-int json_i64(struct buf *b, int64_t v);
+SLUICE_MUST_CHECK int json_key(struct buf *b, bool *first, const char *key);
+SLUICE_MUST_CHECK int json_i64(struct buf *b, int64_t v);
 
 bool utf8_valid(const void *p, size_t n);
 
 /* Standard base64 (RFC 4648, with padding). */
-int base64_encode(struct buf *b, const void *p, size_t n);
+SLUICE_MUST_CHECK int base64_encode(struct buf *b, const void *p, size_t n);
 /* Decode into b; -ERR_INVALID on bad input. */
-int base64_decode(struct buf *b, const char *s, size_t n);
+SLUICE_MUST_CHECK int base64_decode(struct buf *b, const char *s, size_t n);
 
 #endif

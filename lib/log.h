@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/check.h"
+
 enum log_level {
 	LOG_LVL_ERROR,
 	LOG_LVL_WARN,
@@ -22,7 +24,7 @@ void log_init(const char *prog);
 void log_set_level(enum log_level level);
 void log_set_json(bool json);
 /* "error", "warn", "info", "debug" -> level, or -ERR_INVALID. */
-int log_parse_level(const char *s);
+SLUICE_MUST_CHECK int log_parse_level(const char *s);
 bool log_enabled(enum log_level level);
 
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -40,7 +42,10 @@ void log_write_rl(struct log_ratelimit *rl, uint64_t interval_ms, enum log_level
 #define log_error(...) log_write(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_write(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_write(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...) \
-	do { if (log_enabled(LOG_LVL_DEBUG)) log_write(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+#define log_debug(...)                                         \
+	do {                                                   \
+		if (log_enabled(LOG_LVL_DEBUG))                \
+			log_write(LOG_LVL_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 #endif

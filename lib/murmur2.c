@@ -14,8 +14,8 @@ int32_t murmur2(const void *key, size_t len)
 
 	for (i = 0; i < n4; i++) {
 		const uint8_t *q = d + 4 * i;
-		uint32_t k = (uint32_t)q[0] | (uint32_t)q[1] << 8 |
-			     (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+		uint32_t k = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+			     (uint32_t)q[3] << 24;
 
 		k *= m;
 		k ^= k >> 24;

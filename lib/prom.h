@@ -6,6 +6,11 @@
  * families: prom_family() once (HELP and TYPE), then prom_u64()/prom_f64()
  * samples.  Label values are escaped by prom_labels().
  *
+ * The page is best effort: a render callback returns nothing, and a sample
+ * line that does not fit in out is left out whole (buf_printf appends all or
+ * nothing), so prom_family() and the sample writers are not SLUICE_MUST_CHECK
+ * and prom_registry_render() always returns 0.
+ *
  * The registry is thread-safe (a mutex around registration and rendering);
  * callbacks must read their counters thread-safely (atomics or their own
  * lock).
@@ -16,6 +21,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/check.h"
 
 struct prom_registry;
 
@@ -24,7 +30,7 @@ typedef void (*prom_render_fn)(struct buf *out, void *arg);
 struct prom_registry *prom_registry_new(void);
 void prom_registry_free(struct prom_registry *r);
 /* 0 or -ENOMEM.  arg is borrowed and must outlive the registration. */
-int prom_registry_add(struct prom_registry *r, prom_render_fn fn, void *arg);
+SLUICE_MUST_CHECK int prom_registry_add(struct prom_registry *r, prom_render_fn fn, void *arg);
 void prom_registry_remove(struct prom_registry *r, prom_render_fn fn, void *arg);
 int prom_registry_render(struct prom_registry *r, struct buf *out);
 

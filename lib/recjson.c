@@ -12,8 +12,8 @@
 #include "lib/json.h"
 #include "lib/recjson.h"
 
-#define TS_MIN (-62135596800000LL)   /* 0001-01-01T00:00:00Z */
-#define TS_MAX (253402300799999LL)   /* 9999-12-31T23:59:59.999Z */
+#define TS_MIN (-62135596800000LL) /* 0001-01-01T00:00:00Z */
+#define TS_MAX (253402300799999LL) /* 9999-12-31T23:59:59.999Z */
 
 /* "name":"text" or "name":"base64","name_base64":true or "name":null */
 static int bytes_field(struct buf *out, bool *first, const char *name, const uint8_t *p,
@@ -104,7 +104,9 @@ int recjson_format(struct buf *out, const char *topic, int32_t partition, const 
 	if (rc == 0) {
 		/* timestamps come from producers: keep them in years 0001..9999 so
 		 * the calendar arithmetic cannot overflow */
-		int64_t t = r->timestamp < TS_MIN ? TS_MIN : r->timestamp > TS_MAX ? TS_MAX : r->timestamp;
+		int64_t t = r->timestamp < TS_MIN   ? TS_MIN
+			    : r->timestamp > TS_MAX ? TS_MAX
+						    : r->timestamp;
 		size_t n = clock_fmt_rfc3339(t, ts, sizeof(ts));
 
 		rc = json_str(out, ts, n);

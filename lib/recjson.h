@@ -21,10 +21,12 @@
 
 #include "lib/batch.h"
 #include "lib/buf.h"
+#include "lib/check.h"
 
 /* Append the line (with its '\n') to out.  0, -ERR_TOO_LARGE (out's max;
  * out is then restored to its length before the call), -ENOMEM or
  * -ERR_CORRUPT (malformed headers; out restored too). */
-int recjson_format(struct buf *out, const char *topic, int32_t partition, const struct record *r);
+SLUICE_MUST_CHECK int recjson_format(struct buf *out, const char *topic, int32_t partition,
+				     const struct record *r);
 
 #endif

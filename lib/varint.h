@@ -11,10 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/check.h"
+
 #define VARINT_MAX_BYTES 10
 
-static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static inline uint64_t zigzag_enc(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t zigzag_dec(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 /* Encoders write at most VARINT_MAX_BYTES and return the count written.
  * Inline: record building calls them several times per record. */
@@ -30,7 +38,7 @@ static inline size_t varint_put_u64(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static inline size_t varint_put_i64(uint8_t *p, int64_t v)  /* zigzag */
+static inline size_t varint_put_i64(uint8_t *p, int64_t v) /* zigzag */
 {
 	return varint_put_u64(p, zigzag_enc(v));
 }
@@ -53,8 +61,8 @@ static inline size_t varint_len_i64(int64_t v)
 
 /* Decoders return the bytes consumed, -ERR_TRUNCATED when n is too short or
  * -ERR_CORRUPT for an over-long encoding or an out-of-range value. */
-int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v);
-int varint_get_i64(const uint8_t *p, size_t n, int64_t *v);
-int varint_get_i32(const uint8_t *p, size_t n, int32_t *v);
+SLUICE_MUST_CHECK int varint_get_u64(const uint8_t *p, size_t n, uint64_t *v);
+SLUICE_MUST_CHECK int varint_get_i64(const uint8_t *p, size_t n, int64_t *v);
+SLUICE_MUST_CHECK int varint_get_i32(const uint8_t *p, size_t n, int32_t *v);
 
 #endif

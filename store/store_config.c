@@ -14,9 +14,22 @@
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const fsync_modes[] = {"always", "interval", "never", NULL};
 static const char *const verify_modes[] = {"head", "all", NULL};
+static const char *const client_auths[] = {"none", "request", "require", NULL};
 
 #define OPT(st, f) .offset = offsetof(struct st, f)
 
+/* kafka.sasl items: the mechanisms store/auth implements. */
+static int check_sasl_mech(const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "PLAIN") == 0 || strcmp(value, "SCRAM-SHA-256") == 0 ||
+	    strcmp(value, "SCRAM-SHA-512") == 0)
+		return 0;
+	snprintf(why, whylen, "unknown SASL mechanism '%s' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
+		 value);
+	return -ERR_CONFIG;
+}
+
+/* clang-format off */
 static const struct cfg_option store_opts[] = {
 	{.name = "data_dir", .type = CFG_STRING, OPT(store_section, data_dir), .def = "./data",
 	 .help = "where topics, indexes and checkpoints live"},
@@ -26,7 +39,30 @@ static const struct cfg_option store_opts[] = {
 	 .choices = log_formats, .help = "daemon log lines on stderr"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+static const struct cfg_option tls_opts[] = {
+	{.name = "cert",
+	 .type = CFG_STRING,
+	 OPT(tls_section, cert),
+	 .help = "PEM certificate chain (leaf first); TLS is on when set"},
+	{.name = "key", .type = CFG_STRING, OPT(tls_section, key), .help = "PEM private key"},
+	{.name = "client_ca",
+	 .type = CFG_STRING,
+	 OPT(tls_section, client_ca),
+	 .help = "PEM CA certificates that sign client certificates (mTLS)"},
+	{.name = "client_auth",
+	 .type = CFG_ENUM,
+	 OPT(tls_section, client_auth),
+	 .def = "none",
+	 .choices = client_auths,
+	 .help = "none, request or require a client certificate; its subject is the principal"},
+	CFG_OPT_END,
+};
+
+#define INSECURE_HELP "serve a non-loopback address without TLS (refused otherwise)"
+
+/* clang-format off */
 static const struct cfg_option kafka_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(kafka_section, listen), .def = "127.0.0.1:9092",
 	 .help = "HOST:PORT of the Kafka protocol listener"},
@@ -55,9 +91,20 @@ static const struct cfg_option kafka_opts[] = {
 	 OPT(kafka_section, max_queued_request_bytes), .def = "512MiB", .min = 65536,
 	 .max = 1LL << 40,
 	 .help = "store-wide memory of large requests; past it reads of new ones pause"},
+	{.name = "sasl", .type = CFG_LIST, OPT(kafka_section, sasl), .check = check_sasl_mech,
+	 .help = "SASL mechanisms required on the listener: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN"},
+	{.name = "connections_max_reauth", .type = CFG_DURATION,
+	 OPT(kafka_section, connections_max_reauth_ms), .def = "0", .min = 0,
+	 .max = 365LL * 86400000,
+	 .help = "SASL session lifetime; clients re-authenticate (KIP-368); 0 = unlimited"},
+	{.name = "tls", .type = CFG_SECTION, OPT(kafka_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(kafka_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option http_opts[] = {
 	{.name = "listen", .type = CFG_STRING, OPT(http_section, listen), .def = "127.0.0.1:8470",
 	 .help = "HOST:PORT of the HTTP API"},
@@ -80,9 +127,14 @@ static const struct cfg_option http_opts[] = {
 	{.name = "max_connections_per_ip", .type = CFG_INT,
 	 OPT(http_section, max_connections_per_ip), .def = "1000", .min = 0, .max = 1000000,
 	 .help = "connections from one client address (0 = no cap)"},
+	{.name = "tls", .type = CFG_SECTION, OPT(http_section, tls), .sub = tls_opts},
+	{.name = "allow_insecure", .type = CFG_BOOL, OPT(http_section, allow_insecure),
+	 .def = "false", .help = INSECURE_HELP},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option log_opts[] = {
 	{.name = "fsync", .type = CFG_ENUM, OPT(log_section, fsync), .def = "always",
 	 .choices = fsync_modes,
@@ -144,7 +196,9 @@ static const struct cfg_option quotas_opts[] = {
 	 .def = "30s", .min = 1, .max = 3600000, .help = "longest single throttle"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option groups_opts[] = {
 	{.name = "offsets_retention", .type = CFG_DURATION,
 	 OPT(groups_section, offsets_retention_ms), .def = "7d",
@@ -158,6 +212,19 @@ static const struct cfg_option groups_opts[] = {
 	 .help = "wait this long for more members when a group first forms"},
 	CFG_OPT_END,
 };
+/* clang-format on */
+
+static const struct cfg_option auth_opts[] = {
+	{.name = "users_file",
+	 .type = CFG_STRING,
+	 OPT(auth_section, users_file),
+	 .help = "SCRAM credentials; `sluice-store user add NAME` (password on stdin)"},
+	{.name = "acl_file",
+	 .type = CFG_STRING,
+	 OPT(auth_section, acl_file),
+	 .help = "grants, one 'User:NAME resource produce|consume|admin' per line"},
+	CFG_OPT_END,
+};
 
 static const struct cfg_option root_opts[] = {
 	{.name = "store", .type = CFG_SECTION, OPT(store_config, store), .sub = store_opts},
@@ -166,6 +233,7 @@ static const struct cfg_option root_opts[] = {
 	{.name = "log", .type = CFG_SECTION, OPT(store_config, log), .sub = log_opts},
 	{.name = "groups", .type = CFG_SECTION, OPT(store_config, groups), .sub = groups_opts},
 	{.name = "quotas", .type = CFG_SECTION, OPT(store_config, quotas), .sub = quotas_opts},
+	{.name = "auth", .type = CFG_SECTION, OPT(store_config, auth), .sub = auth_opts},
 	CFG_OPT_END,
 };
 

@@ -22,7 +22,7 @@ static void load(struct dl_lib *l)
 		if (!l->fns[i]) {
 			log_error("%s has no %s (needed by %s); is it too old?", l->soname,
 				  l->names[i], l->used_by);
-			return;  /* h stays loaded: harmless, and nothing half-works */
+			return; /* h stays loaded: harmless, and nothing half-works */
 		}
 	}
 	l->ok = true;

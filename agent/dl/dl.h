@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/dl/: optional libraries (curl, rdkafka, systemd, codecs) loaded on first use.
+ *
  * Optional libraries loaded on first use.
  *
  * sluice-agent links only what every configuration needs (libc, zstd, zlib,
@@ -25,12 +27,12 @@
 #include <stddef.h>
 
 struct dl_lib {
-	const char *soname;          /* e.g. "libcurl.so.4" */
-	const char *used_by;         /* for the log line: "the store and http outputs" */
-	const char *const *names;    /* the functions to resolve */
-	void **fns;                  /* filled in the order of names */
+	const char *soname;       /* e.g. "libcurl.so.4" */
+	const char *used_by;      /* for the log line: "the store and http outputs" */
+	const char *const *names; /* the functions to resolve */
+	void **fns;               /* filled in the order of names */
 	size_t n;
-	atomic_bool done;            /* loaded or failed: ok says which */
+	atomic_bool done; /* loaded or failed: ok says which */
 	bool ok;
 };
 

@@ -9,9 +9,11 @@
 
 #include "agent/dl/dl.h"
 
+/* clang-format off */
 #define SNAPPY_FNS(X)                                                             \
 	X(snappy_compress) X(snappy_uncompress) X(snappy_max_compressed_length)        \
 	X(snappy_uncompressed_length)
+/* clang-format on */
 
 enum { SNAPPY_FNS(DL_ENUM) SNAPPY_N };
 static const char *const snappy_names[] = {SNAPPY_FNS(DL_NAME)};
@@ -29,9 +31,9 @@ static struct dl_lib snappy = {
 snappy_status snappy_compress(const char *input, size_t input_length, char *compressed,
 			      size_t *compressed_length)
 {
-	return dl_load(&snappy) ? S(snappy_compress)(input, input_length, compressed,
-						     compressed_length)
-				: SNAPPY_INVALID_INPUT;
+	return dl_load(&snappy)
+		       ? S(snappy_compress)(input, input_length, compressed, compressed_length)
+		       : SNAPPY_INVALID_INPUT;
 }
 
 snappy_status snappy_uncompress(const char *compressed, size_t compressed_length,
@@ -50,14 +52,17 @@ size_t snappy_max_compressed_length(size_t source_length)
 snappy_status snappy_uncompressed_length(const char *compressed, size_t compressed_length,
 					 size_t *result)
 {
-	return dl_load(&snappy) ? S(snappy_uncompressed_length)(compressed, compressed_length, result)
-				: SNAPPY_INVALID_INPUT;
+	return dl_load(&snappy)
+		       ? S(snappy_uncompressed_length)(compressed, compressed_length, result)
+		       : SNAPPY_INVALID_INPUT;
 }
 
+/* clang-format off */
 #define LZ4_FNS(X)                                                                    \
 	X(LZ4F_isError) X(LZ4F_compressFrameBound) X(LZ4F_compressFrame)                   \
 	X(LZ4F_createDecompressionContext) X(LZ4F_freeDecompressionContext)                \
 	X(LZ4F_decompress) X(LZ4F_resetDecompressionContext)
+/* clang-format on */
 
 enum { LZ4_FNS(DL_ENUM) LZ4_N };
 static const char *const lz4_names[] = {LZ4_FNS(DL_NAME)};

@@ -13,6 +13,7 @@
 
 #include "agent/dl/dl.h"
 
+/* clang-format off */
 #define FNS(X)                                                                      \
 	X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_setopt)   \
 	X(curl_easy_getinfo) X(curl_easy_perform) X(curl_easy_strerror)                  \
@@ -20,6 +21,7 @@
 	X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_assign)        \
 	X(curl_multi_socket_action) X(curl_multi_info_read) X(curl_slist_append)         \
 	X(curl_slist_free_all)
+/* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};
@@ -51,10 +53,10 @@ void curl_easy_cleanup(CURL *curl)
 }
 
 /* One option argument of the type its number says. */
-#define FORWARD_OPTION(call, opt, ap)                                               \
-	((opt) < CURLOPTTYPE_OBJECTPOINT ? call(va_arg(ap, long))                      \
-	 : (opt) < CURLOPTTYPE_OFF_T     ? call(va_arg(ap, void *))                    \
-	 : (opt) < CURLOPTTYPE_BLOB      ? call(va_arg(ap, curl_off_t))                \
+#define FORWARD_OPTION(call, opt, ap)                                   \
+	((opt) < CURLOPTTYPE_OBJECTPOINT ? call(va_arg(ap, long))       \
+	 : (opt) < CURLOPTTYPE_OFF_T     ? call(va_arg(ap, void *))     \
+	 : (opt) < CURLOPTTYPE_BLOB      ? call(va_arg(ap, curl_off_t)) \
 					 : call(va_arg(ap, void *)))
 
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)

@@ -6,6 +6,7 @@
 
 #include "agent/dl/dl.h"
 
+/* clang-format off */
 #define FNS(X)                                                                        \
 	X(rd_kafka_conf_new) X(rd_kafka_conf_destroy) X(rd_kafka_conf_set)                 \
 	X(rd_kafka_conf_set_dr_msg_cb) X(rd_kafka_conf_set_error_cb)                       \
@@ -15,14 +16,15 @@
 	X(rd_kafka_header_add) X(rd_kafka_headers_destroy) X(rd_kafka_headers_new)         \
 	X(rd_kafka_opaque) X(rd_kafka_outq_len) X(rd_kafka_poll) X(rd_kafka_produceva)     \
 	X(rd_kafka_purge) X(rd_kafka_queue_destroy) X(rd_kafka_queue_get_main)             \
-	X(rd_kafka_queue_io_event_enable) X(rd_kafka_conf_dup_filter) X(rd_kafka_init_transactions)\
-	X(rd_kafka_begin_transaction) X(rd_kafka_commit_transaction)                         \
-	X(rd_kafka_abort_transaction) X(rd_kafka_send_offsets_to_transaction)                \
-	X(rd_kafka_consumer_group_metadata_new) X(rd_kafka_consumer_group_metadata_destroy)  \
-	X(rd_kafka_topic_partition_list_new) X(rd_kafka_topic_partition_list_add)            \
-	X(rd_kafka_topic_partition_list_destroy) X(rd_kafka_committed)                       \
-	X(rd_kafka_error_string) X(rd_kafka_error_is_fatal) X(rd_kafka_error_is_retriable)   \
-	X(rd_kafka_error_txn_requires_abort)
+	X(rd_kafka_queue_io_event_enable) X(rd_kafka_conf_dup_filter)                      \
+	X(rd_kafka_init_transactions) X(rd_kafka_begin_transaction)                        \
+	X(rd_kafka_commit_transaction) X(rd_kafka_abort_transaction)                       \
+	X(rd_kafka_send_offsets_to_transaction) X(rd_kafka_consumer_group_metadata_new)    \
+	X(rd_kafka_consumer_group_metadata_destroy) X(rd_kafka_topic_partition_list_new)   \
+	X(rd_kafka_topic_partition_list_add) X(rd_kafka_topic_partition_list_destroy)      \
+	X(rd_kafka_committed) X(rd_kafka_error_string) X(rd_kafka_error_is_fatal)          \
+	X(rd_kafka_error_is_retriable) X(rd_kafka_error_txn_requires_abort)
+/* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};
@@ -64,17 +66,15 @@ void rd_kafka_conf_set_dr_msg_cb(rd_kafka_conf_t *conf,
 		F(rd_kafka_conf_set_dr_msg_cb)(conf, cb);
 }
 
-void rd_kafka_conf_set_error_cb(rd_kafka_conf_t *conf,
-				void (*cb)(rd_kafka_t *rk, int err, const char *reason,
-					   void *opaque))
+void rd_kafka_conf_set_error_cb(rd_kafka_conf_t *conf, void (*cb)(rd_kafka_t *rk, int err,
+								  const char *reason, void *opaque))
 {
 	if (dl_load(&lib))
 		F(rd_kafka_conf_set_error_cb)(conf, cb);
 }
 
-void rd_kafka_conf_set_log_cb(rd_kafka_conf_t *conf,
-			      void (*cb)(const rd_kafka_t *rk, int level, const char *fac,
-					 const char *buf))
+void rd_kafka_conf_set_log_cb(rd_kafka_conf_t *conf, void (*cb)(const rd_kafka_t *rk, int level,
+								const char *fac, const char *buf))
 {
 	if (dl_load(&lib))
 		F(rd_kafka_conf_set_log_cb)(conf, cb);
@@ -225,9 +225,10 @@ rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms)
 	return F(rd_kafka_abort_transaction)(rk, timeout_ms);
 }
 
-rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(
-	rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
-	const rd_kafka_consumer_group_metadata_t *cgmetadata, int timeout_ms)
+rd_kafka_error_t *
+rd_kafka_send_offsets_to_transaction(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
+				     const rd_kafka_consumer_group_metadata_t *cgmetadata,
+				     int timeout_ms)
 {
 	return F(rd_kafka_send_offsets_to_transaction)(rk, offsets, cgmetadata, timeout_ms);
 }
@@ -248,8 +249,9 @@ rd_kafka_topic_partition_list_t *rd_kafka_topic_partition_list_new(int size)
 	return dl_load(&lib) ? F(rd_kafka_topic_partition_list_new)(size) : NULL;
 }
 
-rd_kafka_topic_partition_t *rd_kafka_topic_partition_list_add(
-	rd_kafka_topic_partition_list_t *rktparlist, const char *topic, int32_t partition)
+rd_kafka_topic_partition_t *
+rd_kafka_topic_partition_list_add(rd_kafka_topic_partition_list_t *rktparlist, const char *topic,
+				  int32_t partition)
 {
 	return F(rd_kafka_topic_partition_list_add)(rktparlist, topic, partition);
 }

@@ -37,15 +37,15 @@ int sd_notify(int unset_environment, const char *state)
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, e, n);
 	if (e[0] == '@')
-		sa.sun_path[0] = '\0';  /* abstract namespace */
+		sa.sun_path[0] = '\0'; /* abstract namespace */
 	len = offsetof(struct sockaddr_un, sun_path) + n + (e[0] == '/' ? 1 : 0);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)len) < 0)
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, (socklen_t)len) <
+	    0)
 		rc = -errno;
 	close(fd);
 out:
@@ -77,7 +77,7 @@ int sd_watchdog_enabled(int unset_environment, uint64_t *usec)
 			goto out;
 		}
 		if (pid != (unsigned long long)getpid())
-			goto out;  /* meant for another process */
+			goto out; /* meant for another process */
 	}
 	if (usec)
 		*usec = (uint64_t)u;
@@ -90,6 +90,7 @@ out:
 	return rc;
 }
 
+/* clang-format off */
 #define FNS(X)                                                                          \
 	X(sd_journal_open) X(sd_journal_open_directory) X(sd_journal_close)                  \
 	X(sd_journal_previous) X(sd_journal_next) X(sd_journal_get_realtime_usec)            \
@@ -97,6 +98,7 @@ out:
 	X(sd_journal_restart_data) X(sd_journal_add_match) X(sd_journal_seek_head)           \
 	X(sd_journal_seek_tail) X(sd_journal_seek_cursor) X(sd_journal_get_cursor)           \
 	X(sd_journal_test_cursor) X(sd_journal_get_fd) X(sd_journal_process)
+/* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};

@@ -40,16 +40,16 @@
 #define HEAD_MAX 16384
 #define MAX_BODY_DEFAULT (1u << 20)
 
-struct conn {
-	struct conn *next;
+struct http_client_conn {
+	struct http_client_conn *next;
 	struct http_client *c;
 	struct evloop_io io;
-	struct evloop_timer timer;  /* connect timeout, then idle time */
+	struct evloop_timer timer; /* connect timeout, then idle time */
 	int fd;
 	bool connecting;
 	bool idle;
-	size_t addr;                /* index of the address being tried */
-	struct http_req *req;
+	size_t addr; /* index of the address being tried */
+	struct http_client_req *req;
 };
 
 /* A resolution in flight, shared with its thread. */
@@ -84,7 +84,7 @@ static int parse_url(struct http_client *c, const char *url)
 	}
 	auth_end = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(auth_end - p)))
-		return -EINVAL;  /* credentials in the URL: use token_file */
+		return -EINVAL; /* credentials in the URL: use token_file */
 	if (*p == '[') {
 		host = p + 1;
 		host_end = memchr(host, ']', (size_t)(auth_end - host));
@@ -120,7 +120,7 @@ static int parse_url(struct http_client *c, const char *url)
 		pn = c->tls ? 443 : 80;
 	}
 	if (strpbrk(auth_end, "?# "))
-		return -EINVAL;  /* paths carry their own queries */
+		return -EINVAL; /* paths carry their own queries */
 	snprintf(c->port, sizeof(c->port), "%ld", pn);
 	c->host = mem_strndup(host, hl);
 	c->hosthdr = mem_strndup(p, (size_t)(auth_end - p));
@@ -152,8 +152,8 @@ static int addrs_from(struct http_addrs *out, struct addrinfo *ai)
 	return out->n ? 0 : -ENOENT;
 }
 
-static int lookup(const char *host, const char *port, int flags, struct http_addrs *out,
-		  char *why, size_t whylen)
+static int lookup(const char *host, const char *port, int flags, struct http_addrs *out, char *why,
+		  size_t whylen)
 {
 	struct addrinfo hints, *ai = NULL;
 	int rc;
@@ -212,7 +212,7 @@ static void *resolve_thread(void *arg)
 }
 
 static void fail_waiting(struct http_client *c, int rc, const char *why);
-static void dispatch(struct http_req *r);
+static void dispatch(struct http_client_req *r);
 
 static void on_resolved(struct evloop_async *a)
 {
@@ -242,7 +242,7 @@ static void on_resolved(struct evloop_async *a)
 		fail_waiting(c, rc, why);
 		return;
 	}
-	for (struct http_req *r = c->reqs; r; r = r->next) {
+	for (struct http_client_req *r = c->reqs; r; r = r->next) {
 		if (r->waiting_addr) {
 			r->waiting_addr = false;
 			dispatch(r);
@@ -301,7 +301,7 @@ static void resolve_abandon(struct http_client *c)
 
 /* ------------------------------------------------------------ requests */
 
-void http_req_finish(struct http_req *r, int rc, const char *why)
+void http_client_req_finish(struct http_client_req *r, int rc, const char *why)
 {
 	if (r->finished)
 		return;
@@ -318,11 +318,11 @@ void http_req_finish(struct http_req *r, int rc, const char *why)
 
 static void on_req_timer(struct evloop_timer *t)
 {
-	struct http_req *r = t->data;
-	struct conn *cn = r->conn;
+	struct http_client_req *r = t->data;
+	struct http_client_conn *cn = r->conn;
 
 	if (r->pending_rc < 0) {
-		http_req_finish(r, r->pending_rc, r->why);
+		http_client_req_finish(r, r->pending_rc, r->why);
 		return;
 	}
 	if (cn) {
@@ -331,11 +331,11 @@ static void on_req_timer(struct evloop_timer *t)
 		r->conn = NULL;
 	}
 	snprintf(r->why, sizeof(r->why), "no answer within %" PRId64 " ms", r->c->o.timeout_ms);
-	http_req_finish(r, -ETIMEDOUT, r->why);
+	http_client_req_finish(r, -ETIMEDOUT, r->why);
 }
 
 /* Report a failure from a later loop iteration. */
-static void fail_later(struct http_req *r, int rc, const char *why)
+static void fail_later(struct http_client_req *r, int rc, const char *why)
 {
 	r->pending_rc = rc;
 	if (why != r->why)
@@ -345,7 +345,7 @@ static void fail_later(struct http_req *r, int rc, const char *why)
 
 static void fail_waiting(struct http_client *c, int rc, const char *why)
 {
-	for (struct http_req *r = c->reqs; r; r = r->next) {
+	for (struct http_client_req *r = c->reqs; r; r = r->next) {
 		if (r->waiting_addr) {
 			r->waiting_addr = false;
 			fail_later(r, rc, why);
@@ -353,15 +353,16 @@ static void fail_waiting(struct http_client *c, int rc, const char *why)
 	}
 }
 
-static int build_head(struct http_req *r, const char *method, const char *path,
+static int build_head(struct http_client_req *r, const char *method, const char *path,
 		      const char *headers, bool has_body, size_t len)
 {
 	struct http_client *c = r->c;
 	int rc;
 
 	buf_init(&r->head, HEAD_MAX);
-	rc = buf_printf(&r->head, "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n",
-			method, c->prefix, path, c->hosthdr, c->o.user_agent);
+	rc = buf_printf(&r->head,
+			"%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n", method,
+			c->prefix, path, c->hosthdr, c->o.user_agent);
 	if (rc == 0 && headers)
 		rc = buf_append_str(&r->head, headers);
 	if (rc == 0 && has_body)
@@ -371,11 +372,11 @@ static int build_head(struct http_req *r, const char *method, const char *path,
 	return rc;
 }
 
-struct http_req *http_request(struct http_client *c, const char *method, const char *path,
-			      const char *headers, const void *body, size_t len, http_done_fn done,
-			      void *arg)
+struct http_client_req *http_request(struct http_client *c, const char *method, const char *path,
+				     const char *headers, const void *body, size_t len,
+				     http_done_fn done, void *arg)
 {
-	struct http_req *r = mem_calloc(1, sizeof(*r));
+	struct http_client_req *r = mem_calloc(1, sizeof(*r));
 	bool has_body = body || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0);
 
 	if (!r)
@@ -390,13 +391,13 @@ struct http_req *http_request(struct http_client *c, const char *method, const c
 	c->reqs = r;
 	if (c->tls) {
 		if (http_tls_start(r, method, path, headers) < 0) {
-			http_req_free(r);
+			http_client_req_free(r);
 			return NULL;
 		}
 		return r;
 	}
 	if (build_head(r, method, path, headers, has_body, r->len) < 0) {
-		http_req_free(r);
+		http_client_req_free(r);
 		return NULL;
 	}
 	evloop_timer_start(c->loop, &r->timer, (uint64_t)c->o.timeout_ms, 0, on_req_timer, r);
@@ -407,7 +408,7 @@ struct http_req *http_request(struct http_client *c, const char *method, const c
 /* ------------------------------------------------------------ connections */
 
 /* Stop watching and close the socket; the connection struct stays. */
-static void conn_drop_socket(struct conn *cn)
+static void conn_drop_socket(struct http_client_conn *cn)
 {
 	if (cn->io.active)
 		evloop_io_stop(&cn->io);
@@ -418,10 +419,10 @@ static void conn_drop_socket(struct conn *cn)
 	cn->fd = -1;
 }
 
-void http_conn_close(struct conn *cn)
+void http_conn_close(struct http_client_conn *cn)
 {
 	struct http_client *c = cn->c;
-	struct conn **pp = &c->conns;
+	struct http_client_conn **pp = &c->conns;
 
 	while (*pp && *pp != cn)
 		pp = &(*pp)->next;
@@ -435,11 +436,11 @@ void http_conn_close(struct conn *cn)
 
 static void on_conn_io(struct evloop_io *io, uint32_t revents);
 static void on_conn_timer(struct evloop_timer *t);
-static void conn_send(struct conn *cn);
+static void conn_send(struct http_client_conn *cn);
 
 static void close_idle(struct http_client *c)
 {
-	struct conn *cn = c->conns, *next;
+	struct http_client_conn *cn = c->conns, *next;
 
 	for (; cn; cn = next) {
 		next = cn->next;
@@ -451,9 +452,9 @@ static void close_idle(struct http_client *c)
 /* The request failed on its connection.  A reused connection that died
  * before any answer byte was closed by the server while idle: try again,
  * once, on a new connection. */
-static void conn_failed(struct conn *cn, int rc, const char *why)
+static void conn_failed(struct http_client_conn *cn, int rc, const char *why)
 {
-	struct http_req *r = cn->req;
+	struct http_client_req *r = cn->req;
 	struct http_client *c = cn->c;
 
 	cn->req = NULL;
@@ -470,14 +471,25 @@ static void conn_failed(struct conn *cn, int rc, const char *why)
 		http_resp_release(&r->resp);
 		http_resp_init(&r->resp, c->o.max_body, head);
 		c->st.stale_retries++;
-		close_idle(c);  /* they are likely as stale */
+		close_idle(c); /* they are likely as stale */
 		dispatch(r);
 		return;
 	}
-	http_req_finish(r, rc, why);
+	http_client_req_finish(r, rc, why);
 }
 
-static void conn_attach(struct conn *cn, struct http_req *r)
+/* Change what the connection waits for; a failure fails the connection
+ * (which may free cn) and is returned. */
+static int conn_events(struct http_client_conn *cn, uint32_t events)
+{
+	int rc = evloop_io_modify(&cn->io, events);
+
+	if (rc < 0)
+		conn_failed(cn, rc, "cannot change the connection's epoll events");
+	return rc;
+}
+
+static void conn_attach(struct http_client_conn *cn, struct http_client_req *r)
 {
 	cn->req = r;
 	cn->idle = false;
@@ -488,7 +500,7 @@ static void conn_attach(struct conn *cn, struct http_req *r)
 
 /* Try addresses from cn->addr on.  Returns 0 (connecting or connected) or
  * a negative code when none is left (why says the last failure). */
-static int conn_connect(struct conn *cn, char *why, size_t whylen)
+static int conn_connect(struct http_client_conn *cn, char *why, size_t whylen)
 {
 	struct http_client *c = cn->c;
 	int rc = -ECONNREFUSED;
@@ -500,7 +512,7 @@ static int conn_connect(struct conn *cn, char *why, size_t whylen)
 
 		if (fd < 0) {
 			rc = -errno;
-			snprintf(why, whylen, "socket: %s", strerror(errno));
+			snprintf(why, whylen, "socket: %s", err_str(-errno));
 			return rc;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -508,25 +520,27 @@ static int conn_connect(struct conn *cn, char *why, size_t whylen)
 		if (connect(fd, sa, c->addrs.len[cn->addr]) == 0 || errno == EINPROGRESS) {
 			cn->fd = fd;
 			cn->connecting = true;
-			if (evloop_io_start(c->loop, &cn->io, fd, EVLOOP_WRITE, on_conn_io, cn) < 0) {
+			if (evloop_io_start(c->loop, &cn->io, fd, EVLOOP_WRITE, on_conn_io, cn) <
+			    0) {
 				cn->fd = -1;
 				close(fd);
 				snprintf(why, whylen, "cannot watch the socket");
 				return -ENOMEM;
 			}
-			evloop_timer_start(c->loop, &cn->timer, (uint64_t)c->o.connect_timeout_ms, 0,
-					   on_conn_timer, cn);
+			evloop_timer_start(c->loop, &cn->timer, (uint64_t)c->o.connect_timeout_ms,
+					   0, on_conn_timer, cn);
 			c->st.connects++;
 			return 0;
 		}
 		rc = -errno;
-		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port, strerror(errno));
+		snprintf(why, whylen, "connect to %s port %s: %s", c->host, c->port,
+			 err_str(-errno));
 		close(fd);
 	}
 	return rc;
 }
 
-static void conn_next_addr(struct conn *cn, const char *why0)
+static void conn_next_addr(struct http_client_conn *cn, const char *why0)
 {
 	char why[160];
 	int rc;
@@ -542,10 +556,10 @@ static void conn_next_addr(struct conn *cn, const char *why0)
 	}
 }
 
-static void conn_open(struct http_req *r)
+static void conn_open(struct http_client_req *r)
 {
 	struct http_client *c = r->c;
-	struct conn *cn = mem_calloc(1, sizeof(*cn));
+	struct http_client_conn *cn = mem_calloc(1, sizeof(*cn));
 	char why[160] = "";
 	int rc;
 
@@ -568,19 +582,20 @@ static void conn_open(struct http_req *r)
 	}
 }
 
-static void dispatch(struct http_req *r)
+static void dispatch(struct http_client_req *r)
 {
 	struct http_client *c = r->c;
 
 	if (!r->retried) {
-		for (struct conn *cn = c->conns; cn; cn = cn->next) {
+		for (struct http_client_conn *cn = c->conns; cn; cn = cn->next) {
 			if (cn->idle) {
 				conn_attach(cn, r);
 				r->reused = true;
 				c->st.reuses++;
 				/* Written when the loop says it can be: nothing of
 				 * the request runs inside http_request(). */
-				evloop_io_modify(&cn->io, EVLOOP_READ | EVLOOP_WRITE);
+				/* on failure conn_failed() retried r elsewhere */
+				SLUICE_IGNORE(conn_events(cn, EVLOOP_READ | EVLOOP_WRITE));
 				return;
 			}
 		}
@@ -599,18 +614,19 @@ static void dispatch(struct http_req *r)
 	conn_open(r);
 }
 
-static void conn_idle(struct conn *cn)
+static void conn_idle(struct http_client_conn *cn)
 {
 	cn->req = NULL;
 	cn->idle = true;
-	evloop_io_modify(&cn->io, EVLOOP_READ);
+	if (conn_events(cn, EVLOOP_READ) < 0)
+		return;
 	evloop_timer_start(cn->c->loop, &cn->timer, IDLE_MAX_MS, 0, on_conn_timer, cn);
 }
 
 /* The answer is complete.  extra: bytes followed it. */
-static void conn_complete(struct conn *cn, bool extra)
+static void conn_complete(struct http_client_conn *cn, bool extra)
 {
-	struct http_req *r = cn->req;
+	struct http_client_req *r = cn->req;
 	size_t total = r->head.len + r->len;
 
 	if (r->resp.keep_alive && !extra && r->sent == total)
@@ -618,15 +634,15 @@ static void conn_complete(struct conn *cn, bool extra)
 	else
 		http_conn_close(cn);
 	r->conn = NULL;
-	http_req_finish(r, 0, NULL);
+	http_client_req_finish(r, 0, NULL);
 }
 
-static void conn_read(struct conn *cn)
+static void conn_read(struct http_client_conn *cn)
 {
 	uint8_t chunk[READ_CHUNK];
 
 	for (;;) {
-		struct http_req *r = cn->req;
+		struct http_client_req *r = cn->req;
 		ssize_t n = read(cn->fd, chunk, sizeof(chunk));
 		long used;
 
@@ -636,7 +652,7 @@ static void conn_read(struct conn *cn)
 
 			if (e == EAGAIN || e == EINTR)
 				return;
-			snprintf(why, sizeof(why), "read: %s", strerror(e));
+			snprintf(why, sizeof(why), "read: %s", err_str(-e));
 			conn_failed(cn, -e, why);
 			return;
 		}
@@ -663,9 +679,9 @@ static void conn_read(struct conn *cn)
 	}
 }
 
-static void conn_send(struct conn *cn)
+static void conn_send(struct http_client_conn *cn)
 {
-	struct http_req *r = cn->req;
+	struct http_client_req *r = cn->req;
 	size_t total = r->head.len + r->len;
 
 	while (r->sent < total) {
@@ -693,27 +709,28 @@ static void conn_send(struct conn *cn)
 			char why[160];
 
 			if (e == EAGAIN || e == EINTR)
-				return;  /* EPOLLOUT brings us back */
+				return; /* EPOLLOUT brings us back */
 			if (e == EPIPE || e == ECONNRESET) {
 				/* The server may have answered (and closed) before
 				 * taking the whole body: read what it said.  The
 				 * unsent rest keeps the connection from reuse. */
-				evloop_io_modify(&cn->io, EVLOOP_READ);
-				conn_read(cn);  /* may free cn */
+				if (conn_events(cn, EVLOOP_READ) < 0)
+					return;
+				conn_read(cn); /* may free cn */
 				return;
 			}
-			snprintf(why, sizeof(why), "write: %s", strerror(e));
+			snprintf(why, sizeof(why), "write: %s", err_str(-e));
 			conn_failed(cn, -e, why);
 			return;
 		}
 		r->sent += (size_t)w;
 	}
-	evloop_io_modify(&cn->io, EVLOOP_READ);
+	SLUICE_IGNORE(conn_events(cn, EVLOOP_READ)); /* a failure closed cn: nothing left to do */
 }
 
 static void on_conn_timer(struct evloop_timer *t)
 {
-	struct conn *cn = t->data;
+	struct http_client_conn *cn = t->data;
 	char why[160];
 
 	if (cn->idle) {
@@ -727,8 +744,8 @@ static void on_conn_timer(struct evloop_timer *t)
 
 static void on_conn_io(struct evloop_io *io, uint32_t revents)
 {
-	struct conn *cn = io->data;
-	struct http_req *r = cn->req;
+	struct http_client_conn *cn = io->data;
+	struct http_client_req *r = cn->req;
 
 	if (cn->idle) {
 		/* Closed by the server, or bytes nobody asked for. */
@@ -746,13 +763,14 @@ static void on_conn_io(struct evloop_io *io, uint32_t revents)
 			err = ECONNREFUSED;
 		if (err != 0) {
 			snprintf(why, sizeof(why), "connect to %s port %s: %s", cn->c->host,
-				 cn->c->port, strerror(err));
+				 cn->c->port, err_str(-err));
 			conn_next_addr(cn, why);
 			return;
 		}
 		cn->connecting = false;
 		evloop_timer_stop(&cn->timer);
-		evloop_io_modify(&cn->io, EVLOOP_READ | EVLOOP_WRITE);
+		if (conn_events(cn, EVLOOP_READ | EVLOOP_WRITE) < 0)
+			return;
 		conn_send(cn);
 		return;
 	}
@@ -760,7 +778,7 @@ static void on_conn_io(struct evloop_io *io, uint32_t revents)
 		return;
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		conn_read(cn);
-		return;  /* cn may be gone */
+		return; /* cn may be gone */
 	}
 	if (revents & EPOLLOUT)
 		conn_send(cn);
@@ -822,7 +840,7 @@ void http_client_free(struct http_client *c)
 	if (!c)
 		return;
 	while (c->reqs)
-		http_req_free(c->reqs);
+		http_client_req_free(c->reqs);
 	while (c->conns)
 		http_conn_close(c->conns);
 	resolve_abandon(c);
@@ -836,10 +854,10 @@ void http_client_free(struct http_client *c)
 	mem_free(c);
 }
 
-void http_req_free(struct http_req *r)
+void http_client_req_free(struct http_client_req *r)
 {
 	struct http_client *c;
-	struct http_req **pp;
+	struct http_client_req **pp;
 
 	if (!r)
 		return;
@@ -861,27 +879,27 @@ void http_req_free(struct http_req *r)
 	mem_free(r);
 }
 
-int http_req_result(const struct http_req *r)
+int http_client_req_result(const struct http_client_req *r)
 {
 	return r->result;
 }
 
-const char *http_req_error(const struct http_req *r)
+const char *http_client_req_error(const struct http_client_req *r)
 {
 	return r->result < 0 ? r->why : "";
 }
 
-int http_req_status(const struct http_req *r)
+int http_client_req_status(const struct http_client_req *r)
 {
 	return r->result == 0 ? r->resp.status : 0;
 }
 
-const struct buf *http_req_body(const struct http_req *r)
+const struct buf *http_client_req_body(const struct http_client_req *r)
 {
 	return &r->resp.body;
 }
 
-int64_t http_req_retry_after_ms(const struct http_req *r)
+int64_t http_client_req_retry_after_ms(const struct http_client_req *r)
 {
 	return r->resp.retry_after_ms;
 }
@@ -893,7 +911,7 @@ void http_client_stats(const struct http_client *c, struct http_client_stats *st
 
 /* ------------------------------------------------------------ blocking */
 
-static void on_fetch_done(struct http_req *r, void *arg)
+static void on_fetch_done(struct http_client_req *r, void *arg)
 {
 	(void)r;
 	*(bool *)arg = true;
@@ -906,7 +924,7 @@ int http_fetch(const char *base_url, const struct http_client_opts *o, const cha
 	struct evloop *loop = evloop_new();
 	struct http_client *c = NULL;
 	struct http_client_opts oo = *o;
-	struct http_req *r = NULL;
+	struct http_client_req *r = NULL;
 	bool done = false;
 	int rc;
 
@@ -935,16 +953,17 @@ int http_fetch(const char *base_url, const struct http_client_opts *o, const cha
 		if (rc < 0)
 			goto out;
 	}
-	rc = http_req_result(r);
+	rc = http_client_req_result(r);
 	if (rc < 0 && why)
-		snprintf(why, whylen, "%s", http_req_error(r));
+		snprintf(why, whylen, "%s", http_client_req_error(r));
 	if (rc == 0) {
-		*status = http_req_status(r);
+		*status = http_client_req_status(r);
 		if (resp)
-			rc = buf_append(resp, http_req_body(r)->data, http_req_body(r)->len);
+			rc = buf_append(resp, http_client_req_body(r)->data,
+					http_client_req_body(r)->len);
 	}
 out:
-	http_req_free(r);
+	http_client_req_free(r);
 	http_client_free(c);
 	evloop_free(loop);
 	return rc;

@@ -21,63 +21,64 @@ struct http_addrs {
 	size_t n;
 };
 
-struct conn;
+struct http_client_conn;
 struct resolve;
 struct curl_loop;
 
-struct http_req {
-	struct http_req *next;      /* the client's live requests */
+struct http_client_req {
+	struct http_client_req *next; /* the client's live requests */
 	struct http_client *c;
-	struct conn *conn;          /* while on a connection */
-	struct buf head;            /* request line and headers */
-	const uint8_t *body;        /* borrowed */
+	struct http_client_conn *conn; /* while on a connection */
+	struct buf head;               /* request line and headers */
+	const uint8_t *body;           /* borrowed */
 	size_t len;
-	size_t sent;                /* bytes of head, then body, written */
+	size_t sent; /* bytes of head, then body, written */
 	struct http_resp resp;
-	struct evloop_timer timer;  /* the request's timeout, or a failure to report */
+	struct evloop_timer timer; /* the request's timeout, or a failure to report */
 	http_done_fn done;
 	void *arg;
 	int result;
-	int pending_rc;             /* failure reported from the timer */
+	int pending_rc; /* failure reported from the timer */
 	char why[192];
 	bool waiting_addr;
 	bool reused;
 	bool retried;
 	bool finished;
-	void *easy;                 /* https: the curl easy handle */
-	void *hdrs;                 /* https: its header list */
+	void *easy; /* https: the curl easy handle */
+	void *hdrs; /* https: its header list */
 };
 
 struct http_client {
 	struct evloop *loop;
 	struct http_client_opts o;
 	bool tls;
-	bool numeric;               /* the host is an address: no resolution */
+	bool numeric; /* the host is an address: no resolution */
 	char *host;
-	char *hosthdr;              /* Host: value, as in the URL */
+	char *hosthdr; /* Host: value, as in the URL */
 	char port[8];
-	char *prefix;               /* path in the URL, without trailing '/' */
-	char *base;                 /* the URL without trailing '/' (https) */
+	char *prefix; /* path in the URL, without trailing '/' */
+	char *base;   /* the URL without trailing '/' (https) */
 	struct http_addrs addrs;
 	uint64_t addrs_at;
 	bool have_addrs;
 	struct resolve *rs;
 	struct evloop_async async;
 	bool async_on;
-	struct conn *conns;
-	struct http_req *reqs;
+	struct http_client_conn *conns;
+	struct http_client_req *reqs;
 	struct http_client_stats st;
-	struct curl_loop *cl;       /* https */
+	struct curl_loop *cl; /* https */
 };
 
-void http_conn_close(struct conn *cn);
+void http_conn_close(struct http_client_conn *cn);
 /* End a request: its callback runs now. */
-void http_req_finish(struct http_req *r, int rc, const char *why);
+void http_client_req_finish(struct http_client_req *r, int rc, const char *why);
 
 /* https (http_client_tls.c) */
 int http_tls_init(struct http_client *c);
 void http_tls_release(struct http_client *c);
-int http_tls_start(struct http_req *r, const char *method, const char *path, const char *headers);
-void http_tls_req_release(struct http_req *r);
+int http_tls_start(struct http_client_req *r, const char *method, const char *path,
+		   const char *headers);
+void http_tls_req_release(struct http_client_req *r);
 
 #endif

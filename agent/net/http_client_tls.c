@@ -30,29 +30,30 @@ void http_tls_release(struct http_client *c)
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct http_req *r = arg;
+	struct http_client_req *r = arg;
 
 	if (buf_append(&r->resp.body, p, size * n) < 0)
-		return 0;  /* larger than max_body: curl fails the transfer */
+		return 0; /* larger than max_body: curl fails the transfer */
 	return size * n;
 }
 
 static void on_done(CURL *easy, CURLcode cc, void *arg)
 {
-	struct http_req *r = arg;
+	struct http_client_req *r = arg;
 	long status = 0;
 	curl_off_t ra = 0;
 
 	if (cc != CURLE_OK) {
 		snprintf(r->why, sizeof(r->why), "%s", curl_easy_strerror(cc));
-		http_req_finish(r, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO, r->why);
+		http_client_req_finish(r, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
+				       r->why);
 		return;
 	}
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		r->resp.retry_after_ms = (int64_t)ra * 1000;
 	r->resp.status = (int)status;
-	http_req_finish(r, 0, NULL);
+	http_client_req_finish(r, 0, NULL);
 }
 
 /* "Name: value\r\n" lines into a curl header list. */
@@ -81,7 +82,8 @@ static struct curl_slist *header_list(const char *headers)
 	return l;
 }
 
-int http_tls_start(struct http_req *r, const char *method, const char *path, const char *headers)
+int http_tls_start(struct http_client_req *r, const char *method, const char *path,
+		   const char *headers)
 {
 	struct http_client *c = r->c;
 	CURL *e = curl_easy_init();
@@ -114,6 +116,10 @@ int http_tls_start(struct http_req *r, const char *method, const char *path, con
 	curl_easy_setopt(e, CURLOPT_USERAGENT, c->o.user_agent);
 	if (c->o.ca_file && *c->o.ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->o.ca_file);
+	if (c->o.cert && *c->o.cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->o.cert);
+	if (c->o.key && *c->o.key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->o.key);
 	if (!c->o.tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -124,7 +130,7 @@ out:
 	return rc;
 }
 
-void http_tls_req_release(struct http_req *r)
+void http_tls_req_release(struct http_client_req *r)
 {
 	if (r->easy) {
 		if (!r->finished)

@@ -105,7 +105,7 @@ int64_t http_retry_after_parse(const char *v, size_t len, int64_t now_unix)
 			if (v[i] < '0' || v[i] > '9')
 				return -1;
 			if (secs > 86400LL * 365)
-				return -1;  /* a year is not a retry delay */
+				return -1; /* a year is not a retry delay */
 			secs = secs * 10 + (v[i] - '0');
 		}
 		return secs * 1000;
@@ -206,8 +206,8 @@ static int status_line(struct http_resp *r, const char *l, size_t n)
 {
 	int code;
 
-	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') ||
-	    l[8] != ' ' || !digits(l + 9, 3, &code) || (n > 12 && l[12] != ' '))
+	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') || l[8] != ' ' ||
+	    !digits(l + 9, 3, &code) || (n > 12 && l[12] != ' '))
 		return fail(r, -ERR_CORRUPT, "bad status line");
 	if (code < 100 || code > 599)
 		return fail(r, -ERR_CORRUPT, "bad status code");
@@ -228,7 +228,7 @@ static int header_line(struct http_resp *r, const char *l, size_t n)
 	size_t nl, vn;
 
 	if (l[0] == ' ' || l[0] == '\t')
-		return 0;  /* obs-fold of a header we do not read: ignore it */
+		return 0; /* obs-fold of a header we do not read: ignore it */
 	if (!colon || colon == l)
 		return fail(r, -ERR_CORRUPT, "bad header line");
 	nl = (size_t)(colon - l);
@@ -281,7 +281,7 @@ static int head_end(struct http_resp *r)
 	}
 	if (r->chunked) {
 		if (r->content_length >= 0 || r->until_close)
-			r->keep_alive = false;  /* framing said twice: do not reuse */
+			r->keep_alive = false; /* framing said twice: do not reuse */
 		r->until_close = false;
 		r->state = S_CHUNK_SIZE;
 		return 0;
@@ -327,7 +327,7 @@ static int line(struct http_resp *r, const char *l, size_t n)
 	switch (r->state) {
 	case S_STATUS:
 		if (n == 0 && r->head_bytes <= 2)
-			return 0;  /* a stray CRLF before the status line */
+			return 0; /* a stray CRLF before the status line */
 		return status_line(r, l, n);
 	case S_HEADER:
 		return n == 0 ? head_end(r) : header_line(r, l, n);
@@ -422,7 +422,8 @@ int http_resp_eof(struct http_resp *r)
 		return 0;
 	}
 	if (r->state != S_FAILED)
-		fail(r, -ERR_TRUNCATED, http_resp_started(r) ? "connection closed mid-answer"
-							      : "connection closed before an answer");
+		fail(r, -ERR_TRUNCATED,
+		     http_resp_started(r) ? "connection closed mid-answer"
+					  : "connection closed before an answer");
 	return -ERR_TRUNCATED;
 }

@@ -28,20 +28,20 @@
 #define HTTP_RESP_HEAD_MAX 65536
 
 struct http_resp {
-	int status;                 /* final status once the head is parsed, else 0 */
-	bool keep_alive;            /* the connection may carry another request */
-	int64_t retry_after_ms;     /* -1 when absent or unparsable */
-	struct buf body;            /* the decoded body (chunks joined) */
+	int status;             /* final status once the head is parsed, else 0 */
+	bool keep_alive;        /* the connection may carry another request */
+	int64_t retry_after_ms; /* -1 when absent or unparsable */
+	struct buf body;        /* the decoded body (chunks joined) */
 
 	/* parser state */
 	int state;
-	bool no_body;               /* answer to HEAD */
+	bool no_body; /* answer to HEAD */
 	bool chunked;
 	bool until_close;
 	bool http10;
-	bool seen;                  /* a byte arrived */
-	int64_t content_length;     /* -1 unknown */
-	uint64_t left;              /* body or chunk bytes still to come */
+	bool seen;              /* a byte arrived */
+	int64_t content_length; /* -1 unknown */
+	uint64_t left;          /* body or chunk bytes still to come */
 	size_t head_bytes;
 	size_t line_len;
 	char line[HTTP_RESP_LINE_MAX];

@@ -20,8 +20,8 @@
 #define MAX_CONNS 64
 #define CONN_TIMEOUT_MS 10000
 
-struct conn {
-	struct conn *next;
+struct httpd_conn {
+	struct httpd_conn *next;
 	struct httpd *h;
 	struct evloop_io io;
 	struct evloop_timer timer;
@@ -38,14 +38,14 @@ struct httpd {
 	int port;
 	httpd_handler handler;
 	void *arg;
-	struct conn *conns;
+	struct httpd_conn *conns;
 	size_t nconns;
 };
 
-static void conn_close(struct conn *c)
+static void conn_close(struct httpd_conn *c)
 {
 	struct httpd *h = c->h;
-	struct conn **pp = &h->conns;
+	struct httpd_conn **pp = &h->conns;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -63,21 +63,27 @@ static void conn_close(struct conn *c)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
-static void respond(struct conn *c)
+static void respond(struct httpd_conn *c)
 {
 	struct buf body;
 	const char *ctype = "text/plain; charset=utf-8";
 	char method[16] = "", path[1024];
-	int status = 400;
+	int status = 400, rc;
 	char *sp1, *sp2, *eol;
 
 	buf_init(&body, 64 << 20);
@@ -99,23 +105,28 @@ static void respond(struct conn *c)
 		}
 		status = c->h->handler(c->h->arg, method, path, &body, &ctype);
 	} else {
-		buf_append_str(&body, "bad request\n");
+		SLUICE_IGNORE(buf_append_str(&body, "bad request\n")); /* empty body: still a 400 */
 	}
-	buf_printf(&c->out,
-		   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Connection: close\r\n%s\r\n",
-		   status, reason(status), ctype, body.len,
-		   status == 405 ? "Allow: GET, HEAD\r\n" : "");
-	if (strcmp(method, "HEAD") != 0 || status == 400)
-		buf_append(&c->out, body.data, body.len);
+	rc = buf_printf(&c->out,
+			"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			"Connection: close\r\n%s\r\n",
+			status, reason(status), ctype, body.len,
+			status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (rc == 0 && (strcmp(method, "HEAD") != 0 || status == 400))
+		rc = buf_append(&c->out, body.data, body.len);
 	buf_release(&body);
+	if (rc == 0)
+		rc = evloop_io_modify(&c->io, EVLOOP_WRITE);
+	if (rc < 0) {
+		conn_close(c); /* no room for the answer: the client sees the close */
+		return;
+	}
 	c->writing = true;
-	evloop_io_modify(&c->io, EVLOOP_WRITE);
 }
 
 static void on_conn(struct evloop_io *io, uint32_t revents)
 {
-	struct conn *c = io->data;
+	struct httpd_conn *c = io->data;
 
 	if (revents & (EPOLLERR | EPOLLHUP) && !(revents & (EPOLLIN | EPOLLOUT))) {
 		conn_close(c);
@@ -132,7 +143,8 @@ static void on_conn(struct evloop_io *io, uint32_t revents)
 		}
 		c->hlen += (size_t)n;
 		c->head[c->hlen] = '\0';
-		if (strstr(c->head, "\r\n\r\n") || strstr(c->head, "\n\n") || c->hlen >= HEAD_MAX - 1)
+		if (strstr(c->head, "\r\n\r\n") || strstr(c->head, "\n\n") ||
+		    c->hlen >= HEAD_MAX - 1)
 			respond(c);
 		return;
 	}
@@ -160,7 +172,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 	(void)revents;
 	for (;;) {
 		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+		struct httpd_conn *c;
 
 		if (fd < 0)
 			return;

@@ -17,28 +17,28 @@
 #include "lib/murmur2.h"
 
 struct slot {
-	struct source *src;          /* NULL: superseded */
+	struct source *src; /* NULL: superseded */
 	uint64_t ordinal;
 	uint8_t flags;
 	bool has_meta;
-	struct buf meta;             /* per-event meta, when the input gives one */
+	struct buf meta; /* per-event meta, when the input gives one */
 };
 
 struct builder {
 	struct hmap_node node;
 	struct batcher *bt;
-	char *topic;                 /* NULL for the positions builder */
+	char *topic; /* NULL for the positions builder */
 	int32_t partition;
 	int32_t next_seq;
 	struct batch_builder bb;
 	struct slot *slots;
 	size_t nslots;
 	size_t capslots;
-	struct buf forgets;          /* encoded FORGET positions */
+	struct buf forgets; /* encoded FORGET positions */
 	uint32_t nforgets;
 	struct evloop_timer timer;
 	bool timer_on;
-	uint64_t deadline;           /* evloop ms the timer closes the batch at */
+	uint64_t deadline; /* evloop ms the timer closes the batch at */
 };
 
 struct batcher {
@@ -251,7 +251,7 @@ static struct slot *slot_get(struct batcher *bt, struct builder *b, struct sourc
 	buf_init(&sl->meta, SPOOL_MAX_META);
 	sl->src = s;
 	sl->flags = flags;
-	sl->ordinal = so->pos;  /* never record less than was recorded before */
+	sl->ordinal = so->pos; /* never record less than was recorded before */
 	source_ref(s);
 	so->slot_builder = b;
 	so->slot = (int32_t)b->nslots++;
@@ -306,7 +306,7 @@ static int encode_slots(struct batcher *bt, struct builder *b, struct job *j)
 		j->srcs[j->nsrcs].src = s;
 		j->srcs[j->nsrcs].ordinal = sl->ordinal;
 		j->nsrcs++;
-		sl->src = NULL;  /* the job holds the reference now */
+		sl->src = NULL; /* the job holds the reference now */
 		s->out[bt->o.out_idx].slot_builder = NULL;
 		s->out[bt->o.out_idx].slot = -1;
 	}
@@ -419,9 +419,11 @@ int batcher_add(struct batcher *bt, struct source *s, const char *topic, const s
 	int rc;
 
 	if (!b) {
-		int32_t parts = bt->o.partitions ? bt->o.partitions(bt->o.partitions_arg, topic) : 1;
+		int32_t parts =
+			bt->o.partitions ? bt->o.partitions(bt->o.partitions_arg, topic) : 1;
 
-		b = builder_get(bt, topic, parts > 1 ? murmur2_partition(s->key, s->key_len, parts) : 0);
+		b = builder_get(bt, topic,
+				parts > 1 ? murmur2_partition(s->key, s->key_len, parts) : 0);
 		if (!b)
 			return -ENOMEM;
 		so->builder = b;

@@ -36,8 +36,8 @@ struct batcher_opts {
 	int64_t max_delay_ms;
 	int codec;
 	int level;
-	size_t out_idx;              /* this output's index in source->out[] */
-	void *owner;                 /* stored in every job */
+	size_t out_idx; /* this output's index in source->out[] */
+	void *owner;    /* stored in every job */
 	struct spool *spool;
 	/* Partition count of a topic (>= 1). */
 	int32_t (*partitions)(void *arg, const char *topic);
@@ -45,7 +45,7 @@ struct batcher_opts {
 	/* Hand a finished job on (the pipeline accounts and submits it). */
 	void (*submit)(struct job *j, void *arg);
 	void *submit_arg;
-	struct writer *writer;       /* record buffer pool */
+	struct writer *writer; /* record buffer pool */
 };
 
 /* seq (borrowed, may be NULL) seeds the next producer sequence per

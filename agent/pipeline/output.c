@@ -27,14 +27,14 @@
 struct lane;
 
 struct went {
-	struct went *next;          /* window FIFO */
-	struct went *lnext;         /* lane queue */
+	struct went *next;  /* window FIFO */
+	struct went *lnext; /* lane queue */
 	uint64_t id;
 	struct spool_loc loc;
 	int32_t records;
 	int32_t base_seq;
 	bool done;
-	bool resent;                /* see struct flush_batch */
+	bool resent; /* see struct flush_batch */
 };
 
 struct oflush {
@@ -55,7 +55,7 @@ struct lane {
 	unsigned attempt;
 	struct evloop_timer backoff;
 	bool backing_off;
-	size_t max_batches;         /* cap for the next flush (0: none) */
+	size_t max_batches; /* cap for the next flush (0: none) */
 };
 
 static void pump(struct output *o);
@@ -88,7 +88,8 @@ void output_limit_request(struct output *o, size_t max_bytes)
 	if (max_bytes < 4096)
 		max_bytes = 4096;
 	if (max_bytes < o->max_request) {
-		log_warn("output %s: lowering the request size to %zu bytes", o->conf->id, max_bytes);
+		log_warn("output %s: lowering the request size to %zu bytes", o->conf->id,
+			 max_bytes);
 		o->max_request = max_bytes;
 	}
 }
@@ -135,7 +136,7 @@ static void count_error(struct output *o, const char *code)
 			break;
 	if (i == o->errs.n) {
 		if (o->errs.n == OUTPUT_MAX_CODES)
-			i = OUTPUT_MAX_CODES - 1;  /* the last bucket absorbs the rest */
+			i = OUTPUT_MAX_CODES - 1; /* the last bucket absorbs the rest */
 		else
 			snprintf(o->errs.code[o->errs.n++], sizeof(o->errs.code[0]), "%s", code);
 	}
@@ -179,7 +180,8 @@ static void on_backoff(struct evloop_timer *t)
 
 static uint64_t backoff_ms(struct output *o, struct lane *l, int64_t retry_after_ms)
 {
-	uint64_t base = (uint64_t)o->conf->retry.initial_delay, cap = (uint64_t)o->conf->retry.max_delay;
+	uint64_t base = (uint64_t)o->conf->retry.initial_delay,
+		 cap = (uint64_t)o->conf->retry.max_delay;
 	unsigned shift = l->attempt < 30 ? l->attempt : 30;
 	uint64_t d = base << shift, r = 0;
 
@@ -210,26 +212,26 @@ static void dead_letter(struct output *o, struct oflush *of, size_t i, const cha
 	snprintf(name, sizeof(name), "%020" PRIu64 ".batch", fb->entry_id);
 	if (rc == 0)
 		rc = fs_write_atomic(o->dead_dir, name, of->f.body.data + fb->off, fb->len);
-	buf_append_str(&note, "{");
-	json_key(&note, &first, "output");
-	json_cstr(&note, o->conf->id);
-	json_key(&note, &first, "topic");
-	json_cstr(&note, of->f.topic);
-	json_key(&note, &first, "partition");
-	json_i64(&note, of->f.partition);
-	json_key(&note, &first, "entry_id");
-	json_i64(&note, (int64_t)fb->entry_id);
-	json_key(&note, &first, "records");
-	json_i64(&note, fb->records);
-	json_key(&note, &first, "base_sequence");
-	json_i64(&note, fb->base_sequence);
-	json_key(&note, &first, "code");
-	json_cstr(&note, code ? code : "unknown");
-	json_key(&note, &first, "reason");
-	json_cstr(&note, reason ? reason : "");
-	json_key(&note, &first, "time_ms");
-	json_i64(&note, clock_wall_ms());
-	buf_append_str(&note, "}\n");
+	rc = err_first(rc, buf_append_str(&note, "{"));
+	rc = err_first(rc, json_key(&note, &first, "output"));
+	rc = err_first(rc, json_cstr(&note, o->conf->id));
+	rc = err_first(rc, json_key(&note, &first, "topic"));
+	rc = err_first(rc, json_cstr(&note, of->f.topic));
+	rc = err_first(rc, json_key(&note, &first, "partition"));
+	rc = err_first(rc, json_i64(&note, of->f.partition));
+	rc = err_first(rc, json_key(&note, &first, "entry_id"));
+	rc = err_first(rc, json_i64(&note, (int64_t)fb->entry_id));
+	rc = err_first(rc, json_key(&note, &first, "records"));
+	rc = err_first(rc, json_i64(&note, fb->records));
+	rc = err_first(rc, json_key(&note, &first, "base_sequence"));
+	rc = err_first(rc, json_i64(&note, fb->base_sequence));
+	rc = err_first(rc, json_key(&note, &first, "code"));
+	rc = err_first(rc, json_cstr(&note, code ? code : "unknown"));
+	rc = err_first(rc, json_key(&note, &first, "reason"));
+	rc = err_first(rc, json_cstr(&note, reason ? reason : ""));
+	rc = err_first(rc, json_key(&note, &first, "time_ms"));
+	rc = err_first(rc, json_i64(&note, clock_wall_ms()));
+	rc = err_first(rc, buf_append_str(&note, "}\n"));
 	snprintf(name, sizeof(name), "%020" PRIu64 ".json", fb->entry_id);
 	if (rc == 0)
 		rc = fs_write_atomic(o->dead_dir, name, note.data, note.len);
@@ -238,12 +240,15 @@ static void dead_letter(struct output *o, struct oflush *of, size_t i, const cha
 	o->st.dead_records += (uint64_t)fb->records;
 	if (rc < 0)
 		log_error("output %s: %d records of %s/%d REJECTED (%s: %s) and could not be saved "
-			  "to %s: %s", o->conf->id, fb->records, of->f.topic, of->f.partition,
-			  code ? code : "?", reason ? reason : "", o->dead_dir, err_str(rc));
+			  "to %s: %s",
+			  o->conf->id, fb->records, of->f.topic, of->f.partition, code ? code : "?",
+			  reason ? reason : "", o->dead_dir, err_str(rc));
 	else
-		log_error("output %s: %d records of %s/%d rejected (%s: %s); saved in %s/%020" PRIu64
-			  ".batch", o->conf->id, fb->records, of->f.topic, of->f.partition,
-			  code ? code : "?", reason ? reason : "", o->dead_dir, fb->entry_id);
+		log_error(
+			"output %s: %d records of %s/%d rejected (%s: %s); saved in %s/%020" PRIu64
+			".batch",
+			o->conf->id, fb->records, of->f.topic, of->f.partition, code ? code : "?",
+			reason ? reason : "", o->dead_dir, fb->entry_id);
 }
 
 /* ------------------------------------------------------------ flushes */
@@ -302,10 +307,11 @@ static void complete(struct output *o, struct oflush *of, enum flush_result r, s
 			uint64_t d = backoff_ms(o, l, retry_after_ms);
 
 			log_write_rl(&o->rl, 10000, LOG_LVL_WARN,
-				     "output %s: %s/%d: %s%s%s; retrying in %" PRIu64 " ms (attempt %u)",
-				     o->conf->id, of->f.topic, of->f.partition, code ? code : "error",
-				     reason && *reason ? ": " : "", reason ? reason : "", d,
-				     l->attempt + 1);
+				     "output %s: %s/%d: %s%s%s; retrying in %" PRIu64
+				     " ms (attempt %u)",
+				     o->conf->id, of->f.topic, of->f.partition,
+				     code ? code : "error", reason && *reason ? ": " : "",
+				     reason ? reason : "", d, l->attempt + 1);
 			l->attempt++;
 			l->backing_off = true;
 			evloop_timer_start(o->loop, &l->backoff, d, 0, on_backoff, l);
@@ -368,8 +374,9 @@ static void start_flush(struct output *o, struct lane *l)
 			 * this is the disk failing.  The bytes are unusable;
 			 * say so loudly and move on. */
 			log_error("output %s: spool entry %" PRIu64 " of %s/%d unreadable (%s); %d "
-				  "records lost", o->conf->id, w->id, l->topic, l->partition,
-				  err_str(rc), w->records);
+				  "records lost",
+				  o->conf->id, w->id, l->topic, l->partition, err_str(rc),
+				  w->records);
 			of->f.body.len = off;
 			o->st.lost_entries++;
 			w->done = true;
@@ -423,14 +430,14 @@ static void read_ahead(struct output *o)
 			continue;
 		}
 		if (rc < 0) {
-			log_write_rl(&o->rl, 10000, LOG_LVL_ERROR, "output %s: reading the spool: %s",
-				     o->conf->id, err_str(rc));
+			log_write_rl(&o->rl, 10000, LOG_LVL_ERROR,
+				     "output %s: reading the spool: %s", o->conf->id, err_str(rc));
 			break;
 		}
 		if (e.type == SPOOL_BATCH) {
 			l = lane_get(o, e.topic, e.topic_len, e.partition);
 			if (!l) {
-				o->cur = save;  /* read it again later */
+				o->cur = save; /* read it again later */
 				break;
 			}
 		}
@@ -539,8 +546,8 @@ int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bo
 
 		rc = spool_open(o->spool_dir, &so, &o->spool, &o->spool_fresh);
 		if (rc < 0) {
-			cfg_error_at(err, oc->node, "outputs[%zu]: cannot open the spool %s: %s", idx,
-				     o->spool_dir, err_str(rc));
+			cfg_error_at(err, oc->node, "outputs[%zu]: cannot open the spool %s: %s",
+				     idx, o->spool_dir, err_str(rc));
 			goto fail;
 		}
 		spool_cursor_start(o->spool, &o->cur);
@@ -555,12 +562,14 @@ int output_new(const struct agent_config *c, size_t idx, struct evloop *loop, bo
 	a.state_dir = o->spool_dir;
 	a.output = o;
 	a.codec = oc->compression;
+	a.codec_level = (int)oc->compression_level;
 	a.check_only = check_only;
 	a.reload = reload;
 	rc = oc->plugin->init(&a, &o->ctx, err);
 	if (rc < 0) {
 		if (!err->msg[0])
-			cfg_error_at(err, oc->node, "outputs[%zu]: %s: %s", idx, oc->type, err_str(rc));
+			cfg_error_at(err, oc->node, "outputs[%zu]: %s: %s", idx, oc->type,
+				     err_str(rc));
 		goto fail;
 	}
 	*out = o;

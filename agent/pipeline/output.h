@@ -27,14 +27,14 @@
 #include "lib/log.h"
 
 struct output_stats {
-	uint64_t records;           /* delivered */
-	uint64_t bytes;             /* delivered batch bytes (compressed) */
+	uint64_t records; /* delivered */
+	uint64_t bytes;   /* delivered batch bytes (compressed) */
 	uint64_t batches;
 	uint64_t flushes;
 	uint64_t retries;
 	uint64_t dead_letters;
 	uint64_t dead_records;
-	uint64_t lost_entries;      /* unreadable spool entries */
+	uint64_t lost_entries; /* unreadable spool entries */
 	uint64_t in_flight;
 };
 
@@ -59,11 +59,11 @@ struct output {
 	struct batcher *bt;
 	bool started;
 	bool stopping;
-	bool full;                  /* spool at its cap: inputs feeding it pause */
+	bool full; /* spool at its cap: inputs feeding it pause */
 	uint64_t cap;
 	/* delivery */
 	struct spool_cursor cur;
-	uint64_t first_new_id;      /* entries below were spooled before this process */
+	uint64_t first_new_id; /* entries below were spooled before this process */
 	struct buf scratch;
 	struct went *whead;
 	struct went *wtail;
@@ -74,10 +74,16 @@ struct output {
 	struct evloop_timer kick;
 	char **topics;
 	size_t ntopics;
-	size_t pending_jobs;        /* jobs of this output in the writer */
-	uint64_t pending_bytes;     /* their uncompressed size: spool growth to come */
+	size_t pending_jobs;    /* jobs of this output in the writer */
+	uint64_t pending_bytes; /* their uncompressed size: spool growth to come */
 	struct output_stats st;
 	struct output_errors errs;
+	/* health (pipeline_health_update): last progress seen, spool writes */
+	uint64_t h_delivered;   /* st.batches at the last look */
+	uint64_t h_progress_ms; /* delivered, or had nothing to deliver */
+	uint64_t h_werr;        /* spool write_errors at the last look */
+	uint64_t h_written;     /* spool appended + syncs at the last look */
+	bool h_write_failing;   /* the spool's last writes failed */
 	struct log_ratelimit rl;
 };
 

@@ -93,7 +93,8 @@ static int resume_collect(struct pipeline *pl)
 				e->r.finished = true;
 				e->r.ordinal = UINT64_MAX;
 				if (!e->input || !e->ident || !e->known || !e->ordinal ||
-				    hmap_insert(&pl->resume, &e->node, key_hash(p->input, p->ident)) < 0) {
+				    hmap_insert(&pl->resume, &e->node,
+						key_hash(p->input, p->ident)) < 0) {
 					resume_free(e);
 					return -ENOMEM;
 				}
@@ -281,6 +282,7 @@ static void set_pause(struct input *in, unsigned reasons)
 	in->plugin_paused = want;
 	if (want) {
 		in->pauses++;
+		in->paused_since_ms = evloop_now(in->pl->loop);
 		if (in->plugin->pause)
 			in->plugin->pause(in->ctx);
 	} else if (in->plugin->resume) {
@@ -299,7 +301,8 @@ static void update_pause(struct pipeline *pl)
 		pl->mem_pauses++;
 		log_write_rl(&pl->rl_mem, 60000, LOG_LVL_DEBUG,
 			     "inputs paused: %zu bytes of batches waiting to be compressed "
-			     "(buffer.max_memory)", mem);
+			     "(buffer.max_memory)",
+			     mem);
 	}
 	if (pl->mem_paused && pl->writer)
 		writer_want_progress(pl->writer, pl->mem_low);
@@ -322,11 +325,15 @@ static void update_pause(struct pipeline *pl)
 			   (st.entries_pending > 0 || o->pending_jobs > 0)) {
 			o->full = true;
 			log_write_rl(&pl->rl_full, 30000, LOG_LVL_WARN,
-				     "output %s: spool full (%" PRIu64 " bytes, buffer.max_bytes); the "
-				     "inputs feeding it pause until it drains", o->conf->id, used);
-		} else if (o->full && used + agent_settings_segment_bytes(&pl->conf->agent) / 2 <= o->cap) {
+				     "output %s: spool full (%" PRIu64
+				     " bytes, buffer.max_bytes); the "
+				     "inputs feeding it pause until it drains",
+				     o->conf->id, used);
+		} else if (o->full &&
+			   used + agent_settings_segment_bytes(&pl->conf->agent) / 2 <= o->cap) {
 			o->full = false;
-			log_info("output %s: spool below its cap again; inputs resume", o->conf->id);
+			log_info("output %s: spool below its cap again; inputs resume",
+				 o->conf->id);
 		}
 	}
 	for (size_t i = 0; i < pl->ninputs; i++) {
@@ -347,6 +354,7 @@ static void update_pause(struct pipeline *pl)
 static void on_tick(struct evloop_timer *t)
 {
 	update_pause(t->data);
+	pipeline_health_update(t->data);
 }
 
 /* ------------------------------------------------------------ input API */
@@ -373,8 +381,7 @@ const struct source_resume *input_resume_find(const struct input *in, const char
 	return e ? &e->r : NULL;
 }
 
-const struct source_resume *input_resume_at(const struct input *in, size_t i,
-					    const char **ident)
+const struct source_resume *input_resume_at(const struct input *in, size_t i, const char **ident)
 {
 	if (i >= in->nresumes)
 		return NULL;
@@ -429,8 +436,8 @@ struct source *input_source_open(struct input *in, const struct source_desc *d)
 			/* Register it, so a restart knows where it began. */
 			so->durable = so->pos = d->ordinal;
 			if (batcher_position(o->bt, s, d->ordinal, 0) < 0)
-				log_error("input %s: cannot register %s: out of memory", in->conf->id,
-					  d->ident);
+				log_error("input %s: cannot register %s: out of memory",
+					  in->conf->id, d->ident);
 		}
 	}
 	s->committed = UINT64_MAX;
@@ -489,14 +496,15 @@ int input_emit(struct input *in, struct source *s, const struct event *ev)
 		int orc;
 
 		if (ev->ordinal <= s->out[o->idx].skip)
-			continue;  /* this output spooled it before the restart */
+			continue; /* this output spooled it before the restart */
 		orc = batcher_add(o->bt, s, in->conf->topic, ev);
 		if (orc < 0) {
 			in->errors++;
 			rc = orc;
-			log_write_rl(&in->rl, 10000, LOG_LVL_ERROR,
-				     "input %s: cannot batch a record of %zu bytes from %s for %s: %s",
-				     in->conf->id, ev->value_len, s->name, o->conf->id, err_str(orc));
+			log_write_rl(
+				&in->rl, 10000, LOG_LVL_ERROR,
+				"input %s: cannot batch a record of %zu bytes from %s for %s: %s",
+				in->conf->id, ev->value_len, s->name, o->conf->id, err_str(orc));
 		}
 	}
 	if (ev->ordinal > s->ordinal)
@@ -583,7 +591,7 @@ void input_forget(struct input *in, const char *ident)
 	struct pipeline *pl = in->pl;
 
 	if (open_find(pl, in->conf->id, ident))
-		return;  /* still open: forgetting it would lose its position */
+		return; /* still open: forgetting it would lose its position */
 	for (size_t r = 0; r < in->nroutes; r++) {
 		struct output *o = pl->outputs[in->routes[r]];
 
@@ -662,10 +670,11 @@ static int input_new(struct pipeline *pl, size_t idx, bool check_only, struct in
 				w += 8;
 			snprintf(why, sizeof(why), "%s", w);
 			if (f->conf->plugin->kind == PLUGIN_PARSER)
-				cfg_error_at(err, f->conf->node, "inputs[%zu].parser: %s", idx, why);
-			else
-				cfg_error_at(err, f->conf->node, "inputs[%zu].filters[%zu]: %s", idx, fi,
+				cfg_error_at(err, f->conf->node, "inputs[%zu].parser: %s", idx,
 					     why);
+			else
+				cfg_error_at(err, f->conf->node, "inputs[%zu].filters[%zu]: %s",
+					     idx, fi, why);
 			return rc;
 		}
 	}
@@ -811,7 +820,8 @@ int pipeline_start(struct pipeline *pl)
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		rc = output_start(pl->outputs[i]);
 		if (rc < 0) {
-			log_error("output %s: cannot start: %s", pl->outputs[i]->conf->id, err_str(rc));
+			log_error("output %s: cannot start: %s", pl->outputs[i]->conf->id,
+				  err_str(rc));
 			return rc;
 		}
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/pipeline/: inputs to filters to batches to spool to outputs.
+ *
  * The pipeline: input instances, their filters, output instances, and the
  * routing between them (an output takes `inputs: [...]`, default all).  It
  * owns the writer and is the one place where positions meet: it merges the
@@ -53,5 +55,13 @@ void pipeline_free(struct pipeline *pl);
 /* GET /metrics (prom_render_fn) and GET /health: 200 or 503. */
 void pipeline_render_metrics(struct buf *out, void *pl);
 int pipeline_health(struct pipeline *pl, struct buf *out);
+/* Note what changed since the last look (delivery, spool writes); run on
+ * the pipeline's tick so "nothing delivered for N s" does not depend on how
+ * often /health is asked. */
+void pipeline_health_update(struct pipeline *pl);
+/* The conditions /health fails on (agent.health): true when none holds;
+ * otherwise why (one reason a line) is appended to why when not NULL.  The
+ * systemd watchdog is fed only while this is true. */
+bool pipeline_healthy(struct pipeline *pl, struct buf *why);
 
 #endif

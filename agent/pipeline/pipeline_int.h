@@ -30,11 +30,11 @@ struct resume_ent {
 	struct hmap_node node;
 	char *input;
 	char *ident;
-	struct source_resume r;     /* r.meta points at meta */
+	struct source_resume r; /* r.meta points at meta */
 	uint8_t *meta;
 	uint64_t origin;
-	bool *known;                /* per output */
-	uint64_t *ordinal;          /* per output */
+	bool *known;       /* per output */
+	uint64_t *ordinal; /* per output */
 };
 
 struct input {
@@ -43,7 +43,7 @@ struct input {
 	const struct input_conf *conf;
 	const struct plugin *plugin;
 	void *ctx;
-	size_t *routes;             /* indexes of the outputs taking it */
+	size_t *routes; /* indexes of the outputs taking it */
 	size_t nroutes;
 	struct filter_inst *filters;
 	size_t nfilters;
@@ -52,8 +52,8 @@ struct input {
 	size_t nresumes;
 	bool started;
 	bool exited;
-	bool done;                  /* input_done(): nothing more will come */
-	unsigned pause;             /* PAUSE_* reasons in force */
+	bool done;      /* input_done(): nothing more will come */
+	unsigned pause; /* PAUSE_* reasons in force */
 	bool plugin_paused;
 	uint64_t records;
 	uint64_t bytes;
@@ -61,6 +61,7 @@ struct input {
 	uint64_t errors;
 	uint64_t sources_open;
 	uint64_t pauses;
+	uint64_t paused_since_ms; /* evloop ms of the last pause (health) */
 	struct log_ratelimit rl;
 };
 
@@ -75,8 +76,8 @@ struct pipeline {
 	struct output **outputs;
 	size_t noutputs;
 	struct writer *writer;
-	struct hmap sources;        /* open sources by (input, ident) */
-	struct hmap resume;         /* struct resume_ent */
+	struct hmap sources; /* open sources by (input, ident) */
+	struct hmap resume;  /* struct resume_ent */
 	uint64_t mem_pauses;
 	size_t mem_high;
 	size_t mem_low;
@@ -85,7 +86,7 @@ struct pipeline {
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_mem;
 	uint64_t jobs_cancelled;
-	void (*done_cb)(void *arg);  /* every input is done */
+	void (*done_cb)(void *arg); /* every input is done */
 	void *done_arg;
 	struct evloop_timer done_timer;
 };

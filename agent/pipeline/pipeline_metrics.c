@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/pipeline/pipeline_int.h"
+#include "lib/err.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/prom.h"
@@ -16,6 +17,7 @@
 typedef uint64_t (*in_get)(const struct input *in);
 typedef uint64_t (*out_get)(struct output *o);
 
+/* clang-format off */
 static uint64_t in_records(const struct input *in) { return in->records; }
 static uint64_t in_bytes(const struct input *in) { return in->bytes; }
 static uint64_t in_dropped(const struct input *in) { return in->dropped; }
@@ -34,6 +36,7 @@ static uint64_t out_dead_rec(struct output *o) { return o->st.dead_records; }
 static uint64_t out_lost(struct output *o) { return o->st.lost_entries; }
 static uint64_t out_inflight(struct output *o) { return o->inflight; }
 static uint64_t out_full(struct output *o) { return o->full; }
+/* clang-format on */
 
 static uint64_t spool_stat(struct output *o, size_t field)
 {
@@ -43,8 +46,11 @@ static uint64_t spool_stat(struct output *o, size_t field)
 	return ((const uint64_t *)&st)[field / sizeof(uint64_t)];
 }
 
-#define SPOOL_GETTER(fn, field) \
-	static uint64_t fn(struct output *o) { return spool_stat(o, offsetof(struct spool_stats, field)); }
+#define SPOOL_GETTER(fn, field)                                            \
+	static uint64_t fn(struct output *o)                               \
+	{                                                                  \
+		return spool_stat(o, offsetof(struct spool_stats, field)); \
+	}
 SPOOL_GETTER(sp_bytes, bytes)
 SPOOL_GETTER(sp_segments, segments)
 SPOOL_GETTER(sp_pending, entries_pending)
@@ -77,7 +83,8 @@ static const struct {
 	{"sluice_agent_output_bytes_total", "counter", "Batch bytes (compressed) delivered.",
 	 out_bytes},
 	{"sluice_agent_output_batches_total", "counter", "Batches acknowledged.", out_batches},
-	{"sluice_agent_output_flushes_total", "counter", "Flushes (requests) started.", out_flushes},
+	{"sluice_agent_output_flushes_total", "counter", "Flushes (requests) started.",
+	 out_flushes},
 	{"sluice_agent_output_retries_total", "counter", "Flushes retried after a failure.",
 	 out_retries},
 	{"sluice_agent_output_dead_letter_batches_total", "counter",
@@ -88,7 +95,8 @@ static const struct {
 	 "Spool entries unreadable because of disk corruption.", out_lost},
 	{"sluice_agent_output_in_flight", "gauge", "Flushes in flight.", out_inflight},
 	{"sluice_agent_spool_bytes", "gauge", "Bytes in the output's spool.", sp_bytes},
-	{"sluice_agent_spool_segments", "gauge", "Segment files in the output's spool.", sp_segments},
+	{"sluice_agent_spool_segments", "gauge", "Segment files in the output's spool.",
+	 sp_segments},
 	{"sluice_agent_spool_pending_entries", "gauge", "Durable spool entries not yet delivered.",
 	 sp_pending},
 	{"sluice_agent_spool_full", "gauge", "1 while the spool is at buffer.max_bytes.", out_full},
@@ -103,7 +111,7 @@ static const struct {
 
 struct psample {
 	struct plugin_metric m;
-	const char *owner_label;    /* "input" or "output" */
+	const char *owner_label; /* "input" or "output" */
 	const char *owner;
 };
 
@@ -142,7 +150,7 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 			k = fp->metrics(in->filters[f].ctx, tmp, PLUGIN_METRICS_MAX);
 			if (k > PLUGIN_METRICS_MAX)
 				k = PLUGIN_METRICS_MAX;
-			grow = n + k + pl->noutputs * PLUGIN_METRICS_MAX;  /* room for the outputs */
+			grow = n + k + pl->noutputs * PLUGIN_METRICS_MAX; /* room for the outputs */
 			nv = grow > cap ? mem_realloc(v, grow * sizeof(*v)) : v;
 			if (!nv)
 				break;
@@ -153,7 +161,8 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 				size_t d;
 
 				for (d = 0; d < n; d++)
-					if (v[d].owner == in->conf->id && strcmp(v[d].m.name, tmp[j].name) == 0 &&
+					if (v[d].owner == in->conf->id &&
+					    strcmp(v[d].m.name, tmp[j].name) == 0 &&
 					    ((!v[d].m.label_value && !tmp[j].label_value) ||
 					     (v[d].m.label_value && tmp[j].label_value &&
 					      strcmp(v[d].m.label_value, tmp[j].label_value) == 0)))
@@ -193,7 +202,8 @@ static void plugin_samples(struct pipeline *pl, struct buf *out)
 				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner,
 					    v[j].m.label, v[j].m.label_value, NULL);
 			else
-				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner, NULL);
+				prom_labels(labels, sizeof(labels), v[j].owner_label, v[j].owner,
+					    NULL);
 			prom_u64(out, v[j].m.name, labels, v[j].m.value);
 		}
 	}
@@ -209,14 +219,17 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		prom_family(out, in_families[f].name, in_families[f].type, in_families[f].help);
 		for (size_t i = 0; i < pl->ninputs; i++) {
 			prom_labels(labels, sizeof(labels), "input", pl->inputs[i]->conf->id, NULL);
-			prom_u64(out, in_families[f].name, labels, in_families[f].get(pl->inputs[i]));
+			prom_u64(out, in_families[f].name, labels,
+				 in_families[f].get(pl->inputs[i]));
 		}
 	}
 	for (size_t f = 0; f < sizeof(out_families) / sizeof(out_families[0]); f++) {
 		prom_family(out, out_families[f].name, out_families[f].type, out_families[f].help);
 		for (size_t i = 0; i < pl->noutputs; i++) {
-			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id, NULL);
-			prom_u64(out, out_families[f].name, labels, out_families[f].get(pl->outputs[i]));
+			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id,
+				    NULL);
+			prom_u64(out, out_families[f].name, labels,
+				 out_families[f].get(pl->outputs[i]));
 		}
 	}
 	prom_family(out, "sluice_agent_output_errors_total", "counter",
@@ -225,8 +238,8 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		const struct output_errors *e = output_errors(pl->outputs[i]);
 
 		for (size_t k = 0; k < e->n; k++) {
-			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id, "code",
-				    e->code[k], NULL);
+			prom_labels(labels, sizeof(labels), "output", pl->outputs[i]->conf->id,
+				    "code", e->code[k], NULL);
 			prom_u64(out, "sluice_agent_output_errors_total", labels, e->count[k]);
 		}
 	}
@@ -248,57 +261,183 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		 pl->writer ? (double)writer_busy_ns(pl->writer) / 1e9 : 0);
 }
 
+/* ------------------------------------------------------------ health */
+
+static bool output_has_data(struct output *o, const struct spool_stats *st)
+{
+	return st->entries_pending > 0 || o->inflight > 0 || o->pending_jobs > 0;
+}
+
+void pipeline_health_update(struct pipeline *pl)
+{
+	uint64_t now = evloop_now(pl->loop);
+
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct output *o = pl->outputs[i];
+		uint64_t done = o->st.batches + o->st.dead_letters, written;
+		struct spool_stats st;
+
+		spool_get_stats(o->spool, &st);
+		if (o->h_progress_ms == 0 || done != o->h_delivered || !output_has_data(o, &st))
+			o->h_progress_ms = now;
+		o->h_delivered = done;
+		/* Failing from a write error until writes succeed again. */
+		written = st.appended + st.syncs;
+		if (st.write_errors != o->h_werr)
+			o->h_write_failing = true;
+		else if (written != o->h_written)
+			o->h_write_failing = false;
+		o->h_werr = st.write_errors;
+		o->h_written = written;
+	}
+}
+
+static const char *pause_why(unsigned r)
+{
+	if (r & PAUSE_SPOOL)
+		return "an output's spool is full";
+	if (r & PAUSE_MEMORY)
+		return "batches in memory reached buffer.max_memory";
+	return "stopping";
+}
+
+bool pipeline_healthy(struct pipeline *pl, struct buf *why)
+{
+	const struct agent_settings *a = &pl->conf->agent;
+	uint64_t now = evloop_now(pl->loop);
+	bool ok = true;
+
+	/* A reason the 64 KiB bound cuts short still fails the check: the
+	 * verdict is ok, the text is only its explanation. */
+	pipeline_health_update(pl);
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct output *o = pl->outputs[i];
+		struct spool_stats st;
+
+		spool_get_stats(o->spool, &st);
+		if (a->health.output_stall > 0 && output_has_data(o, &st) &&
+		    now - o->h_progress_ms > (uint64_t)a->health.output_stall) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(
+					buf_printf(why,
+						   "output %s: nothing delivered for %" PRIu64
+						   " s with %" PRIu64 " spooled batches waiting\n",
+						   o->conf->id, (now - o->h_progress_ms) / 1000,
+						   st.entries_pending));
+		}
+		if (o->h_write_failing) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(buf_printf(
+					why,
+					"output %s: its spool cannot be written (%" PRIu64
+					" write errors; disk full?)\n",
+					o->conf->id, st.write_errors));
+		}
+	}
+	for (size_t i = 0; i < pl->ninputs; i++) {
+		struct input *in = pl->inputs[i];
+
+		if (a->health.input_paused > 0 && in->plugin_paused && !(in->pause & PAUSE_STOP) &&
+		    now - in->paused_since_ms > (uint64_t)a->health.input_paused) {
+			ok = false;
+			if (why)
+				SLUICE_IGNORE(
+					buf_printf(why, "input %s: paused for %" PRIu64 " s (%s)\n",
+						   in->conf->id, (now - in->paused_since_ms) / 1000,
+						   pause_why(in->pause)));
+		}
+	}
+	return ok;
+}
+
+/* The reasons, one a line, as a JSON array. */
+static int json_reasons(struct buf *out, const struct buf *why)
+{
+	const char *p = (const char *)why->data, *end = p + why->len;
+	int rc = buf_append_str(out, "[");
+
+	for (bool first = true; p < end; first = false) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (!first)
+			rc = err_first(rc, buf_append_str(out, ","));
+		rc = err_first(rc, json_str(out, p, n));
+		p += n + 1;
+	}
+	return err_first(rc, buf_append_str(out, "]"));
+}
+
 int pipeline_health(struct pipeline *pl, struct buf *out)
 {
 	bool first = true, ok = true;
 	uint64_t werr = 0;
+	const char *status = "ok";
+	struct buf why;
+	int rc = 0;
 
+	buf_init(&why, 1 << 16);
+	if (!pipeline_healthy(pl, &why)) {
+		ok = false;
+		status = "unhealthy";
+	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct spool_stats st;
 
 		spool_get_stats(pl->outputs[i]->spool, &st);
 		werr += st.write_errors;
 	}
-	if (pl->stopping)
+	if (pl->stopping) {
 		ok = false;
-	buf_append_str(out, "{");
-	json_key(out, &first, "status");
-	json_cstr(out, ok ? "ok" : "stopping");
-	json_key(out, &first, "inputs");
-	buf_append_str(out, "[");
+		status = "stopping";
+	}
+	rc = err_first(rc, buf_append_str(out, "{"));
+	rc = err_first(rc, json_key(out, &first, "status"));
+	rc = err_first(rc, json_cstr(out, status));
+	if (why.len) {
+		rc = err_first(rc, json_key(out, &first, "reasons"));
+		rc = err_first(rc, json_reasons(out, &why));
+	}
+	buf_release(&why);
+	rc = err_first(rc, json_key(out, &first, "inputs"));
+	rc = err_first(rc, buf_append_str(out, "["));
 	for (size_t i = 0; i < pl->ninputs; i++) {
 		bool f2 = true;
 
-		buf_append_str(out, i ? ",{" : "{");
-		json_key(out, &f2, "id");
-		json_cstr(out, pl->inputs[i]->conf->id);
-		json_key(out, &f2, "paused");
-		buf_append_str(out, pl->inputs[i]->pause ? "true" : "false");
-		json_key(out, &f2, "sources");
-		json_i64(out, (int64_t)pl->inputs[i]->sources_open);
-		buf_append_str(out, "}");
+		rc = err_first(rc, buf_append_str(out, i ? ",{" : "{"));
+		rc = err_first(rc, json_key(out, &f2, "id"));
+		rc = err_first(rc, json_cstr(out, pl->inputs[i]->conf->id));
+		rc = err_first(rc, json_key(out, &f2, "paused"));
+		rc = err_first(rc, buf_append_str(out, pl->inputs[i]->pause ? "true" : "false"));
+		rc = err_first(rc, json_key(out, &f2, "sources"));
+		rc = err_first(rc, json_i64(out, (int64_t)pl->inputs[i]->sources_open));
+		rc = err_first(rc, buf_append_str(out, "}"));
 	}
-	buf_append_str(out, "]");
-	json_key(out, &first, "outputs");
-	buf_append_str(out, "[");
+	rc = err_first(rc, buf_append_str(out, "]"));
+	rc = err_first(rc, json_key(out, &first, "outputs"));
+	rc = err_first(rc, buf_append_str(out, "["));
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct output *o = pl->outputs[i];
 		bool f2 = true;
 
-		buf_append_str(out, i ? ",{" : "{");
-		json_key(out, &f2, "id");
-		json_cstr(out, o->conf->id);
-		json_key(out, &f2, "spool_bytes");
-		json_i64(out, (int64_t)spool_bytes(o->spool));
-		json_key(out, &f2, "spool_full");
-		buf_append_str(out, o->full ? "true" : "false");
-		json_key(out, &f2, "retries");
-		json_i64(out, (int64_t)o->st.retries);
-		buf_append_str(out, "}");
+		rc = err_first(rc, buf_append_str(out, i ? ",{" : "{"));
+		rc = err_first(rc, json_key(out, &f2, "id"));
+		rc = err_first(rc, json_cstr(out, o->conf->id));
+		rc = err_first(rc, json_key(out, &f2, "spool_bytes"));
+		rc = err_first(rc, json_i64(out, (int64_t)spool_bytes(o->spool)));
+		rc = err_first(rc, json_key(out, &f2, "spool_full"));
+		rc = err_first(rc, buf_append_str(out, o->full ? "true" : "false"));
+		rc = err_first(rc, json_key(out, &f2, "retries"));
+		rc = err_first(rc, json_i64(out, (int64_t)o->st.retries));
+		rc = err_first(rc, buf_append_str(out, "}"));
 	}
-	buf_append_str(out, "]");
-	json_key(out, &first, "spool_write_errors");
-	json_i64(out, (int64_t)werr);
-	buf_append_str(out, "}\n");
+	rc = err_first(rc, buf_append_str(out, "]"));
+	rc = err_first(rc, json_key(out, &first, "spool_write_errors"));
+	rc = err_first(rc, json_i64(out, (int64_t)werr));
+	rc = err_first(rc, buf_append_str(out, "}\n"));
+	if (rc < 0)
+		return 500;
 	return ok ? 200 : 503;
 }

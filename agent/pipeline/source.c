@@ -38,9 +38,9 @@ struct source *source_new(struct input *in, const char *input_id, const char *ho
 					    (int32_t)hl};
 	s->hdrs[1] = (struct record_header){(const uint8_t *)"path", 4, (const uint8_t *)s->name,
 					    (int32_t)nl};
-	s->hdrs[2] = (struct record_header){(const uint8_t *)"input", 5,
-					    (const uint8_t *)s->input_id,
-					    (int32_t)strlen(s->input_id)};
+	s->hdrs[2] =
+		(struct record_header){(const uint8_t *)"input", 5, (const uint8_t *)s->input_id,
+				       (int32_t)strlen(s->input_id)};
 	buf_init(&s->enc, 1 << 20);
 	if (batch_encode_key(&s->enc, s->key, (int32_t)s->key_len) < 0) {
 		source_unref(s);

@@ -39,17 +39,17 @@ struct source_out {
 	struct builder *builder;      /* this source's (topic, partition) builder */
 	struct builder *slot_builder; /* where its pending position sits, or NULL */
 	int32_t slot;
-	bool known;                   /* the output's spool has this source */
+	bool known; /* the output's spool has this source */
 	bool routed;
 };
 
 struct source {
-	struct hmap_node node;        /* pipeline's open sources by (input, ident) */
+	struct hmap_node node; /* pipeline's open sources by (input, ident) */
 	struct input *in;
-	char *input_id;               /* borrowed from the input's config */
+	char *input_id; /* borrowed from the input's config */
 	char *ident;
 	char *name;
-	char *key;                    /* host:name */
+	char *key; /* host:name */
 	size_t key_len;
 	struct record_header hdrs[3]; /* host, path, input */
 	/* key, then hdrs, as encoded inside a record (lib/batch.h) */

@@ -34,9 +34,9 @@ struct writer {
 	writer_done_fn done_fn;
 	void *done_arg;
 	pthread_mutex_t lock;
-	pthread_cond_t work_cond;       /* queue not empty, or stop */
-	pthread_cond_t order_cond;      /* next_append moved */
-	pthread_cond_t sync_cond;       /* written not empty, or stop */
+	pthread_cond_t work_cond;  /* queue not empty, or stop */
+	pthread_cond_t order_cond; /* next_append moved */
+	pthread_cond_t sync_cond;  /* written not empty, or stop */
 	struct jlist queue;
 	struct jlist written;
 	struct jlist done;
@@ -53,12 +53,12 @@ struct writer {
 	struct evloop_async async;
 	struct evloop_async progress_async;
 	writer_progress_fn progress_fn;
-	atomic_size_t queued;           /* uncompressed bytes not yet compressed */
-	atomic_size_t low_water;        /* 0: nobody waits for progress */
+	atomic_size_t queued;    /* uncompressed bytes not yet compressed */
+	atomic_size_t low_water; /* 0: nobody waits for progress */
 	pthread_mutex_t pool_lock;
 	struct buf pool[POOL_MAX];
 	size_t npool;
-	size_t pending;                 /* loop thread only */
+	size_t pending; /* loop thread only */
 	atomic_uint_fast64_t bytes;
 	atomic_uint_fast64_t busy_ns;
 	struct log_ratelimit rl_append;
@@ -122,15 +122,8 @@ void job_free(struct job *j)
 /* Sleep without holding the lock, waking early when the writer stops. */
 static void pause_ms(struct writer *w, unsigned ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->lock);
 	if (!w->stop)
 		pthread_cond_timedwait(&w->work_cond, &w->lock, &ts);
@@ -219,9 +212,11 @@ static void *worker_main(void *arg)
 					  j->items.len, j->nitems, batch, batch_len, &j->entry_id);
 			if (rc == 0)
 				break;
-			log_write_rl(&w->rl_append, 10000, LOG_LVL_ERROR,
-				     "spool %s: cannot append (%s); retrying every second, inputs pause "
-				     "when memory fills", spool_dir(j->spool), err_str(rc));
+			log_write_rl(
+				&w->rl_append, 10000, LOG_LVL_ERROR,
+				"spool %s: cannot append (%s); retrying every second, inputs pause "
+				"when memory fills",
+				spool_dir(j->spool), err_str(rc));
 			rc = 0;
 			pause_ms(w, 1000);
 		}
@@ -255,11 +250,9 @@ static void *syncer_main(void *arg)
 		struct spool *todo[MAX_SPOOLS];
 		struct job *batch, *j;
 		size_t nall;
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_REALTIME, 1000);
 		bool stop;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
 		pthread_mutex_lock(&w->lock);
 		if (!w->stop && !w->written.head)
 			pthread_cond_timedwait(&w->sync_cond, &w->lock, &ts);
@@ -293,7 +286,7 @@ static void *syncer_main(void *arg)
 				batch = j->next;
 				j->next = NULL;
 				if (spool_durable_id(j->spool) <= j->entry_id)
-					j->rc = -ECANCELED;  /* the sync never succeeded */
+					j->rc = -ECANCELED; /* the sync never succeeded */
 				jlist_push(&w->done, j);
 			}
 			pthread_mutex_unlock(&w->lock);
@@ -374,8 +367,8 @@ void writer_buf_give(struct writer *w, struct buf *b)
 		buf_release(b);
 }
 
-int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
-	       writer_progress_fn progress, void *arg, struct writer **out)
+int writer_new(struct evloop *loop, int nworkers, writer_done_fn done, writer_progress_fn progress,
+	       void *arg, struct writer **out)
 {
 	struct writer *w = mem_calloc(1, sizeof(*w));
 	int rc;
@@ -407,7 +400,7 @@ int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
 			goto fail;
 		w->worker_started[i] = true;
 		snprintf(name, sizeof(name), "compress-%u", (unsigned)(unsigned char)i);
-		pthread_setname_np(w->workers[i], name);  /* for top -H; best effort */
+		pthread_setname_np(w->workers[i], name); /* for top -H; best effort */
 	}
 	rc = -pthread_create(&w->syncer, NULL, syncer_main, w);
 	if (rc < 0)

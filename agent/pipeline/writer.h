@@ -39,22 +39,22 @@ struct job_src {
 struct job {
 	struct job *next;
 	struct spool *spool;
-	void *owner;                /* the output, for the done callback */
-	uint8_t type;               /* SPOOL_BATCH, SPOOL_POSITIONS, SPOOL_ROUTES */
-	char *topic;                /* BATCH (owned) */
+	void *owner;  /* the output, for the done callback */
+	uint8_t type; /* SPOOL_BATCH, SPOOL_POSITIONS, SPOOL_ROUTES */
+	char *topic;  /* BATCH (owned) */
 	int32_t partition;
-	struct batch_builder bb;    /* BATCH: the records, compressed by a worker */
+	struct batch_builder bb; /* BATCH: the records, compressed by a worker */
 	struct batch_params params;
-	struct buf items;           /* encoded positions or routes */
+	struct buf items; /* encoded positions or routes */
 	uint32_t nitems;
-	struct job_src *srcs;       /* sources whose positions the job carries */
+	struct job_src *srcs; /* sources whose positions the job carries */
 	size_t nsrcs;
-	size_t mem;                 /* bytes accounted while queued */
-	size_t spool_mem;           /* pipeline: counted against the spool cap until done */
-	uint64_t ticket;            /* writer: append order */
-	uint64_t entry_id;          /* result: spool entry id */
-	int rc;                     /* result: 0, or negative when cancelled */
-	uint32_t batch_bytes;       /* result: compressed size */
+	size_t mem;           /* bytes accounted while queued */
+	size_t spool_mem;     /* pipeline: counted against the spool cap until done */
+	uint64_t ticket;      /* writer: append order */
+	uint64_t entry_id;    /* result: spool entry id */
+	int rc;               /* result: 0, or negative when cancelled */
+	uint32_t batch_bytes; /* result: compressed size */
 };
 
 struct writer;
@@ -65,8 +65,8 @@ typedef void (*writer_progress_fn)(void *arg);
 /* Start nworkers compression threads and the syncer.  done is called on the
  * loop thread for every job, in submission order per spool; progress (may be
  * NULL) after compression freed memory, when writer_want_progress() asked. */
-int writer_new(struct evloop *loop, int nworkers, writer_done_fn done,
-	       writer_progress_fn progress, void *arg, struct writer **out);
+int writer_new(struct evloop *loop, int nworkers, writer_done_fn done, writer_progress_fn progress,
+	       void *arg, struct writer **out);
 /* Uncompressed record bytes waiting for a worker (any thread).  A job's
  * records leave this count, and their buffer goes back to the pool, as soon
  * as it is compressed: waiting for fsync holds no record memory. */

@@ -12,8 +12,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-struct mark *marks_find(struct marks *m, const char *topic, int32_t partition,
-				    bool create)
+struct mark *marks_find(struct marks *m, const char *topic, int32_t partition, bool create)
 {
 	struct mark *v;
 	char *t;
@@ -98,7 +97,7 @@ size_t marks_parse(struct marks *m, const char *data, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!nl) {
-			bad++;  /* a last line without its newline: torn */
+			bad++; /* a last line without its newline: torn */
 			break;
 		}
 		if (parse_line(m, p, nl) < 0)
@@ -115,11 +114,10 @@ int marks_format(const struct marks *m, struct buf *out)
 		size_t tlen = strlen(t);
 		int rc;
 
-		if (tlen == 0 || tlen > MARK_TOPIC_MAX || strchr(t, '\n') ||
-		    m->v[i].partition < 0)
+		if (tlen == 0 || tlen > MARK_TOPIC_MAX || strchr(t, '\n') || m->v[i].partition < 0)
 			continue;
-		rc = buf_printf(out, "%" PRId32 " %" PRIu64 " %s\n", m->v[i].partition, m->v[i].last,
-				t);
+		rc = buf_printf(out, "%" PRId32 " %" PRIu64 " %s\n", m->v[i].partition,
+				m->v[i].last, t);
 		if (rc < 0)
 			return rc;
 	}
@@ -147,7 +145,8 @@ void marks_load(struct marks *m, const char *dir, const char *who)
 		bad = marks_parse(m, (const char *)b.data, b.len);
 		if (bad)
 			log_warn("output %s: %zu unreadable lines in %s skipped (after the restart "
-				 "some records may be sent twice)", who, bad, path);
+				 "some records may be sent twice)",
+				 who, bad, path);
 	}
 	buf_release(&b);
 }
@@ -164,15 +163,16 @@ void marks_store(const struct marks *m, const char *dir, const char *who)
 	snprintf(path, sizeof(path), "%s/%s", dir, MARKS_FILE);
 	if (rc == 0) {
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		rc = fd < 0 ? -errno : fs_write_full(fd, b.data ? b.data : (const uint8_t *)"", b.len);
+		rc = fd < 0 ? -errno
+			    : fs_write_full(fd, b.data ? b.data : (const uint8_t *)"", b.len);
 		if (fd >= 0)
 			close(fd);
 		if (rc == 0 && rename(tmp, path) < 0)
 			rc = -errno;
 	}
 	if (rc < 0)
-		log_warn("output %s: cannot save %s (after a crash more may be sent twice): %s", who,
-			 path, err_str(rc));
+		log_warn("output %s: cannot save %s (after a crash more may be sent twice): %s",
+			 who, path, err_str(rc));
 	buf_release(&b);
 }
 

@@ -39,8 +39,7 @@ struct marks {
 
 /* The mark of (topic, partition); created (last 0) when asked and missing.
  * NULL when missing or out of memory. */
-struct mark *marks_find(struct marks *m, const char *topic, int32_t partition,
-				    bool create);
+struct mark *marks_find(struct marks *m, const char *topic, int32_t partition, bool create);
 /* Add the marks of a file's contents (the higher mark wins); returns the
  * count of lines skipped as malformed. */
 size_t marks_parse(struct marks *m, const char *data, size_t len);

@@ -31,13 +31,16 @@
 
 #define ACK_SLOT 32
 #define ACK_PERSIST_MS 1000
-#define SEG_NAME_LEN 24  /* 20 digits + ".seg" */
+#define SEG_NAME_LEN 24 /* 20 digits + ".seg" */
+_Static_assert(ACK_SLOT == 8 + 8 + 4 + 12,
+	       "ack slot: sequence u64 | watermark u64 | crc u32 | 12 zeros");
+_Static_assert(SEG_NAME_LEN == 20 + sizeof(".seg") - 1, "segment file name");
 
 struct seg {
 	uint64_t first_id;
-	uint64_t end_id;            /* one past the last entry in the segment */
-	uint64_t size;              /* bytes written */
-	uint64_t synced;            /* bytes known durable */
+	uint64_t end_id; /* one past the last entry in the segment */
+	uint64_t size;   /* bytes written */
+	uint64_t synced; /* bytes known durable */
 	int fd;
 };
 
@@ -49,16 +52,16 @@ struct spool {
 	size_t nsegs;
 	size_t capsegs;
 	bool dir_dirty;
-	uint64_t next_id;           /* appender: id of the next entry */
-	uint64_t written_id;        /* entries below are written */
-	uint64_t durable_id;        /* entries below are durable */
-	uint64_t acked;             /* entries below are delivered */
+	uint64_t next_id;    /* appender: id of the next entry */
+	uint64_t written_id; /* entries below are written */
+	uint64_t durable_id; /* entries below are durable */
+	uint64_t acked;      /* entries below are delivered */
 	uint64_t acked_persisted;
 	uint64_t ack_seq;
 	uint64_t ack_time_ms;
 	int ack_fd;
-	struct spool_table table;   /* appender-owned after open */
-	struct buf wbuf;            /* appender scratch */
+	struct spool_table table; /* appender-owned after open */
+	struct buf wbuf;          /* appender scratch */
 	struct spool_cursor start;
 	struct spool_stats st;
 };
@@ -339,7 +342,7 @@ int spool_sync(struct spool *sp, bool force_ack)
 		if (s->synced == s->size)
 			continue;
 		if (n == sizeof(todo) / sizeof(todo[0])) {
-			more = true;  /* the rest next round; durable cannot move yet */
+			more = true; /* the rest next round; durable cannot move yet */
 			break;
 		}
 		todo[n].first_id = s->first_id;
@@ -405,8 +408,8 @@ void spool_cursor_start(struct spool *sp, struct spool_cursor *c)
 
 #define READ_HEAD 16384
 
-int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
-	       struct spool_entry *e, struct spool_loc *loc, bool head_only)
+int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch, struct spool_entry *e,
+	       struct spool_loc *loc, bool head_only)
 {
 	uint8_t fh[SPOOL_FRAME_SIZE];
 	uint32_t len, crc;
@@ -456,7 +459,8 @@ int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
 	got = fs_pread_full(fd, fh, sizeof(fh), (off_t)c->off);
 	if (got < 0)
 		return (int)got;
-	rc = got == (ssize_t)sizeof(fh) ? spool_frame_decode(fh, sizeof(fh), &len, &crc) : -ERR_CORRUPT;
+	rc = got == (ssize_t)sizeof(fh) ? spool_frame_decode(fh, sizeof(fh), &len, &crc)
+					: -ERR_CORRUPT;
 	if (rc < 0 || c->off + SPOOL_FRAME_SIZE + len > limit) {
 		rc = -ERR_CORRUPT;
 		goto corrupt;
@@ -466,7 +470,8 @@ int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
 		rc = buf_reserve(scratch, READ_HEAD);
 		if (rc < 0)
 			return rc;
-		got = fs_pread_full(fd, scratch->data, READ_HEAD, (off_t)(c->off + SPOOL_FRAME_SIZE));
+		got = fs_pread_full(fd, scratch->data, READ_HEAD,
+				    (off_t)(c->off + SPOOL_FRAME_SIZE));
 		if (got < 0)
 			return (int)got;
 		rc = got == READ_HEAD ? spool_entry_decode_head(scratch->data, READ_HEAD, len, e)
@@ -499,7 +504,8 @@ found:
 	return 1;
 corrupt:
 	log_error("spool %s: corrupt entry in segment %020" PRIu64 " at byte %" PRIu64
-		  "; skipping the rest of the segment", sp->dir, c->seg, c->off);
+		  "; skipping the rest of the segment",
+		  sp->dir, c->seg, c->off);
 	pthread_mutex_lock(&sp->lock);
 	sp->st.corrupt_entries++;
 	pthread_mutex_unlock(&sp->lock);
@@ -680,7 +686,8 @@ static int seg_recover(struct spool *sp, struct seg *s, bool last, struct buf *s
 		got = fs_pread_full(s->fd, fh, sizeof(fh), (off_t)off);
 		if (got < 0)
 			return (int)got;
-		if (got != (ssize_t)sizeof(fh) || spool_frame_decode(fh, sizeof(fh), &len, &crc) < 0 ||
+		if (got != (ssize_t)sizeof(fh) ||
+		    spool_frame_decode(fh, sizeof(fh), &len, &crc) < 0 ||
 		    off + SPOOL_FRAME_SIZE + len > size) {
 			why = "bad or incomplete frame";
 			break;
@@ -718,13 +725,13 @@ static int seg_recover(struct spool *sp, struct seg *s, bool last, struct buf *s
 	if (off < size) {
 		if (last) {
 			log_warn("spool %s: torn tail in segment %020" PRIu64 " at byte %" PRIu64
-				 " (%s): cutting %" PRIu64 " bytes", sp->dir, s->first_id, off, why,
-				 size - off);
+				 " (%s): cutting %" PRIu64 " bytes",
+				 sp->dir, s->first_id, off, why, size - off);
 			sp->st.torn_bytes += size - off;
 		} else {
 			log_error("spool %s: corruption in segment %020" PRIu64 " at byte %" PRIu64
-				  " (%s): %" PRIu64 " bytes after it are lost", sp->dir, s->first_id,
-				  off, why, size - off);
+				  " (%s): %" PRIu64 " bytes after it are lost",
+				  sp->dir, s->first_id, off, why, size - off);
 			sp->st.corrupt_entries++;
 		}
 		if (ftruncate(s->fd, (off_t)off) != 0)
@@ -777,8 +784,8 @@ static int recover(struct spool *sp, bool *fresh)
 			} else {
 				char bad[4112];
 
-				log_error("spool %s: segment %s has a bad header; moved aside", sp->dir,
-					  path);
+				log_error("spool %s: segment %s has a bad header; moved aside",
+					  sp->dir, path);
 				snprintf(bad, sizeof(bad), "%s.corrupt", path);
 				rename(path, bad);
 				sp->st.corrupt_entries++;
@@ -809,13 +816,13 @@ static int recover(struct spool *sp, bool *fresh)
 			sp->next_id = s.end_id;
 	}
 	if (sp->acked > sp->next_id)
-		sp->acked = sp->next_id;  /* an ack file from another life */
+		sp->acked = sp->next_id; /* an ack file from another life */
 	sp->written_id = sp->durable_id = sp->next_id;
 	if (sp->nsegs == 0) {
 		rc = seg_create(sp, sp->next_id);
 		if (rc < 0)
 			goto out;
-		sp->durable_id = sp->written_id;  /* only a snapshot: nothing to deliver */
+		sp->durable_id = sp->written_id; /* only a snapshot: nothing to deliver */
 	}
 	if (!have_start) {
 		struct seg *l = &sp->segs[sp->nsegs - 1];

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * agent/spool/: the durable per-output spool, its table and delivered marks.
+ *
  * The per-output disk spool: an append-only log of CRC-checked entries in
  * segment files under data_dir/spool/<output>/ (format in spool_entry.h and
  * docs/FORMATS.md).  Each entry holds one finished RecordBatch v2 together
@@ -40,24 +42,24 @@
 struct spool;
 
 struct spool_opts {
-	uint64_t segment_bytes;     /* roll to a new segment past this size */
+	uint64_t segment_bytes; /* roll to a new segment past this size */
 };
 
 struct spool_stats {
-	uint64_t bytes;             /* on disk, every segment */
+	uint64_t bytes; /* on disk, every segment */
 	uint64_t segments;
-	uint64_t entries_pending;   /* durable, not yet acknowledged */
-	uint64_t appended;          /* entries written by this process */
+	uint64_t entries_pending; /* durable, not yet acknowledged */
+	uint64_t appended;        /* entries written by this process */
 	uint64_t syncs;
-	uint64_t torn_bytes;        /* cut from a torn tail at recovery */
-	uint64_t corrupt_entries;   /* skipped because of corruption */
+	uint64_t torn_bytes;      /* cut from a torn tail at recovery */
+	uint64_t corrupt_entries; /* skipped because of corruption */
 	uint64_t write_errors;
 };
 
 /* Where an entry's batch bytes are, for re-reading them when sending. */
 struct spool_loc {
-	uint64_t seg;               /* first id of the segment */
-	uint64_t off;               /* file offset of the batch bytes */
+	uint64_t seg; /* first id of the segment */
+	uint64_t off; /* file offset of the batch bytes */
 	uint32_t len;
 };
 
@@ -107,8 +109,8 @@ void spool_cursor_start(struct spool *sp, struct spool_cursor *c);
  * batch once.  1 = an entry, 0 = nothing durable yet, -ERR_CORRUPT = a bad
  * entry was skipped together with the rest of its segment (the cursor moved
  * on; call again), other negative errno. */
-int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch,
-	       struct spool_entry *e, struct spool_loc *loc, bool head_only);
+int spool_read(struct spool *sp, struct spool_cursor *c, struct buf *scratch, struct spool_entry *e,
+	       struct spool_loc *loc, bool head_only);
 /* Append the batch bytes at loc to out.  0 or a negative errno. */
 int spool_read_batch(struct spool *sp, const struct spool_loc *loc, struct buf *out);
 /* Everything below id is delivered: deletes segments that became

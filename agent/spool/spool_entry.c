@@ -12,6 +12,15 @@
 #include "lib/crc32c.h"
 #include "lib/err.h"
 
+/* Spool layouts as docs/FORMATS.md gives them (written byte by byte). */
+_Static_assert(sizeof(SPOOL_SEG_MAGIC) - 1 == 8, "segment magic is 8 bytes");
+_Static_assert(
+	SPOOL_SEG_HEADER_SIZE == 8 + 4 + 4 + 8 + 4 + 4,
+	"segment header: magic | version u32 | header size u32 | first id u64 | flags u32 | crc u32");
+_Static_assert(SPOOL_FRAME_SIZE == 4 + 4 + 4, "frame: magic u32 | length u32 | crc u32");
+_Static_assert(SPOOL_BODY_HEADER_SIZE == 1 + 1 + 2 + 8 + 8,
+	       "body: type u8 | flags u8 | reserved u16 | id u64 | time i64");
+
 static int put_str16(struct buf *b, const void *s, size_t n, size_t max)
 {
 	int rc;
@@ -121,8 +130,8 @@ int spool_frame_begin(struct buf *b, uint8_t type, uint64_t id, int64_t time_ms,
 	return 0;
 }
 
-int spool_batch_head_encode(struct buf *b, const char *topic, size_t topic_len,
-			    int32_t partition, uint32_t npos)
+int spool_batch_head_encode(struct buf *b, const char *topic, size_t topic_len, int32_t partition,
+			    uint32_t npos)
 {
 	size_t start = b->len;
 	int rc = put_str16(b, topic, topic_len, SPOOL_MAX_TOPIC);
@@ -222,8 +231,8 @@ int spool_iter_route(struct spool_iter *it, const char **input, size_t *len)
 	return cursor_ok(&it->c) && *len > 0 ? 1 : -ERR_CORRUPT;
 }
 
-int spool_iter_seq(struct spool_iter *it, const char **topic, size_t *topic_len,
-		   int32_t *partition, int32_t *next_seq)
+int spool_iter_seq(struct spool_iter *it, const char **topic, size_t *topic_len, int32_t *partition,
+		   int32_t *next_seq)
 {
 	struct cursor *c = &it->c;
 
@@ -287,7 +296,7 @@ int spool_entry_decode(const void *body, size_t n, struct spool_entry *e)
 	memset(e, 0, sizeof(*e));
 	cursor_init(&c, body, n);
 	e->type = cursor_u8(&c);
-	(void)cursor_u8(&c);     /* flags: none defined */
+	(void)cursor_u8(&c); /* flags: none defined */
 	(void)cursor_be16(&c);
 	e->id = cursor_be64(&c);
 	e->time_ms = (int64_t)cursor_be64(&c);
@@ -311,8 +320,8 @@ int spool_entry_decode(const void *body, size_t n, struct spool_entry *e)
 		e->batch_len = len;
 		/* Header only: the entry CRC already covers the bytes, and the
 		 * output checks the batch's own CRC before sending it. */
-		if (batch_header_parse(e->batch, e->batch_len, &bi) < 0 || bi.size != e->batch_len ||
-		    bi.count <= 0)
+		if (batch_header_parse(e->batch, e->batch_len, &bi) < 0 ||
+		    bi.size != e->batch_len || bi.count <= 0)
 			return -ERR_CORRUPT;
 		break;
 	case SPOOL_POSITIONS:
@@ -378,7 +387,7 @@ int spool_entry_decode_head(const void *body, size_t got, size_t n, struct spool
 		return -ERR_CORRUPT;
 	rc = walk(&c, e->npos, SPOOL_POSITIONS, &e->pos, &e->pos_len);
 	if (rc < 0)
-		return -ERR_TRUNCATED;  /* positions past the head: read it all */
+		return -ERR_TRUNCATED; /* positions past the head: read it all */
 	len = cursor_be32(&c);
 	e->batch_off = (size_t)(c.p - (const uint8_t *)body);
 	if (!cursor_ok(&c) || cursor_left(&c) < BATCH_HEADER_SIZE)

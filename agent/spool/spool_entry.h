@@ -33,7 +33,7 @@
 #define SPOOL_SEG_MAGIC "SLSPOOL1"
 #define SPOOL_SEG_VERSION 1
 #define SPOOL_SEG_HEADER_SIZE 32
-#define SPOOL_FRAME_MAGIC 0x53504531u  /* "SPE1" */
+#define SPOOL_FRAME_MAGIC 0x53504531u /* "SPE1" */
 #define SPOOL_FRAME_SIZE 12
 #define SPOOL_BODY_HEADER_SIZE 20
 
@@ -52,18 +52,18 @@ enum spool_entry_type {
 };
 
 /* Position flags. */
-#define SPOOL_POS_FINISHED 0x01  /* the input read the source to its end and let it go */
-#define SPOOL_POS_FORGET 0x02    /* the source is gone: drop it from the table */
+#define SPOOL_POS_FINISHED 0x01 /* the input read the source to its end and let it go */
+#define SPOOL_POS_FORGET 0x02   /* the source is gone: drop it from the table */
 #define SPOOL_POS_FLAGS_KNOWN (SPOOL_POS_FINISHED | SPOOL_POS_FORGET)
 
 struct spool_pos {
 	uint8_t flags;
-	const char *input;          /* not NUL-terminated when decoded: use the lengths */
+	const char *input; /* not NUL-terminated when decoded: use the lengths */
 	size_t input_len;
 	const char *ident;
 	size_t ident_len;
 	uint64_t ordinal;
-	uint64_t origin;            /* ordinal where the agent first picked the source up */
+	uint64_t origin; /* ordinal where the agent first picked the source up */
 	const uint8_t *meta;
 	size_t meta_len;
 };
@@ -73,21 +73,21 @@ struct spool_entry {
 	uint8_t type;
 	uint64_t id;
 	int64_t time_ms;
-	const char *topic;          /* BATCH */
+	const char *topic; /* BATCH */
 	size_t topic_len;
 	int32_t partition;
-	uint32_t npos;              /* BATCH, POSITIONS, SNAPSHOT */
-	const uint8_t *pos;         /* encoded positions, npos of them */
+	uint32_t npos;      /* BATCH, POSITIONS, SNAPSHOT */
+	const uint8_t *pos; /* encoded positions, npos of them */
 	size_t pos_len;
-	uint32_t nroutes;           /* SNAPSHOT, ROUTES */
+	uint32_t nroutes; /* SNAPSHOT, ROUTES */
 	const uint8_t *routes;
 	size_t routes_len;
-	uint32_t nseq;              /* SNAPSHOT */
+	uint32_t nseq; /* SNAPSHOT */
 	const uint8_t *seq;
 	size_t seq_len;
-	const uint8_t *batch;       /* BATCH: one RecordBatch v2 */
+	const uint8_t *batch; /* BATCH: one RecordBatch v2 */
 	size_t batch_len;
-	size_t batch_off;           /* offset of batch within the body */
+	size_t batch_off; /* offset of batch within the body */
 };
 
 /* ------------------------------------------------------------ encoding */
@@ -109,8 +109,8 @@ int spool_seg_header_decode(const void *p, size_t n, uint64_t *first_id);
  * length and CRC to spool_frame_finish(); *start receives the frame offset. */
 int spool_frame_begin(struct buf *b, uint8_t type, uint64_t id, int64_t time_ms, size_t *start);
 /* Type-specific payload heads (the caller appends the items after them). */
-int spool_batch_head_encode(struct buf *b, const char *topic, size_t topic_len,
-			    int32_t partition, uint32_t npos);
+int spool_batch_head_encode(struct buf *b, const char *topic, size_t topic_len, int32_t partition,
+			    uint32_t npos);
 /* Patch length and CRC of the frame at start.  extra/extra_len are bytes that
  * follow b in the file but are not in b (a batch written with writev): they
  * count in the length and the CRC.  0 or -ERR_TOO_LARGE. */
@@ -144,7 +144,7 @@ struct spool_iter {
 void spool_iter_init(struct spool_iter *it, const uint8_t *p, size_t n, uint32_t count);
 int spool_iter_pos(struct spool_iter *it, struct spool_pos *p);
 int spool_iter_route(struct spool_iter *it, const char **input, size_t *len);
-int spool_iter_seq(struct spool_iter *it, const char **topic, size_t *topic_len,
-		   int32_t *partition, int32_t *next_seq);
+int spool_iter_seq(struct spool_iter *it, const char **topic, size_t *topic_len, int32_t *partition,
+		   int32_t *next_seq);
 
 #endif

@@ -21,11 +21,11 @@
 #include "lib/buf.h"
 
 struct spool_table {
-	struct hmap pos;            /* struct spool_tpos by (input, ident) */
-	struct hmap seq;            /* struct spool_tseq by (topic, partition) */
+	struct hmap pos; /* struct spool_tpos by (input, ident) */
+	struct hmap seq; /* struct spool_tseq by (topic, partition) */
 	char **routes;
 	size_t nroutes;
-	bool have_routes;           /* a ROUTES or SNAPSHOT entry was applied */
+	bool have_routes; /* a ROUTES or SNAPSHOT entry was applied */
 };
 
 /* A position held by the table (NUL-terminated copies). */

@@ -12,11 +12,13 @@ struct filter_add_conf {
 	struct cfg_kv headers;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_add_opts[] = {
 	{.name = "headers", .type = CFG_MAP, .offset = offsetof(struct filter_add_conf, headers),
 	 .flags = CFG_REQUIRED, .help = "name: value pairs added as record headers"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_add {
 	const struct filter_add_conf *conf;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/xform.h"
 
 struct filter_grep_conf {
@@ -16,15 +17,17 @@ struct filter_grep_conf {
 	char *field;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_grep_opts[] = {
 	{.name = "include", .type = CFG_STRING, .offset = offsetof(struct filter_grep_conf, include),
-	 .check = xform_check_regex, .help = "PCRE2 regex the subject must match to be kept"},
+	 .check = regex_check, .help = "PCRE2 regex the subject must match to be kept"},
 	{.name = "exclude", .type = CFG_STRING, .offset = offsetof(struct filter_grep_conf, exclude),
-	 .check = xform_check_regex, .help = "PCRE2 regex whose matches are dropped"},
+	 .check = regex_check, .help = "PCRE2 regex whose matches are dropped"},
 	{.name = "field", .type = CFG_STRING, .offset = offsetof(struct filter_grep_conf, field),
 	 .help = "match a parsed field (or header) instead of the raw line"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_grep {
 	const struct filter_grep_conf *conf;
@@ -81,7 +84,8 @@ static enum filter_verdict filter_grep_filter(void *ctx, struct event *ev, struc
 
 	(void)scratch;
 	has = xform_subject(ev, g->conf->field, g->fbuf, sizeof(g->fbuf), &p, &n);
-	if ((g->inc && (!has || !match(g, g->inc, p, n))) || (g->exc && has && match(g, g->exc, p, n))) {
+	if ((g->inc && (!has || !match(g, g->inc, p, n))) ||
+	    (g->exc && has && match(g, g->exc, p, n))) {
 		g->dropped++;
 		return FILTER_DROP;
 	}

@@ -23,6 +23,7 @@ struct filter_rate_limit_conf {
 	int64_t max_sources;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_rate_limit_opts[] = {
 	{.name = "events_per_second", .type = CFG_INT,
 	 .offset = offsetof(struct filter_rate_limit_conf, events_per_second), .flags = CFG_REQUIRED,
@@ -35,6 +36,7 @@ static const struct cfg_option filter_rate_limit_opts[] = {
 	 .max = 10000000, .help = "sources tracked at once"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct bucket {
 	struct hmap_node node;
@@ -152,10 +154,11 @@ static enum filter_verdict filter_rate_limit_filter(void *ctx, struct event *ev,
 	b = bucket_get(f, k, kl, now);
 	if (!b) {
 		f->passed++;
-		return FILTER_KEEP;  /* out of memory: never drop for our own failure */
+		return FILTER_KEEP; /* out of memory: never drop for our own failure */
 	}
 	if (now > b->last_ms) {
-		b->tokens += (double)(now - b->last_ms) * (double)f->conf->events_per_second / 1000.0;
+		b->tokens +=
+			(double)(now - b->last_ms) * (double)f->conf->events_per_second / 1000.0;
 		if (b->tokens > f->burst)
 			b->tokens = f->burst;
 		b->last_ms = now;
@@ -177,8 +180,8 @@ static size_t filter_rate_limit_metrics(void *ctx, struct plugin_metric *m, size
 		 "Events within the rate limit.", f->passed, NULL, NULL},
 		{"sluice_agent_filter_rate_limit_dropped_total", "counter",
 		 "Events over the rate limit, dropped.", f->dropped, NULL, NULL},
-		{"sluice_agent_filter_rate_limit_sources", "gauge", "Sources with a bucket.", f->n, NULL,
-		 NULL},
+		{"sluice_agent_filter_rate_limit_sources", "gauge", "Sources with a bucket.", f->n,
+		 NULL, NULL},
 		{"sluice_agent_filter_rate_limit_resets_total", "counter",
 		 "Times the bucket table was full and cleared.", f->resets, NULL, NULL},
 	};

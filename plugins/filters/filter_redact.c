@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/xform.h"
 
 struct filter_redact_conf {
@@ -17,9 +18,10 @@ struct filter_redact_conf {
 	uint64_t max_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_redact_opts[] = {
 	{.name = "patterns", .type = CFG_LIST, .offset = offsetof(struct filter_redact_conf, patterns),
-	 .flags = CFG_REQUIRED, .check = xform_check_regex,
+	 .flags = CFG_REQUIRED, .check = regex_check,
 	 .help = "PCRE2 regexes to mask (group 1 only, when the pattern has groups)"},
 	{.name = "mask", .type = CFG_STRING, .offset = offsetof(struct filter_redact_conf, mask),
 	 .def = "[REDACTED]", .help = "replacement text"},
@@ -28,15 +30,16 @@ static const struct cfg_option filter_redact_opts[] = {
 	 .help = "largest value produced (a larger result is replaced by the mask alone, counted)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_redact {
 	const struct filter_redact_conf *conf;
 	pcre2_code **re;
 	uint32_t *groups;
-	bool *jit;                  /* compiled by the JIT: use its fast entry point */
+	bool *jit; /* compiled by the JIT: use its fast entry point */
 	size_t nre;
 	pcre2_match_data *md;
-	struct buf out[2];          /* ping-pong between patterns */
+	struct buf out[2]; /* ping-pong between patterns */
 	size_t mask_len;
 	uint64_t events, redactions, errors;
 };
@@ -105,7 +108,8 @@ static int apply(struct filter_redact *r, size_t i, const char *in, size_t n, st
 
 	for (;;) {
 		PCRE2_SIZE *ov, ms, me;
-		int m = r->jit[i] ? pcre2_jit_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md, NULL)
+		int m = r->jit[i] ? pcre2_jit_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md,
+						    NULL)
 				  : pcre2_match(r->re[i], (PCRE2_SPTR)in, n, start, 0, r->md, NULL);
 
 		if (m < 0)
@@ -178,8 +182,8 @@ static size_t filter_redact_metrics(void *ctx, struct plugin_metric *m, size_t m
 	const struct plugin_metric v[] = {
 		{"sluice_agent_filter_redact_events_total", "counter",
 		 "Events with at least one redaction.", r->events, NULL, NULL},
-		{"sluice_agent_filter_redact_matches_total", "counter", "Matches replaced by the mask.",
-		 r->redactions, NULL, NULL},
+		{"sluice_agent_filter_redact_matches_total", "counter",
+		 "Matches replaced by the mask.", r->redactions, NULL, NULL},
 		{"sluice_agent_filter_redact_errors_total", "counter",
 		 "Events whose redacted value exceeded max_bytes.", r->errors, NULL, NULL},
 	};

@@ -18,6 +18,7 @@ struct filter_sample_conf {
 	struct cfg_list levels;
 };
 
+/* clang-format off */
 static const struct cfg_option filter_sample_opts[] = {
 	{.name = "every", .type = CFG_INT, .offset = offsetof(struct filter_sample_conf, every),
 	 .flags = CFG_REQUIRED, .min = 1, .max = 1000000000, .help = "keep 1 event in N"},
@@ -27,6 +28,7 @@ static const struct cfg_option filter_sample_opts[] = {
 	 .help = "levels to sample, e.g. [debug, trace] (default: every event)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct filter_sample {
 	const struct filter_sample_conf *conf;
@@ -83,8 +85,8 @@ static size_t filter_sample_metrics(void *ctx, struct plugin_metric *m, size_t m
 {
 	struct filter_sample *f = ctx;
 	const struct plugin_metric v[] = {
-		{"sluice_agent_filter_sample_kept_total", "counter", "Sampled events kept.", f->kept,
-		 NULL, NULL},
+		{"sluice_agent_filter_sample_kept_total", "counter", "Sampled events kept.",
+		 f->kept, NULL, NULL},
 		{"sluice_agent_filter_sample_dropped_total", "counter", "Sampled events dropped.",
 		 f->dropped, NULL, NULL},
 	};

@@ -35,7 +35,7 @@ void parser_time(struct parser_state *ps, struct event *ev, const struct jspan *
 		return;
 	if (!v->found) {
 		ps->time_failed++;
-		return;  /* no time in this line: the read time stays */
+		return; /* no time in this line: the read time stays */
 	}
 	if (jspan_text(v, ps->tbuf, sizeof(ps->tbuf), &n) == 0 &&
 	    xform_parse_time(ps->time->time_format, ps->tbuf, n, &ms) == 0) {
@@ -61,8 +61,8 @@ size_t parser_metrics(const struct parser_state *ps, struct plugin_metric *m, si
 		 "Records that did not parse (kept raw with a parse_error header).", ps->failed,
 		 "parser", ps->name},
 		{"sluice_agent_parser_time_errors_total", "counter",
-		 "Records whose time_key was missing or unreadable (read time kept).", ps->time_failed,
-		 "parser", ps->name},
+		 "Records whose time_key was missing or unreadable (read time kept).",
+		 ps->time_failed, "parser", ps->name},
 	};
 
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));

@@ -15,18 +15,21 @@ struct parser_time_conf {
 	char *time_format;
 };
 
-#define PARSER_TIME_OPTS(T)                                                                     \
-	{.name = "time_key", .type = CFG_STRING,                                                 \
-	 .offset = offsetof(T, time.time_key),                                                 \
-	 .help = "field whose value becomes the record timestamp"},                              \
-	{.name = "time_format", .type = CFG_STRING,                                              \
-	 .offset = offsetof(T, time.time_format), .def = "rfc3339",                           \
-	 .check = xform_check_time_format,                                                        \
-	 .help = "rfc3339, unix, unix_ms, unix_us, unix_ns or a strptime pattern (UTC unless %z)"}
+#define PARSER_TIME_OPTS(T)                                                                              \
+	{.name = "time_key",                                                                             \
+	 .type = CFG_STRING,                                                                             \
+	 .offset = offsetof(T, time.time_key),                                                           \
+	 .help = "field whose value becomes the record timestamp"},                                      \
+	{                                                                                                \
+		.name = "time_format", .type = CFG_STRING,                                               \
+		.offset = offsetof(T, time.time_format), .def = "rfc3339",                               \
+		.check = xform_check_time_format,                                                        \
+		.help = "rfc3339, unix, unix_ms, unix_us, unix_ns or a strptime pattern (UTC unless %z)" \
+	}
 
 struct parser_state {
 	const struct parser_time_conf *time;
-	const char *name;           /* "json", ... for parse_error reasons */
+	const char *name; /* "json", ... for parse_error reasons */
 	struct xhdrs hdrs;
 	char reason[128];
 	char tbuf[128];

@@ -15,12 +15,14 @@ struct parser_logfmt_conf {
 	uint64_t max_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option parser_logfmt_opts[] = {
 	PARSER_TIME_OPTS(struct parser_logfmt_conf),
 	{.name = "max_bytes", .type = CFG_SIZE, .offset = offsetof(struct parser_logfmt_conf, max_bytes),
 	 .def = "4MiB", .min = 1024, .max = 64 << 20, .help = "largest JSON value produced"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct parser_logfmt {
 	struct parser_state ps;
@@ -143,7 +145,8 @@ static enum filter_verdict parser_logfmt_filter(void *ctx, struct event *ev, str
 				long used = quoted(&lp->out, p, end);
 
 				if (used < 0) {
-					parser_fail(&lp->ps, ev, "logfmt: unterminated quote at byte %zu",
+					parser_fail(&lp->ps, ev,
+						    "logfmt: unterminated quote at byte %zu",
 						    (size_t)(p - (const char *)ev->value));
 					return FILTER_KEEP;
 				}
@@ -158,7 +161,8 @@ static enum filter_verdict parser_logfmt_filter(void *ctx, struct event *ev, str
 		} else {
 			rc = buf_append_str(&lp->out, "true");
 		}
-		if (rc == 0 && tklen && !tspan.found && klen == tklen && memcmp(k, tkey, tklen) == 0) {
+		if (rc == 0 && tklen && !tspan.found && klen == tklen &&
+		    memcmp(k, tkey, tklen) == 0) {
 			/* an offset: the buffer may still move */
 			tspan.found = true;
 			tspan.is_string = lp->out.data[vstart] == '"';

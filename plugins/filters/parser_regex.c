@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/filters/parser_common.h"
 
 struct parser_regex_conf {
@@ -21,7 +22,7 @@ static int check_named(const char *v, char *why, size_t whylen)
 {
 	pcre2_code *re;
 	uint32_t names = 0;
-	int rc = xform_check_regex(v, why, whylen);
+	int rc = regex_check(v, why, whylen);
 
 	if (rc < 0)
 		return rc;
@@ -36,6 +37,7 @@ static int check_named(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option parser_regex_opts[] = {
 	{.name = "pattern", .type = CFG_STRING, .offset = offsetof(struct parser_regex_conf, pattern),
 	 .flags = CFG_REQUIRED, .check = check_named,
@@ -45,6 +47,7 @@ static const struct cfg_option parser_regex_opts[] = {
 	 .def = "4MiB", .min = 1024, .max = 64 << 20, .help = "largest JSON value produced"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct parser_regex {
 	struct parser_state ps;
@@ -82,7 +85,7 @@ static int parser_regex_init(const struct plugin_args *a, void **ctx, struct cfg
 	buf_init(&r->out, c->max_bytes);
 	r->re = xform_regex(c->pattern);
 	if (!r->re)
-		return -ERR_CONFIG;  /* the option check reported it */
+		return -ERR_CONFIG; /* the option check reported it */
 	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
 	if (!r->md)
 		return -ENOMEM;

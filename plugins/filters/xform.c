@@ -42,8 +42,8 @@ static int hexval(char c)
 
 /* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
 static const uint8_t plain[256] = {
-	[0x20 ... 0x21] = 1,  /* '"' is 0x22 */
-	[0x23 ... 0x5b] = 1,  /* '\\' is 0x5c */
+	[0x20 ... 0x21] = 1, /* '"' is 0x22 */
+	[0x23 ... 0x5b] = 1, /* '\\' is 0x5c */
 	[0x5d ... 0x7f] = 1,
 };
 
@@ -57,8 +57,9 @@ static inline __attribute__((always_inline)) int str(struct jsc *j)
 		unsigned char c;
 
 		/* Fast path: plain ASCII, one table look-up per byte, unrolled. */
-		while (j->end - q >= 4 && plain[(unsigned char)q[0]] && plain[(unsigned char)q[1]] &&
-		       plain[(unsigned char)q[2]] && plain[(unsigned char)q[3]])
+		while (j->end - q >= 4 && plain[(unsigned char)q[0]] &&
+		       plain[(unsigned char)q[1]] && plain[(unsigned char)q[2]] &&
+		       plain[(unsigned char)q[3]])
 			q += 4;
 		while (q < j->end && plain[(unsigned char)*q])
 			q++;
@@ -76,12 +77,20 @@ static inline __attribute__((always_inline)) int str(struct jsc *j)
 			if (j->p + 1 >= j->end)
 				return -1;
 			switch (j->p[1]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				j->p += 2;
 				break;
 			case 'u':
-				if (j->end - j->p < 6 || hexval(j->p[2]) < 0 || hexval(j->p[3]) < 0 ||
-				    hexval(j->p[4]) < 0 || hexval(j->p[5]) < 0)
+				if (j->end - j->p < 6 || hexval(j->p[2]) < 0 ||
+				    hexval(j->p[3]) < 0 || hexval(j->p[4]) < 0 ||
+				    hexval(j->p[5]) < 0)
 					return -1;
 				j->p += 6;
 				break;
@@ -149,21 +158,26 @@ static int lit(struct jsc *j, const char *w, size_t n)
 static int scalar(struct jsc *j)
 {
 	switch (*j->p) {
-	case '"': return str(j);
-	case 't': return lit(j, "true", 4);
-	case 'f': return lit(j, "false", 5);
-	case 'n': return lit(j, "null", 4);
-	default: return num(j);
+	case '"':
+		return str(j);
+	case 't':
+		return lit(j, "true", 4);
+	case 'f':
+		return lit(j, "false", 5);
+	case 'n':
+		return lit(j, "null", 4);
+	default:
+		return num(j);
 	}
 }
 
 int jscan(const char *p, size_t n, const char *key, struct jspan *at, size_t *err_off)
 {
 	struct jsc j = {p, p, p + n};
-	char stack[JSCAN_MAX_DEPTH];   /* '{' or '[' */
+	char stack[JSCAN_MAX_DEPTH]; /* '{' or '[' */
 	int depth = 0, rc = -1;
 	size_t klen = key ? strlen(key) : 0;
-	bool want = false;             /* the next value is key's */
+	bool want = false; /* the next value is key's */
 
 	if (at)
 		memset(at, 0, sizeof(*at));
@@ -200,7 +214,7 @@ int jscan(const char *p, size_t n, const char *key, struct jspan *at, size_t *er
 			if (stack[depth - 1] == '{')
 				goto member;
 			if (want)
-				want = false;  /* containers as time values are not used */
+				want = false; /* containers as time values are not used */
 			continue;
 		}
 		if (scalar(&j) < 0)
@@ -225,7 +239,7 @@ after_value:
 				j.p++;
 				if (stack[depth - 1] == '{')
 					goto member;
-				break;  /* next array item */
+				break; /* next array item */
 			}
 			if ((*j.p == '}' && stack[depth - 1] == '{') ||
 			    (*j.p == ']' && stack[depth - 1] == '[')) {
@@ -324,11 +338,21 @@ int jspan_text(const struct jspan *s, char *out, size_t cap, size_t *len)
 		}
 		c = s->p[++i];
 		switch (c) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
 		case 'u': {
 			uint32_t cp = 0;
 
@@ -341,7 +365,8 @@ int jspan_text(const struct jspan *s, char *out, size_t cap, size_t *len)
 				return -1;
 			continue;
 		}
-		default: break;
+		default:
+			break;
 		}
 		if (o + 1 >= cap)
 			return -1;
@@ -388,7 +413,8 @@ const struct record_header *event_header(const struct event *ev, const char *key
 	size_t kl = strlen(key);
 
 	for (size_t i = 0; i < ev->nheaders; i++)
-		if ((size_t)ev->headers[i].key_len == kl && memcmp(ev->headers[i].key, key, kl) == 0)
+		if ((size_t)ev->headers[i].key_len == kl &&
+		    memcmp(ev->headers[i].key, key, kl) == 0)
 			return &ev->headers[i];
 	return NULL;
 }
@@ -445,7 +471,7 @@ int xform_parse_time(const char *fmt, const char *v, size_t n, int64_t *ms)
 	end = strptime(b, fmt, &tm);
 	if (!end || *end != '\0')
 		return -1;
-	off = tm.tm_gmtoff;  /* %z; timegm() resets it */
+	off = tm.tm_gmtoff; /* %z; timegm() resets it */
 	*ms = ((int64_t)timegm(&tm) - off) * 1000;
 	return 0;
 }
@@ -455,46 +481,31 @@ int xform_check_time_format(const char *v, char *why, size_t whylen)
 	if (strcmp(v, "rfc3339") == 0 || strcmp(v, "unix") == 0 || strcmp(v, "unix_ms") == 0 ||
 	    strcmp(v, "unix_us") == 0 || strcmp(v, "unix_ns") == 0 || strchr(v, '%'))
 		return 0;
-	snprintf(why, whylen, "'%s': expected rfc3339, unix, unix_ms, unix_us, unix_ns or a "
-		 "strptime pattern with %%", v);
+	snprintf(why, whylen,
+		 "'%s': expected rfc3339, unix, unix_ms, unix_us, unix_ns or a "
+		 "strptime pattern with %%",
+		 v);
 	return -1;
 }
 
 /* ------------------------------------------------------------ regex */
 
-int xform_check_regex(const char *v, char *why, size_t whylen)
-{
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regular expression at offset %zu: %s", (size_t)eo,
-			 (const char *)msg);
-		return -1;
-	}
-	pcre2_code_free(re);
-	return 0;
-}
-
 pcre2_code *xform_regex(const char *pattern)
 {
 	int ec;
 	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+	pcre2_code *re =
+		pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
 
 	if (re)
-		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* interpreted when JIT is missing */
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreted when JIT is missing */
 	return re;
 }
 
 /* ------------------------------------------------------------ subjects */
 
-bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap,
-		   const char **p, size_t *n)
+bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap, const char **p,
+		   size_t *n)
 {
 	const struct record_header *h;
 	struct jspan s;
@@ -519,4 +530,3 @@ bool xform_subject(const struct event *ev, const char *field, char *buf, size_t 
 	}
 	return false;
 }
-

@@ -30,7 +30,7 @@
 #define JSCAN_MAX_DEPTH 64
 
 struct jspan {
-	const char *p;              /* the value's text (a string with its quotes) */
+	const char *p; /* the value's text (a string with its quotes) */
 	size_t n;
 	bool found;
 	bool is_string;
@@ -69,18 +69,17 @@ int xform_parse_time(const char *fmt, const char *v, size_t n, int64_t *ms);
 /* Option check for time_format. */
 int xform_check_time_format(const char *v, char *why, size_t whylen);
 
-/* Option check and compile for regexes (PCRE2, JIT when available). */
-int xform_check_regex(const char *v, char *why, size_t whylen);
+/* Compile a regex (PCRE2, JIT when available); its option check is
+ * regex_check() (lib/regex.h). */
 pcre2_code *xform_regex(const char *pattern);
 
 /* The text a grep/sample filter looks at: the raw value, or a parsed field
  * (top-level member of a JSON value, else a header of that name).  Returns
  * false when the field is absent.  buf holds decoded strings. */
-bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap,
-		   const char **p, size_t *n);
+bool xform_subject(const struct event *ev, const char *field, char *buf, size_t cap, const char **p,
+		   size_t *n);
 
 /* rate_limit's clock (ms, monotonic); tests replace it. */
 extern uint64_t (*filter_rate_limit_clock)(void);
-
 
 #endif

@@ -35,19 +35,21 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define PUMP_ENTRIES 512        /* entries per loop iteration */
+#define PUMP_ENTRIES 512 /* entries per loop iteration */
 #define POLL_MS 1000
 #define REOPEN_MS 10000
 
 static const char *const field_modes[] = {"message", "all", NULL};
+static const char *const fallback_modes[] = {"head", "tail", NULL};
 
 struct in_journald_conf {
 	char *path;
 	struct cfg_list units;
 	struct cfg_list matches;
 	bool read_from_head;
-	int fields;                 /* 0 message, 1 all */
+	int fields; /* 0 message, 1 all */
 	uint64_t max_entry_bytes;
+	int cursor_fallback; /* 0 head, 1 tail */
 };
 
 struct in_journald {
@@ -67,7 +69,7 @@ struct in_journald {
 	uint64_t ordinal;
 	struct buf value;
 	struct buf key;
-	struct buf hvals;           /* header values, back to back */
+	struct buf hvals; /* header values, back to back */
 	struct log_ratelimit rl;
 	struct {
 		uint64_t entries;
@@ -75,6 +77,8 @@ struct in_journald {
 		uint64_t open_errors;
 		uint64_t read_errors;
 		uint64_t cursor_misses;
+		uint64_t cursor_invalid;
+		uint64_t vacuumed; /* entries gone before they were read (seqnums) */
 	} st;
 };
 
@@ -83,14 +87,16 @@ static int check_match(const char *v, char *why, size_t whylen)
 	const char *eq = strchr(v, '=');
 
 	if (!eq || eq == v) {
-		snprintf(why, whylen, "'%s': a match is FIELD=VALUE (e.g. _SYSTEMD_UNIT=nginx.service)",
-			 v);
+		snprintf(why, whylen,
+			 "'%s': a match is FIELD=VALUE (e.g. _SYSTEMD_UNIT=nginx.service)", v);
 		return -1;
 	}
 	for (const char *p = v; p < eq; p++) {
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) {
-			snprintf(why, whylen, "'%s': journal field names are upper-case letters, "
-				 "digits and '_'", v);
+			snprintf(why, whylen,
+				 "'%s': journal field names are upper-case letters, "
+				 "digits and '_'",
+				 v);
 			return -1;
 		}
 	}
@@ -106,6 +112,7 @@ static int check_abs(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option in_journald_opts[] = {
 	{.name = "path", .type = CFG_STRING, .offset = offsetof(struct in_journald_conf, path),
 	 .check = check_abs,
@@ -126,8 +133,14 @@ static const struct cfg_option in_journald_opts[] = {
 	{.name = "max_entry_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct in_journald_conf, max_entry_bytes), .def = "1MiB", .min = 1024,
 	 .max = 64 << 20, .help = "longest field read (longer ones are cut by sd-journal)"},
+	{.name = "cursor_fallback", .type = CFG_ENUM,
+	 .offset = offsetof(struct in_journald_conf, cursor_fallback), .def = "head",
+	 .choices = fallback_modes,
+	 .help = "where to start when the committed cursor is unusable here (unparsable, or "
+		 "of a journal series no longer present: another machine's, or all vacuumed)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ matches */
 
@@ -356,7 +369,7 @@ static void emit_entry(struct in_journald *t)
 	}
 	t->st.bytes += ev.value_len;
 	input_emit(t->in, t->src, &ev);
-	free(cursor);  /* sd-journal allocated it with malloc */
+	free(cursor); /* sd-journal allocated it with malloc */
 }
 
 static void on_pump(struct evloop_timer *tm);
@@ -405,6 +418,91 @@ static const char *source_label(const struct in_journald *t)
 	return t->conf->path && *t->conf->path ? t->conf->path : "journal";
 }
 
+/* One field of a journal cursor ("s=...;i=...;b=...;m=...;t=...;x=..."):
+ * its value and length, or NULL. */
+static const char *cursor_field(const char *cur, char key, size_t *len)
+{
+	for (const char *p = cur; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL) {
+		if (p[0] == key && p[1] == '=') {
+			*len = strcspn(p + 2, ";");
+			return p + 2;
+		}
+	}
+	return NULL;
+}
+
+static bool same_series(const char *a, const char *b)
+{
+	size_t la, lb;
+	const char *sa = cursor_field(a, 's', &la), *sb = cursor_field(b, 's', &lb);
+
+	return sa && sb && la == lb && memcmp(sa, sb, la) == 0;
+}
+
+static uint64_t cursor_seqnum(const char *cur)
+{
+	char v[24];
+	size_t n;
+	const char *p = cursor_field(cur, 'i', &n);
+
+	if (!p || n == 0 || n >= sizeof(v))
+		return 0;
+	memcpy(v, p, n);
+	v[n] = '\0';
+	return strtoull(v, NULL, 16);
+}
+
+/* Start where cursor_fallback says, the committed cursor being unusable. */
+static int position_fallback(struct in_journald *t, const char *cur, const char *why)
+{
+	t->st.cursor_invalid++;
+	log_warn("journald %s: the committed cursor is %s (%.60s); starting at the journal's %s "
+		 "(cursor_fallback)",
+		 t->id, why, cur, t->conf->cursor_fallback ? "tail" : "head");
+	if (!t->conf->cursor_fallback)
+		return sd_journal_seek_head(t->j);
+	return sd_journal_seek_tail(t->j);
+}
+
+/* Seek just after the committed cursor.  The entry vacuumed: on the next one
+ * of the same series, counting the entries between by sequence number (all
+ * units, not only the matched ones: at most that many were lost).  A series
+ * no longer present (a foreign or restored data_dir, everything vacuumed):
+ * the fallback, since sd-journal would seek by the cursor's wall clock and a
+ * clock set back would skip entries. */
+static int position_cursor(struct in_journald *t, const char *cur)
+{
+	char *now = NULL;
+	int rc = sd_journal_seek_cursor(t->j, cur);
+
+	if (rc < 0)
+		return position_fallback(t, cur, "not valid");
+	rc = sd_journal_next(t->j);
+	if (rc <= 0 || sd_journal_test_cursor(t->j, cur) > 0)
+		return 0;
+	if (sd_journal_get_cursor(t->j, &now) < 0 || !same_series(cur, now)) {
+		free(now); /* sd-journal allocated it with malloc */
+		return position_fallback(t, cur, "of a journal series not present here");
+	}
+	t->st.cursor_misses++;
+	if (cursor_seqnum(now) > cursor_seqnum(cur) + 1) {
+		uint64_t lost = cursor_seqnum(now) - cursor_seqnum(cur) - 1;
+
+		t->st.vacuumed += lost;
+		log_warn("journald %s: the committed entry is no longer in the journal; %" PRIu64
+			 " entries after it were removed before they were read; resuming at the "
+			 "closest one",
+			 t->id, lost);
+	} else {
+		log_warn("journald %s: the committed entry is no longer in the journal; "
+			 "resuming at the closest one",
+			 t->id);
+	}
+	free(now);
+	sd_journal_previous(t->j);
+	return 0;
+}
+
 /* Position the journal: after the committed cursor, at the head, or at the
  * tail.  Returns the cursor to record for a fresh start (or NULL). */
 static int position(struct in_journald *t, const struct source_resume *r, char **fresh)
@@ -420,18 +518,7 @@ static int position(struct in_journald *t, const struct source_resume *r, char *
 		memcpy(cur, r->meta, r->meta_len);
 		cur[r->meta_len] = '\0';
 		t->ordinal = r->ordinal;
-		rc = sd_journal_seek_cursor(t->j, cur);
-		if (rc == 0) {
-			rc = sd_journal_next(t->j);
-			if (rc > 0 && sd_journal_test_cursor(t->j, cur) <= 0) {
-				/* The entry is gone (vacuumed): we stand on the next one. */
-				t->st.cursor_misses++;
-				log_warn("journald %s: the committed entry is no longer in the journal; "
-					 "resuming at the closest one", t->id);
-				sd_journal_previous(t->j);
-			}
-			rc = 0;
-		}
+		rc = position_cursor(t, cur);
 		mem_free(cur);
 		return rc;
 	}
@@ -461,8 +548,9 @@ static int journal_open(struct in_journald *t)
 
 		if (stat(path, &st) != 0) {
 			if (!t->warned_missing)
-				log_warn("journald %s: journal directory %s: %s; will retry every %d s",
-					 t->id, path, err_str(-errno), REOPEN_MS / 1000);
+				log_warn(
+					"journald %s: journal directory %s: %s; will retry every %d s",
+					t->id, path, err_str(-errno), REOPEN_MS / 1000);
 			t->warned_missing = true;
 			t->st.open_errors++;
 			return -ENOENT;
@@ -474,7 +562,8 @@ static int journal_open(struct in_journald *t)
 	if (rc < 0) {
 		if (!t->warned_missing)
 			log_warn("journald %s: cannot open the journal%s%s: %s; will retry", t->id,
-				 path && *path ? " in " : "", path && *path ? path : "", err_str(rc));
+				 path && *path ? " in " : "", path && *path ? path : "",
+				 err_str(rc));
 		t->warned_missing = true;
 		t->st.open_errors++;
 		t->j = NULL;
@@ -616,19 +705,25 @@ static size_t in_journald_metrics(void *ctx, struct plugin_metric *m, size_t max
 	const struct plugin_metric v[] = {
 		{"sluice_agent_journald_entries_total", "counter", "Journal entries read.",
 		 t->st.entries, NULL, NULL},
-		{"sluice_agent_journald_bytes_total", "counter", "Record value bytes from the journal.",
-		 t->st.bytes, NULL, NULL},
-		{"sluice_agent_journald_open", "gauge", "1 while the journal is open.", t->j != NULL,
-		 NULL, NULL},
+		{"sluice_agent_journald_bytes_total", "counter",
+		 "Record value bytes from the journal.", t->st.bytes, NULL, NULL},
+		{"sluice_agent_journald_open", "gauge", "1 while the journal is open.",
+		 t->j != NULL, NULL, NULL},
 		{"sluice_agent_journald_open_errors_total", "counter",
 		 "Failed attempts to open the journal (missing directory, permissions).",
 		 t->st.open_errors, NULL, NULL},
 		{"sluice_agent_journald_read_errors_total", "counter",
-		 "Entries or reads that failed (kept as empty records or retried).", t->st.read_errors,
-		 NULL, NULL},
+		 "Entries or reads that failed (kept as empty records or retried).",
+		 t->st.read_errors, NULL, NULL},
 		{"sluice_agent_journald_cursor_misses_total", "counter",
-		 "Restarts whose committed entry was no longer in the journal.", t->st.cursor_misses,
-		 NULL, NULL},
+		 "Restarts whose committed entry was no longer in the journal.",
+		 t->st.cursor_misses, NULL, NULL},
+		{"sluice_agent_journald_cursor_invalid_total", "counter",
+		 "Restarts whose committed cursor was unusable (cursor_fallback applied).",
+		 t->st.cursor_invalid, NULL, NULL},
+		{"sluice_agent_journald_vacuumed_entries_total", "counter",
+		 "Entries removed from the journal before they were read (by sequence number).",
+		 t->st.vacuumed, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }

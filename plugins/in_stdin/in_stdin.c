@@ -28,7 +28,7 @@ static const char *const long_line_modes[] = {"split", "truncate", NULL};
 
 struct in_stdin_conf {
 	uint64_t max_line_bytes;
-	int long_lines;             /* 0 split, 1 truncate */
+	int long_lines; /* 0 split, 1 truncate */
 	uint64_t read_chunk;
 };
 
@@ -40,18 +40,19 @@ struct in_stdin {
 	int fd;
 	struct source *src;
 	struct evloop_io io;
-	struct evloop_timer pump;   /* regular files: one chunk per iteration */
+	struct evloop_timer pump; /* regular files: one chunk per iteration */
 	bool io_on;
 	bool use_timer;
 	bool paused;
 	bool eof;
-	bool discarding;            /* truncate mode: rest of a long line */
+	bool discarding; /* truncate mode: rest of a long line */
 	uint64_t ordinal;
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t lines, long_lines, read_bytes;
 };
 
+/* clang-format off */
 static const struct cfg_option in_stdin_opts[] = {
 	{.name = "max_line_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct in_stdin_conf, max_line_bytes), .def = "1MiB", .min = 256,
@@ -63,6 +64,7 @@ static const struct cfg_option in_stdin_opts[] = {
 	 .def = "256KiB", .min = 4096, .max = 64 << 20, .help = "bytes per read"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static void emit(struct in_stdin *t, const uint8_t *p, size_t n)
 {
@@ -280,11 +282,13 @@ static size_t in_stdin_metrics(void *ctx, struct plugin_metric *m, size_t max)
 {
 	struct in_stdin *t = ctx;
 	const struct plugin_metric v[] = {
-		{"sluice_agent_stdin_read_bytes_total", "counter", "Bytes read from standard input.",
-		 t->read_bytes, NULL, NULL},
+		{"sluice_agent_stdin_read_bytes_total", "counter",
+		 "Bytes read from standard input.", t->read_bytes, NULL, NULL},
 		{"sluice_agent_stdin_long_lines_total", "counter",
-		 "Lines longer than max_line_bytes (split or truncated).", t->long_lines, NULL, NULL},
-		{"sluice_agent_stdin_eof", "gauge", "1 once standard input ended.", t->eof, NULL, NULL},
+		 "Lines longer than max_line_bytes (split or truncated).", t->long_lines, NULL,
+		 NULL},
+		{"sluice_agent_stdin_eof", "gauge", "1 once standard input ended.", t->eof, NULL,
+		 NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }

@@ -43,15 +43,15 @@ struct in_syslog_conf {
 	uint64_t udp_buffer;
 };
 
-struct conn {
+struct in_syslog_conn {
 	struct in_syslog *t;
-	struct conn *next;
+	struct in_syslog_conn *next;
 	int fd;
 	struct evloop_io io;
 	bool io_on;
 	char *buf;
 	size_t len;
-	size_t skip;                /* bytes of an over-long octet-counted frame to discard */
+	size_t skip; /* bytes of an over-long octet-counted frame to discard */
 	char peer[64];
 };
 
@@ -65,12 +65,12 @@ struct in_syslog {
 	struct evloop_io io;
 	bool io_on;
 	bool paused;
-	struct conn *conns;
+	struct in_syslog_conn *conns;
 	size_t nconns;
 	struct source *src;
 	uint64_t ordinal;
 	char *dgram;
-	size_t cap;                 /* max_message_bytes + room for framing */
+	size_t cap; /* max_message_bytes + room for framing */
 	struct log_ratelimit rl;
 	struct {
 		uint64_t messages;
@@ -83,8 +83,7 @@ struct in_syslog {
 };
 
 /* "tcp://HOST:PORT" or "udp://HOST:PORT" (HOST may be [v6]). */
-static int parse_listen(const char *v, bool *udp, char *host, size_t hcap, char *port,
-			size_t pcap)
+static int parse_listen(const char *v, bool *udp, char *host, size_t hcap, char *port, size_t pcap)
 {
 	const char *h, *colon;
 	size_t hl;
@@ -130,6 +129,7 @@ static int check_listen(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option in_syslog_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = offsetof(struct in_syslog_conf, listen),
 	 .flags = CFG_REQUIRED, .check = check_listen,
@@ -145,6 +145,7 @@ static const struct cfg_option in_syslog_opts[] = {
 	 .help = "UDP receive buffer asked of the kernel (it holds datagrams while paused)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ messages */
 
@@ -159,8 +160,14 @@ static void message(struct in_syslog *t, const char *p, size_t n, const char *fr
 	int64_t now = clock_wall_ms();
 	int rc;
 
-#define HDR(k, v, l) do { h[nh].key = (const uint8_t *)(k); h[nh].key_len = (int32_t)strlen(k); \
-	h[nh].value = (const uint8_t *)(v); h[nh].value_len = (int32_t)(l); nh++; } while (0)
+#define HDR(k, v, l)                                \
+	do {                                        \
+		h[nh].key = (const uint8_t *)(k);   \
+		h[nh].key_len = (int32_t)strlen(k); \
+		h[nh].value = (const uint8_t *)(v); \
+		h[nh].value_len = (int32_t)(l);     \
+		nh++;                               \
+	} while (0)
 
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
@@ -236,16 +243,18 @@ static void on_udp(struct evloop_io *io, uint32_t revents)
 				if (d > t->st.udp_dropped) {
 					log_write_rl(&t->rl, 10000, LOG_LVL_WARN,
 						     "syslog %s: the kernel dropped %" PRIu64
-						     " datagrams (input paused or too slow)", t->id,
-						     (uint64_t)d - t->st.udp_dropped);
+						     " datagrams (input paused or too slow)",
+						     t->id, (uint64_t)d - t->st.udp_dropped);
 					t->st.udp_dropped = d;
 				}
 			}
 		}
 		if ((size_t)n > t->conf->max_message_bytes || (mh.msg_flags & MSG_TRUNC)) {
 			t->st.too_long++;
-			message(t, t->dgram, (size_t)n > t->conf->max_message_bytes ?
-				t->conf->max_message_bytes : (size_t)n, "message too long (cut)");
+			message(t, t->dgram,
+				(size_t)n > t->conf->max_message_bytes ? t->conf->max_message_bytes
+								       : (size_t)n,
+				"message too long (cut)");
 		} else {
 			message(t, t->dgram, (size_t)n, NULL);
 		}
@@ -254,9 +263,9 @@ static void on_udp(struct evloop_io *io, uint32_t revents)
 
 /* ------------------------------------------------------------ TCP */
 
-static void conn_free(struct in_syslog *t, struct conn *c)
+static void conn_free(struct in_syslog *t, struct in_syslog_conn *c)
 {
-	struct conn **pp = &t->conns;
+	struct in_syslog_conn **pp = &t->conns;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -271,7 +280,7 @@ static void conn_free(struct in_syslog *t, struct conn *c)
 }
 
 /* Frames in c->buf; at_eof: what is left is the last message. */
-static void conn_frames(struct in_syslog *t, struct conn *c, bool at_eof)
+static void conn_frames(struct in_syslog *t, struct in_syslog_conn *c, bool at_eof)
 {
 	size_t off = 0;
 
@@ -293,7 +302,8 @@ static void conn_frames(struct in_syslog *t, struct conn *c, bool at_eof)
 			message(t, f.msg, f.msg_len, "message too long (cut)");
 			c->skip = f.skip;
 		} else {
-			message(t, f.msg, f.msg_len, f.malformed ? "bad octet-counting frame" : NULL);
+			message(t, f.msg, f.msg_len,
+				f.malformed ? "bad octet-counting frame" : NULL);
 		}
 		off += f.consumed;
 	}
@@ -307,7 +317,7 @@ static void conn_frames(struct in_syslog *t, struct conn *c, bool at_eof)
 
 static void on_conn(struct evloop_io *io, uint32_t revents)
 {
-	struct conn *c = io->data;
+	struct in_syslog_conn *c = io->data;
 	struct in_syslog *t = c->t;
 
 	(void)revents;
@@ -336,7 +346,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(t->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+		struct in_syslog_conn *c;
 		char host[48], port[8];
 
 		if (fd < 0)
@@ -344,8 +354,8 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		if (t->nconns >= (size_t)t->conf->max_connections) {
 			t->st.refused++;
 			log_write_rl(&t->rl, 10000, LOG_LVL_WARN,
-				     "syslog %s: max_connections (%" PRId64 ") reached; refusing", t->id,
-				     t->conf->max_connections);
+				     "syslog %s: max_connections (%" PRId64 ") reached; refusing",
+				     t->id, t->conf->max_connections);
 			close(fd);
 			continue;
 		}
@@ -366,7 +376,8 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		t->conns = c;
 		t->nconns++;
 		t->st.connections++;
-		if (!t->paused && evloop_io_start(t->loop, &c->io, fd, EVLOOP_READ, on_conn, c) == 0)
+		if (!t->paused &&
+		    evloop_io_start(t->loop, &c->io, fd, EVLOOP_READ, on_conn, c) == 0)
 			c->io_on = true;
 	}
 }
@@ -404,7 +415,8 @@ static int open_socket(struct in_syslog *t)
 	}
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || (!t->udp && listen(fd, 128) != 0)) {
 		rc = -errno;
-		log_error("syslog %s: cannot listen on %s: %s", t->id, t->conf->listen, err_str(rc));
+		log_error("syslog %s: cannot listen on %s: %s", t->id, t->conf->listen,
+			  err_str(rc));
 		goto out;
 	}
 	rc = evloop_io_start(t->loop, &t->io, fd, EVLOOP_READ, t->udp ? on_udp : on_accept, t);
@@ -488,7 +500,7 @@ static void in_syslog_pause(void *ctx)
 		evloop_io_stop(&t->io);
 		t->io_on = false;
 	}
-	for (struct conn *c = t->conns; c; c = c->next) {
+	for (struct in_syslog_conn *c = t->conns; c; c = c->next) {
 		if (c->io_on) {
 			evloop_io_stop(&c->io);
 			c->io_on = false;
@@ -502,10 +514,12 @@ static void in_syslog_resume(void *ctx)
 
 	t->paused = false;
 	if (!t->io_on && t->fd >= 0 &&
-	    evloop_io_start(t->loop, &t->io, t->fd, EVLOOP_READ, t->udp ? on_udp : on_accept, t) == 0)
+	    evloop_io_start(t->loop, &t->io, t->fd, EVLOOP_READ, t->udp ? on_udp : on_accept, t) ==
+		    0)
 		t->io_on = true;
-	for (struct conn *c = t->conns; c; c = c->next)
-		if (!c->io_on && evloop_io_start(t->loop, &c->io, c->fd, EVLOOP_READ, on_conn, c) == 0)
+	for (struct in_syslog_conn *c = t->conns; c; c = c->next)
+		if (!c->io_on &&
+		    evloop_io_start(t->loop, &c->io, c->fd, EVLOOP_READ, on_conn, c) == 0)
 			c->io_on = true;
 }
 
@@ -523,8 +537,8 @@ static size_t in_syslog_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_syslog_udp_dropped_total", "counter",
 		 "Datagrams the kernel dropped because the input did not read them in time.",
 		 t->st.udp_dropped, NULL, NULL},
-		{"sluice_agent_syslog_connections", "gauge", "Open TCP connections.", t->nconns, NULL,
-		 NULL},
+		{"sluice_agent_syslog_connections", "gauge", "Open TCP connections.", t->nconns,
+		 NULL, NULL},
 		{"sluice_agent_syslog_connections_total", "counter", "TCP connections accepted.",
 		 t->st.connections, NULL, NULL},
 		{"sluice_agent_syslog_refused_total", "counter",

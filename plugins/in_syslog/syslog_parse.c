@@ -28,9 +28,9 @@ static int take_token(struct rd *r, struct syslog_str *s)
 	if (s->n == 0)
 		return -1;
 	if (r->p < r->end)
-		r->p++;  /* the space */
+		r->p++; /* the space */
 	if (s->n == 1 && *b == '-')
-		s->n = 0;  /* NILVALUE */
+		s->n = 0; /* NILVALUE */
 	return 0;
 }
 
@@ -92,7 +92,7 @@ static int parse_sd(struct rd *r, struct syslog_msg *m)
 				break;
 			r->p++;
 		}
-		r->p++;  /* ']' */
+		r->p++; /* ']' */
 	}
 	m->sd.p = b;
 	m->sd.n = (size_t)(r->p - b);
@@ -234,7 +234,7 @@ static int parse_3164(struct rd *r, int64_t now_ms, struct syslog_msg *m, const 
 		if (r->p < r->end && *r->p == ' ')
 			r->p++;
 	} else {
-		r->p = tag;  /* no tag: all of it is the message */
+		r->p = tag; /* no tag: all of it is the message */
 	}
 	m->msg.p = r->p;
 	m->msg.n = (size_t)(r->end - r->p);
@@ -248,7 +248,7 @@ int syslog_parse(const char *p, size_t n, int64_t now_ms, struct syslog_msg *m, 
 	struct rd r = {p, p + n};
 
 	memset(m, 0, sizeof(*m));
-	m->facility = 1;  /* user.notice, RFC 3164's default */
+	m->facility = 1; /* user.notice, RFC 3164's default */
 	m->severity = 5;
 	*why = NULL;
 	while (r.end > r.p && (r.end[-1] == '\n' || r.end[-1] == '\r' || r.end[-1] == '\0'))
@@ -283,7 +283,7 @@ void syslog_frame_next(const char *p, size_t n, size_t max, struct syslog_frame 
 		while (i < n && i < MAX_OCTET_DIGITS && p[i] >= '0' && p[i] <= '9')
 			len = len * 10 + (size_t)(p[i++] - '0');
 		if (i == n)
-			return;  /* the length is not complete yet */
+			return; /* the length is not complete yet */
 		if (p[i] == ' ') {
 			i++;
 			if (len > max) {
@@ -291,7 +291,7 @@ void syslog_frame_next(const char *p, size_t n, size_t max, struct syslog_frame 
 				f->msg = p + i;
 				f->msg_len = n - i < max ? n - i : max;
 				if (f->msg_len < max && n - i < len)
-					f->kind = SYSLOG_FRAME_NONE;  /* wait for max bytes */
+					f->kind = SYSLOG_FRAME_NONE; /* wait for max bytes */
 				else {
 					f->consumed = i + f->msg_len;
 					f->skip = len - f->msg_len;
@@ -306,7 +306,7 @@ void syslog_frame_next(const char *p, size_t n, size_t max, struct syslog_frame 
 			f->consumed = i + len;
 			return;
 		}
-		f->malformed = 1;  /* digits without a space: take it as a line */
+		f->malformed = 1; /* digits without a space: take it as a line */
 	}
 	nl = memchr(p, '\n', n < max + 1 ? n : max + 1);
 	if (nl) {

@@ -14,6 +14,7 @@
  * list that a zero-delay timer drains a bounded number of chunks at a time,
  * keeping the loop responsive for the outputs.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "lib/regex.h"
 #include "plugins/in_tail/tail.h"
 
 #define PUMP_CHUNKS 8
@@ -34,24 +36,7 @@
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 static const char *const long_line_modes[] = {"split", "truncate", "skip", NULL};
-
-static int check_regex(const char *v, char *why, size_t whylen)
-{
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regular expression at offset %zu: %s", (size_t)eo,
-			 (const char *)msg);
-		return -1;
-	}
-	pcre2_code_free(re);
-	return 0;
-}
+static const char *const formats[] = {"none", "cri", NULL};
 
 static int check_glob(const char *v, char *why, size_t whylen)
 {
@@ -62,11 +47,12 @@ static int check_glob(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option multiline_opts[] = {
 	{.name = "start", .type = CFG_STRING,
 	 .offset = offsetof(struct in_tail_conf, multiline.start) -
 		   offsetof(struct in_tail_conf, multiline),
-	 .check = check_regex,
+	 .check = regex_check,
 	 .help = "PCRE2 regex matching the first line of an event; other lines join the event"},
 	{.name = "flush_ms", .type = CFG_INT,
 	 .offset = offsetof(struct in_tail_conf, multiline.flush_ms) -
@@ -75,7 +61,9 @@ static const struct cfg_option multiline_opts[] = {
 	 .help = "an event ends after this long without a new line"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option in_tail_opts[] = {
 	{.name = "paths", .type = CFG_LIST, .offset = offsetof(struct in_tail_conf, paths),
 	 .flags = CFG_REQUIRED, .check = check_glob, .help = "absolute globs of files to follow"},
@@ -111,8 +99,13 @@ static const struct cfg_option in_tail_opts[] = {
 	 .max = 3600000, .help = "stat-polling period for files inotify cannot watch"},
 	{.name = "inotify", .type = CFG_BOOL, .offset = offsetof(struct in_tail_conf, inotify),
 	 .def = "true", .help = "false: poll every file (network file systems)"},
+	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct in_tail_conf, format),
+	 .def = "none", .choices = formats,
+	 .help = "cri: Kubernetes container logs (<time> <stream> <P|F> <log>): pieces joined, "
+		 "time and stream from the line, pod/namespace/container from kubelet's file name"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ ready list */
 
@@ -238,11 +231,29 @@ static void watch_file(struct in_tail *t, struct tail_file *f)
 		hmap_insert(&t->files_by_wd, &f->by_wd, hmap_hash_u64(HMAP_SEED, (uint64_t)f->wd));
 		return;
 	}
-	log_write_rl(&t->rl, 60000, LOG_LVL_WARN,
-		     "tail %s: cannot watch %s (%s); polling it every %" PRId64 " ms", t->id,
-		     f->path, err_str(-errno), t->conf->poll_interval);
+	if (errno == ENOSPC)
+		tail_watch_limit(t);
+	else
+		log_write_rl(&t->rl, 60000, LOG_LVL_WARN,
+			     "tail %s: cannot watch %s (%s); polling it every %" PRId64 " ms",
+			     t->id, f->path, err_str(-errno), t->conf->poll_interval);
 polled:
 	t->npolled++;
+}
+
+/* Out of inotify watches (fs.inotify.max_user_watches, shared by every
+ * process of the user): what cannot be watched is polled.  Said once, not
+ * once a file: with 50,000 files that would be 50,000 lines. */
+void tail_watch_limit(struct in_tail *t)
+{
+	t->st.watch_limited++;
+	if (t->watch_limit_said)
+		return;
+	t->watch_limit_said = true;
+	log_warn("tail %s: out of inotify watches (fs.inotify.max_user_watches); files past the "
+		 "limit are polled every %" PRId64 " ms, and new files in unwatched directories "
+		 "are found by the scan every %" PRId64 " ms (refresh_interval)",
+		 t->id, t->conf->poll_interval, t->conf->refresh_interval);
 }
 
 static void unwatch_file(struct in_tail *t, struct tail_file *f)
@@ -291,19 +302,33 @@ struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char 
 				const struct stat *st, uint64_t off, const char *ident)
 {
 	struct tail_file *f = mem_calloc(1, sizeof(*f));
-	char *own = NULL;
+	char *own = NULL, real[PATH_MAX];
 
 	if (!f)
 		goto fail;
+	/* Kept where the file really is (a symlink followed), so a restart
+	 * finds it there after the link is re-pointed. */
+	if (tail_fd_path(fd, real, sizeof(real)) == 0)
+		path = real;
 	f->t = t;
 	f->fd = fd;
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
 	f->size = (uint64_t)st->st_size;
+	f->btime = tail_btime(fd);
 	f->off = off;
 	f->wd = -1;
 	f->changed_ms = evloop_now(t->loop);
 	buf_init(&f->event, t->conf->max_line_bytes);
+	buf_init(&f->part[0], t->conf->max_line_bytes);
+	buf_init(&f->part[1], t->conf->max_line_bytes);
+	if (t->conf->format == FORMAT_CRI) {
+		f->k8s = mem_calloc(1, sizeof(*f->k8s));
+		if (f->k8s && tail_k8s_name(name, f->k8s) < 0) {
+			mem_free(f->k8s);
+			f->k8s = NULL;
+		}
+	}
 	f->name = mem_strdup(name);
 	f->path = mem_strdup(path);
 	if (!ident)
@@ -327,6 +352,9 @@ fail:
 	mem_free(own);
 	if (f) {
 		buf_release(&f->event);
+		buf_release(&f->part[0]);
+		buf_release(&f->part[1]);
+		mem_free(f->k8s);
 		mem_free(f->name);
 		mem_free(f->path);
 		mem_free(f);
@@ -353,6 +381,7 @@ static void tomb_add(struct in_tail *t, struct tail_file *f)
 	tb->ino = f->ino;
 	tb->fp = f->fp;
 	tb->fp_len = f->fp_len;
+	tb->btime = f->btime;
 	tb->next = t->tombs;
 	t->tombs = tb;
 }
@@ -381,8 +410,12 @@ void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish)
 	t->nfiles--;
 	close(f->fd);
 	buf_release(&f->event);
+	buf_release(&f->part[0]);
+	buf_release(&f->part[1]);
+	mem_free(f->k8s);
 	mem_free(f->name);
 	mem_free(f->path);
+	mem_free(f->was);
 	mem_free(f);
 }
 
@@ -391,9 +424,18 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	char *ident;
 	const char *old;
 
+	uint64_t lost = f->size > f->off ? f->size - f->off : 0;
+
+	/* What was written past our position before the truncation is gone;
+	 * the size we last saw bounds it from below (copytruncate's own race). */
 	t->st.truncations++;
+	t->st.truncated_lost += lost;
 	log_warn("tail %s: %s was truncated (%" PRIu64 " -> %" PRIu64 " bytes); reading it again "
-		 "from the start", t->id, f->path, f->off, size);
+		 "from the start; %" PRIu64 " bytes written before the truncation were not read "
+		 "(at least)",
+		 t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
+	if (t->conf->format == FORMAT_CRI)
+		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
 	f->discarding = false;
 	/* The old contents are finished; the new ones are a new source with the
@@ -411,7 +453,8 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 	tail_fingerprint(f->fd, size, &f->fp, &f->fp_len);
 	ident = new_ident(t, f->dev, f->ino);
 	if (!ident || open_source(t, f, ident) < 0) {
-		log_error("tail %s: cannot follow %s after truncation: out of memory", t->id, f->path);
+		log_error("tail %s: cannot follow %s after truncation: out of memory", t->id,
+			  f->path);
 		mem_free(ident);
 		tail_file_release(t, f, false);
 		return;
@@ -426,6 +469,12 @@ static void set_rotated_by_event(struct in_tail *t, struct tail_file *f)
 {
 	if (!f->rotated) {
 		f->rotated = true;
+		f->moved = true; /* the next scan looks where it went */
+		if (!f->was)
+			f->was = mem_strdup(f->path);
+		/* rotate_wait runs from the rotation too: an idle file renamed
+		 * still gets the writer's last lines before it reopens. */
+		f->changed_ms = evloop_now(t->loop);
 		t->st.rotations++;
 		tail_file_update_meta(t, f);
 	}
@@ -457,7 +506,8 @@ static void on_inotify(struct evloop_io *io, uint32_t revents)
 			}
 			f = find_wd(t, ev->wd);
 			if (!f) {
-				if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
+				if (ev->mask &
+				    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
 					tail_rescan_soon(t);
 				continue;
 			}
@@ -502,8 +552,11 @@ void tail_watch_dir(struct in_tail *t, const char *dir)
 		if (strcmp(t->dirs[i].path, dir) == 0)
 			return;
 	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
-	if (wd < 0)
-		return;  /* the refresh timer still finds new files */
+	if (wd < 0) {
+		if (errno == ENOSPC)
+			tail_watch_limit(t);
+		return; /* the refresh timer still finds new files */
+	}
 	v = mem_realloc(t->dirs, (t->ndirs + 1) * sizeof(*v));
 	if (!v)
 		return;
@@ -528,7 +581,12 @@ static void on_poll(struct evloop_timer *tm)
 		next = f->next;
 		if (f->wd < 0 && fstat(f->fd, &st) == 0) {
 			if ((uint64_t)st.st_size != f->size || (uint64_t)st.st_size < f->off) {
-				f->size = (uint64_t)st.st_size;
+				/* A smaller size is a truncation: the read says how
+				 * much of the size seen before it was lost. */
+				if ((uint64_t)st.st_size > f->size) {
+					f->size = (uint64_t)st.st_size;
+					f->changed_ms = now;
+				}
 				tail_mark_ready(t, f);
 			} else if (st.st_nlink == 0 && !f->rotated) {
 				set_rotated_by_event(t, f);
@@ -547,7 +605,7 @@ static void on_poll(struct evloop_timer *tm)
 		    fstat(f->fd, &st) == 0 && (uint64_t)st.st_size <= f->off)
 			tail_file_release(t, f, true);
 		else if (now - f->changed_ms >= (uint64_t)t->conf->rotate_wait)
-			tail_mark_ready(t, f);  /* re-check its size, flush its tail */
+			tail_mark_ready(t, f); /* re-check its size, flush its tail */
 	}
 }
 
@@ -620,7 +678,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 		int rc = tail_start_init(&t->start, c->multiline.start);
 
 		if (rc < 0)
-			return rc;  /* a bad pattern was reported by the option check */
+			return rc; /* a bad pattern was reported by the option check */
 		t->multiline = true;
 	}
 	return 0;
@@ -642,7 +700,8 @@ static int in_tail_start(void *ctx)
 		t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (t->ifd < 0)
 			log_warn("tail %s: no inotify (%s); polling", t->id, err_str(-errno));
-		else if (evloop_io_start(t->loop, &t->iio, t->ifd, EVLOOP_READ, on_inotify, t) < 0) {
+		else if (evloop_io_start(t->loop, &t->iio, t->ifd, EVLOOP_READ, on_inotify, t) <
+			 0) {
 			close(t->ifd);
 			t->ifd = -1;
 		}
@@ -684,29 +743,49 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_files", "gauge", "Files being tailed.", t->nfiles, NULL, NULL},
 		{"sluice_agent_tail_polled_files", "gauge",
 		 "Tailed files polled with stat (no inotify watch).", t->npolled, NULL, NULL},
+		{"sluice_agent_tail_watch_limit_total", "counter",
+		 "Files or directories left without an inotify watch: the watch limit was reached.",
+		 t->st.watch_limited, NULL, NULL},
+		{"sluice_agent_tail_cri_joined_total", "counter",
+		 "format cri: lines joined from partial (P) pieces.", t->st.cri_joined, NULL, NULL},
+		{"sluice_agent_tail_cri_interleaved_total", "counter",
+		 "format cri: lines handed on in two records because the other stream wrote "
+		 "between their pieces.",
+		 t->st.cri_interleaved, NULL, NULL},
+		{"sluice_agent_tail_cri_invalid_total", "counter",
+		 "format cri: lines not in the CRI format, kept as they are.", t->st.cri_invalid,
+		 NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},
 		{"sluice_agent_tail_rotations_total", "counter",
-		 "Files rotated away (renamed or deleted) while tailed.", t->st.rotations, NULL, NULL},
+		 "Files rotated away (renamed or deleted) while tailed.", t->st.rotations, NULL,
+		 NULL},
 		{"sluice_agent_tail_truncations_total", "counter",
 		 "Files found shorter than the read position (copytruncate); read again from 0.",
 		 t->st.truncations, NULL, NULL},
+		{"sluice_agent_tail_truncated_lost_bytes_total", "counter",
+		 "Bytes written to a file before it was truncated and not read (at least: size "
+		 "last seen minus the position reached).",
+		 t->st.truncated_lost, NULL, NULL},
+		{"sluice_agent_tail_generations_total", "counter",
+		 "Rotated files found unseen next to a rotated file and read whole.",
+		 t->st.generations, NULL, NULL},
 		{"sluice_agent_tail_long_lines_total", "counter",
 		 "Lines longer than max_line_bytes, by what was done.", t->st.long_split, "action",
 		 "split"},
-		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_truncated, "action",
-		 "truncate"},
+		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_truncated,
+		 "action", "truncate"},
 		{"sluice_agent_tail_long_lines_total", "counter", "", t->st.long_skipped, "action",
 		 "skip"},
 		{"sluice_agent_tail_multiline_events_total", "counter",
 		 "Multi-line events assembled.", t->st.multiline_events, NULL, NULL},
 		{"sluice_agent_tail_lost_files_total", "counter",
-		 "Files with undelivered data that were gone at start-up.", t->st.lost_sources, NULL,
-		 NULL},
+		 "Files with undelivered data that were gone at start-up.", t->st.lost_sources,
+		 NULL, NULL},
 		{"sluice_agent_tail_ignored_older_total", "counter",
 		 "Files skipped by ignore_older at a scan.", t->st.ignored_older, NULL, NULL},
-		{"sluice_agent_tail_open_errors_total", "counter", "Files that could not be opened.",
-		 t->st.open_errors, NULL, NULL},
+		{"sluice_agent_tail_open_errors_total", "counter",
+		 "Files that could not be opened.", t->st.open_errors, NULL, NULL},
 		{"sluice_agent_tail_files_deferred", "gauge",
 		 "Matching files left unopened at the last scan: the open-file limit is near.",
 		 t->st.deferred, NULL, NULL},

@@ -8,11 +8,14 @@
  *
  * A tailed file is one source of the pipeline.  Its ordinal is the byte
  * offset just past the last event handed on, so resuming after a restart
- * is a seek.  Its identity is device + inode, confirmed by a CRC-32C
- * fingerprint of its first bytes (up to TAIL_FP_MAX), so a recycled inode is
- * not mistaken for the file that had it; its ident also carries a unique
- * suffix chosen when the agent first saw it, so a new file on a recycled
- * inode, or the same file after copytruncate, is a new source.
+ * is a seek.  Its identity is device + inode, confirmed by its birth time
+ * (statx, where the file system records one) and a CRC-32C fingerprint of
+ * its first bytes (up to TAIL_FP_MAX), so a recycled inode is not mistaken
+ * for the file that had it, even with the same first bytes or none; its
+ * ident also carries a unique suffix chosen when the agent first saw it, so
+ * a new file on a recycled inode, or the same file after copytruncate, is a
+ * new source.  Paths only find files: the path kept is the file's real one
+ * (symlinks resolved), and the name it was found at is the record key.
  *
  * Everything runs on the agent's loop thread.
  */
@@ -32,19 +35,21 @@
 #include "lib/buf.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "plugins/in_tail/tail_cri.h"
 #include "plugins/in_tail/tail_start.h"
 
 #define TAIL_FP_MAX 1024
-#define TAIL_META_VERSION 1
+#define TAIL_META_VERSION 2 /* 1: the same without the birth time */
 
 enum long_lines { LONG_SPLIT = 0, LONG_TRUNCATE = 1, LONG_SKIP = 2 };
+enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1 };
 
 struct in_tail_conf {
 	struct cfg_list paths;
 	struct cfg_list exclude;
-	int64_t refresh_interval;   /* ms */
+	int64_t refresh_interval; /* ms */
 	bool read_from_head;
-	int64_t ignore_older;       /* ms, 0 = off */
+	int64_t ignore_older; /* ms, 0 = off */
 	struct {
 		char *start;
 		int64_t flush_ms;
@@ -52,9 +57,10 @@ struct in_tail_conf {
 	uint64_t max_line_bytes;
 	int long_lines;
 	uint64_t read_chunk;
-	int64_t rotate_wait;        /* ms */
-	int64_t poll_interval;      /* ms */
+	int64_t rotate_wait;   /* ms */
+	int64_t poll_interval; /* ms */
 	bool inotify;
+	int format; /* enum tail_format */
 };
 
 /* What a file's position meta says (decoded). */
@@ -63,35 +69,39 @@ struct tail_meta {
 	uint64_t ino;
 	uint32_t fp_len;
 	uint32_t fp;
-	const char *path;           /* where the file is now */
+	uint64_t btime;   /* ns since the epoch, 0: unknown */
+	const char *path; /* where the file is now */
 	size_t path_len;
-	const char *name;           /* where it was found: the record key's path */
+	const char *name; /* where it was found: the record key's path */
 	size_t name_len;
 };
 
 struct tail_file {
 	struct hmap_node by_ino;
 	struct hmap_node by_wd;
-	struct tail_file *next;     /* all files */
-	struct tail_file *rnext;    /* ready list */
+	struct tail_file *next;  /* all files */
+	struct tail_file *rnext; /* ready list */
 	struct in_tail *t;
 	struct source *src;
-	char *name;                 /* path it was found at (key) */
-	char *path;                 /* current path */
+	char *name; /* path it was found at (key) */
+	char *path; /* current path */
+	char *was;  /* moved: the path it had, the base of its generations */
 	int fd;
 	uint64_t dev;
 	uint64_t ino;
 	uint32_t fp;
 	uint32_t fp_len;
-	uint64_t off;               /* next byte to read */
-	uint64_t size;              /* size at the last look */
-	int wd;                     /* inotify watch, -1 when polled */
+	uint64_t btime; /* birth time, ns; 0: the file system has none */
+	uint64_t off;   /* next byte to read */
+	uint64_t size;  /* size at the last look */
+	int wd;         /* inotify watch, -1 when polled */
 	bool ready;
-	bool rotated;               /* its path now names another file (or none) */
-	bool discarding;            /* skipping the rest of a long line */
-	bool eof;                   /* the last read found nothing new */
-	bool seen;                  /* scan mark */
-	uint64_t changed_ms;        /* last growth (rotate_wait) */
+	bool rotated;        /* its path now names another file (or none) */
+	bool moved;          /* rotated: where it went not looked at yet */
+	bool discarding;     /* skipping the rest of a long line */
+	bool eof;            /* the last read found nothing new */
+	bool seen;           /* scan mark */
+	uint64_t changed_ms; /* last growth (rotate_wait) */
 	/* multi-line: the pending event is either borrowed from the read buffer
 	 * (its lines are contiguous there; no copy) or owned in event */
 	struct buf event;
@@ -99,10 +109,17 @@ struct tail_file {
 	size_t ev_len;
 	bool ev_borrowed;
 	uint64_t event_end;
-	int64_t ev_ts;              /* wall ms its first line was read */
-	uint64_t ev_read_ms;        /* evloop ms of the same */
+	int64_t ev_ts;       /* wall ms its first line was read */
+	uint64_t ev_read_ms; /* evloop ms of the same */
 	bool event_open;
 	struct evloop_timer mflush;
+	/* format: cri */
+	int64_t line_ts; /* the time of the line being handed on */
+	int line_stream;
+	int ev_stream;      /* of the pending multi-line event */
+	struct buf part[2]; /* P pieces waiting for their F (one stream at a time) */
+	bool part_open[2];
+	struct tail_k8s *k8s; /* from the name, NULL when it is not kubelet's */
 };
 
 /* A file read to its end and let go; kept while it exists so a scan does
@@ -115,6 +132,7 @@ struct tail_tomb {
 	uint64_t ino;
 	uint32_t fp;
 	uint32_t fp_len;
+	uint64_t btime;
 	bool seen;
 };
 
@@ -126,6 +144,8 @@ struct tail_dir {
 struct in_tail_stats {
 	uint64_t rotations;
 	uint64_t truncations;
+	uint64_t truncated_lost; /* bytes: size last seen minus position reached */
+	uint64_t generations;    /* rotated files found unseen beside a rotated one */
 	uint64_t long_split;
 	uint64_t long_truncated;
 	uint64_t long_skipped;
@@ -135,7 +155,11 @@ struct in_tail_stats {
 	uint64_t scans;
 	uint64_t ignored_older;
 	uint64_t open_errors;
-	uint64_t deferred;          /* files left unopened at the last scan: fd limit */
+	uint64_t deferred;        /* files left unopened at the last scan: fd limit */
+	uint64_t watch_limited;   /* watches refused with ENOSPC */
+	uint64_t cri_joined;      /* lines joined from P pieces */
+	uint64_t cri_interleaved; /* lines split: the other stream came between pieces */
+	uint64_t cri_invalid;     /* lines not in the CRI format (kept as they are) */
 };
 
 struct in_tail {
@@ -147,10 +171,11 @@ struct in_tail {
 	bool started;
 	bool paused;
 	bool first_scan_done;
+	bool watch_limit_said; /* the watch-limit warning is given once */
 	bool multiline;
-	uint64_t scan_deferred;     /* files the current scan could not open (fd limit) */
-	struct tail_start start;    /* multiline.start */
-	int ifd;                    /* inotify, -1 when unavailable */
+	uint64_t scan_deferred;  /* files the current scan could not open (fd limit) */
+	struct tail_start start; /* multiline.start */
+	int ifd;                 /* inotify, -1 when unavailable */
 	struct evloop_io iio;
 	struct hmap files_by_ino;
 	struct hmap files_by_wd;
@@ -160,18 +185,18 @@ struct in_tail {
 	struct tail_file *rhead;
 	struct tail_file *rtail;
 	struct tail_tomb *tombs;
-	struct tail_dir *dirs;      /* watched directories */
+	struct tail_dir *dirs; /* watched directories */
 	size_t ndirs;
-	char **known_names;         /* names of sources recovered at start-up */
+	char **known_names; /* names of sources recovered at start-up */
 	size_t nknown_names;
 	uint8_t *rbuf;
 	size_t rbuf_size;
 	uint64_t next_unique;
-	int64_t now_wall;           /* cached per read */
+	int64_t now_wall; /* cached per read */
 	struct evloop_timer pump_timer;
-	struct evloop_timer scan_timer;     /* refresh_interval */
-	struct evloop_timer rescan_soon;    /* debounced directory events */
-	struct evloop_timer poll_timer;     /* polled files, rotated files */
+	struct evloop_timer scan_timer;  /* refresh_interval */
+	struct evloop_timer rescan_soon; /* debounced directory events */
+	struct evloop_timer poll_timer;  /* polled files, rotated files */
 	struct in_tail_stats st;
 	struct log_ratelimit rl;
 };
@@ -182,10 +207,17 @@ void tail_file_flush_event(struct in_tail *t, struct tail_file *f);
 /* Hand on an unfinished last line of a file that will not grow again. */
 void tail_file_final(struct in_tail *t, struct tail_file *f);
 int tail_fingerprint(int fd, uint64_t size, uint32_t *fp, uint32_t *fp_len);
+/* Birth time of the open file in ns, 0 when the file system keeps none. */
+uint64_t tail_btime(int fd);
+/* The real path of the open file (symlinks resolved): 0, or -1 when it has
+ * none (deleted) or it does not fit. */
+int tail_fd_path(int fd, char *out, size_t cap);
 int tail_meta_encode(const struct tail_file *f, struct buf *out);
 int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m);
 int tail_file_update_meta(struct in_tail *t, struct tail_file *f);
 uint64_t tail_start_offset(int fd, uint64_t size);
+/* format: cri, a file that will not grow again: its waiting pieces go out. */
+void tail_cri_final(struct in_tail *t, struct tail_file *f, uint64_t end);
 
 /* tail_scan.c */
 void tail_scan(struct in_tail *t);
@@ -201,5 +233,6 @@ void tail_mark_ready(struct in_tail *t, struct tail_file *f);
 void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size);
 void tail_rescan_soon(struct in_tail *t);
 void tail_watch_dir(struct in_tail *t, const char *dir);
+void tail_watch_limit(struct in_tail *t);
 
 #endif

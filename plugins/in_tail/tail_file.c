@@ -12,6 +12,8 @@
  * the start of the first line that was not.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,22 +24,49 @@
 #include "lib/fs.h"
 #include "lib/mem.h"
 #include "plugins/in_tail/tail.h"
+#include "plugins/in_tail/tail_cri.h"
+
+#define HDR(k, v)                                                                               \
+	((struct record_header){(const uint8_t *)(k), (int32_t)strlen(k), (const uint8_t *)(v), \
+				(int32_t)strlen(v)})
+
+/* format: cri: the stream, and what kubelet's file name says. */
+static size_t cri_headers(const struct in_tail *t, const struct tail_file *f, int stream,
+			  struct record_header *h)
+{
+	size_t n = 0;
+
+	if (t->conf->format != FORMAT_CRI)
+		return 0;
+	h[n++] = HDR("stream", stream == CRI_STDERR ? "stderr" : "stdout");
+	if (f->k8s) {
+		h[n++] = HDR("namespace", f->k8s->ns);
+		h[n++] = HDR("pod", f->k8s->pod);
+		h[n++] = HDR("container", f->k8s->container);
+		h[n++] = HDR("container_id", f->k8s->id);
+	}
+	return n;
+}
 
 static void emit(struct in_tail *t, struct tail_file *f, const void *v, size_t n, uint64_t ordinal)
 {
+	struct record_header h[5];
 	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.ts = t->now_wall;
+	ev.ts = t->conf->format == FORMAT_CRI ? f->line_ts : t->now_wall;
 	ev.value = v;
 	ev.value_len = n;
 	ev.ordinal = ordinal;
+	ev.nheaders = cri_headers(t, f, f->line_stream, h);
+	ev.headers = ev.nheaders ? h : NULL;
 	input_emit(t->in, f->src, &ev);
 }
 
 /* A multi-line event: stamped with the read of its first line. */
 static void emit_event(struct in_tail *t, struct tail_file *f, const void *v, size_t n)
 {
+	struct record_header h[5];
 	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
@@ -46,15 +75,29 @@ static void emit_event(struct in_tail *t, struct tail_file *f, const void *v, si
 	ev.value = v;
 	ev.value_len = n;
 	ev.ordinal = f->event_end;
+	ev.nheaders = cri_headers(t, f, f->ev_stream, h);
+	ev.headers = ev.nheaders ? h : NULL;
 	input_emit(t->in, f->src, &ev);
 }
 
+/* flush_ms means "no more lines came for this long": while the file still
+ * has bytes not read yet (the input is paused by a full spool, or reading
+ * is behind on a loaded machine) the next line may continue the event, so
+ * it waits another flush_ms instead of going out split.  An unfinished last
+ * line already read does not hold it. */
 static void on_mflush(struct evloop_timer *tm)
 {
 	struct tail_file *f = tm->data;
+	struct in_tail *t = f->t;
+	struct stat st;
 
-	f->t->now_wall = clock_wall_ms();
-	tail_file_flush_event(f->t, f);
+	if (t->paused || (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size)) {
+		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
+				   on_mflush, f);
+		return;
+	}
+	t->now_wall = clock_wall_ms();
+	tail_file_flush_event(t, f);
 }
 
 void tail_file_flush_event(struct in_tail *t, struct tail_file *f)
@@ -118,13 +161,15 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 				f->ev_len += 1 + n;
 				return;
 			}
-			if (event_own(t, f)) {
-				buf_append_u8(&f->event, '\n');
-				buf_append(&f->event, p, n);
+			if (event_own(t, f) && buf_reserve(&f->event, 1 + n) == 0) {
+				/* reserved: neither append can fail */
+				SLUICE_IGNORE(buf_append_u8(&f->event, '\n'));
+				SLUICE_IGNORE(buf_append(&f->event, p, n));
 				return;
 			}
+			/* no memory to join: the event goes out as it is */
 		} else {
-			t->st.long_split++;  /* the event is full: what follows starts another */
+			t->st.long_split++; /* the event is full: what follows starts another */
 		}
 	}
 	tail_file_flush_event(t, f);
@@ -136,7 +181,8 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 	f->ev_len = n;
 	f->ev_borrowed = true;
 	f->event_end = end;
-	f->ev_ts = t->now_wall;
+	f->ev_ts = t->conf->format == FORMAT_CRI ? f->line_ts : t->now_wall;
+	f->ev_stream = f->line_stream;
 	f->ev_read_ms = evloop_now(t->loop);
 	f->event_open = true;
 }
@@ -168,6 +214,73 @@ static void long_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, 
 	}
 }
 
+/* format: cri.  Pieces (P) wait in f->part for their F; a position never
+ * passes a waiting piece.  A line of the other stream arriving between the
+ * pieces of one sends the pieces on first, as a record of their own: one
+ * position per file cannot keep both streams exactly once otherwise, and a
+ * split line is better than a repeated or lost one (counted). */
+
+/* The pieces of stream s go out as one line ending at ord (the start of
+ * what comes after them); it may start a multi-line event that borrows it,
+ * so that is copied before the buffer is reused. */
+static void cri_part_out(struct in_tail *t, struct tail_file *f, int s, uint64_t ord)
+{
+	f->line_stream = s;
+	on_line(t, f, f->part[s].data, f->part[s].len, ord);
+	event_own(t, f);
+	buf_reset(&f->part[s]);
+	f->part_open[s] = false;
+}
+
+static void cri_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t n,
+		     uint64_t start, uint64_t after)
+{
+	struct tail_cri_line c;
+	int s;
+
+	if (tail_cri_parse(p, n, &c) < 0) {
+		t->st.cri_invalid++;
+		for (s = CRI_STDOUT; s <= CRI_STDERR; s++)
+			if (f->part_open[s])
+				cri_part_out(t, f, s, start);
+		f->line_ts = t->now_wall;
+		f->line_stream = CRI_STDOUT;
+		on_line(t, f, p, n, after);
+		return;
+	}
+	s = c.stream;
+	if (f->part_open[!s]) {
+		t->st.cri_interleaved++;
+		cri_part_out(t, f, !s, start);
+	}
+	f->line_ts = c.ts;
+	if (!c.partial && !f->part_open[s]) {
+		f->line_stream = s;
+		on_line(t, f, c.log, c.log_len, after);
+		return;
+	}
+	event_own(t, f); /* the pending event must not borrow what follows */
+	if (f->part_open[s] && f->part[s].len + c.log_len > t->conf->max_line_bytes) {
+		/* Longer than a line may be: what is held goes out as a piece. */
+		t->st.long_split++;
+		cri_part_out(t, f, s, start);
+	}
+	f->part_open[s] = true;
+	if (buf_append(&f->part[s], c.log, c.log_len) < 0)
+		t->st.long_skipped++; /* out of memory: the piece is lost, and counted */
+	if (!c.partial) {
+		t->st.cri_joined++;
+		cri_part_out(t, f, s, after);
+	}
+}
+
+void tail_cri_final(struct in_tail *t, struct tail_file *f, uint64_t end)
+{
+	for (int s = CRI_STDOUT; s <= CRI_STDERR; s++)
+		if (f->part_open[s])
+			cri_part_out(t, f, s, end);
+}
+
 /* The rest of a line too long to hold: split what is here, or remember its
  * head (truncate) and skip up to its newline. */
 static size_t long_partial(struct in_tail *t, struct tail_file *f, const uint8_t *p, size_t left,
@@ -189,7 +302,8 @@ static size_t long_partial(struct in_tail *t, struct tail_file *f, const uint8_t
 		 * the position after it, so a crash meanwhile repeats the
 		 * whole decision instead of splitting the line. */
 		buf_reset(&f->event);
-		buf_append(&f->event, p, max);
+		if (buf_append(&f->event, p, max) < 0)
+			t->st.long_skipped++; /* no memory for the head: all of it is skipped */
 		f->discarding = true;
 		t->st.long_truncated++;
 		return left;
@@ -210,7 +324,7 @@ static void discard_done(struct in_tail *t, struct tail_file *f, uint64_t end)
 		/* on_line may start a multi-line event in f->event. */
 		buf_init(&f->event, t->conf->max_line_bytes);
 		on_line(t, f, head.data, head.len, end);
-		event_own(t, f);  /* it may borrow head */
+		event_own(t, f); /* it may borrow head */
 		buf_release(&head);
 	} else {
 		input_source_advance(t->in, f->src, end);
@@ -232,12 +346,18 @@ static bool rewritten(struct in_tail *t, struct tail_file *f)
 		tail_truncated(t, f, (uint64_t)st.st_size);
 		return true;
 	}
-	if (f->fp_len == 0 || f->off < f->fp_len)
-		return false;
-	if (tail_fingerprint(f->fd, f->fp_len, &fp, &len) < 0 || (len == f->fp_len && fp == f->fp))
-		return false;
-	tail_truncated(t, f, (uint64_t)st.st_size);
-	return true;
+	if (f->fp_len != 0 && f->off >= f->fp_len &&
+	    tail_fingerprint(f->fd, f->fp_len, &fp, &len) == 0 &&
+	    (len != f->fp_len || fp != f->fp)) {
+		tail_truncated(t, f, (uint64_t)st.st_size);
+		return true;
+	}
+	/* The same contents: what a truncation would lose from now on. */
+	if ((uint64_t)st.st_size > f->size) {
+		f->size = (uint64_t)st.st_size;
+		f->changed_ms = evloop_now(t->loop);
+	}
+	return false;
 }
 
 void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
@@ -248,7 +368,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 
 	*more = false;
 	if (!f->rotated && rewritten(t, f))
-		return;  /* it is queued again, from byte 0 */
+		return; /* it is queued again, from byte 0 */
 	base = f->off;
 	do {
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)base);
@@ -287,6 +407,8 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 
 		if (len > t->conf->max_line_bytes)
 			long_line(t, f, p, len, after);
+		else if (t->conf->format == FORMAT_CRI)
+			cri_line(t, f, p, len, base + (uint64_t)(p - t->rbuf), after);
 		else
 			on_line(t, f, p, len, after);
 		p = nl + 1;
@@ -313,15 +435,21 @@ void tail_file_final(struct in_tail *t, struct tail_file *f)
 	if (f->discarding) {
 		/* The newline never came: the kept head or nothing goes out. */
 		if (fstat(f->fd, &st) == 0)
-			discard_done(t, f, (uint64_t)st.st_size > f->off ? (uint64_t)st.st_size : f->off);
+			discard_done(t, f,
+				     (uint64_t)st.st_size > f->off ? (uint64_t)st.st_size : f->off);
 	} else if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->off) {
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)f->off);
 		if (n > 0 && !memchr(t->rbuf, '\n', (size_t)n)) {
 			t->now_wall = clock_wall_ms();
-			on_line(t, f, t->rbuf, (size_t)n, f->off + (uint64_t)n);
+			if (t->conf->format == FORMAT_CRI && (size_t)n <= t->conf->max_line_bytes)
+				cri_line(t, f, t->rbuf, (size_t)n, f->off, f->off + (uint64_t)n);
+			else
+				on_line(t, f, t->rbuf, (size_t)n, f->off + (uint64_t)n);
 			f->off += (uint64_t)n;
 		}
 	}
+	if (t->conf->format == FORMAT_CRI)
+		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
 }
 
@@ -337,6 +465,32 @@ int tail_fingerprint(int fd, uint64_t size, uint32_t *fp, uint32_t *fp_len)
 		return (int)got;
 	*fp_len = (uint32_t)got;
 	*fp = crc32c(0, b, (size_t)got);
+	return 0;
+}
+
+uint64_t tail_btime(int fd)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
+		return 0;
+	return (uint64_t)sx.stx_btime.tv_sec * 1000000000u + sx.stx_btime.tv_nsec;
+}
+
+int tail_fd_path(int fd, char *out, size_t cap)
+{
+	static const char deleted[] = " (deleted)";
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, out, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - 1 || out[0] != '/')
+		return -1;
+	out[n] = '\0';
+	if ((size_t)n >= sizeof(deleted) - 1 &&
+	    memcmp(out + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1) == 0)
+		return -1;
 	return 0;
 }
 
@@ -357,6 +511,8 @@ int tail_meta_encode(const struct tail_file *f, struct buf *out)
 	if (rc == 0)
 		rc = buf_append_be32(out, f->fp);
 	if (rc == 0)
+		rc = buf_append_be64(out, f->btime);
+	if (rc == 0)
 		rc = buf_append_be16(out, (uint16_t)pl);
 	if (rc == 0)
 		rc = buf_append(out, f->path, pl);
@@ -371,14 +527,17 @@ int tail_meta_decode(const uint8_t *p, size_t n, struct tail_meta *m)
 {
 	struct cursor c;
 	uint16_t l;
+	uint8_t v;
 
 	cursor_init(&c, p, n);
-	if (cursor_u8(&c) != TAIL_META_VERSION)
+	v = cursor_u8(&c);
+	if (v != 1 && v != TAIL_META_VERSION)
 		return -ERR_CORRUPT;
 	m->dev = cursor_be64(&c);
 	m->ino = cursor_be64(&c);
 	m->fp_len = cursor_be32(&c);
 	m->fp = cursor_be32(&c);
+	m->btime = v >= 2 ? cursor_be64(&c) : 0;
 	l = cursor_be16(&c);
 	m->path = (const char *)cursor_take(&c, l);
 	m->path_len = l;

@@ -60,6 +60,24 @@ static bool fp_matches(int fd, uint64_t size, uint32_t fp, uint32_t fp_len)
 	return crc32c(0, b, fp_len) == fp;
 }
 
+/* Is the file open at fd (stat st) the one known by these? A recycled inode
+ * has another birth time, whatever its first bytes (an empty file has none
+ * to tell). */
+static bool same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino, uint64_t btime,
+		      uint32_t fp, uint32_t fp_len)
+{
+	uint64_t b;
+
+	if ((uint64_t)st->st_dev != dev || (uint64_t)st->st_ino != ino)
+		return false;
+	if (btime) {
+		b = tail_btime(fd);
+		if (b && b != btime)
+			return false;
+	}
+	return fp_matches(fd, (uint64_t)st->st_size, fp, fp_len);
+}
+
 static bool known_name(const struct in_tail *t, const char *path)
 {
 	for (size_t i = 0; i < t->nknown_names; i++)
@@ -98,8 +116,7 @@ static void watch_pattern_dir(struct in_tail *t, const char *pat)
 static struct tail_tomb *tomb_match(struct in_tail *t, int fd, const struct stat *st)
 {
 	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
-		if (tb->dev == (uint64_t)st->st_dev && tb->ino == (uint64_t)st->st_ino &&
-		    fp_matches(fd, (uint64_t)st->st_size, tb->fp, tb->fp_len))
+		if (same_file(fd, st, tb->dev, tb->ino, tb->btime, tb->fp, tb->fp_len))
 			return tb;
 	return NULL;
 }
@@ -117,7 +134,8 @@ static bool fd_over_budget(int fd)
 
 	if (limit == 0)
 		limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				? rl.rlim_cur : (rlim_t)1 << 20;
+				? rl.rlim_cur
+				: (rlim_t)1 << 20;
 	headroom = limit / 16 > FD_HEADROOM_MIN ? limit / 16 : FD_HEADROOM_MIN;
 	/* Descriptors are handed out lowest first: the number is the count. */
 	return (rlim_t)fd + headroom >= limit;
@@ -150,8 +168,8 @@ static void consider(struct in_tail *t, const char *path)
 	}
 	if (fd < 0) {
 		t->st.open_errors++;
-		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id, path,
-			     err_str(-errno));
+		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id,
+			     path, err_str(-errno));
 		return;
 	}
 	if (fd_over_budget(fd)) {
@@ -177,6 +195,120 @@ static void consider(struct in_tail *t, const char *path)
 		f->seen = true;
 }
 
+/* Rotated names: the name a file had plus a suffix of digits and
+ * separators (app.log.1, app.log-20261202, 0.log.20261202-101500); a
+ * compressed one (.gz) is not read. */
+static bool generation_of(const char *entry, const char *base, size_t blen)
+{
+	const char *sfx = entry + blen;
+
+	if (strncmp(entry, base, blen) != 0 || !*sfx || !strchr(".-_", *sfx))
+		return false;
+	return sfx[strspn(sfx, "0123456789.-_")] == '\0';
+}
+
+/* Born after the file rotated from the same name: by birth time where the
+ * file system keeps one, else by the last write. */
+static bool born_after(int fd, const struct stat *st, uint64_t ref_btime,
+		       const struct timespec *ref_mtime)
+{
+	uint64_t b = ref_btime ? tail_btime(fd) : 0;
+
+	if (b)
+		return b > ref_btime;
+	return st->st_mtim.tv_sec > ref_mtime->tv_sec ||
+	       (st->st_mtim.tv_sec == ref_mtime->tv_sec &&
+		st->st_mtim.tv_nsec >= ref_mtime->tv_nsec);
+}
+
+static void adopt(struct in_tail *t, struct tail_file *f, const char *path, uint64_t ref_btime,
+		  const struct timespec *ref_mtime)
+{
+	struct tail_file *g;
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || !born_after(fd, &st, ref_btime, ref_mtime) ||
+	    tomb_match(t, fd, &st) || tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+		close(fd);
+		return;
+	}
+	g = tail_file_add(t, path, f->name, fd, &st, 0, NULL);
+	if (!g)
+		return;
+	g->rotated = true;
+	t->st.generations++;
+	log_info("tail %s: %s, rotated from %s before it was seen, is read whole", t->id, path,
+		 f->name);
+}
+
+/* f was rotated away from path was: the files rotated from the same name
+ * after it, before any scan saw them (rotations faster than the scans, or
+ * while the agent was down), are read too.  They keep f's name, so its key
+ * and partition. */
+static void adopt_generations(struct in_tail *t, struct tail_file *f, const char *was)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	const char *base = strrchr(was, '/');
+	size_t blen, dlen;
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	if (!base || fstat(f->fd, &st) != 0)
+		return;
+	base++;
+	blen = strlen(base);
+	dlen = (size_t)(base - was);
+	if (dlen >= sizeof(dir) || blen == 0)
+		return;
+	memcpy(dir, was, dlen);
+	dir[dlen] = '\0';
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!generation_of(de->d_name, base, blen) || (uint64_t)de->d_ino == f->ino ||
+		    (size_t)snprintf(full, sizeof(full), "%s%s", dir, de->d_name) >= sizeof(full))
+			continue;
+		adopt(t, f, full, f->btime, &st.st_mtim);
+	}
+	closedir(d);
+}
+
+/* Rotated files not looked at since: learn where each went (for a restart
+ * before it is done) and read the generations that came after it. */
+static void settle_moved(struct in_tail *t)
+{
+	for (struct tail_file *f = t->files; f; f = f->next) {
+		char now[PATH_MAX];
+
+		if (!f->moved)
+			continue;
+		f->moved = false;
+		if (tail_fd_path(f->fd, now, sizeof(now)) == 0 && strcmp(now, f->path) != 0) {
+			char *p = mem_strdup(now);
+
+			if (p) {
+				mem_free(f->path);
+				f->path = p;
+			}
+		}
+		if (f->was)
+			adopt_generations(t, f, f->was);
+		mem_free(f->was);
+		f->was = NULL;
+		tail_file_update_meta(t, f);
+		tail_mark_ready(t, f);
+	}
+}
+
 /* A tracked file whose path no longer names it was rotated away. */
 static void check_paths(struct in_tail *t)
 {
@@ -189,26 +321,47 @@ static void check_paths(struct in_tail *t)
 		    (uint64_t)st.st_ino == f->ino)
 			continue;
 		f->rotated = true;
+		f->moved = true;
+		if (!f->was)
+			f->was = mem_strdup(f->path);
+		f->changed_ms = evloop_now(t->loop); /* see set_rotated_by_event() */
 		t->st.rotations++;
-		{
-			char proc[64], now[PATH_MAX];
-			ssize_t n;
-
-			/* Learn where it went, for a restart before it is done. */
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-			n = readlink(proc, now, sizeof(now) - 1);
-			if (n > 0 && now[0] == '/') {
-				char *p = mem_strndup(now, (size_t)n);
-
-				if (p) {
-					mem_free(f->path);
-					f->path = p;
-				}
-			}
-		}
-		tail_file_update_meta(t, f);
-		tail_mark_ready(t, f);
 	}
+	settle_moved(t);
+}
+
+static int find_in_dir(const char *dir, const struct tail_meta *m, struct stat *st, char *found,
+		       size_t cap);
+
+/* A finished file renamed again (app.log.1 -> app.log.2) is still finished:
+ * follow it in its directory rather than forget it, or it would be read
+ * again as a generation nobody saw. */
+static bool tomb_follow(struct tail_tomb *tb)
+{
+	struct tail_meta m = {.dev = tb->dev,
+			      .ino = tb->ino,
+			      .fp = tb->fp,
+			      .fp_len = tb->fp_len,
+			      .btime = tb->btime};
+	char dir[PATH_MAX], found[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(tb->path);
+	char *p;
+	int fd;
+
+	if (n >= sizeof(dir))
+		return false;
+	memcpy(dir, tb->path, n + 1);
+	fd = find_in_dir(dirname(dir), &m, &st, found, sizeof(found));
+	if (fd < 0)
+		return false;
+	close(fd);
+	p = mem_strdup(found);
+	if (p) {
+		mem_free(tb->path);
+		tb->path = p;
+	}
+	return true;
 }
 
 static void gc_tombs(struct in_tail *t)
@@ -219,8 +372,10 @@ static void gc_tombs(struct in_tail *t)
 		struct tail_tomb *tb = *pp;
 		struct stat st;
 
-		if (tb->seen || (stat(tb->path, &st) == 0 && (uint64_t)st.st_dev == tb->dev &&
-				 (uint64_t)st.st_ino == tb->ino)) {
+		if (tb->seen ||
+		    (stat(tb->path, &st) == 0 && (uint64_t)st.st_dev == tb->dev &&
+		     (uint64_t)st.st_ino == tb->ino) ||
+		    tomb_follow(tb)) {
 			pp = &tb->next;
 			continue;
 		}
@@ -260,9 +415,11 @@ void tail_scan(struct in_tail *t)
 	check_paths(t);
 	gc_tombs(t);
 	if (t->scan_deferred && !t->st.deferred)
-		log_warn("tail %s: %" PRIu64 " matching files not opened: the agent is near its limit "
+		log_warn("tail %s: %" PRIu64
+			 " matching files not opened: the agent is near its limit "
 			 "of open files (ulimit -n, LimitNOFILE=); they are read once descriptors "
-			 "free up", t->id, t->scan_deferred);
+			 "free up",
+			 t->id, t->scan_deferred);
 	else if (!t->scan_deferred && t->st.deferred)
 		log_info("tail %s: every matching file is open again", t->id);
 	t->st.deferred = t->scan_deferred;
@@ -282,8 +439,8 @@ static int open_if_same(const char *path, const struct tail_meta *m, struct stat
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (uint64_t)st->st_dev == m->dev &&
-	    (uint64_t)st->st_ino == m->ino && fp_matches(fd, (uint64_t)st->st_size, m->fp, m->fp_len))
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+	    same_file(fd, st, m->dev, m->ino, m->btime, m->fp, m->fp_len))
 		return fd;
 	close(fd);
 	return -1;
@@ -331,6 +488,7 @@ static void add_tomb(struct in_tail *t, const char *ident, const struct tail_met
 	tb->ino = m->ino;
 	tb->fp = m->fp;
 	tb->fp_len = m->fp_len;
+	tb->btime = m->btime;
 	tb->next = t->tombs;
 	t->tombs = tb;
 }
@@ -388,10 +546,15 @@ int tail_recover(struct in_tail *t)
 			memcpy(dir, path, m.path_len + 1);
 			fd = find_in_dir(dirname(dir), &m, &st, path, sizeof(path));
 		}
+		if (fd < 0 && realpath(name, dir) != NULL)
+			/* Beside what its name's symlink points at now (a meta
+			 * from before paths were kept resolved). */
+			fd = find_in_dir(dirname(dir), &m, &st, path, sizeof(path));
 		if (fd < 0) {
 			t->st.lost_sources++;
 			log_warn("tail %s: %s is gone; what it held past byte %" PRIu64
-				 " was not shipped", t->id, name, r->ordinal);
+				 " was not shipped",
+				 t->id, name, r->ordinal);
 			input_forget(t->in, ident);
 			continue;
 		}
@@ -405,11 +568,17 @@ int tail_recover(struct in_tail *t)
 		f = tail_file_add(t, path, name, fd, &st, r->ordinal, ident);
 		if (!f)
 			return -ENOMEM;
-		log_info("tail %s: resuming %s at byte %" PRIu64, t->id, path, r->ordinal);
-		if (strcmp(path, name) != 0 ||
-		    stat(name, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
-		    (uint64_t)st.st_ino != f->ino)
+		log_info("tail %s: resuming %s at byte %" PRIu64, t->id, f->path, r->ordinal);
+		/* Its name (through any symlink) names another file now. */
+		if (stat(name, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
+		    (uint64_t)st.st_ino != f->ino) {
 			f->rotated = true;
+			f->moved = true;
+			f->was = mem_strndup(m.path, m.path_len);
+		}
 	}
+	/* Once every recovered file is known (finished ones too), look for the
+	 * generations rotated while the agent was down. */
+	settle_moved(t);
 	return 0;
 }

@@ -10,7 +10,7 @@ static bool one_char_escape(char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return strchr("dDwWsShHvVtnrfae", c) != NULL;
-	return c != '\0';  /* an escaped punctuation character is itself */
+	return c != '\0'; /* an escaped punctuation character is itself */
 }
 
 bool tail_start_one_char(const char *p)
@@ -26,10 +26,10 @@ bool tail_start_one_char(const char *p)
 		if (*p == '^')
 			p++;
 		if (*p == ']')
-			p++;  /* a leading ] is a literal */
+			p++; /* a leading ] is a literal */
 		for (; *p && *p != ']'; p++) {
 			if (*p == '[')
-				return false;  /* [:posix:] classes: not worth parsing */
+				return false; /* [:posix:] classes: not worth parsing */
 			if (*p == '\\') {
 				if (p[1] == 'Q' || p[1] == 'E' || p[1] == '\0')
 					return false;
@@ -58,7 +58,7 @@ int tail_start_init(struct tail_start *s, const char *pattern)
 	s->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
 	if (!s->re)
 		return -ERR_CONFIG;
-	s->jit = pcre2_jit_compile(s->re, PCRE2_JIT_COMPLETE) == 0;  /* else interpreted */
+	s->jit = pcre2_jit_compile(s->re, PCRE2_JIT_COMPLETE) == 0; /* else interpreted */
 	s->md = pcre2_match_data_create_from_pattern(s->re, NULL);
 	if (!s->md)
 		return -ENOMEM;

@@ -26,10 +26,10 @@
 struct tail_start {
 	pcre2_code *re;
 	pcre2_match_data *md;
-	bool jit;                   /* pcre2_jit_match() can be called */
-	bool table;                 /* decided by the first byte: bits */
-	bool first_set;             /* first byte outside bits: no start */
-	bool empty;                 /* table: does an empty line match */
+	bool jit;       /* pcre2_jit_match() can be called */
+	bool table;     /* decided by the first byte: bits */
+	bool first_set; /* first byte outside bits: no start */
+	bool empty;     /* table: does an empty line match */
 	uint8_t bits[32];
 };
 

@@ -43,6 +43,9 @@
 #define STATE_V1_SIZE 24
 #define STATE_MAGIC "SOF2"
 #define MAX_FILES 4096
+_Static_assert(STATE_V1_SIZE == 8 + 8 + 4 + 4,
+	       "v1 state: entry id u64 | length u64 | 0 u32 | crc u32");
+_Static_assert(sizeof(STATE_MAGIC) - 1 == 4, "state magic is 4 bytes");
 
 struct out_file_conf {
 	char *path;
@@ -54,15 +57,15 @@ struct out_file_conf {
 
 struct ofile {
 	char *path;
-	int fd;                     /* -1 until first written in this run */
+	int fd; /* -1 until first written in this run */
 	uint64_t size;
-	bool have_size;             /* size comes from the state file */
+	bool have_size; /* size comes from the state file */
 };
 
 struct olane {
-	char *name;                 /* "topic/partition" */
+	char *name; /* "topic/partition" */
 	uint64_t last_id;
-	bool have;                  /* last_id is real: entries up to it are written */
+	bool have; /* last_id is real: entries up to it are written */
 };
 
 struct out_file {
@@ -73,7 +76,7 @@ struct out_file {
 	size_t nfiles;
 	struct olane *lanes;
 	size_t nlanes;
-	uint64_t v1_last;           /* a version-1 state's last id: a floor for every lane */
+	uint64_t v1_last; /* a version-1 state's last id: a floor for every lane */
 	bool have_v1;
 	struct codec_ctx *cc;
 	struct buf out;
@@ -86,13 +89,15 @@ static int check_path(const char *v, char *why, size_t whylen)
 {
 	for (const char *p = strstr(v, "${"); p; p = strstr(p + 2, "${")) {
 		if (strncmp(p, "${topic}", 8) && strncmp(p, "${partition}", 12)) {
-			snprintf(why, whylen, "unknown variable in path (known: ${topic}, ${partition})");
+			snprintf(why, whylen,
+				 "unknown variable in path (known: ${topic}, ${partition})");
 			return -1;
 		}
 	}
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_file_opts[] = {
 	{.name = "path", .type = CFG_STRING, .offset = offsetof(struct out_file_conf, path),
 	 .flags = CFG_REQUIRED, .check = check_path,
@@ -109,6 +114,7 @@ static const struct cfg_option out_file_opts[] = {
 	 .def = "5", .min = 1, .max = 1000, .help = "rotated files kept (<path>.1 ... .N)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ tables */
 
@@ -301,8 +307,7 @@ static int state_store(struct out_file *f)
 
 /* ------------------------------------------------------------ files */
 
-static void expand_path(const char *t, const char *topic, int32_t partition, char *out,
-			size_t cap)
+static void expand_path(const char *t, const char *topic, int32_t partition, char *out, size_t cap)
 {
 	size_t n = 0;
 
@@ -363,6 +368,7 @@ static char *dir_of(const char *path, char *out, size_t cap)
 static int file_rotate(struct out_file *f, struct ofile *of)
 {
 	char from[4200], to[4200], dir[4096];
+	int rc;
 	int64_t keep = f->conf->rotate_keep;
 
 	if (of->fd >= 0) {
@@ -371,21 +377,22 @@ static int file_rotate(struct out_file *f, struct ofile *of)
 	}
 	snprintf(to, sizeof(to), "%s.%" PRId64, of->path, keep);
 	if (unlink(to) != 0 && errno != ENOENT)
-		log_warn("out_file: cannot remove %s: %s", to, strerror(errno));
+		log_warn("out_file: cannot remove %s: %s", to, err_str(-errno));
 	for (int64_t k = keep - 1; k >= 1; k--) {
 		snprintf(from, sizeof(from), "%s.%" PRId64, of->path, k);
 		snprintf(to, sizeof(to), "%s.%" PRId64, of->path, k + 1);
 		if (rename(from, to) != 0 && errno != ENOENT)
-			log_warn("out_file: cannot rename %s: %s", from, strerror(errno));
+			log_warn("out_file: cannot rename %s: %s", from, err_str(-errno));
 	}
 	snprintf(to, sizeof(to), "%s.1", of->path);
 	if (rename(of->path, to) != 0) {
-		int rc = -errno;
-
+		rc = -errno;
 		log_error("out_file: cannot rotate %s: %s", of->path, err_str(rc));
 		return rc;
 	}
-	fs_fsync_dir(dir_of(of->path, dir, sizeof(dir)));
+	rc = fs_fsync_dir(dir_of(of->path, dir, sizeof(dir)));
+	if (rc < 0) /* the rename may not survive a crash: the new file still opens */
+		log_warn("out_file: cannot sync the directory of %s: %s", of->path, err_str(rc));
 	of->size = 0;
 	of->have_size = false;
 	f->rotations++;
@@ -453,7 +460,8 @@ static int commit(struct out_file *f, struct ofile *of, struct olane *ol, uint64
 {
 	int rc;
 
-	if (f->conf->rotate_bytes && of->size > 0 && of->size + f->out.len > f->conf->rotate_bytes) {
+	if (f->conf->rotate_bytes && of->size > 0 &&
+	    of->size + f->out.len > f->conf->rotate_bytes) {
 		rc = file_rotate(f, of);
 		if (rc < 0)
 			return rc;
@@ -532,21 +540,32 @@ static size_t out_file_metrics(void *ctx, struct plugin_metric *m, size_t max)
 
 	if (max < 3)
 		return 0;
-	m[0] = (struct plugin_metric){"sluice_agent_file_records_written_total", "counter",
-				      "Records written by file outputs.", f->records, NULL, NULL};
-	m[1] = (struct plugin_metric){"sluice_agent_file_batches_skipped_total", "counter",
+	m[0] = (struct plugin_metric){"sluice_agent_file_records_written_total",
+				      "counter",
+				      "Records written by file outputs.",
+				      f->records,
+				      NULL,
+				      NULL};
+	m[1] = (struct plugin_metric){"sluice_agent_file_batches_skipped_total",
+				      "counter",
 				      "Batches a file output had written before a restart.",
-				      f->skipped, NULL, NULL};
-	m[2] = (struct plugin_metric){"sluice_agent_file_rotations_total", "counter",
-				      "Files a file output rotated (rotate_bytes).", f->rotations,
-				      NULL, NULL};
+				      f->skipped,
+				      NULL,
+				      NULL};
+	m[2] = (struct plugin_metric){"sluice_agent_file_rotations_total",
+				      "counter",
+				      "Files a file output rotated (rotate_bytes).",
+				      f->rotations,
+				      NULL,
+				      NULL};
 	return 3;
 }
 
 const struct plugin out_file_plugin = {
 	.name = "file",
 	.kind = PLUGIN_OUTPUT,
-	.description = "append records to local files (raw lines or NDJSON; per-topic paths, rotation by size), exactly once",
+	.description =
+		"append records to local files (raw lines or NDJSON; per-topic paths, rotation by size), exactly once",
 	.options = out_file_opts,
 	.conf_size = sizeof(struct out_file_conf),
 	.init = out_file_init,

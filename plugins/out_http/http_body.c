@@ -14,8 +14,8 @@
 
 #define MAX_DECOMPRESSED ((size_t)256 << 20)
 
-void http_body_init(struct http_body *b, enum http_format fmt, const char *topic,
-		    const char *index, const char *id_prefix, size_t max_bytes)
+void http_body_init(struct http_body *b, enum http_format fmt, const char *topic, const char *index,
+		    const char *id_prefix, size_t max_bytes)
 {
 	memset(b, 0, sizeof(*b));
 	b->fmt = fmt;
@@ -24,12 +24,14 @@ void http_body_init(struct http_body *b, enum http_format fmt, const char *topic
 	b->id_prefix = id_prefix ? id_prefix : "sluice";
 	buf_init(&b->out, max_bytes);
 	buf_init(&b->labels, 4096);
+	buf_init(&b->scratch, 4096);
 }
 
 void http_body_release(struct http_body *b)
 {
 	buf_release(&b->out);
 	buf_release(&b->labels);
+	buf_release(&b->scratch);
 }
 
 const char *http_format_content_type(enum http_format fmt)
@@ -78,8 +80,9 @@ static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id
 	rc = rc ? rc : buf_append_str(o, "}}\n{\"@timestamp\":");
 	rc = rc ? rc : json_cstr(o, ts);
 	rc = rc ? rc : buf_append_str(o, ",\"message\":");
-	rc = rc ? rc : json_str(o, r->value ? (const void *)r->value : "",
-				r->value_len > 0 ? (size_t)r->value_len : 0);
+	rc = rc ? rc
+		: json_str(o, r->value ? (const void *)r->value : "",
+			   r->value_len > 0 ? (size_t)r->value_len : 0);
 	if (!rc && r->key_len >= 0) {
 		rc = buf_append_str(o, ",\"key\":");
 		rc = rc ? rc : json_str(o, r->key, (size_t)r->key_len);
@@ -93,8 +96,9 @@ static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id
 		rc = buf_append_u8(o, ',');
 		rc = rc ? rc : json_str(o, h.key, h.key_len > 0 ? (size_t)h.key_len : 0);
 		rc = rc ? rc : buf_append_u8(o, ':');
-		rc = rc ? rc : json_str(o, h.value ? (const void *)h.value : "",
-					h.value_len > 0 ? (size_t)h.value_len : 0);
+		rc = rc ? rc
+			: json_str(o, h.value ? (const void *)h.value : "",
+				   h.value_len > 0 ? (size_t)h.value_len : 0);
 	}
 	if (rc < 0)
 		return rc;
@@ -125,26 +129,25 @@ static int loki_labels(struct http_body *b, const struct record *r, struct buf *
 static int add_loki(struct http_body *b, const struct record *r)
 {
 	struct buf *o = &b->out;
-	struct buf l;
+	struct buf *l = &b->scratch;
 	char ns[32];
 	int rc;
 
-	buf_init(&l, 4096);
-	rc = loki_labels(b, r, &l);
+	rc = loki_labels(b, r, l);
 	if (rc < 0)
 		goto out;
-	if (!b->open || l.len != b->labels.len || memcmp(l.data, b->labels.data, l.len)) {
+	if (!b->open || l->len != b->labels.len || memcmp(l->data, b->labels.data, l->len)) {
 		if (b->open)
 			rc = buf_append_str(o, "]},");
 		else
 			rc = buf_append_str(o, "{\"streams\":[");
 		rc = rc ? rc : buf_append_str(o, "{\"stream\":");
-		rc = rc ? rc : buf_append(o, l.data, l.len);
+		rc = rc ? rc : buf_append(o, l->data, l->len);
 		rc = rc ? rc : buf_append_str(o, ",\"values\":[");
 		if (rc < 0)
 			goto out;
 		buf_reset(&b->labels);
-		rc = buf_append(&b->labels, l.data, l.len);
+		rc = buf_append(&b->labels, l->data, l->len);
 		if (rc < 0)
 			goto out;
 		b->open = 1;
@@ -155,16 +158,15 @@ static int add_loki(struct http_body *b, const struct record *r)
 	rc = rc ? rc : buf_append_str(o, "[");
 	rc = rc ? rc : json_cstr(o, ns);
 	rc = rc ? rc : buf_append_u8(o, ',');
-	rc = rc ? rc : json_str(o, r->value ? (const void *)r->value : "",
-				r->value_len > 0 ? (size_t)r->value_len : 0);
+	rc = rc ? rc
+		: json_str(o, r->value ? (const void *)r->value : "",
+			   r->value_len > 0 ? (size_t)r->value_len : 0);
 	rc = rc ? rc : buf_append_u8(o, ']');
 out:
-	buf_release(&l);
 	return rc;
 }
 
-static int add_record(struct http_body *b, const struct record *r, uint64_t entry_id,
-		      int32_t idx)
+static int add_record(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
 {
 	int rc;
 
@@ -178,7 +180,7 @@ static int add_record(struct http_body *b, const struct record *r, uint64_t entr
 		b->open = 1;
 		rc = recjson_format(&b->out, b->topic, b->partition, r);
 		if (rc == 0)
-			b->out.len--;   /* its '\n' */
+			b->out.len--; /* its '\n' */
 		return rc;
 	case HTTP_FMT_ES_BULK:
 		return add_es(b, r, entry_id, idx);
@@ -188,8 +190,8 @@ static int add_record(struct http_body *b, const struct record *r, uint64_t entr
 	return -ERR_INVALID;
 }
 
-int http_body_add_batch(struct http_body *b, struct codec_ctx *cc, uint64_t entry_id,
-			const void *p, size_t n)
+int http_body_add_batch(struct http_body *b, struct codec_ctx *cc, uint64_t entry_id, const void *p,
+			size_t n)
 {
 	struct batch_iter it;
 	struct record r;
@@ -245,7 +247,7 @@ enum bulk_verdict http_bulk_verdict(const void *body, size_t len, size_t *bad, c
 		goto out;
 	}
 	if (jnode_bool(jnode_get(root, "errors"), &errors) == 0 && !errors)
-		goto out;       /* the fast path Elasticsearch offers */
+		goto out; /* the fast path Elasticsearch offers */
 	items = jnode_get(root, "items");
 	if (!items || items->type != JARR) {
 		snprintf(why, whylen, "no \"items\" in the _bulk answer");

@@ -35,34 +35,35 @@ enum http_format {
 struct http_body {
 	enum http_format fmt;
 	const char *topic;
-	int32_t partition;          /* for ndjson/json_array; 0 unless set */
-	const char *index;          /* ES index; NULL = topic */
-	const char *id_prefix;      /* ES document ids */
+	int32_t partition;     /* for ndjson/json_array; 0 unless set */
+	const char *index;     /* ES index; NULL = topic */
+	const char *id_prefix; /* ES document ids */
 	struct buf out;
 	size_t records;
 	/* loki: the open stream's labels, to group consecutive records */
 	struct buf labels;
-	int open;                   /* an element (array item, loki stream) is open */
+	struct buf scratch; /* loki: the current record's labels */
+	int open;           /* an element (array item, loki stream) is open */
 };
 
-void http_body_init(struct http_body *b, enum http_format fmt, const char *topic,
-		    const char *index, const char *id_prefix, size_t max_bytes);
+void http_body_init(struct http_body *b, enum http_format fmt, const char *topic, const char *index,
+		    const char *id_prefix, size_t max_bytes);
 void http_body_release(struct http_body *b);
 /* Append every record of the batch p[0..n) (spool entry entry_id).  Returns
  * its record count or a negative code (-ERR_CORRUPT, -ERR_TOO_LARGE,
  * -ENOMEM). */
-int http_body_add_batch(struct http_body *b, struct codec_ctx *cc, uint64_t entry_id,
-			const void *p, size_t n);
+int http_body_add_batch(struct http_body *b, struct codec_ctx *cc, uint64_t entry_id, const void *p,
+			size_t n);
 /* Close the body (array brackets, loki envelope).  0 or negative. */
 int http_body_finish(struct http_body *b);
 const char *http_format_content_type(enum http_format fmt);
 
 /* An Elasticsearch _bulk answer: verdict for the documents in order. */
 enum bulk_verdict {
-	BULK_OK = 0,                /* every item 2xx or 409 (already indexed) */
-	BULK_RETRY = 1,             /* some item 429 or 5xx, none refused */
-	BULK_REFUSED = 2,           /* item *bad refused for good (4xx) */
-	BULK_INVALID = 3,           /* not a _bulk answer */
+	BULK_OK = 0,      /* every item 2xx or 409 (already indexed) */
+	BULK_RETRY = 1,   /* some item 429 or 5xx, none refused */
+	BULK_REFUSED = 2, /* item *bad refused for good (4xx) */
+	BULK_INVALID = 3, /* not a _bulk answer */
 };
 enum bulk_verdict http_bulk_verdict(const void *body, size_t len, size_t *bad, char *why,
 				    size_t whylen);

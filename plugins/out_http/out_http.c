@@ -73,6 +73,7 @@ static int check_url(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* clang-format off */
 static const struct cfg_option out_http_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_http_conf, url),
 	 .flags = CFG_REQUIRED, .check = check_url,
@@ -106,6 +107,7 @@ static const struct cfg_option out_http_opts[] = {
 	 .help = "elasticsearch_bulk: target index (default: the topic)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 struct out_http;
 
@@ -114,10 +116,10 @@ struct hreq {
 	struct flush *f;
 	CURL *easy;
 	struct curl_slist *hdrs;
-	struct buf body;            /* what is sent */
-	struct buf answer;          /* first bytes of the answer */
-	size_t nbatches;            /* batches in this request */
-	size_t skip;                /* leading batches delivered before a restart */
+	struct buf body;   /* what is sent */
+	struct buf answer; /* first bytes of the answer */
+	size_t nbatches;   /* batches in this request */
+	size_t skip;       /* leading batches delivered before a restart */
 };
 
 struct out_http {
@@ -128,9 +130,10 @@ struct out_http {
 	struct evloop *loop;
 	struct curl_loop *cl;
 	struct codec_ctx *cc;
-	char *auth;                 /* "Authorization: ..." header or NULL */
-	int codec;                  /* CODEC_* of the body, 0 = none */
-	char *state_dir;            /* delivered marks (agent/spool/marks.h); NULL: none */
+	char *auth;      /* "Authorization: ..." header or NULL */
+	int codec;       /* CODEC_* of the body, 0 = none */
+	int level;       /* its level (the output's compression_level) */
+	char *state_dir; /* delivered marks (agent/spool/marks.h); NULL: none */
 	struct marks marks;
 	uint64_t requests, records, bytes, retries, refused, status_4xx, status_5xx, skipped;
 };
@@ -144,7 +147,7 @@ static size_t on_answer(char *p, size_t sz, size_t n, void *arg)
 	if (r->answer.len < r->answer.max) {
 		size_t take = r->answer.max - r->answer.len;
 
-		(void)buf_append(&r->answer, p, len < take ? len : take);
+		SLUICE_IGNORE(buf_append(&r->answer, p, len < take ? len : take));
 	}
 	return len;
 }
@@ -166,7 +169,7 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	struct hreq *r = arg;
 	struct out_http *h = r->h;
 	struct flush *f = r->f;
-	size_t skip = r->skip;      /* reported delivered whatever the answer */
+	size_t skip = r->skip; /* reported delivered whatever the answer */
 	long status = 0;
 	curl_off_t ra = 0;
 	int64_t retry_ms = 0;
@@ -183,18 +186,19 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		retry_ms = (int64_t)ra * 1000;
-	buf_append_u8(&r->answer, 0);
-	r->answer.len--;
+	if (buf_cstr(&r->answer) < 0 && r->answer.len > 0)
+		r->answer.data[--r->answer.len] = '\0'; /* full: the last byte gives way */
 	if (status >= 200 && status < 300) {
 		if (h->conf->format == HTTP_FMT_ES_BULK) {
 			size_t bad;
-			enum bulk_verdict v =
-				http_bulk_verdict(r->answer.data, r->answer.len, &bad, why, sizeof(why));
+			enum bulk_verdict v = http_bulk_verdict(r->answer.data, r->answer.len, &bad,
+								why, sizeof(why));
 
 			if (v == BULK_RETRY) {
 				h->retries++;
 				hreq_free(r);
-				output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_retry", why, 0);
+				output_flush_done(h->output, f, FLUSH_RETRY, skip,
+						  "bulk_item_retry", why, 0);
 				return;
 			}
 			if (v == BULK_REFUSED || v == BULK_INVALID) {
@@ -202,14 +206,15 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 					/* find the batch: one per request until it fails */
 					f->next_max_batches = 1;
 					hreq_free(r);
-					output_flush_done(h->output, f, FLUSH_RETRY, skip, "bulk_item_refused",
-							  why, 1);
+					output_flush_done(h->output, f, FLUSH_RETRY, skip,
+							  "bulk_item_refused", why, 1);
 					return;
 				}
 				h->refused++;
 				hreq_free(r);
 				output_flush_done(h->output, f, FLUSH_ERROR, skip,
-						  v == BULK_REFUSED ? "bulk_item_refused" : "bulk_answer",
+						  v == BULK_REFUSED ? "bulk_item_refused"
+								    : "bulk_answer",
 						  why, 0);
 				return;
 			}
@@ -254,11 +259,54 @@ static void on_done(CURL *easy, CURLcode cc, void *arg)
 	}
 }
 
+/* The body in one pass: records become JSON in a small buffer that is
+ * compressed into the request body each time it fills, so neither the
+ * uncompressed body nor a tree of it is ever held (uncompressed bodies are
+ * written straight into the request body). */
+#define BODY_CHUNK ((size_t)256 << 10)
+
+static int build_body(struct out_http *h, struct flush *f, struct hreq *r)
+{
+	struct http_body b;
+	int rc = 0;
+
+	http_body_init(&b, (enum http_format)h->conf->format, f->topic, h->conf->index,
+		       h->id_prefix, (size_t)1 << 30);
+	b.partition = f->partition;
+	if (h->codec)
+		rc = codec_stream_begin(h->cc, h->codec, h->level);
+	for (size_t i = r->skip; i < f->nbatches && rc >= 0; i++) {
+		rc = http_body_add_batch(&b, h->cc, f->batches[i].entry_id,
+					 f->body.data + f->batches[i].off, f->batches[i].len);
+		r->nbatches++;
+		if (rc >= 0 && h->codec && b.out.len >= BODY_CHUNK) {
+			rc = codec_stream_write(h->cc, b.out.data, b.out.len, &r->body);
+			b.out.len = 0;
+		}
+	}
+	if (rc >= 0)
+		rc = http_body_finish(&b);
+	if (rc >= 0 && h->codec) {
+		rc = codec_stream_write(h->cc, b.out.data, b.out.len, &r->body);
+		if (rc >= 0)
+			rc = codec_stream_end(h->cc, &r->body);
+	} else if (rc >= 0) {
+		/* the body is the JSON buffer itself: hand it over */
+		buf_release(&r->body);
+		r->body = b.out;
+		buf_init(&b.out, 0);
+	}
+	if (h->codec)
+		codec_stream_abort(h->cc);
+	h->records += b.records;
+	http_body_release(&b);
+	return rc < 0 ? rc : 0;
+}
+
 static enum flush_result out_http_flush(void *ctx, struct flush *f)
 {
 	struct out_http *h = ctx;
 	struct hreq *r = mem_calloc(1, sizeof(*r));
-	struct http_body b;
 	char hdr[512];
 	int rc = 0;
 
@@ -282,22 +330,7 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	r->f = f;
 	buf_init(&r->answer, 4096);
 	buf_init(&r->body, (size_t)1 << 30);
-	http_body_init(&b, (enum http_format)h->conf->format, f->topic, h->conf->index,
-		       h->id_prefix, (size_t)1 << 30);
-	b.partition = f->partition;
-	for (size_t i = r->skip; i < f->nbatches && rc >= 0; i++) {
-		rc = http_body_add_batch(&b, h->cc, f->batches[i].entry_id,
-					 f->body.data + f->batches[i].off, f->batches[i].len);
-		r->nbatches++;
-	}
-	if (rc >= 0)
-		rc = http_body_finish(&b);
-	if (rc >= 0 && h->codec)
-		rc = codec_compress(h->cc, h->codec, 0, b.out.data, b.out.len, &r->body);
-	else if (rc >= 0)
-		rc = buf_append(&r->body, b.out.data, b.out.len);
-	h->records += b.records;
-	http_body_release(&b);
+	rc = build_body(h, f, r);
 	if (rc < 0) {
 		log_error("output %s: cannot build the request body: %s", h->id, err_str(rc));
 		hreq_free(r);
@@ -338,7 +371,8 @@ static enum flush_result out_http_flush(void *ctx, struct flush *f)
 	if (h->conf->user) {
 		curl_easy_setopt(r->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(r->easy, CURLOPT_USERNAME, h->conf->user);
-		curl_easy_setopt(r->easy, CURLOPT_PASSWORD, h->conf->password ? h->conf->password : "");
+		curl_easy_setopt(r->easy, CURLOPT_PASSWORD,
+				 h->conf->password ? h->conf->password : "");
 	}
 	if (h->conf->ca_file)
 		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->conf->ca_file);
@@ -384,8 +418,8 @@ static int read_token(const char *path, char **auth, struct cfg_error *err)
 		buf_release(&b);
 		return rc;
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	*auth = mem_alloc(b.len + 32);
 	if (!*auth) {
@@ -412,9 +446,12 @@ static int out_http_init(const struct plugin_args *a, void **ctx, struct cfg_err
 	snprintf(h->id, sizeof(h->id), "%s", a->id);
 	snprintf(h->id_prefix, sizeof(h->id_prefix), "%.100s-%.60s", a->host ? a->host : "", a->id);
 	h->codec = a->codec == CODEC_GZIP || a->codec == CODEC_ZSTD ? a->codec : 0;
+	h->level = a->codec_level;
 	if (c->token_file && c->user) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: token_file and user exclude each "
-			 "other", a->id);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: token_file and user exclude each "
+			 "other",
+			 a->id);
 		return -ERR_CONFIG;
 	}
 	if (c->token_file && !a->check_only) {
@@ -451,13 +488,14 @@ static size_t out_http_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 h->retries, NULL, NULL},
 		{"sluice_agent_http_refused_total", "counter",
 		 "Batches refused for good (quarantined to dead-letter).", h->refused, NULL, NULL},
-		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx, NULL,
-		 NULL},
-		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx, NULL,
-		 NULL},
+		{"sluice_agent_http_status_4xx_total", "counter", "Answers 4xx.", h->status_4xx,
+		 NULL, NULL},
+		{"sluice_agent_http_status_5xx_total", "counter", "Answers 5xx.", h->status_5xx,
+		 NULL, NULL},
 		{"sluice_agent_http_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not sent "
-		 "again).", h->skipped, NULL, NULL},
+		 "again).",
+		 h->skipped, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
 }

@@ -22,9 +22,22 @@
 /* Producer-only properties left out of the read-back consumer's copy (a
  * consumer warns about each). */
 static const char *producer_only[] = {
-	"acks", "enable.idempotence", "message.timeout", "partitioner", "linger.ms",
-	"queue.buffering", "compression.", "transaction", "dr_msg_cb", "client.id",
-	"batch.", "sticky.", "retries", "retry.", "request.required", "queuing.strategy",
+	"acks",
+	"enable.idempotence",
+	"message.timeout",
+	"partitioner",
+	"linger.ms",
+	"queue.buffering",
+	"compression.",
+	"transaction",
+	"dr_msg_cb",
+	"client.id",
+	"batch.",
+	"sticky.",
+	"retries",
+	"retry.",
+	"request.required",
+	"queuing.strategy",
 };
 
 static uint64_t now_ms(void)
@@ -35,8 +48,8 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id,
-			const char *topic, char *why, size_t whylen)
+int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id, const char *topic,
+			char *why, size_t whylen)
 {
 	static const struct {
 		const char *k;
@@ -60,8 +73,7 @@ int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id
 		size_t nf = sizeof(producer_only) / sizeof(producer_only[0]);
 
 		t->cconf = rd_kafka_conf_dup_filter(kc, nf, producer_only);
-		if (!t->cconf ||
-		    rd_kafka_conf_set(t->cconf, "group.id", t->group, e, sizeof(e)) ||
+		if (!t->cconf || rd_kafka_conf_set(t->cconf, "group.id", t->group, e, sizeof(e)) ||
 		    rd_kafka_conf_set(t->cconf, "enable.auto.commit", "false", e, sizeof(e)) ||
 		    rd_kafka_conf_set(t->cconf, "isolation.level", "read_committed", e, sizeof(e)))
 			goto bad;
@@ -109,7 +121,8 @@ static void txn_parse(struct kafka_txn *t, const char *md, size_t len, const cha
 
 	if (len < n || memcmp(md, head, n) != 0) {
 		log_warn("output %s: exactly_once: group %s holds positions of another spool "
-			 "(data directory replaced?): not used", who, t->group);
+			 "(data directory replaced?): not used",
+			 who, t->group);
 		return;
 	}
 	if (marks_parse(&t->committed, md + n, len - n) > 0)
@@ -239,8 +252,7 @@ int kafka_txn_abort(struct kafka_txn *t, rd_kafka_t *rk, const char *who)
 
 /* The carrier offset: every position, the one of this flush raised. */
 static rd_kafka_topic_partition_list_t *txn_offsets(struct kafka_txn *t, const char *topic,
-						    int32_t partition, uint64_t last,
-						    uint64_t *old)
+						    int32_t partition, uint64_t last, uint64_t *old)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_topic_partition_t *p;
@@ -290,7 +302,8 @@ int kafka_txn_commit(struct kafka_txn *t, rd_kafka_t *rk, const char *topic, int
 	l = g ? txn_offsets(t, topic, partition, last, &old) : NULL;
 	if (!l) {
 		log_warn("output %s: exactly_once: the spool positions do not fit the offset "
-			 "metadata (4096 bytes) or memory ran out", who);
+			 "metadata (4096 bytes) or memory ran out",
+			 who);
 		rd_kafka_consumer_group_metadata_destroy(g);
 		kafka_txn_abort(t, rk, who);
 		return -EAGAIN;

@@ -40,23 +40,23 @@
 #include "agent/spool/marks.h"
 
 struct kafka_txn {
-	char id[256];               /* transactional.id */
-	char group[300];            /* the synthetic group holding the positions */
-	char topic[256];            /* destination topic: the carrier partition's */
-	char instance[40];          /* this spool's id (EO_INSTANCE_FILE) */
-	rd_kafka_conf_t *cconf;     /* read-back consumer configuration */
-	struct marks committed;     /* positions as of the last commit */
-	bool inited;                /* init_transactions() done for this producer */
-	bool loaded;                /* committed read back for this producer */
-	bool open;                  /* a transaction is open */
+	char id[256];           /* transactional.id */
+	char group[300];        /* the synthetic group holding the positions */
+	char topic[256];        /* destination topic: the carrier partition's */
+	char instance[40];      /* this spool's id (EO_INSTANCE_FILE) */
+	rd_kafka_conf_t *cconf; /* read-back consumer configuration */
+	struct marks committed; /* positions as of the last commit */
+	bool inited;            /* init_transactions() done for this producer */
+	bool loaded;            /* committed read back for this producer */
+	bool open;              /* a transaction is open */
 	uint64_t commits, aborts, commit_ms, inits;
 };
 
 /* Set the transactional properties on kc (before rd_kafka_new()) and keep a
  * copy of its connection properties for the read-back consumer.  0 or
  * -ERR_INVALID with why set. */
-int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id,
-			const char *topic, char *why, size_t whylen);
+int kafka_txn_configure(struct kafka_txn *t, rd_kafka_conf_t *kc, const char *id, const char *topic,
+			char *why, size_t whylen);
 /* This spool's instance id: read from dir/EO_INSTANCE_FILE, or made and
  * stored there.  0 or a negative code. */
 #define EO_INSTANCE_FILE "eo-instance"

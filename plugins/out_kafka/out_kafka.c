@@ -59,9 +59,8 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-
-static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext",
-						 "sasl_ssl", NULL};
+static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl",
+						 NULL};
 static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 
 static int check_topic_template(const char *v, char *why, size_t whylen)
@@ -69,7 +68,8 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 	for (const char *p = strstr(v, "${"); p; p = strstr(p + 2, "${")) {
 		if (strncmp(p, "${input}", 8) && strncmp(p, "${host}", 7) &&
 		    strncmp(p, "${topic}", 8)) {
-			snprintf(why, whylen, "unknown variable in topic template (known: ${input}, "
+			snprintf(why, whylen,
+				 "unknown variable in topic template (known: ${input}, "
 				 "${host}, ${topic})");
 			return -1;
 		}
@@ -77,12 +77,17 @@ static int check_topic_template(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-#define KOPT(n, f, h) \
-	{.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), .help = h}
+#define KOPT(n, f, h)                                                                        \
+	{                                                                                    \
+		.name = n, .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, f), \
+		.help = h                                                                    \
+	}
 
+/* clang-format off */
 static const struct cfg_option out_kafka_opts[] = {
-	{.name = "brokers", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, brokers),
-	 .flags = CFG_REQUIRED, .help = "bootstrap brokers, host:port[,host:port...]"},
+	{.name = "brokers", .type = CFG_LIST, .offset = offsetof(struct out_kafka_conf, brokers),
+	 .flags = CFG_REQUIRED,
+	 .help = "bootstrap brokers: a list of host:port, or one host:port[,host:port...]"},
 	{.name = "topic", .type = CFG_STRING, .offset = offsetof(struct out_kafka_conf, topic),
 	 .check = check_topic_template,
 	 .help = "destination topic; may use ${input}, ${host}, ${topic} (default: the input's "
@@ -111,6 +116,7 @@ static const struct cfg_option out_kafka_opts[] = {
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ state: out_kafka.h */
 
@@ -124,7 +130,8 @@ static int set_prop(rd_kafka_conf_t *c, const char *k, const char *v, struct cfg
 	if (!v || !*v)
 		return 0;
 	if (rd_kafka_conf_set(c, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err->msg, sizeof(err->msg), "output %.64s: librdkafka property %.100s: %.300s", id, k, e);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %.64s: librdkafka property %.100s: %.300s", id, k, e);
 		return -ERR_INVALID;
 	}
 	return 0;
@@ -184,7 +191,7 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const stru
 }
 
 const char *out_kafka_topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
-			     char *out, size_t outlen)
+				char *out, size_t outlen)
 {
 	const char *t = ok->conf->topic;
 	char input[256] = "", host[256] = "";
@@ -307,10 +314,12 @@ void kflush_complete(struct kflush *kf)
 		 kf->b[nacked].total, rd_kafka_err2str(e));
 	kflush_free(kf);
 	if (out_kafka_is_permanent(e)) {
-		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason, 0);
+		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason,
+				  0);
 	} else {
 		ok->flushes_retried++;
-		output_flush_done(ok->output, f, FLUSH_RETRY, nacked, rd_kafka_err2name(e), reason, 0);
+		output_flush_done(ok->output, f, FLUSH_RETRY, nacked, rd_kafka_err2name(e), reason,
+				  0);
 	}
 }
 
@@ -329,7 +338,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		if (kb->failed++ == 0)
 			kb->err = m->err;
 		if (kf->f)
-			log_debug("output %s: delivery failed: %s", ok->id, rd_kafka_err2str(m->err));
+			log_debug("output %s: delivery failed: %s", ok->id,
+				  rd_kafka_err2str(m->err));
 	} else {
 		ok->delivered++;
 		kb->ok++;
@@ -417,8 +427,8 @@ int kflush_produce(struct kflush *kf)
 		int32_t idx = 0;
 		int rc;
 
-		rc = batch_iter_init(&it, f->body.data + fb->off, fb->len, ok->cc, (size_t)256 << 20,
-				     false);
+		rc = batch_iter_init(&it, f->body.data + fb->off, fb->len, ok->cc,
+				     (size_t)256 << 20, false);
 		if (rc < 0) {
 			batch_iter_release(&it);
 			return rc;
@@ -434,11 +444,13 @@ int kflush_produce(struct kflush *kf)
 				struct record_header_iter hi;
 				struct record_header h;
 
-				hdrs = rd_kafka_headers_new(r.header_count > 0 ? (size_t)r.header_count : 1);
+				hdrs = rd_kafka_headers_new(
+					r.header_count > 0 ? (size_t)r.header_count : 1);
 				record_header_iter_init(&hi, &r);
 				while (record_header_iter_next(&hi, &h) == 1)
 					rd_kafka_header_add(hdrs, (const char *)h.key, h.key_len,
-							    h.value, h.value_len < 0 ? 0 : h.value_len);
+							    h.value,
+							    h.value_len < 0 ? 0 : h.value_len);
 			}
 			topic = out_kafka_topic_for(ok, f, &r, tbuf, sizeof(tbuf));
 			e = produce(ok->rk, topic, &r, hdrs, kb);
@@ -449,7 +461,8 @@ int kflush_produce(struct kflush *kf)
 				kf->next_waiting = ok->waiting;
 				ok->waiting = kf;
 				if (!ok->resume_timer.active)
-					evloop_timer_start(ok->loop, &ok->resume_timer, 5, 0, on_resume, ok);
+					evloop_timer_start(ok->loop, &ok->resume_timer, 5, 0,
+							   on_resume, ok);
 				return 0;
 			}
 			if (e) {
@@ -488,14 +501,13 @@ static void on_resume(struct evloop_timer *t)
 
 		list = kf->next_waiting;
 		kf->next_waiting = NULL;
-		if (!kf->f) {           /* cancelled while waiting */
+		if (!kf->f) { /* cancelled while waiting */
 			if (kf->outstanding == 0 && ok->eo && kf == ok->eo_current) {
 				kf->producing = false;
-				kflush_complete(kf);   /* aborts the transaction */
+				kflush_complete(kf); /* aborts the transaction */
 			} else if (kf->outstanding == 0) {
 				kflush_free(kf);
-			}
-			else
+			} else
 				kf->producing = false;
 			continue;
 		}
@@ -516,22 +528,44 @@ static void on_resume(struct evloop_timer *t)
 static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_only)
 {
 	const struct out_kafka_conf *c = ok->conf;
-	rd_kafka_conf_t *kc = rd_kafka_conf_new();
-	char e[512];
+	rd_kafka_conf_t *kc;
+	char e[512], level[16], brokers[4096];
+	size_t bn = 0;
 	int rc = 0;
+
+	brokers[0] = '\0';
+	for (size_t i = 0; i < c->brokers.n; i++) {
+		int k = snprintf(brokers + bn, sizeof(brokers) - bn, "%s%s", i ? "," : "",
+				 c->brokers.v[i]);
+
+		if (k < 0 || (size_t)k >= sizeof(brokers) - bn) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "output %s: brokers: longer than %zu bytes", ok->id,
+				 sizeof(brokers) - 1);
+			return -ERR_INVALID;
+		}
+		bn += (size_t)k;
+	}
+	/* librdkafka compresses again what it produces: at the output's
+	 * compression_level (default 1, as the spool), not zstd's default 3,
+	 * which cost 25% more CPU per GB here (bench/RESULTS.md) */
+	snprintf(level, sizeof(level), "%d", ok->level);
+	kc = rd_kafka_conf_new();
 
 	rd_kafka_conf_set_opaque(kc, ok);
 	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
 	rd_kafka_conf_set_error_cb(kc, on_error);
 	rd_kafka_conf_set_log_cb(kc, on_log);
-	if (set_prop(kc, "bootstrap.servers", c->brokers, err, ok->id) ||
+	if (set_prop(kc, "bootstrap.servers", brokers, err, ok->id) ||
 	    set_prop(kc, "client.id", "sluice-agent", err, ok->id) ||
-	    set_prop(kc, "enable.idempotence", "true", err, ok->id) || set_prop(kc, "acks", "all", err, ok->id) ||
+	    set_prop(kc, "enable.idempotence", "true", err, ok->id) ||
+	    set_prop(kc, "acks", "all", err, ok->id) ||
 	    set_prop(kc, "message.timeout.ms", "0", err, ok->id) ||
 	    set_prop(kc, "partitioner", "murmur2_random", err, ok->id) ||
 	    set_prop(kc, "linger.ms", "5", err, ok->id) ||
 	    set_prop(kc, "queue.buffering.max.kbytes", "65536", err, ok->id) ||
 	    set_prop(kc, "compression.type", "zstd", err, ok->id) ||
+	    (ok->level != 0 && set_prop(kc, "compression.level", level, err, ok->id)) ||
 	    set_prop(kc, "security.protocol", security_protocols[c->security_protocol], err,
 		     ok->id) ||
 	    (!strncmp(security_protocols[c->security_protocol], "sasl", 4) &&
@@ -562,8 +596,8 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	ok->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (!ok->rk) {
 		rd_kafka_conf_destroy(kc);
-		snprintf(err->msg, sizeof(err->msg), "output %s: cannot create the producer: %.300s",
-			 ok->id, e);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: cannot create the producer: %.300s", ok->id, e);
 		return -ERR_INVALID;
 	}
 	if (ok->pipefd[1] >= 0) {
@@ -602,13 +636,14 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->output = a->output;
 	ok->loop = a->loop;
 	ok->pipefd[0] = ok->pipefd[1] = -1;
+	ok->level = a->codec_level;
 	snprintf(ok->id, sizeof(ok->id), "%s", a->id);
 	snprintf(ok->host, sizeof(ok->host), "%s", a->host ? a->host : "");
 	ok->eo = ok->conf->exactly_once;
 	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
 						!strstr(ok->conf->topic, "${host}"));
 	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
 	/* --check builds the producer configuration too: bad properties are
@@ -627,8 +662,10 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		if (ok->eo) {
 			rc = kafka_txn_instance(&ok->txn, ok->state_dir, ok->id);
 			if (rc < 0) {
-				snprintf(err->msg, sizeof(err->msg), "output %s: exactly_once: "
-					 "cannot keep the spool instance id: %s", ok->id, err_str(rc));
+				snprintf(err->msg, sizeof(err->msg),
+					 "output %s: exactly_once: "
+					 "cannot keep the spool instance id: %s",
+					 ok->id, err_str(rc));
 				return rc;
 			}
 		}
@@ -690,8 +727,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
-		const struct mark *m = marks_find(&ok->marks, f->topic, f->partition,
-							      false);
+		const struct mark *m = marks_find(&ok->marks, f->topic, f->partition, false);
 
 		while (m && kf->next_batch < kf->nb && f->batches[kf->next_batch].resent &&
 		       f->batches[kf->next_batch].entry_id <= m->last) {
@@ -742,24 +778,28 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Records whose delivery failed (their batches are retried or quarantined).",
 		 ok->failed, NULL, NULL},
 		{"sluice_agent_kafka_queue_full_total", "counter",
-		 "Times librdkafka's local queue was full (production waited).", ok->queue_full, NULL,
-		 NULL},
+		 "Times librdkafka's local queue was full (production waited).", ok->queue_full,
+		 NULL, NULL},
 		{"sluice_agent_kafka_fatal_errors_total", "counter",
-		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL, NULL},
+		 "Fatal producer errors (a new producer was started).", ok->fatal_errors, NULL,
+		 NULL},
 		{"sluice_agent_kafka_batches_skipped_total", "counter",
 		 "Spooled batches re-sent after a restart that were delivered before (not produced "
-		 "again).", ok->skipped, NULL, NULL},
+		 "again).",
+		 ok->skipped, NULL, NULL},
 		{"sluice_agent_kafka_broker_errors_total", "counter",
 		 "Errors librdkafka reported for brokers (down, unreachable, failovers); it "
-		 "retries them.", ok->broker_errors, NULL, NULL},
+		 "retries them.",
+		 ok->broker_errors, NULL, NULL},
 		{"sluice_agent_kafka_transactions_committed_total", "counter",
-		 "exactly_once: transactions committed (one per flush).", ok->txn.commits, NULL, NULL},
+		 "exactly_once: transactions committed (one per flush).", ok->txn.commits, NULL,
+		 NULL},
 		{"sluice_agent_kafka_transactions_aborted_total", "counter",
 		 "exactly_once: transactions aborted (their flush is produced again).",
 		 ok->txn.aborts, NULL, NULL},
 		{"sluice_agent_kafka_transaction_commit_ms_total", "counter",
-		 "exactly_once: milliseconds spent committing (offsets + EndTxn).", ok->txn.commit_ms,
-		 NULL, NULL},
+		 "exactly_once: milliseconds spent committing (offsets + EndTxn).",
+		 ok->txn.commit_ms, NULL, NULL},
 		{"sluice_agent_kafka_producer_inits_total", "counter",
 		 "exactly_once: init_transactions() calls (start, and after a fatal error).",
 		 ok->txn.inits, NULL, NULL},

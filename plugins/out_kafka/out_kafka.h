@@ -15,47 +15,46 @@
 #include "plugins/out_kafka/kafka_txn.h"
 
 struct out_kafka_conf {
-	char *brokers;
-	char *topic;                /* template; "" = the input's topic */
-	int security_protocol;      /* CFG_ENUM: index into security_protocols */
-	int sasl_mechanism;         /* CFG_ENUM: index into sasl_mechanisms */
+	struct cfg_list brokers; /* a list, or one comma-separated string */
+	char *topic;             /* template; "" = the input's topic */
+	int security_protocol;   /* CFG_ENUM: index into security_protocols */
+	int sasl_mechanism;      /* CFG_ENUM: index into sasl_mechanisms */
 	char *sasl_username;
 	char *sasl_password;
 	char *ssl_ca_location;
 	char *ssl_certificate_location;
 	char *ssl_key_location;
 	char *ssl_key_password;
-	struct cfg_kv librdkafka;   /* any other property */
-	bool exactly_once;          /* transactional producer (kafka_txn.h) */
-	char *transactional_id;     /* default sluice.<agent name>.<output id> */
+	struct cfg_kv librdkafka; /* any other property */
+	bool exactly_once;        /* transactional producer (kafka_txn.h) */
+	char *transactional_id;   /* default sluice.<agent name>.<output id> */
 };
 
 struct kflush;
 
 struct kbatch {
 	struct kflush *kf;
-	int32_t total;              /* records produced from it */
+	int32_t total; /* records produced from it */
 	int32_t ok;
 	int32_t failed;
-	rd_kafka_resp_err_t err;    /* first failure */
+	rd_kafka_resp_err_t err; /* first failure */
 };
 
 struct kflush {
 	struct out_kafka *ok;
-	struct flush *f;            /* NULL once cancelled */
+	struct flush *f; /* NULL once cancelled */
 	struct kbatch *b;
 	size_t nb;
-	size_t next_batch;          /* produce position: batch ... */
-	int32_t next_record;        /* ... and record within it */
-	size_t outstanding;         /* produced, no delivery report yet */
-	struct evloop_defer done;   /* completes a flush refused before sending */
-	bool producing;             /* not every record handed over yet */
-	size_t marked;              /* batches before this one are in the marks */
+	size_t next_batch;        /* produce position: batch ... */
+	int32_t next_record;      /* ... and record within it */
+	size_t outstanding;       /* produced, no delivery report yet */
+	struct evloop_defer done; /* completes a flush refused before sending */
+	bool producing;           /* not every record handed over yet */
+	size_t marked;            /* batches before this one are in the marks */
 	struct kflush *next_waiting;
-	struct kflush *next_eo;     /* exactly_once: waiting for its transaction */
+	struct kflush *next_eo;      /* exactly_once: waiting for its transaction */
 	struct evloop_defer eo_done; /* exactly_once: commit outside librdkafka's poll */
 };
-
 
 struct out_kafka {
 	const struct out_kafka_conf *conf;
@@ -69,25 +68,26 @@ struct out_kafka {
 	struct evloop_timer resume_timer;
 	struct evloop_timer poll_timer;
 	struct codec_ctx *cc;
-	struct kflush *waiting;     /* flushes stopped by a full local queue */
-	bool fatal;                 /* the producer hit a fatal error: recreate */
-	bool topic_static;          /* template without per-record variables */
-	char *state_dir;            /* NULL: no marks (--check) */
+	int level;              /* librdkafka's compression.level; 0 = its default */
+	struct kflush *waiting; /* flushes stopped by a full local queue */
+	bool fatal;             /* the producer hit a fatal error: recreate */
+	bool topic_static;      /* template without per-record variables */
+	char *state_dir;        /* NULL: no marks (--check) */
 	struct marks marks;
-	bool eo;                    /* exactly_once */
+	bool eo; /* exactly_once */
 	struct kafka_txn txn;
-	struct kflush *eo_current;  /* the flush of the open transaction */
+	struct kflush *eo_current; /* the flush of the open transaction */
 	struct kflush *eo_head, *eo_tail;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
-	uint64_t skipped;           /* re-sent entries the marks say were delivered */
-	uint64_t broker_errors;     /* error callbacks: brokers down, failovers */
+	uint64_t skipped;       /* re-sent entries the marks say were delivered */
+	uint64_t broker_errors; /* error callbacks: brokers down, failovers */
 };
 
 bool out_kafka_is_permanent(rd_kafka_resp_err_t e);
 /* The destination topic of a record (r NULL: of the flush). */
-const char *out_kafka_topic_for(struct out_kafka *ok, const struct flush *f,
-				const struct record *r, char *out, size_t outlen);
+const char *out_kafka_topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
+				char *out, size_t outlen);
 void kflush_free(struct kflush *kf);
 /* Every record has its delivery report: tell the pipeline. */
 void kflush_complete(struct kflush *kf);

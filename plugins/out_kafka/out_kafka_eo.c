@@ -21,8 +21,10 @@ int out_kafka_eo_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_err
 	char why[300];
 
 	if (!ok->topic_static || !t || !*t || strstr(ok->conf->topic, "${topic}")) {
-		snprintf(err->msg, sizeof(err->msg), "output %s: exactly_once needs a fixed topic "
-			 "(no ${input}, ${host} or ${topic})", ok->id);
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: exactly_once needs a fixed topic "
+			 "(no ${input}, ${host} or ${topic})",
+			 ok->id);
 		return -ERR_INVALID;
 	}
 	if (ok->conf->transactional_id && *ok->conf->transactional_id)
@@ -74,7 +76,7 @@ static void eo_next(struct out_kafka *ok)
 		if (!ok->eo_head)
 			ok->eo_tail = NULL;
 		kf->next_eo = NULL;
-		if (!kf->f) {           /* cancelled while waiting */
+		if (!kf->f) { /* cancelled while waiting */
 			kflush_free(kf);
 			continue;
 		}

@@ -14,7 +14,7 @@ static int out_null_init(const struct plugin_args *a, void **ctx, struct cfg_err
 {
 	(void)a;
 	(void)err;
-	*ctx = (void *)&out_null_opts;  /* no state; any non-NULL pointer */
+	*ctx = (void *)&out_null_opts; /* no state; any non-NULL pointer */
 	return 0;
 }
 

@@ -27,12 +27,14 @@ struct out_stdout {
 
 static const char *const formats[] = {"raw", "ndjson", NULL};
 
+/* clang-format off */
 static const struct cfg_option out_stdout_opts[] = {
 	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct out_stdout_conf, format),
 	 .def = "raw", .choices = formats,
 	 .help = "raw: each value and a newline; ndjson: the store's replay JSON"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 static void out_stdout_exit(void *ctx)
 {
@@ -70,10 +72,12 @@ static enum flush_result out_stdout_flush(void *ctx, struct flush *f)
 	for (size_t i = 0; i < f->nbatches; i++) {
 		buf_reset(&s->out);
 		rc = record_format_batch(s->cc, s->conf->format, f->topic, f->partition,
-					 f->body.data + f->batches[i].off, f->batches[i].len, &s->out);
+					 f->body.data + f->batches[i].off, f->batches[i].len,
+					 &s->out);
 		if (rc < 0) {
 			/* The ones before it are out: only this one is quarantined. */
-			output_flush_done(s->output, f, FLUSH_ERROR, i, "corrupt_batch", err_str(rc), 0);
+			output_flush_done(s->output, f, FLUSH_ERROR, i, "corrupt_batch",
+					  err_str(rc), 0);
 			return FLUSH_ASYNC;
 		}
 		rc = fs_write_full(STDOUT_FILENO, s->out.data, s->out.len);

@@ -37,6 +37,7 @@
 #include "lib/mem.h"
 #include "plugins/out_store/store_client.h"
 
+/* clang-format off */
 static const struct cfg_option out_store_opts[] = {
 	{.name = "url", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, url),
 	 .flags = CFG_REQUIRED, .check = store_check_url,
@@ -46,6 +47,10 @@ static const struct cfg_option out_store_opts[] = {
 	 .help = "file holding the bearer token (when the store has auth on)"},
 	{.name = "ca_file", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, ca_file),
 	 .help = "CA bundle for https:// URLs (default: the system's)"},
+	{.name = "cert", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, cert),
+	 .help = "client certificate (PEM) for a store with http.tls.client_auth (mTLS)"},
+	{.name = "key", .type = CFG_STRING, .offset = offsetof(struct out_store_conf, key),
+	 .help = "private key of cert (PEM)"},
 	{.name = "tls_verify", .type = CFG_BOOL, .offset = offsetof(struct out_store_conf, tls_verify),
 	 .def = "true", .help = "check the store's certificate and host name"},
 	{.name = "timeout", .type = CFG_DURATION, .offset = offsetof(struct out_store_conf, timeout),
@@ -61,6 +66,7 @@ static const struct cfg_option out_store_opts[] = {
 	 .help = "partitions of topics it creates (0: the store's default)"},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* ------------------------------------------------------------ answers */
 
@@ -71,8 +77,8 @@ struct answer {
 	enum verdict v;
 	char code[48];
 	char reason[256];
-	size_t acked;               /* batches the store appended before stopping */
-	int64_t failed;             /* index of the batch it refused, -1 unknown */
+	size_t acked;   /* batches the store appended before stopping */
+	int64_t failed; /* index of the batch it refused, -1 unknown */
 	int64_t retry_after_ms;
 };
 
@@ -85,7 +91,8 @@ static void parse_answer(const struct buf *body, size_t nbatches, struct answer 
 	a->failed = -1;
 	if (body->len == 0 || jdoc_parse(body->data, body->len, &d, NULL) < 0) {
 		snprintf(a->code, sizeof(a->code), "http_%ld", a->status);
-		snprintf(a->reason, sizeof(a->reason), "%.*s", (int)(body->len < 200 ? body->len : 200),
+		snprintf(a->reason, sizeof(a->reason), "%.*s",
+			 (int)(body->len < 200 ? body->len : 200),
 			 body->len ? (const char *)body->data : "");
 		return;
 	}
@@ -114,17 +121,17 @@ static void classify(struct answer *a, size_t nbatches)
 	if (a->status == 200) {
 		a->v = V_OK;
 		if (a->acked == 0)
-			a->acked = nbatches;  /* an answer without the list: all of it */
+			a->acked = nbatches; /* an answer without the list: all of it */
 		return;
 	}
 	if (a->failed >= 0 && (size_t)a->failed > a->acked)
-		a->acked = (size_t)a->failed;  /* refused batch k: 0..k-1 were appended */
+		a->acked = (size_t)a->failed; /* refused batch k: 0..k-1 were appended */
 	if (a->status == 409 && strcmp(c, "duplicate") == 0) {
 		a->v = V_DUPLICATE;
 		return;
 	}
-	if (a->status == 409 && (strcmp(c, "out_of_order_sequence") == 0 ||
-				 strcmp(c, "producer_fenced") == 0)) {
+	if (a->status == 409 &&
+	    (strcmp(c, "out_of_order_sequence") == 0 || strcmp(c, "producer_fenced") == 0)) {
 		a->v = V_RESET_PRODUCER;
 		return;
 	}
@@ -133,7 +140,7 @@ static void classify(struct answer *a, size_t nbatches)
 		return;
 	}
 	if (a->status == 413 && a->failed < 0 && nbatches > 1) {
-		a->v = V_SPLIT;  /* the body, not one batch, was too large */
+		a->v = V_SPLIT; /* the body, not one batch, was too large */
 		return;
 	}
 	if (a->status >= 500 || a->status == 408 || a->status == 429 || a->status == 401 ||
@@ -259,16 +266,16 @@ static void on_batches_done(struct store_req *r, long status, const char *err)
 			return;
 		}
 		if (s->resets_in_row++ == 0) {
-			log_warn("store output %s: %s (%s); asking for a new producer id", s->id, a.code,
-				 a.reason);
+			log_warn("store output %s: %s (%s); asking for a new producer id", s->id,
+				 a.code, a.reason);
 			s->st.producer_resets++;
 			store_producer_reset(s);
 			output_flush_done(s->output, f, FLUSH_RETRY, a.acked, a.code, a.reason, 1);
 			return;
 		}
 		f->next_max_batches = a.acked ? 0 : 1;
-		output_flush_done(s->output, f, a.acked ? FLUSH_RETRY : FLUSH_ERROR, a.acked, a.code,
-				  a.reason, 0);
+		output_flush_done(s->output, f, a.acked ? FLUSH_RETRY : FLUSH_ERROR, a.acked,
+				  a.code, a.reason, 0);
 		return;
 	case V_CREATE_TOPIC:
 		if (s->conf->create_topics) {
@@ -290,7 +297,8 @@ static void on_batches_done(struct store_req *r, long status, const char *err)
 	case V_FATAL:
 		if (a.failed > (int64_t)a.acked || (a.failed < 0 && a.acked == 0 && n > 1)) {
 			/* Not the first batch, or unknown which: isolate it first. */
-			f->next_max_batches = a.failed > (int64_t)a.acked ? (size_t)a.failed - a.acked : 1;
+			f->next_max_batches =
+				a.failed > (int64_t)a.acked ? (size_t)a.failed - a.acked : 1;
 			output_flush_done(s->output, f, FLUSH_RETRY, a.acked, a.code, a.reason, 1);
 			return;
 		}
@@ -340,7 +348,7 @@ static void out_store_cancel(void *ctx, struct flush *f)
 	}
 	if (r) {
 		f->plugin_data = NULL;
-		store_req_free(r);  /* removes the transfer; no callback */
+		store_req_free(r); /* removes the transfer; no callback */
 	}
 }
 

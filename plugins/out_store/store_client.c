@@ -55,17 +55,17 @@ static void reqs_unlink(struct store_req *r)
 	r->running = false;
 }
 
-static void on_http_done(struct http_req *h, void *arg)
+static void on_http_done(struct http_client_req *h, void *arg)
 {
 	struct store_req *r = arg;
-	int rc = http_req_result(h);
+	int rc = http_client_req_result(h);
 
 	reqs_unlink(r);
-	r->retry_after_ms = http_req_retry_after_ms(h);
+	r->retry_after_ms = http_client_req_retry_after_ms(h);
 	if (rc < 0)
-		r->done(r, 0, http_req_error(h));
+		r->done(r, 0, http_client_req_error(h));
 	else
-		r->done(r, http_req_status(h), NULL);
+		r->done(r, http_client_req_status(h), NULL);
 }
 
 struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, const char *method,
@@ -94,7 +94,7 @@ struct store_req *store_req_new(struct out_store *s, enum store_req_kind kind, c
 		store_req_free(r);
 		return NULL;
 	}
-	r->headers = (char *)hdrs.data;  /* the buffer's memory is the string now */
+	r->headers = (char *)hdrs.data; /* the buffer's memory is the string now */
 	return r;
 }
 
@@ -114,7 +114,7 @@ const struct buf *store_req_body(const struct store_req *r)
 {
 	static const struct buf empty;
 
-	return r->h ? http_req_body(r->h) : &empty;
+	return r->h ? http_client_req_body(r->h) : &empty;
 }
 
 void store_req_free(struct store_req *r)
@@ -123,7 +123,7 @@ void store_req_free(struct store_req *r)
 		return;
 	if (r->running)
 		reqs_unlink(r);
-	http_req_free(r->h);  /* abandons it when still running */
+	http_client_req_free(r->h); /* abandons it when still running */
 	mem_free(r->headers);
 	mem_free(r->path);
 	mem_free(r->topic);
@@ -147,12 +147,13 @@ static int producer_load(struct out_store *s)
 		errno = 0;
 		id = strtoll((const char *)b.data, &end, 10);
 		ep = errno == 0 && *end == ' ' ? strtoll(end + 1, &end, 10) : -1;
-		if (errno == 0 && id >= 0 && ep >= 0 && ep <= INT16_MAX && (*end == '\n' || !*end)) {
+		if (errno == 0 && id >= 0 && ep >= 0 && ep <= INT16_MAX &&
+		    (*end == '\n' || !*end)) {
 			s->producer_id = id;
 			s->producer_epoch = (int16_t)ep;
 		} else {
-			log_warn("store output %s: %s is damaged; asking for a new producer id", s->id,
-				 path);
+			log_warn("store output %s: %s is damaged; asking for a new producer id",
+				 s->id, path);
 		}
 	}
 	buf_release(&b);
@@ -191,7 +192,8 @@ static void on_producer_done(struct store_req *r, long status, const char *err)
 		if (rc < 0) {
 			/* Unpersisted, a restart would number from 0 under a new
 			 * id: harmless, but say it. */
-			log_warn("store output %s: cannot save the producer id: %s", s->id, err_str(rc));
+			log_warn("store output %s: cannot save the producer id: %s", s->id,
+				 err_str(rc));
 			rc = 0;
 		}
 		log_info("store output %s: producer id %" PRId64 " epoch %" PRId64, s->id, id, ep);
@@ -211,7 +213,8 @@ void store_producer_fetch(struct out_store *s, void (*cb)(struct out_store *, in
 	s->producer_cb = cb;
 	if (s->producer_pending)
 		return;
-	r = store_req_new(s, REQ_PRODUCER, "POST", "/v1/producers", "{}", 2, NULL, on_producer_done);
+	r = store_req_new(s, REQ_PRODUCER, "POST", "/v1/producers", "{}", 2, NULL,
+			  on_producer_done);
 	if (!r || store_req_start(r) < 0) {
 		store_req_free(r);
 		if (cb)
@@ -277,7 +280,8 @@ static void topics_store(struct out_store *s)
 		if (s->topics[i].partitions > 0)
 			rc = buf_printf(&b, "%s %d\n", s->topics[i].name, s->topics[i].partitions);
 	if (rc == 0)
-		rc = fs_write_atomic(s->state_dir, "topics", b.data ? b.data : (const uint8_t *)"", b.len);
+		rc = fs_write_atomic(s->state_dir, "topics", b.data ? b.data : (const uint8_t *)"",
+				     b.len);
 	if (rc < 0)
 		log_warn("store output %s: cannot save partition counts: %s", s->id, err_str(rc));
 	buf_release(&b);
@@ -346,7 +350,8 @@ static void on_topic_put(struct store_req *r, long status, const char *err)
 		if (!err && (status == 200 || status == 201)) {
 			int32_t n = topic_count_from(store_req_body(r));
 
-			log_info("store output %s: topic %s ready (%d partitions)", s->id, r->topic, n);
+			log_info("store output %s: topic %s ready (%d partitions)", s->id, r->topic,
+				 n);
 			if (n > 0 && n != t->partitions) {
 				t->partitions = n;
 				topics_store(s);
@@ -385,7 +390,8 @@ static void topic_learn(struct out_store *s, struct store_topic *t)
 	int status = 0;
 
 	snprintf(path, sizeof(path), "/v1/topics/%s", t->name);
-	snprintf(hdrs, sizeof(hdrs), "Content-Type: application/json\r\n%s", s->auth ? s->auth : "");
+	snprintf(hdrs, sizeof(hdrs), "Content-Type: application/json\r\n%s",
+		 s->auth ? s->auth : "");
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool create = attempt == 1;
 		struct buf resp;
@@ -399,9 +405,10 @@ static void topic_learn(struct out_store *s, struct store_topic *t)
 				create ? body : NULL, create ? strlen(body) : 0, STARTUP_TIMEOUT_MS,
 				&status, &resp, why, sizeof(why));
 		if (rc < 0) {
-			log_warn("store output %s: store unreachable at start (%s); topic %s keeps %s",
-				 s->id, why, t->name,
-				 t->partitions ? "its saved partition count" : "partition 0");
+			log_warn(
+				"store output %s: store unreachable at start (%s); topic %s keeps %s",
+				s->id, why, t->name,
+				t->partitions ? "its saved partition count" : "partition 0");
 			buf_release(&resp);
 			return;
 		}
@@ -441,8 +448,9 @@ static int load_token(struct out_store *s, struct cfg_error *err)
 		n--;
 	for (size_t i = 0; i < n; i++) {
 		if (b.data[i] <= ' ' || b.data[i] > '~') {
-			cfg_error_at(err, NULL, "store output %s: token_file %s must hold one token",
-				     s->id, s->conf->token_file);
+			cfg_error_at(err, NULL,
+				     "store output %s: token_file %s must hold one token", s->id,
+				     s->conf->token_file);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
@@ -491,6 +499,8 @@ int store_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 	s->hopts.max_body = RESP_MAX;
 	s->hopts.ca_file = s->conf->ca_file;
 	s->hopts.tls_verify = s->conf->tls_verify;
+	s->hopts.cert = s->conf->cert;
+	s->hopts.key = s->conf->key;
 	s->hopts.user_agent = "sluice-agent/0.1";
 	return http_client_new(s->loop, s->base, &s->hopts, &s->http);
 }

@@ -23,6 +23,8 @@ struct out_store_conf {
 	char *url;
 	char *token_file;
 	char *ca_file;
+	char *cert; /* client certificate for mTLS */
+	char *key;
 	bool tls_verify;
 	int64_t timeout;
 	int64_t connect_timeout;
@@ -32,7 +34,7 @@ struct out_store_conf {
 
 struct store_topic {
 	char *name;
-	int32_t partitions;         /* 0: not learned yet */
+	int32_t partitions; /* 0: not learned yet */
 	bool creating;
 };
 
@@ -48,18 +50,18 @@ enum store_req_kind { REQ_BATCHES, REQ_PRODUCER, REQ_TOPIC_GET, REQ_TOPIC_PUT };
 struct store_req {
 	struct out_store *s;
 	enum store_req_kind kind;
-	struct http_req *h;
-	char *headers;              /* Content-Type and Authorization lines */
+	struct http_client_req *h;
+	char *headers; /* Content-Type and Authorization lines */
 	const char *method;
 	char *path;
-	const void *body;           /* borrowed */
+	const void *body; /* borrowed */
 	size_t len;
 	store_req_done done;
-	struct flush *flush;        /* REQ_BATCHES */
-	char *topic;                /* REQ_TOPIC_* */
+	struct flush *flush; /* REQ_BATCHES */
+	char *topic;         /* REQ_TOPIC_* */
 	int64_t retry_after_ms;
 	bool running;
-	struct store_req *next;     /* the output's list of running requests */
+	struct store_req *next; /* the output's list of running requests */
 };
 
 struct out_store_stats {
@@ -75,16 +77,16 @@ struct out_store {
 	struct evloop *loop;
 	const char *id;
 	char *state_dir;
-	char *base;                 /* url without a trailing slash */
-	char *auth;                 /* "Authorization: Bearer ...\r\n" or NULL */
+	char *base; /* url without a trailing slash */
+	char *auth; /* "Authorization: Bearer ...\r\n" or NULL */
 	struct http_client_opts hopts;
 	struct http_client *http;
-	int64_t producer_id;        /* -1 until known */
+	int64_t producer_id; /* -1 until known */
 	int16_t producer_epoch;
 	bool producer_pending;
 	void (*producer_cb)(struct out_store *s, int rc, const char *why);
 	unsigned resets_in_row;
-	struct flush **waiting;     /* flushes waiting for the producer id */
+	struct flush **waiting; /* flushes waiting for the producer id */
 	size_t nwaiting;
 	size_t capwaiting;
 	struct store_topic *topics;

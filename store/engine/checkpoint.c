@@ -219,8 +219,8 @@ int checkpoint_save(const struct checkpoint *c, const char *meta_dir)
 		const struct checkpoint_entry *e = &c->v[i];
 
 		rc = buf_printf(&b, "%s %d %lld %lld %lld %lld\n", e->topic, e->partition,
-				(long long)e->pt.offset, (long long)e->pt.seg_base, (long long)e->pt.pos,
-				(long long)e->pt.max_ts);
+				(long long)e->pt.offset, (long long)e->pt.seg_base,
+				(long long)e->pt.pos, (long long)e->pt.max_ts);
 	}
 	if (rc == 0)
 		rc = finish(&b);

@@ -80,10 +80,12 @@ static void sample(struct diskspace *d)
 	if (now)
 		log_warn("store: %s has %" PRIu64 " bytes free, under the headroom of %" PRIu64
 			 " (log.min_free_bytes / min_free_percent): refusing writes until it is"
-			 " back", d->dir, avail, thr);
+			 " back",
+			 d->dir, avail, thr);
 	else
 		log_info("store: %s has %" PRIu64 " bytes free again (headroom %" PRIu64
-			 "): accepting writes", d->dir, avail, thr);
+			 "): accepting writes",
+			 d->dir, avail, thr);
 }
 
 bool diskspace_low(struct diskspace *d)
@@ -126,6 +128,5 @@ void diskspace_render(struct buf *out, void *arg)
 	prom_u64(out, "sluice_log_disk_refused_batches_total", NULL, atomic_load(&d->refused));
 	prom_family(out, "sluice_log_disk_state_changes_total", "counter",
 		    "times the disk went under or back over the headroom");
-	prom_u64(out, "sluice_log_disk_state_changes_total", NULL,
-		 atomic_load(&d->transitions));
+	prom_u64(out, "sluice_log_disk_state_changes_total", NULL, atomic_load(&d->transitions));
 }

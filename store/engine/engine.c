@@ -9,7 +9,6 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/config.h"
+#include "lib/topic_name.h"
 #include "store/engine/engine_int.h"
 
 #define PID_BLOCK 1000
@@ -45,21 +45,6 @@ void engine_config_init(struct engine_config *c)
 	c->defaults.max_batch_bytes = 8LL << 20;
 	c->index_interval_bytes = 4096;
 	c->retention_check_ms = 30000;
-}
-
-void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
-{
-	char msg[sizeof(c->last_error)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	atomic_store(&c->writable, false);
-	pthread_mutex_lock(&c->err_mu);
-	memcpy(c->last_error, msg, sizeof(msg));
-	log_write_rl(&c->rl, 5000, LOG_LVL_ERROR, "log: %s", msg);
-	pthread_mutex_unlock(&c->err_mu);
 }
 
 int engine_part_dir(const struct engine *log, const char *topic, int32_t p, char *out, size_t cap)
@@ -194,7 +179,8 @@ int engine_write_checkpoint(struct engine *log, bool force)
 			struct partition_point pt = partition_durable(t->parts[j]);
 
 			rc = checkpoint_add(&c, t->name, j, &pt);
-			sum = (sum ^ (uint64_t)pt.offset ^ ((uint64_t)pt.pos << 20)) * 1099511628211ULL;
+			sum = (sum ^ (uint64_t)pt.offset ^ ((uint64_t)pt.pos << 20)) *
+			      1099511628211ULL;
 			sum = (sum ^ (uint64_t)pt.seg_base ^ (uint64_t)j) * 1099511628211ULL;
 			for (const char *s = t->name; *s; s++)
 				sum = (sum ^ (uint8_t)*s) * 1099511628211ULL;
@@ -207,7 +193,8 @@ int engine_write_checkpoint(struct engine *log, bool force)
 			log->ckpt_sum = sum;
 			log->ckpt_valid = true;
 		} else {
-			log_error("log: cannot write %s/recovery-points: %s", log->meta_dir, err_str(rc));
+			log_error("log: cannot write %s/recovery-points: %s", log->meta_dir,
+				  err_str(rc));
 		}
 	}
 	checkpoint_release(&c);
@@ -230,13 +217,9 @@ static void *maint_main(void *arg)
 		tick = (uint64_t)log->cfg.fsync_interval_ms;
 	pthread_mutex_lock(&log->m_mu);
 	while (!log->m_stop) {
-		struct timespec ts;
+		struct timespec ts = clock_deadline(CLOCK_MONOTONIC, (int64_t)tick);
 		struct pinned pn;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)(tick % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(tick / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&log->m_cond, &log->m_mu, &ts);
 		if (log->m_stop)
 			break;
@@ -249,7 +232,8 @@ static void *maint_main(void *arg)
 			 * for partitions whose flush must be retried */
 			if (flush_due) {
 				next_flush = now + (log->cfg.fsync == ENGINE_FSYNC_INTERVAL
-							    ? (uint64_t)log->cfg.fsync_interval_ms : 1000);
+							    ? (uint64_t)log->cfg.fsync_interval_ms
+							    : 1000);
 				for (size_t i = 0; i < pn.n; i++) {
 					if (partition_is_dirty(pn.p[i])) {
 						pthread_mutex_lock(&pn.p[i]->mu);
@@ -334,8 +318,8 @@ static void warn_if_public(const char *dir)
 
 	if (stat(dir, &st) == 0 && (st.st_mode & S_IROTH))
 		log_warn("log: %s is readable by every local user (mode %03o): "
-			 "chmod o-rwx it to keep the logs private", dir,
-			 (unsigned)(st.st_mode & 0777));
+			 "chmod o-rwx it to keep the logs private",
+			 dir, (unsigned)(st.st_mode & 0777));
 }
 
 static void raise_fd_limit(void)
@@ -409,8 +393,8 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 		log->meta_dir = mem_strdup((const char *)b.data);
 	buf_release(&b);
 	if (log->data_dir)
-		log->disk = diskspace_new(log->data_dir, cfg->min_free_bytes,
-					  cfg->min_free_percent);
+		log->disk =
+			diskspace_new(log->data_dir, cfg->min_free_bytes, cfg->min_free_percent);
 	if (!log->data_dir || !log->meta_dir || !log->disk) {
 		engine_free(log);
 		return NULL;
@@ -438,7 +422,7 @@ static int open_dirs(struct engine *log)
 	}
 	if (snprintf(path, sizeof(path), "%s/trash", log->meta_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	(void)fs_rmtree(path);
+	SLUICE_IGNORE(fs_rmtree(path)); /* leftovers; fs_mkdirs() reports a real problem */
 	rc = fs_mkdirs(path, FS_DIR_MODE);
 	if (rc == 0)
 		rc = fs_fsync_dir(log->data_dir);
@@ -454,8 +438,9 @@ static int load_pid(struct engine *log)
 		if (rc != -ENOENT || log->persisted.n > 0) {
 			/* ids handed out before are unknown: start past any of them */
 			next = clock_wall_ms() * 1000;
-			log_warn("log: %s/producer-ids unreadable (%s); producer ids continue at %lld",
-				 log->meta_dir, err_str(rc), (long long)next);
+			log_warn(
+				"log: %s/producer-ids unreadable (%s); producer ids continue at %lld",
+				log->meta_dir, err_str(rc), (long long)next);
 		}
 		/* from now on a missing file means a lost one */
 		rc = checkpoint_save_pid(log->meta_dir, next);
@@ -552,8 +537,9 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 	}
 	log->m_started = true;
 	log_info("log: opened %s: %zu topics, fsync %s", log->data_dir, log->ntopics,
-		 log->cfg.fsync == ENGINE_FSYNC_ALWAYS ? "always"
-		 : log->cfg.fsync == ENGINE_FSYNC_INTERVAL ? "interval" : "never");
+		 log->cfg.fsync == ENGINE_FSYNC_ALWAYS     ? "always"
+		 : log->cfg.fsync == ENGINE_FSYNC_INTERVAL ? "interval"
+							   : "never");
 out:
 	checkpoint_release(&ck);
 	if (rc < 0) {
@@ -647,7 +633,7 @@ static int get_part(struct engine *log, const char *topic, int32_t p, struct par
 }
 
 int engine_partition_info(struct engine *log, const char *topic, int32_t partition,
-		       struct engine_partition_info *out)
+			  struct engine_partition_info *out)
 {
 	struct partition *p;
 	int rc = get_part(log, topic, partition, &p, NULL);
@@ -660,7 +646,7 @@ int engine_partition_info(struct engine *log, const char *topic, int32_t partiti
 }
 
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
-	       size_t len, struct engine_append_result *res)
+		  size_t len, struct engine_append_result *res)
 {
 	struct topic_config cfg;
 	struct partition *p;
@@ -672,7 +658,7 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 		return -ENOSPC;
 	}
 	rc = get_part(log, topic, partition, &p, &cfg);
-	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && engine_topic_name_valid(topic)) {
+	if (rc == -ERR_NOT_FOUND && log->cfg.auto_create && topic_name_valid(topic)) {
 		rc = engine_topic_ensure(log, topic);
 		if (rc >= 0)
 			rc = get_part(log, topic, partition, &p, &cfg);
@@ -685,7 +671,8 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 		int64_t now = clock_wall_ms();
 
 		put_be16(batch + BATCH_OFF_ATTRIBUTES,
-			 (uint16_t)(get_be16(batch + BATCH_OFF_ATTRIBUTES) | BATCH_ATTR_LOG_APPEND_TIME));
+			 (uint16_t)(get_be16(batch + BATCH_OFF_ATTRIBUTES) |
+				    BATCH_ATTR_LOG_APPEND_TIME));
 		batch_set_max_ts(batch, len, now);
 		res->log_append_time = now;
 	}
@@ -702,7 +689,7 @@ struct diskspace *engine_diskspace(struct engine *log)
 }
 
 int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-		     int timeout_ms)
+			int timeout_ms)
 {
 	struct partition *p;
 	int rc = get_part(log, topic, partition, &p, NULL);
@@ -742,7 +729,7 @@ int engine_producer_id_alloc(struct engine *log, int64_t *id)
 }
 
 int engine_read(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-	     size_t max_bytes, struct engine_slice *out)
+		size_t max_bytes, struct engine_slice *out)
 {
 	struct partition *p;
 	int rc = get_part(log, topic, partition, &p, NULL);
@@ -768,7 +755,7 @@ void engine_slice_release(struct engine_slice *s)
 }
 
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
-			int64_t *offset)
+			   int64_t *offset)
 {
 	struct partition *p;
 	int rc = get_part(log, topic, partition, &p, NULL);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/engine/: the log engine (segments, indexes, recovery, retention, topics).
+ *
  * The log engine: the durable, partitioned log of RecordBatch v2 batches that
  * sluice-store is built around.  This header is the contract between the
  * engine (store/engine/engine.c, store/engine/partition.c, store/engine/segment.c, ...) and its users
@@ -52,52 +54,23 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "store/engine/engine_types.h"
+
 struct batch_info;
 
 struct engine;
 
-enum engine_fsync {
-	ENGINE_FSYNC_ALWAYS,    /* ack after fdatasync (group commit) */
-	ENGINE_FSYNC_INTERVAL,  /* fdatasync every fsync_interval_ms; ack at once */
-	ENGINE_FSYNC_NEVER,     /* leave it to the kernel; ack at once */
-};
-
-#define TOPIC_NAME_MAX 249
-
-struct topic_config {
-	int32_t partitions;
-	int64_t retention_ms;        /* -1: keep forever */
-	int64_t retention_bytes;     /* per partition; -1: unlimited */
-	int64_t segment_bytes;       /* roll the active segment past this size */
-	int64_t segment_ms;          /* ... or when it is older than this */
-	int64_t max_batch_bytes;     /* largest accepted batch (Kafka max.message.bytes) */
-	int32_t timestamp_type;      /* enum engine_ts_type (message.timestamp.type) */
-};
-
-/* Who dates the records of a topic.  CreateTime: the producer (a record
- * without one, timestamp < 0, counts as appended now for retention and time
- * lookups); LogAppendTime: the store stamps each batch when appending it
- * (attributes bit 3, maxTimestamp = append time, CRC recomputed), as Kafka. */
-enum engine_ts_type {
-	ENGINE_TS_CREATE_TIME = 0,
-	ENGINE_TS_LOG_APPEND_TIME = 1,
-};
-/* "CreateTime" / "LogAppendTime" (Kafka's spelling) <-> enum engine_ts_type;
- * parse gives -ERR_INVALID for anything else. */
-int engine_ts_type_parse(const char *name);
-const char *engine_ts_type_name(int32_t type);
-
 struct engine_config {
-	const char *data_dir;        /* borrowed for engine_open() only */
+	const char *data_dir; /* borrowed for engine_open() only */
 	enum engine_fsync fsync;
 	int64_t fsync_interval_ms;
-	bool auto_create;            /* create unknown topics on first append */
-	struct topic_config defaults;/* for auto-created topics and unset fields */
-	int64_t index_interval_bytes;/* bytes between sparse index entries */
-	int64_t retention_check_ms;  /* how often retention runs */
-	uint64_t min_free_bytes;     /* disk headroom (diskspace.h); 0 and 0: off */
+	bool auto_create;             /* create unknown topics on first append */
+	struct topic_config defaults; /* for auto-created topics and unset fields */
+	int64_t index_interval_bytes; /* bytes between sparse index entries */
+	int64_t retention_check_ms;   /* how often retention runs */
+	uint64_t min_free_bytes;      /* disk headroom (diskspace.h); 0 and 0: off */
 	int min_free_percent;
-	bool verify_all_records;     /* engine_batch_check decodes every batch whole */
+	bool verify_all_records; /* engine_batch_check decodes every batch whole */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -115,9 +88,6 @@ void engine_close(struct engine *log);
 
 /* ---------------------------------------------------------------- topics */
 
-/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, and not "." or "..". */
-bool engine_topic_name_valid(const char *name);
-
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
 /* Delete a topic and its data.  Readers holding a struct engine_slice keep
@@ -128,7 +98,7 @@ int engine_topic_delete(struct engine *log, const char *name);
  * -ERR_INVALID otherwise) and/or set the fields whose set_ flag is true.
  * The new config is persisted in the registry before this returns. */
 struct engine_topic_alter {
-	int32_t partitions;          /* 0 = unchanged */
+	int32_t partitions; /* 0 = unchanged */
 	bool set_retention_ms;
 	int64_t retention_ms;
 	bool set_retention_bytes;
@@ -155,29 +125,10 @@ int engine_topic_ensure(struct engine *log, const char *name);
 
 /* ---------------------------------------------------------------- partitions */
 
-struct engine_partition_info {
-	int64_t log_start;
-	int64_t end;
-	int64_t visible;             /* high watermark */
-	int64_t durable;             /* fsynced below this */
-	int64_t bytes;               /* on-disk size of all segments */
-	int32_t segments;
-	int64_t first_timestamp;     /* of the first batch on disk, -1 if empty */
-	int64_t last_timestamp;      /* max timestamp seen, -1 if empty */
-};
-
 int engine_partition_info(struct engine *log, const char *topic, int32_t partition,
-		       struct engine_partition_info *out);
+			  struct engine_partition_info *out);
 
 /* ---------------------------------------------------------------- append */
-
-struct engine_append_result {
-	int64_t base_offset;         /* assigned (or original, for a duplicate) */
-	int64_t last_offset;
-	int64_t log_start;
-	int64_t log_append_time;     /* the stamp of a LogAppendTime topic, else -1 */
-	bool duplicate;              /* idempotent retry: nothing was written */
-};
 
 /* The check every produced batch passes before engine_append(), whatever
  * the protocol: batch_verify() on the batch batch[0..len) (every record; of
@@ -204,13 +155,13 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
  * -ENOSPC, before anything is written, while the data directory's disk is
  * under its headroom (log.min_free_bytes). */
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
-	       size_t len, struct engine_append_result *res);
+		  size_t len, struct engine_append_result *res);
 
 /* Block until offset < visible of the partition, or timeout_ms passes.
  * 0, -ETIMEDOUT, -ERR_NOT_FOUND (topic deleted meanwhile), -ERR_STORAGE
  * (the fsync failed: the batch is not acknowledged). */
 int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-		     int timeout_ms);
+			int timeout_ms);
 
 /* Register the one callback run (on the engine's flusher or appending
  * thread) whenever any partition's visible offset advances or a flush fails.
@@ -227,54 +178,22 @@ struct diskspace *engine_diskspace(struct engine *log);
 
 /* ---------------------------------------------------------------- read */
 
-/* A read-only byte range of whole batches in one segment file.  file_fd stays
- * open until engine_slice_release(), even if retention or topic deletion removes
- * the segment meanwhile, so it can be sent with sendfile() from any thread. */
-struct engine_slice {
-	int fd;
-	off_t pos;
-	size_t len;                  /* 0: nothing (yet) at this offset */
-	int64_t first_offset;        /* base offset of the first batch in the range */
-	int64_t high_watermark;      /* visible offset at the time of the read */
-	int64_t log_start;
-	void *ref;                   /* engine-private file reference */
-};
-
 /* Batches from the one containing offset, up to max_bytes (always at least
  * one whole batch when one is visible, even a larger one, as Kafka does), never
  * past the visible offset and never across a segment boundary: read again
  * from the returned end for more.  offset == visible gives len 0.
  * -ERR_OUT_OF_RANGE when offset < log_start or offset > end. */
 int engine_read(struct engine *log, const char *topic, int32_t partition, int64_t offset,
-	     size_t max_bytes, struct engine_slice *out);
+		size_t max_bytes, struct engine_slice *out);
 void engine_slice_release(struct engine_slice *s);
 
 /* First offset whose batch has a timestamp >= ts (by the time index, then a
  * header scan; Kafka ListOffsets semantics).  *offset = visible when no batch
  * is that late.  ts -1 = latest (visible), -2 = earliest (log_start). */
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
-			int64_t *offset);
+			   int64_t *offset);
 
 /* ---------------------------------------------------------------- metrics */
-
-struct engine_stats {
-	uint64_t appends;
-	uint64_t append_bytes;
-	uint64_t duplicates;
-	uint64_t fsyncs;
-	uint64_t fsync_errors;
-	uint64_t fsync_ns_total;
-	/* fsync latency histogram: counts of fsyncs taking <= bucket bound */
-	uint64_t fsync_hist[12];     /* 0.1,0.25,0.5,1,2.5,5,10,25,50,100,250 ms, +Inf */
-	uint64_t truncated_bytes;    /* dropped by recovery */
-	uint64_t segments_deleted;   /* by retention */
-	uint64_t corrupt_batches;    /* refused by engine_batch_check() */
-	uint64_t early_deleted_records; /* deleted by time less than retention after arrival */
-	bool writable;               /* false after a storage error, until a write succeeds */
-	char last_error[128];
-};
-
-extern const double engine_fsync_hist_bounds_ms[11];
 
 void engine_get_stats(struct engine *log, struct engine_stats *out);
 

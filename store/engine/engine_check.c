@@ -47,7 +47,7 @@
 
 struct check_tls {
 	struct codec_ctx *cc;
-	struct buf head;             /* cap <= max: decoding stops at CHECK_HEAD_BYTES */
+	struct buf head; /* cap <= max: decoding stops at CHECK_HEAD_BYTES */
 	struct buf full;
 };
 
@@ -121,11 +121,11 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
 	if (rc < 0)
 		return rc;
 	if (rc == 1 && !wrong_times)
-		return 0;  /* head checked; its header times are plausible and kept */
+		return 0; /* head checked; its header times are plausible and kept */
 	if (rc == 1)
-		max_ts = -1;  /* wrong times, too large to read them all: unknown */
+		max_ts = -1; /* wrong times, too large to read them all: unknown */
 	if (max_ts < 0)
-		max_ts = clock_wall_ms();  /* no record has a time: its arrival dates it */
+		max_ts = clock_wall_ms(); /* no record has a time: its arrival dates it */
 	if (max_ts != bi->max_ts && !(bi->attributes & BATCH_ATTR_LOG_APPEND_TIME)) {
 		batch_set_max_ts(batch, len, max_ts);
 		bi->max_ts = max_ts;

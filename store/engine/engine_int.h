@@ -40,9 +40,9 @@ struct engine {
 	int lock_fd;
 
 	pthread_mutex_t admin_mu;
-	struct registry persisted;   /* topics.yaml as on disk (admin_mu) */
+	struct registry persisted; /* topics.yaml as on disk (admin_mu) */
 	pthread_rwlock_t topics_lock;
-	struct topic **topics;       /* sorted by name */
+	struct topic **topics; /* sorted by name */
 	size_t ntopics, topics_cap;
 
 	struct engine_counters counters;
@@ -61,7 +61,7 @@ struct engine {
 	pthread_t maint;
 
 	pthread_mutex_t ckpt_mu;
-	uint64_t ckpt_sum;           /* of the last checkpoint written */
+	uint64_t ckpt_sum; /* of the last checkpoint written */
 	bool ckpt_valid;
 
 	pthread_mutex_t l_mu;
@@ -71,7 +71,7 @@ struct engine {
 	pthread_mutex_t pid_mu;
 	int64_t pid_next, pid_limit;
 	uint64_t trash_seq;
-	struct diskspace *disk;      /* headroom watch; NULL: none */
+	struct diskspace *disk; /* headroom watch; NULL: none */
 };
 
 /* log_topic.c: the sorted topic table (callers hold topics_lock). */
@@ -93,7 +93,7 @@ void engine_topic_remove_orphans(struct engine *log);
 int engine_part_dir(const struct engine *log, const char *topic, int32_t p, char *out, size_t cap);
 /* Open partitions [from, to) of a topic into parts (ck may be NULL). */
 int engine_open_parts(struct engine *log, const char *name, int32_t from, int32_t to,
-		   struct partition **parts, const struct checkpoint *ck);
+		      struct partition **parts, const struct checkpoint *ck);
 /* Write recovery-points if anything moved (or always, with force). */
 int engine_write_checkpoint(struct engine *log, bool force);
 

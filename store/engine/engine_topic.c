@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Topics: Kafka's name rule, the sorted in-memory table, and create /
+ * Topics: the sorted in-memory table, and create /
  * delete / alter, each persisted in data_dir/meta/topics.yaml before it takes
  * effect in memory; plus the start-up chores that keep directories and
  * registry in agreement (rebuild a lost registry, remove orphans).
@@ -14,25 +14,8 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/engine/engine_int.h"
-
-bool engine_topic_name_valid(const char *name)
-{
-	size_t n = 0;
-
-	if (!name)
-		return false;
-	for (const char *p = name; *p; p++, n++) {
-		char c = *p;
-
-		if (n >= TOPIC_NAME_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n > 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
 
 int engine_ts_type_parse(const char *name)
 {
@@ -150,10 +133,10 @@ void engine_topic_trash_dir(struct engine *log, const char *dir)
 		return;
 	if (rename(dir, dst) != 0) {
 		if (errno != ENOENT)
-			log_warn("log: cannot move %s to the trash: %s", dir, strerror(errno));
+			log_warn("log: cannot move %s to the trash: %s", dir, err_str(-errno));
 		return;
 	}
-	(void)fs_fsync_dir(log->data_dir);
+	SLUICE_IGNORE(fs_fsync_dir(log->data_dir)); /* best effort, like the removal below */
 	if (fs_rmtree(dst) < 0)
 		log_warn("log: cannot remove %s", dst);
 }
@@ -176,7 +159,7 @@ static bool parse_part_dir(const char *name, char *topic, size_t cap, int32_t *i
 	memcpy(topic, name, (size_t)(dash - name));
 	topic[dash - name] = '\0';
 	*idx = (int32_t)v;
-	return engine_topic_name_valid(topic);
+	return topic_name_valid(topic);
 }
 
 /* Without topics.yaml, rebuild the registry from the partition directories
@@ -210,8 +193,10 @@ int engine_topic_reconstruct(struct engine *log)
 	}
 	closedir(d);
 	if (rc == 0 && log->persisted.n) {
-		log_warn("log: %s/topics.yaml is missing; rebuilt it from %zu topic directories with "
-			 "default settings", log->meta_dir, log->persisted.n);
+		log_warn(
+			"log: %s/topics.yaml is missing; rebuilt it from %zu topic directories with "
+			"default settings",
+			log->meta_dir, log->persisted.n);
 		rc = registry_save(&log->persisted, log->meta_dir);
 	}
 	return rc;
@@ -236,7 +221,8 @@ void engine_topic_remove_orphans(struct engine *log)
 		at = registry_find(&log->persisted, topic);
 		if (at >= 0 && idx < log->persisted.v[at].cfg.partitions)
 			continue;
-		if (snprintf(dir, sizeof(dir), "%s/%s", log->data_dir, e->d_name) >= (int)sizeof(dir))
+		if (snprintf(dir, sizeof(dir), "%s/%s", log->data_dir, e->d_name) >=
+		    (int)sizeof(dir))
 			continue;
 		log_warn("log: removing %s: no such topic or partition in the registry", dir);
 		engine_topic_trash_dir(log, dir);
@@ -253,7 +239,7 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	bool exists;
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return -ERR_INVALID;
 	engine_topic_apply_defaults(log, &cfg);
 	if (registry_check_config(&cfg) < 0)
@@ -281,7 +267,7 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	/* directories first: a crash before the registry names them leaves
 	 * orphans that the next open removes */
 	rc = engine_open_parts(log, name, 0, cfg.partitions, t->parts, NULL);
-	t->nparts = cfg.partitions;  /* on failure too: the undo below removes them */
+	t->nparts = cfg.partitions; /* on failure too: the undo below removes them */
 	if (rc < 0)
 		goto out;
 	rc = registry_set(&log->persisted, name, &cfg);
@@ -323,7 +309,7 @@ int engine_topic_delete(struct engine *log, const char *name)
 	struct topic *t;
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return -ERR_INVALID;
 	pthread_mutex_lock(&log->admin_mu);
 	pthread_rwlock_rdlock(&log->topics_lock);
@@ -497,7 +483,7 @@ int engine_topic_ensure(struct engine *log, const char *name)
 	struct topic_config tc;
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return -ERR_INVALID;
 	for (int tries = 0; tries < 3; tries++) {
 		rc = engine_topic_config(log, name, &tc);
@@ -510,6 +496,5 @@ int engine_topic_ensure(struct engine *log, const char *name)
 		if (rc < 0 && rc != -ERR_EXISTS)
 			return rc;
 	}
-	return -ERR_NOT_FOUND;  /* created and deleted under our feet, repeatedly */
+	return -ERR_NOT_FOUND; /* created and deleted under our feet, repeatedly */
 }
-

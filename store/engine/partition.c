@@ -41,8 +41,6 @@
 #define FLUSH_MAX_SEGS 32
 #define SNAPSHOTS_KEPT 2
 
-const double engine_fsync_hist_bounds_ms[11] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250};
-
 static struct segment *active(const struct partition *p)
 {
 	return p->segs[p->nsegs - 1];
@@ -291,7 +289,7 @@ void partition_mark_deleted(struct partition *p)
 /* ---------------------------------------------------------------- append */
 
 /* Start a new active segment at end (lock held). */
-static int roll(struct partition *p, int64_t now)
+int partition_roll(struct partition *p, int64_t now)
 {
 	struct segment *old = active(p), *ns;
 	int rc;
@@ -316,8 +314,8 @@ static int roll(struct partition *p, int64_t now)
 	/* the producer state as of the new segment's base, written by the
 	 * flusher; recovery replays headers from the newest snapshot */
 	buf_reset(&p->snapshot);
-	p->snapshot_off = producer_state_serialize(&p->producers, p->end, &p->snapshot) == 0
-				  ? p->end : -1;
+	p->snapshot_off =
+		producer_state_serialize(&p->producers, p->end, &p->snapshot) == 0 ? p->end : -1;
 	/* the sealed segment and the new directory entries need an fsync */
 	mark_dirty(p, true);
 	return 0;
@@ -359,12 +357,13 @@ static int repair(struct partition *p)
 	}
 	p->broken = false;
 	log_warn("log %s-%d: truncated to the durable offset %lld after a failed write; "
-		 "next offset %lld", p->topic, p->index, (long long)cut.offset, (long long)p->end);
+		 "next offset %lld",
+		 p->topic, p->index, (long long)cut.offset, (long long)p->end);
 	return 0;
 }
 
-int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch,
-		     size_t len, struct engine_append_result *res, bool *notify)
+int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch, size_t len,
+		     struct engine_append_result *res, bool *notify)
 {
 	struct batch_info bi;
 	struct producer_batch dup;
@@ -380,7 +379,7 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	if (rc < 0 || bi.size != len || bi.count <= 0 || bi.last_offset_delta != bi.count - 1)
 		return -ERR_CORRUPT;
 	if (bi.max_ts < 0)
-		bi.max_ts = now;  /* no record has a time: date the batch by its arrival */
+		bi.max_ts = now; /* no record has a time: date the batch by its arrival */
 	pthread_mutex_lock(&p->mu);
 	if (p->deleted) {
 		rc = -ERR_NOT_FOUND;
@@ -404,12 +403,13 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 		goto out;
 	a = active(p);
 	seg_max = tc->segment_bytes < SEG_MAX_BYTES ? tc->segment_bytes : SEG_MAX_BYTES;
-	if (a->size > 0 && (a->size + (int64_t)len > seg_max || now - a->created_ms >= tc->segment_ms ||
-			    p->end + bi.last_offset_delta - a->base > SEG_MAX_OFFSETS)) {
-		rc = roll(p, now);
+	if (a->size > 0 &&
+	    (a->size + (int64_t)len > seg_max || now - a->created_ms >= tc->segment_ms ||
+	     p->end + bi.last_offset_delta - a->base > SEG_MAX_OFFSETS)) {
+		rc = partition_roll(p, now);
 		if (rc < 0) {
-			engine_counters_error(p->counters, "%s-%d: cannot roll a new segment: %s", p->topic,
-					   p->index, err_str(rc));
+			engine_counters_error(p->counters, "%s-%d: cannot roll a new segment: %s",
+					      p->topic, p->index, err_str(rc));
 			rc = -ERR_STORAGE;
 			goto out;
 		}
@@ -420,10 +420,11 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	rc = segment_append(a, batch, len, &bi, p->interval, &torn);
 	if (rc < 0) {
 		engine_counters_error(p->counters, "%s-%d: append: %s", p->topic, p->index,
-				   err_str(-errno));
+				      err_str(-errno));
 		if (torn) {
 			p->broken = true;
-			p->repair_cut = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+			p->repair_cut =
+				(struct partition_point){p->end, a->base, a->size, a->max_ts, true};
 		}
 		goto out;
 	}
@@ -457,46 +458,35 @@ out:
 
 /* ---------------------------------------------------------------- flush */
 
-static void note_fsync(struct engine_counters *c, uint64_t ns)
-{
-	double ms = (double)ns / 1e6;
-	size_t b = 0;
-
-	while (b < 11 && ms > engine_fsync_hist_bounds_ms[b])
-		b++;
-	atomic_fetch_add_explicit(&c->fsyncs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->fsync_ns_total, ns, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->fsync_hist[b], 1, memory_order_relaxed);
-}
-
-bool partition_flush(struct partition *p, bool *notify)
-{
+/* One flush round, carried across its three phases: collect under the lock,
+ * sync without it, settle under it again. */
+struct flush_round {
 	struct segment *segs[FLUSH_MAX_SEGS];
 	int idx_fds[FLUSH_MAX_SEGS], tidx_fds[FLUSH_MAX_SEGS];
+	size_t ns;
 	struct partition_point target;
 	struct buf snap;
 	int64_t snap_off;
-	size_t ns = 0;
-	bool dir = false, force, ok = true, ckpt_ok = true, requeue;
-	int err = 0;
+	bool dir, force, ok, ckpt_ok;
+	int err;
+};
 
-	*notify = false;
-	pthread_mutex_lock(&p->mu);
-	if (p->deleted || p->broken || p->flushing) {
-		pthread_mutex_unlock(&p->mu);
+/* Phase 1, under p->mu: what this round makes durable (the segments to sync,
+ * the target point, the pending snapshot).  False when there is nothing to
+ * do; then nothing is taken. */
+static bool flush_collect(struct partition *p, struct flush_round *r)
+{
+	if (p->deleted || p->broken || p->flushing)
 		return false;
-	}
 	if (!p->dirty && p->snapshot_off < 0 && p->durable.offset == p->end &&
-	    p->durable.seg_base == active(p)->base && p->durable.pos == active(p)->size) {
-		pthread_mutex_unlock(&p->mu);
-		return false;  /* nothing since the last round */
-	}
+	    p->durable.seg_base == active(p)->base && p->durable.pos == active(p)->size)
+		return false; /* nothing since the last round */
 	p->dirty = false;
 	p->flushing = true;
 	{
 		struct segment *a = active(p);
 
-		target = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+		r->target = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
 	}
 	for (size_t i = 0; i < p->nsegs; i++) {
 		struct segment *s = p->segs[i];
@@ -504,124 +494,161 @@ bool partition_flush(struct partition *p, bool *notify)
 
 		if (!last && (!s->sealed || s->synced))
 			continue;
-		if (!last && ns == FLUSH_MAX_SEGS - 1) {
+		if (!last && r->ns == FLUSH_MAX_SEGS - 1) {
 			/* a backlog of sealed segments: this round ends with the
 			 * previous one, the next round continues */
-			struct segment *prev = segs[ns - 1];
+			struct segment *prev = r->segs[r->ns - 1];
 
-			target = (struct partition_point){prev->next_offset, prev->base, prev->size,
-							  prev->max_ts, true};
+			r->target = (struct partition_point){prev->next_offset, prev->base,
+							     prev->size, prev->max_ts, true};
 			p->dirty = true;
 			break;
 		}
 		segment_ref(s);
-		idx_fds[ns] = s->sealed ? s->idx.fd : -1;
-		tidx_fds[ns] = s->sealed ? s->tidx.fd : -1;
-		segs[ns++] = s;
+		r->idx_fds[r->ns] = s->sealed ? s->idx.fd : -1;
+		r->tidx_fds[r->ns] = s->sealed ? s->tidx.fd : -1;
+		r->segs[r->ns++] = s;
 		if (!s->dir_synced)
-			dir = true;
+			r->dir = true;
 	}
-	snap = p->snapshot;
-	snap_off = p->snapshot_off;
+	r->snap = p->snapshot;
+	r->snap_off = p->snapshot_off;
 	buf_init(&p->snapshot, 256u << 20);
 	p->snapshot_off = -1;
-	force = p->rp_force;
-	pthread_mutex_unlock(&p->mu);
+	r->force = p->rp_force;
+	return true;
+}
 
-	for (size_t i = 0; i < ns && ok; i++) {
+/* Phase 2, without the lock: fdatasync the segments and their sealed
+ * indexes, the directory, write the snapshot, and for a forced recovery
+ * point the checkpoint. */
+static void flush_sync(struct partition *p, struct flush_round *r)
+{
+	for (size_t i = 0; i < r->ns && r->ok; i++) {
 		uint64_t t0 = clock_mono_ns();
 
-		if (fdatasync(segs[i]->fd) != 0) {
-			err = errno;
-			ok = false;
+		if (fdatasync(r->segs[i]->fd) != 0) {
+			r->err = errno;
+			r->ok = false;
 			break;
 		}
-		note_fsync(p->counters, clock_mono_ns() - t0);
-		if ((idx_fds[i] >= 0 && fdatasync(idx_fds[i]) != 0) ||
-		    (tidx_fds[i] >= 0 && fdatasync(tidx_fds[i]) != 0)) {
-			err = errno;
-			ok = false;
+		engine_counters_fsync(p->counters, clock_mono_ns() - t0);
+		if ((r->idx_fds[i] >= 0 && fdatasync(r->idx_fds[i]) != 0) ||
+		    (r->tidx_fds[i] >= 0 && fdatasync(r->tidx_fds[i]) != 0)) {
+			r->err = errno;
+			r->ok = false;
 		}
 	}
-	if (ok && dir) {
+	if (r->ok && r->dir) {
 		int rc = fs_fsync_dir(p->dir);
 
 		if (rc < 0) {
-			err = -rc;
-			ok = false;
+			r->err = -rc;
+			r->ok = false;
 		}
 	}
-	if (ok && snap_off >= 0) {
-		int rc = write_snapshot(p, &snap, snap_off);
+	if (r->ok && r->snap_off >= 0) {
+		int rc = write_snapshot(p, &r->snap, r->snap_off);
 
 		if (rc < 0)
-			log_warn("log %s-%d: cannot write the producer snapshot at %lld: %s", p->topic,
-				 p->index, (long long)snap_off, err_str(rc));
+			log_warn("log %s-%d: cannot write the producer snapshot at %lld: %s",
+				 p->topic, p->index, (long long)r->snap_off, err_str(rc));
 		else
 			prune_snapshots(p);
 	}
-	if (ok && force) {
+	if (r->ok && r->force) {
 		pthread_mutex_lock(&p->mu);
-		if (target.offset > p->durable.offset)
-			p->durable = target;
+		if (r->target.offset > p->durable.offset)
+			p->durable = r->target;
 		pthread_mutex_unlock(&p->mu);
-		ckpt_ok = p->hooks.checkpoint && p->hooks.checkpoint(p->hooks.arg) == 0;
+		r->ckpt_ok = p->hooks.checkpoint && p->hooks.checkpoint(p->hooks.arg) == 0;
 	}
+}
+
+/* Phase 3 after a failed sync, under p->mu. */
+static void flush_failed(struct partition *p, struct flush_round *r, bool *notify)
+{
+	atomic_fetch_add(&p->counters->fsync_errors, 1);
+	engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index,
+			      err_str(-r->err));
+	if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
+		unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
+
+		p->failed[slot].from = p->durable.offset;
+		p->failed[slot].to = p->end;
+		p->broken = true;
+		p->repair_cut = p->durable;
+		if (repair(p) < 0)
+			log_error("log %s-%d: cannot truncate the unacknowledged tail; "
+				  "appends fail until it can",
+				  p->topic, p->index);
+		pthread_cond_broadcast(&p->cond);
+		*notify = true;
+	} else {
+		p->dirty = true; /* the periodic flush retries */
+	}
+}
+
+/* Phase 3 after a good sync, under p->mu: close the synced sealed indexes,
+ * advance the durable point and, in fsync-always mode, the visible one. */
+static void flush_done(struct partition *p, struct flush_round *r, bool *notify)
+{
+	for (size_t i = 0; i < r->ns; i++) {
+		struct segment *s = r->segs[i];
+
+		s->dir_synced = true;
+		if (s->sealed && !s->synced && s != active(p)) {
+			if (s->idx.fd >= 0)
+				close(s->idx.fd);
+			if (s->tidx.fd >= 0)
+				close(s->tidx.fd);
+			s->idx.fd = s->tidx.fd = -1;
+			s->synced = true;
+		}
+	}
+	if (r->snap_off >= 0)
+		p->last_snap_off = r->snap_off;
+	if (r->target.offset > p->durable.offset ||
+	    (r->target.offset == p->durable.offset && r->target.pos > p->durable.pos))
+		p->durable = r->target;
+	if (r->force && !r->ckpt_ok) {
+		p->dirty = true; /* the periodic tick retries the checkpoint */
+	} else {
+		p->rp_force = r->force ? false : p->rp_force;
+		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force &&
+		    r->target.offset > p->visible) {
+			set_visible(p, r->target.offset, r->target.seg_base, r->target.pos);
+			*notify = true;
+		}
+	}
+}
+
+bool partition_flush(struct partition *p, bool *notify)
+{
+	struct flush_round r = {.ok = true, .ckpt_ok = true};
+	bool requeue;
+
+	*notify = false;
+	pthread_mutex_lock(&p->mu);
+	if (!flush_collect(p, &r)) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	pthread_mutex_unlock(&p->mu);
+
+	flush_sync(p, &r);
 
 	pthread_mutex_lock(&p->mu);
 	p->flushing = false;
-	if (!ok) {
-		atomic_fetch_add(&p->counters->fsync_errors, 1);
-		engine_counters_error(p->counters, "%s-%d: fsync: %s", p->topic, p->index, strerror(err));
-		if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->deleted) {
-			unsigned slot = p->nfailed++ % PARTITION_FAILED_RANGES;
-
-			p->failed[slot].from = p->durable.offset;
-			p->failed[slot].to = p->end;
-			p->broken = true;
-			p->repair_cut = p->durable;
-			if (repair(p) < 0)
-				log_error("log %s-%d: cannot truncate the unacknowledged tail; "
-					  "appends fail until it can", p->topic, p->index);
-			pthread_cond_broadcast(&p->cond);
-			*notify = true;
-		} else {
-			p->dirty = true;  /* the periodic flush retries */
-		}
-	} else {
-		for (size_t i = 0; i < ns; i++) {
-			struct segment *s = segs[i];
-
-			s->dir_synced = true;
-			if (s->sealed && !s->synced && s != active(p)) {
-				if (s->idx.fd >= 0)
-					close(s->idx.fd);
-				if (s->tidx.fd >= 0)
-					close(s->tidx.fd);
-				s->idx.fd = s->tidx.fd = -1;
-				s->synced = true;
-			}
-		}
-		if (snap_off >= 0)
-			p->last_snap_off = snap_off;
-		if (target.offset > p->durable.offset ||
-		    (target.offset == p->durable.offset && target.pos > p->durable.pos))
-			p->durable = target;
-		if (force && !ckpt_ok) {
-			p->dirty = true;  /* the periodic tick retries the checkpoint */
-		} else {
-			p->rp_force = force ? false : p->rp_force;
-			if (p->fsync == ENGINE_FSYNC_ALWAYS && !p->rp_force && target.offset > p->visible) {
-				set_visible(p, target.offset, target.seg_base, target.pos);
-				*notify = true;
-			}
-		}
-	}
-	requeue = p->dirty && ok && ckpt_ok && !p->deleted && !p->broken;
+	if (!r.ok)
+		flush_failed(p, &r, notify);
+	else
+		flush_done(p, &r, notify);
+	requeue = p->dirty && r.ok && r.ckpt_ok && !p->deleted && !p->broken;
 	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < ns; i++)
-		segment_unref(segs[i]);
-	buf_release(&snap);
+	for (size_t i = 0; i < r.ns; i++)
+		segment_unref(r.segs[i]);
+	buf_release(&r.snap);
 	return requeue;
 }
 
@@ -727,9 +754,11 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 			for (size_t j = nj; j-- > 0;) {
 				struct batch_info jb;
 
-				if (poss[j] <= cur || poss[j] > limit || poss[j] - pos > (int64_t)max_bytes)
+				if (poss[j] <= cur || poss[j] > limit ||
+				    poss[j] - pos > (int64_t)max_bytes)
 					continue;
-				if (segment_read_header(s->fd, poss[j], &jb) == 0 && jb.base_offset == offs[j])
+				if (segment_read_header(s->fd, poss[j], &jb) == 0 &&
+				    jb.base_offset == offs[j])
 					cur = poss[j];
 				break;
 			}
@@ -757,7 +786,7 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 		}
 		after = s->base;
 		if (offset < p->log_start) {
-			rc = -ERR_OUT_OF_RANGE;  /* retention passed it meanwhile */
+			rc = -ERR_OUT_OF_RANGE; /* retention passed it meanwhile */
 			goto unlock;
 		}
 	}
@@ -823,7 +852,8 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		}
 		segment_unref(s);
 		if (rc < 0)
-			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT : -ERR_STORAGE;
+			return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED ? -ERR_CORRUPT
+									  : -ERR_STORAGE;
 		pthread_mutex_lock(&p->mu);
 		rc = 0;
 		if (found) {
@@ -868,16 +898,9 @@ static bool in_failed_range(const struct partition *p, int64_t offset)
 
 int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, timeout_ms);
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		if (p->deleted) {
@@ -900,91 +923,6 @@ int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return rc;
-}
-
-/* ---------------------------------------------------------------- retention */
-
-/* The time a segment's age is measured from: its newest batch. */
-static int64_t segment_time(const struct segment *s)
-{
-	return s->max_ts >= 0 ? s->max_ts : s->created_ms;
-}
-
-/* A segment deleted by time whose last write is younger than retention.ms
- * held records that arrived dated long ago (an agent reading an old file from
- * its head): kept for less than retention.ms, which no one asked for.  Counted
- * and logged; LogAppendTime topics date records by arrival instead. */
-static void note_early_delete(struct partition *p, const struct topic_config *tc,
-			      const struct segment *s, int64_t now_ms)
-{
-	struct stat st;
-	int64_t written_ms, n = s->next_offset - s->base;
-
-	if (fstat(s->fd, &st) != 0)
-		return;
-	written_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-	if (now_ms - written_ms >= tc->retention_ms || n <= 0)
-		return;
-	atomic_fetch_add(&p->counters->early_deleted_records, (uint64_t)n);
-	log_warn("log %s-%d: retention deleted %lld records that arrived %llds ago, less than "
-		 "retention.ms: their timestamps are older (message.timestamp.type=LogAppendTime "
-		 "dates records by arrival)", p->topic, p->index, (long long)n,
-		 (long long)((now_ms - written_ms) / 1000));
-}
-
-int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms)
-{
-	struct segment *del[64];
-	bool timed[64];
-	size_t nd = 0;
-
-	pthread_mutex_lock(&p->mu);
-	while (!p->deleted && !p->broken && nd < 64 && p->nsegs > 0) {
-		struct segment *s = p->segs[0];
-		bool last = p->nsegs == 1;
-		bool by_time = tc->retention_ms >= 0 && s->size > 0 &&
-			       now_ms - segment_time(s) > tc->retention_ms;
-		bool by_size = tc->retention_bytes >= 0 && !last &&
-			       p->bytes - s->size >= tc->retention_bytes;
-
-		if (!by_time && !by_size)
-			break;
-		/* never delete what is not yet durable: recovery would miss it */
-		if (s->next_offset > p->durable.offset)
-			break;
-		if (last) {
-			/* the whole active segment expired: roll so it can go */
-			if (roll(p, now_ms) < 0)
-				break;
-			continue;
-		}
-		memmove(&p->segs[0], &p->segs[1], (p->nsegs - 1) * sizeof(p->segs[0]));
-		p->nsegs--;
-		p->bytes -= s->size;
-		p->log_start = p->segs[0]->base;
-		timed[nd] = by_time;
-		del[nd++] = s;
-	}
-	if (nd) {
-		p->last_ts = -1;
-		for (size_t i = 0; i < p->nsegs; i++)
-			if (p->segs[i]->max_ts > p->last_ts)
-				p->last_ts = p->segs[i]->max_ts;
-	}
-	pthread_mutex_unlock(&p->mu);
-	/* unlinking a large file can take a while: not under the lock */
-	for (size_t i = 0; i < nd; i++) {
-		log_info("log %s-%d: retention deleted segment %020lld (%lld bytes)", p->topic,
-			 p->index, (long long)del[i]->base, (long long)del[i]->size);
-		if (timed[i])
-			note_early_delete(p, tc, del[i], now_ms);
-		segment_remove_files(del[i]);
-		segment_unref(del[i]);
-		atomic_fetch_add(&p->counters->segments_deleted, 1);
-	}
-	if (nd)
-		(void)fs_fsync_dir(p->dir);
-	return (int)nd;
 }
 
 void partition_expire_producers(struct partition *p, int64_t now_ms)

@@ -22,7 +22,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "store/engine/engine.h"
+#include "store/engine/engine_types.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 
@@ -43,21 +43,21 @@ struct engine_counters {
 	atomic_uint_fast64_t fsync_hist[12];
 	atomic_uint_fast64_t truncated_bytes;
 	atomic_uint_fast64_t segments_deleted;
-	atomic_uint_fast64_t corrupt_batches;   /* refused by engine_batch_check */
+	atomic_uint_fast64_t corrupt_batches; /* refused by engine_batch_check */
 	atomic_uint_fast64_t early_deleted_records;
 	atomic_bool writable;
 	pthread_mutex_t err_mu;
 	char last_error[128];
-	struct log_ratelimit rl;     /* a full disk fails every append: log a few */
+	struct log_ratelimit rl; /* a full disk fails every append: log a few */
 };
 
 /* A durable position: every batch below offset is fsynced.  Also the
  * recovery point persisted in data_dir/meta/recovery-points. */
 struct partition_point {
 	int64_t offset;
-	int64_t seg_base;            /* segment holding the position */
-	int64_t pos;                 /* byte position of offset in that segment */
-	int64_t max_ts;              /* that segment's max timestamp below pos */
+	int64_t seg_base; /* segment holding the position */
+	int64_t pos;      /* byte position of offset in that segment */
+	int64_t max_ts;   /* that segment's max timestamp below pos */
 	bool valid;
 };
 
@@ -75,10 +75,10 @@ struct partition_hooks {
 struct partition_params {
 	const char *topic;
 	int32_t index;
-	const char *dir;             /* data_dir/<topic>-<index> */
+	const char *dir; /* data_dir/<topic>-<index> */
 	enum engine_fsync fsync;
 	int64_t index_interval;
-	struct partition_point rp;   /* from recovery-points; valid false: none */
+	struct partition_point rp; /* from recovery-points; valid false: none */
 	struct engine_counters *counters;
 	struct partition_hooks hooks;
 };
@@ -86,7 +86,7 @@ struct partition_params {
 struct partition {
 	atomic_int refs;
 	pthread_mutex_t mu;
-	pthread_cond_t cond;         /* visible advanced, a flush failed, deleted */
+	pthread_cond_t cond; /* visible advanced, a flush failed, deleted */
 	char *topic;
 	int32_t index;
 	char *dir;
@@ -95,30 +95,32 @@ struct partition {
 	struct engine_counters *counters;
 	struct partition_hooks hooks;
 
-	struct segment **segs;       /* by base offset; the last one is active */
+	struct segment **segs; /* by base offset; the last one is active */
 	size_t nsegs;
 	size_t segs_cap;
 	int64_t log_start;
 	int64_t end;
 	int64_t visible;
-	int64_t vis_seg;             /* base of the segment holding visible ... */
-	int64_t vis_pos;             /* ... and its byte position there */
+	int64_t vis_seg; /* base of the segment holding visible ... */
+	int64_t vis_pos; /* ... and its byte position there */
 	struct partition_point durable;
 	int64_t bytes;
 	int64_t last_ts;
 	struct producer_state producers;
 
-	bool dirty;                  /* appended (or rolled) since the last flush capture */
-	bool flushing;               /* a flusher works on it right now */
-	bool broken;                 /* tail state unknown after a failure: repair first */
+	bool dirty;    /* appended (or rolled) since the last flush capture */
+	bool flushing; /* a flusher works on it right now */
+	bool broken;   /* tail state unknown after a failure: repair first */
 	bool deleted;
-	bool rp_force;               /* a gap follows a failed fsync: checkpoint before acks */
+	bool rp_force; /* a gap follows a failed fsync: checkpoint before acks */
 	struct partition_point repair_cut; /* where a broken partition truncates to */
-	int64_t last_snap_off;       /* newest snapshot on disk; -1 none */
-	struct buf snapshot;         /* producer snapshot waiting for the flusher */
-	int64_t snapshot_off;        /* -1: none pending */
-	struct { int64_t from, to; } failed[PARTITION_FAILED_RANGES];
-	unsigned nfailed;            /* total ever recorded (ring index) */
+	int64_t last_snap_off;             /* newest snapshot on disk; -1 none */
+	struct buf snapshot;               /* producer snapshot waiting for the flusher */
+	int64_t snapshot_off;              /* -1: none pending */
+	struct {
+		int64_t from, to;
+	} failed[PARTITION_FAILED_RANGES];
+	unsigned nfailed; /* total ever recorded (ring index) */
 
 	/* owned by the engine's flush queue, under its mutex */
 	struct partition *flush_next;
@@ -145,8 +147,8 @@ void partition_unref(struct partition *p);
 /* Mark deleted: later calls fail with -ERR_NOT_FOUND, waiters wake. */
 void partition_mark_deleted(struct partition *p);
 
-int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch,
-		     size_t len, struct engine_append_result *res, bool *notify);
+int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch, size_t len,
+		     struct engine_append_result *res, bool *notify);
 int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
 void partition_info(struct partition *p, struct engine_partition_info *out);
@@ -160,7 +162,11 @@ bool partition_flush(struct partition *p, bool *notify);
 /* Is there unflushed work (for the periodic and final flushes)? */
 bool partition_is_dirty(struct partition *p);
 
-/* Delete segments past the topic's retention.  Returns segments deleted. */
+/* Start a new active segment at the end; the caller holds p->mu (append,
+ * retention).  0 or a negative code. */
+int partition_roll(struct partition *p, int64_t now);
+/* Delete segments past the topic's retention (partition_retention.c).
+ * Returns segments deleted. */
 int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms);
 /* Forget idle producers. */
 void partition_expire_producers(struct partition *p, int64_t now_ms);
@@ -171,5 +177,7 @@ struct partition_point partition_durable(struct partition *p);
 /* Record an error for struct engine_stats. */
 void engine_counters_error(struct engine_counters *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Count one fsync of ns nanoseconds (total and histogram). */
+void engine_counters_fsync(struct engine_counters *c, uint64_t ns);
 
 #endif

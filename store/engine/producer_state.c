@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Idempotent-producer state: an open-addressing table keyed by producer id,
+ * Idempotent-producer state: a table (lib/hmap) keyed by producer id,
  * each entry holding the epoch and the last 5 batches, with Kafka's rules for
  * duplicates, sequence gaps and epochs, and the snapshot encoding.
  *
@@ -22,26 +22,40 @@
 #define SNAP_HEADER 20
 #define SNAP_ENTRY 20
 #define SNAP_BATCH 24
+_Static_assert(sizeof(SNAP_MAGIC) - 1 == 4, "snapshot magic");
+_Static_assert(SNAP_HEADER == 4 + 2 + 2 + 8 + 4,
+	       "snapshot header: magic | version u16 | flags u16 | offset i64 | count u32");
+_Static_assert(SNAP_ENTRY == 8 + 2 + 1 + 1 + 8,
+	       "producer: id i64 | epoch i16 | nbatches u8 | 0 u8 | last append i64");
+_Static_assert(SNAP_BATCH == 4 + 4 + 8 + 8,
+	       "batch: first seq i32 | last seq i32 | base offset i64 | last offset i64");
 /* A snapshot never holds more producers than this; a count past it is
  * corruption, not an allocation. */
 #define SNAP_MAX_PRODUCERS (1u << 24)
 
 void producer_state_init(struct producer_state *ps)
 {
-	memset(ps, 0, sizeof(*ps));
-}
-
-void producer_state_release(struct producer_state *ps)
-{
-	mem_free(ps->slots);
-	memset(ps, 0, sizeof(*ps));
+	hmap_init(&ps->map);
+	ps->count = 0;
 }
 
 void producer_state_clear(struct producer_state *ps)
 {
-	for (size_t i = 0; i < ps->cap; i++)
-		ps->slots[i].pid = -1;
+	struct hmap_iter it;
+	struct hmap_node *n;
+
+	hmap_iter_init(&ps->map, &it);
+	while ((n = hmap_iter_next(&ps->map, &it)) != NULL) {
+		hmap_remove(&ps->map, n);
+		mem_free(hmap_entry(n, struct producer_entry, node));
+	}
 	ps->count = 0;
+}
+
+void producer_state_release(struct producer_state *ps)
+{
+	producer_state_clear(ps);
+	hmap_release(&ps->map);
 }
 
 int32_t producer_seq_add(int32_t seq, int32_t delta)
@@ -52,59 +66,23 @@ int32_t producer_seq_add(int32_t seq, int32_t delta)
 	return seq + delta;
 }
 
-static size_t hash_pid(int64_t pid)
+static uint64_t hash_pid(int64_t pid)
 {
-	uint64_t x = (uint64_t)pid;
-
-	/* splitmix64 finalizer: producer ids are sequential, spread them */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return (size_t)x;
+	/* splitmix64 (hmap_hash_u64): producer ids are sequential, spread them */
+	return hmap_hash_u64(0, (uint64_t)pid);
 }
 
 static struct producer_entry *find(const struct producer_state *ps, int64_t pid)
 {
-	size_t mask, i;
+	uint64_t h = hash_pid(pid);
 
-	if (ps->cap == 0)
-		return NULL;
-	mask = ps->cap - 1;
-	for (i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
-		if (ps->slots[i].pid == pid)
-			return &ps->slots[i];
-		if (ps->slots[i].pid < 0)
-			return NULL;
+	for (struct hmap_node *n = hmap_first(&ps->map, h); n; n = hmap_next(n, h)) {
+		struct producer_entry *e = hmap_entry(n, struct producer_entry, node);
+
+		if (e->pid == pid)
+			return e;
 	}
-}
-
-static struct producer_entry *slot_for(struct producer_entry *slots, size_t cap, int64_t pid)
-{
-	size_t mask = cap - 1, i;
-
-	for (i = hash_pid(pid) & mask; slots[i].pid >= 0 && slots[i].pid != pid; i = (i + 1) & mask)
-		;
-	return &slots[i];
-}
-
-static int grow(struct producer_state *ps)
-{
-	size_t ncap = ps->cap ? ps->cap * 2 : 16;
-	struct producer_entry *n = mem_alloc(ncap * sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < ncap; i++)
-		n[i].pid = -1;
-	for (size_t i = 0; i < ps->cap; i++)
-		if (ps->slots[i].pid >= 0)
-			*slot_for(n, ncap, ps->slots[i].pid) = ps->slots[i];
-	mem_free(ps->slots);
-	ps->slots = n;
-	ps->cap = ncap;
-	return 0;
+	return NULL;
 }
 
 /* The entry for pid, created empty when absent. */
@@ -114,12 +92,14 @@ static struct producer_entry *get_or_add(struct producer_state *ps, int64_t pid)
 
 	if (e)
 		return e;
-	/* keep the load factor under 3/4 so probes stay short */
-	if ((ps->count + 1) * 4 > ps->cap * 3 && grow(ps) < 0)
+	e = mem_calloc(1, sizeof(*e));
+	if (!e)
 		return NULL;
-	e = slot_for(ps->slots, ps->cap, pid);
-	memset(e, 0, sizeof(*e));
 	e->pid = pid;
+	if (hmap_insert(&ps->map, &e->node, hash_pid(pid)) < 0) {
+		mem_free(e);
+		return NULL;
+	}
 	ps->count++;
 	return e;
 }
@@ -166,10 +146,11 @@ int producer_state_update(struct producer_state *ps, const struct batch_info *bi
 	if (!e)
 		return -ENOMEM;
 	if (e->nbatches > 0 && bi->producer_epoch != e->epoch)
-		e->nbatches = 0;  /* a new epoch starts a new history */
+		e->nbatches = 0; /* a new epoch starts a new history */
 	e->epoch = bi->producer_epoch;
 	if (e->nbatches == PRODUCER_STATE_BATCHES) {
-		memmove(&e->batches[0], &e->batches[1], sizeof(e->batches[0]) * (PRODUCER_STATE_BATCHES - 1));
+		memmove(&e->batches[0], &e->batches[1],
+			sizeof(e->batches[0]) * (PRODUCER_STATE_BATCHES - 1));
 		e->nbatches--;
 	}
 	b = &e->batches[e->nbatches++];
@@ -184,36 +165,29 @@ int producer_state_update(struct producer_state *ps, const struct batch_info *bi
 
 size_t producer_state_expire(struct producer_state *ps, int64_t now_ms, int64_t max_age_ms)
 {
-	struct producer_entry *fresh;
-	size_t n = 0;
+	struct hmap_iter it;
+	struct hmap_node *n;
+	size_t count = 0;
 
-	for (size_t i = 0; i < ps->cap; i++)
-		if (ps->slots[i].pid >= 0 && ps->slots[i].last_ms < now_ms - max_age_ms)
-			n++;
-	if (n == 0)
-		return 0;
-	/* Rebuild instead of deleting in place: linear probing needs its probe
-	 * chains intact, and expiry is rare.  Out of memory: retry next round. */
-	fresh = mem_alloc(ps->cap * sizeof(*fresh));
-	if (!fresh)
-		return 0;
-	for (size_t i = 0; i < ps->cap; i++)
-		fresh[i].pid = -1;
-	for (size_t i = 0; i < ps->cap; i++) {
-		const struct producer_entry *e = &ps->slots[i];
+	hmap_iter_init(&ps->map, &it);
+	while ((n = hmap_iter_next(&ps->map, &it)) != NULL) {
+		struct producer_entry *e = hmap_entry(n, struct producer_entry, node);
 
-		if (e->pid >= 0 && e->last_ms >= now_ms - max_age_ms)
-			*slot_for(fresh, ps->cap, e->pid) = *e;
+		if (e->last_ms >= now_ms - max_age_ms)
+			continue;
+		hmap_remove(&ps->map, n);
+		mem_free(e);
+		count++;
 	}
-	mem_free(ps->slots);
-	ps->slots = fresh;
-	ps->count -= n;
-	return n;
+	ps->count -= count;
+	return count;
 }
 
 int producer_state_serialize(const struct producer_state *ps, int64_t offset, struct buf *out)
 {
 	size_t start = out->len;
+	struct hmap_iter it;
+	struct hmap_node *n;
 	uint8_t crc[4];
 	int rc;
 
@@ -222,11 +196,10 @@ int producer_state_serialize(const struct producer_state *ps, int64_t offset, st
 	rc = rc ? rc : buf_append_be16(out, 0);
 	rc = rc ? rc : buf_append_be64(out, (uint64_t)offset);
 	rc = rc ? rc : buf_append_be32(out, (uint32_t)ps->count);
-	for (size_t i = 0; rc == 0 && i < ps->cap; i++) {
-		const struct producer_entry *e = &ps->slots[i];
+	hmap_iter_init(&ps->map, &it);
+	while (rc == 0 && (n = hmap_iter_next(&ps->map, &it)) != NULL) {
+		const struct producer_entry *e = hmap_entry(n, struct producer_entry, node);
 
-		if (e->pid < 0)
-			continue;
 		rc = buf_append_be64(out, (uint64_t)e->pid);
 		rc = rc ? rc : buf_append_be16(out, (uint16_t)e->epoch);
 		rc = rc ? rc : buf_append_u8(out, e->nbatches);
@@ -250,8 +223,7 @@ int producer_state_serialize(const struct producer_state *ps, int64_t offset, st
 	return rc;
 }
 
-int producer_state_load(struct producer_state *ps, const void *data, size_t len,
-			int64_t *offset)
+int producer_state_load(struct producer_state *ps, const void *data, size_t len, int64_t *offset)
 {
 	struct cursor c;
 	uint32_t count;

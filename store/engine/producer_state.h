@@ -12,7 +12,8 @@
  * partition at segment roll and at clean shutdown.
  *
  * Not thread-safe: the owning partition's lock protects it.  No allocation on
- * the append path except when the table grows (a new producer id).
+ * the append path except for a new producer id (its entry, and the table
+ * when it grows).
  */
 #ifndef SLUICE_STORE_PRODUCER_STATE_H
 #define SLUICE_STORE_PRODUCER_STATE_H
@@ -23,6 +24,7 @@
 
 #include "lib/batch.h"
 #include "lib/buf.h"
+#include "lib/hmap.h"
 
 #define PRODUCER_STATE_BATCHES 5
 
@@ -34,16 +36,16 @@ struct producer_batch {
 };
 
 struct producer_entry {
-	int64_t pid;                 /* -1: free slot */
+	struct hmap_node node; /* in producer_state.map, by pid */
+	int64_t pid;
 	int16_t epoch;
-	uint8_t nbatches;            /* oldest first */
-	int64_t last_ms;             /* wall time of the last append (expiry) */
+	uint8_t nbatches; /* oldest first */
+	int64_t last_ms;  /* wall time of the last append (expiry) */
 	struct producer_batch batches[PRODUCER_STATE_BATCHES];
 };
 
 struct producer_state {
-	struct producer_entry *slots;  /* open addressing, linear probing */
-	size_t cap;                    /* power of two, or 0 */
+	struct hmap map; /* struct producer_entry by pid */
 	size_t count;
 };
 
@@ -73,8 +75,7 @@ int producer_state_serialize(const struct producer_state *ps, int64_t offset, st
 /* Replace the state with a snapshot's; *offset is the snapshot's offset.
  * 0, -ERR_CORRUPT (bad magic, CRC, structure) or -ENOMEM.  On failure the
  * state is empty. */
-int producer_state_load(struct producer_state *ps, const void *data, size_t len,
-			int64_t *offset);
+int producer_state_load(struct producer_state *ps, const void *data, size_t len, int64_t *offset);
 
 /* Sequence arithmetic with Kafka's wrap at INT32_MAX. */
 int32_t producer_seq_add(int32_t seq, int32_t delta);

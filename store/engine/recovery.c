@@ -22,12 +22,12 @@
 /* Bound on a snapshot file read into memory. */
 #define SNAPSHOT_MAX_BYTES (256u << 20)
 
-struct offsets {
+struct recovery_offsets {
 	int64_t *v;
 	size_t n, cap;
 };
 
-static int offsets_push(struct offsets *o, int64_t v)
+static int recovery_offsets_push(struct recovery_offsets *o, int64_t v)
 {
 	if (o->n == o->cap) {
 		size_t ncap = o->cap ? o->cap * 2 : 16;
@@ -88,9 +88,9 @@ static void remove_segment_files(const char *dir, int64_t base)
 
 /* List segment bases and snapshot offsets; remove temp files and index
  * files whose log is gone. */
-static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps)
+static int list_dir(const char *dir, struct recovery_offsets *logs, struct recovery_offsets *snaps)
 {
-	struct offsets orphans = {0};
+	struct recovery_offsets orphans = {0};
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int rc = 0;
@@ -110,11 +110,11 @@ static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps
 		if (v < 0)
 			continue;
 		if (strcmp(ext, "log") == 0)
-			rc = offsets_push(logs, v);
+			rc = recovery_offsets_push(logs, v);
 		else if (strcmp(ext, "snapshot") == 0)
-			rc = offsets_push(snaps, v);
+			rc = recovery_offsets_push(snaps, v);
 		else if (strcmp(ext, "index") == 0 || strcmp(ext, "timeindex") == 0)
-			rc = offsets_push(&orphans, v);
+			rc = recovery_offsets_push(&orphans, v);
 		if (rc < 0)
 			break;
 	}
@@ -126,7 +126,8 @@ static int list_dir(const char *dir, struct offsets *logs, struct offsets *snaps
 		if (snaps->n)
 			qsort(snaps->v, snaps->n, sizeof(int64_t), cmp_i64);
 		for (size_t i = 0; i < orphans.n; i++) {
-			if (!logs->n || !bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
+			if (!logs->n ||
+			    !bsearch(&orphans.v[i], logs->v, logs->n, sizeof(int64_t), cmp_i64))
 				remove_segment_files(dir, orphans.v[i]);
 		}
 	}
@@ -177,12 +178,14 @@ static void report_cut(const struct partition *p, const struct segment *s,
 		       const struct seg_recovery *r)
 {
 	log_warn("log %s-%d: recovery truncated %lld bytes at %020lld.log position %lld "
-		 "(offsets from %lld dropped): %s", p->topic, p->index, (long long)r->cut_bytes,
-		 (long long)s->base, (long long)r->cut_pos, (long long)r->cut_offset, r->why);
+		 "(offsets from %lld dropped): %s",
+		 p->topic, p->index, (long long)r->cut_bytes, (long long)s->base,
+		 (long long)r->cut_pos, (long long)r->cut_offset, r->why);
 }
 
 /* Rebuild the producer state: newest usable snapshot, then batch headers. */
-static int load_producers(struct partition *p, const struct offsets *snaps, struct recovery *rep)
+static int load_producers(struct partition *p, const struct recovery_offsets *snaps,
+			  struct recovery *rep)
 {
 	int64_t from = -1, now = clock_wall_ms();
 	struct buf b;
@@ -204,7 +207,8 @@ static int load_producers(struct partition *p, const struct offsets *snaps, stru
 		}
 		buf_reset(&b);
 		if (fs_read_file(path, &b) < 0 ||
-		    producer_state_load(&p->producers, b.data, b.len, &off) < 0 || off != snaps->v[i]) {
+		    producer_state_load(&p->producers, b.data, b.len, &off) < 0 ||
+		    off != snaps->v[i]) {
 			log_warn("log %s-%d: ignoring unreadable producer snapshot %s", p->topic,
 				 p->index, path);
 			producer_state_clear(&p->producers);
@@ -239,8 +243,9 @@ static int load_producers(struct partition *p, const struct offsets *snaps, stru
 			rc = segment_read_header(s->fd, pos, &bi);
 			if (rc < 0) {
 				log_warn("log %s-%d: producer state replay stopped at %020lld.log "
-					 "position %lld: %s", p->topic, p->index, (long long)s->base,
-					 (long long)pos, err_str(rc));
+					 "position %lld: %s",
+					 p->topic, p->index, (long long)s->base, (long long)pos,
+					 err_str(rc));
 				rc = 0;
 				break;
 			}
@@ -256,170 +261,233 @@ static int load_producers(struct partition *p, const struct offsets *snaps, stru
 	return rc;
 }
 
-int recovery_run(struct partition *p, const struct partition_point *rp,
-		 const struct partition_point *cut, struct recovery *rep)
+/* The state of one recovery_run(), shared by its steps. */
+struct recovery_scan {
+	struct partition *p;
+	struct recovery *rep;
+	struct recovery_offsets logs, snaps;
+	size_t n; /* segments of logs still in play */
+	size_t k; /* the segment holding the trusted point */
+	struct partition_point trust;
+	int64_t now;
+	bool dir_changed;
+};
+
+/* Repair: nothing at or past the cut survives. */
+static int apply_cut(struct recovery_scan *sc, const struct partition_point *cut)
 {
-	struct offsets logs = {0}, snaps = {0};
-	struct partition_point trust = {0};
-	int64_t now = clock_wall_ms();
-	size_t k = 0, n;
-	bool dir_changed = false;
+	struct partition *p = sc->p;
+
+	while (sc->n > 0 && sc->logs.v[sc->n - 1] > cut->seg_base) {
+		remove_segment_files(p->dir, sc->logs.v[--sc->n]);
+		sc->dir_changed = true;
+	}
+	if (sc->n > 0 && sc->logs.v[sc->n - 1] == cut->seg_base) {
+		char path[4096];
+		int fd, rc;
+
+		rc = segment_path(path, sizeof(path), p->dir, cut->seg_base, "log");
+		if (rc < 0)
+			return rc;
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, cut->pos) != 0) {
+			rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			return rc;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The segment holding the recovery point; if it is gone, the last one
+ * below, validated from its start. */
+static void find_trusted(struct recovery_scan *sc, const struct partition_point *rp)
+{
+	const int64_t *v = sc->logs.v;
+
+	sc->trust = *rp;
+	sc->k = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		if (v[i] <= rp->offset)
+			sc->k = i;
+		if (v[i] == rp->seg_base) {
+			sc->k = i;
+			break;
+		}
+	}
+	if (sc->n == 0 || v[sc->k] != rp->seg_base)
+		sc->trust.pos = 0;
+	if (sc->n > 0 && rp->offset < v[0])
+		sc->trust.pos = 0;
+}
+
+/* Segment i at or past the trusted one: validate its tail, cut what is torn
+ * (and drop every later segment), make what is kept durable.  Returns 1 when
+ * the segment does not follow its predecessor: it and every later one are
+ * removed and the scan stops. */
+static int recover_tail(struct recovery_scan *sc, size_t i, struct segment *s)
+{
+	struct partition *p = sc->p;
+	struct seg_recovery r;
 	int rc;
 
-	memset(rep, 0, sizeof(*rep));
-	rep->snapshot_offset = -1;
-	rc = list_dir(p->dir, &logs, &snaps);
-	if (rc < 0)
-		goto out;
-	n = logs.n;
-	if (cut && cut->valid) {
-		/* repair: nothing at or past the cut survives */
-		while (n > 0 && logs.v[n - 1] > cut->seg_base) {
-			remove_segment_files(p->dir, logs.v[--n]);
-			dir_changed = true;
+	if (p->nsegs > 0 && s->base != p->segs[p->nsegs - 1]->next_offset &&
+	    p->segs[p->nsegs - 1]->size > 0) {
+		log_warn("log %s-%d: segment %020lld.log does not follow offset %lld; "
+			 "removing it and every later segment",
+			 p->topic, p->index, (long long)s->base,
+			 (long long)p->segs[p->nsegs - 1]->next_offset);
+		for (size_t j = i; j < sc->n; j++)
+			remove_segment_files(p->dir, sc->logs.v[j]);
+		sc->dir_changed = true;
+		return 1;
+	}
+	rc = segment_recover(s, i == sc->k ? sc->trust.pos : 0, i == sc->k ? sc->trust.max_ts : -1,
+			     p->interval, &r);
+	sc->rep->validated_bytes += r.validated_bytes;
+	if (rc == 0 && r.rescanned)
+		log_warn("log %s-%d: recovery point does not match segment %020lld.log; "
+			 "validated it whole",
+			 p->topic, p->index, (long long)s->base);
+	if (rc == 0 && r.cut_pos >= 0) {
+		report_cut(p, s, &r);
+		sc->rep->truncated_bytes += r.cut_bytes;
+		atomic_fetch_add(&p->counters->truncated_bytes, (uint64_t)r.cut_bytes);
+		sc->dir_changed = true;
+		for (size_t j = i + 1; j < sc->n; j++) {
+			log_warn("log %s-%d: removing segment %020lld.log after the cut", p->topic,
+				 p->index, (long long)sc->logs.v[j]);
+			remove_segment_files(p->dir, sc->logs.v[j]);
 		}
-		if (n > 0 && logs.v[n - 1] == cut->seg_base) {
-			char path[4096];
-			int fd;
+		sc->n = i + 1;
+	}
+	/* what recovery kept may only be in the page cache */
+	if (rc == 0 && fdatasync(s->fd) != 0)
+		rc = -errno;
+	if (rc == 0 && i + 1 < sc->n) {
+		segment_seal(s);
+		rc = sync_sealed(s);
+	}
+	return rc;
+}
 
-			rc = segment_path(path, sizeof(path), p->dir, cut->seg_base, "log");
-			if (rc < 0)
-				goto out;
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || ftruncate(fd, cut->pos) != 0) {
-				rc = -errno;
-				if (fd >= 0)
-					close(fd);
-				goto out;
-			}
-			close(fd);
-		}
-		rp = cut;
-	}
-	if (rp && rp->valid) {
-		trust = *rp;
-		/* the segment holding the point; if it is gone, the last one below */
-		k = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (logs.v[i] <= rp->offset)
-				k = i;
-			if (logs.v[i] == rp->seg_base) {
-				k = i;
-				break;
-			}
-		}
-		if (n == 0 || logs.v[k] != rp->seg_base)
-			trust.pos = 0;
-		if (n > 0 && rp->offset < logs.v[0])
-			trust.pos = 0;
-	}
-	for (size_t i = 0; i < n; i++) {
+/* Open every segment in play: below the trusted one they are sealed and
+ * trusted (indexes rebuilt when inconsistent), from it on validated. */
+static int open_segments(struct recovery_scan *sc)
+{
+	struct partition *p = sc->p;
+	int rc = 0;
+
+	for (size_t i = 0; i < sc->n; i++) {
 		struct seg_recovery r;
 		struct segment *s;
 
-		rc = segment_open(p->dir, logs.v[i], now, &s);
+		rc = segment_open(p->dir, sc->logs.v[i], sc->now, &s);
 		if (rc < 0) {
-			log_error("log %s-%d: cannot open segment %020lld.log: %s", p->topic, p->index,
-				  (long long)logs.v[i], err_str(rc));
-			goto out;
+			log_error("log %s-%d: cannot open segment %020lld.log: %s", p->topic,
+				  p->index, (long long)sc->logs.v[i], err_str(rc));
+			return rc;
 		}
-		if (i < k) {
-			rc = segment_load_sealed(s, logs.v[i + 1], p->interval, &r);
+		if (i < sc->k) {
+			rc = segment_load_sealed(s, sc->logs.v[i + 1], p->interval, &r);
 			if (r.why)
-				log_error("log %s-%d: segment %020lld.log below the recovery point: %s; "
-					  "it is served up to position %lld", p->topic, p->index,
-					  (long long)s->base, r.why, (long long)s->size);
+				log_error(
+					"log %s-%d: segment %020lld.log below the recovery point: %s; "
+					"it is served up to position %lld",
+					p->topic, p->index, (long long)s->base, r.why,
+					(long long)s->size);
 			else if (r.rescanned)
-				log_info("log %s-%d: rebuilt the indexes of segment %020lld", p->topic,
-					 p->index, (long long)s->base);
+				log_info("log %s-%d: rebuilt the indexes of segment %020lld",
+					 p->topic, p->index, (long long)s->base);
 		} else {
-			if (p->nsegs > 0 && s->base != p->segs[p->nsegs - 1]->next_offset &&
-			    p->segs[p->nsegs - 1]->size > 0) {
-				log_warn("log %s-%d: segment %020lld.log does not follow offset %lld; "
-					 "removing it and every later segment", p->topic, p->index,
-					 (long long)s->base, (long long)p->segs[p->nsegs - 1]->next_offset);
-				for (size_t j = i; j < n; j++)
-					remove_segment_files(p->dir, logs.v[j]);
+			rc = recover_tail(sc, i, s);
+			if (rc == 1) {
 				segment_unref(s);
-				dir_changed = true;
-				break;
-			}
-			rc = segment_recover(s, i == k ? trust.pos : 0, i == k ? trust.max_ts : -1,
-					     p->interval, &r);
-			rep->validated_bytes += r.validated_bytes;
-			if (rc == 0 && r.rescanned)
-				log_warn("log %s-%d: recovery point does not match segment %020lld.log; "
-					 "validated it whole", p->topic, p->index, (long long)s->base);
-			if (rc == 0 && r.cut_pos >= 0) {
-				report_cut(p, s, &r);
-				rep->truncated_bytes += r.cut_bytes;
-				atomic_fetch_add(&p->counters->truncated_bytes, (uint64_t)r.cut_bytes);
-				dir_changed = true;
-				for (size_t j = i + 1; j < n; j++) {
-					log_warn("log %s-%d: removing segment %020lld.log after the cut",
-						 p->topic, p->index, (long long)logs.v[j]);
-					remove_segment_files(p->dir, logs.v[j]);
-				}
-				n = i + 1;
-			}
-			/* what recovery kept may only be in the page cache */
-			if (rc == 0 && fdatasync(s->fd) != 0)
-				rc = -errno;
-			if (rc == 0 && i + 1 < n) {
-				segment_seal(s);
-				rc = sync_sealed(s);
+				return 0;
 			}
 		}
 		if (rc < 0) {
-			log_error("log %s-%d: recovering segment %020lld.log: %s", p->topic, p->index,
-				  (long long)s->base, err_str(rc));
+			log_error("log %s-%d: recovering segment %020lld.log: %s", p->topic,
+				  p->index, (long long)s->base, err_str(rc));
 			segment_unref(s);
-			goto out;
+			return rc;
 		}
 		rc = segs_push(p, s);
 		if (rc < 0) {
 			segment_unref(s);
-			goto out;
+			return rc;
 		}
-		rep->segments++;
+		sc->rep->segments++;
 	}
+	return rc;
+}
+
+/* The partition's offsets and sizes from its recovered segments. */
+static void set_bounds(struct partition *p)
+{
+	struct segment *a = p->segs[p->nsegs - 1];
+
+	p->end = a->next_offset;
+	p->log_start = p->segs[0]->base;
+	p->visible = p->end;
+	p->vis_seg = a->base;
+	p->vis_pos = a->size;
+	p->durable = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
+	p->bytes = 0;
+	p->last_ts = -1;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		p->bytes += p->segs[i]->size;
+		if (p->segs[i]->max_ts > p->last_ts)
+			p->last_ts = p->segs[i]->max_ts;
+	}
+}
+
+int recovery_run(struct partition *p, const struct partition_point *rp,
+		 const struct partition_point *cut, struct recovery *rep)
+{
+	struct recovery_scan sc = {.p = p, .rep = rep, .now = clock_wall_ms()};
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->snapshot_offset = -1;
+	rc = list_dir(p->dir, &sc.logs, &sc.snaps);
+	if (rc < 0)
+		goto out;
+	sc.n = sc.logs.n;
+	if (cut && cut->valid) {
+		rc = apply_cut(&sc, cut);
+		if (rc < 0)
+			goto out;
+		rp = cut;
+	}
+	if (rp && rp->valid)
+		find_trusted(&sc, rp);
+	rc = open_segments(&sc);
+	if (rc < 0)
+		goto out;
 	if (p->nsegs == 0 || p->segs[p->nsegs - 1]->sealed) {
 		int64_t base = p->nsegs ? p->segs[p->nsegs - 1]->next_offset : 0;
 		struct segment *s;
 
-		rc = segment_create(p->dir, base, now, &s);
+		rc = segment_create(p->dir, base, sc.now, &s);
 		if (rc == 0)
 			rc = segs_push(p, s);
 		if (rc < 0)
 			goto out;
-		s->dir_synced = true;  /* synced just below */
-		dir_changed = true;
+		s->dir_synced = true; /* synced just below */
+		sc.dir_changed = true;
 	}
-	if (dir_changed) {
+	if (sc.dir_changed) {
 		rc = fs_fsync_dir(p->dir);
 		if (rc < 0)
 			goto out;
 	}
-	{
-		struct segment *a = p->segs[p->nsegs - 1];
-
-		p->end = a->next_offset;
-		p->log_start = p->segs[0]->base;
-		p->visible = p->end;
-		p->vis_seg = a->base;
-		p->vis_pos = a->size;
-		p->durable = (struct partition_point){p->end, a->base, a->size, a->max_ts, true};
-		p->bytes = 0;
-		p->last_ts = -1;
-		for (size_t i = 0; i < p->nsegs; i++) {
-			p->bytes += p->segs[i]->size;
-			if (p->segs[i]->max_ts > p->last_ts)
-				p->last_ts = p->segs[i]->max_ts;
-		}
-	}
-	rc = load_producers(p, &snaps, rep);
+	set_bounds(p);
+	rc = load_producers(p, &sc.snaps, rep);
 out:
-	mem_free(logs.v);
-	mem_free(snaps.v);
+	mem_free(sc.logs.v);
+	mem_free(sc.snaps.v);
 	return rc;
 }

@@ -31,7 +31,7 @@ struct recovery {
 	int64_t validated_bytes;
 	int64_t truncated_bytes;
 	int64_t replayed_batches;
-	int64_t snapshot_offset;     /* -1: none used */
+	int64_t snapshot_offset; /* -1: none used */
 };
 
 /* Load p->dir into p (segments, offsets, producer state).  rp: trust up to

@@ -12,6 +12,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/engine/registry.h"
 
 #define REGISTRY_FILE "topics.yaml"
@@ -99,9 +100,9 @@ void registry_remove(struct registry *r, const char *name)
 
 int registry_check_config(const struct topic_config *c)
 {
-	if (c->partitions < 1 || c->partitions > REGISTRY_MAX_PARTITIONS ||
-	    c->retention_ms < -1 || c->retention_bytes < -1 || c->segment_bytes < 1024 ||
-	    c->segment_ms < 1 || c->max_batch_bytes < BATCH_HEADER_SIZE ||
+	if (c->partitions < 1 || c->partitions > REGISTRY_MAX_PARTITIONS || c->retention_ms < -1 ||
+	    c->retention_bytes < -1 || c->segment_bytes < 1024 || c->segment_ms < 1 ||
+	    c->max_batch_bytes < BATCH_HEADER_SIZE ||
 	    c->max_batch_bytes > (int64_t)BATCH_MAX_SIZE ||
 	    (c->timestamp_type != ENGINE_TS_CREATE_TIME &&
 	     c->timestamp_type != ENGINE_TS_LOG_APPEND_TIME))
@@ -113,7 +114,7 @@ static const struct {
 	const char *key;
 	size_t off;
 } fields[] = {
-	{"partitions", 0},  /* int32: handled apart */
+	{"partitions", 0}, /* int32: handled apart */
 	{"retention_ms", offsetof(struct topic_config, retention_ms)},
 	{"retention_bytes", offsetof(struct topic_config, retention_bytes)},
 	{"segment_bytes", offsetof(struct topic_config, segment_bytes)},
@@ -131,7 +132,7 @@ static int parse_entry(const struct cfg_node *m, const struct topic_config *defa
 		return -ERR_CORRUPT;
 	}
 	n = cfg_map_get(m, "name");
-	if (!n || n->kind != CFGN_SCALAR || !engine_topic_name_valid(n->value)) {
+	if (!n || n->kind != CFGN_SCALAR || !topic_name_valid(n->value)) {
 		cfg_error_at(err, n ? n : m, "missing or invalid topic name");
 		return -ERR_CORRUPT;
 	}
@@ -249,9 +250,10 @@ int registry_save(const struct registry *r, const char *meta_dir)
 	int rc;
 
 	buf_init(&b, REGISTRY_MAX_BYTES);
-	rc = buf_append_str(&b, "# Sluice topic registry: written by sluice-store (atomic replace).\n"
-				"# Edit only while the store is stopped.\n"
-				"version: 1\n");
+	rc = buf_append_str(&b,
+			    "# Sluice topic registry: written by sluice-store (atomic replace).\n"
+			    "# Edit only while the store is stopped.\n"
+			    "version: 1\n");
 	if (rc == 0)
 		rc = buf_append_str(&b, r->n ? "topics:\n" : "topics: []\n");
 	for (size_t i = 0; rc == 0 && i < r->n; i++) {

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "store/engine/engine.h"
+#include "store/engine/engine_types.h"
 
 struct registry_entry {
 	char *name;

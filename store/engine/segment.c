@@ -30,6 +30,12 @@
 /* Recovery reads the tail through a buffer of this size. */
 #define SCAN_BUF (1u << 20)
 
+/* Index entries as docs/FORMATS.md lays them out (written byte by byte). */
+_Static_assert(SEG_INDEX_ENTRY == sizeof(uint32_t) + sizeof(uint32_t),
+	       ".index: relative offset u32 | position u32");
+_Static_assert(SEG_TIMEINDEX_ENTRY == sizeof(int64_t) + sizeof(uint32_t),
+	       ".timeindex: timestamp i64 | relative offset u32");
+
 int segment_path(char *out, size_t cap, const char *dir, int64_t base, const char *ext)
 {
 	int n = snprintf(out, cap, "%s/%020lld%s%s", dir, (long long)base, ext ? "." : "",
@@ -256,7 +262,8 @@ static void index_batch(struct segment *s, int64_t pos, const struct batch_info 
 		s->max_ts = bi->max_ts;
 	if (pos > 0 && s->bytes_since_index >= interval) {
 		const uint8_t *t = ents(&s->tidx);
-		int64_t last_ts = s->tidx.n ? tidx_ts(t + (s->tidx.n - 1) * SEG_TIMEINDEX_ENTRY) : -1;
+		int64_t last_ts =
+			s->tidx.n ? tidx_ts(t + (s->tidx.n - 1) * SEG_TIMEINDEX_ENTRY) : -1;
 		uint8_t e[SEG_TIMEINDEX_ENTRY];
 
 		put_be32(e, (uint32_t)(bi->base_offset - s->base));
@@ -278,8 +285,8 @@ static void index_batch(struct segment *s, int64_t pos, const struct batch_info 
 }
 
 /* Write the in-memory entries to the file as its whole content. */
-static int index_rewrite(struct seg_index *x, const struct segment *s, const char *ext,
-			 size_t esz, bool sync)
+static int index_rewrite(struct seg_index *x, const struct segment *s, const char *ext, size_t esz,
+			 bool sync)
 {
 	int fd = x->fd, rc = 0;
 
@@ -312,7 +319,8 @@ void segment_seal(struct segment *s)
 		return;
 	if (s->size > 0) {
 		const uint8_t *t = ents(&s->tidx);
-		int64_t last_ts = s->tidx.n ? tidx_ts(t + (s->tidx.n - 1) * SEG_TIMEINDEX_ENTRY) : -1;
+		int64_t last_ts =
+			s->tidx.n ? tidx_ts(t + (s->tidx.n - 1) * SEG_TIMEINDEX_ENTRY) : -1;
 
 		/* the last entry carries the segment's max timestamp, so a sealed
 		 * segment's max is one read away (retention, time lookups) */
@@ -431,8 +439,8 @@ int64_t segment_time_lookup(struct segment *s, int64_t ts)
 
 /* ---------------------------------------------------------------- append */
 
-int segment_append(struct segment *s, const uint8_t *batch, size_t len,
-		   const struct batch_info *bi, int64_t interval, bool *torn)
+int segment_append(struct segment *s, const uint8_t *batch, size_t len, const struct batch_info *bi,
+		   int64_t interval, bool *torn)
 {
 	ssize_t w;
 	int err;
@@ -460,7 +468,7 @@ int segment_append(struct segment *s, const uint8_t *batch, size_t len,
 struct scanbuf {
 	int fd;
 	uint8_t *data;
-	int64_t pos;                 /* file position of data[0] */
+	int64_t pos; /* file position of data[0] */
 	size_t len;
 };
 
@@ -586,7 +594,8 @@ static bool index_trim(struct segment *s, int64_t pos)
 	size_t keep = 0, tkeep = 0;
 
 	for (size_t i = 0; i < s->idx.n; i++) {
-		int64_t o = idx_off(s, e + i * SEG_INDEX_ENTRY), p = idx_pos(e + i * SEG_INDEX_ENTRY);
+		int64_t o = idx_off(s, e + i * SEG_INDEX_ENTRY),
+			p = idx_pos(e + i * SEG_INDEX_ENTRY);
 
 		if (p >= pos)
 			break;
@@ -669,8 +678,8 @@ static int64_t resume_point(struct segment *s, int64_t *next)
 	return idx_pos(s->idx.mem + (s->idx.n - 1) * SEG_INDEX_ENTRY);
 }
 
-int segment_recover(struct segment *s, int64_t trusted_pos, int64_t max_ts_hint,
-		    int64_t interval, struct seg_recovery *r)
+int segment_recover(struct segment *s, int64_t trusted_pos, int64_t max_ts_hint, int64_t interval,
+		    struct seg_recovery *r)
 {
 	struct scanbuf sb = {.fd = s->fd, .data = NULL, .pos = 0, .len = 0};
 	struct stat st;
@@ -726,7 +735,7 @@ int segment_recover(struct segment *s, int64_t trusted_pos, int64_t max_ts_hint,
 		pos = 0;
 	}
 	if (max_ts_hint > s->max_ts && trusted_pos > 0)
-		s->max_ts = max_ts_hint;  /* exact as checkpointed; the time index may lag */
+		s->max_ts = max_ts_hint; /* exact as checkpointed; the time index may lag */
 
 	/* the tail: every batch validated */
 	next = s->next_offset;
@@ -801,7 +810,8 @@ int segment_load_sealed(struct segment *s, int64_t next_base, int64_t interval,
 
 		ok = ext_path(p, sizeof(p), s, "index") == 0 && stat(p, &st) == 0 &&
 		     st.st_size % SEG_INDEX_ENTRY == 0 &&
-		     (size_t)st.st_size <= ((size_t)s->size / BATCH_HEADER_SIZE + 1) * SEG_INDEX_ENTRY;
+		     (size_t)st.st_size <=
+			     ((size_t)s->size / BATCH_HEADER_SIZE + 1) * SEG_INDEX_ENTRY;
 		n = ok ? st.st_size / SEG_INDEX_ENTRY : 0;
 		if (ok && n > 0) {
 			int fd = open_ext(s, "index", O_RDONLY);
@@ -821,8 +831,9 @@ int segment_load_sealed(struct segment *s, int64_t next_base, int64_t interval,
 		if (ok) {
 			int fd = open_ext(s, "timeindex", O_RDONLY);
 
-			ok = fd >= 0 && fs_pread_full(fd, e, SEG_TIMEINDEX_ENTRY,
-						      (n - 1) * SEG_TIMEINDEX_ENTRY) == SEG_TIMEINDEX_ENTRY;
+			ok = fd >= 0 &&
+			     fs_pread_full(fd, e, SEG_TIMEINDEX_ENTRY,
+					   (n - 1) * SEG_TIMEINDEX_ENTRY) == SEG_TIMEINDEX_ENTRY;
 			if (fd >= 0)
 				close(fd);
 			ok = ok && tidx_off(s, e) < next_base && tidx_off(s, e) >= s->base;

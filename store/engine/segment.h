@@ -30,50 +30,50 @@
 
 #include "lib/batch.h"
 
-#define SEG_INDEX_ENTRY 8       /* relative offset u32 | position u32 */
-#define SEG_TIMEINDEX_ENTRY 12  /* max timestamp i64 | relative offset u32 */
+#define SEG_INDEX_ENTRY 8      /* relative offset u32 | position u32 */
+#define SEG_TIMEINDEX_ENTRY 12 /* max timestamp i64 | relative offset u32 */
 /* Positions and relative offsets are 32-bit in the index files. */
 #define SEG_MAX_BYTES ((int64_t)INT32_MAX)
 #define SEG_MAX_OFFSETS ((int64_t)INT32_MAX)
 
 struct seg_index {
-	uint8_t *mem;                /* active: entries in file format */
-	size_t cap;                  /* bytes allocated at mem */
-	const uint8_t *map;          /* sealed: read-only mapping, or NULL */
+	uint8_t *mem;       /* active: entries in file format */
+	size_t cap;         /* bytes allocated at mem */
+	const uint8_t *map; /* sealed: read-only mapping, or NULL */
 	size_t map_len;
-	size_t n;                    /* entries */
-	size_t file_n;               /* active: entries already in the file */
-	int fd;                      /* open while active or not yet fsynced */
-	bool broken;                 /* a file write failed: rewrite at seal */
-	bool mapped;                 /* sealed: mapping attempted */
+	size_t n;      /* entries */
+	size_t file_n; /* active: entries already in the file */
+	int fd;        /* open while active or not yet fsynced */
+	bool broken;   /* a file write failed: rewrite at seal */
+	bool mapped;   /* sealed: mapping attempted */
 };
 
 struct segment {
 	atomic_int refs;
-	char *path;                  /* "<dir>/<base:020>", no extension */
+	char *path; /* "<dir>/<base:020>", no extension */
 	int64_t base;
-	int64_t next_offset;         /* offset after the last batch; base when empty */
-	int64_t size;                /* bytes of whole batches */
-	int64_t first_ts;            /* baseTimestamp of the first batch; -1 when empty */
-	int64_t max_ts;              /* largest maxTimestamp; -1 when empty */
-	int64_t created_ms;          /* wall time of creation or of this process's open */
+	int64_t next_offset; /* offset after the last batch; base when empty */
+	int64_t size;        /* bytes of whole batches */
+	int64_t first_ts;    /* baseTimestamp of the first batch; -1 when empty */
+	int64_t max_ts;      /* largest maxTimestamp; -1 when empty */
+	int64_t created_ms;  /* wall time of creation or of this process's open */
 	int64_t bytes_since_index;
-	int fd;                      /* .log, read-write */
+	int fd; /* .log, read-write */
 	struct seg_index idx;
 	struct seg_index tidx;
 	bool sealed;
-	bool synced;                 /* sealed and its three files fsynced */
-	bool dir_synced;             /* its directory entries are durable */
+	bool synced;     /* sealed and its three files fsynced */
+	bool dir_synced; /* its directory entries are durable */
 };
 
 /* What recovery found in a segment. */
 struct seg_recovery {
-	int64_t cut_pos;             /* where the log was truncated; -1: nothing cut */
+	int64_t cut_pos; /* where the log was truncated; -1: nothing cut */
 	int64_t cut_bytes;
-	int64_t cut_offset;          /* first offset that is no longer in the log */
-	const char *why;             /* static text: why the batch at cut_pos failed */
-	int64_t validated_bytes;     /* checked batch by batch (CRC) */
-	bool rescanned;              /* trusted prefix did not match: validated all */
+	int64_t cut_offset;      /* first offset that is no longer in the log */
+	const char *why;         /* static text: why the batch at cut_pos failed */
+	int64_t validated_bytes; /* checked batch by batch (CRC) */
+	bool rescanned;          /* trusted prefix did not match: validated all */
 };
 
 /* "<dir>/<base:020>.<ext>" into out.  0 or -ENAMETOOLONG. */
@@ -100,15 +100,15 @@ int segment_load_sealed(struct segment *s, int64_t next_base, int64_t interval,
  * (indexes in memory, files consistent).  max_ts_hint: the segment's max
  * timestamp at trusted_pos as last checkpointed (-1 unknown).  0 or a
  * negative code (I/O). */
-int segment_recover(struct segment *s, int64_t trusted_pos, int64_t max_ts_hint,
-		    int64_t interval, struct seg_recovery *r);
+int segment_recover(struct segment *s, int64_t trusted_pos, int64_t max_ts_hint, int64_t interval,
+		    struct seg_recovery *r);
 
 /* Append one batch (already carrying its base offset) at the end with one
  * pwrite, then update the indexes.  On a failed or short write the file is
  * truncated back and -ERR_STORAGE returned; *torn is set when even that
  * failed (the tail may hold a partial batch: the partition must repair). */
-int segment_append(struct segment *s, const uint8_t *batch, size_t len,
-		   const struct batch_info *bi, int64_t interval, bool *torn);
+int segment_append(struct segment *s, const uint8_t *batch, size_t len, const struct batch_info *bi,
+		   int64_t interval, bool *torn);
 
 /* Make the segment immutable: final time-index entry, index files rewritten
  * when a write to them had failed, in-memory arrays dropped.  Its files still
@@ -120,8 +120,7 @@ void segment_seal(struct segment *s);
 void segment_lookup(struct segment *s, int64_t offset, int64_t *ent_off, int64_t *ent_pos,
 		    long *ent_no);
 /* Copy up to max index entries starting at entry number from. */
-size_t segment_index_copy(struct segment *s, long from, int64_t *offs, int64_t *poss,
-			  size_t max);
+size_t segment_index_copy(struct segment *s, long from, int64_t *offs, int64_t *poss, size_t max);
 /* The offset to start a scan for the first batch with maxTimestamp >= ts:
  * every batch before it is older. */
 int64_t segment_time_lookup(struct segment *s, int64_t ts);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The group coordinator's state machine: groups, members, KIP-394 pending
- * members, rebalances with their timers, and offset commits validated
- * against group membership.  Describe/list/lag/metrics live in
- * store/groups/groups_view.c; both share store/groups/groups_int.h.
+ * members, rebalances with their timers, and the membership check of offset
+ * commits.  Commits themselves are in store/groups/groups_commit.c,
+ * describe/list/lag/metrics in store/groups/groups_view.c; the three share
+ * store/groups/groups_int.h.
  *
  * Error codes follow Kafka's GroupCoordinator (2.x, with the later fixes
  * that a heartbeat during CompletingRebalance is accepted and that members
@@ -20,48 +21,46 @@
 #include "lib/mem.h"
 #include "store/groups/groups.h"
 #include "store/groups/groups_int.h"
-#include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_errors.h"
 
 const char *const groups_state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
 					  "Stable", "Dead"};
 
 /* ---------------------------------------------------------------- lookup */
 
-static uint32_t str_hash(const char *s)
+static uint64_t str_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return hmap_hash(HMAP_SEED, s, strlen(s));
 }
 
 struct group *groups_find(struct groups *g, const char *id)
 {
-	for (struct group *grp = g->table[str_hash(id) % GROUPS_BUCKETS]; grp; grp = grp->hnext)
+	uint64_t h = str_hash(id);
+
+	for (struct hmap_node *n = hmap_first(&g->table, h); n; n = hmap_next(n, h)) {
+		struct group *grp = hmap_entry(n, struct group, node);
+
 		if (strcmp(grp->id, id) == 0)
 			return grp;
+	}
 	return NULL;
 }
 
 static struct group *group_create(struct groups *g, const char *id)
 {
 	struct group *grp = mem_calloc(1, sizeof(*grp));
-	uint32_t b = str_hash(id) % GROUPS_BUCKETS;
 
 	if (!grp)
 		return NULL;
 	grp->id = mem_strdup(id);
-	if (!grp->id) {
+	if (!grp->id || hmap_insert(&g->table, &grp->node, str_hash(id)) < 0) {
+		mem_free(grp->id);
 		mem_free(grp);
 		return NULL;
 	}
 	grp->g = g;
 	grp->state = GS_EMPTY;
 	grp->empty_since_ms = clock_wall_ms();
-	grp->hnext = g->table[b];
-	g->table[b] = grp;
-	g->ngroups++;
 	groups_publish(grp);
 	return grp;
 }
@@ -174,7 +173,7 @@ static void set_assignment(struct gmember *m, const uint8_t *p, int32_t len)
 	if (len > 0) {
 		a = mem_alloc((size_t)len);
 		if (!a)
-			len = 0;  /* the member sees an empty assignment and rejoins */
+			len = 0; /* the member sees an empty assignment and rejoins */
 		else
 			memcpy(a, p, (size_t)len);
 	}
@@ -270,8 +269,7 @@ static char *new_member_id(const char *client_id)
 	id = mem_alloc(n);
 	if (!id)
 		return NULL;
-	snprintf(id, n,
-		 "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	snprintf(id, n, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 client_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
 		 r[11], r[12], r[13], r[14], r[15]);
 	return id;
@@ -400,7 +398,7 @@ static void complete_join(struct group *grp)
 		set_assignment(m, NULL, 0);
 		session_reset(m);
 		if (!w)
-			continue;  /* its connection is gone; the sync timeout decides */
+			continue; /* its connection is gone; the sync timeout decides */
 		memset(&res, 0, sizeof(res));
 		res.error = infos ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE;
 		res.generation = grp->generation;
@@ -495,7 +493,8 @@ static void sync_timer_fired(struct evloop_timer *t)
 	for (struct gmember *m = grp->members, *next; m; m = next) {
 		next = m->next;
 		if (!m->synced) {
-			log_info("groups: %s: member %s did not sync in time; removed", grp->id, m->id);
+			log_info("groups: %s: member %s did not sync in time; removed", grp->id,
+				 m->id);
 			member_remove(grp, m);
 			removed = true;
 		}
@@ -595,8 +594,8 @@ static int member_update(struct gmember *m, const struct groups_join_req *req,
 	return 0;
 }
 
-static void add_member_and_rebalance(struct group *grp, char *id,
-				     const struct groups_join_req *req, struct groups_waiter *w)
+static void add_member_and_rebalance(struct group *grp, char *id, const struct groups_join_req *req,
+				     struct groups_waiter *w)
 {
 	struct gmember *m = mem_calloc(1, sizeof(*m)), **pp;
 
@@ -834,7 +833,8 @@ void groups_sync(struct groups *g, const struct groups_sync_req *req, struct gro
 		set_assignment(o, NULL, 0);
 		for (int32_t i = 0; i < req->nassignments; i++) {
 			if (strcmp(req->assignments[i].member_id, o->id) == 0) {
-				set_assignment(o, req->assignments[i].data, req->assignments[i].len);
+				set_assignment(o, req->assignments[i].data,
+					       req->assignments[i].len);
 				break;
 			}
 		}
@@ -915,36 +915,8 @@ int16_t groups_leave(struct groups *g, const char *group_id, const char *member_
 
 /* ---------------------------------------------------------------- OffsetCommit */
 
-static void commit_free_priv(struct groups_commit *c)
-{
-	mem_free(c->valid);
-	mem_free(c->valid_idx);
-	c->valid = NULL;
-	c->valid_idx = NULL;
-}
-
-/* A group created for a commit that stored nothing is not kept. */
-static void commit_gc(struct groups_commit *c)
-{
-	struct group *grp = groups_find(c->g, c->group_id);
-
-	if (grp)
-		groups_gc(grp);
-}
-
-static void commit_synced(struct offsets_commit *oc, int rc)
-{
-	struct groups_commit *c = oc->arg;
-
-	for (size_t i = 0; rc < 0 && i < oc->n; i++)
-		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
-	commit_free_priv(c);
-	commit_gc(c);
-	c->done(c);
-}
-
 /* Membership check of a commit: 0 or the error for every partition. */
-static int16_t commit_check(struct groups *g, struct groups_commit *c)
+int16_t groups_commit_check(struct groups *g, struct groups_commit *c)
 {
 	struct group *grp = groups_find(g, c->group_id);
 	struct gmember *m;
@@ -970,96 +942,11 @@ static int16_t commit_check(struct groups *g, struct groups_commit *c)
 	return KERR_NONE;
 }
 
-void groups_commit(struct groups *g, struct groups_commit *c)
-{
-	int16_t err = commit_check(g, c);
-	size_t nv = 0;
-	int rc;
-
-	c->g = g;
-	c->valid = NULL;
-	c->valid_idx = NULL;
-	for (size_t i = 0; i < c->n; i++)
-		c->errors[i] = err;
-	if (err || c->n == 0)
-		goto done;
-	c->valid = mem_calloc(c->n, sizeof(*c->valid));
-	c->valid_idx = mem_calloc(c->n, sizeof(*c->valid_idx));
-	if (!c->valid || !c->valid_idx) {
-		for (size_t i = 0; i < c->n; i++)
-			c->errors[i] = KERR_COORDINATOR_NOT_AVAILABLE;
-		goto done;
-	}
-	for (size_t i = 0; i < c->n; i++) {
-		const struct offsets_record *r = &c->records[i];
-		struct topic_config tc;
-
-		if (engine_topic_config(g->log, r->topic, &tc) < 0 || r->partition < 0 ||
-		    r->partition >= tc.partitions) {
-			c->errors[i] = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			continue;
-		}
-		if (r->metadata && strlen(r->metadata) > OFFSETS_METADATA_MAX) {
-			c->errors[i] = KERR_OFFSET_METADATA_TOO_LARGE;
-			continue;
-		}
-		c->valid[nv] = *r;
-		c->valid_idx[nv] = i;
-		nv++;
-	}
-	if (nv == 0)
-		goto done;
-	memset(&c->oc, 0, sizeof(c->oc));
-	c->oc.group = c->group_id;
-	c->oc.records = c->valid;
-	c->oc.n = nv;
-	c->oc.done = commit_synced;
-	c->oc.arg = c;
-	rc = offsets_commit(g->offsets, &c->oc);
-	if (rc == 0)
-		return;  /* commit_synced finishes it */
-	for (size_t i = 0; i < nv; i++)
-		c->errors[c->valid_idx[i]] = KERR_COORDINATOR_NOT_AVAILABLE;
-done:
-	commit_free_priv(c);
-	commit_gc(c);
-	c->done(c);
-}
-
-void groups_commit_cancel(struct groups *g, struct groups_commit *c)
-{
-	offsets_cancel(g->offsets, &c->oc);
-	commit_free_priv(c);
-}
-
-bool groups_committed(struct groups *g, const char *group_id, const char *topic,
-		      int32_t partition, struct offsets_value *v)
-{
-	return offsets_get(g->offsets, group_id, topic, partition, v);
-}
-
-void groups_committed_foreach(struct groups *g, const char *group_id,
-			      void (*fn)(void *arg, const char *group, const char *topic,
-					 int32_t partition, const struct offsets_value *v),
-			      void *arg)
-{
-	offsets_foreach(g->offsets, group_id, fn, arg);
-}
-
-void groups_topic_deleted(struct groups *g, const char *topic)
-{
-	size_t n = offsets_delete_topic(g->offsets, topic);
-
-	if (n)
-		log_info("groups: dropped %zu committed offsets of deleted topic %s", n, topic);
-}
-
 /* ---------------------------------------------------------------- lifetime */
 
 void groups_group_free(struct group *grp)
 {
 	struct groups *g = grp->g;
-	struct group **pp = &g->table[str_hash(grp->id) % GROUPS_BUCKETS];
 
 	while (grp->members)
 		member_remove(grp, grp->members);
@@ -1067,11 +954,7 @@ void groups_group_free(struct group *grp)
 		pending_remove(grp, grp->pending);
 	evloop_timer_stop(&grp->join_timer);
 	evloop_timer_stop(&grp->sync_timer);
-	while (*pp && *pp != grp)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = grp->hnext;
-	g->ngroups--;
+	hmap_remove(&g->table, &grp->node);
 	groups_unpublish(g, grp->id);
 	mem_free(grp->protocol_type);
 	mem_free(grp->protocol);

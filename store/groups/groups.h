@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/groups/: consumer groups and their committed offsets.
+ *
  * The consumer-group coordinator of sluice-store: Kafka's classic group
  * protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup) and committed offsets
  * (store/groups/offsets.h), with this node as the coordinator of every group.
@@ -69,14 +71,14 @@ struct groups_join_req {
 	const char *group_id;
 	int32_t session_timeout_ms;
 	int32_t rebalance_timeout_ms;
-	const char *member_id;       /* "" for a new member */
-	const char *instance_id;     /* NULL unless static membership */
+	const char *member_id;   /* "" for a new member */
+	const char *instance_id; /* NULL unless static membership */
 	const char *protocol_type;
 	int32_t nprotocols;
 	const struct groups_protocol *protocols;
 	const char *client_id;
 	const char *client_host;
-	bool require_known_member;   /* JoinGroup v4+: KIP-394 */
+	bool require_known_member; /* JoinGroup v4+: KIP-394 */
 };
 
 struct groups_member_info {
@@ -89,10 +91,10 @@ struct groups_member_info {
 struct groups_join_result {
 	int16_t error;
 	int32_t generation;
-	const char *protocol;        /* "" when none */
-	const char *leader;          /* "" when none */
-	const char *member_id;       /* "" when none */
-	int32_t nmembers;            /* the leader only */
+	const char *protocol;  /* "" when none */
+	const char *leader;    /* "" when none */
+	const char *member_id; /* "" when none */
+	int32_t nmembers;      /* the leader only */
 	const struct groups_member_info *members;
 };
 
@@ -103,7 +105,7 @@ struct groups_waiter {
 	void (*sync_done)(struct groups_waiter *w, int16_t error, const uint8_t *assignment,
 			  int32_t len);
 	void *arg;
-	void *priv;                  /* the member it waits on */
+	void *priv; /* the member it waits on */
 };
 
 /* Exactly one join_done call follows, possibly before this returns. */
@@ -137,11 +139,11 @@ int16_t groups_leave(struct groups *g, const char *group_id, const char *member_
 
 struct groups_commit {
 	const char *group_id;
-	int32_t generation;          /* -1: not using group management */
+	int32_t generation; /* -1: not using group management */
 	const char *member_id;
 	size_t n;
 	const struct offsets_record *records;
-	int16_t *errors;             /* n entries, filled before done */
+	int16_t *errors; /* n entries, filled before done */
 	void (*done)(struct groups_commit *c);
 	void *arg;
 	/* private */
@@ -157,8 +159,8 @@ void groups_commit(struct groups *g, struct groups_commit *c);
 void groups_commit_cancel(struct groups *g, struct groups_commit *c);
 
 /* The committed offset of a partition; false when none. */
-bool groups_committed(struct groups *g, const char *group_id, const char *topic,
-		      int32_t partition, struct offsets_value *v);
+bool groups_committed(struct groups *g, const char *group_id, const char *topic, int32_t partition,
+		      struct offsets_value *v);
 /* Every committed offset of a group (loop thread; see offsets_foreach). */
 void groups_committed_foreach(struct groups *g, const char *group_id,
 			      void (*fn)(void *arg, const char *group, const char *topic,
@@ -174,17 +176,17 @@ struct groups_member_desc {
 	const char *instance_id;
 	const char *client_id;
 	const char *client_host;
-	const uint8_t *metadata;     /* of the selected protocol; Stable only */
+	const uint8_t *metadata; /* of the selected protocol; Stable only */
 	int32_t metadata_len;
-	const uint8_t *assignment;   /* Stable only */
+	const uint8_t *assignment; /* Stable only */
 	int32_t assignment_len;
 };
 
 struct groups_desc {
 	const char *group_id;
-	const char *state;           /* "Empty", "PreparingRebalance", ..., "Dead" */
+	const char *state; /* "Empty", "PreparingRebalance", ..., "Dead" */
 	const char *protocol_type;
-	const char *protocol;        /* Stable only, else "" */
+	const char *protocol; /* Stable only, else "" */
 	int32_t nmembers;
 	struct groups_member_desc *members;
 };
@@ -203,10 +205,10 @@ int groups_list(struct groups *g, struct arena *a, const char ***ids, const char
 struct groups_lag_partition {
 	char *topic;
 	int32_t partition;
-	int64_t committed;           /* committed offset */
-	int64_t end;                 /* the partition's high watermark; -1 if gone */
-	int64_t lag;                 /* end - committed, >= 0; -1 when end is unknown */
-	int64_t commit_ms;           /* wall time of the commit */
+	int64_t committed; /* committed offset */
+	int64_t end;       /* the partition's high watermark; -1 if gone */
+	int64_t lag;       /* end - committed, >= 0; -1 when end is unknown */
+	int64_t commit_ms; /* wall time of the commit */
 };
 
 struct groups_lag_group {
@@ -215,7 +217,7 @@ struct groups_lag_group {
 	int32_t members;
 	int32_t generation;
 	size_t npartitions;
-	struct groups_lag_partition *partitions;   /* sorted by topic, partition */
+	struct groups_lag_partition *partitions; /* sorted by topic, partition */
 };
 
 /* Consumer-group lag for the HTTP API, the CLI and metrics: every group

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals shared by the group coordinator's two files: the state machine
- * (store/groups/groups.c) and its lifetime, views and metrics (store/groups/groups_view.c).
+ * Internals shared by the group coordinator's three files: the state machine
+ * (store/groups/groups.c), offset commits (store/groups/groups_commit.c) and
+ * its lifetime, views and metrics (store/groups/groups_view.c).
  * Not for other modules: they use store/groups/groups.h.
  *
  * Everything here belongs to the event-loop thread, except the published
@@ -16,12 +17,11 @@
 #include <stdint.h>
 
 #include "lib/evloop.h"
+#include "lib/hmap.h"
 #include "lib/prom.h"
 #include "store/groups/groups.h"
 #include "store/engine/engine.h"
 #include "store/groups/offsets.h"
-
-#define GROUPS_BUCKETS 256
 
 enum gstate { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE, GS_DEAD };
 
@@ -36,7 +36,7 @@ struct gproto {
 };
 
 struct gmember {
-	struct gmember *next;        /* join order */
+	struct gmember *next; /* join order */
 	struct group *grp;
 	char *id;
 	char *instance_id;
@@ -48,9 +48,9 @@ struct gmember {
 	int32_t nprotos;
 	uint8_t *assignment;
 	int32_t assignment_len;
-	bool awaiting_join;          /* joined this rebalance, response pending */
-	bool awaiting_sync;          /* sent SyncGroup, waiting for the leader */
-	bool synced;                 /* sent SyncGroup this generation */
+	bool awaiting_join; /* joined this rebalance, response pending */
+	bool awaiting_sync; /* sent SyncGroup, waiting for the leader */
+	bool synced;        /* sent SyncGroup this generation */
 	struct groups_waiter *join_w;
 	struct groups_waiter *sync_w;
 	struct evloop_timer session;
@@ -65,23 +65,23 @@ struct gpending {
 };
 
 struct group {
-	struct group *hnext;
+	struct hmap_node node; /* in groups.table, by id */
 	struct groups *g;
 	char *id;
 	enum gstate state;
 	int32_t generation;
 	char *protocol_type;
-	char *protocol;              /* selected for the current generation */
+	char *protocol; /* selected for the current generation */
 	struct gmember *leader;
 	struct gmember *members;
 	int32_t nmembers;
 	struct gpending *pending;
 	struct evloop_timer join_timer;
 	struct evloop_timer sync_timer;
-	bool initial_join;           /* in the initial-delay phase of a new group */
+	bool initial_join; /* in the initial-delay phase of a new group */
 	bool joined_since_arm;
 	uint64_t initial_budget_ms;
-	int64_t empty_since_ms;      /* wall clock */
+	int64_t empty_since_ms; /* wall clock */
 };
 
 struct gsummary {
@@ -96,13 +96,12 @@ struct groups {
 	struct engine *log;
 	const struct store_config *conf;
 	struct offsets *offsets;
-	struct group *table[GROUPS_BUCKETS];
-	size_t ngroups;
+	struct hmap table; /* struct group by id */
 	int32_t min_session_ms;
 	int32_t max_session_ms;
 	int64_t initial_delay_ms;
 	int64_t retention_ms;
-	int64_t started_ms;          /* wall clock at start: groups known only from
+	int64_t started_ms; /* wall clock at start: groups known only from
 				      * the journal count as empty since then */
 	struct evloop_timer sweep;
 	atomic_uint_fast64_t rebalances;
@@ -119,6 +118,9 @@ struct group *groups_find(struct groups *g, const char *id);
 void groups_group_free(struct group *grp);
 /* Free grp if it is empty and has no committed offsets. */
 void groups_gc(struct group *grp);
+/* Membership check of a commit (groups.c, for groups_commit.c): 0 or the
+ * Kafka error for every partition. */
+int16_t groups_commit_check(struct groups *g, struct groups_commit *c);
 /* Update / drop the summary other threads see. */
 void groups_publish(struct group *grp);
 void groups_unpublish(struct groups *g, const char *id);

@@ -47,7 +47,7 @@ void groups_publish(struct group *grp)
 
 			if (!v) {
 				mem_free(id);
-				goto out;  /* the lag view misses this group's state */
+				goto out; /* the lag view misses this group's state */
 			}
 			g->pub = v;
 			g->cappub = cap;
@@ -200,6 +200,7 @@ int groups_new(struct evloop *loop, struct engine *log, const struct store_confi
 	if (!g)
 		return -ENOMEM;
 	pthread_mutex_init(&g->pub_lock, NULL);
+	hmap_init(&g->table);
 	g->loop = loop;
 	g->log = log;
 	g->conf = conf;
@@ -230,12 +231,16 @@ out:
 
 void groups_free(struct groups *g)
 {
+	struct hmap_iter it;
+	struct hmap_node *n;
+
 	if (!g)
 		return;
 	evloop_timer_stop(&g->sweep);
-	for (size_t b = 0; b < GROUPS_BUCKETS; b++)
-		while (g->table[b])
-			groups_group_free(g->table[b]);
+	hmap_iter_init(&g->table, &it);
+	while ((n = hmap_iter_next(&g->table, &it)) != NULL)
+		groups_group_free(hmap_entry(n, struct group, node));
+	hmap_release(&g->table);
 	offsets_close(g->offsets);
 	for (size_t i = 0; i < g->npub; i++)
 		mem_free(g->pub[i].id);
@@ -267,8 +272,8 @@ int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 	if (grp->state == GS_STABLE && grp->protocol)
 		out->protocol = grp->protocol;
 	out->nmembers = grp->nmembers;
-	out->members = arena_calloc(a, grp->nmembers ? (size_t)grp->nmembers : 1,
-				    sizeof(*out->members));
+	out->members =
+		arena_calloc(a, grp->nmembers ? (size_t)grp->nmembers : 1, sizeof(*out->members));
 	if (!out->members)
 		return -ENOMEM;
 	for (struct gmember *m = grp->members; m; m = m->next, i++) {
@@ -280,7 +285,8 @@ int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 		d->client_host = m->client_host;
 		if (grp->state == GS_STABLE) {
 			for (int32_t k = 0; k < m->nprotos; k++) {
-				if (grp->protocol && strcmp(m->protos[k].name, grp->protocol) == 0) {
+				if (grp->protocol &&
+				    strcmp(m->protos[k].name, grp->protocol) == 0) {
 					d->metadata = m->protos[k].meta;
 					d->metadata_len = m->protos[k].len;
 				}
@@ -296,13 +302,15 @@ int groups_list(struct groups *g, struct arena *a, const char ***ids, const char
 		size_t *n)
 {
 	struct strset names = {0};
+	struct hmap_iter it;
+	struct hmap_node *node;
 	size_t k = 0, total;
 	int rc = 0;
 
 	offsets_foreach(g->offsets, NULL, collect_group, &names);
-	for (size_t b = 0; b < GROUPS_BUCKETS; b++)
-		for (struct group *grp = g->table[b]; grp; grp = grp->hnext)
-			strset_add(&names, grp->id);
+	hmap_iter_init(&g->table, &it);
+	while ((node = hmap_iter_next(&g->table, &it)) != NULL)
+		strset_add(&names, hmap_entry(node, struct group, node)->id);
 	total = names.n;
 	*ids = arena_calloc(a, total ? total : 1, sizeof(**ids));
 	*types = arena_calloc(a, total ? total : 1, sizeof(**types));
@@ -447,7 +455,7 @@ int groups_lag_snapshot(struct groups *g, struct groups_lag_group **out, size_t 
 			struct engine_partition_info info;
 
 			p->topic = e[k].topic;
-			e[k].topic = NULL;  /* moved */
+			e[k].topic = NULL; /* moved */
 			p->partition = e[k].partition;
 			p->committed = e[k].offset;
 			p->commit_ms = e[k].commit_ms;
@@ -455,7 +463,8 @@ int groups_lag_snapshot(struct groups *g, struct groups_lag_group **out, size_t 
 			p->lag = -1;
 			if (engine_partition_info(g->log, p->topic, p->partition, &info) == 0) {
 				p->end = info.visible;
-				p->lag = info.visible > p->committed ? info.visible - p->committed : 0;
+				p->lag = info.visible > p->committed ? info.visible - p->committed
+								     : 0;
 			}
 			gl->npartitions++;
 		}
@@ -493,8 +502,8 @@ static void render(struct buf *out, void *arg)
 				by_state[s]++;
 	prom_family(out, "sluice_groups", "gauge", "Consumer groups by state.");
 	for (int s = 0; s < GS_DEAD; s++)
-		prom_u64(out, "sluice_groups", prom_labels(l, sizeof(l), "state",
-							   groups_state_names[s], NULL),
+		prom_u64(out, "sluice_groups",
+			 prom_labels(l, sizeof(l), "state", groups_state_names[s], NULL),
 			 by_state[s]);
 	prom_family(out, "sluice_group_members", "gauge", "Members of each consumer group.");
 	for (size_t i = 0; i < n; i++)

@@ -33,6 +33,7 @@
 #include "lib/crc32c.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "store/groups/offsets.h"
@@ -40,6 +41,8 @@
 #define MAGIC "SLCO"
 #define VERSION 1
 #define HEADER_SIZE 8
+_Static_assert(sizeof(MAGIC) - 1 == 4 && HEADER_SIZE == 4 + 4,
+	       "journal header: magic | version u32");
 #define REC_COMMIT 1
 #define REC_TOMBSTONE 2
 #define REC_MAX (64u * 1024)
@@ -47,8 +50,7 @@
 #define COMPACT_MIN (1u << 20)
 
 struct oentry {
-	struct oentry *next;
-	uint32_t hash;
+	struct hmap_node node; /* in offsets.table */
 	char *group;
 	char *topic;
 	int32_t partition;
@@ -60,10 +62,10 @@ struct oentry {
 
 struct offsets_pending {
 	struct offsets_pending *next;
-	struct offsets_commit *c;    /* NULL once cancelled */
-	uint64_t need;               /* durable once synced >= need */
+	struct offsets_commit *c; /* NULL once cancelled */
+	uint64_t need;            /* durable once synced >= need */
 	int rc;
-	struct buf bytes;            /* the records, applied after the sync */
+	struct buf bytes; /* the records, applied after the sync */
 };
 
 struct offsets {
@@ -74,10 +76,8 @@ struct offsets {
 
 	/* table: written by the loop thread, read by others, under lock */
 	pthread_mutex_t lock;
-	struct oentry **buckets;
-	size_t nbuckets;
-	size_t nentries;
-	size_t live_bytes;           /* journal size of the live entries */
+	struct hmap table; /* struct oentry by group, topic, partition */
+	size_t live_bytes; /* journal size of the live entries */
 
 	/* flusher */
 	pthread_t thread;
@@ -85,10 +85,10 @@ struct offsets {
 	pthread_cond_t cond;
 	bool stop;
 	bool syncing;
-	uint64_t written;            /* journal bytes written (loop) */
-	uint64_t synced;             /* journal bytes durable (flusher) */
-	int sync_error;              /* last fdatasync failure, for the next completion */
-	uint64_t error_upto;         /* ... covering records below this */
+	uint64_t written;    /* journal bytes written (loop) */
+	uint64_t synced;     /* journal bytes durable (flusher) */
+	int sync_error;      /* last fdatasync failure, for the next completion */
+	uint64_t error_upto; /* ... covering records below this */
 	struct evloop_async wake;
 	bool wake_started;
 	struct offsets_pending *head;
@@ -107,34 +107,29 @@ struct offsets {
 
 /* ---------------------------------------------------------------- table */
 
-static uint32_t key_hash(const char *group, const char *topic, int32_t partition)
+static uint64_t key_hash(const char *group, const char *topic, int32_t partition)
 {
-	uint32_t h = 2166136261u;
+	uint8_t sep = 0xff, pb[4];
+	uint64_t h = hmap_hash(HMAP_SEED, group, strlen(group));
 
-	for (const char *p = group; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ 0xffu) * 16777619u;
-	for (const char *p = topic; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
 	for (int i = 0; i < 4; i++)
-		h = (h ^ (uint8_t)((uint32_t)partition >> (8 * i))) * 16777619u;
-	return h;
+		pb[i] = (uint8_t)((uint32_t)partition >> (8 * i));
+	h = hmap_hash(h, &sep, 1);
+	h = hmap_hash(h, topic, strlen(topic));
+	return hmap_hash(h, pb, sizeof(pb));
 }
 
-static struct oentry **find_slot(struct offsets *o, const char *group, const char *topic,
-				 int32_t partition, uint32_t h)
+static struct oentry *find(const struct offsets *o, const char *group, const char *topic,
+			   int32_t partition, uint64_t h)
 {
-	struct oentry **pp = &o->buckets[h & (o->nbuckets - 1)];
+	for (struct hmap_node *n = hmap_first(&o->table, h); n; n = hmap_next(n, h)) {
+		struct oentry *e = hmap_entry(n, struct oentry, node);
 
-	while (*pp) {
-		struct oentry *e = *pp;
-
-		if (e->hash == h && e->partition == partition && strcmp(e->group, group) == 0 &&
+		if (e->partition == partition && strcmp(e->group, group) == 0 &&
 		    strcmp(e->topic, topic) == 0)
-			return pp;
-		pp = &e->next;
+			return e;
 	}
-	return pp;
+	return NULL;
 }
 
 static size_t entry_bytes(const struct oentry *e)
@@ -151,63 +146,33 @@ static void entry_free(struct oentry *e)
 	mem_free(e);
 }
 
-static int grow(struct offsets *o)
-{
-	size_t n = o->nbuckets ? o->nbuckets * 2 : 64;
-	struct oentry **b = mem_calloc(n, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->nbuckets; i++) {
-		struct oentry *e = o->buckets[i];
-
-		while (e) {
-			struct oentry *next = e->next;
-
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-			e = next;
-		}
-	}
-	mem_free(o->buckets);
-	o->buckets = b;
-	o->nbuckets = n;
-	return 0;
-}
-
 /* Caller holds the lock. */
 static int table_put(struct offsets *o, const char *group, const char *topic, int32_t partition,
 		     int64_t offset, int32_t epoch, const char *meta, int64_t commit_ms)
 {
-	uint32_t h = key_hash(group, topic, partition);
-	struct oentry **pp, *e;
+	uint64_t h = key_hash(group, topic, partition);
+	struct oentry *e;
 	char *m = NULL;
 
-	if (o->nentries >= o->nbuckets && grow(o) < 0)
-		return -ENOMEM;
 	if (meta) {
 		m = mem_strdup(meta);
 		if (!m)
 			return -ENOMEM;
 	}
-	pp = find_slot(o, group, topic, partition, h);
-	e = *pp;
+	e = find(o, group, topic, partition, h);
 	if (!e) {
 		e = mem_calloc(1, sizeof(*e));
 		if (e) {
 			e->group = mem_strdup(group);
 			e->topic = mem_strdup(topic);
 		}
-		if (!e || !e->group || !e->topic) {
+		if (!e || !e->group || !e->topic || hmap_insert(&o->table, &e->node, h) < 0) {
 			if (e)
 				entry_free(e);
 			mem_free(m);
 			return -ENOMEM;
 		}
-		e->hash = h;
 		e->partition = partition;
-		*pp = e;
-		o->nentries++;
 	} else {
 		o->live_bytes -= entry_bytes(e);
 		mem_free(e->metadata);
@@ -223,14 +188,11 @@ static int table_put(struct offsets *o, const char *group, const char *topic, in
 /* Caller holds the lock. */
 static void table_del(struct offsets *o, const char *group, const char *topic, int32_t partition)
 {
-	struct oentry **pp = find_slot(o, group, topic, partition,
-				       key_hash(group, topic, partition));
-	struct oentry *e = *pp;
+	struct oentry *e = find(o, group, topic, partition, key_hash(group, topic, partition));
 
 	if (!e)
 		return;
-	*pp = e->next;
-	o->nentries--;
+	hmap_remove(&o->table, &e->node);
 	o->live_bytes -= entry_bytes(e);
 	entry_free(e);
 }
@@ -325,7 +287,8 @@ static size_t apply_records(struct offsets *o, const uint8_t *p, size_t n)
 		cursor_init(&c, p + off + 8, len - 4);
 		type = cursor_u8(&c);
 		ts = (int64_t)cursor_be64(&c);
-		if (get_str16(&c, group, UINT16_MAX + 1) < 0 || get_str16(&c, topic, UINT16_MAX + 1) < 0)
+		if (get_str16(&c, group, UINT16_MAX + 1) < 0 ||
+		    get_str16(&c, topic, UINT16_MAX + 1) < 0)
 			break;
 		partition = (int32_t)cursor_be32(&c);
 		if (type == REC_COMMIT) {
@@ -347,7 +310,8 @@ static size_t apply_records(struct offsets *o, const uint8_t *p, size_t n)
 		if (!cursor_ok(&c) || cursor_left(&c) != 0)
 			break;
 		if (type == REC_COMMIT)
-			table_put(o, group, topic, partition, offset, epoch, has_meta ? meta : NULL, ts);
+			table_put(o, group, topic, partition, offset, epoch, has_meta ? meta : NULL,
+				  ts);
 		else
 			table_del(o, group, topic, partition);
 		off += 8 + (len - 4);
@@ -448,7 +412,7 @@ static int write_locked(struct offsets *o, const void *p, size_t n)
 	if (rc < 0) {
 		/* never leave a torn record in the middle of the journal */
 		if (ftruncate(o->fd, (off_t)o->written) != 0)
-			log_error("offsets: cannot truncate %s: %s", o->path, strerror(errno));
+			log_error("offsets: cannot truncate %s: %s", o->path, err_str(-errno));
 		return rc;
 	}
 	o->written += n;
@@ -461,6 +425,8 @@ static int write_locked(struct offsets *o, const void *p, size_t n)
  * holds the lock. */
 static void maybe_compact(struct offsets *o)
 {
+	struct hmap_iter it;
+	struct hmap_node *n;
 	struct buf b;
 	int rc = 0, fd;
 
@@ -471,10 +437,13 @@ static void maybe_compact(struct offsets *o)
 	rc = buf_append(&b, MAGIC, 4);
 	if (rc == 0)
 		rc = buf_append_be32(&b, VERSION);
-	for (size_t i = 0; rc == 0 && i < o->nbuckets; i++)
-		for (struct oentry *e = o->buckets[i]; rc == 0 && e; e = e->next)
-			rc = encode_record(&b, REC_COMMIT, e->commit_ms, e->group, e->topic,
-					   e->partition, e->offset, e->leader_epoch, e->metadata);
+	hmap_iter_init(&o->table, &it);
+	while (rc == 0 && (n = hmap_iter_next(&o->table, &it)) != NULL) {
+		const struct oentry *e = hmap_entry(n, struct oentry, node);
+
+		rc = encode_record(&b, REC_COMMIT, e->commit_ms, e->group, e->topic, e->partition,
+				   e->offset, e->leader_epoch, e->metadata);
+	}
 	if (rc == 0)
 		rc = fs_write_atomic(o->dir, OFFSETS_FILE, b.data, b.len);
 	if (rc == 0) {
@@ -551,9 +520,7 @@ bool offsets_get(struct offsets *o, const char *group, const char *topic, int32_
 	struct oentry *e;
 
 	/* the loop thread is the only writer: no lock needed to read here */
-	if (!o->nbuckets)
-		return false;
-	e = *find_slot(o, group, topic, partition, key_hash(group, topic, partition));
+	e = find(o, group, topic, partition, key_hash(group, topic, partition));
 	if (!e)
 		return false;
 	v->offset = e->offset;
@@ -568,60 +535,63 @@ void offsets_foreach(struct offsets *o, const char *group,
 				const struct offsets_value *v),
 		     void *arg)
 {
-	for (size_t i = 0; i < o->nbuckets; i++) {
-		for (struct oentry *e = o->buckets[i]; e; e = e->next) {
-			struct offsets_value v = {e->offset, e->leader_epoch, e->metadata,
-						  e->commit_ms};
+	struct hmap_iter it;
+	struct hmap_node *n;
 
-			if (!group || strcmp(group, e->group) == 0)
-				fn(arg, e->group, e->topic, e->partition, &v);
-		}
+	hmap_iter_init(&o->table, &it);
+	while ((n = hmap_iter_next(&o->table, &it)) != NULL) {
+		const struct oentry *e = hmap_entry(n, struct oentry, node);
+		struct offsets_value v = {e->offset, e->leader_epoch, e->metadata, e->commit_ms};
+
+		if (!group || strcmp(group, e->group) == 0)
+			fn(arg, e->group, e->topic, e->partition, &v);
 	}
 }
 
 int64_t offsets_group_last_commit(struct offsets *o, const char *group)
 {
+	struct hmap_iter it;
+	struct hmap_node *n;
 	int64_t last = -1;
 
-	for (size_t i = 0; i < o->nbuckets; i++)
-		for (struct oentry *e = o->buckets[i]; e; e = e->next)
-			if (strcmp(group, e->group) == 0 && e->commit_ms > last)
-				last = e->commit_ms;
+	hmap_iter_init(&o->table, &it);
+	while ((n = hmap_iter_next(&o->table, &it)) != NULL) {
+		const struct oentry *e = hmap_entry(n, struct oentry, node);
+
+		if (strcmp(group, e->group) == 0 && e->commit_ms > last)
+			last = e->commit_ms;
+	}
 	return last;
 }
 
 /* Drop every entry matching group or topic (one of them NULL). */
 static size_t delete_matching(struct offsets *o, const char *group, const char *topic)
 {
+	struct hmap_iter it;
+	struct hmap_node *node;
 	struct buf b;
 	size_t n = 0;
 	int64_t now = clock_wall_ms();
 
 	buf_init(&b, JOURNAL_MAX);
 	pthread_mutex_lock(&o->lock);
-	for (size_t i = 0; i < o->nbuckets; i++) {
-		struct oentry **pp = &o->buckets[i];
+	hmap_iter_init(&o->table, &it);
+	while ((node = hmap_iter_next(&o->table, &it)) != NULL) {
+		struct oentry *e = hmap_entry(node, struct oentry, node);
 
-		while (*pp) {
-			struct oentry *e = *pp;
-
-			if ((group && strcmp(e->group, group) != 0) ||
-			    (topic && strcmp(e->topic, topic) != 0)) {
-				pp = &e->next;
-				continue;
-			}
-			encode_record(&b, REC_TOMBSTONE, now, e->group, e->topic, e->partition, 0, 0,
-				      NULL);
-			*pp = e->next;
-			o->nentries--;
-			o->live_bytes -= entry_bytes(e);
-			entry_free(e);
-			n++;
-		}
+		if ((group && strcmp(e->group, group) != 0) ||
+		    (topic && strcmp(e->topic, topic) != 0))
+			continue;
+		encode_record(&b, REC_TOMBSTONE, now, e->group, e->topic, e->partition, 0, 0, NULL);
+		hmap_remove(&o->table, node);
+		o->live_bytes -= entry_bytes(e);
+		entry_free(e);
+		n++;
 	}
 	if (b.len && write_locked(o, b.data, b.len) < 0)
 		log_warn("offsets: cannot journal the deletion of %zu offsets; they return after a "
-			 "restart until deleted again", n);
+			 "restart until deleted again",
+			 n);
 	pthread_mutex_unlock(&o->lock);
 	buf_release(&b);
 	return n;
@@ -640,28 +610,29 @@ size_t offsets_delete_topic(struct offsets *o, const char *topic)
 int offsets_snapshot(struct offsets *o, struct offsets_snap_entry **out, size_t *n)
 {
 	struct offsets_snap_entry *v;
+	struct hmap_iter it;
+	struct hmap_node *node;
 	size_t k = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&o->lock);
-	v = mem_calloc(o->nentries ? o->nentries : 1, sizeof(*v));
+	v = mem_calloc(o->table.count ? o->table.count : 1, sizeof(*v));
 	if (!v) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < o->nbuckets && rc == 0; i++) {
-		for (struct oentry *e = o->buckets[i]; e; e = e->next) {
-			v[k].group = mem_strdup(e->group);
-			v[k].topic = mem_strdup(e->topic);
-			v[k].partition = e->partition;
-			v[k].offset = e->offset;
-			v[k].commit_ms = e->commit_ms;
-			k++;
-			if (!v[k - 1].group || !v[k - 1].topic) {
-				rc = -ENOMEM;
-				break;
-			}
-		}
+	hmap_iter_init(&o->table, &it);
+	while (rc == 0 && (node = hmap_iter_next(&o->table, &it)) != NULL) {
+		const struct oentry *e = hmap_entry(node, struct oentry, node);
+
+		v[k].group = mem_strdup(e->group);
+		v[k].topic = mem_strdup(e->topic);
+		v[k].partition = e->partition;
+		v[k].offset = e->offset;
+		v[k].commit_ms = e->commit_ms;
+		k++;
+		if (!v[k - 1].group || !v[k - 1].topic)
+			rc = -ENOMEM;
 	}
 out:
 	pthread_mutex_unlock(&o->lock);
@@ -694,7 +665,7 @@ void offsets_get_stats(struct offsets *o, struct offsets_stats *out)
 	out->sync_errors = atomic_load_explicit(&o->n_sync_errors, memory_order_relaxed);
 	out->compactions = atomic_load_explicit(&o->n_compactions, memory_order_relaxed);
 	pthread_mutex_lock(&o->lock);
-	out->entries = o->nentries;
+	out->entries = o->table.count;
 	out->journal_bytes = o->written;
 	pthread_mutex_unlock(&o->lock);
 }
@@ -736,7 +707,7 @@ static int replay(struct offsets *o)
 		}
 	}
 	o->written = used;
-	log_info("offsets: %zu committed offsets from %s", o->nentries, o->path);
+	log_info("offsets: %zu committed offsets from %s", o->table.count, o->path);
 out:
 	o->synced = o->written;
 	buf_release(&b);
@@ -753,13 +724,14 @@ int offsets_open(struct evloop *loop, const char *dir, struct offsets **out)
 		return -ENOMEM;
 	o->loop = loop;
 	o->fd = -1;
+	hmap_init(&o->table);
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->cond, NULL);
 	o->dir = mem_strdup(dir);
 	o->s_group = mem_alloc(UINT16_MAX + 1);
 	o->s_topic = mem_alloc(UINT16_MAX + 1);
 	o->s_meta = mem_alloc(REC_MAX);
-	if (!o->dir || !o->s_group || !o->s_topic || !o->s_meta || grow(o) < 0) {
+	if (!o->dir || !o->s_group || !o->s_topic || !o->s_meta) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -798,6 +770,9 @@ out:
 
 void offsets_close(struct offsets *o)
 {
+	struct hmap_iter it;
+	struct hmap_node *node;
+
 	if (!o)
 		return;
 	if (o->thread_started) {
@@ -817,17 +792,12 @@ void offsets_close(struct offsets *o)
 			p->c->pending = NULL;
 		pending_free(p);
 	}
-	for (size_t i = 0; i < o->nbuckets; i++) {
-		struct oentry *e = o->buckets[i];
-
-		while (e) {
-			struct oentry *next = e->next;
-
-			entry_free(e);
-			e = next;
-		}
+	hmap_iter_init(&o->table, &it);
+	while ((node = hmap_iter_next(&o->table, &it)) != NULL) {
+		hmap_remove(&o->table, node);
+		entry_free(hmap_entry(node, struct oentry, node));
 	}
-	mem_free(o->buckets);
+	hmap_release(&o->table);
 	if (o->fd >= 0)
 		close(o->fd);
 	pthread_cond_destroy(&o->cond);

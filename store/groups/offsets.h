@@ -35,8 +35,8 @@ struct offsets;
 struct offsets_value {
 	int64_t offset;
 	int32_t leader_epoch;
-	const char *metadata;        /* NULL for null; borrowed, see offsets_get */
-	int64_t commit_ms;           /* wall clock of the commit */
+	const char *metadata; /* NULL for null; borrowed, see offsets_get */
+	int64_t commit_ms;    /* wall clock of the commit */
 };
 
 struct offsets_record {
@@ -44,7 +44,7 @@ struct offsets_record {
 	int32_t partition;
 	int64_t offset;
 	int32_t leader_epoch;
-	const char *metadata;        /* NULL for null */
+	const char *metadata; /* NULL for null */
 };
 
 /* One pending commit.  The caller owns it (and the records) until done runs

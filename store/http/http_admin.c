@@ -26,6 +26,7 @@
 #include "lib/jdoc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/groups/groups.h"
 #include "store/http/http_priv.h"
 
@@ -43,14 +44,14 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 	if (rc == 0)
 		rc = json_cstr(b, name);
 	if (rc == 0)
-		rc = buf_printf(b,
-				",\"partition_count\":%" PRId32 ",\"config\":{\"retention_ms\":%" PRId64
-				",\"retention_bytes\":%" PRId64 ",\"segment_bytes\":%" PRId64
-				",\"segment_ms\":%" PRId64 ",\"max_batch_bytes\":%" PRId64
-				",\"timestamp_type\":\"%s\"},\"partitions\":[",
-				tc.partitions, tc.retention_ms, tc.retention_bytes, tc.segment_bytes,
-				tc.segment_ms, tc.max_batch_bytes,
-				engine_ts_type_name(tc.timestamp_type));
+		rc = buf_printf(
+			b,
+			",\"partition_count\":%" PRId32 ",\"config\":{\"retention_ms\":%" PRId64
+			",\"retention_bytes\":%" PRId64 ",\"segment_bytes\":%" PRId64
+			",\"segment_ms\":%" PRId64 ",\"max_batch_bytes\":%" PRId64
+			",\"timestamp_type\":\"%s\"},\"partitions\":[",
+			tc.partitions, tc.retention_ms, tc.retention_bytes, tc.segment_bytes,
+			tc.segment_ms, tc.max_batch_bytes, engine_ts_type_name(tc.timestamp_type));
 	for (int32_t p = 0; rc == 0 && p < tc.partitions; p++) {
 		struct engine_partition_info pi;
 
@@ -61,24 +62,25 @@ static int topic_json(struct engine *log, const char *name, struct buf *b)
 		records += pi.end - pi.log_start;
 		rc = buf_printf(b,
 				"%s{\"partition\":%" PRId32 ",\"log_start\":%" PRId64
-				",\"end\":%" PRId64 ",\"high_watermark\":%" PRId64 ",\"bytes\":%" PRId64
-				",\"segments\":%" PRId32 ",\"first_timestamp\":%" PRId64
-				",\"last_timestamp\":%" PRId64 "}",
-				p ? "," : "", p, pi.log_start, pi.end, pi.visible, pi.bytes, pi.segments,
-				pi.first_timestamp, pi.last_timestamp);
+				",\"end\":%" PRId64 ",\"high_watermark\":%" PRId64
+				",\"bytes\":%" PRId64 ",\"segments\":%" PRId32
+				",\"first_timestamp\":%" PRId64 ",\"last_timestamp\":%" PRId64 "}",
+				p ? "," : "", p, pi.log_start, pi.end, pi.visible, pi.bytes,
+				pi.segments, pi.first_timestamp, pi.last_timestamp);
 	}
 	if (rc == 0)
-		rc = buf_printf(b, "],\"bytes\":%" PRId64 ",\"records\":%" PRId64 "}", bytes, records);
+		rc = buf_printf(b, "],\"bytes\":%" PRId64 ",\"records\":%" PRId64 "}", bytes,
+				records);
 	return rc;
 }
 
-static bool visible_to(struct http_req *req, const char *topic)
+static bool visible_to(struct http_api_req *req, const char *topic)
 {
 	return http_api_allowed(req, HTTP_PERM_CONSUME, topic) ||
 	       http_api_allowed(req, HTTP_PERM_PRODUCE, topic);
 }
 
-static enum MHD_Result list_topics(struct http_req *req)
+static enum MHD_Result list_topics(struct http_api_req *req)
 {
 	struct engine *log = req->api->log;
 	char **names = NULL;
@@ -121,7 +123,7 @@ static enum MHD_Result list_topics(struct http_req *req)
 	return res;
 }
 
-static enum MHD_Result reply_topic(struct http_req *req, const char *name, unsigned status)
+static enum MHD_Result reply_topic(struct http_api_req *req, const char *name, unsigned status)
 {
 	struct buf b;
 	enum MHD_Result res;
@@ -140,8 +142,8 @@ static enum MHD_Result reply_topic(struct http_req *req, const char *name, unsig
 
 struct topic_body {
 	const char *name;
-	struct topic_config tc;      /* 0 = not given */
-	bool has[6];                 /* partitions, retention_ms, retention_bytes, segment_bytes,
+	struct topic_config tc; /* 0 = not given */
+	bool has[6];            /* partitions, retention_ms, retention_bytes, segment_bytes,
 					segment_ms, max_batch_bytes */
 };
 
@@ -149,7 +151,7 @@ static const char *const body_fields[6] = {"partitions",    "retention_ms", "ret
 					   "segment_bytes", "segment_ms",   "max_batch_bytes"};
 
 /* Parse a topic body.  0, or a response was queued and -1 returned. */
-static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body *tb,
+static int parse_body(struct http_api_req *req, struct jdoc **doc, struct topic_body *tb,
 		      bool want_name, enum MHD_Result *res)
 {
 	const struct jnode *root;
@@ -212,12 +214,24 @@ static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body
 		}
 		tb->has[f] = true;
 		switch (f) {
-		case 0: tb->tc.partitions = (int32_t)v; break;
-		case 1: tb->tc.retention_ms = v; break;
-		case 2: tb->tc.retention_bytes = v; break;
-		case 3: tb->tc.segment_bytes = v; break;
-		case 4: tb->tc.segment_ms = v; break;
-		default: tb->tc.max_batch_bytes = v; break;
+		case 0:
+			tb->tc.partitions = (int32_t)v;
+			break;
+		case 1:
+			tb->tc.retention_ms = v;
+			break;
+		case 2:
+			tb->tc.retention_bytes = v;
+			break;
+		case 3:
+			tb->tc.segment_bytes = v;
+			break;
+		case 4:
+			tb->tc.segment_ms = v;
+			break;
+		default:
+			tb->tc.max_batch_bytes = v;
+			break;
 		}
 	}
 	if (want_name && !tb->name) {
@@ -228,12 +242,12 @@ static int parse_body(struct http_req *req, struct jdoc **doc, struct topic_body
 	return 0;
 }
 
-static enum MHD_Result create_topic(struct http_req *req, const char *name,
+static enum MHD_Result create_topic(struct http_api_req *req, const char *name,
 				    const struct topic_config *tc)
 {
 	int rc;
 
-	if (!engine_topic_name_valid(name))
+	if (!topic_name_valid(name))
 		return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_topic",
 					    "topic names are 1-249 of [a-zA-Z0-9._-]");
 	rc = engine_topic_create(req->api->log, name, tc);
@@ -242,7 +256,7 @@ static enum MHD_Result create_topic(struct http_req *req, const char *name,
 	return reply_topic(req, name, MHD_HTTP_CREATED);
 }
 
-enum MHD_Result http_admin_topics(struct http_req *req)
+enum MHD_Result http_admin_topics(struct http_api_req *req)
 {
 	struct topic_body tb;
 	struct jdoc *doc = NULL;
@@ -263,7 +277,7 @@ enum MHD_Result http_admin_topics(struct http_req *req)
 	return res;
 }
 
-static enum MHD_Result put_topic(struct http_req *req)
+static enum MHD_Result put_topic(struct http_api_req *req)
 {
 	const char *name = req->route.topic;
 	struct engine_topic_alter a;
@@ -316,7 +330,7 @@ out:
 	return res;
 }
 
-enum MHD_Result http_admin_topic(struct http_req *req)
+enum MHD_Result http_admin_topic(struct http_api_req *req)
 {
 	const char *name = req->route.topic;
 	struct buf b;
@@ -352,7 +366,7 @@ enum MHD_Result http_admin_topic(struct http_req *req)
  *   "offsets":[{"topic":..,"partition":..,"committed":..,"end":..,"lag":..,
  *               "commit_time":..}]}]}, with the partitions of topics the
  * token may see. */
-enum MHD_Result http_admin_groups(struct http_req *req)
+enum MHD_Result http_admin_groups(struct http_api_req *req)
 {
 	struct groups *g = atomic_load(&req->api->groups);
 	struct groups_lag_group *v = NULL;
@@ -369,11 +383,14 @@ enum MHD_Result http_admin_groups(struct http_req *req)
 		return http_api_reply_log_error(req, rc, "groups");
 	buf_init(&b, MAX_LIST_BYTES);
 	rc = buf_append_str(&b, "{\"groups\":[");
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0, shown = 0; i < n && rc == 0; i++) {
 		const struct groups_lag_group *grp = &v[i];
 		bool first = true;
 
-		rc = buf_append_str(&b, i ? ",{\"group\":" : "{\"group\":");
+		/* with an ACL file: only groups the caller has a grant on */
+		if (!auth_may(req->api->auth, req->principal, ACL_GROUP, grp->group, ACL_CONSUME))
+			continue;
+		rc = buf_append_str(&b, shown++ ? ",{\"group\":" : "{\"group\":");
 		if (rc == 0)
 			rc = json_cstr(&b, grp->group);
 		if (rc == 0)
@@ -381,8 +398,10 @@ enum MHD_Result http_admin_groups(struct http_req *req)
 		if (rc == 0)
 			rc = json_cstr(&b, grp->state);
 		if (rc == 0)
-			rc = buf_printf(&b, ",\"members\":%" PRId32 ",\"generation\":%" PRId32
-					",\"offsets\":[", grp->members, grp->generation);
+			rc = buf_printf(&b,
+					",\"members\":%" PRId32 ",\"generation\":%" PRId32
+					",\"offsets\":[",
+					grp->members, grp->generation);
 		for (size_t k = 0; k < grp->npartitions && rc == 0; k++) {
 			const struct groups_lag_partition *p = &grp->partitions[k];
 
@@ -397,7 +416,8 @@ enum MHD_Result http_admin_groups(struct http_req *req)
 						",\"partition\":%" PRId32 ",\"committed\":%" PRId64
 						",\"end\":%" PRId64 ",\"lag\":%" PRId64
 						",\"commit_time\":%" PRId64 "}",
-						p->partition, p->committed, p->end, p->lag, p->commit_ms);
+						p->partition, p->committed, p->end, p->lag,
+						p->commit_ms);
 		}
 		if (rc == 0)
 			rc = buf_append_str(&b, "]}");

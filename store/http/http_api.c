@@ -46,15 +46,16 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "store/http/http_api.h"
+#include "store/http/http_conn.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
 #include "store/engine/diskspace.h"
 
 const double http_lat_bounds_s[HTTP_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-						     0.05,   0.1,   0.25,   0.5,   1,    5};
+						    0.05,   0.1,   0.25,   0.5,   1,    5};
 
-static const unsigned status_slots[HTTP_STATUS_SLOTS - 1] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 416, 429, 500, 503, 504};
+static const unsigned status_slots[HTTP_STATUS_SLOTS - 1] = {200, 201, 204, 400, 401, 403, 404, 405,
+							     409, 413, 416, 429, 500, 503, 504};
 
 #define MAX_METRICS_BYTES (64u << 20)
 #define MAX_ERROR_BYTES (64u << 10)
@@ -75,7 +76,7 @@ static void free_buf_data(void *p)
 	mem_free(p);
 }
 
-enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
+enum MHD_Result http_api_reply_response(struct http_api_req *req, unsigned status,
 					struct MHD_Response *resp)
 {
 	enum MHD_Result r;
@@ -105,7 +106,7 @@ enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
 	return r;
 }
 
-enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char *ctype,
+enum MHD_Result http_api_reply(struct http_api_req *req, unsigned status, const char *ctype,
 			       struct buf *body)
 {
 	struct MHD_Response *resp;
@@ -113,7 +114,7 @@ enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char
 	void *data = body->data;
 
 	resp = MHD_create_response_from_buffer_with_free_callback(len, data ? data : (void *)"",
-								   data ? free_buf_data : NULL);
+								  data ? free_buf_data : NULL);
 	if (!resp)
 		return MHD_NO;
 	/* the response owns the bytes now */
@@ -125,14 +126,14 @@ enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char
 	return http_api_reply_response(req, status, resp);
 }
 
-enum MHD_Result http_api_reply_json(struct http_req *req, unsigned status, struct buf *body)
+enum MHD_Result http_api_reply_json(struct http_api_req *req, unsigned status, struct buf *body)
 {
 	if (buf_append_u8(body, '\n') < 0)
 		return MHD_NO;
 	return http_api_reply(req, status, "application/json", body);
 }
 
-static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result reply_error_v(struct http_api_req *req, unsigned status, const char *code,
 				     const char *extra, const char *fmt, va_list ap)
 {
 	char msg[1024];
@@ -141,6 +142,8 @@ static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, cons
 	int rc;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (status == MHD_HTTP_FORBIDDEN && strcmp(code, "producer_id_not_owned") != 0)
+		auth_count(req->api->auth, AUTH_HTTP, AUTH_DENIED); /* every 403 is the ACL's */
 	buf_init(&b, MAX_ERROR_BYTES);
 	rc = buf_append_str(&b, "{\"error\":");
 	if (rc == 0)
@@ -161,13 +164,14 @@ static enum MHD_Result reply_error_v(struct http_req *req, unsigned status, cons
 		log_warn("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code,
 			 msg);
 	else
-		log_debug("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code, msg);
+		log_debug("http: %s -> %u %s: %s", http_route_name(req->route.id), status, code,
+			  msg);
 	r = http_api_reply_json(req, status, &b);
 	buf_release(&b);
 	return r;
 }
 
-enum MHD_Result http_api_reply_error(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error(struct http_api_req *req, unsigned status, const char *code,
 				     const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -179,7 +183,7 @@ enum MHD_Result http_api_reply_error(struct http_req *req, unsigned status, cons
 	return r;
 }
 
-enum MHD_Result http_api_reply_error_x(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error_x(struct http_api_req *req, unsigned status, const char *code,
 				       const char *extra, const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -239,7 +243,7 @@ void http_api_map_error(int rc, unsigned *status, const char **code, const char 
 	*msg = err_str(rc);
 }
 
-enum MHD_Result http_api_reply_log_error(struct http_req *req, int rc, const char *what)
+enum MHD_Result http_api_reply_log_error(struct http_api_req *req, int rc, const char *what)
 {
 	const char *code, *msg;
 	unsigned status;
@@ -248,16 +252,23 @@ enum MHD_Result http_api_reply_log_error(struct http_req *req, int rc, const cha
 	return http_api_reply_error(req, status, code, "%s: %s", what, msg);
 }
 
-const char *http_api_arg(struct http_req *req, const char *name)
+const char *http_api_arg(struct http_api_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-bool http_api_allowed(struct http_req *req, unsigned perm, const char *topic)
+bool http_api_allowed(struct http_api_req *req, unsigned perm, const char *topic)
 {
-	if (!req->api->tokens)
+	struct http_api *api = req->api;
+
+	/* a token's inline grants, or the ACL's grants of its principal */
+	if (api->tokens && http_tokens_allows(api->tokens, req->identity, perm, topic))
 		return true;
-	return http_tokens_allows(req->api->tokens, req->identity, perm, topic);
+	if (auth_acl_enabled(api->auth))
+		return auth_may(api->auth, req->principal, ACL_TOPIC, topic, perm) ||
+		       (!topic && !perm && /* "any grant": cluster admin counts */
+			auth_may(api->auth, req->principal, ACL_CLUSTER, NULL, ACL_ADMIN));
+	return !api->tokens;
 }
 
 int http_api_wait_visible(struct http_api *api, const char *topic, int32_t partition,
@@ -282,7 +293,7 @@ int http_api_wait_visible(struct http_api *api, const char *topic, int32_t parti
 
 /* ---------------------------------------------------------------- health, metrics */
 
-static enum MHD_Result handle_health(struct http_req *req)
+static enum MHD_Result handle_health(struct http_api_req *req)
 {
 	struct engine_stats st;
 	struct buf b;
@@ -308,13 +319,14 @@ static enum MHD_Result handle_health(struct http_req *req)
 	return r;
 }
 
-static enum MHD_Result handle_metrics(struct http_req *req)
+static enum MHD_Result handle_metrics(struct http_api_req *req)
 {
 	struct buf b;
 	enum MHD_Result r;
 
 	buf_init(&b, MAX_METRICS_BYTES);
 	prom_registry_render(req->api->metrics, &b);
+	http_metrics_filter(req, &b);
 	r = http_api_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 	buf_release(&b);
 	return r;
@@ -339,8 +351,9 @@ static void render_self(struct buf *out, void *arg)
 			else
 				snprintf(code, sizeof(code), "other");
 			prom_u64(out, "sluice_http_requests_total",
-				 prom_labels(lb, sizeof(lb), "endpoint", http_route_name(r), "code", code,
-					     NULL), v);
+				 prom_labels(lb, sizeof(lb), "endpoint", http_route_name(r), "code",
+					     code, NULL),
+				 v);
 		}
 	}
 	prom_family(out, "sluice_http_request_duration_seconds", "histogram",
@@ -362,7 +375,8 @@ static void render_self(struct buf *out, void *arg)
 			else
 				snprintf(le, sizeof(le), "+Inf");
 			prom_u64(out, "sluice_http_request_duration_seconds_bucket",
-				 prom_labels(lb, sizeof(lb), "endpoint", name, "le", le, NULL), cum);
+				 prom_labels(lb, sizeof(lb), "endpoint", name, "le", le, NULL),
+				 cum);
 		}
 		prom_f64(out, "sluice_http_request_duration_seconds_sum",
 			 prom_labels(lb, sizeof(lb), "endpoint", name, NULL),
@@ -414,10 +428,10 @@ static bool route_has_body(const struct http_route *r)
  * the connection if a body was due).  Otherwise the body, which the client
  * is already sending, is read and dropped first: closing on unread bytes
  * would reset the connection and the client could lose the answer. */
-static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result refuse(struct http_api_req *req, unsigned status, const char *code,
 			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static enum MHD_Result refuse(struct http_req *req, unsigned status, const char *code,
+static enum MHD_Result refuse(struct http_api_req *req, unsigned status, const char *code,
 			      const char *fmt, ...)
 {
 	enum MHD_Result r;
@@ -440,28 +454,28 @@ static enum MHD_Result refuse(struct http_req *req, unsigned status, const char 
 /* Quotas: the principal is the token, else the client address; a principal
  * over its produce (ingest) or fetch (replay) rate is answered 429 with
  * Retry-After until it is back under it. */
-static bool http_quota_refused(struct http_req *req, enum MHD_Result *res)
+static bool http_quota_refused(struct http_api_req *req, enum MHD_Result *res)
 {
 	struct quota *q = atomic_load(&req->api->quota);
 	enum quota_dir dir = req->route.id == HTTP_ROUTE_RECORDS ? QUOTA_FETCH : QUOTA_PRODUCE;
 	int32_t ms;
 
-	http_limits_principal(req->conn, req->identity, req->principal, sizeof(req->principal));
+	http_limits_principal(req->conn, req->identity, req->quota_key, sizeof(req->quota_key));
 	if (!q || (req->route.id != HTTP_ROUTE_RECORDS && req->route.id != HTTP_ROUTE_BATCHES))
 		return false;
-	ms = quota_delay(q, req->principal, dir);
+	ms = quota_delay(q, req->quota_key, dir);
 	if (ms <= 0)
 		return false;
-	quota_rejected(q, req->principal, dir);
+	quota_rejected(q, req->quota_key, dir);
 	req->retry_after_s = (unsigned)(ms + 999) / 1000;
 	*res = refuse(req, MHD_HTTP_TOO_MANY_REQUESTS, "throttled",
-		      "%s is over its %s quota; retry in %d ms", req->principal,
+		      "%s is over its %s quota; retry in %d ms", req->quota_key,
 		      dir == QUOTA_FETCH ? "fetch" : "produce", ms);
 	return true;
 }
 
 /* Authenticate; MHD_YES with identity set, or the refusal. */
-static enum MHD_Result authenticate(struct http_req *req, bool *ok)
+static enum MHD_Result authenticate(struct http_api_req *req, bool *ok)
 {
 	struct http_api *api = req->api;
 	const char *hdr, *tok;
@@ -469,29 +483,35 @@ static enum MHD_Result authenticate(struct http_req *req, bool *ok)
 
 	*ok = true;
 	req->identity = -1;
+	/* req->principal stays what the transport set (a client certificate's
+	 * subject) or User:ANONYMOUS; a valid bearer token replaces it */
 	if (!api->tokens || req->route.id == HTTP_ROUTE_HEALTH)
 		return MHD_YES;
-	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_AUTHORIZATION);
 	if (hdr && http_param_bearer(hdr, &tok, &len) == 0)
 		req->identity = http_tokens_find(api->tokens, tok, len);
-	if (req->identity >= 0)
+	if (req->identity >= 0) {
+		req->principal = http_tokens_principal(api->tokens, req->identity);
 		return MHD_YES;
+	}
 	*ok = false;
 	atomic_fetch_add(&api->auth_failures, 1);
+	auth_count(api->auth, AUTH_HTTP, hdr ? AUTH_BAD_CREDENTIALS : AUTH_MISSING_TOKEN);
 	return refuse(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		      hdr ? "unknown or malformed bearer token"
 			  : "an 'Authorization: Bearer <token>' header is required");
 }
 
 /* What the headers say about a body. */
-static int body_headers(struct http_req *req)
+static int body_headers(struct http_api_req *req)
 {
 	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	const char *ex = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_EXPECT);
+	const char *ex =
+		MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 
 	req->body_declared = -1;
 	if (http_limits_framing(req->conn, cl, te) < 0) {
@@ -506,7 +526,7 @@ static int body_headers(struct http_req *req)
 }
 
 /* First call of a request: headers are in, the body (if any) is not. */
-static enum MHD_Result request_begin(struct http_req *req, const char *url, const char *method)
+static enum MHD_Result request_begin(struct http_api_req *req, const char *url, const char *method)
 {
 	struct http_api *api = req->api;
 	enum MHD_Result res;
@@ -528,8 +548,19 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 	if (rc == -ERR_INVALID)
 		return refuse(req, MHD_HTTP_BAD_REQUEST,
 			      req->route.topic[0] || req->route.id != HTTP_ROUTE_RECORDS
-				      ? "invalid_topic" : "bad_request",
+				      ? "invalid_topic"
+				      : "bad_request",
 			      "invalid topic name or partition in the path");
+	if (api->tls && req->route.id != HTTP_ROUTE_HEALTH) {
+		const char *why;
+
+		if (http_tls_peer(api->tls, req->conn, &req->tls_principal, &why) < 0)
+			return refuse(req, MHD_HTTP_FORBIDDEN, "client_certificate",
+				      "client certificate refused: %s", why);
+		/* a verified certificate is the principal; a bearer token replaces it */
+		if (req->tls_principal)
+			req->principal = req->tls_principal;
+	}
 	res = authenticate(req, &ok);
 	if (!ok)
 		return res;
@@ -559,7 +590,7 @@ static enum MHD_Result request_begin(struct http_req *req, const char *url, cons
 }
 
 /* More body bytes: keep them within the bounds, or drop them once refused. */
-static void request_body(struct http_req *req, const char *data, size_t n)
+static void request_body(struct http_api_req *req, const char *data, size_t n)
 {
 	struct http_api *api = req->api;
 
@@ -597,7 +628,7 @@ static void request_body(struct http_req *req, const char *data, size_t n)
 	}
 }
 
-static enum MHD_Result dispatch(struct http_req *req)
+static enum MHD_Result dispatch(struct http_api_req *req)
 {
 	const struct http_route *r = &req->route;
 
@@ -618,7 +649,7 @@ static enum MHD_Result dispatch(struct http_req *req)
 	case HTTP_ROUTE_GROUPS:
 		return http_admin_groups(req);
 	case HTTP_ROUTE_BATCHES:
-		quota_charge(atomic_load(&req->api->quota), req->principal, QUOTA_PRODUCE,
+		quota_charge(atomic_load(&req->api->quota), req->quota_key, QUOTA_PRODUCE,
 			     req->body.len);
 		return http_ingest_batches(req);
 	case HTTP_ROUTE_PRODUCERS:
@@ -637,7 +668,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  size_t *upload_size, void **con_cls)
 {
 	struct http_api *api = cls;
-	struct http_req *req = *con_cls;
+	struct http_api_req *req = *con_cls;
 
 	(void)version;
 	if (!req) {
@@ -647,6 +678,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->api = api;
 		req->conn = conn;
 		req->identity = -1;
+		req->principal = ACL_ANONYMOUS;
 		req->start_ns = clock_mono_ns();
 		*con_cls = req;
 		http_limits_headers_done(api->limits, conn);
@@ -664,7 +696,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_api *api = cls;
-	struct http_req *req = *con_cls;
+	struct http_api_req *req = *con_cls;
 	uint64_t us;
 	unsigned b, route;
 
@@ -696,14 +728,27 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_api *api = cls;
+	struct http_conn_ctx *x = *socket_ctx;
 
-	http_limits_notify(api->limits, conn, socket_ctx, code);
+	/* one context, a slot per layer (store/http/http_conn.h) */
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->connections, 1);
 		atomic_fetch_add(&api->connections_total, 1);
-	} else {
-		atomic_fetch_sub(&api->connections, 1);
+		x = mem_calloc(1, sizeof(*x));
+		*socket_ctx = x;
+		if (!x)
+			return;
+		http_limits_notify(api->limits, conn, &x->limits, code);
+		http_tls_conn_started(api->tls, &x->tls);
+		return;
 	}
+	atomic_fetch_sub(&api->connections, 1);
+	if (!x)
+		return;
+	http_limits_notify(api->limits, conn, &x->limits, code);
+	http_tls_conn_closed(&x->tls);
+	mem_free(x);
+	*socket_ctx = NULL;
 }
 
 /* MHD's own unescaping turns %00 into a NUL that cuts the path short. */
@@ -716,6 +761,10 @@ static size_t on_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	/* a client can provoke these (failed TLS handshakes): one warning a
+	 * second at most, the rest at debug level */
+	static atomic_uint_fast64_t next_ms;
+	uint64_t now = clock_mono_ns() / 1000000, due = atomic_load(&next_ms);
 	char msg[512];
 	size_t n;
 
@@ -724,7 +773,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warn("http: %s", msg);
+	if (now >= due && atomic_compare_exchange_strong(&next_ms, &due, now + 1000))
+		log_warn("http: %s", msg);
+	else
+		log_debug("http: %s", msg);
 }
 
 /* ---------------------------------------------------------------- listen */
@@ -779,7 +831,7 @@ out:
 }
 
 int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
-		 struct http_api **out)
+		 struct auth *auth, struct http_api **out)
 {
 	struct http_api *api = mem_calloc(1, sizeof(*api));
 	unsigned flags;
@@ -792,6 +844,7 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 	api->log = log;
 	api->metrics = metrics;
 	api->conf = conf;
+	api->auth = auth;
 	budget = conf->http.max_body_bytes * 16;
 	atomic_store(&api->body_budget, (long long)(budget < (1ull << 30) ? 1ull << 30 : budget));
 	if (conf->http.tokens_file && conf->http.tokens_file[0]) {
@@ -809,6 +862,11 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (conf->http.tls.cert && conf->http.tls.cert[0]) {
+		rc = http_tls_new(&conf->http.tls, metrics, &api->tls);
+		if (rc < 0)
+			goto out;
+	}
 	rc = listen_on(conf->http.listen, &fd);
 	if (rc < 0) {
 		log_error("http: cannot listen on %s: %s", conf->http.listen,
@@ -820,8 +878,10 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
+	if (api->tls)
+		flags |= MHD_USE_TLS;
 	{
-		struct MHD_OptionItem ops[] = {
+		struct MHD_OptionItem ops[16] = {
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
 			{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
@@ -834,28 +894,31 @@ int http_api_new(struct engine *log, struct prom_registry *metrics, const struct
 			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->http.max_connections + 64,
 			 NULL},
 			{MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
-			/* only a pool has a size; MHD_OPTION_END ends the list otherwise */
-			{conf->http.threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-			 conf->http.threads, NULL},
-			{MHD_OPTION_END, 0, NULL},
 		};
+		size_t nops = 8; /* the items above; the rest are appended */
+
+		if (conf->http.threads > 0)
+			ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+							      conf->http.threads, NULL};
+		if (api->tls)
+			nops = http_tls_options(api->tls, ops, nops);
+		ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 		api->mhd = MHD_start_daemon(flags, 0, http_limits_accept, api->limits, on_request,
-					    api,
-					    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+					    api, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	}
 	if (!api->mhd) {
 		log_error("http: libmicrohttpd failed to start on %s", conf->http.listen);
 		rc = -EIO;
 		goto out;
 	}
-	fd = -1;  /* the daemon owns it */
+	fd = -1; /* the daemon owns it */
 	rc = prom_registry_add(metrics, render_self, api);
 	if (rc == 0)
 		rc = prom_registry_add(metrics, http_metrics_render, api);
 	if (rc < 0)
 		goto out;
-	log_info("http: listening on %s (%s)", conf->http.listen,
+	log_info("http: listening on %s%s (%s)", conf->http.listen, api->tls ? " with TLS" : "",
 		 conf->http.threads ? "thread pool" : "thread per connection");
 	*out = api;
 out:
@@ -869,6 +932,16 @@ out:
 void http_api_set_quota(struct http_api *api, struct quota *q)
 {
 	atomic_store(&api->quota, q);
+}
+
+struct tls_server *http_api_tls(struct http_api *api)
+{
+	return api ? http_tls_server(api->tls) : NULL;
+}
+
+int http_api_reload_tls(struct http_api *api, const struct tls_section *conf)
+{
+	return api && api->tls ? http_tls_reload(api->tls, conf) : 0;
 }
 
 void http_api_set_groups(struct http_api *api, struct groups *g)
@@ -888,6 +961,7 @@ void http_api_free(struct http_api *api)
 		prom_registry_remove(api->metrics, http_metrics_render, api);
 	}
 	http_tokens_free(api->tokens);
-	http_limits_free(api->limits);  /* after the daemon: no connection is left */
+	http_limits_free(api->limits); /* after the daemon: no connection is left */
+	http_tls_free(api->tls);
 	mem_free(api);
 }

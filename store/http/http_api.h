@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * store/http/: the store's HTTP API (ingest, replay, admin, metrics).
+ *
  * The HTTP API of sluice-store on libmicrohttpd: agent ingest
  * (POST /v1/topics/{t}/batches), producer ids, topic admin, replay
  * (GET .../records), /metrics and /health.  libmicrohttpd runs its own
@@ -14,12 +16,22 @@
 
 struct http_api;
 
-/* Listen on conf->http.listen.  Borrows log, metrics and conf.  GET /metrics
- * renders the whole registry (every module's metrics).  0 or a negative
- * errno. */
+struct auth;
+
+/* Listen on conf->http.listen.  Borrows log, metrics, conf and auth (NULL: no
+ * ACL; store/auth/auth.h).  GET /metrics renders the whole registry (every
+ * module's metrics, per-topic series filtered by the caller's grants).
+ * 0 or a negative errno. */
 int http_api_new(struct engine *log, struct prom_registry *metrics, const struct store_config *conf,
-		 struct http_api **out);
+		 struct auth *auth, struct http_api **out);
 void http_api_free(struct http_api *api);
+
+struct tls_server;
+/* The listener's TLS material (http.tls), NULL when plaintext. */
+struct tls_server *http_api_tls(struct http_api *api);
+/* SIGHUP: new certificate, key and client CAs for new connections; open
+ * connections keep theirs.  0 or -ERR_CONFIG (the running ones are kept). */
+int http_api_reload_tls(struct http_api *api, const struct tls_section *conf);
 
 struct groups;
 /* The consumer-group coordinator (store/groups/groups.h) whose lag GET /v1/groups

@@ -39,7 +39,7 @@
 #define KEY_FULL_BYTES (16u << 20)
 
 struct ingest_batch {
-	size_t off;                  /* in the body */
+	size_t off; /* in the body */
 	struct batch_info bi;
 	int32_t partition;
 	bool appended;
@@ -127,7 +127,7 @@ static int choose_partition(struct http_api *api, struct codec_ctx **cc, const u
 
 /* Split and validate the whole body.  0 with *out (n batches), or a
  * response was queued and -1 returned. */
-static int split_body(struct http_req *req, struct ingest_batch **out, size_t *nout,
+static int split_body(struct http_api_req *req, struct ingest_batch **out, size_t *nout,
 		      enum MHD_Result *res)
 {
 	uint8_t *p = req->body.data;
@@ -162,6 +162,17 @@ static int split_body(struct http_req *req, struct ingest_batch **out, size_t *n
 			mem_free(v);
 			return -1;
 		}
+		if (bi.producer_id >= 0 &&
+		    auth_producer_check(req->api->auth, AUTH_HTTP, bi.producer_id, req->principal) <
+			    0) {
+			*res = http_api_reply_error(
+				req, MHD_HTTP_FORBIDDEN, "producer_id_not_owned",
+				"batch %zu: producer id %" PRId64 " was issued to "
+				"another principal",
+				n, bi.producer_id);
+			mem_free(v);
+			return -1;
+		}
 		v[n].off = off;
 		v[n].bi = bi;
 		n++;
@@ -183,7 +194,38 @@ static int batch_json(struct buf *b, const struct ingest_batch *ib, bool first)
 			  r->last_offset - r->base_offset + 1, r->duplicate ? "true" : "false");
 }
 
-enum MHD_Result http_ingest_batches(struct http_req *req)
+/* Wait until the appended batches of v[0..n) are acknowledged (durable per
+ * the fsync policy), in order; counts them in the ingest metrics.  Returns
+ * how many were; the first wait failure goes to *rc unless it holds one. */
+static size_t wait_acked(struct http_api *api, const char *topic, struct ingest_batch *v, size_t n,
+			 int *rc)
+{
+	size_t acked = 0;
+
+	for (size_t i = 0; i < n && v[i].appended; i++) {
+		int wrc = http_api_wait_visible(api, topic, v[i].partition, v[i].res.last_offset,
+						HTTP_ACK_TIMEOUT_MS);
+
+		if (wrc < 0) {
+			if (*rc == 0)
+				*rc = wrc;
+			break;
+		}
+		acked++;
+		atomic_fetch_add(&api->ingest_batches, 1);
+		if (v[i].res.duplicate) {
+			atomic_fetch_add(&api->ingest_duplicates, 1);
+		} else {
+			atomic_fetch_add(&api->ingest_bytes, v[i].bi.size);
+			atomic_fetch_add(
+				&api->ingest_records,
+				(uint64_t)(v[i].res.last_offset - v[i].res.base_offset + 1));
+		}
+	}
+	return acked;
+}
+
+enum MHD_Result http_ingest_batches(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
 	const char *topic = req->route.topic, *ps = http_api_arg(req, "partition");
@@ -237,10 +279,11 @@ enum MHD_Result http_ingest_batches(struct http_req *req)
 				char extra[64];
 
 				snprintf(extra, sizeof(extra), "\"batch\":%zu", i);
-				res = http_api_reply_error_x(req, MHD_HTTP_BAD_REQUEST,
-							     "corrupt_batch", extra,
-							     "batch %zu: cannot decode its first record "
-							     "key: %s", i, err_str(rc));
+				res = http_api_reply_error_x(
+					req, MHD_HTTP_BAD_REQUEST, "corrupt_batch", extra,
+					"batch %zu: cannot decode its first record "
+					"key: %s",
+					i, err_str(rc));
 				goto out;
 			}
 		}
@@ -250,29 +293,11 @@ enum MHD_Result http_ingest_batches(struct http_req *req)
 	 * retries the whole body gets those batches back as duplicates. */
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = engine_append(api->log, topic, v[i].partition, req->body.data + v[i].off,
-				v[i].bi.size, &v[i].res);
+				   v[i].bi.size, &v[i].res);
 		if (rc == 0)
 			v[i].appended = true;
 	}
-	for (size_t i = 0; i < n && v[i].appended; i++) {
-		int wrc = http_api_wait_visible(api, topic, v[i].partition, v[i].res.last_offset,
-						HTTP_ACK_TIMEOUT_MS);
-
-		if (wrc < 0) {
-			if (rc == 0)
-				rc = wrc;
-			break;
-		}
-		acked++;
-		atomic_fetch_add(&api->ingest_batches, 1);
-		if (v[i].res.duplicate) {
-			atomic_fetch_add(&api->ingest_duplicates, 1);
-		} else {
-			atomic_fetch_add(&api->ingest_bytes, v[i].bi.size);
-			atomic_fetch_add(&api->ingest_records,
-					 (uint64_t)(v[i].res.last_offset - v[i].res.base_offset + 1));
-		}
-	}
+	acked = wait_acked(api, topic, v, n, &rc);
 	if (buf_append_str(&out, rc == 0 ? "{\"topic\":" : "\"topic\":") < 0 ||
 	    json_cstr(&out, topic) < 0 || buf_append_str(&out, ",\"batches\":[") < 0)
 		goto out;
@@ -304,7 +329,7 @@ out:
 	return res;
 }
 
-enum MHD_Result http_ingest_producers(struct http_req *req)
+enum MHD_Result http_ingest_producers(struct http_api_req *req)
 {
 	struct buf b;
 	enum MHD_Result res;
@@ -314,7 +339,7 @@ enum MHD_Result http_ingest_producers(struct http_req *req)
 	if (!http_api_allowed(req, HTTP_PERM_PRODUCE, NULL))
 		return http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
 					    "the token may not produce");
-	rc = engine_producer_id_alloc(req->api->log, &id);
+	rc = auth_producer_id_new(req->api->auth, req->api->log, req->principal, &id);
 	if (rc < 0)
 		return http_api_reply_log_error(req, rc, "producer id");
 	buf_init(&b, 256);

@@ -21,15 +21,16 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/prom.h"
+#include "store/http/http_conn.h"
 #include "store/http/http_limits.h"
 
 struct hconn {
 	struct hconn *next;
 	struct hconn *prev;
-	int fd;                      /* our dup of the socket; -1: none */
+	int fd; /* our dup of the socket; -1: none */
 	struct sockaddr_storage addr;
-	uint64_t deadline_ms;        /* for the headers; 0: a request is being served */
-	uint64_t pending_until_ms;   /* accepted, not yet reported STARTED; 0: started */
+	uint64_t deadline_ms;      /* for the headers; 0: a request is being served */
+	uint64_t pending_until_ms; /* accepted, not yet reported STARTED; 0: started */
 	bool shut;
 };
 
@@ -235,7 +236,7 @@ enum MHD_Result http_limits_accept(void *cls, const struct sockaddr *addr, sockl
 	pthread_mutex_lock(&hl->mu);
 	for (struct hconn *c = hl->conns; c; c = c->next) {
 		if (c->shut)
-			continue;  /* on its way out */
+			continue; /* on its way out */
 		live++;
 		if (hl->per_ip && same_host(&c->addr, addr))
 			same++;
@@ -244,7 +245,8 @@ enum MHD_Result http_limits_accept(void *cls, const struct sockaddr *addr, sockl
 		atomic_fetch_add(&hl->refused_ip, 1);
 		log_write_rl(&hl->rl, 5000, LOG_LVL_WARN,
 			     "http: a client address has http.max_connections_per_ip (%zu) "
-			     "connections; refusing", hl->per_ip);
+			     "connections; refusing",
+			     hl->per_ip);
 		r = MHD_NO;
 	} else if (live >= hl->max) {
 		struct hconn *v = eviction_victim(hl);
@@ -302,7 +304,7 @@ static void track(struct http_limits *hl, struct MHD_Connection *conn, void **so
 		c->fd = fd;
 		fd = -1;
 		if (c->shut && c->fd >= 0)
-			shutdown(c->fd, SHUT_RDWR);  /* evicted before it started */
+			shutdown(c->fd, SHUT_RDWR); /* evicted before it started */
 	}
 	pthread_mutex_unlock(&hl->mu);
 	if (fd >= 0)
@@ -335,10 +337,9 @@ void http_limits_notify(struct http_limits *hl, struct MHD_Connection *conn, voi
 
 static struct hconn *conn_of(struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *i =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn_ctx *x = http_conn_ctx_of(conn);
 
-	return i ? i->socket_context : NULL;
+	return x ? x->limits : NULL;
 }
 
 void http_limits_headers_done(struct http_limits *hl, struct MHD_Connection *conn)

@@ -6,7 +6,7 @@
  * store/http_*.c includes it.
  *
  * Threading: libmicrohttpd runs every connection on its own thread (or on a
- * pool, http.threads > 0).  A struct http_req belongs to its connection's
+ * pool, http.threads > 0).  A struct http_api_req belongs to its connection's
  * thread; struct http_api is shared and holds only immutable configuration
  * and atomics.
  */
@@ -22,6 +22,8 @@
 #include "lib/prom.h"
 #include "store/http/http_limits.h"
 #include "store/http/http_route.h"
+#include "store/auth/auth.h"
+#include "store/http/http_tls.h"
 #include "store/http/http_tokens.h"
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
@@ -45,10 +47,12 @@ struct http_api {
 	struct prom_registry *metrics;
 	const struct store_config *conf;
 	struct http_tokens *tokens;      /* NULL: auth off */
+	struct auth *auth;               /* ACL, producer ids, auth metrics (store/auth) */
+	struct http_tls *tls;            /* http.tls; NULL: plaintext */
 	_Atomic(struct groups *) groups; /* NULL: no group coordinator */
 	atomic_bool stopping;
-	atomic_llong body_budget;        /* request-body bytes that may still be buffered */
-	atomic_uint keyless_rr;          /* round robin for keyless, non-idempotent batches */
+	atomic_llong body_budget; /* request-body bytes that may still be buffered */
+	atomic_uint keyless_rr;   /* round robin for keyless, non-idempotent batches */
 
 	atomic_uint_fast64_t requests[HTTP_ROUTE_COUNT][HTTP_STATUS_SLOTS];
 	atomic_uint_fast64_t lat_hist[HTTP_ROUTE_COUNT][HTTP_LAT_BUCKETS + 1];
@@ -62,27 +66,34 @@ struct http_api {
 	atomic_uint_fast64_t replay_bytes;
 	atomic_uint_fast64_t replay_records;
 	atomic_uint_fast64_t auth_failures;
-	struct http_limits *limits;      /* header deadline, per-address cap, eviction */
-	_Atomic(struct quota *) quota;   /* NULL: no quotas */
+	struct http_limits *limits;    /* header deadline, per-address cap, eviction */
+	_Atomic(struct quota *) quota; /* NULL: no quotas */
 };
 
-struct http_req {
+struct http_api_req {
 	struct http_api *api;
 	struct MHD_Connection *conn;
 	struct http_route route;
 	uint64_t start_ns;
-	unsigned status;                 /* what was answered, for metrics */
-	int identity;                    /* token identity, -1 when auth is off */
-	bool has_body;                   /* the route reads a request body */
-	bool body_due;                   /* the client sends one (length or chunked) */
-	bool expect_continue;            /* it waits for "100 Continue" first */
-	int64_t body_declared;           /* Content-Length, -1 when absent */
-	int64_t budget_held;             /* bytes taken from api->body_budget */
-	unsigned pending_status;         /* refused: answer this once the body is drained */
+	unsigned status; /* what was answered, for metrics */
+	int identity;    /* token identity, -1 when auth is off */
+	/* "User:NAME", "Token:LINE" or "User:ANONYMOUS" (set when the request
+	 * starts; a TLS layer may set a verified client certificate's
+	 * "User:<subject>" before authentication, a bearer token replaces it).
+	 * Must outlive the request. */
+	const char *principal;
+	const char *tls_principal; /* verified client certificate subject ("User:CN=...",
+	                                  * http_tls_peer()); NULL: anonymous */
+	bool has_body;             /* the route reads a request body */
+	bool body_due;             /* the client sends one (length or chunked) */
+	bool expect_continue;      /* it waits for "100 Continue" first */
+	int64_t body_declared;     /* Content-Length, -1 when absent */
+	int64_t budget_held;       /* bytes taken from api->body_budget */
+	unsigned pending_status;   /* refused: answer this once the body is drained */
 	const char *pending_code;
 	char pending_msg[256];
-	unsigned retry_after_s;          /* 429: the Retry-After header */
-	char principal[64];              /* quotas: "token#N" or the client address */
+	unsigned retry_after_s; /* 429: the Retry-After header */
+	char quota_key[64];     /* quotas: "token#N" or the client address */
 	struct buf body;
 };
 
@@ -92,33 +103,33 @@ struct http_req {
  * MHD_Result for the access handler to return. */
 
 /* body's bytes are handed to libmicrohttpd (no copy); body is left empty. */
-enum MHD_Result http_api_reply(struct http_req *req, unsigned status, const char *ctype,
+enum MHD_Result http_api_reply(struct http_api_req *req, unsigned status, const char *ctype,
 			       struct buf *body);
 /* A JSON body (any struct buf holding a complete JSON value). */
-enum MHD_Result http_api_reply_json(struct http_req *req, unsigned status, struct buf *body);
+enum MHD_Result http_api_reply_json(struct http_api_req *req, unsigned status, struct buf *body);
 /* {"error":code,"message":...} with the headers the status needs
  * (Retry-After on 503, WWW-Authenticate on 401). */
-enum MHD_Result http_api_reply_error(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error(struct http_api_req *req, unsigned status, const char *code,
 				     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Like http_api_reply_error, with extra JSON members (",\"k\":v..." text
  * without the leading comma, or NULL) appended inside the object. */
-enum MHD_Result http_api_reply_error_x(struct http_req *req, unsigned status, const char *code,
+enum MHD_Result http_api_reply_error_x(struct http_api_req *req, unsigned status, const char *code,
 				       const char *extra, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* A log engine error's HTTP status, stable code and default message. */
 void http_api_map_error(int rc, unsigned *status, const char **code, const char **msg);
 /* Map a log engine error to its HTTP status and stable code and reply. */
-enum MHD_Result http_api_reply_log_error(struct http_req *req, int rc, const char *what);
+enum MHD_Result http_api_reply_log_error(struct http_api_req *req, int rc, const char *what);
 /* Queue a streaming response built elsewhere (replay). */
-enum MHD_Result http_api_reply_response(struct http_req *req, unsigned status,
+enum MHD_Result http_api_reply_response(struct http_api_req *req, unsigned status,
 					struct MHD_Response *resp);
 
 /* A query argument or NULL. */
-const char *http_api_arg(struct http_req *req, const char *name);
+const char *http_api_arg(struct http_api_req *req, const char *name);
 
 /* Does the caller hold perm on topic (NULL: on any topic)?  Always true
  * when auth is off. */
-bool http_api_allowed(struct http_req *req, unsigned perm, const char *topic);
+bool http_api_allowed(struct http_api_req *req, unsigned perm, const char *topic);
 
 /* Wait until offset is visible in topic/partition, in short slices so that
  * shutdown is noticed.  0, -ETIMEDOUT, -ECANCELED (shutting down) or the
@@ -128,14 +139,17 @@ int http_api_wait_visible(struct http_api *api, const char *topic, int32_t parti
 
 /* ---------------------------------------------------------------- handlers */
 
-enum MHD_Result http_ingest_batches(struct http_req *req);
-enum MHD_Result http_ingest_producers(struct http_req *req);
-enum MHD_Result http_admin_topics(struct http_req *req);
-enum MHD_Result http_admin_topic(struct http_req *req);
-enum MHD_Result http_admin_groups(struct http_req *req);
-enum MHD_Result http_replay_records(struct http_req *req);
+enum MHD_Result http_ingest_batches(struct http_api_req *req);
+enum MHD_Result http_ingest_producers(struct http_api_req *req);
+enum MHD_Result http_admin_topics(struct http_api_req *req);
+enum MHD_Result http_admin_topic(struct http_api_req *req);
+enum MHD_Result http_admin_groups(struct http_api_req *req);
+enum MHD_Result http_replay_records(struct http_api_req *req);
 
 /* Prometheus families of the log engine and of every partition. */
 void http_metrics_render(struct buf *out, void *arg);
+/* Drop from rendered metrics every series whose topic (or group) label the
+ * caller has no grant on (http_api_allowed); a no-op when auth is off. */
+void http_metrics_filter(struct http_api_req *req, struct buf *text);
 
 #endif

@@ -39,23 +39,23 @@
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
 
-#define READ_BYTES (1u << 20)          /* per engine_read */
-#define BLOCK_BYTES (64u << 10)        /* libmicrohttpd's chunk size for us */
-#define OUT_MAX (16u << 20)            /* NDJSON staging bound (one record always fits) */
+#define READ_BYTES (1u << 20)   /* per engine_read */
+#define BLOCK_BYTES (64u << 10) /* libmicrohttpd's chunk size for us */
+#define OUT_MAX (16u << 20)     /* NDJSON staging bound (one record always fits) */
 #define DECOMPRESS_MIN (64u << 20)
 
 struct replay {
 	struct http_api *api;
-	char principal[64];          /* charged for the bytes sent (quotas) */
+	char principal[64]; /* charged for the bytes sent (quotas) */
 	char topic[TOPIC_NAME_MAX + 1];
 	int32_t partition;
 	enum http_format fmt;
-	int64_t next;                /* where the next engine_read starts */
-	int64_t start;               /* records below are not sent */
+	int64_t next;  /* where the next engine_read starts */
+	int64_t start; /* records below are not sent */
 	int64_t from_ts;
 	int64_t to_ts;
-	int64_t to_ts_offset;        /* the time index's answer for to_ts + 1 */
-	int64_t end_offset;          /* exclusive */
+	int64_t to_ts_offset; /* the time index's answer for to_ts + 1 */
+	int64_t end_offset;   /* exclusive */
 	int64_t max;
 	int64_t emitted;
 	int64_t wait_ms;
@@ -67,7 +67,7 @@ struct replay {
 	size_t raw_left;
 	struct buf batch;
 	struct batch_iter it;
-	bool iter_inited;            /* it holds its buffer, reused batch after batch */
+	bool iter_inited; /* it holds its buffer, reused batch after batch */
 	bool iter_live;
 	struct codec_ctx *cc;
 	struct buf out;
@@ -118,7 +118,7 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 
 			drop_slice(st);
 			rc = engine_read(api->log, st->topic, st->partition, st->next, READ_BYTES,
-				      &st->slice);
+					 &st->slice);
 			if (rc < 0)
 				return rc;
 			st->have_slice = true;
@@ -150,7 +150,7 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 		*pos = st->slice.pos + (off_t)st->slice_off;
 		st->slice_off += bi->size;
 		if (batch_last_offset(bi) < st->next)
-			continue;  /* wholly before the start */
+			continue; /* wholly before the start */
 		st->next = batch_last_offset(bi) + 1;
 		if (bi->base_offset >= st->to_ts_offset && bi->first_ts > st->to_ts)
 			return 0;
@@ -331,116 +331,67 @@ static ssize_t replay_read(void *cls, uint64_t ignored, char *dst, size_t max)
 
 /* ---------------------------------------------------------------- request */
 
-static enum MHD_Result bad_param(struct http_req *req, const char *name, const char *want)
+static enum MHD_Result bad_param(struct http_api_req *req, const char *name, const char *want)
 {
-	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s",
-				    name, want);
+	return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s must be %s", name,
+				    want);
 }
 
-enum MHD_Result http_replay_records(struct http_req *req)
+/* The query parameters into st and *off; *by_time and *to_time tell whether
+ * time and to_time were given.  NULL, or the first bad parameter's name with
+ * what it must be in *want. */
+static const char *replay_params(struct http_api_req *req, struct replay *st, int64_t *off,
+				 bool *by_time, bool *to_time, const char **want)
 {
-	struct http_api *api = req->api;
-	const char *topic = req->route.topic;
-	int32_t p = req->route.partition;
 	const char *a_off = http_api_arg(req, "offset"), *a_time = http_api_arg(req, "time");
 	const char *a_to = http_api_arg(req, "to_time"), *a_end = http_api_arg(req, "end_offset");
 	const char *a_max = http_api_arg(req, "max"), *a_wait = http_api_arg(req, "wait_ms");
 	const char *a_fmt = http_api_arg(req, "format");
-	struct topic_config tc;
-	struct engine_partition_info pi;
-	struct MHD_Response *resp;
-	struct replay *st;
-	char hv[32];
-	int64_t off = HTTP_PARAM_EARLIEST;
-	int rc;
 
-	if (!http_api_allowed(req, HTTP_PERM_CONSUME, topic))
-		return http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
-					    "the token may not consume topic '%s'", topic);
-	st = mem_calloc(1, sizeof(*st));
-	if (!st)
-		return http_api_reply_log_error(req, -ENOMEM, "replay");
-	st->api = api;
-	memcpy(st->principal, req->principal, sizeof(st->principal));
-	memcpy(st->topic, topic, strlen(topic) + 1);
-	st->partition = p;
-	st->from_ts = INT64_MIN;
-	st->to_ts = INT64_MAX;
-	st->to_ts_offset = INT64_MAX;
-	st->end_offset = INT64_MAX;
-	st->max = INT64_MAX;
-	buf_init(&st->batch, BATCH_MAX_SIZE);
-	buf_init(&st->out, OUT_MAX);
+	*by_time = a_time != NULL;
+	*to_time = a_to != NULL;
 	if (a_fmt && http_param_format(a_fmt, &st->fmt) < 0) {
-		replay_free(st);
-		return bad_param(req, "format", "ndjson or raw");
+		*want = "ndjson or raw";
+		return "format";
 	}
 	if (a_off && a_time) {
-		replay_free(st);
-		return bad_param(req, "offset and time", "used one at a time");
+		*want = "used one at a time";
+		return "offset and time";
 	}
-	if (a_off && http_param_offset(a_off, &off) < 0) {
-		replay_free(st);
-		return bad_param(req, "offset", "a non-negative integer, earliest or latest");
+	if (a_off && http_param_offset(a_off, off) < 0) {
+		*want = "a non-negative integer, earliest or latest";
+		return "offset";
 	}
 	if (a_time && http_param_time(a_time, &st->from_ts) < 0) {
-		replay_free(st);
-		return bad_param(req, "time", "RFC 3339 or milliseconds since the epoch");
+		*want = "RFC 3339 or milliseconds since the epoch";
+		return "time";
 	}
 	if (a_to && (http_param_time(a_to, &st->to_ts) < 0 || st->to_ts == INT64_MAX)) {
-		replay_free(st);
-		return bad_param(req, "to_time", "RFC 3339 or milliseconds since the epoch");
+		*want = "RFC 3339 or milliseconds since the epoch";
+		return "to_time";
 	}
 	if (a_end && http_param_i64(a_end, 0, INT64_MAX, &st->end_offset) < 0) {
-		replay_free(st);
-		return bad_param(req, "end_offset", "a non-negative integer");
+		*want = "a non-negative integer";
+		return "end_offset";
 	}
 	if (a_max && http_param_i64(a_max, 1, INT64_MAX, &st->max) < 0) {
-		replay_free(st);
-		return bad_param(req, "max", "a positive integer");
+		*want = "a positive integer";
+		return "max";
 	}
 	if (a_wait && http_param_i64(a_wait, 0, INT64_MAX, &st->wait_ms) < 0) {
-		replay_free(st);
-		return bad_param(req, "wait_ms", "a non-negative integer");
+		*want = "a non-negative integer";
+		return "wait_ms";
 	}
-	if (st->wait_ms > api->conf->http.max_wait_ms)
-		st->wait_ms = api->conf->http.max_wait_ms;
-	rc = engine_topic_config(api->log, topic, &tc);
-	if (rc < 0) {
-		replay_free(st);
-		return http_api_reply_log_error(req, rc, topic);
-	}
-	if (p >= tc.partitions) {
-		replay_free(st);
-		return http_api_reply_error(req, MHD_HTTP_NOT_FOUND, "unknown_partition",
-					    "topic '%s' has %d partitions", topic, (int)tc.partitions);
-	}
-	rc = engine_partition_info(api->log, topic, p, &pi);
-	if (rc == 0 && a_time)
-		rc = engine_offset_for_time(api->log, topic, p, st->from_ts, &off);
-	if (rc == 0 && a_to)
-		rc = engine_offset_for_time(api->log, topic, p,
-					 st->to_ts < INT64_MAX - 1 ? st->to_ts + 1 : st->to_ts,
-					 &st->to_ts_offset);
-	if (rc < 0) {
-		replay_free(st);
-		return http_api_reply_log_error(req, rc, topic);
-	}
-	if (off == HTTP_PARAM_EARLIEST)
-		off = pi.log_start;
-	else if (off == HTTP_PARAM_LATEST)
-		off = pi.visible;
-	if (off < pi.log_start || off > pi.end) {
-		char extra[96];
+	return NULL;
+}
 
-		replay_free(st);
-		snprintf(extra, sizeof(extra), "\"log_start\":%" PRId64 ",\"end\":%" PRId64,
-			 pi.log_start, pi.end);
-		return http_api_reply_error_x(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
-					      "offset_out_of_range", extra,
-					      "offset %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]",
-					      off, pi.log_start, pi.end);
-	}
+/* The streaming answer from offset off; takes ownership of st. */
+static enum MHD_Result replay_respond(struct http_api_req *req, struct replay *st, int64_t off,
+				      const struct engine_partition_info *pi)
+{
+	struct MHD_Response *resp;
+	char hv[32];
+
 	st->next = st->start = off;
 	st->idle_deadline = clock_mono_ms() + (uint64_t)st->wait_ms;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_BYTES, replay_read, st,
@@ -455,9 +406,86 @@ enum MHD_Result http_replay_records(struct http_req *req)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	snprintf(hv, sizeof(hv), "%" PRId64, off);
 	MHD_add_response_header(resp, "X-Sluice-Start-Offset", hv);
-	snprintf(hv, sizeof(hv), "%" PRId64, pi.log_start);
+	snprintf(hv, sizeof(hv), "%" PRId64, pi->log_start);
 	MHD_add_response_header(resp, "X-Sluice-Log-Start", hv);
-	snprintf(hv, sizeof(hv), "%" PRId64, pi.visible);
+	snprintf(hv, sizeof(hv), "%" PRId64, pi->visible);
 	MHD_add_response_header(resp, "X-Sluice-High-Watermark", hv);
 	return http_api_reply_response(req, MHD_HTTP_OK, resp);
+}
+
+enum MHD_Result http_replay_records(struct http_api_req *req)
+{
+	struct http_api *api = req->api;
+	const char *topic = req->route.topic;
+	int32_t p = req->route.partition;
+	struct topic_config tc;
+	struct engine_partition_info pi;
+	struct replay *st;
+	const char *bad, *want = NULL;
+	bool by_time, to_time;
+	int64_t off = HTTP_PARAM_EARLIEST;
+	int rc;
+
+	if (!http_api_allowed(req, HTTP_PERM_CONSUME, topic))
+		return http_api_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
+					    "the token may not consume topic '%s'", topic);
+	st = mem_calloc(1, sizeof(*st));
+	if (!st)
+		return http_api_reply_log_error(req, -ENOMEM, "replay");
+	st->api = api;
+	memcpy(st->principal, req->quota_key, sizeof(st->principal));
+	memcpy(st->topic, topic, strlen(topic) + 1);
+	st->partition = p;
+	st->from_ts = INT64_MIN;
+	st->to_ts = INT64_MAX;
+	st->to_ts_offset = INT64_MAX;
+	st->end_offset = INT64_MAX;
+	st->max = INT64_MAX;
+	buf_init(&st->batch, BATCH_MAX_SIZE);
+	buf_init(&st->out, OUT_MAX);
+	bad = replay_params(req, st, &off, &by_time, &to_time, &want);
+	if (bad) {
+		replay_free(st);
+		return bad_param(req, bad, want);
+	}
+	if (st->wait_ms > api->conf->http.max_wait_ms)
+		st->wait_ms = api->conf->http.max_wait_ms;
+	rc = engine_topic_config(api->log, topic, &tc);
+	if (rc < 0) {
+		replay_free(st);
+		return http_api_reply_log_error(req, rc, topic);
+	}
+	if (p >= tc.partitions) {
+		replay_free(st);
+		return http_api_reply_error(req, MHD_HTTP_NOT_FOUND, "unknown_partition",
+					    "topic '%s' has %d partitions", topic,
+					    (int)tc.partitions);
+	}
+	rc = engine_partition_info(api->log, topic, p, &pi);
+	if (rc == 0 && by_time)
+		rc = engine_offset_for_time(api->log, topic, p, st->from_ts, &off);
+	if (rc == 0 && to_time)
+		rc = engine_offset_for_time(api->log, topic, p,
+					    st->to_ts < INT64_MAX - 1 ? st->to_ts + 1 : st->to_ts,
+					    &st->to_ts_offset);
+	if (rc < 0) {
+		replay_free(st);
+		return http_api_reply_log_error(req, rc, topic);
+	}
+	if (off == HTTP_PARAM_EARLIEST)
+		off = pi.log_start;
+	else if (off == HTTP_PARAM_LATEST)
+		off = pi.visible;
+	if (off < pi.log_start || off > pi.end) {
+		char extra[96];
+
+		replay_free(st);
+		snprintf(extra, sizeof(extra), "\"log_start\":%" PRId64 ",\"end\":%" PRId64,
+			 pi.log_start, pi.end);
+		return http_api_reply_error_x(
+			req, MHD_HTTP_RANGE_NOT_SATISFIABLE, "offset_out_of_range", extra,
+			"offset %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", off,
+			pi.log_start, pi.end);
+	}
+	return replay_respond(req, st, off, &pi);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/topic_name.h"
 #include "store/http/http_param.h"
 #include "store/http/http_route.h"
 
@@ -22,14 +23,10 @@ struct seg {
 };
 
 static const char *const route_names[HTTP_ROUTE_COUNT] = {
-	[HTTP_ROUTE_NONE] = "other",
-	[HTTP_ROUTE_HEALTH] = "health",
-	[HTTP_ROUTE_METRICS] = "metrics",
-	[HTTP_ROUTE_TOPICS] = "topics",
-	[HTTP_ROUTE_TOPIC] = "topic",
-	[HTTP_ROUTE_BATCHES] = "batches",
-	[HTTP_ROUTE_RECORDS] = "records",
-	[HTTP_ROUTE_PRODUCERS] = "producers",
+	[HTTP_ROUTE_NONE] = "other",      [HTTP_ROUTE_HEALTH] = "health",
+	[HTTP_ROUTE_METRICS] = "metrics", [HTTP_ROUTE_TOPICS] = "topics",
+	[HTTP_ROUTE_TOPIC] = "topic",     [HTTP_ROUTE_BATCHES] = "batches",
+	[HTTP_ROUTE_RECORDS] = "records", [HTTP_ROUTE_PRODUCERS] = "producers",
 	[HTTP_ROUTE_GROUPS] = "groups",
 };
 
@@ -42,18 +39,7 @@ const char *http_route_name(enum http_route_id id)
 
 int http_route_topic_valid(const char *s, size_t n)
 {
-	if (n == 0 || n > TOPIC_NAME_MAX)
-		return 0;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return topic_name_check_len(s, n) == NULL;
 }
 
 static int hexval(char c)
@@ -76,7 +62,7 @@ size_t http_route_unescape(char *s)
 		int lo = hi >= 0 ? hexval(p[2]) : -1;
 
 		if (lo < 0 || (hi == 0 && lo == 0)) {
-			*o++ = *p;  /* not an escape, or %00: kept as written */
+			*o++ = *p; /* not an escape, or %00: kept as written */
 			continue;
 		}
 		*o++ = (char)(hi << 4 | lo);
@@ -122,7 +108,7 @@ static int split(const char *path, struct seg *segs)
 		if (*path == '/') {
 			path++;
 			if (*path == '\0')
-				return -1;  /* trailing slash */
+				return -1; /* trailing slash */
 		}
 	}
 	return n;
@@ -214,8 +200,11 @@ void http_route_allow_header(unsigned allowed, char *dst, size_t cap)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {{HTTP_GET, "GET"},	  {HTTP_HEAD, "HEAD"},	   {HTTP_POST, "POST"},
-		     {HTTP_PUT, "PUT"},	  {HTTP_DELETE, "DELETE"}};
+	} names[] = {{HTTP_GET, "GET"},
+		     {HTTP_HEAD, "HEAD"},
+		     {HTTP_POST, "POST"},
+		     {HTTP_PUT, "PUT"},
+		     {HTTP_DELETE, "DELETE"}};
 	size_t used = 0;
 
 	if (cap == 0)
@@ -228,7 +217,7 @@ void http_route_allow_header(unsigned allowed, char *dst, size_t cap)
 			continue;
 		w = snprintf(dst + used, cap - used, "%s%s", used ? ", " : "", names[i].name);
 		if (w < 0 || (size_t)w >= cap - used) {
-			dst[used] = '\0';  /* whole names only */
+			dst[used] = '\0'; /* whole names only */
 			return;
 		}
 		used += (size_t)w;

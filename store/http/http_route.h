@@ -48,9 +48,9 @@ enum http_method {
 struct http_route {
 	enum http_route_id id;
 	enum http_method method;
-	unsigned allowed;            /* methods the path accepts (for 405 Allow) */
-	char topic[TOPIC_NAME_MAX + 1];  /* "" when the route has none */
-	int32_t partition;           /* -1 when the route has none */
+	unsigned allowed;               /* methods the path accepts (for 405 Allow) */
+	char topic[TOPIC_NAME_MAX + 1]; /* "" when the route has none */
+	int32_t partition;              /* -1 when the route has none */
 };
 
 /* Match.  0 with *r filled; -ERR_NOT_FOUND (no such path: 404);

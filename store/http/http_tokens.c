@@ -31,6 +31,7 @@ struct identity {
 	uint8_t *token;
 	size_t len;
 	int line;
+	char *principal; /* "User:NAME" (mapped) or "Token:LINE" */
 	struct grant *grants;
 	size_t ngrants;
 };
@@ -64,6 +65,7 @@ void http_tokens_free(struct http_tokens *t)
 		if (id->token)
 			explicit_bzero(id->token, id->len);
 		mem_free(id->token);
+		mem_free(id->principal);
 		for (size_t g = 0; g < id->ngrants; g++)
 			mem_free(id->grants[g].glob);
 		mem_free(id->grants);
@@ -97,7 +99,7 @@ static int parse_perms(const char *s, size_t n, unsigned *out)
 			return -ERR_INVALID;
 		i = j + 1;
 		if (j < n && i == n)
-			return -ERR_INVALID;  /* trailing comma */
+			return -ERR_INVALID; /* trailing comma */
 	}
 	if (perms == 0)
 		return -ERR_INVALID;
@@ -142,6 +144,17 @@ static int add_grant(struct identity *id, const char *glob, size_t glen, unsigne
 	return 0;
 }
 
+/* "token User:NAME": the token authenticates as that principal, whose
+ * grants come from auth.acl_file.  One principal per token. */
+static int set_principal(struct identity *id, const char *p, size_t n)
+{
+	if (id->principal)
+		return strlen(id->principal) == n && memcmp(id->principal, p, n) == 0 ? 0
+										      : -ERR_EXISTS;
+	id->principal = mem_strndup(p, n);
+	return id->principal ? 0 : -ENOMEM;
+}
+
 /* Split one line into at most 4 whitespace-separated fields. */
 static int fields(const char *p, size_t n, const char **f, size_t *fl)
 {
@@ -184,7 +197,7 @@ int http_tokens_parse(const char *name, const char *text, size_t len, struct htt
 		const char *f[4];
 		size_t fl[4];
 		struct identity *id;
-		unsigned perms;
+		unsigned perms = 0;
 		int nf;
 
 		pos += n + (nl ? 1 : 0);
@@ -197,38 +210,50 @@ int http_tokens_parse(const char *name, const char *text, size_t len, struct htt
 		nf = fields(p, n, f, fl);
 		if (nf == 0 || f[0][0] == '#')
 			continue;
-		if (nf != 3) {
-			errf(err, errlen, "%s:%d: expected 'token topic-glob permissions', got %d fields",
+		if (nf != 3 && !(nf == 2 && fl[1] > 5 && memcmp(f[1], "User:", 5) == 0)) {
+			errf(err, errlen,
+			     "%s:%d: expected 'token topic-glob permissions' or "
+			     "'token User:NAME', got %d fields",
 			     name, line, nf > 4 ? 4 : nf);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		if (fl[0] > TOKEN_MAX) {
-			errf(err, errlen, "%s:%d: token longer than %d bytes", name, line, TOKEN_MAX);
+			errf(err, errlen, "%s:%d: token longer than %d bytes", name, line,
+			     TOKEN_MAX);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		for (size_t i = 0; i < fl[0]; i++) {
 			if ((unsigned char)f[0][i] <= 0x20 || (unsigned char)f[0][i] >= 0x7f) {
-				errf(err, errlen, "%s:%d: token must be printable ASCII", name, line);
+				errf(err, errlen, "%s:%d: token must be printable ASCII", name,
+				     line);
 				rc = -ERR_CONFIG;
 				goto out;
 			}
 		}
-		if (parse_perms(f[2], fl[2], &perms) < 0) {
-			errf(err, errlen, "%s:%d: permissions must be a comma list of produce, "
-			     "consume, admin", name, line);
+		if (nf == 3 && parse_perms(f[2], fl[2], &perms) < 0) {
+			errf(err, errlen,
+			     "%s:%d: permissions must be a comma list of produce, "
+			     "consume, admin",
+			     name, line);
 			rc = -ERR_CONFIG;
 			goto out;
 		}
 		if (fl[0] < 16)
-			log_warn("%s:%d: token shorter than 16 characters is easy to guess", name, line);
+			log_warn("%s:%d: token shorter than 16 characters is easy to guess", name,
+				 line);
 		id = identity_get(t, f[0], fl[0], line);
 		if (!id) {
 			rc = -ENOMEM;
 			goto out;
 		}
-		rc = add_grant(id, f[1], fl[1], perms);
+		rc = nf == 3 ? add_grant(id, f[1], fl[1], perms) : set_principal(id, f[1], fl[1]);
+		if (rc == -ERR_EXISTS) {
+			errf(err, errlen, "%s:%d: token already mapped to another principal", name,
+			     line);
+			rc = -ERR_CONFIG;
+		}
 		if (rc < 0)
 			goto out;
 	}
@@ -236,6 +261,18 @@ int http_tokens_parse(const char *name, const char *text, size_t len, struct htt
 		errf(err, errlen, "%s: no tokens: every request would be refused", name);
 		rc = -ERR_CONFIG;
 		goto out;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		char tmp[32];
+
+		if (t->ids[i].principal)
+			continue;
+		snprintf(tmp, sizeof(tmp), "Token:%d", t->ids[i].line);
+		t->ids[i].principal = mem_strdup(tmp);
+		if (!t->ids[i].principal) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 	*out = t;
 out:
@@ -311,6 +348,13 @@ bool http_tokens_allows(const struct http_tokens *t, int id, unsigned perm, cons
 			return true;
 	}
 	return false;
+}
+
+const char *http_tokens_principal(const struct http_tokens *t, int id)
+{
+	if (id < 0 || (size_t)id >= t->n)
+		return NULL;
+	return t->ids[id].principal;
 }
 
 int http_tokens_line(const struct http_tokens *t, int id)

@@ -11,6 +11,14 @@
  * list of produce, consume and admin (admin implies the other two).  A token
  * may appear on several lines: its grants add up.
  *
+ * A line with two fields maps a token to a principal instead:
+ *
+ *   9c0d1e6b2a4c8d9e0f1a2b3c4d5e   User:agent-web
+ *
+ * and that principal's grants come from auth.acl_file (store/auth/acl.h), the
+ * same ones it has over Kafka.  A token with inline grants only is the
+ * principal "Token:LINE" (its first line), which an ACL file may also name.
+ *
  * Lookups compare the presented token with every configured token in
  * constant time (no early exit, time independent of where the bytes differ),
  * so response timing does not leak token bytes.  Token text never appears in
@@ -50,6 +58,9 @@ int http_tokens_find(const struct http_tokens *t, const char *token, size_t len)
 /* Does identity id hold perm on topic?  topic NULL: on at least one glob
  * (for endpoints that name no topic, such as POST /v1/producers). */
 bool http_tokens_allows(const struct http_tokens *t, int id, unsigned perm, const char *topic);
+
+/* The principal of identity id ("User:NAME" or "Token:LINE"), or NULL. */
+const char *http_tokens_principal(const struct http_tokens *t, int id);
 
 /* Line where identity id was first defined, for logs. */
 int http_tokens_line(const struct http_tokens *t, int id);

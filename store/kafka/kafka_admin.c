@@ -23,8 +23,11 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
+#include "store/auth/auth.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
 
@@ -97,8 +100,7 @@ static void refine_by_time(struct engine *log, const char *topic, int32_t p, int
 	    bi.size > TS_SCAN_MAX_BATCH)
 		goto out;
 	*found = bi.max_ts;
-	if (buf_reserve(&b, bi.size) < 0 ||
-	    pread(s.fd, b.data, bi.size, s.pos) != (ssize_t)bi.size)
+	if (buf_reserve(&b, bi.size) < 0 || pread(s.fd, b.data, bi.size, s.pos) != (ssize_t)bi.size)
 		goto out;
 	b.len = bi.size;
 	cc = codec_ctx_new();
@@ -133,7 +135,9 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 	int16_t err;
 	int rc;
 
-	rc = engine_partition_info(r->ctx->log, topic, p->index, &info);
+	rc = kafka_authz_topic(r, topic, ACL_CONSUME)
+		     ? engine_partition_info(r->ctx->log, topic, p->index, &info)
+		     : -ERR_AUTH;
 	if (rc == 0 && p->timestamp == -1) {
 		off = info.visible;
 	} else if (rc == 0 && p->timestamp == -2) {
@@ -143,11 +147,11 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 	} else if (rc == 0) {
 		rc = engine_offset_for_time(r->ctx->log, topic, p->index, p->timestamp, &off);
 		if (rc == 0 && off >= info.visible)
-			off = -1;  /* no record that late */
+			off = -1; /* no record that late */
 		if (rc == 0 && off >= 0)
 			refine_by_time(r->ctx->log, topic, p->index, p->timestamp, &off, &ts);
 	}
-	err = kafka_api_error(rc);
+	err = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 	if (rc == -ERR_INVALID)
 		err = p->timestamp < -2 ? KERR_INVALID_REQUEST : KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (err) {
@@ -165,7 +169,7 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 		kwire_put_i64(e, ts);
 		kwire_put_i64(e, off);
 		if (v >= 4)
-			kwire_put_i32(e, err ? -1 : 0);  /* leader_epoch */
+			kwire_put_i32(e, err ? -1 : 0); /* leader_epoch */
 	}
 }
 
@@ -175,7 +179,7 @@ void kafka_admin_listoffsets_handle(struct kafka_req *r)
 	struct kwire_enc *e = kafka_req_begin(r);
 
 	if (r->hdr.api_version >= 2)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
+		kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_array(e, q->ntopics);
 	for (int32_t i = 0; i < q->ntopics; i++) {
 		const struct kafka_listoffsets_topic *t = &q->topics[i];
@@ -257,13 +261,24 @@ static int parse_i64(const char *s, int64_t *v)
 
 /* Kafka topic configs that are broker tuning with no effect here. */
 static const char *const ignored_configs[] = {
-	"delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms",
-	"follower.replication.throttled.replicas", "index.interval.bytes",
-	"leader.replication.throttled.replicas", "max.compaction.lag.ms",
-	"message.downconversion.enable", "message.format.version",
-	"message.timestamp.difference.max.ms", "min.cleanable.dirty.ratio",
-	"min.compaction.lag.ms", "preallocate", "segment.index.bytes", "segment.jitter.ms",
-	"unclean.leader.election.enable", NULL,
+	"delete.retention.ms",
+	"file.delete.delay.ms",
+	"flush.messages",
+	"flush.ms",
+	"follower.replication.throttled.replicas",
+	"index.interval.bytes",
+	"leader.replication.throttled.replicas",
+	"max.compaction.lag.ms",
+	"message.downconversion.enable",
+	"message.format.version",
+	"message.timestamp.difference.max.ms",
+	"min.cleanable.dirty.ratio",
+	"min.compaction.lag.ms",
+	"preallocate",
+	"segment.index.bytes",
+	"segment.jitter.ms",
+	"unclean.leader.election.enable",
+	NULL,
 };
 
 /* Apply one config to tc.  0 or -ERR_INVALID with *why. */
@@ -335,8 +350,8 @@ static int apply_config(const struct kafka_config_entry *c, struct topic_config 
 
 /* Check (and unless validate_only, create) one topic.  Returns the error
  * code and sets *msg for the response. */
-static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics_req *q,
-			    int32_t i, const char **msg)
+static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics_req *q, int32_t i,
+			    const char **msg)
 {
 	const struct kafka_createtopics_topic *t = &q->topics[i];
 	struct topic_config tc;
@@ -350,9 +365,13 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 			return KERR_INVALID_REQUEST;
 		}
 	}
-	if (!engine_topic_name_valid(t->name)) {
+	if (!topic_name_valid(t->name)) {
 		*msg = "topic names are 1-249 of [a-zA-Z0-9._-], not '.' or '..'";
 		return KERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (!kafka_authz_topic(r, t->name, ACL_ADMIN)) {
+		*msg = "the principal has no admin grant on this topic";
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
 	}
 	if (t->nassignments > 0) {
 		if (parts != -1 || t->replication_factor != -1) {
@@ -480,8 +499,11 @@ void kafka_admin_deletetopics_handle(struct kafka_req *r)
 		kwire_put_i32(e, 0);
 	kwire_put_array(e, q->ntopics);
 	for (int32_t i = 0; i < q->ntopics; i++) {
-		int rc = engine_topic_delete(r->ctx->log, q->topics[i]);
-		int16_t err = kafka_api_error(rc);
+		int rc = kafka_authz_topic(r, q->topics[i], ACL_ADMIN)
+				 ? engine_topic_delete(r->ctx->log, q->topics[i])
+				 : -ERR_AUTH;
+		int16_t err =
+			rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 
 		if (rc == 0) {
 			log_info("kafka: deleted topic %s for %s", q->topics[i],
@@ -550,14 +572,14 @@ static size_t topic_items(const struct topic_config *tc, const struct store_conf
 	int64_t def_ret_b = conf->log.retention_bytes ? (int64_t)conf->log.retention_bytes : -1;
 	size_t n = 0;
 
-#define ITEM(nm, val, def, ty, dc)                                                       \
-	do {                                                                             \
-		it[n].name = nm;                                                         \
-		snprintf(it[n].value, sizeof(it[n].value), "%lld", (long long)(val));    \
-		it[n].is_default = (def);                                                \
-		it[n].type = ty;                                                         \
-		it[n].doc = dc;                                                          \
-		n++;                                                                     \
+#define ITEM(nm, val, def, ty, dc)                                                    \
+	do {                                                                          \
+		it[n].name = nm;                                                      \
+		snprintf(it[n].value, sizeof(it[n].value), "%lld", (long long)(val)); \
+		it[n].is_default = (def);                                             \
+		it[n].type = ty;                                                      \
+		it[n].doc = dc;                                                       \
+		n++;                                                                  \
 	} while (0)
 	ITEM("retention.ms", tc->retention_ms, tc->retention_ms == def_ret_ms, CONFIG_TYPE_LONG,
 	     "delete segments older than this; -1 keeps forever");
@@ -566,8 +588,8 @@ static size_t topic_items(const struct topic_config *tc, const struct store_conf
 	ITEM("segment.bytes", tc->segment_bytes,
 	     tc->segment_bytes == (int64_t)conf->log.segment_bytes, CONFIG_TYPE_INT,
 	     "roll the active segment past this size");
-	ITEM("segment.ms", tc->segment_ms, tc->segment_ms == conf->log.segment_ms,
-	     CONFIG_TYPE_LONG, "roll the active segment when older than this");
+	ITEM("segment.ms", tc->segment_ms, tc->segment_ms == conf->log.segment_ms, CONFIG_TYPE_LONG,
+	     "roll the active segment when older than this");
 	ITEM("max.message.bytes", tc->max_batch_bytes,
 	     tc->max_batch_bytes == (int64_t)conf->log.max_batch_bytes, CONFIG_TYPE_INT,
 	     "largest record batch accepted");
@@ -600,7 +622,10 @@ static void put_describe_resource(struct kafka_req *r, const struct kafka_descri
 	int16_t err = KERR_NONE;
 	const char *msg = NULL;
 
-	if (res->type == RESOURCE_TOPIC) {
+	if (res->type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->name, 0)) {
+		err = KERR_TOPIC_AUTHORIZATION_FAILED;
+		msg = "the principal has no grant on this topic";
+	} else if (res->type == RESOURCE_TOPIC) {
 		int rc = engine_topic_config(r->ctx->log, res->name, &tc);
 
 		if (rc < 0) {
@@ -627,15 +652,15 @@ static void put_describe_resource(struct kafka_req *r, const struct kafka_descri
 			continue;
 		kwire_put_str(e, items[i].name);
 		kwire_put_str(e, items[i].value);
-		kwire_put_bool(e, false);  /* read_only */
+		kwire_put_bool(e, false); /* read_only */
 		if (v == 0)
 			kwire_put_bool(e, items[i].is_default);
 		else
 			kwire_put_i8(e, items[i].is_default ? CONFIG_SOURCE_DEFAULT
 							    : CONFIG_SOURCE_TOPIC);
-		kwire_put_bool(e, false);  /* is_sensitive */
+		kwire_put_bool(e, false); /* is_sensitive */
 		if (v >= 1)
-			kwire_put_array(e, 0);  /* synonyms */
+			kwire_put_array(e, 0); /* synonyms */
 		if (v >= 3) {
 			kwire_put_i8(e, items[i].type);
 			kwire_put_str(e, q->include_documentation ? items[i].doc : NULL);
@@ -648,7 +673,7 @@ void kafka_admin_describeconfigs_handle(struct kafka_req *r)
 	struct kafka_describeconfigs_req *q = r->body;
 	struct kwire_enc *e = kafka_req_begin(r);
 
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_array(e, q->nresources);
 	for (int32_t i = 0; i < q->nresources; i++)
 		put_describe_resource(r, q, &q->resources[i]);
@@ -680,8 +705,12 @@ void kafka_admin_initproducerid_handle(struct kafka_req *r)
 		/* idempotence only: refuse fast rather than let a transactional
 		 * producer retry forever */
 		err = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	} else if (!kafka_authz_may(r, ACL_TOPIC, NULL, ACL_PRODUCE)) {
+		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_DENIED);
+		err = KERR_CLUSTER_AUTHORIZATION_FAILED;
 	} else {
-		int rc = engine_producer_id_alloc(r->ctx->log, &id);
+		int rc = auth_producer_id_new(r->ctx->auth, r->ctx->log, kafka_authz_principal(r),
+					      &id);
 
 		if (rc < 0) {
 			log_warn("kafka: cannot allocate a producer id: %s", err_str(rc));
@@ -691,9 +720,9 @@ void kafka_admin_initproducerid_handle(struct kafka_req *r)
 	}
 	kafka_req_note(r, err);
 	e = kafka_req_begin(r);
-	kwire_put_i32(e, 0);  /* throttle_time_ms */
+	kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_i16(e, err);
 	kwire_put_i64(e, id);
-	kwire_put_i16(e, err ? -1 : 0);  /* producer_epoch */
+	kwire_put_i16(e, err ? -1 : 0); /* producer_epoch */
 	kafka_req_finish(r);
 }

@@ -22,9 +22,9 @@ struct kafka_req;
 
 struct kafka_listoffsets_partition {
 	int32_t index;
-	int32_t current_leader_epoch;    /* v4+ */
+	int32_t current_leader_epoch; /* v4+ */
 	int64_t timestamp;
-	int32_t max_num_offsets;         /* v0 */
+	int32_t max_num_offsets; /* v0 */
 };
 
 struct kafka_listoffsets_topic {
@@ -35,14 +35,14 @@ struct kafka_listoffsets_topic {
 
 struct kafka_listoffsets_req {
 	int32_t replica_id;
-	int8_t isolation_level;          /* v2+ */
+	int8_t isolation_level; /* v2+ */
 	int32_t ntopics;
 	struct kafka_listoffsets_topic *topics;
 };
 
 struct kafka_config_entry {
 	char *name;
-	char *value;                     /* nullable */
+	char *value; /* nullable */
 };
 
 struct kafka_createtopics_topic {
@@ -50,9 +50,9 @@ struct kafka_createtopics_topic {
 	int32_t num_partitions;
 	int16_t replication_factor;
 	int32_t nassignments;
-	int32_t *assignment_partition;   /* partition index per assignment */
-	bool assignment_other_broker;    /* some assignment names a broker other than 0 */
-	bool assignment_bad_replicas;    /* some assignment has != 1 replica */
+	int32_t *assignment_partition; /* partition index per assignment */
+	bool assignment_other_broker;  /* some assignment names a broker other than 0 */
+	bool assignment_bad_replicas;  /* some assignment has != 1 replica */
 	int32_t nconfigs;
 	struct kafka_config_entry *configs;
 };
@@ -61,7 +61,7 @@ struct kafka_createtopics_req {
 	int32_t ntopics;
 	struct kafka_createtopics_topic *topics;
 	int32_t timeout_ms;
-	bool validate_only;              /* v1+ */
+	bool validate_only; /* v1+ */
 };
 
 struct kafka_deletetopics_req {
@@ -71,17 +71,17 @@ struct kafka_deletetopics_req {
 };
 
 struct kafka_describeconfigs_resource {
-	int8_t type;                     /* 2 topic, 4 broker */
+	int8_t type; /* 2 topic, 4 broker */
 	char *name;
-	int32_t nkeys;                   /* -1: every config */
+	int32_t nkeys; /* -1: every config */
 	char **keys;
 };
 
 struct kafka_describeconfigs_req {
 	int32_t nresources;
 	struct kafka_describeconfigs_resource *resources;
-	bool include_synonyms;           /* v1+ */
-	bool include_documentation;      /* v3+ */
+	bool include_synonyms;      /* v1+ */
+	bool include_documentation; /* v3+ */
 };
 
 struct kafka_initproducerid_req {

@@ -5,16 +5,20 @@
  * Versions advertised here are exactly the ones the decoders and encoders
  * implement; docs/KAFKA.md lists them with what each client uses.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "lib/err.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_acls.h"
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_produce.h"
+#include "store/kafka/kafka_sasl.h"
+#include "store/kafka/kafka_scram.h"
 
 /* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
  * the schema's, so a version at or above it would need the compact forms. */
@@ -31,16 +35,20 @@ static const struct kafka_api api_table[] = {
 	 kafka_offsets_fetch_handle},
 	{KAFKA_FIND_COORDINATOR, 0, 2, 3, "FindCoordinator", kafka_groups_findcoordinator_decode,
 	 kafka_groups_findcoordinator_handle},
-	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode, kafka_groups_join_handle},
+	{KAFKA_JOIN_GROUP, 0, 5, 6, "JoinGroup", kafka_groups_join_decode,
+	 kafka_groups_join_handle},
 	{KAFKA_HEARTBEAT, 0, 3, 4, "Heartbeat", kafka_groups_heartbeat_decode,
 	 kafka_groups_heartbeat_handle},
 	{KAFKA_LEAVE_GROUP, 0, 3, 4, "LeaveGroup", kafka_groups_leave_decode,
 	 kafka_groups_leave_handle},
-	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode, kafka_groups_sync_handle},
+	{KAFKA_SYNC_GROUP, 0, 3, 4, "SyncGroup", kafka_groups_sync_decode,
+	 kafka_groups_sync_handle},
 	{KAFKA_DESCRIBE_GROUPS, 0, 4, 5, "DescribeGroups", kafka_groups_describe_decode,
 	 kafka_groups_describe_handle},
 	{KAFKA_LIST_GROUPS, 0, 2, 3, "ListGroups", kafka_groups_list_decode,
 	 kafka_groups_list_handle},
+	{KAFKA_SASL_HANDSHAKE, 0, 1, INT16_MAX, "SaslHandshake", kafka_sasl_handshake_decode,
+	 kafka_sasl_handshake_handle},
 	{KAFKA_API_VERSIONS, 0, 3, 3, "ApiVersions", kafka_meta_apiversions_decode,
 	 kafka_meta_apiversions_handle},
 	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,
@@ -49,8 +57,20 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_deletetopics_handle},
 	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
 	 kafka_admin_initproducerid_handle},
+	{KAFKA_DESCRIBE_ACLS, 0, 1, 2, "DescribeAcls", kafka_acls_describe_decode,
+	 kafka_acls_describe_handle},
+	{KAFKA_CREATE_ACLS, 0, 1, 2, "CreateAcls", kafka_acls_create_decode,
+	 kafka_acls_create_handle},
+	{KAFKA_DELETE_ACLS, 0, 1, 2, "DeleteAcls", kafka_acls_delete_decode,
+	 kafka_acls_delete_handle},
 	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
 	 kafka_admin_describeconfigs_handle},
+	{KAFKA_SASL_AUTHENTICATE, 0, 2, 2, "SaslAuthenticate", kafka_sasl_authenticate_decode,
+	 kafka_sasl_authenticate_handle},
+	{KAFKA_DESCRIBE_USER_SCRAM, 0, 0, 0, "DescribeUserScramCredentials",
+	 kafka_scram_describe_decode, kafka_scram_describe_handle},
+	{KAFKA_ALTER_USER_SCRAM, 0, 0, 0, "AlterUserScramCredentials", kafka_scram_alter_decode,
+	 kafka_scram_alter_handle},
 };
 
 #define API_COUNT (sizeof(api_table) / sizeof(api_table[0]))
@@ -111,8 +131,7 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
 	return 0;
 }
 
-void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n,
-			    struct arena *a)
+void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a)
 {
 	const struct kafka_api *api = kafka_api_find(h->api_key);
 	struct kwire_dec d;

@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -83,12 +84,12 @@ struct fpart {
 	int16_t error;
 	int64_t high_watermark;
 	int64_t log_start;
-	struct engine_slice slice;      /* len 0 with fd -1: nothing */
+	struct engine_slice slice; /* len 0 with fd -1: nothing */
 	bool has_slice;
 };
 
 struct fetch_state {
-	struct fpart **parts;        /* [topic][partition] */
+	struct fpart **parts; /* [topic][partition] */
 	size_t total;
 	bool any_error;
 };
@@ -127,8 +128,8 @@ static ssize_t cut_before_zstd(const struct engine_slice *s)
 }
 
 static void gather_partition(struct kafka_req *r, const char *topic,
-			     const struct kafka_fetch_partition *p, struct fpart *fp,
-			     size_t budget, bool first_data)
+			     const struct kafka_fetch_partition *p, struct fpart *fp, size_t budget,
+			     bool first_data)
 {
 	struct engine_partition_info info;
 	size_t pmax = p->max_bytes > 0 ? (size_t)p->max_bytes : 0;
@@ -138,6 +139,11 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 	fp->error = KERR_NONE;
 	fp->high_watermark = -1;
 	fp->log_start = -1;
+	if (!kafka_authz_topic(r, topic, ACL_CONSUME)) {
+		/* an error answers at once, so this counts once per request */
+		fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (want == 0 && !first_data) {
 		/* nothing fits; report the offsets so the consumer knows its lag */
 		rc = engine_partition_info(r->ctx->log, topic, p->index, &info);
@@ -149,7 +155,8 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 		fp->log_start = info.log_start;
 		return;
 	}
-	rc = engine_read(r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1, &fp->slice);
+	rc = engine_read(r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1,
+			 &fp->slice);
 	if (rc < 0) {
 		fp->error = kafka_api_error(rc);
 		if (rc == -ERR_INVALID)
@@ -222,7 +229,7 @@ static void respond(struct kafka_req *r)
 	kwire_put_i32(e, r->throttle_ms);
 	if (v >= 7) {
 		kwire_put_i16(e, KERR_NONE);
-		kwire_put_i32(e, 0);  /* session_id: sessionless */
+		kwire_put_i32(e, 0); /* session_id: sessionless */
 	}
 	kwire_put_array(e, q->ntopics);
 	for (int32_t i = 0; i < q->ntopics; i++) {
@@ -237,17 +244,18 @@ static void respond(struct kafka_req *r)
 			kwire_put_i32(e, t->partitions[j].index);
 			kwire_put_i16(e, fp->error);
 			kwire_put_i64(e, fp->high_watermark);
-			kwire_put_i64(e, fp->high_watermark);  /* last_stable_offset: no transactions */
+			kwire_put_i64(e,
+				      fp->high_watermark); /* last_stable_offset: no transactions */
 			if (v >= 5)
 				kwire_put_i64(e, fp->log_start);
-			kwire_put_array(e, -1);  /* aborted_transactions */
+			kwire_put_array(e, -1); /* aborted_transactions */
 			if (v >= 11)
-				kwire_put_i32(e, -1);  /* preferred_read_replica */
+				kwire_put_i32(e, -1); /* preferred_read_replica */
 			if (fp->has_slice) {
-				atomic_fetch_add_explicit(&r->ctx->stats->fetch_bytes, fp->slice.len,
-							  memory_order_relaxed);
+				atomic_fetch_add_explicit(&r->ctx->stats->fetch_bytes,
+							  fp->slice.len, memory_order_relaxed);
 				kwire_put_bytes_len(e, (int32_t)fp->slice.len);
-				kafka_req_add_slice(r, &fp->slice);  /* takes it */
+				kafka_req_add_slice(r, &fp->slice); /* takes it */
 				fp->has_slice = false;
 			} else {
 				kwire_put_bytes_len(e, 0);
@@ -301,7 +309,8 @@ void kafka_fetch_handle(struct kafka_req *r)
 	}
 	if (!fs)
 		goto nomem;
-	fs->parts = arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1, sizeof(*fs->parts));
+	fs->parts =
+		arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1, sizeof(*fs->parts));
 	if (!fs->parts)
 		goto nomem;
 	for (int32_t i = 0; i < q->ntopics; i++) {
@@ -328,8 +337,10 @@ void kafka_fetch_handle(struct kafka_req *r)
 	}
 	release_slices(fs, q);
 	/* a client may ask for INT32_MAX ms: kafka.max_fetch_wait bounds it */
-	kafka_req_wait(r, q->max_wait_ms < r->ctx->conf->kafka.max_fetch_wait_ms
-				  ? q->max_wait_ms : r->ctx->conf->kafka.max_fetch_wait_ms,
+	kafka_req_wait(r,
+		       q->max_wait_ms < r->ctx->conf->kafka.max_fetch_wait_ms
+			       ? q->max_wait_ms
+			       : r->ctx->conf->kafka.max_fetch_wait_ms,
 		       fetch_poll);
 	return;
 nomem:

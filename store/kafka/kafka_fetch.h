@@ -24,9 +24,9 @@ struct kafka_req;
 
 struct kafka_fetch_partition {
 	int32_t index;
-	int32_t current_leader_epoch;    /* v9+ */
+	int32_t current_leader_epoch; /* v9+ */
 	int64_t fetch_offset;
-	int64_t log_start_offset;        /* v5+, followers only */
+	int64_t log_start_offset; /* v5+, followers only */
 	int32_t max_bytes;
 };
 
@@ -40,14 +40,14 @@ struct kafka_fetch_req {
 	int32_t replica_id;
 	int32_t max_wait_ms;
 	int32_t min_bytes;
-	int32_t max_bytes;               /* v3+ */
-	int8_t isolation_level;          /* v4+ */
-	int32_t session_id;              /* v7+ */
-	int32_t session_epoch;           /* v7+ */
+	int32_t max_bytes;      /* v3+ */
+	int8_t isolation_level; /* v4+ */
+	int32_t session_id;     /* v7+ */
+	int32_t session_epoch;  /* v7+ */
 	int32_t ntopics;
 	struct kafka_fetch_topic *topics;
-	int32_t nforgotten;              /* v7+, ignored: no sessions */
-	char *rack_id;                   /* v11+ */
+	int32_t nforgotten; /* v7+, ignored: no sessions */
+	char *rack_id;      /* v11+ */
 };
 
 void *kafka_fetch_decode(struct kwire_dec *d, int16_t v);

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "store/groups/groups.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_groups.h"
 #include "store/kafka/kafka_req.h"
 
@@ -20,6 +21,16 @@
 static bool no_coordinator(struct kafka_req *r)
 {
 	return r->ctx->groups == NULL;
+}
+
+/* COORDINATOR_NOT_AVAILABLE, GROUP_AUTHORIZATION_FAILED (no consume grant
+ * on the group, store/kafka/kafka_authz.h) or 0. */
+static int16_t group_check(struct kafka_req *r, const char *group)
+{
+	if (no_coordinator(r))
+		return KERR_COORDINATOR_NOT_AVAILABLE;
+	return kafka_authz_group(r, group, ACL_CONSUME) ? KERR_NONE
+							: KERR_GROUP_AUTHORIZATION_FAILED;
 }
 
 static void put_throttle(struct kwire_enc *e, int16_t v, int16_t since)
@@ -55,6 +66,9 @@ void kafka_groups_findcoordinator_handle(struct kafka_req *r)
 	} else if (no_coordinator(r)) {
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 		msg = "the group coordinator is not running (see the store log)";
+	} else if (group_check(r, q->key)) {
+		err = KERR_GROUP_AUTHORIZATION_FAILED;
+		msg = "the principal has no grant on this group";
 	}
 	kafka_req_note(r, err);
 	put_throttle(e, v, 1);
@@ -152,6 +166,7 @@ void kafka_groups_join_handle(struct kafka_req *r)
 	struct kafka_joingroup_req *q = r->body;
 	struct join_wait *jw = arena_alloc(&r->arena, sizeof(*jw));
 	struct groups_join_req jr;
+	int16_t gerr = group_check(r, q->group_id);
 
 	if (!jw) {
 		r->enc.err = -ENOMEM;
@@ -161,9 +176,8 @@ void kafka_groups_join_handle(struct kafka_req *r)
 	jw->r = r;
 	jw->w.join_done = join_done;
 	r->hstate = jw;
-	if (no_coordinator(r)) {
-		struct groups_join_result res = {KERR_COORDINATOR_NOT_AVAILABLE, -1, "", "", "", 0,
-						 NULL};
+	if (gerr) {
+		struct groups_join_result res = {gerr, -1, "", "", "", 0, NULL};
 
 		join_done(&jw->w, &res);
 		return;
@@ -226,6 +240,7 @@ void kafka_groups_sync_handle(struct kafka_req *r)
 	struct kafka_syncgroup_req *q = r->body;
 	struct join_wait *jw = arena_alloc(&r->arena, sizeof(*jw));
 	struct groups_sync_req sr;
+	int16_t gerr = group_check(r, q->group_id);
 
 	if (!jw) {
 		r->enc.err = -ENOMEM;
@@ -235,8 +250,8 @@ void kafka_groups_sync_handle(struct kafka_req *r)
 	jw->r = r;
 	jw->w.sync_done = sync_done;
 	r->hstate = jw;
-	if (no_coordinator(r)) {
-		sync_done(&jw->w, KERR_COORDINATOR_NOT_AVAILABLE, NULL, 0);
+	if (gerr) {
+		sync_done(&jw->w, gerr, NULL, 0);
 		return;
 	}
 	memset(&sr, 0, sizeof(sr));
@@ -269,10 +284,12 @@ void *kafka_groups_heartbeat_decode(struct kwire_dec *d, int16_t v)
 void kafka_groups_heartbeat_handle(struct kafka_req *r)
 {
 	struct kafka_heartbeat_req *q = r->body;
-	int16_t err = no_coordinator(r) ? KERR_COORDINATOR_NOT_AVAILABLE
-					: groups_heartbeat(r->ctx->groups, q->group_id,
-							   q->generation, q->member_id);
-	struct kwire_enc *e = kafka_req_begin(r);
+	int16_t err = group_check(r, q->group_id);
+	struct kwire_enc *e;
+
+	if (!err)
+		err = groups_heartbeat(r->ctx->groups, q->group_id, q->generation, q->member_id);
+	e = kafka_req_begin(r);
 
 	kafka_req_note(r, err);
 	put_throttle(e, r->hdr.api_version, 1);
@@ -315,8 +332,8 @@ void kafka_groups_leave_handle(struct kafka_req *r)
 	int16_t v = r->hdr.api_version;
 	struct kwire_enc *e;
 	int16_t top = KERR_NONE;
-	int16_t *errs = arena_calloc(&r->arena, q->nmembers ? (size_t)q->nmembers : 1,
-				     sizeof(*errs));
+	int16_t *errs =
+		arena_calloc(&r->arena, q->nmembers ? (size_t)q->nmembers : 1, sizeof(*errs));
 
 	if (!errs) {
 		r->enc.err = -ENOMEM;
@@ -327,6 +344,8 @@ void kafka_groups_leave_handle(struct kafka_req *r)
 		top = KERR_COORDINATOR_NOT_AVAILABLE;
 	else if (!q->group_id[0])
 		top = KERR_INVALID_GROUP_ID;
+	else
+		top = group_check(r, q->group_id);
 	for (int32_t i = 0; !top && i < q->nmembers; i++) {
 		errs[i] = groups_leave(r->ctx->groups, q->group_id, q->member_ids[i]);
 		kafka_req_note(r, errs[i]);
@@ -388,6 +407,8 @@ void kafka_groups_describe_handle(struct kafka_req *r)
 			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		else if (!q->groups[i][0])
 			err = KERR_INVALID_GROUP_ID;
+		else if (group_check(r, q->groups[i]))
+			err = KERR_GROUP_AUTHORIZATION_FAILED;
 		else if (groups_describe(r->ctx->groups, q->groups[i], &r->arena, &gd) < 0)
 			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		if (err)
@@ -442,6 +463,15 @@ void kafka_groups_list_handle(struct kafka_req *r)
 	e = kafka_req_begin(r);
 	put_throttle(e, r->hdr.api_version, 1);
 	kwire_put_i16(e, err);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		/* only the groups the principal may see, compacted in place */
+		if (kafka_authz_may(r, ACL_GROUP, ids[i], ACL_CONSUME)) {
+			ids[k] = ids[i];
+			types[k++] = types[i];
+		}
+		if (i + 1 == n)
+			n = k;
+	}
 	kwire_put_array(e, (int32_t)n);
 	for (size_t i = 0; i < n; i++) {
 		kwire_put_str(e, ids[i]);

@@ -21,7 +21,7 @@ struct kafka_req;
 
 struct kafka_findcoordinator_req {
 	char *key;
-	int8_t key_type;             /* v1+: 0 group, 1 transaction */
+	int8_t key_type; /* v1+: 0 group, 1 transaction */
 };
 
 struct kafka_joingroup_req {
@@ -29,7 +29,7 @@ struct kafka_joingroup_req {
 	int32_t session_timeout_ms;
 	int32_t rebalance_timeout_ms;
 	char *member_id;
-	char *group_instance_id;     /* v5+ */
+	char *group_instance_id; /* v5+ */
 	char *protocol_type;
 	int32_t nprotocols;
 	struct groups_protocol *protocols;
@@ -39,7 +39,7 @@ struct kafka_syncgroup_req {
 	char *group_id;
 	int32_t generation;
 	char *member_id;
-	char *group_instance_id;     /* v3+ */
+	char *group_instance_id; /* v3+ */
 	int32_t nassignments;
 	struct groups_assignment *assignments;
 };
@@ -48,12 +48,12 @@ struct kafka_heartbeat_req {
 	char *group_id;
 	int32_t generation;
 	char *member_id;
-	char *group_instance_id;     /* v3+ */
+	char *group_instance_id; /* v3+ */
 };
 
 struct kafka_leavegroup_req {
 	char *group_id;
-	int32_t nmembers;            /* v0-v2: one */
+	int32_t nmembers; /* v0-v2: one */
 	char **member_ids;
 	char **instance_ids;
 };

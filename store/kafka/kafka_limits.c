@@ -104,8 +104,7 @@ static void on_sweep(struct evloop_timer *t)
 	}
 }
 
-int kafka_limits_init(struct kafka_limits *kl, struct evloop *loop,
-		      const struct store_config *conf)
+int kafka_limits_init(struct kafka_limits *kl, struct evloop *loop, const struct store_config *conf)
 {
 	uint64_t tick = SWEEP_MAX_MS;
 

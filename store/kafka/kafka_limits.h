@@ -43,20 +43,20 @@
 #include "store/store_config.h"
 
 /* state() bits */
-#define KAFKA_LIMITS_BUSY 0x1u       /* requests being worked on, nothing to send */
-#define KAFKA_LIMITS_READS_OFF 0x2u  /* the server paused this connection's reads */
+#define KAFKA_LIMITS_BUSY 0x1u      /* requests being worked on, nothing to send */
+#define KAFKA_LIMITS_READS_OFF 0x2u /* the server paused this connection's reads */
 
 struct kafka_limits_conn {
 	struct kafka_limits *kl;
 	struct kafka_limits_conn *next;
 	struct kafka_limits_conn *prev;
-	struct kafka_limits_conn *wnext;  /* waiting for request memory */
+	struct kafka_limits_conn *wnext; /* waiting for request memory */
 	struct kafka_limits_conn *wprev;
 	bool mem_wait;
 	uint64_t last_io_ms;
-	uint64_t frame_start_ms;     /* 0: no partial frame */
-	size_t frame_mem;            /* reserved for the large frame being read */
-	size_t req_mem;              /* large frames held by queued requests */
+	uint64_t frame_start_ms; /* 0: no partial frame */
+	size_t frame_mem;        /* reserved for the large frame being read */
+	size_t req_mem;          /* large frames held by queued requests */
 	uint64_t muted_until_ms;
 	struct evloop_timer mute_timer;
 };
@@ -70,7 +70,7 @@ struct kafka_limits {
 	uint64_t frame_ms;
 	size_t mem_max;
 	size_t mem_used;
-	bool stopping;               /* kafka_limits_release(): wake no one */
+	bool stopping; /* kafka_limits_release(): wake no one */
 	unsigned (*state)(struct kafka_limits_conn *lc);
 	/* Close the connection; false when it was already closing. */
 	bool (*close)(struct kafka_limits_conn *lc, const char *why);

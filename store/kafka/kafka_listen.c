@@ -123,12 +123,10 @@ int kafka_listen_advertised(const struct store_config *conf, int32_t bound_port,
 				  conf->kafka.advertised);
 		return rc;
 	}
-	rc = split_hostport(conf->kafka.listen, host, hcap, port,
-			    sizeof(port));
+	rc = split_hostport(conf->kafka.listen, host, hcap, port, sizeof(port));
 	if (rc < 0)
 		return rc;
-	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
-	    strcmp(host, "::") == 0) {
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
 		if (gethostname(host, hcap) != 0)
 			snprintf(host, hcap, "localhost");
 		host[hcap - 1] = '\0';

@@ -9,7 +9,9 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -44,7 +46,7 @@ void kafka_meta_apiversions_encode(struct kwire_enc *e, int16_t v, int16_t err)
 		kwire_put_tags(e);
 	}
 	if (v >= 1)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
+		kwire_put_i32(e, 0); /* throttle_time_ms */
 	kwire_put_tags(e);
 }
 
@@ -95,18 +97,18 @@ static void put_int32_array1(struct kwire_enc *e, int32_t v)
 void kafka_meta_metadata_encode(struct kwire_enc *e, int16_t v, const struct kafka_metadata_resp *m)
 {
 	if (v >= 3)
-		kwire_put_i32(e, 0);  /* throttle_time_ms */
-	kwire_put_array(e, 1);   /* brokers */
+		kwire_put_i32(e, 0); /* throttle_time_ms */
+	kwire_put_array(e, 1);       /* brokers */
 	kwire_put_i32(e, 0);
 	kwire_put_str(e, m->host);
 	kwire_put_i32(e, m->port);
 	if (v >= 1)
-		kwire_put_str(e, NULL);  /* rack */
+		kwire_put_str(e, NULL); /* rack */
 	kwire_put_tags(e);
 	if (v >= 2)
 		kwire_put_str(e, m->cluster_id);
 	if (v >= 1)
-		kwire_put_i32(e, 0);  /* controller_id */
+		kwire_put_i32(e, 0); /* controller_id */
 	kwire_put_array(e, m->ntopics);
 	for (int32_t i = 0; i < m->ntopics; i++) {
 		const struct kafka_metadata_topic *t = &m->topics[i];
@@ -115,26 +117,26 @@ void kafka_meta_metadata_encode(struct kwire_enc *e, int16_t v, const struct kaf
 		kwire_put_i16(e, t->error);
 		kwire_put_str(e, t->name);
 		if (v >= 1)
-			kwire_put_bool(e, false);  /* is_internal */
+			kwire_put_bool(e, false); /* is_internal */
 		kwire_put_array(e, np);
 		for (int32_t p = 0; p < np; p++) {
 			kwire_put_i16(e, KERR_NONE);
 			kwire_put_i32(e, p);
-			kwire_put_i32(e, 0);  /* leader_id */
+			kwire_put_i32(e, 0); /* leader_id */
 			if (v >= 7)
-				kwire_put_i32(e, 0);  /* leader_epoch: one leader, forever */
-			put_int32_array1(e, 0);  /* replica_nodes */
-			put_int32_array1(e, 0);  /* isr_nodes */
+				kwire_put_i32(e, 0); /* leader_epoch: one leader, forever */
+			put_int32_array1(e, 0);      /* replica_nodes */
+			put_int32_array1(e, 0);      /* isr_nodes */
 			if (v >= 5)
-				kwire_put_array(e, 0);  /* offline_replicas */
+				kwire_put_array(e, 0); /* offline_replicas */
 			kwire_put_tags(e);
 		}
 		if (v >= 8)
-			kwire_put_i32(e, INT32_MIN);  /* topic_authorized_operations: omitted */
+			kwire_put_i32(e, t->has_ops ? t->ops : INT32_MIN); /* KIP-430 */
 		kwire_put_tags(e);
 	}
 	if (v >= 8)
-		kwire_put_i32(e, INT32_MIN);  /* cluster_authorized_operations */
+		kwire_put_i32(e, m->has_cluster_ops ? m->cluster_ops : INT32_MIN);
 	kwire_put_tags(e);
 }
 
@@ -146,10 +148,16 @@ static void metadata_topic(struct kafka_req *r, const char *name, bool auto_crea
 	int rc;
 
 	t->name = name;
-	if (!engine_topic_name_valid(name)) {
+	if (!topic_name_valid(name)) {
 		t->error = KERR_INVALID_TOPIC_EXCEPTION;
 		return;
 	}
+	if (!kafka_authz_topic(r, name, 0)) {
+		t->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
+	/* creating a topic by asking for it takes a produce grant */
+	auto_create = auto_create && kafka_authz_may(r, ACL_TOPIC, name, ACL_PRODUCE);
 	rc = engine_topic_config(r->ctx->log, name, &tc);
 	if (rc == -ERR_NOT_FOUND && auto_create) {
 		rc = engine_topic_ensure(r->ctx->log, name);
@@ -190,6 +198,9 @@ void kafka_meta_metadata_handle(struct kafka_req *r)
 			/* deleted since the listing: leave it out */
 			if (engine_topic_config(r->ctx->log, names[i], &tc) < 0)
 				continue;
+			/* and topics the principal has no grant on */
+			if (!kafka_authz_may(r, ACL_TOPIC, names[i], 0))
+				continue;
 			topics[n].name = arena_strndup(&r->arena, names[i], strlen(names[i]));
 			topics[n].partitions = tc.partitions;
 			if (topics[n].name)
@@ -207,6 +218,12 @@ void kafka_meta_metadata_handle(struct kafka_req *r)
 			n++;
 		}
 	}
+	for (int32_t i = 0; topics && q->include_topic_ops && i < n; i++) {
+		topics[i].has_ops = true;
+		topics[i].ops = kafka_authz_topic_ops(r, topics[i].name);
+	}
+	m.has_cluster_ops = q->include_cluster_ops;
+	m.cluster_ops = q->include_cluster_ops ? kafka_authz_cluster_ops(r) : 0;
 	m.ntopics = n;
 	m.topics = topics;
 	kafka_meta_metadata_encode(kafka_req_begin(r), r->hdr.api_version, &m);

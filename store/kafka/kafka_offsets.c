@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "store/groups/groups.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_req.h"
 
@@ -57,7 +58,7 @@ void *kafka_offsets_commit_decode(struct kwire_dec *d, int16_t v)
 			rec->offset = kwire_get_i64(d);
 			rec->leader_epoch = v >= 6 ? kwire_get_i32(d) : -1;
 			if (v == 1)
-				(void)kwire_get_i64(d);  /* commit_timestamp */
+				(void)kwire_get_i64(d); /* commit_timestamp */
 			rec->metadata = kwire_get_nstr(d);
 		}
 		if (kwire_dec_ok(d) && t->npartitions > INT32_MAX - total)
@@ -123,19 +124,30 @@ void kafka_offsets_commit_handle(struct kafka_req *r)
 {
 	struct kafka_offsetcommit_req *q = r->body;
 	struct commit_wait *cw = arena_alloc(&r->arena, sizeof(*cw));
-	int16_t *errors = arena_calloc(&r->arena, q->nrecords ? (size_t)q->nrecords : 1,
-				       sizeof(*errors));
+	int16_t *errors =
+		arena_calloc(&r->arena, q->nrecords ? (size_t)q->nrecords : 1, sizeof(*errors));
 
 	if (!cw || !errors) {
 		r->enc.err = -ENOMEM;
 		kafka_req_finish(r);
 		return;
 	}
-	if (!r->ctx->groups) {
+	if (!r->ctx->groups || !kafka_authz_group(r, q->group_id, ACL_CONSUME)) {
 		for (int32_t i = 0; i < q->nrecords; i++)
-			errors[i] = KERR_COORDINATOR_NOT_AVAILABLE;
+			errors[i] = r->ctx->groups ? KERR_GROUP_AUTHORIZATION_FAILED
+						   : KERR_COORDINATOR_NOT_AVAILABLE;
 		commit_respond(r, errors);
 		return;
+	}
+	for (int32_t i = 0; i < q->nrecords; i++) {
+		/* committing an offset of a topic takes consume on it too; one
+		 * refused topic refuses the whole commit (all or nothing) */
+		if (!kafka_authz_topic(r, q->records[i].topic, ACL_CONSUME)) {
+			for (int32_t k = 0; k < q->nrecords; k++)
+				errors[k] = KERR_TOPIC_AUTHORIZATION_FAILED;
+			commit_respond(r, errors);
+			return;
+		}
 	}
 	cw->r = r;
 	cw->c.group_id = q->group_id;
@@ -285,6 +297,8 @@ void kafka_offsets_fetch_handle(struct kafka_req *r)
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 	else if (!q->group_id[0])
 		err = KERR_INVALID_GROUP_ID;
+	else if (!kafka_authz_group(r, q->group_id, ACL_CONSUME))
+		err = KERR_GROUP_AUTHORIZATION_FAILED;
 	kafka_req_note(r, err);
 	if (v >= 3)
 		kwire_put_i32(e, 0);

@@ -17,16 +17,16 @@ struct kafka_req;
 
 struct kafka_offsetcommit_topic {
 	char *name;
-	int32_t first;               /* index of its first record */
+	int32_t first; /* index of its first record */
 	int32_t npartitions;
 };
 
 struct kafka_offsetcommit_req {
 	char *group_id;
-	int32_t generation;          /* -1 before v1 */
+	int32_t generation; /* -1 before v1 */
 	char *member_id;
-	char *group_instance_id;     /* v7+ */
-	int64_t retention_ms;        /* v2-v4, ignored: groups.offsets_retention rules */
+	char *group_instance_id; /* v7+ */
+	int64_t retention_ms;    /* v2-v4, ignored: groups.offsets_retention rules */
 	int32_t ntopics;
 	struct kafka_offsetcommit_topic *topics;
 	int32_t nrecords;
@@ -41,7 +41,7 @@ struct kafka_offsetfetch_topic {
 
 struct kafka_offsetfetch_req {
 	char *group_id;
-	int32_t ntopics;             /* -1: every committed offset (v2+) */
+	int32_t ntopics; /* -1: every committed offset (v2+) */
 	struct kafka_offsetfetch_topic *topics;
 };
 

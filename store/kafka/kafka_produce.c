@@ -16,7 +16,9 @@
 #include "lib/batch.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/topic_name.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_req.h"
 #include "store/engine/engine.h"
@@ -44,7 +46,8 @@ void *kafka_produce_decode(struct kwire_dec *d, int16_t v)
 		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
 		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
 			t->partitions[j].index = kwire_get_i32(d);
-			t->partitions[j].records_len = kwire_get_bytes(d, &t->partitions[j].records);
+			t->partitions[j].records_len =
+				kwire_get_bytes(d, &t->partitions[j].records);
 			kwire_get_tags(d);
 		}
 		kwire_get_tags(d);
@@ -74,7 +77,7 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 			if (v >= 5)
 				kwire_put_i64(e, p->log_start);
 			if (v >= 8) {
-				kwire_put_array(e, 0);  /* record_errors */
+				kwire_put_array(e, 0); /* record_errors */
 				kwire_put_str(e, p->error_message);
 			}
 			kwire_put_tags(e);
@@ -88,13 +91,13 @@ void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_pro
 
 /* Per-partition progress, parallel to the response arrays. */
 struct pwait {
-	int64_t last_offset;         /* wait until visible passes it */
+	int64_t last_offset; /* wait until visible passes it */
 	bool pending;
 };
 
 struct produce_state {
 	struct kafka_produce_resp resp;
-	struct pwait **wait;         /* [topic][partition] */
+	struct pwait **wait; /* [topic][partition] */
 };
 
 /* Validate the whole record set (engine_batch_check: the same check as HTTP
@@ -166,6 +169,8 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		return;
 	}
 	err = validate_set(r->ctx->log, p, pp->records_len, r->hdr.api_version, &msg, &nbatches);
+	if (!err)
+		err = kafka_authz_producer_ids(r, pp->records, pp->records_len);
 	if (err) {
 		res->error = err;
 		res->error_message = msg;
@@ -176,7 +181,8 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		struct batch_info bi;
 		int rc;
 
-		batch_header_parse(p + off, (size_t)pp->records_len - off, &bi);
+		/* validate_set() parsed every header already */
+		SLUICE_IGNORE(batch_header_parse(p + off, (size_t)pp->records_len - off, &bi));
 		rc = engine_append(r->ctx->log, topic, pp->index, p + off, bi.size, &ar);
 		if (rc < 0) {
 			res->error = kafka_api_error(rc);
@@ -217,7 +223,7 @@ static bool check_visible(struct kafka_req *r, bool expired)
 			if (!w->pending)
 				continue;
 			rc = engine_wait_visible(r->ctx->log, t->name, t->partitions[j].index,
-					      w->last_offset, 0);
+						 w->last_offset, 0);
 			if (rc == -ETIMEDOUT && !expired) {
 				left = true;
 				continue;
@@ -278,16 +284,19 @@ void kafka_produce_handle(struct kafka_req *r)
 
 		tr->name = t->name;
 		tr->npartitions = t->npartitions;
-		tr->partitions = arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
-					      sizeof(*tr->partitions));
+		tr->partitions =
+			arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
+				     sizeof(*tr->partitions));
 		ps->wait[i] = arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
 					   sizeof(**ps->wait));
 		if (!tr->partitions || !ps->wait[i])
 			goto nomem;
 		if (q->acks != 0 && q->acks != 1 && q->acks != -1) {
 			terr = KERR_INVALID_REQUIRED_ACKS;
-		} else if (!engine_topic_name_valid(t->name)) {
+		} else if (!topic_name_valid(t->name)) {
 			terr = KERR_INVALID_TOPIC_EXCEPTION;
+		} else if (!kafka_authz_topic(r, t->name, ACL_PRODUCE)) {
+			terr = KERR_TOPIC_AUTHORIZATION_FAILED;
 		} else {
 			nparts = engine_topic_ensure(r->ctx->log, t->name);
 			if (nparts < 0)

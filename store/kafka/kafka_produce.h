@@ -19,7 +19,7 @@ struct kafka_req;
 
 struct kafka_produce_partition {
 	int32_t index;
-	const uint8_t *records;      /* borrowed from the frame; NULL when null */
+	const uint8_t *records; /* borrowed from the frame; NULL when null */
 	int32_t records_len;
 };
 
@@ -42,8 +42,8 @@ struct kafka_produce_presult {
 	int16_t error;
 	int64_t base_offset;
 	int64_t log_start;
-	int64_t log_append_time;     /* v2+: LogAppendTime topics' stamp, else -1 */
-	const char *error_message;   /* v8+, NULL for none */
+	int64_t log_append_time;   /* v2+: LogAppendTime topics' stamp, else -1 */
+	const char *error_message; /* v8+, NULL for none */
 };
 
 struct kafka_produce_tresult {
@@ -53,7 +53,7 @@ struct kafka_produce_tresult {
 };
 
 struct kafka_produce_resp {
-	int32_t throttle_ms;         /* quota throttle_time_ms (v1+) */
+	int32_t throttle_ms; /* quota throttle_time_ms (v1+) */
 	int32_t ntopics;
 	struct kafka_produce_tresult *topics;
 };

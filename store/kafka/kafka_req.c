@@ -88,7 +88,7 @@ struct kwire_enc *kafka_req_begin(struct kafka_req *r)
 	r->started = true;
 	buf_reset(&r->out);
 	kwire_enc_init(&r->enc, &r->out, false);
-	kwire_put_i32(&r->enc, 0);  /* size, patched by finish */
+	kwire_put_i32(&r->enc, 0); /* size, patched by finish */
 	kwire_put_i32(&r->enc, r->hdr.correlation_id);
 	/* Response header v1 (tags) for flexible versions, except ApiVersions,
 	 * whose response header stays v0 so any client can parse it. */

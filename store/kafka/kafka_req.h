@@ -41,22 +41,25 @@
 #include "lib/evloop.h"
 #include "lib/arena.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kafka_sasl.h"
 #include "store/kafka/kwire.h"
 #include "store/engine/engine.h"
 #include "store/store_config.h"
 
+struct auth;
 struct groups;
 struct kafka_conn;
+struct kafka_sess;
 
-#define KAFKA_API_SLOTS 24           /* >= entries in the API table */
-#define KAFKA_LAT_BUCKETS 14         /* see kafka_lat_bounds_ms */
+#define KAFKA_API_SLOTS 32   /* >= entries in the API table */
+#define KAFKA_LAT_BUCKETS 14 /* see kafka_lat_bounds_ms */
 
 extern const double kafka_lat_bounds_ms[KAFKA_LAT_BUCKETS];
 
 struct kafka_latency {
 	atomic_uint_fast64_t count;
 	atomic_uint_fast64_t sum_us;
-	atomic_uint_fast64_t bucket[KAFKA_LAT_BUCKETS + 1];  /* last: +Inf */
+	atomic_uint_fast64_t bucket[KAFKA_LAT_BUCKETS + 1]; /* last: +Inf */
 };
 
 struct kafka_stats {
@@ -66,11 +69,11 @@ struct kafka_stats {
 	atomic_uint_fast64_t connections_accepted;
 	atomic_uint_fast64_t connections_open;
 	atomic_uint_fast64_t connections_rejected;
-	atomic_uint_fast64_t bad_frames;             /* connections closed for a bad frame */
+	atomic_uint_fast64_t bad_frames; /* connections closed for a bad frame */
 	atomic_uint_fast64_t produce_batches;
 	atomic_uint_fast64_t produce_bytes;
 	atomic_uint_fast64_t fetch_bytes;
-	atomic_uint_fast64_t paused_reads;           /* back-pressure events */
+	atomic_uint_fast64_t paused_reads; /* back-pressure events */
 	struct kafka_latency produce_latency;
 	struct kafka_latency fetch_latency;
 	struct kafka_latency request_latency;
@@ -84,13 +87,14 @@ struct kafka_ctx {
 	struct evloop *loop;
 	struct engine *log;
 	const struct store_config *conf;
-	struct groups *groups;               /* NULL: group APIs unavailable */
-	const char *adv_host;                /* Metadata: node 0 */
+	struct groups *groups; /* NULL: group APIs unavailable */
+	struct auth *auth;     /* NULL: no SASL, no ACL (store/auth/auth.h) */
+	const char *adv_host;  /* Metadata: node 0 */
 	int32_t adv_port;
 	const char *cluster_id;
 	struct kafka_stats *stats;
-	struct quota *quota;                 /* byte-rate quotas; NULL: none */
-	struct kafka_req *waiters;           /* doubly linked through wnext/wprev */
+	struct quota *quota;       /* byte-rate quotas; NULL: none */
+	struct kafka_req *waiters; /* doubly linked through wnext/wprev */
 	/* The server's hook: r finished (or needs no response) */
 	void (*req_done)(struct kafka_req *r);
 	/* The server's hook: r cannot be answered (encoding failed); close its
@@ -102,27 +106,30 @@ struct kafka_ctx {
 };
 
 struct kafka_piece {
-	size_t off;                  /* memory: range of r->out */
+	size_t off; /* memory: range of r->out */
 	size_t len;
-	bool file;                   /* file: slice.fd from slice.pos, len bytes */
+	bool file; /* file: slice.fd from slice.pos, len bytes */
 	struct engine_slice slice;
 };
 
 struct kafka_req {
-	struct kafka_req *next;      /* the connection's queue, in arrival order */
+	struct kafka_req *next; /* the connection's queue, in arrival order */
 	struct kafka_conn *conn;
-	const char *peer;            /* "host:port" of the client, for logs and groups */
+	const char *peer; /* "host:port" of the client, for logs and groups */
 	/* Who asks, for quotas: the authenticated principal once the connection
 	 * has one (SASL/mTLS), else the request's client id; never NULL. */
 	const char *principal;
-	int32_t throttle_ms;         /* quota throttle: the connection mutes this long */
+	int32_t throttle_ms;       /* quota throttle: the connection mutes this long */
+	struct kafka_sess *sess;   /* the connection's SASL session and principal */
+	const char *tls_principal; /* the connection's verified mTLS subject, "User:CN=...";
+	                              * NULL: anonymous (plaintext or no client cert) */
 	struct kafka_ctx *ctx;
 	struct kafka_hdr hdr;
 	const struct kafka_api *api;
-	uint8_t *frame;              /* owned; the bytes after the size field */
+	uint8_t *frame; /* owned; the bytes after the size field */
 	size_t frame_len;
 	struct arena arena;
-	void *body;                  /* decoded request (arena) */
+	void *body; /* decoded request (arena) */
 	uint64_t start_ns;
 
 	/* response */
@@ -131,13 +138,14 @@ struct kafka_req {
 	struct kafka_piece *pieces;
 	size_t npieces;
 	size_t cappieces;
-	size_t out_total;            /* bytes on the wire, size field included */
-	size_t piece_idx;            /* send progress */
+	size_t out_total; /* bytes on the wire, size field included */
+	size_t piece_idx; /* send progress */
 	size_t piece_off;
 	bool started;
 	bool done;
-	bool no_response;            /* acks=0 Produce */
-	int16_t err_code;            /* first error code seen, for metrics */
+	bool no_response; /* acks=0 Produce */
+	bool close_after; /* close the connection once this is sent (SASL failure) */
+	int16_t err_code; /* first error code seen, for metrics */
 
 	/* waiting */
 	bool waiting;
@@ -146,7 +154,7 @@ struct kafka_req {
 	struct evloop_timer timer;
 	bool (*poll)(struct kafka_req *r, bool expired);
 	void (*cancel)(struct kafka_req *r);
-	void *hstate;                /* the handler's own state */
+	void *hstate; /* the handler's own state */
 };
 
 /* Allocate a request around a frame it takes ownership of.  NULL: -ENOMEM

@@ -23,7 +23,8 @@
  *
  * Sending.  Memory pieces of consecutive finished responses go out in one
  * sendmsg; file pieces (Fetch record data) with sendfile() straight from the
- * log slice, which stays referenced until its last byte is sent.
+ * log slice, which stays referenced until its last byte is sent.  All socket
+ * I/O goes through kafka_conn_io (plain or TLS, kafka.tls).
  *
  * Limits against clients that hold resources without using them (idle and
  * frame timeouts, the store-wide request-memory budget, quota mutes) live in
@@ -43,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,36 +56,40 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_limits.h"
 #include "store/kafka/kafka_listen.h"
+#include "store/kafka/kafka_conn_io.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_server.h"
+#include "store/tls/tls_server.h"
 
 #define CONN_IN_CAP (16u * 1024)
-#define FRAME_MIN 8              /* api_key, api_version, correlation_id */
+#define FRAME_MIN 8 /* api_key, api_version, correlation_id */
 #define READS_PER_EVENT 8
 #define IOV_MAX_GATHER 64
 #define FRAME_GROW_STEP (1u << 20)
 
 struct kafka_conn {
 	struct kafka_server *ks;
-	struct kafka_conn *next;     /* all connections */
+	struct kafka_conn *next; /* all connections */
 	struct kafka_conn *prev;
 	struct kafka_conn *dirty_next;
 	bool dirty;
-	bool dead;                   /* closing: no more I/O, freed by the flush timer */
-	bool paused;                 /* reads off for back-pressure */
+	bool dead;   /* closing: no more I/O, freed by the flush timer */
+	bool paused; /* reads off for back-pressure */
 	int fd;
 	struct evloop_io io;
+	struct kafka_conn_io tio; /* plain or TLS transport of fd */
 	char peer[64];
-	uint8_t *in;                 /* CONN_IN_CAP bytes */
+	uint8_t *in; /* CONN_IN_CAP bytes */
 	size_t in_len;
-	struct buf frame;            /* a frame larger than the input buffer */
-	size_t frame_size;           /* its size field; 0 = none in progress */
+	struct buf frame;  /* a frame larger than the input buffer */
+	size_t frame_size; /* its size field; 0 = none in progress */
 	struct kafka_req *head;
 	struct kafka_req *tail;
 	size_t nreq;
-	size_t out_pending;          /* finished, unsent response bytes */
+	size_t out_pending; /* finished, unsent response bytes */
 	struct kafka_limits_conn lim;
+	struct kafka_sess sess; /* SASL state and principal (kafka_sasl.h) */
 };
 
 struct kafka_server {
@@ -110,6 +114,7 @@ struct kafka_server {
 	size_t max_inflight;
 	size_t max_conns;
 	char adv_host[256];
+	struct tls_server *tls; /* kafka.tls; NULL: plaintext */
 	struct log_ratelimit rl_accept;
 	struct log_ratelimit rl_frame;
 };
@@ -155,6 +160,7 @@ static void conn_free(struct kafka_conn *c)
 		r = next;
 	}
 	evloop_io_stop(&c->io);
+	kafka_conn_io_release(&c->tio);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->prev)
@@ -166,6 +172,7 @@ static void conn_free(struct kafka_conn *c)
 	ks->nconns--;
 	atomic_fetch_sub_explicit(&ks->stats.connections_open, 1, memory_order_relaxed);
 	buf_release(&c->frame);
+	kafka_sess_release(&c->sess);
 	mem_free(c->in);
 	mem_free(c);
 }
@@ -197,8 +204,9 @@ static void accept_resume(struct evloop_timer *t)
 {
 	struct kafka_server *ks = t->data;
 
-	if (!ks->lio.active)
-		evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks);
+	if (!ks->lio.active &&
+	    evloop_io_start(ks->loop, &ks->lio, ks->lfd, EVLOOP_READ, ks->lio.cb, ks) < 0)
+		evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 }
 
 static void on_accept(struct evloop_io *io, uint32_t revents)
@@ -218,7 +226,7 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 			/* EMFILE and friends: the pending connection stays in the
 			 * backlog and would wake us in a busy loop; pause accepting. */
 			log_write_rl(&ks->rl_accept, 5000, LOG_LVL_WARN, "kafka: accept: %s",
-				     strerror(errno));
+				     err_str(-errno));
 			evloop_io_stop(&ks->lio);
 			evloop_timer_start(ks->loop, &ks->accept_retry, 100, 0, accept_resume, ks);
 			return;
@@ -235,9 +243,12 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		c = mem_calloc(1, sizeof(*c));
 		if (c)
 			c->in = mem_alloc(CONN_IN_CAP);
-		if (!c || !c->in) {
+		if (c && c->in)
+			peer_name(fd, c->peer, sizeof(c->peer));
+		if (!c || !c->in || kafka_conn_io_init(&c->tio, fd, ks->tls, c->peer) < 0) {
 			if (c)
-				mem_free(c);
+				mem_free(c->in);
+			mem_free(c);
 			close(fd);
 			continue;
 		}
@@ -245,8 +256,8 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		c->ks = ks;
 		c->fd = fd;
 		buf_init(&c->frame, ks->max_request);
-		peer_name(fd, c->peer, sizeof(c->peer));
 		if (evloop_io_start(ks->loop, &c->io, fd, EVLOOP_READ, conn_io, c) < 0) {
+			kafka_conn_io_release(&c->tio);
 			close(fd);
 			buf_release(&c->frame);
 			mem_free(c->in);
@@ -277,15 +288,19 @@ static bool over_limits(const struct kafka_conn *c)
 
 static void update_events(struct kafka_conn *c)
 {
-	uint32_t ev = EPOLLRDHUP;  /* a hang-up is seen even while reads are paused */
+	uint32_t ev = EPOLLRDHUP; /* a hang-up is seen even while reads are paused */
 
 	if (c->dead)
 		return;
 	if (!c->paused)
 		ev |= EVLOOP_READ;
-	if (c->head && c->head->done && !c->head->no_response)
+	if ((c->head && c->head->done && !c->head->no_response) ||
+	    (!c->paused && kafka_conn_io_want_write(&c->tio)))
 		ev |= EVLOOP_WRITE;
-	evloop_io_modify(&c->io, ev);
+	if (!c->paused && kafka_conn_io_pending(&c->tio))
+		mark_dirty(c); /* TLS holds decrypted bytes epoll cannot see */
+	if (evloop_io_modify(&c->io, ev) < 0)
+		conn_kill(c); /* it could no longer be served */
 }
 
 static void bad_frame(struct kafka_conn *c, const char *fmt, ...)
@@ -327,9 +342,16 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		bad_frame(c, "out of memory for a %zu-byte request", len);
 		return;
 	}
-	rc = kafka_api_parse_header(frame, len, &r->arena, &r->hdr);
-	/* sasl: the authenticated principal instead, once there is one */
-	r->principal = r->hdr.client_id ? r->hdr.client_id : "";
+	/* a verified client certificate is the principal unless SASL names one */
+	if (!c->sess.principal[0] && kafka_conn_io_principal(&c->tio))
+		kafka_sess_set_principal(&c->sess, kafka_conn_io_principal(&c->tio));
+	rc = kafka_sasl_parse_header(&c->sess, r);
+	/* quotas: the authenticated (or certificate) principal, else the
+	 * client id, so that clients of an open listener are told apart */
+	if (c->sess.principal[0] && strcmp(c->sess.principal, ACL_ANONYMOUS) != 0)
+		r->principal = c->sess.principal;
+	else
+		r->principal = r->hdr.client_id ? r->hdr.client_id : "";
 	if (rc == -ERR_UNSUPPORTED && r->hdr.api_key == KAFKA_API_VERSIONS) {
 		/* KIP-511: answer in v0 so the client learns our range */
 		struct kwire_enc *e;
@@ -344,15 +366,17 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 	}
 	if (rc < 0) {
 		if (rc == -ERR_UNSUPPORTED)
-			bad_frame(c, "unsupported API %s (key %d) v%d", kafka_api_name(r->hdr.api_key),
-				  r->hdr.api_key, r->hdr.api_version);
+			bad_frame(c, "unsupported API %s (key %d) v%d",
+				  kafka_api_name(r->hdr.api_key), r->hdr.api_key,
+				  r->hdr.api_version);
 		else
 			bad_frame(c, "malformed request header");
 		kafka_req_free(r);
 		return;
 	}
 	r->peer = c->peer;
-	kafka_limits_frame(&c->lim, false);  /* a whole frame: the clock restarts */
+	kafka_limits_frame(&c->lim, false); /* a whole frame: the clock restarts */
+	r->tls_principal = kafka_conn_io_principal(&c->tio);
 	r->api = kafka_api_find(r->hdr.api_key);
 	r->body = kafka_api_decode_body(&r->hdr, frame, len, &r->arena);
 	if (!r->body) {
@@ -365,7 +389,7 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		  r->hdr.api_version, r->hdr.correlation_id,
 		  r->hdr.client_id ? r->hdr.client_id : "-");
 	enqueue(c, r);
-	r->api->handle(r);
+	kafka_sasl_handle(r);
 }
 
 static void pause_if_needed(struct kafka_conn *c)
@@ -389,7 +413,9 @@ static void conn_parse(struct kafka_conn *c)
 		uint8_t *frame;
 
 		if (size < FRAME_MIN || size > ks->max_request) {
-			bad_frame(c, "frame size %" PRIu32 " outside %d..%zu (kafka.max_request_bytes)",
+			bad_frame(c,
+				  "frame size %" PRIu32
+				  " outside %d..%zu (kafka.max_request_bytes)",
 				  size, FRAME_MIN, ks->max_request);
 			return;
 		}
@@ -404,7 +430,8 @@ static void conn_parse(struct kafka_conn *c)
 				c->frame_size = size;
 				buf_reset(&c->frame);
 				if (buf_append(&c->frame, c->in + off + 4, avail) < 0) {
-					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame", size);
+					bad_frame(c, "out of memory for a %" PRIu32 "-byte frame",
+						  size);
 					return;
 				}
 				off = c->in_len;
@@ -445,16 +472,16 @@ static void conn_read(struct kafka_conn *c)
 				bad_frame(c, "out of memory for a %zu-byte frame", c->frame_size);
 				return;
 			}
-			n = recv(c->fd, c->frame.data + c->frame.len, want, 0);
+			n = kafka_conn_io_recv(&c->tio, c->frame.data + c->frame.len, want);
 		} else {
 			want = CONN_IN_CAP - c->in_len;
-			n = recv(c->fd, c->in + c->in_len, want, 0);
+			n = kafka_conn_io_recv(&c->tio, c->in + c->in_len, want);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				log_debug("kafka: %s: recv: %s", c->peer, strerror(errno));
+				log_debug("kafka: %s: recv: %s", c->peer, err_str(-errno));
 				conn_kill(c);
 			}
 			return;
@@ -502,6 +529,8 @@ static void pop_head(struct kafka_conn *c)
 	c->out_pending -= r->out_total;
 	if (r->frame_len + 4 > CONN_IN_CAP)
 		kafka_limits_req_freed(&c->lim, r->frame_len);
+	if (r->close_after)
+		conn_kill(c);
 	kafka_req_free(r);
 }
 
@@ -520,7 +549,7 @@ static void advance(struct kafka_conn *c, size_t n)
 		if (r->piece_off == p->len) {
 			if (p->file)
 				engine_slice_release(&p->slice);
-			p->file = false;  /* released */
+			p->file = false; /* released */
 			r->piece_idx++;
 			r->piece_off = 0;
 			if (r->piece_idx == r->npieces)
@@ -550,9 +579,9 @@ static int send_some(struct kafka_conn *c)
 			return 0;
 		p = &r->pieces[r->piece_idx];
 		if (p->file) {
-			off_t pos = p->slice.pos + (off_t)r->piece_off;
-
-			n = sendfile(c->fd, p->slice.fd, &pos, p->len - r->piece_off);
+			n = kafka_conn_io_sendfile(&c->tio, p->slice.fd,
+						   p->slice.pos + (off_t)r->piece_off,
+						   p->len - r->piece_off);
 			if (n == 0) {
 				/* the file is shorter than the slice said */
 				log_error("kafka: %s: log slice ended early; closing", c->peer);
@@ -562,7 +591,6 @@ static int send_some(struct kafka_conn *c)
 			/* gather memory pieces of this and the following finished responses */
 			struct kafka_req *q = r;
 			size_t idx = r->piece_idx, off = r->piece_off;
-			struct msghdr mh;
 
 			while (q && niov < IOV_MAX_GATHER) {
 				if (!q->done || q->no_response)
@@ -583,17 +611,14 @@ static int send_some(struct kafka_conn *c)
 				idx++;
 				off = 0;
 			}
-			memset(&mh, 0, sizeof(mh));
-			mh.msg_iov = iov;
-			mh.msg_iovlen = (size_t)niov;
-			n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+			n = kafka_conn_io_sendmsg(&c->tio, iov, niov, more);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			log_debug("kafka: %s: send: %s", c->peer, strerror(errno));
+			log_debug("kafka: %s: send: %s", c->peer, err_str(-errno));
 			return -errno;
 		}
 		atomic_fetch_add_explicit(&ks->stats.bytes_out, (uint64_t)n, memory_order_relaxed);
@@ -604,13 +629,17 @@ static int send_some(struct kafka_conn *c)
 
 static void conn_flush(struct kafka_conn *c)
 {
+	if (!c->paused && (kafka_conn_io_pending(&c->tio) || kafka_conn_io_want_write(&c->tio)))
+		conn_read(c); /* TLS: buffered plaintext, or a read that needed to write */
+	if (c->dead)
+		return;
 	if (send_some(c) < 0) {
 		conn_kill(c);
 		return;
 	}
 	if (c->paused && !over_limits(c)) {
 		c->paused = false;
-		conn_parse(c);  /* frames that arrived while paused */
+		conn_parse(c); /* frames that arrived while paused */
 		if (c->dead)
 			return;
 		if (!c->paused && send_some(c) < 0) {
@@ -668,6 +697,8 @@ static void conn_io(struct evloop_io *io, uint32_t revents)
 		conn_read(c);
 	if (!c->dead)
 		kafka_limits_frame(&c->lim, c->in_len || c->frame_size);
+	if (!c->dead && (kafka_conn_io_want_write(&c->tio) || kafka_conn_io_pending(&c->tio)))
+		update_events(c); /* TLS must write first, or holds bytes epoll cannot see */
 	if (!c->dead && (revents & EPOLLOUT))
 		conn_flush(c);
 }
@@ -699,7 +730,7 @@ static void on_req_done(struct kafka_req *r)
 		mark_dirty(c);
 }
 
-#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc) - offsetof(struct kafka_conn, lim)))
+#define LIM_CONN(lc) ((struct kafka_conn *)((char *)(lc)-offsetof(struct kafka_conn, lim)))
 
 static unsigned lim_state(struct kafka_limits_conn *lc)
 {
@@ -722,7 +753,7 @@ static bool lim_close(struct kafka_limits_conn *lc, const char *why)
 
 static void lim_resume(struct kafka_limits_conn *lc)
 {
-	mark_dirty(LIM_CONN(lc));  /* the flush re-checks over_limits() */
+	mark_dirty(LIM_CONN(lc)); /* the flush re-checks over_limits() */
 }
 
 static void on_req_fail(struct kafka_req *r)
@@ -773,7 +804,8 @@ static void render_latency(struct buf *out, const char *name, const char *help,
 		prom_u64(out, n, le, cum);
 	}
 	snprintf(n, sizeof(n), "%s_sum", name);
-	prom_f64(out, n, NULL, (double)atomic_load_explicit(&l->sum_us, memory_order_relaxed) / 1e6);
+	prom_f64(out, n, NULL,
+		 (double)atomic_load_explicit(&l->sum_us, memory_order_relaxed) / 1e6);
 	snprintf(n, sizeof(n), "%s_count", name);
 	prom_u64(out, n, NULL, atomic_load_explicit(&l->count, memory_order_relaxed));
 }
@@ -840,7 +872,7 @@ static void render_metrics(struct buf *out, void *arg)
 /* ---------------------------------------------------------------- server */
 
 int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_registry *metrics,
-		     const struct store_config *conf, struct kafka_server **out)
+		     const struct store_config *conf, struct auth *auth, struct kafka_server **out)
 {
 	struct kafka_server *ks = mem_calloc(1, sizeof(*ks));
 	int32_t bound_port = 0;
@@ -859,6 +891,7 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->ctx.loop = loop;
 	ks->ctx.log = log;
 	ks->ctx.conf = conf;
+	ks->ctx.auth = auth;
 	ks->ctx.stats = &ks->stats;
 	ks->ctx.cluster_id = "sluice";
 	ks->ctx.req_done = on_req_done;
@@ -867,6 +900,11 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 	ks->limits.close = lim_close;
 	ks->limits.resume = lim_resume;
 	kafka_limits_init(&ks->limits, loop, conf);
+	if (conf->kafka.tls.cert && conf->kafka.tls.cert[0]) {
+		rc = tls_server_new("kafka", &conf->kafka.tls, metrics, &ks->tls);
+		if (rc < 0)
+			goto out;
+	}
 	rc = kafka_listen_open(conf->kafka.listen, &ks->lfd, &bound_port);
 	if (rc < 0)
 		goto out;
@@ -898,8 +936,8 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 			ks->group_metrics_added = true;
 	}
 	engine_set_listener(log, on_log_progress, ks);
-	log_info("kafka: listening on %s (advertised %s:%d)", conf->kafka.listen, ks->adv_host,
-		 ks->ctx.adv_port);
+	log_info("kafka: listening on %s%s (advertised %s:%d)", conf->kafka.listen,
+		 ks->tls ? " with TLS" : "", ks->adv_host, ks->ctx.adv_port);
 	*out = ks;
 out:
 	if (rc < 0)
@@ -915,6 +953,11 @@ void kafka_server_set_quota(struct kafka_server *ks, struct quota *q)
 struct groups *kafka_server_groups(struct kafka_server *ks)
 {
 	return ks ? ks->ctx.groups : NULL;
+}
+
+struct tls_server *kafka_server_tls(struct kafka_server *ks)
+{
+	return ks ? ks->tls : NULL;
 }
 
 void kafka_server_free(struct kafka_server *ks)
@@ -933,11 +976,12 @@ void kafka_server_free(struct kafka_server *ks)
 		evloop_io_stop(&ks->lio);
 	if (ks->lfd >= 0)
 		close(ks->lfd);
-	kafka_limits_release(&ks->limits);  /* first: freeing connections wakes no one */
+	kafka_limits_release(&ks->limits); /* first: freeing connections wakes no one */
 	while (ks->conns)
 		conn_free(ks->conns);
 	/* after the connections: their parked group requests cancel into it */
 	groups_free(ks->ctx.groups);
+	tls_server_free(ks->tls);
 	if (ks->wake_started)
 		evloop_async_stop(&ks->wake);
 	mem_free(ks);

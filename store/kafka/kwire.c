@@ -167,7 +167,7 @@ void kwire_get_tags(struct kwire_dec *d)
 	for (uint32_t i = 0; i < n && cursor_ok(&d->c); i++) {
 		uint32_t size;
 
-		(void)cursor_uvarint(&d->c);  /* tag: none of ours are read */
+		(void)cursor_uvarint(&d->c); /* tag: none of ours are read */
 		size = cursor_uvarint(&d->c);
 		(void)cursor_take(&d->c, size);
 	}

@@ -51,9 +51,18 @@ struct kwire_dec {
 
 /* Decode p[0..n) (borrowed).  arena receives strings and arrays. */
 void kwire_dec_init(struct kwire_dec *d, const void *p, size_t n, bool flex, struct arena *arena);
-static inline bool kwire_dec_ok(const struct kwire_dec *d) { return !d->c.err; }
-static inline void kwire_dec_fail(struct kwire_dec *d) { d->c.err = true; }
-static inline size_t kwire_dec_left(const struct kwire_dec *d) { return cursor_left(&d->c); }
+static inline bool kwire_dec_ok(const struct kwire_dec *d)
+{
+	return !d->c.err;
+}
+static inline void kwire_dec_fail(struct kwire_dec *d)
+{
+	d->c.err = true;
+}
+static inline size_t kwire_dec_left(const struct kwire_dec *d)
+{
+	return cursor_left(&d->c);
+}
 
 int8_t kwire_get_i8(struct kwire_dec *d);
 int16_t kwire_get_i16(struct kwire_dec *d);
@@ -83,11 +92,14 @@ void *kwire_alloc(struct kwire_dec *d, int32_t n, size_t size);
 struct kwire_enc {
 	struct buf *b;
 	bool flex;
-	int err;                     /* first failure, 0 while all is well */
+	int err; /* first failure, 0 while all is well */
 };
 
 void kwire_enc_init(struct kwire_enc *e, struct buf *b, bool flex);
-static inline size_t kwire_enc_pos(const struct kwire_enc *e) { return e->b->len; }
+static inline size_t kwire_enc_pos(const struct kwire_enc *e)
+{
+	return e->b->len;
+}
 
 void kwire_put_i8(struct kwire_enc *e, int8_t v);
 void kwire_put_i16(struct kwire_enc *e, int16_t v);

@@ -18,8 +18,8 @@
 static const char *const dir_names[2] = {"produce", "fetch"};
 
 struct bucket {
-	uint64_t rate;               /* bytes per second; 0: unlimited */
-	double tokens;               /* may go negative: debt */
+	uint64_t rate; /* bytes per second; 0: unlimited */
+	double tokens; /* may go negative: debt */
 	uint64_t last_ms;
 	uint64_t bytes;
 	uint64_t throttle_ms;
@@ -41,7 +41,7 @@ struct quota {
 	const struct cfg_kv *over[2];
 	int64_t max_throttle_ms;
 	struct hmap map;
-	struct principal *other;     /* shared by newcomers when the table is full of debt */
+	struct principal *other; /* shared by newcomers when the table is full of debt */
 	uint64_t evicted;
 };
 
@@ -106,7 +106,7 @@ static void refill(struct bucket *b, uint64_t now)
 	if (now > b->last_ms) {
 		b->tokens += (double)b->rate * (double)(now - b->last_ms) / 1000.0;
 		if (b->tokens > (double)b->rate)
-			b->tokens = (double)b->rate;  /* burst: one second's worth */
+			b->tokens = (double)b->rate; /* burst: one second's worth */
 	}
 	b->last_ms = now;
 }

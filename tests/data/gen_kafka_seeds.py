@@ -97,6 +97,21 @@ SEEDS = {
     "describegroups_v2": kp(DescribeGroupsRequest[2](["g"])),
     "describegroups_v4": hdr(15, 4) + arr([s("g")]) + i8(0),
     "listgroups_v2": kp(ListGroupsRequest[2]()),
+    # SASL and security (issue 17)
+    "saslhandshake_v0": hdr(17, 0, "kafka-python") + s("PLAIN"),
+    "saslhandshake_v1": hdr(17, 1) + s("SCRAM-SHA-512"),
+    "saslauthenticate_v0": hdr(36, 0) + b(b"\0alice\0secret"),
+    "saslauthenticate_v1": hdr(36, 1) + b(b"n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL"),
+    "saslauthenticate_v2": hdr(36, 2, flex=True) + bytes([14]) + b"\0alice\0secret" + b"\x00",
+    "describeacls_v1": hdr(29, 1) + i8(1) + s(None) + i8(1) + s(None) + s(None) + i8(1) + i8(1),
+    "createacls_v1": hdr(30, 1) + arr([i8(2) + s("logs") + i8(3) + s("User:a") + s("*") +
+                                       i8(3) + i8(3)]),
+    "deleteacls_v1": hdr(31, 1) + arr([i8(2) + s(None) + i8(1) + s("User:a") + s(None) +
+                                       i8(1) + i8(1)]),
+    "describeuserscram_v0": hdr(50, 0, flex=True) + bytes([2]) + cs("alice") + b"\x00\x00",
+    "alteruserscram_v0": hdr(51, 0, flex=True) + bytes([2]) + cs("bob") + i8(2) + b"\x00" +
+                         bytes([2]) + cs("alice") + i8(1) + i32(4096) + bytes([17]) +
+                         b"0123456789abcdef" + bytes([33]) + b"k" * 32 + b"\x00" + b"\x00",
 }
 
 

@@ -32,13 +32,16 @@ struct fz_conf {
 
 static const char *const choices[] = {"a", "b", "c", NULL};
 
+/* clang-format off */
 static const struct cfg_option sub_opts[] = {
 	{.name = "size", .type = CFG_SIZE, .offset = offsetof(struct fz_sub, size), .def = "1MiB"},
 	{.name = "dur", .type = CFG_DURATION, .offset = offsetof(struct fz_sub, dur), .def = "1s",
 	 .min = 0, .max = 86400000},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option opts[] = {
 	{.name = "s", .type = CFG_STRING, .offset = offsetof(struct fz_conf, s), .def = "x"},
 	{.name = "i", .type = CFG_INT, .offset = offsetof(struct fz_conf, i), .min = -5, .max = 5},
@@ -53,6 +56,7 @@ static const struct cfg_option opts[] = {
 	{.name = "node", .type = CFG_NODE, .offset = offsetof(struct fz_conf, node)},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

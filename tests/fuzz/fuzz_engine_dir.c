@@ -142,7 +142,8 @@ static void build_template(void)
 		bool idem = i % 3 != 0;
 		int n = 1 + i % 4;
 
-		if (batch(&b, 1000 * i + (i % 5 == 2 ? 7000 : 0), idem ? pid : -1, seq[i % 2], n) < 0 ||
+		if (batch(&b, 1000 * i + (i % 5 == 2 ? 7000 : 0), idem ? pid : -1, seq[i % 2], n) <
+			    0 ||
 		    engine_append(log, "t", i % 2, b.data, b.len, &r) < 0)
 			abort();
 		if (idem)
@@ -164,7 +165,7 @@ static void write_dir(const char *dir, const struct buf *contents)
 		int fd;
 
 		if (contents[i].max == 0)
-			continue;  /* deleted */
+			continue; /* deleted */
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i].rel);
 		snprintf(parent, sizeof(parent), "%s", path);
 		slash = strrchr(parent, '/');
@@ -205,7 +206,8 @@ static void exercise(struct engine *log)
 				engine_slice_release(&s);
 				break;
 			}
-			off = batch_last_offset(&bi) + 1 > off ? batch_last_offset(&bi) + 1 : off + 1;
+			off = batch_last_offset(&bi) + 1 > off ? batch_last_offset(&bi) + 1
+							       : off + 1;
 			engine_slice_release(&s);
 		}
 		for (int64_t ts = -2; ts < 50000; ts += 3001)

@@ -32,7 +32,7 @@ static int parse(const uint8_t *p, size_t n, size_t step, bool head, struct http
 			__builtin_trap();
 		off += (size_t)u;
 		if ((size_t)u < k && !http_resp_done(r))
-			__builtin_trap();  /* stops short only at the end of the answer */
+			__builtin_trap(); /* stops short only at the end of the answer */
 	}
 	*used = off;
 	if (!http_resp_done(r) && http_resp_eof(r) < 0)

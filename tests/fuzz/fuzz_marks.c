@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&fb, 64 << 20);
 	if (marks_format(&a, &fa) == 0) {
 		if (marks_parse(&b, (const char *)fa.data, fa.len) != 0)
-			__builtin_trap();  /* our own output is always well formed */
+			__builtin_trap(); /* our own output is always well formed */
 		if (b.n != a.n)
 			__builtin_trap();
 		for (size_t i = 0; i < a.n; i++) {

@@ -30,16 +30,18 @@ struct inst {
 	const struct plugin *p;
 	const char *yaml;
 	void *ctx;
-	void *conf;                 /* kept reachable for the life of the process */
+	void *conf; /* kept reachable for the life of the process */
 	struct cfg_doc *doc;
 };
 
 static struct inst insts[] = {
 	{&parser_json_plugin, "time_key: ts\n", NULL, NULL, NULL},
 	{&parser_logfmt_plugin, "time_key: ts\ntime_format: unix\n", NULL, NULL, NULL},
-	{&parser_regex_plugin, "pattern: '^(?<a>\\w+) (?<ts>\\S+)(?: (?<rest>.*))?$'\n", NULL, NULL, NULL},
+	{&parser_regex_plugin, "pattern: '^(?<a>\\w+) (?<ts>\\S+)(?: (?<rest>.*))?$'\n", NULL, NULL,
+	 NULL},
 	{&filter_grep_plugin, "field: level\ninclude: 'err|warn'\n", NULL, NULL, NULL},
-	{&filter_redact_plugin, "patterns: ['\\d{4}', 'pw=(\\S*)']\nmask: 'XY'\n", NULL, NULL, NULL},
+	{&filter_redact_plugin, "patterns: ['\\d{4}', 'pw=(\\S*)']\nmask: 'XY'\n", NULL, NULL,
+	 NULL},
 	{&filter_sample_plugin, "every: 2\nlevels: [debug]\n", NULL, NULL, NULL},
 	{&filter_add_plugin, "headers: { a: b }\n", NULL, NULL, NULL},
 };
@@ -56,7 +58,8 @@ static void setup(void)
 		memset(&err, 0, sizeof(err));
 		doc = cfg_load_string("f", insts[i].yaml, strlen(insts[i].yaml), &err);
 		conf = mem_calloc(1, insts[i].p->conf_size);
-		if (!doc || !conf || cfg_bind(cfg_doc_root(doc), insts[i].p->options, conf, "f", &err) < 0)
+		if (!doc || !conf ||
+		    cfg_bind(cfg_doc_root(doc), insts[i].p->options, conf, "f", &err) < 0)
 			abort();
 		memset(&a, 0, sizeof(a));
 		a.id = "fuzz";
@@ -107,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (jscan(ev.value, ev.value_len, NULL, NULL, NULL) != 0)
 			abort();
 	} else if (ev.value != (const void *)(data + 1)) {
-		abort();  /* a failed parse keeps the raw line */
+		abort(); /* a failed parse keeps the raw line */
 	}
 	/* every filter sees the event (a drop ends nothing here) */
 	for (size_t i = 3; i < NINST; i++)

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dir[0]) {
 		snprintf(dir, sizeof(dir), "/dev/shm/fuzz-spool-%d", (int)getpid());
 		/* Recovery logs every torn tail; below ERROR silences it all. */
-		log_set_level((enum log_level)-1);
+		log_set_level((enum log_level) - 1);
 	}
 	fs_rmtree(dir);
 	fs_mkdirs(dir, 0700);
@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_init(&scratch, SPOOL_MAX_ENTRY);
 		buf_init(&bytes, SPOOL_MAX_ENTRY);
 		spool_cursor_start(sp, &c);
-		while ((rc = spool_read(sp, &c, &scratch, &e, &loc, size & 1)) != 0 && n++ < 10000) {
+		while ((rc = spool_read(sp, &c, &scratch, &e, &loc, size & 1)) != 0 &&
+		       n++ < 10000) {
 			if (rc == 1 && e.type == SPOOL_BATCH) {
 				buf_reset(&bytes);
 				(void)spool_read_batch(sp, &loc, &bytes);

@@ -10,25 +10,7 @@ SLUICE="$SLUICE_BIN/sluice"
 # the HTTP API answers /health, so these tests do not depend on the Kafka
 # listener (see kafka_listening).
 start_store_http() {
-    STORE_DATA=${1:-$T/store}
-    shift || true
-    KAFKA_PORT=${KAFKA_PORT:-$(free_port)}
-    HTTP_PORT=${HTTP_PORT:-$(free_port)}
-    STORE_URL="http://127.0.0.1:$HTTP_PORT"
-    STORE_LOG=$T/store.log
-    mkdir -p "$STORE_DATA"
-    "$SLUICE_BIN/sluice-store" --data-dir "$STORE_DATA" \
-        --kafka-listen "127.0.0.1:$KAFKA_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
-        "$@" >>"$STORE_LOG" 2>&1 &
-    STORE_PID=$!
-    track_pid "$STORE_PID"
-    local i=0
-    until curl -s -o /dev/null "$STORE_URL/health" 2>/dev/null; do
-        kill -0 "$STORE_PID" 2>/dev/null || { tail -n 30 "$STORE_LOG" >&2; fail "store exited"; }
-        i=$((i + 1))
-        [ $i -le 600 ] || fail "store HTTP API not up after 30s"
-        sleep 0.05
-    done
+    _start_store http "$@"
 }
 
 kafka_listening() {

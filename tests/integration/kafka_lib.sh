@@ -7,27 +7,7 @@
 # Kafka listener accepts, so these tests do not depend on the HTTP API.
 # Reuses KAFKA_PORT/HTTP_PORT when set (a restart keeps the ports).
 start_store_kafka() {
-    STORE_DATA=${1:-$T/store}
-    shift || true
-    STORE_ARGS=("$@")
-    KAFKA_PORT=${KAFKA_PORT:-$(free_port)}
-    HTTP_PORT=${HTTP_PORT:-$(free_port)}
-    STORE_URL="http://127.0.0.1:$HTTP_PORT"
-    STORE_LOG=$T/store.log
-    BROKER=127.0.0.1:$KAFKA_PORT
-    mkdir -p "$STORE_DATA"
-    "$SLUICE_BIN/sluice-store" --data-dir "$STORE_DATA" \
-        --kafka-listen "$BROKER" --http-listen "127.0.0.1:$HTTP_PORT" \
-        "$@" >>"$STORE_LOG" 2>&1 &
-    STORE_PID=$!
-    track_pid "$STORE_PID"
-    local i=0
-    until (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; do
-        kill -0 "$STORE_PID" 2>/dev/null || { tail -n 30 "$STORE_LOG" >&2; fail "store exited"; }
-        i=$((i + 1))
-        [ $i -le 600 ] || fail "store Kafka listener not up after 30s"
-        sleep 0.05
-    done
+    _start_store kafka "$@"
 }
 
 # restart_store_kafka [TERM|KILL]: stop and start again on the same data and ports.

@@ -4,12 +4,14 @@
 #   . "$(dirname "$0")/lib.sh"
 # It sets strict mode, creates $T (a private temp dir), and installs a trap
 # that kills every daemon started through these helpers and removes $T, even
-# when the test fails (KEEP=1 keeps $T for debugging).
+# when the test fails (KEEP=1 keeps $T for debugging).  Stores start through
+# tests/integration/harness.py, the same code the Python tests use.
 set -euo pipefail
 
 : "${SLUICE_BIN:?run through tests/integration/run.sh or set SLUICE_BIN}"
 SLUICE_TOP=${SLUICE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SLUICE_SHARED=${SLUICE_SHARED:-$SLUICE_TOP/../shared}
+_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d /tmp/sluice-it.XXXXXX)
 _PIDS=()
 
@@ -34,7 +36,7 @@ track_pid() { _PIDS+=("$1"); }
 
 # A free TCP port on 127.0.0.1 (the kernel picks it; a tiny race is accepted).
 free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    harness free-port
 }
 
 # wait_port PORT [TIMEOUT_S]: until something accepts on 127.0.0.1:PORT.
@@ -47,24 +49,52 @@ wait_port() {
     done
 }
 
-# start_store [DATA_DIR] [extra sluice-store args...]
-# Sets STORE_PID, STORE_DATA, KAFKA_PORT, HTTP_PORT, STORE_URL, STORE_LOG.
-# Reuses KAFKA_PORT/HTTP_PORT when already set (restart on the same ports).
-start_store() {
+# harness SUBCOMMAND ...: tests/integration/harness.py as a command.
+harness() {
+    /usr/bin/python3 -S "$_HARNESS_DIR/harness.py" "$@"
+}
+
+# _start_store READY [DATA_DIR] [extra sluice-store args...]: the one way a
+# shell test starts a store.  harness.py picks the ports and builds the
+# command line; the store runs as this shell's child (so `wait` gives its
+# exit status) and is ready when it listens itself on READY's ports: both,
+# kafka (the Kafka listener) or http (the HTTP API answers /health).
+# Sets STORE_PID, STORE_DATA, STORE_ARGS, KAFKA_PORT, HTTP_PORT, STORE_URL,
+# BROKER, STORE_LOG.  Reuses KAFKA_PORT/HTTP_PORT when already set (restart
+# on the same ports); otherwise a port a neighbour took first means fresh
+# ports and another try.
+_start_store() {
+    local ready=$1 tries=1 i rc from
+    shift
     STORE_DATA=${1:-$T/store}
     shift || true
-    KAFKA_PORT=${KAFKA_PORT:-$(free_port)}
-    HTTP_PORT=${HTTP_PORT:-$(free_port)}
-    STORE_URL="http://127.0.0.1:$HTTP_PORT"
+    STORE_ARGS=("$@")
     STORE_LOG=$T/store.log
+    [ -n "${KAFKA_PORT:-}${HTTP_PORT:-}" ] || tries=4
     mkdir -p "$STORE_DATA"
-    "$SLUICE_BIN/sluice-store" --data-dir "$STORE_DATA" \
-        --kafka-listen "127.0.0.1:$KAFKA_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
-        "$@" >>"$STORE_LOG" 2>&1 &
-    STORE_PID=$!
-    track_pid "$STORE_PID"
-    wait_port "$KAFKA_PORT" 30
-    wait_port "$HTTP_PORT" 30
+    for ((i = 1; i <= tries; i++)); do
+        eval "$(harness store-cmd --data-dir "$STORE_DATA" ${KAFKA_PORT:+--kafka-port "$KAFKA_PORT"} \
+            ${HTTP_PORT:+--http-port "$HTTP_PORT"} -- "$@")" || fail "harness.py store-cmd"
+        BROKER=127.0.0.1:$KAFKA_PORT
+        from=$(stat -c %s "$STORE_LOG" 2>/dev/null || echo 0)
+        "${STORE_ARGV[@]}" >>"$STORE_LOG" 2>&1 &
+        STORE_PID=$!
+        track_pid "$STORE_PID"
+        rc=0
+        harness wait-ready --pid "$STORE_PID" --ready "$ready" --kafka-port "$KAFKA_PORT" \
+            --http-port "$HTTP_PORT" --log "$STORE_LOG" --log-from "$from" || rc=$?
+        [ $rc -eq 0 ] && return 0
+        kill -9 "$STORE_PID" 2>/dev/null || true
+        wait "$STORE_PID" 2>/dev/null || true
+        STORE_PID=
+        { [ $rc -eq 3 ] && [ $i -lt $tries ]; } || fail "sluice-store did not start"
+        KAFKA_PORT= HTTP_PORT=
+    done
+}
+
+# start_store [DATA_DIR] [extra sluice-store args...]: ready on both ports.
+start_store() {
+    _start_store both "$@"
 }
 
 # stop_store [SIGNAL]: TERM (default, waits for a clean exit) or KILL.
@@ -84,4 +114,15 @@ gen_corpus() {
 # check_seq --expect N < consumed: 0 missing, 0 duplicated or fail.
 check_seq() {
     /usr/bin/python3 "$SLUICE_SHARED/bench/check_seq.py" "$@"
+}
+
+# wait_grep FILE REGEX [TIMEOUT_S]: until FILE has a line matching REGEX
+# (grep -E); status 1 after TIMEOUT_S (10) seconds.
+wait_grep() {
+    local i=0 n=$((${3:-10} * 20))
+    until grep -qE -- "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le $n ] || return 1
+        sleep 0.05
+    done
 }

@@ -5,6 +5,7 @@
 # tests/data/agent/bad/: exit status 1 and exactly one line on stderr naming
 # file:line:column and saying what the file's "# expect:" comment says.
 # The shipped conf/agent.yaml must pass.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 
 n=0

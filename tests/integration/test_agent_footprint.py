@@ -5,6 +5,7 @@ C++ runtime; the store output on an http:// URL ships with the agent's own
 HTTP client and maps none of them either (libcurl is for https://); the kafka output
 loads librdkafka (and ships); the journald input loads libsystemd.  Resident
 memory of each is printed for information (the figures live in bench/)."""
+# harness: quick
 import os
 import sys
 

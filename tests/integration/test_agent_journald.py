@@ -12,6 +12,7 @@ timestamps are the entries' realtime, and a binary MESSAGE arrives byte for
 byte.  A second agent with `fields: all` and a missing journal directory
 checks the JSON value and the runtime warning.
 """
+# harness: quick
 import base64
 import json
 import os

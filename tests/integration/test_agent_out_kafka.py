@@ -95,6 +95,9 @@ def agent_restart(env, store):
     events = corpus(env, src, "16M", "--seed", "12")
     cfg = CONFIG.format(data=env.path("data-b"), logs=logs, bootstrap=store.bootstrap)
     cfg = cfg.replace("id: app", "id: appb")
+    # brokers as a YAML list (a plain string elsewhere): both forms are accepted
+    cfg = cfg.replace("brokers: %s" % store.bootstrap, 'brokers: ["%s"]' % store.bootstrap)
+    assert 'brokers: ["' in cfg
     agent = Agent(env, cfg, name="agent-b")
     agent.start()
     w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 8)

@@ -29,6 +29,7 @@ from sluicetest import Env, result  # noqa: E402
 ROTATIONS = int(os.environ.get("ROTATIONS", "100"))
 RATE = 20000
 PERIOD = 0.5
+LINE_BYTES = 78  # "line " + 60 x + " seq=NNNNNN\n", about
 
 CONFIG = """
 agent:
@@ -132,7 +133,11 @@ def run(env, mode):
         missing, dups = int(parts["missing"]), int(parts["duplicated"])
     rot = m.get('sluice_agent_tail_rotations_total{input="app"}', 0)
     trunc = m.get('sluice_agent_tail_truncations_total{input="app"}', 0)
+    run.lost_bytes[mode] = m.get('sluice_agent_tail_truncated_lost_bytes_total{input="app"}', 0)
     return total, line, missing, dups, rot, trunc
+
+
+run.lost_bytes = {}
 
 
 def main():
@@ -147,9 +152,11 @@ def main():
         total, line, missing, dups, rot, trunc = both["copytruncate"]
         assert dups == 0, line
         assert trunc >= ROTATIONS * 0.9, "truncations counted: %s" % trunc
+        lost_bytes = run.lost_bytes.get("copytruncate", 0)
         result("copytruncate x%d at %d lines/s: %d lines, lost %d (%.4f%%), duplicated %d, "
-               "%d truncations seen" % (ROTATIONS, RATE, total, missing,
-                                        100.0 * missing / max(total, 1), dups, trunc))
+               "%d truncations seen; counted lost: %d bytes (about %d lines)" %
+               (ROTATIONS, RATE, total, missing, 100.0 * missing / max(total, 1), dups, trunc,
+                lost_bytes, lost_bytes // LINE_BYTES))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
    through, nginx lines become JSON objects of the named groups, and the
    agent keeps running after stdin's EOF because another input is active.
 """
+# harness: quick
 import json
 import os
 import re
@@ -138,7 +139,15 @@ def run_logfmt(env, store):
     proc.stdin.write(("\n".join(lines) + "\n").encode())
     proc.stdin.close()
     wait_until(lambda: store_records(store, "web") >= 501, 30, "web records")
-    time.sleep(1.0)
+
+    def kv_counted():
+        # every stdin line went through grep, sample or rate_limit (and EOF was read)
+        m = agent.metrics()
+        return sum(m.get('sluice_agent_filter_%s_total{input="kv"}' % k, 0)
+                   for k in ("grep_dropped", "sample_dropped", "rate_limit_passed",
+                             "rate_limit_dropped")) >= n
+    wait_until(kv_counted, 60, "the %d stdin lines through the filters" % n)
+    time.sleep(1.0)  # a grace second in which a wrong exit at EOF would show
     assert proc.poll() is None, "the agent exited at stdin EOF although a tail input runs"
     m = agent.metrics()
     grep_dropped = m['sluice_agent_filter_grep_dropped_total{input="kv"}']
@@ -176,7 +185,8 @@ def run_logfmt(env, store):
 
 def main():
     with Env() as env:
-        store = env.start_store()
+        # retention 0 (forever): the regex input stamps records with their 2000 log times
+        store = env.start_store(conf="log:\n  retention: 0\n")
         run_json(env, store)
         run_logfmt(env, store)
 

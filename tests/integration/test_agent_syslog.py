@@ -66,8 +66,8 @@ def main():
         tcp, udp = free_port(), free_port()
         store = env.start_store()
         agent = Agent(env, CONF.format(dir=env.dir, tcp=tcp, udp=udp, url=store.url)).start()
-        # the agent's HTTP port answers before its inputs have bound theirs
-        wait_until(lambda: port_open(tcp), 30, "the syslog TCP listener")
+        # its HTTP listener (what start() awaits) may come up before the syslog inputs
+        agent.wait_listening(tcp=[tcp], udp=[udp])
         seq = 0
 
         def batch(n):

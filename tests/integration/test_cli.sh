@@ -8,12 +8,17 @@
 # and every error the issue lists (bad time, unknown topic, unreachable
 # store; auth failure is in test_http_auth.sh), --help of every command and
 # the bash completion.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
-# The time-range cases use fixed timestamps (2026-11-24): keep them past the
-# default 7-day retention, which would otherwise delete them as the date moves on.
-printf 'log:\n  retention: 36500d\n' >"$T/store.yaml"
+# The time-range topics below carry fixed 2026-11-24 timestamps: the default
+# 7-day retention would delete them at a retention pass (1 s after start,
+# then every 30 s) once the clock is a week past them.
+cat >"$T/store.yaml" <<YAML
+log:
+  retention: 0
+YAML
 start_store_http "$T/data" -c "$T/store.yaml"
 export SLUICE_STORE=$STORE_URL
 S=$SLUICE
@@ -141,7 +146,8 @@ result "several topics merged by time; | head exits 0"
 $S consume logs --follow --format raw >"$T/follow" 2>"$T/follow.err" &
 fpid=$!
 track_pid $fpid
-sleep 1
+# its stream is in place (the store resolved "the end") before the record goes in
+harness wait-stream --keepalive --pid $fpid --port "$HTTP_PORT" || fail "follow opened no stream"
 echo "followed seq=424242" | $S produce logs --key web-01:/var/log/app.log -q
 for i in $(seq 1 100); do grep -q 'seq=424242' "$T/follow" && break; sleep 0.1; done
 grep -q 'seq=424242' "$T/follow" || fail "follow did not see the new record: $(cat "$T/follow.err")"

@@ -14,8 +14,10 @@ http:
 log:
   max_batch_bytes: 64KiB
   segment_bytes: 1MiB
-  retention: 36500d   # fixed timestamps of 2026-11-24 below must outlive the 7d default
+  retention: 0
 YAML
+# (retention 0 = forever: topic "timed" carries fixed 2026-11-24 timestamps,
+# which the default 7-day retention deletes once the clock is a week past)
 start_store_http "$T/data" -c "$T/store.yaml"
 
 # ---------------------------------------------------------------- routing, health
@@ -173,9 +175,11 @@ req GET "/v1/topics/logs/partitions/1/records?offset=1&time=1"; expect 400 bad_r
 req GET "/v1/topics/logs/partitions/9/records"; expect 404 unknown_partition
 req GET "/v1/topics/nope/partitions/0/records"; expect 404 unknown_topic
 # follow: a long poll sees a batch posted while it waits
-curl -sN "$STORE_URL/v1/topics/logs/partitions/0/records?offset=latest&wait_ms=4000" >"$T/follow" &
+curl -sN -D "$T/follow.h" "$STORE_URL/v1/topics/logs/partitions/0/records?offset=latest&wait_ms=4000" \
+    >"$T/follow" &
 fpid=$!
-sleep 0.5
+# the poll is in place once its headers came: the store resolved "latest"
+wait_grep "$T/follow.h" '^X-Sluice-Start-Offset:' 10 || fail "long poll: no response headers"
 $MKBATCH "$T/f" --count 2 --start-seq 300
 post_batch logs "$T/f" partition=0; expect 200
 wait $fpid

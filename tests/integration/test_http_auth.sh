@@ -5,6 +5,7 @@
 # a wrong token (before the body is read), 403 outside a token's topic glob
 # or permission, /health open, admin implying produce and consume, a broken
 # tokens file refusing to start, and tokens never written to the log.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 

@@ -7,6 +7,7 @@
 # and `sluice consume`).  check_seq.py proves nothing lost or doubled each
 # way.  Consumer-group lag committed over the Kafka protocol shows up in
 # GET /v1/groups and `sluice topics`.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 

@@ -19,6 +19,7 @@ max_wait otherwise.  ListOffsets earliest/latest/by time.  With
 log.auto_create off an unknown topic is UNKNOWN_TOPIC_OR_PARTITION for
 Metadata and Produce.
 """
+# harness: quick
 import struct
 import sys
 import threading

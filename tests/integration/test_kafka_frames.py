@@ -12,6 +12,7 @@ UNSUPPORTED_VERSION and our ranges (KIP-511).  A client pipelining hundreds
 of requests in one write, against kafka.max_inflight 4 and a small
 kafka.max_output_bytes, gets every response, in order.
 """
+# harness: quick
 import os
 import random
 import socket

@@ -74,7 +74,15 @@ def main():
 
         produce(st.bootstrap, values[:N // 2])
         kafkatest.wait_for(lambda: consumed(outs) >= N // 2, 60, "first half consumed")
-        time.sleep(0.5)  # let the last commit land: the group is idle now
+        tps = [TopicPartition("grp6", p) for p in range(6)]
+
+        def committed_total():
+            got = admin.list_consumer_group_offsets("g6")
+            return sum(got[tp].offset for tp in tps if tp in got and got[tp].offset > 0)
+        # the last commits have landed (a member killed before its commit would leave
+        # records to be consumed twice): the group is idle now
+        kafkatest.wait_for(lambda: committed_total() == N // 2, 30,
+                           "the group's commits to cover the first half")
         assert all(consumed([o]) > 0 for o in outs), "a member consumed nothing"
 
         t0 = time.time()
@@ -90,15 +98,18 @@ def main():
 
         produce(st.bootstrap, values[N // 2:])
         kafkatest.wait_for(lambda: consumed(outs) >= N, 60, "second half consumed")
-        time.sleep(1)
-        data = b"".join(open(o, "rb").read() for o in outs)
-        print(env.check_seq(data, expect=N))
-
-        # committed offsets are the high watermarks
+        # committed offsets are the high watermarks: each member commits after it wrote
+        # what it polled, so once the commits are at the ends nothing more is written
         c = KafkaConsumer(bootstrap_servers=st.bootstrap, group_id=None)
-        tps = [TopicPartition("grp6", p) for p in range(6)]
         ends = c.end_offsets(tps)
         c.close()
+
+        def at_ends():
+            got = admin.list_consumer_group_offsets("g6")
+            return all(tp in got and got[tp].offset == ends[tp] for tp in tps)
+        kafkatest.wait_for(at_ends, 30, "the group's commits to reach the ends")
+        data = b"".join(open(o, "rb").read() for o in outs)
+        print(env.check_seq(data, expect=N))
         committed = admin.list_consumer_group_offsets("g6")
         for tp in tps:
             assert committed[tp].offset == ends[tp], "%s committed %d, end %d" % (

@@ -7,6 +7,7 @@ a new consumer of the same group starts exactly at the committed offsets
 (the first record of each partition is at its committed offset), and what
 the two consumers read together is every record exactly once.
 """
+# harness: quick
 import sys
 import time
 

@@ -9,6 +9,7 @@
 # (check_seq).  kcat -L lists the topic and its partitions; kcat -G consumes
 # as a group member and commits, so a second run of the group reads nothing
 # old and picks up exactly what was produced since.
+# harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 

@@ -10,6 +10,7 @@ events; a consumer reads both topics back: every event exactly once, keys
 intact.  kafka-python infers the broker version from ApiVersions and then
 uses its own request versions (Produce v7, Fetch v4, Metadata v5, ...).
 """
+# harness: quick
 import sys
 import time
 

@@ -126,6 +126,23 @@ for u in lib/systemd/system/sluice-store.service lib/systemd/system/sluice-agent
 done
 
 getent passwd sluice-store >/dev/null || fail "user sluice-store missing"
+# postinst made a CA and a store certificate; the key readable by the store only
+tls=/etc/sluice/tls
+for f in ca.crt ca.key store.crt store.key; do
+    [ -f "$tls/$f" ] || fail "postinst did not make $tls/$f"
+done
+[ "$(stat -c '%U:%G %a' "$tls/store.key")" = "root:sluice-store 640" ] ||
+    fail "$tls/store.key: $(stat -c '%U:%G %a' "$tls/store.key")"
+[ "$(stat -c '%U %a' "$tls/ca.key")" = "root 600" ] || fail "$tls/ca.key: $(stat -c '%U %a' "$tls/ca.key")"
+openssl verify -CAfile "$tls/ca.crt" "$tls/store.crt" >/dev/null || fail "store.crt not signed by ca.crt"
+openssl x509 -in "$tls/store.crt" -noout -ext subjectAltName | grep -q 'DNS:localhost' ||
+    fail "store.crt has no DNS:localhost"
+sum=$(md5sum "$tls/store.crt")
+/var/lib/dpkg/info/sluice-store.postinst configure >/dev/null || fail "postinst configure again"
+runuser -u sluice-store -- /usr/bin/sluice-store -c /etc/sluice/store.yaml --check >/dev/null ||
+    fail "the packaged store.yaml (TLS on 0.0.0.0) does not pass --check"
+[ "$(md5sum "$tls/store.crt")" = "$sum" ] || fail "reconfigure replaced the existing store.crt"
+result "postinst: self-signed CA and store certificate in $tls (store.key root:sluice-store 640, ca.key 600), kept on reconfigure"
 getent passwd sluice-agent >/dev/null || fail "user sluice-agent missing"
 groups_agent=" $(id -nG sluice-agent) "
 case "$groups_agent" in *" adm "*) ;; *) fail "sluice-agent not in adm:$groups_agent" ;; esac
@@ -171,7 +188,8 @@ grep -q '^LimitNOFILE=' /lib/systemd/system/sluice-agent.service || fail "agent 
 KAFKA_PORT=$(free_port)
 HTTP_PORT=$(free_port)
 AGENT_PORT=$(free_port)
-STORE_URL=http://127.0.0.1:$HTTP_PORT
+STORE_URL=https://localhost:$HTTP_PORT
+CA=/etc/sluice/tls/ca.crt
 chmod 0755 "$T"
 
 # What systemd would see: a notify socket per daemon (as the units'
@@ -203,6 +221,26 @@ wait_notify() {
         sleep 0.05
     done
 }
+# The packaged store.yaml authenticates everyone: the first SCRAM user is
+# the documented first step; the file keeps its root:sluice-store 0640.
+for f in users tokens agent.token admin.token; do
+    [ -f "/etc/sluice/$f" ] || fail "postinst did not make /etc/sluice/$f"
+done
+[ "$(stat -c '%U:%G %a' /etc/sluice/tokens)" = "root:sluice-store 640" ] ||
+    fail "/etc/sluice/tokens: $(stat -c '%U:%G %a' /etc/sluice/tokens)"
+[ "$(stat -c '%G %a' /etc/sluice/agent.token)" = "sluice-agent 640" ] ||
+    fail "/etc/sluice/agent.token: $(stat -c '%G %a' /etc/sluice/agent.token)"
+[ "$(stat -c '%U %a' /etc/sluice/admin.token)" = "root 600" ] ||
+    fail "/etc/sluice/admin.token: $(stat -c '%U %a' /etc/sluice/admin.token)"
+SCRAM_PW=pkg-$$-secret
+printf '%s\n' "$SCRAM_PW" | /usr/bin/sluice-store user add ops -c /etc/sluice/store.yaml >/dev/null ||
+    fail "sluice-store user add"
+[ "$(stat -c '%U:%G %a' /etc/sluice/users)" = "root:sluice-store 640" ] ||
+    fail "user add changed /etc/sluice/users to $(stat -c '%U:%G %a' /etc/sluice/users)"
+grep -q "$SCRAM_PW" /etc/sluice/users && fail "the users file holds the password"
+result "postinst: users (root:sluice-store 640, kept by user add), tokens, agent.token (sluice-agent 640), admin.token (root 600)"
+ADMIN="--token-file /etc/sluice/admin.token"
+
 notify_listen "$T/store.notify" "$T/store.msgs"
 notify_listen "$T/agent.notify" "$T/agent.msgs"
 
@@ -231,7 +269,7 @@ chmod 0640 "$log"
 # plugin (the journald input lands separately).
 conf=$T/agent.yaml
 sed -e "s#127\.0\.0\.1:8471#127.0.0.1:$AGENT_PORT#" \
-    -e "s#http://127\.0\.0\.1:8470#$STORE_URL#" \
+    -e "s#https://localhost:8470#$STORE_URL#" \
     -e "s#paths: \[/var/log/syslog, /var/log/\*\.log\]#paths: [$logdir/*.log]\n    read_from_head: true#" \
     /etc/sluice/agent.yaml >"$conf"
 if /usr/bin/sluice-agent --list-plugins | grep -qw journald; then
@@ -259,7 +297,7 @@ topic=$(sed -n 's/^    topic: \(.*\)$/\1/p' "$conf" | head -n 1)
 [ -n "$topic" ] || fail "no topic in $conf"
 got=0
 for _ in $(seq 1 150); do
-    n=$(/usr/bin/sluice --store "$STORE_URL" consume "$topic" 2>/dev/null | grep -c "$token" || true)
+    n=$(/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" $ADMIN consume "$topic" 2>/dev/null | grep -c "$token" || true)
     [ "$n" -ge 2 ] && { got=$n; break; }
     sleep 0.2
 done
@@ -268,15 +306,17 @@ if [ "$got" -lt 2 ]; then
     fail "the two lines did not arrive in topic $topic"
 fi
 [ "$got" = 2 ] || fail "expected 2 records, got $got (duplicates?)"
-/usr/bin/sluice --store "$STORE_URL" consume "$topic" --format json --max 1 | grep -q '"key"' ||
+/usr/bin/sluice --store "$STORE_URL" --ca-file "$CA" $ADMIN consume "$topic" --format json --max 1 | grep -q '"key"' ||
     fail "sluice consume --format json"
-kc=$(timeout 20 kcat -C -b "127.0.0.1:$KAFKA_PORT" -t "$topic" -o beginning -e -q -f '%s\n' 2>"$T/kcat.err" |
+kc=$(timeout 20 kcat -C -b "127.0.0.1:$KAFKA_PORT" -X security.protocol=SASL_SSL \
+     -X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username=ops -X "sasl.password=$SCRAM_PW" \
+     -X "ssl.ca.location=$CA" -t "$topic" -o beginning -e -q -f '%s\n' 2>"$T/kcat.err" |
      grep -c "$token" || true)
 [ "$kc" = 2 ] || { cat "$T/kcat.err"; fail "kcat read $kc of 2 lines"; }
 curl -fsS -o "$T/agent.metrics" "http://127.0.0.1:$AGENT_PORT/metrics" || fail "agent /metrics"
 grep -q '^sluice_agent_output_records_total' "$T/agent.metrics" || fail "agent /metrics lacks output records"
-curl -fsS "$STORE_URL/health" >/dev/null || fail "store /health"
-result "end to end: 2 lines tail -> agent (sluice-agent user) -> store (sluice-store user), read back by sluice consume and kcat"
+curl -fsS --cacert "$CA" "$STORE_URL/health" >/dev/null || fail "store /health"
+result "end to end over TLS (the certificate postinst made) with its credentials: 2 lines tail -> agent (sluice-agent user, agent.token) -> store (sluice-store user), read back by sluice consume (admin.token) and kcat (SASL_SSL SCRAM-SHA-512)"
 
 for d in store agent; do
     wait_notify "$T/$d.msgs" READY=1

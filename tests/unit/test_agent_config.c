@@ -24,28 +24,27 @@ static struct agent_config *load(const char *text, struct cfg_error *err)
 
 static void test_defaults_and_routing(void)
 {
-	static const char text[] =
-		"agent:\n"
-		"  name: web-01\n"
-		"  data_dir: /tmp/x\n"
-		"  buffer: { max_bytes: 1GiB }\n"
-		"inputs:\n"
-		"  - id: nginx\n"
-		"    type: tail\n"
-		"    paths: [/var/log/nginx/*.log]\n"
-		"    parser: none\n"
-		"  - id: app\n"
-		"    type: tail\n"
-		"    topic: applogs\n"
-		"    paths: /srv/app.log\n"
-		"outputs:\n"
-		"  - id: central\n"
-		"    type: store\n"
-		"    url: http://logs:8470\n"
-		"    inputs: [app]\n"
-		"  - id: debug\n"
-		"    type: stdout\n"
-		"    compression: none\n";
+	static const char text[] = "agent:\n"
+				   "  name: web-01\n"
+				   "  data_dir: /tmp/x\n"
+				   "  buffer: { max_bytes: 1GiB }\n"
+				   "inputs:\n"
+				   "  - id: nginx\n"
+				   "    type: tail\n"
+				   "    paths: [/var/log/nginx/*.log]\n"
+				   "    parser: none\n"
+				   "  - id: app\n"
+				   "    type: tail\n"
+				   "    topic: applogs\n"
+				   "    paths: /srv/app.log\n"
+				   "outputs:\n"
+				   "  - id: central\n"
+				   "    type: store\n"
+				   "    url: http://logs:8470\n"
+				   "    inputs: [app]\n"
+				   "  - id: debug\n"
+				   "    type: stdout\n"
+				   "    compression: none\n";
 	struct cfg_error err;
 	struct agent_config *c = load(text, &err);
 
@@ -57,9 +56,9 @@ static void test_defaults_and_routing(void)
 	CU_ASSERT_STRING_EQUAL(c->agent.http.listen, "127.0.0.1:8471");
 	CU_ASSERT_EQUAL(c->agent.shutdown_timeout, 5000);
 	CU_ASSERT_EQUAL_FATAL(c->ninputs, 2u);
-	CU_ASSERT_STRING_EQUAL(c->inputs[0].topic, "nginx");   /* defaults to the id */
+	CU_ASSERT_STRING_EQUAL(c->inputs[0].topic, "nginx"); /* defaults to the id */
 	CU_ASSERT_STRING_EQUAL(c->inputs[1].topic, "applogs");
-	CU_ASSERT_EQUAL(c->inputs[0].nfilters, 0u);             /* parser: none */
+	CU_ASSERT_EQUAL(c->inputs[0].nfilters, 0u); /* parser: none */
 	CU_ASSERT_EQUAL_FATAL(c->noutputs, 2u);
 	CU_ASSERT_EQUAL(c->outputs[0].compression, CODEC_ZSTD);
 	CU_ASSERT_EQUAL(c->outputs[0].compression_level, 1);
@@ -70,7 +69,7 @@ static void test_defaults_and_routing(void)
 	CU_ASSERT_EQUAL(c->outputs[1].compression, CODEC_NONE);
 	CU_ASSERT(!output_conf_takes(&c->outputs[0], "nginx"));
 	CU_ASSERT(output_conf_takes(&c->outputs[0], "app"));
-	CU_ASSERT(output_conf_takes(&c->outputs[1], "nginx"));  /* default: all */
+	CU_ASSERT(output_conf_takes(&c->outputs[1], "nginx")); /* default: all */
 	CU_ASSERT_EQUAL(pipeline_check(c, &err), 0);
 	agent_config_free(c);
 }
@@ -79,7 +78,8 @@ static void test_hostname_default(void)
 {
 	struct cfg_error err;
 	struct agent_config *c = load("inputs: [{id: a, type: tail, paths: [/x]}]\n"
-				      "outputs: [{id: o, type: stdout}]\n", &err);
+				      "outputs: [{id: o, type: stdout}]\n",
+				      &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT(c->agent.name && c->agent.name[0]);
@@ -127,7 +127,8 @@ static void test_errors(void)
 
 		CU_ASSERT_PTR_NULL(c);
 		if (!strstr(err.msg, cases[i].want)) {
-			fprintf(stderr, "case %zu: got '%s'\n  want '%s'\n", i, err.msg, cases[i].want);
+			fprintf(stderr, "case %zu: got '%s'\n  want '%s'\n", i, err.msg,
+				cases[i].want);
 			CU_FAIL("error message");
 		}
 		CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
@@ -140,7 +141,8 @@ static void test_token_file_checked(void)
 	struct cfg_error err;
 	struct agent_config *c = load("inputs: [{id: a, type: tail, paths: [/x]}]\n"
 				      "outputs: [{id: o, type: store, url: 'http://h:1',"
-				      " token_file: /nonexistent/token}]\n", &err);
+				      " token_file: /nonexistent/token}]\n",
+				      &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT(pipeline_check(c, &err) < 0);

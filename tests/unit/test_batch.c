@@ -15,8 +15,8 @@
 
 struct golden {
 	int64_t ts;
-	const char *key;       /* NULL = null key */
-	const char *value;     /* NULL = null value */
+	const char *key;   /* NULL = null key */
+	const char *value; /* NULL = null value */
 	struct record_header hdr[2];
 	size_t nhdr;
 };
@@ -29,16 +29,21 @@ static void golden_init(void)
 {
 	memset(xs, 'x', 300);
 	xs[300] = '\0';
-	golden[0] = (struct golden){1700000000000, "web-01:/var/log/nginx/access.log",
-				    "10.0.0.1 - - \"GET / HTTP/1.1\" 200 seq=1",
-				    {{(const uint8_t *)"host", 4, (const uint8_t *)"web-01", 6},
-				     {(const uint8_t *)"path", 4, (const uint8_t *)"/var/log/nginx/access.log", 25}},
-				    2};
+	golden[0] = (struct golden){
+		1700000000000,
+		"web-01:/var/log/nginx/access.log",
+		"10.0.0.1 - - \"GET / HTTP/1.1\" 200 seq=1",
+		{{(const uint8_t *)"host", 4, (const uint8_t *)"web-01", 6},
+		 {(const uint8_t *)"path", 4, (const uint8_t *)"/var/log/nginx/access.log", 25}},
+		2};
 	golden[1] = (struct golden){1700000000005, NULL, "no key here", {{0}}, 0};
-	golden[2] = (struct golden){1699999999990, "k", NULL,
-				    {{(const uint8_t *)"h", 1, (const uint8_t *)"", 0}}, 1};
-	golden[3] = (struct golden){1700000000100, "", xs,
-				    {{(const uint8_t *)"input", 5, (const uint8_t *)"nginx", 5}}, 1};
+	golden[2] = (struct golden){
+		1699999999990, "k", NULL, {{(const uint8_t *)"h", 1, (const uint8_t *)"", 0}}, 1};
+	golden[3] = (struct golden){1700000000100,
+				    "",
+				    xs,
+				    {{(const uint8_t *)"input", 5, (const uint8_t *)"nginx", 5}},
+				    1};
 }
 
 static int32_t slen(const char *s)
@@ -54,12 +59,14 @@ static void build_golden(struct buf *out, int codec, int64_t pid, int16_t epoch,
 
 	batch_builder_init(&bb, 1 << 20);
 	for (size_t i = 0; i < 4; i++)
-		CU_ASSERT_EQUAL(batch_builder_add(&bb, golden[i].ts, golden[i].key, slen(golden[i].key),
-						  golden[i].value, slen(golden[i].value), golden[i].hdr,
-						  golden[i].nhdr), 0);
+		CU_ASSERT_EQUAL(batch_builder_add(&bb, golden[i].ts, golden[i].key,
+						  slen(golden[i].key), golden[i].value,
+						  slen(golden[i].value), golden[i].hdr,
+						  golden[i].nhdr),
+				0);
 	batch_params_init(&bp);
 	bp.codec = codec;
-	bp.leader_epoch = 0;  /* kafka-python writes 0 */
+	bp.leader_epoch = 0; /* kafka-python writes 0 */
 	bp.producer_id = pid;
 	bp.producer_epoch = epoch;
 	bp.base_sequence = seq;
@@ -229,7 +236,7 @@ static void test_structure_checks(void)
 	CU_ASSERT_EQUAL(batch_validate(p, b.len, &bi), -ERR_CORRUPT);
 	put_be32(p + BATCH_OFF_LAST_OFFSET_DELTA, 4);
 	batch_update_crc(p, b.len);
-	CU_ASSERT_EQUAL(batch_validate(p, b.len, &bi), -ERR_CORRUPT);  /* only 4 records */
+	CU_ASSERT_EQUAL(batch_validate(p, b.len, &bi), -ERR_CORRUPT); /* only 4 records */
 	put_be32(p + BATCH_OFF_COUNT, 4);
 	put_be32(p + BATCH_OFF_LAST_OFFSET_DELTA, 3);
 	/* unknown codec */
@@ -282,10 +289,10 @@ static void test_builder_limits(void)
 	CU_ASSERT_EQUAL(out.len, BATCH_HEADER_SIZE + bb.records.len);
 	batch_builder_reset(&bb);
 	buf_reset(&out);
-	CU_ASSERT_EQUAL(batch_builder_finish(&bb, NULL, &bp, &out), -EINVAL);  /* empty */
+	CU_ASSERT_EQUAL(batch_builder_finish(&bb, NULL, &bp, &out), -EINVAL); /* empty */
 	bp.codec = CODEC_ZSTD;
 	CU_ASSERT_EQUAL(batch_builder_add(&bb, 5, "k", 1, "v", 1, NULL, 0), 0);
-	CU_ASSERT_EQUAL(batch_builder_finish(&bb, NULL, &bp, &out), -EINVAL);  /* needs a ctx */
+	CU_ASSERT_EQUAL(batch_builder_finish(&bb, NULL, &bp, &out), -EINVAL); /* needs a ctx */
 	buf_release(&out);
 	batch_builder_release(&bb);
 }
@@ -309,10 +316,13 @@ static void test_add_encoded_same_bytes(void)
 		CU_ASSERT_EQUAL_FATAL(batch_encode_headers(&kh, golden[i].hdr, golden[i].nhdr), 0);
 		CU_ASSERT_EQUAL(batch_builder_add(&plain, golden[i].ts, golden[i].key,
 						  slen(golden[i].key), golden[i].value,
-						  slen(golden[i].value), golden[i].hdr, golden[i].nhdr), 0);
+						  slen(golden[i].value), golden[i].hdr,
+						  golden[i].nhdr),
+				0);
 		CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, golden[i].ts, kh.data, klen,
 							  golden[i].value, slen(golden[i].value),
-							  kh.data + klen, kh.len - klen), 0);
+							  kh.data + klen, kh.len - klen),
+				0);
 		CU_ASSERT_EQUAL(enc.records.len, plain.records.len);
 	}
 	CU_ASSERT_EQUAL(enc.count, plain.count);
@@ -321,8 +331,10 @@ static void test_add_encoded_same_bytes(void)
 	CU_ASSERT(memcmp(enc.records.data, plain.records.data, plain.records.len) == 0);
 	/* bad arguments */
 	CU_ASSERT_EQUAL(batch_encode_key(&kh, "k", -2), -EINVAL);
-	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 0, "v", 1, kh.data, 1), -EINVAL);
-	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 1, "v", -2, kh.data, 1), -EINVAL);
+	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 0, "v", 1, kh.data, 1),
+			-EINVAL);
+	CU_ASSERT_EQUAL(batch_builder_add_encoded(&enc, 1, kh.data, 1, "v", -2, kh.data, 1),
+			-EINVAL);
 	/* a buffer at its max refuses instead of growing */
 	buf_init(&big, 8);
 	CU_ASSERT(batch_encode_key(&big, xs, 300) < 0);
@@ -389,7 +401,8 @@ static void test_iter_reuse_keeps_buffer(void)
 		int n = 0;
 
 		if (round > 0)
-			CU_ASSERT_EQUAL_FATAL(batch_iter_reuse(&it, b[i].data, b[i].len, cc, 1 << 20, true), 0);
+			CU_ASSERT_EQUAL_FATAL(
+				batch_iter_reuse(&it, b[i].data, b[i].len, cc, 1 << 20, true), 0);
 		if (round == 0)
 			kept = it.scratch.data;
 		CU_ASSERT_PTR_EQUAL(it.scratch.data, kept);
@@ -457,8 +470,9 @@ static void test_verify_records(void)
 			out.data[BATCH_OFF_ATTRIBUTES + 1] = (uint8_t)other;
 			batch_update_crc(out.data, out.len);
 			CU_ASSERT_EQUAL(batch_validate(out.data, out.len, &bi), 0);
-			CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &scratch, false, &bi, &max),
-					-ERR_CORRUPT);
+			CU_ASSERT_EQUAL(
+				batch_verify(out.data, out.len, cc, &scratch, false, &bi, &max),
+				-ERR_CORRUPT);
 		}
 	}
 	/* decompression bounded by scratch->max */
@@ -474,7 +488,8 @@ static void test_verify_records(void)
 		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &out), 0);
 		batch_builder_release(&bb);
 		buf_init(&tiny, 1024);
-		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &tiny, false, &bi, &max), -ERR_TOO_LARGE);
+		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &tiny, false, &bi, &max),
+				-ERR_TOO_LARGE);
 		/* head only: nothing wholly inside the bound, the stream starts right */
 		CU_ASSERT_EQUAL(batch_verify(out.data, out.len, cc, &tiny, true, &bi, &max), 1);
 		buf_release(&tiny);
@@ -503,9 +518,10 @@ static void test_verify_head_only(void)
 	buf_init(&full, 64u << 20);
 	memset(val, 'v', sizeof(val));
 	batch_builder_init(&bb, 64u << 20);
-	for (int i = 0; i < 2000; i++)  /* ~430 KiB of records */
+	for (int i = 0; i < 2000; i++) /* ~430 KiB of records */
 		CU_ASSERT_EQUAL(batch_builder_add(&bb, 1700000000000 + i, "k", 1, val,
-						  (int32_t)sizeof(val), NULL, 0), 0);
+						  (int32_t)sizeof(val), NULL, 0),
+				0);
 	batch_params_init(&bp);
 	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &plain), 0);
 	batch_builder_release(&bb);
@@ -514,7 +530,8 @@ static void test_verify_head_only(void)
 		buf_reset(&recs);
 		buf_reset(&z);
 		CU_ASSERT_EQUAL(buf_append(&recs, plain.data + BATCH_HEADER_SIZE,
-					   plain.len - BATCH_HEADER_SIZE), 0);
+					   plain.len - BATCH_HEADER_SIZE),
+				0);
 		if (junk)
 			CU_ASSERT_EQUAL(buf_append(&recs, "\x7f\x7f\x7f junk", 8), 0);
 		CU_ASSERT_EQUAL(buf_append(&z, plain.data, BATCH_HEADER_SIZE), 0);

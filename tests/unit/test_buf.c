@@ -101,7 +101,7 @@ static void test_mem_fail_injection(void)
 	CU_ASSERT_PTR_NULL(c);
 	mem_free(a);
 	a = mem_alloc(10);
-	CU_ASSERT_PTR_NOT_NULL(a);  /* fails once only */
+	CU_ASSERT_PTR_NOT_NULL(a); /* fails once only */
 	mem_free(a);
 	/* error paths see -ENOMEM, not a crash */
 	buf_init(&b, 0);

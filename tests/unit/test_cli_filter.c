@@ -24,13 +24,14 @@ static void make(struct one *o, const char *key, const void *val, int32_t vlen,
 
 	batch_builder_init(&bb, 1 << 20);
 	buf_init(&o->batch, 0);
-	CU_ASSERT_EQUAL_FATAL(batch_builder_add(&bb, 1, key, key ? (int32_t)strlen(key) : -1, val,
-						vlen, h, nh), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		batch_builder_add(&bb, 1, key, key ? (int32_t)strlen(key) : -1, val, vlen, h, nh),
+		0);
 	batch_params_init(&bp);
 	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &o->batch), 0);
 	batch_builder_release(&bb);
-	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&o->it, o->batch.data, o->batch.len, NULL, 1 << 20,
-					      true), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		batch_iter_init(&o->it, o->batch.data, o->batch.len, NULL, 1 << 20, true), 0);
 	CU_ASSERT_EQUAL_FATAL(batch_iter_next(&o->it, &o->r), 1);
 }
 

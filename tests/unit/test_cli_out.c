@@ -25,8 +25,9 @@ static void make(const char *key, const char *val)
 
 	batch_builder_init(&bb, 1 << 20);
 	buf_init(&batch, 0);
-	CU_ASSERT_EQUAL_FATAL(batch_builder_add(&bb, 1795514520123LL, key, (int32_t)strlen(key), val,
-						(int32_t)strlen(val), &h, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_add(&bb, 1795514520123LL, key, (int32_t)strlen(key),
+						val, (int32_t)strlen(val), &h, 1),
+			      0);
 	batch_params_init(&bp);
 	bp.base_offset = 42;
 	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &batch), 0);
@@ -49,7 +50,7 @@ static char *render(enum cli_format fmt)
 	size_t n;
 
 	cli_out_init(&o, f, fmt);
-	CU_ASSERT(!o.flush_each);  /* a regular file is block-buffered */
+	CU_ASSERT(!o.flush_each); /* a regular file is block-buffered */
 	CU_ASSERT_EQUAL(cli_out_record(&o, "nginx", 2, &rec), 0);
 	CU_ASSERT_EQUAL(cli_out_flush(&o), 0);
 	CU_ASSERT_EQUAL(o.records, 1);
@@ -67,15 +68,17 @@ static void test_formats(void)
 	CU_ASSERT_STRING_EQUAL(render(CLI_FMT_RAW), "GET / 200\tok\n");
 	CU_ASSERT_STRING_EQUAL(render(CLI_FMT_PRETTY),
 			       "2026-11-24T10:02:00.123Z nginx/2@42 web-01:/a  GET / 200\tok\n");
-	CU_ASSERT_STRING_EQUAL(render(CLI_FMT_JSON),
-			       "{\"topic\":\"nginx\",\"partition\":2,\"offset\":42,"
-			       "\"timestamp\":1795514520123,\"time\":\"2026-11-24T10:02:00.123Z\","
-			       "\"key\":\"web-01:/a\",\"headers\":[{\"key\":\"host\",\"value\":\"web-01\"}],"
-			       "\"value\":\"GET / 200\\tok\"}\n");
+	CU_ASSERT_STRING_EQUAL(
+		render(CLI_FMT_JSON),
+		"{\"topic\":\"nginx\",\"partition\":2,\"offset\":42,"
+		"\"timestamp\":1795514520123,\"time\":\"2026-11-24T10:02:00.123Z\","
+		"\"key\":\"web-01:/a\",\"headers\":[{\"key\":\"host\",\"value\":\"web-01\"}],"
+		"\"value\":\"GET / 200\\tok\"}\n");
 	unmake();
 	make("k", "evil \x1b]0;pwned\x07 line\x7f");
-	CU_ASSERT_STRING_EQUAL(render(CLI_FMT_PRETTY),
-			       "2026-11-24T10:02:00.123Z nginx/2@42 k  evil \\x1b]0;pwned\\x07 line\\x7f\n");
+	CU_ASSERT_STRING_EQUAL(
+		render(CLI_FMT_PRETTY),
+		"2026-11-24T10:02:00.123Z nginx/2@42 k  evil \\x1b]0;pwned\\x07 line\\x7f\n");
 	unmake();
 }
 

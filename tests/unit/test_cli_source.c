@@ -23,7 +23,8 @@ static void feed(struct cli_source *s, int64_t base, int n, int64_t ts0, int64_t
 	batch_builder_init(&bb, 1 << 20);
 	for (int i = 0; i < n; i++) {
 		char v[64];
-		int len = snprintf(v, sizeof(v), "p%d o%lld", (int)s->partition, (long long)(base + i));
+		int len = snprintf(v, sizeof(v), "p%d o%lld", (int)s->partition,
+				   (long long)(base + i));
 
 		CU_ASSERT_EQUAL(batch_builder_add(&bb, ts0 + i * step, "k", 1, v, len, NULL, 0), 0);
 	}
@@ -35,11 +36,11 @@ static void feed(struct cli_source *s, int64_t base, int n, int64_t ts0, int64_t
 	codec_ctx_free(cc);
 }
 
-static void init(struct cli_source *s, struct cli_filter *f, int32_t p, int64_t first,
-		 int64_t from, int64_t to)
+static void init(struct cli_source *s, struct cli_filter *f, int32_t p, int64_t first, int64_t from,
+		 int64_t to)
 {
-	CU_ASSERT_EQUAL_FATAL(cli_source_init(s, NULL, f, "t", p, first, from != INT64_MIN, from,
-					      to, false), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		cli_source_init(s, NULL, f, "t", p, first, from != INT64_MIN, from, to, false), 0);
 	s->ended = true;
 }
 
@@ -71,16 +72,16 @@ static void test_time_range_and_frontier(void)
 	int n = 0;
 
 	init(&s, NULL, 0, CLI_START_EARLIEST, 2000, 2999);
-	feed(&s, 0, 10, 1000, 100, CODEC_NONE);   /* 1000..1900: skipped undecoded */
-	feed(&s, 10, 10, 1500, 100, CODEC_ZSTD);  /* 1500..2400: 2000..2400 */
-	feed(&s, 20, 10, 2500, 100, CODEC_ZSTD);  /* 2500..3400: 2500..2900 */
+	feed(&s, 0, 10, 1000, 100, CODEC_NONE);  /* 1000..1900: skipped undecoded */
+	feed(&s, 10, 10, 1500, 100, CODEC_ZSTD); /* 1500..2400: 2000..2400 */
+	feed(&s, 20, 10, 2500, 100, CODEC_ZSTD); /* 2500..3400: 2500..2900 */
 	while (cli_source_next(&s) == 1) {
 		CU_ASSERT(s.head.timestamp >= 2000 && s.head.timestamp <= 2999);
 		s.has_head = false;
 		n++;
 	}
 	CU_ASSERT_EQUAL(n, 10);
-	CU_ASSERT_EQUAL(s.records_scanned, 20);   /* the first batch was never decoded */
+	CU_ASSERT_EQUAL(s.records_scanned, 20); /* the first batch was never decoded */
 	CU_ASSERT_EQUAL(s.frontier, 3400);
 	cli_source_release(&s, NULL);
 }
@@ -94,10 +95,10 @@ static void test_filter_moves_frontier(void)
 	cli_filter_init(&f);
 	CU_ASSERT_EQUAL(cli_filter_grep(&f, "o7$", false, err, sizeof(err)), 0);
 	init(&s, &f, 0, CLI_START_EARLIEST, INT64_MIN, INT64_MAX);
-	s.ended = false;  /* more may come */
+	s.ended = false; /* more may come */
 	feed(&s, 0, 5, 100, 10, CODEC_NONE);
 	CU_ASSERT_EQUAL(cli_source_next(&s), -EAGAIN);
-	CU_ASSERT_EQUAL(s.frontier, 140);  /* scanned, nothing matched */
+	CU_ASSERT_EQUAL(s.frontier, 140); /* scanned, nothing matched */
 	feed(&s, 5, 5, 150, 10, CODEC_NONE);
 	CU_ASSERT_EQUAL(cli_source_next(&s), 1);
 	CU_ASSERT_EQUAL(s.head.offset, 7);
@@ -114,14 +115,14 @@ static void test_bad_streams(void)
 
 	init(&s, NULL, 0, CLI_START_EARLIEST, INT64_MIN, INT64_MAX);
 	feed(&s, 0, 3, 1, 1, CODEC_NONE);
-	s.rx.len -= 5;  /* the transfer ended inside the batch */
+	s.rx.len -= 5; /* the transfer ended inside the batch */
 	CU_ASSERT_EQUAL(cli_source_next(&s), -EIO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s.err, "ended inside a batch"));
 	cli_source_release(&s, NULL);
 
 	init(&s, NULL, 0, CLI_START_EARLIEST, INT64_MIN, INT64_MAX);
 	feed(&s, 0, 3, 1, 1, CODEC_ZSTD);
-	s.rx.data[s.rx.len - 3] ^= 0x55;  /* CRC no longer matches */
+	s.rx.data[s.rx.len - 3] ^= 0x55; /* CRC no longer matches */
 	CU_ASSERT_EQUAL(cli_source_next(&s), -EIO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s.err, "t/0: cannot decode the batch at offset 0"));
 	cli_source_release(&s, NULL);
@@ -161,9 +162,9 @@ static void test_merge_order(void)
 	CU_ASSERT_EQUAL(cli_filter_grep(&f, "^p[01] |^p2 o9$", false, err, sizeof(err)), 0);
 	for (int p = 0; p < 3; p++)
 		init(&src[p], &f, p, CLI_START_EARLIEST, INT64_MIN, INT64_MAX);
-	feed(&src[0], 0, 10, 0, 30, CODEC_ZSTD);      /* 0, 30, ..., 270 */
-	feed(&src[1], 0, 10, 15, 30, CODEC_LZ4);      /* 15, 45, ..., 285 */
-	feed(&src[2], 0, 10, 1, 30, CODEC_NONE);      /* matches only o9 at 271 */
+	feed(&src[0], 0, 10, 0, 30, CODEC_ZSTD); /* 0, 30, ..., 270 */
+	feed(&src[1], 0, 10, 15, 30, CODEC_LZ4); /* 15, 45, ..., 285 */
+	feed(&src[2], 0, 10, 1, 30, CODEC_NONE); /* matches only o9 at 271 */
 	memset(&m, 0, sizeof(m));
 	m.multi = curl_multi_init();
 	m.src = src;
@@ -183,7 +184,7 @@ static void test_merge_order(void)
 	/* within a partition, offset order wins over out-of-order timestamps */
 	memset(&sn, 0, sizeof(sn));
 	init(&src[0], NULL, 0, CLI_START_EARLIEST, INT64_MIN, INT64_MAX);
-	feed(&src[0], 0, 3, 100, -10, CODEC_NONE);   /* 100, 90, 80 */
+	feed(&src[0], 0, 3, 100, -10, CODEC_NONE); /* 100, 90, 80 */
 	memset(&m, 0, sizeof(m));
 	m.multi = curl_multi_init();
 	m.src = src;
@@ -198,12 +199,9 @@ static void test_merge_order(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_offsets_and_codecs),
-		UNIT_TEST(test_time_range_and_frontier),
-		UNIT_TEST(test_filter_moves_frontier),
-		UNIT_TEST(test_bad_streams),
-		UNIT_TEST(test_merge_order),
-		UNIT_END,
+		UNIT_TEST(test_offsets_and_codecs),    UNIT_TEST(test_time_range_and_frontier),
+		UNIT_TEST(test_filter_moves_frontier), UNIT_TEST(test_bad_streams),
+		UNIT_TEST(test_merge_order),           UNIT_END,
 	};
 
 	return unit_run("cli_source", tests);

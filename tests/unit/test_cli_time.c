@@ -6,7 +6,7 @@
 #include "lib/err.h"
 #include "tests/unit/unit.h"
 
-static const int64_t NOW = 1795514520000LL;  /* 2026-11-24T10:02:00Z */
+static const int64_t NOW = 1795514520000LL; /* 2026-11-24T10:02:00Z */
 
 static void test_absolute(void)
 {
@@ -40,8 +40,16 @@ static void test_relative(void)
 
 static void test_refused(void)
 {
-	static const char *const bad[] = {"", "10:02", "-15", "-15x", "-m", "15m", "-",
-					  "yesterday", "2026-11-24", "-99999999999999999d",
+	static const char *const bad[] = {"",
+					  "10:02",
+					  "-15",
+					  "-15x",
+					  "-m",
+					  "15m",
+					  "-",
+					  "yesterday",
+					  "2026-11-24",
+					  "-99999999999999999d",
 					  "1795514520000"};
 	int64_t t = 42;
 

@@ -10,7 +10,8 @@
 static uint8_t *sample(size_t n, int compressible)
 {
 	uint8_t *p = malloc(n ? n : 1);
-	static const char line[] = "10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /api HTTP/1.1\" 200 512\n";
+	static const char line[] =
+		"10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /api HTTP/1.1\" 200 512\n";
 
 	srand(42);
 	for (size_t i = 0; i < n; i++)
@@ -62,7 +63,7 @@ static void test_bounded_output(void)
 		struct buf c, d;
 
 		buf_init(&c, 0);
-		buf_init(&d, 1000);  /* far smaller than the payload */
+		buf_init(&d, 1000); /* far smaller than the payload */
 		CU_ASSERT_EQUAL(codec_compress(cc, t, 0, in, 1 << 20, &c), 0);
 		CU_ASSERT_EQUAL(codec_decompress(cc, t, c.data, c.len, &d), -ERR_TOO_LARGE);
 		CU_ASSERT(d.len <= 1000);
@@ -117,6 +118,58 @@ static void test_snappy_raw_and_names(void)
 	CU_ASSERT_EQUAL(codec_compress(NULL, 7, 0, "x", 1, &d), -ERR_UNSUPPORTED);
 }
 
+/* A stream fed in uneven pieces decompresses to their concatenation, for
+ * gzip and zstd at two levels; other codecs are refused; a zstd
+ * codec_compress() in the middle ends the stream. */
+static void test_stream(void)
+{
+	static const int types[] = {CODEC_GZIP, CODEC_ZSTD};
+	struct codec_ctx *cc = codec_ctx_new();
+	size_t n = 3 << 20;
+	uint8_t *in = malloc(n);
+	struct buf z, back, tmp;
+
+	CU_ASSERT_FATAL(cc != NULL && in != NULL);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (uint8_t)("log line seq=%d\n"[i % 16] + (i / 4096) % 7);
+	for (size_t t = 0; t < 2; t++) {
+		for (int level = 1; level <= 3; level += 2) {
+			size_t off = 0, piece = 1;
+
+			buf_init(&z, 0);
+			buf_init(&back, 0);
+			CU_ASSERT_EQUAL(codec_stream_begin(cc, types[t], level), 0);
+			while (off < n) {
+				size_t k = piece < n - off ? piece : n - off;
+
+				CU_ASSERT_EQUAL(codec_stream_write(cc, in + off, k, &z), 0);
+				off += k;
+				piece = piece * 3 + 1;
+			}
+			CU_ASSERT_EQUAL(codec_stream_end(cc, &z), 0);
+			CU_ASSERT(z.len > 0 && z.len < n / 4);
+			CU_ASSERT_EQUAL(codec_decompress(cc, types[t], z.data, z.len, &back), 0);
+			CU_ASSERT_EQUAL(back.len, n);
+			CU_ASSERT(back.len == n && memcmp(back.data, in, n) == 0);
+			buf_release(&z);
+			buf_release(&back);
+		}
+	}
+	CU_ASSERT_EQUAL(codec_stream_begin(cc, CODEC_LZ4, 0), -ERR_UNSUPPORTED);
+	buf_init(&z, 0);
+	buf_init(&tmp, 0);
+	CU_ASSERT_EQUAL(codec_stream_write(cc, in, 10, &z), -ERR_INVALID);
+	CU_ASSERT_EQUAL(codec_stream_begin(cc, CODEC_ZSTD, 1), 0);
+	CU_ASSERT_EQUAL(codec_compress(cc, CODEC_ZSTD, 1, in, 100, &tmp), 0);
+	CU_ASSERT_EQUAL(codec_stream_write(cc, in, 10, &z), -ERR_INVALID);
+	buf_release(&z);
+	buf_release(&tmp);
+	/* a stream left open is freed with its context */
+	CU_ASSERT_EQUAL(codec_stream_begin(cc, CODEC_GZIP, 1), 0);
+	codec_ctx_free(cc);
+	free(in);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -124,6 +177,7 @@ int main(void)
 		UNIT_TEST(test_bounded_output),
 		UNIT_TEST(test_garbage_and_truncation),
 		UNIT_TEST(test_snappy_raw_and_names),
+		UNIT_TEST(test_stream),
 		UNIT_END,
 	};
 

@@ -38,6 +38,7 @@ static int check_no_space(const char *v, char *why, size_t whylen)
 
 static const char *const modes[] = {"split", "truncate", "skip", NULL};
 
+/* clang-format off */
 static const struct cfg_option buffer_opts[] = {
 	{.name = "max_bytes", .type = CFG_SIZE, .offset = offsetof(struct buffer_conf, max_bytes),
 	 .def = "512MiB", .help = "spool cap"},
@@ -45,7 +46,9 @@ static const struct cfg_option buffer_opts[] = {
 	 .def = "64MiB", .min = 1 << 20, .max = 1LL << 40},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cfg_option demo_opts[] = {
 	{.name = "name", .type = CFG_STRING, .offset = offsetof(struct demo_conf, name),
 	 .def = "web-01", .flags = 0},
@@ -68,6 +71,7 @@ static const struct cfg_option demo_opts[] = {
 	 .flags = CFG_REQUIRED},
 	CFG_OPT_END,
 };
+/* clang-format on */
 
 /* Load text and bind it; returns the bind result, err filled. */
 static int load_bind(const char *text, struct demo_conf *c, struct cfg_error *err,
@@ -86,19 +90,18 @@ static int load_bind(const char *text, struct demo_conf *c, struct cfg_error *er
 
 static void test_types_and_defaults(void)
 {
-	static const char text[] =
-		"name: web-02\n"
-		"workers: 8\n"
-		"verbose: yes\n"
-		"flush: 1m30s\n"
-		"mode: truncate\n"
-		"paths: [/var/log/*.log, /srv/app.log]\n"
-		"labels: { env: prod, team: core }\n"
-		"buffer: { max_bytes: 1GiB }\n"
-		"inputs:\n"
-		"  - id: a\n"
-		"    type: tail\n"
-		"pattern: '^\\d+'\n";
+	static const char text[] = "name: web-02\n"
+				   "workers: 8\n"
+				   "verbose: yes\n"
+				   "flush: 1m30s\n"
+				   "mode: truncate\n"
+				   "paths: [/var/log/*.log, /srv/app.log]\n"
+				   "labels: { env: prod, team: core }\n"
+				   "buffer: { max_bytes: 1GiB }\n"
+				   "inputs:\n"
+				   "  - id: a\n"
+				   "    type: tail\n"
+				   "pattern: '^\\d+'\n";
 	struct cfg_error err = {{0}};
 	struct cfg_doc *doc;
 	struct demo_conf c;
@@ -116,7 +119,7 @@ static void test_types_and_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.labels.keys[1], "team");
 	CU_ASSERT_STRING_EQUAL(c.labels.vals[1], "core");
 	CU_ASSERT_EQUAL(c.buffer.max_bytes, 1ull << 30);
-	CU_ASSERT_EQUAL(c.buffer.max_memory, 64ull << 20);  /* default kept */
+	CU_ASSERT_EQUAL(c.buffer.max_memory, 64ull << 20); /* default kept */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.inputs);
 	CU_ASSERT_EQUAL(c.inputs->kind, CFGN_SEQ);
 	CU_ASSERT_EQUAL(c.inputs->n, 1u);
@@ -133,7 +136,8 @@ static void test_scalar_list_and_null(void)
 	struct cfg_doc *doc;
 	struct demo_conf c;
 
-	CU_ASSERT_EQUAL_FATAL(load_bind("paths: /one.log\nlabels:\npattern: x\n", &c, &err, &doc), 0);
+	CU_ASSERT_EQUAL_FATAL(load_bind("paths: /one.log\nlabels:\npattern: x\n", &c, &err, &doc),
+			      0);
 	CU_ASSERT_EQUAL(c.paths.n, 1u);
 	CU_ASSERT_STRING_EQUAL(c.paths.v[0], "/one.log");
 	CU_ASSERT_EQUAL(c.labels.n, 0u);
@@ -144,7 +148,7 @@ static void test_scalar_list_and_null(void)
 
 struct bad_case {
 	const char *text;
-	const char *expect;  /* substring of the error, after "test.yaml:" */
+	const char *expect; /* substring of the error, after "test.yaml:" */
 };
 
 static void test_errors_name_position_and_key(void)
@@ -152,20 +156,27 @@ static void test_errors_name_position_and_key(void)
 	static const struct bad_case cases[] = {
 		{"pattern: x\nworkerz: 3\n", "test.yaml:2:1: workerz: unknown key"},
 		{"pattern: x\nworkers: many\n", "test.yaml:2:10: workers: expected an integer"},
-		{"pattern: x\nworkers: 100\n", "test.yaml:2:10: workers: value out of range [1, 64]"},
+		{"pattern: x\nworkers: 100\n",
+		 "test.yaml:2:10: workers: value out of range [1, 64]"},
 		{"pattern: x\nverbose: maybe\n", "test.yaml:2:10: verbose: expected true or false"},
 		{"pattern: x\nflush: 10\n", "test.yaml:2:8: flush: expected a duration"},
-		{"pattern: x\nmode: chop\n", "test.yaml:2:7: mode: expected one of: split, truncate, skip"},
-		{"pattern: x\nbuffer:\n  max_bytes: lots\n", "test.yaml:3:14: buffer.max_bytes: expected a size"},
-		{"pattern: x\nbuffer:\n  max_memory: 1KiB\n", "test.yaml:3:15: buffer.max_memory: value out of range"},
+		{"pattern: x\nmode: chop\n",
+		 "test.yaml:2:7: mode: expected one of: split, truncate, skip"},
+		{"pattern: x\nbuffer:\n  max_bytes: lots\n",
+		 "test.yaml:3:14: buffer.max_bytes: expected a size"},
+		{"pattern: x\nbuffer:\n  max_memory: 1KiB\n",
+		 "test.yaml:3:15: buffer.max_memory: value out of range"},
 		{"pattern: x\nbuffer:\n  size: 1\n", "test.yaml:3:3: buffer.size: unknown key"},
-		{"pattern: x\npaths: [a, 'b c']\n", "test.yaml:2:12: paths[1]: must not contain spaces"},
+		{"pattern: x\npaths: [a, 'b c']\n",
+		 "test.yaml:2:12: paths[1]: must not contain spaces"},
 		{"pattern: x\nname: [a]\n", "test.yaml:2:7: name: expected a string, got a list"},
 		{"name: a\n", "test.yaml:1:1: pattern: required key is missing"},
-		{"pattern: x\npattern: y\n", "test.yaml:2:1: duplicate key 'pattern' (first at line 1)"},
+		{"pattern: x\npattern: y\n",
+		 "test.yaml:2:1: duplicate key 'pattern' (first at line 1)"},
 		{"pattern: [x\n", "test.yaml:2:1:"},
 		{"pattern: x\n  bad: indent\n", "test.yaml:2:6:"},
-		{"pattern: ${SLUICE_TEST_UNSET_VAR}\n", "test.yaml:1:10: environment variable SLUICE_TEST_UNSET_VAR is not set"},
+		{"pattern: ${SLUICE_TEST_UNSET_VAR}\n",
+		 "test.yaml:1:10: environment variable SLUICE_TEST_UNSET_VAR is not set"},
 		{"a: &x 1\nb: *x\n", "test.yaml:2:4: YAML aliases"},
 		{"- just\n- a list\n", "test.yaml:1:1: document: expected a mapping"},
 		{"pattern: x\n---\npattern: y\n", "only one YAML document"},
@@ -179,7 +190,8 @@ static void test_errors_name_position_and_key(void)
 
 		CU_ASSERT(rc < 0);
 		if (!strstr(err.msg, cases[i].expect)) {
-			fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err.msg, cases[i].expect);
+			fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err.msg,
+				cases[i].expect);
 			CU_FAIL("error message");
 		}
 		CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
@@ -195,9 +207,11 @@ static void test_env_expansion(void)
 	struct demo_conf c;
 
 	setenv("SLUICE_TEST_HOST", "db-7", 1);
-	CU_ASSERT_EQUAL_FATAL(load_bind("name: ${SLUICE_TEST_HOST}-x\npattern: ${SLUICE_NOPE:-fallback}\n"
-					"paths: [\"$${literal}\", \"logs-${input}-${host}\"]\n", &c, &err,
-					&doc), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		load_bind("name: ${SLUICE_TEST_HOST}-x\npattern: ${SLUICE_NOPE:-fallback}\n"
+			  "paths: [\"$${literal}\", \"logs-${input}-${host}\"]\n",
+			  &c, &err, &doc),
+		0);
 	CU_ASSERT_STRING_EQUAL(c.name, "db-7-x");
 	CU_ASSERT_STRING_EQUAL(c.pattern, "fallback");
 	CU_ASSERT_STRING_EQUAL(c.paths.v[0], "${literal}");
@@ -229,6 +243,31 @@ static void test_value_parsers(void)
 	CU_ASSERT_EQUAL(i, 16);
 	CU_ASSERT(cfg_parse_int("12abc", &i) < 0);
 	CU_ASSERT(cfg_parse_int("", &i) < 0);
+}
+
+/* A leading zero is decimal: strtoll's base 0 read "010" as octal 8 and
+ * refused "08" (issue 15). */
+static void test_int_leading_zero(void)
+{
+	int64_t i = 0;
+
+	CU_ASSERT_EQUAL(cfg_parse_int("010", &i), 0);
+	CU_ASSERT_EQUAL(i, 10);
+	CU_ASSERT_EQUAL(cfg_parse_int("08", &i), 0);
+	CU_ASSERT_EQUAL(i, 8);
+	CU_ASSERT_EQUAL(cfg_parse_int("-010", &i), 0);
+	CU_ASSERT_EQUAL(i, -10);
+	CU_ASSERT_EQUAL(cfg_parse_int("+007", &i), 0);
+	CU_ASSERT_EQUAL(i, 7);
+	CU_ASSERT_EQUAL(cfg_parse_int("0", &i), 0);
+	CU_ASSERT_EQUAL(i, 0);
+	CU_ASSERT_EQUAL(cfg_parse_int("0X1f", &i), 0);
+	CU_ASSERT_EQUAL(i, 31);
+	CU_ASSERT_EQUAL(cfg_parse_int("-0x10", &i), 0);
+	CU_ASSERT_EQUAL(i, -16);
+	CU_ASSERT(cfg_parse_int("0x", &i) < 0);
+	CU_ASSERT(cfg_parse_int("0b101", &i) < 0);
+	CU_ASSERT(cfg_parse_int("9223372036854775808", &i) < 0);
 }
 
 static void test_help_and_empty(void)
@@ -264,6 +303,7 @@ int main(void)
 		UNIT_TEST(test_errors_name_position_and_key),
 		UNIT_TEST(test_env_expansion),
 		UNIT_TEST(test_value_parsers),
+		UNIT_TEST(test_int_leading_zero),
 		UNIT_TEST(test_help_and_empty),
 		UNIT_END,
 	};

@@ -70,7 +70,9 @@ static void test_chaining_and_alignment(void)
 			size_t cut = len / 3;
 
 			CU_ASSERT_EQUAL(crc32c(0, data + off, len), whole);
-			CU_ASSERT_EQUAL(crc32c(crc32c(0, data + off, cut), data + off + cut, len - cut), whole);
+			CU_ASSERT_EQUAL(
+				crc32c(crc32c(0, data + off, cut), data + off + cut, len - cut),
+				whole);
 			if (crc32c_hw_available())
 				CU_ASSERT_EQUAL(crc32c_hw(0, data + off, len), whole);
 		}

@@ -57,10 +57,10 @@ static void test_notify_path_and_abstract(void)
 	setenv("NOTIFY_SOCKET", path, 1);
 	CU_ASSERT_EQUAL(sd_notify(0, "READY=1"), 1);
 	expect_datagram(fd, "READY=1");
-	CU_ASSERT_EQUAL(sd_notify(1, "STOPPING=1"), 1);  /* and unsets it */
+	CU_ASSERT_EQUAL(sd_notify(1, "STOPPING=1"), 1); /* and unsets it */
 	expect_datagram(fd, "STOPPING=1");
 	CU_ASSERT_PTR_NULL(getenv("NOTIFY_SOCKET"));
-	CU_ASSERT_EQUAL(sd_notify(0, "WATCHDOG=1"), 0);  /* no socket: nothing */
+	CU_ASSERT_EQUAL(sd_notify(0, "WATCHDOG=1"), 0); /* no socket: nothing */
 	close(fd);
 	unlink(path);
 
@@ -98,7 +98,7 @@ static void test_watchdog(void)
 	CU_ASSERT_EQUAL(usec, 5000000);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid() + 1);
 	setenv("WATCHDOG_PID", pid, 1);
-	CU_ASSERT_EQUAL(sd_watchdog_enabled(0, &usec), 0);  /* another process's */
+	CU_ASSERT_EQUAL(sd_watchdog_enabled(0, &usec), 0); /* another process's */
 	unsetenv("WATCHDOG_PID");
 	setenv("WATCHDOG_USEC", "12abc", 1);
 	CU_ASSERT_EQUAL(sd_watchdog_enabled(0, &usec), -EINVAL);

@@ -53,11 +53,12 @@ static int mount_small_fs(void)
 		return 0;
 	}
 	fprintf(stderr, "\n  tmpfs mount refused (%s); trying a loop-mounted ext4 image\n",
-		strerror(errno));
+		err_str(-errno));
 	snprintf(image, sizeof(image), "%s.img", mnt);
 	snprintf(cmd, sizeof(cmd),
 		 "fallocate -l 4M %s && mkfs.ext4 -q -F %s >/dev/null 2>&1 && "
-		 "mount -o loop %s %s", image, image, image, mnt);
+		 "mount -o loop %s %s",
+		 image, image, image, mnt);
 	if (system(cmd) == 0) {
 		mounted = looped = true;
 		printf("  ext4 loop image of 4 MiB on %s\n", mnt);
@@ -99,7 +100,7 @@ static void test_disk_full(void)
 
 	if (mount_small_fs() < 0) {
 		fprintf(stderr, "\n  *** SKIPPED: cannot mount a small file system here (need root "
-			"and tmpfs or loop devices); the disk-full test did not run ***\n");
+				"and tmpfs or loop devices); the disk-full test did not run ***\n");
 		return;
 	}
 	snprintf(dir, sizeof(dir), "%s/data", mnt);
@@ -138,7 +139,8 @@ static void test_disk_full(void)
 	CU_ASSERT(acked > 50);
 	engine_get_stats(log, &st);
 	CU_ASSERT_FALSE(st.writable);
-	CU_ASSERT(strstr(st.last_error, "No space") != NULL || strstr(st.last_error, "space") != NULL);
+	CU_ASSERT(strstr(st.last_error, "No space") != NULL ||
+		  strstr(st.last_error, "space") != NULL);
 	printf("  %lld batches acknowledged before the disk filled; last error: %s\n",
 	       (long long)acked, st.last_error);
 	/* what was acknowledged reads back whole, nothing more, no hole */

@@ -72,8 +72,8 @@ static int setup(void)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
 		 "truncate -s 64M %s/img && mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0 "
-		 "%s/img >/dev/null 2>&1 && mount -o loop,errors=continue %s/img %s", back, back, back,
-		 mnt);
+		 "%s/img >/dev/null 2>&1 && mount -o loop,errors=continue %s/img %s",
+		 back, back, back, mnt);
 	if (system(cmd) != 0)
 		return -1;
 	loop_up = true;
@@ -84,7 +84,7 @@ struct count {
 	long batches;
 	int64_t next_off;
 	int errors;
-	const int64_t *acked;  /* offset -> batch number, -1 */
+	const int64_t *acked; /* offset -> batch number, -1 */
 	size_t nacked;
 };
 
@@ -107,7 +107,7 @@ static int count_batch(const uint8_t *p, size_t n, void *arg)
 
 static void test_fsync_failure(void)
 {
-	static int64_t acked[100000];  /* offset -> seq of the batch acknowledged there */
+	static int64_t acked[100000]; /* offset -> seq of the batch acknowledged there */
 	struct engine_config c;
 	struct engine_stats st;
 	struct engine_partition_info pi;
@@ -118,7 +118,8 @@ static void test_fsync_failure(void)
 	int storage_errors = 0;
 
 	if (setup() < 0) {
-		fprintf(stderr, "\n  *** SKIPPED: cannot build a failing disk here (need root, tmpfs, "
+		fprintf(stderr,
+			"\n  *** SKIPPED: cannot build a failing disk here (need root, tmpfs, "
 			"loop devices and mkfs.ext4); the fsync-failure test did not run ***\n");
 		return;
 	}
@@ -152,8 +153,9 @@ static void test_fsync_failure(void)
 	}
 	engine_get_stats(log, &st);
 	printf("\n  %lld batches acknowledged, first storage error at batch %lld; %llu fsync errors; "
-	       "last error: %s\n", (long long)nacked, (long long)failed_at,
-	       (unsigned long long)st.fsync_errors, st.last_error);
+	       "last error: %s\n",
+	       (long long)nacked, (long long)failed_at, (unsigned long long)st.fsync_errors,
+	       st.last_error);
 	CU_ASSERT(failed_at > 10);
 	CU_ASSERT(st.fsync_errors >= 1);
 	CU_ASSERT_FALSE(st.writable);

@@ -190,13 +190,15 @@ static void test_verify_all_records(void)
 		batch_builder_init(&bb, 64u << 20);
 		for (int i = 0; i < 2000; i++)
 			CU_ASSERT_EQUAL(batch_builder_add(&bb, clock_wall_ms(), "k", 1, val,
-							  (int32_t)sizeof(val), NULL, 0), 0);
+							  (int32_t)sizeof(val), NULL, 0),
+					0);
 		batch_params_init(&bp);
 		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &plain), 0);
 		batch_builder_release(&bb);
 	}
-	CU_ASSERT_EQUAL(buf_append(&recs, plain.data + BATCH_HEADER_SIZE,
-				   plain.len - BATCH_HEADER_SIZE), 0);
+	CU_ASSERT_EQUAL(
+		buf_append(&recs, plain.data + BATCH_HEADER_SIZE, plain.len - BATCH_HEADER_SIZE),
+		0);
 	CU_ASSERT_EQUAL(buf_append(&recs, "\x7f\x7f junk", 7), 0);
 	CU_ASSERT_EQUAL(buf_append(&z, plain.data, BATCH_HEADER_SIZE), 0);
 	CU_ASSERT_EQUAL(codec_compress(cc, CODEC_ZSTD, 0, recs.data, recs.len, &z), 0);
@@ -246,7 +248,7 @@ static void test_log_append_time(void)
 	CU_ASSERT_EQUAL(engine_batch_check(log, b.data, b.len, &bi), 0);
 	CU_ASSERT_EQUAL(engine_append(log, "lat", 0, b.data, b.len, &ar), 0);
 	CU_ASSERT(ar.log_append_time >= t0);
-	CU_ASSERT_EQUAL(batch_validate(b.data, b.len, &bi), 0);  /* CRC recomputed */
+	CU_ASSERT_EQUAL(batch_validate(b.data, b.len, &bi), 0); /* CRC recomputed */
 	CU_ASSERT(bi.attributes & BATCH_ATTR_LOG_APPEND_TIME);
 	CU_ASSERT_EQUAL(bi.max_ts, ar.log_append_time);
 	CU_ASSERT_EQUAL(batch_iter_init(&it, b.data, b.len, NULL, 1 << 20, true), 0);
@@ -312,7 +314,7 @@ static void test_create_rolls_back(void)
 	tc.partitions = 1500;
 	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
-	low.rlim_cur = 200;  /* far fewer than 1,500 partitions need */
+	low.rlim_cur = 200; /* far fewer than 1,500 partitions need */
 	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &low), 0);
 	rc = engine_topic_create(log, "many", &tc);
 	CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &old), 0);

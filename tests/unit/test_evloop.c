@@ -30,7 +30,7 @@ static void test_timers_fire_in_order(void)
 	evloop_timer_start(l, &b, 10, 0, timer_cb, (void *)(intptr_t)1);
 	evloop_timer_start(l, &c, 20, 0, timer_cb, (void *)(intptr_t)2);
 	evloop_timer_start(l, &d, 15, 0, timer_cb, (void *)(intptr_t)9);
-	evloop_timer_stop(&d);  /* stopped timers never fire */
+	evloop_timer_stop(&d); /* stopped timers never fire */
 	CU_ASSERT_EQUAL(evloop_run(l), 0);
 	CU_ASSERT_EQUAL(norder, 3);
 	CU_ASSERT(order[0] == 1 && order[1] == 2 && order[2] == 3);
@@ -89,7 +89,8 @@ static void test_io_stop_inside_callback(void)
 	memset(&pc, 0, sizeof(pc));
 	for (int i = 0; i < 2; i++) {
 		CU_ASSERT_EQUAL_FATAL(pipe(pc.fds[i]), 0);
-		CU_ASSERT_EQUAL(evloop_io_start(l, &pc.io[i], pc.fds[i][0], EVLOOP_READ, read_cb, &pc), 0);
+		CU_ASSERT_EQUAL(
+			evloop_io_start(l, &pc.io[i], pc.fds[i][0], EVLOOP_READ, read_cb, &pc), 0);
 		CU_ASSERT_EQUAL(write(pc.fds[i][1], "x", 1), 1);
 	}
 	evloop_run(l);
@@ -116,7 +117,7 @@ static void test_defer_runs_once(void)
 
 	deferred = 0;
 	evloop_defer(l, &d, defer_cb, l);
-	evloop_defer(l, &d, defer_cb, l);  /* already queued: no-op */
+	evloop_defer(l, &d, defer_cb, l); /* already queued: no-op */
 	evloop_run(l);
 	CU_ASSERT_EQUAL(deferred, 1);
 	evloop_free(l);
@@ -155,7 +156,7 @@ static void test_async_from_thread(void)
 	evloop_run(l);
 	pthread_join(th, NULL);
 	CU_ASSERT(atomic_load(&async_calls) >= 1);
-	CU_ASSERT(atomic_load(&async_calls) <= 1001);  /* coalesced */
+	CU_ASSERT(atomic_load(&async_calls) <= 1001); /* coalesced */
 	evloop_async_stop(&the_async);
 	evloop_free(l);
 }
@@ -192,7 +193,7 @@ static void many_cb(struct evloop_timer *t)
 		many_in_order = false;
 	many_last_due = t->due_ms;
 	many_fired++;
-	CU_ASSERT((intptr_t)t->data & 1);  /* the even ones were stopped */
+	CU_ASSERT((intptr_t)t->data & 1); /* the even ones were stopped */
 }
 
 static void test_many_timers(void)
@@ -214,6 +215,57 @@ static void test_many_timers(void)
 	evloop_free(l);
 }
 
+static void noop_io(struct evloop_io *io, uint32_t revents)
+{
+	(void)io, (void)revents;
+}
+
+static void noop_timer(struct evloop_timer *t)
+{
+	(void)t;
+}
+
+static void noop_async(struct evloop_async *a)
+{
+	(void)a;
+}
+
+static void noop_defer(struct evloop_defer *d)
+{
+	(void)d;
+}
+
+/* evloop_free() reports watchers still started; the count sees every kind
+ * and not the loop's own eventfd. */
+static void test_live_watchers(void)
+{
+	struct evloop *l = evloop_new();
+	struct evloop_io io = {0};
+	struct evloop_timer t = {0};
+	struct evloop_async a = {0};
+	struct evloop_defer d = {0};
+	int fds[2];
+
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 0);
+	CU_ASSERT_EQUAL(evloop_io_start(l, &io, fds[0], EVLOOP_READ, noop_io, NULL), 0);
+	evloop_timer_start(l, &t, 60000, 0, noop_timer, NULL);
+	evloop_async_start(l, &a, noop_async, NULL);
+	evloop_defer(l, &d, noop_defer, NULL);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 4);
+	evloop_io_stop(&io);
+	evloop_io_stop(&io); /* a second stop is a no-op */
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 3);
+	evloop_timer_stop(&t);
+	evloop_async_stop(&a);
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 1);
+	evloop_run_once(l, 0); /* runs the defer */
+	CU_ASSERT_EQUAL(evloop_live_watchers(l), 0);
+	evloop_free(l);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -224,6 +276,7 @@ int main(void)
 		UNIT_TEST(test_async_from_thread),
 		UNIT_TEST(test_signal),
 		UNIT_TEST(test_many_timers),
+		UNIT_TEST(test_live_watchers),
 		UNIT_END,
 	};
 

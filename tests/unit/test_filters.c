@@ -14,7 +14,9 @@ static void test_grep_raw(void)
 {
 	struct xf x;
 
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_grep_plugin, "include: 'ERROR|WARN'\nexclude: healthcheck\n"), 0);
+	CU_ASSERT_EQUAL(
+		xf_open(&x, &filter_grep_plugin, "include: 'ERROR|WARN'\nexclude: healthcheck\n"),
+		0);
 	CU_ASSERT_EQUAL(xf_run(&x, "2024 ERROR disk full"), FILTER_KEEP);
 	CU_ASSERT_EQUAL(xf_run(&x, "2024 INFO all good"), FILTER_DROP);
 	CU_ASSERT_EQUAL(xf_run(&x, "2024 WARN healthcheck slow"), FILTER_DROP);
@@ -33,11 +35,12 @@ static void test_grep_field(void)
 	struct xf x;
 	struct record_header h = {(const uint8_t *)"level", 5, (const uint8_t *)"error", 5};
 
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_grep_plugin, "field: level\ninclude: '^(error|warn)$'\n"), 0);
+	CU_ASSERT_EQUAL(
+		xf_open(&x, &filter_grep_plugin, "field: level\ninclude: '^(error|warn)$'\n"), 0);
 	CU_ASSERT_EQUAL(xf_run(&x, "{\"level\":\"error\",\"msg\":\"level=info\"}"), FILTER_KEEP);
 	CU_ASSERT_EQUAL(xf_run(&x, "{\"level\":\"info\",\"msg\":\"error\"}"), FILTER_DROP);
-	CU_ASSERT_EQUAL(xf_run(&x, "{\"msg\":\"error\"}"), FILTER_DROP);  /* no field */
-	CU_ASSERT_EQUAL(xf_run(&x, "{\"level\":\"w\\u0061rn\"}"), FILTER_KEEP);  /* decoded */
+	CU_ASSERT_EQUAL(xf_run(&x, "{\"msg\":\"error\"}"), FILTER_DROP);        /* no field */
+	CU_ASSERT_EQUAL(xf_run(&x, "{\"level\":\"w\\u0061rn\"}"), FILTER_KEEP); /* decoded */
 	/* not JSON: a header of that name is the subject */
 	memset(&x.ev, 0, sizeof(x.ev));
 	x.ev.value = "raw line";
@@ -53,11 +56,15 @@ static void test_redact(void)
 	struct xf x;
 	const char *clean = "nothing to hide here";
 
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin,
-				"patterns: ['\\b(?:\\d{4}[- ]?){3}\\d{4}\\b', 'password=([^&\\s\"]+)']\n"
-				"mask: '****'\n"), 0);
-	CU_ASSERT_EQUAL(xf_run(&x, "card 4111-1111-1111-1111 and 5500 0000 0000 0004 user=a&password=s3cr3t&x=1"),
-			FILTER_KEEP);
+	CU_ASSERT_EQUAL(
+		xf_open(&x, &filter_redact_plugin,
+			"patterns: ['\\b(?:\\d{4}[- ]?){3}\\d{4}\\b', 'password=([^&\\s\"]+)']\n"
+			"mask: '****'\n"),
+		0);
+	CU_ASSERT_EQUAL(
+		xf_run(&x,
+		       "card 4111-1111-1111-1111 and 5500 0000 0000 0004 user=a&password=s3cr3t&x=1"),
+		FILTER_KEEP);
 	CU_ASSERT(xf_value_is(&x, "card **** and **** user=a&password=****&x=1"));
 	/* no match: the very same bytes go on, no copy */
 	CU_ASSERT_EQUAL(xf_run(&x, clean), FILTER_KEEP);
@@ -71,13 +78,15 @@ static void test_redact(void)
 	/* a backreference: patterns run one after the other, each on the
 	 * previous result */
 	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin,
-				"patterns: ['(\\w)\\1x', 'key=(\\w+)']\nmask: '#'\n"), 0);
+				"patterns: ['(\\w)\\1x', 'key=(\\w+)']\nmask: '#'\n"),
+			0);
 	xf_run(&x, "aax key=bbx");
-	CU_ASSERT(xf_value_is(&x, "#ax key=#bx"));  /* group 1 only; "#" is no \\w */
+	CU_ASSERT(xf_value_is(&x, "#ax key=#bx")); /* group 1 only; "#" is no \\w */
 	xf_close(&x);
 	/* one pass: overlapping patterns, the leftmost match wins */
 	CU_ASSERT_EQUAL(xf_open(&x, &filter_redact_plugin,
-				"patterns: ['secret', 'cret=(\\d+)']\nmask: '#'\n"), 0);
+				"patterns: ['secret', 'cret=(\\d+)']\nmask: '#'\n"),
+			0);
 	xf_run(&x, "secret=12 cret=34");
 	CU_ASSERT(xf_value_is(&x, "#=12 cret=#"));
 	xf_close(&x);
@@ -94,7 +103,8 @@ static void test_add(void)
 	struct record_header h = {(const uint8_t *)"unit", 4, (const uint8_t *)"a.service", 9};
 	char v[64];
 
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_add_plugin, "headers: { env: prod, team: payments }\n"), 0);
+	CU_ASSERT_EQUAL(xf_open(&x, &filter_add_plugin, "headers: { env: prod, team: payments }\n"),
+			0);
 	memset(&x.ev, 0, sizeof(x.ev));
 	x.ev.value = "v";
 	x.ev.value_len = 1;
@@ -116,14 +126,15 @@ static void test_sample(void)
 	struct xf x;
 	int kept = 0;
 
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_sample_plugin, "every: 3\nlevels: [debug, TRACE]\n"), 0);
+	CU_ASSERT_EQUAL(xf_open(&x, &filter_sample_plugin, "every: 3\nlevels: [debug, TRACE]\n"),
+			0);
 	for (int i = 0; i < 9; i++)
 		kept += xf_run(&x, "{\"level\":\"DEBUG\"}") == FILTER_KEEP;
 	CU_ASSERT_EQUAL(kept, 3);
 	kept = 0;
 	for (int i = 0; i < 5; i++)
 		kept += xf_run(&x, "{\"level\":\"error\"}") == FILTER_KEEP;
-	CU_ASSERT_EQUAL(kept, 5);  /* other levels pass */
+	CU_ASSERT_EQUAL(kept, 5); /* other levels pass */
 	CU_ASSERT_EQUAL(xf_run(&x, "no level at all"), FILTER_KEEP);
 	CU_ASSERT_EQUAL(xf_metric(&x, "sluice_agent_filter_sample_kept_total"), 3);
 	CU_ASSERT_EQUAL(xf_metric(&x, "sluice_agent_filter_sample_dropped_total"), 6);
@@ -161,10 +172,12 @@ static void test_rate_limit(void)
 
 	filter_rate_limit_clock = fake_clock;
 	fake_ms = 1000000;
-	CU_ASSERT_EQUAL(xf_open(&x, &filter_rate_limit_plugin, "events_per_second: 10\nburst: 5\nmax_sources: 2\n"), 0);
+	CU_ASSERT_EQUAL(xf_open(&x, &filter_rate_limit_plugin,
+				"events_per_second: 10\nburst: 5\nmax_sources: 2\n"),
+			0);
 	for (int i = 0; i < 20; i++)
 		kept += run_keyed(&x, "h:a");
-	CU_ASSERT_EQUAL(kept, 5);  /* the burst */
+	CU_ASSERT_EQUAL(kept, 5); /* the burst */
 	/* another source has its own bucket */
 	CU_ASSERT(run_keyed(&x, "h:b"));
 	/* 300 ms later: 3 more tokens */

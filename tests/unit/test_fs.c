@@ -19,7 +19,7 @@ static void test_atomic_write_and_read(void)
 
 	snprintf(sub, sizeof(sub), "%s/a/b/c", dir);
 	CU_ASSERT_EQUAL(fs_mkdirs(sub, 0755), 0);
-	CU_ASSERT_EQUAL(fs_mkdirs(sub, 0755), 0);  /* idempotent */
+	CU_ASSERT_EQUAL(fs_mkdirs(sub, 0755), 0); /* idempotent */
 	CU_ASSERT_EQUAL(fs_write_atomic(sub, "state", "one", 3), 0);
 	CU_ASSERT_EQUAL(fs_write_atomic(sub, "state", "second", 6), 0);
 	snprintf(path, sizeof(path), "%s/state", sub);
@@ -110,7 +110,7 @@ static void test_log_formats(void)
 	CU_ASSERT_EQUAL(log_parse_level("debug"), LOG_LVL_DEBUG);
 	CU_ASSERT(log_parse_level("loud") < 0);
 	/* rate limiting: first passes, the rest in the interval are counted */
-	log_set_level(LOG_LVL_ERROR);  /* keep the test output quiet */
+	log_set_level(LOG_LVL_ERROR); /* keep the test output quiet */
 	log_write_rl(&rl, 60000, LOG_LVL_ERROR, "first");
 	log_write_rl(&rl, 60000, LOG_LVL_ERROR, "second");
 	log_write_rl(&rl, 60000, LOG_LVL_ERROR, "third");

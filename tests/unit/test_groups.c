@@ -129,8 +129,8 @@ static void join(struct tw *t, const char *member, int32_t session, int32_t reba
 	groups_join(G, &r, &t->w);
 }
 
-static void sync_(struct tw *t, const char *member, int32_t gen,
-		  const struct groups_assignment *a, int32_t na)
+static void sync_(struct tw *t, const char *member, int32_t gen, const struct groups_assignment *a,
+		  int32_t na)
 {
 	struct groups_sync_req r = {"g", gen, member, NULL, na, a};
 
@@ -200,14 +200,15 @@ static void test_two_members_rebalance(void)
 {
 	struct tw j1, j2, s1, s2;
 	char id1[160], id2[160];
-	static const struct groups_protocol rr_only[] = {{"roundrobin", (const uint8_t *)"meta-b", 6}};
+	static const struct groups_protocol rr_only[] = {
+		{"roundrobin", (const uint8_t *)"meta-b", 6}};
 	struct groups_assignment a[2];
 
 	setup();
 	single_member_stable(&j1, id1, sizeof(id1));
 	/* old clients (v0-v3) get a member id without KIP-394 */
 	join(&j2, "", 10000, 10000, rr_only, 1, false);
-	CU_ASSERT_EQUAL(j2.calls, 0);  /* parked: the group waits for m1 */
+	CU_ASSERT_EQUAL(j2.calls, 0); /* parked: the group waits for m1 */
 	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id1), KERR_REBALANCE_IN_PROGRESS);
 	join(&j1, id1, 10000, 10000, range_rr, 2, true);
 	CU_ASSERT_EQUAL(j1.calls, 1);
@@ -224,7 +225,7 @@ static void test_two_members_rebalance(void)
 	/* CompletingRebalance: heartbeats are fine, commits are not */
 	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2), KERR_NONE);
 	sync_(&s2, id2, 2, NULL, 0);
-	CU_ASSERT_EQUAL(s2.calls, 0);  /* waits for the leader */
+	CU_ASSERT_EQUAL(s2.calls, 0); /* waits for the leader */
 	a[0] = (struct groups_assignment){id1, (const uint8_t *)"P0", 2};
 	a[1] = (struct groups_assignment){id2, (const uint8_t *)"P1", 2};
 	sync_(&s1, id1, 2, a, 2);
@@ -278,8 +279,8 @@ static void test_rebalance_timeout(void)
 	setup();
 	single_member_stable(&j1, id1, sizeof(id1));
 	/* m1 had rebalance timeout 10 s; use a short one by rejoining first */
-	join(&j1, id1, 10000, 150, range_rr, 2, true);  /* leader rejoin: rebalance */
-	CU_ASSERT_EQUAL(j1.calls, 1);                    /* alone: completes at once */
+	join(&j1, id1, 10000, 150, range_rr, 2, true); /* leader rejoin: rebalance */
+	CU_ASSERT_EQUAL(j1.calls, 1);                  /* alone: completes at once */
 	CU_ASSERT_EQUAL(j1.gen, 2);
 	sync_(&s, id1, 2, NULL, 0);
 	/* m2 joins; m1 never rejoins: after 150 ms m1 is dropped, m2 alone */
@@ -312,8 +313,8 @@ static void test_sync_timeout(void)
 	/* the leader syncs and waits; m2 never syncs */
 	CU_ASSERT_STRING_EQUAL(j1.leader, id1);
 	sync_(&s, id2, 2, NULL, 0);
-	CU_ASSERT_EQUAL(s.calls, 0);  /* m2 is not the leader: parked */
-	groups_cancel(G, &s.w);       /* its connection died */
+	CU_ASSERT_EQUAL(s.calls, 0); /* m2 is not the leader: parked */
+	groups_cancel(G, &s.w);      /* its connection died */
 	/* the leader never synced: after the rebalance timeout it is removed and
 	 * m2 (which did sync) must rejoin */
 	for (int i = 0; i < 400 && groups_heartbeat(G, "g", 2, id1) != KERR_UNKNOWN_MEMBER_ID; i++)
@@ -327,10 +328,14 @@ static void test_errors(void)
 {
 	struct tw j, s;
 	static const struct groups_protocol other[] = {{"x", (const uint8_t *)"", 0}};
-	struct groups_join_req r = {.group_id = "g", .session_timeout_ms = 10000,
-				    .rebalance_timeout_ms = 1000, .member_id = "",
-				    .protocol_type = "connect", .nprotocols = 1,
-				    .protocols = other, .client_id = "c"};
+	struct groups_join_req r = {.group_id = "g",
+				    .session_timeout_ms = 10000,
+				    .rebalance_timeout_ms = 1000,
+				    .member_id = "",
+				    .protocol_type = "connect",
+				    .nprotocols = 1,
+				    .protocols = other,
+				    .client_id = "c"};
 	char id[160];
 
 	setup();
@@ -394,7 +399,7 @@ static void test_cancelled_join(void)
 	single_member_stable(&j1, id1, sizeof(id1));
 	join(&j2, "", 10000, 200, range_rr, 2, false);
 	CU_ASSERT_EQUAL(j2.calls, 0);
-	groups_cancel(G, &j2.w);  /* m2's connection closed while parked */
+	groups_cancel(G, &j2.w); /* m2's connection closed while parked */
 	join(&j3, id1, 10000, 200, range_rr, 2, true);
 	/* both joined: generation 2 completes; the cancelled waiter is not called */
 	CU_ASSERT_EQUAL(j3.calls, 1);

@@ -27,7 +27,7 @@ struct server {
 	int lfd;
 	int port;
 	conn_script script;
-	int conns;                  /* connections accepted */
+	int conns; /* connections accepted */
 	int max_conns;
 	pthread_t t;
 	char last_head[4096];
@@ -164,7 +164,7 @@ struct run {
 	int done;
 };
 
-static void on_done(struct http_req *r, void *arg)
+static void on_done(struct http_client_req *r, void *arg)
 {
 	struct run *ru = arg;
 
@@ -190,15 +190,16 @@ static void client_free(struct run *ru)
 }
 
 /* Run one request to its end. */
-static struct http_req *one(struct run *ru, const char *method, const char *path,
-			    const void *body, size_t len)
+static struct http_client_req *one(struct run *ru, const char *method, const char *path,
+				   const void *body, size_t len)
 {
-	struct http_req *r;
+	struct http_client_req *r;
 	int want = ru->done + 1;
 
-	r = http_request(ru->c, method, path, "Content-Type: text/plain\r\n", body, len, on_done, ru);
+	r = http_request(ru->c, method, path, "Content-Type: text/plain\r\n", body, len, on_done,
+			 ru);
 	CU_ASSERT_FATAL(r != NULL);
-	CU_ASSERT_EQUAL(ru->done, want - 1);  /* never inside http_request() */
+	CU_ASSERT_EQUAL(ru->done, want - 1); /* never inside http_request() */
 	for (int i = 0; i < 1000 && ru->done < want; i++)
 		evloop_run_once(ru->loop, 50);
 	CU_ASSERT_EQUAL(ru->done, want);
@@ -216,17 +217,17 @@ static void test_keepalive_reuse(void)
 {
 	struct run ru;
 	struct http_client_stats st;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	server_start(keepalive_script, 1);
 	client_new(&ru, "127.0.0.1", 5000);
 	for (int i = 0; i < 3; i++) {
 		r = one(&ru, "POST", "/v1/x?partition=1", "abc", 3);
-		CU_ASSERT_EQUAL(http_req_result(r), 0);
-		CU_ASSERT_EQUAL(http_req_status(r), 200);
-		CU_ASSERT_EQUAL(http_req_body(r)->len, 2);
+		CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+		CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+		CU_ASSERT_EQUAL(http_client_req_body(r)->len, 2);
 		CU_ASSERT_EQUAL(srv.last_body_len, 3);
-		http_req_free(r);
+		http_client_req_free(r);
 	}
 	CU_ASSERT(strncmp(srv.last_head, "POST /base/v1/x?partition=1 HTTP/1.1\r\n", 38) == 0);
 	CU_ASSERT(strstr(srv.last_head, "\r\nHost: 127.0.0.1:") != NULL);
@@ -257,19 +258,19 @@ static void test_stale_connection_retried(void)
 {
 	struct run ru;
 	struct http_client_stats st;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	server_start(stale_script, 2);
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "PUT", "/a", "{}", 2);
-	CU_ASSERT_EQUAL(http_req_status(r), 200);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+	http_client_req_free(r);
 	r = one(&ru, "PUT", "/a", "{}", 2);
-	CU_ASSERT_EQUAL(http_req_result(r), 0);
-	CU_ASSERT_EQUAL(http_req_status(r), 200);
-	CU_ASSERT_EQUAL_FATAL(http_req_body(r)->len, 3);
-	CU_ASSERT(memcmp(http_req_body(r)->data, "new", 3) == 0);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 200);
+	CU_ASSERT_EQUAL_FATAL(http_client_req_body(r)->len, 3);
+	CU_ASSERT(memcmp(http_client_req_body(r)->data, "new", 3) == 0);
+	http_client_req_free(r);
 	http_client_stats(ru.c, &st);
 	CU_ASSERT_EQUAL(st.stale_retries, 1);
 	CU_ASSERT_EQUAL(st.connects, 2);
@@ -284,8 +285,10 @@ static void big_script(int fd, int nconn)
 	(void)nconn;
 	if (read_request(fd) < 0)
 		return;
-	snprintf(ans, sizeof(ans), "HTTP/1.1 413 Too Large\r\nRetry-After: 3\r\nConnection: close\r\n"
-		 "Content-Length: 8\r\n\r\n%08zu", srv.last_body_len);
+	snprintf(ans, sizeof(ans),
+		 "HTTP/1.1 413 Too Large\r\nRetry-After: 3\r\nConnection: close\r\n"
+		 "Content-Length: 8\r\n\r\n%08zu",
+		 srv.last_body_len);
 	say(fd, ans);
 }
 
@@ -293,7 +296,7 @@ static void test_big_body_and_close(void)
 {
 	static uint8_t body[1 << 20];
 	struct run ru;
-	struct http_req *r;
+	struct http_client_req *r;
 	uint32_t sum = 0;
 
 	for (size_t i = 0; i < sizeof(body); i++) {
@@ -301,15 +304,15 @@ static void test_big_body_and_close(void)
 		sum = sum * 31 + body[i];
 	}
 	server_start(big_script, 1);
-	client_new(&ru, "localhost", 5000);  /* resolved on the resolver thread */
+	client_new(&ru, "localhost", 5000); /* resolved on the resolver thread */
 	r = one(&ru, "POST", "/big", body, sizeof(body));
-	CU_ASSERT_EQUAL(http_req_result(r), 0);
-	CU_ASSERT_EQUAL(http_req_status(r), 413);
-	CU_ASSERT_EQUAL(http_req_retry_after_ms(r), 3000);
-	CU_ASSERT_EQUAL(http_req_body(r)->len, 8);
-	CU_ASSERT(memcmp(http_req_body(r)->data, "01048576", 8) == 0);
+	CU_ASSERT_EQUAL(http_client_req_result(r), 0);
+	CU_ASSERT_EQUAL(http_client_req_status(r), 413);
+	CU_ASSERT_EQUAL(http_client_req_retry_after_ms(r), 3000);
+	CU_ASSERT_EQUAL(http_client_req_body(r)->len, 8);
+	CU_ASSERT(memcmp(http_client_req_body(r)->data, "01048576", 8) == 0);
 	CU_ASSERT_EQUAL(srv.last_body_sum, sum);
-	http_req_free(r);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 }
@@ -334,24 +337,24 @@ static void garbage_script(int fd, int nconn)
 static void test_failures(void)
 {
 	struct run ru;
-	struct http_req *r;
+	struct http_client_req *r;
 
 	/* Nobody listens: refused, with a message naming the address. */
 	server_start(silent_script, 1);
 	server_stop();
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ECONNREFUSED);
-	CU_ASSERT(strstr(http_req_error(r), "127.0.0.1") != NULL);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ECONNREFUSED);
+	CU_ASSERT(strstr(http_client_req_error(r), "127.0.0.1") != NULL);
+	http_client_req_free(r);
 	client_free(&ru);
 
 	/* A server that never answers: the request's timeout. */
 	server_start(silent_script, 1);
 	client_new(&ru, "127.0.0.1", 300);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ETIMEDOUT);
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ETIMEDOUT);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -359,9 +362,9 @@ static void test_failures(void)
 	server_start(garbage_script, 1);
 	client_new(&ru, "127.0.0.1", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -ERR_CORRUPT);
-	CU_ASSERT_STRING_EQUAL(http_req_error(r), "bad status line");
-	http_req_free(r);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -ERR_CORRUPT);
+	CU_ASSERT_STRING_EQUAL(http_client_req_error(r), "bad status line");
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -369,10 +372,10 @@ static void test_failures(void)
 	server_start(silent_script, 1);
 	client_new(&ru, "no-such-host.invalid", 5000);
 	r = one(&ru, "GET", "/x", NULL, 0);
-	CU_ASSERT_EQUAL(http_req_result(r), -EHOSTUNREACH);
-	CU_ASSERT(strstr(http_req_error(r), "no-such-host.invalid") != NULL);
+	CU_ASSERT_EQUAL(http_client_req_result(r), -EHOSTUNREACH);
+	CU_ASSERT(strstr(http_client_req_error(r), "no-such-host.invalid") != NULL);
 
-	http_req_free(r);
+	http_client_req_free(r);
 	client_free(&ru);
 	server_stop();
 
@@ -382,7 +385,7 @@ static void test_failures(void)
 	r = http_request(ru.c, "GET", "/x", NULL, NULL, 0, on_done, &ru);
 	for (int i = 0; i < 5; i++)
 		evloop_run_once(ru.loop, 10);
-	http_req_free(r);
+	http_client_req_free(r);
 	for (int i = 0; i < 5; i++)
 		evloop_run_once(ru.loop, 10);
 	CU_ASSERT_EQUAL(ru.done, 0);
@@ -393,8 +396,8 @@ static void test_failures(void)
 static void test_bad_urls(void)
 {
 	static const char *const bad[] = {
-		"ftp://x", "http://", "http://:80", "http://h:0", "http://h:65536", "http://h:8x",
-		"http://u:p@h/", "http://h/?q", "http://[::1", "http://[::1]x",
+		"ftp://x",     "http://",       "http://:80",  "http://h:0",  "http://h:65536",
+		"http://h:8x", "http://u:p@h/", "http://h/?q", "http://[::1", "http://[::1]x",
 	};
 	struct http_client_opts o = {0};
 	struct evloop *l = evloop_new();
@@ -423,8 +426,8 @@ static void test_ipv6_literal(void)
 		return;
 	}
 	snprintf(url, sizeof(url), "http://[::1]:%d/", srv.port);
-	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/x", NULL, NULL, 0, 2000, &status, NULL, NULL, 0),
-			0);
+	CU_ASSERT_EQUAL(
+		http_fetch(url, &o, "GET", "/x", NULL, NULL, 0, 2000, &status, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT(strstr(srv.last_head, "\r\nHost: [::1]:") != NULL);
 	server_stop();
@@ -441,7 +444,8 @@ static void test_fetch(void)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.port);
 	buf_init(&b, 100);
 	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/v1/topics/t", NULL, NULL, 0, 2000, &status, &b,
-				   NULL, 0), 0);
+				   NULL, 0),
+			0);
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT_EQUAL(b.len, 2);
 	CU_ASSERT(strncmp(srv.last_head, "GET /v1/topics/t HTTP/1.1\r\n", 27) == 0);
@@ -450,7 +454,8 @@ static void test_fetch(void)
 	server_stop();
 	/* Nobody listens now: refused, and said so. */
 	CU_ASSERT_EQUAL(http_fetch(url, &o, "GET", "/", NULL, NULL, 0, 2000, &status, NULL, why,
-				   sizeof(why)), -ECONNREFUSED);
+				   sizeof(why)),
+			-ECONNREFUSED);
 	CU_ASSERT(strstr(why, "Connection refused") != NULL);
 }
 

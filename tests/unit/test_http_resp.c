@@ -10,20 +10,22 @@
 
 struct want {
 	const char *in;
-	bool head;          /* answer to HEAD */
+	bool head; /* answer to HEAD */
 	int status;
 	bool keep_alive;
 	const char *body;
-	size_t rest;        /* bytes left unconsumed after the answer */
-	bool needs_eof;     /* complete only at close */
+	size_t rest;    /* bytes left unconsumed after the answer */
+	bool needs_eof; /* complete only at close */
 };
 
 static const struct want cases[] = {
 	{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, 200, true, "hello", 0, false},
 	{"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n", false, 201, true, "", 0, false},
-	{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1", false, 200, true, "ok", 8, false},
+	{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1", false, 200, true, "ok", 8,
+	 false},
 	{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n"
-	 "0\r\nX-Trailer: 1\r\n\r\n", false, 200, true, "hello world", 0, false},
+	 "0\r\nX-Trailer: 1\r\n\r\n",
+	 false, 200, true, "hello world", 0, false},
 	{"HTTP/1.1 200 OK\nTransfer-Encoding: gzip, chunked\n\nA\n0123456789\n0\n\n", false, 200,
 	 true, "0123456789", 0, false},
 	{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", false, 200,
@@ -36,7 +38,8 @@ static const struct want cases[] = {
 	{"HTTP/1.1 503 Busy\r\nConnection: x, close\r\nContent-Length: 3\r\n\r\nbad", false, 503,
 	 false, "bad", 0, false},
 	{"HTTP/1.1 200 OK\r\n\r\nuntil the end", false, 200, false, "until the end", 0, true},
-	{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw", false, 200, false, "raw", 0, true},
+	{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw", false, 200, false, "raw", 0,
+	 true},
 	{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, 200, true, "", 0, false},
 	{"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, 304, true, "", 0, false},
 	{"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc", false, 200, true, "abc", 0, false},
@@ -122,11 +125,16 @@ static void test_malformed_and_bounds(void)
 	CU_ASSERT_EQUAL(feed_all("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", 10, &done),
 			-ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(feed_all("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-				 10, &done), -ERR_TOO_LARGE);
+				 10, &done),
+			-ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(feed_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-				 "8\r\n12345678\r\n8\r\n", 10, &done), -ERR_TOO_LARGE);
+				 "8\r\n12345678\r\n8\r\n",
+				 10, &done),
+			-ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(feed_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-				 "fffffffffffffffffffff\r\n", 10, &done), -ERR_TOO_LARGE);
+				 "fffffffffffffffffffff\r\n",
+				 10, &done),
+			-ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(feed_all("HTTP/1.1 200 OK\r\n\r\n0123456789AB", 10, &done), -ERR_TOO_LARGE);
 	/* Head bounds: one long line, and many lines. */
 	{
@@ -171,7 +179,8 @@ static void test_eof(void)
 	http_resp_release(&r);
 
 	http_resp_init(&r, 100, false);
-	CU_ASSERT_EQUAL(http_resp_feed(&r, (const uint8_t *)part, strlen(part)), (long)strlen(part));
+	CU_ASSERT_EQUAL(http_resp_feed(&r, (const uint8_t *)part, strlen(part)),
+			(long)strlen(part));
 	CU_ASSERT_FALSE(http_resp_done(&r));
 	CU_ASSERT_EQUAL(http_resp_eof(&r), -ERR_TRUNCATED);
 	CU_ASSERT_STRING_EQUAL(http_resp_why(&r), "connection closed mid-answer");

@@ -43,11 +43,23 @@ static void test_every_route(void)
 
 static void test_unknown_paths(void)
 {
-	static const char *const paths[] = {
-		"", "/", "health", "/healthz", "/health/", "/v1", "/v1/", "/v1/topics/",
-		"//v1/topics", "/v1//topics", "/v1/topics/x/", "/v1/topics/x/batch",
-		"/v1/topics/x/partitions/0", "/v1/topics/x/partitions/0/records/1",
-		"/v2/topics", "/v1/topics/x/partitions/0/record", "/a/b/c/d/e/f/g/h"};
+	static const char *const paths[] = {"",
+					    "/",
+					    "health",
+					    "/healthz",
+					    "/health/",
+					    "/v1",
+					    "/v1/",
+					    "/v1/topics/",
+					    "//v1/topics",
+					    "/v1//topics",
+					    "/v1/topics/x/",
+					    "/v1/topics/x/batch",
+					    "/v1/topics/x/partitions/0",
+					    "/v1/topics/x/partitions/0/records/1",
+					    "/v2/topics",
+					    "/v1/topics/x/partitions/0/record",
+					    "/a/b/c/d/e/f/g/h"};
 	struct http_route r;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)

@@ -12,13 +12,12 @@
 #include "store/http/http_tokens.h"
 #include "tests/unit/unit.h"
 
-static const char good[] =
-	"# sluice tokens\n"
-	"\n"
-	"agent-token-0123456789   nginx*     produce\n"
-	"reader-token-0123456789  *          consume\n"
-	"   admin-token-0123456789\tops-*\tadmin   \n"
-	"agent-token-0123456789   app.logs   produce,consume\r\n";
+static const char good[] = "# sluice tokens\n"
+			   "\n"
+			   "agent-token-0123456789   nginx*     produce\n"
+			   "reader-token-0123456789  *          consume\n"
+			   "   admin-token-0123456789\tops-*\tadmin   \n"
+			   "agent-token-0123456789   app.logs   produce,consume\r\n";
 
 static struct http_tokens *parse(const char *text, int expect_rc, char *err, size_t errlen)
 {
@@ -122,10 +121,39 @@ static void test_errors_name_lines_not_tokens(void)
 		const char text[] = "tok\0en x produce\n";
 		struct http_tokens *t = NULL;
 
-		CU_ASSERT_EQUAL(http_tokens_parse("tokens", text, sizeof(text) - 1, &t, err,
-						  sizeof(err)), -ERR_CONFIG);
+		CU_ASSERT_EQUAL(
+			http_tokens_parse("tokens", text, sizeof(text) - 1, &t, err, sizeof(err)),
+			-ERR_CONFIG);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "NUL"));
 	}
+}
+
+/* "token User:NAME" maps a token to a principal (grants from the ACL file);
+ * tokens with inline grants are "Token:LINE". */
+static void test_principals(void)
+{
+	static const char text[] = "# t\n"
+				   "map-token-0123456789     User:agent-web\n"
+				   "inline-token-0123456789  app*  consume\n"
+				   "map-token-0123456789     app*  produce\n";
+	char err[256];
+	struct http_tokens *t = parse(text, 0, err, sizeof(err));
+	int m, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	m = http_tokens_find(t, "map-token-0123456789", 20);
+	i = http_tokens_find(t, "inline-token-0123456789", 23);
+	CU_ASSERT_STRING_EQUAL(http_tokens_principal(t, m), "User:agent-web");
+	CU_ASSERT_STRING_EQUAL(http_tokens_principal(t, i), "Token:3");
+	CU_ASSERT(http_tokens_allows(t, m, HTTP_PERM_PRODUCE, "app.x")); /* both kinds add up */
+	CU_ASSERT(!http_tokens_allows(t, m, HTTP_PERM_CONSUME, "app.x"));
+	CU_ASSERT_PTR_NULL(http_tokens_principal(t, -1));
+	http_tokens_free(t);
+	parse("tok-0123456789abcdef User:a\ntok-0123456789abcdef User:b\n", -ERR_CONFIG, err,
+	      sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: token already mapped"));
+	CU_ASSERT_PTR_NULL(strstr(err, "tok-0123"));
+	parse("tok-0123456789abcdef alice\n", -ERR_CONFIG, err, sizeof(err));
 }
 
 static void test_load_file(void)
@@ -156,6 +184,7 @@ int main(void)
 		UNIT_TEST(test_grants),
 		UNIT_TEST(test_lookup_misses),
 		UNIT_TEST(test_errors_name_lines_not_tokens),
+		UNIT_TEST(test_principals),
 		UNIT_TEST(test_load_file),
 		UNIT_END,
 	};

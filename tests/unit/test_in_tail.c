@@ -2,7 +2,9 @@
 /* Tail input through the real pipeline (batcher, writer threads, spool,
  * delivery engine) into an in-memory capture output: start-up rules,
  * rotation by rename, copytruncate, multi-line events, long lines, polling,
- * restart resume, exclude and spool-full pause. */
+ * restart resume, exclude and spool-full pause; file identity (symlinks
+ * re-pointed, generations rotated unseen, the position meta), the bytes a
+ * truncation loses, and the health conditions. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +22,16 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "plugins/in_tail/tail.h"
 #include "tests/unit/unit.h"
 
 extern const struct plugin in_tail_plugin;
 
 /* ------------------------------------------------------------ capture */
 
-static struct buf captured;      /* raw values, one per line */
+static struct buf captured; /* raw values, one per line */
 static size_t captured_records;
-static bool capture_hold;        /* answer RETRY instead of taking batches */
+static bool capture_hold; /* answer RETRY instead of taking batches */
 
 struct capture_conf {
 	int64_t unused;
@@ -242,7 +245,7 @@ static void test_head_and_follow(void)
 	append("a.log", "no newline yet");
 	CU_ASSERT(wait_records(1500, 5000));
 	spin(100);
-	CU_ASSERT_EQUAL(captured_records, 1500u);  /* the partial line waits */
+	CU_ASSERT_EQUAL(captured_records, 1500u); /* the partial line waits */
 	append("a.log", " seq=1500\n\nline seq=1501\n");
 	CU_ASSERT(wait_records(1502, 5000));
 	stop();
@@ -290,7 +293,7 @@ static void test_rename_rotation(void)
 		spin(50);
 	}
 	CU_ASSERT(wait_records(5500, 10000));
-	spin(1000);  /* rotate_wait passes; rotated files are let go */
+	spin(1000); /* rotate_wait passes; rotated files are let go */
 	stop();
 	expect_seqs(0, 5500);
 	teardown();
@@ -315,14 +318,13 @@ static void test_copytruncate(void)
 
 static void test_multiline(void)
 {
-	static const char trace[] =
-		"2026-11-24 10:00:00,123 ERROR failed seq=1\n"
-		"java.lang.IllegalStateException: boom\n"
-		"\tat com.example.Service.run(Service.java:1)\n"
-		"\tat java.base/java.lang.Thread.run(Thread.java:833)\n"
-		"{\"msg\":\"json\",\"seq\":2}\n"
-		"2026-11-24 10:00:01,000 ERROR again seq=3\n"
-		"\tat x.y(Z.java:9)\n";
+	static const char trace[] = "2026-11-24 10:00:00,123 ERROR failed seq=1\n"
+				    "java.lang.IllegalStateException: boom\n"
+				    "\tat com.example.Service.run(Service.java:1)\n"
+				    "\tat java.base/java.lang.Thread.run(Thread.java:833)\n"
+				    "{\"msg\":\"json\",\"seq\":2}\n"
+				    "2026-11-24 10:00:01,000 ERROR again seq=3\n"
+				    "\tat x.y(Z.java:9)\n";
 
 	setup();
 	append("m.log", trace);
@@ -333,10 +335,10 @@ static void test_multiline(void)
 	stop();
 	CU_ASSERT_EQUAL(captured_records, 3u);
 	buf_cstr(&captured);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data,
-				      "seq=1\njava.lang.IllegalStateException: boom\n\tat com.example"));
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data,
-				      "seq=3\n\tat x.y(Z.java:9)\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)captured.data,
+		       "seq=1\njava.lang.IllegalStateException: boom\n\tat com.example"));
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)captured.data, "seq=3\n\tat x.y(Z.java:9)\n"));
 	teardown();
 }
 
@@ -355,7 +357,8 @@ static void long_line_case(const char *mode, size_t expect_records, size_t expec
 	append("l.log", (const char *)b.data);
 	snprintf(extra, sizeof(extra),
 		 "    read_from_head: true\n    max_line_bytes: 1000\n    long_lines: %s\n"
-		 "    read_chunk: 4096\n", mode);
+		 "    read_chunk: 4096\n",
+		 mode);
 	start(extra, NULL);
 	CU_ASSERT(wait_records(expect_records, 5000));
 	spin(100);
@@ -383,7 +386,7 @@ static void test_restart_resumes(void)
 	CU_ASSERT(wait_records(2000, 5000));
 	stop();
 	append_lines("a.log", 2000, 3000);
-	append_lines("new.log", 3000, 3100);  /* before the start: not shipped */
+	append_lines("new.log", 3000, 3100); /* before the start: not shipped */
 	/* Not read_from_head: a.log resumes from its position, not from its
 	 * end; new.log was never seen: found at start-up, read from its end. */
 	start(NULL, NULL);
@@ -405,7 +408,8 @@ static void test_polling_and_exclude(void)
 	append_lines("p.log", 0, 100);
 	append_lines("skip.log", 100000, 100010);
 	start("    read_from_head: true\n    inotify: false\n    poll_interval: 50ms\n"
-	      "    exclude: ['skip*']\n", NULL);
+	      "    exclude: ['skip*']\n",
+	      NULL);
 	CU_ASSERT(wait_records(100, 5000));
 	append_lines("p.log", 100, 200);
 	CU_ASSERT(wait_records(200, 5000));
@@ -433,8 +437,10 @@ static void test_spool_full_pauses(void)
 		buf_init(&m, 1 << 20);
 		pipeline_render_metrics(&m, pl);
 		buf_cstr(&m);
-		CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_agent_spool_full{output=\"cap\"} 1"));
-		CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_agent_input_paused{input=\"logs\"} 1"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((char *)m.data, "sluice_agent_spool_full{output=\"cap\"} 1"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((char *)m.data, "sluice_agent_input_paused{input=\"logs\"} 1"));
 		buf_release(&m);
 	}
 	CU_ASSERT_EQUAL(captured_records, 0u);
@@ -442,6 +448,223 @@ static void test_spool_full_pauses(void)
 	CU_ASSERT(wait_records(300000, 30000));
 	stop();
 	expect_seqs(0, 300000);
+	teardown();
+}
+
+static bool metric_has(const char *text);
+
+/* A multi-line event pending when a full spool pauses the input is not cut
+ * by flush_ms while its continuation lines wait unread: every event arrives
+ * whole (before the fix, flush_ms fired during the pause and split it). */
+static void test_multiline_paused(void)
+{
+	enum { N = 400000 };
+	char path[256];
+	FILE *fp;
+
+	setup();
+	capture_hold = true;
+	log_path(path, sizeof(path), "m.log");
+	fp = fopen(path, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	for (int i = 0; i < N; i++)
+		fprintf(fp, "2026-12-02 event seq=%d\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)\n",
+			i);
+	fclose(fp);
+	start3("    read_from_head: true\n    multiline: { start: '^2026', flush_ms: 30 }\n",
+	       "  buffer: { max_bytes: 1MiB, segment_bytes: 64KiB }\n", "    compression: none\n");
+	spin(1000); /* paused for many flush_ms */
+	CU_ASSERT(metric_has("sluice_agent_input_paused{input=\"logs\"} 1"));
+	capture_hold = false;
+	CU_ASSERT(wait_records(N, 30000));
+	spin(200);
+	stop();
+	CU_ASSERT_EQUAL(captured_records, (size_t)N);
+	expect_seqs(0, N);
+	teardown();
+}
+
+static bool metric_has(const char *text)
+{
+	struct buf m;
+	bool found;
+
+	buf_init(&m, 1 << 20);
+	pipeline_render_metrics(&m, pl);
+	buf_cstr(&m);
+	found = strstr((char *)m.data, text) != NULL;
+	if (!found)
+		fprintf(stderr, "no '%s' in the metrics\n", text);
+	buf_release(&m);
+	return found;
+}
+
+/* Meta v2 carries the birth time; v1 (no birth time) still decodes. */
+static void test_meta_versions(void)
+{
+	struct tail_file f;
+	struct tail_meta m;
+	struct buf b;
+
+	memset(&f, 0, sizeof(f));
+	f.dev = 7;
+	f.ino = 1234;
+	f.fp = 0xabcdef01u;
+	f.fp_len = 1024;
+	f.btime = 1764646200123456789ull;
+	f.path = (char *)"/var/log/pods/a/0.log";
+	f.name = (char *)"/var/log/containers/a.log";
+	buf_init(&b, 4096);
+	CU_ASSERT_EQUAL(tail_meta_encode(&f, &b), 0);
+	CU_ASSERT_EQUAL(tail_meta_decode(b.data, b.len, &m), 0);
+	CU_ASSERT_EQUAL(m.btime, f.btime);
+	CU_ASSERT_EQUAL(m.ino, 1234u);
+	CU_ASSERT(m.path_len == strlen(f.path) && memcmp(m.path, f.path, m.path_len) == 0);
+	CU_ASSERT_EQUAL(tail_meta_decode(b.data, b.len - 1, &m), -ERR_CORRUPT);
+	/* v1: the same without the 8 bytes of birth time after the fingerprint */
+	b.data[0] = 1;
+	memmove(b.data + 25, b.data + 33, b.len - 33);
+	CU_ASSERT_EQUAL(tail_meta_decode(b.data, b.len - 8, &m), 0);
+	CU_ASSERT_EQUAL(m.btime, 0u);
+	CU_ASSERT_EQUAL(m.fp, 0xabcdef01u);
+	CU_ASSERT(m.name_len == strlen(f.name) && memcmp(m.name, f.name, m.name_len) == 0);
+	b.data[0] = 3;
+	CU_ASSERT_EQUAL(tail_meta_decode(b.data, b.len - 8, &m), -ERR_CORRUPT);
+	buf_release(&b);
+}
+
+/* logs/app.log -> pods/a.log, re-pointed at pods/b.log while stopped: a.log
+ * is found where it is and finished (issue 19 case 1). */
+static void test_symlink_repointed(void)
+{
+	char pods[256], a[256], b[256], link[256], tmp[256];
+
+	setup();
+	snprintf(pods, sizeof(pods), "%s/pods", top);
+	mkdir(pods, 0755);
+	snprintf(a, sizeof(a), "%s/pods/a.log", top);
+	snprintf(b, sizeof(b), "%s/pods/b.log", top);
+	log_path(link, sizeof(link), "app.log");
+	log_path(tmp, sizeof(tmp), "app.tmp");
+	append_lines("../pods/a.log", 0, 1000);
+	CU_ASSERT_EQUAL(symlink(a, link), 0);
+	start("    read_from_head: true\n", NULL);
+	CU_ASSERT(wait_records(1000, 5000));
+	stop();
+	append_lines("../pods/a.log", 1000, 2000);
+	append_lines("../pods/b.log", 2000, 3000);
+	CU_ASSERT_EQUAL(symlink(b, tmp), 0);
+	CU_ASSERT_EQUAL(rename(tmp, link), 0);
+	start(NULL, NULL);
+	CU_ASSERT(wait_records(3000, 5000));
+	CU_ASSERT(metric_has("sluice_agent_tail_lost_files_total{input=\"logs\"} 0"));
+	stop();
+	expect_seqs(0, 3000);
+	teardown();
+}
+
+/* app.log -> .1 -> .2 while stopped, rotated names excluded: every
+ * generation finished (issue 19 case 4). */
+static void test_generations_while_down(void)
+{
+	char a[256], a1[256], a2[256];
+
+	setup();
+	log_path(a, sizeof(a), "app.log");
+	log_path(a1, sizeof(a1), "app.log.1");
+	log_path(a2, sizeof(a2), "app.log.2");
+	append_lines("app.log", 0, 500);
+	start("    read_from_head: true\n    exclude: ['*.[0-9]']\n", NULL);
+	CU_ASSERT(wait_records(500, 5000));
+	stop();
+	append_lines("app.log", 500, 1000);
+	CU_ASSERT_EQUAL(rename(a, a1), 0);
+	append_lines("app.log", 1000, 1500);
+	CU_ASSERT_EQUAL(rename(a1, a2), 0);
+	CU_ASSERT_EQUAL(rename(a, a1), 0);
+	append_lines("app.log", 1500, 2000);
+	start("    exclude: ['*.[0-9]']\n", NULL);
+	CU_ASSERT(wait_records(2000, 5000));
+	CU_ASSERT(metric_has("sluice_agent_tail_generations_total{input=\"logs\"} 1"));
+	stop();
+	expect_seqs(0, 2000);
+	teardown();
+}
+
+/* The unfinished last line seen before a truncation is counted as lost. */
+static void test_truncated_lost_bytes(void)
+{
+	char a[256], want[128];
+	static const char partial[] = "line seq=100 never finished";
+
+	setup();
+	log_path(a, sizeof(a), "t.log");
+	append_lines("t.log", 0, 100);
+	append("t.log", partial);
+	start("    read_from_head: true\n", NULL);
+	CU_ASSERT(wait_records(100, 5000));
+	spin(100); /* the read that saw the unfinished line is done */
+	CU_ASSERT_EQUAL(truncate(a, 0), 0);
+	append_lines("t.log", 101, 200);
+	CU_ASSERT(wait_records(199, 5000));
+	snprintf(want, sizeof(want),
+		 "sluice_agent_tail_truncated_lost_bytes_total{input=\"logs\"} %zu",
+		 strlen(partial));
+	CU_ASSERT(metric_has(want));
+	stop();
+	expect_seqs_hole(0, 200, 100, 101);
+	teardown();
+}
+
+/* An output that takes nothing while it has data: unhealthy past
+ * output_stall, with the reason; healthy again once it delivers. */
+static void test_health_output_stall(void)
+{
+	struct buf why;
+
+	setup();
+	buf_init(&why, 1 << 16);
+	capture_hold = true;
+	append_lines("h.log", 0, 100);
+	start("    read_from_head: true\n",
+	      "  health: { output_stall: 300ms, input_paused: 0s }\n");
+	spin(100);
+	CU_ASSERT(pipeline_healthy(pl, NULL));
+	spin(600);
+	CU_ASSERT_FALSE(pipeline_healthy(pl, &why));
+	buf_cstr(&why);
+	CU_ASSERT_PTR_NOT_NULL(strstr((char *)why.data, "output cap: nothing delivered for"));
+	capture_hold = false;
+	CU_ASSERT(wait_records(100, 5000));
+	spin(300);
+	buf_reset(&why);
+	CU_ASSERT(pipeline_healthy(pl, &why));
+	CU_ASSERT_EQUAL(why.len, 0u);
+	stop();
+	buf_release(&why);
+	teardown();
+}
+
+/* An idle file renamed away still gets the writer's lines written before it
+ * reopens: rotate_wait runs from the rotation, not only from the last
+ * change (it was released at the first poll, and those lines were lost). */
+static void test_idle_file_rotated(void)
+{
+	char a[256], a1[256];
+
+	setup();
+	log_path(a, sizeof(a), "idle.log");
+	log_path(a1, sizeof(a1), "idle.log.1");
+	append_lines("idle.log", 0, 100);
+	start("    read_from_head: true\n    poll_interval: 20ms\n", NULL);
+	CU_ASSERT(wait_records(100, 5000));
+	spin(600); /* idle for twice rotate_wait */
+	CU_ASSERT_EQUAL(rename(a, a1), 0);
+	spin(150);
+	append_lines("idle.log.1", 100, 200);
+	CU_ASSERT(wait_records(200, 5000));
+	stop();
+	expect_seqs(0, 200);
 	teardown();
 }
 
@@ -457,6 +680,13 @@ int main(void)
 		UNIT_TEST(test_restart_resumes),
 		UNIT_TEST(test_polling_and_exclude),
 		UNIT_TEST(test_spool_full_pauses),
+		UNIT_TEST(test_multiline_paused),
+		UNIT_TEST(test_meta_versions),
+		UNIT_TEST(test_symlink_repointed),
+		UNIT_TEST(test_generations_while_down),
+		UNIT_TEST(test_truncated_lost_bytes),
+		UNIT_TEST(test_health_output_stall),
+		UNIT_TEST(test_idle_file_rotated),
 		UNIT_END,
 	};
 	int rc;

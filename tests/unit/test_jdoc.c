@@ -79,10 +79,38 @@ static void test_strings(void)
 static void test_rejects(void)
 {
 	static const char *const bad[] = {
-		"", " ", "{", "}", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]",
-		"01", "1.", ".5", "-", "1e", "+1", "tru", "nulll", "\"abc", "\"\\x\"", "\"\\u12\"",
-		"\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\x01\"", "\"\xff\"",
-		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "[1]x", "{\"a\":1}}", "NaN", "[Infinity]",
+		"",
+		" ",
+		"{",
+		"}",
+		"[1,]",
+		"[,1]",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{a:1}",
+		"[1 2]",
+		"01",
+		"1.",
+		".5",
+		"-",
+		"1e",
+		"+1",
+		"tru",
+		"nulll",
+		"\"abc",
+		"\"\\x\"",
+		"\"\\u12\"",
+		"\"\\ud800\"",
+		"\"\\udc00\"",
+		"\"\\ud800\\u0041\"",
+		"\"\x01\"",
+		"\"\xff\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"[1]x",
+		"{\"a\":1}}",
+		"NaN",
+		"[Infinity]",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -110,7 +138,8 @@ static void test_depth_bound(void)
 
 static void test_write_roundtrip(void)
 {
-	const char *in = " { \"a\" : [1, -2.5, true, false, null, \"x\\\"y\\u00e9\"], \"b\": {} , \"c\":[]}";
+	const char *in =
+		" { \"a\" : [1, -2.5, true, false, null, \"x\\\"y\\u00e9\"], \"b\": {} , \"c\":[]}";
 	struct jdoc *d = ok(in), *d2 = NULL;
 	struct buf b;
 
@@ -118,8 +147,9 @@ static void test_write_roundtrip(void)
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL(jnode_write(&b, jdoc_root(d)), 0);
 	CU_ASSERT_EQUAL(buf_cstr(&b), 0);
-	CU_ASSERT_STRING_EQUAL((char *)b.data,
-			       "{\"a\":[1,-2.5,true,false,null,\"x\\\"y\xc3\xa9\"],\"b\":{},\"c\":[]}");
+	CU_ASSERT_STRING_EQUAL(
+		(char *)b.data,
+		"{\"a\":[1,-2.5,true,false,null,\"x\\\"y\xc3\xa9\"],\"b\":{},\"c\":[]}");
 	CU_ASSERT_EQUAL(jdoc_parse(b.data, b.len, &d2, NULL), 0);
 	jdoc_free(d2);
 	jdoc_free(d);
@@ -129,12 +159,9 @@ static void test_write_roundtrip(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_values),
-		UNIT_TEST(test_strings),
-		UNIT_TEST(test_rejects),
-		UNIT_TEST(test_depth_bound),
-		UNIT_TEST(test_write_roundtrip),
-		UNIT_END,
+		UNIT_TEST(test_values),          UNIT_TEST(test_strings),
+		UNIT_TEST(test_rejects),         UNIT_TEST(test_depth_bound),
+		UNIT_TEST(test_write_roundtrip), UNIT_END,
 	};
 
 	return unit_run("jdoc", tests);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON string escaping, UTF-8 validation, base64. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/json.h"
@@ -25,7 +27,8 @@ static void test_escaping(void)
 	expect_str("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
 	expect_str("tab\tnl\ncr\r", 10, "\"tab\\tnl\\ncr\\r\"");
 	expect_str("\x01\x1f", 2, "\"\\u0001\\u001f\"");
-	expect_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	expect_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		   "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
 	expect_str("bad\xff!", 5, "\"bad\xef\xbf\xbd!\"");
 	expect_str("\xc3", 1, "\"\xef\xbf\xbd\"");
 	expect_str("nul\0x", 5, "\"nul\\u0000x\"");
@@ -35,18 +38,25 @@ static void test_utf8(void)
 {
 	CU_ASSERT(utf8_valid("hello", 5));
 	CU_ASSERT(utf8_valid("\xc3\xa9", 2));
-	CU_ASSERT(!utf8_valid("\xc0\xaf", 2));          /* overlong */
-	CU_ASSERT(!utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-	CU_ASSERT(!utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
-	CU_ASSERT(!utf8_valid("\xe2\x82", 2));          /* truncated */
+	CU_ASSERT(!utf8_valid("\xc0\xaf", 2));         /* overlong */
+	CU_ASSERT(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	CU_ASSERT(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	CU_ASSERT(!utf8_valid("\xe2\x82", 2));         /* truncated */
 	CU_ASSERT(utf8_valid("", 0));
 }
 
 static void test_base64(void)
 {
-	static const struct { const char *in, *out; } v[] = {
-		{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-		{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
+		{"foobar", "Zm9vYmFy"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -90,6 +100,127 @@ static void test_keys(void)
 	buf_release(&b);
 }
 
+/* The escaper a byte at a time, as the JSON grammar says; the word-at-a-time
+ * json_str() must agree with it on every input. */
+static void ref_escape(struct buf *o, const uint8_t *p, size_t n)
+{
+	buf_append_u8(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		char t[8];
+
+		if (c == '"' || c == '\\') {
+			t[0] = '\\';
+			t[1] = (char)c;
+			buf_append(o, t, 2);
+		} else if (c < 0x20) {
+			snprintf(t, sizeof(t), "\\u%04x", c);
+			if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+				t[1] = c == '\n'   ? 'n'
+				       : c == '\r' ? 'r'
+				       : c == '\t' ? 't'
+				       : c == '\b' ? 'b'
+						   : 'f';
+				buf_append(o, t, 2);
+			} else {
+				buf_append(o, t, 6);
+			}
+		} else {
+			buf_append_u8(o, c);
+		}
+	}
+	buf_append_u8(o, '"');
+}
+
+static void test_escaping_words(void)
+{
+	static const uint8_t special[] = {'"', '\\', '\n', 0x00, 0x1f, 0x7f, 0x20, 'a'};
+	uint32_t seed = 12345;
+	struct buf got, want;
+
+	buf_init(&got, 0);
+	buf_init(&want, 0);
+	/* ASCII strings of every length up to 40 with one or two special bytes
+	 * at every position (word boundaries included), and random ones */
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t pos = 0; pos <= n; pos++) {
+			for (size_t k = 0; k < sizeof(special); k++) {
+				uint8_t s[48];
+
+				for (size_t i = 0; i < n; i++) {
+					seed = seed * 1103515245u + 12345u;
+					s[i] = (uint8_t)(0x20 + (seed >> 16) % 95);
+				}
+				if (pos < n)
+					s[pos] = special[k];
+				if (n > 1)
+					s[n - 1 - pos % n] = special[(k + 3) % sizeof(special)];
+				got.len = want.len = 0;
+				CU_ASSERT_EQUAL(json_str(&got, s, n), 0);
+				ref_escape(&want, s, n);
+				CU_ASSERT_EQUAL(got.len, want.len);
+				if (got.len == want.len)
+					CU_ASSERT(memcmp(got.data, want.data, got.len) == 0);
+				CU_ASSERT_EQUAL(utf8_valid(s, n), true);
+			}
+		}
+	}
+	/* a buffer whose max cannot take the worst case (6 bytes per byte) goes
+	 * run by run: the same bytes as the direct path, and a refusal for what
+	 * does not fit at all */
+	{
+		static const uint8_t s[] = "say \"hi\"\n\tto\\ \xc3\xa9 \xff end";
+		struct buf small;
+
+		got.len = 0;
+		CU_ASSERT_EQUAL(json_str(&got, s, sizeof(s) - 1), 0);
+		buf_init(&small, got.len);
+		CU_ASSERT(got.len < 6 * (sizeof(s) - 1) + 2);
+		CU_ASSERT_EQUAL(json_str(&small, s, sizeof(s) - 1), 0);
+		CU_ASSERT_EQUAL(small.len, got.len);
+		CU_ASSERT(small.len == got.len && memcmp(small.data, got.data, got.len) == 0);
+		buf_release(&small);
+		buf_init(&small, 8);
+		CU_ASSERT(json_str(&small, s, sizeof(s) - 1) < 0);
+		buf_release(&small);
+	}
+	/* a high byte anywhere in an otherwise ASCII word: not valid alone */
+	for (size_t pos = 0; pos < 24; pos++) {
+		uint8_t s[24];
+
+		memset(s, 'x', sizeof(s));
+		s[pos] = 0xff;
+		CU_ASSERT_EQUAL(utf8_valid(s, sizeof(s)), false);
+		s[pos] = 0xc3;
+		if (pos + 1 < sizeof(s)) {
+			s[pos + 1] = 0xa9; /* é */
+			CU_ASSERT_EQUAL(utf8_valid(s, sizeof(s)), true);
+			got.len = 0;
+			CU_ASSERT_EQUAL(json_str(&got, s, sizeof(s)), 0);
+			CU_ASSERT_EQUAL(got.len, sizeof(s) + 2);
+		}
+	}
+	buf_release(&got);
+	buf_release(&want);
+}
+
+static void test_i64(void)
+{
+	static const int64_t v[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
+	struct buf b;
+	char want[32];
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		b.len = 0;
+		CU_ASSERT_EQUAL(json_i64(&b, v[i]), 0);
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		CU_ASSERT_EQUAL(b.len, strlen(want));
+		CU_ASSERT(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+	}
+	buf_release(&b);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -97,6 +228,8 @@ int main(void)
 		UNIT_TEST(test_utf8),
 		UNIT_TEST(test_base64),
 		UNIT_TEST(test_keys),
+		UNIT_TEST(test_escaping_words),
+		UNIT_TEST(test_i64),
 		UNIT_END,
 	};
 

@@ -71,7 +71,7 @@ static void setup(void)
 	lc.data_dir = tmp;
 	lc.fsync = ENGINE_FSYNC_ALWAYS;
 	CU_ASSERT_EQUAL_FATAL(engine_open(&lc, &lg), 0);
-	CU_ASSERT_EQUAL_FATAL(kafka_server_new(loop, lg, reg, &conf, &ks), 0);
+	CU_ASSERT_EQUAL_FATAL(kafka_server_new(loop, lg, reg, &conf, NULL, &ks), 0);
 }
 
 static void teardown(void)
@@ -93,7 +93,7 @@ static int client(void)
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	connect(fd, (struct sockaddr *)&a, sizeof(a));  /* EINPROGRESS */
+	connect(fd, (struct sockaddr *)&a, sizeof(a)); /* EINPROGRESS */
 	for (int i = 0; i < 20; i++)
 		evloop_run_once(loop, 5);
 	return fd;
@@ -138,7 +138,8 @@ static bool recv_frame(int fd, struct buf *out, int ms, bool *closed)
 
 				buf_reserve(out, want);
 				while (out->len < want && clock_mono_ms() < end) {
-					ssize_t r = recv(fd, out->data + out->len, want - out->len, 0);
+					ssize_t r =
+						recv(fd, out->data + out->len, want - out->len, 0);
 
 					if (r > 0)
 						out->len += (size_t)r;
@@ -276,13 +277,13 @@ static void test_produce_then_fetch(void)
 	send_all(fd, req.data, req.len);
 	CU_ASSERT_FATAL(recv_frame(fd, &resp, 10000, &closed));
 	kwire_dec_init(&d, resp.data, resp.len, false, &a);
-	CU_ASSERT_EQUAL(kwire_get_i32(&d), 11);          /* correlation id */
+	CU_ASSERT_EQUAL(kwire_get_i32(&d), 11); /* correlation id */
 	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), 1);
 	CU_ASSERT_STRING_EQUAL(kwire_get_str(&d), "t");
 	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), 1);
-	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0);           /* partition */
-	CU_ASSERT_EQUAL(kwire_get_i16(&d), 0);           /* error */
-	CU_ASSERT_EQUAL(kwire_get_i64(&d), 0);           /* base offset */
+	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0); /* partition */
+	CU_ASSERT_EQUAL(kwire_get_i16(&d), 0); /* error */
+	CU_ASSERT_EQUAL(kwire_get_i64(&d), 0); /* base offset */
 	{
 		struct engine_partition_info info;
 
@@ -295,19 +296,19 @@ static void test_produce_then_fetch(void)
 	CU_ASSERT_FATAL(recv_frame(fd, &resp, 5000, &closed));
 	kwire_dec_init(&d, resp.data, resp.len, false, &a);
 	CU_ASSERT_EQUAL(kwire_get_i32(&d), 12);
-	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0);           /* throttle */
+	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0); /* throttle */
 	CU_ASSERT_EQUAL(kwire_get_i16(&d), 0);
-	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0);           /* session */
+	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0); /* session */
 	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), 1);
 	CU_ASSERT_STRING_EQUAL(kwire_get_str(&d), "t");
 	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), 1);
 	CU_ASSERT_EQUAL(kwire_get_i32(&d), 0);
 	CU_ASSERT_EQUAL(kwire_get_i16(&d), 0);
-	CU_ASSERT_EQUAL(kwire_get_i64(&d), 10);          /* high watermark */
-	CU_ASSERT_EQUAL(kwire_get_i64(&d), 10);          /* last stable */
-	CU_ASSERT_EQUAL(kwire_get_i64(&d), 0);           /* log start */
-	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), -1);     /* aborted txns */
-	CU_ASSERT_EQUAL(kwire_get_i32(&d), -1);          /* preferred replica */
+	CU_ASSERT_EQUAL(kwire_get_i64(&d), 10);      /* high watermark */
+	CU_ASSERT_EQUAL(kwire_get_i64(&d), 10);      /* last stable */
+	CU_ASSERT_EQUAL(kwire_get_i64(&d), 0);       /* log start */
+	CU_ASSERT_EQUAL(kwire_get_array(&d, 1), -1); /* aborted txns */
+	CU_ASSERT_EQUAL(kwire_get_i32(&d), -1);      /* preferred replica */
 	CU_ASSERT_EQUAL(kwire_get_bytes(&d, &recs), (int32_t)batch.len);
 	/* as produced: the engine rewrote only baseOffset (0 here anyway) */
 	CU_ASSERT(recs && memcmp(recs + 8, batch.data + 8, batch.len - 8) == 0);
@@ -380,12 +381,14 @@ static void test_bad_frame_and_metrics(void)
 	CU_ASSERT_EQUAL(get_be16(resp.data + 4), 0);
 	prom_registry_render(reg, &m);
 	buf_cstr(&m);
-	CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data,
-		"sluice_kafka_requests_total{api=\"ApiVersions\",error_code=\"0\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((char *)m.data,
+		       "sluice_kafka_requests_total{api=\"ApiVersions\",error_code=\"0\"} 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_kafka_bad_frames_total 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_kafka_connections 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_groups{state=\"Stable\"} 0\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr((char *)m.data, "sluice_kafka_request_latency_seconds_count"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((char *)m.data, "sluice_kafka_request_latency_seconds_count"));
 	close(good);
 	close(bad);
 	buf_release(&req);

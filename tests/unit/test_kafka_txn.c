@@ -51,8 +51,8 @@ static void test_configure(void)
 
 	memset(&t, 0, sizeof(t));
 	CU_ASSERT_EQUAL(rd_kafka_conf_set(kc, "acks", "all", why, sizeof(why)), RD_KAFKA_CONF_OK);
-	CU_ASSERT_EQUAL(rd_kafka_conf_set(kc, "bootstrap.servers", "127.0.0.1:9", why,
-					  sizeof(why)), RD_KAFKA_CONF_OK);
+	CU_ASSERT_EQUAL(rd_kafka_conf_set(kc, "bootstrap.servers", "127.0.0.1:9", why, sizeof(why)),
+			RD_KAFKA_CONF_OK);
 	CU_ASSERT_EQUAL(kafka_txn_configure(&t, kc, "sluice.host.out", "logs", why, sizeof(why)),
 			0);
 	CU_ASSERT_STRING_EQUAL(t.group, "sluice-agent.sluice.host.out");

@@ -27,7 +27,7 @@ static void test_ints_roundtrip(void)
 	kwire_put_i32(&e, (int32_t)0xdeadbeef);
 	kwire_put_i64(&e, 0x0102030405060708LL);
 	kwire_put_bool(&e, true);
-	kwire_put_uvarint(&e, 300);  /* 0xac 0x02 */
+	kwire_put_uvarint(&e, 300); /* 0xac 0x02 */
 	CU_ASSERT_EQUAL(e.err, 0);
 	CU_ASSERT_EQUAL(b.len, sizeof(want));
 	CU_ASSERT(memcmp(b.data, want, sizeof(want)) == 0);
@@ -51,8 +51,9 @@ static void test_ints_roundtrip(void)
 static void test_classic_strings(void)
 {
 	/* "abc", null string, bytes {1,2}, null bytes, array of 2, null array */
-	static const uint8_t want[] = {0, 3, 'a', 'b', 'c', 0xff, 0xff, 0, 0, 0, 2, 1, 2,
-				       0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t want[] = {0, 3, 'a', 'b',  'c',  0xff, 0xff, 0,    0,
+				       0, 2, 1,   2,    0xff, 0xff, 0xff, 0xff, 0,
+				       0, 0, 2,   0xff, 0xff, 0xff, 0xff};
 	static const uint8_t two[] = {1, 2};
 	struct buf b;
 	struct kwire_enc e;
@@ -197,7 +198,7 @@ static void test_patch_and_bounds(void)
 	kwire_patch_i32(&e, 0, 0x01020304);
 	CU_ASSERT_EQUAL(b.data[0], 1);
 	CU_ASSERT_EQUAL(b.data[3], 4);
-	kwire_put_i8(&e, 1);  /* past max: the error sticks */
+	kwire_put_i8(&e, 1); /* past max: the error sticks */
 	CU_ASSERT_NOT_EQUAL(e.err, 0);
 	kwire_put_i8(&e, 1);
 	CU_ASSERT_EQUAL(b.len, 8);
@@ -233,7 +234,8 @@ static void test_arena(void)
 /* Issue 16: a string with NUL bytes neither cuts nor aliases another. */
 static void test_nul_in_strings(void)
 {
-	static const uint8_t meta[] = {0, 12, 'H', 'e', 'l', 'l', 'o', 0, 'w', 'o', 'r', 'l', 'd', '!'};
+	static const uint8_t meta[] = {0, 12,  'H', 'e', 'l', 'l', 'o',
+				       0, 'w', 'o', 'r', 'l', 'd', '!'};
 	static const uint8_t victim[] = {0, 8, 'v', 'i', 'c', 't', 'i', 'm', 0, 'x'};
 	static const uint8_t compact[] = {4, 0, 'a', 0};
 	struct kwire_enc e;

@@ -54,17 +54,17 @@ static void test_malformed(void)
 		size_t bad, n;
 	} cases[] = {
 		{"", 0, 0},
-		{"0 1 a", 1, 0},                           /* torn: no newline */
+		{"0 1 a", 1, 0}, /* torn: no newline */
 		{"0 1 a\n0 2 b", 1, 1},
-		{"-1 2 b\n", 1, 0},                        /* negative partition */
-		{"2147483648 1 b\n", 1, 0},                /* past int32 */
+		{"-1 2 b\n", 1, 0},         /* negative partition */
+		{"2147483648 1 b\n", 1, 0}, /* past int32 */
 		{"2147483647 1 b\n", 0, 1},
 		{"0 18446744073709551615 t\n", 0, 1},
-		{"0 18446744073709551616 t\n", 1, 0},      /* past uint64 */
-		{"0 1 \n", 1, 0},                          /* no topic */
+		{"0 18446744073709551616 t\n", 1, 0}, /* past uint64 */
+		{"0 1 \n", 1, 0},                     /* no topic */
 		{"0 1\n", 1, 0},
 		{"x 1 a\n", 1, 0},
-		{"0  1 a\n", 1, 0},                        /* two spaces */
+		{"0  1 a\n", 1, 0}, /* two spaces */
 		{"\n\n", 2, 0},
 	};
 	char big[700];

@@ -7,7 +7,10 @@
 
 static void test_kafka_vectors(void)
 {
-	static const struct { const char *key; int32_t hash; } v[] = {
+	static const struct {
+		const char *key;
+		int32_t hash;
+	} v[] = {
 		{"21", -973932308},
 		{"foobar", -790332482},
 		{"a-little-bit-long-string", -985981536},

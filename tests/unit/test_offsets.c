@@ -49,8 +49,8 @@ static void teardown(void)
 	fs_rmtree(top);
 }
 
-static int commit(struct offsets *o, const char *group, const char *topic, int32_t p,
-		  int64_t off, const char *meta)
+static int commit(struct offsets *o, const char *group, const char *topic, int32_t p, int64_t off,
+		  const char *meta)
 {
 	struct offsets_record r = {topic, p, off, 3, meta};
 	struct offsets_commit c = {.group = group, .records = &r, .n = 1, .done = on_done};

@@ -23,9 +23,11 @@ static void make_batch(struct buf *out, int codec)
 
 	batch_builder_init(&b, 1 << 20);
 	CU_ASSERT_EQUAL_FATAL(batch_builder_add(&b, 1764000000123, "web-1:/var/log/a.log", 20,
-						"GET / seq=1", 11, h, 3), 0);
+						"GET / seq=1", 11, h, 3),
+			      0);
 	CU_ASSERT_EQUAL_FATAL(batch_builder_add(&b, 1764000000456, "web-1:/var/log/a.log", 20,
-						"trace \"x\"\n\tat y \xff seq=2", 22, h, 3), 0);
+						"trace \"x\"\n\tat y \xff seq=2", 22, h, 3),
+			      0);
 	batch_params_init(&p);
 	p.codec = codec;
 	buf_reset(out);
@@ -70,7 +72,7 @@ static void test_ndjson_and_array(void)
 
 	http_body_init(&b, HTTP_FMT_JSON_ARRAY, "app", NULL, "h-o", 1 << 20);
 	CU_ASSERT_EQUAL(http_body_finish(&b), 0);
-	CU_ASSERT_EQUAL(b.out.len, 2);      /* [] */
+	CU_ASSERT_EQUAL(b.out.len, 2); /* [] */
 	http_body_release(&b);
 	http_body_init(&b, HTTP_FMT_JSON_ARRAY, "app", NULL, "h-o", 1 << 20);
 	CU_ASSERT_EQUAL(http_body_add_batch(&b, cc, 7, batch.data, batch.len), 2);
@@ -79,7 +81,8 @@ static void test_ndjson_and_array(void)
 	d = parse(b.out.data, b.out.len);
 	CU_ASSERT_EQUAL(jdoc_root(d)->type, JARR);
 	CU_ASSERT_EQUAL(jdoc_root(d)->n, 4);
-	CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(&jdoc_root(d)->kids[0], "value")), "GET / seq=1");
+	CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(&jdoc_root(d)->kids[0], "value")),
+			       "GET / seq=1");
 	jdoc_free(d);
 	http_body_release(&b);
 	buf_release(&batch);
@@ -110,8 +113,8 @@ static void test_es_bulk(void)
 					       lines == 0 ? "web-1-es-42-0" : "web-1-es-42-1");
 		} else {
 			CU_ASSERT_PTR_NOT_NULL(jnode_str(jnode_get(root, "@timestamp")));
-			CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(jnode_get(root, "sluice"), "input")),
-					       "app");
+			CU_ASSERT_STRING_EQUAL(
+				jnode_str(jnode_get(jnode_get(root, "sluice"), "input")), "app");
 			if (lines == 1)
 				CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(root, "message")),
 						       "GET / seq=1");
@@ -140,7 +143,7 @@ static void test_loki(void)
 	CU_ASSERT_EQUAL(http_body_finish(&b), 0);
 	d = parse(b.out.data, b.out.len);
 	streams = jnode_get(jdoc_root(d), "streams");
-	CU_ASSERT_EQUAL_FATAL(streams->n, 1);      /* same labels: one stream */
+	CU_ASSERT_EQUAL_FATAL(streams->n, 1); /* same labels: one stream */
 	CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(jnode_get(&streams->kids[0], "stream"), "host")),
 			       "web-1");
 	vals = jnode_get(&streams->kids[0], "values");
@@ -171,7 +174,8 @@ static void test_bulk_answers(void)
 
 	CU_ASSERT_EQUAL(http_bulk_verdict(ok, strlen(ok), &bad, why, sizeof(why)), BULK_OK);
 	CU_ASSERT_EQUAL(http_bulk_verdict(dup, strlen(dup), &bad, why, sizeof(why)), BULK_OK);
-	CU_ASSERT_EQUAL(http_bulk_verdict(retry, strlen(retry), &bad, why, sizeof(why)), BULK_RETRY);
+	CU_ASSERT_EQUAL(http_bulk_verdict(retry, strlen(retry), &bad, why, sizeof(why)),
+			BULK_RETRY);
 	CU_ASSERT_EQUAL(bad, 1);
 	CU_ASSERT_EQUAL(http_bulk_verdict(refused, strlen(refused), &bad, why, sizeof(why)),
 			BULK_REFUSED);

@@ -31,19 +31,23 @@ struct fake {
 	pthread_mutex_t lock;
 	int partitions;
 	bool topic_exists;
-	int fail_503;               /* answer this many batch posts with 503 */
-	int dup_409;                /* answer this many with 409 duplicate */
-	int out_of_order;           /* answer this many with 409 out_of_order_sequence */
-	bool engine_window;         /* like the log engine: old retries are out of order */
-	int producers;              /* POST /v1/producers served */
+	int fail_503;       /* answer this many batch posts with 503 */
+	int dup_409;        /* answer this many with 409 duplicate */
+	int out_of_order;   /* answer this many with 409 out_of_order_sequence */
+	bool engine_window; /* like the log engine: old retries are out of order */
+	int producers;      /* POST /v1/producers served */
 	int puts;
 	int posts;
 	int64_t last_pid;
-	int bad_partition;          /* posts whose ?partition was not murmur2's */
-	struct { int64_t pid; int32_t part; int32_t seq; } seen[MAX_SEEN];
+	int bad_partition; /* posts whose ?partition was not murmur2's */
+	struct {
+		int64_t pid;
+		int32_t part;
+		int32_t seq;
+	} seen[MAX_SEEN];
 	size_t nseen;
 	int dup_batches;
-	struct buf values;          /* accepted record values, one per line */
+	struct buf values; /* accepted record values, one per line */
 	size_t records;
 };
 
@@ -57,8 +61,8 @@ struct req {
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
 			     const char *retry_after)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								   MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -104,14 +108,18 @@ static enum MHD_Result post_batches(struct MHD_Connection *c, struct buf *body, 
 		if (batch_next(p, left, &bi) < 0 || batch_validate(p, bi.size, &bi) < 0 ||
 		    bi.producer_id != fk.last_pid || bi.producer_epoch != 0) {
 			buf_release(&ans);
-			return reply(c, 400, "{\"error\":\"corrupt_batch\",\"message\":\"bad\",\"batch\":0}",
-				     NULL);
+			return reply(
+				c, 400,
+				"{\"error\":\"corrupt_batch\",\"message\":\"bad\",\"batch\":0}",
+				NULL);
 		}
 		if (batch_iter_init(&it, p, bi.size, fcc, 1 << 26, true) == 0) {
 			while (batch_iter_next(&it, &r) > 0) {
-				if (r.value_len >= 6 && memmem(r.value, (size_t)r.value_len, "POISON", 6))
+				if (r.value_len >= 6 &&
+				    memmem(r.value, (size_t)r.value_len, "POISON", 6))
 					poison = true;
-				if (murmur2_partition(r.key, (size_t)r.key_len, fk.partitions) != part)
+				if (murmur2_partition(r.key, (size_t)r.key_len, fk.partitions) !=
+				    part)
 					fk.bad_partition++;
 			}
 		}
@@ -119,9 +127,11 @@ static enum MHD_Result post_batches(struct MHD_Connection *c, struct buf *body, 
 		if (poison) {
 			char msg[200];
 
-			snprintf(msg, sizeof(msg),
-				 "{\"error\":\"invalid\",\"message\":\"poison\",\"failed_batch\":%zu,"
-				 "\"batches\":[]}", i);
+			snprintf(
+				msg, sizeof(msg),
+				"{\"error\":\"invalid\",\"message\":\"poison\",\"failed_batch\":%zu,"
+				"\"batches\":[]}",
+				i);
 			buf_release(&ans);
 			/* Nothing before it counts as appended in this answer. */
 			return reply(c, 400, msg, NULL);
@@ -134,7 +144,8 @@ static enum MHD_Result post_batches(struct MHD_Connection *c, struct buf *body, 
 			 * window (docs/HTTP_API.md promises 409 duplicate). */
 			snprintf(msg, sizeof(msg),
 				 "{\"error\":\"out_of_order_sequence\",\"message\":\"gap\","
-				 "\"failed_batch\":%zu}", i);
+				 "\"failed_batch\":%zu}",
+				 i);
 			buf_release(&ans);
 			fk.dup_batches++;
 			return reply(c, 409, msg, NULL);
@@ -154,8 +165,8 @@ static enum MHD_Result post_batches(struct MHD_Connection *c, struct buf *body, 
 			}
 			batch_iter_release(&it);
 		}
-		buf_printf(&ans, "%s{\"partition\":%d,\"base_offset\":0,\"count\":%d}", i ? "," : "",
-			   part, bi.count);
+		buf_printf(&ans, "%s{\"partition\":%d,\"base_offset\":0,\"count\":%d}",
+			   i ? "," : "", part, bi.count);
 		p += bi.size;
 		left -= bi.size;
 		i++;
@@ -201,7 +212,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			fk.topic_exists = true;
 		}
 		if (!fk.topic_exists) {
-			rc = reply(c, 404, "{\"error\":\"unknown_topic\",\"message\":\"no\"}", NULL);
+			rc = reply(c, 404, "{\"error\":\"unknown_topic\",\"message\":\"no\"}",
+				   NULL);
 		} else {
 			snprintf(body, sizeof(body), "{\"name\":\"t\",\"partition_count\":%d}",
 				 fk.partitions);
@@ -214,18 +226,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		fk.posts++;
 		if (fk.fail_503 > 0) {
 			fk.fail_503--;
-			rc = reply(c, 503, "{\"error\":\"storage_full\",\"message\":\"disk\"}", "1");
+			rc = reply(c, 503, "{\"error\":\"storage_full\",\"message\":\"disk\"}",
+				   "1");
 		} else if (fk.out_of_order > 0) {
 			fk.out_of_order--;
-			rc = reply(c, 409, "{\"error\":\"out_of_order_sequence\",\"message\":\"gap\","
-				   "\"failed_batch\":0,\"batches\":[]}", NULL);
+			rc = reply(c, 409,
+				   "{\"error\":\"out_of_order_sequence\",\"message\":\"gap\","
+				   "\"failed_batch\":0,\"batches\":[]}",
+				   NULL);
 		} else if (!fk.topic_exists) {
-			rc = reply(c, 404, "{\"error\":\"unknown_topic\",\"message\":\"no\"}", NULL);
+			rc = reply(c, 404, "{\"error\":\"unknown_topic\",\"message\":\"no\"}",
+				   NULL);
 		} else if (fk.dup_409 > 0) {
 			/* Pretend the first batch is an old retry: nothing written. */
 			fk.dup_409--;
-			rc = reply(c, 409, "{\"error\":\"duplicate\",\"message\":\"old\","
-				   "\"failed_batch\":0,\"batches\":[]}", NULL);
+			rc = reply(c, 409,
+				   "{\"error\":\"duplicate\",\"message\":\"old\","
+				   "\"failed_batch\":0,\"batches\":[]}",
+				   NULL);
 		} else {
 			rc = post_batches(c, &rq->body, part);
 		}
@@ -287,8 +305,8 @@ static void start_agent(void)
 		 "    batch: { max_bytes: 8KiB, max_delay_ms: 10 }\n    max_request_bytes: 16KiB\n"
 		 "    retry: { initial_delay: 10ms, max_delay: 100ms }\n",
 		 top, top, port);
-	CU_ASSERT_EQUAL_FATAL(agent_config_load_string("t.yaml", text, registry_plugins(), &conf,
-						       &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		agent_config_load_string("t.yaml", text, registry_plugins(), &conf, &err), 0);
 	if (!loop)
 		loop = evloop_new();
 	if (pipeline_new(conf, loop, false, &pl, &err) < 0) {
@@ -378,7 +396,7 @@ static void test_ship_partitions_and_retries(void)
 	CU_ASSERT(wait_records(3000, 10000));
 	stop_agent();
 	CU_ASSERT_EQUAL(fk.producers, 1);
-	CU_ASSERT_EQUAL(fk.puts, 1);             /* created the unknown topic */
+	CU_ASSERT_EQUAL(fk.puts, 1); /* created the unknown topic */
 	CU_ASSERT_EQUAL(fk.bad_partition, 0);
 	CU_ASSERT_EQUAL(fk.records, 3000u);
 	CU_ASSERT_EQUAL(count_seq_once(0, 3000), 0);
@@ -484,12 +502,13 @@ static void test_dead_letter_and_producer_reset(void)
 		uint64_t end = clock_mono_ms() + 10000;
 
 		snprintf(dl, sizeof(dl), "%s/data/dead-letter/central", top);
-		while ((fake_records() < 900 || count_files(dl, ".json") == 0) && clock_mono_ms() < end)
+		while ((fake_records() < 900 || count_files(dl, ".json") == 0) &&
+		       clock_mono_ms() < end)
 			evloop_run_once(loop, 5);
 		evloop_run_once(loop, 50);
 	}
 	stop_agent();
-	CU_ASSERT_EQUAL(fk.producers, 2);        /* out_of_order: a new producer id */
+	CU_ASSERT_EQUAL(fk.producers, 2); /* out_of_order: a new producer id */
 	CU_ASSERT_EQUAL(count_files(dl, ".batch"), 1u);
 	CU_ASSERT_EQUAL(count_files(dl, ".json"), 1u);
 	{

@@ -17,13 +17,15 @@ static void test_jscan(void)
 	char t[64];
 	size_t n;
 
-	CU_ASSERT_EQUAL(jscan(J("{\"a\":1,\"b\":[1,2,{\"c\":null}],\"t\":\"x\\\"y\"}"), "t", &s, &off), 0);
+	CU_ASSERT_EQUAL(
+		jscan(J("{\"a\":1,\"b\":[1,2,{\"c\":null}],\"t\":\"x\\\"y\"}"), "t", &s, &off), 0);
 	CU_ASSERT(s.found && s.is_string);
 	CU_ASSERT_EQUAL(jspan_text(&s, t, sizeof(t), &n), 0);
 	CU_ASSERT_STRING_EQUAL(t, "x\"y");
-	CU_ASSERT_EQUAL(jscan(" [1, 2.5e3, -0, true, false, null, \"\\u00e9\"] ", 44, NULL, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(
+		jscan(" [1, 2.5e3, -0, true, false, null, \"\\u00e9\"] ", 44, NULL, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(jscan("{\"a\":{\"t\":1},\"t\":2}", 19, "t", &s, NULL), 0);
-	CU_ASSERT(s.found && !s.is_string && s.n == 1 && s.p[0] == '2');  /* top level only */
+	CU_ASSERT(s.found && !s.is_string && s.n == 1 && s.p[0] == '2'); /* top level only */
 	CU_ASSERT_EQUAL(jscan("\"\xc3\xa9\"", 4, NULL, NULL, NULL), 0);
 	/* invalid */
 	CU_ASSERT_EQUAL(jscan("", 0, NULL, NULL, &off), -1);
@@ -43,7 +45,7 @@ static void test_jscan(void)
 
 		memset(deep, '[', 100);
 		memset(deep + 100, ']', 100);
-		CU_ASSERT_EQUAL(jscan(deep, 200, NULL, NULL, NULL), -1);  /* deeper than 64 */
+		CU_ASSERT_EQUAL(jscan(deep, 200, NULL, NULL, NULL), -1); /* deeper than 64 */
 		CU_ASSERT_EQUAL(jscan(deep + 40, 120, NULL, NULL, NULL), 0);
 	}
 }
@@ -54,7 +56,8 @@ static void test_json(void)
 	char h[128];
 
 	CU_ASSERT_EQUAL(xf_open(&x, &parser_json_plugin, "time_key: ts\n"), 0);
-	CU_ASSERT_EQUAL(xf_run(&x, "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"msg\":\"hi\"}"), FILTER_KEEP);
+	CU_ASSERT_EQUAL(xf_run(&x, "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"msg\":\"hi\"}"),
+			FILTER_KEEP);
 	CU_ASSERT_EQUAL(x.ev.ts, 1704164645250LL);
 	CU_ASSERT(xf_value_is(&x, "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"msg\":\"hi\"}"));
 	CU_ASSERT_EQUAL(x.ev.nheaders, 0);
@@ -81,7 +84,8 @@ static void test_json(void)
 	CU_ASSERT_EQUAL(x.ev.ts, 1700000000500LL);
 	xf_close(&x);
 	CU_ASSERT_EQUAL(xf_open(&x, &parser_json_plugin,
-				"time_key: t\ntime_format: '%d/%b/%Y:%H:%M:%S %z'\n"), 0);
+				"time_key: t\ntime_format: '%d/%b/%Y:%H:%M:%S %z'\n"),
+			0);
 	xf_run(&x, "{\"t\":\"10/Oct/2000:13:55:36 -0700\"}");
 	CU_ASSERT_EQUAL(x.ev.ts, 971211336000LL);
 	xf_close(&x);
@@ -95,7 +99,8 @@ static void test_logfmt(void)
 	struct xf x;
 	char h[128];
 
-	CU_ASSERT_EQUAL(xf_open(&x, &parser_logfmt_plugin, "time_key: at\ntime_format: unix_ms\n"), 0);
+	CU_ASSERT_EQUAL(xf_open(&x, &parser_logfmt_plugin, "time_key: at\ntime_format: unix_ms\n"),
+			0);
 	xf_run(&x, "level=info msg=\"hello \\\"world\\\"\" at=1700000000001 debug");
 	CU_ASSERT(xf_value_is(&x, "{\"level\":\"info\",\"msg\":\"hello \\\"world\\\"\","
 				  "\"at\":\"1700000000001\",\"debug\":true}"));
@@ -121,14 +126,19 @@ static void test_regex(void)
 	struct xf x;
 	char h[128];
 
-	CU_ASSERT_EQUAL(xf_open(&x, &parser_regex_plugin,
-				"pattern: '^(?<ip>\\S+) (?<user>\\S+) \\[(?<time>[^\\]]+)\\] \"(?<req>[^\"]*)\"(?: (?<extra>\\S+))?'\n"
-				"time_key: time\ntime_format: '%d/%b/%Y:%H:%M:%S %z'\n"), 0);
+	CU_ASSERT_EQUAL(
+		xf_open(&x, &parser_regex_plugin,
+			"pattern: '^(?<ip>\\S+) (?<user>\\S+) \\[(?<time>[^\\]]+)\\] \"(?<req>[^\"]*)\"(?: (?<extra>\\S+))?'\n"
+			"time_key: time\ntime_format: '%d/%b/%Y:%H:%M:%S %z'\n"),
+		0);
 	xf_run(&x, "10.0.0.1 bob [10/Oct/2000:13:55:36 -0700] \"GET /a\\b HTTP/1.0\"");
-	CU_ASSERT(xf_value_is(&x, "{\"extra\":\"\",\"ip\":\"10.0.0.1\",\"req\":\"GET /a\\\\b HTTP/1.0\","
-				  "\"time\":\"10/Oct/2000:13:55:36 -0700\",\"user\":\"bob\"}") ||
-		  memmem(x.ev.value, x.ev.value_len, "\"ip\":\"10.0.0.1\"", 15) != NULL);
-	CU_ASSERT(memmem(x.ev.value, x.ev.value_len, "extra", 5) == NULL);  /* unset group left out */
+	CU_ASSERT(
+		xf_value_is(&x,
+			    "{\"extra\":\"\",\"ip\":\"10.0.0.1\",\"req\":\"GET /a\\\\b HTTP/1.0\","
+			    "\"time\":\"10/Oct/2000:13:55:36 -0700\",\"user\":\"bob\"}") ||
+		memmem(x.ev.value, x.ev.value_len, "\"ip\":\"10.0.0.1\"", 15) != NULL);
+	CU_ASSERT(memmem(x.ev.value, x.ev.value_len, "extra", 5) ==
+		  NULL); /* unset group left out */
 	CU_ASSERT_EQUAL(x.ev.ts, 971211336000LL);
 	CU_ASSERT_EQUAL(jscan(x.ev.value, x.ev.value_len, NULL, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(xf_run(&x, "garbage"), FILTER_KEEP);

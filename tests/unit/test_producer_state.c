@@ -24,7 +24,8 @@ static struct batch_info bi(int64_t pid, int16_t epoch, int32_t seq, int32_t cou
 }
 
 /* Check then record at offset, as the partition does. */
-static int put(struct producer_state *ps, struct batch_info b, int64_t off, struct producer_batch *d)
+static int put(struct producer_state *ps, struct batch_info b, int64_t off,
+	       struct producer_batch *d)
 {
 	int rc = producer_state_check(ps, &b, d);
 
@@ -43,8 +44,8 @@ static void test_sequence_rules(void)
 	/* not idempotent: always appended */
 	CU_ASSERT_EQUAL(put(&ps, bi(-1, -1, -1, 3), 0, &d), 0);
 	/* unknown producer: any sequence */
-	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 42, 3), 10, &d), 0);   /* seq 42..44 */
-	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 45, 2), 13, &d), 0);   /* 45..46 */
+	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 42, 3), 10, &d), 0); /* seq 42..44 */
+	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 45, 2), 13, &d), 0); /* 45..46 */
 	/* exact retry of either: duplicate with the original offsets */
 	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 42, 3), 99, &d), 1);
 	CU_ASSERT_EQUAL(d.base_offset, 10);
@@ -60,7 +61,8 @@ static void test_sequence_rules(void)
 	/* a new epoch must start at sequence 0; then the old epoch is fenced */
 	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 48, 1), 16, &d), 0);
 	b = bi(7, 1, 5, 1);
-	CU_ASSERT_EQUAL(producer_state_check(&ps, &b, &d), -ERR_OUT_OF_ORDER);  /* new epoch must start at 0 */
+	CU_ASSERT_EQUAL(producer_state_check(&ps, &b, &d),
+			-ERR_OUT_OF_ORDER); /* new epoch must start at 0 */
 	CU_ASSERT_EQUAL(put(&ps, bi(7, 1, 0, 1), 20, &d), 0);
 	CU_ASSERT_EQUAL(put(&ps, bi(7, 0, 49, 1), 21, &d), -ERR_FENCED);
 	CU_ASSERT_EQUAL(put(&ps, bi(7, 1, 1, 1), 21, &d), 0);
@@ -88,7 +90,7 @@ static void test_last_five_and_wrap(void)
 	/* sequences wrap at INT32_MAX */
 	CU_ASSERT_EQUAL(producer_seq_add(INT32_MAX, 1), 0);
 	CU_ASSERT_EQUAL(producer_seq_add(INT32_MAX - 1, 3), 1);
-	CU_ASSERT_EQUAL(put(&ps, bi(2, 0, INT32_MAX - 1, 4), 500, &d), 0);  /* ..INT32_MAX,0,1 */
+	CU_ASSERT_EQUAL(put(&ps, bi(2, 0, INT32_MAX - 1, 4), 500, &d), 0); /* ..INT32_MAX,0,1 */
 	CU_ASSERT_EQUAL(put(&ps, bi(2, 0, 2, 1), 504, &d), 0);
 	CU_ASSERT_EQUAL(put(&ps, bi(2, 0, INT32_MAX - 1, 4), 0, &d), 1);
 	CU_ASSERT_EQUAL(d.last_offset, 503);
@@ -106,7 +108,8 @@ static void test_snapshot_roundtrip_and_corruption(void)
 	producer_state_init(&back);
 	for (int64_t pid = 0; pid < 100; pid++)
 		for (int i = 0; i < (int)(pid % 7) + 1; i++)
-			CU_ASSERT_EQUAL(put(&ps, bi(pid, (int16_t)(pid % 3), i, 1), pid * 10 + i, &d), 0);
+			CU_ASSERT_EQUAL(
+				put(&ps, bi(pid, (int16_t)(pid % 3), i, 1), pid * 10 + i, &d), 0);
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL_FATAL(producer_state_serialize(&ps, 5000, &b), 0);
 	CU_ASSERT_EQUAL(producer_state_load(&back, b.data, b.len, &off), 0);

@@ -10,8 +10,8 @@ static void render_a(struct buf *out, void *arg)
 	char l[128];
 
 	prom_family(out, "sluice_test_total", "counter", "A test counter.");
-	prom_u64(out, "sluice_test_total", prom_labels(l, sizeof(l), "topic", "a\"b", "p", "0", NULL),
-		 *(uint64_t *)arg);
+	prom_u64(out, "sluice_test_total",
+		 prom_labels(l, sizeof(l), "topic", "a\"b", "p", "0", NULL), *(uint64_t *)arg);
 }
 
 static void render_b(struct buf *out, void *arg)

@@ -40,7 +40,7 @@ static void test_off(void)
 	CU_ASSERT_EQUAL(quota_delay(q, "x", QUOTA_PRODUCE), 0);
 	buf_init(&b, 1 << 20);
 	quota_render(&b, q);
-	CU_ASSERT_EQUAL(b.len, 0);  /* nothing tracked, nothing rendered */
+	CU_ASSERT_EQUAL(b.len, 0); /* nothing tracked, nothing rendered */
 	buf_release(&b);
 	quota_free(q);
 	CU_ASSERT_EQUAL(quota_charge(NULL, "x", QUOTA_FETCH, 5), 0);
@@ -53,7 +53,7 @@ static void test_bucket(void)
 	struct quota *q;
 	int32_t ms;
 
-	conf_init(&c, 1000000);  /* 1 MB/s, one second of burst */
+	conf_init(&c, 1000000); /* 1 MB/s, one second of burst */
 	q = quota_new(&c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 	CU_ASSERT_EQUAL(quota_charge(q, "hog", QUOTA_PRODUCE, 600000), 0);

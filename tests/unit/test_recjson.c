@@ -46,7 +46,8 @@ static void test_text_record(void)
 	buf_init(&out, 0);
 	one(&out, "nginx", 1700000000123, "web-01:/a", 9, "GET / \"x\"\n", 10, h, 2);
 	CU_ASSERT_EQUAL_FATAL(buf_cstr(&out), 0);
-	CU_ASSERT_STRING_EQUAL((char *)out.data,
+	CU_ASSERT_STRING_EQUAL(
+		(char *)out.data,
 		"{\"topic\":\"nginx\",\"partition\":3,\"offset\":41,\"timestamp\":1700000000123,"
 		"\"time\":\"2023-11-14T22:13:20.123Z\",\"key\":\"web-01:/a\","
 		"\"headers\":[{\"key\":\"host\",\"value\":\"web-01\"},{\"key\":\"path\",\"value\":null}],"
@@ -63,7 +64,8 @@ static void test_binary_and_null(void)
 	buf_init(&out, 0);
 	one(&out, NULL, 0, NULL, -1, bin, 4, &h, 1);
 	CU_ASSERT_EQUAL_FATAL(buf_cstr(&out), 0);
-	CU_ASSERT_STRING_EQUAL((char *)out.data,
+	CU_ASSERT_STRING_EQUAL(
+		(char *)out.data,
 		"{\"partition\":3,\"offset\":41,\"timestamp\":0,\"time\":\"1970-01-01T00:00:00.000Z\","
 		"\"key\":null,\"headers\":[{\"key\":\"b\",\"value\":\"/wD+QQ==\",\"value_base64\":true}],"
 		"\"value\":\"/wD+QQ==\",\"value_base64\":true}\n");
@@ -104,7 +106,8 @@ static void test_output_is_json_and_bounded(void)
 		batch_builder_add(&bb, 5, "k", 1, val, (int32_t)sizeof(val), NULL, 0);
 		batch_params_init(&bp);
 		batch_builder_finish(&bb, NULL, &bp, &batch);
-		CU_ASSERT_EQUAL(batch_iter_init(&it, batch.data, batch.len, NULL, 1 << 20, true), 0);
+		CU_ASSERT_EQUAL(batch_iter_init(&it, batch.data, batch.len, NULL, 1 << 20, true),
+				0);
 		CU_ASSERT_EQUAL(batch_iter_next(&it, &r), 1);
 		CU_ASSERT_EQUAL(recjson_format(&small, "t", 0, &r), -ERR_TOO_LARGE);
 		CU_ASSERT_EQUAL(small.len, 6);
@@ -139,16 +142,16 @@ static void test_every_codec(void)
 		batch_params_init(&bp);
 		bp.codec = c;
 		CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &bp, &batch), 0);
-		CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, batch.data, batch.len, cc, 1 << 20, true),
-				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			batch_iter_init(&it, batch.data, batch.len, cc, 1 << 20, true), 0);
 		while (batch_iter_next(&it, &r) == 1) {
 			CU_ASSERT_EQUAL(recjson_format(&out, "t", 0, &r), 0);
 			n++;
 		}
 		CU_ASSERT_EQUAL(n, 50);
 		CU_ASSERT_EQUAL(buf_cstr(&out), 0);
-		CU_ASSERT_PTR_NOT_NULL(strstr((char *)out.data,
-					      "\"offset\":49,\"timestamp\":1049,"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((char *)out.data, "\"offset\":49,\"timestamp\":1049,"));
 		CU_ASSERT_PTR_NOT_NULL(strstr((char *)out.data, "\"value\":\"line 49 seq=49\"}\n"));
 		batch_iter_release(&it);
 		batch_builder_release(&bb);

@@ -150,7 +150,8 @@ static void test_torn_last_batch_every_byte(void)
 			else if (variant == 1)
 				set_recovery_point(&rp);
 			else {
-				struct partition_point endp = {end, 0, (int64_t)full.len, 1005, true};
+				struct partition_point endp = {end, 0, (int64_t)full.len, 1005,
+							       true};
 
 				set_recovery_point(&endp);
 			}
@@ -222,11 +223,12 @@ static void test_corrupt_middle_segment(void)
 	CU_ASSERT_EQUAL(pi.end, bases[2] + 1);
 	CU_ASSERT_EQUAL(pi.segments, 3);
 	seg_path(path, sizeof(path), "t", bases[3], "log");
-	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);  /* later segments removed */
+	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0); /* later segments removed */
 	{
 		struct count c = {0};
 
-		CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 1 << 20, count_batch, &c), bases[2] + 1);
+		CU_ASSERT_EQUAL(lt_read_all(log, "t", 0, 0, 1 << 20, count_batch, &c),
+				bases[2] + 1);
 		CU_ASSERT_EQUAL(c.errors, 0);
 	}
 	engine_close(log);
@@ -297,7 +299,7 @@ static void test_index_damage(void)
 			engine_close(log);
 			damage_indexes(how);
 			if (rp == 0)
-				set_recovery_point(NULL);  /* validate everything too */
+				set_recovery_point(NULL); /* validate everything too */
 			log = open_log();
 			fingerprint(log, after, 300);
 			CU_ASSERT(memcmp(before, after, sizeof(before)) == 0);

@@ -77,13 +77,14 @@ static void add_routes(struct spool *sp, const char *const *inputs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		CU_ASSERT_EQUAL_FATAL(spool_route_encode(&items, inputs[i], strlen(inputs[i])), 0);
 	CU_ASSERT_EQUAL_FATAL(spool_append(sp, SPOOL_ROUTES, NULL, 0, items.data, items.len,
-					   (uint32_t)n, NULL, 0, &id), 0);
+					   (uint32_t)n, NULL, 0, &id),
+			      0);
 	buf_release(&items);
 }
 
 /* Append a batch entry carrying one position of (in, src). */
-static uint64_t append_batch(struct spool *sp, const char *topic, int32_t part, int32_t seq,
-			     int n, const char *in, const char *src, uint64_t ord)
+static uint64_t append_batch(struct spool *sp, const char *topic, int32_t part, int32_t seq, int n,
+			     const char *in, const char *src, uint64_t ord)
 {
 	struct buf batch, items;
 	uint64_t id = 0;
@@ -93,7 +94,8 @@ static uint64_t append_batch(struct spool *sp, const char *topic, int32_t part, 
 	make_batch(&batch, n, seq);
 	add_pos(&items, in, src, ord, 0);
 	CU_ASSERT_EQUAL(spool_append(sp, SPOOL_BATCH, topic, part, items.data, items.len, 1,
-				     batch.data, batch.len, &id), 0);
+				     batch.data, batch.len, &id),
+			0);
 	buf_release(&batch);
 	buf_release(&items);
 	return id;
@@ -197,8 +199,9 @@ static void test_recovery_table(void)
 	add_pos(&items, "in", "b", 25, SPOOL_POS_FINISHED);
 	add_pos(&items, "other", "gone", 5, 0);
 	add_pos(&items, "other", "gone", 6, SPOOL_POS_FORGET);
-	CU_ASSERT_EQUAL(spool_append(sp, SPOOL_POSITIONS, NULL, 0, items.data, items.len, 3, NULL, 0,
-				     &id), 0);
+	CU_ASSERT_EQUAL(
+		spool_append(sp, SPOOL_POSITIONS, NULL, 0, items.data, items.len, 3, NULL, 0, &id),
+		0);
 	sync_all(sp);
 	spool_free(sp);
 
@@ -342,7 +345,7 @@ static void test_ack_delete_snapshot(void)
 		;
 	spool_ack(sp, last - 4);
 	sync_all(sp);
-	CU_ASSERT(spool_sync(sp, true) >= 0);  /* persists the mark */
+	CU_ASSERT(spool_sync(sp, true) >= 0); /* persists the mark */
 	CU_ASSERT(count_segments() <= 3);
 	spool_get_stats(sp, &st);
 	CU_ASSERT_EQUAL(st.entries_pending, 5u);
@@ -391,7 +394,8 @@ static void test_corrupt_middle_and_bad_header(void)
 		char seg[256], cmd[600];
 
 		last_segment(seg, sizeof(seg));
-		snprintf(cmd, sizeof(cmd), "printf garbage | dd of=%s conv=notrunc 2>/dev/null", seg);
+		snprintf(cmd, sizeof(cmd), "printf garbage | dd of=%s conv=notrunc 2>/dev/null",
+			 seg);
 		CU_ASSERT_EQUAL(system(cmd), 0);
 	}
 	CU_ASSERT_EQUAL_FATAL(spool_open(dir, &o, &sp, &fresh), 0);
@@ -438,7 +442,7 @@ static void test_head_only_reads(void)
 
 		if (e.type != SPOOL_BATCH)
 			continue;
-		CU_ASSERT(scratch.len < e.batch_len);    /* really only the head */
+		CU_ASSERT(scratch.len < e.batch_len); /* really only the head */
 		CU_ASSERT_EQUAL(batch_header_parse(e.batch, BATCH_HEADER_SIZE, &bi), 0);
 		CU_ASSERT_EQUAL(bi.count, 2000);
 		CU_ASSERT_EQUAL(bi.base_sequence, n * 2000);
@@ -481,8 +485,8 @@ static void test_entry_codec_bounds(void)
 	/* Over-long fields are refused when encoding. */
 	{
 		char big[SPOOL_MAX_INPUT + 2];
-		struct spool_pos p = {.input = big, .input_len = sizeof(big), .ident = "x",
-				      .ident_len = 1};
+		struct spool_pos p = {
+			.input = big, .input_len = sizeof(big), .ident = "x", .ident_len = 1};
 
 		memset(big, 'a', sizeof(big));
 		buf_reset(&b);

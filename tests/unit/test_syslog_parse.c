@@ -17,9 +17,13 @@ static void test_5424(void)
 	struct syslog_msg m;
 	const char *why;
 
-	CU_ASSERT_EQUAL(syslog_parse(S("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog "
-				       "- ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Appl\\]ication\"]"
-				       " \xef\xbb\xbf" "An application event\n"), 0, &m, &why), 0);
+	CU_ASSERT_EQUAL(
+		syslog_parse(S("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog "
+			       "- ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Appl\\]ication\"]"
+			       " \xef\xbb\xbf"
+			       "An application event\n"),
+			     0, &m, &why),
+		0);
 	CU_ASSERT_EQUAL(m.version, 1);
 	CU_ASSERT_EQUAL(m.facility, 20);
 	CU_ASSERT_EQUAL(m.severity, 5);
@@ -35,8 +39,11 @@ static void test_5424(void)
 	CU_ASSERT_EQUAL(m.ts_ms, 0);
 	CU_ASSERT_EQUAL(m.msg.n, 0);
 	/* offsets and two SD elements */
-	CU_ASSERT_EQUAL(syslog_parse(S("<13>1 2003-08-24T05:14:15.000003-07:00 h app 123 - [a x=\"1\"][b] hi"),
-				     0, &m, &why), 0);
+	CU_ASSERT_EQUAL(
+		syslog_parse(
+			S("<13>1 2003-08-24T05:14:15.000003-07:00 h app 123 - [a x=\"1\"][b] hi"),
+			0, &m, &why),
+		0);
 	CU_ASSERT_EQUAL(m.ts_ms, 1061727255000LL);
 	CU_ASSERT(eq(&m.procid, "123"));
 	CU_ASSERT(eq(&m.sd, "[a x=\"1\"][b]"));
@@ -47,7 +54,7 @@ static void test_5424(void)
 	CU_ASSERT(syslog_parse(S("<13>1 - h"), 0, &m, &why) < 0);
 	CU_ASSERT(syslog_parse(S("<999>1 - - - - - -"), 0, &m, &why) < 0);
 	CU_ASSERT(syslog_parse(S("no pri"), 0, &m, &why) < 0);
-	CU_ASSERT(eq(&m.msg, "no pri"));  /* the raw text is the message */
+	CU_ASSERT(eq(&m.msg, "no pri")); /* the raw text is the message */
 	CU_ASSERT(syslog_parse(S("<13"), 0, &m, &why) < 0);
 	CU_ASSERT(syslog_parse(S(""), 0, &m, &why) < 0);
 }
@@ -56,10 +63,11 @@ static void test_3164(void)
 {
 	struct syslog_msg m;
 	const char *why;
-	int64_t now = 1700000000000LL;  /* 2023-11-14 */
+	int64_t now = 1700000000000LL; /* 2023-11-14 */
 
-	CU_ASSERT_EQUAL(syslog_parse(S("<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed"), now,
-				     &m, &why), 0);
+	CU_ASSERT_EQUAL(syslog_parse(S("<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed"),
+				     now, &m, &why),
+			0);
 	CU_ASSERT_EQUAL(m.version, 0);
 	CU_ASSERT_EQUAL(m.facility, 4);
 	CU_ASSERT_EQUAL(m.severity, 2);
@@ -89,7 +97,7 @@ static void test_framing(void)
 	CU_ASSERT_EQUAL(f.msg_len, 11);
 	CU_ASSERT_EQUAL(f.consumed, 14);
 	syslog_frame_next(two + 14, strlen(two) - 14, 1024, &f);
-	CU_ASSERT_EQUAL(f.kind, SYSLOG_FRAME_OK);   /* newline after octet frame: empty line */
+	CU_ASSERT_EQUAL(f.kind, SYSLOG_FRAME_OK); /* newline after octet frame: empty line */
 	syslog_frame_next(S("<13>hello\n<14>x"), 1024, &f);
 	CU_ASSERT_EQUAL(f.kind, SYSLOG_FRAME_OK);
 	CU_ASSERT_EQUAL(f.msg_len, 9);

@@ -14,11 +14,12 @@
 
 static void test_one_char_forms(void)
 {
-	static const char *const yes[] = {"^[0-9{]", "^\\d", "^\\S", "^[^\\s]", "^\\[", "^x",
-					  "^[]a]", "^[^]]", "^\\t", "^[\\]x]", "^#", "^ "};
-	static const char *const no[] = {"^\\d{4}", "[0-9]", "^[0-9]+", "^\\d\\d", "^(a)", "^a|b",
-					 "^[[:digit:]]", "^\\1", "^\\b", "^\\p{L}", "^\\Qa\\E",
-					 "^.", "^", "^$", "^[0-9", "^\\x41", "(?i)^a", "^a*", ""};
+	static const char *const yes[] = {"^[0-9{]", "^\\d",  "^\\S", "^[^\\s]", "^\\[", "^x",
+					  "^[]a]",   "^[^]]", "^\\t", "^[\\]x]", "^#",   "^ "};
+	static const char *const no[] = {
+		"^\\d{4}", "[0-9]",  "^[0-9]+", "^\\d\\d",  "^(a)", "^a|b", "^[[:digit:]]",
+		"^\\1",    "^\\b",   "^\\p{L}", "^\\Qa\\E", "^.",   "^",    "^$",
+		"^[0-9",   "^\\x41", "(?i)^a",  "^a*",      ""};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		CU_ASSERT_TRUE(tail_start_one_char(yes[i]));
@@ -29,14 +30,33 @@ static void test_one_char_forms(void)
 static void test_same_as_pcre2(void)
 {
 	static const char *const patterns[] = {
-		"^[0-9{]", "^\\d", "^\\S", "^[^\\s]", "^\\[", "^x", "^[]a]", "^[^]]", "^\\s",
-		"^\\d{4}-\\d{2}", "^\\[\\d+", "^(?:ERROR|WARN)", "[0-9]", "^$", "^", "^.?",
-		"(?i)^x", "^\\w+:",
+		"^[0-9{]",  "^\\d",
+		"^\\S",     "^[^\\s]",
+		"^\\[",     "^x",
+		"^[]a]",    "^[^]]",
+		"^\\s",     "^\\d{4}-\\d{2}",
+		"^\\[\\d+", "^(?:ERROR|WARN)",
+		"[0-9]",    "^$",
+		"^",        "^.?",
+		"(?i)^x",   "^\\w+:",
 	};
 	static const char *const lines[] = {
-		"2026-11-24 10:01:47 INFO x", "{\"ts\": 1}", "\tat com.example.Foo(Foo.java:1)",
-		"    at x", "[2026-11-24] boot", "ERROR: it broke", "warn lower", "X marks",
-		"x marks", "]bracket", "a", "", " ", "caused by: y", "2026", "WARN",
+		"2026-11-24 10:01:47 INFO x",
+		"{\"ts\": 1}",
+		"\tat com.example.Foo(Foo.java:1)",
+		"    at x",
+		"[2026-11-24] boot",
+		"ERROR: it broke",
+		"warn lower",
+		"X marks",
+		"x marks",
+		"]bracket",
+		"a",
+		"",
+		" ",
+		"caused by: y",
+		"2026",
+		"WARN",
 	};
 	uint8_t one[3];
 
@@ -48,13 +68,15 @@ static void test_same_as_pcre2(void)
 		PCRE2_SIZE eo;
 
 		CU_ASSERT_EQUAL_FATAL(tail_start_init(&s, patterns[i]), 0);
-		re = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+		re = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
+				   NULL);
 		md = pcre2_match_data_create_from_pattern(re, NULL);
 		for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
 			size_t n = strlen(lines[k]);
 
 			CU_ASSERT_EQUAL(tail_start_match(&s, (const uint8_t *)lines[k], n),
-					pcre2_match(re, (PCRE2_SPTR)lines[k], n, 0, 0, md, NULL) >= 0);
+					pcre2_match(re, (PCRE2_SPTR)lines[k], n, 0, 0, md, NULL) >=
+						0);
 		}
 		for (int c = 0; c < 256; c++) {
 			for (size_t len = 1; len <= 3; len++) {

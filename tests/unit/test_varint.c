@@ -37,9 +37,12 @@ static void test_known_encodings(void)
 
 static void test_roundtrip(void)
 {
-	static const int64_t vals[] = {0, 1, -1, 63, -64, 64, 127, 128, 300, -300, 16383, 16384,
-				       INT32_MAX, INT32_MIN, (int64_t)INT32_MAX + 1, INT64_MAX,
-				       INT64_MIN, 1234567890123LL};
+	static const int64_t vals[] = {0,         1,         -1,
+				       63,        -64,       64,
+				       127,       128,       300,
+				       -300,      16383,     16384,
+				       INT32_MAX, INT32_MIN, (int64_t)INT32_MAX + 1,
+				       INT64_MAX, INT64_MIN, 1234567890123LL};
 
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		uint8_t b[VARINT_MAX_BYTES];
@@ -98,18 +101,15 @@ static void test_cursor(void)
 	CU_ASSERT(cursor_ok(&c));
 	CU_ASSERT_EQUAL(cursor_u8(&c), 0);
 	CU_ASSERT(!cursor_ok(&c));
-	CU_ASSERT_EQUAL(cursor_be32(&c), 0u);  /* sticky */
+	CU_ASSERT_EQUAL(cursor_be32(&c), 0u); /* sticky */
 }
 
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_zigzag),
-		UNIT_TEST(test_known_encodings),
-		UNIT_TEST(test_roundtrip),
-		UNIT_TEST(test_overlong),
-		UNIT_TEST(test_cursor),
-		UNIT_END,
+		UNIT_TEST(test_zigzag),    UNIT_TEST(test_known_encodings),
+		UNIT_TEST(test_roundtrip), UNIT_TEST(test_overlong),
+		UNIT_TEST(test_cursor),    UNIT_END,
 	};
 
 	return unit_run("varint", tests);

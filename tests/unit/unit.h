@@ -17,8 +17,14 @@ struct unit_test {
 	void (*fn)(void);
 };
 
-#define UNIT_TEST(f) { #f, f }
-#define UNIT_END { NULL, NULL }
+#define UNIT_TEST(f)  \
+	{             \
+#f, f \
+	}
+#define UNIT_END           \
+	{                  \
+		NULL, NULL \
+	}
 
 static inline int unit_run(const char *suite, const struct unit_test *tests)
 {

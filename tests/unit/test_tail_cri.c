@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CRI log line format and kubelet's container log names
+ * (plugins/in_tail/tail_cri.c): what containerd and CRI-O write, and what
+ * must be refused.
+ */
+#include <string.h>
+
+#include "lib/err.h"
+#include "plugins/in_tail/tail_cri.h"
+#include "tests/unit/unit.h"
+
+static int parse(const char *s, struct tail_cri_line *c)
+{
+	return tail_cri_parse((const uint8_t *)s, strlen(s), c);
+}
+
+static void test_cri_lines(void)
+{
+	struct tail_cri_line c;
+
+	CU_ASSERT_EQUAL(parse("2026-12-02T03:30:00.123456789Z stdout F hello world", &c), 0);
+	CU_ASSERT_EQUAL(c.ts, 1796182200123);
+	CU_ASSERT_EQUAL(c.stream, CRI_STDOUT);
+	CU_ASSERT_FALSE(c.partial);
+	CU_ASSERT(c.log_len == 11 && memcmp(c.log, "hello world", 11) == 0);
+	CU_ASSERT_EQUAL(parse("2026-12-02T04:30:00.5+01:00 stderr P  two  spaces ", &c), 0);
+	CU_ASSERT_EQUAL(c.ts, 1796182200500);
+	CU_ASSERT_EQUAL(c.stream, CRI_STDERR);
+	CU_ASSERT_TRUE(c.partial);
+	CU_ASSERT(c.log_len == 13 && memcmp(c.log, " two  spaces ", 13) == 0);
+	/* an empty log, with and without the space; flags after the tag */
+	CU_ASSERT(parse("2026-12-02T03:30:00Z stdout F", &c) == 0 && c.log_len == 0);
+	CU_ASSERT(parse("2026-12-02T03:30:00Z stdout F ", &c) == 0 && c.log_len == 0);
+	CU_ASSERT(parse("2026-12-02T03:30:00Z stdout P:x:y log", &c) == 0 && c.partial &&
+		  c.log_len == 3);
+	/* not CRI */
+	CU_ASSERT_EQUAL(parse("plain log line", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("2026-12-02T03:30:00Z stdin F x", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("2026-12-02T03:30:00Z stdout X x", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("2026-12-02T03:30:00Z stdout Fx", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("2026-13-02T03:30:00Z stdout F x", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("2026-12-02T03:30:00Z stdout", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse("", &c), -ERR_CORRUPT);
+	CU_ASSERT_EQUAL(parse(" stdout F x", &c), -ERR_CORRUPT);
+}
+
+static void test_k8s_names(void)
+{
+	struct tail_k8s k;
+
+	CU_ASSERT_EQUAL(tail_k8s_name("/var/log/containers/web-7d4b9c-x2x_prod_nginx-proxy-"
+				      "0123456789abcdef.log",
+				      &k),
+			0);
+	CU_ASSERT_STRING_EQUAL(k.pod, "web-7d4b9c-x2x");
+	CU_ASSERT_STRING_EQUAL(k.ns, "prod");
+	CU_ASSERT_STRING_EQUAL(k.container, "nginx-proxy");
+	CU_ASSERT_STRING_EQUAL(k.id, "0123456789abcdef");
+	CU_ASSERT_EQUAL(tail_k8s_name("/var/log/app.log", &k), -ERR_INVALID);
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_c.log", &k), -ERR_INVALID);   /* no id */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_-id.log", &k), -ERR_INVALID); /* no container */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/_b_c-id.log", &k), -ERR_INVALID); /* no pod */
+	CU_ASSERT_EQUAL(tail_k8s_name("/x/a_b_c-id.txt", &k), -ERR_INVALID);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(test_cri_lines),
+		UNIT_TEST(test_k8s_names),
+		UNIT_END,
+	};
+
+	return unit_run("tail_cri", tests);
+}
