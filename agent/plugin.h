@@ -215,6 +215,15 @@ struct plugin {
 	size_t (*metrics)(void *ctx, struct plugin_metric *m, size_t max);
 	/* Stop and free; ctx may be half-built by a failed init. */
 	void (*exit)(void *ctx);
+	/* Metric families of the instance's own making (optional; the metrics
+	 * filter): append whole families in Prometheus text (lib/prom.h) to
+	 * out.  Names are the instance's to keep unique. */
+	void (*render)(void *ctx, struct buf *out);
+	/* Inputs that hand their positions on from committed() (the kafka
+	 * input commits offsets): at shutdown the pipeline pauses them instead
+	 * of exiting them at once, and exits them after the batches are spooled,
+	 * so what they emitted is durable and reported committed first. */
+	bool drain_before_exit;
 };
 
 /* ------------------------------------------------------------ inputs */

@@ -74,12 +74,17 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 /* Before the command `--key` also names the TLS key (after it, produce and
  * consume use --key for the record key). */
 
+/* Partition count of a topic from the store (cli_consume.c); CLI_OK, or
+ * CLI_FAIL after printing why.  At most 4096. */
+int cli_topic_partitions(struct cli_ctx *ctx, const char *topic, int32_t *count);
+
 /* Commands: argv[0] is the command name. */
 int cli_topics_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_topic_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_produce_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_consume_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_replay_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_alert_main(struct cli_ctx *ctx, int argc, char **argv);
 
 /* Help texts (cli_help.c). */
 void cli_help_main(FILE *out);

@@ -305,7 +305,7 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 }
 
 /* Partition count of a topic, or CLI_FAIL after printing why. */
-static int partition_count(struct cli_ctx *ctx, const char *topic, int32_t *count)
+int cli_topic_partitions(struct cli_ctx *ctx, const char *topic, int32_t *count)
 {
 	char path[320], err[600];
 	struct buf raw;
@@ -358,7 +358,7 @@ static int build_sources(struct cli_ctx *ctx, struct consume_opts *o, struct cli
 	int64_t first;
 
 	for (size_t t = 0; t < o->ntopics; t++) {
-		int rc = partition_count(ctx, o->topics[t], &counts[t]);
+		int rc = cli_topic_partitions(ctx, o->topics[t], &counts[t]);
 
 		if (rc != CLI_OK)
 			return rc;

@@ -42,6 +42,7 @@ static const char main_text[] =
 	"  topic ACTION NAME   create, alter, delete or describe one topic\n"
 	"  produce TOPIC       write stdin lines as records\n"
 	"  consume TOPICS      print records by offset or time; grep; follow\n"
+	"  alert test RULES    when alert rules would have fired over stored history\n"
 	"  replay TOPIC        re-publish a time slice into another topic\n"
 	"  help [COMMAND]      this text, or a command's\n"
 	"\n"
@@ -180,12 +181,25 @@ static const char replay_text[] =
 	"         --to-time 2026-11-24T11:00:00Z --to-topic orders-refeed\n"
 	"\n";
 
+static const char alert_text[] =
+	"usage: sluice alert test RULES.yaml --topic T[,T...] --from-time T [--to-time T]\n"
+	"                         [--format table|json]\n"
+	"\n"
+	"Run alert rules (the file the agent's alertmanager output reads) over the\n"
+	"records stored between --from-time and --to-time (default now), in\n"
+	"timestamp order, evaluating every second of record time, and print each\n"
+	"alert that would have fired: rule, labels, when it fired, when it resolved\n"
+	"(or 'firing' at the end) and the count when it fired.  --format json prints\n"
+	"one JSON object per alert.  Rule file errors name file:line:column (exit 2).\n"
+	"\n"
+	"  sluice alert test conf/rules.yaml --topic app --from-time -24h\n";
+
 static const struct {
 	const char *name;
 	const char *text;
 } commands[] = {
 	{"topics", topics_text},   {"topic", topic_text},   {"produce", produce_text},
-	{"consume", consume_text}, {"replay", replay_text},
+	{"consume", consume_text}, {"replay", replay_text}, {"alert", alert_text},
 };
 
 void cli_help_main(FILE *out)

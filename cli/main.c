@@ -78,7 +78,7 @@ static const struct {
 	int (*fn)(struct cli_ctx *, int, char **);
 } commands[] = {
 	{"topics", cli_topics_main},   {"topic", cli_topic_main},   {"produce", cli_produce_main},
-	{"consume", cli_consume_main}, {"replay", cli_replay_main},
+	{"consume", cli_consume_main}, {"replay", cli_replay_main}, {"alert", cli_alert_main},
 };
 
 static const char *env_or_null(const char *name)

@@ -15,6 +15,7 @@ libssl-dev libgnutls28-dev libpcre2-dev libcunit1-dev libsystemd-dev libmicrohtt
 kcat python3 python3-kafka python3-confluent-kafka python3-lz4 python3-snappy python3-zstandard
 systemd systemd-journal-remote rsyslog bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
+prometheus prometheus-alertmanager
 openjdk-17-jre-headless maven
 "
 

@@ -20,11 +20,12 @@
 	X(rd_kafka_init_transactions) X(rd_kafka_begin_transaction)                        \
 	X(rd_kafka_commit_transaction) X(rd_kafka_abort_transaction)                       \
 	X(rd_kafka_send_offsets_to_transaction) X(rd_kafka_consumer_group_metadata_new)    \
-	X(rd_kafka_consumer_group_metadata_destroy) X(rd_kafka_topic_partition_list_new)   \
-	X(rd_kafka_topic_partition_list_add) X(rd_kafka_topic_partition_list_destroy)      \
-	X(rd_kafka_committed) X(rd_kafka_error_string) X(rd_kafka_error_is_fatal)          \
-	X(rd_kafka_error_is_retriable) X(rd_kafka_error_txn_requires_abort)
+	X(rd_kafka_consumer_group_metadata_destroy) X(rd_kafka_error_string)              \
+	X(rd_kafka_error_is_fatal) X(rd_kafka_error_is_retriable)                          \
+	X(rd_kafka_error_txn_requires_abort)
 /* clang-format on */
+/* rd_kafka_topic_partition_list_* and rd_kafka_committed (exactly_once's
+ * offsets and read-back) come from dl_rdkafka_consumer.c's table. */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};
@@ -242,30 +243,6 @@ void rd_kafka_consumer_group_metadata_destroy(rd_kafka_consumer_group_metadata_t
 {
 	if (dl_load(&lib))
 		F(rd_kafka_consumer_group_metadata_destroy)(cgmd);
-}
-
-rd_kafka_topic_partition_list_t *rd_kafka_topic_partition_list_new(int size)
-{
-	return dl_load(&lib) ? F(rd_kafka_topic_partition_list_new)(size) : NULL;
-}
-
-rd_kafka_topic_partition_t *
-rd_kafka_topic_partition_list_add(rd_kafka_topic_partition_list_t *rktparlist, const char *topic,
-				  int32_t partition)
-{
-	return F(rd_kafka_topic_partition_list_add)(rktparlist, topic, partition);
-}
-
-void rd_kafka_topic_partition_list_destroy(rd_kafka_topic_partition_list_t *rkparlist)
-{
-	if (dl_load(&lib))
-		F(rd_kafka_topic_partition_list_destroy)(rkparlist);
-}
-
-rd_kafka_resp_err_t rd_kafka_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions,
-				       int timeout_ms)
-{
-	return F(rd_kafka_committed)(rk, partitions, timeout_ms);
 }
 
 const char *rd_kafka_error_string(const rd_kafka_error_t *error)

@@ -853,8 +853,15 @@ void pipeline_shutdown(struct pipeline *pl)
 	if (pl->stopping)
 		return;
 	pl->stopping = true;
-	for (size_t i = 0; i < pl->ninputs; i++)
-		input_exit(pl, pl->inputs[i]);
+	for (size_t i = 0; i < pl->ninputs; i++) {
+		struct input *in = pl->inputs[i];
+
+		/* exited by pipeline_free(), once the writer has drained */
+		if (in->plugin->drain_before_exit && in->started)
+			set_pause(in, in->pause | PAUSE_STOP);
+		else
+			input_exit(pl, in);
+	}
 	for (size_t i = 0; i < pl->noutputs; i++)
 		if (pl->outputs[i]->bt)
 			batcher_flush(pl->outputs[i]->bt);

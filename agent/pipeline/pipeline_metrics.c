@@ -244,6 +244,13 @@ void pipeline_render_metrics(struct buf *out, void *arg)
 		}
 	}
 	plugin_samples(pl, out);
+	for (size_t i = 0; i < pl->ninputs; i++) {
+		const struct input *in = pl->inputs[i];
+
+		for (size_t f = 0; f < in->nfilters; f++)
+			if (in->filters[f].ctx && in->filters[f].conf->plugin->render)
+				in->filters[f].conf->plugin->render(in->filters[f].ctx, out);
+	}
 	prom_family(out, "sluice_agent_batches_queued_bytes", "gauge",
 		    "Uncompressed bytes of closed batches waiting for a compression worker.");
 	prom_u64(out, "sluice_agent_batches_queued_bytes", NULL,

@@ -91,10 +91,11 @@ struct tail_file {
 	uint64_t ino;
 	uint32_t fp;
 	uint32_t fp_len;
-	uint64_t btime; /* birth time, ns; 0: the file system has none */
-	uint64_t off;   /* next byte to read */
-	uint64_t size;  /* size at the last look */
-	int wd;         /* inotify watch, -1 when polled */
+	uint64_t btime;    /* birth time, ns; 0: the file system has none */
+	uint64_t off;      /* next byte to read */
+	uint64_t size;     /* size at the last look */
+	uint64_t read_end; /* end of the bytes the last read returned */
+	int wd;            /* inotify watch, -1 when polled */
 	bool ready;
 	bool rotated;        /* its path now names another file (or none) */
 	bool moved;          /* rotated: where it went not looked at yet */

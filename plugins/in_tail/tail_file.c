@@ -91,7 +91,7 @@ static void on_mflush(struct evloop_timer *tm)
 	struct in_tail *t = f->t;
 	struct stat st;
 
-	if (t->paused || (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size)) {
+	if (t->paused || (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->read_end)) {
 		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
 				   on_mflush, f);
 		return;
@@ -382,6 +382,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 		f->eof = true;
 		return;
 	}
+	f->read_end = base + (uint64_t)n;
 	if (base + (uint64_t)n > f->size) {
 		f->size = base + (uint64_t)n;
 		f->changed_ms = evloop_now(t->loop);

@@ -63,15 +63,35 @@ static const uint8_t *header_value(const struct record *r, const char *name, int
 	return NULL;
 }
 
+/* A record consumed by the kafka input names its origin: the document id
+ * is then topic/partition/offset, the same whichever agent (or restart)
+ * delivers it, so a record read twice after a consumer crash or a
+ * rebalance is one document.  0 when id was filled. */
+static int kafka_id(const struct record *r, char *id, size_t idlen)
+{
+	int32_t tl, pl, ol;
+	const uint8_t *t = header_value(r, "kafka.topic", &tl);
+	const uint8_t *p = header_value(r, "kafka.partition", &pl);
+	const uint8_t *o = header_value(r, "kafka.offset", &ol);
+	int n;
+
+	if (!t || !p || !o)
+		return -1;
+	n = snprintf(id, idlen, "%.*s/%.*s/%.*s", (int)tl, (const char *)t, (int)pl,
+		     (const char *)p, (int)ol, (const char *)o);
+	return n > 0 && (size_t)n < idlen ? 0 : -1;
+}
+
 static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
 {
 	struct buf *o = &b->out;
-	char id[160], ts[40];
+	char id[320], ts[40];
 	struct record_header_iter it;
 	struct record_header h;
 	int rc;
 
-	snprintf(id, sizeof(id), "%s-%" PRIu64 "-%" PRId32, b->id_prefix, entry_id, idx);
+	if (kafka_id(r, id, sizeof(id)) != 0)
+		snprintf(id, sizeof(id), "%s-%" PRIu64 "-%" PRId32, b->id_prefix, entry_id, idx);
 	clock_fmt_rfc3339(r->timestamp, ts, sizeof(ts));
 	rc = buf_append_str(o, "{\"create\":{\"_index\":");
 	rc = rc ? rc : json_cstr(o, b->index);

@@ -106,7 +106,7 @@ static void test_errors(void)
 		{"inputs: [{id: a, type: syslog, listen: 'tcp://h'}]\noutputs: [{id: o, type: stdout}]\n",
 		 "a.yaml:1:40: inputs[0].listen: 'tcp://h': expected tcp://HOST:PORT or udp://HOST:PORT"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\noutputs: [{id: o, type: tail}]\n",
-		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout, null, kafka, http)"},
+		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout, null, kafka, http, alertmanager)"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\n"
 		 "outputs: [{id: o, type: stdout}, {id: o, type: stdout}]\n",
 		 "a.yaml:2:39: outputs[1].id: duplicate output id 'o'"},
