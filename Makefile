@@ -54,7 +54,7 @@ endif
 # Libraries per binary (Debian multiarch paths; no pkg-config at parse time so
 # that `make deps` can run before any -dev package is installed).
 LIB_LIBS   := -lyaml -lzstd -lz -llz4 -lsnappy -lm
-STORE_LIBS := -lmicrohttpd -lgnutls -lssl -lcrypto -lsystemd $(LIB_LIBS)
+STORE_LIBS := -lmicrohttpd -lgnutls -lssl -lcrypto -lsystemd -lpcre2-8 $(LIB_LIBS)
 # sluice-agent loads libcurl, librdkafka, libsystemd, snappy and LZ4 when a
 # configured plugin first calls them (agent/dl/dl.h): an agent maps only what
 # its configuration uses.  Tests link the real libraries instead.

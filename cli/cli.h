@@ -85,6 +85,7 @@ int cli_produce_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_consume_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_replay_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alert_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv);
 
 /* Help texts (cli_help.c). */
 void cli_help_main(FILE *out);

@@ -102,10 +102,32 @@ static int parse_time_opt(const char *name, const char *arg, int64_t now, int64_
 	return -ERR_INVALID;
 }
 
+/* --around T --context D: the records of [T - D, T + D], every given topic
+ * merged by timestamp as always. */
+static int apply_around(struct consume_opts *o, const char *around, const char *context,
+			int64_t now)
+{
+	char rel[64];
+	int64_t t, d;
+
+	if (parse_time_opt("--around", around, now, &t) < 0)
+		return -ERR_INVALID;
+	snprintf(rel, sizeof(rel), "+%s", context);
+	if (cli_time_parse(rel, 0, &d) < 0 || d < 0) {
+		cli_err("--context: '%s' is not a duration (30s, 2m, 1h)", context);
+		return -ERR_INVALID;
+	}
+	o->from_ts = t - d;
+	o->to_ts = t + d;
+	o->has_from_time = o->has_to_time = true;
+	return 0;
+}
+
 /* What parse_opts() keeps between options until they are all read. */
 struct parse_state {
 	const char *cmd;
 	const char *grep, *from, *to;
+	const char *around, *context; /* --around T --context D */
 	bool icase;
 	int64_t now; /* when parsing began: relative times count from it */
 };
@@ -154,6 +176,16 @@ static int parse_opt(struct cli_ctx *ctx, struct consume_opts *o, struct parse_s
 	case 'k':
 		if (cli_filter_key(&o->filter, arg) < 0)
 			return CLI_FAIL;
+		return CLI_OK;
+	case 'R':
+		if (cli_filter_source(&o->filter, arg) < 0)
+			return CLI_FAIL;
+		return CLI_OK;
+	case 'A':
+		ps->around = arg;
+		return CLI_OK;
+	case 'C':
+		ps->context = arg;
 		return CLI_OK;
 	case 'H':
 		if (cli_filter_header(&o->filter, arg) < 0) {
@@ -221,12 +253,18 @@ static int finish_opts(int argc, char **argv, struct consume_opts *o, const stru
 	}
 	if (split_topics(o, argv[optind]) < 0)
 		return CLI_USAGE;
+	if (ps->around && (ps->from || ps->to)) {
+		cli_err("%s: --around replaces --from-time and --to-time", cmd);
+		return CLI_USAGE;
+	}
+	if (ps->around && apply_around(o, ps->around, ps->context, now) < 0)
+		return CLI_USAGE;
 	if (ps->from && parse_time_opt("--from-time", ps->from, now, &o->from_ts) < 0)
 		return CLI_USAGE;
 	if (ps->to && parse_time_opt("--to-time", ps->to, now, &o->to_ts) < 0)
 		return CLI_USAGE;
-	o->has_from_time = ps->from != NULL;
-	o->has_to_time = ps->to != NULL;
+	o->has_from_time = o->has_from_time || ps->from != NULL;
+	o->has_to_time = o->has_to_time || ps->to != NULL;
 	if (ps->grep && cli_filter_grep(&o->filter, ps->grep, ps->icase, err, sizeof(err)) < 0) {
 		cli_err("%s", err);
 		return CLI_USAGE;
@@ -276,6 +314,9 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		{"ignore-case", no_argument, NULL, 'i'},
 		{"key", required_argument, NULL, 'k'},
 		{"header", required_argument, NULL, 'H'},
+		{"source", required_argument, NULL, 'R'},
+		{"around", required_argument, NULL, 'A'},
+		{"context", required_argument, NULL, 'C'},
 		{"follow", no_argument, NULL, 'f'},
 		{"max", required_argument, NULL, 'n'},
 		{"format", required_argument, NULL, 'F'},
@@ -287,7 +328,8 @@ static int parse_opts(struct cli_ctx *ctx, int argc, char **argv, struct consume
 		CLI_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct parse_state ps = {.cmd = replay ? "replay" : "consume", .now = clock_wall_ms()};
+	struct parse_state ps = {
+		.cmd = replay ? "replay" : "consume", .now = clock_wall_ms(), .context = "2m"};
 	int c;
 
 	o->partition = -1;

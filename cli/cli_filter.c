@@ -6,6 +6,8 @@
  * match a character) instead of failing the match.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <curl/curl.h>
+#include <fnmatch.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,8 @@ void cli_filter_release(struct cli_filter *f)
 	pcre2_match_data_free(f->md);
 	pcre2_code_free(f->re);
 	mem_free(f->key);
+	mem_free(f->pattern);
+	mem_free(f->source);
 	for (size_t i = 0; i < f->nhdrs; i++) {
 		mem_free(f->hdrs[i].key);
 		mem_free(f->hdrs[i].value);
@@ -52,6 +56,11 @@ int cli_filter_grep(struct cli_filter *f, const char *pattern, bool icase, char 
 	pcre2_match_data_free(f->md);
 	pcre2_code_free(f->re);
 	f->re = re;
+	mem_free(f->pattern);
+	f->pattern = mem_strdup(pattern);
+	f->icase = icase;
+	if (!f->pattern)
+		return -ENOMEM;
 	f->md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (!f->md)
 		return -ENOMEM;
@@ -91,9 +100,82 @@ int cli_filter_header(struct cli_filter *f, const char *kv)
 	return 0;
 }
 
+int cli_filter_source(struct cli_filter *f, const char *glob)
+{
+	char *g = mem_strdup(glob);
+
+	if (!g)
+		return -ENOMEM;
+	mem_free(f->source);
+	f->source = g;
+	return 0;
+}
+
+static int append_arg(char *out, size_t cap, size_t *n, const char *name, const char *v)
+{
+	char *esc = curl_easy_escape(NULL, v, 0);
+	int k;
+
+	if (!esc)
+		return -ENOMEM;
+	k = snprintf(out + *n, cap - *n, "&%s=%s", name, esc);
+	curl_free(esc);
+	if (k < 0 || (size_t)k >= cap - *n)
+		return -ERR_TOO_LARGE;
+	*n += (size_t)k;
+	return 0;
+}
+
+int cli_filter_query(const struct cli_filter *f, char *out, size_t cap)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (cap == 0)
+		return -ERR_TOO_LARGE;
+	out[0] = '\0';
+	if (f->pattern)
+		rc = append_arg(out, cap, &n, "grep", f->pattern);
+	if (rc == 0 && f->pattern && f->icase)
+		rc = append_arg(out, cap, &n, "icase", "1");
+	if (rc == 0 && f->source)
+		rc = append_arg(out, cap, &n, "source", f->source);
+	return rc;
+}
+
 bool cli_filter_active(const struct cli_filter *f)
 {
-	return f->re || f->key || f->nhdrs;
+	return f->re || f->key || f->nhdrs || f->source;
+}
+
+static bool glob_matches(const char *glob, const uint8_t *v, int32_t n)
+{
+	char tmp[1024];
+
+	if (n < 0 || (size_t)n >= sizeof(tmp) || memchr(v, 0, (size_t)n))
+		return false;
+	memcpy(tmp, v, (size_t)n);
+	tmp[n] = '\0';
+	return fnmatch(glob, tmp, 0) == 0;
+}
+
+/* The same sources as the store's block index (key; host, path, unit). */
+static bool source_matches(const char *glob, const struct record *r)
+{
+	struct record_header_iter it;
+	struct record_header h;
+
+	if (glob_matches(glob, r->key, r->key_len))
+		return true;
+	record_header_iter_init(&it, r);
+	while (record_header_iter_next(&it, &h) == 1) {
+		if ((h.key_len == 4 &&
+		     (memcmp(h.key, "host", 4) == 0 || memcmp(h.key, "path", 4) == 0 ||
+		      memcmp(h.key, "unit", 4) == 0)) &&
+		    glob_matches(glob, h.value, h.value_len))
+			return true;
+	}
+	return false;
 }
 
 static bool header_matches(const struct cli_filter_header *want, const struct record *r)
@@ -126,6 +208,8 @@ bool cli_filter_match(struct cli_filter *f, const struct record *r)
 		if (!header_matches(&f->hdrs[i], r))
 			return false;
 	}
+	if (f->source && !source_matches(f->source, r))
+		return false;
 	if (f->re) {
 		int rc;
 

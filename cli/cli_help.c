@@ -43,6 +43,7 @@ static const char main_text[] =
 	"  produce TOPIC       write stdin lines as records\n"
 	"  consume TOPICS      print records by offset or time; grep; follow\n"
 	"  alert test RULES    when alert rules would have fired over stored history\n"
+	"  stats TOPICS        record counts per interval as a bar chart\n"
 	"  replay TOPIC        re-publish a time slice into another topic\n"
 	"  help [COMMAND]      this text, or a command's\n"
 	"\n"
@@ -137,6 +138,10 @@ static const char consume_text[] =
 	"Filters (all given must match):\n"
 	"  -g, --grep RE      PCRE2 regular expression searched in the record value\n"
 	"  -i, --ignore-case  case-insensitive --grep\n"
+	"      --source GLOB  record key or header host/path/unit matching GLOB\n"
+	"  --around T         the records of [T - context, T + context] (all TOPICS\n"
+	"                     merged by timestamp), instead of --from/--to-time\n"
+	"  --context D        with --around (default 2m)\n"
 	"  --key K            record key equals K\n"
 	"  --header k=v       a header k with value v (or just 'k': present)\n"
 	"  -p, --partition N  only partition N of each topic\n"
@@ -193,13 +198,37 @@ static const char alert_text[] =
 	"one JSON object per alert.  Rule file errors name file:line:column (exit 2).\n"
 	"\n"
 	"  sluice alert test conf/rules.yaml --topic app --from-time -24h\n";
+static const char stats_text[] =
+	"usage: sluice stats TOPIC[,TOPIC...] [--from-time T] [--to-time T] [--by D]\n"
+	"                    [--grep RE [-i]] [--group-by source|partition|header:NAME]\n"
+	"                    [--format chart|json|csv]\n"
+	"\n"
+	"Count records per interval, to see the shape of an incident: when errors\n"
+	"started, which source spiked.  Without --grep (or with the pattern the index\n"
+	"counts, log.block_index_count: by default --grep error -i), grouped by\n"
+	"nothing or by partition, the store answers from its block index alone;\n"
+	"otherwise it scans what the index cannot rule out.  Records are counted by\n"
+	"their timestamp; the range is widened to whole intervals.\n"
+	"\n"
+	"  --from-time T      start (default -1h); T as in 'sluice consume --help'\n"
+	"  --to-time T        end (default now)\n"
+	"  --by D             interval (default 1m; 30s, 5m, 1h, 1d)\n"
+	"  -g, --grep RE      count only records whose value matches (PCRE2)\n"
+	"  -i, --ignore-case  case-insensitive --grep\n"
+	"  --group-by G       source (record key), partition or header:NAME\n"
+	"  --format F         chart (default), json (the store's answers) or csv\n"
+	"\n"
+	"Example:\n"
+	"  sluice stats nginx --from-time -24h --by 5m --grep ' 5[0-9][0-9] '\n"
+	"\n";
 
 static const struct {
 	const char *name;
 	const char *text;
 } commands[] = {
-	{"topics", topics_text},   {"topic", topic_text},   {"produce", produce_text},
-	{"consume", consume_text}, {"replay", replay_text}, {"alert", alert_text},
+	{"stats", stats_text},     {"topics", topics_text},   {"topic", topic_text},
+	{"produce", produce_text}, {"consume", consume_text}, {"replay", replay_text},
+	{"alert", alert_text},
 };
 
 void cli_help_main(FILE *out)

@@ -148,7 +148,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 int cli_source_start(struct cli_source *s, CURLM *multi)
 {
-	char path[512];
+	char path[8192];
 	int n;
 
 	stop_transfer(s, multi);
@@ -166,7 +166,12 @@ int cli_source_start(struct cli_source *s, CURLM *multi)
 	if (s->to_ts != INT64_MAX)
 		n += snprintf(path + n, sizeof(path) - (size_t)n, "&to_time=%" PRId64, s->to_ts);
 	if (s->follow)
-		snprintf(path + n, sizeof(path) - (size_t)n, "&wait_ms=%d", FOLLOW_WAIT_MS);
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "&wait_ms=%d", FOLLOW_WAIT_MS);
+	/* the store skips index blocks that cannot match; records are still
+	 * filtered here, so the answer is the full scan's */
+	if (s->filter && (size_t)n < sizeof(path) &&
+	    cli_filter_query(s->filter, path + n, sizeof(path) - (size_t)n) < 0)
+		return -ERR_TOO_LARGE;
 	s->easy = cli_http_stream(s->http, path, on_data, s);
 	if (!s->easy)
 		return -ENOMEM;

@@ -79,6 +79,7 @@ static const struct {
 } commands[] = {
 	{"topics", cli_topics_main},   {"topic", cli_topic_main},   {"produce", cli_produce_main},
 	{"consume", cli_consume_main}, {"replay", cli_replay_main}, {"alert", cli_alert_main},
+	{"stats", cli_stats_main},
 };
 
 static const char *env_or_null(const char *name)

@@ -182,6 +182,8 @@ static void log_config_from(struct engine_config *lc, const struct store_config 
 	lc->min_free_bytes = c->log.min_free_bytes;
 	lc->min_free_percent = (int)c->log.min_free_percent;
 	lc->verify_all_records = c->log.verify_records == 1;
+	lc->no_block_index = !c->log.block_index;
+	lc->block_index_count = c->log.block_index_count;
 }
 
 static int parse_args(struct store *st, int argc, char **argv, bool *check)

@@ -88,7 +88,9 @@ struct log_section {
 	uint64_t segment_bytes;
 	int64_t segment_ms;
 	uint64_t max_batch_bytes;
-	int verify_records; /* 0 head, 1 all */
+	int verify_records;      /* 0 head, 1 all */
+	bool block_index;        /* run the block index worker */
+	char *block_index_count; /* pattern it counts per minute; "" none */
 	uint64_t index_interval_bytes;
 	int64_t retention_check_ms;
 	uint64_t min_free_bytes;  /* disk headroom: the smaller of this ... */

@@ -25,6 +25,7 @@
 #include "lib/mem.h"
 #include "lib/config.h"
 #include "lib/topic_name.h"
+#include "store/engine/bidx_worker.h"
 #include "store/engine/engine_int.h"
 
 #define PID_BLOCK 1000
@@ -536,6 +537,11 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 		goto out;
 	}
 	log->m_started = true;
+	if (!log->cfg.no_block_index) {
+		rc = bidx_worker_start(log, cfg->block_index_count, &log->bidx);
+		if (rc < 0)
+			goto out;
+	}
 	log_info("log: opened %s: %zu topics, fsync %s", log->data_dir, log->ntopics,
 		 log->cfg.fsync == ENGINE_FSYNC_ALWAYS     ? "always"
 		 : log->cfg.fsync == ENGINE_FSYNC_INTERVAL ? "interval"
@@ -556,6 +562,8 @@ void engine_close(struct engine *log)
 
 	if (!log)
 		return;
+	bidx_worker_stop(log->bidx);
+	log->bidx = NULL;
 	if (log->m_started) {
 		pthread_mutex_lock(&log->m_mu);
 		log->m_stop = true;

@@ -70,7 +70,9 @@ struct engine_config {
 	int64_t retention_check_ms;   /* how often retention runs */
 	uint64_t min_free_bytes;      /* disk headroom (diskspace.h); 0 and 0: off */
 	int min_free_percent;
-	bool verify_all_records; /* engine_batch_check decodes every batch whole */
+	bool verify_all_records;       /* engine_batch_check decodes every batch whole */
+	bool no_block_index;           /* no block index worker (benchmarks, tools) */
+	const char *block_index_count; /* pattern the index counts per minute; borrowed */
 };
 
 /* Defaults: fsync always, auto_create true, 1 partition, retention 7 days and
@@ -192,6 +194,27 @@ void engine_slice_release(struct engine_slice *s);
  * is that late.  ts -1 = latest (visible), -2 = earliest (log_start). */
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
 			   int64_t *offset);
+
+/* ---------------------------------------------------------------- block index */
+
+/* The block skip index (store/engine/blockindex.h) of sealed segments. */
+struct bidx;
+struct bidx_query;
+
+/* The first offset >= offset where a record matching q may be: blocks the
+ * index rules out are skipped (never past the visible offset).  Where no
+ * index exists (the active segment, one not built yet) *next = offset. */
+int engine_skip(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+		const struct bidx_query *q, int64_t *next);
+/* Call cb for every segment's offset range [from, to) below the visible
+ * offset, oldest first, with its index or NULL (not indexed: scan it).
+ * Stops at and returns cb's first non-zero result. */
+/* The pattern the block index counts per minute (log.block_index_count),
+ * or NULL; *id: what its blocks carry as count_id (0: none). */
+const char *engine_block_index_count(struct engine *log, uint32_t *id);
+int engine_index_walk(struct engine *log, const char *topic, int32_t partition,
+		      int (*cb)(void *arg, int64_t from, int64_t to, const struct bidx *x),
+		      void *arg);
 
 /* ---------------------------------------------------------------- metrics */
 

@@ -71,7 +71,8 @@ struct engine {
 	pthread_mutex_t pid_mu;
 	int64_t pid_next, pid_limit;
 	uint64_t trash_seq;
-	struct diskspace *disk; /* headroom watch; NULL: none */
+	struct diskspace *disk;   /* headroom watch; NULL: none */
+	struct bidx_worker *bidx; /* block index builder (bidx_worker.c) */
 };
 
 /* log_topic.c: the sorted topic table (callers hold topics_lock). */

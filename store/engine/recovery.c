@@ -78,10 +78,10 @@ static void unlink_in(const char *dir, const char *name)
 
 static void remove_segment_files(const char *dir, int64_t base)
 {
-	static const char *const exts[] = {"log", "index", "timeindex"};
+	static const char *const exts[] = {"log", "index", "timeindex", "bidx"};
 	char p[4096];
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (segment_path(p, sizeof(p), dir, base, exts[i]) == 0)
 			unlink(p);
 }
@@ -113,7 +113,8 @@ static int list_dir(const char *dir, struct recovery_offsets *logs, struct recov
 			rc = recovery_offsets_push(logs, v);
 		else if (strcmp(ext, "snapshot") == 0)
 			rc = recovery_offsets_push(snaps, v);
-		else if (strcmp(ext, "index") == 0 || strcmp(ext, "timeindex") == 0)
+		else if (strcmp(ext, "index") == 0 || strcmp(ext, "timeindex") == 0 ||
+			 strcmp(ext, "bidx") == 0)
 			rc = recovery_offsets_push(&orphans, v);
 		if (rc < 0)
 			break;

@@ -25,6 +25,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "store/engine/blockindex.h"
 #include "store/engine/segment.h"
 
 /* Recovery reads the tail through a buffer of this size. */
@@ -101,6 +102,10 @@ void segment_unref(struct segment *s)
 		return;
 	index_release(&s->idx);
 	index_release(&s->tidx);
+	bidx_free(s->bidx);
+	for (size_t i = 0; i < s->nlive; i++)
+		bidx_free(s->live[i]);
+	mem_free(s->live);
 	if (s->fd >= 0)
 		close(s->fd);
 	mem_free(s->path);
@@ -146,6 +151,13 @@ int segment_create(const char *dir, int64_t base, int64_t now_ms, struct segment
 		goto out;
 	}
 	s->tidx.fd = fd;
+	{
+		char bp[4096];
+
+		/* a block index of a crashed earlier segment with this base */
+		if (ext_path(bp, sizeof(bp), s, "bidx") == 0)
+			unlink(bp);
+	}
 out:
 	if (rc < 0) {
 		segment_remove_files(s);
@@ -184,10 +196,10 @@ int segment_open(const char *dir, int64_t base, int64_t now_ms, struct segment *
 
 void segment_remove_files(struct segment *s)
 {
-	static const char *const exts[] = {"log", "index", "timeindex"};
+	static const char *const exts[] = {"log", "index", "timeindex", "bidx"};
 	char p[4096];
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (ext_path(p, sizeof(p), s, exts[i]) == 0)
 			unlink(p);
 }

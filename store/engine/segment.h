@@ -30,6 +30,8 @@
 
 #include "lib/batch.h"
 
+struct bidx;
+
 #define SEG_INDEX_ENTRY 8      /* relative offset u32 | position u32 */
 #define SEG_TIMEINDEX_ENTRY 12 /* max timestamp i64 | relative offset u32 */
 /* Positions and relative offsets are 32-bit in the index files. */
@@ -62,8 +64,17 @@ struct segment {
 	struct seg_index idx;
 	struct seg_index tidx;
 	bool sealed;
-	bool synced;     /* sealed and its three files fsynced */
-	bool dir_synced; /* its directory entries are durable */
+	bool synced;       /* sealed and its three files fsynced */
+	bool dir_synced;   /* its directory entries are durable */
+	struct bidx *bidx; /* block skip index (sealed; bidx_worker.c), or NULL */
+	bool bidx_done;    /* the worker attached it or gave up */
+	/* active segment: index parts of its complete blocks so far, in offset
+	 * order and contiguous from base (bidx_worker.c); dropped once bidx is
+	 * attached */
+	struct bidx **live;
+	size_t nlive, live_cap;
+	int64_t live_pos;  /* .log bytes the parts cover */
+	int64_t live_next; /* offset after the last part; base when none */
 };
 
 /* What recovery found in a segment. */

@@ -656,6 +656,8 @@ static enum MHD_Result dispatch(struct http_api_req *req)
 		return http_ingest_producers(req);
 	case HTTP_ROUTE_RECORDS:
 		return http_replay_records(req);
+	case HTTP_ROUTE_STATS:
+		return http_stats_topic(req);
 	default:
 		break;
 	}

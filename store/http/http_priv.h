@@ -145,6 +145,7 @@ enum MHD_Result http_admin_topics(struct http_api_req *req);
 enum MHD_Result http_admin_topic(struct http_api_req *req);
 enum MHD_Result http_admin_groups(struct http_api_req *req);
 enum MHD_Result http_replay_records(struct http_api_req *req);
+enum MHD_Result http_stats_topic(struct http_api_req *req);
 
 /* Prometheus families of the log engine and of every partition. */
 void http_metrics_render(struct buf *out, void *arg);

@@ -36,6 +36,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/recjson.h"
+#include "store/engine/blockindex.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
 
@@ -74,6 +75,7 @@ struct replay {
 	size_t out_off;
 	bool done;
 	bool failed;
+	struct bidx_query *q; /* grep=/source= prefilter (raw), or NULL */
 };
 
 static void drop_slice(struct replay *st)
@@ -94,6 +96,10 @@ static void replay_free(void *cls)
 	buf_release(&st->batch);
 	buf_release(&st->out);
 	codec_ctx_free(st->cc);
+	if (st->q) {
+		bidx_query_release(st->q);
+		mem_free(st->q);
+	}
 	mem_free(st);
 }
 
@@ -117,6 +123,18 @@ static int next_batch(struct replay *st, struct batch_info *bi, off_t *pos)
 			uint64_t now;
 
 			drop_slice(st);
+			if (st->q) {
+				int64_t to = st->next;
+
+				rc = engine_skip(api->log, st->topic, st->partition, st->next,
+						 st->q, &to);
+				if (rc < 0)
+					return rc;
+				if (to > st->next) {
+					st->next = to;
+					continue;
+				}
+			}
 			rc = engine_read(api->log, st->topic, st->partition, st->next, READ_BYTES,
 					 &st->slice);
 			if (rc < 0)
@@ -337,6 +355,40 @@ static enum MHD_Result bad_param(struct http_api_req *req, const char *name, con
 				    want);
 }
 
+/* grep=RE [icase=1] and source=GLOB: the block index prefilter of a raw
+ * replay.  Batches in blocks that cannot hold a match are not sent; every
+ * batch that might is, whole, so the client's record filter gives exactly
+ * the answer of a full scan.  0, or -ERR_INVALID (not raw), -ENOMEM. */
+static int replay_prefilter(struct http_api_req *req, struct replay *st)
+{
+	const char *grep = http_api_arg(req, "grep"), *src = http_api_arg(req, "source");
+	const char *ic = http_api_arg(req, "icase");
+	bool icase = ic && (strcmp(ic, "1") == 0 || strcmp(ic, "true") == 0);
+	int rc = 0;
+
+	if (!grep && !src)
+		return 0;
+	if (st->fmt != HTTP_FORMAT_RAW)
+		return -ERR_INVALID;
+	st->q = mem_calloc(1, sizeof(*st->q));
+	if (!st->q)
+		return -ENOMEM;
+	bidx_query_init(st->q);
+	if (grep)
+		rc = bidx_query_from_regex(st->q, grep, icase);
+	if (rc == 0 && src) {
+		st->q->source = mem_strdup(src);
+		if (!st->q->source)
+			rc = -ENOMEM;
+	}
+	if (rc == 0 && !bidx_query_useful(st->q)) {
+		bidx_query_release(st->q); /* nothing to skip by: a plain replay */
+		mem_free(st->q);
+		st->q = NULL;
+	}
+	return rc;
+}
+
 /* The query parameters into st and *off; *by_time and *to_time tell whether
  * time and to_time were given.  NULL, or the first bad parameter's name with
  * what it must be in *want. */
@@ -447,6 +499,13 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	if (bad) {
 		replay_free(st);
 		return bad_param(req, bad, want);
+	}
+	if (replay_prefilter(req, st) < 0) {
+		replay_free(st);
+		return bad_param(
+			req, "grep and source",
+			"used with format=raw (records are "
+			"filtered by the client; the store skips blocks that cannot match)");
 	}
 	if (st->wait_ms > api->conf->http.max_wait_ms)
 		st->wait_ms = api->conf->http.max_wait_ms;

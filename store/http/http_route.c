@@ -27,7 +27,7 @@ static const char *const route_names[HTTP_ROUTE_COUNT] = {
 	[HTTP_ROUTE_METRICS] = "metrics", [HTTP_ROUTE_TOPICS] = "topics",
 	[HTTP_ROUTE_TOPIC] = "topic",     [HTTP_ROUTE_BATCHES] = "batches",
 	[HTTP_ROUTE_RECORDS] = "records", [HTTP_ROUTE_PRODUCERS] = "producers",
-	[HTTP_ROUTE_GROUPS] = "groups",
+	[HTTP_ROUTE_GROUPS] = "groups",   [HTTP_ROUTE_STATS] = "stats",
 };
 
 const char *http_route_name(enum http_route_id id)
@@ -172,6 +172,10 @@ int http_route_match(const char *method, const char *path, struct http_route *r)
 		} else if (n == 3 && seg_is(&s[1], "topics")) {
 			r->id = HTTP_ROUTE_TOPIC;
 			r->allowed = HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_DELETE;
+			rc = set_topic(r, &s[2]);
+		} else if (n == 4 && seg_is(&s[1], "topics") && seg_is(&s[3], "stats")) {
+			r->id = HTTP_ROUTE_STATS;
+			r->allowed = HTTP_GET | HTTP_HEAD;
 			rc = set_topic(r, &s[2]);
 		} else if (n == 4 && seg_is(&s[1], "topics") && seg_is(&s[3], "batches")) {
 			r->id = HTTP_ROUTE_BATCHES;

@@ -10,6 +10,7 @@
  *   GET|PUT|DELETE /v1/topics/{t}                  HTTP_ROUTE_TOPIC
  *   POST   /v1/topics/{t}/batches                  HTTP_ROUTE_BATCHES
  *   GET    /v1/topics/{t}/partitions/{p}/records   HTTP_ROUTE_RECORDS
+ *   GET    /v1/topics/{t}/stats                    HTTP_ROUTE_STATS
  *   POST   /v1/producers                           HTTP_ROUTE_PRODUCERS
  *   GET    /v1/groups                              HTTP_ROUTE_GROUPS
  *
@@ -33,6 +34,7 @@ enum http_route_id {
 	HTTP_ROUTE_RECORDS,
 	HTTP_ROUTE_PRODUCERS,
 	HTTP_ROUTE_GROUPS,
+	HTTP_ROUTE_STATS,
 	HTTP_ROUTE_COUNT
 };
 
