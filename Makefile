@@ -59,7 +59,7 @@ STORE_LIBS := -lmicrohttpd -lgnutls -lssl -lcrypto -lsystemd -lpcre2-8 $(LIB_LIB
 # configured plugin first calls them (agent/dl/dl.h): an agent maps only what
 # its configuration uses.  Tests link the real libraries instead.
 AGENT_LIBS := -lpcre2-8 -lyaml -lzstd -lz -lm
-CLI_LIBS   := -lcurl -lpcre2-8 $(LIB_LIBS)
+CLI_LIBS   := -lcurl -lrdkafka -lpcre2-8 $(LIB_LIBS)
 TEST_LIBS  := -lcunit -lmicrohttpd -lgnutls -lssl -lcrypto -lcurl -lsystemd -lrdkafka -lpcre2-8 $(LIB_LIBS)
 
 LIB_SRC    := $(wildcard lib/*.c)

@@ -26,6 +26,8 @@
 
 #define CLI_DEFAULT_STORE "http://127.0.0.1:8470"
 
+#define CLI_KAFKA_PROPS_MAX 32
+
 /* Global options, parsed before the command (and accepted after it). */
 struct cli_ctx {
 	const char *store;      /* --store / SLUICE_STORE / default */
@@ -33,6 +35,10 @@ struct cli_ctx {
 	const char *ca_file;    /* --ca-file / SLUICE_CA_FILE: https CA bundle */
 	const char *cert;       /* --cert / SLUICE_CERT: client certificate (mTLS) */
 	const char *key;        /* --key, --key-file / SLUICE_KEY: its private key */
+	const char *brokers;    /* --brokers / SLUICE_BROKERS: a Kafka cluster
+				 * instead of the store (consume, replay) */
+	const char *kafka_props[CLI_KAFKA_PROPS_MAX]; /* --kafka-prop k=v (librdkafka) */
+	size_t nkafka_props;
 	bool verbose;
 	struct cli_http http;
 };
@@ -54,12 +60,16 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg);
 #define CLI_OPT_CA_FILE 1002
 #define CLI_OPT_CERT 1003
 #define CLI_OPT_KEY 1004
+#define CLI_OPT_BROKERS 1005
+#define CLI_OPT_KAFKA_PROP 1006
 #define CLI_GLOBAL_LONGOPTS \
 	{"store", required_argument, NULL, CLI_OPT_STORE}, \
 	{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE}, \
 	{"ca-file", required_argument, NULL, CLI_OPT_CA_FILE}, \
 	{"cert", required_argument, NULL, CLI_OPT_CERT}, \
-	{"key-file", required_argument, NULL, CLI_OPT_KEY}
+	{"key-file", required_argument, NULL, CLI_OPT_KEY}, \
+	{"brokers", required_argument, NULL, CLI_OPT_BROKERS}, \
+	{"kafka-prop", required_argument, NULL, CLI_OPT_KAFKA_PROP}
 /* clang-format on */
 /* Before the command `--key` also names the TLS key (after it, produce and
  * consume use --key for the record key). */

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_filter.h"
+#include "cli/cli_kafka.h"
 #include "cli/cli_merge.h"
 #include "cli/cli_out.h"
 #include "cli/cli_producer.h"
@@ -496,6 +497,31 @@ static void print_stats(const struct cli_merge *m, uint64_t t0_ns)
 		m->first_emit_ns ? (double)(m->first_emit_ns - t0_ns) / 1e6 : -1.0);
 }
 
+/* --brokers: the same options against a Kafka cluster (cli_kafka.c). */
+static int consume_kafka(struct cli_ctx *ctx, struct consume_opts *o)
+{
+	const struct cli_kafka_req req = {
+		.topics = o->topics,
+		.ntopics = o->ntopics,
+		.partition = o->partition,
+		.from_offset = o->from_offset,
+		.has_from_offset = o->has_from_offset,
+		.from_ts = o->from_ts,
+		.to_ts = o->to_ts,
+		.has_from_time = o->has_from_time,
+		.has_to_time = o->has_to_time || o->to_topic,
+		.follow = o->follow,
+		.max = o->max,
+		.fmt = o->fmt,
+		.stats = o->stats,
+		.quiet = o->quiet,
+		.filter = cli_filter_active(&o->filter) ? &o->filter : NULL,
+		.to_topic = o->to_topic,
+	};
+
+	return cli_kafka_run(ctx, &req);
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 {
 	struct consume_opts o;
@@ -519,6 +545,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv, bool replay)
 	if (rc != CLI_OK)
 		goto out;
 	out.fmt = o.fmt;
+	if (ctx->brokers) {
+		rc = consume_kafka(ctx, &o);
+		goto out;
+	}
 	rc = cli_connect(ctx);
 	if (rc != CLI_OK)
 		goto out;

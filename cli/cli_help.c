@@ -22,6 +22,10 @@ static const char common[] =
 	"  --key FILE          its private key (default $SLUICE_KEY; else in --cert);\n"
 	"                      after the command spell it --key-file (--key is the\n"
 	"                      record key of produce and consume)\n"
+	"  --brokers H:P,...   consume and replay read a Kafka cluster instead of the\n"
+	"                      store (librdkafka, read_committed; default $SLUICE_BROKERS)\n"
+	"  --kafka-prop K=V    a librdkafka property for --brokers (repeatable), e.g.\n"
+	"                      security.protocol=SASL_SSL, sasl.username=..., ssl.ca.location=...\n"
 	"\n"
 	"Exit status: 0 success; 1 the store refused, is unreachable, or the data\n"
 	"is bad; 2 a usage error (unknown option, bad time, bad topic name).\n";

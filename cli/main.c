@@ -33,6 +33,17 @@ bool cli_global_opt(struct cli_ctx *ctx, int opt, const char *arg)
 		ctx->store = arg;
 		return true;
 	}
+	if (opt == CLI_OPT_KAFKA_PROP) {
+		/* checked (k=v, count) when the Kafka clients are configured */
+		if (ctx->nkafka_props < CLI_KAFKA_PROPS_MAX)
+			ctx->kafka_props[ctx->nkafka_props] = arg;
+		ctx->nkafka_props++;
+		return true;
+	}
+	if (opt == CLI_OPT_BROKERS) {
+		ctx->brokers = arg;
+		return true;
+	}
 	if (opt == CLI_OPT_TOKEN_FILE) {
 		ctx->token_file = arg;
 		return true;
@@ -100,6 +111,7 @@ int main(int argc, char **argv)
 	ctx.ca_file = env_or_null("SLUICE_CA_FILE");
 	ctx.cert = env_or_null("SLUICE_CERT");
 	ctx.key = env_or_null("SLUICE_KEY");
+	ctx.brokers = env_or_null("SLUICE_BROKERS");
 	/* "+": stop at the command; its own options are parsed by it */
 	while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
 		if (c == 'h') {

@@ -4,7 +4,8 @@
 # The dependency step of `make test`, `make demo`, `make deb` and `make bench`:
 # the one list of Debian packages Sluice builds, tests and packages with.  When
 # any is missing it runs `apt-get update` once and `apt-get install -y` with the
-# exact list; it also installs the npm packages the kafkajs tests use.
+# exact list; it also installs the npm packages the kafkajs tests use and the
+# Kafka jars the real-cluster tests run (scripts/kafka-jars.sh).
 set -eu
 
 PACKAGES="
@@ -15,6 +16,7 @@ kcat python3 python3-kafka python3-confluent-kafka python3-lz4 python3-snappy py
 systemd systemd-journal-remote rsyslog bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
 prometheus prometheus-alertmanager
+openjdk-17-jre-headless maven
 "
 
 missing=""
@@ -48,4 +50,7 @@ if [ -f "$top/tests/js/package.json" ] && [ ! -d "$top/tests/js/node_modules/kaf
     echo "deps: installing npm packages for tests/js"
     (cd "$top/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Apache Kafka's jars (Maven) for the tests that run a real Kafka cluster.
+"$top/scripts/kafka-jars.sh"
 exit 0

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* librdkafka on first use (see dl.h): the kafka output. */
+/* librdkafka on first use (see dl.h): the kafka output, and its transactions
+ * (exactly_once: plugins/out_kafka/kafka_txn.c). */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 
@@ -15,8 +16,16 @@
 	X(rd_kafka_header_add) X(rd_kafka_headers_destroy) X(rd_kafka_headers_new)         \
 	X(rd_kafka_opaque) X(rd_kafka_outq_len) X(rd_kafka_poll) X(rd_kafka_produceva)     \
 	X(rd_kafka_purge) X(rd_kafka_queue_destroy) X(rd_kafka_queue_get_main)             \
-	X(rd_kafka_queue_io_event_enable)
+	X(rd_kafka_queue_io_event_enable) X(rd_kafka_conf_dup_filter)                      \
+	X(rd_kafka_init_transactions) X(rd_kafka_begin_transaction)                        \
+	X(rd_kafka_commit_transaction) X(rd_kafka_abort_transaction)                       \
+	X(rd_kafka_send_offsets_to_transaction) X(rd_kafka_consumer_group_metadata_new)    \
+	X(rd_kafka_consumer_group_metadata_destroy) X(rd_kafka_error_string)              \
+	X(rd_kafka_error_is_fatal) X(rd_kafka_error_is_retriable)                          \
+	X(rd_kafka_error_txn_requires_abort)
 /* clang-format on */
+/* rd_kafka_topic_partition_list_* and rd_kafka_committed (exactly_once's
+ * offsets and read-back) come from dl_rdkafka_consumer.c's table. */
 
 enum { FNS(DL_ENUM) DL_N };
 static const char *const names[] = {FNS(DL_NAME)};
@@ -186,4 +195,72 @@ void rd_kafka_queue_io_event_enable(rd_kafka_queue_t *rkqu, int fd, const void *
 {
 	if (dl_load(&lib))
 		F(rd_kafka_queue_io_event_enable)(rkqu, fd, payload, size);
+}
+
+/* Transactions (exactly_once).  Every caller holds a handle made by
+ * rd_kafka_new() above, so the library is loaded. */
+
+rd_kafka_conf_t *rd_kafka_conf_dup_filter(const rd_kafka_conf_t *conf, size_t filter_cnt,
+					  const char **filter)
+{
+	return dl_load(&lib) ? F(rd_kafka_conf_dup_filter)(conf, filter_cnt, filter) : NULL;
+}
+
+rd_kafka_error_t *rd_kafka_init_transactions(rd_kafka_t *rk, int timeout_ms)
+{
+	return F(rd_kafka_init_transactions)(rk, timeout_ms);
+}
+
+rd_kafka_error_t *rd_kafka_begin_transaction(rd_kafka_t *rk)
+{
+	return F(rd_kafka_begin_transaction)(rk);
+}
+
+rd_kafka_error_t *rd_kafka_commit_transaction(rd_kafka_t *rk, int timeout_ms)
+{
+	return F(rd_kafka_commit_transaction)(rk, timeout_ms);
+}
+
+rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms)
+{
+	return F(rd_kafka_abort_transaction)(rk, timeout_ms);
+}
+
+rd_kafka_error_t *
+rd_kafka_send_offsets_to_transaction(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
+				     const rd_kafka_consumer_group_metadata_t *cgmetadata,
+				     int timeout_ms)
+{
+	return F(rd_kafka_send_offsets_to_transaction)(rk, offsets, cgmetadata, timeout_ms);
+}
+
+rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata_new(const char *group_id)
+{
+	return dl_load(&lib) ? F(rd_kafka_consumer_group_metadata_new)(group_id) : NULL;
+}
+
+void rd_kafka_consumer_group_metadata_destroy(rd_kafka_consumer_group_metadata_t *cgmd)
+{
+	if (dl_load(&lib))
+		F(rd_kafka_consumer_group_metadata_destroy)(cgmd);
+}
+
+const char *rd_kafka_error_string(const rd_kafka_error_t *error)
+{
+	return dl_load(&lib) ? F(rd_kafka_error_string)(error) : "librdkafka.so.1 cannot be loaded";
+}
+
+int rd_kafka_error_is_fatal(const rd_kafka_error_t *error)
+{
+	return dl_load(&lib) ? F(rd_kafka_error_is_fatal)(error) : 0;
+}
+
+int rd_kafka_error_is_retriable(const rd_kafka_error_t *error)
+{
+	return dl_load(&lib) ? F(rd_kafka_error_is_retriable)(error) : 0;
+}
+
+int rd_kafka_error_txn_requires_abort(const rd_kafka_error_t *error)
+{
+	return dl_load(&lib) ? F(rd_kafka_error_txn_requires_abort)(error) : 0;
 }

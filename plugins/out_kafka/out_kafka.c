@@ -35,6 +35,11 @@
  * delivery reports were served, and those whose reports were not yet.  A broker restart, a lost connection or a slow broker do not
  * duplicate: those are librdkafka's own retries, de-duplicated by the
  * idempotent producer (docs/AGENT.md, "Kafka output").
+ *
+ * With exactly_once the producer is transactional instead and each flush is
+ * one transaction that also commits the spool position (kafka_txn.h):
+ * flushes run one at a time (others wait in eo_queue), the delivered marks
+ * are not used, and a restart resumes after the last committed flush.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,24 +53,11 @@
 
 #include "agent/spool/marks.h"
 #include "agent/plugin.h"
+#include "plugins/out_kafka/out_kafka.h"
 #include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
-
-struct out_kafka_conf {
-	struct cfg_list brokers; /* a list, or one comma-separated string */
-	char *topic;             /* template; "" = the input's topic */
-	int security_protocol;   /* CFG_ENUM: index into security_protocols[] */
-	int sasl_mechanism;      /* CFG_ENUM: index into sasl_mechanisms[] */
-	char *sasl_username;
-	char *sasl_password;
-	char *ssl_ca_location;
-	char *ssl_certificate_location;
-	char *ssl_key_location;
-	char *ssl_key_password;
-	struct cfg_kv librdkafka; /* any other property */
-};
 
 static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl",
 						 NULL};
@@ -113,60 +105,20 @@ static const struct cfg_option out_kafka_opts[] = {
 	     "ssl.certificate.location: client certificate"),
 	KOPT("ssl_key_location", ssl_key_location, "ssl.key.location: client key"),
 	KOPT("ssl_key_password", ssl_key_password, "ssl.key.password"),
+	{.name = "exactly_once", .type = CFG_BOOL,
+	 .offset = offsetof(struct out_kafka_conf, exactly_once),
+	 .help = "transactional producer: each flush and its spool position in one "
+		 "transaction; read_committed consumers see each event once (static topic only)"},
+	KOPT("transactional_id", transactional_id,
+	     "exactly_once: transactional.id (default sluice.<agent name>.<output id>); "
+	     "must stay the same across restarts and be unique per agent"),
 	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct out_kafka_conf, librdkafka),
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
 };
 /* clang-format on */
 
-/* ------------------------------------------------------------ state */
-
-struct kflush;
-
-struct kbatch {
-	struct kflush *kf;
-	int32_t total; /* records produced from it */
-	int32_t ok;
-	int32_t failed;
-	rd_kafka_resp_err_t err; /* first failure */
-};
-
-struct kflush {
-	struct out_kafka *ok;
-	struct flush *f; /* NULL once cancelled */
-	struct kbatch *b;
-	size_t nb;
-	size_t next_batch;        /* produce position: batch ... */
-	int32_t next_record;      /* ... and record within it */
-	size_t outstanding;       /* produced, no delivery report yet */
-	struct evloop_defer done; /* completes a flush refused before sending */
-	bool producing;           /* not every record handed over yet */
-	size_t marked;            /* batches before this one are in the marks */
-	struct kflush *next_waiting;
-};
-
-struct out_kafka {
-	const struct out_kafka_conf *conf;
-	struct output *output;
-	char id[64];
-	char host[256];
-	rd_kafka_t *rk;
-	int pipefd[2];
-	struct evloop *loop;
-	struct evloop_io io;
-	struct evloop_timer resume_timer;
-	struct evloop_timer poll_timer;
-	struct codec_ctx *cc;
-	int level;              /* librdkafka's compression.level; 0 = its default */
-	struct kflush *waiting; /* flushes stopped by a full local queue */
-	bool fatal;             /* the producer hit a fatal error: recreate */
-	bool topic_static;      /* template without per-record variables */
-	char *state_dir;        /* NULL: no marks (--check) */
-	struct marks marks;
-	/* counters */
-	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
-	uint64_t skipped; /* re-sent entries the marks say were delivered */
-};
+/* ------------------------------------------------------------ state: out_kafka.h */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -185,7 +137,7 @@ static int set_prop(rd_kafka_conf_t *c, const char *k, const char *v, struct cfg
 	return 0;
 }
 
-static bool is_permanent(rd_kafka_resp_err_t e)
+bool out_kafka_is_permanent(rd_kafka_resp_err_t e)
 {
 	switch (e) {
 	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -238,8 +190,8 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const stru
 	return e;
 }
 
-static const char *topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
-			     char *out, size_t outlen)
+const char *out_kafka_topic_for(struct out_kafka *ok, const struct flush *f, const struct record *r,
+				char *out, size_t outlen)
 {
 	const char *t = ok->conf->topic;
 	char input[256] = "", host[256] = "";
@@ -299,7 +251,7 @@ static const char *topic_for(struct out_kafka *ok, const struct flush *f, const 
 
 /* ------------------------------------------------------------ completion */
 
-static void kflush_free(struct kflush *kf)
+void kflush_free(struct kflush *kf)
 {
 	mem_free(kf->b);
 	mem_free(kf);
@@ -308,7 +260,7 @@ static void kflush_free(struct kflush *kf)
 /* Entries of f's (topic, partition) up to last are delivered. */
 static void mark_set(struct out_kafka *ok, const struct flush *f, uint64_t last)
 {
-	if (ok->state_dir)
+	if (ok->state_dir && !ok->eo)
 		marks_advance(&ok->marks, ok->state_dir, ok->id, f->topic, f->partition, last);
 }
 
@@ -330,7 +282,7 @@ static void mark_progress(struct kflush *kf)
 }
 
 /* Every record has its delivery report: tell the pipeline. */
-static void kflush_complete(struct kflush *kf)
+void kflush_complete(struct kflush *kf)
 {
 	struct out_kafka *ok = kf->ok;
 	struct flush *f = kf->f;
@@ -338,6 +290,12 @@ static void kflush_complete(struct kflush *kf)
 	rd_kafka_resp_err_t e;
 	char reason[256];
 
+	if (ok->eo && kf == ok->eo_current) {
+		/* may be inside rd_kafka_poll(): commit from the loop */
+		if (!kf->eo_done.queued)
+			evloop_defer(ok->loop, &kf->eo_done, out_kafka_eo_finish, kf);
+		return;
+	}
 	if (!f) {
 		kflush_free(kf);
 		return;
@@ -355,7 +313,7 @@ static void kflush_complete(struct kflush *kf)
 	snprintf(reason, sizeof(reason), "%d of %d records refused: %s", kf->b[nacked].failed,
 		 kf->b[nacked].total, rd_kafka_err2str(e));
 	kflush_free(kf);
-	if (is_permanent(e)) {
+	if (out_kafka_is_permanent(e)) {
 		output_flush_done(ok->output, f, FLUSH_ERROR, nacked, rd_kafka_err2name(e), reason,
 				  0);
 	} else {
@@ -407,6 +365,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	/* transport errors (broker down) come often while the cluster is away */
+	ok->broker_errors++;
 	log_warn("output %s: %s", ok->id, reason);
 }
 
@@ -454,7 +413,7 @@ static void on_resume(struct evloop_timer *t);
 /* Hand records of kf over from its position; stops at a full local queue.
  * Returns 0 (all handed over or waiting) or a negative code for a batch
  * that cannot be read (the spool verified it: only ENOMEM in practice). */
-static int produce_more(struct kflush *kf)
+int kflush_produce(struct kflush *kf)
 {
 	struct out_kafka *ok = kf->ok;
 	struct flush *f = kf->f;
@@ -493,7 +452,7 @@ static int produce_more(struct kflush *kf)
 							    h.value,
 							    h.value_len < 0 ? 0 : h.value_len);
 			}
-			topic = topic_for(ok, f, &r, tbuf, sizeof(tbuf));
+			topic = out_kafka_topic_for(ok, f, &r, tbuf, sizeof(tbuf));
 			e = produce(ok->rk, topic, &r, hdrs, kb);
 			if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				rd_kafka_headers_destroy(hdrs);
@@ -543,13 +502,16 @@ static void on_resume(struct evloop_timer *t)
 		list = kf->next_waiting;
 		kf->next_waiting = NULL;
 		if (!kf->f) { /* cancelled while waiting */
-			if (kf->outstanding == 0)
+			if (kf->outstanding == 0 && ok->eo && kf == ok->eo_current) {
+				kf->producing = false;
+				kflush_complete(kf); /* aborts the transaction */
+			} else if (kf->outstanding == 0) {
 				kflush_free(kf);
-			else
+			} else
 				kf->producing = false;
 			continue;
 		}
-		if (produce_more(kf) < 0) {
+		if (kflush_produce(kf) < 0) {
 			kf->producing = false;
 			kf->b[kf->next_batch].failed++;
 			kf->b[kf->next_batch].err = RD_KAFKA_RESP_ERR__BAD_MSG;
@@ -617,6 +579,10 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 		rd_kafka_conf_destroy(kc);
 		return -ERR_INVALID;
 	}
+	if (ok->eo && out_kafka_eo_setup(ok, kc, err) < 0) {
+		rd_kafka_conf_destroy(kc);
+		return -ERR_INVALID;
+	}
 	for (size_t i = 0; i < c->librdkafka.n; i++) {
 		if (set_prop(kc, c->librdkafka.keys[i], c->librdkafka.vals[i], err, ok->id)) {
 			rd_kafka_conf_destroy(kc);
@@ -673,6 +639,7 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	ok->level = a->codec_level;
 	snprintf(ok->id, sizeof(ok->id), "%s", a->id);
 	snprintf(ok->host, sizeof(ok->host), "%s", a->host ? a->host : "");
+	ok->eo = ok->conf->exactly_once;
 	ok->topic_static = !ok->conf->topic || (!strstr(ok->conf->topic, "${input}") &&
 						!strstr(ok->conf->topic, "${host}"));
 	if (!a->check_only && pipe2(ok->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
@@ -692,6 +659,16 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		if (!ok->state_dir)
 			return -ENOMEM;
 		marks_load(&ok->marks, ok->state_dir, ok->id);
+		if (ok->eo) {
+			rc = kafka_txn_instance(&ok->txn, ok->state_dir, ok->id);
+			if (rc < 0) {
+				snprintf(err->msg, sizeof(err->msg),
+					 "output %s: exactly_once: "
+					 "cannot keep the spool instance id: %s",
+					 ok->id, err_str(rc));
+				return rc;
+			}
+		}
 	}
 	return 0;
 }
@@ -720,7 +697,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	struct out_kafka *ok = ctx;
 	struct kflush *kf;
 
-	if (ok->fatal) {
+	if (ok->fatal && !ok->eo_current && !ok->eo_head) {
 		struct cfg_error err;
 
 		/* a fenced or broken idempotent producer: start a new one */
@@ -745,6 +722,8 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	kf->producing = true;
 	for (size_t i = 0; i < kf->nb; i++)
 		kf->b[i].kf = kf;
+	if (ok->eo)
+		return out_kafka_eo_flush(ok, kf);
 	{
 		/* Delivered before a restart, acknowledged to the spool too late:
 		 * counted as delivered with nothing produced. */
@@ -757,7 +736,7 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 		}
 	}
 	f->plugin_data = kf;
-	if (produce_more(kf) < 0) {
+	if (kflush_produce(kf) < 0) {
 		/* the spool checked these batches: only memory can fail here */
 		kf->f = NULL;
 		kf->producing = false;
@@ -774,14 +753,16 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 static void out_kafka_cancel(void *ctx, struct flush *f)
 {
 	struct kflush *kf = f->plugin_data;
+	struct out_kafka *ok = ctx;
 
-	(void)ctx;
 	if (!kf)
 		return;
 	kf->f = NULL;
 	f->plugin_data = NULL;
-	/* freed by the last delivery report, the resume timer or on_refused */
-	if (kf->outstanding == 0 && !kf->producing && !kf->done.queued)
+	/* freed by the last delivery report, the resume timer, on_refused or
+	 * (exactly_once) eo_finish and eo_next */
+	if (kf->outstanding == 0 && !kf->producing && !kf->done.queued && !kf->eo_done.queued &&
+	    kf != ok->eo_current)
 		kflush_free(kf);
 }
 
@@ -806,6 +787,22 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Spooled batches re-sent after a restart that were delivered before (not produced "
 		 "again).",
 		 ok->skipped, NULL, NULL},
+		{"sluice_agent_kafka_broker_errors_total", "counter",
+		 "Errors librdkafka reported for brokers (down, unreachable, failovers); it "
+		 "retries them.",
+		 ok->broker_errors, NULL, NULL},
+		{"sluice_agent_kafka_transactions_committed_total", "counter",
+		 "exactly_once: transactions committed (one per flush).", ok->txn.commits, NULL,
+		 NULL},
+		{"sluice_agent_kafka_transactions_aborted_total", "counter",
+		 "exactly_once: transactions aborted (their flush is produced again).",
+		 ok->txn.aborts, NULL, NULL},
+		{"sluice_agent_kafka_transaction_commit_ms_total", "counter",
+		 "exactly_once: milliseconds spent committing (offsets + EndTxn).",
+		 ok->txn.commit_ms, NULL, NULL},
+		{"sluice_agent_kafka_producer_inits_total", "counter",
+		 "exactly_once: init_transactions() calls (start, and after a fatal error).",
+		 ok->txn.inits, NULL, NULL},
 		{"sluice_agent_kafka_outq_messages", "gauge",
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
@@ -823,6 +820,23 @@ static void out_kafka_exit(void *ctx)
 	evloop_timer_stop(&ok->resume_timer);
 	if (ok->io.active)
 		evloop_io_stop(&ok->io);
+	while (ok->eo_head) {
+		struct kflush *kf = ok->eo_head;
+
+		ok->eo_head = kf->next_eo;
+		kflush_free(kf);
+	}
+	if (ok->eo_current) {
+		/* the open transaction dies with the producer (the next one's init
+		 * aborts it); the purge's reports must not defer a commit */
+		struct kflush *kf = ok->eo_current;
+
+		ok->eo_current = NULL;
+		ok->eo = false;
+		kf->f = NULL;
+		if (kf->eo_done.queued)
+			kflush_free(kf);
+	}
 	/* Flushes waiting for queue space were cancelled by the pipeline. */
 	while (ok->waiting) {
 		struct kflush *kf = ok->waiting;
@@ -839,6 +853,7 @@ static void out_kafka_exit(void *ctx)
 		close(ok->pipefd[1]);
 	codec_ctx_free(ok->cc);
 	marks_release(&ok->marks);
+	kafka_txn_release(&ok->txn);
 	mem_free(ok->state_dir);
 	mem_free(ok);
 }
