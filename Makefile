@@ -188,7 +188,7 @@ deps:
 # tests/integration/run.sh) are never both at once on a 2-core machine.
 .PHONY: lint format integration-quick
 check:
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration-quick
@@ -225,8 +225,12 @@ fuzz-short: $(FUZZ_BINS)
 fuzz: deps $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# the build uses every core (CI calls plain `make test`); the test steps
+# after it schedule themselves
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
