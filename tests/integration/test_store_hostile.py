@@ -222,6 +222,9 @@ def case7(st):
     s = connect(st.kafka_port)
     assert produce(s, "longpoll", batch(1, 10), 1)[0] == 0
     s.close()
+    # its slot must be free before the 24 below take every one of them
+    wait_for(lambda: metric(st, "sluice_kafka_connections") == 0, 30,
+             "the producing connection to be closed")
     conns = []
     for i in range(24):                      # every kafka.max_connections slot
         s = connect(st.kafka_port)
@@ -231,7 +234,7 @@ def case7(st):
             data += frame(req, j + 1)
         s.sendall(data)
         conns.append(s)
-    wait_for(lambda: metric(st, "sluice_kafka_connections") >= 24, 10, "24 parked connections")
+    wait_for(lambda: metric(st, "sluice_kafka_connections") >= 24, 30, "24 parked connections")
     t0 = time.time()
     for s in conns:
         s.close()
