@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Filters.  The pattern is compiled in UTF mode with
- * PCRE2_MATCH_INVALID_UTF, so non-ASCII patterns mean characters while
- * binary or broken values are still searched (invalid sequences just never
- * match a character) instead of failing the match.
+ * Filters.  --grep and --source are lib/recmatch.h's, the same match the
+ * store applies to an NDJSON replay and its stats.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <curl/curl.h>
-#include <fnmatch.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,15 +14,14 @@
 void cli_filter_init(struct cli_filter *f)
 {
 	memset(f, 0, sizeof(*f));
+	recmatch_init(&f->m);
 }
 
 void cli_filter_release(struct cli_filter *f)
 {
-	pcre2_match_data_free(f->md);
-	pcre2_code_free(f->re);
+	recmatch_release(&f->m);
 	mem_free(f->key);
 	mem_free(f->pattern);
-	mem_free(f->source);
 	for (size_t i = 0; i < f->nhdrs; i++) {
 		mem_free(f->hdrs[i].key);
 		mem_free(f->hdrs[i].value);
@@ -37,34 +31,17 @@ void cli_filter_release(struct cli_filter *f)
 
 int cli_filter_grep(struct cli_filter *f, const char *pattern, bool icase, char *err, size_t errlen)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (icase ? PCRE2_CASELESS : 0);
-	int ec = 0;
-	PCRE2_SIZE eo = 0;
-	pcre2_code *re;
+	char why[300];
+	int rc = recmatch_grep(&f->m, pattern, icase, why, sizeof(why));
 
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[256];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(err, errlen, "--grep '%s': %s at offset %zu", pattern, (char *)msg,
-			 (size_t)eo);
-		return -ERR_INVALID;
-	}
-	/* JIT is an optimisation: without it (no JIT on this CPU) matching still works */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	pcre2_match_data_free(f->md);
-	pcre2_code_free(f->re);
-	f->re = re;
+	if (rc == -ERR_INVALID)
+		snprintf(err, errlen, "--grep '%s': %s", pattern, why);
+	if (rc < 0)
+		return rc;
 	mem_free(f->pattern);
 	f->pattern = mem_strdup(pattern);
 	f->icase = icase;
-	if (!f->pattern)
-		return -ENOMEM;
-	f->md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (!f->md)
-		return -ENOMEM;
-	return 0;
+	return f->pattern ? 0 : -ENOMEM;
 }
 
 int cli_filter_key(struct cli_filter *f, const char *key)
@@ -102,13 +79,7 @@ int cli_filter_header(struct cli_filter *f, const char *kv)
 
 int cli_filter_source(struct cli_filter *f, const char *glob)
 {
-	char *g = mem_strdup(glob);
-
-	if (!g)
-		return -ENOMEM;
-	mem_free(f->source);
-	f->source = g;
-	return 0;
+	return recmatch_source(&f->m, glob);
 }
 
 static int append_arg(char *out, size_t cap, size_t *n, const char *name, const char *v)
@@ -138,44 +109,14 @@ int cli_filter_query(const struct cli_filter *f, char *out, size_t cap)
 		rc = append_arg(out, cap, &n, "grep", f->pattern);
 	if (rc == 0 && f->pattern && f->icase)
 		rc = append_arg(out, cap, &n, "icase", "1");
-	if (rc == 0 && f->source)
-		rc = append_arg(out, cap, &n, "source", f->source);
+	if (rc == 0 && f->m.source)
+		rc = append_arg(out, cap, &n, "source", f->m.source);
 	return rc;
 }
 
 bool cli_filter_active(const struct cli_filter *f)
 {
-	return f->re || f->key || f->nhdrs || f->source;
-}
-
-static bool glob_matches(const char *glob, const uint8_t *v, int32_t n)
-{
-	char tmp[1024];
-
-	if (n < 0 || (size_t)n >= sizeof(tmp) || memchr(v, 0, (size_t)n))
-		return false;
-	memcpy(tmp, v, (size_t)n);
-	tmp[n] = '\0';
-	return fnmatch(glob, tmp, 0) == 0;
-}
-
-/* The same sources as the store's block index (key; host, path, unit). */
-static bool source_matches(const char *glob, const struct record *r)
-{
-	struct record_header_iter it;
-	struct record_header h;
-
-	if (glob_matches(glob, r->key, r->key_len))
-		return true;
-	record_header_iter_init(&it, r);
-	while (record_header_iter_next(&it, &h) == 1) {
-		if ((h.key_len == 4 &&
-		     (memcmp(h.key, "host", 4) == 0 || memcmp(h.key, "path", 4) == 0 ||
-		      memcmp(h.key, "unit", 4) == 0)) &&
-		    glob_matches(glob, h.value, h.value_len))
-			return true;
-	}
-	return false;
+	return recmatch_active(&f->m) || f->key || f->nhdrs;
 }
 
 static bool header_matches(const struct cli_filter_header *want, const struct record *r)
@@ -208,17 +149,5 @@ bool cli_filter_match(struct cli_filter *f, const struct record *r)
 		if (!header_matches(&f->hdrs[i], r))
 			return false;
 	}
-	if (f->source && !source_matches(f->source, r))
-		return false;
-	if (f->re) {
-		int rc;
-
-		if (r->value_len < 0)
-			return false;
-		rc = pcre2_match(f->re, r->value_len ? r->value : (PCRE2_SPTR) "",
-				 (PCRE2_SIZE)r->value_len, 0, 0, f->md, NULL);
-		if (rc < 0)
-			return false;
-	}
-	return true;
+	return recmatch_record(&f->m, r);
 }

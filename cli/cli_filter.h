@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "lib/batch.h"
+#include "lib/recmatch.h"
 
 #define CLI_FILTER_MAX_HEADERS 16
 
@@ -22,15 +23,13 @@ struct cli_filter_header {
 };
 
 struct cli_filter {
-	void *re; /* pcre2_code_8 * */
-	void *md; /* pcre2_match_data_8 * */
+	struct recmatch m; /* --grep and --source, as the store matches them */
 	char *key;
 	size_t key_len;
 	struct cli_filter_header hdrs[CLI_FILTER_MAX_HEADERS];
 	size_t nhdrs;
 	char *pattern; /* --grep as given, passed to the store's prefilter */
 	bool icase;
-	char *source; /* --source GLOB: key or header host/path/unit */
 };
 
 void cli_filter_init(struct cli_filter *f);

@@ -36,6 +36,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/recjson.h"
+#include "lib/recmatch.h"
 #include "store/engine/blockindex.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
@@ -75,7 +76,8 @@ struct replay {
 	size_t out_off;
 	bool done;
 	bool failed;
-	struct bidx_query *q; /* grep=/source= prefilter (raw), or NULL */
+	struct bidx_query *q; /* grep=/source= block prefilter, or NULL */
+	struct recmatch m;    /* grep=/source= record filter (NDJSON) */
 };
 
 static void drop_slice(struct replay *st)
@@ -96,6 +98,7 @@ static void replay_free(void *cls)
 	buf_release(&st->batch);
 	buf_release(&st->out);
 	codec_ctx_free(st->cc);
+	recmatch_release(&st->m);
 	if (st->q) {
 		bidx_query_release(st->q);
 		mem_free(st->q);
@@ -234,6 +237,8 @@ static int ndjson_fill(struct replay *st, size_t want)
 		}
 		if (r.offset < st->start || r.timestamp < st->from_ts || r.timestamp > st->to_ts)
 			continue;
+		if (!recmatch_record(&st->m, &r))
+			continue;
 		rc = recjson_format(&st->out, NULL, st->partition, &r);
 		if (rc < 0)
 			return rc;
@@ -355,11 +360,13 @@ static enum MHD_Result bad_param(struct http_api_req *req, const char *name, con
 				    want);
 }
 
-/* grep=RE [icase=1] and source=GLOB: the block index prefilter of a raw
- * replay.  Batches in blocks that cannot hold a match are not sent; every
- * batch that might is, whole, so the client's record filter gives exactly
- * the answer of a full scan.  0, or -ERR_INVALID (not raw), -ENOMEM. */
-static int replay_prefilter(struct http_api_req *req, struct replay *st)
+/* grep=RE [icase=1] and source=GLOB.  Both formats skip the blocks of the
+ * block index that cannot hold a match.  format=raw sends every batch that
+ * might, whole, so the client's record filter gives exactly the answer of a
+ * full scan; format=ndjson filters the records here (lib/recmatch.h, the
+ * CLI's own match) and sends only those that match.  0; -ERR_INVALID with
+ * the reason in why (a pattern that does not compile); -ENOMEM. */
+static int replay_prefilter(struct http_api_req *req, struct replay *st, char *why, size_t cap)
 {
 	const char *grep = http_api_arg(req, "grep"), *src = http_api_arg(req, "source");
 	const char *ic = http_api_arg(req, "icase");
@@ -368,8 +375,14 @@ static int replay_prefilter(struct http_api_req *req, struct replay *st)
 
 	if (!grep && !src)
 		return 0;
-	if (st->fmt != HTTP_FORMAT_RAW)
-		return -ERR_INVALID;
+	if (st->fmt == HTTP_FORMAT_NDJSON) {
+		if (grep)
+			rc = recmatch_grep(&st->m, grep, icase, why, cap);
+		if (rc == 0 && src)
+			rc = recmatch_source(&st->m, src);
+		if (rc < 0)
+			return rc;
+	}
 	st->q = mem_calloc(1, sizeof(*st->q));
 	if (!st->q)
 		return -ENOMEM;
@@ -474,6 +487,7 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	struct engine_partition_info pi;
 	struct replay *st;
 	const char *bad, *want = NULL;
+	char why[300];
 	bool by_time, to_time;
 	int64_t off = HTTP_PARAM_EARLIEST;
 	int rc;
@@ -493,6 +507,7 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	st->to_ts_offset = INT64_MAX;
 	st->end_offset = INT64_MAX;
 	st->max = INT64_MAX;
+	recmatch_init(&st->m);
 	buf_init(&st->batch, BATCH_MAX_SIZE);
 	buf_init(&st->out, OUT_MAX);
 	bad = replay_params(req, st, &off, &by_time, &to_time, &want);
@@ -500,12 +515,14 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 		replay_free(st);
 		return bad_param(req, bad, want);
 	}
-	if (replay_prefilter(req, st) < 0) {
+	why[0] = '\0';
+	rc = replay_prefilter(req, st, why, sizeof(why));
+	if (rc < 0) {
 		replay_free(st);
-		return bad_param(
-			req, "grep and source",
-			"used with format=raw (records are "
-			"filtered by the client; the store skips blocks that cannot match)");
+		if (rc == -ERR_INVALID && why[0])
+			return http_api_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
+						    "grep: %s", why);
+		return http_api_reply_log_error(req, rc, "replay filter");
 	}
 	if (st->wait_ms > api->conf->http.max_wait_ms)
 		st->wait_ms = api->conf->http.max_wait_ms;

@@ -18,9 +18,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "lib/batch.h"
 #include "lib/clock.h"
 #include "lib/codec.h"
@@ -28,6 +25,7 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/recmatch.h"
 #include "store/engine/blockindex.h"
 #include "store/http/http_param.h"
 #include "store/http/http_priv.h"
@@ -47,8 +45,7 @@ struct stats {
 	size_t nb;
 	enum group_by gb;
 	char header[STATS_NAME_MAX];
-	pcre2_code *re;
-	pcre2_match_data *md;
+	struct recmatch m; /* grep= (lib/recmatch.h, as the CLI and the replay match) */
 	struct bidx_query q;
 	bool counted; /* grep is the index's counted pattern */
 	uint32_t count_id;
@@ -133,9 +130,7 @@ static int count_batch(struct stats *s, int64_t from, int64_t to)
 		if (r.offset < from || r.offset >= to || r.timestamp < s->from ||
 		    r.timestamp >= s->to)
 			continue;
-		if (s->re && (r.value_len < 0 ||
-			      pcre2_match(s->re, r.value_len ? r.value : (PCRE2_SPTR) "",
-					  (PCRE2_SIZE)r.value_len, 0, 0, s->md, NULL) < 0))
+		if (!recmatch_value(&s->m, &r))
 			continue;
 		g = record_group(s, &r);
 		if (g < 0)
@@ -219,7 +214,7 @@ static int scan(struct stats *s, int64_t from, int64_t to)
 
 static bool index_only(const struct stats *s, const struct bidx_block *b)
 {
-	return (!s->re || (s->counted && b->count_id == s->count_id)) &&
+	return (!s->m.re || (s->counted && b->count_id == s->count_id)) &&
 	       (s->gb == GROUP_NONE || s->gb == GROUP_PARTITION) && s->by % 60000 == 0;
 }
 
@@ -232,8 +227,8 @@ static int from_index(struct stats *s, const struct bidx_block *b)
 	g = record_group(s, &fake);
 	if (g < 0)
 		return g;
-	const uint8_t *h = s->re ? b->match : b->hist;
-	uint32_t nh = s->re ? b->nmatch : b->nhist;
+	const uint8_t *h = s->m.re ? b->match : b->hist;
+	uint32_t nh = s->m.re ? b->nmatch : b->nhist;
 
 	for (uint32_t i = 0; i < nh; i++) {
 		const uint8_t *e = h + (size_t)i * 12;
@@ -276,8 +271,7 @@ static void stats_release(struct stats *s)
 		mem_free(s->names[i]);
 		mem_free(s->counts[i]);
 	}
-	pcre2_match_data_free(s->md);
-	pcre2_code_free(s->re);
+	recmatch_release(&s->m);
 	bidx_query_release(&s->q);
 	if (s->iter_inited)
 		batch_iter_release(&s->it);
@@ -342,23 +336,10 @@ static int parse_group_by(struct stats *s, const char *v)
 
 static int compile(struct stats *s, const char *grep, bool icase, char *err, size_t cap)
 {
-	int ec;
-	PCRE2_SIZE eo;
+	int rc = recmatch_grep(&s->m, grep, icase, err, cap);
 
-	s->re = pcre2_compile((PCRE2_SPTR)grep, PCRE2_ZERO_TERMINATED,
-			      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (icase ? PCRE2_CASELESS : 0),
-			      &ec, &eo, NULL);
-	if (!s->re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		snprintf(err, cap, "grep: %s at %zu", (const char *)msg, (size_t)eo);
-		return -ERR_INVALID;
-	}
-	(void)pcre2_jit_compile(s->re, PCRE2_JIT_COMPLETE);
-	s->md = pcre2_match_data_create_from_pattern(s->re, NULL);
-	if (!s->md)
-		return -ENOMEM;
+	if (rc < 0)
+		return rc;
 	return bidx_query_from_regex(&s->q, grep, icase);
 }
 
