@@ -51,6 +51,19 @@ if [ -f "$top/tests/js/package.json" ] && [ ! -d "$top/tests/js/node_modules/kaf
     (cd "$top/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# Go modules (pinned by go.sum) of the Go test programs: tests/k8s checks the
+# Kubernetes manifest against k8s.io/api.  Into Go's module cache (~/go), not
+# the tree.
+for mod in "$top/tests/k8s"; do
+    if [ -f "$mod/go.mod" ]; then
+        if ! command -v go >/dev/null 2>&1; then
+            echo "deps: go is needed for $mod (this machine kind ships it)" >&2
+            exit 1
+        fi
+        (cd "$mod" && GOFLAGS=-mod=readonly go mod download)
+    fi
+done
+
 # Apache Kafka's jars (Maven) for the tests that run a real Kafka cluster.
 "$top/scripts/kafka-jars.sh"
 exit 0
