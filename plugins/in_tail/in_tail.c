@@ -36,7 +36,7 @@
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 static const char *const long_line_modes[] = {"split", "truncate", "skip", NULL};
-static const char *const formats[] = {"none", "cri", NULL};
+static const char *const formats[] = {"none", "cri", "docker", NULL};
 
 static int check_glob(const char *v, char *why, size_t whylen)
 {
@@ -101,8 +101,9 @@ static const struct cfg_option in_tail_opts[] = {
 	 .def = "true", .help = "false: poll every file (network file systems)"},
 	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct in_tail_conf, format),
 	 .def = "none", .choices = formats,
-	 .help = "cri: Kubernetes container logs (<time> <stream> <P|F> <log>): pieces joined, "
-		 "time and stream from the line, pod/namespace/container from kubelet's file name"},
+	 .help = "cri: Kubernetes container logs (<time> <stream> <P|F> <log>); docker: Docker's "
+		 "json-file lines ({\"log\":..,\"stream\":..,\"time\":..}); pieces joined, time "
+		 "and stream from the line, pod/namespace/container from kubelet's file name"},
 	CFG_OPT_END,
 };
 /* clang-format on */
@@ -322,7 +323,7 @@ struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char 
 	buf_init(&f->event, t->conf->max_line_bytes);
 	buf_init(&f->part[0], t->conf->max_line_bytes);
 	buf_init(&f->part[1], t->conf->max_line_bytes);
-	if (t->conf->format == FORMAT_CRI) {
+	if (t->conf->format != FORMAT_NONE) {
 		f->k8s = mem_calloc(1, sizeof(*f->k8s));
 		if (f->k8s && tail_k8s_name(name, f->k8s) < 0) {
 			mem_free(f->k8s);
@@ -434,7 +435,7 @@ void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size)
 		 "from the start; %" PRIu64 " bytes written before the truncation were not read "
 		 "(at least)",
 		 t->id, f->path, f->size > f->off ? f->size : f->off, size, lost);
-	if (t->conf->format == FORMAT_CRI)
+	if (t->conf->format != FORMAT_NONE)
 		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
 	f->discarding = false;
@@ -654,6 +655,7 @@ static void in_tail_exit(void *ctx)
 	hmap_release(&t->files_by_wd);
 	tail_start_release(&t->start);
 	mem_free(t->rbuf);
+	buf_release(&t->docker);
 	mem_free(t);
 }
 
@@ -672,6 +674,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 	t->id = a->id;
 	t->reload = a->reload;
 	t->ifd = -1;
+	buf_init(&t->docker, c->max_line_bytes + 4);
 	hmap_init(&t->files_by_ino);
 	hmap_init(&t->files_by_wd);
 	if (c->multiline.start && *c->multiline.start) {
@@ -747,13 +750,14 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Files or directories left without an inotify watch: the watch limit was reached.",
 		 t->st.watch_limited, NULL, NULL},
 		{"sluice_agent_tail_cri_joined_total", "counter",
-		 "format cri: lines joined from partial (P) pieces.", t->st.cri_joined, NULL, NULL},
+		 "format cri/docker: lines joined from partial pieces (CRI P, docker without newline).",
+		 t->st.cri_joined, NULL, NULL},
 		{"sluice_agent_tail_cri_interleaved_total", "counter",
 		 "format cri: lines handed on in two records because the other stream wrote "
 		 "between their pieces.",
 		 t->st.cri_interleaved, NULL, NULL},
 		{"sluice_agent_tail_cri_invalid_total", "counter",
-		 "format cri: lines not in the CRI format, kept as they are.", t->st.cri_invalid,
+		 "format cri/docker: lines not in the format, kept as they are.", t->st.cri_invalid,
 		 NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},

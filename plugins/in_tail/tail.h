@@ -42,7 +42,9 @@
 #define TAIL_META_VERSION 2 /* 1: the same without the birth time */
 
 enum long_lines { LONG_SPLIT = 0, LONG_TRUNCATE = 1, LONG_SKIP = 2 };
-enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1 };
+/* FORMAT_CRI and FORMAT_DOCKER are the container formats: the same pieces,
+ * stream, time and kubelet-name headers, from two line syntaxes. */
+enum tail_format { FORMAT_NONE = 0, FORMAT_CRI = 1, FORMAT_DOCKER = 2 };
 
 struct in_tail_conf {
 	struct cfg_list paths;
@@ -160,7 +162,7 @@ struct in_tail_stats {
 	uint64_t watch_limited;   /* watches refused with ENOSPC */
 	uint64_t cri_joined;      /* lines joined from P pieces */
 	uint64_t cri_interleaved; /* lines split: the other stream came between pieces */
-	uint64_t cri_invalid;     /* lines not in the CRI format (kept as they are) */
+	uint64_t cri_invalid;     /* lines not in the CRI/docker format (kept as they are) */
 };
 
 struct in_tail {
@@ -191,6 +193,7 @@ struct in_tail {
 	char **known_names; /* names of sources recovered at start-up */
 	size_t nknown_names;
 	uint8_t *rbuf;
+	struct buf docker; /* format: docker: the decoded log of the line at hand */
 	size_t rbuf_size;
 	uint64_t next_unique;
 	int64_t now_wall; /* cached per read */

@@ -9,8 +9,17 @@
  * the same stream; F ends it.  And the names kubelet gives those files:
  * /var/log/containers/<pod>_<namespace>_<container>-<container id>.log.
  *
+ * And Docker's json-file driver (also what dockershim nodes link from
+ * /var/log/containers): one JSON object per line,
+ *
+ *     {"log":"<escaped text, with its \n>","stream":"stdout","time":"<RFC 3339>"}
+ *
+ * where a line longer than 16 KiB is split into several objects, all but
+ * the last without the trailing \n in "log".  Both map onto the same pieces:
+ * a log without its newline is partial.
+ *
  * Pure functions over borrowed bytes (untrusted: whatever is in the file);
- * no allocation.  fuzz_tail_cri covers them.
+ * no allocation but the caller's scratch buffer.  fuzz_tail_cri covers them.
  */
 #ifndef SLUICE_PLUGINS_IN_TAIL_TAIL_CRI_H
 #define SLUICE_PLUGINS_IN_TAIL_TAIL_CRI_H
@@ -18,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/buf.h"
 
 enum { CRI_STDOUT = 0, CRI_STDERR = 1 };
 
@@ -32,6 +43,13 @@ struct tail_cri_line {
 /* Parse one line (without its newline): 0, or -ERR_CORRUPT when it is not
  * in the CRI format. */
 int tail_cri_parse(const uint8_t *p, size_t n, struct tail_cri_line *out);
+
+/* Parse one json-file line (without its newline): 0 with out->log in
+ * scratch (decoded from its JSON escapes, the trailing newline removed: a
+ * log without one is partial), or -ERR_CORRUPT when it is not such a line
+ * (not one JSON object of string members with "log", "stream" and "time";
+ * other members, such as "attrs", are skipped); -ENOMEM. */
+int tail_docker_parse(const uint8_t *p, size_t n, struct buf *scratch, struct tail_cri_line *out);
 
 /* What the kubelet's file name says (NUL-terminated copies). */
 struct tail_k8s {

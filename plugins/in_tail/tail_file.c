@@ -36,7 +36,7 @@ static size_t cri_headers(const struct in_tail *t, const struct tail_file *f, in
 {
 	size_t n = 0;
 
-	if (t->conf->format != FORMAT_CRI)
+	if (t->conf->format == FORMAT_NONE)
 		return 0;
 	h[n++] = HDR("stream", stream == CRI_STDERR ? "stderr" : "stdout");
 	if (f->k8s) {
@@ -54,7 +54,7 @@ static void emit(struct in_tail *t, struct tail_file *f, const void *v, size_t n
 	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.ts = t->conf->format == FORMAT_CRI ? f->line_ts : t->now_wall;
+	ev.ts = t->conf->format != FORMAT_NONE ? f->line_ts : t->now_wall;
 	ev.value = v;
 	ev.value_len = n;
 	ev.ordinal = ordinal;
@@ -181,7 +181,7 @@ static void on_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, si
 	f->ev_len = n;
 	f->ev_borrowed = true;
 	f->event_end = end;
-	f->ev_ts = t->conf->format == FORMAT_CRI ? f->line_ts : t->now_wall;
+	f->ev_ts = t->conf->format != FORMAT_NONE ? f->line_ts : t->now_wall;
 	f->ev_stream = f->line_stream;
 	f->ev_read_ms = evloop_now(t->loop);
 	f->event_open = true;
@@ -214,7 +214,8 @@ static void long_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, 
 	}
 }
 
-/* format: cri.  Pieces (P) wait in f->part for their F; a position never
+/* format: cri and docker.  Pieces (P; docker: a log without its newline)
+ * wait in f->part for their F; a position never
  * passes a waiting piece.  A line of the other stream arriving between the
  * pieces of one sends the pieces on first, as a record of their own: one
  * position per file cannot keep both streams exactly once otherwise, and a
@@ -236,9 +237,11 @@ static void cri_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, s
 		     uint64_t start, uint64_t after)
 {
 	struct tail_cri_line c;
+	bool docker = t->conf->format == FORMAT_DOCKER;
 	int s;
 
-	if (tail_cri_parse(p, n, &c) < 0) {
+	/* docker: c.log is in t->docker, reused by the next line */
+	if ((docker ? tail_docker_parse(p, n, &t->docker, &c) : tail_cri_parse(p, n, &c)) < 0) {
 		t->st.cri_invalid++;
 		for (s = CRI_STDOUT; s <= CRI_STDERR; s++)
 			if (f->part_open[s])
@@ -257,6 +260,8 @@ static void cri_line(struct in_tail *t, struct tail_file *f, const uint8_t *p, s
 	if (!c.partial && !f->part_open[s]) {
 		f->line_stream = s;
 		on_line(t, f, c.log, c.log_len, after);
+		if (docker)
+			event_own(t, f); /* a pending event must not borrow t->docker */
 		return;
 	}
 	event_own(t, f); /* the pending event must not borrow what follows */
@@ -408,7 +413,7 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 
 		if (len > t->conf->max_line_bytes)
 			long_line(t, f, p, len, after);
-		else if (t->conf->format == FORMAT_CRI)
+		else if (t->conf->format != FORMAT_NONE)
 			cri_line(t, f, p, len, base + (uint64_t)(p - t->rbuf), after);
 		else
 			on_line(t, f, p, len, after);
@@ -442,14 +447,14 @@ void tail_file_final(struct in_tail *t, struct tail_file *f)
 		n = pread(f->fd, t->rbuf, t->rbuf_size, (off_t)f->off);
 		if (n > 0 && !memchr(t->rbuf, '\n', (size_t)n)) {
 			t->now_wall = clock_wall_ms();
-			if (t->conf->format == FORMAT_CRI && (size_t)n <= t->conf->max_line_bytes)
+			if (t->conf->format != FORMAT_NONE && (size_t)n <= t->conf->max_line_bytes)
 				cri_line(t, f, t->rbuf, (size_t)n, f->off, f->off + (uint64_t)n);
 			else
 				on_line(t, f, t->rbuf, (size_t)n, f->off + (uint64_t)n);
 			f->off += (uint64_t)n;
 		}
 	}
-	if (t->conf->format == FORMAT_CRI)
+	if (t->conf->format != FORMAT_NONE)
 		tail_cri_final(t, f, f->off);
 	tail_file_flush_event(t, f);
 }
