@@ -21,6 +21,8 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 static const char *const log_formats[] = {"text", "json", NULL};
 /* Indexes match enum codec_type. */
 static const char *const codecs[] = {"none", "gzip", "snappy", "lz4", "zstd", NULL};
+/* spool_compression: "auto", then the codecs in enum codec_type order */
+static const char *const spool_codecs[] = {"auto", "none", "gzip", "snappy", "lz4", "zstd", NULL};
 
 /* Ids name directories (spool/<output id>/) and metric labels. */
 static int check_id(const char *v, char *why, size_t whylen)
@@ -225,6 +227,11 @@ static const struct cfg_option output_opts[] = {
 	{.name = "compression_level", .type = CFG_INT,
 	 .offset = offsetof(struct output_conf, compression_level), .def = "1", .min = -7,
 	 .max = 22, .help = "codec level; 0 = the codec's default"},
+	{.name = "spool_compression", .type = CFG_ENUM,
+	 .offset = offsetof(struct output_conf, spool_compression), .def = "auto",
+	 .choices = spool_codecs,
+	 .help = "codec of the spooled batches; auto: `compression` for outputs that send the "
+		 "batches as they are (store), lz4 for those that re-encode the records"},
 	{.name = "max_in_flight", .type = CFG_INT, .offset = offsetof(struct output_conf, max_in_flight),
 	 .def = "4", .min = 1, .max = 256,
 	 .help = "concurrent flushes (one per topic-partition at a time)"},

@@ -76,6 +76,7 @@ struct output_conf {
 	} batch;
 	int compression; /* enum codec_type */
 	int64_t compression_level;
+	int spool_compression; /* 0: auto, else enum codec_type + 1 */
 	int64_t max_in_flight;
 	uint64_t max_request_bytes;
 	struct {

@@ -224,6 +224,12 @@ struct plugin {
 	 * of exiting them at once, and exits them after the batches are spooled,
 	 * so what they emitted is durable and reported committed first. */
 	bool drain_before_exit;
+	/* Outputs that send the spooled RecordBatches as they are (the store
+	 * output): their spool is compressed with the output's `compression`.
+	 * The others decode every batch to re-encode its records (JSON bodies,
+	 * files, librdkafka messages), so their spool defaults to lz4, several
+	 * times cheaper to write and read than zstd (`spool_compression`). */
+	bool sends_batches;
 };
 
 /* ------------------------------------------------------------ inputs */

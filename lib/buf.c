@@ -28,7 +28,7 @@ void buf_release(struct buf *b)
 	b->cap = 0;
 }
 
-int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve_grow(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 	uint8_t *p;
@@ -54,28 +54,9 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
-{
-	int rc;
-
-	if (n == 0)
-		return 0;
-	rc = buf_reserve(b, n);
-	if (rc < 0)
-		return rc;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 int buf_append_str(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
-}
-
-int buf_append_u8(struct buf *b, uint8_t v)
-{
-	return buf_append(b, &v, 1);
 }
 
 int buf_append_be16(struct buf *b, uint16_t v)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/check.h"
 
@@ -38,11 +39,43 @@ static inline void buf_reset(struct buf *b)
 	b->len = 0;
 }
 
-/* Make room for extra more bytes.  0, -ERR_TOO_LARGE or -ENOMEM. */
-SLUICE_MUST_CHECK int buf_reserve(struct buf *b, size_t extra);
-SLUICE_MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n);
+/* buf_reserve() when the room is not there yet (grows the allocation). */
+SLUICE_MUST_CHECK int buf_reserve_grow(struct buf *b, size_t extra);
+
+/* Make room for extra more bytes.  0, -ERR_TOO_LARGE or -ENOMEM.  Inline:
+ * the formatters call it per field, and nearly always the room is there. */
+SLUICE_MUST_CHECK static inline int buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->data && extra <= b->cap - b->len && extra <= b->max - b->len)
+		return 0;
+	return buf_reserve_grow(b, extra);
+}
+
+SLUICE_MUST_CHECK static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = buf_reserve(b, n);
+	if (rc < 0)
+		return rc;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
 SLUICE_MUST_CHECK int buf_append_str(struct buf *b, const char *s);
-SLUICE_MUST_CHECK int buf_append_u8(struct buf *b, uint8_t v);
+
+SLUICE_MUST_CHECK static inline int buf_append_u8(struct buf *b, uint8_t v)
+{
+	int rc = buf_reserve(b, 1);
+
+	if (rc < 0)
+		return rc;
+	b->data[b->len++] = v;
+	return 0;
+}
 SLUICE_MUST_CHECK int buf_append_be16(struct buf *b, uint16_t v);
 SLUICE_MUST_CHECK int buf_append_be32(struct buf *b, uint32_t v);
 SLUICE_MUST_CHECK int buf_append_be64(struct buf *b, uint64_t v);

@@ -75,7 +75,86 @@ static int headers_field(struct buf *out, bool *first, const struct record *r)
 	return rc;
 }
 
+/* Largest key + headers kept in a cache (bigger ones are formatted each time). */
+#define CACHE_SRC_MAX (64u << 10)
+
+void recjson_cache_init(struct recjson_cache *c)
+{
+	buf_init(&c->src, CACHE_SRC_MAX + 16);
+	buf_init(&c->frag, 8 * CACHE_SRC_MAX + 256);
+	c->valid = false;
+}
+
+void recjson_cache_release(struct recjson_cache *c)
+{
+	buf_release(&c->src);
+	buf_release(&c->frag);
+	c->valid = false;
+}
+
+static bool cache_hit(const struct recjson_cache *c, const struct record *r)
+{
+	size_t kl = r->key_len > 0 ? (size_t)r->key_len : 0;
+	const uint8_t *p = c->src.data;
+	int32_t v;
+
+	if (!c->valid || c->src.len != 8 + kl + r->headers_len)
+		return false;
+	memcpy(&v, p, 4);
+	if (v != r->key_len || (kl && memcmp(p + 4, r->key, kl) != 0))
+		return false;
+	memcpy(&v, p + 4 + kl, 4);
+	return v == r->header_count &&
+	       (r->headers_len == 0 || memcmp(p + 8 + kl, r->headers, r->headers_len) == 0);
+}
+
+/* Remember the key and headers of r and their JSON out[from..len). */
+static void cache_store(struct recjson_cache *c, const struct record *r, const struct buf *out,
+			size_t from)
+{
+	size_t kl = r->key_len > 0 ? (size_t)r->key_len : 0;
+	uint8_t n[4];
+
+	c->valid = false;
+	if (kl + r->headers_len > CACHE_SRC_MAX)
+		return;
+	buf_reset(&c->src);
+	buf_reset(&c->frag);
+	memcpy(n, &r->key_len, 4);
+	if (buf_append(&c->src, n, 4) < 0 || buf_append(&c->src, r->key, kl) < 0)
+		return;
+	memcpy(n, &r->header_count, 4);
+	if (buf_append(&c->src, n, 4) < 0 || buf_append(&c->src, r->headers, r->headers_len) < 0 ||
+	    buf_append(&c->frag, out->data + from, out->len - from) < 0)
+		return;
+	c->valid = true;
+}
+
+static int key_headers(struct buf *out, bool *first, const struct record *r,
+		       struct recjson_cache *c)
+{
+	size_t from = out->len;
+	int rc;
+
+	if (c && cache_hit(c, r)) {
+		*first = false;
+		return buf_append(out, c->frag.data, c->frag.len);
+	}
+	rc = bytes_field(out, first, "key", r->key, r->key_len);
+	if (rc == 0)
+		rc = headers_field(out, first, r);
+	if (rc == 0 && c)
+		cache_store(c, r, out, from);
+	return rc;
+}
+
 int recjson_format(struct buf *out, const char *topic, int32_t partition, const struct record *r)
+{
+	return recjson_format_cached(out, topic, partition, r, NULL);
+}
+
+int recjson_format_cached(struct buf *out, const char *topic, int32_t partition,
+			  const struct record *r, struct recjson_cache *c)
 {
 	size_t mark = out->len;
 	char ts[40];
@@ -112,9 +191,7 @@ int recjson_format(struct buf *out, const char *topic, int32_t partition, const 
 		rc = json_str(out, ts, n);
 	}
 	if (rc == 0)
-		rc = bytes_field(out, &first, "key", r->key, r->key_len);
-	if (rc == 0)
-		rc = headers_field(out, &first, r);
+		rc = key_headers(out, &first, r, c);
 	if (rc == 0)
 		rc = bytes_field(out, &first, "value", r->value, r->value_len);
 	if (rc == 0)

@@ -17,6 +17,7 @@
 #ifndef SLUICE_RECJSON_H
 #define SLUICE_RECJSON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/batch.h"
@@ -28,5 +29,22 @@
  * -ERR_CORRUPT (malformed headers; out restored too). */
 SLUICE_MUST_CHECK int recjson_format(struct buf *out, const char *topic, int32_t partition,
 				     const struct record *r);
+
+/* The records of one source share their key and headers (a file's host and
+ * path): the formatted ,"key":..,"headers":[..] of the last record is kept
+ * and copied when the next one's are the same bytes, instead of validated,
+ * escaped and formatted again.  One cache per formatting loop; not
+ * thread-safe. */
+struct recjson_cache {
+	struct buf src;  /* key_len, key, header count, encoded headers */
+	struct buf frag; /* their JSON */
+	bool valid;
+};
+
+void recjson_cache_init(struct recjson_cache *c);
+void recjson_cache_release(struct recjson_cache *c);
+/* recjson_format() with a cache (NULL: none); the same bytes out. */
+SLUICE_MUST_CHECK int recjson_format_cached(struct buf *out, const char *topic, int32_t partition,
+					    const struct record *r, struct recjson_cache *c);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "agent/pipeline/output.h"
 #include "lib/clock.h"
+#include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/json.h"
@@ -579,6 +580,22 @@ fail:
 	return rc;
 }
 
+/* The spool's codec and level (spool_compression, see struct plugin's
+ * sends_batches). */
+static int spool_codec(const struct output_conf *oc, int *level)
+{
+	int codec;
+
+	if (oc->spool_compression > 0)
+		codec = oc->spool_compression - 1;
+	else if (oc->plugin->sends_batches || oc->compression == CODEC_NONE)
+		codec = oc->compression;
+	else
+		codec = CODEC_LZ4;
+	*level = codec == oc->compression ? (int)oc->compression_level : 0;
+	return codec;
+}
+
 static int32_t partitions_cb(void *arg, const char *topic)
 {
 	struct output *o = arg;
@@ -591,12 +608,14 @@ int output_attach(struct output *o, struct writer *w, void (*submit)(struct job 
 		  void *arg)
 {
 	const struct output_conf *oc = o->conf;
+	int level;
+	int codec = spool_codec(oc, &level);
 	struct batcher_opts bo = {
 		.max_bytes = oc->batch.max_bytes,
 		.max_records = oc->batch.max_records,
 		.max_delay_ms = oc->batch.max_delay_ms,
-		.codec = oc->compression,
-		.level = (int)oc->compression_level,
+		.codec = codec,
+		.level = level,
 		.out_idx = o->idx,
 		.owner = o,
 		.spool = o->spool,

@@ -12,17 +12,19 @@ int record_format_batch(struct codec_ctx *cc, enum record_format fmt, const char
 			int32_t partition, const void *p, size_t n, struct buf *out)
 {
 	struct batch_iter it;
+	struct recjson_cache jc;
 	struct record r;
 	size_t start = out->len;
 	int count = 0, rc;
 
+	recjson_cache_init(&jc);
 	rc = batch_iter_init(&it, p, n, cc, BATCH_MAX_SIZE, true);
 	while (rc == 0) {
 		rc = batch_iter_next(&it, &r);
 		if (rc <= 0)
 			break;
 		if (fmt == RECORD_FORMAT_NDJSON) {
-			rc = recjson_format(out, topic, partition, &r);
+			rc = recjson_format_cached(out, topic, partition, &r, &jc);
 		} else {
 			rc = buf_append(out, r.value, r.value_len > 0 ? (size_t)r.value_len : 0);
 			if (rc == 0)
@@ -34,6 +36,7 @@ int record_format_batch(struct codec_ctx *cc, enum record_format fmt, const char
 		rc = 0;
 	}
 	batch_iter_release(&it);
+	recjson_cache_release(&jc);
 	if (rc < 0) {
 		out->len = start;
 		return rc;

@@ -25,6 +25,7 @@ void http_body_init(struct http_body *b, enum http_format fmt, const char *topic
 	buf_init(&b->out, max_bytes);
 	buf_init(&b->labels, 4096);
 	buf_init(&b->scratch, 4096);
+	recjson_cache_init(&b->jc);
 }
 
 void http_body_release(struct http_body *b)
@@ -32,6 +33,7 @@ void http_body_release(struct http_body *b)
 	buf_release(&b->out);
 	buf_release(&b->labels);
 	buf_release(&b->scratch);
+	recjson_cache_release(&b->jc);
 }
 
 const char *http_format_content_type(enum http_format fmt)
@@ -192,13 +194,13 @@ static int add_record(struct http_body *b, const struct record *r, uint64_t entr
 
 	switch (b->fmt) {
 	case HTTP_FMT_NDJSON:
-		return recjson_format(&b->out, b->topic, b->partition, r);
+		return recjson_format_cached(&b->out, b->topic, b->partition, r, &b->jc);
 	case HTTP_FMT_JSON_ARRAY:
 		rc = buf_append_u8(&b->out, b->open ? ',' : '[');
 		if (rc < 0)
 			return rc;
 		b->open = 1;
-		rc = recjson_format(&b->out, b->topic, b->partition, r);
+		rc = recjson_format_cached(&b->out, b->topic, b->partition, r, &b->jc);
 		if (rc == 0)
 			b->out.len--; /* its '\n' */
 		return rc;

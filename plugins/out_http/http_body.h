@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/recjson.h"
 #include "lib/codec.h"
 
 enum http_format {
@@ -42,8 +43,9 @@ struct http_body {
 	size_t records;
 	/* loki: the open stream's labels, to group consecutive records */
 	struct buf labels;
-	struct buf scratch; /* loki: the current record's labels */
-	int open;           /* an element (array item, loki stream) is open */
+	struct buf scratch;      /* loki: the current record's labels */
+	int open;                /* an element (array item, loki stream) is open */
+	struct recjson_cache jc; /* ndjson/json_array: a source's key and headers */
 };
 
 void http_body_init(struct http_body *b, enum http_format fmt, const char *topic, const char *index,

@@ -387,6 +387,7 @@ const struct plugin out_store_plugin = {
 	.start = store_start,
 	.flush = out_store_flush,
 	.cancel = out_store_cancel,
+	.sends_batches = true,
 	.partitions = out_store_partitions,
 	.metrics = out_store_metrics,
 	.exit = store_exit,

@@ -78,6 +78,7 @@ struct replay {
 	bool failed;
 	struct bidx_query *q; /* grep=/source= block prefilter, or NULL */
 	struct recmatch m;    /* grep=/source= record filter (NDJSON) */
+	struct recjson_cache jc;
 };
 
 static void drop_slice(struct replay *st)
@@ -99,6 +100,7 @@ static void replay_free(void *cls)
 	buf_release(&st->out);
 	codec_ctx_free(st->cc);
 	recmatch_release(&st->m);
+	recjson_cache_release(&st->jc);
 	if (st->q) {
 		bidx_query_release(st->q);
 		mem_free(st->q);
@@ -239,7 +241,7 @@ static int ndjson_fill(struct replay *st, size_t want)
 			continue;
 		if (!recmatch_record(&st->m, &r))
 			continue;
-		rc = recjson_format(&st->out, NULL, st->partition, &r);
+		rc = recjson_format_cached(&st->out, NULL, st->partition, &r, &st->jc);
 		if (rc < 0)
 			return rc;
 		st->emitted++;
@@ -508,6 +510,7 @@ enum MHD_Result http_replay_records(struct http_api_req *req)
 	st->end_offset = INT64_MAX;
 	st->max = INT64_MAX;
 	recmatch_init(&st->m);
+	recjson_cache_init(&st->jc);
 	buf_init(&st->batch, BATCH_MAX_SIZE);
 	buf_init(&st->out, OUT_MAX);
 	bad = replay_params(req, st, &off, &by_time, &to_time, &want);

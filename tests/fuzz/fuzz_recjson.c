@@ -6,6 +6,7 @@
  * it writes must parse back as JSON.
  */
 #include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "lib/batch.h"
@@ -20,13 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct batch_info bi;
 	struct batch_iter it;
 	struct record r;
-	struct buf out;
+	struct recjson_cache jc;
+	struct buf out, again;
 
 	if (!cc)
 		cc = codec_ctx_new();
 	if (batch_next(data, size, &bi) < 0)
 		return 0;
 	buf_init(&out, 1 << 22);
+	buf_init(&again, 1 << 22);
+	recjson_cache_init(&jc);
 	if (batch_iter_init(&it, data, bi.size, cc, 1 << 20, false) == 0) {
 		while (batch_iter_next(&it, &r) == 1) {
 			size_t mark = out.len;
@@ -37,11 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (jdoc_parse(out.data + mark, out.len - mark, &d, NULL) != 0)
 					abort();
 				jdoc_free(d);
+				/* the key/headers cache gives the same line */
+				buf_reset(&again);
+				if (recjson_format_cached(&again, "t", 0, &r, &jc) != 0 ||
+				    again.len != out.len - mark ||
+				    memcmp(again.data, out.data + mark, again.len) != 0)
+					abort();
 			}
 			buf_reset(&out);
 		}
 	}
 	batch_iter_release(&it);
+	recjson_cache_release(&jc);
+	buf_release(&again);
 	buf_release(&out);
 	return 0;
 }

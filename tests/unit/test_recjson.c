@@ -161,6 +161,63 @@ static void test_every_codec(void)
 	}
 }
 
+/* The cache gives the same bytes as formatting each record alone, over
+ * records whose keys and headers repeat, change, go null or binary. */
+static void test_cache_same_bytes(void)
+{
+	static const char *const keys[] = {"web-1:/var/log/a.log", "web-1:/var/log/b.log", NULL,
+					   "\xff\xfe"};
+	struct batch_builder bb;
+	struct batch_params bp;
+	struct batch_iter it;
+	struct recjson_cache jc;
+	struct record r;
+	struct buf batch, plain, cached;
+	unsigned seed = 7;
+	int n = 0;
+
+	batch_builder_init(&bb, 1 << 22);
+	buf_init(&batch, 0);
+	buf_init(&plain, 0);
+	buf_init(&cached, 0);
+	for (int i = 0; i < 400; i++) {
+		struct record_header h[2] = {
+			{(const uint8_t *)"path", 4, (const uint8_t *)"/var/log/a.log", 14},
+			{(const uint8_t *)"host", 4, (const uint8_t *)"web-1", 5},
+		};
+		const char *k;
+		char line[64];
+		int len = snprintf(line, sizeof(line), "line %d seq=%d", i, i);
+		size_t nh;
+
+		seed = seed * 1103515245u + 12345u;
+		k = keys[(seed >> 16) % 4 == 3 && i % 5 ? 0 : (seed >> 16) % 4];
+		nh = (seed >> 20) % 3;
+		if ((seed >> 24) % 7 == 0)
+			h[1].value_len = -1;
+		batch_builder_add(&bb, 1000 + i, k, k ? (int32_t)strlen(k) : -1, line, len,
+				  nh ? h : NULL, nh);
+	}
+	batch_params_init(&bp);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &batch), 0);
+	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, batch.data, batch.len, NULL, 1 << 22, true), 0);
+	recjson_cache_init(&jc);
+	while (batch_iter_next(&it, &r) == 1) {
+		CU_ASSERT_EQUAL(recjson_format(&plain, "t", 0, &r), 0);
+		CU_ASSERT_EQUAL(recjson_format_cached(&cached, "t", 0, &r, &jc), 0);
+		n++;
+	}
+	CU_ASSERT_EQUAL(n, 400);
+	CU_ASSERT_EQUAL_FATAL(plain.len, cached.len);
+	CU_ASSERT(memcmp(plain.data, cached.data, plain.len) == 0);
+	recjson_cache_release(&jc);
+	batch_iter_release(&it);
+	batch_builder_release(&bb);
+	buf_release(&batch);
+	buf_release(&plain);
+	buf_release(&cached);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -168,6 +225,7 @@ int main(void)
 		UNIT_TEST(test_binary_and_null),
 		UNIT_TEST(test_output_is_json_and_bounded),
 		UNIT_TEST(test_every_codec),
+		UNIT_TEST(test_cache_same_bytes),
 		UNIT_END,
 	};
 
