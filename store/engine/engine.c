@@ -694,6 +694,20 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	return rc;
 }
 
+int engine_find_duplicate(struct engine *log, const char *topic, int32_t partition,
+			  const uint8_t *batch, size_t len, struct engine_append_result *res)
+{
+	struct topic_config cfg;
+	struct partition *p;
+	int rc = get_part(log, topic, partition, &p, &cfg);
+
+	if (rc < 0)
+		return rc;
+	rc = partition_find_duplicate(p, batch, len, res);
+	partition_unref(p);
+	return rc;
+}
+
 struct diskspace *engine_diskspace(struct engine *log)
 {
 	return log ? log->disk : NULL;
