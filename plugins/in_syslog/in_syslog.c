@@ -371,8 +371,8 @@ static ssize_t conn_read(struct in_syslog *t, struct in_syslog_conn *c)
 		t->st.tls_handshakes++;
 	if (n == -ECONNREFUSED) {
 		t->st.tls_refused++;
-		log_write_rl(&t->rl, 10000, LOG_LVL_WARN, "syslog %s: TLS handshake with %s refused: %s",
-			     t->id, c->peer, why);
+		log_write_rl(&t->rl, 10000, LOG_LVL_WARN,
+			     "syslog %s: TLS handshake with %s refused: %s", t->id, c->peer, why);
 		return -EIO;
 	}
 	if (n == -EIO) {
@@ -544,7 +544,8 @@ static int check_tls(struct in_syslog *t)
 	bool tls = strncmp(t->conf->listen, "tls://", 6) == 0;
 
 	if (tls && (!c->cert || !c->cert[0] || !c->key || !c->key[0])) {
-		log_error("syslog %s: listen %s needs tls.cert and tls.key", t->id, t->conf->listen);
+		log_error("syslog %s: listen %s needs tls.cert and tls.key", t->id,
+			  t->conf->listen);
 		return -ERR_CONFIG;
 	}
 	if (tls && c->client_auth != SYSLOG_AUTH_NONE && (!c->ca || !c->ca[0])) {

@@ -244,10 +244,9 @@ static void on_producer(struct out_store *s, int rc, const char *why)
  * refused again (it cannot be, short of a store bug) backs off. */
 static void not_owned(struct out_store *s, struct flush *f, const struct answer *a)
 {
-	int64_t sent = f->nbatches
-			       ? (int64_t)get_be64(f->body.data + f->batches[0].off +
-						   BATCH_OFF_PRODUCER_ID)
-			       : -1;
+	int64_t sent = f->nbatches ? (int64_t)get_be64(f->body.data + f->batches[0].off +
+						       BATCH_OFF_PRODUCER_ID)
+				   : -1;
 
 	s->st.not_owned++;
 	if (sent == s->producer_id && s->producer_id >= 0) {
