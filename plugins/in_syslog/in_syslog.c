@@ -538,7 +538,7 @@ static void in_syslog_exit(void *ctx)
 }
 
 /* tls:// needs cert and key, and client certificates a CA to check them. */
-static int check_tls(struct in_syslog *t)
+static int check_tls(struct in_syslog *t, struct cfg_error *err)
 {
 	const struct syslog_tls_conf *c = &t->conf->tls;
 	bool tls = strncmp(t->conf->listen, "tls://", 6) == 0;
@@ -549,8 +549,8 @@ static int check_tls(struct in_syslog *t)
 		return -ERR_CONFIG;
 	}
 	if (tls && c->client_auth != SYSLOG_AUTH_NONE && (!c->ca || !c->ca[0])) {
-		log_error("syslog %s: tls.client_auth %s needs tls.ca", t->id,
-			  client_auths[c->client_auth]);
+		cfg_error_at(err, NULL, "syslog %s: tls.client_auth %s needs tls.ca", t->id,
+			     client_auths[c->client_auth]);
 		return -ERR_CONFIG;
 	}
 	if (!tls && c->cert)
@@ -563,7 +563,6 @@ static int in_syslog_init(const struct plugin_args *a, void **ctx, struct cfg_er
 {
 	struct in_syslog *t = mem_calloc(1, sizeof(*t));
 
-	(void)err;
 	*ctx = t;
 	if (!t)
 		return -ENOMEM;
@@ -573,7 +572,7 @@ static int in_syslog_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	t->id = a->id;
 	t->fd = -1;
 	t->cap = t->conf->max_message_bytes + 16;
-	return check_tls(t);
+	return check_tls(t, err);
 }
 
 static int in_syslog_start(void *ctx)
