@@ -499,6 +499,17 @@ static void test_idempotence_and_reopen(void)
 		CU_ASSERT_EQUAL(r.base_offset, 3 * i);
 		CU_ASSERT_EQUAL(r.last_offset, 3 * i + 2);
 	}
+	/* engine_find_duplicate: the same answer, nothing written */
+	lt_batch(&b, 3 * 37, 3, 1000 + 37, 77, 2, 3 * 37, 600);
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 1);
+	CU_ASSERT(r.duplicate);
+	CU_ASSERT_EQUAL(r.base_offset, 3 * 37);
+	CU_ASSERT_EQUAL(r.last_offset, 3 * 37 + 2);
+	lt_batch(&b, 0, 3, 1000, 77, 2, 3 * 40, 0); /* the next one: not a retry */
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 0);
+	lt_batch(&b, 0, 3, 1000, -1, -1, -1, 0); /* not idempotent */
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 0);
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "nope", 0, b.data, b.len, &r), -ERR_NOT_FOUND);
 	lt_batch(&b, 0, 3, 1000, 77, 2, 3 * 41, 0);
 	CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), -ERR_OUT_OF_ORDER);
 	lt_batch(&b, 0, 3, 1000, 77, 1, 3 * 40, 0);
