@@ -15,15 +15,15 @@
 #include "agent/dl/dl.h"
 
 /* clang-format off */
-#define FNS(X)                                                                        \
-	X(TLS_server_method) X(SSL_CTX_new) X(SSL_CTX_free) X(SSL_CTX_ctrl)                \
-	X(SSL_CTX_set_options) X(SSL_CTX_set_cipher_list) X(SSL_CTX_set_ciphersuites)      \
-	X(SSL_CTX_use_certificate_chain_file) X(SSL_CTX_use_PrivateKey_file)               \
-	X(SSL_CTX_check_private_key) X(SSL_CTX_load_verify_locations) X(SSL_CTX_set_verify) \
-	X(SSL_new) X(SSL_free) X(SSL_set_fd) X(SSL_accept) X(SSL_read) X(SSL_get_error)    \
-	X(SSL_shutdown) X(SSL_has_pending) X(SSL_get_verify_result) X(ERR_get_error)       \
-	X(ERR_peek_error) X(ERR_error_string_n) X(ERR_clear_error)                        \
-	X(X509_verify_cert_error_string)
+#define FNS(X)                                                                          \
+	X(TLS_server_method) X(SSL_CTX_new) X(SSL_CTX_free) X(SSL_CTX_ctrl)                  \
+	X(SSL_CTX_set_options) X(SSL_CTX_set_num_tickets) X(SSL_CTX_set_cipher_list)         \
+	X(SSL_CTX_set_ciphersuites) X(SSL_CTX_use_certificate_chain_file)                    \
+	X(SSL_CTX_use_PrivateKey_file) X(SSL_CTX_check_private_key)                          \
+	X(SSL_CTX_load_verify_locations) X(SSL_CTX_set_verify) X(SSL_new) X(SSL_free)        \
+	X(SSL_set_fd) X(SSL_accept) X(SSL_read) X(SSL_get_error) X(SSL_shutdown)             \
+	X(SSL_has_pending) X(SSL_get_verify_result) X(ERR_get_error) X(ERR_peek_error)       \
+	X(ERR_error_string_n) X(ERR_clear_error) X(X509_verify_cert_error_string)
 /* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
@@ -64,6 +64,11 @@ long SSL_CTX_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg)
 uint64_t SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op)
 {
 	return L() ? F(SSL_CTX_set_options)(ctx, op) : 0;
+}
+
+int SSL_CTX_set_num_tickets(SSL_CTX *ctx, size_t num_tickets)
+{
+	return L() ? F(SSL_CTX_set_num_tickets)(ctx, num_tickets) : 0;
 }
 
 int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *str)

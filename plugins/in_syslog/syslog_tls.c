@@ -63,6 +63,10 @@ int syslog_tls_new(const char *id, const struct syslog_tls_conf *c, struct syslo
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 					    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* No TLS 1.3 session tickets: syslog senders never read, and a ticket
+	 * left unread in a sender's socket turns its close into a reset that
+	 * can discard the last messages it sent before we read them. */
+	SSL_CTX_set_num_tickets(t->ctx, 0);
 	if (SSL_CTX_set_cipher_list(t->ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set_ciphersuites(t->ctx, TLS13_SUITES) != 1) {
 		what = "cannot set the cipher suites";
