@@ -32,6 +32,18 @@ SIZE = os.environ.get("BENCH_CORPUS_SIZE", "2G")
 PARTS = 6
 
 
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+# Timestamps relative to now (the store's default retention is 7 days: a
+# fixed date stops working a week later): the 2 hours ending an hour ago,
+# on a whole minute, and a 5-minute slice in their middle.
+START_T = (int(time.time()) // 60 - 180) * 60
+START = iso(START_T)
+SLICE_FROM, SLICE_TO = iso(START_T + 3600), iso(START_T + 3900)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -91,11 +103,11 @@ def main():
                        stdout=subprocess.DEVNULL)
         subprocess.run([os.path.join(BENCH_BIN, "replay_load"), "--url", url, "--corpus", corpus,
                         "--topic", "bench", "--partitions", str(PARTS),
-                        "--start", "2026-11-24T08:00:00Z", "--span", "2h"], check=True)
+                        "--start", START, "--span", "2h"], check=True)
         # drop the page cache of nothing: the data was just written and is warm,
         # as it is on a store that is receiving logs during an incident.
-        slice_args = ["consume", "bench", "--from-time", "2026-11-24T09:00:00Z",
-                      "--to-time", "2026-11-24T09:05:00Z", "--stats"]
+        slice_args = ["consume", "bench", "--from-time", SLICE_FROM,
+                      "--to-time", SLICE_TO, "--stats"]
         ms, nbytes, err = first_byte_ms(sluice + slice_args + ["--grep", r"failed to process order \d+"])
         st = stats(err)
         print("RESULT replay_slice_grep first_record=%.1fms records=%d scanned=%d log_lines=%.1fMB "

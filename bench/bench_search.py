@@ -43,8 +43,11 @@ BENCH_BIN = os.environ.get("SLUICE_BENCH_BIN") or os.path.join(os.path.dirname(_
 SHARED = os.environ.get("SLUICE_SHARED") or os.path.join(os.path.dirname(__file__), "../../shared")
 SIZE = os.environ.get("BENCH_SEARCH_SIZE", "2G")
 PARTS = 6
-START = "2026-11-24T00:00:00Z"
-END = "2026-11-24T23:59:59Z"
+# The 24 hours ending an hour ago, relative to now: the store's default
+# retention (7 days) deleted a fixed date's data a week later.
+_T0 = (int(time.time()) // 3600 - 25) * 3600
+START = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_T0))
+END = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_T0 + 86399))
 PLANT = [1, 3, 5, 8, 10]
 
 

@@ -21,6 +21,7 @@ struct slot {
 	uint64_t ordinal;
 	uint8_t flags;
 	bool has_meta;
+	bool urgent;     /* a new source's registration: spooled at once */
 	struct buf meta; /* per-event meta, when the input gives one */
 };
 
@@ -186,6 +187,21 @@ static void timer_arm(struct batcher *bt, struct builder *b)
 	evloop_timer_start(bt->loop, &b->timer, (uint64_t)bt->o.max_delay_ms, 0, on_timer, b);
 }
 
+/* Close b on the next loop turn (registrations made in the same turn, a
+ * whole scan's new files, still share one entry). */
+static void timer_now(struct batcher *bt, struct builder *b)
+{
+	uint64_t now = evloop_now(bt->loop);
+
+	if (b->timer_on && b->deadline <= now)
+		return;
+	if (b->timer_on)
+		evloop_timer_stop(&b->timer);
+	b->timer_on = true;
+	b->deadline = now;
+	evloop_timer_start(bt->loop, &b->timer, 0, 0, on_timer, b);
+}
+
 /* No record waits in a batch longer than max_delay_ms after it was read:
  * a record read earlier (read_ms) brings the batch's deadline forward.
  * True when that deadline has passed already (the caller closes the batch). */
@@ -224,6 +240,7 @@ static struct slot *slot_get(struct batcher *bt, struct builder *b, struct sourc
 	struct source_out *so = &s->out[bt->o.out_idx];
 	struct slot *sl;
 	uint8_t flags = 0;
+	bool urgent = false;
 
 	if (so->slot_builder == b)
 		return &b->slots[so->slot];
@@ -233,6 +250,7 @@ static struct slot *slot_get(struct batcher *bt, struct builder *b, struct sourc
 		struct slot *old = &so->slot_builder->slots[so->slot];
 
 		flags = old->flags;
+		urgent = old->urgent;
 		old->src = NULL;
 		source_unref(s);
 		so->slot_builder = NULL;
@@ -251,6 +269,9 @@ static struct slot *slot_get(struct batcher *bt, struct builder *b, struct sourc
 	buf_init(&sl->meta, SPOOL_MAX_META);
 	sl->src = s;
 	sl->flags = flags;
+	sl->urgent = urgent;
+	if (urgent) /* the registration moved here: it must not wait max_delay_ms */
+		timer_now(bt, b);
 	sl->ordinal = so->pos; /* never record less than was recorded before */
 	source_ref(s);
 	so->slot_builder = b;
@@ -498,6 +519,18 @@ int batcher_position_meta(struct batcher *bt, struct source *s, uint64_t ordinal
 	}
 	if (b == &bt->posb)
 		timer_arm(bt, b);
+	return 0;
+}
+
+int batcher_register(struct batcher *bt, struct source *s, uint64_t ordinal)
+{
+	struct source_out *so = &s->out[bt->o.out_idx];
+	int rc = batcher_position(bt, s, ordinal, 0);
+
+	if (rc < 0)
+		return rc;
+	so->slot_builder->slots[so->slot].urgent = true;
+	timer_now(bt, so->slot_builder);
 	return 0;
 }
 

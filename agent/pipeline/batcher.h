@@ -65,6 +65,11 @@ int batcher_position(struct batcher *bt, struct source *s, uint64_t ordinal, uin
 /* The same with the meta of that exact ordinal (NULL: the source's meta). */
 int batcher_position_meta(struct batcher *bt, struct source *s, uint64_t ordinal, uint8_t flags,
 			  const void *meta, size_t meta_len);
+/* Register a source new to this spool at ordinal.  Spooled on the next loop
+ * turn, not after max_delay_ms (nor after max_delay_ms in the batch of its
+ * first records): a file seen and then rotated while the agent is down is
+ * found again only if its registration was durable. */
+int batcher_register(struct batcher *bt, struct source *s, uint64_t ordinal);
 /* Queue a FORGET of (input, ident). */
 int batcher_forget(struct batcher *bt, const char *input, const char *ident);
 /* Close every builder now (shutdown, reload). */

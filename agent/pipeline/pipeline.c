@@ -435,7 +435,7 @@ struct source *input_source_open(struct input *in, const struct source_desc *d)
 		} else {
 			/* Register it, so a restart knows where it began. */
 			so->durable = so->pos = d->ordinal;
-			if (batcher_position(o->bt, s, d->ordinal, 0) < 0)
+			if (batcher_register(o->bt, s, d->ordinal) < 0)
 				log_error("input %s: cannot register %s: out of memory",
 					  in->conf->id, d->ident);
 		}

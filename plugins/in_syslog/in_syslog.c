@@ -13,6 +13,12 @@
  * a UDP socket is not read either and the kernel drops what does not fit
  * its receive buffer: those drops are counted exactly (SO_RXQ_OVFL).
  *
+ * TLS (RFC 5425): `listen: tls://HOST:PORT` with a `tls` section (cert, key,
+ * ca, client_auth) wraps each TCP connection in TLS (syslog_tls.h); the
+ * frames inside are the same.  A refused handshake (plain text on the TLS
+ * port, no or an untrusted client certificate, TLS < 1.2) closes the
+ * connection and is counted.
+ *
  * The network is not a source that can be read again, so the one source of
  * the input ("host:tcp://ADDR") takes ordinals that only grow: the wall clock
  * in nanoseconds at start (or past the recorded ordinal), then one per
@@ -33,6 +39,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "plugins/in_syslog/syslog_parse.h"
+#include "plugins/in_syslog/syslog_tls.h"
 
 #define READS_PER_WAKE 16
 
@@ -41,6 +48,7 @@ struct in_syslog_conf {
 	uint64_t max_message_bytes;
 	int64_t max_connections;
 	uint64_t udp_buffer;
+	struct syslog_tls_conf tls;
 };
 
 struct in_syslog_conn {
@@ -49,6 +57,8 @@ struct in_syslog_conn {
 	int fd;
 	struct evloop_io io;
 	bool io_on;
+	uint32_t events;            /* what io waits for (TLS may want a write) */
+	struct syslog_tls_conn *tc; /* NULL: plain TCP */
 	char *buf;
 	size_t len;
 	size_t skip; /* bytes of an over-long octet-counted frame to discard */
@@ -61,6 +71,8 @@ struct in_syslog {
 	struct evloop *loop;
 	const char *id;
 	bool udp;
+	bool tls_on;
+	struct syslog_tls *tls;
 	int fd;
 	struct evloop_io io;
 	bool io_on;
@@ -79,16 +91,21 @@ struct in_syslog {
 		uint64_t udp_dropped;
 		uint64_t connections;
 		uint64_t refused;
+		uint64_t tls_handshakes;
+		uint64_t tls_refused;
 	} st;
 };
 
-/* "tcp://HOST:PORT" or "udp://HOST:PORT" (HOST may be [v6]). */
-static int parse_listen(const char *v, bool *udp, char *host, size_t hcap, char *port, size_t pcap)
+/* "tcp://HOST:PORT", "tls://HOST:PORT" or "udp://HOST:PORT" (HOST may be
+ * [v6]). */
+static int parse_listen(const char *v, bool *udp, bool *tls, char *host, size_t hcap, char *port,
+			size_t pcap)
 {
 	const char *h, *colon;
 	size_t hl;
 
-	if (strncmp(v, "tcp://", 6) == 0)
+	*tls = strncmp(v, "tls://", 6) == 0;
+	if (strncmp(v, "tcp://", 6) == 0 || *tls)
 		*udp = false;
 	else if (strncmp(v, "udp://", 6) == 0)
 		*udp = true;
@@ -117,23 +134,39 @@ static int parse_listen(const char *v, bool *udp, char *host, size_t hcap, char 
 static int check_listen(const char *v, char *why, size_t whylen)
 {
 	char host[256], port[16];
-	bool udp;
-
+	bool udp, tls;
 	int64_t pn;
 
-	if (parse_listen(v, &udp, host, sizeof(host), port, sizeof(port)) < 0 ||
+	if (parse_listen(v, &udp, &tls, host, sizeof(host), port, sizeof(port)) < 0 ||
 	    cfg_parse_int(port, &pn) < 0 || pn < 0 || pn > 65535) {
-		snprintf(why, whylen, "'%s': expected tcp://HOST:PORT or udp://HOST:PORT", v);
+		snprintf(why, whylen,
+			 "'%s': expected tcp://HOST:PORT, tls://HOST:PORT or udp://HOST:PORT", v);
 		return -1;
 	}
 	return 0;
 }
 
+static const char *const client_auths[] = {"none", "request", "require", NULL};
+
 /* clang-format off */
+static const struct cfg_option tls_opts[] = {
+	{.name = "cert", .type = CFG_STRING, .offset = offsetof(struct syslog_tls_conf, cert),
+	 .help = "PEM certificate chain of the listener (leaf first)"},
+	{.name = "key", .type = CFG_STRING, .offset = offsetof(struct syslog_tls_conf, key),
+	 .help = "PEM private key"},
+	{.name = "ca", .type = CFG_STRING, .offset = offsetof(struct syslog_tls_conf, ca),
+	 .help = "PEM CA certificates that sign client certificates (mTLS)"},
+	{.name = "client_auth", .type = CFG_ENUM,
+	 .offset = offsetof(struct syslog_tls_conf, client_auth), .def = "none",
+	 .choices = client_auths,
+	 .help = "none, request (verified when sent) or require a client certificate"},
+	CFG_OPT_END,
+};
+
 static const struct cfg_option in_syslog_opts[] = {
 	{.name = "listen", .type = CFG_STRING, .offset = offsetof(struct in_syslog_conf, listen),
 	 .flags = CFG_REQUIRED, .check = check_listen,
-	 .help = "tcp://HOST:PORT or udp://HOST:PORT ([::1]:514 for IPv6)"},
+	 .help = "tcp://HOST:PORT, tls://HOST:PORT (RFC 5425) or udp://HOST:PORT ([::1]:514)"},
 	{.name = "max_message_bytes", .type = CFG_SIZE,
 	 .offset = offsetof(struct in_syslog_conf, max_message_bytes), .def = "64KiB", .min = 480,
 	 .max = 16 << 20, .help = "longest message; longer ones are cut, kept raw and counted"},
@@ -143,6 +176,8 @@ static const struct cfg_option in_syslog_opts[] = {
 	{.name = "udp_buffer", .type = CFG_SIZE, .offset = offsetof(struct in_syslog_conf, udp_buffer),
 	 .def = "4MiB", .min = 65536, .max = 1 << 30,
 	 .help = "UDP receive buffer asked of the kernel (it holds datagrams while paused)"},
+	{.name = "tls", .type = CFG_SECTION, .offset = offsetof(struct in_syslog_conf, tls),
+	 .sub = tls_opts, .help = "TLS of a tls:// listener: cert, key, ca, client_auth"},
 	CFG_OPT_END,
 };
 /* clang-format on */
@@ -274,6 +309,7 @@ static void conn_free(struct in_syslog *t, struct in_syslog_conn *c)
 	t->nconns--;
 	if (c->io_on)
 		evloop_io_stop(&c->io);
+	syslog_tls_conn_free(c->tc);
 	close(c->fd);
 	mem_free(c->buf);
 	mem_free(c);
@@ -315,19 +351,60 @@ static void conn_frames(struct in_syslog *t, struct in_syslog_conn *c, bool at_e
 	c->len -= off;
 }
 
+/* Bytes into c->buf: > 0, 0 at the end of the stream, -EAGAIN (c->events
+ * set to what to wait for) or -EIO (close without the partial frame). */
+static ssize_t conn_read(struct in_syslog *t, struct in_syslog_conn *c)
+{
+	uint32_t ev = EVLOOP_READ;
+	char why[160];
+	bool was;
+	int want;
+	ssize_t n;
+
+	if (!c->tc) {
+		n = read(c->fd, c->buf + c->len, t->cap - c->len);
+		return n >= 0 ? n : errno == EAGAIN || errno == EINTR ? -EAGAIN : 0;
+	}
+	was = syslog_tls_established(c->tc);
+	n = syslog_tls_read(c->tc, c->buf + c->len, t->cap - c->len, &want, why, sizeof(why));
+	if (!was && syslog_tls_established(c->tc))
+		t->st.tls_handshakes++;
+	if (n == -ECONNREFUSED) {
+		t->st.tls_refused++;
+		log_write_rl(&t->rl, 10000, LOG_LVL_WARN,
+			     "syslog %s: TLS handshake with %s refused: %s", t->id, c->peer, why);
+		return -EIO;
+	}
+	if (n == -EIO) {
+		log_write_rl(&t->rl, 10000, LOG_LVL_WARN, "syslog %s: TLS from %s broke: %s", t->id,
+			     c->peer, why);
+		return 0; /* what came before the break is kept */
+	}
+	if (n == -EAGAIN && want == SYSLOG_TLS_WANT_WRITE)
+		ev = EVLOOP_WRITE;
+	if (n != -EAGAIN || ev != c->events) {
+		if (c->io_on && ev != c->events && evloop_io_modify(&c->io, ev) == 0)
+			c->events = ev;
+	}
+	return n;
+}
+
 static void on_conn(struct evloop_io *io, uint32_t revents)
 {
 	struct in_syslog_conn *c = io->data;
 	struct in_syslog *t = c->t;
 
 	(void)revents;
-	for (int i = 0; i < READS_PER_WAKE && !t->paused; i++) {
-		ssize_t n = read(c->fd, c->buf + c->len, t->cap - c->len);
+	/* TLS may hold a decrypted record the socket will not wake us for */
+	for (int i = 0; (i < READS_PER_WAKE || (c->tc && syslog_tls_pending(c->tc))) && !t->paused;
+	     i++) {
+		ssize_t n = conn_read(t, c);
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			conn_frames(t, c, true);
+			if (n == 0)
+				conn_frames(t, c, true);
 			log_debug("syslog %s: %s closed", t->id, c->peer);
 			conn_free(t, c);
 			return;
@@ -369,6 +446,16 @@ static void on_accept(struct evloop_io *io, uint32_t revents)
 		}
 		c->t = t;
 		c->fd = fd;
+		c->events = EVLOOP_READ;
+		if (t->tls) {
+			c->tc = syslog_tls_accept(t->tls, fd);
+			if (!c->tc) {
+				mem_free(c->buf);
+				mem_free(c);
+				close(fd);
+				continue;
+			}
+		}
 		if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
 				NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 			snprintf(c->peer, sizeof(c->peer), "%s:%s", host, port);
@@ -390,7 +477,8 @@ static int open_socket(struct in_syslog *t)
 	struct addrinfo hints, *ai = NULL;
 	int one = 1, fd = -1, rc;
 
-	if (parse_listen(t->conf->listen, &t->udp, host, sizeof(host), port, sizeof(port)) < 0)
+	if (parse_listen(t->conf->listen, &t->udp, &t->tls_on, host, sizeof(host), port,
+			 sizeof(port)) < 0)
 		return -ERR_CONFIG;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -444,15 +532,37 @@ static void in_syslog_exit(void *ctx)
 		evloop_io_stop(&t->io);
 	if (t->fd >= 0)
 		close(t->fd);
+	syslog_tls_free(t->tls);
 	mem_free(t->dgram);
 	mem_free(t);
+}
+
+/* tls:// needs cert and key, and client certificates a CA to check them. */
+static int check_tls(struct in_syslog *t, struct cfg_error *err)
+{
+	const struct syslog_tls_conf *c = &t->conf->tls;
+	bool tls = strncmp(t->conf->listen, "tls://", 6) == 0;
+
+	if (tls && (!c->cert || !c->cert[0] || !c->key || !c->key[0])) {
+		log_error("syslog %s: listen %s needs tls.cert and tls.key", t->id,
+			  t->conf->listen);
+		return -ERR_CONFIG;
+	}
+	if (tls && c->client_auth != SYSLOG_AUTH_NONE && (!c->ca || !c->ca[0])) {
+		cfg_error_at(err, NULL, "syslog %s: tls.client_auth %s needs tls.ca", t->id,
+			     client_auths[c->client_auth]);
+		return -ERR_CONFIG;
+	}
+	if (!tls && c->cert)
+		log_warn("syslog %s: tls is set but listen %s is not tls://; it is not used", t->id,
+			 t->conf->listen);
+	return 0;
 }
 
 static int in_syslog_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 {
 	struct in_syslog *t = mem_calloc(1, sizeof(*t));
 
-	(void)err;
 	*ctx = t;
 	if (!t)
 		return -ENOMEM;
@@ -462,7 +572,7 @@ static int in_syslog_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	t->id = a->id;
 	t->fd = -1;
 	t->cap = t->conf->max_message_bytes + 16;
-	return 0;
+	return check_tls(t, err);
 }
 
 static int in_syslog_start(void *ctx)
@@ -485,6 +595,11 @@ static int in_syslog_start(void *ctx)
 	t->src = input_source_open(t->in, &d);
 	if (!t->src)
 		return -ENOMEM;
+	if (strncmp(t->conf->listen, "tls://", 6) == 0) {
+		rc = syslog_tls_new(t->id, &t->conf->tls, &t->tls);
+		if (rc < 0)
+			return rc;
+	}
 	rc = open_socket(t);
 	if (rc == 0)
 		log_info("syslog %s: listening on %s", t->id, t->conf->listen);
@@ -517,10 +632,15 @@ static void in_syslog_resume(void *ctx)
 	    evloop_io_start(t->loop, &t->io, t->fd, EVLOOP_READ, t->udp ? on_udp : on_accept, t) ==
 		    0)
 		t->io_on = true;
-	for (struct in_syslog_conn *c = t->conns; c; c = c->next)
+	for (struct in_syslog_conn *c = t->conns, *next; c; c = next) {
+		next = c->next;
 		if (!c->io_on &&
-		    evloop_io_start(t->loop, &c->io, c->fd, EVLOOP_READ, on_conn, c) == 0)
+		    evloop_io_start(t->loop, &c->io, c->fd, c->events, on_conn, c) == 0)
 			c->io_on = true;
+		/* a record decrypted before the pause: the socket may stay quiet */
+		if (c->io_on && c->tc && syslog_tls_pending(c->tc))
+			on_conn(&c->io, EVLOOP_READ);
+	}
 }
 
 static size_t in_syslog_metrics(void *ctx, struct plugin_metric *m, size_t max)
@@ -543,6 +663,12 @@ static size_t in_syslog_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 t->st.connections, NULL, NULL},
 		{"sluice_agent_syslog_refused_total", "counter",
 		 "TCP connections refused at max_connections.", t->st.refused, NULL, NULL},
+		{"sluice_agent_syslog_tls_handshakes_total", "counter",
+		 "TLS handshakes completed (tls:// listeners).", t->st.tls_handshakes, NULL, NULL},
+		{"sluice_agent_syslog_tls_refused_total", "counter",
+		 "TLS connections refused at the handshake: not TLS, an old protocol, no or an "
+		 "untrusted client certificate.",
+		 t->st.tls_refused, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }
@@ -550,7 +676,8 @@ static size_t in_syslog_metrics(void *ctx, struct plugin_metric *m, size_t max)
 const struct plugin in_syslog_plugin = {
 	.name = "syslog",
 	.kind = PLUGIN_INPUT,
-	.description = "RFC 5424 / RFC 3164 syslog over UDP or TCP (octet counting or lines)",
+	.description =
+		"RFC 5424 / RFC 3164 syslog over UDP, TCP or TLS (RFC 5425; octet counting or lines)",
 	.options = in_syslog_opts,
 	.conf_size = sizeof(struct in_syslog_conf),
 	.init = in_syslog_init,

@@ -329,28 +329,60 @@ static void expand_path(const char *t, const char *topic, int32_t partition, cha
 	out[n] = '\0';
 }
 
-static int file_open(struct ofile *of)
+static int state_store(struct out_file *f);
+
+/*
+ * Open a file for this run.  A file the state records is cut back to its
+ * recorded length.  A file the state does not know yet (the first write
+ * ever, a new ${topic}, a file just rotated) gets its length recorded
+ * durably before anything is written to it: a kill -9 between that first
+ * write and the state saved after it would otherwise leave lines that the
+ * spool hands over again (written twice).  So does a file shorter than
+ * recorded (a crash in the middle of a rotation): its real length is
+ * recorded before it grows again.
+ */
+static int file_open(struct out_file *f, struct ofile *of)
 {
 	struct stat st;
+	bool known = of->have_size, record = !known;
+	uint64_t recorded = of->size;
+	int rc = 0;
 
 	of->fd = open(of->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (of->fd < 0) {
-		int rc = -errno;
-
+		rc = -errno;
 		log_error("out_file: cannot open %s: %s", of->path, err_str(rc));
 		return rc;
 	}
-	if (fstat(of->fd, &st) != 0)
-		return -errno;
-	if (of->have_size && (uint64_t)st.st_size > of->size) {
+	if (fstat(of->fd, &st) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (known && (uint64_t)st.st_size > of->size) {
 		/* Written after the last recorded flush: it comes again. */
-		if (ftruncate(of->fd, (off_t)of->size) != 0)
-			return -errno;
+		if (ftruncate(of->fd, (off_t)of->size) != 0) {
+			rc = -errno;
+			goto out;
+		}
 	} else {
+		record = record || (uint64_t)st.st_size < of->size;
 		of->size = (uint64_t)st.st_size;
 	}
 	of->have_size = true;
-	return 0;
+	if (record && f->conf->fsync) {
+		rc = state_store(f);
+		if (rc < 0)
+			log_error("out_file: cannot record the length of %s: %s", of->path,
+				  err_str(rc));
+	}
+out:
+	if (rc < 0) {
+		close(of->fd);
+		of->fd = -1;
+		of->have_size = known;
+		of->size = recorded;
+	}
+	return rc;
 }
 
 static char *dir_of(const char *path, char *out, size_t cap)
@@ -396,7 +428,7 @@ static int file_rotate(struct out_file *f, struct ofile *of)
 	of->size = 0;
 	of->have_size = false;
 	f->rotations++;
-	return file_open(of);
+	return file_open(f, of);
 }
 
 static void out_file_exit(void *ctx)
@@ -450,7 +482,7 @@ static int out_file_start(void *ctx)
 	if (!strstr(f->conf->path, "${")) {
 		struct ofile *of = file_find(f, f->conf->path, true);
 
-		return of ? file_open(of) : -ENOMEM;
+		return of ? file_open(f, of) : -ENOMEM;
 	}
 	return 0;
 }
@@ -503,7 +535,7 @@ static enum flush_result out_file_flush(void *ctx, struct flush *fl)
 	of = file_find(f, path, true);
 	if (!ol || !of)
 		return FLUSH_RETRY;
-	if (of->fd < 0 && file_open(of) < 0)
+	if (of->fd < 0 && file_open(f, of) < 0)
 		return FLUSH_RETRY;
 	last = ol->last_id;
 	buf_reset(&f->out);

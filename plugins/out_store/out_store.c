@@ -19,7 +19,12 @@
  * connection errors, 5xx, 503 (Retry-After honoured), 408, 429, 401 and 403
  * retried with backoff (an expired token or a full disk is not the batch's
  * fault); 409 out_of_order_sequence for a batch never sent before, or
- * producer_fenced, start a new producer id once, then quarantine; 404 unknown_topic creates the topic when
+ * producer_fenced, start a new producer id once, then quarantine; 403
+ * producer_id_not_owned (the id was obtained by another principal: the
+ * credential was rotated to a new one, or the store restarted and someone
+ * else claimed it first) takes a new producer id and re-sends, never
+ * quarantined: nothing of a refused request was written, and the spool's
+ * sequences are valid for a new id; 404 unknown_topic creates the topic when
  * create_topics is on; other 4xx quarantine the offending batch.
  */
 #include <fcntl.h>
@@ -70,7 +75,16 @@ static const struct cfg_option out_store_opts[] = {
 
 /* ------------------------------------------------------------ answers */
 
-enum verdict { V_OK, V_DUPLICATE, V_RETRY, V_FATAL, V_RESET_PRODUCER, V_CREATE_TOPIC, V_SPLIT };
+enum verdict {
+	V_OK,
+	V_DUPLICATE,
+	V_RETRY,
+	V_FATAL,
+	V_RESET_PRODUCER,
+	V_NOT_OWNED,
+	V_CREATE_TOPIC,
+	V_SPLIT
+};
 
 struct answer {
 	long status;
@@ -133,6 +147,10 @@ static void classify(struct answer *a, size_t nbatches)
 	if (a->status == 409 &&
 	    (strcmp(c, "out_of_order_sequence") == 0 || strcmp(c, "producer_fenced") == 0)) {
 		a->v = V_RESET_PRODUCER;
+		return;
+	}
+	if (a->status == 403 && strcmp(c, "producer_id_not_owned") == 0) {
+		a->v = V_NOT_OWNED;
 		return;
 	}
 	if (a->status == 404 && strcmp(c, "unknown_topic") == 0) {
@@ -220,6 +238,28 @@ static void on_producer(struct out_store *s, int rc, const char *why)
 		fail_waiting(s, "producer_id", why);
 }
 
+/* 403 producer_id_not_owned: the request wrote nothing.  Drop the id the
+ * flush carried (other partitions' flushes refused for the same id find it
+ * dropped already) and send again as soon as a new one is ours; a new id
+ * refused again (it cannot be, short of a store bug) backs off. */
+static void not_owned(struct out_store *s, struct flush *f, const struct answer *a)
+{
+	int64_t sent = f->nbatches ? (int64_t)get_be64(f->body.data + f->batches[0].off +
+						       BATCH_OFF_PRODUCER_ID)
+				   : -1;
+
+	s->st.not_owned++;
+	if (sent == s->producer_id && s->producer_id >= 0) {
+		log_warn("store output %s: producer id %" PRId64
+			 " belongs to another principal (%s: %s); asking for a new one",
+			 s->id, s->producer_id, a->code, a->reason);
+		s->st.producer_resets++;
+		store_producer_reset(s);
+	}
+	output_flush_done(s->output, f, FLUSH_RETRY, a->acked, a->code, a->reason,
+			  s->resets_in_row++ == 0 ? 1 : 0);
+}
+
 static void on_batches_done(struct store_req *r, long status, const char *err)
 {
 	struct out_store *s = r->s;
@@ -276,6 +316,9 @@ static void on_batches_done(struct store_req *r, long status, const char *err)
 		f->next_max_batches = a.acked ? 0 : 1;
 		output_flush_done(s->output, f, a.acked ? FLUSH_RETRY : FLUSH_ERROR, a.acked,
 				  a.code, a.reason, 0);
+		return;
+	case V_NOT_OWNED:
+		not_owned(s, f, &a);
 		return;
 	case V_CREATE_TOPIC:
 		if (s->conf->create_topics) {
@@ -371,6 +414,9 @@ static size_t out_store_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_store_producer_resets_total", "counter",
 		 "New producer ids taken after the store lost the producer state.",
 		 s->st.producer_resets, NULL, NULL},
+		{"sluice_agent_store_producer_not_owned_total", "counter",
+		 "Requests refused 403 producer_id_not_owned (a new producer id follows).",
+		 s->st.not_owned, NULL, NULL},
 		{"sluice_agent_store_producer_id", "gauge", "The output's idempotent producer id.",
 		 s->producer_id < 0 ? 0 : (uint64_t)s->producer_id, NULL, NULL},
 	};

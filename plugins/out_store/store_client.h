@@ -69,6 +69,7 @@ struct out_store_stats {
 	uint64_t conn_errors;
 	uint64_t duplicates;
 	uint64_t producer_resets;
+	uint64_t not_owned; /* 403 producer_id_not_owned answers */
 };
 
 struct out_store {

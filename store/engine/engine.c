@@ -212,7 +212,10 @@ static void *maint_main(void *arg)
 {
 	struct engine *log = arg;
 	uint64_t now = clock_mono_ms(), next_flush = now, next_ckpt = now + CHECKPOINT_MIN_MS;
-	uint64_t next_ret = now + 1000, tick = 250;
+	/* The first retention pass, like every later one, waits retention_check
+	 * after open: an operator who set a long interval (to read old data
+	 * before it goes) does not lose it within a second of a restart. */
+	uint64_t next_ret = now + (uint64_t)log->cfg.retention_check_ms, tick = 250;
 
 	if (log->cfg.fsync == ENGINE_FSYNC_INTERVAL && (uint64_t)log->cfg.fsync_interval_ms < tick)
 		tick = (uint64_t)log->cfg.fsync_interval_ms;
@@ -688,6 +691,20 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 	partition_unref(p);
 	if (moved)
 		notify(log);
+	return rc;
+}
+
+int engine_find_duplicate(struct engine *log, const char *topic, int32_t partition,
+			  const uint8_t *batch, size_t len, struct engine_append_result *res)
+{
+	struct topic_config cfg;
+	struct partition *p;
+	int rc = get_part(log, topic, partition, &p, &cfg);
+
+	if (rc < 0)
+		return rc;
+	rc = partition_find_duplicate(p, batch, len, res);
+	partition_unref(p);
 	return rc;
 }
 

@@ -159,6 +159,16 @@ int engine_batch_check(struct engine *log, uint8_t *batch, size_t len, struct ba
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
 		  size_t len, struct engine_append_result *res);
 
+/* Is batch an exact retry of one of its idempotent producer's last batches
+ * in the partition (what engine_append() would answer as a duplicate)?  1
+ * with *res filled as engine_append() fills it, 0 when it is not, or a
+ * negative code; nothing is written.  Lets a protocol answer a retry as
+ * delivered before it refuses a batch for another reason: a producer id now
+ * owned by another principal (the credential was rotated) must not turn a
+ * batch the store has into a refusal the client resends under a new id. */
+int engine_find_duplicate(struct engine *log, const char *topic, int32_t partition,
+			  const uint8_t *batch, size_t len, struct engine_append_result *res);
+
 /* Block until offset < visible of the partition, or timeout_ms passes.
  * 0, -ETIMEDOUT, -ERR_NOT_FOUND (topic deleted meanwhile), -ERR_STORAGE
  * (the fsync failed: the batch is not acknowledged). */

@@ -456,6 +456,33 @@ out:
 	return rc;
 }
 
+int partition_find_duplicate(struct partition *p, const uint8_t *batch, size_t len,
+			     struct engine_append_result *res)
+{
+	struct batch_info bi;
+	struct producer_batch dup;
+	int rc = batch_header_parse(batch, len, &bi);
+
+	if (rc < 0 || bi.size != len)
+		return -ERR_CORRUPT;
+	if (bi.producer_id < 0)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	rc = p->deleted ? -ERR_NOT_FOUND : producer_state_check(&p->producers, &bi, &dup);
+	if (rc == 1) {
+		res->base_offset = dup.base_offset;
+		res->last_offset = dup.last_offset;
+		res->log_start = p->log_start;
+		res->log_append_time = -1;
+		res->duplicate = true;
+		atomic_fetch_add_explicit(&p->counters->duplicates, 1, memory_order_relaxed);
+	} else if (rc != -ERR_NOT_FOUND) {
+		rc = 0; /* in sequence, a gap or fenced: not a retry, whatever else */
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- flush */
 
 /* One flush round, carried across its three phases: collect under the lock,

@@ -149,6 +149,9 @@ void partition_mark_deleted(struct partition *p);
 
 int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch, size_t len,
 		     struct engine_append_result *res, bool *notify);
+/* engine_find_duplicate() on one partition. */
+int partition_find_duplicate(struct partition *p, const uint8_t *batch, size_t len,
+			     struct engine_append_result *res);
 int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
 void partition_info(struct partition *p, struct engine_partition_info *out);

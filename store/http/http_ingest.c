@@ -43,6 +43,7 @@ struct ingest_batch {
 	struct batch_info bi;
 	int32_t partition;
 	bool appended;
+	bool foreign; /* its producer id is another principal's */
 	struct engine_append_result res;
 };
 
@@ -162,17 +163,11 @@ static int split_body(struct http_api_req *req, struct ingest_batch **out, size_
 			mem_free(v);
 			return -1;
 		}
-		if (bi.producer_id >= 0 &&
-		    auth_producer_check(req->api->auth, AUTH_HTTP, bi.producer_id, req->principal) <
-			    0) {
-			*res = http_api_reply_error(
-				req, MHD_HTTP_FORBIDDEN, "producer_id_not_owned",
-				"batch %zu: producer id %" PRId64 " was issued to "
-				"another principal",
-				n, bi.producer_id);
-			mem_free(v);
-			return -1;
-		}
+		/* Refused at append time unless the store has it already (a
+		 * retry from before the principal changed): see append_all(). */
+		v[n].foreign = bi.producer_id >= 0 &&
+			       auth_producer_check(req->api->auth, AUTH_HTTP, bi.producer_id,
+						   req->principal) < 0;
 		v[n].off = off;
 		v[n].bi = bi;
 		n++;
@@ -225,6 +220,39 @@ static size_t wait_acked(struct http_api *api, const char *topic, struct ingest_
 	return acked;
 }
 
+/* Append in body order; stop at the first refusal.  What was appended
+ * before it is still waited for and reported, so a client that retries the
+ * whole body gets those batches back as duplicates.  A batch with another
+ * principal's producer id is answered as a duplicate when it is an exact
+ * retry of one the store has, else refused (*foreign) and nothing of it
+ * written: a forger cannot append under the id or pre-empt its sequence,
+ * and an agent whose credential was rotated gets what it had delivered
+ * back as delivered, then a refusal that makes it take a new id. */
+static int append_all(struct http_api *api, const char *topic, uint8_t *body,
+		      struct ingest_batch *v, size_t n, bool *foreign)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (v[i].foreign) {
+			rc = engine_find_duplicate(api->log, topic, v[i].partition, body + v[i].off,
+						   v[i].bi.size, &v[i].res);
+			if (rc == 1) {
+				v[i].appended = true;
+				rc = 0;
+				continue;
+			}
+			*foreign = rc == 0;
+			return rc == 0 ? -ERR_AUTH : rc;
+		}
+		rc = engine_append(api->log, topic, v[i].partition, body + v[i].off, v[i].bi.size,
+				   &v[i].res);
+		if (rc == 0)
+			v[i].appended = true;
+	}
+	return rc;
+}
+
 enum MHD_Result http_ingest_batches(struct http_api_req *req)
 {
 	struct http_api *api = req->api;
@@ -236,6 +264,7 @@ enum MHD_Result http_ingest_batches(struct http_api_req *req)
 	size_t n = 0, acked = 0;
 	int64_t fixed = -1;
 	int32_t nparts;
+	bool foreign = false;
 	int rc = 0;
 
 	buf_init(&scratch, KEY_PREFIX_BYTES);
@@ -288,15 +317,7 @@ enum MHD_Result http_ingest_batches(struct http_api_req *req)
 			}
 		}
 	}
-	/* Append in body order; stop at the first refusal.  What was appended
-	 * before it is still waited for and reported, so a client that
-	 * retries the whole body gets those batches back as duplicates. */
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = engine_append(api->log, topic, v[i].partition, req->body.data + v[i].off,
-				   v[i].bi.size, &v[i].res);
-		if (rc == 0)
-			v[i].appended = true;
-	}
+	rc = append_all(api, topic, req->body.data, v, n, &foreign);
 	acked = wait_acked(api, topic, v, n, &rc);
 	if (buf_append_str(&out, rc == 0 ? "{\"topic\":" : "\"topic\":") < 0 ||
 	    json_cstr(&out, topic) < 0 || buf_append_str(&out, ",\"batches\":[") < 0)
@@ -318,6 +339,11 @@ enum MHD_Result http_ingest_batches(struct http_api_req *req)
 		if (buf_printf(&out, ",\"failed_batch\":%zu", acked) < 0 || buf_cstr(&out) < 0)
 			goto out;
 		http_api_map_error(rc, &status, &code, &msg);
+		if (foreign) {
+			status = MHD_HTTP_FORBIDDEN;
+			code = "producer_id_not_owned";
+			msg = "its producer id was issued to another principal";
+		}
 		res = http_api_reply_error_x(req, status, code, (const char *)out.data,
 					     "batch %zu of %zu: %s", acked, n, msg);
 	}

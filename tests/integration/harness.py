@@ -855,5 +855,57 @@ def _cli(argv):
     return 2
 
 
+class Pki:
+    """A test CA and certificates signed by it, all with the openssl CLI, in
+    directory d: ca.{crt,key} and other-ca.{crt,key} (an unknown CA), then
+    issue() for server ("server" extensions: localhost, 127.0.0.1) and
+    client ("client") certificates.  Moved here from test_store_tls.py so
+    the syslog TLS test and bench_sasl_ssl.py share it."""
+
+    def __init__(self, d):
+        self.d = d
+        os.makedirs(os.path.join(d, "newcerts"), exist_ok=True)
+        open(self.p("index.txt"), "w").close()
+        with open(self.p("serial"), "w") as f:
+            f.write("1000\n")
+        with open(self.p("ca.cnf"), "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndir = %s\ndatabase = $dir/index.txt\n"
+                    "new_certs_dir = $dir/newcerts\nserial = $dir/serial\ndefault_md = sha256\n"
+                    "policy = any\nunique_subject = no\n[any]\ncommonName = supplied\n"
+                    "organizationName = optional\n[server]\nsubjectAltName = "
+                    "DNS:localhost,IP:127.0.0.1\nextendedKeyUsage = serverAuth\n"
+                    "[client]\nextendedKeyUsage = clientAuth\n" % d)
+        self.ca("ca")
+        self.ca("other-ca")
+
+    @staticmethod
+    def _sh(argv):
+        return subprocess.run(argv, check=True, capture_output=True, timeout=60)
+
+    def p(self, name):
+        return os.path.join(self.d, name)
+
+    def ca(self, name):
+        self._sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", self.p(name + ".key"),
+                  "-out", self.p(name + ".crt"), "-days", "30", "-subj", "/CN=Sluice test " + name])
+
+    def issue(self, name, subj, ext, ca="ca", start=None, end=None):
+        """Key and certificate name.{key,crt}; start/end as YYYYMMDDHHMMSSZ."""
+        self._sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-nodes", "-keyout", self.p(name + ".key"), "-out", self.p(name + ".csr"),
+                  "-subj", subj])
+        argv = ["openssl", "ca", "-batch", "-notext", "-preserveDN", "-config", self.p("ca.cnf"),
+                "-cert", self.p(ca + ".crt"), "-keyfile", self.p(ca + ".key"),
+                "-in", self.p(name + ".csr"), "-out", self.p(name + ".crt"), "-extensions", ext]
+        argv += ["-startdate", start, "-enddate", end] if start else ["-days", "30"]
+        self._sh(argv)
+        return self.p(name + ".crt"), self.p(name + ".key")
+
+    def der(self, name):
+        import ssl
+        return ssl.PEM_cert_to_DER_cert(open(self.p(name + ".crt")).read())
+
+
 if __name__ == "__main__":
     sys.exit(_cli(sys.argv[1:]))

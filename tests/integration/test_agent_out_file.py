@@ -3,7 +3,14 @@
 size, while the agent is killed with SIGKILL 6 times: in every topic's files
 (rotated ones included) each event is present exactly once, and rotation
 kept its files under the size limit.  Also: the ndjson format parses line by
-line, and the stdout output prints the same records."""
+line, and the stdout output prints the same records.
+
+First, the regression case of a kill -9 between the first write to a file
+and the first state save: the state save is held off by a directory in the
+way of the state file (its rename fails), the agent is killed once that
+failure is logged, the directory removed and the agent started again; every
+event must be in the file exactly once (the old output kept the lines of the
+unrecorded first write and wrote them again)."""
 import glob
 import json
 import os
@@ -50,7 +57,58 @@ def topic_lines(out, topic):
     return paths, data
 
 
+FIRST_CONFIG = """
+agent:
+  data_dir: {data}
+  http: {{ listen: @HTTP@ }}
+inputs:
+  - id: c
+    type: tail
+    topic: tc
+    paths: [{logs}/c.log]
+    read_from_head: true
+outputs:
+  - id: first
+    type: file
+    path: {out}/${{topic}}.log
+    batch: {{ max_bytes: 64KiB, max_delay_ms: 20 }}
+    retry: {{ initial_delay: 60s, max_delay: 60s }}
+"""
+
+
+def kill_before_first_state():
+    with Env() as env:
+        logs, out, data = env.path("logs1"), env.path("out1"), env.path("data1")
+        os.makedirs(logs)
+        os.makedirs(out)
+        n = corpus(env, env.path("c.src"), "256K", "--seed", "41")
+        agent = Agent(env, FIRST_CONFIG.format(data=data, logs=logs, out=out), name="first")
+        agent.start()
+        state = os.path.join(data, "spool", "first", "out_file.state")
+        os.mkdir(state)  # the state's rename fails: as if killed before it
+        with open(env.path("c.src"), "rb") as src, open(os.path.join(logs, "c.log"), "wb") as f:
+            f.write(src.read())
+        wait_until(lambda: ("out_file: state:" in agent.log()
+                            or "cannot record the length" in agent.log()),
+                   60, "the file output's state save to fail")
+        agent.kill()
+        os.rmdir(state)
+        agent.start()
+        target = os.path.getsize(env.path("c.src"))
+        dst = os.path.join(out, "tc.log")
+        wait_until(lambda: os.path.exists(dst) and os.path.getsize(dst) >= target, 60,
+                   "every event in tc.log")
+        pending = 'sluice_agent_spool_pending_entries{output="first"}'
+        wait_until(lambda: agent.metrics().get(pending, -1) == 0, 60, "the spool acknowledged")
+        assert agent.term() == 0
+        with open(os.path.join(out, "tc.log"), "rb") as f:
+            got = f.read()
+        result("kill -9 between the first write and the first state save: " +
+               env.check_seq(got, expect=n))
+
+
 def main():
+    kill_before_first_state()
     with Env() as env:
         logs, out = env.path("logs"), env.path("out")
         os.makedirs(logs)

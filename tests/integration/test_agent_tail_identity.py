@@ -9,6 +9,10 @@ symlink      logs/app.log -> pods/app-0.log; kill -9; append to app-0, write
              found where it really is and finished, app-1 read whole.
 generations  app.log -> app.log.1 -> app.log.2 while the agent is down, with
              exclude ["*.[0-9]"]: every generation is finished.
+justseen     the same for a file the agent saw moments before its kill -9
+             (batch max_delay_ms 10 s, killed within 5 s of seeing it):
+             its registration is spooled at once, not with the next batch,
+             or the restart would not know the file and lose all of it.
 fast         ten rotations in a burst, faster than any scan (refresh_interval
              60s), rotated names excluded: every generation is finished.
 kubelet      the same through the kubelet's symlink and 0.log.<time> names,
@@ -213,6 +217,32 @@ def case_generations(env):
     line = c.check()
     assert c.agent.term() == 0
     return "2 rotations while down: %s" % line
+
+
+def case_justseen(env):
+    c = Case(env, "justseen", "{d}/logs/*.log*", head=False,
+             extra='    exclude: ["*.gz", "*.[0-9]"]\n')
+    c.agent.write_config(c.agent.config.replace("max_delay_ms: 50", "max_delay_ms: 10000"))
+    c.agent.start()
+    syncs = 'sluice_agent_spool_syncs_total{output="out"}'
+    s0 = c.agent.metric(syncs)
+    log = c.p("logs", "app.log")
+    open(log, "w").close()
+    c.tailed(1)
+    try:  # the registration durable, within half the batch delay
+        wait_until(lambda: c.agent.metric(syncs) > s0, 5, "a spool sync", step=0.02)
+    except AssertionError:
+        pass  # the old agent: killed before its registration was spooled
+    c.agent.kill()
+    c.append(log, c.chunk())
+    rotate(log, 5)
+    c.append(log, c.chunk())
+    rotate(log, 5)
+    c.append(log, c.chunk())
+    c.agent.start()
+    line = c.check()
+    assert c.agent.term() == 0
+    return "seen, kill -9, 2 rotations while down: %s" % line
 
 
 def case_fast(env):
@@ -432,7 +462,8 @@ def case_nowatch(env):
         len(names), WATCHES, polled, line)
 
 
-CASES = {"kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations, "fast": case_fast,
+CASES = {"kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations,
+         "justseen": case_justseen, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
 

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import kafkatest  # noqa: E402
 import mkbatch  # noqa: E402
 from agentkit import Agent, store_config, wait_until  # noqa: E402
+from harness import Pki  # noqa: E402
 from sluicetest import BIN, Env, free_port, result  # noqa: E402
 
 from kafka.protocol.admin import ApiVersionRequest  # noqa: E402
@@ -46,48 +47,6 @@ N = 2000
 
 def sh(argv, **kw):
     return subprocess.run(argv, check=True, capture_output=True, **kw)
-
-
-class Pki:
-    """A test CA and certificates signed by it, all with the openssl CLI."""
-
-    def __init__(self, d):
-        self.d = d
-        os.makedirs(os.path.join(d, "newcerts"), exist_ok=True)
-        open(self.p("index.txt"), "w").close()
-        with open(self.p("serial"), "w") as f:
-            f.write("1000\n")
-        with open(self.p("ca.cnf"), "w") as f:
-            f.write("[ca]\ndefault_ca = d\n[d]\ndir = %s\ndatabase = $dir/index.txt\n"
-                    "new_certs_dir = $dir/newcerts\nserial = $dir/serial\ndefault_md = sha256\n"
-                    "policy = any\nunique_subject = no\n[any]\ncommonName = supplied\n"
-                    "organizationName = optional\n[server]\nsubjectAltName = "
-                    "DNS:localhost,IP:127.0.0.1\nextendedKeyUsage = serverAuth\n"
-                    "[client]\nextendedKeyUsage = clientAuth\n" % d)
-        self.ca("ca")
-        self.ca("other-ca")
-
-    def p(self, name):
-        return os.path.join(self.d, name)
-
-    def ca(self, name):
-        sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", self.p(name + ".key"), "-out", self.p(name + ".crt"),
-            "-days", "30", "-subj", "/CN=Sluice test " + name])
-
-    def issue(self, name, subj, ext, ca="ca", start=None, end=None):
-        """Key and certificate name.{key,crt}; start/end as YYYYMMDDHHMMSSZ."""
-        sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", self.p(name + ".key"), "-out", self.p(name + ".csr"), "-subj", subj])
-        argv = ["openssl", "ca", "-batch", "-notext", "-preserveDN", "-config", self.p("ca.cnf"),
-                "-cert", self.p(ca + ".crt"), "-keyfile", self.p(ca + ".key"),
-                "-in", self.p(name + ".csr"), "-out", self.p(name + ".crt"), "-extensions", ext]
-        argv += ["-startdate", start, "-enddate", end] if start else ["-days", "30"]
-        sh(argv)
-        return self.p(name + ".crt"), self.p(name + ".key")
-
-    def der(self, name):
-        return ssl.PEM_cert_to_DER_cert(open(self.p(name + ".crt")).read())
 
 
 def tls_yaml(pki, auth):

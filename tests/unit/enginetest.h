@@ -57,10 +57,9 @@ static inline void lt_config(struct engine_config *c, const char *dir, enum engi
 	c->defaults.segment_bytes = 16384;
 	c->index_interval_bytes = 512;
 	c->retention_check_ms = 3600000; /* tests call retention explicitly */
-	/* and keep their data: the batches carry old timestamps (1970, 2023), and
-	 * the engine's first retention pass comes 1 s after open whatever
-	 * retention_check_ms says, so a test slowed down by a busy machine lost
-	 * them to the 7-day default.  A test that wants retention sets it. */
+	/* and keep their data: the batches carry old timestamps (1970, 2023),
+	 * which the 7-day default would delete.  A test that wants retention
+	 * sets it. */
 	c->defaults.retention_ms = -1;
 }
 

@@ -104,7 +104,7 @@ static void test_errors(void)
 		 "outputs: [{id: o, type: stdout}]\n",
 		 "a.yaml:1:67: inputs[0].filters[0].patterns[0]: bad regular expression"},
 		{"inputs: [{id: a, type: syslog, listen: 'tcp://h'}]\noutputs: [{id: o, type: stdout}]\n",
-		 "a.yaml:1:40: inputs[0].listen: 'tcp://h': expected tcp://HOST:PORT or udp://HOST:PORT"},
+		 "a.yaml:1:40: inputs[0].listen: 'tcp://h': expected tcp://HOST:PORT, tls://HOST:PORT or udp://HOST:PORT"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\noutputs: [{id: o, type: tail}]\n",
 		 "a.yaml:2:25: outputs[0].type: unknown output plugin 'tail' (known: store, file, stdout, null, kafka, http, alertmanager)"},
 		{"inputs: [{id: a, type: tail, paths: [/x]}]\n"

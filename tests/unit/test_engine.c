@@ -407,6 +407,46 @@ static void test_retention(void)
 	lt_rmrf(tmp);
 }
 
+/* The first retention pass comes retention_check_ms after open, not 1 s
+ * after it whatever the interval says (data older than the retention, kept
+ * by an operator who set a long check, went within a second of a restart). */
+static void test_retention_first_pass(void)
+{
+	struct engine_config c;
+	struct topic_config tc;
+	struct engine_partition_info pi;
+	struct engine *log;
+	struct buf b;
+	int64_t now = clock_wall_ms();
+
+	fresh();
+	lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+	c.retention_check_ms = 60000;
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
+	memset(&tc, 0, sizeof(tc));
+	tc.retention_ms = 3600000;
+	CU_ASSERT_EQUAL(engine_topic_create(log, "old", &tc), 0);
+	buf_init(&b, 0);
+	for (int i = 0; i < 3; i++) {
+		lt_batch(&b, i, 1, now - 7200000 + i, -1, -1, -1, 100);
+		CU_ASSERT_EQUAL(lt_append(log, "old", 0, &b, NULL), i);
+	}
+	engine_close(log);
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
+	/* the old engine's pass came at 1 s: wait well past it */
+	usleep(2500000);
+	CU_ASSERT_EQUAL(engine_partition_info(log, "old", 0, &pi), 0);
+	CU_ASSERT_EQUAL(pi.log_start, 0);
+	engine_close(log);
+	/* a short interval is honoured as well */
+	c.retention_check_ms = 50;
+	CU_ASSERT_EQUAL_FATAL(engine_open(&c, &log), 0);
+	CU_ASSERT_EQUAL(wait_info(log, "old", 3, 5000), 0);
+	buf_release(&b);
+	engine_close(log);
+	lt_rmrf(tmp);
+}
+
 static void test_slice_survives_deletion(void)
 {
 	struct engine_slice s;
@@ -459,6 +499,17 @@ static void test_idempotence_and_reopen(void)
 		CU_ASSERT_EQUAL(r.base_offset, 3 * i);
 		CU_ASSERT_EQUAL(r.last_offset, 3 * i + 2);
 	}
+	/* engine_find_duplicate: the same answer, nothing written */
+	lt_batch(&b, 3 * 37, 3, 1000 + 37, 77, 2, 3 * 37, 600);
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 1);
+	CU_ASSERT(r.duplicate);
+	CU_ASSERT_EQUAL(r.base_offset, 3 * 37);
+	CU_ASSERT_EQUAL(r.last_offset, 3 * 37 + 2);
+	lt_batch(&b, 0, 3, 1000, 77, 2, 3 * 40, 0); /* the next one: not a retry */
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 0);
+	lt_batch(&b, 0, 3, 1000, -1, -1, -1, 0); /* not idempotent */
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "t", 0, b.data, b.len, &r), 0);
+	CU_ASSERT_EQUAL(engine_find_duplicate(log, "nope", 0, b.data, b.len, &r), -ERR_NOT_FOUND);
 	lt_batch(&b, 0, 3, 1000, 77, 2, 3 * 41, 0);
 	CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), -ERR_OUT_OF_ORDER);
 	lt_batch(&b, 0, 3, 1000, 77, 1, 3 * 40, 0);
@@ -726,6 +777,7 @@ int main(void)
 		UNIT_TEST(test_batch_limits),
 		UNIT_TEST(test_offset_for_time),
 		UNIT_TEST(test_retention),
+		UNIT_TEST(test_retention_first_pass),
 		UNIT_TEST(test_slice_survives_deletion),
 		UNIT_TEST(test_idempotence_and_reopen),
 		UNIT_TEST(test_fsync_modes_visibility),
