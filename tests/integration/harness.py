@@ -857,3 +857,32 @@ def _cli(argv):
 
 if __name__ == "__main__":
     sys.exit(_cli(sys.argv[1:]))
+
+
+# ---------------------------------------------------------------- client compatibility
+# (after the CLI entry point so it stays at the end of the file; importers see it)
+
+def record_compat(client, version, check, result):
+    """Append one check's outcome to $SLUICE_COMPAT_DIR/<client>.jsonl
+    (default build/compat/): result is "pass", "fail[: why]" or
+    "skip: <why>".  scripts/kafka_matrix.py renders these into the client
+    compatibility matrix of docs/KAFKA.md and checks that table."""
+    d = os.environ.get("SLUICE_COMPAT_DIR") or os.path.join(TOP, "build", "compat")
+    os.makedirs(d, exist_ok=True)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in client)
+    line = json.dumps({"client": client, "version": version, "check": check,
+                       "result": result}) + "\n"
+    with open(os.path.join(d, name + ".jsonl"), "a") as f:  # one write: lines never interleave
+        f.write(line)
+
+
+def compat_run(client, version, check, fn):
+    """Run a test's main fn and record its outcome as one compat check:
+    pass when it returns 0/None, fail when it returns non-zero or raises."""
+    try:
+        rc = fn()
+    except BaseException as e:
+        record_compat(client, version, check, "fail: %s" % (str(e).splitlines() or [""])[0][:200])
+        raise
+    record_compat(client, version, check, "fail: exit %s" % rc if rc else "pass")
+    return rc
