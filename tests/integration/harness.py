@@ -886,3 +886,52 @@ def compat_run(client, version, check, fn):
         raise
     record_compat(client, version, check, "fail: exit %s" % rc if rc else "pass")
     return rc
+
+
+def compat_checks(env, argv, out, client, version, n, codecs, timeout=120):
+    """Run a client tool (tests/go, tests/python) that prints one JSON line
+    per check ({"check", "result": "pass" | "fail" | "skip: why", "detail"})
+    and writes the values its group consumed to out; record every check, then
+    check_seq the consumed numbered events, whole and per codec (each event
+    holds " codec=NAME ", codec i has events i*per .. (i+1)*per-1, per =
+    n // len(codecs)).  Prints each outcome; returns the failed checks."""
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if r.stderr.strip():
+        sys.stderr.write(r.stderr[-3000:] + "\n")
+    lines = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise AssertionError("%s: no checks reported (exit %d)" % (client, r.returncode))
+    outcomes = []
+    for ln in lines:
+        res = ln["result"] if ln["result"] != "fail" else "fail: " + ln.get("detail", "")
+        outcomes.append((ln["check"], res))
+    data = b""
+    if os.path.exists(out):
+        with open(out, "rb") as f:
+            data = f.read()
+    per = n // len(codecs)
+    parts = [("group-consumed events exactly once (check_seq)", data, 0, n)]
+    for i, c in enumerate(codecs):
+        mine = [ln for ln in data.splitlines() if (" codec=%s " % c).encode() in ln]
+        parts.append(("%s events exactly once (check_seq)" % c, b"\n".join(mine) + b"\n",
+                      i * per, per))
+    for check, blob, start, expect in parts:
+        cs = subprocess.run([sys.executable, os.path.join(SHARED, "bench/check_seq.py"),
+                             "--start-seq", str(start), "--expect", str(expect)],
+                            input=blob, capture_output=True)
+        outcomes.append((check, "pass" if cs.returncode == 0 else
+                         "fail: " + cs.stdout.decode().strip()))
+    failed = []
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+    for check, res in outcomes:
+        record_compat(client, version, check, res)
+        kind = res.split(":")[0]
+        counts[kind] += 1
+        print("  %s: %s" % (check, res), flush=True)
+        if kind == "fail":
+            failed.append(check)
+    if r.returncode != 0 and not failed:
+        failed.append("%s exit %d" % (client, r.returncode))
+    result("%s %s: %d passed, %d failed, %d skipped"
+           % (client, version, counts["pass"], counts["fail"], counts["skip"]))
+    return failed
