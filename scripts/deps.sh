@@ -13,7 +13,8 @@ PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev clang-format universal-ctags git
 libyaml-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev liblz4-dev libsnappy-dev
 libssl-dev libgnutls28-dev libpcre2-dev libcunit1-dev libsystemd-dev libmicrohttpd-dev librdkafka-dev
-kcat python3 python3-venv python3-kafka python3-confluent-kafka python3-lz4 python3-snappy python3-zstandard
+kcat python3 python3-venv python3-kafka python3-confluent-kafka
+python3-lz4 python3-snappy python3-zstandard
 systemd systemd-journal-remote rsyslog bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
 prometheus prometheus-alertmanager

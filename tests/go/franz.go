@@ -201,7 +201,8 @@ func committed(adm *kadm.Client, group, topic string) (map[int32]int64, error) {
 	return m, nil
 }
 
-func franzGroup(r *report, brokers []string, adm *kadm.Client, topic, group string, n int) []string {
+func franzGroup(r *report, brokers []string, adm *kadm.Client, topic, group string,
+	n int) []string {
 	var vals []string
 	first1 := map[int32]int64{}
 	err := consume(brokers, topic, group, &vals, first1, n/2, nil)

@@ -154,7 +154,8 @@ func saramaCommitted(adm sarama.ClusterAdmin, group, topic string) (map[int32]in
 	return m, nil
 }
 
-func saramaGroup(r *report, brokers []string, adm sarama.ClusterAdmin, topic, group string, n int) []string {
+func saramaGroup(r *report, brokers []string, adm sarama.ClusterAdmin, topic, group string,
+	n int) []string {
 	var vals []string
 	m1 := &member{vals: &vals, first: map[int32]int64{}, stop: func() bool { return len(vals) >= n/2 }}
 	err := saramaConsume(brokers, topic, group, m1)
@@ -189,7 +190,8 @@ func saramaGroup(r *report, brokers []string, adm sarama.ClusterAdmin, topic, gr
 	return vals
 }
 
-func saramaAdmin(r *report, adm sarama.ClusterAdmin, client sarama.Client, topic, group string, n int) {
+func saramaAdmin(r *report, adm sarama.ClusterAdmin, client sarama.Client, topic, group string,
+	n int) {
 	c, err := saramaCommitted(adm, group, topic)
 	sum := int64(0)
 	for _, o := range c {
