@@ -10,7 +10,7 @@
 #   python   build/venv from Debian's /usr/bin/python3 with
 #            tests/python/requirements.lock (--require-hashes); recreated when
 #            the lock changes
-# usage: scripts/test-deps.sh [go|python|all]   (SLUICE_BUILD: build dir)
+# usage: scripts/test-deps.sh [go|python|all]   (SLUICE_BUILD: another dir than build/)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
