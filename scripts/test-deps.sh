@@ -6,7 +6,8 @@
 # the tests that use them:
 #   go       the Go modules of tests/go (go.mod + go.sum; GOFLAGS=-mod=readonly,
 #            so nothing but what go.sum pins is used; module cache: go's
-#            default, ~/go/pkg/mod, outside the tree)
+#            default, ~/go/pkg/mod, outside the tree), built once into
+#            build/go with its cache in build/gocache
 #   python   build/venv from Debian's /usr/bin/python3 with
 #            tests/python/requirements.lock (--require-hashes); recreated when
 #            the lock changes
@@ -27,7 +28,11 @@ if [ "$what" = go ] || [ "$what" = all ]; then
         echo "test-deps: no go command (the machine image ships Go 1.26)" >&2
         exit 1
     fi
-    (cd "$top/tests/go" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go mod download)
+    # download, then build once: a cold build of franz-go + sarama takes about a
+    # CPU-minute, which the test's own `go build` then finds in build/gocache
+    (cd "$top/tests/go" &&
+        export GOFLAGS=-mod=readonly GOTOOLCHAIN=local GOCACHE="$top/build/gocache" &&
+        go mod download && go build -o "$top/build/go/kafkacompat" .)
 fi
 
 if [ "$what" = python ] || [ "$what" = all ]; then
