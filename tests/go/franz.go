@@ -544,6 +544,7 @@ func runFranz(r *report, brokers []string, n int, out, prefix string) {
 	franzGroupsAdmin(r, adm, topic, group, n)
 	franzConfigs(r, adm, topic)
 	franzPartitionsRecords(r, adm, topic)
+	franzTxn(r, brokers, adm, prefix)
 	ctx, cancel := fctx()
 	defer cancel()
 	dr, err := adm.DeleteTopics(ctx, topic)
