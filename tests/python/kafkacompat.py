@@ -11,7 +11,8 @@ commit, and the AdminClient calls (create_topics with configs,
 describe_configs, create_partitions, alter_configs, incremental_alter_configs,
 delete_records, describe_cluster, list_offsets earliest/latest/max-timestamp/
 for-timestamp, list_consumer_groups with a state filter,
-describe_consumer_groups, delete_consumer_groups, delete_topics).
+describe_consumer_groups, delete_consumer_groups, delete_topics), and one
+committed plus one aborted transaction read back with read_committed.
 aiokafka: its admin client creates the topic; the idempotent producer (none,
 gzip), a group of two successive members with explicit commits.
 
@@ -27,12 +28,13 @@ import socket
 import struct
 import sys
 import time
+import warnings
 
 PARTS = 3
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 API_NAMES = {2: "ListOffsets", 16: "ListGroups", 21: "DeleteRecords", 33: "AlterConfigs",
              37: "CreatePartitions", 42: "DeleteGroups", 44: "IncrementalAlterConfigs",
-             60: "DescribeCluster"}
+             60: "DescribeCluster", 24: "AddPartitionsToTxn", 26: "EndTxn"}
 FAILS = 0
 
 
@@ -282,7 +284,9 @@ def confluent(rep, bootstrap, n, out, prefix):
         def alter():
             res = ConfigResource(ResourceType.TOPIC, topic,
                                  set_config={"retention.ms": "10800000"})
-            adm.alter_configs([res])[res].result(15)
+            with warnings.catch_warnings():  # deprecated by the client, still Kafka's API
+                warnings.simplefilter("ignore", DeprecationWarning)
+                adm.alter_configs([res])[res].result(15)
             expect(retention() == "10800000", "retention.ms is %r after setting 10800000"
                    % retention())
         rep.rec("alter_configs", alter)
@@ -308,6 +312,10 @@ def confluent(rep, bootstrap, n, out, prefix):
             expect(group not in listed(), "%s still listed" % group)
         rep.rec("delete_consumer_groups", delete_groups)
 
+    check = "transactions: commit + abort, read_committed"
+    if rep.need(check, 24) and rep.need(check, 26):
+        rep.rec(check, lambda: confluent_txn(adm, common, prefix + "-confluent-txn"))
+
     def delete_topic():
         adm.delete_topics([topic])[topic].result(15)
         deadline = time.time() + 10
@@ -315,6 +323,51 @@ def confluent(rep, bootstrap, n, out, prefix):
             expect(time.time() < deadline, "%s still listed" % topic)
             time.sleep(0.1)
     rep.rec("delete_topics", delete_topic)
+
+
+def confluent_txn(adm, common, topic):
+    """One committed and one aborted transaction; a read_committed consumer
+    sees exactly the committed records, a read_uncommitted one both."""
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    from confluent_kafka.admin import NewTopic
+    adm.create_topics([NewTopic(topic, 1, 1)])[topic].result(15)
+    p = Producer(dict(common, **{"transactional.id": topic, "transaction.timeout.ms": 10000}))
+    p.init_transactions(15)
+    for commit in (True, False):
+        p.begin_transaction()
+        for i in range(10):
+            p.produce(topic, b"txn commit=%d i=%d" % (commit, i))
+        if commit:
+            p.commit_transaction(15)
+        else:
+            p.flush(15)
+            p.abort_transaction(15)
+
+    def read(level, want):
+        c = Consumer(dict(common, **{"group.id": topic + "-" + level, "isolation.level": level,
+                                     "enable.auto.commit": False, "enable.partition.eof": True}))
+        c.assign([TopicPartition(topic, 0, 0)])
+        got, deadline = [], time.time() + 10
+        try:
+            while time.time() < deadline:
+                m = c.poll(0.5)
+                if m is None:
+                    continue
+                if m.error():
+                    if m.error().code() == -191 and len(got) >= want:  # _PARTITION_EOF
+                        break
+                    if m.error().code() != -191:
+                        raise KafkaException(m.error())
+                    continue
+                got.append(m.value())
+        finally:
+            c.close()
+        return got
+    committed, every = read("read_committed", 10), read("read_uncommitted", 20)
+    expect(committed == [b"txn commit=1 i=%d" % i for i in range(10)] and len(every) == 20,
+           "read_committed saw %d (want the 10 committed), read_uncommitted %d (want 20)"
+           % (len(committed), len(every)))
+    adm.delete_topics([topic])[topic].result(15)
 
 
 # ---------------------------------------------------------------- aiokafka
