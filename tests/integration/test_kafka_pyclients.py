@@ -42,9 +42,8 @@ def main():
             out = env.path(sub + ".txt")
             argv = [py, tool, sub, store.bootstrap, str(N), out, "py"]
             failed += compat_checks(env, argv, out, client, version, N, codecs)
-    if failed:
-        print("FAIL: " + "; ".join(failed), file=sys.stderr)
-        return 1
+        if failed:  # raised inside Env: the store's log is printed too
+            raise AssertionError("failed checks: " + "; ".join(failed))
     return 0
 
 
