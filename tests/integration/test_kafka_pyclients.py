@@ -34,7 +34,7 @@ def main():
     ck, rdk, aio = ver.stdout.split()
     clients = [("confluent", "confluent-kafka-python (PyPI)", "%s (librdkafka %s)" % (ck, rdk),
                 ("none", "gzip", "snappy", "lz4", "zstd")),
-               ("aiokafka", "aiokafka", aio, ("none", "gzip"))]
+               ("aiokafka", "aiokafka", aio, ("none", "gzip", "snappy", "lz4", "zstd"))]
     failed = []
     with Env() as env:
         store = env.start_store(ready="kafka")

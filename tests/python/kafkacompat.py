@@ -13,8 +13,8 @@ delete_records, describe_cluster, list_offsets earliest/latest/max-timestamp/
 for-timestamp, list_consumer_groups with a state filter,
 describe_consumer_groups, delete_consumer_groups, delete_topics), and one
 committed plus one aborted transaction read back with read_committed.
-aiokafka: its admin client creates the topic; the idempotent producer (none,
-gzip), a group of two successive members with explicit commits.
+aiokafka: its admin client creates the topic; the idempotent producer in
+every codec, a group of two successive members with explicit commits.
 
 Each check prints one JSON line {"check", "result", "detail"}; result is
 "pass", "fail" or "skip: <API> not advertised", a skip decided only from the
@@ -376,7 +376,7 @@ async def aio(rep, bootstrap, n, out, prefix):
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     topic, group = prefix + "-aiokafka", prefix + "-aiokafka-group"
-    codecs = (None, "gzip")  # snappy/lz4/zstd need optional packages not in the lock
+    codecs = (None, "gzip", "snappy", "lz4", "zstd")  # the last three through cramjam
     results = []
 
     async def rec(check, coro_fn):
