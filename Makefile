@@ -10,7 +10,8 @@
 # subdirectories.
 #
 #   make            build/bin/{sluice-store,sluice-agent,sluice}
-#   make test       deps + build + lint + unit + integration + short fuzz pass
+#   make test       deps + build + lint + unit + integration + the Kafka client
+#                   matrix check (scripts/kafka_matrix.py) + short fuzz pass
 #   make lint       house rules: scripts/lint.py (layering, file and function
 #                   sizes), then clang-format --dry-run (FORMAT_CHECK=0 skips it)
 #   make format     clang-format -i over the tracked C sources and headers
@@ -186,7 +187,7 @@ deps:
 # `# harness: quick`); `make test` is everything.  One step at a time: unit
 # tests and integration (which runs two tests at a time, see
 # tests/integration/run.sh) are never both at once on a 2-core machine.
-.PHONY: lint format integration-quick
+.PHONY: lint format integration-quick kafka-matrix
 check:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory lint
@@ -216,6 +217,12 @@ unit: $(UNIT_BINS)
 integration: $(BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) tests/integration/run.sh
 
+# the client compatibility matrix in docs/KAFKA.md must match what the client
+# tests recorded in this run (the runner empties $(BUILD)/compat first);
+# scripts/kafka_matrix.py --write rewrites it
+kafka-matrix:
+	$(Q)SLUICE_COMPAT_DIR=$(abspath $(BUILD))/compat scripts/kafka_matrix.py
+
 integration-quick: $(BINS)
 	$(Q)SLUICE_BIN=$(abspath $(BIN)) SLUICE_SAN=$(SAN) TIER=quick tests/integration/run.sh
 
@@ -234,6 +241,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory kafka-matrix
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 asan: deps

@@ -4,15 +4,17 @@
 # The dependency step of `make test`, `make demo`, `make deb` and `make bench`:
 # the one list of Debian packages Sluice builds, tests and packages with.  When
 # any is missing it runs `apt-get update` once and `apt-get install -y` with the
-# exact list; it also installs the npm packages the kafkajs tests use and the
-# Kafka jars the real-cluster tests run (scripts/kafka-jars.sh).
+# exact list; it also installs the npm packages the kafkajs tests use, the
+# Kafka jars the real-cluster tests run (scripts/kafka-jars.sh) and the Go
+# modules and Python venv of the client tests (scripts/test-deps.sh).
 set -eu
 
 PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev clang-format universal-ctags git
 libyaml-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev liblz4-dev libsnappy-dev
 libssl-dev libgnutls28-dev libpcre2-dev libcunit1-dev libsystemd-dev libmicrohttpd-dev librdkafka-dev
-kcat python3 python3-kafka python3-confluent-kafka python3-lz4 python3-snappy python3-zstandard
+kcat python3 python3-venv python3-kafka python3-confluent-kafka
+python3-lz4 python3-snappy python3-zstandard
 systemd systemd-journal-remote rsyslog rsyslog-openssl bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
 prometheus prometheus-alertmanager
@@ -51,19 +53,9 @@ if [ -f "$top/tests/js/package.json" ] && [ ! -d "$top/tests/js/node_modules/kaf
     (cd "$top/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# Go modules (pinned by go.sum) of the Go test programs: tests/k8s checks the
-# Kubernetes manifest against k8s.io/api.  Into Go's module cache (~/go), not
-# the tree.
-for mod in "$top/tests/k8s"; do
-    if [ -f "$mod/go.mod" ]; then
-        if ! command -v go >/dev/null 2>&1; then
-            echo "deps: go is needed for $mod (this machine kind ships it)" >&2
-            exit 1
-        fi
-        (cd "$mod" && GOFLAGS=-mod=readonly go mod download)
-    fi
-done
-
 # Apache Kafka's jars (Maven) for the tests that run a real Kafka cluster.
 "$top/scripts/kafka-jars.sh"
+
+# Go modules (tests/go, tests/k8s) and the Python venv (tests/python) of the tests.
+"$top/scripts/test-deps.sh"
 exit 0

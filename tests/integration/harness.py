@@ -909,3 +909,81 @@ class Pki:
 
 if __name__ == "__main__":
     sys.exit(_cli(sys.argv[1:]))
+
+
+# ---------------------------------------------------------------- client compatibility
+# (after the CLI entry point so it stays at the end of the file; importers see it)
+
+def record_compat(client, version, check, result):
+    """Append one check's outcome to $SLUICE_COMPAT_DIR/<client>.jsonl
+    (default build/compat/): result is "pass", "fail[: why]" or
+    "skip: <why>".  scripts/kafka_matrix.py renders these into the client
+    compatibility matrix of docs/KAFKA.md and checks that table."""
+    d = os.environ.get("SLUICE_COMPAT_DIR") or os.path.join(TOP, "build", "compat")
+    os.makedirs(d, exist_ok=True)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in client)
+    line = json.dumps({"client": client, "version": version, "check": check,
+                       "result": result}) + "\n"
+    with open(os.path.join(d, name + ".jsonl"), "a") as f:  # one write: lines never interleave
+        f.write(line)
+
+
+def compat_run(client, version, check, fn):
+    """Run a test's main fn and record its outcome as one compat check:
+    pass when it returns 0/None, fail when it returns non-zero or raises."""
+    try:
+        rc = fn()
+    except BaseException as e:
+        record_compat(client, version, check, "fail: %s" % (str(e).splitlines() or [""])[0][:200])
+        raise
+    record_compat(client, version, check, "fail: exit %s" % rc if rc else "pass")
+    return rc
+
+
+def compat_checks(env, argv, out, client, version, n, codecs, timeout=120):
+    """Run a client tool (tests/go, tests/python) that prints one JSON line
+    per check ({"check", "result": "pass" | "fail" | "skip: why", "detail"})
+    and writes the values its group consumed to out; record every check, then
+    check_seq the consumed numbered events, whole and per codec (each event
+    holds " codec=NAME ", codec i has events i*per .. (i+1)*per-1, per =
+    n // len(codecs)).  Prints each outcome; returns the failed checks."""
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if r.stderr.strip():
+        sys.stderr.write(r.stderr[-3000:] + "\n")
+    lines = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise AssertionError("%s: no checks reported (exit %d)" % (client, r.returncode))
+    outcomes = []
+    for ln in lines:
+        res = ln["result"] if ln["result"] != "fail" else "fail: " + ln.get("detail", "")
+        outcomes.append((ln["check"], res))
+    data = b""
+    if os.path.exists(out):
+        with open(out, "rb") as f:
+            data = f.read()
+    per = n // len(codecs)
+    parts = [("group-consumed events exactly once (check_seq)", data, 0, n)]
+    for i, c in enumerate(codecs):
+        mine = [ln for ln in data.splitlines() if (" codec=%s " % c).encode() in ln]
+        parts.append(("%s events exactly once (check_seq)" % c, b"\n".join(mine) + b"\n",
+                      i * per, per))
+    for check, blob, start, expect in parts:
+        cs = subprocess.run([sys.executable, os.path.join(SHARED, "bench/check_seq.py"),
+                             "--start-seq", str(start), "--expect", str(expect)],
+                            input=blob, capture_output=True)
+        outcomes.append((check, "pass" if cs.returncode == 0 else
+                         "fail: " + cs.stdout.decode().strip()))
+    failed = []
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+    for check, res in outcomes:
+        record_compat(client, version, check, res)
+        kind = res.split(":")[0]
+        counts[kind] += 1
+        print("  %s: %s" % (check, res), flush=True)
+        if kind == "fail":
+            failed.append(check)
+    if r.returncode != 0 and not failed:
+        failed.append("%s exit %d" % (client, r.returncode))
+    result("%s %s: %d passed, %d failed, %d skipped"
+           % (client, version, counts["pass"], counts["fail"], counts["skip"]))
+    return failed

@@ -126,3 +126,11 @@ wait_grep() {
         sleep 0.05
     done
 }
+
+# record_compat CLIENT VERSION CHECK RESULT: one line of the client
+# compatibility matrix (harness.record_compat; scripts/kafka_matrix.py reads
+# them; the last line per check wins, so record "fail" first and "pass" at the end).
+record_compat() {
+    /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+from harness import record_compat; record_compat(*sys.argv[2:])' "$(dirname "${BASH_SOURCE[0]}")" "$@"
+}

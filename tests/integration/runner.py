@@ -21,6 +21,7 @@ the runner is interrupted.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,6 +115,13 @@ def main():
     timeout = int(os.environ.get("INTEGRATION_TIMEOUT", "900"))
     tier = os.environ.get("TIER", "all")
     wanted = set(os.environ.get("TESTS", "").split())
+    # the client tests' compatibility results (harness.record_compat): a fresh
+    # directory per run, which scripts/kafka_matrix.py then reads
+    compat = os.environ.get("SLUICE_COMPAT_DIR") or os.path.join(
+        os.path.dirname(os.path.abspath(os.environ["SLUICE_BIN"])), "compat")
+    shutil.rmtree(compat, ignore_errors=True)
+    os.makedirs(compat)
+    os.environ["SLUICE_COMPAT_DIR"] = compat
     times_path = os.path.join(os.environ["SLUICE_BIN"], "..", "integration-times.json")
     times = {}
     for path in (os.path.join(HERE, "durations.json"), times_path):

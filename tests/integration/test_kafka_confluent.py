@@ -131,4 +131,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import confluent_kafka
+    from harness import compat_run
+    sys.exit(compat_run("confluent-kafka-python (Debian)", "%s (librdkafka %s)" % (
+        confluent_kafka.version()[0], confluent_kafka.libversion()[0]),
+        "idempotent zstd produce, restart, assign at offset, offsets_for_times", main))

@@ -12,6 +12,9 @@
 # harness: quick
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
+KCAT_VERSION=$(kcat -V 2>&1 | sed -n 's/.*Version \([^ ]*\) .*librdkafka \([^ ]*\).*/\1 (librdkafka \2)/p')
+KCAT_CHECK="zstd produce, kill -9, consume, -L, -G group commit + resume"
+record_compat kcat "$KCAT_VERSION" "$KCAT_CHECK" fail
 
 cat >"$T/store.yaml" <<YAML
 log:
@@ -71,3 +74,4 @@ timeout 60 "${KCAT[@]}" -G kcatgroup logs -e -f '%s\n' >"$T/g2" 2>"$T/g2.err" ||
     fail "kcat -G second run failed: $(tail -n 5 "$T/g2.err")"
 check_seq --start-seq 20000 --expect 100 <"$T/g2" || fail "kcat -G did not resume at its commit"
 result "kcat -G: 10000 records, committed; second run resumed with exactly the 100 new ones"
+record_compat kcat "$KCAT_VERSION" "$KCAT_CHECK" pass

@@ -88,4 +88,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import kafka
+    from harness import compat_run
+    sys.exit(compat_run("kafka-python", kafka.__version__,
+                        "admin create/describe-configs/delete topics, produce gzip+lz4, consume", main))

@@ -11,6 +11,9 @@
 
 JS=$SLUICE_TOP/tests/js
 [ -d "$JS/node_modules/kafkajs" ] || fail "kafkajs not installed (scripts/deps.sh runs npm ci in tests/js)"
+KJS_VERSION=$(node -p "require('$JS/node_modules/kafkajs/package.json').version")
+KJS_CHECK="admin, produce none+gzip, consume, group of two: join, leave, rejoin"
+record_compat kafkajs "$KJS_VERSION" "$KJS_CHECK" fail
 start_store_kafka "$T/data"
 gen_corpus "$T/corpus" 1M 2>/dev/null
 awk '/seq/ && n < 3000 { n++; print }' "$T/corpus" >"$T/events"
@@ -19,3 +22,4 @@ KAFKAJS_NO_PARTITIONER_WARNING=1 timeout 240 node "$JS/kafkajs_test.js" "$BROKER
 check_seq --expect 3000 <"$T/simple.txt" || fail "kafkajs consumer: exactly-once"
 check_seq --expect 3000 <"$T/group.txt" || fail "kafkajs group: exactly-once"
 result "kafkajs: 3000 + 3000 records exactly once"
+record_compat kafkajs "$KJS_VERSION" "$KJS_CHECK" pass
