@@ -500,6 +500,20 @@ static void conn_attach(struct http_client_conn *cn, struct http_client_req *r)
 
 /* Try addresses from cn->addr on.  Returns 0 (connecting or connected) or
  * a negative code when none is left (why says the last failure). */
+/* Best effort: a kernel without one of these still works, just slower to
+ * notice a dead peer. */
+static void set_keepalive(int fd)
+{
+	int one = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S, cnt = KEEPALIVE_CNT;
+	unsigned ut = TCP_USER_TIMEOUT_MS;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+}
+
 static int conn_connect(struct http_client_conn *cn, char *why, size_t whylen)
 {
 	struct http_client *c = cn->c;
@@ -516,7 +530,7 @@ static int conn_connect(struct http_client_conn *cn, char *why, size_t whylen)
 			return rc;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		set_keepalive(fd);
 		if (connect(fd, sa, c->addrs.len[cn->addr]) == 0 || errno == EINPROGRESS) {
 			cn->fd = fd;
 			cn->connecting = true;

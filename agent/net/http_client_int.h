@@ -81,4 +81,17 @@ int http_tls_start(struct http_client_req *r, const char *method, const char *pa
 		   const char *headers);
 void http_tls_req_release(struct http_client_req *r);
 
+/* A connection the network dropped silently (a NAT or firewall forgot it,
+ * the peer's host vanished: no RST ever comes) is found within a bound:
+ * idle, TCP keep-alive probes after KEEPALIVE_IDLE_S, every
+ * KEEPALIVE_INTVL_S, KEEPALIVE_CNT unanswered ones close it (35 s); with a
+ * request written, TCP_USER_TIMEOUT_MS of unacknowledged data does (the
+ * request's own timeout may be longer).  Either way the request fails and
+ * is retried on a new connection.  (https: libcurl takes the
+ * first two.) */
+#define KEEPALIVE_IDLE_S 20
+#define KEEPALIVE_INTVL_S 5
+#define KEEPALIVE_CNT 3
+#define TCP_USER_TIMEOUT_MS 30000
+
 #endif

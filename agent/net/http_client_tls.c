@@ -113,6 +113,8 @@ int http_tls_start(struct http_client_req *r, const char *method, const char *pa
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->o.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->o.connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, (long)KEEPALIVE_IDLE_S);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, (long)KEEPALIVE_INTVL_S);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, c->o.user_agent);
 	if (c->o.ca_file && *c->o.ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->o.ca_file);
