@@ -2,11 +2,14 @@
 """The integration runner behind tests/integration/run.sh.
 
 Runs tests/integration/test_*.sh (with /bin/bash) and test_*.py (with
-/usr/bin/python3) against the binaries in $SLUICE_BIN, JOBS at a time
-(default 2; each test starts its own daemons on free ports, so tests do not
-share state).  A tag in a test's first 40 lines changes that:
+/usr/bin/python3) against the binaries in $SLUICE_BIN, in INTEGRATION_JOBS
+slots (default 3; each test starts its own daemons on free ports, so tests
+do not share state).  Most tests spend their time awaiting conditions, so
+three run at once on two cores; a test that keeps a core busy most of its
+run takes two slots.  A tag in a test's first 40 lines says so:
 
-    # harness: serial    runs alone (heavy, or shares machine-wide state)
+    # harness: serial    runs alone (shares machine-wide state)
+    # harness: heavy     takes two slots (a full-speed pipeline, a compiler, JVMs)
     # harness: quick     belongs to the quick tier (TIER=quick, `make check`)
 
 Each test's output goes to its own file; results are printed in the order
@@ -56,8 +59,8 @@ def discover(wanted, tier):
 
 
 class Job:
-    def __init__(self, name, serial):
-        self.name, self.serial = name, serial
+    def __init__(self, name, serial, weight=1):
+        self.name, self.serial, self.weight = name, serial, weight
         self.proc = None
         self.log = None
         self.start = self.end = 0.0
@@ -111,7 +114,7 @@ def main():
     top = os.path.abspath(os.path.join(HERE, "../.."))
     os.environ["SLUICE_TOP"] = top
     os.environ["SLUICE_SHARED"] = os.path.join(top, "../shared")
-    jobs = max(1, int(os.environ.get("INTEGRATION_JOBS", "2")))
+    jobs = max(1, int(os.environ.get("INTEGRATION_JOBS", "3")))
     timeout = int(os.environ.get("INTEGRATION_TIMEOUT", "900"))
     tier = os.environ.get("TIER", "all")
     wanted = set(os.environ.get("TESTS", "").split())
@@ -131,7 +134,8 @@ def main():
         except (OSError, ValueError):
             pass
 
-    listed = [Job(n, "serial" in t) for n, t in discover(wanted, tier)]
+    listed = [Job(n, "serial" in t, min(jobs, 2 if "heavy" in t else 1))
+              for n, t in discover(wanted, tier)]
     # longest known first; serial tests when nothing else runs
     todo = sorted(listed, key=lambda j: -times.get(j.name, 60))
     running, printed = [], 0
@@ -148,10 +152,14 @@ def main():
             if j.poll() is not None:
                 running.remove(j)
                 times[j.name] = round(j.end - j.start, 1)
-        while todo and len(running) < jobs:
-            nxt = next((j for j in todo if not j.serial), None)
-            if nxt is None:  # only serial tests are left: one, alone
-                if running:
+        while todo:
+            free = jobs - sum(j.weight for j in running)
+            if free <= 0:
+                break
+            nxt = next((j for j in todo if not j.serial and j.weight <= free), None)
+            if nxt is None:
+                # only serial tests are left (one, alone), or none fits yet
+                if running or not all(j.serial for j in todo):
                     break
                 nxt = todo[0]
             elif any(j.serial for j in running):

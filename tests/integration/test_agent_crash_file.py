@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# harness: heavy
 """kill -9 the agent at random moments 20 times while an application keeps
 writing a growing log (with multi-line Java traces), restarting it each time;
 the file output (fsync + its own state file) must end with every event

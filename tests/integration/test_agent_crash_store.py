@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# harness: heavy
 """Exactly once across kill -9, into a real sluice-store, read back with kcat:
 
 1. kill -9 the agent at random moments 20 times while an application writes

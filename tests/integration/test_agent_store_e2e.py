@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# harness: heavy
 """Tail 200 MB of gen_corpus.py output into a real sluice-store and consume it
 back with kcat over the Kafka protocol: check_seq.py finds 0 missing and 0
 duplicated, every multi-line Java trace is one record, keys and headers are

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# harness: heavy
 #
 # The Debian packages, installed for real on this machine (issue 11):
 #   1. build sluice-store, sluice-agent and sluice-cli .debs with
