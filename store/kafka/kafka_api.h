@@ -94,9 +94,11 @@ struct kafka_api {
 /* A table entry on the schema framework: KAFKA_API_MSG(KAFKA_METADATA, 0, 12,
  * "Metadata", kafka_meta_metadata_handle, metadata) uses
  * kmsg_metadata_{req,resp}_msg. */
-#define KAFKA_API_MSG(key, min, max, name, handle, api)                                          \
-	{(key), (min), (max), 0, (name), NULL, (handle), &kmsg_##api##_req_msg,                 \
-	 &kmsg_##api##_resp_msg}
+#define KAFKA_API_MSG(key, min, max, name, handle, api)                                \
+	{                                                                              \
+		(key), (min), (max), 0, (name), NULL, (handle), &kmsg_##api##_req_msg, \
+			&kmsg_##api##_resp_msg                                         \
+	}
 
 /* The first flexible version of an entry. */
 static inline int16_t kafka_api_flex_min(const struct kafka_api *a)

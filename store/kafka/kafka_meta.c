@@ -56,8 +56,7 @@ void kafka_meta_apiversions_handle(struct kafka_req *r)
 /* Node 0 as every partition's replica set and ISR; read-only. */
 static int32_t node0[1];
 
-static int metadata_partitions(struct kafka_req *r, struct kmsg_metadata_resp_topic *t,
-			       int32_t np)
+static int metadata_partitions(struct kafka_req *r, struct kmsg_metadata_resp_topic *t, int32_t np)
 {
 	struct kmsg_metadata_resp_partition *p;
 

@@ -288,7 +288,8 @@ static void decode_tags(struct kwire_dec *d, const struct kschema_struct *s, int
 		for (uint32_t j = 0; j < s->nfields; j++) {
 			const struct kschema_field *f = &s->fields[j];
 
-			if (f->tag != (int32_t)tag || !kschema_in(f->tagv, v) || !kschema_in(f->v, v))
+			if (f->tag != (int32_t)tag || !kschema_in(f->tagv, v) ||
+			    !kschema_in(f->v, v))
 				continue;
 			kwire_dec_init(&sub, p, size, true, d->arena);
 			decode_field(&sub, f, v, obj);
@@ -299,8 +300,7 @@ static void decode_tags(struct kwire_dec *d, const struct kschema_struct *s, int
 	}
 }
 
-static void decode_struct(struct kwire_dec *d, const struct kschema_struct *s, int16_t v,
-			  void *obj)
+static void decode_struct(struct kwire_dec *d, const struct kschema_struct *s, int16_t v, void *obj)
 {
 	for (uint32_t i = 0; i < s->nfields && kwire_dec_ok(d); i++) {
 		const struct kschema_field *f = &s->fields[i];

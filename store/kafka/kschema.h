@@ -95,9 +95,9 @@ struct kschema_field {
 	struct kschema_vr tagv;  /* tagged (in the tag section) */
 	struct kschema_vr flexv;
 	int32_t tag;
-	int64_t def_i;     /* ints, bool; -1 for a null array/bytes default */
-	double def_f;      /* float64 */
-	const char *def_s; /* string; NULL = null */
+	int64_t def_i;                   /* ints, bool; -1 for a null array/bytes default */
+	double def_f;                    /* float64 */
+	const char *def_s;               /* string; NULL = null */
 	const struct kschema_struct *st; /* KS_STRUCT: the element/embedded struct */
 };
 

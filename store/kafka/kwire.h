@@ -115,7 +115,7 @@ typedef void (*kwire_records_fn)(struct kwire_enc *e, const struct kbytes *r, vo
 struct kwire_enc {
 	struct buf *b;
 	bool flex;
-	int err; /* first failure, 0 while all is well */
+	int err;                     /* first failure, 0 while all is well */
 	kwire_records_fn records_fn; /* NULL: ref is ignored, p/n are written */
 	void *records_ctx;
 };

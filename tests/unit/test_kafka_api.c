@@ -863,7 +863,8 @@ static void test_table_consistent(void)
 		if (t[i].req) { /* schema framework: both messages, versions they know */
 			CU_ASSERT_PTR_NOT_NULL(t[i].resp);
 			CU_ASSERT(t[i].req->api_key == t[i].key && t[i].resp->api_key == t[i].key);
-			CU_ASSERT(t[i].max <= t[i].req->valid.hi && t[i].max <= t[i].resp->valid.hi);
+			CU_ASSERT(t[i].max <= t[i].req->valid.hi &&
+				  t[i].max <= t[i].resp->valid.hi);
 			CU_ASSERT(t[i].req->flex_min == t[i].resp->flex_min);
 			CU_ASSERT_PTR_NULL(t[i].decode);
 		} else {

@@ -368,10 +368,10 @@ static void test_metadata_v12_request(void)
 	buf_reset(&W);
 	w("0003 000c 0000002a 0007");
 	ws("rdkafka");
-	w("00");                                       /* header tags */
-	w("02");                                       /* one topic */
-	w("00000000000000000000000000000000");         /* topic_id: none */
-	w("05");                                       /* compact "logs" */
+	w("00");                               /* header tags */
+	w("02");                               /* one topic */
+	w("00000000000000000000000000000000"); /* topic_id: none */
+	w("05");                               /* compact "logs" */
 	ws("logs");
 	w("00");       /* topic tags */
 	w("01 00 00"); /* allow auto-create, no topic ops, tags */
