@@ -138,7 +138,7 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
 	return 0;
 }
 
-void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a)
+void *kafka_api_decode_body(struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a)
 {
 	const struct kafka_api *api = kafka_api_find(h->api_key);
 	struct kwire_dec d;
@@ -153,9 +153,11 @@ void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t 
 		body = api->decode(&d, h->api_version);
 	else
 		body = kschema_decode(api->req, h->api_version, &d);
-	/* trailing bytes mean we and the client disagree about the schema */
-	if (!body || !kwire_dec_ok(&d) || kwire_dec_left(&d) != 0)
+	if (!body || !kwire_dec_ok(&d))
 		return NULL;
+	/* Kafka's brokers read what the schema says and ignore the rest, and
+	 * clients rely on it: so do we (counted) */
+	h->trailing = kwire_dec_left(&d);
 	return body;
 }
 

@@ -70,6 +70,7 @@ struct kafka_hdr {
 	char *client_id; /* in the arena; NULL when null */
 	bool flex;       /* body and header use flexible encodings */
 	size_t body_off; /* where the body starts in the frame */
+	size_t trailing; /* bytes left after the decoded body (ignored) */
 };
 
 struct kafka_api {
@@ -126,9 +127,11 @@ const char *kafka_api_name(int16_t key);
 int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct kafka_hdr *h);
 
 /* Decode the body of a frame whose header parsed: the API's decoder over
- * p[h->body_off..n), also checking that nothing follows the body.  NULL when
- * malformed. */
-void *kafka_api_decode_body(const struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a);
+ * p[h->body_off..n).  NULL when malformed.  Bytes after a whole body are
+ * ignored, as Kafka's brokers ignore them (librdkafka 2.16 sends Metadata
+ * v12 with IncludeClusterAuthorizedOperations, a v8-10 field); their count
+ * goes to h->trailing. */
+void *kafka_api_decode_body(struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a);
 
 /* Map a log-engine result (0 or a negative lib/err.h code) to the Kafka error
  * code a broker returns for it. */

@@ -73,7 +73,8 @@ struct kafka_stats {
 	atomic_uint_fast64_t produce_batches;
 	atomic_uint_fast64_t produce_bytes;
 	atomic_uint_fast64_t fetch_bytes;
-	atomic_uint_fast64_t paused_reads; /* back-pressure events */
+	atomic_uint_fast64_t paused_reads;   /* back-pressure events */
+	atomic_uint_fast64_t trailing_bytes; /* requests with bytes after their body */
 	struct kafka_latency produce_latency;
 	struct kafka_latency fetch_latency;
 	struct kafka_latency request_latency;

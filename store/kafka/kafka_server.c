@@ -385,6 +385,12 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		kafka_req_free(r);
 		return;
 	}
+	if (r->hdr.trailing) {
+		atomic_fetch_add_explicit(&c->ks->stats.trailing_bytes, 1, memory_order_relaxed);
+		log_debug("kafka: %s: %s v%d request with %zu bytes after its body, ignored as "
+			  "Kafka does",
+			  c->peer, r->api->name, r->hdr.api_version, r->hdr.trailing);
+	}
 	log_debug("kafka: %s: %s v%d correlation %" PRId32 " client %s", c->peer, r->api->name,
 		  r->hdr.api_version, r->hdr.correlation_id,
 		  r->hdr.client_id ? r->hdr.client_id : "-");
@@ -860,6 +866,10 @@ static void render_metrics(struct buf *out, void *arg)
 		       "Record bytes served by Fetch.", &s->fetch_bytes);
 	render_counter(out, "sluice_kafka_paused_reads_total", "counter",
 		       "Times a connection's reads paused for back-pressure.", &s->paused_reads);
+	render_counter(out, "sluice_kafka_request_trailing_bytes_total", "counter",
+		       "Requests served although bytes followed their body (Kafka ignores them; "
+		       "librdkafka 2.16 sends Metadata v12 with a field of older versions).",
+		       &s->trailing_bytes);
 	render_latency(out, "sluice_kafka_produce_latency_seconds",
 		       "Produce request latency (receipt to response ready).", &s->produce_latency);
 	render_latency(out, "sluice_kafka_fetch_latency_seconds",

@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import time
+import urllib.request
 
 from kafka.protocol.admin import ApiVersionRequest
 from kafka.protocol.fetch import FetchRequest
@@ -73,7 +74,8 @@ def main():
             (frame(header(3, 42)), "unsupported Metadata version"),
             (frame(header(0, 2) + b"\x00" * 20), "Produce v2 (message format 0/1)"),
             (frame(header(3, 1) + struct.pack(">i", 1000)), "Metadata body that does not decode"),
-            (frame(header(3, 1) + struct.pack(">i", -1) + b"trailing"), "trailing bytes"),
+            (frame(header(3, 1) + struct.pack(">i", 2) + struct.pack(">h", 40) + b"short"),
+             "a topic name longer than the frame"),
         ]
         for payload, what in cases:
             bad_connection(st, payload, what)
@@ -85,6 +87,25 @@ def main():
         assert st.proc.poll() is None, "store died"
         result("%d kinds of bad frames: each connection closed, the healthy one served throughout"
                % (len(cases) + 2))
+
+        # bytes after a whole body are ignored, as Kafka's brokers ignore them:
+        # librdkafka 2.16 sends this Metadata v12 (an extra v8-10 bool and an
+        # empty tag section after the end of the v12 body)
+        c = kafkatest.RawClient(st)
+        for corr, body in ((7, header(3, 1, corr=7) + struct.pack(">i", -1) + b"trailing"),
+                           (8, bytes.fromhex("0003000c00000008000772646b61666b61"
+                                             "0000000000010000"))):
+            c.send_raw(frame(body))
+            resp = c.recv_frame()
+            assert struct.unpack(">i", resp[:4])[0] == corr, resp[:8]
+        c.close()
+        with urllib.request.urlopen(st.url + "/metrics", timeout=10) as r:
+            m = r.read().decode()
+        got = [l for l in m.splitlines()
+               if l.startswith("sluice_kafka_request_trailing_bytes_total ")]
+        assert got and float(got[0].split()[1]) >= 2, got
+        result("requests with trailing bytes served as Kafka serves them (librdkafka 2.16's "
+               "Metadata v12) and counted")
 
         # KIP-511
         c = kafkatest.RawClient(st)
