@@ -21,8 +21,18 @@
  * cooperative-sticky all pass through).  Session timeouts are evloop timers
  * reset by every heartbeat, join, sync and commit; a member parked in a
  * JoinGroup or SyncGroup is kept alive; members that do not sync within the
- * rebalance timeout are removed.  Static membership (group.instance.id) is
- * accepted but treated as dynamic.  docs/KAFKA.md lists every error code and
+ * rebalance timeout are removed.
+ *
+ * Static membership (KIP-345): a member joining with a group.instance.id
+ * keeps it for its lifetime.  When that instance joins again with an empty
+ * member id (a restarted consumer), it takes over the old member under a
+ * new id, keeping its assignment; if the group is Stable and the protocols
+ * are unchanged there is no rebalance.  Requests with the old id get
+ * FENCED_INSTANCE_ID.  Static members leave only by LeaveGroup (clients do
+ * not send it on close) or by missing their session timeout.
+ *
+ * DeleteGroups and OffsetDelete (groups_delete) journal tombstones and
+ * answer once they are durable.  docs/KAFKA.md lists every error code and
  * where it is returned.
  *
  * Offsets of a group that has been Empty (or unused) for
@@ -130,10 +140,14 @@ struct groups_sync_req {
 void groups_sync(struct groups *g, const struct groups_sync_req *req, struct groups_waiter *w);
 void groups_cancel(struct groups *g, struct groups_waiter *w);
 
-/* Kafka error codes (0 = NONE). */
+/* Kafka error codes (0 = NONE).  instance_id is the group.instance.id of a
+ * static member (NULL for a dynamic one): a known instance with another
+ * member id is FENCED_INSTANCE_ID.  LeaveGroup with an empty member_id and
+ * an instance_id removes that instance's member (KIP-345). */
 int16_t groups_heartbeat(struct groups *g, const char *group_id, int32_t generation,
-			 const char *member_id);
-int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id);
+			 const char *member_id, const char *instance_id);
+int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id,
+		     const char *instance_id);
 
 /* ---------------------------------------------------------------- offsets */
 
@@ -141,6 +155,7 @@ struct groups_commit {
 	const char *group_id;
 	int32_t generation; /* -1: not using group management */
 	const char *member_id;
+	const char *instance_id; /* NULL unless static */
 	size_t n;
 	const struct offsets_record *records;
 	int16_t *errors; /* n entries, filled before done */
@@ -168,6 +183,42 @@ void groups_committed_foreach(struct groups *g, const char *group_id,
 			      void *arg);
 /* A topic was deleted: drop its offsets. */
 void groups_topic_deleted(struct groups *g, const char *topic);
+
+/* ---------------------------------------------------------------- deletion */
+
+/* DeleteGroups (whole_group) or OffsetDelete (the partitions in parts).
+ * Top-level error: GROUP_ID_NOT_FOUND (no members and no offsets),
+ * NON_EMPTY_GROUP (DeleteGroups of a group with members; OffsetDelete of a
+ * non-empty group not using the consumer protocol); per partition
+ * (OffsetDelete): GROUP_SUBSCRIBED_TO_TOPIC when a member's subscription
+ * names the topic, UNKNOWN_TOPIC_OR_PARTITION.  The offsets are journalled
+ * as tombstones and done runs once they are durable (possibly before this
+ * returns); a deleted group is forgotten. */
+struct groups_delete {
+	const char *group_id;
+	bool whole_group;
+	size_t n;
+	const struct offsets_record *parts; /* topic, partition */
+	int16_t error;                      /* top-level, filled before done */
+	int16_t *errors;                    /* n entries (OffsetDelete) */
+	void (*done)(struct groups_delete *d);
+	void *arg;
+	/* private */
+	struct offsets_commit oc;
+	struct offsets_record *recs;
+	size_t nrecs;
+	size_t caprecs;
+	struct groups *g;
+};
+
+void groups_delete(struct groups *g, struct groups_delete *d);
+/* The caller goes away: done will not run (the deletion still happens). */
+void groups_delete_cancel(struct groups *g, struct groups_delete *d);
+
+/* Whether the consumer-protocol subscription metadata (ConsumerProtocol
+ * Subscription, any version) names topic; true when it cannot be parsed,
+ * so that an unreadable subscription protects the offsets. */
+bool groups_subscription_has(const uint8_t *meta, int32_t len, const char *topic);
 
 /* ---------------------------------------------------------------- describe */
 

@@ -288,7 +288,8 @@ void kafka_groups_heartbeat_handle(struct kafka_req *r)
 	struct kwire_enc *e;
 
 	if (!err)
-		err = groups_heartbeat(r->ctx->groups, q->group_id, q->generation, q->member_id);
+		err = groups_heartbeat(r->ctx->groups, q->group_id, q->generation, q->member_id,
+				       q->group_instance_id);
 	e = kafka_req_begin(r);
 
 	kafka_req_note(r, err);
@@ -347,7 +348,8 @@ void kafka_groups_leave_handle(struct kafka_req *r)
 	else
 		top = group_check(r, q->group_id);
 	for (int32_t i = 0; !top && i < q->nmembers; i++) {
-		errs[i] = groups_leave(r->ctx->groups, q->group_id, q->member_ids[i]);
+		errs[i] = groups_leave(r->ctx->groups, q->group_id, q->member_ids[i],
+				       q->instance_ids[i]);
 		kafka_req_note(r, errs[i]);
 	}
 	/* v0-v2 carry the one member's error at the top */

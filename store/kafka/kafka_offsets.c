@@ -153,6 +153,7 @@ void kafka_offsets_commit_handle(struct kafka_req *r)
 	cw->c.group_id = q->group_id;
 	cw->c.generation = q->generation;
 	cw->c.member_id = q->member_id ? q->member_id : "";
+	cw->c.instance_id = q->group_instance_id;
 	cw->c.n = (size_t)q->nrecords;
 	cw->c.records = q->records;
 	cw->c.errors = errors;
