@@ -12,6 +12,7 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_acls.h"
 #include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_delgroups.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
 #include "store/kafka/kafka_meta.h"
@@ -67,6 +68,10 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_describeconfigs_handle},
 	{KAFKA_SASL_AUTHENTICATE, 0, 2, 2, "SaslAuthenticate", kafka_sasl_authenticate_decode,
 	 kafka_sasl_authenticate_handle},
+	{KAFKA_DELETE_GROUPS, 0, 1, 2, "DeleteGroups", kafka_delgroups_decode,
+	 kafka_delgroups_handle},
+	{KAFKA_OFFSET_DELETE, 0, 0, INT16_MAX, "OffsetDelete", kafka_delgroups_offsets_decode,
+	 kafka_delgroups_offsets_handle},
 	{KAFKA_DESCRIBE_USER_SCRAM, 0, 0, 0, "DescribeUserScramCredentials",
 	 kafka_scram_describe_decode, kafka_scram_describe_handle},
 	{KAFKA_ALTER_USER_SCRAM, 0, 0, 0, "AlterUserScramCredentials", kafka_scram_alter_decode,

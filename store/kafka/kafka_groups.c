@@ -60,9 +60,13 @@ void kafka_groups_findcoordinator_handle(struct kafka_req *r)
 	int16_t err = KERR_NONE;
 	const char *msg = NULL;
 
-	if (q->key_type != 0) {
-		err = KERR_COORDINATOR_NOT_AVAILABLE;
-		msg = "transactions are not supported";
+	/* key_type 1 (TRANSACTION): the store is its own transaction
+	 * coordinator, so this broker answers for every transactional id */
+	if (q->key_type != 0 && q->key_type != 1) {
+		err = KERR_INVALID_REQUEST;
+		msg = "unknown coordinator key type";
+	} else if (q->key_type == 1) {
+		err = KERR_NONE;
 	} else if (no_coordinator(r)) {
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 		msg = "the group coordinator is not running (see the store log)";
