@@ -184,6 +184,19 @@ void groups_committed_foreach(struct groups *g, const char *group_id,
 /* A topic was deleted: drop its offsets. */
 void groups_topic_deleted(struct groups *g, const char *topic);
 
+/* ---------------------------------------------------------------- transactions */
+
+/* Whether a transaction holds uncommitted offsets of group for
+ * topic/partition (TxnOffsetCommit not yet ended): OffsetFetch with
+ * require_stable answers UNSTABLE_OFFSET_COMMIT for them (KIP-447).  The
+ * transaction coordinator installs the hook (loop thread); without one
+ * nothing is pending. */
+typedef bool (*groups_txn_pending_fn)(void *arg, const char *group, const char *topic,
+				      int32_t partition);
+void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *arg);
+bool groups_txn_pending(struct groups *g, const char *group, const char *topic,
+			int32_t partition);
+
 /* ---------------------------------------------------------------- deletion */
 
 /* DeleteGroups (whole_group) or OffsetDelete (the partitions in parts).
@@ -246,10 +259,15 @@ struct groups_desc {
  * "Dead" with no members, as Kafka answers.  0 or -ENOMEM. */
 int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 		    struct groups_desc *out);
-/* Every group (with members or committed offsets): ids and protocol types
- * allocated from a.  0 or -ENOMEM. */
-int groups_list(struct groups *g, struct arena *a, const char ***ids, const char ***types,
-		size_t *n);
+struct groups_listing {
+	const char *id;
+	const char *protocol_type; /* "" when none */
+	const char *state;         /* as groups_desc.state */
+};
+
+/* Every group (with members or committed offsets), allocated from a.  0 or
+ * -ENOMEM. */
+int groups_list(struct groups *g, struct arena *a, struct groups_listing **out, size_t *n);
 
 /* ---------------------------------------------------------------- lag (any thread) */
 

@@ -105,6 +105,8 @@ struct groups {
 	int64_t started_ms; /* wall clock at start: groups known only from
 				      * the journal count as empty since then */
 	struct evloop_timer sweep;
+	groups_txn_pending_fn txn_pending; /* store/txn's hook, or NULL */
+	void *txn_pending_arg;
 	atomic_uint_fast64_t rebalances;
 	atomic_uint_fast64_t expired_groups;
 

@@ -454,34 +454,29 @@ void *kafka_groups_list_decode(struct kwire_dec *d, int16_t v)
 
 void kafka_groups_list_handle(struct kafka_req *r)
 {
-	const char **ids = NULL, **types = NULL;
+	struct groups_listing *gl = NULL;
 	struct kwire_enc *e;
 	int16_t err = KERR_NONE;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 
 	if (no_coordinator(r))
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
-	else if (groups_list(r->ctx->groups, &r->arena, &ids, &types, &n) < 0)
+	else if (groups_list(r->ctx->groups, &r->arena, &gl, &n) < 0)
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 	if (err)
 		n = 0;
+	/* only the groups the principal may see, compacted in place */
+	for (size_t i = 0; i < n; i++)
+		if (kafka_authz_may(r, ACL_GROUP, gl[i].id, ACL_CONSUME))
+			gl[k++] = gl[i];
 	kafka_req_note(r, err);
 	e = kafka_req_begin(r);
 	put_throttle(e, r->hdr.api_version, 1);
 	kwire_put_i16(e, err);
-	for (size_t i = 0, k = 0; i < n; i++) {
-		/* only the groups the principal may see, compacted in place */
-		if (kafka_authz_may(r, ACL_GROUP, ids[i], ACL_CONSUME)) {
-			ids[k] = ids[i];
-			types[k++] = types[i];
-		}
-		if (i + 1 == n)
-			n = k;
-	}
-	kwire_put_array(e, (int32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		kwire_put_str(e, ids[i]);
-		kwire_put_str(e, types[i]);
+	kwire_put_array(e, (int32_t)k);
+	for (size_t i = 0; i < k; i++) {
+		kwire_put_str(e, gl[i].id);
+		kwire_put_str(e, gl[i].protocol_type);
 	}
 	kafka_req_finish(r);
 }

@@ -392,7 +392,7 @@ static void test_cancelled_join(void)
 	struct tw j1, j2, j3;
 	char id1[160];
 	struct arena a;
-	const char **ids, **types;
+	struct groups_listing *gl;
 	size_t n;
 
 	setup();
@@ -407,10 +407,11 @@ static void test_cancelled_join(void)
 	CU_ASSERT_EQUAL(j3.nmembers, 2);
 	CU_ASSERT_EQUAL(j2.calls, 0);
 	arena_init(&a, 0);
-	CU_ASSERT_EQUAL(groups_list(G, &a, &ids, &types, &n), 0);
+	CU_ASSERT_EQUAL(groups_list(G, &a, &gl, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(ids[0], "g");
-	CU_ASSERT_STRING_EQUAL(types[0], "consumer");
+	CU_ASSERT_STRING_EQUAL(gl[0].id, "g");
+	CU_ASSERT_STRING_EQUAL(gl[0].protocol_type, "consumer");
+	CU_ASSERT_STRING_EQUAL(gl[0].state, "CompletingRebalance");
 	arena_release(&a);
 	teardown();
 }

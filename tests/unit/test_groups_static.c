@@ -355,7 +355,7 @@ static void test_delete_groups(void)
 	struct groups_delete d;
 	struct offsets_value v;
 	struct arena a;
-	const char **ids, **types;
+	struct groups_listing *gl;
 	size_t n;
 
 	setup();
@@ -381,9 +381,10 @@ static void test_delete_groups(void)
 	CU_ASSERT(!groups_committed(G, "solo", "t", 1, &v));
 	CU_ASSERT(groups_committed(G, "keep", "t", 0, &v) && v.offset == 9);
 	arena_init(&a, 0);
-	CU_ASSERT_EQUAL(groups_list(G, &a, &ids, &types, &n), 0);
+	CU_ASSERT_EQUAL(groups_list(G, &a, &gl, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(ids[0], "keep");
+	CU_ASSERT_STRING_EQUAL(gl[0].id, "keep");
+	CU_ASSERT_STRING_EQUAL(gl[0].state, "Empty");
 	arena_release(&a);
 	teardown();
 }
