@@ -508,8 +508,10 @@ static void add_member_and_rebalance(struct group *grp, char *id, const struct g
 
 /* Answer a join that changes nothing with the current generation; a leader
  * retrying its join while the group waits for its SyncGroup gets the member
- * list again (it may have lost the first answer). */
-static void reply_current(struct group *grp, struct gmember *m, struct groups_waiter *w)
+ * list again (it may have lost the first answer).  skip: a static leader
+ * taking over in Stable gets the member list with skip_assignment (KIP-814):
+ * the assignment stands. */
+static void reply_current(struct group *grp, struct gmember *m, struct groups_waiter *w, bool skip)
 {
 	struct groups_member_info *infos = NULL;
 	struct groups_join_result res;
@@ -521,7 +523,8 @@ static void reply_current(struct group *grp, struct gmember *m, struct groups_wa
 	res.protocol = grp->protocol ? grp->protocol : "";
 	res.leader = grp->leader ? grp->leader->id : "";
 	res.member_id = m->id;
-	if (m == grp->leader && grp->state == GS_COMPLETING) {
+	res.skip_assignment = skip && m == grp->leader;
+	if (m == grp->leader && (grp->state == GS_COMPLETING || res.skip_assignment)) {
 		infos = mem_calloc((size_t)grp->nmembers, sizeof(*infos));
 		for (struct gmember *o = grp->members; infos && o; o = o->next) {
 			const struct gproto *p = groups_member_proto(o, grp->protocol);
@@ -586,7 +589,7 @@ static void replace_str(char **dst, const char *src)
 /* A restarted static member takes over its instance's member under a new
  * id: the old id is fenced, the assignment stays.  In Stable with the same
  * protocols nothing is rebalanced and the member gets the current
- * generation (the leader gets no member list: the assignment is unchanged,
+ * generation (a leader gets skip_assignment: the assignment is unchanged,
  * and its SyncGroup in Stable returns what it had).  Otherwise it rejoins
  * like a member with new metadata. */
 static void static_replace(struct group *grp, struct gmember *m, char *id,
@@ -604,7 +607,7 @@ static void static_replace(struct group *grp, struct gmember *m, char *id,
 	if (grp->state == GS_STABLE && same) {
 		m->session_ms = req->session_timeout_ms;
 		m->rebalance_ms = req->rebalance_timeout_ms;
-		reply_current(grp, m, w);
+		reply_current(grp, m, w, true);
 		groups_publish(grp);
 		return;
 	}
@@ -735,7 +738,7 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 	case GS_COMPLETING:
 		if (groups_protos_equal(m, req)) {
 			/* a retry of the join this generation already answered */
-			reply_current(grp, m, w);
+			reply_current(grp, m, w, false);
 			return;
 		}
 		if (member_update(m, req, w) < 0) {
@@ -746,7 +749,7 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 		break;
 	case GS_STABLE:
 		if (m != grp->leader && groups_protos_equal(m, req)) {
-			reply_current(grp, m, w);
+			reply_current(grp, m, w, false);
 			return;
 		}
 		if (member_update(m, req, w) < 0) {

@@ -106,6 +106,9 @@ struct groups_join_result {
 	const char *member_id; /* "" when none */
 	int32_t nmembers;      /* the leader only */
 	const struct groups_member_info *members;
+	/* KIP-814: a static leader that took over in Stable gets the members
+	 * but must not assign (JoinGroup v9+; older versions get no members) */
+	bool skip_assignment;
 };
 
 /* A parked JoinGroup or SyncGroup.  The caller owns it and must call
@@ -139,6 +142,11 @@ struct groups_sync_req {
 /* Exactly one sync_done call follows, possibly before this returns. */
 void groups_sync(struct groups *g, const struct groups_sync_req *req, struct groups_waiter *w);
 void groups_cancel(struct groups *g, struct groups_waiter *w);
+
+/* The group's protocol type and selected protocol (NULL when none), for
+ * SyncGroup v5 and JoinGroup v7+.  Borrowed until the next change. */
+void groups_protocol(struct groups *g, const char *group_id, const char **type,
+		     const char **name);
 
 /* Kafka error codes (0 = NONE).  instance_id is the group.instance.id of a
  * static member (NULL for a dynamic one): a known instance with another

@@ -336,6 +336,15 @@ out:
 	return rc;
 }
 
+void groups_protocol(struct groups *g, const char *group_id, const char **type,
+		     const char **name)
+{
+	struct group *grp = groups_find(g, group_id);
+
+	*type = grp && grp->members ? grp->protocol_type : NULL;
+	*name = grp && grp->members && grp->protocol && grp->protocol[0] ? grp->protocol : NULL;
+}
+
 /* ---------------------------------------------------------------- transactions */
 
 void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *arg)

@@ -123,6 +123,7 @@ static void join_done(struct groups_waiter *w, const struct groups_join_result *
 	struct kafka_req *r = ((struct join_wait *)w)->r;
 	int16_t v = r->hdr.api_version;
 	struct kwire_enc *e = kafka_req_begin(r);
+	int32_t n;
 
 	kafka_req_note(r, res->error);
 	put_throttle(e, v, 2);
@@ -131,8 +132,10 @@ static void join_done(struct groups_waiter *w, const struct groups_join_result *
 	kwire_put_str(e, res->protocol);
 	kwire_put_str(e, res->leader);
 	kwire_put_str(e, res->member_id);
-	kwire_put_array(e, res->nmembers);
-	for (int32_t i = 0; i < res->nmembers; i++) {
+	/* before v9 a leader told to skip the assignment gets no members */
+	n = res->skip_assignment ? 0 : res->nmembers;
+	kwire_put_array(e, n);
+	for (int32_t i = 0; i < n; i++) {
 		kwire_put_str(e, res->members[i].member_id);
 		if (v >= 5)
 			kwire_put_str(e, res->members[i].instance_id);
@@ -181,7 +184,7 @@ void kafka_groups_join_handle(struct kafka_req *r)
 	jw->w.join_done = join_done;
 	r->hstate = jw;
 	if (gerr) {
-		struct groups_join_result res = {gerr, -1, "", "", "", 0, NULL};
+		struct groups_join_result res = {gerr, -1, "", "", "", 0, NULL, false};
 
 		join_done(&jw->w, &res);
 		return;

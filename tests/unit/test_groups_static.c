@@ -34,6 +34,7 @@ struct tw {
 	char member[160];
 	char leader[160];
 	int32_t nmembers;
+	bool skip;
 	uint8_t assign[64];
 	int32_t alen;
 };
@@ -48,6 +49,7 @@ static void on_join(struct groups_waiter *w, const struct groups_join_result *r)
 	snprintf(t->member, sizeof(t->member), "%s", r->member_id);
 	snprintf(t->leader, sizeof(t->leader), "%s", r->leader);
 	t->nmembers = r->nmembers;
+	t->skip = r->skip_assignment;
 }
 
 static void on_sync(struct groups_waiter *w, int16_t err, const uint8_t *a, int32_t len)
@@ -199,6 +201,7 @@ static void test_static_restart_no_rebalance(void)
 	CU_ASSERT_EQUAL(j.gen, 2); /* no new generation */
 	CU_ASSERT_STRING_EQUAL(j.leader, ida);
 	CU_ASSERT_EQUAL(j.nmembers, 0);
+	CU_ASSERT(!j.skip);
 	CU_ASSERT(strcmp(j.member, idb) != 0);
 	snprintf(newb, sizeof(newb), "%s", j.member);
 	/* the other member sees no rebalance */
@@ -222,6 +225,9 @@ static void test_static_restart_no_rebalance(void)
 	CU_ASSERT_EQUAL(j.gen, 2);
 	snprintf(newa, sizeof(newa), "%s", j.member);
 	CU_ASSERT_STRING_EQUAL(j.leader, newa);
+	/* KIP-814: the members, and the instruction not to assign */
+	CU_ASSERT_EQUAL(j.nmembers, 2);
+	CU_ASSERT(j.skip);
 	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, newb, "i-b"), KERR_NONE);
 	ssync(&s, newa, "i-a", 2, NULL, 0);
 	CU_ASSERT(s.alen == 2 && memcmp(s.assign, "PA", 2) == 0);
