@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * DeleteGroups and OffsetDelete.  Field order follows the schemas
- * (DeleteGroups{Request,Response}.json v0-v1, OffsetDelete{Request,
- * Response}.json v0).  Both need the admin grant on the group (Kafka's
+ * DeleteGroups (v0-v2) and OffsetDelete (v0) on the schema framework
+ * (generated structs of DeleteGroups{Request,Response}.json and
+ * OffsetDelete{Request,Response}.json).  Both need the admin grant on the group (Kafka's
  * DELETE); OffsetDelete also consume on each topic (Kafka's READ), a
  * refused topic answering TOPIC_AUTHORIZATION_FAILED for its partitions.
  * The coordinator decides the rest (store/groups/groups.h, groups_delete).
@@ -15,6 +15,10 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_delgroups.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
+
+#define NEW_N(r, T, n) kmsg_new(&(r)->arena, T, (n) > 0 ? (n) : 1)
 
 /* COORDINATOR_NOT_AVAILABLE, INVALID_GROUP_ID, GROUP_AUTHORIZATION_FAILED
  * or 0. */
@@ -30,22 +34,6 @@ static int16_t delete_check(struct kafka_req *r, const char *group)
 
 /* ---------------------------------------------------------------- DeleteGroups */
 
-void *kafka_delgroups_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_deletegroups_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->ngroups = kwire_get_array(d, 2);
-	if (q->ngroups < 0)
-		kwire_dec_fail(d);
-	q->groups = kwire_alloc(d, q->ngroups, sizeof(*q->groups));
-	for (int32_t i = 0; i < q->ngroups && kwire_dec_ok(d); i++)
-		q->groups[i] = kwire_get_str(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
 /* Every group's deletion; the answer goes out when the last one is done. */
 struct delgroups_wait {
 	struct kafka_req *r;
@@ -59,18 +47,24 @@ struct delgroups_wait {
 static void delgroups_respond(struct delgroups_wait *w)
 {
 	struct kafka_req *r = w->r;
-	struct kafka_deletegroups_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	struct kmsg_delete_groups_req *q = r->body;
+	struct kmsg_delete_groups_resp *resp = kmsg_new(&r->arena, kmsg_delete_groups_resp, 1);
 
-	kwire_put_i32(e, 0);
-	kwire_put_array(e, q->ngroups);
-	for (int32_t i = 0; i < q->ngroups; i++) {
-		kafka_req_note(r, w->errors[i]);
-		kwire_put_str(e, q->groups[i]);
-		kwire_put_i16(e, w->errors[i]);
-	}
 	r->cancel = NULL;
-	kafka_req_finish(r);
+	if (resp)
+		resp->results = NEW_N(r, kmsg_delete_groups_resp_deletable_group_result, w->n);
+	if (!resp || !resp->results) {
+		r->enc.err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
+	resp->n_results = w->n;
+	for (int32_t i = 0; i < w->n; i++) {
+		kafka_req_note(r, w->errors[i]);
+		resp->results[i].group_id = q->groups_names[i];
+		resp->results[i].error_code = w->errors[i];
+	}
+	kafka_req_respond(r, resp);
 }
 
 static void delgroups_done(struct groups_delete *d)
@@ -95,8 +89,9 @@ static void delgroups_cancel(struct kafka_req *r)
 
 void kafka_delgroups_handle(struct kafka_req *r)
 {
-	struct kafka_deletegroups_req *q = r->body;
-	size_t n = q->ngroups ? (size_t)q->ngroups : 1;
+	struct kmsg_delete_groups_req *q = r->body;
+	int32_t ng = q->n_groups_names > 0 ? q->n_groups_names : 0;
+	size_t n = ng ? (size_t)ng : 1;
 	struct delgroups_wait *w = arena_calloc(&r->arena, 1, sizeof(*w));
 
 	if (w) {
@@ -110,21 +105,21 @@ void kafka_delgroups_handle(struct kafka_req *r)
 		return;
 	}
 	w->r = r;
-	w->n = q->ngroups;
+	w->n = ng;
 	/* one extra count held while starting, so an immediate done cannot
 	 * answer before every group was started */
-	w->left = q->ngroups + 1;
+	w->left = ng + 1;
 	r->hstate = w;
 	r->cancel = delgroups_cancel;
-	for (int32_t i = 0; i < q->ngroups; i++) {
+	for (int32_t i = 0; i < ng; i++) {
 		struct groups_delete *d = &w->dels[i];
 
-		w->errors[i] = delete_check(r, q->groups[i]);
+		w->errors[i] = delete_check(r, q->groups_names[i]);
 		if (w->errors[i]) {
 			w->left--;
 			continue;
 		}
-		d->group_id = q->groups[i];
+		d->group_id = q->groups_names[i];
 		d->whole_group = true;
 		d->done = delgroups_done;
 		d->arg = w;
@@ -137,85 +132,60 @@ void kafka_delgroups_handle(struct kafka_req *r)
 
 /* ---------------------------------------------------------------- OffsetDelete */
 
-void *kafka_delgroups_offsets_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_offsetdelete_req *q = kwire_alloc(d, 1, sizeof(*q));
-	struct offsets_record **per;
-	int32_t total = 0;
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->group_id = kwire_get_str(d);
-	q->ntopics = kwire_get_array(d, 6);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	per = kwire_alloc(d, q->ntopics, sizeof(*per));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_offsetdelete_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->npartitions = kwire_get_array(d, 4);
-		if (t->npartitions < 0 || t->npartitions > INT32_MAX - total)
-			kwire_dec_fail(d);
-		t->first = total;
-		per[i] = kwire_alloc(d, t->npartitions, sizeof(**per));
-		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
-			per[i][j].topic = t->name;
-			per[i][j].partition = kwire_get_i32(d);
-		}
-		total += kwire_dec_ok(d) ? t->npartitions : 0;
-	}
-	if (!kwire_dec_ok(d))
-		return NULL;
-	q->nparts = total;
-	q->parts = kwire_alloc(d, total, sizeof(*q->parts));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++)
-		memcpy(&q->parts[q->topics[i].first], per[i],
-		       (size_t)q->topics[i].npartitions * sizeof(*q->parts));
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
 struct offdel_wait {
 	struct kafka_req *r;
 	struct groups_delete d;
+	struct offsets_record *parts; /* every partition asked for, flat */
+	int32_t nparts;
 	int16_t *errors;
 	bool started;
 };
 
 static void offdel_respond(struct kafka_req *r, int16_t top, const int16_t *errors)
 {
-	struct kafka_offsetdelete_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	struct kmsg_offset_delete_req *q = r->body;
+	struct kmsg_offset_delete_resp *resp = kmsg_new(&r->arena, kmsg_offset_delete_resp, 1);
+	int32_t nt = top || q->n_topics < 0 ? 0 : q->n_topics, k = 0;
 
-	kafka_req_note(r, top);
-	kwire_put_i16(e, top);
-	kwire_put_i32(e, 0);
-	kwire_put_array(e, top ? 0 : q->ntopics);
-	for (int32_t i = 0; !top && i < q->ntopics; i++) {
-		const struct kafka_offsetdelete_topic *t = &q->topics[i];
+	r->cancel = NULL;
+	if (resp)
+		resp->topics = NEW_N(r, kmsg_offset_delete_resp_topic, nt);
+	for (int32_t i = 0; resp && resp->topics && i < nt; i++) {
+		const struct kmsg_offset_delete_req_topic *t = &q->topics[i];
+		struct kmsg_offset_delete_resp_topic *o = &resp->topics[i];
+		int32_t np = t->n_partitions > 0 ? t->n_partitions : 0;
 
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			kafka_req_note(r, errors[t->first + j]);
-			kwire_put_i32(e, q->parts[t->first + j].partition);
-			kwire_put_i16(e, errors[t->first + j]);
+		o->name = t->name;
+		o->partitions = NEW_N(r, kmsg_offset_delete_resp_partition, np);
+		if (!o->partitions) {
+			resp = NULL;
+			break;
+		}
+		o->n_partitions = np;
+		for (int32_t j = 0; j < np; j++, k++) {
+			kafka_req_note(r, errors[k]);
+			o->partitions[j].partition_index = t->partitions[j].partition_index;
+			o->partitions[j].error_code = errors[k];
 		}
 	}
-	r->cancel = NULL;
-	kafka_req_finish(r);
+	if (!resp || !resp->topics) {
+		r->enc.err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
+	kafka_req_note(r, top);
+	resp->error_code = top;
+	resp->n_topics = nt;
+	kafka_req_respond(r, resp);
 }
 
 static void offdel_done(struct groups_delete *d)
 {
 	struct offdel_wait *w = d->arg;
-	struct kafka_offsetdelete_req *q = w->r->body;
 
 	w->started = false;
 	/* the coordinator saw only the authorized partitions */
-	for (int32_t i = 0, k = 0; i < q->nparts; i++)
+	for (int32_t i = 0, k = 0; i < w->nparts; i++)
 		if (!w->errors[i])
 			w->errors[i] = d->errors[k++];
 	offdel_respond(w->r, d->error, w->errors);
@@ -229,19 +199,42 @@ static void offdel_cancel(struct kafka_req *r)
 		groups_delete_cancel(r->ctx->groups, &w->d);
 }
 
+/* The request's partitions, flat, in request order; -1 on ENOMEM. */
+static int32_t offdel_parts(struct kafka_req *r, struct offsets_record **out)
+{
+	struct kmsg_offset_delete_req *q = r->body;
+	int64_t total = 0;
+	int32_t k = 0;
+
+	for (int32_t i = 0; i < q->n_topics; i++)
+		total += q->topics[i].n_partitions > 0 ? q->topics[i].n_partitions : 0;
+	if (total > INT32_MAX)
+		return -1;
+	*out = arena_calloc(&r->arena, total ? (size_t)total : 1, sizeof(**out));
+	if (!*out)
+		return -1;
+	for (int32_t i = 0; i < q->n_topics; i++)
+		for (int32_t j = 0; j < q->topics[i].n_partitions; j++, k++) {
+			(*out)[k].topic = q->topics[i].name;
+			(*out)[k].partition = q->topics[i].partitions[j].partition_index;
+		}
+	return k;
+}
+
 void kafka_delgroups_offsets_handle(struct kafka_req *r)
 {
-	struct kafka_offsetdelete_req *q = r->body;
-	size_t n = q->nparts ? (size_t)q->nparts : 1;
+	struct kmsg_offset_delete_req *q = r->body;
 	struct offdel_wait *w = arena_calloc(&r->arena, 1, sizeof(*w));
-	struct offsets_record *ok = arena_calloc(&r->arena, n, sizeof(*ok));
+	struct offsets_record *ok = NULL, *parts = NULL;
+	int32_t np = offdel_parts(r, &parts);
+	size_t n = np > 0 ? (size_t)np : 1, nok = 0;
 	int16_t *okerr = arena_calloc(&r->arena, n, sizeof(*okerr));
 	int16_t top = delete_check(r, q->group_id);
-	size_t nok = 0;
 
+	ok = arena_calloc(&r->arena, n, sizeof(*ok));
 	if (w)
 		w->errors = arena_calloc(&r->arena, n, sizeof(*w->errors));
-	if (!w || !ok || !okerr || !w->errors) {
+	if (!w || np < 0 || !ok || !okerr || !w->errors) {
 		r->enc.err = -ENOMEM;
 		kafka_req_finish(r);
 		return;
@@ -250,13 +243,15 @@ void kafka_delgroups_offsets_handle(struct kafka_req *r)
 		offdel_respond(r, top, w->errors);
 		return;
 	}
-	for (int32_t i = 0; i < q->nparts; i++) {
-		if (!kafka_authz_topic(r, q->parts[i].topic, ACL_CONSUME))
+	for (int32_t i = 0; i < np; i++) {
+		if (!kafka_authz_topic(r, parts[i].topic, ACL_CONSUME))
 			w->errors[i] = KERR_TOPIC_AUTHORIZATION_FAILED;
 		else
-			ok[nok++] = q->parts[i];
+			ok[nok++] = parts[i];
 	}
 	w->r = r;
+	w->parts = parts;
+	w->nparts = np;
 	w->d.group_id = q->group_id;
 	w->d.parts = ok;
 	w->d.n = nok;
