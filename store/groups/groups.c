@@ -619,7 +619,8 @@ static void static_replace(struct group *grp, struct gmember *m, char *id,
 	if (grp->state == GS_PREPARING)
 		try_complete_join(grp);
 	else
-		prepare_rebalance(grp, "a static member rejoined with new metadata or mid-rebalance");
+		prepare_rebalance(grp,
+				  "a static member rejoined with new metadata or mid-rebalance");
 }
 
 /* JoinGroup with a group.instance.id: true when answered here.  A static

@@ -145,8 +145,7 @@ void groups_cancel(struct groups *g, struct groups_waiter *w);
 
 /* The group's protocol type and selected protocol (NULL when none), for
  * SyncGroup v5 and JoinGroup v7+.  Borrowed until the next change. */
-void groups_protocol(struct groups *g, const char *group_id, const char **type,
-		     const char **name);
+void groups_protocol(struct groups *g, const char *group_id, const char **type, const char **name);
 
 /* Kafka error codes (0 = NONE).  instance_id is the group.instance.id of a
  * static member (NULL for a dynamic one): a known instance with another
@@ -202,8 +201,7 @@ void groups_topic_deleted(struct groups *g, const char *topic);
 typedef bool (*groups_txn_pending_fn)(void *arg, const char *group, const char *topic,
 				      int32_t partition);
 void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *arg);
-bool groups_txn_pending(struct groups *g, const char *group, const char *topic,
-			int32_t partition);
+bool groups_txn_pending(struct groups *g, const char *group, const char *topic, int32_t partition);
 
 /* ---------------------------------------------------------------- deletion */
 

@@ -336,8 +336,7 @@ out:
 	return rc;
 }
 
-void groups_protocol(struct groups *g, const char *group_id, const char **type,
-		     const char **name)
+void groups_protocol(struct groups *g, const char *group_id, const char **type, const char **name)
 {
 	struct group *grp = groups_find(g, group_id);
 
@@ -353,8 +352,7 @@ void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *ar
 	g->txn_pending_arg = arg;
 }
 
-bool groups_txn_pending(struct groups *g, const char *group, const char *topic,
-			int32_t partition)
+bool groups_txn_pending(struct groups *g, const char *group, const char *topic, int32_t partition)
 {
 	return g->txn_pending && g->txn_pending(g->txn_pending_arg, group, topic, partition);
 }

@@ -28,8 +28,7 @@ static int16_t delete_check(struct kafka_req *r, const char *group)
 		return KERR_COORDINATOR_NOT_AVAILABLE;
 	if (!group[0])
 		return KERR_INVALID_GROUP_ID;
-	return kafka_authz_group(r, group, ACL_ADMIN) ? KERR_NONE
-						       : KERR_GROUP_AUTHORIZATION_FAILED;
+	return kafka_authz_group(r, group, ACL_ADMIN) ? KERR_NONE : KERR_GROUP_AUTHORIZATION_FAILED;
 }
 
 /* ---------------------------------------------------------------- DeleteGroups */

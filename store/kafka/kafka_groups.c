@@ -92,7 +92,8 @@ static void find_one(struct kafka_req *r, int8_t type, char *key,
 void kafka_groups_findcoordinator_handle(struct kafka_req *r)
 {
 	struct kmsg_find_coordinator_req *q = r->body;
-	struct kmsg_find_coordinator_resp *resp = kmsg_new(&r->arena, kmsg_find_coordinator_resp, 1);
+	struct kmsg_find_coordinator_resp *resp =
+		kmsg_new(&r->arena, kmsg_find_coordinator_resp, 1);
 	struct kmsg_find_coordinator_resp_coordinator one;
 	int32_t n = q->n_coordinator_keys > 0 ? q->n_coordinator_keys : 0;
 
@@ -207,7 +208,8 @@ void kafka_groups_join_handle(struct kafka_req *r)
 	struct kmsg_join_group_req *q = r->body;
 	struct join_wait *jw = join_wait_new(r);
 	int32_t np = q->n_protocols > 0 ? q->n_protocols : 0;
-	struct groups_protocol *protos = arena_calloc(&r->arena, np ? (size_t)np : 1, sizeof(*protos));
+	struct groups_protocol *protos =
+		arena_calloc(&r->arena, np ? (size_t)np : 1, sizeof(*protos));
 	struct groups_join_req jr;
 	int16_t gerr = group_check(r, q->group_id);
 
@@ -362,7 +364,8 @@ void kafka_groups_leave_handle(struct kafka_req *r)
 		top = group_check(r, q->group_id);
 	out = resp->members;
 	for (int32_t i = 0; !top && i < n; i++) {
-		const struct kmsg_leave_group_req_member_identity *m = batch ? &q->members[i] : NULL;
+		const struct kmsg_leave_group_req_member_identity *m =
+			batch ? &q->members[i] : NULL;
 
 		out[i].member_id = m ? m->member_id : q->member_id;
 		out[i].group_instance_id = m ? m->group_instance_id : NULL;

@@ -293,8 +293,8 @@ static int fetch_group(struct kafka_req *r, const char *group, int32_t nt,
 			np = topics[i].n_partition_indexes > 0 ? topics[i].n_partition_indexes : 0;
 		} else {
 			o->name = (char *)l.topic[at];
-			for (np = 0; (size_t)(at + np) < l.n &&
-				     strcmp(l.topic[at + np], l.topic[at]) == 0;
+			for (np = 0;
+			     (size_t)(at + np) < l.n && strcmp(l.topic[at + np], l.topic[at]) == 0;
 			     np++)
 				;
 		}

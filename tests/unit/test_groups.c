@@ -317,7 +317,8 @@ static void test_sync_timeout(void)
 	groups_cancel(G, &s.w);      /* its connection died */
 	/* the leader never synced: after the rebalance timeout it is removed and
 	 * m2 (which did sync) must rejoin */
-	for (int i = 0; i < 400 && groups_heartbeat(G, "g", 2, id1, NULL) != KERR_UNKNOWN_MEMBER_ID; i++)
+	for (int i = 0; i < 400 && groups_heartbeat(G, "g", 2, id1, NULL) != KERR_UNKNOWN_MEMBER_ID;
+	     i++)
 		evloop_run_once(loop, 5);
 	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1, NULL), KERR_UNKNOWN_MEMBER_ID);
 	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2, NULL), KERR_REBALANCE_IN_PROGRESS);

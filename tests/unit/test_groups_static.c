@@ -402,9 +402,10 @@ static void test_offset_delete(void)
 	struct offsets_value v;
 	struct tw j, s;
 	int16_t errs[4];
-	const struct offsets_record parts[] = {
-		{"t", 0, 0, -1, NULL}, {"u", 0, 0, -1, NULL}, {"nosuch", 0, 0, -1, NULL},
-		{"u", 1, 0, -1, NULL}};
+	const struct offsets_record parts[] = {{"t", 0, 0, -1, NULL},
+					       {"u", 0, 0, -1, NULL},
+					       {"nosuch", 0, 0, -1, NULL},
+					       {"u", 1, 0, -1, NULL}};
 
 	setup();
 	do_delete(&d, "nogroup", false, parts, 4, errs);
@@ -430,10 +431,15 @@ static void test_offset_delete(void)
 	commit_free("g", "t", 0, 1);
 	{
 		struct groups_join_req r = {
-			.group_id = "g", .session_timeout_ms = 10000,
-			.rebalance_timeout_ms = 10000, .member_id = "",
-			.protocol_type = "connect", .nprotocols = 1, .protocols = rr_t,
-			.client_id = "cl", .client_host = "/h",
+			.group_id = "g",
+			.session_timeout_ms = 10000,
+			.rebalance_timeout_ms = 10000,
+			.member_id = "",
+			.protocol_type = "connect",
+			.nprotocols = 1,
+			.protocols = rr_t,
+			.client_id = "cl",
+			.client_host = "/h",
 		};
 
 		tw_init(&j);
