@@ -12,7 +12,9 @@ counts do not move).  A third consumer with instance id "b" while the
 restarted one runs takes the instance over: the fenced one gets
 FENCED_INSTANCE_ID (fatal in librdkafka), "a" still sees nothing.
 
-DescribeGroups (kafka-python admin) shows the two static members;
+DescribeGroups (kafka-python admin) shows the two static members, raw v3
+carries the authorized operations when asked (INT32_MIN when not);
+FindCoordinator for a transactional id names this broker;
 OffsetDelete of the subscribed topic is GROUP_SUBSCRIBED_TO_TOPIC, of
 another topic NONE (the offset is gone); DeleteGroups of the active group is
 NON_EMPTY_GROUP; once the static members' session timeout removed them the
@@ -27,12 +29,12 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from kafka import KafkaAdminClient
 
 import kafkatest
+
 from sluicetest import Env, result, wait_until
 
 TOPIC = "sm"
 GROUP = "sg"
 SESSION_MS = 6000
-
 
 class Member:
     """A confluent-kafka consumer counting its rebalance callbacks."""
@@ -67,7 +69,6 @@ class Member:
         return any(e.code() in (KafkaError.FENCED_INSTANCE_ID, KafkaError._FATAL)
                    for e in self.errors)
 
-
 def poll_all(members, pred, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -77,11 +78,9 @@ def poll_all(members, pred, timeout, what):
             return
     raise AssertionError("timed out waiting for " + what)
 
-
 def str16(s):
     b = s.encode()
     return struct.pack(">h", len(b)) + b
-
 
 def offset_delete(store, group, topics):
     """OffsetDelete v0, raw: {topic: [partitions]} -> (error, {(t, p): error})."""
@@ -111,11 +110,50 @@ def offset_delete(store, group, topics):
             at += 6
     return err, out
 
+def raw_checks(store):
+    """DescribeGroups v3 authorized operations (KIP-430) and FindCoordinator
+    for a transactional id (key type 1), encoded with kafka-python's classes."""
+    from kafka.protocol.admin import DescribeGroupsRequest_v3
+    from kafka.protocol.commit import GroupCoordinatorRequest_v1
+    raw = kafkatest.RawClient(store)
+    try:
+        for want_ops, expect in ((True, (1 << 3) | (1 << 6) | (1 << 8)), (False, -2 ** 31)):
+            # kafka-python's v3 response class lacks authorized_operations: parse it here
+            data, corr = raw.encode(DescribeGroupsRequest_v3(
+                groups=[GROUP], include_authorized_operations=want_ops))
+            raw.send_raw(data)
+            f = raw.recv_frame()
+            assert struct.unpack(">iii", f[:12]) == (corr, 0, 1), f[:12]
+            at = 14  # past the group's error code
+            assert f[12:14] == b"\x00\x00", f[12:14]
+            for _ in range(4):  # group id, state, protocol type, protocol
+                at += 2 + struct.unpack(">h", f[at:at + 2])[0]
+            nm = struct.unpack(">i", f[at:at + 4])[0]
+            at += 4
+            for _ in range(nm):
+                for _ in range(3):  # member id, client id, host
+                    at += 2 + struct.unpack(">h", f[at:at + 2])[0]
+                for _ in range(2):  # metadata, assignment
+                    at += 4 + struct.unpack(">i", f[at:at + 4])[0]
+            ops = struct.unpack(">i", f[at:at + 4])[0]
+            assert ops == expect and at + 4 == len(f), (want_ops, ops, at, len(f))
+        # kafka-python's v1 response class has no throttle_time_ms: parse it here
+        data, corr = raw.encode(GroupCoordinatorRequest_v1(coordinator_key="tx-1",
+                                                           coordinator_type=1))
+        raw.send_raw(data)
+        f = raw.recv_frame()
+        got = struct.unpack(">iihhi", f[:16])  # corr, throttle, error, null message, node
+        assert got == (corr, 0, 0, -1, 0), got
+        assert struct.unpack(">i", f[-4:])[0] == store.kafka_port, f
+    finally:
+        raw.close()
+    result("DescribeGroups v3: READ|DELETE|DESCRIBE when asked; "
+           "FindCoordinator(TRANSACTION): this broker")
+
 
 def committed(admin, group):
     return {(tp.topic, tp.partition): m.offset
             for tp, m in admin.list_consumer_group_offsets(group).items()}
-
 
 def main():
     with Env() as env:
@@ -158,6 +196,7 @@ def main():
         assert desc.state == "Stable" and len(desc.members) == 2, desc
         assert GROUP in [g for g, _ in admin.list_consumer_groups()]
         result("describe: %s, %d members" % (desc.state, len(desc.members)))
+        raw_checks(st)
 
         # OffsetDelete: refused for the subscribed topic only
         a.c.commit(offsets=[TopicPartition(TOPIC, 0, 5), TopicPartition("other", 0, 6)],
@@ -191,7 +230,6 @@ def main():
         admin.close()
         result("DeleteGroups: NON_EMPTY_GROUP while active; deleted once empty, "
                "also after kill -9; then GROUP_ID_NOT_FOUND")
-
 
 if __name__ == "__main__":
     sys.exit(main())
