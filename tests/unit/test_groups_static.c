@@ -6,8 +6,9 @@
  * member id is fenced in every request, changed protocols or a rejoin
  * mid-rebalance do rebalance, LeaveGroup by instance id; DeleteGroups
  * (empty only, offsets gone for good across a reopen) and OffsetDelete
- * (refused for subscribed topics), the subscription parser, and the
- * initial rebalance delay's 3 s default.
+ * (refused for subscribed topics), the subscription parser, the
+ * transaction hook of OffsetFetch require_stable, and the initial
+ * rebalance delay's 3 s default.
  */
 #include <string.h>
 
@@ -452,6 +453,26 @@ static void test_offset_delete(void)
 	teardown();
 }
 
+static bool pending_u1(void *arg, const char *group, const char *topic, int32_t partition)
+{
+	(void)arg;
+	return strcmp(group, "g") == 0 && strcmp(topic, "u") == 0 && partition == 1;
+}
+
+/* OffsetFetch require_stable's hook: nothing pending until the transaction
+ * coordinator installs one. */
+static void test_txn_pending_hook(void)
+{
+	setup();
+	CU_ASSERT(!groups_txn_pending(G, "g", "u", 1));
+	groups_set_txn_pending(G, pending_u1, NULL);
+	CU_ASSERT(groups_txn_pending(G, "g", "u", 1));
+	CU_ASSERT(!groups_txn_pending(G, "g", "u", 0));
+	groups_set_txn_pending(G, NULL, NULL);
+	CU_ASSERT(!groups_txn_pending(G, "g", "u", 1));
+	teardown();
+}
+
 static void test_subscription_parser(void)
 {
 	static const uint8_t two[] = {0, 1, 0, 0, 0, 2, 0, 2, 'a', 'b', 0, 1, 'c'};
@@ -475,6 +496,7 @@ int main(void)
 		UNIT_TEST(test_static_rebalances),
 		UNIT_TEST(test_delete_groups),
 		UNIT_TEST(test_offset_delete),
+		UNIT_TEST(test_txn_pending_hook),
 		UNIT_TEST(test_subscription_parser),
 		UNIT_END,
 	};
