@@ -16,7 +16,7 @@ kcat python3 python3-kafka python3-confluent-kafka python3-lz4 python3-snappy py
 systemd systemd-journal-remote rsyslog bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
 prometheus prometheus-alertmanager
-openjdk-17-jre-headless maven
+openjdk-17-jdk-headless maven
 "
 
 missing=""
