@@ -25,9 +25,9 @@ Connect, the only other JVM, runs beside it.
 A check that needs an API (or version) the store's ApiVersions answer does
 not advertise is reported "SKIP: <API> vN not advertised", so the test turns
 strict by itself once the store offers it; any other failure fails the test.
-Each check is appended to $SLUICE_COMPAT_DIR (default build/compat/) as one
-JSON line of java-kafka-clients.jsonl, kafka-tools.jsonl or
-kafka-connect.jsonl (docs/KAFKA.md's compatibility matrix).
+Each check is appended to $SLUICE_COMPAT_DIR/<client>.jsonl (default
+build/compat/; clients "java kafka-clients", "kafka tools", "kafka connect",
+version 4.1.1) for docs/KAFKA.md's compatibility matrix.
 """
 import json
 import os
@@ -39,6 +39,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import TOP, Env, RawClient, free_port, result, wait_until  # noqa: E402
 
 VERSION = "4.1.1"
@@ -53,8 +54,7 @@ JVM = ["-Xmx384m", "-Xms64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-X
 N = 1000            # events through the console producer, consumer and Connect
 TOPIC = "kt"
 JAVA, TOOLS, CONNECT = "java kafka-clients", "kafka tools", "kafka connect"
-FILES = {JAVA: "java-kafka-clients.jsonl", TOOLS: "kafka-tools.jsonl",
-         CONNECT: "kafka-connect.jsonl"}
+CLIENTS = (JAVA, TOOLS, CONNECT)
 API_NAMES = {19: "CreateTopics", 21: "DeleteRecords", 37: "CreatePartitions", 42: "DeleteGroups",
              44: "IncrementalAlterConfigs"}
 
@@ -99,15 +99,30 @@ def api_versions(store):
     return {k: (lo, hi) for k, lo, hi in r.api_versions}
 
 
+def _record_compat(client, version, check, res):
+    """harness.record_compat's format, for a harness without it: one line
+    appended to $SLUICE_COMPAT_DIR/<client>.jsonl, result "pass", "fail: why"
+    or "skip: why"."""
+    os.makedirs(COMPAT, exist_ok=True)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in client)
+    with open(os.path.join(COMPAT, name + ".jsonl"), "a") as f:
+        f.write(json.dumps({"client": client, "version": version, "check": check,
+                            "result": res}) + "\n")
+
+
+record_compat = getattr(harness, "record_compat", _record_compat)
+
+
 class Results:
     def __init__(self, apis):
         self.apis = apis
         self.rows = []
 
-    def add(self, client, check, res, detail=""):
-        self.rows.append((client, check, res, detail))
-        print("%s [%s] %s%s" % (res.upper(), client, check, ": " + detail if detail else ""),
-              flush=True)
+    def add(self, client, check, res, detail="", took=None):
+        self.rows.append((client, check, res))
+        record_compat(client, VERSION, check, res + (": " + detail if detail else ""))
+        print("%s [%s] %s%s%s" % (res.upper(), client, check, " (%s)" % took if took else "",
+                                  ": " + detail if detail else ""), flush=True)
 
     def missing(self, needs):
         """The SKIP reason when the store lacks one of needs [(key, min version)]."""
@@ -122,35 +137,26 @@ class Results:
         if why:
             self.add(client, name, "skip", why)
             return
+        t0 = time.time()
         try:
             fn()
-            self.add(client, name, "pass")
+            self.add(client, name, "pass", took="%.1fs" % (time.time() - t0))
         except Exception as e:  # noqa: BLE001 - any failure is the check's result
-            self.add(client, name, "fail", " ".join(str(e).split())[:600])
+            self.add(client, name, "fail", " ".join(str(e).split())[:600],
+                     took="%.1fs" % (time.time() - t0))
 
     def java_lines(self, rc, out):
         n = 0
         for line in out.splitlines():
-            m = re.match(r"(PASS|FAIL|SKIP) ([^:]+)(?:: (.*))?$", line)
+            m = re.match(r"(PASS|FAIL|SKIP) ([^:\[]+?)(?: \[([0-9.]+s)\])?(?:: (.*))?$", line)
             if m:
                 n += 1
-                self.add(JAVA, m.group(2), m.group(1).lower(), m.group(3) or "")
+                self.add(JAVA, m.group(2), m.group(1).lower(), m.group(4) or "", m.group(3))
         if n == 0 or (rc != 0 and not self.count("fail")):
             self.add(JAVA, "SluiceClientTest", "fail", "exit %d: %s" % (rc, out[-600:]))
 
     def count(self, res, client=None):
         return sum(1 for r in self.rows if r[2] == res and client in (None, r[0]))
-
-    def write(self):
-        os.makedirs(COMPAT, exist_ok=True)
-        for client, name in FILES.items():
-            with open(os.path.join(COMPAT, name), "w") as f:
-                for c, check, res, detail in self.rows:
-                    if c == client:
-                        row = {"client": c, "version": VERSION, "check": check, "result": res}
-                        if detail:
-                            row["detail"] = detail
-                        f.write(json.dumps(row) + "\n")
 
 
 class Jvm:
@@ -425,11 +431,6 @@ def main():
         store = env.start_store(ready="kafka")
         bs = store.bootstrap
         res = Results(api_versions(store))
-        for name in FILES.values():
-            try:
-                os.unlink(os.path.join(COMPAT, name))
-            except FileNotFoundError:
-                pass
         jvm = Jvm(env, bs, res.apis)
         tools = Tools(env, jvm, res, bs)
         tools.setup()
@@ -446,9 +447,8 @@ def main():
         if res.count("fail"):
             with open(jvm.log, errors="replace") as f:
                 sys.stderr.write("--- SluiceClientTest serve stderr ---\n%s\n" % f.read()[-3000:])
-    res.write()
     summary = ", ".join("%s %d/%d/%d" % (c, res.count("pass", c), res.count("fail", c),
-                                          res.count("skip", c)) for c in FILES)
+                                          res.count("skip", c)) for c in CLIENTS)
     result("pass/fail/skip: %s in %.1fs" % (summary, time.time() - t0))
     sys.exit(1 if res.count("fail") else 0)
 

@@ -2,9 +2,9 @@
 /*
  * Test-only: Apache Kafka's Java client (kafka-clients 4.1.1, pinned in
  * tests/kafka/pom.xml) against sluice-store.  One check per output line:
- * "PASS <check>", "FAIL <check>: <why>" or "SKIP <check>: <API> vN not
- * advertised" (the last only when --apis, the store's own ApiVersions answer,
- * lacks an API or version the check needs).  Exit code 1 when a check failed.
+ * "PASS <check> [<seconds>s]", "FAIL <check> [<seconds>s]: <why>" or
+ * "SKIP <check>: <API> vN not advertised" (the last only when --apis, the
+ * store's own ApiVersions answer, lacks an API or version the check needs).  Exit code 1 when a check failed.
  *
  *   java -cp build/java:'build/kafka-jars/*' SluiceClientTest [--apis K:MIN-MAX,...]
  *        BOOTSTRAP produce|consume|admin|static|txn...
@@ -154,13 +154,17 @@ public final class SluiceClientTest {
 				return;
 			}
 		}
+		long t0 = System.nanoTime();
+		String res, reason = "";
 		try {
 			body.run();
-			System.out.println("PASS " + name);
+			res = "PASS " + name;
 		} catch (Throwable t) {
 			failures++;
-			System.out.println("FAIL " + name + ": " + why(t));
+			res = "FAIL " + name;
+			reason = ": " + why(t);
 		}
+		System.out.printf("%s [%.1fs]%s%n", res, (System.nanoTime() - t0) / 1e9, reason);
 		System.out.flush();
 	}
 
@@ -672,7 +676,7 @@ public final class SluiceClientTest {
 	static void groupStatic() {
 		KafkaConsumer<String, String>[] m = newArray(4);
 		try {
-			check("static membership: restarted member rejoins without a rebalance",
+			check("static membership restarted member rejoins without a rebalance",
 			      new int[] {JOIN_GROUP, 5}, () -> {
 				      createTopic(STOPIC, 2);
 				      m[0] = member("i1");
@@ -694,7 +698,7 @@ public final class SluiceClientTest {
 					     "other member: %s generation %d, was %s generation %d", m[1].assignment(),
 					     m[1].groupMetadata().generationId(), a2, gen);
 			      });
-			check("static membership: duplicate group.instance.id fences the old member",
+			check("static membership duplicate group.instance.id fences the old member",
 			      new int[] {JOIN_GROUP, 5}, () -> {
 				      expect(m[1] != null && m[2] != null, "needs the previous check's members");
 				      m[3] = member("i2");
