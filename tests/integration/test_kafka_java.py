@@ -33,6 +33,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,8 @@ def java(main, *args):
 def prepare():
     """The jars (a no-op when the pom's stamp matches) and the test program,
     compiled again only when its source is newer than its class."""
+    if not shutil.which("javac"):
+        raise AssertionError("no javac: scripts/deps.sh installs openjdk-17-jdk-headless")
     subprocess.run([os.path.join(TOP, "scripts/kafka-jars.sh")], check=True)
     cls = os.path.join(CLASSES, "SluiceClientTest.class")
     if not os.path.exists(cls) or os.path.getmtime(cls) < os.path.getmtime(SRC):
@@ -444,9 +447,10 @@ def main():
             res.add(CONNECT, name, "fail", "no events to drain: kafka-console-producer failed")
         tools.removing()
         jvm.proc.stdin.close()
-        if res.count("fail"):
-            with open(jvm.log, errors="replace") as f:
-                sys.stderr.write("--- SluiceClientTest serve stderr ---\n%s\n" % f.read()[-3000:])
+        with open(jvm.log, errors="replace") as f:
+            err = f.read()
+        if res.count("fail") and err.strip():
+            sys.stderr.write("--- SluiceClientTest serve stderr ---\n%s\n" % err[-3000:])
     summary = ", ".join("%s %d/%d/%d" % (c, res.count("pass", c), res.count("fail", c),
                                           res.count("skip", c)) for c in CLIENTS)
     result("pass/fail/skip: %s in %.1fs" % (summary, time.time() - t0))
