@@ -4,7 +4,8 @@
  * tests/kafka/pom.xml) against sluice-store.  One check per output line:
  * "PASS <check> [<seconds>s]", "FAIL <check> [<seconds>s]: <why>" or
  * "SKIP <check>: <API> vN not advertised" (the last only when --apis, the
- * store's own ApiVersions answer, lacks an API or version the check needs).  Exit code 1 when a check failed.
+ * store's own ApiVersions answer, lacks an API or version the check needs).
+ * Exit code 1 when a check failed.
  *
  *   java -cp build/java:'build/kafka-jars/*' SluiceClientTest [--apis K:MIN-MAX,...]
  *        BOOTSTRAP produce|consume|admin|static|txn...
@@ -47,7 +48,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
@@ -86,15 +86,16 @@ import org.apache.kafka.common.utils.Exit;
 public final class SluiceClientTest {
 	// API keys the checks need beyond the basics (names for the SKIP line)
 	static final int LIST_OFFSETS = 2, METADATA = 3, JOIN_GROUP = 11, CREATE_TOPICS = 19,
-		DELETE_RECORDS = 21, ADD_PARTITIONS_TO_TXN = 24, ADD_OFFSETS_TO_TXN = 25,
-		END_TXN = 26, TXN_OFFSET_COMMIT = 28, CREATE_PARTITIONS = 37,
-		DELETE_GROUPS = 42, INCREMENTAL_ALTER_CONFIGS = 44;
-	static final Map<Integer, String> API_NAMES = Map.ofEntries(Map.entry(2, "ListOffsets"),
-		Map.entry(3, "Metadata"), Map.entry(11, "JoinGroup"), Map.entry(19, "CreateTopics"),
-		Map.entry(21, "DeleteRecords"), Map.entry(24, "AddPartitionsToTxn"),
-		Map.entry(25, "AddOffsetsToTxn"), Map.entry(26, "EndTxn"),
-		Map.entry(28, "TxnOffsetCommit"), Map.entry(37, "CreatePartitions"),
-		Map.entry(42, "DeleteGroups"), Map.entry(44, "IncrementalAlterConfigs"));
+			 DELETE_RECORDS = 21, ADD_PARTITIONS_TO_TXN = 24, ADD_OFFSETS_TO_TXN = 25,
+			 END_TXN = 26, TXN_OFFSET_COMMIT = 28, CREATE_PARTITIONS = 37,
+			 DELETE_GROUPS = 42, INCREMENTAL_ALTER_CONFIGS = 44;
+	static final Map<Integer, String> API_NAMES = Map.ofEntries(
+		Map.entry(2, "ListOffsets"), Map.entry(3, "Metadata"), Map.entry(11, "JoinGroup"),
+		Map.entry(19, "CreateTopics"), Map.entry(21, "DeleteRecords"),
+		Map.entry(24, "AddPartitionsToTxn"), Map.entry(25, "AddOffsetsToTxn"),
+		Map.entry(26, "EndTxn"), Map.entry(28, "TxnOffsetCommit"),
+		Map.entry(37, "CreatePartitions"), Map.entry(42, "DeleteGroups"),
+		Map.entry(44, "IncrementalAlterConfigs"));
 	static final String PAD = " the quick brown fox jumps over the lazy dog, again and again";
 	static final Pattern SEQ = Pattern.compile("seq=(\\d+)");
 	static final Duration POLL = Duration.ofMillis(100);
@@ -129,14 +130,17 @@ public final class SluiceClientTest {
 	}
 
 	static String why(Throwable t) {
-		while ((t instanceof ExecutionException || t instanceof InvocationTargetException)
-		       && t.getCause() != null)
+		while ((t instanceof ExecutionException || t instanceof
+								   InvocationTargetException) &&
+		       t.getCause() != null)
 			t = t.getCause();
-		String s = t instanceof AssertionError ? String.valueOf(t.getMessage())
-						       : t.getClass().getSimpleName() + ": " + t.getMessage();
+		String s = t instanceof AssertionError
+				   ? String.valueOf(t.getMessage())
+				   : t.getClass().getSimpleName() + ": " + t.getMessage();
 		Throwable c = t.getCause();
 		if (c != null && c != t && !(t instanceof AssertionError))
-			s += " (cause " + c.getClass().getSimpleName() + ": " + c.getMessage() + ")";
+			s += " (cause " + c.getClass().getSimpleName() + ": " + c.getMessage() +
+			     ")";
 		return s.replace('\n', ' ');
 	}
 
@@ -149,8 +153,10 @@ public final class SluiceClientTest {
 	static void check(String name, int[] needs, Body body) {
 		for (int i = 0; i + 1 < needs.length; i += 2) {
 			if (!advertised(needs[i], needs[i + 1])) {
-				System.out.printf("SKIP %s: %s v%d not advertised%n", name,
-						  API_NAMES.getOrDefault(needs[i], "API " + needs[i]), needs[i + 1]);
+				System.out.printf(
+					"SKIP %s: %s v%d not advertised%n", name,
+					API_NAMES.getOrDefault(needs[i], "API " + needs[i]),
+					needs[i + 1]);
 				return;
 			}
 		}
@@ -181,7 +187,8 @@ public final class SluiceClientTest {
 	}
 
 	static Admin admin() {
-		return Admin.create(props("request.timeout.ms", "15000", "default.api.timeout.ms", "30000"));
+		return Admin.create(
+			props("request.timeout.ms", "15000", "default.api.timeout.ms", "30000"));
 	}
 
 	static KafkaProducer<String, String> producer(String... kv) {
@@ -193,9 +200,10 @@ public final class SluiceClientTest {
 	}
 
 	static KafkaConsumer<String, String> consumer(String group, String... kv) {
-		Properties p = props("auto.offset.reset", "earliest", "enable.auto.commit", "false",
-				     "session.timeout.ms", "10000", "heartbeat.interval.ms", "500",
-				     "max.poll.interval.ms", "20000", "default.api.timeout.ms", "30000");
+		Properties p =
+			props("auto.offset.reset", "earliest", "enable.auto.commit", "false",
+			      "session.timeout.ms", "10000", "heartbeat.interval.ms", "500",
+			      "max.poll.interval.ms", "20000", "default.api.timeout.ms", "30000");
 		if (group != null)
 			p.put("group.id", group);
 		for (int i = 0; i + 1 < kv.length; i += 2)
@@ -213,10 +221,12 @@ public final class SluiceClientTest {
 		return Integer.parseInt(m.group(1));
 	}
 
-	static void createTopic(Admin a, String name, int parts, Map<String, String> cfg) throws Exception {
+	static void createTopic(Admin a, String name, int parts, Map<String, String> cfg)
+		throws Exception {
 		try {
-			a.createTopics(List.of(new NewTopic(name, parts, (short) 1).configs(cfg)))
-				.all().get(T, TimeUnit.SECONDS);
+			a.createTopics(List.of(new NewTopic(name, parts, (short)1).configs(cfg)))
+				.all()
+				.get(T, TimeUnit.SECONDS);
 		} catch (ExecutionException e) {
 			if (!(e.getCause() instanceof TopicExistsException))
 				throw e;
@@ -230,12 +240,14 @@ public final class SluiceClientTest {
 	}
 
 	/** Produce n numbered events (keys key-<seq>), acked; returns their metadata. */
-	static List<RecordMetadata> produceSeq(String topic, int from, int n, String tag) throws Exception {
+	static List<RecordMetadata> produceSeq(String topic, int from, int n, String tag)
+		throws Exception {
 		List<Future<RecordMetadata>> fs = new ArrayList<>();
 		List<RecordMetadata> out = new ArrayList<>();
 		try (KafkaProducer<String, String> p = producer()) {
 			for (int i = from; i < from + n; i++)
-				fs.add(p.send(new ProducerRecord<>(topic, "key-" + i, event(i, tag))));
+				fs.add(p.send(
+					new ProducerRecord<>(topic, "key-" + i, event(i, tag))));
 			p.flush();
 			for (Future<RecordMetadata> f : fs)
 				out.add(f.get(T, TimeUnit.SECONDS));
@@ -247,9 +259,11 @@ public final class SluiceClientTest {
 	 *  consumer sees at the start (the last stable offset for read_committed). */
 	static List<ConsumerRecord<String, String>> drain(String topic, String isolation) {
 		List<ConsumerRecord<String, String>> out = new ArrayList<>();
-		try (KafkaConsumer<String, String> c = consumer(null, "isolation.level", isolation)) {
+		try (KafkaConsumer<String, String> c =
+			     consumer(null, "isolation.level", isolation)) {
 			List<TopicPartition> tps = new ArrayList<>();
-			c.partitionsFor(topic).forEach(pi -> tps.add(new TopicPartition(topic, pi.partition())));
+			c.partitionsFor(topic).forEach(
+				pi -> tps.add(new TopicPartition(topic, pi.partition())));
 			c.assign(tps);
 			c.seekToBeginning(tps);
 			Map<TopicPartition, Long> end = c.endOffsets(tps);
@@ -260,8 +274,8 @@ public final class SluiceClientTest {
 					done &= c.position(tp) >= end.get(tp);
 				if (done)
 					break;
-				expect(System.currentTimeMillis() < deadline, "drain %s: %d records, end %s", topic,
-				       out.size(), end);
+				expect(System.currentTimeMillis() < deadline,
+				       "drain %s: %d records, end %s", topic, out.size(), end);
 				c.poll(POLL).forEach(out::add);
 			}
 		}
@@ -285,8 +299,8 @@ public final class SluiceClientTest {
 		for (boolean b : seen)
 			missing += b ? 0 : 1;
 		expect(missing == 0 && dup == 0 && out == 0,
-		       "%s: %d values, %d missing, %d duplicated, %d out of range", what, values.size(),
-		       missing, dup, out);
+		       "%s: %d values, %d missing, %d duplicated, %d out of range", what,
+		       values.size(), missing, dup, out);
 	}
 
 	static String header(ConsumerRecord<String, String> r, String key) {
@@ -304,8 +318,8 @@ public final class SluiceClientTest {
 		try (KafkaProducer<String, String> p = producer("compression.type", codec)) {
 			List<Future<RecordMetadata>> fs = new ArrayList<>();
 			for (int i = 0; i < n; i++) {
-				ProducerRecord<String, String> r = new ProducerRecord<>(topic, "key-" + i,
-											event(i, codec));
+				ProducerRecord<String, String> r =
+					new ProducerRecord<>(topic, "key-" + i, event(i, codec));
 				r.headers().add("seq", Integer.toString(i).getBytes(UTF_8));
 				r.headers().add("codec", codec.getBytes(UTF_8));
 				fs.add(p.send(r));
@@ -313,13 +327,16 @@ public final class SluiceClientTest {
 			p.flush();
 			for (Future<RecordMetadata> f : fs) {
 				RecordMetadata m = f.get(T, TimeUnit.SECONDS);
-				expect(offsets.computeIfAbsent(m.partition(), k -> new HashSet<>()).add(m.offset()),
-				       "offset %d of partition %d acked twice", m.offset(), m.partition());
+				expect(offsets.computeIfAbsent(m.partition(), k -> new HashSet<>())
+					       .add(m.offset()),
+				       "offset %d of partition %d acked twice", m.offset(),
+				       m.partition());
 			}
 		}
 		for (Map.Entry<Integer, Set<Long>> e : offsets.entrySet())
 			for (long o = 0; o < e.getValue().size(); o++)
-				expect(e.getValue().contains(o), "partition %d: acked offsets not 0..%d", e.getKey(),
+				expect(e.getValue().contains(o),
+				       "partition %d: acked offsets not 0..%d", e.getKey(),
 				       e.getValue().size() - 1);
 		List<ConsumerRecord<String, String>> got = drain(topic, "read_uncommitted");
 		List<String> vals = new ArrayList<>();
@@ -327,7 +344,8 @@ public final class SluiceClientTest {
 			int s = seqOf(r.value());
 			expect(r.value().equals(event(s, codec)), "value changed: %s", r.value());
 			expect(("key-" + s).equals(r.key()), "seq %d has key %s", s, r.key());
-			expect(Integer.toString(s).equals(header(r, "seq")) && codec.equals(header(r, "codec")),
+			expect(Integer.toString(s).equals(header(r, "seq")) &&
+				       codec.equals(header(r, "codec")),
 			       "seq %d: headers %s", s, r.headers());
 			vals.add(r.value());
 		}
@@ -336,7 +354,8 @@ public final class SluiceClientTest {
 
 	static void groupProduce() {
 		for (String codec : List.of("none", "gzip", "snappy", "lz4", "zstd"))
-			check("produce idempotent acks=all " + codec + " with headers", () -> produce(codec));
+			check("produce idempotent acks=all " + codec + " with headers",
+			      () -> produce(codec));
 	}
 
 	// ------------------------------------------------------------ consume
@@ -352,7 +371,8 @@ public final class SluiceClientTest {
 			c.subscribe(List.of(GTOPIC));
 			long deadline = System.currentTimeMillis() + T * 1000;
 			while (seen.size() < 40) {
-				expect(System.currentTimeMillis() < deadline, "consumer A got %d of 40", seen.size());
+				expect(System.currentTimeMillis() < deadline,
+				       "consumer A got %d of 40", seen.size());
 				for (ConsumerRecord<String, String> r : c.poll(POLL)) {
 					if (seen.size() >= 40)
 						break;
@@ -364,8 +384,10 @@ public final class SluiceClientTest {
 			c.commitSync(next);
 			Map<TopicPartition, OffsetAndMetadata> back = c.committed(next.keySet());
 			for (TopicPartition tp : next.keySet())
-				expect(back.get(tp) != null && back.get(tp).offset() == next.get(tp).offset(),
-				       "%s committed %s, read back %s", tp, next.get(tp), back.get(tp));
+				expect(back.get(tp) != null &&
+					       back.get(tp).offset() == next.get(tp).offset(),
+				       "%s committed %s, read back %s", tp, next.get(tp),
+				       back.get(tp));
 		}
 		committedByA = next;
 		seenByA = seen;
@@ -380,17 +402,20 @@ public final class SluiceClientTest {
 			c.subscribe(List.of(GTOPIC));
 			long deadline = System.currentTimeMillis() + T * 1000;
 			while (vals.size() < 100) {
-				expect(System.currentTimeMillis() < deadline, "A and B got %d of 100", vals.size());
+				expect(System.currentTimeMillis() < deadline,
+				       "A and B got %d of 100", vals.size());
 				for (ConsumerRecord<String, String> r : c.poll(POLL)) {
-					first.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
+					first.putIfAbsent(
+						new TopicPartition(r.topic(), r.partition()),
+						r.offset());
 					vals.add(r.value());
 				}
 			}
 			for (Map.Entry<TopicPartition, Long> e : first.entrySet()) {
 				OffsetAndMetadata a = committedByA.get(e.getKey());
 				long want = a == null ? 0 : a.offset();
-				expect(e.getValue() == want, "B started %s at %d, A committed %d", e.getKey(),
-				       e.getValue(), want);
+				expect(e.getValue() == want, "B started %s at %d, A committed %d",
+				       e.getKey(), e.getValue(), want);
 			}
 			c.commitSync();
 		}
@@ -399,7 +424,8 @@ public final class SluiceClientTest {
 
 	static void groupConsume() {
 		check("consume group subscribe + commitSync", SluiceClientTest::consumeFirst);
-		check("consume group second consumer resumes from the commit", SluiceClientTest::consumeResume);
+		check("consume group second consumer resumes from the commit",
+		      SluiceClientTest::consumeResume);
 	}
 
 	// ------------------------------------------------------------ admin
@@ -418,11 +444,15 @@ public final class SluiceClientTest {
 	}
 
 	static TopicDescription describe(Admin a, String topic) throws Exception {
-		return a.describeTopics(List.of(topic)).allTopicNames().get(T, TimeUnit.SECONDS).get(topic);
+		return a.describeTopics(List.of(topic))
+			.allTopicNames()
+			.get(T, TimeUnit.SECONDS)
+			.get(topic);
 	}
 
 	static Map<TopicPartition, ListOffsetsResultInfo> offsets(Admin a, String topic, int parts,
-								  OffsetSpec spec) throws Exception {
+								  OffsetSpec spec)
+		throws Exception {
 		Map<TopicPartition, OffsetSpec> q = new HashMap<>();
 		for (int i = 0; i < parts; i++)
 			q.put(new TopicPartition(topic, i), spec);
@@ -460,9 +490,11 @@ public final class SluiceClientTest {
 
 	static void adminTopics(Admin a) {
 		check("admin createTopics with configs", () -> {
-			CreateTopicsResult r = a.createTopics(List.of(new NewTopic(ATOPIC, 3, (short) 1).configs(
-				Map.of("retention.ms", "3600000", "segment.bytes", "1048576",
-				       "message.timestamp.type", "CreateTime"))));
+			CreateTopicsResult r = a.createTopics(List.of(
+				new NewTopic(ATOPIC, 3, (short)1)
+					.configs(Map.of("retention.ms", "3600000", "segment.bytes",
+							"1048576", "message.timestamp.type",
+							"CreateTime"))));
 			r.all().get(T, TimeUnit.SECONDS);
 			if (advertised(CREATE_TOPICS, 7)) // the topic id is in the answer from v7
 				createdId = r.topicId(ATOPIC).get(T, TimeUnit.SECONDS);
@@ -474,19 +506,22 @@ public final class SluiceClientTest {
 		check("admin describeTopics", () -> {
 			TopicDescription d = describe(a, ATOPIC);
 			// a single broker (sluice-store is node 0) leads every partition
-			Collection<Node> nodes = a.describeCluster().nodes().get(T, TimeUnit.SECONDS);
+			Collection<Node> nodes =
+				a.describeCluster().nodes().get(T, TimeUnit.SECONDS);
 			int id = nodes.iterator().next().id();
 			expect(d.partitions().size() == 3, "%d partitions", d.partitions().size());
 			for (TopicPartitionInfo p : d.partitions())
-				expect(p.leader() != null && p.leader().id() == id
-				       && p.replicas().equals(List.of(p.leader())) && p.isr().equals(List.of(p.leader())),
+				expect(p.leader() != null && p.leader().id() == id &&
+					       p.replicas().equals(List.of(p.leader())) &&
+					       p.isr().equals(List.of(p.leader())),
 				       "partition %s, node %d", p, id);
 		});
 		check("admin describeTopics topic id", new int[] {METADATA, 10}, () -> {
 			Uuid id = describe(a, ATOPIC).topicId();
 			expect(id != null && !Uuid.ZERO_UUID.equals(id), "topic id %s", id);
 			if (createdId != null)
-				expect(id.equals(createdId), "describe says %s, createTopics said %s", id, createdId);
+				expect(id.equals(createdId),
+				       "describe says %s, createTopics said %s", id, createdId);
 		});
 		check("admin describeCluster", () -> {
 			DescribeClusterResult r = a.describeCluster();
@@ -495,7 +530,8 @@ public final class SluiceClientTest {
 			String id = r.clusterId().get(T, TimeUnit.SECONDS);
 			expect(nodes.size() == 1, "nodes %s", nodes);
 			Node n = nodes.iterator().next();
-			expect(bootstrap.endsWith(":" + n.port()), "node %s, bootstrap %s", n, bootstrap);
+			expect(bootstrap.endsWith(":" + n.port()), "node %s, bootstrap %s", n,
+			       bootstrap);
 			expect(ctl != null && ctl.id() == n.id(), "controller %s, node %s", ctl, n);
 			expect(id != null && !id.isEmpty(), "cluster id %s", id);
 		});
@@ -507,25 +543,31 @@ public final class SluiceClientTest {
 			try (KafkaProducer<String, String> p = producer()) {
 				List<Future<RecordMetadata>> fs = new ArrayList<>();
 				for (int i = 0; i < 30; i++)
-					fs.add(p.send(new ProducerRecord<>(ATOPIC, 0, base + (i == 17 ? 1000 : i),
-									     "k", event(i, "offsets"))));
+					fs.add(p.send(new ProducerRecord<>(
+						ATOPIC, 0, base + (i == 17 ? 1000 : i), "k",
+						event(i, "offsets"))));
 				for (Future<RecordMetadata> f : fs)
 					f.get(T, TimeUnit.SECONDS);
 			}
-			long lo = offsets(a, ATOPIC, 3, OffsetSpec.earliest()).get(new TopicPartition(ATOPIC, 0))
+			long lo = offsets(a, ATOPIC, 3, OffsetSpec.earliest())
+					  .get(new TopicPartition(ATOPIC, 0))
 					  .offset();
-			long hi = offsets(a, ATOPIC, 3, OffsetSpec.latest()).get(new TopicPartition(ATOPIC, 0))
+			long hi = offsets(a, ATOPIC, 3, OffsetSpec.latest())
+					  .get(new TopicPartition(ATOPIC, 0))
 					  .offset();
 			expect(lo == 0 && hi == 30, "earliest %d latest %d, want 0 and 30", lo, hi);
 		});
 		check("admin listOffsets max-timestamp", new int[] {LIST_OFFSETS, 7}, () -> {
 			ListOffsetsResultInfo i = offsets(a, ATOPIC, 1, OffsetSpec.maxTimestamp())
 							  .get(new TopicPartition(ATOPIC, 0));
-			expect(i.offset() == 17 && i.timestamp() == base + 1000, "offset %d ts %d, want 17 at %d",
-			       i.offset(), i.timestamp(), base + 1000);
+			expect(i.offset() == 17 && i.timestamp() == base + 1000,
+			       "offset %d ts %d, want 17 at %d", i.offset(), i.timestamp(),
+			       base + 1000);
 		});
 		check("admin createPartitions", new int[] {CREATE_PARTITIONS, 0}, () -> {
-			a.createPartitions(Map.of(ATOPIC, NewPartitions.increaseTo(5))).all().get(T, TimeUnit.SECONDS);
+			a.createPartitions(Map.of(ATOPIC, NewPartitions.increaseTo(5)))
+				.all()
+				.get(T, TimeUnit.SECONDS);
 			awaitTrue("5 partitions", () -> {
 				int n = describe(a, ATOPIC).partitions().size();
 				expect(n == 5, "%d partitions", n);
@@ -533,10 +575,14 @@ public final class SluiceClientTest {
 		});
 		check("admin deleteRecords", new int[] {DELETE_RECORDS, 0}, () -> {
 			TopicPartition tp = new TopicPartition(ATOPIC, 0);
-			long low = a.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(10))).lowWatermarks()
-					   .get(tp).get(T, TimeUnit.SECONDS).lowWatermark();
+			long low = a.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(10)))
+					   .lowWatermarks()
+					   .get(tp)
+					   .get(T, TimeUnit.SECONDS)
+					   .lowWatermark();
 			long lo = offsets(a, ATOPIC, 1, OffsetSpec.earliest()).get(tp).offset();
-			expect(low == 10 && lo == 10, "low watermark %d, earliest %d, want 10", low, lo);
+			expect(low == 10 && lo == 10, "low watermark %d, earliest %d, want 10", low,
+			       lo);
 			try (KafkaConsumer<String, String> c = consumer(null)) {
 				c.assign(List.of(tp));
 				c.seekToBeginning(List.of(tp));
@@ -544,7 +590,8 @@ public final class SluiceClientTest {
 				long deadline = System.currentTimeMillis() + T * 1000;
 				while (rs.isEmpty() && System.currentTimeMillis() < deadline)
 					c.poll(POLL).forEach(rs::add);
-				expect(!rs.isEmpty() && rs.get(0).offset() == 10, "first record read %s",
+				expect(!rs.isEmpty() && rs.get(0).offset() == 10,
+				       "first record read %s",
 				       rs.isEmpty() ? "none" : rs.get(0).offset());
 			}
 		});
@@ -553,46 +600,63 @@ public final class SluiceClientTest {
 	static void adminConfigs(Admin a) {
 		check("admin describeConfigs", () -> {
 			Config c = topicConfig(a, ATOPIC);
-			expect("3600000".equals(cfg(c, "retention.ms")) && "1048576".equals(cfg(c, "segment.bytes")),
-			       "retention.ms=%s segment.bytes=%s", cfg(c, "retention.ms"), cfg(c, "segment.bytes"));
-			expect(!c.get("retention.ms").isDefault(), "retention.ms reported as a default");
+			expect("3600000".equals(cfg(c, "retention.ms")) &&
+				       "1048576".equals(cfg(c, "segment.bytes")),
+			       "retention.ms=%s segment.bytes=%s", cfg(c, "retention.ms"),
+			       cfg(c, "segment.bytes"));
+			expect(!c.get("retention.ms").isDefault(),
+			       "retention.ms reported as a default");
 		});
-		check("admin incrementalAlterConfigs set + delete", new int[] {INCREMENTAL_ALTER_CONFIGS, 0},
-		      () -> {
-			      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, ATOPIC);
-			      a.incrementalAlterConfigs(Map.of(r, List.of(
-				      new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET),
-				      new AlterConfigOp(new ConfigEntry("segment.bytes", ""), AlterConfigOp.OpType.DELETE))))
-				      .all().get(T, TimeUnit.SECONDS);
-			      Config c = topicConfig(a, ATOPIC);
-			      expect("7200000".equals(cfg(c, "retention.ms")), "retention.ms=%s after SET",
-				     cfg(c, "retention.ms"));
-			      ConfigEntry seg = c.get("segment.bytes");
-			      expect(seg == null || seg.isDefault(), "segment.bytes=%s (%s) after DELETE",
-				     seg == null ? null : seg.value(), seg == null ? null : seg.source());
-		      });
-		check("admin createTopics compression.type=lz4 message.timestamp.type=LogAppendTime", () -> {
-			String t = "jv-lat";
-			a.createTopics(List.of(new NewTopic(t, 1, (short) 1).configs(Map.of(
-				"compression.type", "lz4", "message.timestamp.type", "LogAppendTime"))))
-				.all().get(T, TimeUnit.SECONDS);
-			Config c = topicConfig(a, t);
-			expect("lz4".equals(cfg(c, "compression.type"))
-			       && "LogAppendTime".equals(cfg(c, "message.timestamp.type")),
-			       "compression.type=%s message.timestamp.type=%s", cfg(c, "compression.type"),
-			       cfg(c, "message.timestamp.type"));
-			long before = System.currentTimeMillis();
-			try (KafkaProducer<String, String> p = producer()) {
-				p.send(new ProducerRecord<>(t, 0, 1000000000000L, "k", event(0, "lat"))).get(T,
-													  TimeUnit.SECONDS);
-			}
-			List<ConsumerRecord<String, String>> rs = drain(t, "read_uncommitted");
-			long after = System.currentTimeMillis();
-			a.deleteTopics(List.of(t)).all().get(T, TimeUnit.SECONDS);
-			expect(rs.size() == 1 && rs.get(0).timestampType() == TimestampType.LOG_APPEND_TIME
-			       && rs.get(0).timestamp() >= before - 5000 && rs.get(0).timestamp() <= after + 5000,
-			       "read %s", rs.isEmpty() ? "nothing" : rs.get(0).timestampType() + " " + rs.get(0).timestamp());
-		});
+		check("admin incrementalAlterConfigs set + delete",
+		      new int[] {INCREMENTAL_ALTER_CONFIGS, 0}, () -> alterConfigs(a));
+		String lat = "admin createTopics compression.type=lz4"
+			     + " message.timestamp.type=LogAppendTime";
+		check(lat, () -> logAppendTime(a));
+	}
+
+	static void alterConfigs(Admin a) throws Exception {
+		ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, ATOPIC);
+		AlterConfigOp set = new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"),
+						      AlterConfigOp.OpType.SET);
+		AlterConfigOp del = new AlterConfigOp(new ConfigEntry("segment.bytes", ""),
+						      AlterConfigOp.OpType.DELETE);
+		a.incrementalAlterConfigs(Map.of(r, List.of(set, del)))
+			.all()
+			.get(T, TimeUnit.SECONDS);
+		Config c = topicConfig(a, ATOPIC);
+		expect("7200000".equals(cfg(c, "retention.ms")), "retention.ms=%s after SET",
+		       cfg(c, "retention.ms"));
+		ConfigEntry seg = c.get("segment.bytes");
+		expect(seg == null || seg.isDefault(), "segment.bytes=%s (%s) after DELETE",
+		       seg == null ? null : seg.value(), seg == null ? null : seg.source());
+	}
+
+	static void logAppendTime(Admin a) throws Exception {
+		String t = "jv-lat";
+		Map<String, String> cfgs = Map.of("compression.type", "lz4",
+						  "message.timestamp.type", "LogAppendTime");
+		a.createTopics(List.of(new NewTopic(t, 1, (short)1).configs(cfgs)))
+			.all()
+			.get(T, TimeUnit.SECONDS);
+		Config c = topicConfig(a, t);
+		String comp = cfg(c, "compression.type"), ts = cfg(c, "message.timestamp.type");
+		expect("lz4".equals(comp) && "LogAppendTime".equals(ts),
+		       "compression.type=%s message.timestamp.type=%s", comp, ts);
+		long before = System.currentTimeMillis();
+		try (KafkaProducer<String, String> p = producer()) {
+			// a CreateTime from 2001, which the store must replace by its own clock
+			p.send(new ProducerRecord<>(t, 0, 1000000000000L, "k", event(0, "lat")))
+				.get(T, TimeUnit.SECONDS);
+		}
+		List<ConsumerRecord<String, String>> rs = drain(t, "read_uncommitted");
+		long after = System.currentTimeMillis();
+		a.deleteTopics(List.of(t)).all().get(T, TimeUnit.SECONDS);
+		expect(rs.size() == 1, "read %d records, want 1", rs.size());
+		ConsumerRecord<String, String> r = rs.get(0);
+		expect(r.timestampType() == TimestampType.LOG_APPEND_TIME &&
+			       r.timestamp() >= before - 5000 && r.timestamp() <= after + 5000,
+		       "read %s %d, want LogAppendTime in [%d, %d]", r.timestampType(),
+		       r.timestamp(), before, after);
 	}
 
 	static void adminGroups(Admin a) {
@@ -601,32 +665,42 @@ public final class SluiceClientTest {
 			expect(ids.contains(GROUP), "%s not in %s", GROUP, ids);
 		});
 		check("admin describeConsumerGroups", () -> {
-			ConsumerGroupDescription d = a.describeConsumerGroups(List.of(GROUP)).all()
-							      .get(T, TimeUnit.SECONDS).get(GROUP);
-			expect(d.groupState() == GroupState.EMPTY && d.members().isEmpty()
-			       && !d.isSimpleConsumerGroup(), "state %s, %d members, simple %s", d.groupState(),
+			ConsumerGroupDescription d = a.describeConsumerGroups(List.of(GROUP))
+							     .all()
+							     .get(T, TimeUnit.SECONDS)
+							     .get(GROUP);
+			expect(d.groupState() == GroupState.EMPTY && d.members().isEmpty() &&
+				       !d.isSimpleConsumerGroup(),
+			       "state %s, %d members, simple %s", d.groupState(),
 			       d.members().size(), d.isSimpleConsumerGroup());
 		});
 		check("admin listConsumerGroupOffsets", () -> {
-			Map<TopicPartition, OffsetAndMetadata> m = a.listConsumerGroupOffsets(GROUP)
-									     .partitionsToOffsetAndMetadata().get(T, TimeUnit.SECONDS);
-			expect(m.size() == 2 && groupOffsetSum(m) == 100, "offsets %s, want 2 partitions summing to 100",
-			       m);
+			Map<TopicPartition, OffsetAndMetadata> m =
+				a.listConsumerGroupOffsets(GROUP)
+					.partitionsToOffsetAndMetadata()
+					.get(T, TimeUnit.SECONDS);
+			expect(m.size() == 2 && groupOffsetSum(m) == 100,
+			       "offsets %s, want 2 partitions summing to 100", m);
 		});
 		check("admin alterConsumerGroupOffsets", () -> {
 			TopicPartition tp = new TopicPartition(GTOPIC, 0);
-			a.alterConsumerGroupOffsets(GROUP, Map.of(tp, new OffsetAndMetadata(5))).all()
+			a.alterConsumerGroupOffsets(GROUP, Map.of(tp, new OffsetAndMetadata(5)))
+				.all()
 				.get(T, TimeUnit.SECONDS);
-			OffsetAndMetadata o = a.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
-						  .get(T, TimeUnit.SECONDS).get(tp);
+			OffsetAndMetadata o = a.listConsumerGroupOffsets(GROUP)
+						      .partitionsToOffsetAndMetadata()
+						      .get(T, TimeUnit.SECONDS)
+						      .get(tp);
 			expect(o != null && o.offset() == 5, "offset %s after altering to 5", o);
 		});
 		check("admin deleteConsumerGroups", new int[] {DELETE_GROUPS, 0}, () -> {
 			a.deleteConsumerGroups(List.of(GROUP)).all().get(T, TimeUnit.SECONDS);
 			Set<String> ids = groupIds(a);
 			expect(!ids.contains(GROUP), "%s still listed: %s", GROUP, ids);
-			Map<TopicPartition, OffsetAndMetadata> m = a.listConsumerGroupOffsets(GROUP)
-									     .partitionsToOffsetAndMetadata().get(T, TimeUnit.SECONDS);
+			Map<TopicPartition, OffsetAndMetadata> m =
+				a.listConsumerGroupOffsets(GROUP)
+					.partitionsToOffsetAndMetadata()
+					.get(T, TimeUnit.SECONDS);
 			expect(groupOffsetSum(m) == 0, "offsets after delete: %s", m);
 		});
 		check("admin deleteTopics", () -> {
@@ -658,10 +732,12 @@ public final class SluiceClientTest {
 	}
 
 	/** Poll every consumer in turn until done() holds. */
-	static void pollUntil(String what, List<KafkaConsumer<String, String>> cs, java.util.function.BooleanSupplier done) {
+	static void pollUntil(String what, List<KafkaConsumer<String, String>> cs,
+			      java.util.function.BooleanSupplier done) {
 		long deadline = System.currentTimeMillis() + T * 1000;
 		while (!done.getAsBoolean()) {
-			expect(System.currentTimeMillis() < deadline, "timed out waiting for %s", what);
+			expect(System.currentTimeMillis() < deadline, "timed out waiting for %s",
+			       what);
 			for (KafkaConsumer<String, String> c : cs)
 				c.poll(POLL);
 		}
@@ -684,8 +760,11 @@ public final class SluiceClientTest {
 				      createTopic(STOPIC, 2);
 				      m[0] = member("i1");
 				      m[1] = member("i2");
-				      pollUntil("two members with one partition each", List.of(m[0], m[1]),
-						() -> m[0].assignment().size() == 1 && m[1].assignment().size() == 1);
+				      pollUntil("two members with one partition each",
+						List.of(m[0], m[1]),
+						()
+							-> m[0].assignment().size() == 1 &&
+								   m[1].assignment().size() == 1);
 				      Set<TopicPartition> a1 = new HashSet<>(m[0].assignment());
 				      Set<TopicPartition> a2 = new HashSet<>(m[1].assignment());
 				      int gen = m[1].groupMetadata().generationId();
@@ -693,19 +772,24 @@ public final class SluiceClientTest {
 				      m[0].close(CloseOptions.timeout(Duration.ofSeconds(5)));
 				      m[0] = null;
 				      m[2] = member("i1");
-				      pollUntil("the restarted member's assignment", List.of(m[2], m[1]),
+				      pollUntil("the restarted member's assignment",
+						List.of(m[2], m[1]),
 						() -> !m[2].assignment().isEmpty());
-				      expect(m[2].assignment().equals(a1), "restarted member got %s, had %s",
-					     m[2].assignment(), a1);
-				      expect(m[1].assignment().equals(a2) && m[1].groupMetadata().generationId() == gen,
-					     "other member: %s generation %d, was %s generation %d", m[1].assignment(),
-					     m[1].groupMetadata().generationId(), a2, gen);
+				      expect(m[2].assignment().equals(a1),
+					     "restarted member got %s, had %s", m[2].assignment(),
+					     a1);
+				      expect(m[1].assignment().equals(a2) &&
+						     m[1].groupMetadata().generationId() == gen,
+					     "other member: %s generation %d, was %s generation %d",
+					     m[1].assignment(), m[1].groupMetadata().generationId(),
+					     a2, gen);
 			      });
 			check("static membership duplicate group.instance.id fences the old member",
 			      new int[] {JOIN_GROUP, 5}, () -> {
-				      expect(m[1] != null && m[2] != null, "needs the previous check's members");
+				      expect(m[1] != null && m[2] != null,
+					     "needs the previous check's members");
 				      m[3] = member("i2");
-				      // a fenced member learns it at its next heartbeat (0.5 s) or commit
+				      // the fenced member learns it at its next heartbeat (0.5 s)
 				      long deadline = System.currentTimeMillis() + 15000;
 				      while (true) {
 					      expect(System.currentTimeMillis() < deadline,
@@ -734,7 +818,7 @@ public final class SluiceClientTest {
 	// ------------------------------------------------------------ transactions
 
 	static final int[] TXN_APIS = {ADD_PARTITIONS_TO_TXN, 0, ADD_OFFSETS_TO_TXN, 0, END_TXN, 0,
-				       TXN_OFFSET_COMMIT, 0};
+				       TXN_OFFSET_COMMIT,     0};
 
 	static KafkaProducer<String, String> txProducer(String id) {
 		return producer("transactional.id", id, "transaction.timeout.ms", "20000");
@@ -764,8 +848,8 @@ public final class SluiceClientTest {
 		expectSeqs(rc, 20, "read_committed");
 		List<ConsumerRecord<String, String>> ru = drain(t, "read_uncommitted");
 		long aborted = ru.stream().filter(r -> r.value().startsWith("aborted")).count();
-		expect(ru.size() == 25 && aborted == 5, "read_uncommitted: %d records, %d aborted; want 25, 5",
-		       ru.size(), aborted);
+		expect(ru.size() == 25 && aborted == 5,
+		       "read_uncommitted: %d records, %d aborted; want 25, 5", ru.size(), aborted);
 	}
 
 	static void txnOffsets() throws Exception {
@@ -775,28 +859,36 @@ public final class SluiceClientTest {
 		produceSeq(in, 0, 10, "txn-in");
 		TopicPartition tp = new TopicPartition(in, 0);
 		try (KafkaProducer<String, String> p = txProducer("jv-txn-2");
-		     KafkaConsumer<String, String> c = consumer(g, "isolation.level", "read_committed")) {
+		     KafkaConsumer<String, String> c =
+			     consumer(g, "isolation.level", "read_committed")) {
 			p.initTransactions();
 			c.subscribe(List.of(in));
 			List<ConsumerRecord<String, String>> got = new ArrayList<>();
 			long deadline = System.currentTimeMillis() + T * 1000;
 			while (got.size() < 10) {
-				expect(System.currentTimeMillis() < deadline, "consumed %d of 10", got.size());
+				expect(System.currentTimeMillis() < deadline, "consumed %d of 10",
+				       got.size());
 				c.poll(POLL).forEach(got::add);
 			}
 			p.beginTransaction();
 			for (ConsumerRecord<String, String> r : got)
-				p.send(new ProducerRecord<>(out, r.key(), r.value().replace("txn-in", "txn-out")));
-			p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(10)), c.groupMetadata());
+				p.send(new ProducerRecord<>(
+					out, r.key(), r.value().replace("txn-in", "txn-out")));
+			p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(10)),
+						   c.groupMetadata());
 			p.commitTransaction();
 			p.beginTransaction();
-			p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(3)), c.groupMetadata());
+			p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(3)),
+						   c.groupMetadata());
 			p.abortTransaction();
 		}
 		try (Admin a = admin()) {
-			OffsetAndMetadata o = a.listConsumerGroupOffsets(g).partitionsToOffsetAndMetadata()
-						  .get(T, TimeUnit.SECONDS).get(tp);
-			expect(o != null && o.offset() == 10, "group offset %s, want 10 (the aborted 3 must not apply)", o);
+			OffsetAndMetadata o = a.listConsumerGroupOffsets(g)
+						      .partitionsToOffsetAndMetadata()
+						      .get(T, TimeUnit.SECONDS)
+						      .get(tp);
+			expect(o != null && o.offset() == 10,
+			       "group offset %s, want 10 (the aborted 3 must not apply)", o);
 		}
 		List<String> vals = new ArrayList<>();
 		drain(out, "read_committed").forEach(r -> vals.add(r.value()));
@@ -842,7 +934,9 @@ public final class SluiceClientTest {
 		exitCode = null;
 		hooks.clear();
 		try {
-			Class.forName(main).getMethod("main", String[].class).invoke(null, (Object) args);
+			Class.forName(main)
+				.getMethod("main", String[].class)
+				.invoke(null, (Object)args);
 		} catch (InvocationTargetException e) {
 			if (!(e.getCause() instanceof ToolExit)) {
 				e.getCause().printStackTrace();
@@ -894,9 +988,11 @@ public final class SluiceClientTest {
 		while ((line = in.readLine()) != null) {
 			String[] f = line.split("\t", -1);
 			int rc;
-			try (PrintStream out = new PrintStream(new FileOutputStream(f[0]), true, UTF_8);
-			     InputStream stdin = f[1].equals("-") ? new ByteArrayInputStream(new byte[0])
-								  : new FileInputStream(f[1])) {
+			try (PrintStream out =
+				     new PrintStream(new FileOutputStream(f[0]), true, UTF_8);
+			     InputStream stdin = f[1].equals("-")
+							 ? new ByteArrayInputStream(new byte[0])
+							 : new FileInputStream(f[1])) {
 				System.setOut(out);
 				System.setErr(out);
 				System.setIn(stdin);
@@ -920,7 +1016,8 @@ public final class SluiceClientTest {
 		Map<Integer, int[]> m = new HashMap<>();
 		for (String e : s.split(",")) {
 			String[] kv = e.split("[:-]");
-			m.put(Integer.parseInt(kv[0]), new int[] {Integer.parseInt(kv[1]), Integer.parseInt(kv[2])});
+			m.put(Integer.parseInt(kv[0]),
+			      new int[] {Integer.parseInt(kv[1]), Integer.parseInt(kv[2])});
 		}
 		return m;
 	}
@@ -932,8 +1029,9 @@ public final class SluiceClientTest {
 			i = 2;
 		}
 		if (args.length < i + 2) {
-			System.err.println("usage: SluiceClientTest [--apis K:MIN-MAX,...] BOOTSTRAP "
-					   + "(produce|consume|admin|static|txn)... | serve");
+			System.err.println(
+				"usage: SluiceClientTest [--apis K:MIN-MAX,...] BOOTSTRAP "
+				+ "(produce|consume|admin|static|txn)... | serve");
 			System.exit(2);
 		}
 		bootstrap = args[i];
