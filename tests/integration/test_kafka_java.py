@@ -262,6 +262,11 @@ class Tools:
                      "--replication-factor", 1, "--config", "retention.ms=86400000"),
            r"Created topic %s\." % TOPIC)
 
+    def create_again(self):
+        rc, out = self.run(TOPICS, "--create", "--topic", TOPIC, "--partitions", 2)
+        assert rc == 1 and "TopicExistsException" in out, \
+            "exit %d: %s" % (rc, " ".join(out.split())[-300:])
+
     def listing(self):
         assert self.listed(TOPICS, TOPIC), "%s not listed" % TOPIC
 
@@ -276,11 +281,16 @@ class Tools:
         with open(path, "w") as f:
             for i in range(N):
                 f.write("seq=%d kafka-console-producer event %s\n" % (i, "x" * (i % 50)))
-        ok(*self.run(PRODUCER, "--topic", TOPIC, "--producer-property", "acks=all", stdin=path))
+        rc, out = self.run(PRODUCER, "--topic", TOPIC, "--producer-property", "acks=all",
+                           stdin=path)
+        ok(rc, out)
+        # a failed send is only logged (ErrorLoggingCallback), the exit code stays 0
+        assert not re.search(r"\b(ERROR|Exception)\b", out), "producer said: %s" % out[-500:]
         self.produced = True
 
     def setup(self):
         self.res.check(TOOLS, "kafka-topics --create", self.create)
+        self.res.check(TOOLS, "kafka-topics --create of an existing topic fails", self.create_again)
         self.res.check(TOOLS, "kafka-topics --list", self.listing)
         self.res.check(TOOLS, "kafka-topics --describe", self.describe)
         self.res.check(TOOLS, "kafka-console-producer", self.produce)

@@ -111,6 +111,9 @@ public final class SluiceClientTest {
 	// tool runs (serve mode)
 	static Integer exitCode;
 	static final List<Runnable> hooks = new ArrayList<>();
+	static FileOutputStream outFile; // the command's output, and where the tool exited in it
+	static PrintStream outStream;
+	static long exitMark = -1;
 
 	interface Body {
 		void run() throws Exception;
@@ -930,8 +933,25 @@ public final class SluiceClientTest {
 		return failures > before ? 1 : 0;
 	}
 
-	static int tool(String main, String[] args) {
+	/** Exit.exit/halt during a tool: the first code is the process's exit
+	 *  code; what the tool prints after it (its catch blocks seeing the
+	 *  ToolExit) is cut off, as a real exit would never have printed it. */
+	static void exited(int code) {
+		if (exitCode == null) {
+			exitCode = code;
+			outStream.flush();
+			try {
+				exitMark = outFile.getChannel().position();
+			} catch (java.io.IOException e) {
+				exitMark = -1;
+			}
+		}
+		throw new ToolExit(code);
+	}
+
+	static int tool(String main, String[] args) throws java.io.IOException {
 		exitCode = null;
+		exitMark = -1;
 		hooks.clear();
 		try {
 			Class.forName(main)
@@ -947,6 +967,12 @@ public final class SluiceClientTest {
 			e.printStackTrace();
 			exitCode = 127;
 		}
+		if (exitMark >= 0) {
+			outStream.flush();
+			outFile.getChannel().truncate(exitMark);
+			outFile.getChannel().position(exitMark);
+		}
+		// then the shutdown hooks, as the JVM runs them at exit
 		for (Runnable h : new ArrayList<>(hooks)) {
 			Thread th = new Thread(h, "tool-shutdown-hook");
 			th.start();
@@ -973,26 +999,20 @@ public final class SluiceClientTest {
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
 		PrintStream proto = System.out, err = System.err;
 		System.setOut(err);
-		Exit.setExitProcedure((code, msg) -> {
-			if (exitCode == null)
-				exitCode = code;
-			throw new ToolExit(code);
-		});
-		Exit.setHaltProcedure((code, msg) -> {
-			if (exitCode == null)
-				exitCode = code;
-			throw new ToolExit(code);
-		});
+		Exit.setExitProcedure((code, msg) -> exited(code));
+		Exit.setHaltProcedure((code, msg) -> exited(code));
 		Exit.setShutdownHookAdder((name, r) -> hooks.add(r));
 		String line;
 		while ((line = in.readLine()) != null) {
 			String[] f = line.split("\t", -1);
 			int rc;
-			try (PrintStream out =
-				     new PrintStream(new FileOutputStream(f[0]), true, UTF_8);
+			try (FileOutputStream file = new FileOutputStream(f[0]);
+			     PrintStream out = new PrintStream(file, true, UTF_8);
 			     InputStream stdin = f[1].equals("-")
 							 ? new ByteArrayInputStream(new byte[0])
 							 : new FileInputStream(f[1])) {
+				outFile = file;
+				outStream = out;
 				System.setOut(out);
 				System.setErr(out);
 				System.setIn(stdin);
