@@ -18,7 +18,7 @@ python3-lz4 python3-snappy python3-zstandard
 systemd systemd-journal-remote rsyslog rsyslog-openssl bsdutils curl jq valgrind zstd procps iproute2 man-db
 debhelper lintian dpkg-dev fakeroot
 prometheus prometheus-alertmanager
-openjdk-17-jre-headless maven
+openjdk-17-jdk-headless maven
 "
 
 missing=""
