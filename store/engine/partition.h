@@ -151,6 +151,9 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 		     struct engine_append_result *res, bool *notify);
 int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
+/* The same for batches holding offsets >= from only (from < log_start: log_start):
+ * the answer is never below from. */
+int partition_offset_for_time_from(struct partition *p, int64_t ts, int64_t from, int64_t *offset);
 void partition_info(struct partition *p, struct engine_partition_info *out);
 int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms);
 

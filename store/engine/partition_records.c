@@ -88,9 +88,11 @@ unlock:
 	return rc;
 }
 
-/* The offset of the first record >= from in the batch at s->pos whose
- * timestamp is ts; the batch's last offset when none says so. */
-static int record_with_ts(const struct engine_slice *s, int64_t from, int64_t ts, int64_t *out)
+/* Decode the batch at byte pos of fd: among its records at offsets >= from,
+ * *max is the largest timestamp and *at the first offset whose timestamp is
+ * want (-1: none); *last its last offset. */
+static int decode_batch(int fd, off_t pos, int64_t from, int64_t want, int64_t *at, int64_t *max,
+			int64_t *last)
 {
 	uint8_t head[BATCH_HEADER_SIZE];
 	struct batch_info bi;
@@ -101,22 +103,26 @@ static int record_with_ts(const struct engine_slice *s, int64_t from, int64_t ts
 	ssize_t got;
 	int rc;
 
+	*at = -1;
+	*max = -1;
 	buf_init(&b, BATCH_MAX_SIZE);
 	memset(&it, 0, sizeof(it));
-	got = fs_pread_full(s->fd, head, sizeof(head), (off_t)s->pos);
+	got = fs_pread_full(fd, head, sizeof(head), pos);
 	rc = got == (ssize_t)sizeof(head) ? batch_header_parse(head, sizeof(head), &bi)
 					   : -ERR_STORAGE;
 	if (rc < 0)
 		goto out;
-	*out = batch_last_offset(&bi);
-	if (bi.attributes & BATCH_ATTR_LOG_APPEND_TIME) {
-		*out = from > bi.base_offset ? from : bi.base_offset;
+	*last = batch_last_offset(&bi);
+	if (bi.attributes & BATCH_ATTR_LOG_APPEND_TIME) { /* one time for all records */
+		*max = bi.max_ts;
+		if (bi.max_ts == want && *last >= from)
+			*at = from > bi.base_offset ? from : bi.base_offset;
 		goto out;
 	}
 	rc = buf_reserve(&b, bi.size);
 	if (rc < 0)
 		goto out;
-	got = fs_pread_full(s->fd, b.data, bi.size, (off_t)s->pos);
+	got = fs_pread_full(fd, b.data, bi.size, pos);
 	if (got != (ssize_t)bi.size) {
 		rc = -ERR_STORAGE;
 		goto out;
@@ -130,24 +136,68 @@ static int record_with_ts(const struct engine_slice *s, int64_t from, int64_t ts
 	if (rc < 0)
 		goto out;
 	while ((rc = batch_iter_next(&it, &r)) == 1) {
-		if (r.offset >= from && r.timestamp == ts) {
-			*out = r.offset;
-			break;
-		}
+		if (r.offset < from)
+			continue;
+		if (r.timestamp > *max)
+			*max = r.timestamp;
+		if (*at < 0 && r.timestamp == want)
+			*at = r.offset;
 	}
-	rc = rc < 0 ? rc : 0;
 out:
 	batch_iter_release(&it);
 	codec_ctx_free(cc);
 	buf_release(&b);
+	return rc < 0 ? rc : 0;
+}
+
+/* The largest timestamp of the records in [from, to) (one segment), by the
+ * batch headers; the batch holding from is decoded, its earlier records
+ * being deleted. */
+static int scan_max(struct partition *p, int64_t from, int64_t to, int64_t *max)
+{
+	int64_t off = from;
+	int rc = 0;
+
+	while (off < to && rc == 0) {
+		struct engine_slice s;
+		off_t pos, end;
+
+		rc = partition_read(p, off, 1u << 20, &s);
+		if (rc < 0 || s.len == 0) {
+			if (rc == 0)
+				engine_slice_release(&s);
+			break;
+		}
+		pos = s.pos;
+		end = s.pos + (off_t)s.len;
+		while (pos < end && rc == 0) {
+			uint8_t head[BATCH_HEADER_SIZE];
+			struct batch_info bi;
+			int64_t at, m, last;
+
+			if (fs_pread_full(s.fd, head, sizeof(head), pos) != (ssize_t)sizeof(head) ||
+			    batch_header_parse(head, sizeof(head), &bi) < 0) {
+				rc = -ERR_CORRUPT;
+				break;
+			}
+			m = bi.max_ts;
+			if (bi.base_offset < from)
+				rc = decode_batch(s.fd, pos, from, INT64_MIN, &at, &m, &last);
+			if (m > *max)
+				*max = m;
+			off = batch_last_offset(&bi) + 1;
+			pos += bi.size;
+		}
+		engine_slice_release(&s);
+	}
 	return rc;
 }
 
 int partition_max_timestamp(struct partition *p, int64_t *offset, int64_t *ts)
 {
-	struct engine_slice s;
-	int64_t max = -1, off, start;
-	int rc;
+	int64_t max = -1, s0_max = -1, s0_base = 0, s0_next = 0, from;
+	bool straddle = false, first = true;
+	int rc = 0;
 
 	*offset = -1;
 	*ts = -1;
@@ -156,31 +206,63 @@ int partition_max_timestamp(struct partition *p, int64_t *offset, int64_t *ts)
 		pthread_mutex_unlock(&p->mu);
 		return -ERR_NOT_FOUND;
 	}
-	for (size_t i = 0; i < p->nsegs; i++)
-		if (p->segs[i]->size > 0 && p->segs[i]->next_offset > p->log_start &&
-		    p->segs[i]->max_ts > max)
-			max = p->segs[i]->max_ts;
-	pthread_mutex_unlock(&p->mu);
-	if (max < 0)
-		return 0; /* empty, or no record has a timestamp */
-	rc = partition_offset_for_time(p, max, &off);
-	if (rc < 0)
-		return rc;
-	rc = partition_read(p, off, 1, &s);
-	if (rc < 0)
-		return rc == -ERR_OUT_OF_RANGE ? 0 : rc;
-	if (s.len == 0) { /* that batch is not visible yet */
-		engine_slice_release(&s);
-		return 0;
+	from = p->log_start;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		const struct segment *s = p->segs[i];
+
+		if (s->size == 0 || s->next_offset <= from)
+			continue;
+		if (first) {
+			s0_base = s->base;
+			s0_next = s->next_offset;
+			s0_max = s->max_ts;
+			straddle = from > s0_base;
+			first = false;
+		} else if (s->max_ts > max) {
+			max = s->max_ts;
+		}
 	}
-	start = off;
-	rc = record_with_ts(&s, start, max, offset);
-	engine_slice_release(&s);
-	if (rc < 0)
-		return rc == -ERR_CORRUPT || rc == -ERR_TRUNCATED || rc == -ERR_UNSUPPORTED
-			       ? -ERR_CORRUPT
-			       : rc;
-	*ts = max;
+	pthread_mutex_unlock(&p->mu);
+	if (first)
+		return 0; /* empty */
+	/* DeleteRecords cut into the first segment: its max may be deleted */
+	if (straddle) {
+		s0_max = -1;
+		rc = scan_max(p, from, s0_next, &s0_max);
+		if (rc < 0)
+			return rc == -ERR_OUT_OF_RANGE ? 0 : rc;
+	}
+	if (s0_max > max)
+		max = s0_max;
+	if (max < 0)
+		return 0; /* no record has a timestamp */
+	/* the first batch that may hold it; a batch straddling from (header max
+	 * from deleted records) is passed over */
+	for (int tries = 0; tries < 8; tries++) {
+		struct engine_slice s;
+		int64_t b, at, m, last;
+
+		rc = partition_offset_for_time_from(p, max, from, &b);
+		if (rc < 0)
+			return rc;
+		rc = partition_read(p, b, 1, &s);
+		if (rc < 0)
+			return rc == -ERR_OUT_OF_RANGE ? 0 : rc;
+		if (s.len == 0) { /* not visible (yet) */
+			engine_slice_release(&s);
+			return 0;
+		}
+		rc = decode_batch(s.fd, s.pos, b, max, &at, &m, &last);
+		engine_slice_release(&s);
+		if (rc < 0)
+			return rc == -ERR_TRUNCATED || rc == -ERR_UNSUPPORTED ? -ERR_CORRUPT : rc;
+		if (at >= 0) {
+			*offset = at;
+			*ts = max;
+			return 0;
+		}
+		from = last + 1;
+	}
 	return 0;
 }
 

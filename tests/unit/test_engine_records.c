@@ -209,6 +209,11 @@ static void test_max_timestamp(void)
 		CU_ASSERT_EQUAL(engine_offset_max_timestamp(log, t, 0, &off, &ts), 0);
 		CU_ASSERT_EQUAL(off, 7);
 		CU_ASSERT_EQUAL(ts, 9000);
+		/* both gone, the segment's max with them: the largest left */
+		CU_ASSERT_EQUAL(engine_delete_records(log, t, 0, 8, &off), 0);
+		CU_ASSERT_EQUAL(engine_offset_max_timestamp(log, t, 0, &off, &ts), 0);
+		CU_ASSERT_EQUAL(off, 10);
+		CU_ASSERT_EQUAL(ts, 2001);
 	}
 	CU_ASSERT_EQUAL(engine_offset_max_timestamp(log, "m", 1, &off, &ts), -ERR_NOT_FOUND);
 	buf_release(&b);
