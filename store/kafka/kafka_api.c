@@ -25,8 +25,8 @@
 /* {key, min, max, first flexible, name, decode, handle}; "first flexible" is
  * the schema's, so a version at or above it would need the compact forms. */
 static const struct kafka_api api_table[] = {
-	{KAFKA_PRODUCE, 3, 8, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
-	{KAFKA_FETCH, 4, 11, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
+	{KAFKA_PRODUCE, 3, 11, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
+	{KAFKA_FETCH, 4, 12, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
 	{KAFKA_LIST_OFFSETS, 0, 8, 6, "ListOffsets", kafka_listoffsets_decode,
 	 kafka_listoffsets_handle},
 	{KAFKA_METADATA, 0, 8, 9, "Metadata", kafka_meta_metadata_decode,

@@ -18,8 +18,9 @@ DEL by default.  After a kill -9 and restart the log start is still DEL.
 OffsetForLeaderEpoch v4 (epoch 0: the log end; epoch 5: -1/-1; current epoch
 1: UNKNOWN_LEADER_EPOCH) and DescribeProducers v0 (the producer id the
 idempotent producer got, its last sequence) are checked with raw frames.
-The consumer's Fetch and ListOffsets versions, from librdkafka's protocol
-debug log, are the highest the store advertises.
+The consumer's Fetch version, from librdkafka's protocol debug log, is the
+highest the store advertises; the producer's Produce a flexible one (v9+;
+librdkafka 2.16 stops at v10).
 """
 import os
 import re
@@ -65,10 +66,11 @@ DEL = 1500
 FAR = 4102444800000  # 2100-01-01
 
 
-def produce(bootstrap, t0):
+def produce(bootstrap, t0, debug_log):
     p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
                   "compression.type": "zstd", "linger.ms": 20,
-                  "broker.address.family": "v4"})
+                  "broker.address.family": "v4", "debug": "protocol",
+                  "logger": _Logger(debug_log)})
     errors, offsets = [], {}
 
     def on_delivery(err, msg):
@@ -208,6 +210,36 @@ def check_producers(st):
     return pid
 
 
+def check_produce_v11(st):
+    """Produce v11 (flexible) with a stored batch, read back raw over HTTP,
+    into partition 1."""
+    status, batch = harness.request(st, "GET", "/v1/topics/%s/partitions/0/records?format=raw"
+                                    "&max=1" % TOPIC)
+    assert status == 200 and len(batch) > 61, status
+    count = struct.unpack(">i", batch[57:61])[0]
+    body = b"\x00" + struct.pack(">hi", -1, 30000) + b"\x02" + cstr(TOPIC.encode()) + b"\x02" + \
+        struct.pack(">i", 1)
+    # records: compact nullable bytes (length + 1 as an unsigned varint)
+    n = len(batch) + 1
+    var = b""
+    while True:
+        var += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+        n >>= 7
+        if not n:
+            break
+    body += var + batch + b"\x00" + b"\x00" + b"\x00"
+    r = raw_flexible(st, 0, 11, body)
+    n, i = uvarint(r, 0)
+    assert n == 2
+    ln, i = uvarint(r, i)
+    i += ln - 1
+    n, i = uvarint(r, i)
+    assert n == 2
+    part, err, base, _lat, log_start = struct.unpack(">ihqqq", r[i:i + 30])
+    assert (part, err, base, log_start) == (1, 0, 0, 0), (part, err, base, log_start)
+    return count
+
+
 def max_versions(st):
     """Our advertised max version per API key (ApiVersions v0, by hand: the
     venv has no kafka-python)."""
@@ -234,7 +266,8 @@ def main():
         mv = max_versions(st)
         assert mv.get(21) == 2 and mv.get(23) == 4 and mv.get(61) == 0 and mv.get(2) >= 8, mv
         t0 = int(time.time() * 1000) - 3600 * 1000
-        offsets = produce(st.bootstrap, t0)
+        debug = []
+        offsets = produce(st.bootstrap, t0, debug)
         admin = AdminClient({"bootstrap.servers": st.bootstrap, "broker.address.family": "v4"})
 
         off, ts = admin_offsets(admin, OffsetSpec.max_timestamp())
@@ -257,7 +290,6 @@ def main():
         off, ts = admin_offsets(admin, OffsetSpec.max_timestamp())
         assert (off, ts) == (N - 1, t0 + N - 1), (off, ts)
 
-        debug = []
         got, err = consume(st.bootstrap, 0, "earliest", N - DEL, debug_log=debug)
         assert err is None, err
         assert [o for o, _ in got] == list(range(DEL, N)), (got[:2], len(got))
@@ -274,6 +306,8 @@ def main():
             if m:
                 used[m.group(1)] = max(used.get(m.group(1), 0), int(m.group(2)))
         assert used.get("Fetch") == mv[1], (used, mv[1])
+        # librdkafka 2.16 itself stops at Produce v10: a flexible one, at least
+        assert 9 <= used.get("Produce", 0) <= mv[0], (used, mv[0])
         assert used.get("ListOffsets") in (None, mv[2]) or used["ListOffsets"] >= 7, used
 
         status, body = harness.request(st, "GET", "/v1/topics/%s/partitions/0/records?offset=0"
@@ -283,6 +317,7 @@ def main():
                                        % TOPIC)
         assert status == 200 and b"seq=%d\"" % DEL in body, body[:300]
 
+        assert check_produce_v11(st) > 0
         check_epoch(st, N)
         pid = check_producers(st)
 
@@ -292,7 +327,8 @@ def main():
         got, err = consume(st.bootstrap, 0, "earliest", N - DEL)
         assert err is None and [o for o, _ in got] == list(range(DEL, N)), (err, len(got))
         result("delete_records low watermark %d survives kill -9; max timestamp offset %d; "
-               "Fetch v%d, producer id %d" % (DEL, offsets[MAXI], used["Fetch"], pid))
+               "Produce v%d, Fetch v%d, producer id %d" % (DEL, offsets[MAXI], used["Produce"],
+                                                      used["Fetch"], pid))
 
 
 if __name__ == "__main__":
