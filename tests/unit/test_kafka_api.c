@@ -156,7 +156,7 @@ static void test_header_unsupported(void)
 	/* Produce < 3 carries message formats 0/1 */
 	w_header(KAFKA_PRODUCE, 2, 1, "x", false);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
-	w_header(KAFKA_FETCH, 12, 1, "x", false);
+	w_header(KAFKA_FETCH, 13, 1, "x", true);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, 7, &a, &h), -ERR_CORRUPT);
 	/* client_id length past the end */
@@ -204,7 +204,7 @@ static void test_apiversions(void)
 		CU_ASSERT_EQUAL(get_be16(p + 2), (uint16_t)t[i].min);
 		CU_ASSERT_EQUAL(get_be16(p + 4), (uint16_t)t[i].max);
 		if (t[i].key == KAFKA_PRODUCE)
-			CU_ASSERT(t[i].min == 3 && t[i].max == 8);
+			CU_ASSERT(t[i].min == 3 && t[i].max == 11);
 		if (t[i].key == KAFKA_API_VERSIONS)
 			CU_ASSERT(t[i].min == 0 && t[i].max == 3);
 	}
