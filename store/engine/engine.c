@@ -788,8 +788,8 @@ int engine_offset_max_timestamp(struct engine *log, const char *topic, int32_t p
 	return rc;
 }
 
-int engine_delete_records(struct engine *log, const char *topic, int32_t partition,
-			  int64_t offset, int64_t *low_watermark)
+int engine_delete_records(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+			  int64_t *low_watermark)
 {
 	struct topic_config cfg;
 	struct partition *p;

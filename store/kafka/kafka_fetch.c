@@ -273,8 +273,8 @@ static void respond(struct kafka_req *r)
 			kwire_put_i32(e, t->partitions[j].index);
 			kwire_put_i16(e, fp->error);
 			kwire_put_i64(e, fp->high_watermark);
-			kwire_put_i64(e, fetch_last_stable_offset(q, t->name, t->partitions[j].index,
-								  fp));
+			kwire_put_i64(e, fetch_last_stable_offset(q, t->name,
+								  t->partitions[j].index, fp));
 			if (v >= 5)
 				kwire_put_i64(e, fp->log_start);
 			fetch_put_aborted_transactions(e, q, t->name, t->partitions[j].index, fp);

@@ -118,8 +118,8 @@ void kafka_records_delete_handle(struct kafka_req *r)
 			int16_t err = part_error(r, t->name, p->index, ACL_ADMIN, &info);
 
 			if (!err)
-				err = kafka_api_error(engine_delete_records(r->ctx->log, t->name,
-									    p->index, p->offset, &low));
+				err = kafka_api_error(engine_delete_records(
+					r->ctx->log, t->name, p->index, p->offset, &low));
 			if (err)
 				low = -1;
 			kafka_req_note(r, err);
