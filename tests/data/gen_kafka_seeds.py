@@ -73,7 +73,6 @@ SEEDS = {
     "fetch_v11": hdr(1, 11) + i32(-1) + i32(500) + i32(1) + i32(50 << 20) + i8(0) + i32(0) +
                  i32(-1) + arr([s("logs") + arr([i32(0) + i32(0) + i64(5) + i64(-1) +
                                                   i32(1 << 20)])]) + arr([]) + s(""),
-    "listoffsets_v0": kp(OffsetRequest[0](-1, [("logs", [(0, -1, 1)])])),
     "listoffsets_v1": kp(OffsetRequest[1](-1, [("logs", [(0, -2)])])),
     "listoffsets_v5": hdr(2, 5) + i32(-1) + i8(0) +
                       arr([s("logs") + arr([i32(0) + i32(0) + i64(1700000000000)])]),

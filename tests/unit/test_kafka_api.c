@@ -16,12 +16,10 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
-#include "store/kafka/kafka_listoffsets.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_produce.h"
-#include "store/kafka/kafka_records.h"
 #include "store/kafka/kmsg_gen.h"
 #include "tests/unit/unit.h"
 
@@ -485,21 +483,12 @@ static void test_listoffsets(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_listoffsets_req *q;
+	struct kmsg_list_offsets_req *q;
 
+	/* v0 (max_num_offsets) is gone, as from Kafka 4 */
 	w_header(KAFKA_LIST_OFFSETS, 0, 1, "c", false);
-	w32(-1);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(0);
-	w64(-2);
-	w32(1); /* max_num_offsets */
 	arena_init(&a, 0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, -2);
-	check_truncations();
+	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
 	w_header(KAFKA_LIST_OFFSETS, 5, 1, "c", false);
 	w32(-1);
 	w8(0);
@@ -511,10 +500,27 @@ static void test_listoffsets(void)
 	w64(1700000000000LL);
 	q = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 3);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition_index, 3);
 	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, 1700000000000LL);
-	arena_release(&a);
 	check_truncations();
+	/* v8, flexible: max timestamp */
+	w_header(KAFKA_LIST_OFFSETS, 8, 1, "c", true);
+	w32(-1);
+	w8(0);
+	w8(2);
+	wcstr("t");
+	w8(2);
+	w32(1);
+	w32(-1);
+	w64(-3);
+	w8(0);
+	w8(0);
+	w8(0);
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, -3);
+	check_truncations();
+	arena_release(&a);
 }
 
 static void test_admin(void)
@@ -858,7 +864,9 @@ static void test_records_apis(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_records_req *q;
+	struct kmsg_delete_records_req *q;
+	struct kmsg_describe_producers_req *dp;
+	struct kmsg_offset_for_leader_epoch_req *oe;
 
 	arena_init(&a, 0);
 	w_header(KAFKA_DELETE_RECORDS, 2, 7, "c", true);
@@ -876,11 +884,11 @@ static void test_records_apis(void)
 	w8(0);
 	q = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->ntopics, 1);
+	CU_ASSERT_EQUAL(q->n_topics, 1);
 	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "t");
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
+	CU_ASSERT_EQUAL(q->topics[0].n_partitions, 2);
 	CU_ASSERT_EQUAL(q->topics[0].partitions[0].offset, 42);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 2);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[1].partition_index, 2);
 	CU_ASSERT_EQUAL(q->topics[0].partitions[1].offset, -1);
 	CU_ASSERT_EQUAL(q->timeout_ms, 5000);
 	check_truncations();
@@ -893,10 +901,10 @@ static void test_records_apis(void)
 	w32(3);
 	w8(0);
 	w8(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 3);
+	dp = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
+	CU_ASSERT_EQUAL(dp->topics[0].n_partition_indexes, 2);
+	CU_ASSERT_EQUAL(dp->topics[0].partition_indexes[1], 3);
 	check_truncations();
 
 	w_header(KAFKA_OFFSET_FOR_LEADER_EPOCH, 3, 7, "c", false);
@@ -907,11 +915,11 @@ static void test_records_apis(void)
 	w32(0);
 	w32(-1);
 	w32(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->replica_id, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].current_leader_epoch, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].leader_epoch, 0);
+	oe = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(oe);
+	CU_ASSERT_EQUAL(oe->replica_id, -1);
+	CU_ASSERT_EQUAL(oe->topics[0].partitions[0].current_leader_epoch, -1);
+	CU_ASSERT_EQUAL(oe->topics[0].partitions[0].leader_epoch, 0);
 	check_truncations();
 	arena_release(&a);
 }
