@@ -142,8 +142,9 @@ void kafka_listoffsets_handle(struct kafka_req *r)
 
 		o->name = t->name;
 		o->n_partitions = np;
-		o->partitions = kmsg_new(
-			&r->arena, kmsg_list_offsets_resp_list_offsets_partition_response, np ? np : 1);
+		o->partitions =
+			kmsg_new(&r->arena, kmsg_list_offsets_resp_list_offsets_partition_response,
+				 np ? np : 1);
 		if (!o->partitions)
 			goto fail;
 		for (int32_t j = 0; j < np; j++)

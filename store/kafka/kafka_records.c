@@ -127,8 +127,8 @@ void kafka_records_epoch_handle(struct kafka_req *r)
 	if (!m)
 		goto fail;
 	m->n_topics = COUNT(q->n_topics);
-	m->topics =
-		NEW(r, kmsg_offset_for_leader_epoch_resp_offset_for_leader_topic_result, m->n_topics);
+	m->topics = NEW(r, kmsg_offset_for_leader_epoch_resp_offset_for_leader_topic_result,
+			m->n_topics);
 	if (!m->topics)
 		goto fail;
 	for (int32_t i = 0; i < m->n_topics; i++) {
@@ -205,8 +205,8 @@ void kafka_records_producers_handle(struct kafka_req *r)
 
 		o->name = t->name;
 		o->n_partitions = COUNT(t->n_partition_indexes);
-		o->partitions = NEW(r, kmsg_describe_producers_resp_partition_response,
-				    o->n_partitions);
+		o->partitions =
+			NEW(r, kmsg_describe_producers_resp_partition_response, o->n_partitions);
 		if (!o->partitions)
 			goto fail;
 		for (int32_t j = 0; j < o->n_partitions; j++)
