@@ -21,6 +21,7 @@
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
 #include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- a schema-level writer */
@@ -226,7 +227,7 @@ static void test_produce(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_produce_req *q;
+	struct kmsg_produce_req *q;
 
 	w_header(KAFKA_PRODUCE, 7, 5, "p", false);
 	wstr(NULL); /* transactional_id */
@@ -247,29 +248,42 @@ static void test_produce(void)
 	CU_ASSERT_PTR_NULL(q->transactional_id);
 	CU_ASSERT_EQUAL(q->acks, -1);
 	CU_ASSERT_EQUAL(q->timeout_ms, 30000);
-	CU_ASSERT_EQUAL(q->ntopics, 2);
-	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "logs");
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].records_len, 7);
-	CU_ASSERT(memcmp(q->topics[0].partitions[0].records, fake_batch, 7) == 0);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 3);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].records_len, -1);
-	CU_ASSERT_EQUAL(q->topics[1].npartitions, 0);
+	CU_ASSERT_EQUAL(q->n_topic_data, 2);
+	CU_ASSERT_STRING_EQUAL(q->topic_data[0].name, "logs");
+	CU_ASSERT_EQUAL(q->topic_data[0].n_partition_data, 2);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[0].records.n, 7);
+	CU_ASSERT(memcmp(q->topic_data[0].partition_data[0].records.p, fake_batch, 7) == 0);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[1].index, 3);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[1].records.n, -1);
+	CU_ASSERT_EQUAL(q->topic_data[1].n_partition_data, 0);
 	arena_release(&a);
 	check_truncations();
 }
 
 static void test_produce_response_v8(void)
 {
-	struct kafka_produce_presult pr = {2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1, 5, -1, "gap"};
-	struct kafka_produce_tresult tr = {"t", 1, &pr};
-	struct kafka_produce_resp m = {.ntopics = 1, .topics = &tr};
+	struct kmsg_produce_resp_partition_produce_response pr;
+	struct kmsg_produce_resp_topic_produce_response tr;
+	struct kmsg_produce_resp m;
 	struct kwire_enc e;
 	struct buf out;
 
+	kschema_init(&kmsg_produce_resp_partition_produce_response_st, &pr);
+	kschema_init(&kmsg_produce_resp_topic_produce_response_st, &tr);
+	kschema_init(&kmsg_produce_resp_st, &m);
+	pr.index = 2;
+	pr.error_code = KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+	pr.base_offset = -1;
+	pr.log_start_offset = 5;
+	pr.error_message = "gap";
+	tr.name = "t";
+	tr.n_partition_responses = 1;
+	tr.partition_responses = &pr;
+	m.n_responses = 1;
+	m.responses = &tr;
 	buf_init(&out, 0);
 	kwire_enc_init(&e, &out, false);
-	kafka_produce_encode(&e, 8, &m);
+	kschema_encode(&kmsg_produce_resp_msg, 8, &m, &e);
 	w_reset();
 	w32(1);
 	wstr("t");
@@ -287,8 +301,29 @@ static void test_produce_response_v8(void)
 	/* v3: no log_start, no record errors */
 	buf_reset(&out);
 	kwire_enc_init(&e, &out, false);
-	kafka_produce_encode(&e, 3, &m);
+	kschema_encode(&kmsg_produce_resp_msg, 3, &m, &e);
 	CU_ASSERT_EQUAL(out.len, W.len - 8 - 4 - 5);
+	/* v11, flexible: compact forms and a tag section per struct */
+	buf_reset(&out);
+	kwire_enc_init(&e, &out, true);
+	kschema_encode(&kmsg_produce_resp_msg, 11, &m, &e);
+	w_reset();
+	w8(2);
+	wcstr("t");
+	w8(2);
+	w32(2);
+	w16(45);
+	w64(-1);
+	w64(-1);
+	w64(5);
+	w8(1); /* record_errors: empty */
+	wcstr("gap");
+	w8(0); /* partition tags: current_leader at its default */
+	w8(0); /* topic tags */
+	w32(0);
+	w8(0); /* node_endpoints at its default */
+	CU_ASSERT_EQUAL(out.len, W.len);
+	CU_ASSERT(out.len == W.len && memcmp(out.data, W.data, W.len) == 0);
 	buf_release(&out);
 }
 
