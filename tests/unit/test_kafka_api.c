@@ -514,50 +514,6 @@ static void test_metadata_response(void)
 	buf_release(&out);
 }
 
-static void test_listoffsets(void)
-{
-	struct arena a;
-	struct kafka_hdr h;
-	struct kmsg_list_offsets_req *q;
-
-	/* v0 (max_num_offsets) is gone, as from Kafka 4 */
-	w_header(KAFKA_LIST_OFFSETS, 0, 1, "c", false);
-	arena_init(&a, 0);
-	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
-	w_header(KAFKA_LIST_OFFSETS, 5, 1, "c", false);
-	w32(-1);
-	w8(0);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(3);
-	w32(0);
-	w64(1700000000000LL);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition_index, 3);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, 1700000000000LL);
-	check_truncations();
-	/* v8, flexible: max timestamp */
-	w_header(KAFKA_LIST_OFFSETS, 8, 1, "c", true);
-	w32(-1);
-	w8(0);
-	w8(2);
-	wcstr("t");
-	w8(2);
-	w32(1);
-	w32(-1);
-	w64(-3);
-	w8(0);
-	w8(0);
-	w8(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, -3);
-	check_truncations();
-	arena_release(&a);
-}
-
 static void test_admin(void)
 {
 	struct arena a;
@@ -893,72 +849,6 @@ static void test_seed_frames_decode(void)
 	CU_ASSERT(seen >= 30);
 }
 
-/* DeleteRecords v2 and DescribeProducers v0 are flexible: compact strings
- * and arrays, tag sections after every struct. */
-static void test_records_apis(void)
-{
-	struct arena a;
-	struct kafka_hdr h;
-	struct kmsg_delete_records_req *q;
-	struct kmsg_describe_producers_req *dp;
-	struct kmsg_offset_for_leader_epoch_req *oe;
-
-	arena_init(&a, 0);
-	w_header(KAFKA_DELETE_RECORDS, 2, 7, "c", true);
-	w8(2); /* one topic */
-	wcstr("t");
-	w8(3); /* two partitions */
-	w32(1);
-	w64(42);
-	w8(0);
-	w32(2);
-	w64(-1);
-	w8(0);
-	w8(0);
-	w32(5000);
-	w8(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->n_topics, 1);
-	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "t");
-	CU_ASSERT_EQUAL(q->topics[0].n_partitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].offset, 42);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].partition_index, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].offset, -1);
-	CU_ASSERT_EQUAL(q->timeout_ms, 5000);
-	check_truncations();
-
-	w_header(KAFKA_DESCRIBE_PRODUCERS, 0, 7, "c", true);
-	w8(2);
-	wcstr("t");
-	w8(3);
-	w32(0);
-	w32(3);
-	w8(0);
-	w8(0);
-	dp = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
-	CU_ASSERT_EQUAL(dp->topics[0].n_partition_indexes, 2);
-	CU_ASSERT_EQUAL(dp->topics[0].partition_indexes[1], 3);
-	check_truncations();
-
-	w_header(KAFKA_OFFSET_FOR_LEADER_EPOCH, 3, 7, "c", false);
-	w32(-1);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(0);
-	w32(-1);
-	w32(0);
-	oe = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(oe);
-	CU_ASSERT_EQUAL(oe->replica_id, -1);
-	CU_ASSERT_EQUAL(oe->topics[0].partitions[0].current_leader_epoch, -1);
-	CU_ASSERT_EQUAL(oe->topics[0].partitions[0].leader_epoch, 0);
-	check_truncations();
-	arena_release(&a);
-}
-
 static void test_table_consistent(void)
 {
 	size_t n;
@@ -998,8 +888,6 @@ int main(void)
 		UNIT_TEST(test_fetch),
 		UNIT_TEST(test_metadata),
 		UNIT_TEST(test_metadata_response),
-		UNIT_TEST(test_listoffsets),
-		UNIT_TEST(test_records_apis),
 		UNIT_TEST(test_admin),
 		UNIT_TEST(test_group_requests),
 		UNIT_TEST(test_offset_requests),
