@@ -32,7 +32,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct kafka_api api_table[] = {
 	KAFKA_API_MSG(KAFKA_PRODUCE, 3, 11, "Produce", kafka_produce_handle, produce),
-	{KAFKA_FETCH, 4, 12, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
+	KAFKA_API_MSG(KAFKA_FETCH, 4, 16, "Fetch", kafka_fetch_handle, fetch),
 	KAFKA_API_MSG(KAFKA_LIST_OFFSETS, 1, 8, "ListOffsets", kafka_listoffsets_handle,
 		      list_offsets),
 	KAFKA_API_MSG(KAFKA_METADATA, 0, 12, "Metadata", kafka_meta_metadata_handle, metadata),

@@ -156,7 +156,7 @@ static void test_header_unsupported(void)
 	/* Produce < 3 carries message formats 0/1 */
 	w_header(KAFKA_PRODUCE, 2, 1, "x", false);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
-	w_header(KAFKA_FETCH, 13, 1, "x", true);
+	w_header(KAFKA_FETCH, 17, 1, "x", true);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, 7, &a, &h), -ERR_CORRUPT);
 	/* client_id length past the end */
@@ -331,7 +331,7 @@ static void test_fetch(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_fetch_req *q;
+	struct kmsg_fetch_req *q;
 
 	w_header(KAFKA_FETCH, 11, 9, "c", false);
 	w32(-1);       /* replica_id */
@@ -358,9 +358,9 @@ static void test_fetch(void)
 	CU_ASSERT_EQUAL(q->min_bytes, 1);
 	CU_ASSERT_EQUAL(q->max_bytes, 52428800);
 	CU_ASSERT_EQUAL(q->session_epoch, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 4);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition, 4);
 	CU_ASSERT_EQUAL(q->topics[0].partitions[0].fetch_offset, 123);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].max_bytes, 1048576);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition_max_bytes, 1048576);
 	CU_ASSERT_STRING_EQUAL(q->rack_id, "");
 	arena_release(&a);
 	check_truncations();
