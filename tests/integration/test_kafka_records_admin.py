@@ -263,6 +263,48 @@ def check_unknown_topic_id(st):
     assert (part, perr) == (0, 100), (part, perr)
 
 
+def check_big_fetches(st):
+    """A Fetch of 20000 partitions (v11) and one of 3000 topic ids (v16) are
+    answered: the response structures must not run the request's arena out
+    (regression: the first schema-framework Fetch closed the connection
+    from about 1400 partitions on)."""
+    n = 20000
+    name = TOPIC.encode()
+    parts = b"".join(struct.pack(">iiqqi", p, -1, 0, -1, 1 << 20) for p in range(n))
+    body = struct.pack(">iiiibii", -1, 0, 1, 1 << 20, 0, 0, -1) + struct.pack(">i", 1) + \
+        struct.pack(">h", len(name)) + name + struct.pack(">i", n) + parts + \
+        struct.pack(">ih", 0, 0)
+    c = harness.RawClient(st)
+    try:
+        hdr = struct.pack(">hhih", 1, 11, 31, 6) + b"recadm"
+        c.send_raw(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+        r = c.recv_frame()
+    finally:
+        c.close()
+    assert struct.unpack(">i", r[:4])[0] == 31
+    i = 4 + 10
+    nt, = struct.unpack(">i", r[i:i + 4])
+    i += 4
+    ln, = struct.unpack(">h", r[i:i + 2])
+    i += 2 + ln
+    np_, = struct.unpack(">i", r[i:i + 4])
+    assert (nt, np_) == (1, n), (nt, np_)
+    m = 3000
+    topics = b"".join(os.urandom(16) + b"\x02" + struct.pack(">iiqiqi", 0, -1, 0, -1, -1, 1024) +
+                      b"\x00\x00" for _ in range(m))
+    # compact array of m topics: m + 1 as an unsigned varint
+    v, var = m + 1, b""
+    while True:
+        var += bytes([(v & 0x7F) | (0x80 if v > 0x7F else 0)])
+        v >>= 7
+        if not v:
+            break
+    body = struct.pack(">iiibii", 0, 1, 1 << 20, 0, 0, -1) + var + topics + b"\x01\x01\x00"
+    r = raw_flexible(st, 1, 16, body)
+    got, _ = uvarint(r, 10)
+    assert got == m + 1, got
+
+
 def max_versions(st):
     """Our advertised max version per API key (ApiVersions v0, by hand: the
     venv has no kafka-python)."""
@@ -342,6 +384,7 @@ def main():
 
         assert check_produce_v11(st) > 0
         check_unknown_topic_id(st)
+        check_big_fetches(st)
         check_epoch(st, N)
         pid = check_producers(st)
 
