@@ -308,25 +308,6 @@ static int resolve_names(struct kafka_req *r, const struct kmsg_fetch_req *q,
 	return 0;
 }
 
-/* The request's arena is bounded by a multiple of the frame, which the
- * decoded request already uses most of (a 28-byte partition decodes to 64).
- * The state and response structures of this handler are proportional to
- * the partitions and topics that decoded, so their size is added to the
- * bound: a legitimate fetch of thousands of partitions fits (as before the
- * schema framework) and the cost per frame byte stays bounded. */
-static void arena_allow(struct kafka_req *r, const struct kmsg_fetch_req *q)
-{
-	size_t n = 0;
-
-	for (int32_t i = 0; i < q->n_topics; i++)
-		n += (size_t)q->topics[i].n_partitions;
-	r->arena.max +=
-		n * (sizeof(struct fpart) + sizeof(struct kmsg_fetch_resp_partition_data) + 16) +
-		(size_t)q->n_topics * (sizeof(struct kmsg_fetch_resp_fetchable_topic_response) +
-				       2 * sizeof(void *) + TOPIC_NAME_MAX + 1 + 32) +
-		4096;
-}
-
 void kafka_fetch_handle(struct kafka_req *r)
 {
 	const struct kmsg_fetch_req *q = r->body;
@@ -343,7 +324,6 @@ void kafka_fetch_handle(struct kafka_req *r)
 		kafka_req_respond(r, m);
 		return;
 	}
-	arena_allow(r, q);
 	fs = arena_alloc(&r->arena, sizeof(*fs));
 	if (!fs)
 		goto nomem;

@@ -168,9 +168,6 @@ static int producers(struct kafka_req *r, const char *topic, int32_t index,
 	o->partition_index = index;
 	o->error_code = err;
 	o->n_active_producers = err ? 0 : (int32_t)n;
-	/* the list is the partition's, not the request's: not bounded by the
-	 * frame, so the arena's bound grows by its size */
-	r->arena.max += n * sizeof(*o->active_producers) + 64;
 	o->active_producers =
 		NEW(r, kmsg_describe_producers_resp_producer_state, o->n_active_producers);
 	if (!o->active_producers) {

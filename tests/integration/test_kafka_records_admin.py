@@ -55,7 +55,7 @@ _reexec_in_venv()
 
 from confluent_kafka import (Consumer, KafkaError, KafkaException, Producer,  # noqa: E402
                              TopicPartition)
-from confluent_kafka.admin import AdminClient, OffsetSpec  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # noqa: E402
 
 import harness  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
@@ -266,8 +266,8 @@ def check_unknown_topic_id(st):
 def check_big_fetches(st):
     """A Fetch of 20000 partitions (v11) and one of 3000 topic ids (v16) are
     answered: the response structures must not run the request's arena out
-    (regression: the first schema-framework Fetch closed the connection
-    from about 1400 partitions on)."""
+    (regression: on the schema framework a Fetch of about 1400 partitions,
+    and Metadata of about 150 topics, closed the connection)."""
     n = 20000
     name = TOPIC.encode()
     parts = b"".join(struct.pack(">iiqqi", p, -1, 0, -1, 1 << 20) for p in range(n))
@@ -385,6 +385,20 @@ def main():
         assert check_produce_v11(st) > 0
         check_unknown_topic_id(st)
         check_big_fetches(st)
+        # Metadata of every topic with hundreds of them (the same arena bound)
+        futs = admin.create_topics([NewTopic("many-%03d" % i, 2) for i in range(400)],
+                                   request_timeout=60)
+        for f in futs.values():
+            f.result()
+        # Metadata v1 for every topic (null list), by hand
+        c = harness.RawClient(st)
+        try:
+            hdr = struct.pack(">hhih", 3, 1, 41, 6) + b"recadm"
+            c.send_raw(struct.pack(">i", len(hdr) + 4) + hdr + struct.pack(">i", -1))
+            md = c.recv_frame()
+        finally:
+            c.close()
+        assert md.count(b"\x00\x08many-") == 400, md.count(b"\x00\x08many-")
         check_epoch(st, N)
         pid = check_producers(st)
 
