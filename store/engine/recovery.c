@@ -487,6 +487,8 @@ int recovery_run(struct partition *p, const struct partition_point *rp,
 	}
 	set_bounds(p);
 	rc = load_producers(p, &sc.snaps, rep);
+	if (rc == 0)
+		partition_load_log_start(p);
 out:
 	mem_free(sc.logs.v);
 	mem_free(sc.snaps.v);

@@ -385,6 +385,11 @@ static void dispatch(struct kafka_conn *c, uint8_t *frame, size_t len)
 		kafka_req_free(r);
 		return;
 	}
+	/* The arena's bound kept the decode of hostile counts small; what the
+	 * handler allocates next (its response structures: Metadata of every
+	 * topic, Fetch of thousands of partitions) follows the answer, which the
+	 * output buffer bounds: allow a few times that. */
+	r->arena.max = r->arena.used + 4 * r->out.max;
 	if (r->hdr.trailing) {
 		atomic_fetch_add_explicit(&c->ks->stats.trailing_bytes, 1, memory_order_relaxed);
 		log_debug("kafka: %s: %s v%d request with %zu bytes after its body, ignored as "
