@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "store/engine/engine_types.h"
+#include "store/engine/partition_txn.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 
@@ -107,6 +108,7 @@ struct partition {
 	int64_t bytes;
 	int64_t last_ts;
 	struct producer_state producers;
+	struct ptxn txn; /* ongoing and aborted transactions (partition_txn.h) */
 
 	bool dirty;    /* appended (or rolled) since the last flush capture */
 	bool flushing; /* a flusher works on it right now */
@@ -149,7 +151,13 @@ void partition_mark_deleted(struct partition *p);
 
 int partition_append(struct partition *p, const struct topic_config *tc, uint8_t *batch, size_t len,
 		     struct engine_append_result *res, bool *notify);
-int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out);
+/* stable: never past the last stable offset (read_committed), else the
+ * visible offset. */
+int partition_read(struct partition *p, int64_t offset, size_t max_bytes, bool stable,
+		   struct engine_slice *out);
+/* Aborted transactions overlapping [from, to) (ptxn_aborted). */
+size_t partition_aborted(struct partition *p, int64_t from, int64_t to,
+			 struct engine_aborted_txn *out, size_t max);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
 void partition_info(struct partition *p, struct engine_partition_info *out);
 int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms);
