@@ -124,3 +124,8 @@ void groups_topic_deleted(struct groups *g, const char *topic)
 	if (n)
 		log_info("groups: dropped %zu committed offsets of deleted topic %s", n, topic);
 }
+
+struct offsets *groups_offsets(struct groups *g)
+{
+	return g ? g->offsets : NULL;
+}

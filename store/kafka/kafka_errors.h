@@ -64,6 +64,11 @@ enum kafka_error {
 	KERR_GROUP_MAX_SIZE_REACHED = 81,
 	KERR_FENCED_INSTANCE_ID = 82,
 	KERR_INVALID_RECORD = 87,
+	/* transactions (store/txn/txn.h answers with these codes) */
+	KERR_INVALID_TXN_STATE = 48,
+	KERR_CONCURRENT_TRANSACTIONS = 51,
+	KERR_OPERATION_NOT_ATTEMPTED = 55,
+	KERR_PRODUCER_FENCED = 90,
 };
 
 #endif
