@@ -448,6 +448,26 @@ out:
 	return err;
 }
 
+bool txn_offsets_pending(struct txn_coord *c, const char *group, const char *topic,
+			 int32_t partition)
+{
+	bool pending = false;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n && !pending; i++) {
+		const struct txn_entry *e = c->v[i];
+
+		if (e->state != TXN_ONGOING && e->state != TXN_PREPARE_COMMIT)
+			continue;
+		for (size_t j = 0; j < e->noffs && !pending; j++)
+			pending = e->offs[j].partition == partition &&
+				  strcmp(e->offs[j].group, group) == 0 &&
+				  strcmp(e->offs[j].topic, topic) == 0;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return pending;
+}
+
 int txn_describe(struct txn_coord *c, const char *tid, struct txn_info *out)
 {
 	const struct txn_entry *e;

@@ -135,6 +135,12 @@ enum txn_err txn_stage_offsets(struct txn_coord *c, const char *tid, int64_t pid
 enum txn_err txn_end(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch,
 		     bool commit);
 
+/* Has an open (Ongoing or Prepare*) transaction staged an offset of group
+ * for the partition?  OffsetFetch with require_stable answers
+ * UNSTABLE_OFFSET_COMMIT while it has (KIP-447). */
+bool txn_offsets_pending(struct txn_coord *c, const char *group, const char *topic,
+			 int32_t partition);
+
 /* What a transactional.id looks like now (tests, DescribeTransactions). */
 struct txn_info {
 	int64_t pid;

@@ -290,12 +290,16 @@ static void test_commit_abort_fencing(void)
 	CU_ASSERT_EQUAL(append(log, 1, &b), 0);
 	CU_ASSERT_EQUAL(txn_add_offsets(c, "tx", pid, 1, "g"), TXN_OK);
 	CU_ASSERT_EQUAL(txn_stage_offsets(c, "tx", pid, 1, "g", &off, 1), TXN_OK);
+	CU_ASSERT(txn_offsets_pending(c, "g", "t", 0));
+	CU_ASSERT(!txn_offsets_pending(c, "g", "t", 1));
+	CU_ASSERT(!txn_offsets_pending(c, "h", "t", 0));
 	CU_ASSERT_EQUAL(lso(log, 0), 4);
 	CU_ASSERT_EQUAL(lso(log, 1), 0);
 	CU_ASSERT_EQUAL(txn_end(c, "tx", pid, 1, true), TXN_OK);
 	CU_ASSERT_EQUAL(ap.n, 1);
 	CU_ASSERT_EQUAL(ap.last, 42);
 	CU_ASSERT_EQUAL(settled(c, "tx"), TXN_COMPLETE_COMMIT);
+	CU_ASSERT(!txn_offsets_pending(c, "g", "t", 0));
 	CU_ASSERT_EQUAL(lso(log, 0), 7);
 	CU_ASSERT_EQUAL(lso(log, 1), 3);
 	CU_ASSERT_EQUAL(engine_aborted_txns(log, "t", 0, 0, 100, ab, 4), 1);
