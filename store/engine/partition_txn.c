@@ -177,7 +177,7 @@ int ptxn_mark(struct ptxn *t, const char *dir)
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, PTXN_MARKER) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	rc = fsync(fd) < 0 ? -errno : 0;

@@ -387,7 +387,7 @@ int txn_log_open(struct txn_log *l, const char *dir, int (*fn)(void *arg, struct
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
-	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (l->fd < 0) {
 		rc = -errno;
 		goto out;
