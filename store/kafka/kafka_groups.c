@@ -60,9 +60,17 @@ void kafka_groups_findcoordinator_handle(struct kafka_req *r)
 	int16_t err = KERR_NONE;
 	const char *msg = NULL;
 
-	if (q->key_type != 0) {
-		err = KERR_COORDINATOR_NOT_AVAILABLE;
-		msg = "transactions are not supported";
+	if (q->key_type == 1) {
+		/* TRANSACTION: this broker coordinates every transactional.id */
+		if (!r->ctx->txn) {
+			err = KERR_COORDINATOR_NOT_AVAILABLE;
+			msg = "the transaction coordinator is not running (see the store log)";
+		} else if (!kafka_authz_txn(r, q->key)) {
+			err = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+		}
+	} else if (q->key_type != 0) {
+		err = KERR_INVALID_REQUEST;
+		msg = "unknown coordinator key type";
 	} else if (no_coordinator(r)) {
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 		msg = "the group coordinator is not running (see the store log)";
