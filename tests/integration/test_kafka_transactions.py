@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Kafka transactions (KIP-98) with confluent-kafka (librdkafka) against sluice-store.
+
+A transactional producer writes numbered corpus events (seq=N) to two topics
+in one transaction, sends a consumer group's offsets with
+send_offsets_to_transaction and commits; a second transaction is aborted
+(its events carry "aborted=N" instead of seq=N); a third commits.  A
+read_committed consumer sees exactly the committed events (check_seq) and no
+aborted one; a read_uncommitted consumer sees both; the group's committed
+offset is the one sent in the transaction; while a transaction is open, a
+read_committed consumer stops at its first offset (the last stable offset)
+and the read_committed latest offset (ListOffsets) is that offset.  A second
+producer with the same transactional.id fences the first (zombie fencing).
+Then the store is killed (SIGKILL) with a transaction open (produced, not
+committed) and restarted: that transaction is aborted (read_committed never
+shows its records), the committed ones survive, and a new producer with the
+same transactional.id commits again.
+"""
+import sys
+import time
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import kafkatest
+from sluicetest import Env, result
+
+PER_TXN = 1000
+TOPICS = ("txa", "txb")
+PARTS = 2
+
+
+def producer(bootstrap, tid, timeout_ms=60000):
+    return Producer({"bootstrap.servers": bootstrap, "transactional.id": tid,
+                     "transaction.timeout.ms": timeout_ms, "linger.ms": 5,
+                     "broker.address.family": "v4"})
+
+
+def produce_txn(p, events, commit, offsets=None, group_md=None):
+    """One transaction: events alternate between the two topics."""
+    errors = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(err)
+
+    p.begin_transaction()
+    for i, ev in enumerate(events):
+        while True:
+            try:
+                p.produce(TOPICS[i % 2], key=b"k%d" % (i % 7), value=ev, on_delivery=on_delivery)
+                break
+            except BufferError:
+                p.poll(0.1)
+        p.poll(0)
+    assert p.flush(60) == 0 and not errors, "undelivered: %s" % errors[:3]
+    if offsets is not None:
+        p.send_offsets_to_transaction(offsets, group_md, 30)
+    if commit:
+        p.commit_transaction(60)
+    else:
+        p.abort_transaction(60)
+
+
+def consume_all(bootstrap, isolation, expect_max, timeout=60):
+    """Every record of both topics from the start, until EOF on every partition."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "read-%d" % time.time_ns(),
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "isolation.level": isolation, "broker.address.family": "v4"})
+    tps = [TopicPartition(t, q, 0) for t in TOPICS for q in range(PARTS)]
+    c.assign(tps)
+    got, eof = [], set()
+    deadline = time.time() + timeout
+    while len(eof) < len(tps) and time.time() < deadline:
+        m = c.poll(1.0)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                eof.add((m.topic(), m.partition()))
+                continue
+            raise KafkaException(m.error())
+        got.append(m.value())
+        if len(got) > expect_max:
+            break
+    c.close()
+    assert len(eof) == len(tps), "no EOF on %s" % (set((t.topic, t.partition) for t in tps) - eof)
+    return got
+
+
+def mark(ev, word):
+    """The event with its sequence number hidden from check_seq."""
+    return ev.replace(b"seq=", word + b"=").replace(b'"seq":', b'"' + word + b'":')
+
+
+def check_committed(env, values, expect):
+    assert not any(b"aborted" in v or b"crashed" in v for v in values), \
+        "read_committed returned aborted records"
+    return env.check_seq(b"\n".join(values) + b"\n", expect=expect)
+
+
+def main():
+    with Env() as env:
+        st = kafkatest.start_store(env, conf="log:\n  default_partitions: %d\n" % PARTS)
+        admin = AdminClient({"bootstrap.servers": st.bootstrap, "broker.address.family": "v4"})
+        fs = admin.create_topics([NewTopic(t, PARTS, 1) for t in TOPICS + ("input",)])
+        for f in fs.values():
+            f.result(30)
+        corpus = env.path("corpus")
+        env.gen_corpus(corpus, "4M")
+        events = []
+        with open(corpus, "rb") as f:
+            for line in f:
+                if b"seq" in line:
+                    events.append(line.rstrip(b"\n"))
+                if len(events) == 4 * PER_TXN:
+                    break
+        assert len(events) == 4 * PER_TXN, "corpus too small"
+        committed = events[:PER_TXN] + events[PER_TXN:2 * PER_TXN]
+        aborted = [mark(e, b"aborted") for e in events[2 * PER_TXN:3 * PER_TXN]]
+
+        # the consumer group whose offsets travel with the transaction
+        gc = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "etl",
+                       "enable.auto.commit": False, "broker.address.family": "v4"})
+        group_md = gc.consumer_group_metadata()
+
+        p = producer(st.bootstrap, "tx-main")
+        p.init_transactions(30)
+        start = time.time()
+        produce_txn(p, committed[:PER_TXN], True, [TopicPartition("input", 0, 1234)], group_md)
+        produce_txn(p, aborted, False, [TopicPartition("input", 0, 9999)], group_md)
+        produce_txn(p, committed[PER_TXN:], True, [TopicPartition("input", 1, 77)], group_md)
+        result("3 transactions of %d events over 2 topics (commit, abort, commit) in %.2fs"
+               % (PER_TXN, time.time() - start))
+
+        got = consume_all(st.bootstrap, "read_committed", 3 * PER_TXN)
+        print(check_committed(env, got, 2 * PER_TXN))
+        result("read_committed: exactly the %d committed events, no aborted one" % len(got))
+        got = consume_all(st.bootstrap, "read_uncommitted", 3 * PER_TXN)
+        assert len(got) == 3 * PER_TXN, "read_uncommitted got %d" % len(got)
+        assert sum(1 for v in got if b"aborted" in v) == PER_TXN
+        result("read_uncommitted: committed and aborted events (%d)" % len(got))
+        offs = gc.committed([TopicPartition("input", 0), TopicPartition("input", 1)], timeout=10)
+        assert [tp.offset for tp in offs] == [1234, 77], "committed offsets %s" % offs
+        result("send_offsets_to_transaction: group offsets %s (the aborted 9999 never applied)"
+               % [tp.offset for tp in offs])
+        gc.close()
+
+        # an open transaction holds read_committed at its first offset
+        p.begin_transaction()
+        p.produce("txa", partition=0, value=b"pending=0")
+        assert p.flush(30) == 0
+        rc = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "lso",
+                       "isolation.level": "read_committed", "broker.address.family": "v4"})
+        ru = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "lso2",
+                       "isolation.level": "read_uncommitted", "broker.address.family": "v4"})
+        lo, hi_c = rc.get_watermark_offsets(TopicPartition("txa", 0), timeout=10, cached=False)
+        lo, hi_u = ru.get_watermark_offsets(TopicPartition("txa", 0), timeout=10, cached=False)
+        rc.close()
+        ru.close()
+        assert hi_c == hi_u - 1, "read_committed latest %d, read_uncommitted %d" % (hi_c, hi_u)
+        result("open transaction: read_committed latest offset %d = LSO, high watermark %d"
+               % (hi_c, hi_u))
+
+        # zombie fencing: a new instance with the same transactional.id
+        p2 = producer(st.bootstrap, "tx-main")
+        p2.init_transactions(30)
+        fenced = None
+        try:
+            p.produce("txa", value=b"zombie=1")
+            p.flush(10)
+            p.commit_transaction(30)
+        except KafkaException as e:
+            fenced = e.args[0]
+        assert fenced is not None, "the zombie committed"
+        assert fenced.fatal() or fenced.code() in (KafkaError._FENCED,
+                                                   KafkaError.PRODUCER_FENCED,
+                                                   KafkaError.INVALID_PRODUCER_EPOCH), fenced
+        result("zombie producer fenced: %s" % fenced.name())
+        got = consume_all(st.bootstrap, "read_committed", 3 * PER_TXN)
+        print(check_committed(env, got, 2 * PER_TXN))
+        assert b"pending=0" not in got and b"zombie=1" not in got
+
+        # kill -9 with a transaction open
+        crashed = [mark(e, b"crashed") for e in events[3 * PER_TXN:]]
+        p3 = producer(st.bootstrap, "tx-crash")
+        p3.init_transactions(30)
+        p3.begin_transaction()
+        for i, ev in enumerate(crashed):
+            p3.produce(TOPICS[i % 2], value=ev)
+            p3.poll(0)
+        assert p3.flush(60) == 0
+        st.kill()
+        st.start()
+        got = consume_all(st.bootstrap, "read_committed", 4 * PER_TXN)
+        print(check_committed(env, got, 2 * PER_TXN))
+        result("kill -9 with a transaction open: aborted on restart, committed events survive")
+        p4 = producer(st.bootstrap, "tx-crash")
+        p4.init_transactions(30)
+        # the events whose first attempt was aborted, committed now
+        produce_txn(p4, events[2 * PER_TXN:3 * PER_TXN], True)
+        got = consume_all(st.bootstrap, "read_committed", 4 * PER_TXN)
+        print(check_committed(env, got, 3 * PER_TXN))
+        result("the same transactional.id after the restart: init, commit (%d visible)" % len(got))
+        try:
+            p3.commit_transaction(10)
+            raise AssertionError("the pre-crash producer committed")
+        except KafkaException:
+            pass
+        result("the pre-crash producer cannot commit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
