@@ -64,6 +64,7 @@ enum kafka_error {
 	KERR_GROUP_MAX_SIZE_REACHED = 81,
 	KERR_FENCED_INSTANCE_ID = 82,
 	KERR_INVALID_RECORD = 87,
+	KERR_UNKNOWN_TOPIC_ID = 100,
 	/* transactions (store/txn/txn.h answers with these codes) */
 	KERR_INVALID_TXN_STATE = 48,
 	KERR_CONCURRENT_TRANSACTIONS = 51,
