@@ -19,6 +19,7 @@
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_sasl.h"
 #include "store/kafka/kafka_scram.h"
+#include "store/kafka/kafka_txn.h"
 #include "store/kafka/kmsg_gen.h"
 
 /* {key, min, max, first flexible, name, decode, handle} for APIs with
@@ -60,8 +61,15 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_createtopics_handle},
 	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
 	 kafka_admin_deletetopics_handle},
-	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
-	 kafka_admin_initproducerid_handle},
+	KAFKA_API_MSG(KAFKA_INIT_PRODUCER_ID, 0, 5, "InitProducerId",
+		      kafka_txn_initproducerid_handle, init_producer_id),
+	KAFKA_API_MSG(KAFKA_ADD_PARTITIONS_TO_TXN, 0, 3, "AddPartitionsToTxn",
+		      kafka_txn_addpartitions_handle, add_partitions_to_txn),
+	KAFKA_API_MSG(KAFKA_ADD_OFFSETS_TO_TXN, 0, 3, "AddOffsetsToTxn",
+		      kafka_txn_addoffsets_handle, add_offsets_to_txn),
+	KAFKA_API_MSG(KAFKA_END_TXN, 0, 3, "EndTxn", kafka_txn_endtxn_handle, end_txn),
+	KAFKA_API_MSG(KAFKA_TXN_OFFSET_COMMIT, 0, 3, "TxnOffsetCommit",
+		      kafka_txn_offsetcommit_handle, txn_offset_commit),
 	{KAFKA_DESCRIBE_ACLS, 0, 1, 2, "DescribeAcls", kafka_acls_describe_decode,
 	 kafka_acls_describe_handle},
 	{KAFKA_CREATE_ACLS, 0, 1, 2, "CreateAcls", kafka_acls_create_decode,
