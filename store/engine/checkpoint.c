@@ -11,6 +11,13 @@
  *   sluice-producer-ids 1
  *   next <id>
  *   crc32c 1a2b3c4d
+ *
+ * and, in a partition's own directory, the log start offset DeleteRecords
+ * moved (absent until the first DeleteRecords):
+ *
+ *   sluice-log-start 1
+ *   start <offset>
+ *   crc32c 1a2b3c4d
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +33,8 @@
 #define POINTS_MAGIC "sluice-recovery-points 1\n"
 #define PID_FILE "producer-ids"
 #define PID_MAGIC "sluice-producer-ids 1\n"
+#define LOG_START_FILE "log-start-offset"
+#define LOG_START_MAGIC "sluice-log-start 1\n"
 #define MAX_FILE (64u << 20)
 #define FIELDS_MAX 8
 
@@ -230,7 +239,9 @@ int checkpoint_save(const struct checkpoint *c, const char *meta_dir)
 	return rc;
 }
 
-int checkpoint_load_pid(const char *meta_dir, int64_t *next)
+/* A one-value file: magic line, "<key> <int64>", CRC line. */
+static int load_value(const char *dir, const char *file, const char *magic, const char *key,
+		      int64_t *v)
 {
 	char path[4096];
 	struct buf b;
@@ -238,38 +249,59 @@ int checkpoint_load_pid(const char *meta_dir, int64_t *next)
 	size_t len;
 	int rc;
 
-	if (snprintf(path, sizeof(path), "%s/%s", meta_dir, PID_FILE) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	buf_init(&b, 4096);
 	rc = fs_read_file(path, &b);
 	if (rc == -ERR_TOO_LARGE)
 		rc = -ERR_CORRUPT;
 	if (rc == 0)
-		rc = verify(&b, PID_MAGIC, &body, &len);
+		rc = verify(&b, magic, &body, &len);
 	if (rc == 0) {
 		if (len == 0 || body[len - 1] != '\n')
 			rc = -ERR_CORRUPT;
 		else
 			body[len - 1] = '\0';
 	}
-	if (rc == 0 && (split(body, f, FIELDS_MAX) != 2 || strcmp(f[0], "next") != 0 ||
-			parse_i64(f[1], next) < 0 || *next < 0))
+	if (rc == 0 && (split(body, f, FIELDS_MAX) != 2 || strcmp(f[0], key) != 0 ||
+			parse_i64(f[1], v) < 0 || *v < 0))
 		rc = -ERR_CORRUPT;
 	buf_release(&b);
 	return rc;
 }
 
-int checkpoint_save_pid(const char *meta_dir, int64_t next)
+static int save_value(const char *dir, const char *file, const char *magic, const char *key,
+		      int64_t v)
 {
 	struct buf b;
 	int rc;
 
 	buf_init(&b, 4096);
-	rc = buf_printf(&b, PID_MAGIC "next %lld\n", (long long)next);
+	rc = buf_printf(&b, "%s%s %lld\n", magic, key, (long long)v);
 	if (rc == 0)
 		rc = finish(&b);
 	if (rc == 0)
-		rc = fs_write_atomic(meta_dir, PID_FILE, b.data, b.len);
+		rc = fs_write_atomic(dir, file, b.data, b.len);
 	buf_release(&b);
 	return rc;
+}
+
+int checkpoint_load_pid(const char *meta_dir, int64_t *next)
+{
+	return load_value(meta_dir, PID_FILE, PID_MAGIC, "next", next);
+}
+
+int checkpoint_save_pid(const char *meta_dir, int64_t next)
+{
+	return save_value(meta_dir, PID_FILE, PID_MAGIC, "next", next);
+}
+
+int checkpoint_load_log_start(const char *part_dir, int64_t *offset)
+{
+	return load_value(part_dir, LOG_START_FILE, LOG_START_MAGIC, "start", offset);
+}
+
+int checkpoint_save_log_start(const char *part_dir, int64_t offset)
+{
+	return save_value(part_dir, LOG_START_FILE, LOG_START_MAGIC, "start", offset);
 }

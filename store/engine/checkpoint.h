@@ -6,6 +6,8 @@
  *   recovery-points   per partition, the durable point recovery may trust
  *   producer-ids      the first producer id not yet handed out
  *
+ * and per partition <topic>-<p>/log-start-offset (DeleteRecords' log start).
+ *
  * docs/FORMATS.md has the text formats.  struct checkpoint is a plain table
  * of recovery points; not thread-safe (the engine serializes writers).
  */
@@ -46,5 +48,11 @@ int checkpoint_save(const struct checkpoint *c, const char *meta_dir);
 /* meta_dir/producer-ids: 0 and *next, -ENOENT, -ERR_CORRUPT or -errno. */
 int checkpoint_load_pid(const char *meta_dir, int64_t *next);
 int checkpoint_save_pid(const char *meta_dir, int64_t next);
+
+/* part_dir/log-start-offset, the durable log start offset DeleteRecords set:
+ * 0 and *offset, -ENOENT (never set), -ERR_CORRUPT or -errno.  Saving
+ * replaces it atomically (fsynced file and directory). */
+int checkpoint_load_log_start(const char *part_dir, int64_t *offset);
+int checkpoint_save_log_start(const char *part_dir, int64_t offset);
 
 #endif

@@ -818,6 +818,52 @@ int engine_offset_for_time(struct engine *log, const char *topic, int32_t partit
 	return rc;
 }
 
+int engine_offset_max_timestamp(struct engine *log, const char *topic, int32_t partition,
+				int64_t *offset, int64_t *ts)
+{
+	struct partition *p;
+	int rc = get_part(log, topic, partition, &p, NULL);
+
+	if (rc < 0)
+		return rc;
+	rc = partition_max_timestamp(p, offset, ts);
+	partition_unref(p);
+	return rc;
+}
+
+int engine_delete_records(struct engine *log, const char *topic, int32_t partition,
+			  int64_t offset, int64_t *low_watermark)
+{
+	struct topic_config cfg;
+	struct partition *p;
+	int rc;
+
+	/* one at a time, and never while the topic's directories are moved away */
+	pthread_mutex_lock(&log->admin_mu);
+	rc = get_part(log, topic, partition, &p, &cfg);
+	if (rc == 0) {
+		rc = partition_delete_records(p, offset, low_watermark);
+		if (rc == 0) /* whole segments below the new start go now */
+			(void)partition_retention(p, &cfg, clock_wall_ms());
+		partition_unref(p);
+	}
+	pthread_mutex_unlock(&log->admin_mu);
+	return rc;
+}
+
+int engine_producers(struct engine *log, const char *topic, int32_t partition,
+		     struct engine_producer **out, size_t *n)
+{
+	struct partition *p;
+	int rc = get_part(log, topic, partition, &p, NULL);
+
+	if (rc < 0)
+		return rc;
+	rc = partition_producers(p, out, n);
+	partition_unref(p);
+	return rc;
+}
+
 void engine_get_stats(struct engine *log, struct engine_stats *out)
 {
 	struct engine_counters *c = &log->counters;

@@ -230,6 +230,24 @@ void engine_slice_release(struct engine_slice *s);
 int engine_offset_for_time(struct engine *log, const char *topic, int32_t partition, int64_t ts,
 			   int64_t *offset);
 
+/* The offset of the first record with the partition's largest timestamp, and
+ * that timestamp (ListOffsets -3, KIP-734); both -1 for an empty partition. */
+int engine_offset_max_timestamp(struct engine *log, const char *topic, int32_t partition,
+				int64_t *offset, int64_t *ts);
+
+/* DeleteRecords: make every record below offset (-1: the high watermark)
+ * unreadable by moving the log start offset there, durably (it survives a
+ * crash) before returning; segments wholly below it are deleted.  Moving it
+ * back is a no-op.  *low_watermark: the log start offset after.
+ * -ERR_OUT_OF_RANGE for an offset past the high watermark (or < -1). */
+int engine_delete_records(struct engine *log, const char *topic, int32_t partition,
+			  int64_t offset, int64_t *low_watermark);
+
+/* The partition's idempotent producers (DescribeProducers): *out holds *n
+ * entries, free it with mem_free(). */
+int engine_producers(struct engine *log, const char *topic, int32_t partition,
+		     struct engine_producer **out, size_t *n);
+
 /* ---------------------------------------------------------------- block index */
 
 /* The block skip index (store/engine/blockindex.h) of sealed segments. */

@@ -88,6 +88,14 @@ struct engine_slice {
 	void *ref; /* engine-private file reference */
 };
 
+/* One idempotent producer of a partition (engine_producers()). */
+struct engine_producer {
+	int64_t id;
+	int16_t epoch;
+	int32_t last_seq; /* of its last batch; -1: none */
+	int64_t last_ms;  /* wall time of its last append */
+};
+
 struct engine_stats {
 	uint64_t appends;
 	uint64_t append_bytes;

@@ -820,6 +820,11 @@ unlock:
 
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 {
+	return partition_offset_for_time_from(p, ts, 0, offset);
+}
+
+int partition_offset_for_time_from(struct partition *p, int64_t ts, int64_t from, int64_t *offset)
+{
 	int64_t after = -1;
 	int rc = 0;
 
@@ -835,6 +840,8 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		rc = ts < -2 ? -ERR_INVALID : 0;
 		goto unlock;
 	}
+	if (from < p->log_start)
+		from = p->log_start;
 	for (;;) {
 		struct segment *s = NULL;
 		struct batch_info bi;
@@ -845,13 +852,16 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		for (size_t i = 0; i < p->nsegs; i++) {
 			s = p->segs[i];
 			limit = readable_limit(p, s);
-			if (s->base > after && s->max_ts >= ts && limit > 0)
+			if (s->base > after && s->next_offset > from && s->max_ts >= ts &&
+			    limit > 0)
 				break;
 			s = NULL;
 		}
 		if (!s)
 			goto unlock;
 		start = segment_time_lookup(s, ts);
+		if (start < from)
+			start = from;
 		segment_lookup(s, start, &eo, &ep, &eno);
 		segment_ref(s);
 		after = s->base;
@@ -880,7 +890,9 @@ int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset)
 		pthread_mutex_lock(&p->mu);
 		rc = 0;
 		if (found) {
-			*offset = bi.base_offset < p->log_start ? p->log_start : bi.base_offset;
+			if (from < p->log_start)
+				from = p->log_start;
+			*offset = bi.base_offset < from ? from : bi.base_offset;
 			goto unlock;
 		}
 	}

@@ -159,6 +159,9 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, bool s
 size_t partition_aborted(struct partition *p, int64_t from, int64_t to,
 			 struct engine_aborted_txn *out, size_t max);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
+/* The same for batches holding offsets >= from only (from < log_start: log_start):
+ * the answer is never below from. */
+int partition_offset_for_time_from(struct partition *p, int64_t ts, int64_t from, int64_t *offset);
 void partition_info(struct partition *p, struct engine_partition_info *out);
 int partition_wait_visible(struct partition *p, int64_t offset, int timeout_ms);
 
@@ -178,6 +181,19 @@ int partition_roll(struct partition *p, int64_t now);
 int partition_retention(struct partition *p, const struct topic_config *tc, int64_t now_ms);
 /* Forget idle producers. */
 void partition_expire_producers(struct partition *p, int64_t now_ms);
+
+/* partition_records.c.  Recovery (p->mu held or not shared yet): raise
+ * log_start to the saved <dir>/log-start-offset. */
+void partition_load_log_start(struct partition *p);
+/* DeleteRecords: move log_start to offset (-1: the high watermark), saved
+ * durably first; *low the log start after.  Callers serialize calls (the
+ * engine's admin_mu).  -ERR_OUT_OF_RANGE past the high watermark. */
+int partition_delete_records(struct partition *p, int64_t offset, int64_t *low);
+/* The offset of the first visible record with the largest timestamp and that
+ * timestamp; both -1 when there is none. */
+int partition_max_timestamp(struct partition *p, int64_t *offset, int64_t *ts);
+/* A copy of the producer table (*out: mem_free it). */
+int partition_producers(struct partition *p, struct engine_producer **out, size_t *n);
 
 /* The current durable point (for the recovery-points checkpoint). */
 struct partition_point partition_durable(struct partition *p);

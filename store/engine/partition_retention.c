@@ -2,7 +2,8 @@
 /*
  * Retention of one partition (store/engine/partition.h): whole segments are
  * deleted from the head once older than retention.ms (by their newest
- * batch) or past retention.bytes, never beyond what is durable; deleting
+ * batch), past retention.bytes or wholly below the log start offset
+ * DeleteRecords set, never beyond what is durable; deleting
  * a segment whose records arrived recently but are dated long ago is
  * counted and logged.
  */
@@ -57,8 +58,9 @@ int partition_retention(struct partition *p, const struct topic_config *tc, int6
 			       now_ms - segment_time(s) > tc->retention_ms;
 		bool by_size = tc->retention_bytes >= 0 && !last &&
 			       p->bytes - s->size >= tc->retention_bytes;
+		bool by_start = s->next_offset <= p->log_start && (!last || s->size > 0);
 
-		if (!by_time && !by_size)
+		if (!by_time && !by_size && !by_start)
 			break;
 		/* never delete what is not yet durable: recovery would miss it */
 		if (s->next_offset > p->durable.offset)
@@ -72,7 +74,9 @@ int partition_retention(struct partition *p, const struct topic_config *tc, int6
 		memmove(&p->segs[0], &p->segs[1], (p->nsegs - 1) * sizeof(p->segs[0]));
 		p->nsegs--;
 		p->bytes -= s->size;
-		p->log_start = p->segs[0]->base;
+		/* DeleteRecords may have put it inside the new first segment */
+		if (p->segs[0]->base > p->log_start)
+			p->log_start = p->segs[0]->base;
 		timed[nd] = by_time;
 		del[nd++] = s;
 	}

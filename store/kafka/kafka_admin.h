@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Offsets and topic administration over the Kafka protocol:
- *   ListOffsets (key 2, v0-v5)      earliest (-2), latest (-1), by timestamp
+ * Topic administration over the Kafka protocol (ListOffsets moved to
+ * kafka_listoffsets.h):
  *   CreateTopics (key 19, v0-v4)    partitions, replication factor 1 (or -1),
  *                                   the topic configs the log engine keeps
  *   DeleteTopics (key 20, v0-v3)
@@ -17,26 +17,6 @@
 #include "store/kafka/kwire.h"
 
 struct kafka_req;
-
-struct kafka_listoffsets_partition {
-	int32_t index;
-	int32_t current_leader_epoch; /* v4+ */
-	int64_t timestamp;
-	int32_t max_num_offsets; /* v0 */
-};
-
-struct kafka_listoffsets_topic {
-	char *name;
-	int32_t npartitions;
-	struct kafka_listoffsets_partition *partitions;
-};
-
-struct kafka_listoffsets_req {
-	int32_t replica_id;
-	int8_t isolation_level; /* v2+ */
-	int32_t ntopics;
-	struct kafka_listoffsets_topic *topics;
-};
 
 struct kafka_config_entry {
 	char *name;
@@ -82,8 +62,6 @@ struct kafka_describeconfigs_req {
 	bool include_documentation; /* v3+ */
 };
 
-void *kafka_admin_listoffsets_decode(struct kwire_dec *d, int16_t v);
-void kafka_admin_listoffsets_handle(struct kafka_req *r);
 void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_createtopics_handle(struct kafka_req *r);
 void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v);

@@ -14,9 +14,11 @@
 #include "store/kafka/kafka_admin.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
+#include "store/kafka/kafka_listoffsets.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_produce.h"
+#include "store/kafka/kafka_records.h"
 #include "store/kafka/kafka_sasl.h"
 #include "store/kafka/kafka_scram.h"
 #include "store/kafka/kafka_txn.h"
@@ -30,10 +32,10 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct kafka_api api_table[] = {
-	{KAFKA_PRODUCE, 3, 8, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
-	{KAFKA_FETCH, 4, 11, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
-	{KAFKA_LIST_OFFSETS, 0, 5, 6, "ListOffsets", kafka_admin_listoffsets_decode,
-	 kafka_admin_listoffsets_handle},
+	{KAFKA_PRODUCE, 3, 11, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
+	{KAFKA_FETCH, 4, 12, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
+	{KAFKA_LIST_OFFSETS, 0, 8, 6, "ListOffsets", kafka_listoffsets_decode,
+	 kafka_listoffsets_handle},
 	KAFKA_API_MSG(KAFKA_METADATA, 0, 12, "Metadata", kafka_meta_metadata_handle, metadata),
 	{KAFKA_OFFSET_COMMIT, 0, 7, 8, "OffsetCommit", kafka_offsets_commit_decode,
 	 kafka_offsets_commit_handle},
@@ -84,6 +86,12 @@ static const struct kafka_api api_table[] = {
 	 kafka_scram_describe_decode, kafka_scram_describe_handle},
 	{KAFKA_ALTER_USER_SCRAM, 0, 0, 0, "AlterUserScramCredentials", kafka_scram_alter_decode,
 	 kafka_scram_alter_handle},
+	{KAFKA_DELETE_RECORDS, 0, 2, 2, "DeleteRecords", kafka_records_delete_decode,
+	 kafka_records_delete_handle},
+	{KAFKA_OFFSET_FOR_LEADER_EPOCH, 0, 4, 4, "OffsetForLeaderEpoch", kafka_records_epoch_decode,
+	 kafka_records_epoch_handle},
+	{KAFKA_DESCRIBE_PRODUCERS, 0, 0, 0, "DescribeProducers", kafka_records_producers_decode,
+	 kafka_records_producers_handle},
 };
 #pragma GCC diagnostic pop
 

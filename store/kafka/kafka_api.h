@@ -60,6 +60,9 @@ enum kafka_api_key {
 	KAFKA_DESCRIBE_USER_SCRAM = 50,
 	KAFKA_ALTER_USER_SCRAM = 51,
 	KAFKA_DESCRIBE_CLUSTER = 60,
+	KAFKA_DELETE_RECORDS = 21,
+	KAFKA_OFFSET_FOR_LEADER_EPOCH = 23,
+	KAFKA_DESCRIBE_PRODUCERS = 61,
 };
 
 /* The error-code buckets kept per API in the metrics (codes outside map to

@@ -64,6 +64,8 @@ enum kafka_error {
 	KERR_GROUP_MAX_SIZE_REACHED = 81,
 	KERR_FENCED_INSTANCE_ID = 82,
 	KERR_INVALID_RECORD = 87,
+	KERR_FENCED_LEADER_EPOCH = 74,
+	KERR_UNKNOWN_LEADER_EPOCH = 75,
 	KERR_UNKNOWN_TOPIC_ID = 100,
 	/* transactions (store/txn/txn.h answers with these codes) */
 	KERR_INVALID_TXN_STATE = 48,

@@ -56,6 +56,7 @@ void *kafka_fetch_decode(struct kwire_dec *d, int16_t v)
 			p->index = kwire_get_i32(d);
 			p->current_leader_epoch = v >= 9 ? kwire_get_i32(d) : -1;
 			p->fetch_offset = kwire_get_i64(d);
+			p->last_fetched_epoch = v >= 12 ? kwire_get_i32(d) : -1;
 			p->log_start_offset = v >= 5 ? kwire_get_i64(d) : -1;
 			p->max_bytes = kwire_get_i32(d);
 			kwire_get_tags(d);
@@ -216,6 +217,34 @@ static void gather(struct kafka_req *r)
 	}
 }
 
+/* ---------------------------------------------------------------- read_committed
+ * The transaction fields of a partition's answer, in one place: the last
+ * stable offset and the aborted transactions a read_committed consumer
+ * (isolation_level 1) skips.  Without transactions in the store these are
+ * the high watermark and a null list. */
+
+static int64_t fetch_last_stable_offset(const struct kafka_fetch_req *q, const char *topic,
+					int32_t partition, const struct fpart *fp)
+{
+	(void)q;
+	(void)topic;
+	(void)partition;
+	return fp->high_watermark;
+}
+
+static void fetch_put_aborted_transactions(struct kwire_enc *e, const struct kafka_fetch_req *q,
+					   const char *topic, int32_t partition,
+					   const struct fpart *fp)
+{
+	(void)q;
+	(void)topic;
+	(void)partition;
+	(void)fp;
+	kwire_put_array(e, -1); /* null: none */
+}
+
+/* ---------------------------------------------------------------- response */
+
 static void respond(struct kafka_req *r)
 {
 	struct kafka_fetch_req *q = r->body;
@@ -244,11 +273,11 @@ static void respond(struct kafka_req *r)
 			kwire_put_i32(e, t->partitions[j].index);
 			kwire_put_i16(e, fp->error);
 			kwire_put_i64(e, fp->high_watermark);
-			kwire_put_i64(e,
-				      fp->high_watermark); /* last_stable_offset: no transactions */
+			kwire_put_i64(e, fetch_last_stable_offset(q, t->name, t->partitions[j].index,
+								  fp));
 			if (v >= 5)
 				kwire_put_i64(e, fp->log_start);
-			kwire_put_array(e, -1); /* aborted_transactions */
+			fetch_put_aborted_transactions(e, q, t->name, t->partitions[j].index, fp);
 			if (v >= 11)
 				kwire_put_i32(e, -1); /* preferred_read_replica */
 			if (fp->has_slice) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fetch (key 1, v4-v11): whole record batches straight from the log's
+ * Fetch (key 1, v4-v12; v12 flexible, its tagged fields ignored / not
+ * sent): whole record batches straight from the log's
  * segment files with sendfile().  Long-poll: when fewer than min_bytes are
  * available the request parks until the log engine reports progress or
  * max_wait passes.  Limits: the response's max_bytes and each partition's
@@ -26,7 +27,8 @@ struct kafka_fetch_partition {
 	int32_t index;
 	int32_t current_leader_epoch; /* v9+ */
 	int64_t fetch_offset;
-	int64_t log_start_offset; /* v5+, followers only */
+	int32_t last_fetched_epoch; /* v12+, followers only */
+	int64_t log_start_offset;   /* v5+, followers only */
 	int32_t max_bytes;
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Produce (key 0, v3-v8): every record batch is validated (lib/batch) and
- * appended as received by the log engine, which rewrites only baseOffset and
+ * Produce (key 0, v3-v11; v9+ flexible; the v10+ tagged leader hints of
+ * NOT_LEADER_OR_FOLLOWER are never needed with one broker): every record
+ * batch is validated (lib/batch) and appended as received by the log engine, which rewrites only baseOffset and
  * de-duplicates idempotent retries.  acks=0 gets no response (and a failed
  * acks=0 request closes the connection, as a Kafka broker does, so the
  * client notices); acks=1 and acks=-1 are both answered once the batches
