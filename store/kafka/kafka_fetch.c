@@ -84,6 +84,7 @@ void *kafka_fetch_decode(struct kwire_dec *d, int16_t v)
 struct fpart {
 	int16_t error;
 	int64_t high_watermark;
+	int64_t last_stable; /* -1: unknown (an error before any read) */
 	int64_t log_start;
 	struct engine_slice slice; /* len 0 with fd -1: nothing */
 	bool has_slice;
@@ -139,6 +140,7 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 
 	fp->error = KERR_NONE;
 	fp->high_watermark = -1;
+	fp->last_stable = -1;
 	fp->log_start = -1;
 	if (!kafka_authz_topic(r, topic, ACL_CONSUME)) {
 		/* an error answers at once, so this counts once per request */
@@ -153,23 +155,28 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 			return;
 		}
 		fp->high_watermark = info.visible;
+		fp->last_stable = info.last_stable;
 		fp->log_start = info.log_start;
 		return;
 	}
-	rc = engine_read(r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1,
-			 &fp->slice);
+	/* read_committed: never past the last stable offset */
+	rc = (((const struct kafka_fetch_req *)r->body)->isolation_level == 1 ? engine_read_stable
+										 : engine_read)(
+		r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1, &fp->slice);
 	if (rc < 0) {
 		fp->error = kafka_api_error(rc);
 		if (rc == -ERR_INVALID)
 			fp->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		if (engine_partition_info(r->ctx->log, topic, p->index, &info) == 0) {
 			fp->high_watermark = info.visible;
+			fp->last_stable = info.last_stable;
 			fp->log_start = info.log_start;
 		}
 		return;
 	}
 	fp->has_slice = true;
 	fp->high_watermark = fp->slice.high_watermark;
+	fp->last_stable = fp->slice.last_stable;
 	fp->log_start = fp->slice.log_start;
 	/* KIP-74: a batch larger than what is left goes out only as the
 	 * response's first data */
@@ -220,8 +227,8 @@ static void gather(struct kafka_req *r)
 /* ---------------------------------------------------------------- read_committed
  * The transaction fields of a partition's answer, in one place: the last
  * stable offset and the aborted transactions a read_committed consumer
- * (isolation_level 1) skips.  Without transactions in the store these are
- * the high watermark and a null list. */
+ * (isolation_level 1) skips: the engine's (store/engine/engine.h,
+ * "transactions"). */
 
 static int64_t fetch_last_stable_offset(const struct kafka_fetch_req *q, const char *topic,
 					int32_t partition, const struct fpart *fp)
@@ -229,18 +236,37 @@ static int64_t fetch_last_stable_offset(const struct kafka_fetch_req *q, const c
 	(void)q;
 	(void)topic;
 	(void)partition;
-	return fp->high_watermark;
+	return fp->last_stable >= 0 ? fp->last_stable : fp->high_watermark;
 }
 
-static void fetch_put_aborted_transactions(struct kwire_enc *e, const struct kafka_fetch_req *q,
-					   const char *topic, int32_t partition,
-					   const struct fpart *fp)
+/* At most this many aborted transactions per partition answer: a client
+ * fetches again from where the data stopped and gets the next ones. */
+#define FETCH_ABORTED_MAX 256
+
+static void fetch_put_aborted_transactions(struct kwire_enc *e, struct engine *log,
+					   const struct kafka_fetch_req *q, const char *topic,
+					   int32_t partition, const struct fpart *fp)
 {
-	(void)q;
-	(void)topic;
-	(void)partition;
-	(void)fp;
-	kwire_put_array(e, -1); /* null: none */
+	struct engine_aborted_txn ab[FETCH_ABORTED_MAX];
+	int n = 0;
+
+	/* those overlapping the returned range: from its first batch up to the
+	 * last stable offset, which the data never passes */
+	if (q->isolation_level == 1 && fp->has_slice)
+		n = engine_aborted_txns(log, topic, partition, fp->slice.first_offset,
+					fp->last_stable, ab, FETCH_ABORTED_MAX);
+	if (n > FETCH_ABORTED_MAX)
+		n = FETCH_ABORTED_MAX;
+	if (n <= 0) {
+		kwire_put_array(e, q->isolation_level == 1 ? 0 : -1);
+		return;
+	}
+	kwire_put_array(e, n);
+	for (int i = 0; i < n; i++) {
+		kwire_put_i64(e, ab[i].producer_id);
+		kwire_put_i64(e, ab[i].first_offset);
+		kwire_put_tags(e);
+	}
 }
 
 /* ---------------------------------------------------------------- response */
@@ -277,7 +303,8 @@ static void respond(struct kafka_req *r)
 								  fp));
 			if (v >= 5)
 				kwire_put_i64(e, fp->log_start);
-			fetch_put_aborted_transactions(e, q, t->name, t->partitions[j].index, fp);
+			fetch_put_aborted_transactions(e, r->ctx->log, q, t->name,
+						       t->partitions[j].index, fp);
 			if (v >= 11)
 				kwire_put_i32(e, -1); /* preferred_read_replica */
 			if (fp->has_slice) {
