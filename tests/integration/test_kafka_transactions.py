@@ -14,8 +14,12 @@ producer with the same transactional.id fences the first (zombie fencing).
 Then the store is killed (SIGKILL) with a transaction open (produced, not
 committed) and restarted: that transaction is aborted (read_committed never
 shows its records), the committed ones survive, and a new producer with the
-same transactional.id commits again.
+same transactional.id commits again.  With SASL and an ACL file, a
+transactional.id needs a txn: grant (Kafka's WRITE on the TransactionalId):
+alice's "ok-1" commits, her "other" is TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 """
+import os
+import subprocess
 import sys
 import time
 
@@ -23,7 +27,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kafkatest
-from sluicetest import Env, result
+from sluicetest import BIN, Env, result
 
 PER_TXN = 1000
 TOPICS = ("txa", "txb")
@@ -97,6 +101,38 @@ def check_committed(env, values, expect):
     assert not any(b"aborted" in v or b"crashed" in v for v in values), \
         "read_committed returned aborted records"
     return env.check_seq(b"\n".join(values) + b"\n", expect=expect)
+
+
+def check_acl(env):
+    users, acl = env.path("users"), env.path("acl")
+    with open(acl, "w") as f:
+        f.write("User:alice  txa  produce,consume\n"
+                "User:alice  txn:ok-*  produce\n")
+    conf = kafkatest.write_conf(env, "kafka:\n  sasl: [PLAIN]\n"
+                                "auth:\n  users_file: %s\n  acl_file: %s\n" % (users, acl),
+                                "store-acl.yaml")
+    p = subprocess.run([os.path.join(BIN, "sluice-store"), "user", "add", "alice", "-c", conf],
+                       input=b"alice-pw-1\n", capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    st = kafkatest.start_store(env, "-c", conf)
+    sasl = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "PLAIN",
+            "sasl.username": "alice", "sasl.password": "alice-pw-1"}
+    ok = Producer(dict(sasl, **{"bootstrap.servers": st.bootstrap, "transactional.id": "ok-1",
+                                "broker.address.family": "v4"}))
+    ok.init_transactions(30)
+    ok.begin_transaction()
+    ok.produce("txa", value=b"acl seq=0")
+    ok.commit_transaction(30)
+    bad = Producer(dict(sasl, **{"bootstrap.servers": st.bootstrap, "transactional.id": "other",
+                                 "broker.address.family": "v4"}))
+    err = None
+    try:
+        bad.init_transactions(30)
+    except KafkaException as e:
+        err = e.args[0]
+    assert err is not None and err.code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, err
+    st.stop()
+    return "ACL: txn:ok-* lets alice commit as ok-1; \"other\" -> %s" % err.name()
 
 
 def main():
@@ -208,6 +244,7 @@ def main():
         except KafkaException:
             pass
         result("the pre-crash producer cannot commit")
+        result(check_acl(env))
 
 
 if __name__ == "__main__":
