@@ -212,3 +212,46 @@ fail:
 	kafka_req_begin(r)->err = rc;
 	kafka_req_finish(r);
 }
+
+/* ---------------------------------------------------------------- DescribeCluster */
+
+#define KERR_MISMATCHED_ENDPOINT_TYPE 114
+#define KERR_UNSUPPORTED_ENDPOINT_TYPE 115
+#define ENDPOINT_BROKERS 1
+#define ENDPOINT_CONTROLLERS 2
+
+void kafka_meta_describecluster_handle(struct kafka_req *r)
+{
+	const struct kmsg_describe_cluster_req *q = r->body;
+	struct kmsg_describe_cluster_resp *m = kmsg_new(&r->arena, kmsg_describe_cluster_resp, 1);
+	struct kmsg_describe_cluster_resp_describe_cluster_broker *b =
+		kmsg_new(&r->arena, kmsg_describe_cluster_resp_describe_cluster_broker, 1);
+
+	if (!m || !b) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
+	m->cluster_id = (char *)r->ctx->cluster_id;
+	/* KIP-919: a broker listener answers for brokers only */
+	if (q->endpoint_type != ENDPOINT_BROKERS) {
+		bool ctl = q->endpoint_type == ENDPOINT_CONTROLLERS;
+
+		m->error_code =
+			ctl ? KERR_MISMATCHED_ENDPOINT_TYPE : KERR_UNSUPPORTED_ENDPOINT_TYPE;
+		m->error_message = ctl ? "this is a broker endpoint; controllers are not exposed"
+				       : "unknown endpoint type";
+		kafka_req_note(r, m->error_code);
+		kafka_req_respond(r, m);
+		return;
+	}
+	b->broker_id = 0;
+	b->host = (char *)r->ctx->adv_host;
+	b->port = r->ctx->adv_port;
+	m->controller_id = 0; /* this broker */
+	m->n_brokers = 1;
+	m->brokers = b;
+	if (q->include_cluster_authorized_operations)
+		m->cluster_authorized_operations = kafka_authz_cluster_ops(r);
+	kafka_req_respond(r, m);
+}

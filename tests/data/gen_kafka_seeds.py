@@ -117,6 +117,13 @@ SEEDS = {
                                        i8(3) + i8(3)]),
     "deleteacls_v1": hdr(31, 1) + arr([i8(2) + s(None) + i8(1) + s("User:a") + s(None) +
                                        i8(1) + i8(1)]),
+    # flexible ACL APIs (schema framework): v2 compact forms, v3 user resource type
+    "describeacls_v3": hdr(29, 3, flex=True) + i8(1) + cs(None) + i8(1) + cs(None) + cs(None) +
+                       i8(1) + i8(1) + b"\x00",
+    "createacls_v3": hdr(30, 3, flex=True) + bytes([2]) + i8(2) + cs("logs") + i8(3) +
+                     cs("User:a") + cs("*") + i8(3) + i8(3) + b"\x00" + b"\x00",
+    "deleteacls_v2": hdr(31, 2, flex=True) + bytes([2]) + i8(2) + cs(None) + i8(1) +
+                     cs("User:a") + cs(None) + i8(1) + i8(1) + b"\x00" + b"\x00",
     "describeuserscram_v0": hdr(50, 0, flex=True) + bytes([2]) + cs("alice") + b"\x00\x00",
     "alteruserscram_v0": hdr(51, 0, flex=True) + bytes([2]) + cs("bob") + i8(2) + b"\x00" +
                          bytes([2]) + cs("alice") + i8(1) + i32(4096) + bytes([17]) +
