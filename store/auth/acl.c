@@ -375,7 +375,9 @@ static int format_line(struct buf *out, const struct acl_entry *e, unsigned perm
 		rc = buf_append_str(out, "cluster ");
 	else if (rc == 0)
 		rc = buf_printf(out, "%s%s ",
-				e->kind == ACL_GROUP ? "group:" : e->kind == ACL_TXN ? "txn:" : "",
+				e->kind == ACL_GROUP ? "group:"
+				: e->kind == ACL_TXN ? "txn:"
+						     : "",
 				e->glob);
 	if (perms & ACL_ADMIN)
 		perms = ACL_ADMIN; /* admin implies the rest */

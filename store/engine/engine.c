@@ -668,8 +668,8 @@ int engine_append(struct engine *log, const char *topic, int32_t partition, uint
 /* A transactional batch from a producer: the coordinator says whether its
  * partition is in the producer's open transaction.  Control batches come
  * only from engine_append_marker(). */
-static int check_txn(struct engine *log, const char *topic, int32_t partition,
-		     const uint8_t *batch, size_t len)
+static int check_txn(struct engine *log, const char *topic, int32_t partition, const uint8_t *batch,
+		     size_t len)
 {
 	struct batch_info bi;
 	int rc = 0;
@@ -690,9 +690,8 @@ static int check_txn(struct engine *log, const char *topic, int32_t partition,
 	return rc;
 }
 
-int engine_append_internal(struct engine *log, const char *topic, int32_t partition,
-			   uint8_t *batch, size_t len, struct engine_append_result *res,
-			   bool marker)
+int engine_append_internal(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
+			   size_t len, struct engine_append_result *res, bool marker)
 {
 	struct topic_config cfg;
 	struct partition *p;
@@ -831,8 +830,8 @@ int engine_offset_max_timestamp(struct engine *log, const char *topic, int32_t p
 	return rc;
 }
 
-int engine_delete_records(struct engine *log, const char *topic, int32_t partition,
-			  int64_t offset, int64_t *low_watermark)
+int engine_delete_records(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+			  int64_t *low_watermark)
 {
 	struct topic_config cfg;
 	struct partition *p;

@@ -240,8 +240,8 @@ int engine_offset_max_timestamp(struct engine *log, const char *topic, int32_t p
  * crash) before returning; segments wholly below it are deleted.  Moving it
  * back is a no-op.  *low_watermark: the log start offset after.
  * -ERR_OUT_OF_RANGE for an offset past the high watermark (or < -1). */
-int engine_delete_records(struct engine *log, const char *topic, int32_t partition,
-			  int64_t offset, int64_t *low_watermark);
+int engine_delete_records(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+			  int64_t *low_watermark);
 
 /* The partition's idempotent producers (DescribeProducers): *out holds *n
  * entries, free it with mem_free(). */

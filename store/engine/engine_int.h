@@ -104,8 +104,7 @@ int engine_get_part(struct engine *log, const char *topic, int32_t partition,
 		    struct partition **out);
 /* engine_append(); marker: a control batch from engine_append_marker(),
  * which skips the transaction check. */
-int engine_append_internal(struct engine *log, const char *topic, int32_t partition,
-			   uint8_t *batch, size_t len, struct engine_append_result *res,
-			   bool marker);
+int engine_append_internal(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
+			   size_t len, struct engine_append_result *res, bool marker);
 
 #endif

@@ -786,8 +786,8 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, bool s
 				break;
 			}
 			while (cur < limit) {
-				if (segment_read_header(s->fd, cur, &bi) < 0 || bi.base_offset >= stop ||
-				    (int64_t)bi.size > limit - cur ||
+				if (segment_read_header(s->fd, cur, &bi) < 0 ||
+				    bi.base_offset >= stop || (int64_t)bi.size > limit - cur ||
 				    cur + (int64_t)bi.size - pos > (int64_t)max_bytes)
 					break;
 				cur += bi.size;

@@ -109,7 +109,7 @@ static int decode_batch(int fd, off_t pos, int64_t from, int64_t want, int64_t *
 	memset(&it, 0, sizeof(it));
 	got = fs_pread_full(fd, head, sizeof(head), pos);
 	rc = got == (ssize_t)sizeof(head) ? batch_header_parse(head, sizeof(head), &bi)
-					   : -ERR_STORAGE;
+					  : -ERR_STORAGE;
 	if (rc < 0)
 		goto out;
 	*last = batch_last_offset(&bi);
@@ -288,8 +288,7 @@ int partition_producers(struct partition *p, struct engine_producer **out, size_
 		goto unlock;
 	}
 	hmap_iter_init(&p->producers.map, &it);
-	while ((node = hmap_iter_next(&p->producers.map, &it)) != NULL &&
-	       i < p->producers.count) {
+	while ((node = hmap_iter_next(&p->producers.map, &it)) != NULL && i < p->producers.count) {
 		const struct producer_entry *e = hmap_entry(node, struct producer_entry, node);
 		struct engine_producer *o = &(*out)[i++];
 

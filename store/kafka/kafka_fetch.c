@@ -161,7 +161,7 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 	}
 	/* read_committed: never past the last stable offset */
 	rc = (((const struct kafka_fetch_req *)r->body)->isolation_level == 1 ? engine_read_stable
-										 : engine_read)(
+									      : engine_read)(
 		r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1, &fp->slice);
 	if (rc < 0) {
 		fp->error = kafka_api_error(rc);
@@ -299,8 +299,8 @@ static void respond(struct kafka_req *r)
 			kwire_put_i32(e, t->partitions[j].index);
 			kwire_put_i16(e, fp->error);
 			kwire_put_i64(e, fp->high_watermark);
-			kwire_put_i64(e, fetch_last_stable_offset(q, t->name, t->partitions[j].index,
-								  fp));
+			kwire_put_i64(e, fetch_last_stable_offset(q, t->name,
+								  t->partitions[j].index, fp));
 			if (v >= 5)
 				kwire_put_i64(e, fp->log_start);
 			fetch_put_aborted_transactions(e, r->ctx->log, q, t->name,

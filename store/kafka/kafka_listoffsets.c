@@ -127,8 +127,8 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 		off = ((const struct kafka_listoffsets_req *)r->body)->isolation_level == 1
 			      ? info.last_stable
 			      : info.visible;
-	} else if (rc == 0 && (p->timestamp == LO_EARLIEST ||
-			       (p->timestamp == LO_EARLIEST_LOCAL && v >= 8))) {
+	} else if (rc == 0 &&
+		   (p->timestamp == LO_EARLIEST || (p->timestamp == LO_EARLIEST_LOCAL && v >= 8))) {
 		off = info.log_start;
 	} else if (rc == 0 && p->timestamp == LO_MAX_TIMESTAMP && v >= 7) {
 		rc = engine_offset_max_timestamp(r->ctx->log, topic, p->index, &off, &ts);

@@ -95,8 +95,7 @@ int kafka_txn_open(struct kafka_ctx *ctx)
 	char dir[4096];
 	int rc;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/meta", ctx->conf->store.data_dir) >=
-	    sizeof(dir))
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/meta", ctx->conf->store.data_dir) >= sizeof(dir))
 		return -ENAMETOOLONG;
 	txn_config_init(&cfg);
 	cfg.meta_dir = dir;
@@ -126,8 +125,9 @@ void kafka_txn_render_metrics(struct buf *out, void *arg)
 	txn_get_stats(ctx->txn, &st);
 	prom_family(out, "sluice_txn_commits_total", "counter", "Transactions committed.");
 	prom_u64(out, "sluice_txn_commits_total", "", st.commits);
-	prom_family(out, "sluice_txn_aborts_total", "counter",
-		    "Transactions aborted (by the producer, a new instance, a timeout or a restart).");
+	prom_family(
+		out, "sluice_txn_aborts_total", "counter",
+		"Transactions aborted (by the producer, a new instance, a timeout or a restart).");
 	prom_u64(out, "sluice_txn_aborts_total", "", st.aborts);
 	prom_family(out, "sluice_txn_timeouts_total", "counter",
 		    "Transactions aborted because transaction.timeout.ms passed.");
@@ -167,7 +167,8 @@ static int16_t txn_gate(struct kafka_req *r, const char *tid)
 void kafka_txn_initproducerid_handle(struct kafka_req *r)
 {
 	const struct kmsg_init_producer_id_req *q = r->body;
-	struct kmsg_init_producer_id_resp *resp = kmsg_new(&r->arena, kmsg_init_producer_id_resp, 1);
+	struct kmsg_init_producer_id_resp *resp =
+		kmsg_new(&r->arena, kmsg_init_producer_id_resp, 1);
 	int16_t v = r->hdr.api_version, err;
 	int64_t id = -1;
 	int16_t epoch = -1;
@@ -199,8 +200,8 @@ void kafka_txn_initproducerid_handle(struct kafka_req *r)
 		if (!err)
 			err = (int16_t)txn_init_producer(r->ctx->txn, q->transactional_id,
 							 q->transaction_timeout_ms, q->producer_id,
-							 q->producer_epoch, kafka_authz_principal(r),
-							 &id, &epoch);
+							 q->producer_epoch,
+							 kafka_authz_principal(r), &id, &epoch);
 		err = fenced_for(err, v, 4);
 	}
 	resp->error_code = err;
@@ -213,8 +214,7 @@ void kafka_txn_initproducerid_handle(struct kafka_req *r)
 /* ---------------------------------------------------------------- AddPartitionsToTxn */
 
 /* Per partition: topic authorization and existence (0 when fine). */
-static int16_t check_partition(struct kafka_req *r, const char *topic, int32_t p,
-			       bool authorized)
+static int16_t check_partition(struct kafka_req *r, const char *topic, int32_t p, bool authorized)
 {
 	struct topic_config tc;
 
@@ -243,7 +243,8 @@ void kafka_txn_addpartitions_handle(struct kafka_req *r)
 		ntp += ts[i].n_partitions > 0 ? ts[i].n_partitions : 0;
 	tps = arena_calloc(&r->arena, (size_t)ntp + 1, sizeof(*tps));
 	if (nt)
-		tr = kmsg_new(&r->arena, kmsg_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result,
+		tr = kmsg_new(&r->arena,
+			      kmsg_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result,
 			      nt);
 	if (!resp || !tps || (nt && !tr)) {
 		kafka_req_respond(r, NULL); /* out of memory: the connection closes */
@@ -258,9 +259,10 @@ void kafka_txn_addpartitions_handle(struct kafka_req *r)
 		tr[i].name = ts[i].name;
 		tr[i].n_results_by_partition = np;
 		tr[i].results_by_partition =
-			np ? kmsg_new(&r->arena,
-				      kmsg_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
-				      np)
+			np ? kmsg_new(
+				     &r->arena,
+				     kmsg_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
+				     np)
 			   : NULL;
 		if (np && !tr[i].results_by_partition) {
 			kafka_req_respond(r, NULL);
@@ -308,7 +310,8 @@ void kafka_txn_addpartitions_handle(struct kafka_req *r)
 void kafka_txn_addoffsets_handle(struct kafka_req *r)
 {
 	const struct kmsg_add_offsets_to_txn_req *q = r->body;
-	struct kmsg_add_offsets_to_txn_resp *resp = kmsg_new(&r->arena, kmsg_add_offsets_to_txn_resp, 1);
+	struct kmsg_add_offsets_to_txn_resp *resp =
+		kmsg_new(&r->arena, kmsg_add_offsets_to_txn_resp, 1);
 	int16_t err;
 
 	if (!resp) {
@@ -391,7 +394,8 @@ void kafka_txn_offsetcommit_handle(struct kafka_req *r)
 {
 	const struct kmsg_txn_offset_commit_req *q = r->body;
 	int32_t nt = q->n_topics > 0 ? q->n_topics : 0;
-	struct kmsg_txn_offset_commit_resp *resp = kmsg_new(&r->arena, kmsg_txn_offset_commit_resp, 1);
+	struct kmsg_txn_offset_commit_resp *resp =
+		kmsg_new(&r->arena, kmsg_txn_offset_commit_resp, 1);
 	struct kmsg_txn_offset_commit_resp_topic *tr =
 		nt ? kmsg_new(&r->arena, kmsg_txn_offset_commit_resp_topic, nt) : NULL;
 	int16_t err;
@@ -410,8 +414,8 @@ void kafka_txn_offsetcommit_handle(struct kafka_req *r)
 
 		tr[i].name = q->topics[i].name;
 		tr[i].n_partitions = np;
-		tr[i].partitions = np ? kmsg_new(&r->arena, kmsg_txn_offset_commit_resp_partition, np)
-				      : NULL;
+		tr[i].partitions =
+			np ? kmsg_new(&r->arena, kmsg_txn_offset_commit_resp_partition, np) : NULL;
 		if (np && !tr[i].partitions) {
 			kafka_req_respond(r, NULL);
 			return;

@@ -400,8 +400,7 @@ enum txn_err txn_stage_offsets(struct txn_coord *c, const char *tid, int64_t pid
 	return err;
 }
 
-enum txn_err txn_end(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch,
-		     bool commit)
+enum txn_err txn_end(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch, bool commit)
 {
 	struct txn_entry *e;
 	enum txn_err err;

@@ -132,8 +132,7 @@ enum txn_err txn_add_offsets(struct txn_coord *c, const char *tid, int64_t pid, 
 enum txn_err txn_stage_offsets(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch,
 			       const char *group, const struct txn_offset *o, size_t n);
 /* EndTxn. */
-enum txn_err txn_end(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch,
-		     bool commit);
+enum txn_err txn_end(struct txn_coord *c, const char *tid, int64_t pid, int16_t epoch, bool commit);
 
 /* Has an open (Ongoing or Prepare*) transaction staged an offset of group
  * for the partition?  OffsetFetch with require_stable answers

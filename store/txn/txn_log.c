@@ -132,9 +132,8 @@ int txn_entry_add_group(struct txn_entry *e, const char *group)
 
 int txn_entry_add_offset(struct txn_entry *e, const struct txn_offset *o)
 {
-	struct txn_offset n = {.partition = o->partition,
-			       .offset = o->offset,
-			       .leader_epoch = o->leader_epoch};
+	struct txn_offset n = {
+		.partition = o->partition, .offset = o->offset, .leader_epoch = o->leader_epoch};
 	size_t i;
 
 	n.group = mem_strdup(o->group);

@@ -207,9 +207,12 @@ static void test_file_edits(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_grants),     UNIT_TEST(test_errors),
-		UNIT_TEST(test_empty_file), UNIT_TEST(test_producer_owners),
-		UNIT_TEST(test_file_edits), UNIT_TEST(test_txn_grants),
+		UNIT_TEST(test_grants),
+		UNIT_TEST(test_errors),
+		UNIT_TEST(test_empty_file),
+		UNIT_TEST(test_producer_owners),
+		UNIT_TEST(test_file_edits),
+		UNIT_TEST(test_txn_grants),
 		UNIT_END,
 	};
 

@@ -81,8 +81,8 @@ static int64_t stable_end(struct engine *log, int64_t from)
 		while (at < s.len) {
 			struct batch_info bi;
 
-			CU_ASSERT_EQUAL_FATAL(
-				fs_pread_full(s.fd, h, sizeof(h), s.pos + (off_t)at), sizeof(h));
+			CU_ASSERT_EQUAL_FATAL(fs_pread_full(s.fd, h, sizeof(h), s.pos + (off_t)at),
+					      sizeof(h));
 			CU_ASSERT_EQUAL_FATAL(batch_header_parse(h, sizeof(h), &bi), 0);
 			off = batch_last_offset(&bi) + 1;
 			at += bi.size;
@@ -171,10 +171,9 @@ static void test_engine_lso_and_aborted(void)
 
 /* ---------------------------------------------------------------- coordinator */
 
-static struct txn_coord *open_coord(struct engine *log, int (*apply)(void *, const char *,
-								      const struct txn_offset *,
-								      size_t),
-				    void *arg)
+static struct txn_coord *
+open_coord(struct engine *log,
+	   int (*apply)(void *, const char *, const struct txn_offset *, size_t), void *arg)
 {
 	struct txn_config cfg;
 	struct txn_coord *c = NULL;
@@ -268,7 +267,8 @@ static void test_commit_abort_fencing(void)
 	CU_ASSERT_EQUAL(engine_append(log, "t", 1, b.data, b.len, &r), -ERR_TXN_STATE);
 	mk(&b, 0, 3, pid, 0, 3, true);
 	CU_ASSERT_EQUAL(engine_append(log, "t", 0, b.data, b.len, &r), -ERR_FENCED);
-	CU_ASSERT_EQUAL(txn_stage_offsets(c, "tx", pid, 1, "g", &off, 1), TXN_ERR_INVALID_TXN_STATE);
+	CU_ASSERT_EQUAL(txn_stage_offsets(c, "tx", pid, 1, "g", &off, 1),
+			TXN_ERR_INVALID_TXN_STATE);
 	CU_ASSERT_EQUAL(txn_add_offsets(c, "tx", pid, 1, "g"), TXN_OK);
 	CU_ASSERT_EQUAL(txn_stage_offsets(c, "tx", pid, 1, "g", &off, 1), TXN_OK);
 	CU_ASSERT_EQUAL(lso(log, 0), 0);
@@ -430,10 +430,14 @@ static int keep(void *arg, struct txn_entry *e)
 static void test_journal_format(void)
 {
 	struct txn_offset o1 = {.group = "g1", .topic = "a", .partition = 3, .offset = 9};
-	struct txn_offset o2 = {.group = "g1", .topic = "a", .partition = 3, .offset = 11,
-				.leader_epoch = 2, .metadata = "m"};
-	struct txn_entry e = {.tid = "id", .pid = 12, .epoch = 4, .timeout_ms = 5000,
-			      .state = TXN_ONGOING};
+	struct txn_offset o2 = {.group = "g1",
+				.topic = "a",
+				.partition = 3,
+				.offset = 11,
+				.leader_epoch = 2,
+				.metadata = "m"};
+	struct txn_entry e = {
+		.tid = "id", .pid = 12, .epoch = 4, .timeout_ms = 5000, .state = TXN_ONGOING};
 	struct txn_entry *d, *last = NULL;
 	struct txn_log jl;
 	char path[400];
@@ -492,12 +496,9 @@ static void test_journal_format(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_engine_lso_and_aborted),
-		UNIT_TEST(test_commit_abort_fencing),
-		UNIT_TEST(test_timeout_and_restart),
-		UNIT_TEST(test_recover_prepare_commit),
-		UNIT_TEST(test_journal_format),
-		UNIT_END,
+		UNIT_TEST(test_engine_lso_and_aborted), UNIT_TEST(test_commit_abort_fencing),
+		UNIT_TEST(test_timeout_and_restart),    UNIT_TEST(test_recover_prepare_commit),
+		UNIT_TEST(test_journal_format),         UNIT_END,
 	};
 
 	return unit_run("txn", tests);
