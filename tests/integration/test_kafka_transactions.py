@@ -26,7 +26,10 @@ import time
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+import harness
 import kafkatest
+from kafka.record.default_records import DefaultRecordBatchBuilder
+from kafka.record.util import calc_crc32c
 from sluicetest import BIN, Env, result
 
 PER_TXN = 1000
@@ -101,6 +104,24 @@ def check_committed(env, values, expect):
     assert not any(b"aborted" in v or b"crashed" in v for v in values), \
         "read_committed returned aborted records"
     return env.check_seq(b"\n".join(values) + b"\n", expect=expect)
+
+
+def check_http(st):
+    """Transactional batches belong to the Kafka protocol: over HTTP one
+    outside an open transaction is refused (409), a control batch too (400)."""
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=1,
+                                  producer_id=123456, producer_epoch=0, base_sequence=0,
+                                  batch_size=1 << 20)
+    b.append(0, timestamp=int(time.time() * 1000), key=None, value=b"http seq=0", headers=[])
+    data = bytearray(b.build())
+    status, body = harness.request(st, "POST", "/v1/topics/txa/batches", bytes(data))
+    assert status == 409 and b"invalid_txn_state" in body, (status, body)
+    data[22] |= 0x20  # attributes (low byte): control
+    data[17:21] = calc_crc32c(bytes(data[21:])).to_bytes(4, "big")
+    status, body = harness.request(st, "POST", "/v1/topics/txa/batches", bytes(data))
+    assert status == 400, (status, body)
+    return ("HTTP: a transactional batch outside a transaction -> 409 invalid_txn_state, "
+            "a control batch -> 400")
 
 
 def check_acl(env):
@@ -244,6 +265,7 @@ def main():
         except KafkaException:
             pass
         result("the pre-crash producer cannot commit")
+        result(check_http(st))
         result(check_acl(env))
 
 
