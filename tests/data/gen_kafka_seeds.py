@@ -63,6 +63,11 @@ SEEDS = {
                     bytes(range(1, 17)) + cs(None) + b"\x00" + i8(1) + i8(1) + b"\x00",
     "metadata_v12_all": hdr(3, 12, flex=True) + b"\x00" + i8(0) + i8(0) + b"\x00",
     "apiversions_v4": hdr(18, 4, flex=True) + cs("librdkafka") + cs("2.10.0") + b"\x00",
+    # Kafka's Java AdminClient 4.1.1, recorded (tests/unit/test_kschema.c)
+    "metadata_v12_java": bytes.fromhex("0003000c00000006000d61646d696e636c69656e742d3100020000"
+                                       "0000000000000000000000000000036a7400000000"),
+    "describecluster_v1_java": bytes.fromhex("003c000100000004000d61646d696e636c69656e742d"
+                                             "3100000100"),
     # a tag section with an unknown tag (skipped)
     "apiversions_v4_tags": hdr(18, 4, flex=True) + cs("x") + cs("1") + b"\x01\x63\x02ab",
     "produce_v3": kp(ProduceRequest[3](None, -1, 30000, [("logs", [(0, BATCH)])])),
