@@ -32,10 +32,10 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct kafka_api api_table[] = {
-	{KAFKA_PRODUCE, 3, 11, 9, "Produce", kafka_produce_decode, kafka_produce_handle},
-	{KAFKA_FETCH, 4, 12, 12, "Fetch", kafka_fetch_decode, kafka_fetch_handle},
-	{KAFKA_LIST_OFFSETS, 0, 8, 6, "ListOffsets", kafka_listoffsets_decode,
-	 kafka_listoffsets_handle},
+	KAFKA_API_MSG(KAFKA_PRODUCE, 3, 11, "Produce", kafka_produce_handle, produce),
+	KAFKA_API_MSG(KAFKA_FETCH, 4, 16, "Fetch", kafka_fetch_handle, fetch),
+	KAFKA_API_MSG(KAFKA_LIST_OFFSETS, 1, 8, "ListOffsets", kafka_listoffsets_handle,
+		      list_offsets),
 	KAFKA_API_MSG(KAFKA_METADATA, 0, 12, "Metadata", kafka_meta_metadata_handle, metadata),
 	{KAFKA_OFFSET_COMMIT, 0, 7, 8, "OffsetCommit", kafka_offsets_commit_decode,
 	 kafka_offsets_commit_handle},
@@ -87,12 +87,12 @@ static const struct kafka_api api_table[] = {
 		      kafka_scram_alter_handle, alter_user_scram_credentials),
 	KAFKA_API_MSG(KAFKA_DESCRIBE_CLUSTER, 0, 1, "DescribeCluster",
 		      kafka_meta_describecluster_handle, describe_cluster),
-	{KAFKA_DELETE_RECORDS, 0, 2, 2, "DeleteRecords", kafka_records_delete_decode,
-	 kafka_records_delete_handle},
-	{KAFKA_OFFSET_FOR_LEADER_EPOCH, 0, 4, 4, "OffsetForLeaderEpoch", kafka_records_epoch_decode,
-	 kafka_records_epoch_handle},
-	{KAFKA_DESCRIBE_PRODUCERS, 0, 0, 0, "DescribeProducers", kafka_records_producers_decode,
-	 kafka_records_producers_handle},
+	KAFKA_API_MSG(KAFKA_DELETE_RECORDS, 0, 2, "DeleteRecords", kafka_records_delete_handle,
+		      delete_records),
+	KAFKA_API_MSG(KAFKA_OFFSET_FOR_LEADER_EPOCH, 2, 4, "OffsetForLeaderEpoch",
+		      kafka_records_epoch_handle, offset_for_leader_epoch),
+	KAFKA_API_MSG(KAFKA_DESCRIBE_PRODUCERS, 0, 0, "DescribeProducers",
+		      kafka_records_producers_handle, describe_producers),
 };
 #pragma GCC diagnostic pop
 

@@ -16,70 +16,12 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
 
 #define KERR_FETCH_SESSION_ID_NOT_FOUND 70
-
-void *kafka_fetch_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_fetch_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->replica_id = kwire_get_i32(d);
-	q->max_wait_ms = kwire_get_i32(d);
-	q->min_bytes = kwire_get_i32(d);
-	q->max_bytes = v >= 3 ? kwire_get_i32(d) : INT32_MAX;
-	q->isolation_level = v >= 4 ? kwire_get_i8(d) : 0;
-	if (v >= 7) {
-		q->session_id = kwire_get_i32(d);
-		q->session_epoch = kwire_get_i32(d);
-	} else {
-		q->session_epoch = -1;
-	}
-	q->ntopics = kwire_get_array(d, 6);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_fetch_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->npartitions = kwire_get_array(d, 16);
-		if (t->npartitions < 0)
-			kwire_dec_fail(d);
-		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
-		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
-			struct kafka_fetch_partition *p = &t->partitions[j];
-
-			p->index = kwire_get_i32(d);
-			p->current_leader_epoch = v >= 9 ? kwire_get_i32(d) : -1;
-			p->fetch_offset = kwire_get_i64(d);
-			p->last_fetched_epoch = v >= 12 ? kwire_get_i32(d) : -1;
-			p->log_start_offset = v >= 5 ? kwire_get_i64(d) : -1;
-			p->max_bytes = kwire_get_i32(d);
-			kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	if (v >= 7) {
-		q->nforgotten = kwire_get_array(d, 6);
-		for (int32_t i = 0; i < q->nforgotten && kwire_dec_ok(d); i++) {
-			int32_t n;
-
-			(void)kwire_get_str(d);
-			n = kwire_get_array(d, 4);
-			for (int32_t j = 0; j < n && kwire_dec_ok(d); j++)
-				(void)kwire_get_i32(d);
-			kwire_get_tags(d);
-		}
-	}
-	if (v >= 11)
-		q->rack_id = kwire_get_str(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
 
 struct fpart {
 	int16_t error;
@@ -92,14 +34,15 @@ struct fpart {
 
 struct fetch_state {
 	struct fpart **parts; /* [topic][partition] */
+	const char **names;   /* per topic; NULL: an unknown topic id (v13+) */
 	size_t total;
 	bool any_error;
 };
 
-static void release_slices(struct fetch_state *fs, const struct kafka_fetch_req *q)
+static void release_slices(struct fetch_state *fs, const struct kmsg_fetch_req *q)
 {
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		for (int32_t j = 0; j < q->topics[i].npartitions; j++) {
+	for (int32_t i = 0; i < q->n_topics; i++) {
+		for (int32_t j = 0; j < q->topics[i].n_partitions; j++) {
 			struct fpart *fp = &fs->parts[i][j];
 
 			if (fp->has_slice)
@@ -130,11 +73,11 @@ static ssize_t cut_before_zstd(const struct engine_slice *s)
 }
 
 static void gather_partition(struct kafka_req *r, const char *topic,
-			     const struct kafka_fetch_partition *p, struct fpart *fp, size_t budget,
-			     bool first_data)
+			     const struct kmsg_fetch_req_fetch_partition *p, struct fpart *fp,
+			     size_t budget, bool first_data)
 {
 	struct engine_partition_info info;
-	size_t pmax = p->max_bytes > 0 ? (size_t)p->max_bytes : 0;
+	size_t pmax = p->partition_max_bytes > 0 ? (size_t)p->partition_max_bytes : 0;
 	size_t want = pmax < budget ? pmax : budget;
 	int rc;
 
@@ -142,6 +85,10 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 	fp->high_watermark = -1;
 	fp->last_stable = -1;
 	fp->log_start = -1;
+	if (!topic) {
+		fp->error = KERR_UNKNOWN_TOPIC_ID;
+		return;
+	}
 	if (!kafka_authz_topic(r, topic, ACL_CONSUME)) {
 		/* an error answers at once, so this counts once per request */
 		fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
@@ -149,7 +96,7 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 	}
 	if (want == 0 && !first_data) {
 		/* nothing fits; report the offsets so the consumer knows its lag */
-		rc = engine_partition_info(r->ctx->log, topic, p->index, &info);
+		rc = engine_partition_info(r->ctx->log, topic, p->partition, &info);
 		if (rc < 0) {
 			fp->error = kafka_api_error(rc);
 			return;
@@ -160,14 +107,14 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 		return;
 	}
 	/* read_committed: never past the last stable offset */
-	rc = (((const struct kafka_fetch_req *)r->body)->isolation_level == 1 ? engine_read_stable
-									      : engine_read)(
-		r->ctx->log, topic, p->index, p->fetch_offset, want ? want : 1, &fp->slice);
+	rc = (((const struct kmsg_fetch_req *)r->body)->isolation_level == 1 ? engine_read_stable
+									     : engine_read)(
+		r->ctx->log, topic, p->partition, p->fetch_offset, want ? want : 1, &fp->slice);
 	if (rc < 0) {
 		fp->error = kafka_api_error(rc);
 		if (rc == -ERR_INVALID)
 			fp->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-		if (engine_partition_info(r->ctx->log, topic, p->index, &info) == 0) {
+		if (engine_partition_info(r->ctx->log, topic, p->partition, &info) == 0) {
 			fp->high_watermark = info.visible;
 			fp->last_stable = info.last_stable;
 			fp->log_start = info.log_start;
@@ -201,21 +148,22 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 
 static void gather(struct kafka_req *r)
 {
-	struct kafka_fetch_req *q = r->body;
+	const struct kmsg_fetch_req *q = r->body;
 	struct fetch_state *fs = r->hstate;
 	size_t max = q->max_bytes > 0 ? (size_t)q->max_bytes : 0;
 
 	release_slices(fs, q);
 	fs->total = 0;
 	fs->any_error = false;
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_fetch_topic *t = &q->topics[i];
+	for (int32_t i = 0; i < q->n_topics; i++) {
+		const struct kmsg_fetch_req_fetch_topic *t = &q->topics[i];
 
-		for (int32_t j = 0; j < t->npartitions; j++) {
+		for (int32_t j = 0; j < t->n_partitions; j++) {
 			struct fpart *fp = &fs->parts[i][j];
 			size_t budget = fs->total < max ? max - fs->total : 0;
 
-			gather_partition(r, t->name, &t->partitions[j], fp, budget, fs->total == 0);
+			gather_partition(r, fs->names[i], &t->partitions[j], fp, budget,
+					 fs->total == 0);
 			if (fp->has_slice)
 				fs->total += fp->slice.len;
 			if (fp->error)
@@ -227,106 +175,127 @@ static void gather(struct kafka_req *r)
 /* ---------------------------------------------------------------- read_committed
  * The transaction fields of a partition's answer, in one place: the last
  * stable offset and the aborted transactions a read_committed consumer
- * (isolation_level 1) skips: the engine's (store/engine/engine.h,
+ * (q->isolation_level 1) skips: the engine's (store/engine/engine.h,
  * "transactions"). */
-
-static int64_t fetch_last_stable_offset(const struct kafka_fetch_req *q, const char *topic,
-					int32_t partition, const struct fpart *fp)
-{
-	(void)q;
-	(void)topic;
-	(void)partition;
-	return fp->last_stable >= 0 ? fp->last_stable : fp->high_watermark;
-}
 
 /* At most this many aborted transactions per partition answer: a client
  * fetches again from where the data stopped and gets the next ones. */
 #define FETCH_ABORTED_MAX 256
 
-static void fetch_put_aborted_transactions(struct kwire_enc *e, struct engine *log,
-					   const struct kafka_fetch_req *q, const char *topic,
-					   int32_t partition, const struct fpart *fp)
+/* 0, or -ENOMEM (no answer then: without its aborted list a read_committed
+ * consumer would take aborted records). */
+static int fetch_txn_fields(struct kafka_req *r, const struct kmsg_fetch_req *q, const char *topic,
+			    int32_t partition, const struct fpart *fp,
+			    struct kmsg_fetch_resp_partition_data *o)
 {
 	struct engine_aborted_txn ab[FETCH_ABORTED_MAX];
 	int n = 0;
 
+	o->last_stable_offset = fp->last_stable >= 0 ? fp->last_stable : fp->high_watermark;
+	o->n_aborted_transactions = -1; /* null: none (read_uncommitted) */
+	o->aborted_transactions = NULL;
+	if (q->isolation_level != 1 || !topic)
+		return 0;
 	/* those overlapping the returned range: from its first batch up to the
 	 * last stable offset, which the data never passes */
-	if (q->isolation_level == 1 && fp->has_slice)
-		n = engine_aborted_txns(log, topic, partition, fp->slice.first_offset,
+	if (fp->has_slice)
+		n = engine_aborted_txns(r->ctx->log, topic, partition, fp->slice.first_offset,
 					fp->last_stable, ab, FETCH_ABORTED_MAX);
 	if (n > FETCH_ABORTED_MAX)
 		n = FETCH_ABORTED_MAX;
-	if (n <= 0) {
-		kwire_put_array(e, q->isolation_level == 1 ? 0 : -1);
-		return;
-	}
-	kwire_put_array(e, n);
+	o->n_aborted_transactions = n > 0 ? n : 0;
+	if (n <= 0)
+		return 0;
+	o->aborted_transactions = kmsg_new(&r->arena, kmsg_fetch_resp_aborted_transaction, n);
+	if (!o->aborted_transactions)
+		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		kwire_put_i64(e, ab[i].producer_id);
-		kwire_put_i64(e, ab[i].first_offset);
-		kwire_put_tags(e);
+		o->aborted_transactions[i].producer_id = ab[i].producer_id;
+		o->aborted_transactions[i].first_offset = ab[i].first_offset;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- response */
 
+/* The encoder's records hook: a partition's log slice goes out as a file
+ * piece (sendfile), never copied; kafka_req_add_slice takes it over. */
+static void put_slice(struct kwire_enc *e, const struct kbytes *b, void *ctx)
+{
+	struct kafka_req *r = ctx;
+	struct fpart *fp = (struct fpart *)b->ref;
+
+	atomic_fetch_add_explicit(&r->ctx->stats->fetch_bytes, fp->slice.len, memory_order_relaxed);
+	kwire_put_bytes_len(e, (int32_t)fp->slice.len);
+	kafka_req_add_slice(r, &fp->slice);
+	fp->has_slice = false;
+}
+
+static struct kmsg_fetch_resp *build(struct kafka_req *r)
+{
+	const struct kmsg_fetch_req *q = r->body;
+	struct fetch_state *fs = r->hstate;
+	struct kmsg_fetch_resp *m = kmsg_new(&r->arena, kmsg_fetch_resp, 1);
+	int32_t nt = q->n_topics;
+
+	if (!m)
+		return NULL;
+	m->throttle_time_ms = r->throttle_ms;
+	m->n_responses = nt;
+	m->responses = kmsg_new(&r->arena, kmsg_fetch_resp_fetchable_topic_response, nt ? nt : 1);
+	if (!m->responses)
+		return NULL;
+	for (int32_t i = 0; i < nt; i++) {
+		const struct kmsg_fetch_req_fetch_topic *t = &q->topics[i];
+		struct kmsg_fetch_resp_fetchable_topic_response *o = &m->responses[i];
+		int32_t np = t->n_partitions;
+
+		o->topic = t->topic;       /* v0-12 */
+		o->topic_id = t->topic_id; /* v13+ */
+		o->n_partitions = np;
+		o->partitions = kmsg_new(&r->arena, kmsg_fetch_resp_partition_data, np ? np : 1);
+		if (!o->partitions)
+			return NULL;
+		for (int32_t j = 0; j < np; j++) {
+			struct fpart *fp = &fs->parts[i][j];
+			struct kmsg_fetch_resp_partition_data *op = &o->partitions[j];
+
+			kafka_req_note(r, fp->error);
+			op->partition_index = t->partitions[j].partition;
+			op->error_code = fp->error;
+			op->high_watermark = fp->high_watermark;
+			op->log_start_offset = fp->log_start;
+			if (fetch_txn_fields(r, q, fs->names[i], op->partition_index, fp, op) < 0)
+				return NULL;
+			op->records.p = NULL;
+			op->records.n = fp->has_slice ? (int32_t)fp->slice.len : 0;
+			op->records.ref = fp->has_slice ? fp : NULL;
+		}
+	}
+	return m;
+}
+
 static void respond(struct kafka_req *r)
 {
-	struct kafka_fetch_req *q = r->body;
 	struct fetch_state *fs = r->hstate;
-	int16_t v = r->hdr.api_version;
-	struct kwire_enc *e;
+	struct kmsg_fetch_resp *m;
 
 	if (!r->throttle_ms)
 		r->throttle_ms = quota_charge(r->ctx->quota, r->principal, QUOTA_FETCH, fs->total);
-	e = kafka_req_begin(r);
-	kwire_put_i32(e, r->throttle_ms);
-	if (v >= 7) {
-		kwire_put_i16(e, KERR_NONE);
-		kwire_put_i32(e, 0); /* session_id: sessionless */
+	m = build(r);
+	if (!m) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
 	}
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_fetch_topic *t = &q->topics[i];
-
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			struct fpart *fp = &fs->parts[i][j];
-
-			kafka_req_note(r, fp->error);
-			kwire_put_i32(e, t->partitions[j].index);
-			kwire_put_i16(e, fp->error);
-			kwire_put_i64(e, fp->high_watermark);
-			kwire_put_i64(e, fetch_last_stable_offset(q, t->name,
-								  t->partitions[j].index, fp));
-			if (v >= 5)
-				kwire_put_i64(e, fp->log_start);
-			fetch_put_aborted_transactions(e, r->ctx->log, q, t->name,
-						       t->partitions[j].index, fp);
-			if (v >= 11)
-				kwire_put_i32(e, -1); /* preferred_read_replica */
-			if (fp->has_slice) {
-				atomic_fetch_add_explicit(&r->ctx->stats->fetch_bytes,
-							  fp->slice.len, memory_order_relaxed);
-				kwire_put_bytes_len(e, (int32_t)fp->slice.len);
-				kafka_req_add_slice(r, &fp->slice); /* takes it */
-				fp->has_slice = false;
-			} else {
-				kwire_put_bytes_len(e, 0);
-			}
-			kwire_put_tags(e);
-		}
-		kwire_put_tags(e);
-	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	r->records_fn = put_slice;
+	r->records_ctx = r;
+	kafka_req_respond(r, m);
 }
 
 static bool fetch_poll(struct kafka_req *r, bool expired)
 {
-	struct kafka_fetch_req *q = r->body;
+	const struct kmsg_fetch_req *q = r->body;
 	struct fetch_state *fs = r->hstate;
 
 	gather(r);
@@ -345,32 +314,57 @@ static void fetch_cancel(struct kafka_req *r)
 		release_slices(r->hstate, r->body);
 }
 
+/* Per topic the name to read: the request's (v0-12) or the one its topic
+ * id names (v13+; NULL when no topic has that id: UNKNOWN_TOPIC_ID). */
+static int resolve_names(struct kafka_req *r, const struct kmsg_fetch_req *q,
+			 struct fetch_state *fs)
+{
+	fs->names =
+		arena_calloc(&r->arena, q->n_topics ? (size_t)q->n_topics : 1, sizeof(*fs->names));
+	if (!fs->names)
+		return -ENOMEM;
+	for (int32_t i = 0; i < q->n_topics; i++) {
+		char *name;
+
+		if (r->hdr.api_version < 13) {
+			fs->names[i] = q->topics[i].topic;
+			continue;
+		}
+		name = arena_alloc(&r->arena, TOPIC_NAME_MAX + 1);
+		if (!name)
+			return -ENOMEM;
+		if (engine_topic_by_id(r->ctx->log, q->topics[i].topic_id.b, name,
+				       TOPIC_NAME_MAX + 1) == 0)
+			fs->names[i] = name;
+	}
+	return 0;
+}
+
 void kafka_fetch_handle(struct kafka_req *r)
 {
-	struct kafka_fetch_req *q = r->body;
+	const struct kmsg_fetch_req *q = r->body;
 	struct fetch_state *fs = arena_alloc(&r->arena, sizeof(*fs));
 
 	if (q->session_id != 0 || q->session_epoch > 0) {
 		/* we never hand out sessions: the client must fall back to full fetches */
-		struct kwire_enc *e = kafka_req_begin(r);
+		struct kmsg_fetch_resp *m = kmsg_new(&r->arena, kmsg_fetch_resp, 1);
 
-		kwire_put_i32(e, 0);
-		kwire_put_i16(e, KERR_FETCH_SESSION_ID_NOT_FOUND);
-		kwire_put_i32(e, 0);
-		kwire_put_array(e, 0);
-		kwire_put_tags(e);
+		if (!m)
+			goto nomem;
+		m->error_code = KERR_FETCH_SESSION_ID_NOT_FOUND;
 		kafka_req_note(r, KERR_FETCH_SESSION_ID_NOT_FOUND);
-		kafka_req_finish(r);
+		kafka_req_respond(r, m);
 		return;
 	}
 	if (!fs)
 		goto nomem;
+	memset(fs, 0, sizeof(*fs));
 	fs->parts =
-		arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1, sizeof(*fs->parts));
-	if (!fs->parts)
+		arena_calloc(&r->arena, q->n_topics ? (size_t)q->n_topics : 1, sizeof(*fs->parts));
+	if (!fs->parts || resolve_names(r, q, fs) < 0)
 		goto nomem;
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		int32_t n = q->topics[i].npartitions;
+	for (int32_t i = 0; i < q->n_topics; i++) {
+		int32_t n = q->topics[i].n_partitions;
 
 		fs->parts[i] = arena_calloc(&r->arena, n ? (size_t)n : 1, sizeof(**fs->parts));
 		if (!fs->parts[i])

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ListOffsets (store/kafka/kafka_listoffsets.h).  Field order follows
- * ListOffsetsRequest/Response.json; version conditions stand next to each
- * field; flexible versions (v6+) add the tag sections.  A special timestamp
+ * ListOffsets (store/kafka/kafka_listoffsets.h) over the schema framework
+ * (kmsg_list_offsets_*, Kafka 4.1's ListOffsets{Request,Response}.json,
+ * which start at v1).  A special timestamp
  * a version does not know (-3 below v7, -4 below v8) is INVALID_REQUEST, as
  * any other negative one.
  */
@@ -18,47 +18,14 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_listoffsets.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
 
 #define TS_SCAN_MAX_BATCH (64u << 20)
 #define LO_LATEST -1
 #define LO_EARLIEST -2
 #define LO_MAX_TIMESTAMP -3
 #define LO_EARLIEST_LOCAL -4
-
-void *kafka_listoffsets_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_listoffsets_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->replica_id = kwire_get_i32(d);
-	q->isolation_level = v >= 2 ? kwire_get_i8(d) : 0;
-	q->ntopics = kwire_get_array(d, 6);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_listoffsets_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->npartitions = kwire_get_array(d, 12);
-		if (t->npartitions < 0)
-			kwire_dec_fail(d);
-		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
-		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
-			struct kafka_listoffsets_partition *p = &t->partitions[j];
-
-			p->index = kwire_get_i32(d);
-			p->current_leader_epoch = v >= 4 ? kwire_get_i32(d) : -1;
-			p->timestamp = kwire_get_i64(d);
-			p->max_num_offsets = v == 0 ? kwire_get_i32(d) : 1;
-			kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
 
 /* The batch holding off was found by its max timestamp; find the first of
  * its records at or after ts, so the answer is record-exact as Kafka's is.
@@ -109,10 +76,12 @@ out:
 	engine_slice_release(&s);
 }
 
-static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
-				      const struct kafka_listoffsets_partition *p)
+/* One partition's answer into o (at its schema defaults: -1 offset and
+ * timestamp, leader epoch -1). */
+static void lookup(struct kafka_req *r, const char *topic,
+		   const struct kmsg_list_offsets_req_list_offsets_partition *p,
+		   struct kmsg_list_offsets_resp_list_offsets_partition_response *o)
 {
-	struct kwire_enc *e = &r->enc;
 	int16_t v = r->hdr.api_version;
 	struct engine_partition_info info;
 	int64_t off = -1, ts = -1;
@@ -120,67 +89,73 @@ static void put_listoffsets_partition(struct kafka_req *r, const char *topic,
 	int rc;
 
 	rc = kafka_authz_topic(r, topic, ACL_CONSUME)
-		     ? engine_partition_info(r->ctx->log, topic, p->index, &info)
+		     ? engine_partition_info(r->ctx->log, topic, p->partition_index, &info)
 		     : -ERR_AUTH;
 	if (rc == 0 && p->timestamp == LO_LATEST) {
 		/* read_committed: the last stable offset (transactions) */
-		off = ((const struct kafka_listoffsets_req *)r->body)->isolation_level == 1
+		off = ((const struct kmsg_list_offsets_req *)r->body)->isolation_level == 1
 			      ? info.last_stable
 			      : info.visible;
 	} else if (rc == 0 &&
 		   (p->timestamp == LO_EARLIEST || (p->timestamp == LO_EARLIEST_LOCAL && v >= 8))) {
 		off = info.log_start;
 	} else if (rc == 0 && p->timestamp == LO_MAX_TIMESTAMP && v >= 7) {
-		rc = engine_offset_max_timestamp(r->ctx->log, topic, p->index, &off, &ts);
+		rc = engine_offset_max_timestamp(r->ctx->log, topic, p->partition_index, &off, &ts);
 	} else if (rc == 0 && p->timestamp < 0) {
 		rc = -ERR_INVALID;
 	} else if (rc == 0) {
-		rc = engine_offset_for_time(r->ctx->log, topic, p->index, p->timestamp, &off);
+		rc = engine_offset_for_time(r->ctx->log, topic, p->partition_index, p->timestamp,
+					    &off);
 		if (rc == 0 && off >= info.visible)
 			off = -1; /* no record that late */
 		if (rc == 0 && off >= 0)
-			refine_by_time(r->ctx->log, topic, p->index, p->timestamp, &off, &ts);
+			refine_by_time(r->ctx->log, topic, p->partition_index, p->timestamp, &off,
+				       &ts);
 	}
 	err = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 	if (rc == -ERR_INVALID)
 		err = p->timestamp < -2 ? KERR_INVALID_REQUEST : KERR_UNKNOWN_TOPIC_OR_PARTITION;
-	if (err) {
-		off = -1;
-		ts = -1;
-	}
 	kafka_req_note(r, err);
-	kwire_put_i32(e, p->index);
-	kwire_put_i16(e, err);
-	if (v == 0) {
-		kwire_put_array(e, off >= 0 ? 1 : 0);
-		if (off >= 0)
-			kwire_put_i64(e, off);
-	} else {
-		kwire_put_i64(e, ts);
-		kwire_put_i64(e, off);
-		if (v >= 4)
-			kwire_put_i32(e, err ? -1 : 0); /* leader_epoch */
+	o->partition_index = p->partition_index;
+	o->error_code = err;
+	if (!err) {
+		o->offset = off;
+		o->timestamp = ts;
+		o->leader_epoch = 0;
 	}
-	kwire_put_tags(e);
 }
 
 void kafka_listoffsets_handle(struct kafka_req *r)
 {
-	struct kafka_listoffsets_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_list_offsets_req *q = r->body;
+	struct kmsg_list_offsets_resp *m = kmsg_new(&r->arena, kmsg_list_offsets_resp, 1);
+	int32_t nt = q->n_topics > 0 ? q->n_topics : 0;
 
-	if (r->hdr.api_version >= 2)
-		kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_listoffsets_topic *t = &q->topics[i];
+	if (!m)
+		goto fail;
+	m->n_topics = nt;
+	m->topics = kmsg_new(&r->arena, kmsg_list_offsets_resp_list_offsets_topic_response,
+			     nt ? nt : 1);
+	if (!m->topics)
+		goto fail;
+	for (int32_t i = 0; i < nt; i++) {
+		const struct kmsg_list_offsets_req_list_offsets_topic *t = &q->topics[i];
+		struct kmsg_list_offsets_resp_list_offsets_topic_response *o = &m->topics[i];
+		int32_t np = t->n_partitions > 0 ? t->n_partitions : 0;
 
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++)
-			put_listoffsets_partition(r, t->name, &t->partitions[j]);
-		kwire_put_tags(e);
+		o->name = t->name;
+		o->n_partitions = np;
+		o->partitions =
+			kmsg_new(&r->arena, kmsg_list_offsets_resp_list_offsets_partition_response,
+				 np ? np : 1);
+		if (!o->partitions)
+			goto fail;
+		for (int32_t j = 0; j < np; j++)
+			lookup(r, t->name, &t->partitions[j], &o->partitions[j]);
 	}
-	kwire_put_tags(e);
+	kafka_req_respond(r, m);
+	return;
+fail:
+	kafka_req_begin(r)->err = -ENOMEM;
 	kafka_req_finish(r);
 }

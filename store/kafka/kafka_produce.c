@@ -21,73 +21,12 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
 #include "store/engine/engine.h"
 #include "store/quota/quota.h"
 
 #define PRODUCE_DEFAULT_TIMEOUT_MS 30000
-
-void *kafka_produce_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_produce_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	if (v >= 3)
-		q->transactional_id = kwire_get_nstr(d);
-	q->acks = kwire_get_i16(d);
-	q->timeout_ms = kwire_get_i32(d);
-	q->ntopics = kwire_get_array(d, 6);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_produce_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->npartitions = kwire_get_array(d, 8);
-		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
-		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
-			t->partitions[j].index = kwire_get_i32(d);
-			t->partitions[j].records_len =
-				kwire_get_bytes(d, &t->partitions[j].records);
-			kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	kwire_get_tags(d);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-void kafka_produce_encode(struct kwire_enc *e, int16_t v, const struct kafka_produce_resp *m)
-{
-	kwire_put_array(e, m->ntopics);
-	for (int32_t i = 0; i < m->ntopics; i++) {
-		const struct kafka_produce_tresult *t = &m->topics[i];
-
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			const struct kafka_produce_presult *p = &t->partitions[j];
-
-			kwire_put_i32(e, p->index);
-			kwire_put_i16(e, p->error);
-			kwire_put_i64(e, p->base_offset);
-			if (v >= 2)
-				kwire_put_i64(e, p->log_append_time);
-			if (v >= 5)
-				kwire_put_i64(e, p->log_start);
-			if (v >= 8) {
-				kwire_put_array(e, 0); /* record_errors */
-				kwire_put_str(e, p->error_message);
-			}
-			kwire_put_tags(e);
-		}
-		kwire_put_tags(e);
-	}
-	if (v >= 1)
-		kwire_put_i32(e, m->throttle_ms);
-	kwire_put_tags(e);
-}
 
 /* Per-partition progress, parallel to the response arrays. */
 struct pwait {
@@ -96,7 +35,7 @@ struct pwait {
 };
 
 struct produce_state {
-	struct kafka_produce_resp resp;
+	struct kmsg_produce_resp *resp;
 	struct pwait **wait; /* [topic][partition] */
 };
 
@@ -151,31 +90,32 @@ static int16_t validate_set(struct engine *log, uint8_t *p, int32_t len, int16_t
 }
 
 static void produce_partition(struct kafka_req *r, const char *topic, int32_t nparts,
-			      const struct kafka_produce_partition *pp,
-			      struct kafka_produce_presult *res, struct pwait *w)
+			      const struct kmsg_produce_req_partition_produce_data *pp,
+			      struct kmsg_produce_resp_partition_produce_response *res,
+			      struct pwait *w)
 {
 	struct kafka_stats *st = r->ctx->stats;
 	/* the frame is ours and mutable; the decoder only hands out const views */
-	uint8_t *p = (uint8_t *)pp->records;
+	uint8_t *p = (uint8_t *)pp->records.p;
+	int32_t len = pp->records.n;
 	size_t off = 0;
 	int32_t nbatches;
 	const char *msg = NULL;
 	int16_t err;
 
+	/* log start and append time default to -1; the base offset to 0 */
 	res->index = pp->index;
 	res->base_offset = -1;
-	res->log_start = -1;
-	res->log_append_time = -1;
 	if (pp->index < 0 || pp->index >= nparts) {
-		res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		res->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
 	}
-	err = validate_set(r->ctx->log, p, pp->records_len, r->hdr.api_version, &msg, &nbatches);
+	err = validate_set(r->ctx->log, p, len, r->hdr.api_version, &msg, &nbatches);
 	if (!err)
-		err = kafka_authz_producer_ids(r, pp->records, pp->records_len);
+		err = kafka_authz_producer_ids(r, p, len);
 	if (err) {
-		res->error = err;
-		res->error_message = msg;
+		res->error_code = err;
+		res->error_message = (char *)msg;
 		return;
 	}
 	for (int32_t i = 0; i < nbatches; i++) {
@@ -184,23 +124,23 @@ static void produce_partition(struct kafka_req *r, const char *topic, int32_t np
 		int rc;
 
 		/* validate_set() parsed every header already */
-		SLUICE_IGNORE(batch_header_parse(p + off, (size_t)pp->records_len - off, &bi));
+		SLUICE_IGNORE(batch_header_parse(p + off, (size_t)len - off, &bi));
 		rc = engine_append(r->ctx->log, topic, pp->index, p + off, bi.size, &ar);
 		if (rc < 0) {
-			res->error = kafka_api_error(rc);
+			res->error_code = kafka_api_error(rc);
 			if (rc == -ERR_CORRUPT || rc == -ERR_INVALID)
-				res->error = KERR_CORRUPT_MESSAGE;
+				res->error_code = KERR_CORRUPT_MESSAGE;
 			if (rc == -ERR_NOT_FOUND)
-				res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				res->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			log_debug("kafka: produce %s-%d: %s", topic, pp->index, err_str(rc));
 			/* batches before this one stay appended; wait for them below */
 			break;
 		}
 		if (i == 0) {
 			res->base_offset = ar.base_offset;
-			res->log_append_time = ar.log_append_time;
+			res->log_append_time_ms = ar.log_append_time;
 		}
-		res->log_start = ar.log_start;
+		res->log_start_offset = ar.log_start;
 		w->last_offset = ar.last_offset;
 		w->pending = true;
 		atomic_fetch_add_explicit(&st->produce_batches, 1, memory_order_relaxed);
@@ -215,25 +155,27 @@ static bool check_visible(struct kafka_req *r, bool expired)
 	struct produce_state *ps = r->hstate;
 	bool left = false;
 
-	for (int32_t i = 0; i < ps->resp.ntopics; i++) {
-		struct kafka_produce_tresult *t = &ps->resp.topics[i];
+	for (int32_t i = 0; i < ps->resp->n_responses; i++) {
+		struct kmsg_produce_resp_topic_produce_response *t = &ps->resp->responses[i];
 
-		for (int32_t j = 0; j < t->npartitions; j++) {
+		for (int32_t j = 0; j < t->n_partition_responses; j++) {
+			struct kmsg_produce_resp_partition_produce_response *pr =
+				&t->partition_responses[j];
 			struct pwait *w = &ps->wait[i][j];
 			int rc;
 
 			if (!w->pending)
 				continue;
-			rc = engine_wait_visible(r->ctx->log, t->name, t->partitions[j].index,
-						 w->last_offset, 0);
+			rc = engine_wait_visible(r->ctx->log, t->name, pr->index, w->last_offset,
+						 0);
 			if (rc == -ETIMEDOUT && !expired) {
 				left = true;
 				continue;
 			}
 			w->pending = false;
-			if (rc < 0 && !t->partitions[j].error) {
-				t->partitions[j].error = kafka_api_error(rc);
-				t->partitions[j].base_offset = -1;
+			if (rc < 0 && !pr->error_code) {
+				pr->error_code = kafka_api_error(rc);
+				pr->base_offset = -1;
 			}
 		}
 	}
@@ -244,11 +186,10 @@ static void respond(struct kafka_req *r)
 {
 	struct produce_state *ps = r->hstate;
 
-	for (int32_t i = 0; i < ps->resp.ntopics; i++)
-		for (int32_t j = 0; j < ps->resp.topics[i].npartitions; j++)
-			kafka_req_note(r, ps->resp.topics[i].partitions[j].error);
-	kafka_produce_encode(kafka_req_begin(r), r->hdr.api_version, &ps->resp);
-	kafka_req_finish(r);
+	for (int32_t i = 0; i < ps->resp->n_responses; i++)
+		for (int32_t j = 0; j < ps->resp->responses[i].n_partition_responses; j++)
+			kafka_req_note(r, ps->resp->responses[i].partition_responses[j].error_code);
+	kafka_req_respond(r, ps->resp);
 }
 
 static bool produce_poll(struct kafka_req *r, bool expired)
@@ -259,65 +200,69 @@ static bool produce_poll(struct kafka_req *r, bool expired)
 	return true;
 }
 
+/* The error every partition of topic t gets, or 0 with *nparts. */
+static int16_t topic_error(struct kafka_req *r, int16_t acks, const char *name, int *nparts)
+{
+	if (acks != 0 && acks != 1 && acks != -1)
+		return KERR_INVALID_REQUIRED_ACKS;
+	if (!topic_name_valid(name))
+		return KERR_INVALID_TOPIC_EXCEPTION;
+	if (!kafka_authz_topic(r, name, ACL_PRODUCE))
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
+	*nparts = engine_topic_ensure(r->ctx->log, name);
+	return *nparts < 0 ? kafka_api_error(*nparts) : KERR_NONE;
+}
+
 void kafka_produce_handle(struct kafka_req *r)
 {
-	struct kafka_produce_req *q = r->body;
+	const struct kmsg_produce_req *q = r->body;
 	struct produce_state *ps = arena_alloc(&r->arena, sizeof(*ps));
+	int32_t nt = q->n_topic_data > 0 ? q->n_topic_data : 0;
 	bool failed = false;
 	int64_t timeout;
 
 	if (!ps)
 		goto nomem;
 	r->hstate = ps;
+	ps->resp = kmsg_new(&r->arena, kmsg_produce_resp, 1);
+	ps->wait = arena_calloc(&r->arena, nt ? (size_t)nt : 1, sizeof(*ps->wait));
+	if (!ps->resp || !ps->wait)
+		goto nomem;
 	/* charged after the fact as Kafka does: served, then throttled (KIP-219) */
 	r->throttle_ms = quota_charge(r->ctx->quota, r->principal, QUOTA_PRODUCE, r->frame_len);
-	ps->resp.throttle_ms = r->throttle_ms;
-	ps->resp.ntopics = q->ntopics;
-	ps->resp.topics = arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1,
-				       sizeof(*ps->resp.topics));
-	ps->wait = arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1, sizeof(*ps->wait));
-	if (!ps->resp.topics || !ps->wait)
+	ps->resp->throttle_time_ms = r->throttle_ms;
+	ps->resp->n_responses = nt;
+	ps->resp->responses =
+		kmsg_new(&r->arena, kmsg_produce_resp_topic_produce_response, nt ? nt : 1);
+	if (!ps->resp->responses)
 		goto nomem;
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_produce_topic *t = &q->topics[i];
-		struct kafka_produce_tresult *tr = &ps->resp.topics[i];
-		int16_t terr = KERR_NONE;
+	for (int32_t i = 0; i < nt; i++) {
+		const struct kmsg_produce_req_topic_produce_data *t = &q->topic_data[i];
+		struct kmsg_produce_resp_topic_produce_response *tr = &ps->resp->responses[i];
+		int32_t np = t->n_partition_data > 0 ? t->n_partition_data : 0;
 		int nparts = 0;
+		int16_t terr = topic_error(r, q->acks, t->name, &nparts);
 
 		tr->name = t->name;
-		tr->npartitions = t->npartitions;
-		tr->partitions =
-			arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
-				     sizeof(*tr->partitions));
-		ps->wait[i] = arena_calloc(&r->arena, t->npartitions ? (size_t)t->npartitions : 1,
-					   sizeof(**ps->wait));
-		if (!tr->partitions || !ps->wait[i])
+		tr->n_partition_responses = np;
+		tr->partition_responses = kmsg_new(
+			&r->arena, kmsg_produce_resp_partition_produce_response, np ? np : 1);
+		ps->wait[i] = arena_calloc(&r->arena, np ? (size_t)np : 1, sizeof(**ps->wait));
+		if (!tr->partition_responses || !ps->wait[i])
 			goto nomem;
-		if (q->acks != 0 && q->acks != 1 && q->acks != -1) {
-			terr = KERR_INVALID_REQUIRED_ACKS;
-		} else if (!topic_name_valid(t->name)) {
-			terr = KERR_INVALID_TOPIC_EXCEPTION;
-		} else if (!kafka_authz_topic(r, t->name, ACL_PRODUCE)) {
-			terr = KERR_TOPIC_AUTHORIZATION_FAILED;
-		} else {
-			nparts = engine_topic_ensure(r->ctx->log, t->name);
-			if (nparts < 0)
-				terr = kafka_api_error(nparts);
-		}
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			struct kafka_produce_presult *pr = &tr->partitions[j];
+		for (int32_t j = 0; j < np; j++) {
+			struct kmsg_produce_resp_partition_produce_response *pr =
+				&tr->partition_responses[j];
 
 			if (terr) {
-				pr->index = t->partitions[j].index;
-				pr->error = terr;
+				pr->index = t->partition_data[j].index;
+				pr->error_code = terr;
 				pr->base_offset = -1;
-				pr->log_start = -1;
-				pr->log_append_time = -1;
 			} else {
-				produce_partition(r, t->name, nparts, &t->partitions[j], pr,
+				produce_partition(r, t->name, nparts, &t->partition_data[j], pr,
 						  &ps->wait[i][j]);
 			}
-			if (pr->error)
+			if (pr->error_code)
 				failed = true;
 		}
 	}

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DeleteRecords, OffsetForLeaderEpoch and DescribeProducers
- * (store/kafka/kafka_records.h).  Field order follows each API's
- * Request/Response.json; version conditions stand next to each field; the
- * tag sections are no-ops below an API's first flexible version (kwire).
+ * (store/kafka/kafka_records.h) over the schema framework (kmsg_*: Kafka
+ * 4.1's specs, where OffsetForLeaderEpoch starts at v2).
  *
  * Authorization: DeleteRecords needs admin on the topic (Kafka: DELETE),
  * OffsetForLeaderEpoch and DescribeProducers consume (Kafka: DESCRIBE and
@@ -20,70 +19,11 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_records.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kschema.h"
 
 /* The one leader epoch of every partition. */
 #define LEADER_EPOCH 0
-
-enum rec_api { REC_DELETE, REC_EPOCH, REC_PRODUCERS };
-
-/* The three requests share one shape: topics, then per partition an index
- * and the API's own fields. */
-static void *decode(struct kwire_dec *d, int16_t v, enum rec_api api)
-{
-	struct kafka_records_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->replica_id = api == REC_EPOCH && v >= 3 ? kwire_get_i32(d) : -2;
-	q->ntopics = kwire_get_array(d, 2);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_records_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->npartitions = kwire_get_array(d, 4);
-		if (t->npartitions < 0)
-			kwire_dec_fail(d);
-		t->partitions = kwire_alloc(d, t->npartitions, sizeof(*t->partitions));
-		for (int32_t j = 0; j < t->npartitions && kwire_dec_ok(d); j++) {
-			struct kafka_records_partition *p = &t->partitions[j];
-
-			p->index = kwire_get_i32(d);
-			p->current_leader_epoch = -1;
-			if (api == REC_DELETE)
-				p->offset = kwire_get_i64(d);
-			if (api == REC_EPOCH) {
-				p->current_leader_epoch = v >= 2 ? kwire_get_i32(d) : -1;
-				p->leader_epoch = kwire_get_i32(d);
-			}
-			/* DescribeProducers' partitions are a plain int32 array */
-			if (api != REC_PRODUCERS)
-				kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	if (api == REC_DELETE)
-		q->timeout_ms = kwire_get_i32(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-void *kafka_records_delete_decode(struct kwire_dec *d, int16_t v)
-{
-	return decode(d, v, REC_DELETE);
-}
-
-void *kafka_records_epoch_decode(struct kwire_dec *d, int16_t v)
-{
-	return decode(d, v, REC_EPOCH);
-}
-
-void *kafka_records_producers_decode(struct kwire_dec *d, int16_t v)
-{
-	return decode(d, v, REC_PRODUCERS);
-}
 
 /* The Kafka error for a partition the principal may (not) use. */
 static int16_t part_error(struct kafka_req *r, const char *topic, int32_t index, unsigned perm,
@@ -97,95 +37,126 @@ static int16_t part_error(struct kafka_req *r, const char *topic, int32_t index,
 	return rc == -ERR_INVALID ? KERR_UNKNOWN_TOPIC_OR_PARTITION : kafka_api_error(rc);
 }
 
+/* n elements of struct T (at least one allocated: kschema_new wants n >= 1). */
+#define NEW(r, T, n) kmsg_new(&(r)->arena, T, (n) > 0 ? (n) : 1)
+#define COUNT(n) ((n) > 0 ? (n) : 0)
+
+static void respond_nomem(struct kafka_req *r)
+{
+	kafka_req_begin(r)->err = -ENOMEM;
+	kafka_req_finish(r);
+}
+
 /* ---------------------------------------------------------------- DeleteRecords */
 
 void kafka_records_delete_handle(struct kafka_req *r)
 {
-	struct kafka_records_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_delete_records_req *q = r->body;
+	struct kmsg_delete_records_resp *m = NEW(r, kmsg_delete_records_resp, 1);
 
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_records_topic *t = &q->topics[i];
+	if (!m)
+		goto fail;
+	m->n_topics = COUNT(q->n_topics);
+	m->topics = NEW(r, kmsg_delete_records_resp_delete_records_topic_result, m->n_topics);
+	if (!m->topics)
+		goto fail;
+	for (int32_t i = 0; i < m->n_topics; i++) {
+		const struct kmsg_delete_records_req_delete_records_topic *t = &q->topics[i];
+		struct kmsg_delete_records_resp_delete_records_topic_result *o = &m->topics[i];
 
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			const struct kafka_records_partition *p = &t->partitions[j];
+		o->name = t->name;
+		o->n_partitions = COUNT(t->n_partitions);
+		o->partitions = NEW(r, kmsg_delete_records_resp_delete_records_partition_result,
+				    o->n_partitions);
+		if (!o->partitions)
+			goto fail;
+		for (int32_t j = 0; j < o->n_partitions; j++) {
+			const struct kmsg_delete_records_req_delete_records_partition *p =
+				&t->partitions[j];
+			struct kmsg_delete_records_resp_delete_records_partition_result *op =
+				&o->partitions[j];
 			struct engine_partition_info info;
 			int64_t low = -1;
-			int16_t err = part_error(r, t->name, p->index, ACL_ADMIN, &info);
+			int16_t err = part_error(r, t->name, p->partition_index, ACL_ADMIN, &info);
 
 			if (!err)
-				err = kafka_api_error(engine_delete_records(r->ctx->log, t->name,
-									    p->index, p->offset, &low));
-			if (err)
-				low = -1;
+				err = kafka_api_error(engine_delete_records(
+					r->ctx->log, t->name, p->partition_index, p->offset, &low));
 			kafka_req_note(r, err);
-			kwire_put_i32(e, p->index);
-			kwire_put_i64(e, low);
-			kwire_put_i16(e, err);
-			kwire_put_tags(e);
+			op->partition_index = p->partition_index;
+			op->low_watermark = err ? -1 : low;
+			op->error_code = err;
 		}
-		kwire_put_tags(e);
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	kafka_req_respond(r, m);
+	return;
+fail:
+	respond_nomem(r);
 }
 
 /* ---------------------------------------------------------------- OffsetForLeaderEpoch */
 
+static void epoch_end(struct kafka_req *r, const char *topic,
+		      const struct kmsg_offset_for_leader_epoch_req_offset_for_leader_partition *p,
+		      struct kmsg_offset_for_leader_epoch_resp_epoch_end_offset *o)
+{
+	struct engine_partition_info info;
+	int16_t err = part_error(r, topic, p->partition, ACL_CONSUME, &info);
+
+	/* a newer epoch than ours is unknown, an older one fenced */
+	if (!err && p->current_leader_epoch > LEADER_EPOCH)
+		err = KERR_UNKNOWN_LEADER_EPOCH;
+	else if (!err && p->current_leader_epoch >= 0 && p->current_leader_epoch < LEADER_EPOCH)
+		err = KERR_FENCED_LEADER_EPOCH;
+	kafka_req_note(r, err);
+	o->error_code = err;
+	o->partition = p->partition;
+	o->leader_epoch = -1; /* UNDEFINED_EPOCH */
+	o->end_offset = -1;   /* UNDEFINED_EPOCH_OFFSET */
+	if (!err && p->leader_epoch == LEADER_EPOCH) {
+		o->leader_epoch = LEADER_EPOCH;
+		o->end_offset = info.end;
+	}
+}
+
 void kafka_records_epoch_handle(struct kafka_req *r)
 {
-	struct kafka_records_req *q = r->body;
-	int16_t v = r->hdr.api_version;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_offset_for_leader_epoch_req *q = r->body;
+	struct kmsg_offset_for_leader_epoch_resp *m = NEW(r, kmsg_offset_for_leader_epoch_resp, 1);
 
-	if (v >= 2)
-		kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_records_topic *t = &q->topics[i];
+	if (!m)
+		goto fail;
+	m->n_topics = COUNT(q->n_topics);
+	m->topics = NEW(r, kmsg_offset_for_leader_epoch_resp_offset_for_leader_topic_result,
+			m->n_topics);
+	if (!m->topics)
+		goto fail;
+	for (int32_t i = 0; i < m->n_topics; i++) {
+		const struct kmsg_offset_for_leader_epoch_req_offset_for_leader_topic *t =
+			&q->topics[i];
+		struct kmsg_offset_for_leader_epoch_resp_offset_for_leader_topic_result *o =
+			&m->topics[i];
 
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++) {
-			const struct kafka_records_partition *p = &t->partitions[j];
-			struct engine_partition_info info;
-			int32_t epoch = -1; /* UNDEFINED_EPOCH */
-			int64_t end = -1;   /* UNDEFINED_EPOCH_OFFSET */
-			int16_t err = part_error(r, t->name, p->index, ACL_CONSUME, &info);
-
-			/* a newer epoch than ours is unknown, an older one fenced */
-			if (!err && p->current_leader_epoch > LEADER_EPOCH)
-				err = KERR_UNKNOWN_LEADER_EPOCH;
-			else if (!err && p->current_leader_epoch >= 0 &&
-				 p->current_leader_epoch < LEADER_EPOCH)
-				err = KERR_FENCED_LEADER_EPOCH;
-			if (!err && p->leader_epoch == LEADER_EPOCH) {
-				epoch = LEADER_EPOCH;
-				end = info.end;
-			}
-			kafka_req_note(r, err);
-			kwire_put_i16(e, err);
-			kwire_put_i32(e, p->index);
-			if (v >= 1)
-				kwire_put_i32(e, epoch);
-			kwire_put_i64(e, end);
-			kwire_put_tags(e);
-		}
-		kwire_put_tags(e);
+		o->topic = t->topic;
+		o->n_partitions = COUNT(t->n_partitions);
+		o->partitions =
+			NEW(r, kmsg_offset_for_leader_epoch_resp_epoch_end_offset, o->n_partitions);
+		if (!o->partitions)
+			goto fail;
+		for (int32_t j = 0; j < o->n_partitions; j++)
+			epoch_end(r, t->topic, &t->partitions[j], &o->partitions[j]);
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	kafka_req_respond(r, m);
+	return;
+fail:
+	respond_nomem(r);
 }
 
 /* ---------------------------------------------------------------- DescribeProducers */
 
-static void put_producers(struct kafka_req *r, const char *topic, int32_t index)
+static int producers(struct kafka_req *r, const char *topic, int32_t index,
+		     struct kmsg_describe_producers_resp_partition_response *o)
 {
-	struct kwire_enc *e = &r->enc;
 	struct engine_partition_info info;
 	struct engine_producer *v = NULL;
 	size_t n = 0;
@@ -194,39 +165,56 @@ static void put_producers(struct kafka_req *r, const char *topic, int32_t index)
 	if (!err)
 		err = kafka_api_error(engine_producers(r->ctx->log, topic, index, &v, &n));
 	kafka_req_note(r, err);
-	kwire_put_i32(e, index);
-	kwire_put_i16(e, err);
-	kwire_put_str(e, NULL); /* error_message */
-	kwire_put_array(e, err ? 0 : (int32_t)n);
-	for (size_t i = 0; !err && i < n; i++) {
-		kwire_put_i64(e, v[i].id);
-		kwire_put_i32(e, v[i].epoch);
-		kwire_put_i32(e, v[i].last_seq);
-		kwire_put_i64(e, v[i].last_ms);
-		kwire_put_i32(e, -1); /* coordinator_epoch: no transactions */
-		kwire_put_i64(e, -1); /* current_txn_start_offset */
-		kwire_put_tags(e);
+	o->partition_index = index;
+	o->error_code = err;
+	o->n_active_producers = err ? 0 : (int32_t)n;
+	o->active_producers =
+		NEW(r, kmsg_describe_producers_resp_producer_state, o->n_active_producers);
+	if (!o->active_producers) {
+		mem_free(v);
+		return -ENOMEM;
 	}
-	kwire_put_tags(e);
+	for (int32_t i = 0; i < o->n_active_producers; i++) {
+		struct kmsg_describe_producers_resp_producer_state *s = &o->active_producers[i];
+
+		s->producer_id = v[i].id;
+		s->producer_epoch = v[i].epoch;
+		s->last_sequence = v[i].last_seq;
+		s->last_timestamp = v[i].last_ms;
+		s->coordinator_epoch = -1; /* no transactions */
+		s->current_txn_start_offset = -1;
+	}
 	mem_free(v);
+	return 0;
 }
 
 void kafka_records_producers_handle(struct kafka_req *r)
 {
-	struct kafka_records_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_describe_producers_req *q = r->body;
+	struct kmsg_describe_producers_resp *m = NEW(r, kmsg_describe_producers_resp, 1);
 
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const struct kafka_records_topic *t = &q->topics[i];
+	if (!m)
+		goto fail;
+	m->n_topics = COUNT(q->n_topics);
+	m->topics = NEW(r, kmsg_describe_producers_resp_topic_response, m->n_topics);
+	if (!m->topics)
+		goto fail;
+	for (int32_t i = 0; i < m->n_topics; i++) {
+		const struct kmsg_describe_producers_req_topic_request *t = &q->topics[i];
+		struct kmsg_describe_producers_resp_topic_response *o = &m->topics[i];
 
-		kwire_put_str(e, t->name);
-		kwire_put_array(e, t->npartitions);
-		for (int32_t j = 0; j < t->npartitions; j++)
-			put_producers(r, t->name, t->partitions[j].index);
-		kwire_put_tags(e);
+		o->name = t->name;
+		o->n_partitions = COUNT(t->n_partition_indexes);
+		o->partitions =
+			NEW(r, kmsg_describe_producers_resp_partition_response, o->n_partitions);
+		if (!o->partitions)
+			goto fail;
+		for (int32_t j = 0; j < o->n_partitions; j++)
+			if (producers(r, t->name, t->partition_indexes[j], &o->partitions[j]) < 0)
+				goto fail;
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	kafka_req_respond(r, m);
+	return;
+fail:
+	respond_nomem(r);
 }

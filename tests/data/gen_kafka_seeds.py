@@ -78,7 +78,6 @@ SEEDS = {
     "fetch_v11": hdr(1, 11) + i32(-1) + i32(500) + i32(1) + i32(50 << 20) + i8(0) + i32(0) +
                  i32(-1) + arr([s("logs") + arr([i32(0) + i32(0) + i64(5) + i64(-1) +
                                                   i32(1 << 20)])]) + arr([]) + s(""),
-    "listoffsets_v0": kp(OffsetRequest[0](-1, [("logs", [(0, -1, 1)])])),
     "listoffsets_v1": kp(OffsetRequest[1](-1, [("logs", [(0, -2)])])),
     "listoffsets_v5": hdr(2, 5) + i32(-1) + i8(0) +
                       arr([s("logs") + arr([i32(0) + i32(0) + i64(1700000000000)])]),
@@ -152,6 +151,30 @@ SEEDS = {
     "alteruserscram_v0": hdr(51, 0, flex=True) + bytes([2]) + cs("bob") + i8(2) + b"\x00" +
                          bytes([2]) + cs("alice") + i8(1) + i32(4096) + bytes([17]) +
                          b"0123456789abcdef" + bytes([33]) + b"k" * 32 + b"\x00" + b"\x00",
+    # issue 18: flexible Produce/Fetch/ListOffsets, the record-level admin APIs
+    "produce_v11": hdr(0, 11, flex=True) + b"\x00" + i16(-1) + i32(30000) + bytes([2]) +
+                   cs("logs") + bytes([2]) + i32(0) + b"\x00" + b"\x00" + b"\x00" + b"\x00",
+    "fetch_v12": hdr(1, 12, flex=True) + i32(-1) + i32(500) + i32(1) + i32(52428800) + i8(0) +
+                 i32(0) + i32(-1) + bytes([2]) + cs("logs") + bytes([2]) + i32(0) + i32(0) +
+                 i64(42) + i32(-1) + i64(-1) + i32(1048576) + b"\x00" + b"\x00" + bytes([1]) +
+                 cs("") + b"\x01\x00\x02\x01\x00",
+    "fetch_v16": hdr(1, 16, flex=True) + i32(5000) + i32(1) + i32(52428800) + i8(0) +
+                 i32(0) + i32(-1) + bytes([2]) + bytes(range(16)) + bytes([2]) + i32(0) +
+                 i32(0) + i64(42) + i32(-1) + i64(-1) + i32(1048576) + b"\x00" + b"\x00" +
+                 bytes([1]) + cs("") + b"\x01\x01\x0d" + i32(-1) + i64(-1) + b"\x00",
+    "listoffsets_v8": hdr(2, 8, flex=True) + i32(-1) + i8(0) + bytes([2]) + cs("logs") +
+                      bytes([3]) + i32(0) + i32(-1) + i64(-3) + b"\x00" + i32(1) + i32(0) +
+                      i64(-4) + b"\x00" + b"\x00" + b"\x00",
+    "deleterecords_v1": hdr(21, 1) + arr([s("logs") + arr([i32(0) + i64(100)])]) + i32(30000),
+    "deleterecords_v2": hdr(21, 2, flex=True) + bytes([2]) + cs("logs") + bytes([2]) + i32(0) +
+                        i64(-1) + b"\x00" + b"\x00" + i32(30000) + b"\x00",
+    "offsetforleaderepoch_v3": hdr(23, 3) + i32(-1) + arr([s("logs") + arr([i32(0) + i32(0) +
+                                                                          i32(0)])]),
+    "offsetforleaderepoch_v4": hdr(23, 4, flex=True) + i32(-1) + bytes([2]) + cs("logs") +
+                               bytes([2]) + i32(0) + i32(-1) + i32(0) + b"\x00" + b"\x00" +
+                               b"\x00",
+    "describeproducers_v0": hdr(61, 0, flex=True) + bytes([2]) + cs("logs") + bytes([3]) +
+                            i32(0) + i32(1) + b"\x00" + b"\x00",
 }
 
 

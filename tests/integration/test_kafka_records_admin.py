@@ -17,7 +17,8 @@ OFFSET_OUT_OF_RANGE, the HTTP replay refuses offset 0 with 416 and starts at
 DEL by default.  After a kill -9 and restart the log start is still DEL.
 OffsetForLeaderEpoch v4 (epoch 0: the log end; epoch 5: -1/-1; current epoch
 1: UNKNOWN_LEADER_EPOCH) and DescribeProducers v0 (the producer id the
-idempotent producer got, its last sequence) are checked with raw frames.
+idempotent producer got, its last sequence), Produce v11 and Fetch v13 with
+an unknown topic id (UNKNOWN_TOPIC_ID at once) are checked with raw frames.
 The consumer's Fetch version, from librdkafka's protocol debug log, is the
 highest the store advertises; the producer's Produce a flexible one (v9+;
 librdkafka 2.16 stops at v10).
@@ -240,6 +241,28 @@ def check_produce_v11(st):
     return count
 
 
+def check_unknown_topic_id(st):
+    """Fetch v13 (topic ids) naming an id no topic has: UNKNOWN_TOPIC_ID (100)
+    for its partition, at once."""
+    tid = os.urandom(16)
+    body = struct.pack(">iiiibii", -1, 5000, 1, 1 << 20, 0, 0, -1) + b"\x02" + tid + \
+        b"\x02" + struct.pack(">iiqiqi", 0, -1, 0, -1, -1, 1 << 20) + b"\x00" + b"\x00" + \
+        b"\x01" + b"\x01" + b"\x00"
+    t0 = time.time()
+    r = raw_flexible(st, 1, 13, body)
+    assert time.time() - t0 < 4, "answered at once, not after max_wait"
+    throttle, err, session = struct.unpack(">ihi", r[:10])
+    assert err == 0, err
+    n, i = uvarint(r, 10)
+    assert n == 2
+    assert r[i:i + 16] == tid
+    i += 16
+    n, i = uvarint(r, i)
+    assert n == 2
+    part, perr = struct.unpack(">ih", r[i:i + 6])
+    assert (part, perr) == (0, 100), (part, perr)
+
+
 def max_versions(st):
     """Our advertised max version per API key (ApiVersions v0, by hand: the
     venv has no kafka-python)."""
@@ -318,6 +341,7 @@ def main():
         assert status == 200 and b"seq=%d\"" % DEL in body, body[:300]
 
         assert check_produce_v11(st) > 0
+        check_unknown_topic_id(st)
         check_epoch(st, N)
         pid = check_producers(st)
 

@@ -16,13 +16,13 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
-#include "store/kafka/kafka_listoffsets.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kmsg_gen.h"
 #include "store/kafka/kafka_records.h"
+#include "store/kafka/kschema.h"
 #include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- a schema-level writer */
@@ -157,7 +157,7 @@ static void test_header_unsupported(void)
 	/* Produce < 3 carries message formats 0/1 */
 	w_header(KAFKA_PRODUCE, 2, 1, "x", false);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
-	w_header(KAFKA_FETCH, 13, 1, "x", true);
+	w_header(KAFKA_FETCH, 17, 1, "x", true);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, W.len, &a, &h), -ERR_UNSUPPORTED);
 	CU_ASSERT_EQUAL(kafka_api_parse_header(W.data, 7, &a, &h), -ERR_CORRUPT);
 	/* client_id length past the end */
@@ -228,7 +228,7 @@ static void test_produce(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_produce_req *q;
+	struct kmsg_produce_req *q;
 
 	w_header(KAFKA_PRODUCE, 7, 5, "p", false);
 	wstr(NULL); /* transactional_id */
@@ -249,29 +249,42 @@ static void test_produce(void)
 	CU_ASSERT_PTR_NULL(q->transactional_id);
 	CU_ASSERT_EQUAL(q->acks, -1);
 	CU_ASSERT_EQUAL(q->timeout_ms, 30000);
-	CU_ASSERT_EQUAL(q->ntopics, 2);
-	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "logs");
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].records_len, 7);
-	CU_ASSERT(memcmp(q->topics[0].partitions[0].records, fake_batch, 7) == 0);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 3);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].records_len, -1);
-	CU_ASSERT_EQUAL(q->topics[1].npartitions, 0);
+	CU_ASSERT_EQUAL(q->n_topic_data, 2);
+	CU_ASSERT_STRING_EQUAL(q->topic_data[0].name, "logs");
+	CU_ASSERT_EQUAL(q->topic_data[0].n_partition_data, 2);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[0].records.n, 7);
+	CU_ASSERT(memcmp(q->topic_data[0].partition_data[0].records.p, fake_batch, 7) == 0);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[1].index, 3);
+	CU_ASSERT_EQUAL(q->topic_data[0].partition_data[1].records.n, -1);
+	CU_ASSERT_EQUAL(q->topic_data[1].n_partition_data, 0);
 	arena_release(&a);
 	check_truncations();
 }
 
 static void test_produce_response_v8(void)
 {
-	struct kafka_produce_presult pr = {2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1, 5, -1, "gap"};
-	struct kafka_produce_tresult tr = {"t", 1, &pr};
-	struct kafka_produce_resp m = {.ntopics = 1, .topics = &tr};
+	struct kmsg_produce_resp_partition_produce_response pr;
+	struct kmsg_produce_resp_topic_produce_response tr;
+	struct kmsg_produce_resp m;
 	struct kwire_enc e;
 	struct buf out;
 
+	kschema_init(&kmsg_produce_resp_partition_produce_response_st, &pr);
+	kschema_init(&kmsg_produce_resp_topic_produce_response_st, &tr);
+	kschema_init(&kmsg_produce_resp_st, &m);
+	pr.index = 2;
+	pr.error_code = KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+	pr.base_offset = -1;
+	pr.log_start_offset = 5;
+	pr.error_message = "gap";
+	tr.name = "t";
+	tr.n_partition_responses = 1;
+	tr.partition_responses = &pr;
+	m.n_responses = 1;
+	m.responses = &tr;
 	buf_init(&out, 0);
 	kwire_enc_init(&e, &out, false);
-	kafka_produce_encode(&e, 8, &m);
+	kschema_encode(&kmsg_produce_resp_msg, 8, &m, &e);
 	w_reset();
 	w32(1);
 	wstr("t");
@@ -289,8 +302,29 @@ static void test_produce_response_v8(void)
 	/* v3: no log_start, no record errors */
 	buf_reset(&out);
 	kwire_enc_init(&e, &out, false);
-	kafka_produce_encode(&e, 3, &m);
+	kschema_encode(&kmsg_produce_resp_msg, 3, &m, &e);
 	CU_ASSERT_EQUAL(out.len, W.len - 8 - 4 - 5);
+	/* v11, flexible: compact forms and a tag section per struct */
+	buf_reset(&out);
+	kwire_enc_init(&e, &out, true);
+	kschema_encode(&kmsg_produce_resp_msg, 11, &m, &e);
+	w_reset();
+	w8(2);
+	wcstr("t");
+	w8(2);
+	w32(2);
+	w16(45);
+	w64(-1);
+	w64(-1);
+	w64(5);
+	w8(1); /* record_errors: empty */
+	wcstr("gap");
+	w8(0); /* partition tags: current_leader at its default */
+	w8(0); /* topic tags */
+	w32(0);
+	w8(0); /* node_endpoints at its default */
+	CU_ASSERT_EQUAL(out.len, W.len);
+	CU_ASSERT(out.len == W.len && memcmp(out.data, W.data, W.len) == 0);
 	buf_release(&out);
 }
 
@@ -298,7 +332,7 @@ static void test_fetch(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_fetch_req *q;
+	struct kmsg_fetch_req *q;
 
 	w_header(KAFKA_FETCH, 11, 9, "c", false);
 	w32(-1);       /* replica_id */
@@ -325,9 +359,9 @@ static void test_fetch(void)
 	CU_ASSERT_EQUAL(q->min_bytes, 1);
 	CU_ASSERT_EQUAL(q->max_bytes, 52428800);
 	CU_ASSERT_EQUAL(q->session_epoch, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 4);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition, 4);
 	CU_ASSERT_EQUAL(q->topics[0].partitions[0].fetch_offset, 123);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].max_bytes, 1048576);
+	CU_ASSERT_EQUAL(q->topics[0].partitions[0].partition_max_bytes, 1048576);
 	CU_ASSERT_STRING_EQUAL(q->rack_id, "");
 	arena_release(&a);
 	check_truncations();
@@ -479,42 +513,6 @@ static void test_metadata_response(void)
 		CU_ASSERT(out.len == W.len && memcmp(out.data, W.data, W.len) == 0);
 	}
 	buf_release(&out);
-}
-
-static void test_listoffsets(void)
-{
-	struct arena a;
-	struct kafka_hdr h;
-	struct kafka_listoffsets_req *q;
-
-	w_header(KAFKA_LIST_OFFSETS, 0, 1, "c", false);
-	w32(-1);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(0);
-	w64(-2);
-	w32(1); /* max_num_offsets */
-	arena_init(&a, 0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, -2);
-	check_truncations();
-	w_header(KAFKA_LIST_OFFSETS, 5, 1, "c", false);
-	w32(-1);
-	w8(0);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(3);
-	w32(0);
-	w64(1700000000000LL);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].index, 3);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].timestamp, 1700000000000LL);
-	arena_release(&a);
-	check_truncations();
 }
 
 static void test_admin(void)
@@ -853,70 +851,6 @@ static void test_seed_frames_decode(void)
 	CU_ASSERT(seen >= 30);
 }
 
-/* DeleteRecords v2 and DescribeProducers v0 are flexible: compact strings
- * and arrays, tag sections after every struct. */
-static void test_records_apis(void)
-{
-	struct arena a;
-	struct kafka_hdr h;
-	struct kafka_records_req *q;
-
-	arena_init(&a, 0);
-	w_header(KAFKA_DELETE_RECORDS, 2, 7, "c", true);
-	w8(2); /* one topic */
-	wcstr("t");
-	w8(3); /* two partitions */
-	w32(1);
-	w64(42);
-	w8(0);
-	w32(2);
-	w64(-1);
-	w8(0);
-	w8(0);
-	w32(5000);
-	w8(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->ntopics, 1);
-	CU_ASSERT_STRING_EQUAL(q->topics[0].name, "t");
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].offset, 42);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].offset, -1);
-	CU_ASSERT_EQUAL(q->timeout_ms, 5000);
-	check_truncations();
-
-	w_header(KAFKA_DESCRIBE_PRODUCERS, 0, 7, "c", true);
-	w8(2);
-	wcstr("t");
-	w8(3);
-	w32(0);
-	w32(3);
-	w8(0);
-	w8(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->topics[0].npartitions, 2);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[1].index, 3);
-	check_truncations();
-
-	w_header(KAFKA_OFFSET_FOR_LEADER_EPOCH, 3, 7, "c", false);
-	w32(-1);
-	w32(1);
-	wstr("t");
-	w32(1);
-	w32(0);
-	w32(-1);
-	w32(0);
-	q = decode_frame(&a, &h);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->replica_id, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].current_leader_epoch, -1);
-	CU_ASSERT_EQUAL(q->topics[0].partitions[0].leader_epoch, 0);
-	check_truncations();
-	arena_release(&a);
-}
-
 static void test_table_consistent(void)
 {
 	size_t n;
@@ -925,8 +859,6 @@ static void test_table_consistent(void)
 	CU_ASSERT(n <= KAFKA_API_SLOTS); /* per-API metric slots */
 	for (size_t i = 0; i < n; i++) {
 		CU_ASSERT(t[i].min <= t[i].max);
-		/* only ApiVersions, SaslAuthenticate (v2) and the SCRAM user APIs
-		 * (flexible-only) are implemented in a flexible version */
 		if (t[i].req) { /* schema framework: both messages, versions they know */
 			CU_ASSERT_PTR_NOT_NULL(t[i].resp);
 			CU_ASSERT(t[i].req->api_key == t[i].key && t[i].resp->api_key == t[i].key);
@@ -937,6 +869,8 @@ static void test_table_consistent(void)
 			if (t[i].key != KAFKA_SASL_AUTHENTICATE)
 				CU_ASSERT_PTR_NULL(t[i].decode);
 		} else {
+			/* hand-written codecs (Produce, Fetch until converted) may
+			 * serve flexible versions through kwire's compact forms */
 			CU_ASSERT(t[i].flex_min >= 0);
 			CU_ASSERT_PTR_NOT_NULL(t[i].decode);
 		}
@@ -958,8 +892,6 @@ int main(void)
 		UNIT_TEST(test_fetch),
 		UNIT_TEST(test_metadata),
 		UNIT_TEST(test_metadata_response),
-		UNIT_TEST(test_listoffsets),
-		UNIT_TEST(test_records_apis),
 		UNIT_TEST(test_admin),
 		UNIT_TEST(test_group_requests),
 		UNIT_TEST(test_offset_requests),
