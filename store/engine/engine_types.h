@@ -94,6 +94,7 @@ struct engine_producer {
 	int16_t epoch;
 	int32_t last_seq; /* of its last batch; -1: none */
 	int64_t last_ms;  /* wall time of its last append */
+	int64_t txn_start; /* first offset of its open transaction here; -1: none */
 };
 
 struct engine_stats {

@@ -296,6 +296,10 @@ int partition_producers(struct partition *p, struct engine_producer **out, size_
 		o->epoch = e->epoch;
 		o->last_seq = e->nbatches ? e->batches[e->nbatches - 1].last_seq : -1;
 		o->last_ms = e->last_ms;
+		o->txn_start = -1;
+		for (size_t k = 0; k < p->txn.nopen; k++)
+			if (p->txn.open[k].pid == e->pid)
+				o->txn_start = p->txn.open[k].first_offset;
 	}
 	*n = i;
 unlock:

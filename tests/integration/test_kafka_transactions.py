@@ -19,6 +19,7 @@ transactional.id needs a txn: grant (Kafka's WRITE on the TransactionalId):
 alice's "ok-1" commits, her "other" is TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 """
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -104,6 +105,41 @@ def check_committed(env, values, expect):
     assert not any(b"aborted" in v or b"crashed" in v for v in values), \
         "read_committed returned aborted records"
     return env.check_seq(b"\n".join(values) + b"\n", expect=expect)
+
+
+def txn_starts(st, topic, partition):
+    """DescribeProducers v0 (flexible, raw): current_txn_start_offset of every
+    producer of the partition."""
+    def uvarint(b, i):
+        v = shift = 0
+        while True:
+            v |= (b[i] & 0x7F) << shift
+            i += 1
+            if not b[i - 1] & 0x80:
+                return v, i
+            shift += 7
+
+    body = b"\x02" + bytes([len(topic) + 1]) + topic.encode() + b"\x02" + \
+        struct.pack(">i", partition) + b"\x00\x00"
+    hdr = struct.pack(">hhih", 61, 0, 9, 2) + b"tx" + b"\x00"
+    c = harness.RawClient(st)
+    try:
+        c.send_raw(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+        r = c.recv_frame()[5:]  # correlation id, empty header tags
+    finally:
+        c.close()
+    _, i = uvarint(r, 4)            # topics
+    ln, i = uvarint(r, i)           # name
+    _, i = uvarint(r, i + ln - 1)   # partitions
+    part, err = struct.unpack(">ih", r[i:i + 6])
+    assert (part, err) == (partition, 0) and r[i + 6] == 0, (part, err)
+    n, i = uvarint(r, i + 7)
+    starts = {}
+    for _ in range(n - 1):
+        pid, _, _, _, coord, start = struct.unpack(">qiiqiq", r[i:i + 36])
+        starts[pid] = (coord, start)
+        i += 37  # and its empty tag section
+    return starts
 
 
 def check_http(st):
@@ -216,8 +252,10 @@ def main():
         rc.close()
         ru.close()
         assert hi_c == hi_u - 1, "read_committed latest %d, read_uncommitted %d" % (hi_c, hi_u)
-        result("open transaction: read_committed latest offset %d = LSO, high watermark %d"
-               % (hi_c, hi_u))
+        starts = txn_starts(st, "txa", 0)
+        assert (0, hi_c) in starts.values(), "DescribeProducers: %s" % starts
+        result("open transaction: read_committed latest offset %d = LSO, high watermark %d, "
+               "DescribeProducers current_txn_start_offset %d" % (hi_c, hi_u, hi_c))
 
         # zombie fencing: a new instance with the same transactional.id
         p2 = producer(st.bootstrap, "tx-main")
