@@ -92,8 +92,8 @@ struct engine_slice {
 struct engine_producer {
 	int64_t id;
 	int16_t epoch;
-	int32_t last_seq; /* of its last batch; -1: none */
-	int64_t last_ms;  /* wall time of its last append */
+	int32_t last_seq;  /* of its last batch; -1: none */
+	int64_t last_ms;   /* wall time of its last append */
 	int64_t txn_start; /* first offset of its open transaction here; -1: none */
 };
 
