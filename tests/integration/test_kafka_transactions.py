@@ -14,7 +14,9 @@ producer with the same transactional.id fences the first (zombie fencing).
 Then the store is killed (SIGKILL) with a transaction open (produced, not
 committed) and restarted: that transaction is aborted (read_committed never
 shows its records), the committed ones survive, and a new producer with the
-same transactional.id commits again.  With SASL and an ACL file, a
+same transactional.id commits again.  A transaction left open past its
+transaction.timeout.ms is aborted by the coordinator (the last stable offset
+catches up with the high watermark) and its producer fenced.  With SASL and an ACL file, a
 transactional.id needs a txn: grant (Kafka's WRITE on the TransactionalId):
 alice's "ok-1" commits, her "other" is TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 """
@@ -140,6 +142,47 @@ def txn_starts(st, topic, partition):
         starts[pid] = (coord, start)
         i += 37  # and its empty tag section
     return starts
+
+
+def check_timeout(st):
+    """transaction.timeout.ms: the coordinator aborts a transaction left open
+    past it (the last stable offset moves on) and fences its producer."""
+    p = Producer({"bootstrap.servers": st.bootstrap, "transactional.id": "tx-slow",
+                  "transaction.timeout.ms": 2000, "message.timeout.ms": 1500,
+                  "broker.address.family": "v4"})
+    p.init_transactions(30)
+    p.begin_transaction()
+    p.produce("txb", partition=1, value=b"slow=1")
+    assert p.flush(30) == 0
+    c = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "slow",
+                  "isolation.level": "read_committed", "broker.address.family": "v4"})
+    tp = TopicPartition("txb", 1)
+    t0 = time.time()
+    while True:
+        _, lso = c.get_watermark_offsets(tp, timeout=10, cached=False)
+        _, hi = ru_watermark(st, tp)
+        if lso == hi:
+            break
+        assert time.time() - t0 < 30, "the transaction was not aborted at its timeout"
+        time.sleep(0.2)
+    waited = time.time() - t0
+    c.close()
+    try:
+        p.commit_transaction(10)
+        raise AssertionError("a timed-out transaction committed")
+    except KafkaException as e:
+        err = e.args[0]
+    return ("transaction.timeout.ms 2000: aborted by the coordinator after %.1f s, the "
+            "producer's commit fails (%s)" % (waited, err.name()))
+
+
+def ru_watermark(st, tp):
+    c = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "ru",
+                  "isolation.level": "read_uncommitted", "broker.address.family": "v4"})
+    try:
+        return c.get_watermark_offsets(tp, timeout=10, cached=False)
+    finally:
+        c.close()
 
 
 def check_http(st):
@@ -304,6 +347,7 @@ def main():
             pass
         result("the pre-crash producer cannot commit")
         result(check_http(st))
+        result(check_timeout(st))
         result(check_acl(env))
 
 
