@@ -212,8 +212,8 @@ static const struct cfg_option groups_opts[] = {
 	{.name = "max_session_timeout", .type = CFG_DURATION,
 	 OPT(groups_section, max_session_timeout_ms), .def = "30m"},
 	{.name = "initial_rebalance_delay", .type = CFG_DURATION,
-	 OPT(groups_section, initial_rebalance_delay_ms), .def = "0",
-	 .help = "wait this long for more members when a group first forms"},
+	 OPT(groups_section, initial_rebalance_delay_ms), .def = "3s",
+	 .help = "wait this long for more members when a group first forms (Kafka: 3 s)"},
 	CFG_OPT_END,
 };
 /* clang-format on */

@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -83,69 +82,6 @@ static struct gpending *pending_find(struct group *grp, const char *id)
 
 /* ---------------------------------------------------------------- members */
 
-static void protos_free(struct gmember *m)
-{
-	for (int32_t i = 0; i < m->nprotos; i++) {
-		mem_free(m->protos[i].name);
-		mem_free(m->protos[i].meta);
-	}
-	mem_free(m->protos);
-	m->protos = NULL;
-	m->nprotos = 0;
-}
-
-static int protos_copy(struct gmember *m, const struct groups_join_req *req)
-{
-	struct gproto *v = mem_calloc((size_t)req->nprotocols, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (int32_t i = 0; i < req->nprotocols; i++) {
-		const struct groups_protocol *p = &req->protocols[i];
-
-		v[i].name = mem_strdup(p->name);
-		v[i].len = p->len > 0 ? p->len : 0;
-		v[i].meta = mem_alloc(v[i].len ? (size_t)v[i].len : 1);
-		if (!v[i].name || !v[i].meta) {
-			for (int32_t j = 0; j <= i; j++) {
-				mem_free(v[j].name);
-				mem_free(v[j].meta);
-			}
-			mem_free(v);
-			return -ENOMEM;
-		}
-		if (v[i].len)
-			memcpy(v[i].meta, p->metadata, (size_t)v[i].len);
-	}
-	protos_free(m);
-	m->protos = v;
-	m->nprotos = req->nprotocols;
-	return 0;
-}
-
-static bool protos_equal(const struct gmember *m, const struct groups_join_req *req)
-{
-	if (m->nprotos != req->nprotocols)
-		return false;
-	for (int32_t i = 0; i < m->nprotos; i++) {
-		const struct groups_protocol *p = &req->protocols[i];
-		int32_t len = p->len > 0 ? p->len : 0;
-
-		if (strcmp(m->protos[i].name, p->name) != 0 || m->protos[i].len != len ||
-		    (len && memcmp(m->protos[i].meta, p->metadata, (size_t)len) != 0))
-			return false;
-	}
-	return true;
-}
-
-static const struct gproto *member_proto(const struct gmember *m, const char *name)
-{
-	for (int32_t i = 0; name && i < m->nprotos; i++)
-		if (strcmp(m->protos[i].name, name) == 0)
-			return &m->protos[i];
-	return NULL;
-}
-
 static void session_expired(struct evloop_timer *t);
 
 static void session_reset(struct gmember *m)
@@ -157,7 +93,7 @@ static void session_reset(struct gmember *m)
 static void member_free(struct gmember *m)
 {
 	evloop_timer_stop(&m->session);
-	protos_free(m);
+	groups_protos_free(m);
 	mem_free(m->id);
 	mem_free(m->instance_id);
 	mem_free(m->client_id);
@@ -250,31 +186,6 @@ static void pending_remove(struct group *grp, struct gpending *p)
 	mem_free(p);
 }
 
-/* "<client.id>-<uuid4>", as Kafka names members. */
-static char *new_member_id(const char *client_id)
-{
-	uint8_t r[16];
-	char *id;
-	size_t n;
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-		uint64_t t = clock_mono_ns();
-
-		for (size_t i = 0; i < sizeof(r); i++)
-			r[i] ^= (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)i;
-	}
-	r[6] = (r[6] & 0x0f) | 0x40;
-	r[8] = (r[8] & 0x3f) | 0x80;
-	n = strlen(client_id) + 38;
-	id = mem_alloc(n);
-	if (!id)
-		return NULL;
-	snprintf(id, n, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 client_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-		 r[11], r[12], r[13], r[14], r[15]);
-	return id;
-}
-
 /* ---------------------------------------------------------------- rebalancing */
 
 static void join_timer_fired(struct evloop_timer *t);
@@ -288,45 +199,6 @@ static int32_t max_rebalance_ms(const struct group *grp)
 		if (m->rebalance_ms > ms)
 			ms = m->rebalance_ms;
 	return ms > 0 ? ms : 1000;
-}
-
-static bool supported_by_all(const struct group *grp, const char *name)
-{
-	for (const struct gmember *m = grp->members; m; m = m->next)
-		if (!member_proto(m, name))
-			return false;
-	return true;
-}
-
-/* Kafka's choice: among the protocols every member supports, each member
- * votes for the first in its own preference order; most votes wins, ties
- * going to the leader's order. */
-static const char *select_protocol(const struct group *grp)
-{
-	const struct gmember *lead = grp->leader ? grp->leader : grp->members;
-	const char *best = NULL;
-	int best_votes = -1;
-
-	for (int32_t i = 0; lead && i < lead->nprotos; i++) {
-		const char *cand = lead->protos[i].name;
-		int votes = 0;
-
-		if (!supported_by_all(grp, cand))
-			continue;
-		for (const struct gmember *m = grp->members; m; m = m->next) {
-			for (int32_t k = 0; k < m->nprotos; k++) {
-				if (supported_by_all(grp, m->protos[k].name)) {
-					votes += strcmp(m->protos[k].name, cand) == 0;
-					break;
-				}
-			}
-		}
-		if (votes > best_votes) {
-			best = cand;
-			best_votes = votes;
-		}
-	}
-	return best;
 }
 
 static bool all_joined(const struct group *grp)
@@ -370,7 +242,7 @@ static void complete_join(struct group *grp)
 		groups_publish(grp);
 		return;
 	}
-	proto = select_protocol(grp);
+	proto = groups_select_protocol(grp);
 	grp->protocol = mem_strdup(proto ? proto : "");
 	if (!grp->leader)
 		grp->leader = grp->members;
@@ -378,7 +250,7 @@ static void complete_join(struct group *grp)
 	atomic_fetch_add_explicit(&g->rebalances, 1, memory_order_relaxed);
 	infos = mem_calloc((size_t)grp->nmembers, sizeof(*infos));
 	for (struct gmember *m = grp->members; infos && m; m = m->next) {
-		const struct gproto *p = member_proto(m, grp->protocol);
+		const struct gproto *p = groups_member_proto(m, grp->protocol);
 
 		infos[n].member_id = m->id;
 		infos[n].instance_id = m->instance_id;
@@ -564,7 +436,7 @@ static bool supports_protocols(const struct group *grp, const struct groups_join
 		bool all = true;
 
 		for (const struct gmember *m = grp->members; m && all; m = m->next)
-			all = member_proto(m, req->protocols[i].name) != NULL;
+			all = groups_member_proto(m, req->protocols[i].name) != NULL;
 		if (all)
 			return true;
 	}
@@ -574,7 +446,7 @@ static bool supports_protocols(const struct group *grp, const struct groups_join
 static int member_update(struct gmember *m, const struct groups_join_req *req,
 			 struct groups_waiter *w)
 {
-	int rc = protos_copy(m, req);
+	int rc = groups_protos_copy(m, req);
 
 	if (rc < 0)
 		return rc;
@@ -636,8 +508,10 @@ static void add_member_and_rebalance(struct group *grp, char *id, const struct g
 
 /* Answer a join that changes nothing with the current generation; a leader
  * retrying its join while the group waits for its SyncGroup gets the member
- * list again (it may have lost the first answer). */
-static void reply_current(struct group *grp, struct gmember *m, struct groups_waiter *w)
+ * list again (it may have lost the first answer).  skip: a static leader
+ * taking over in Stable gets the member list with skip_assignment (KIP-814):
+ * the assignment stands. */
+static void reply_current(struct group *grp, struct gmember *m, struct groups_waiter *w, bool skip)
 {
 	struct groups_member_info *infos = NULL;
 	struct groups_join_result res;
@@ -649,10 +523,11 @@ static void reply_current(struct group *grp, struct gmember *m, struct groups_wa
 	res.protocol = grp->protocol ? grp->protocol : "";
 	res.leader = grp->leader ? grp->leader->id : "";
 	res.member_id = m->id;
-	if (m == grp->leader && grp->state == GS_COMPLETING) {
+	res.skip_assignment = skip && m == grp->leader;
+	if (m == grp->leader && (grp->state == GS_COMPLETING || res.skip_assignment)) {
 		infos = mem_calloc((size_t)grp->nmembers, sizeof(*infos));
 		for (struct gmember *o = grp->members; infos && o; o = o->next) {
-			const struct gproto *p = member_proto(o, grp->protocol);
+			const struct gproto *p = groups_member_proto(o, grp->protocol);
 
 			infos[n].member_id = o->id;
 			infos[n].instance_id = o->instance_id;
@@ -669,6 +544,109 @@ static void reply_current(struct group *grp, struct gmember *m, struct groups_wa
 	session_reset(m);
 	w->join_done(w, &res);
 	mem_free(infos);
+}
+
+/* ---------------------------------------------------------------- static membership */
+
+static struct gmember *instance_find(struct group *grp, const char *instance_id)
+{
+	for (struct gmember *m = grp->members; m; m = m->next)
+		if (m->instance_id && strcmp(m->instance_id, instance_id) == 0)
+			return m;
+	return NULL;
+}
+
+/* The member a request names.  KIP-345: a request carrying a known
+ * group.instance.id with another member id comes from a fenced zombie (the
+ * instance rejoined since); an unknown instance id falls back to the member
+ * id, as Kafka's validateCurrentMember does. */
+static int16_t member_lookup(struct group *grp, const char *member_id, const char *instance_id,
+			     struct gmember **out)
+{
+	struct gmember *m = instance_id ? instance_find(grp, instance_id) : NULL;
+
+	*out = NULL;
+	if (m && strcmp(m->id, member_id) != 0)
+		return KERR_FENCED_INSTANCE_ID;
+	if (!m)
+		m = member_find(grp, member_id);
+	if (!m)
+		return KERR_UNKNOWN_MEMBER_ID;
+	*out = m;
+	return KERR_NONE;
+}
+
+static void replace_str(char **dst, const char *src)
+{
+	char *s = mem_strdup(src ? src : "");
+
+	if (s) { /* on ENOMEM the old value stays: it is only descriptive */
+		mem_free(*dst);
+		*dst = s;
+	}
+}
+
+/* A restarted static member takes over its instance's member under a new
+ * id: the old id is fenced, the assignment stays.  In Stable with the same
+ * protocols nothing is rebalanced and the member gets the current
+ * generation (a leader gets skip_assignment: the assignment is unchanged,
+ * and its SyncGroup in Stable returns what it had).  Otherwise it rejoins
+ * like a member with new metadata. */
+static void static_replace(struct group *grp, struct gmember *m, char *id,
+			   const struct groups_join_req *req, struct groups_waiter *w)
+{
+	bool same = groups_protos_equal(m, req);
+
+	log_info("groups: %s: static member %s (instance %s) rejoined as %s", grp->id, m->id,
+		 m->instance_id, id);
+	member_flush_waiters(m, KERR_FENCED_INSTANCE_ID);
+	mem_free(m->id);
+	m->id = id;
+	replace_str(&m->client_id, req->client_id);
+	replace_str(&m->client_host, req->client_host);
+	if (grp->state == GS_STABLE && same) {
+		m->session_ms = req->session_timeout_ms;
+		m->rebalance_ms = req->rebalance_timeout_ms;
+		reply_current(grp, m, w, true);
+		groups_publish(grp);
+		return;
+	}
+	if (member_update(m, req, w) < 0) {
+		join_reply_error(w, KERR_COORDINATOR_NOT_AVAILABLE, m->id);
+		return;
+	}
+	session_reset(m);
+	if (grp->state == GS_PREPARING)
+		try_complete_join(grp);
+	else
+		prepare_rebalance(grp,
+				  "a static member rejoined with new metadata or mid-rebalance");
+}
+
+/* JoinGroup with a group.instance.id: true when answered here.  A static
+ * member never gets MEMBER_ID_REQUIRED: its instance id identifies it. */
+static bool static_join(struct group *grp, const struct groups_join_req *req,
+			struct groups_waiter *w)
+{
+	struct gmember *m = instance_find(grp, req->instance_id);
+	char *id;
+
+	if (req->member_id[0]) {
+		if (!m || strcmp(m->id, req->member_id) == 0)
+			return false;
+		join_reply_error(w, KERR_FENCED_INSTANCE_ID, req->member_id);
+		return true;
+	}
+	id = groups_new_member_id(req->instance_id);
+	if (!id) {
+		join_reply_error(w, KERR_COORDINATOR_NOT_AVAILABLE, NULL);
+		return true;
+	}
+	if (m)
+		static_replace(grp, m, id, req, w);
+	else
+		add_member_and_rebalance(grp, id, req, w);
+	return true;
 }
 
 void groups_join(struct groups *g, const struct groups_join_req *req, struct groups_waiter *w)
@@ -704,8 +682,10 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 		groups_gc(grp);
 		return;
 	}
+	if (req->instance_id && static_join(grp, req, w))
+		return;
 	if (!req->member_id[0]) {
-		char *id = new_member_id(req->client_id ? req->client_id : "");
+		char *id = groups_new_member_id(req->client_id ? req->client_id : "");
 
 		if (!id) {
 			join_reply_error(w, KERR_COORDINATOR_NOT_AVAILABLE, NULL);
@@ -757,9 +737,9 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 		try_complete_join(grp);
 		break;
 	case GS_COMPLETING:
-		if (protos_equal(m, req)) {
+		if (groups_protos_equal(m, req)) {
 			/* a retry of the join this generation already answered */
-			reply_current(grp, m, w);
+			reply_current(grp, m, w, false);
 			return;
 		}
 		if (member_update(m, req, w) < 0) {
@@ -769,8 +749,8 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 		prepare_rebalance(grp, "a member changed its metadata");
 		break;
 	case GS_STABLE:
-		if (m != grp->leader && protos_equal(m, req)) {
-			reply_current(grp, m, w);
+		if (m != grp->leader && groups_protos_equal(m, req)) {
+			reply_current(grp, m, w, false);
 			return;
 		}
 		if (member_update(m, req, w) < 0) {
@@ -790,11 +770,13 @@ void groups_join(struct groups *g, const struct groups_join_req *req, struct gro
 void groups_sync(struct groups *g, const struct groups_sync_req *req, struct groups_waiter *w)
 {
 	struct group *grp = groups_find(g, req->group_id);
-	struct gmember *m = grp ? member_find(grp, req->member_id) : NULL;
+	struct gmember *m = NULL;
+	int16_t err = grp ? member_lookup(grp, req->member_id, req->instance_id, &m)
+			  : KERR_UNKNOWN_MEMBER_ID;
 
 	w->priv = NULL;
-	if (!grp || !m) {
-		sync_reply(w, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
+	if (err) {
+		sync_reply(w, err, NULL, 0);
 		return;
 	}
 	if (req->generation != grp->generation) {
@@ -873,41 +855,53 @@ void groups_cancel(struct groups *g, struct groups_waiter *w)
 /* ---------------------------------------------------------------- Heartbeat, LeaveGroup */
 
 int16_t groups_heartbeat(struct groups *g, const char *group_id, int32_t generation,
-			 const char *member_id)
+			 const char *member_id, const char *instance_id)
 {
 	struct group *grp = groups_find(g, group_id);
-	struct gmember *m = grp ? member_find(grp, member_id) : NULL;
+	struct gmember *m = NULL;
+	int16_t err;
 
 	if (!group_id[0])
 		return KERR_INVALID_GROUP_ID;
-	if (!grp || !m || grp->state == GS_EMPTY || grp->state == GS_DEAD)
+	if (!grp || grp->state == GS_EMPTY || grp->state == GS_DEAD)
 		return KERR_UNKNOWN_MEMBER_ID;
+	err = member_lookup(grp, member_id, instance_id, &m);
+	if (err)
+		return err;
 	if (generation != grp->generation)
 		return KERR_ILLEGAL_GENERATION;
 	session_reset(m);
 	return grp->state == GS_PREPARING ? KERR_REBALANCE_IN_PROGRESS : KERR_NONE;
 }
 
-int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id)
+int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id,
+		     const char *instance_id)
 {
 	struct group *grp = groups_find(g, group_id);
 	struct gpending *p;
-	struct gmember *m;
+	struct gmember *m = NULL;
+	int16_t err;
 
 	if (!group_id[0])
 		return KERR_INVALID_GROUP_ID;
 	if (!grp)
 		return KERR_UNKNOWN_MEMBER_ID;
-	p = pending_find(grp, member_id);
+	p = member_id[0] ? pending_find(grp, member_id) : NULL;
 	if (p) {
 		pending_remove(grp, p);
 		try_complete_join(grp);
 		groups_gc(grp);
 		return KERR_NONE;
 	}
-	m = member_find(grp, member_id);
-	if (!m)
-		return KERR_UNKNOWN_MEMBER_ID;
+	/* KIP-345: an administrative removal names only the instance */
+	if (!member_id[0] && instance_id) {
+		m = instance_find(grp, instance_id);
+		err = m ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID;
+	} else {
+		err = member_lookup(grp, member_id, instance_id, &m);
+	}
+	if (err)
+		return err;
 	log_info("groups: %s: member %s left", grp->id, m->id);
 	member_gone(grp, m, "left the group");
 	return KERR_NONE;
@@ -919,7 +913,8 @@ int16_t groups_leave(struct groups *g, const char *group_id, const char *member_
 int16_t groups_commit_check(struct groups *g, struct groups_commit *c)
 {
 	struct group *grp = groups_find(g, c->group_id);
-	struct gmember *m;
+	struct gmember *m = NULL;
+	int16_t err;
 
 	if (!c->group_id[0])
 		return KERR_INVALID_GROUP_ID;
@@ -931,9 +926,9 @@ int16_t groups_commit_check(struct groups *g, struct groups_commit *c)
 	}
 	if (c->generation < 0 && grp->state == GS_EMPTY)
 		return KERR_NONE;
-	m = member_find(grp, c->member_id ? c->member_id : "");
-	if (!m)
-		return KERR_UNKNOWN_MEMBER_ID;
+	err = member_lookup(grp, c->member_id ? c->member_id : "", c->instance_id, &m);
+	if (err)
+		return err;
 	if (c->generation != grp->generation)
 		return KERR_ILLEGAL_GENERATION;
 	if (grp->state == GS_COMPLETING)

@@ -21,8 +21,18 @@
  * cooperative-sticky all pass through).  Session timeouts are evloop timers
  * reset by every heartbeat, join, sync and commit; a member parked in a
  * JoinGroup or SyncGroup is kept alive; members that do not sync within the
- * rebalance timeout are removed.  Static membership (group.instance.id) is
- * accepted but treated as dynamic.  docs/KAFKA.md lists every error code and
+ * rebalance timeout are removed.
+ *
+ * Static membership (KIP-345): a member joining with a group.instance.id
+ * keeps it for its lifetime.  When that instance joins again with an empty
+ * member id (a restarted consumer), it takes over the old member under a
+ * new id, keeping its assignment; if the group is Stable and the protocols
+ * are unchanged there is no rebalance.  Requests with the old id get
+ * FENCED_INSTANCE_ID.  Static members leave only by LeaveGroup (clients do
+ * not send it on close) or by missing their session timeout.
+ *
+ * DeleteGroups and OffsetDelete (groups_delete) journal tombstones and
+ * answer once they are durable.  docs/KAFKA.md lists every error code and
  * where it is returned.
  *
  * Offsets of a group that has been Empty (or unused) for
@@ -96,6 +106,9 @@ struct groups_join_result {
 	const char *member_id; /* "" when none */
 	int32_t nmembers;      /* the leader only */
 	const struct groups_member_info *members;
+	/* KIP-814: a static leader that took over in Stable gets the members
+	 * but must not assign (JoinGroup v9+; older versions get no members) */
+	bool skip_assignment;
 };
 
 /* A parked JoinGroup or SyncGroup.  The caller owns it and must call
@@ -130,10 +143,18 @@ struct groups_sync_req {
 void groups_sync(struct groups *g, const struct groups_sync_req *req, struct groups_waiter *w);
 void groups_cancel(struct groups *g, struct groups_waiter *w);
 
-/* Kafka error codes (0 = NONE). */
+/* The group's protocol type and selected protocol (NULL when none), for
+ * SyncGroup v5 and JoinGroup v7+.  Borrowed until the next change. */
+void groups_protocol(struct groups *g, const char *group_id, const char **type, const char **name);
+
+/* Kafka error codes (0 = NONE).  instance_id is the group.instance.id of a
+ * static member (NULL for a dynamic one): a known instance with another
+ * member id is FENCED_INSTANCE_ID.  LeaveGroup with an empty member_id and
+ * an instance_id removes that instance's member (KIP-345). */
 int16_t groups_heartbeat(struct groups *g, const char *group_id, int32_t generation,
-			 const char *member_id);
-int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id);
+			 const char *member_id, const char *instance_id);
+int16_t groups_leave(struct groups *g, const char *group_id, const char *member_id,
+		     const char *instance_id);
 
 /* ---------------------------------------------------------------- offsets */
 
@@ -141,6 +162,7 @@ struct groups_commit {
 	const char *group_id;
 	int32_t generation; /* -1: not using group management */
 	const char *member_id;
+	const char *instance_id; /* NULL unless static */
 	size_t n;
 	const struct offsets_record *records;
 	int16_t *errors; /* n entries, filled before done */
@@ -173,6 +195,54 @@ void groups_topic_deleted(struct groups *g, const char *topic);
  * generation (Kafka's TxnOffsetCommit; loop thread). */
 struct offsets *groups_offsets(struct groups *g);
 
+/* ---------------------------------------------------------------- transactions */
+
+/* Whether a transaction holds uncommitted offsets of group for
+ * topic/partition (TxnOffsetCommit not yet ended): OffsetFetch with
+ * require_stable answers UNSTABLE_OFFSET_COMMIT for them (KIP-447).  The
+ * transaction coordinator installs the hook (loop thread); without one
+ * nothing is pending. */
+typedef bool (*groups_txn_pending_fn)(void *arg, const char *group, const char *topic,
+				      int32_t partition);
+void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *arg);
+bool groups_txn_pending(struct groups *g, const char *group, const char *topic, int32_t partition);
+
+/* ---------------------------------------------------------------- deletion */
+
+/* DeleteGroups (whole_group) or OffsetDelete (the partitions in parts).
+ * Top-level error: GROUP_ID_NOT_FOUND (no members and no offsets),
+ * NON_EMPTY_GROUP (DeleteGroups of a group with members; OffsetDelete of a
+ * non-empty group not using the consumer protocol); per partition
+ * (OffsetDelete): GROUP_SUBSCRIBED_TO_TOPIC when a member's subscription
+ * names the topic, UNKNOWN_TOPIC_OR_PARTITION.  The offsets are journalled
+ * as tombstones and done runs once they are durable (possibly before this
+ * returns); a deleted group is forgotten. */
+struct groups_delete {
+	const char *group_id;
+	bool whole_group;
+	size_t n;
+	const struct offsets_record *parts; /* topic, partition */
+	int16_t error;                      /* top-level, filled before done */
+	int16_t *errors;                    /* n entries (OffsetDelete) */
+	void (*done)(struct groups_delete *d);
+	void *arg;
+	/* private */
+	struct offsets_commit oc;
+	struct offsets_record *recs;
+	size_t nrecs;
+	size_t caprecs;
+	struct groups *g;
+};
+
+void groups_delete(struct groups *g, struct groups_delete *d);
+/* The caller goes away: done will not run (the deletion still happens). */
+void groups_delete_cancel(struct groups *g, struct groups_delete *d);
+
+/* Whether the consumer-protocol subscription metadata (ConsumerProtocol
+ * Subscription, any version) names topic; true when it cannot be parsed,
+ * so that an unreadable subscription protects the offsets. */
+bool groups_subscription_has(const uint8_t *meta, int32_t len, const char *topic);
+
 /* ---------------------------------------------------------------- describe */
 
 struct groups_member_desc {
@@ -199,10 +269,15 @@ struct groups_desc {
  * "Dead" with no members, as Kafka answers.  0 or -ENOMEM. */
 int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 		    struct groups_desc *out);
-/* Every group (with members or committed offsets): ids and protocol types
- * allocated from a.  0 or -ENOMEM. */
-int groups_list(struct groups *g, struct arena *a, const char ***ids, const char ***types,
-		size_t *n);
+struct groups_listing {
+	const char *id;
+	const char *protocol_type; /* "" when none */
+	const char *state;         /* as groups_desc.state */
+};
+
+/* Every group (with members or committed offsets), allocated from a.  0 or
+ * -ENOMEM. */
+int groups_list(struct groups *g, struct arena *a, struct groups_listing **out, size_t *n);
 
 /* ---------------------------------------------------------------- lag (any thread) */
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals shared by the group coordinator's three files: the state machine
- * (store/groups/groups.c), offset commits (store/groups/groups_commit.c) and
- * its lifetime, views and metrics (store/groups/groups_view.c).
+ * Internals shared by the group coordinator's files: the state machine
+ * (store/groups/groups.c), protocol bookkeeping (store/groups/groups_proto.c),
+ * offset commits and deletions (store/groups/groups_commit.c) and its
+ * lifetime, views and metrics (store/groups/groups_view.c).
  * Not for other modules: they use store/groups/groups.h.
  *
  * Everything here belongs to the event-loop thread, except the published
@@ -104,6 +105,8 @@ struct groups {
 	int64_t started_ms; /* wall clock at start: groups known only from
 				      * the journal count as empty since then */
 	struct evloop_timer sweep;
+	groups_txn_pending_fn txn_pending; /* store/txn's hook, or NULL */
+	void *txn_pending_arg;
 	atomic_uint_fast64_t rebalances;
 	atomic_uint_fast64_t expired_groups;
 
@@ -121,6 +124,15 @@ void groups_gc(struct group *grp);
 /* Membership check of a commit (groups.c, for groups_commit.c): 0 or the
  * Kafka error for every partition. */
 int16_t groups_commit_check(struct groups *g, struct groups_commit *c);
+/* store/groups/groups_proto.c: a member's protocol list (copied from a
+ * join, compared with one), the protocol of name, Kafka's vote among the
+ * members, and "<client.id>-<uuid4>" member ids (NULL on ENOMEM). */
+void groups_protos_free(struct gmember *m);
+int groups_protos_copy(struct gmember *m, const struct groups_join_req *req);
+bool groups_protos_equal(const struct gmember *m, const struct groups_join_req *req);
+const struct gproto *groups_member_proto(const struct gmember *m, const char *name);
+const char *groups_select_protocol(const struct group *grp);
+char *groups_new_member_id(const char *client_id);
 /* Update / drop the summary other threads see. */
 void groups_publish(struct group *grp);
 void groups_unpublish(struct groups *g, const char *id);

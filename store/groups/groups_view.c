@@ -298,33 +298,33 @@ int groups_describe(struct groups *g, const char *group_id, struct arena *a,
 	return 0;
 }
 
-int groups_list(struct groups *g, struct arena *a, const char ***ids, const char ***types,
-		size_t *n)
+int groups_list(struct groups *g, struct arena *a, struct groups_listing **out, size_t *n)
 {
 	struct strset names = {0};
 	struct hmap_iter it;
 	struct hmap_node *node;
-	size_t k = 0, total;
+	size_t k = 0;
 	int rc = 0;
 
 	offsets_foreach(g->offsets, NULL, collect_group, &names);
 	hmap_iter_init(&g->table, &it);
 	while ((node = hmap_iter_next(&g->table, &it)) != NULL)
 		strset_add(&names, hmap_entry(node, struct group, node)->id);
-	total = names.n;
-	*ids = arena_calloc(a, total ? total : 1, sizeof(**ids));
-	*types = arena_calloc(a, total ? total : 1, sizeof(**types));
-	if (!*ids || !*types || names.oom) {
+	*out = arena_calloc(a, names.n ? names.n : 1, sizeof(**out));
+	if (!*out || names.oom) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < names.n; i++) {
 		struct group *grp = groups_find(g, names.v[i]);
 		const char *type = grp && grp->protocol_type ? grp->protocol_type : "";
+		struct groups_listing *l = &(*out)[k];
 
-		(*ids)[k] = arena_strndup(a, names.v[i], strlen(names.v[i]));
-		(*types)[k] = arena_strndup(a, type, strlen(type));
-		if (!(*ids)[k] || !(*types)[k]) {
+		l->id = arena_strndup(a, names.v[i], strlen(names.v[i]));
+		l->protocol_type = arena_strndup(a, type, strlen(type));
+		/* a group known only by its offsets is Empty, as in Kafka */
+		l->state = groups_state_names[grp ? grp->state : GS_EMPTY];
+		if (!l->id || !l->protocol_type) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -334,6 +334,27 @@ out:
 	*n = rc < 0 ? 0 : k;
 	strset_free(&names);
 	return rc;
+}
+
+void groups_protocol(struct groups *g, const char *group_id, const char **type, const char **name)
+{
+	struct group *grp = groups_find(g, group_id);
+
+	*type = grp && grp->members ? grp->protocol_type : NULL;
+	*name = grp && grp->members && grp->protocol && grp->protocol[0] ? grp->protocol : NULL;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+void groups_set_txn_pending(struct groups *g, groups_txn_pending_fn fn, void *arg)
+{
+	g->txn_pending = fn;
+	g->txn_pending_arg = arg;
+}
+
+bool groups_txn_pending(struct groups *g, const char *group, const char *topic, int32_t partition)
+{
+	return g->txn_pending && g->txn_pending(g->txn_pending_arg, group, topic, partition);
 }
 
 /* ---------------------------------------------------------------- lag (any thread) */

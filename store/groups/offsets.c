@@ -475,8 +475,9 @@ int offsets_commit(struct offsets *o, struct offsets_commit *c)
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		const struct offsets_record *r = &c->records[i];
 
-		rc = encode_record(&p->bytes, REC_COMMIT, now, c->group, r->topic, r->partition,
-				   r->offset, r->leader_epoch, r->metadata);
+		rc = encode_record(&p->bytes, c->tombstones ? REC_TOMBSTONE : REC_COMMIT, now,
+				   c->group, r->topic, r->partition, r->offset, r->leader_epoch,
+				   r->metadata);
 	}
 	if (rc < 0) {
 		pending_free(p);

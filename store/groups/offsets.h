@@ -53,6 +53,9 @@ struct offsets_commit {
 	const char *group;
 	const struct offsets_record *records;
 	size_t n;
+	/* the records are deletions (only topic and partition are used):
+	 * journalled as tombstones and applied, like commits, once durable */
+	bool tombstones;
 	/* loop thread, after the fdatasync; rc 0 or a negative code (the
 	 * journal could not be written or synced: nothing was applied) */
 	void (*done)(struct offsets_commit *c, int rc);
@@ -68,7 +71,7 @@ int offsets_open(struct evloop *loop, const char *dir, struct offsets **out);
  * close the file.  NULL is a no-op. */
 void offsets_close(struct offsets *o);
 
-/* Append c's records and start a sync.  0 (done will run), or a negative
+/* Append c's records (commits, or tombstones) and start a sync.  0 (done will run), or a negative
  * code when the write failed (done will not run). */
 int offsets_commit(struct offsets *o, struct offsets_commit *c);
 /* Forget c's callback (its records are still applied once durable). */

@@ -89,6 +89,13 @@ static int apply_offsets(void *arg, const char *group, const struct txn_offset *
 	return 0;
 }
 
+/* OffsetFetch require_stable (KIP-447): UNSTABLE_OFFSET_COMMIT while an
+ * open transaction has staged an offset of the partition. */
+static bool offsets_pending(void *arg, const char *group, const char *topic, int32_t partition)
+{
+	return txn_offsets_pending(arg, group, topic, partition);
+}
+
 int kafka_txn_open(struct kafka_ctx *ctx)
 {
 	struct txn_config cfg;
@@ -106,11 +113,15 @@ int kafka_txn_open(struct kafka_ctx *ctx)
 	if (rc < 0)
 		log_error("kafka: transactions are unavailable (journal in %s): %s", dir,
 			  err_str(rc));
+	else if (ctx->groups)
+		groups_set_txn_pending(ctx->groups, offsets_pending, ctx->txn);
 	return rc;
 }
 
 void kafka_txn_close(struct kafka_ctx *ctx)
 {
+	if (ctx->groups && ctx->txn)
+		groups_set_txn_pending(ctx->groups, NULL, NULL);
 	txn_coord_free(ctx->txn);
 	ctx->txn = NULL;
 }

@@ -28,7 +28,10 @@ def consumer(bootstrap):
 
 def main():
     with Env() as env:
-        st = kafkatest.start_store(env, conf="log:\n  default_partitions: 2\n")
+        # the two consumers run one after the other, each the group's only
+        # member: no use waiting Kafka's 3 s initial delay for more
+        st = kafkatest.start_store(env, conf="log:\n  default_partitions: 2\n"
+                                   "groups:\n  initial_rebalance_delay: 0\n")
         corpus = env.path("corpus")
         env.gen_corpus(corpus, "2M")
         with open(corpus, "rb") as f:

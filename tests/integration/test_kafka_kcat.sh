@@ -13,9 +13,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 
+# groups.initial_rebalance_delay 0: each kcat -G run is the group's only
+# member, so Kafka's 3 s wait for more members would only slow the test
 cat >"$T/store.yaml" <<YAML
 log:
   default_partitions: 4
+groups:
+  initial_rebalance_delay: 0
 YAML
 start_store_kafka "$T/data" -c "$T/store.yaml"
 KCAT=(kcat -b "$BROKER" -X broker.address.family=v4 -q)

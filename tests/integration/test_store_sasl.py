@@ -532,7 +532,9 @@ def main():
         os.chmod(tokens, 0o600)
         conf_text = ("kafka:\n  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
                      "http:\n  tokens_file: %s\n"
-                     "auth:\n  users_file: %s\n  acl_file: %s\n") % (tokens, users, acl)
+                     "auth:\n  users_file: %s\n  acl_file: %s\n"
+                     # one consumer per group: no use waiting 3 s for more members
+                     "groups:\n  initial_rebalance_delay: 0\n") % (tokens, users, acl)
         conf = kafkatest.write_conf(env, conf_text)
         for u in ("alice", "bob", "ops"):
             p = user_cmd(conf, "add", u, password=PW[u])

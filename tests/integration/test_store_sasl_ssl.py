@@ -195,7 +195,10 @@ def main():
         with open(conf, "w") as f:
             f.write("kafka:\n  tls: { cert: %s, key: %s }\n"
                     "  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
-                    "auth:\n  users_file: %s\n" % (pki["store.crt"], pki["store.key"], users))
+                    "auth:\n  users_file: %s\n"
+                    # one consumer per group: no use waiting 3 s for more members
+                    "groups:\n  initial_rebalance_delay: 0\n"
+                    % (pki["store.crt"], pki["store.key"], users))
         for u, pw in PW.items():
             r = subprocess.run([os.path.join(BIN, "sluice-store"), "user", "add", u, "-c", conf],
                                input=(pw + "\n").encode(), capture_output=True, timeout=60)

@@ -93,7 +93,10 @@ class Pki:
 def tls_yaml(pki, auth):
     t = "{ cert: %s, key: %s, client_ca: %s, client_auth: %s }" % (
         pki.p("store.crt"), pki.p("store.key"), pki.p("ca.crt"), auth)
-    return "kafka:\n  tls: %s\nhttp:\n  tls: %s\n" % (t, t)
+    # groups.initial_rebalance_delay 0: each group here has one consumer,
+    # Kafka's 3 s wait for more members would only add to the test's time
+    return ("kafka:\n  tls: %s\nhttp:\n  tls: %s\n"
+            "groups:\n  initial_rebalance_delay: 0\n") % (t, t)
 
 
 def client_ctx(pki, cert=None):

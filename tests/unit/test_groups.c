@@ -175,11 +175,11 @@ static void test_single_member(void)
 
 	setup();
 	single_member_stable(&j, id, sizeof(id));
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id), KERR_NONE);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id), KERR_ILLEGAL_GENERATION);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, "nobody"), KERR_UNKNOWN_MEMBER_ID);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "nogroup", 1, id), KERR_UNKNOWN_MEMBER_ID);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "", 1, id), KERR_INVALID_GROUP_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id, NULL), KERR_NONE);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id, NULL), KERR_ILLEGAL_GENERATION);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, "nobody", NULL), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "nogroup", 1, id, NULL), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "", 1, id, NULL), KERR_INVALID_GROUP_ID);
 	arena_init(&a, 0);
 	CU_ASSERT_EQUAL(groups_describe(G, "g", &a, &d), 0);
 	CU_ASSERT_STRING_EQUAL(d.state, "Stable");
@@ -191,8 +191,8 @@ static void test_single_member(void)
 	CU_ASSERT_STRING_EQUAL(d.state, "Dead");
 	arena_release(&a);
 	/* a follower's unchanged rejoin in Stable answers at once, no rebalance */
-	CU_ASSERT_EQUAL(groups_leave(G, "g", id), KERR_NONE);
-	CU_ASSERT_EQUAL(groups_leave(G, "g", id), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_leave(G, "g", id, NULL), KERR_NONE);
+	CU_ASSERT_EQUAL(groups_leave(G, "g", id, NULL), KERR_UNKNOWN_MEMBER_ID);
 	teardown();
 }
 
@@ -209,7 +209,7 @@ static void test_two_members_rebalance(void)
 	/* old clients (v0-v3) get a member id without KIP-394 */
 	join(&j2, "", 10000, 10000, rr_only, 1, false);
 	CU_ASSERT_EQUAL(j2.calls, 0); /* parked: the group waits for m1 */
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id1), KERR_REBALANCE_IN_PROGRESS);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id1, NULL), KERR_REBALANCE_IN_PROGRESS);
 	join(&j1, id1, 10000, 10000, range_rr, 2, true);
 	CU_ASSERT_EQUAL(j1.calls, 1);
 	CU_ASSERT_EQUAL(j2.calls, 1);
@@ -223,7 +223,7 @@ static void test_two_members_rebalance(void)
 	CU_ASSERT_EQUAL(j2.nmembers, 0);
 	snprintf(id2, sizeof(id2), "%s", j2.member);
 	/* CompletingRebalance: heartbeats are fine, commits are not */
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2), KERR_NONE);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2, NULL), KERR_NONE);
 	sync_(&s2, id2, 2, NULL, 0);
 	CU_ASSERT_EQUAL(s2.calls, 0); /* waits for the leader */
 	a[0] = (struct groups_assignment){id1, (const uint8_t *)"P0", 2};
@@ -237,8 +237,8 @@ static void test_two_members_rebalance(void)
 	sync_(&s1, id1, 1, NULL, 0);
 	CU_ASSERT_EQUAL(s1.err, KERR_ILLEGAL_GENERATION);
 	/* m2 leaves: m1 must rejoin and gets generation 3 alone */
-	CU_ASSERT_EQUAL(groups_leave(G, "g", id2), KERR_NONE);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1), KERR_REBALANCE_IN_PROGRESS);
+	CU_ASSERT_EQUAL(groups_leave(G, "g", id2, NULL), KERR_NONE);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1, NULL), KERR_REBALANCE_IN_PROGRESS);
 	sync_(&s1, id1, 2, NULL, 0);
 	CU_ASSERT_EQUAL(s1.err, KERR_REBALANCE_IN_PROGRESS);
 	join(&j1, id1, 10000, 10000, range_rr, 2, true);
@@ -263,8 +263,8 @@ static void test_session_expiry(void)
 	CU_ASSERT_EQUAL(s.err, KERR_NONE);
 	/* m2 is silent: its session runs out, the group rebalances */
 	run_for(NULL, 0, 300);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2), KERR_UNKNOWN_MEMBER_ID);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1), KERR_REBALANCE_IN_PROGRESS);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2, NULL), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1, NULL), KERR_REBALANCE_IN_PROGRESS);
 	join(&j1, id1, 10000, 1000, range_rr, 2, true);
 	CU_ASSERT_EQUAL(j1.gen, 3);
 	CU_ASSERT_EQUAL(j1.nmembers, 1);
@@ -292,7 +292,7 @@ static void test_rebalance_timeout(void)
 	CU_ASSERT_EQUAL(j2.gen, 3);
 	CU_ASSERT_EQUAL(j2.nmembers, 1);
 	CU_ASSERT_STRING_EQUAL(j2.leader, j2.member);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 3, id1), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 3, id1, NULL), KERR_UNKNOWN_MEMBER_ID);
 	teardown();
 }
 
@@ -317,10 +317,11 @@ static void test_sync_timeout(void)
 	groups_cancel(G, &s.w);      /* its connection died */
 	/* the leader never synced: after the rebalance timeout it is removed and
 	 * m2 (which did sync) must rejoin */
-	for (int i = 0; i < 400 && groups_heartbeat(G, "g", 2, id1) != KERR_UNKNOWN_MEMBER_ID; i++)
+	for (int i = 0; i < 400 && groups_heartbeat(G, "g", 2, id1, NULL) != KERR_UNKNOWN_MEMBER_ID;
+	     i++)
 		evloop_run_once(loop, 5);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1), KERR_UNKNOWN_MEMBER_ID);
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2), KERR_REBALANCE_IN_PROGRESS);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id1, NULL), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 2, id2, NULL), KERR_REBALANCE_IN_PROGRESS);
 	teardown();
 }
 
@@ -363,7 +364,7 @@ static void test_errors(void)
 	tw_init(&j);
 	groups_join(G, &r, &j.w);
 	CU_ASSERT_EQUAL(j.err, KERR_INVALID_GROUP_ID);
-	CU_ASSERT_EQUAL(groups_leave(G, "nogroup", "x"), KERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(groups_leave(G, "nogroup", "x", NULL), KERR_UNKNOWN_MEMBER_ID);
 	teardown();
 }
 
@@ -379,7 +380,7 @@ static void test_pending_member_expires(void)
 	CU_ASSERT_EQUAL(j2.err, KERR_MEMBER_ID_REQUIRED);
 	snprintf(id2, sizeof(id2), "%s", j2.member);
 	/* the group stays Stable: the pending member is not a member yet */
-	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id1), KERR_NONE);
+	CU_ASSERT_EQUAL(groups_heartbeat(G, "g", 1, id1, NULL), KERR_NONE);
 	run_for(NULL, 0, 250);
 	/* its id is forgotten */
 	join(&j2, id2, 10000, 1000, range_rr, 2, true);
@@ -392,7 +393,7 @@ static void test_cancelled_join(void)
 	struct tw j1, j2, j3;
 	char id1[160];
 	struct arena a;
-	const char **ids, **types;
+	struct groups_listing *gl;
 	size_t n;
 
 	setup();
@@ -407,10 +408,11 @@ static void test_cancelled_join(void)
 	CU_ASSERT_EQUAL(j3.nmembers, 2);
 	CU_ASSERT_EQUAL(j2.calls, 0);
 	arena_init(&a, 0);
-	CU_ASSERT_EQUAL(groups_list(G, &a, &ids, &types, &n), 0);
+	CU_ASSERT_EQUAL(groups_list(G, &a, &gl, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(ids[0], "g");
-	CU_ASSERT_STRING_EQUAL(types[0], "consumer");
+	CU_ASSERT_STRING_EQUAL(gl[0].id, "g");
+	CU_ASSERT_STRING_EQUAL(gl[0].protocol_type, "consumer");
+	CU_ASSERT_STRING_EQUAL(gl[0].state, "CompletingRebalance");
 	arena_release(&a);
 	teardown();
 }
