@@ -185,6 +185,32 @@ def ru_watermark(st, tp):
         c.close()
 
 
+def check_unstable(st, p, group_md):
+    """KIP-447: while a transaction holds staged offsets of the group, a
+    read_committed consumer's OffsetFetch (require_stable) gets
+    UNSTABLE_OFFSET_COMMIT (librdkafka retries it until its timeout); after
+    the commit it reads the new offset."""
+    p.begin_transaction()
+    p.produce("txa", partition=1, value=b"unstable=1")
+    assert p.flush(30) == 0
+    p.send_offsets_to_transaction([TopicPartition("input", 1, 555)], group_md, 30)
+    c = Consumer({"bootstrap.servers": st.bootstrap, "group.id": "etl",
+                  "isolation.level": "read_committed", "enable.auto.commit": False,
+                  "broker.address.family": "v4"})
+    err = None
+    try:
+        got = c.committed([TopicPartition("input", 1)], timeout=3)
+        err = got[0].error
+    except KafkaException as e:
+        err = e.args[0]
+    assert err is not None, "a staged offset was readable before the commit"
+    p.commit_transaction(30)
+    got = c.committed([TopicPartition("input", 1)], timeout=10)
+    c.close()
+    assert got[0].offset == 555, got
+    return "require_stable while offsets are staged: %s; after the commit: 555" % err.name()
+
+
 def check_http(st):
     """Transactional batches belong to the Kafka protocol: over HTTP one
     outside an open transaction is refused (409), a control batch too (400)."""
@@ -280,6 +306,7 @@ def main():
         assert [tp.offset for tp in offs] == [1234, 77], "committed offsets %s" % offs
         result("send_offsets_to_transaction: group offsets %s (the aborted 9999 never applied)"
                % [tp.offset for tp in offs])
+        result(check_unstable(st, p, group_md))
         gc.close()
 
         # an open transaction holds read_committed at its first offset
