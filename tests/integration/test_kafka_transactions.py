@@ -7,18 +7,22 @@ send_offsets_to_transaction and commits; a second transaction is aborted
 (its events carry "aborted=N" instead of seq=N); a third commits.  A
 read_committed consumer sees exactly the committed events (check_seq) and no
 aborted one; a read_uncommitted consumer sees both; the group's committed
-offset is the one sent in the transaction; while a transaction is open, a
-read_committed consumer stops at its first offset (the last stable offset)
-and the read_committed latest offset (ListOffsets) is that offset.  A second
+offset is the one sent in the transaction, and while a transaction holds
+staged offsets a read_committed consumer's OffsetFetch (require_stable,
+KIP-447) gets UNSTABLE_OFFSET_COMMIT.  While a transaction is open, the
+read_committed latest offset (ListOffsets) is its first offset (the last
+stable offset), which DescribeProducers reports as its start.  A second
 producer with the same transactional.id fences the first (zombie fencing).
 Then the store is killed (SIGKILL) with a transaction open (produced, not
 committed) and restarted: that transaction is aborted (read_committed never
 shows its records), the committed ones survive, and a new producer with the
-same transactional.id commits again.  A transaction left open past its
-transaction.timeout.ms is aborted by the coordinator (the last stable offset
-catches up with the high watermark) and its producer fenced.  With SASL and an ACL file, a
-transactional.id needs a txn: grant (Kafka's WRITE on the TransactionalId):
-alice's "ok-1" commits, her "other" is TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+same transactional.id commits again.  Over HTTP a transactional batch
+outside a transaction is 409, a control batch 400.  A transaction left open
+past its transaction.timeout.ms is aborted by the coordinator (the last
+stable offset catches up with the high watermark) and its producer fenced.
+With SASL and an ACL file, a transactional.id needs a txn: grant (Kafka's
+WRITE on the TransactionalId): alice's "ok-1" commits, her "other" is
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 """
 import os
 import struct
