@@ -6,7 +6,8 @@
  *
  * The first run builds a valid template directory with the engine itself
  * (two partitions, several segments, idempotent and plain batches, a
- * snapshot, recovery points, producer ids, the registry).  Each input is a
+ * snapshot, recovery points, producer ids, the registry, a log start offset
+ * DeleteRecords moved).  Each input is a
  * list of edits to the template's files:
  *   byte 0: flags (bit 0: delete recovery-points, bit 1: fsync never)
  *   then ops: op u8 | file u8 | arg be16 | len be16 | len bytes
@@ -151,6 +152,13 @@ static void build_template(void)
 		(void)engine_wait_visible(log, "t", i % 2, r.last_offset, 5000);
 	}
 	buf_release(&b);
+	{
+		int64_t low;
+
+		/* a log start inside a segment: t-1/log-start-offset */
+		if (engine_delete_records(log, "t", 1, 3, &low) < 0)
+			abort();
+	}
 	engine_close(log);
 	collect(dir, "");
 	qsort(files, nfiles, sizeof(files[0]), cmp_files);
@@ -212,6 +220,17 @@ static void exercise(struct engine *log)
 		}
 		for (int64_t ts = -2; ts < 50000; ts += 3001)
 			(void)engine_offset_for_time(log, "t", p, ts, &off);
+		{
+			struct engine_producer *pv = NULL;
+			int64_t ts, low;
+			size_t n;
+
+			(void)engine_offset_max_timestamp(log, "t", p, &off, &ts);
+			if (engine_producers(log, "t", p, &pv, &n) == 0)
+				mem_free(pv);
+			(void)engine_delete_records(log, "t", p, pi.log_start + 1, &low);
+			(void)engine_offset_max_timestamp(log, "t", p, &off, &ts);
+		}
 		buf_init(&b, 0);
 		if (batch(&b, 99999, 5, 0, 2) == 0)
 			(void)engine_append(log, "t", p, b.data, b.len, &r);
