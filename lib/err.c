@@ -22,6 +22,7 @@ static const char *const domain_names[ERR_LIMIT - ERR_BASE] = {
 	[ERR_INVALID - ERR_BASE] = "invalid argument",
 	[ERR_STORAGE - ERR_BASE] = "storage error",
 	[ERR_AUTH - ERR_BASE] = "not authorized",
+	[ERR_TXN_STATE - ERR_BASE] = "invalid transaction state",
 };
 
 const char *err_str(int code)

@@ -28,6 +28,7 @@ enum {
 	ERR_INVALID,      /* invalid argument from an outside party (name, value) */
 	ERR_STORAGE,      /* the log engine cannot write (EIO, ENOSPC, ...) */
 	ERR_AUTH,         /* authentication or authorization failed */
+	ERR_TXN_STATE,    /* not allowed in the transaction's state */
 	ERR_LIMIT         /* end marker, not an error */
 };
 

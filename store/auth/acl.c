@@ -122,10 +122,14 @@ static int parse_perms(const char *s, size_t n, enum acl_res kind, unsigned *out
 
 		while (j < n && s[j] != ',')
 			j++;
-		if (j - i == 7 && memcmp(s + i, "produce", 7) == 0 && kind == ACL_TOPIC)
+		if (j - i == 7 && memcmp(s + i, "produce", 7) == 0 &&
+		    (kind == ACL_TOPIC || kind == ACL_TXN))
 			perms |= ACL_PRODUCE;
-		else if (j - i == 7 && memcmp(s + i, "consume", 7) == 0 && kind != ACL_CLUSTER)
+		else if (j - i == 7 && memcmp(s + i, "consume", 7) == 0 && kind != ACL_CLUSTER &&
+			 kind != ACL_TXN)
 			perms |= ACL_CONSUME;
+		else if (j - i == 5 && memcmp(s + i, "admin", 5) == 0 && kind == ACL_TXN)
+			perms |= ACL_ADMIN | ACL_PRODUCE;
 		else if (j - i == 5 && memcmp(s + i, "admin", 5) == 0)
 			perms |= ACL_ADMIN | ACL_CONSUME | (kind == ACL_TOPIC ? ACL_PRODUCE : 0);
 		else
@@ -176,12 +180,16 @@ static int parse_grant(struct acl *a, const char *p, const char **f, const size_
 		e.kind = ACL_GROUP;
 		g += 6;
 		gl -= 6;
+	} else if (gl >= 4 && memcmp(g, "txn:", 4) == 0) {
+		e.kind = ACL_TXN;
+		g += 4;
+		gl -= 4;
 	} else if (gl >= 6 && memcmp(g, "topic:", 6) == 0) {
 		g += 6;
 		gl -= 6;
 	}
 	if (e.kind != ACL_CLUSTER && (gl == 0 || gl > ACL_FIELD_MAX)) {
-		*why = "resource must be a topic glob, topic:GLOB, group:GLOB or cluster";
+		*why = "resource must be a topic glob, topic:GLOB, group:GLOB, txn:GLOB or cluster";
 		return -ERR_INVALID;
 	}
 	*col = (size_t)(f[2] - p) + 1;
@@ -189,6 +197,7 @@ static int parse_grant(struct acl *a, const char *p, const char **f, const size_
 		*why = e.kind == ACL_TOPIC
 			       ? "permissions must be a comma list of produce, consume, admin"
 		       : e.kind == ACL_GROUP ? "group permissions are consume and admin"
+		       : e.kind == ACL_TXN   ? "txn permissions are produce and admin"
 					     : "cluster permission is admin";
 		return -ERR_INVALID;
 	}
@@ -365,7 +374,11 @@ static int format_line(struct buf *out, const struct acl_entry *e, unsigned perm
 	if (rc == 0 && e->kind == ACL_CLUSTER)
 		rc = buf_append_str(out, "cluster ");
 	else if (rc == 0)
-		rc = buf_printf(out, "%s%s ", e->kind == ACL_GROUP ? "group:" : "", e->glob);
+		rc = buf_printf(out, "%s%s ",
+				e->kind == ACL_GROUP ? "group:"
+				: e->kind == ACL_TXN ? "txn:"
+						     : "",
+				e->glob);
 	if (perms & ACL_ADMIN)
 		perms = ACL_ADMIN; /* admin implies the rest */
 	for (int b = 0; b < 3 && rc == 0; b++) {

@@ -9,6 +9,7 @@
  *   User:alice           group:alice-*   consume
  *   User:ops             *               admin
  *   User:ops             cluster         admin
+ *   User:etl             txn:etl-*       produce
  *   "User:CN=web-01,O=Example Inc"  logs.*  produce
  *
  * Principal: "User:NAME" (a SASL user, an HTTP token mapped to NAME, or an
@@ -19,13 +20,16 @@
  * double quotes.
  *
  * Resource: a topic glob (fnmatch(3)), the same with a "topic:" prefix, a
- * consumer-group glob "group:GLOB", or "cluster".
+ * consumer-group glob "group:GLOB", a transactional-id glob "txn:GLOB", or
+ * "cluster".
  *
  * Permissions, a comma list:
  *   topic    produce (write, auto-create), consume (read, offsets), admin
  *            (create, delete, configs; implies produce and consume)
  *   group    consume (join, sync, heartbeat, leave, commit, fetch offsets,
  *            describe), admin (also delete; implies consume)
+ *   txn      produce (Kafka's WRITE on a TransactionalId: InitProducerId,
+ *            AddPartitionsToTxn, AddOffsetsToTxn, EndTxn), admin (the same)
  *   cluster  admin (every topic's metrics, user and ACL management)
  * Grants only add up; there is no deny.
  *
@@ -48,6 +52,7 @@ enum acl_res {
 	ACL_TOPIC,
 	ACL_GROUP,
 	ACL_CLUSTER,
+	ACL_TXN, /* a transactional.id */
 };
 
 #define ACL_ANONYMOUS "User:ANONYMOUS"

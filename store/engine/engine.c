@@ -673,14 +673,56 @@ int engine_partition_info(struct engine *log, const char *topic, int32_t partiti
 	return 0;
 }
 
+int engine_get_part(struct engine *log, const char *topic, int32_t partition,
+		    struct partition **out)
+{
+	return get_part(log, topic, partition, out, NULL);
+}
+
 int engine_append(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
 		  size_t len, struct engine_append_result *res)
+{
+	return engine_append_internal(log, topic, partition, batch, len, res, false);
+}
+
+/* A transactional batch from a producer: the coordinator says whether its
+ * partition is in the producer's open transaction.  Control batches come
+ * only from engine_append_marker(). */
+static int check_txn(struct engine *log, const char *topic, int32_t partition, const uint8_t *batch,
+		     size_t len)
+{
+	struct batch_info bi;
+	int rc = 0;
+
+	if (batch_header_parse(batch, len, &bi) < 0)
+		return -ERR_CORRUPT;
+	if (bi.attributes & BATCH_ATTR_CONTROL)
+		return -ERR_INVALID;
+	if (!(bi.attributes & BATCH_ATTR_TRANSACTIONAL))
+		return 0;
+	if (bi.producer_id < 0)
+		return -ERR_INVALID;
+	if (!log->txn_check)
+		rc = -ERR_TXN_STATE; /* no coordinator: no transaction can be open */
+	else
+		rc = log->txn_check(log->txn_check_arg, topic, partition, bi.producer_id,
+				    bi.producer_epoch);
+	return rc;
+}
+
+int engine_append_internal(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
+			   size_t len, struct engine_append_result *res, bool marker)
 {
 	struct topic_config cfg;
 	struct partition *p;
 	bool moved = false;
 	int rc;
 
+	if (!marker) {
+		rc = check_txn(log, topic, partition, batch, len);
+		if (rc < 0)
+			return rc;
+	}
 	if (diskspace_low(log->disk)) {
 		diskspace_refused(log->disk);
 		return -ENOSPC;
@@ -781,7 +823,7 @@ int engine_read(struct engine *log, const char *topic, int32_t partition, int64_
 		out->fd = -1;
 		return rc;
 	}
-	rc = partition_read(p, offset, max_bytes, out);
+	rc = partition_read(p, offset, max_bytes, false, out);
 	partition_unref(p);
 	return rc;
 }

@@ -197,6 +197,41 @@ int engine_wait_visible(struct engine *log, const char *topic, int32_t partition
  * wake-up (evloop_async_send) and re-checks its waiting requests. */
 void engine_set_listener(struct engine *log, void (*cb)(void *arg), void *arg);
 
+/* ---------------------------------------------------------------- transactions */
+
+/* Whether a transactional batch of (pid, epoch) may be appended to the
+ * partition: 0, -ERR_TXN_STATE (the partition is not in the producer's open
+ * transaction) or -ERR_FENCED (a newer epoch exists).  Runs on the appending
+ * thread, with no partition lock held; it must not call back into the
+ * engine. */
+typedef int engine_txn_check_fn(void *arg, const char *topic, int32_t partition, int64_t pid,
+				int16_t epoch);
+/* Register the transaction coordinator's check (store/txn/).  Without one,
+ * every transactional batch is refused with -ERR_TXN_STATE.  Set it before
+ * the first append (it is read without a lock).  Control batches
+ * are refused by engine_append() (-ERR_INVALID) whatever the check. */
+void engine_set_txn_check(struct engine *log, engine_txn_check_fn *fn, void *arg);
+
+/* Append a transaction marker (a control batch: transactional and control
+ * attributes, one record with key version 0 + type, value version 0 +
+ * coordinator epoch) for (pid, epoch): commit or abort.  The producer's
+ * open transaction on the partition closes; an abort enters the aborted
+ * index.  Visible (and durable) as engine_append()'s batches are. */
+int engine_append_marker(struct engine *log, const char *topic, int32_t partition, int64_t pid,
+			 int16_t epoch, bool commit, int32_t coordinator_epoch,
+			 struct engine_append_result *res);
+
+/* engine_read(), but never past the last stable offset: what a
+ * read_committed consumer may see.  out->last_stable is set by both. */
+int engine_read_stable(struct engine *log, const char *topic, int32_t partition, int64_t offset,
+		       size_t max_bytes, struct engine_slice *out);
+
+/* The aborted transactions of the partition overlapping [from, to): up to
+ * max into out; returns how many there are in all (call again with a larger
+ * array when more), or -ERR_NOT_FOUND. */
+int engine_aborted_txns(struct engine *log, const char *topic, int32_t partition, int64_t from,
+			int64_t to, struct engine_aborted_txn *out, size_t max);
+
 /* Allocate a new idempotent producer id (persisted; never reused). */
 int engine_producer_id_alloc(struct engine *log, int64_t *id);
 

@@ -71,6 +71,8 @@ struct engine {
 	pthread_mutex_t l_mu;
 	void (*listener)(void *);
 	void *listener_arg;
+	engine_txn_check_fn *txn_check; /* set before the first append, then read-only */
+	void *txn_check_arg;
 
 	pthread_mutex_t pid_mu;
 	int64_t pid_next, pid_limit;
@@ -104,5 +106,12 @@ int engine_open_parts(struct engine *log, const char *name, int32_t from, int32_
 		      struct partition **parts, const struct checkpoint *ck);
 /* Write recovery-points if anything moved (or always, with force). */
 int engine_write_checkpoint(struct engine *log, bool force);
+/* The partition with a reference the caller drops (partition_unref). */
+int engine_get_part(struct engine *log, const char *topic, int32_t partition,
+		    struct partition **out);
+/* engine_append(); marker: a control batch from engine_append_marker(),
+ * which skips the transaction check. */
+int engine_append_internal(struct engine *log, const char *topic, int32_t partition, uint8_t *batch,
+			   size_t len, struct engine_append_result *res, bool marker);
 
 #endif

@@ -54,6 +54,16 @@ struct engine_partition_info {
 	int32_t segments;
 	int64_t first_timestamp; /* of the first batch on disk, -1 if empty */
 	int64_t last_timestamp;  /* max timestamp seen, -1 if empty */
+	int64_t last_stable;     /* first offset of the earliest open transaction, else visible */
+};
+
+/* One aborted transaction of a partition (KIP-98): the producer's batches
+ * from first_offset up to its ABORT marker at last_offset are to be skipped
+ * by read_committed consumers. */
+struct engine_aborted_txn {
+	int64_t producer_id;
+	int64_t first_offset;
+	int64_t last_offset;
 };
 
 struct engine_append_result {
@@ -73,6 +83,7 @@ struct engine_slice {
 	size_t len;             /* 0: nothing (yet) at this offset */
 	int64_t first_offset;   /* base offset of the first batch in the range */
 	int64_t high_watermark; /* visible offset at the time of the read */
+	int64_t last_stable;    /* last stable offset at the time of the read */
 	int64_t log_start;
 	void *ref; /* engine-private file reference */
 };
@@ -81,8 +92,9 @@ struct engine_slice {
 struct engine_producer {
 	int64_t id;
 	int16_t epoch;
-	int32_t last_seq; /* of its last batch; -1: none */
-	int64_t last_ms;  /* wall time of its last append */
+	int32_t last_seq;  /* of its last batch; -1: none */
+	int64_t last_ms;   /* wall time of its last append */
+	int64_t txn_start; /* first offset of its open transaction here; -1: none */
 };
 
 struct engine_stats {

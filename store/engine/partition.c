@@ -122,6 +122,7 @@ static void partition_free(struct partition *p)
 		segment_unref(p->segs[i]);
 	mem_free(p->segs);
 	producer_state_release(&p->producers);
+	ptxn_release(&p->txn);
 	buf_release(&p->snapshot);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cond);
@@ -148,6 +149,7 @@ int partition_open(const struct partition_params *pp, struct partition **out)
 	pthread_cond_init(&p->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	producer_state_init(&p->producers);
+	ptxn_init(&p->txn);
 	buf_init(&p->snapshot, 256u << 20);
 	p->snapshot_off = -1;
 	p->topic = mem_strdup(pp->topic);
@@ -370,7 +372,7 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	struct segment *a;
 	int64_t now = clock_wall_ms(), seg_max;
 	bool torn;
-	int rc;
+	int rc, ctl = -1;
 
 	*notify = false;
 	if ((int64_t)len > tc->max_batch_bytes || (int64_t)len > SEG_MAX_BYTES)
@@ -389,7 +391,17 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 		rc = -ERR_STORAGE;
 		goto out;
 	}
-	rc = producer_state_check(&p->producers, &bi, &dup);
+	if (bi.attributes & BATCH_ATTR_CONTROL) {
+		/* a marker from the coordinator (engine_append_marker): it
+		 * carries no sequence */
+		ctl = ptxn_control_type(batch + BATCH_HEADER_SIZE, len - BATCH_HEADER_SIZE);
+		rc = ctl < 0 ? -ERR_CORRUPT : 0;
+	} else {
+		rc = producer_state_check(&p->producers, &bi, &dup);
+	}
+	if (rc == 0 && (bi.attributes & BATCH_ATTR_TRANSACTIONAL) && !p->txn.marked &&
+	    ptxn_mark(&p->txn, p->dir) < 0)
+		rc = -ERR_STORAGE; /* without the marker a restart would lose the state */
 	if (rc == 1) {
 		res->base_offset = dup.base_offset;
 		res->last_offset = dup.last_offset;
@@ -432,9 +444,13 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 	p->bytes += (int64_t)len;
 	if (bi.max_ts > p->last_ts)
 		p->last_ts = bi.max_ts;
-	if (producer_state_update(&p->producers, &bi, bi.base_offset, now) < 0)
+	if (!(bi.attributes & BATCH_ATTR_CONTROL) &&
+	    producer_state_update(&p->producers, &bi, bi.base_offset, now) < 0)
 		log_error("log %s-%d: out of memory recording producer %lld", p->topic, p->index,
 			  (long long)bi.producer_id);
+	if (ptxn_note(&p->txn, &bi, ctl) < 0)
+		log_error("log %s-%d: out of memory recording a transaction of producer %lld",
+			  p->topic, p->index, (long long)bi.producer_id);
 	atomic_fetch_add_explicit(&p->counters->appends, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->counters->append_bytes, len, memory_order_relaxed);
 	if (!atomic_load_explicit(&p->counters->writable, memory_order_relaxed))
@@ -732,10 +748,11 @@ static int find_batch(int fd, int64_t offset, int64_t base, int64_t eo, int64_t 
 	return 0;
 }
 
-int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out)
+int partition_read(struct partition *p, int64_t offset, size_t max_bytes, bool stable,
+		   struct engine_slice *out)
 {
 	int64_t offs[READ_JUMP_ENTRIES], poss[READ_JUMP_ENTRIES];
-	int64_t after = -1;
+	int64_t after = -1, stop;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -750,6 +767,8 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 		goto unlock;
 	}
 	out->high_watermark = p->visible;
+	out->last_stable = ptxn_lso(&p->txn, p->visible);
+	stop = stable ? out->last_stable : p->visible;
 	out->log_start = p->log_start;
 	out->first_offset = offset;
 	for (;;) {
@@ -759,7 +778,7 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 		size_t i, nj;
 		long eno;
 
-		if (offset >= p->visible)
+		if (offset >= stop)
 			goto unlock;
 		i = find_seg(p, offset);
 		while (i < p->nsegs && p->segs[i]->base <= after)
@@ -774,6 +793,10 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 		pthread_mutex_unlock(&p->mu);
 
 		rc = find_batch(s->fd, offset, s->base, eo, ep, eno >= 0, limit, &pos, &bi);
+		if (rc == 1 && bi.base_offset >= stop) {
+			segment_unref(s);
+			return 0; /* the next batch is past the last stable offset */
+		}
 		if (rc == 1) {
 			cur = pos + bi.size;
 			out->first_offset = bi.base_offset;
@@ -791,7 +814,7 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct
 			}
 			while (cur < limit) {
 				if (segment_read_header(s->fd, cur, &bi) < 0 ||
-				    (int64_t)bi.size > limit - cur ||
+				    bi.base_offset >= stop || (int64_t)bi.size > limit - cur ||
 				    cur + (int64_t)bi.size - pos > (int64_t)max_bytes)
 					break;
 				cur += bi.size;
@@ -922,7 +945,19 @@ void partition_info(struct partition *p, struct engine_partition_info *out)
 		}
 	}
 	out->last_timestamp = p->bytes > 0 ? p->last_ts : -1;
+	out->last_stable = ptxn_lso(&p->txn, p->visible);
 	pthread_mutex_unlock(&p->mu);
+}
+
+size_t partition_aborted(struct partition *p, int64_t from, int64_t to,
+			 struct engine_aborted_txn *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = ptxn_aborted(&p->txn, from, to, out, max);
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 static bool in_failed_range(const struct partition *p, int64_t offset)

@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "store/engine/engine_types.h"
+#include "store/engine/partition_txn.h"
 #include "store/engine/producer_state.h"
 #include "store/engine/segment.h"
 
@@ -107,6 +108,7 @@ struct partition {
 	int64_t bytes;
 	int64_t last_ts;
 	struct producer_state producers;
+	struct ptxn txn; /* ongoing and aborted transactions (partition_txn.h) */
 
 	bool dirty;    /* appended (or rolled) since the last flush capture */
 	bool flushing; /* a flusher works on it right now */
@@ -152,7 +154,13 @@ int partition_append(struct partition *p, const struct topic_config *tc, uint8_t
 /* engine_find_duplicate() on one partition. */
 int partition_find_duplicate(struct partition *p, const uint8_t *batch, size_t len,
 			     struct engine_append_result *res);
-int partition_read(struct partition *p, int64_t offset, size_t max_bytes, struct engine_slice *out);
+/* stable: never past the last stable offset (read_committed), else the
+ * visible offset. */
+int partition_read(struct partition *p, int64_t offset, size_t max_bytes, bool stable,
+		   struct engine_slice *out);
+/* Aborted transactions overlapping [from, to) (ptxn_aborted). */
+size_t partition_aborted(struct partition *p, int64_t from, int64_t to,
+			 struct engine_aborted_txn *out, size_t max);
 int partition_offset_for_time(struct partition *p, int64_t ts, int64_t *offset);
 /* The same for batches holding offsets >= from only (from < log_start: log_start):
  * the answer is never below from. */

@@ -162,7 +162,7 @@ static int scan_max(struct partition *p, int64_t from, int64_t to, int64_t *max)
 		struct engine_slice s;
 		off_t pos, end;
 
-		rc = partition_read(p, off, 1u << 20, &s);
+		rc = partition_read(p, off, 1u << 20, false, &s);
 		if (rc < 0 || s.len == 0) {
 			if (rc == 0)
 				engine_slice_release(&s);
@@ -245,7 +245,7 @@ int partition_max_timestamp(struct partition *p, int64_t *offset, int64_t *ts)
 		rc = partition_offset_for_time_from(p, max, from, &b);
 		if (rc < 0)
 			return rc;
-		rc = partition_read(p, b, 1, &s);
+		rc = partition_read(p, b, 1, false, &s);
 		if (rc < 0)
 			return rc == -ERR_OUT_OF_RANGE ? 0 : rc;
 		if (s.len == 0) { /* not visible (yet) */
@@ -296,6 +296,10 @@ int partition_producers(struct partition *p, struct engine_producer **out, size_
 		o->epoch = e->epoch;
 		o->last_seq = e->nbatches ? e->batches[e->nbatches - 1].last_seq : -1;
 		o->last_ms = e->last_ms;
+		o->txn_start = -1;
+		for (size_t k = 0; k < p->txn.nopen; k++)
+			if (p->txn.open[k].pid == e->pid)
+				o->txn_start = p->txn.open[k].first_offset;
 	}
 	*n = i;
 unlock:

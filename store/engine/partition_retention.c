@@ -81,6 +81,7 @@ int partition_retention(struct partition *p, const struct topic_config *tc, int6
 		del[nd++] = s;
 	}
 	if (nd) {
+		ptxn_trim(&p->txn, p->log_start);
 		p->last_ts = -1;
 		for (size_t i = 0; i < p->nsegs; i++)
 			if (p->segs[i]->max_ts > p->last_ts)

@@ -489,6 +489,8 @@ int recovery_run(struct partition *p, const struct partition_point *rp,
 	rc = load_producers(p, &sc.snaps, rep);
 	if (rc == 0)
 		partition_load_log_start(p);
+	if (rc == 0)
+		rc = ptxn_rebuild(&p->txn, p->dir, p->segs, p->nsegs);
 out:
 	mem_free(sc.logs.v);
 	mem_free(sc.snaps.v);

@@ -190,6 +190,10 @@ void groups_committed_foreach(struct groups *g, const char *group_id,
 			      void *arg);
 /* A topic was deleted: drop its offsets. */
 void groups_topic_deleted(struct groups *g, const char *topic);
+/* The committed-offsets journal, for the transaction coordinator: a
+ * committed transaction's offsets are applied whatever the group's
+ * generation (Kafka's TxnOffsetCommit; loop thread). */
+struct offsets *groups_offsets(struct groups *g);
 
 /* ---------------------------------------------------------------- transactions */
 

@@ -288,3 +288,8 @@ void groups_delete_cancel(struct groups *g, struct groups_delete *d)
 	mem_free(d->recs);
 	d->recs = NULL;
 }
+
+struct offsets *groups_offsets(struct groups *g)
+{
+	return g ? g->offsets : NULL;
+}

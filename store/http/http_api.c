@@ -219,6 +219,8 @@ void http_api_map_error(int rc, unsigned *status, const char **code, const char 
 		{-ERR_FENCED, MHD_HTTP_CONFLICT, "producer_fenced",
 		 "a newer epoch of this producer id exists"},
 		{-ERR_DUPLICATE, MHD_HTTP_CONFLICT, "duplicate", "batch already in the log"},
+		{-ERR_TXN_STATE, MHD_HTTP_CONFLICT, "invalid_txn_state",
+		 "transactional batch outside an open transaction of its producer"},
 		{-ERR_STORAGE, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full",
 		 "the store cannot write to disk"},
 		{-ENOSPC, MHD_HTTP_SERVICE_UNAVAILABLE, "storage_full", "the store's disk is full"},

@@ -22,7 +22,7 @@
 #define KERR_SECURITY_DISABLED 54
 #define NAME_MAX_LEN 1024
 
-enum { RT_ANY = 1, RT_TOPIC = 2, RT_GROUP = 3, RT_CLUSTER = 4 };
+enum { RT_ANY = 1, RT_TOPIC = 2, RT_GROUP = 3, RT_CLUSTER = 4, RT_TXN = 5 };
 enum { PT_ANY = 1, PT_MATCH = 2, PT_LITERAL = 3, PT_PREFIXED = 4 };
 enum { OP_ANY = 1, OP_ALL = 2, OP_READ = 3, OP_WRITE = 4 };
 enum { PERM_ANY = 1, PERM_ALLOW = 3 };
@@ -65,7 +65,10 @@ static void entry_view(const char *principal, enum acl_res kind, const char *glo
 
 	memset(v, 0, sizeof(*v));
 	v->principal = principal;
-	v->rt = kind == ACL_TOPIC ? RT_TOPIC : kind == ACL_GROUP ? RT_GROUP : RT_CLUSTER;
+	v->rt = kind == ACL_TOPIC   ? RT_TOPIC
+		: kind == ACL_GROUP ? RT_GROUP
+		: kind == ACL_TXN   ? RT_TXN
+				    : RT_CLUSTER;
 	v->pt = PT_LITERAL;
 	if (kind == ACL_CLUSTER)
 		snprintf(v->name, sizeof(v->name), "kafka-cluster");
@@ -222,19 +225,23 @@ static const char *creation_line(const struct kmsg_create_acls_req_acl_creation 
 		return "only ALLOW bindings exist here (no DENY)";
 	if (strcmp(b->host, "*") != 0)
 		return "only host '*' is supported";
-	if (!perm || (b->operation == OP_WRITE && b->resource_type != RT_TOPIC))
-		return "operations are READ, WRITE (topics) and ALL";
+	if (!perm || (b->operation == OP_WRITE && b->resource_type != RT_TOPIC &&
+		      b->resource_type != RT_TXN))
+		return "operations are READ, WRITE (topics, transactional ids) and ALL";
 	if (b->pattern_type != PT_LITERAL && b->pattern_type != PT_PREFIXED)
 		return "patterns are LITERAL and PREFIXED";
 	if (b->resource_type == RT_CLUSTER) {
 		if (b->operation != OP_ALL)
 			return "the cluster grant is ALL (admin)";
 		rc = buf_printf(out, "\"%s\" cluster %s\n", b->principal, perm);
-	} else if (b->resource_type == RT_TOPIC || b->resource_type == RT_GROUP) {
+	} else if (b->resource_type == RT_TOPIC || b->resource_type == RT_GROUP ||
+		   b->resource_type == RT_TXN) {
 		if (nl == 0 || nl > NAME_MAX_LEN || strpbrk(b->resource_name, " \t\r\n\""))
 			return "bad resource name";
 		rc = buf_printf(out, "\"%s\" %s", b->principal,
-				b->resource_type == RT_GROUP ? "group:" : "");
+				b->resource_type == RT_GROUP ? "group:"
+				: b->resource_type == RT_TXN ? "txn:"
+							     : "");
 		for (size_t i = 0; i < nl && rc == 0; i++) {
 			char c = b->resource_name[i];
 			bool lit_star = b->pattern_type == PT_LITERAL && nl == 1 && c == '*';

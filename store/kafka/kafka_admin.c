@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * CreateTopics, DeleteTopics, DescribeConfigs and InitProducerId
- * (ListOffsets is in kafka_listoffsets.c).  Field order follows the
- * message schemas of these APIs; version conditions stand next to each
+ * CreateTopics, DeleteTopics and DescribeConfigs (ListOffsets is in
+ * kafka_listoffsets.c, InitProducerId in kafka_txn.c).  Field order follows
+ * the message schemas of these APIs; version conditions stand next to each
  * field.
  *
  * Topic configs: the ones the log engine keeps (retention.ms,
@@ -524,52 +524,5 @@ void kafka_admin_describeconfigs_handle(struct kafka_req *r)
 	kwire_put_array(e, q->nresources);
 	for (int32_t i = 0; i < q->nresources; i++)
 		put_describe_resource(r, q, &q->resources[i]);
-	kafka_req_finish(r);
-}
-
-/* ---------------------------------------------------------------- InitProducerId */
-
-void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_initproducerid_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->transactional_id = kwire_get_nstr(d);
-	q->transaction_timeout_ms = kwire_get_i32(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-void kafka_admin_initproducerid_handle(struct kafka_req *r)
-{
-	struct kafka_initproducerid_req *q = r->body;
-	struct kwire_enc *e;
-	int64_t id = -1;
-	int16_t err = KERR_NONE;
-
-	if (q->transactional_id) {
-		/* idempotence only: refuse fast rather than let a transactional
-		 * producer retry forever */
-		err = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-	} else if (!kafka_authz_may(r, ACL_TOPIC, NULL, ACL_PRODUCE)) {
-		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_DENIED);
-		err = KERR_CLUSTER_AUTHORIZATION_FAILED;
-	} else {
-		int rc = auth_producer_id_new(r->ctx->auth, r->ctx->log, kafka_authz_principal(r),
-					      &id);
-
-		if (rc < 0) {
-			log_warn("kafka: cannot allocate a producer id: %s", err_str(rc));
-			err = kafka_api_error(rc);
-			id = -1;
-		}
-	}
-	kafka_req_note(r, err);
-	e = kafka_req_begin(r);
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_i16(e, err);
-	kwire_put_i64(e, id);
-	kwire_put_i16(e, err ? -1 : 0); /* producer_epoch */
 	kafka_req_finish(r);
 }

@@ -6,8 +6,6 @@
  *                                   the topic configs the log engine keeps
  *   DeleteTopics (key 20, v0-v3)
  *   DescribeConfigs (key 32, v0-v3) topic resources (and an empty broker)
- *   InitProducerId (key 22, v0-v1)  idempotent producers; transactional ids
- *                                   are refused (no transactions)
  * Event-loop thread only.
  */
 #ifndef SLUICE_STORE_KAFKA_ADMIN_H
@@ -64,18 +62,11 @@ struct kafka_describeconfigs_req {
 	bool include_documentation; /* v3+ */
 };
 
-struct kafka_initproducerid_req {
-	char *transactional_id;
-	int32_t transaction_timeout_ms;
-};
-
 void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_createtopics_handle(struct kafka_req *r);
 void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_deletetopics_handle(struct kafka_req *r);
 void *kafka_admin_describeconfigs_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_describeconfigs_handle(struct kafka_req *r);
-void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v);
-void kafka_admin_initproducerid_handle(struct kafka_req *r);
 
 #endif

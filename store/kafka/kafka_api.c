@@ -22,6 +22,7 @@
 #include "store/kafka/kafka_records.h"
 #include "store/kafka/kafka_sasl.h"
 #include "store/kafka/kafka_scram.h"
+#include "store/kafka/kafka_txn.h"
 #include "store/kafka/kmsg_gen.h"
 
 /* {key, min, max, first flexible, name, decode, handle} for APIs with
@@ -59,8 +60,15 @@ static const struct kafka_api api_table[] = {
 	 kafka_admin_createtopics_handle},
 	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
 	 kafka_admin_deletetopics_handle},
-	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
-	 kafka_admin_initproducerid_handle},
+	KAFKA_API_MSG(KAFKA_INIT_PRODUCER_ID, 0, 5, "InitProducerId",
+		      kafka_txn_initproducerid_handle, init_producer_id),
+	KAFKA_API_MSG(KAFKA_ADD_PARTITIONS_TO_TXN, 0, 3, "AddPartitionsToTxn",
+		      kafka_txn_addpartitions_handle, add_partitions_to_txn),
+	KAFKA_API_MSG(KAFKA_ADD_OFFSETS_TO_TXN, 0, 3, "AddOffsetsToTxn",
+		      kafka_txn_addoffsets_handle, add_offsets_to_txn),
+	KAFKA_API_MSG(KAFKA_END_TXN, 0, 3, "EndTxn", kafka_txn_endtxn_handle, end_txn),
+	KAFKA_API_MSG(KAFKA_TXN_OFFSET_COMMIT, 0, 3, "TxnOffsetCommit",
+		      kafka_txn_offsetcommit_handle, txn_offset_commit),
 	KAFKA_API_MSG(KAFKA_DESCRIBE_ACLS, 0, 3, "DescribeAcls", kafka_acls_describe_handle,
 		      describe_acls),
 	KAFKA_API_MSG(KAFKA_CREATE_ACLS, 0, 3, "CreateAcls", kafka_acls_create_handle, create_acls),
@@ -194,6 +202,8 @@ int16_t kafka_api_error(int rc)
 		return KERR_DUPLICATE_SEQUENCE_NUMBER;
 	case -ERR_FENCED:
 		return KERR_INVALID_PRODUCER_EPOCH;
+	case -ERR_TXN_STATE:
+		return KERR_INVALID_TXN_STATE;
 	case -ERR_UNSUPPORTED:
 		return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
 	case -ERR_STORAGE:

@@ -52,6 +52,11 @@ bool kafka_authz_group(struct kafka_req *r, const char *group, unsigned perm)
 	return auth_allowed(r->ctx->auth, AUTH_KAFKA, principal(r), ACL_GROUP, group, perm);
 }
 
+bool kafka_authz_txn(struct kafka_req *r, const char *tid)
+{
+	return auth_allowed(r->ctx->auth, AUTH_KAFKA, principal(r), ACL_TXN, tid, ACL_PRODUCE);
+}
+
 bool kafka_authz_may(struct kafka_req *r, enum acl_res kind, const char *name, unsigned perm)
 {
 	if (perm == 0)

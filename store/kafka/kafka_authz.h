@@ -11,7 +11,13 @@
  *   CreateTopics, DeleteTopics    admin on the topic
  *   DescribeConfigs               any grant on the topic
  *   InitProducerId                produce on some topic, else
- *                                 CLUSTER_AUTHORIZATION_FAILED
+ *                                 CLUSTER_AUTHORIZATION_FAILED; with a
+ *                                 transactional.id: produce on txn:ID, else
+ *                                 TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+ *   AddPartitionsToTxn            txn:ID and produce on each topic
+ *   AddOffsetsToTxn               txn:ID and consume on the group
+ *   EndTxn                        txn:ID
+ *   TxnOffsetCommit               consume on the group and each topic
  *   FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
  *   DescribeGroups, OffsetFetch   consume on the group
  *   OffsetCommit                  consume on the group and on each topic
@@ -38,6 +44,9 @@ const char *kafka_authz_principal(const struct kafka_req *r);
  * grant at all)?  Counts refusals. */
 bool kafka_authz_topic(struct kafka_req *r, const char *topic, unsigned perm);
 bool kafka_authz_group(struct kafka_req *r, const char *group, unsigned perm);
+/* Kafka's WRITE on the TransactionalId (a "txn:GLOB produce" grant).
+ * Counts refusals. */
+bool kafka_authz_txn(struct kafka_req *r, const char *tid);
 /* The same without counting, for filtering lists. */
 bool kafka_authz_may(struct kafka_req *r, enum acl_res kind, const char *name, unsigned perm);
 

@@ -26,6 +26,7 @@
 struct fpart {
 	int16_t error;
 	int64_t high_watermark;
+	int64_t last_stable; /* -1: unknown (an error before any read) */
 	int64_t log_start;
 	struct engine_slice slice; /* len 0 with fd -1: nothing */
 	bool has_slice;
@@ -82,6 +83,7 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 
 	fp->error = KERR_NONE;
 	fp->high_watermark = -1;
+	fp->last_stable = -1;
 	fp->log_start = -1;
 	if (!topic) {
 		fp->error = KERR_UNKNOWN_TOPIC_ID;
@@ -100,23 +102,28 @@ static void gather_partition(struct kafka_req *r, const char *topic,
 			return;
 		}
 		fp->high_watermark = info.visible;
+		fp->last_stable = info.last_stable;
 		fp->log_start = info.log_start;
 		return;
 	}
-	rc = engine_read(r->ctx->log, topic, p->partition, p->fetch_offset, want ? want : 1,
-			 &fp->slice);
+	/* read_committed: never past the last stable offset */
+	rc = (((const struct kmsg_fetch_req *)r->body)->isolation_level == 1 ? engine_read_stable
+									     : engine_read)(
+		r->ctx->log, topic, p->partition, p->fetch_offset, want ? want : 1, &fp->slice);
 	if (rc < 0) {
 		fp->error = kafka_api_error(rc);
 		if (rc == -ERR_INVALID)
 			fp->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		if (engine_partition_info(r->ctx->log, topic, p->partition, &info) == 0) {
 			fp->high_watermark = info.visible;
+			fp->last_stable = info.last_stable;
 			fp->log_start = info.log_start;
 		}
 		return;
 	}
 	fp->has_slice = true;
 	fp->high_watermark = fp->slice.high_watermark;
+	fp->last_stable = fp->slice.last_stable;
 	fp->log_start = fp->slice.log_start;
 	/* KIP-74: a batch larger than what is left goes out only as the
 	 * response's first data */
@@ -168,20 +175,45 @@ static void gather(struct kafka_req *r)
 /* ---------------------------------------------------------------- read_committed
  * The transaction fields of a partition's answer, in one place: the last
  * stable offset and the aborted transactions a read_committed consumer
- * (q->isolation_level 1) skips.  Without transactions in the store these
- * are the high watermark and a null list (o's schema default). */
+ * (q->isolation_level 1) skips: the engine's (store/engine/engine.h,
+ * "transactions"). */
 
-static void fetch_txn_fields(struct kafka_req *r, const struct kmsg_fetch_req *q, const char *topic,
-			     int32_t partition, const struct fpart *fp,
-			     struct kmsg_fetch_resp_partition_data *o)
+/* At most this many aborted transactions per partition answer: a client
+ * fetches again from where the data stopped and gets the next ones. */
+#define FETCH_ABORTED_MAX 256
+
+/* 0, or -ENOMEM (no answer then: without its aborted list a read_committed
+ * consumer would take aborted records). */
+static int fetch_txn_fields(struct kafka_req *r, const struct kmsg_fetch_req *q, const char *topic,
+			    int32_t partition, const struct fpart *fp,
+			    struct kmsg_fetch_resp_partition_data *o)
 {
-	(void)r;
-	(void)q;
-	(void)topic;
-	(void)partition;
-	o->last_stable_offset = fp->high_watermark;
-	o->n_aborted_transactions = -1; /* null: none */
+	struct engine_aborted_txn ab[FETCH_ABORTED_MAX];
+	int n = 0;
+
+	o->last_stable_offset = fp->last_stable >= 0 ? fp->last_stable : fp->high_watermark;
+	o->n_aborted_transactions = -1; /* null: none (read_uncommitted) */
 	o->aborted_transactions = NULL;
+	if (q->isolation_level != 1 || !topic)
+		return 0;
+	/* those overlapping the returned range: from its first batch up to the
+	 * last stable offset, which the data never passes */
+	if (fp->has_slice)
+		n = engine_aborted_txns(r->ctx->log, topic, partition, fp->slice.first_offset,
+					fp->last_stable, ab, FETCH_ABORTED_MAX);
+	if (n > FETCH_ABORTED_MAX)
+		n = FETCH_ABORTED_MAX;
+	o->n_aborted_transactions = n > 0 ? n : 0;
+	if (n <= 0)
+		return 0;
+	o->aborted_transactions = kmsg_new(&r->arena, kmsg_fetch_resp_aborted_transaction, n);
+	if (!o->aborted_transactions)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		o->aborted_transactions[i].producer_id = ab[i].producer_id;
+		o->aborted_transactions[i].first_offset = ab[i].first_offset;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- response */
@@ -233,7 +265,8 @@ static struct kmsg_fetch_resp *build(struct kafka_req *r)
 			op->error_code = fp->error;
 			op->high_watermark = fp->high_watermark;
 			op->log_start_offset = fp->log_start;
-			fetch_txn_fields(r, q, fs->names[i], op->partition_index, fp, op);
+			if (fetch_txn_fields(r, q, fs->names[i], op->partition_index, fp, op) < 0)
+				return NULL;
 			op->records.p = NULL;
 			op->records.n = fp->has_slice ? (int32_t)fp->slice.len : 0;
 			op->records.ref = fp->has_slice ? fp : NULL;

@@ -73,6 +73,11 @@ static void find_one(struct kafka_req *r, int8_t type, char *key,
 	if (type != 0 && type != 1) {
 		err = KERR_INVALID_REQUEST;
 		msg = "unknown coordinator key type";
+	} else if (type == 1 && !r->ctx->txn) {
+		err = KERR_COORDINATOR_NOT_AVAILABLE;
+		msg = "the transaction coordinator is not running (see the store log)";
+	} else if (type == 1 && !kafka_authz_txn(r, key)) {
+		err = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	} else if (type == 0 && no_coordinator(r)) {
 		err = KERR_COORDINATOR_NOT_AVAILABLE;
 		msg = "the group coordinator is not running (see the store log)";

@@ -92,7 +92,10 @@ static void lookup(struct kafka_req *r, const char *topic,
 		     ? engine_partition_info(r->ctx->log, topic, p->partition_index, &info)
 		     : -ERR_AUTH;
 	if (rc == 0 && p->timestamp == LO_LATEST) {
-		off = info.visible;
+		/* read_committed: the last stable offset (transactions) */
+		off = ((const struct kmsg_list_offsets_req *)r->body)->isolation_level == 1
+			      ? info.last_stable
+			      : info.visible;
 	} else if (rc == 0 &&
 		   (p->timestamp == LO_EARLIEST || (p->timestamp == LO_EARLIEST_LOCAL && v >= 8))) {
 		off = info.log_start;

@@ -77,9 +77,11 @@ static int16_t validate_set(struct engine *log, uint8_t *p, int32_t len, int16_t
 			*msg = "zstd needs Produce v7+";
 			return KERR_UNSUPPORTED_COMPRESSION_TYPE;
 		}
-		if (bi.attributes & (BATCH_ATTR_TRANSACTIONAL | BATCH_ATTR_CONTROL)) {
-			*msg = "transactional and control batches are not supported";
-			return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+		if (bi.attributes & BATCH_ATTR_CONTROL) {
+			/* markers come from the coordinator only; a transactional
+			 * batch is checked against it by engine_append() */
+			*msg = "control batches are written by the transaction coordinator";
+			return KERR_INVALID_RECORD;
 		}
 		off += bi.size;
 		(*nbatches)++;

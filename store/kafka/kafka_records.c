@@ -181,8 +181,8 @@ static int producers(struct kafka_req *r, const char *topic, int32_t index,
 		s->producer_epoch = v[i].epoch;
 		s->last_sequence = v[i].last_seq;
 		s->last_timestamp = v[i].last_ms;
-		s->coordinator_epoch = -1; /* no transactions */
-		s->current_txn_start_offset = -1;
+		s->coordinator_epoch = v[i].txn_start >= 0 ? 0 : -1; /* one coordinator, epoch 0 */
+		s->current_txn_start_offset = v[i].txn_start;
 	}
 	mem_free(v);
 	return 0;

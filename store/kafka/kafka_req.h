@@ -48,6 +48,7 @@
 
 struct auth;
 struct groups;
+struct txn_coord;
 struct kafka_conn;
 struct kafka_sess;
 
@@ -89,6 +90,7 @@ struct kafka_ctx {
 	struct engine *log;
 	const struct store_config *conf;
 	struct groups *groups; /* NULL: group APIs unavailable */
+	struct txn_coord *txn; /* NULL: transactions unavailable (store/txn/txn.h) */
 	struct auth *auth;     /* NULL: no SASL, no ACL (store/auth/auth.h) */
 	const char *adv_host;  /* Metadata: node 0 */
 	int32_t adv_port;

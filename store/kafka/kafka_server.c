@@ -60,6 +60,7 @@
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_server.h"
+#include "store/kafka/kafka_txn.h"
 #include "store/tls/tls_server.h"
 
 #define CONN_IN_CAP (16u * 1024)
@@ -99,6 +100,7 @@ struct kafka_server {
 	struct prom_registry *metrics;
 	bool metrics_added;
 	bool group_metrics_added;
+	bool txn_metrics_added;
 	int lfd;
 	struct evloop_io lio;
 	struct evloop_timer accept_retry;
@@ -935,6 +937,9 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 			  conf->store.data_dir);
 	else
 		ks->ctx.on_topic_deleted = on_topic_deleted;
+	/* likewise: without its journal the transactional APIs answer
+	 * COORDINATOR_NOT_AVAILABLE */
+	(void)kafka_txn_open(&ks->ctx);
 	rc = evloop_async_start(loop, &ks->wake, on_wake, ks);
 	if (rc < 0)
 		goto out;
@@ -949,6 +954,9 @@ int kafka_server_new(struct evloop *loop, struct engine *log, struct prom_regist
 		ks->metrics_added = true;
 		if (ks->ctx.groups && groups_register_metrics(ks->ctx.groups, metrics) == 0)
 			ks->group_metrics_added = true;
+		if (ks->ctx.txn &&
+		    prom_registry_add(metrics, kafka_txn_render_metrics, &ks->ctx) == 0)
+			ks->txn_metrics_added = true;
 	}
 	engine_set_listener(log, on_log_progress, ks);
 	log_info("kafka: listening on %s%s (advertised %s:%d)", conf->kafka.listen,
@@ -983,6 +991,8 @@ void kafka_server_free(struct kafka_server *ks)
 		engine_set_listener(ks->ctx.log, NULL, NULL);
 	if (ks->group_metrics_added)
 		groups_unregister_metrics(ks->ctx.groups, ks->metrics);
+	if (ks->txn_metrics_added)
+		prom_registry_remove(ks->metrics, kafka_txn_render_metrics, &ks->ctx);
 	if (ks->metrics_added)
 		prom_registry_remove(ks->metrics, render_metrics, ks);
 	evloop_timer_stop(&ks->accept_retry);
@@ -994,7 +1004,9 @@ void kafka_server_free(struct kafka_server *ks)
 	kafka_limits_release(&ks->limits); /* first: freeing connections wakes no one */
 	while (ks->conns)
 		conn_free(ks->conns);
-	/* after the connections: their parked group requests cancel into it */
+	/* after the connections: their parked group requests cancel into it;
+	 * the coordinator first (its offsets go to the groups) */
+	kafka_txn_close(&ks->ctx);
 	groups_free(ks->ctx.groups);
 	tls_server_free(ks->tls);
 	if (ks->wake_started)

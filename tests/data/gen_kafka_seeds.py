@@ -91,6 +91,25 @@ SEEDS = {
     "describeconfigs_v3": hdr(32, 3) + arr([i8(2) + s("logs") + arr([s("retention.ms")])]) +
                           i8(0) + i8(1),
     "initproducerid_v1": hdr(22, 1) + s(None) + i32(60000),
+    # transactions (store/kafka/kafka_txn.c)
+    "initproducerid_v1_txn": hdr(22, 1) + s("tx") + i32(60000),
+    "initproducerid_v4": hdr(22, 4, flex=True) + cs("tx") + i32(60000) + i64(5) + i16(2) +
+                         b"\x00",
+    "addpartitionstotxn_v1": hdr(24, 1) + s("tx") + i64(5) + i16(0) +
+                             arr([s("logs") + arr([i32(0), i32(1)])]),
+    "addpartitionstotxn_v3": hdr(24, 3, flex=True) + cs("tx") + i64(5) + i16(0) + bytes([2]) +
+                             cs("logs") + bytes([2]) + i32(0) + b"\x00" + b"\x00",
+    "addoffsetstotxn_v1": hdr(25, 1) + s("tx") + i64(5) + i16(0) + s("g"),
+    "addoffsetstotxn_v3": hdr(25, 3, flex=True) + cs("tx") + i64(5) + i16(0) + cs("g") +
+                          b"\x00",
+    "endtxn_v1": hdr(26, 1) + s("tx") + i64(5) + i16(0) + i8(1),
+    "endtxn_v3": hdr(26, 3, flex=True) + cs("tx") + i64(5) + i16(0) + i8(0) + b"\x00",
+    "txnoffsetcommit_v2": hdr(28, 2) + s("tx") + s("g") + i64(5) + i16(0) +
+                          arr([s("logs") + arr([i32(0) + i64(10) + i32(-1) + s(None)])]),
+    "txnoffsetcommit_v3": hdr(28, 3, flex=True) + cs("tx") + cs("g") + i64(5) + i16(0) +
+                          i32(3) + cs("m") + cs(None) + bytes([2]) + cs("logs") + bytes([2]) +
+                          i32(0) + i64(10) + i32(-1) + cs("md") + b"\x00" + b"\x00" +
+                          b"\x00",
     "findcoordinator_v0": kp(GroupCoordinatorRequest[0]("g")),
     "findcoordinator_v2": hdr(10, 2) + s("g") + i8(0),
     "joingroup_v2": kp(JoinGroupRequest[2]("g", 10000, 30000, "", "consumer", [("range", META)])),

@@ -15,8 +15,12 @@
    keep that to the batch in flight at the moment of the kill: re-sent
    batches are skipped after restarts, and the duplicates are counted and
    must stay within one batch per kill (without the marks: ~27,000).
-4. A bad librdkafka property is a configuration error (--check).
-Phases 1-3 run at the same time, each against its own store.
+4. exactly_once: true (a transactional producer, docs/AGENT.md) against the
+   store's own transaction coordinator: the agent is killed with SIGKILL
+   three times mid-stream: a read_committed consumer sees 0 missing and 0
+   duplicated (the spool position travels in each transaction).
+5. A bad librdkafka property is a configuration error (--check).
+Phases 1-4 run at the same time, each against its own store.
 """
 import os
 import random
@@ -158,6 +162,40 @@ def agent_kills(env, store, kills=5):
             % (kills, line, skipped))
 
 
+def exactly_once(env, store, kills=3):
+    logs = env.path("logs-eo")
+    os.makedirs(logs)
+    src = env.path("corpus-eo.log")
+    events = corpus(env, src, "8M", "--seed", "14")
+    cfg = CONFIG.format(data=env.path("data-eo"), logs=logs, bootstrap=store.bootstrap)
+    cfg = cfg.replace("id: app", "id: appe").replace('topic: "k-${input}"', "topic: k-eo")
+    cfg += "    exactly_once: true\n"
+    agent = Agent(env, cfg, name="agent-eo")
+    agent.start()
+    w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 10)
+    w.start()
+    rnd = random.Random(14)
+    commits = 0
+    for _ in range(kills):
+        time.sleep(rnd.uniform(0.8, 2.0))
+        commits += agent.metric('sluice_agent_kafka_transactions_committed_total'
+                                '{output="kafka"}')
+        agent.kill()
+        agent.start()
+    w.join()
+    assert w.error is None, w.error
+    # kcat reads with librdkafka's default isolation.level, read_committed
+    wait_until(lambda: len(kcat_records(store.bootstrap, "k-eo")) >= events, 180,
+               "every event committed in k-eo", step=1)
+    commits += agent.metric('sluice_agent_kafka_transactions_committed_total{output="kafka"}')
+    assert agent.term() == 0
+    vals = [r["payload"] for r in kcat_records(store.bootstrap, "k-eo")]
+    line = env.check_seq("\n".join(vals).encode() + b"\n", expect=events)
+    assert commits > 0
+    return ("exactly_once against the store's coordinator, agent kill -9 x%d: %s "
+            "(read_committed), %d transactions" % (kills, line, commits))
+
+
 def bad_property(env):
     path = env.path("bad.yaml")
     with open(path, "w") as f:
@@ -176,7 +214,8 @@ def main():
         # Independent phases, each with its own store, at the same time.
         for line in run_parallel((store_restarts, env, env.start_store()),
                                  (agent_restart, env, env.start_store()),
-                                 (agent_kills, env, env.start_store())):
+                                 (agent_kills, env, env.start_store()),
+                                 (exactly_once, env, env.start_store())):
             result(line)
         result(bad_property(env))
 

@@ -10,7 +10,8 @@ UNSUPPORTED_COMPRESSION_TYPE; idempotent batches: a retry is a success at the
 original offset, a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
 INVALID_PRODUCER_EPOCH; acks=0 gets no response yet keeps request order, and
 a failing acks=0 request closes the connection.  InitProducerId with a
-transactional id -> TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+transactional id -> a producer id, epoch 0 then 1 (fencing); its
+transactional batch to a partition not in a transaction -> INVALID_TXN_STATE.
 
 Fetch: zstd batches to v4 -> UNSUPPORTED_COMPRESSION_TYPE, but the batches
 before the first zstd one are served; v10+ gets them; an offset past the end
@@ -42,8 +43,8 @@ from sluicetest import Env, result
 TS0 = (int(time.time()) - 3600) * 1000
 
 
-def batch(n=5, codec=0, pid=-1, epoch=-1, seq=-1, size=20, start=0):
-    b = DefaultRecordBatchBuilder(magic=2, compression_type=codec, is_transactional=0,
+def batch(n=5, codec=0, pid=-1, epoch=-1, seq=-1, size=20, start=0, txn=0):
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=codec, is_transactional=txn,
                                   producer_id=pid, producer_epoch=epoch, base_sequence=seq,
                                   batch_size=1 << 22)
     for i in range(n):
@@ -130,11 +131,15 @@ def main():
         assert produce(raw, "e", 1, batch(pid=pid, epoch=0, seq=20))[0] == 45
         assert produce(raw, "e", 1, batch(pid=pid, epoch=1, seq=0))[0] == 0
         assert produce(raw, "e", 1, batch(pid=pid, epoch=0, seq=10))[0] == 47
-        assert init_producer_id(raw, b"txn")[0] == 53
+        err, tpid, tepoch = init_producer_id(raw, b"txn")
+        assert err == 0 and tpid >= 0 and tepoch == 0, (err, tpid, tepoch)
+        assert init_producer_id(raw, b"txn")[1:] == (tpid, 1)
+        assert produce(raw, "e", 0, batch(pid=tpid, epoch=1, seq=0, txn=1))[0] == 48
         err, hw, records = fetch(raw, "e", 1, 0, version=10)
         assert err == 0 and hw == 5 + 5 + 5 + 5, hw  # zstd, b0 once, seq 5, epoch 1
         result("idempotence: retry -> same offset %d, gap -> OUT_OF_ORDER_SEQUENCE_NUMBER, "
-               "old epoch -> INVALID_PRODUCER_EPOCH, transactional id refused" % off0)
+               "old epoch -> INVALID_PRODUCER_EPOCH, a transactional batch outside a "
+               "transaction -> INVALID_TXN_STATE" % off0)
 
         # acks=0: no response, order kept
         data0, corr0 = raw.encode(ProduceRequest[7](None, 0, 1000, [("e", [(0, good)])]))

@@ -70,6 +70,25 @@ static void test_grants(void)
 	acl_free(NULL);
 }
 
+/* txn:GLOB grants (Kafka's TransactionalId resource): produce = WRITE */
+static void test_txn_grants(void)
+{
+	char err[256];
+	struct acl *a = parse("User:etl txn:etl-* produce\nUser:ops txn:* admin\n"
+			      "User:etl etl-* produce\n",
+			      0, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT(acl_allows(a, "User:etl", ACL_TXN, "etl-1", ACL_PRODUCE));
+	CU_ASSERT(!acl_allows(a, "User:etl", ACL_TXN, "other", ACL_PRODUCE));
+	CU_ASSERT(!acl_allows(a, "User:etl", ACL_TXN, "etl-1", ACL_ADMIN));
+	CU_ASSERT(acl_allows(a, "User:ops", ACL_TXN, "anything", ACL_PRODUCE | ACL_ADMIN));
+	/* kinds apart: a topic grant is no transactional-id grant */
+	CU_ASSERT(!acl_allows(a, "User:etl", ACL_TOPIC, "etl-1", ACL_CONSUME));
+	CU_ASSERT(!acl_allows(a, "User:ops", ACL_TOPIC, "etl-1", ACL_PRODUCE));
+	acl_free(a);
+}
+
 static void test_errors(void)
 {
 	static const struct {
@@ -84,6 +103,8 @@ static void test_errors(void)
 		{"User:a app* produce extra\n", "acl:1:1: expected"},
 		{"\"User:a app* produce\n", "acl:1:1: expected"},
 		{"User:a app* produce,\n", "acl:1:13: permissions"},
+		{"User:a txn:t* consume\n", "acl:1:15: txn permissions"},
+		{"User:a txn: produce\n", "acl:1:8: resource"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -186,9 +207,13 @@ static void test_file_edits(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_grants),     UNIT_TEST(test_errors),
-		UNIT_TEST(test_empty_file), UNIT_TEST(test_producer_owners),
-		UNIT_TEST(test_file_edits), UNIT_END,
+		UNIT_TEST(test_grants),
+		UNIT_TEST(test_errors),
+		UNIT_TEST(test_empty_file),
+		UNIT_TEST(test_producer_owners),
+		UNIT_TEST(test_file_edits),
+		UNIT_TEST(test_txn_grants),
+		UNIT_END,
 	};
 
 	return unit_run("acl", tests);

@@ -19,6 +19,7 @@
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_produce.h"
 #include "store/kafka/kmsg_gen.h"
+#include "store/kafka/kafka_records.h"
 #include "store/kafka/kschema.h"
 #include "tests/unit/unit.h"
 
@@ -521,7 +522,7 @@ static void test_admin(void)
 	struct kafka_createtopics_req *ct;
 	struct kafka_deletetopics_req *dt;
 	struct kafka_describeconfigs_req *dc;
-	struct kafka_initproducerid_req *ip;
+	struct kmsg_init_producer_id_req *ip;
 
 	arena_init(&a, 0);
 	w_header(KAFKA_CREATE_TOPICS, 4, 1, "admin", false);
@@ -585,6 +586,7 @@ static void test_admin(void)
 	ip = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
 	CU_ASSERT_PTR_NULL(ip->transactional_id);
+	CU_ASSERT_EQUAL(ip->producer_id, -1); /* v3+ only: the schema default */
 	arena_release(&a);
 	check_truncations();
 }
