@@ -12,6 +12,7 @@
 #ifndef SLUICE_STORE_REGISTRY_H
 #define SLUICE_STORE_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/engine/engine_types.h"
@@ -19,6 +20,9 @@
 struct registry_entry {
 	char *name;
 	struct topic_config cfg;
+	/* configs recorded but not acted on by the engine: "key=value\n" lines
+	 * sorted by key (owned), or NULL for none */
+	char *extra;
 };
 
 struct registry {
@@ -30,8 +34,16 @@ void registry_init(struct registry *r);
 void registry_release(struct registry *r);
 /* Index of name, or -1. */
 long registry_find(const struct registry *r, const char *name);
-/* Insert or replace (copies name).  0 or -ENOMEM. */
+/* Insert or replace (copies name; a replaced entry keeps its extra).
+ * 0 or -ENOMEM. */
 int registry_set(struct registry *r, const char *name, const struct topic_config *cfg);
+/* Replace the extra configs of an existing entry (copied; NULL or "" for
+ * none).  0, -ERR_NOT_FOUND, -ENOMEM, or -ERR_INVALID when extra is not
+ * registry_extra_valid(). */
+int registry_set_extra(struct registry *r, const char *name, const char *extra);
+/* "key=value\n" lines, keys [a-z0-9._-] sorted and unique, values printable
+ * ASCII without ' $ \ (they are written into YAML). */
+bool registry_extra_valid(const char *extra);
 void registry_remove(struct registry *r, const char *name);
 
 /* Load meta_dir/topics.yaml; fields absent from an entry take defaults.
