@@ -126,6 +126,8 @@ int engine_topic_alter(struct engine *log, const char *name, const struct engine
 
 /* The topic's config.  0 or -ERR_NOT_FOUND. */
 int engine_topic_config(struct engine *log, const char *name, struct topic_config *out);
+/* The defaults a topic created without settings gets (log.* settings). */
+void engine_topic_defaults(const struct engine *log, struct topic_config *out);
 /* The topic's recorded configs (see engine_topic_create_ex()): *out is a
  * copy the caller frees with mem_free(), "" when none.  0, -ERR_NOT_FOUND,
  * -ENOMEM. */

@@ -502,6 +502,11 @@ int engine_topic_config(struct engine *log, const char *name, struct topic_confi
 	return rc;
 }
 
+void engine_topic_defaults(const struct engine *log, struct topic_config *out)
+{
+	*out = log->cfg.defaults;
+}
+
 int engine_topic_extra(struct engine *log, const char *name, char **out)
 {
 	long at;
