@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ListOffsets, CreateTopics, DeleteTopics, DescribeConfigs and
+ * ListOffsets, CreateTopics, DeleteTopics, CreatePartitions and
  * InitProducerId.  Field order follows the message schemas of these APIs;
  * version conditions stand next to each field.
  *
- * Topic configs: the ones the log engine keeps (retention.ms,
- * retention.bytes, segment.bytes, segment.ms, max.message.bytes) are applied;
- * message.timestamp.type (CreateTime or LogAppendTime) too;
- * a small set that only restates how this store always behaves
- * (cleanup.policy=delete, compression.type=producer, min.insync.replicas=1)
- * is accepted with exactly those values;
- * broker tuning knobs that have no meaning here are accepted and ignored
- * (documented in docs/KAFKA.md); anything else is INVALID_CONFIG, so a
- * typo never passes silently.
+ * Topic configs follow Kafka's table (kafka_topic_cfg.h): the ones the log
+ * engine implements are applied, the others validated, recorded with the
+ * topic and reported; an unknown name or invalid value is INVALID_CONFIG
+ * with Kafka's message, so a typo never passes silently.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +24,7 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/auth/auth.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kafka_topic_cfg.h"
 #include "store/engine/engine.h"
 
 #define RESOURCE_TOPIC 2
@@ -203,6 +199,7 @@ static void get_configs(struct kwire_dec *d, int32_t *n, struct kafka_config_ent
 	for (int32_t i = 0; i < *n && kwire_dec_ok(d); i++) {
 		(*out)[i].name = kwire_get_str(d);
 		(*out)[i].value = kwire_get_nstr(d);
+		kwire_get_tags(d);
 	}
 }
 
@@ -236,125 +233,27 @@ void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v)
 			for (int32_t k = 0; k < nb && kwire_dec_ok(d); k++)
 				if (kwire_get_i32(d) != 0)
 					t->assignment_other_broker = true;
+			kwire_get_tags(d);
 		}
 		get_configs(d, &t->nconfigs, &t->configs);
+		kwire_get_tags(d);
 	}
 	q->timeout_ms = kwire_get_i32(d);
 	q->validate_only = v >= 1 ? kwire_get_bool(d) : false;
+	kwire_get_tags(d);
 	return kwire_dec_ok(d) ? q : NULL;
-}
-
-static int parse_i64(const char *s, int64_t *v)
-{
-	char *end;
-	long long x;
-
-	if (!s || !*s)
-		return -ERR_INVALID;
-	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -ERR_INVALID;
-	*v = x;
-	return 0;
-}
-
-/* Kafka topic configs that are broker tuning with no effect here. */
-static const char *const ignored_configs[] = {
-	"delete.retention.ms",
-	"file.delete.delay.ms",
-	"flush.messages",
-	"flush.ms",
-	"follower.replication.throttled.replicas",
-	"index.interval.bytes",
-	"leader.replication.throttled.replicas",
-	"max.compaction.lag.ms",
-	"message.downconversion.enable",
-	"message.format.version",
-	"message.timestamp.difference.max.ms",
-	"min.cleanable.dirty.ratio",
-	"min.compaction.lag.ms",
-	"preallocate",
-	"segment.index.bytes",
-	"segment.jitter.ms",
-	"unclean.leader.election.enable",
-	NULL,
-};
-
-/* Apply one config to tc.  0 or -ERR_INVALID with *why. */
-static int apply_config(const struct kafka_config_entry *c, struct topic_config *tc,
-			const char **why)
-{
-	int64_t v;
-
-	*why = NULL;
-	if (strcmp(c->name, "retention.ms") == 0 || strcmp(c->name, "retention.bytes") == 0) {
-		if (parse_i64(c->value, &v) < 0 || v == 0 || v < -1) {
-			*why = "must be -1 or a positive integer";
-			return -ERR_INVALID;
-		}
-		if (c->name[10] == 'm')
-			tc->retention_ms = v;
-		else
-			tc->retention_bytes = v;
-		return 0;
-	}
-	if (strcmp(c->name, "segment.bytes") == 0 || strcmp(c->name, "segment.ms") == 0 ||
-	    strcmp(c->name, "max.message.bytes") == 0) {
-		if (parse_i64(c->value, &v) < 0 || v <= 0) {
-			*why = "must be a positive integer";
-			return -ERR_INVALID;
-		}
-		if (strcmp(c->name, "segment.bytes") == 0)
-			tc->segment_bytes = v;
-		else if (strcmp(c->name, "segment.ms") == 0)
-			tc->segment_ms = v;
-		else
-			tc->max_batch_bytes = v;
-		return 0;
-	}
-	if (strcmp(c->name, "cleanup.policy") == 0) {
-		if (c->value && strcmp(c->value, "delete") == 0)
-			return 0;
-		*why = "only cleanup.policy=delete is supported (no compaction)";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "compression.type") == 0) {
-		if (c->value && strcmp(c->value, "producer") == 0)
-			return 0;
-		*why = "batches are stored as produced: only compression.type=producer";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "min.insync.replicas") == 0) {
-		if (parse_i64(c->value, &v) == 0 && v == 1)
-			return 0;
-		*why = "a single node: min.insync.replicas must be 1";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "message.timestamp.type") == 0) {
-		int t = engine_ts_type_parse(c->value);
-
-		if (t >= 0) {
-			tc->timestamp_type = t;
-			return 0;
-		}
-		*why = "message.timestamp.type is CreateTime or LogAppendTime";
-		return -ERR_INVALID;
-	}
-	for (size_t i = 0; ignored_configs[i]; i++)
-		if (strcmp(c->name, ignored_configs[i]) == 0)
-			return 0;
-	*why = "unknown topic config";
-	return -ERR_INVALID;
 }
 
 /* Check (and unless validate_only, create) one topic.  Returns the error
  * code and sets *msg for the response. */
 static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics_req *q, int32_t i,
-			    const char **msg)
+			    const char **msg, struct kafka_topic_cfg *out)
 {
 	const struct kafka_createtopics_topic *t = &q->topics[i];
+	struct kafka_topic_cfg cfg;
 	struct topic_config tc;
+	char scratch[KAFKA_TOPIC_CFG_MSG_MAX];
+	struct buf extra;
 	int32_t parts = t->num_partitions;
 	int rc;
 
@@ -410,19 +309,21 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = "number of partitions must be 1..10000";
 		return KERR_INVALID_PARTITIONS;
 	}
-	memset(&tc, 0, sizeof(tc));
-	tc.partitions = parts;
+	engine_topic_defaults(r->ctx->log, &tc);
+	kafka_topic_cfg_init(&cfg, &tc);
 	for (int32_t c = 0; c < t->nconfigs; c++) {
-		if (apply_config(&t->configs[c], &tc, msg) < 0) {
-			char *m = arena_alloc(&r->arena, 300);
+		char *m = arena_alloc(&r->arena, KAFKA_TOPIC_CFG_MSG_MAX);
+		int16_t err = kafka_topic_cfg_apply(&cfg, KAFKA_CFG_SET, t->configs[c].name,
+						    t->configs[c].value, m ? m : scratch,
+						    KAFKA_TOPIC_CFG_MSG_MAX);
 
-			if (m) {
-				snprintf(m, 300, "%s: %s", t->configs[c].name, *msg);
-				*msg = m;
-			}
-			return KERR_INVALID_CONFIG;
+		if (err) {
+			*msg = m ? m : "invalid topic config";
+			return err;
 		}
 	}
+	cfg.tc.partitions = parts ? parts : cfg.def.partitions;
+	*out = cfg;
 	if (q->validate_only) {
 		rc = engine_topic_config(r->ctx->log, t->name, &tc);
 		if (rc == 0) {
@@ -431,7 +332,12 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		}
 		return KERR_NONE;
 	}
-	rc = engine_topic_create(r->ctx->log, t->name, &tc);
+	buf_init(&extra, 1u << 16);
+	rc = kafka_topic_cfg_extra(&cfg, &extra);
+	if (rc == 0)
+		rc = engine_topic_create_ex(r->ctx->log, t->name, &cfg.tc,
+					    (const char *)extra.data);
+	buf_release(&extra);
 	if (rc == -ERR_EXISTS) {
 		*msg = "topic already exists";
 		return KERR_TOPIC_ALREADY_EXISTS;
@@ -444,9 +350,28 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = err_str(rc);
 		return kafka_api_error(rc);
 	}
+	if (engine_topic_config(r->ctx->log, t->name, &tc) == 0)
+		out->tc = tc; /* as created */
 	log_info("kafka: created topic %s for %s", t->name,
 		 r->hdr.client_id ? r->hdr.client_id : "-");
 	return KERR_NONE;
+}
+
+/* v5+ (KIP-525): the created topic's configs, as DescribeConfigs gives them. */
+static void put_created_configs(struct kwire_enc *e, const struct kafka_topic_cfg *c)
+{
+	kwire_put_array(e, KAFKA_TOPIC_CFG_N);
+	for (size_t i = 0; i < KAFKA_TOPIC_CFG_N; i++) {
+		char val[KAFKA_TOPIC_CFG_VAL_MAX];
+		bool is_def = kafka_topic_cfg_value(c, i, val, sizeof(val));
+
+		kwire_put_str(e, kafka_topic_cfg_def(i)->name);
+		kwire_put_str(e, val);
+		kwire_put_bool(e, false); /* read_only */
+		kwire_put_i8(e, is_def ? CONFIG_SOURCE_DEFAULT : CONFIG_SOURCE_TOPIC);
+		kwire_put_bool(e, false); /* is_sensitive */
+		kwire_put_tags(e);
+	}
 }
 
 void kafka_admin_createtopics_handle(struct kafka_req *r)
@@ -454,20 +379,31 @@ void kafka_admin_createtopics_handle(struct kafka_req *r)
 	struct kafka_createtopics_req *q = r->body;
 	int16_t v = r->hdr.api_version;
 	struct kwire_enc *e = kafka_req_begin(r);
+	struct kafka_topic_cfg *cfg = arena_alloc(&r->arena, sizeof(*cfg));
 
 	if (v >= 2)
 		kwire_put_i32(e, 0);
 	kwire_put_array(e, q->ntopics);
 	for (int32_t i = 0; i < q->ntopics; i++) {
-		const char *msg;
-		int16_t err = create_topic(r, q, i, &msg);
+		const char *msg = "out of memory";
+		int16_t err = cfg ? create_topic(r, q, i, &msg, cfg) : KERR_UNKNOWN_SERVER_ERROR;
 
 		kafka_req_note(r, err);
 		kwire_put_str(e, q->topics[i].name);
 		kwire_put_i16(e, err);
 		if (v >= 1)
 			kwire_put_str(e, msg);
+		if (v >= 5) {
+			kwire_put_i32(e, err ? -1 : cfg->tc.partitions);
+			kwire_put_i16(e, err ? -1 : 1); /* replication_factor */
+			if (err)
+				kwire_put_array(e, -1);
+			else
+				put_created_configs(e, cfg);
+			kwire_put_tags(e);
+		}
 	}
+	kwire_put_tags(e);
 	kafka_req_finish(r);
 }
 
@@ -487,6 +423,7 @@ void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v)
 	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++)
 		q->topics[i] = kwire_get_str(d);
 	q->timeout_ms = kwire_get_i32(d);
+	kwire_get_tags(d);
 	return kwire_dec_ok(d) ? q : NULL;
 }
 
@@ -514,172 +451,133 @@ void kafka_admin_deletetopics_handle(struct kafka_req *r)
 		kafka_req_note(r, err);
 		kwire_put_str(e, q->topics[i]);
 		kwire_put_i16(e, err);
+		if (r->hdr.api_version >= 5)
+			kwire_put_str(e, err == KERR_UNKNOWN_TOPIC_OR_PARTITION
+						 ? "This server does not host this topic-partition."
+						 : NULL);
+		kwire_put_tags(e);
 	}
+	kwire_put_tags(e);
 	kafka_req_finish(r);
 }
 
-/* ---------------------------------------------------------------- DescribeConfigs */
+/* ---------------------------------------------------------------- CreatePartitions */
 
-void *kafka_admin_describeconfigs_decode(struct kwire_dec *d, int16_t v)
+void *kafka_admin_createpartitions_decode(struct kwire_dec *d, int16_t v)
 {
-	struct kafka_describeconfigs_req *q = kwire_alloc(d, 1, sizeof(*q));
+	struct kafka_createpartitions_req *q = kwire_alloc(d, 1, sizeof(*q));
 
+	(void)v;
 	if (!q)
 		return NULL;
-	q->nresources = kwire_get_array(d, 7);
-	if (q->nresources < 0)
+	q->ntopics = kwire_get_array(d, 6);
+	if (q->ntopics < 0)
 		kwire_dec_fail(d);
-	q->resources = kwire_alloc(d, q->nresources, sizeof(*q->resources));
-	for (int32_t i = 0; i < q->nresources && kwire_dec_ok(d); i++) {
-		struct kafka_describeconfigs_resource *res = &q->resources[i];
+	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
+	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
+		struct kafka_createpartitions_topic *t = &q->topics[i];
 
-		res->type = kwire_get_i8(d);
-		res->name = kwire_get_str(d);
-		res->nkeys = kwire_get_array(d, 2);
-		res->keys = kwire_alloc(d, res->nkeys, sizeof(*res->keys));
-		for (int32_t j = 0; j < res->nkeys && kwire_dec_ok(d); j++)
-			res->keys[j] = kwire_get_str(d);
+		t->name = kwire_get_str(d);
+		t->count = kwire_get_i32(d);
+		t->nassignments = kwire_get_array(d, 1); /* nullable */
+		for (int32_t j = 0; j < t->nassignments && kwire_dec_ok(d); j++) {
+			int32_t nb = kwire_get_array(d, 4);
+
+			if (nb != 1)
+				t->assignment_bad = true;
+			for (int32_t k = 0; k < nb && kwire_dec_ok(d); k++)
+				if (kwire_get_i32(d) != 0)
+					t->assignment_bad = true;
+			kwire_get_tags(d);
+		}
+		kwire_get_tags(d);
 	}
-	if (v >= 1)
-		q->include_synonyms = kwire_get_bool(d);
-	if (v >= 3)
-		q->include_documentation = kwire_get_bool(d);
+	q->timeout_ms = kwire_get_i32(d);
+	q->validate_only = kwire_get_bool(d);
+	kwire_get_tags(d);
 	return kwire_dec_ok(d) ? q : NULL;
 }
 
-struct cfg_item {
-	const char *name;
-	char value[32];
-	bool is_default;
-	int8_t type;
-	const char *doc;
-};
-
-static bool wanted(const struct kafka_describeconfigs_resource *res, const char *name)
+/* Grow one topic (or check that it could grow).  Kafka's errors and
+ * wording. */
+static int16_t grow_topic(struct kafka_req *r, const struct kafka_createpartitions_req *q,
+			  int32_t i, const char **msg)
 {
-	if (res->nkeys < 0)
-		return true;
-	for (int32_t i = 0; i < res->nkeys; i++)
-		if (strcmp(res->keys[i], name) == 0)
-			return true;
-	return false;
-}
-
-static size_t topic_items(const struct topic_config *tc, const struct store_config *conf,
-			  struct cfg_item *it)
-{
-	int64_t def_ret_ms = conf->log.retention_ms ? conf->log.retention_ms : -1;
-	int64_t def_ret_b = conf->log.retention_bytes ? (int64_t)conf->log.retention_bytes : -1;
-	size_t n = 0;
-
-#define ITEM(nm, val, def, ty, dc)                                                    \
-	do {                                                                          \
-		it[n].name = nm;                                                      \
-		snprintf(it[n].value, sizeof(it[n].value), "%lld", (long long)(val)); \
-		it[n].is_default = (def);                                             \
-		it[n].type = ty;                                                      \
-		it[n].doc = dc;                                                       \
-		n++;                                                                  \
-	} while (0)
-	ITEM("retention.ms", tc->retention_ms, tc->retention_ms == def_ret_ms, CONFIG_TYPE_LONG,
-	     "delete segments older than this; -1 keeps forever");
-	ITEM("retention.bytes", tc->retention_bytes, tc->retention_bytes == def_ret_b,
-	     CONFIG_TYPE_LONG, "per-partition size cap; -1 unlimited");
-	ITEM("segment.bytes", tc->segment_bytes,
-	     tc->segment_bytes == (int64_t)conf->log.segment_bytes, CONFIG_TYPE_INT,
-	     "roll the active segment past this size");
-	ITEM("segment.ms", tc->segment_ms, tc->segment_ms == conf->log.segment_ms, CONFIG_TYPE_LONG,
-	     "roll the active segment when older than this");
-	ITEM("max.message.bytes", tc->max_batch_bytes,
-	     tc->max_batch_bytes == (int64_t)conf->log.max_batch_bytes, CONFIG_TYPE_INT,
-	     "largest record batch accepted");
-	ITEM("min.insync.replicas", 1, true, CONFIG_TYPE_INT, "a single node");
-#undef ITEM
-	it[n] = (struct cfg_item){"cleanup.policy", "delete", true, CONFIG_TYPE_LIST,
-				  "segments are deleted by retention; no compaction"};
-	n++;
-	it[n] = (struct cfg_item){"compression.type", "producer", true, CONFIG_TYPE_STRING,
-				  "batches are stored as produced"};
-	n++;
-	it[n] = (struct cfg_item){"message.timestamp.type", "", true, CONFIG_TYPE_STRING,
-				  "CreateTime: record times are the producer's; LogAppendTime: "
-				  "the store's at append"};
-	snprintf(it[n].value, sizeof(it[n].value), "%s", engine_ts_type_name(tc->timestamp_type));
-	it[n].is_default = tc->timestamp_type == ENGINE_TS_CREATE_TIME;
-	n++;
-	return n;
-}
-
-static void put_describe_resource(struct kafka_req *r, const struct kafka_describeconfigs_req *q,
-				  const struct kafka_describeconfigs_resource *res)
-{
-	struct kwire_enc *e = &r->enc;
-	int16_t v = r->hdr.api_version;
-	struct cfg_item items[16];
+	const struct kafka_createpartitions_topic *t = &q->topics[i];
+	struct engine_topic_alter a;
 	struct topic_config tc;
-	size_t n = 0;
-	int32_t count = 0;
-	int16_t err = KERR_NONE;
-	const char *msg = NULL;
+	char *m = arena_alloc(&r->arena, 160);
+	int rc;
 
-	if (res->type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->name, 0)) {
-		err = KERR_TOPIC_AUTHORIZATION_FAILED;
-		msg = "the principal has no grant on this topic";
-	} else if (res->type == RESOURCE_TOPIC) {
-		int rc = engine_topic_config(r->ctx->log, res->name, &tc);
-
-		if (rc < 0) {
-			err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			msg = "unknown topic";
-		} else {
-			n = topic_items(&tc, r->ctx->conf, items);
-		}
-	} else if (res->type != RESOURCE_BROKER) {
-		err = KERR_INVALID_REQUEST;
-		msg = "only topic and broker resources are described";
-	}
-	for (size_t i = 0; i < n; i++)
-		if (wanted(res, items[i].name))
-			count++;
-	kafka_req_note(r, err);
-	kwire_put_i16(e, err);
-	kwire_put_str(e, msg);
-	kwire_put_i8(e, res->type);
-	kwire_put_str(e, res->name);
-	kwire_put_array(e, count);
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(res, items[i].name))
-			continue;
-		kwire_put_str(e, items[i].name);
-		kwire_put_str(e, items[i].value);
-		kwire_put_bool(e, false); /* read_only */
-		if (v == 0)
-			kwire_put_bool(e, items[i].is_default);
-		else
-			kwire_put_i8(e, items[i].is_default ? CONFIG_SOURCE_DEFAULT
-							    : CONFIG_SOURCE_TOPIC);
-		kwire_put_bool(e, false); /* is_sensitive */
-		if (v >= 1)
-			kwire_put_array(e, 0); /* synonyms */
-		if (v >= 3) {
-			kwire_put_i8(e, items[i].type);
-			kwire_put_str(e, q->include_documentation ? items[i].doc : NULL);
+	*msg = NULL;
+	for (int32_t k = 0; k < i; k++) {
+		if (strcmp(q->topics[k].name, t->name) == 0) {
+			*msg = "Duplicate topic in the request";
+			return KERR_INVALID_REQUEST;
 		}
 	}
+	if (!kafka_authz_topic(r, t->name, ACL_ADMIN)) {
+		*msg = "the principal has no admin grant on this topic";
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
+	}
+	if (engine_topic_config(r->ctx->log, t->name, &tc) < 0) {
+		*msg = "This server does not host this topic-partition.";
+		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (t->count <= tc.partitions) {
+		if (m)
+			snprintf(m, 160,
+				 t->count == tc.partitions
+					 ? "Topic already has %d partitions."
+					 : "Topic currently has %d partitions, which is higher than "
+					   "the requested %d.",
+				 tc.partitions, t->count);
+		*msg = m ? m : "partitions can only be added";
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (t->count > MAX_TOPIC_PARTITIONS) {
+		*msg = "number of partitions must be 1..10000";
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (t->nassignments >= 0 &&
+	    (t->assignment_bad || t->nassignments != t->count - tc.partitions)) {
+		*msg = "this store is one broker, node 0: assign each new partition to [0]";
+		return KERR_INVALID_REPLICA_ASSIGNMENT;
+	}
+	if (q->validate_only)
+		return KERR_NONE;
+	memset(&a, 0, sizeof(a));
+	a.partitions = t->count;
+	rc = engine_topic_alter(r->ctx->log, t->name, &a);
+	if (rc < 0) {
+		*msg = err_str(rc);
+		return rc == -ERR_INVALID ? KERR_INVALID_PARTITIONS : kafka_api_error(rc);
+	}
+	log_info("kafka: topic %s now has %d partitions, for %s", t->name, t->count,
+		 r->hdr.client_id ? r->hdr.client_id : "-");
+	return KERR_NONE;
 }
 
-void kafka_admin_describeconfigs_handle(struct kafka_req *r)
+void kafka_admin_createpartitions_handle(struct kafka_req *r)
 {
-	struct kafka_describeconfigs_req *q = r->body;
+	struct kafka_createpartitions_req *q = r->body;
 	struct kwire_enc *e = kafka_req_begin(r);
 
 	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->nresources);
-	for (int32_t i = 0; i < q->nresources; i++)
-		put_describe_resource(r, q, &q->resources[i]);
+	kwire_put_array(e, q->ntopics);
+	for (int32_t i = 0; i < q->ntopics; i++) {
+		const char *msg;
+		int16_t err = grow_topic(r, q, i, &msg);
+
+		kafka_req_note(r, err);
+		kwire_put_str(e, q->topics[i].name);
+		kwire_put_i16(e, err);
+		kwire_put_str(e, msg);
+		kwire_put_tags(e);
+	}
+	kwire_put_tags(e);
 	kafka_req_finish(r);
 }
-
 /* ---------------------------------------------------------------- InitProducerId */
 
 void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v)

@@ -2,10 +2,11 @@
 /*
  * Offsets and topic administration over the Kafka protocol:
  *   ListOffsets (key 2, v0-v5)      earliest (-2), latest (-1), by timestamp
- *   CreateTopics (key 19, v0-v4)    partitions, replication factor 1 (or -1),
- *                                   the topic configs the log engine keeps
- *   DeleteTopics (key 20, v0-v3)
- *   DescribeConfigs (key 32, v0-v3) topic resources (and an empty broker)
+ *   CreateTopics (key 19, v0-v6)    partitions, replication factor 1 (or -1),
+ *                                   Kafka's topic configs (kafka_topic_cfg.h);
+ *                                   v5+ answers with the topic's configs
+ *   DeleteTopics (key 20, v0-v5)
+ *   CreatePartitions (key 37, v0-v3) grow a topic (never shrink); durable
  *   InitProducerId (key 22, v0-v1)  idempotent producers; transactional ids
  *                                   are refused (no transactions)
  * Event-loop thread only.
@@ -70,18 +71,18 @@ struct kafka_deletetopics_req {
 	int32_t timeout_ms;
 };
 
-struct kafka_describeconfigs_resource {
-	int8_t type; /* 2 topic, 4 broker */
+struct kafka_createpartitions_topic {
 	char *name;
-	int32_t nkeys; /* -1: every config */
-	char **keys;
+	int32_t count;
+	int32_t nassignments; /* -1: null (the store picks) */
+	bool assignment_bad;  /* some assignment is not exactly [0] */
 };
 
-struct kafka_describeconfigs_req {
-	int32_t nresources;
-	struct kafka_describeconfigs_resource *resources;
-	bool include_synonyms;      /* v1+ */
-	bool include_documentation; /* v3+ */
+struct kafka_createpartitions_req {
+	int32_t ntopics;
+	struct kafka_createpartitions_topic *topics;
+	int32_t timeout_ms;
+	bool validate_only;
 };
 
 struct kafka_initproducerid_req {
@@ -95,8 +96,8 @@ void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_createtopics_handle(struct kafka_req *r);
 void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_deletetopics_handle(struct kafka_req *r);
-void *kafka_admin_describeconfigs_decode(struct kwire_dec *d, int16_t v);
-void kafka_admin_describeconfigs_handle(struct kafka_req *r);
+void *kafka_admin_createpartitions_decode(struct kwire_dec *d, int16_t v);
+void kafka_admin_createpartitions_handle(struct kafka_req *r);
 void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_initproducerid_handle(struct kafka_req *r);
 

@@ -12,8 +12,10 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_acls.h"
 #include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_configs.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
+#include "store/kafka/kafka_logdirs.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_produce.h"
@@ -51,9 +53,9 @@ static const struct kafka_api api_table[] = {
 	 kafka_sasl_handshake_handle},
 	{KAFKA_API_VERSIONS, 0, 3, 3, "ApiVersions", kafka_meta_apiversions_decode,
 	 kafka_meta_apiversions_handle},
-	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,
+	{KAFKA_CREATE_TOPICS, 0, 6, 5, "CreateTopics", kafka_admin_createtopics_decode,
 	 kafka_admin_createtopics_handle},
-	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
+	{KAFKA_DELETE_TOPICS, 0, 5, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
 	 kafka_admin_deletetopics_handle},
 	{KAFKA_INIT_PRODUCER_ID, 0, 1, 2, "InitProducerId", kafka_admin_initproducerid_decode,
 	 kafka_admin_initproducerid_handle},
@@ -63,10 +65,18 @@ static const struct kafka_api api_table[] = {
 	 kafka_acls_create_handle},
 	{KAFKA_DELETE_ACLS, 0, 1, 2, "DeleteAcls", kafka_acls_delete_decode,
 	 kafka_acls_delete_handle},
-	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
-	 kafka_admin_describeconfigs_handle},
+	{KAFKA_DESCRIBE_CONFIGS, 0, 4, 4, "DescribeConfigs", kafka_configs_describe_decode,
+	 kafka_configs_describe_handle},
+	{KAFKA_ALTER_CONFIGS, 0, 2, 2, "AlterConfigs", kafka_configs_alter_decode,
+	 kafka_configs_alter_handle},
+	{KAFKA_DESCRIBE_LOG_DIRS, 1, 4, 2, "DescribeLogDirs", kafka_logdirs_describe_decode,
+	 kafka_logdirs_describe_handle},
 	{KAFKA_SASL_AUTHENTICATE, 0, 2, 2, "SaslAuthenticate", kafka_sasl_authenticate_decode,
 	 kafka_sasl_authenticate_handle},
+	{KAFKA_CREATE_PARTITIONS, 0, 3, 2, "CreatePartitions", kafka_admin_createpartitions_decode,
+	 kafka_admin_createpartitions_handle},
+	{KAFKA_INCREMENTAL_ALTER_CONFIGS, 0, 1, 1, "IncrementalAlterConfigs",
+	 kafka_configs_incremental_decode, kafka_configs_incremental_handle},
 	{KAFKA_DESCRIBE_USER_SCRAM, 0, 0, 0, "DescribeUserScramCredentials",
 	 kafka_scram_describe_decode, kafka_scram_describe_handle},
 	{KAFKA_ALTER_USER_SCRAM, 0, 0, 0, "AlterUserScramCredentials", kafka_scram_alter_decode,
