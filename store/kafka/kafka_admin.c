@@ -525,12 +525,12 @@ static int16_t grow_topic(struct kafka_req *r, const struct kafka_createpartitio
 		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
 	if (t->count <= tc.partitions) {
-		if (m)
+		if (m && t->count == tc.partitions)
+			snprintf(m, 160, "Topic already has %d partitions.", tc.partitions);
+		else if (m)
 			snprintf(m, 160,
-				 t->count == tc.partitions
-					 ? "Topic already has %d partitions."
-					 : "Topic currently has %d partitions, which is higher than "
-					   "the requested %d.",
+				 "Topic currently has %d partitions, which is higher than the "
+				 "requested %d.",
 				 tc.partitions, t->count);
 		*msg = m ? m : "partitions can only be added";
 		return KERR_INVALID_PARTITIONS;

@@ -214,7 +214,7 @@ static void describe_topic(struct kafka_req *r, const struct kafka_configs_descr
 		dc.tc = dc.def;
 		dc.val[i][0] = '\0';
 		kafka_topic_cfg_value(&dc, i, dflt, sizeof(dflt));
-		x = (struct entry){d->name, val, false, is_def ? SOURCE_DEFAULT : SOURCE_TOPIC,
+		x = (struct entry){d->name, val,   false, is_def ? SOURCE_DEFAULT : SOURCE_TOPIC,
 				   d->type, d->doc};
 		put_entry(r, q, &x, dflt);
 	}
@@ -231,11 +231,11 @@ static void describe_broker(struct kafka_req *r, const struct kafka_configs_desc
 	int32_t n = 0, count = 0;
 
 	engine_topic_defaults(r->ctx->log, &def);
-#define BROKER(nm, ty, doc, ...)                                              \
-	do {                                                                  \
-		snprintf(v[n], sizeof(v[n]), __VA_ARGS__);                    \
+#define BROKER(nm, ty, doc, ...)                                                      \
+	do {                                                                          \
+		snprintf(v[n], sizeof(v[n]), __VA_ARGS__);                            \
 		x[n] = (struct entry){nm, v[n], true, SOURCE_STATIC_BROKER, ty, doc}; \
-		n++;                                                          \
+		n++;                                                                  \
 	} while (0)
 	BROKER("auto.create.topics.enable", KAFKA_CFG_BOOLEAN, "store log.auto_create", "%s",
 	       conf->log.auto_create ? "true" : "false");

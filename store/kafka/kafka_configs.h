@@ -37,7 +37,7 @@ struct kafka_configs_describe_req {
 /* One change: AlterConfigs has op SET for each (and resets the rest). */
 struct kafka_configs_change {
 	char *name;
-	int8_t op; /* enum kafka_cfg_op */
+	int8_t op;   /* enum kafka_cfg_op */
 	char *value; /* nullable */
 };
 

@@ -35,73 +35,123 @@ struct def {
 	const char *choices; /* comma separated */
 };
 
-#define B(n, dflt, doc) {{n, KAFKA_CFG_BOOLEAN, F_NONE, dflt, doc}, V_RANGE, 0, 0, NULL}
-#define L(n, dflt, lo, hi, doc) {{n, KAFKA_CFG_LONG, F_NONE, dflt, doc}, V_RANGE, lo, hi, NULL}
-#define I(n, dflt, lo, hi, doc) {{n, KAFKA_CFG_INT, F_NONE, dflt, doc}, V_RANGE, lo, hi, NULL}
+#define B(n, dflt, doc)                                                        \
+	{                                                                      \
+		{n, KAFKA_CFG_BOOLEAN, F_NONE, dflt, doc}, V_RANGE, 0, 0, NULL \
+	}
+#define L(n, dflt, lo, hi, doc)                                               \
+	{                                                                     \
+		{n, KAFKA_CFG_LONG, F_NONE, dflt, doc}, V_RANGE, lo, hi, NULL \
+	}
+#define I(n, dflt, lo, hi, doc)                                              \
+	{                                                                    \
+		{n, KAFKA_CFG_INT, F_NONE, dflt, doc}, V_RANGE, lo, hi, NULL \
+	}
 
 /* sorted by name */
 static const struct def defs[KAFKA_TOPIC_CFG_N] = {
 	{{"cleanup.policy", KAFKA_CFG_LIST, F_NONE, "delete",
 	  "recorded only: segments are always deleted by retention, never compacted"},
-	 V_CHOICE, 0, 0, "compact,delete"},
-	{{"compression.gzip.level", KAFKA_CFG_INT, F_NONE, "-1", "recorded only"}, V_GZIP, 0, 0,
+	 V_CHOICE,
+	 0,
+	 0,
+	 "compact,delete"},
+	{{"compression.gzip.level", KAFKA_CFG_INT, F_NONE, "-1", "recorded only"},
+	 V_GZIP,
+	 0,
+	 0,
 	 NULL},
 	I("compression.lz4.level", "9", 1, 17, "recorded only"),
 	{{"compression.type", KAFKA_CFG_STRING, F_NONE, "producer",
 	  "recorded only: batches are stored as the producer compressed them"},
-	 V_CHOICE, 0, 0, "uncompressed,zstd,lz4,snappy,gzip,producer"},
+	 V_CHOICE,
+	 0,
+	 0,
+	 "uncompressed,zstd,lz4,snappy,gzip,producer"},
 	I("compression.zstd.level", "3", -131072, 22, "recorded only"),
 	L("delete.retention.ms", "86400000", 0, I64_MAX, "recorded only (no compaction)"),
 	L("file.delete.delay.ms", "60000", 0, I64_MAX, "recorded only: deleted at once"),
-	L("flush.messages", I64_MAX_S, 1, I64_MAX, "recorded only: the store's fsync setting rules"),
+	L("flush.messages", I64_MAX_S, 1, I64_MAX,
+	  "recorded only: the store's fsync setting rules"),
 	L("flush.ms", I64_MAX_S, 0, I64_MAX, "recorded only: the store's fsync setting rules"),
 	{{"follower.replication.throttled.replicas", KAFKA_CFG_LIST, F_NONE, "",
 	  "recorded only (one node)"},
-	 V_THROTTLE, 0, 0, NULL},
+	 V_THROTTLE,
+	 0,
+	 0,
+	 NULL},
 	I("index.interval.bytes", "4096", 0, I32_MAX,
 	  "recorded only: the store's log.index_interval_bytes rules"),
 	{{"leader.replication.throttled.replicas", KAFKA_CFG_LIST, F_NONE, "",
 	  "recorded only (one node)"},
-	 V_THROTTLE, 0, 0, NULL},
+	 V_THROTTLE,
+	 0,
+	 0,
+	 NULL},
 	L("local.retention.bytes", "-2", -2, I64_MAX, "recorded only (no tiered storage)"),
 	L("local.retention.ms", "-2", -2, I64_MAX, "recorded only (no tiered storage)"),
 	L("max.compaction.lag.ms", I64_MAX_S, 1, I64_MAX, "recorded only (no compaction)"),
 	{{"max.message.bytes", KAFKA_CFG_INT, F_MAX_MSG, NULL,
 	  "largest record batch accepted (honoured)"},
-	 V_RANGE, BATCH_HEADER_SIZE, BATCH_MAX_SIZE, NULL},
+	 V_RANGE,
+	 BATCH_HEADER_SIZE,
+	 BATCH_MAX_SIZE,
+	 NULL},
 	B("message.downconversion.enable", "true", "recorded only (no-op in Kafka 4 too)"),
 	L("message.timestamp.after.max.ms", "3600000", 0, I64_MAX, "recorded only"),
 	L("message.timestamp.before.max.ms", I64_MAX_S, 0, I64_MAX, "recorded only"),
 	{{"message.timestamp.type", KAFKA_CFG_STRING, F_TS_TYPE, NULL,
 	  "CreateTime: the producer's record times; LogAppendTime: the store stamps each batch "
 	  "at append (honoured)"},
-	 V_CHOICE, 0, 0, "CreateTime,LogAppendTime"},
+	 V_CHOICE,
+	 0,
+	 0,
+	 "CreateTime,LogAppendTime"},
 	{{"min.cleanable.dirty.ratio", KAFKA_CFG_DOUBLE, F_NONE, "0.5",
 	  "recorded only (no compaction)"},
-	 V_RANGE, 0, 1, NULL},
+	 V_RANGE,
+	 0,
+	 1,
+	 NULL},
 	L("min.compaction.lag.ms", "0", 0, I64_MAX, "recorded only (no compaction)"),
-	I("min.insync.replicas", "1", 1, I32_MAX, "recorded only: one node, every write is in sync"),
+	I("min.insync.replicas", "1", 1, I32_MAX,
+	  "recorded only: one node, every write is in sync"),
 	B("preallocate", "false", "recorded only"),
 	B("remote.log.copy.disable", "false", "recorded only (no tiered storage)"),
 	B("remote.log.delete.on.disable", "false", "recorded only (no tiered storage)"),
 	{{"remote.storage.enable", KAFKA_CFG_BOOLEAN, F_NONE, "false",
 	  "tiered storage is not available"},
-	 V_FALSE, 0, 0, NULL},
+	 V_FALSE,
+	 0,
+	 0,
+	 NULL},
 	{{"retention.bytes", KAFKA_CFG_LONG, F_RET_BYTES, NULL,
 	  "per-partition size cap; -1 unlimited (honoured at the next retention pass)"},
-	 V_RANGE, -1, I64_MAX, NULL},
+	 V_RANGE,
+	 -1,
+	 I64_MAX,
+	 NULL},
 	{{"retention.ms", KAFKA_CFG_LONG, F_RET_MS, NULL,
 	  "delete segments older than this; -1 keeps forever (honoured at the next retention "
 	  "pass)"},
-	 V_RANGE, -1, I64_MAX, NULL},
+	 V_RANGE,
+	 -1,
+	 I64_MAX,
+	 NULL},
 	{{"segment.bytes", KAFKA_CFG_INT, F_SEG_BYTES, NULL,
 	  "roll the active segment past this size (honoured at the next roll)"},
-	 V_RANGE, 1048576, I32_MAX, NULL},
+	 V_RANGE,
+	 1048576,
+	 I32_MAX,
+	 NULL},
 	I("segment.index.bytes", "10485760", 4, I32_MAX, "recorded only"),
 	L("segment.jitter.ms", "0", 0, I64_MAX, "recorded only"),
 	{{"segment.ms", KAFKA_CFG_LONG, F_SEG_MS, NULL,
 	  "roll the active segment when older than this (honoured at the next append)"},
-	 V_RANGE, 1, I64_MAX, NULL},
+	 V_RANGE,
+	 1,
+	 I64_MAX,
+	 NULL},
 };
 
 #undef B
@@ -150,8 +200,7 @@ void kafka_topic_cfg_load(struct kafka_topic_cfg *c, const struct topic_config *
 
 /* ---------------------------------------------------------------- parsing */
 
-static int16_t invalid(char *msg, size_t cap, const char *name, const char *value,
-		       const char *why)
+static int16_t invalid(char *msg, size_t cap, const char *name, const char *value, const char *why)
 {
 	snprintf(msg, cap, "Invalid value %s for configuration %s: %s", value ? value : "null",
 		 name, why);
@@ -251,8 +300,8 @@ static bool list_ok(const char *choices, const char *s)
 	return any;
 }
 
-static int16_t check_range(const struct def *d, const char *v, const char *t, char *msg,
-			   size_t cap, int64_t *out)
+static int16_t check_range(const struct def *d, const char *v, const char *t, char *msg, size_t cap,
+			   int64_t *out)
 {
 	char why[96];
 

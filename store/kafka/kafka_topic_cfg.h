@@ -71,8 +71,12 @@ void kafka_topic_cfg_load(struct kafka_topic_cfg *c, const struct topic_config *
 /* The operations of IncrementalAlterConfigs (and CreateTopics/AlterConfigs
  * use set).  0, or KERR_INVALID_CONFIG with msg (Kafka's wording).  value
  * may be NULL for delete (and for set, where Kafka too calls it invalid). */
-enum kafka_cfg_op { KAFKA_CFG_SET = 0, KAFKA_CFG_DELETE = 1, KAFKA_CFG_APPEND = 2,
-		    KAFKA_CFG_SUBTRACT = 3 };
+enum kafka_cfg_op {
+	KAFKA_CFG_SET = 0,
+	KAFKA_CFG_DELETE = 1,
+	KAFKA_CFG_APPEND = 2,
+	KAFKA_CFG_SUBTRACT = 3
+};
 int16_t kafka_topic_cfg_apply(struct kafka_topic_cfg *c, int op, const char *name,
 			      const char *value, char *msg, size_t cap);
 

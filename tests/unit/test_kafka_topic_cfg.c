@@ -34,7 +34,8 @@ static int16_t set(struct kafka_topic_cfg *c, const char *k, const char *v, char
 static void test_table(void)
 {
 	for (size_t i = 1; i < KAFKA_TOPIC_CFG_N; i++)
-		CU_ASSERT(strcmp(kafka_topic_cfg_def(i - 1)->name, kafka_topic_cfg_def(i)->name) < 0);
+		CU_ASSERT(strcmp(kafka_topic_cfg_def(i - 1)->name, kafka_topic_cfg_def(i)->name) <
+			  0);
 	CU_ASSERT_PTR_NULL(kafka_topic_cfg_def(KAFKA_TOPIC_CFG_N));
 	CU_ASSERT_EQUAL(kafka_topic_cfg_find("nope"), -1);
 	CU_ASSERT(kafka_topic_cfg_find("segment.ms") >= 0);
@@ -124,9 +125,9 @@ static void test_delete_append_subtract(void)
 
 	kafka_topic_cfg_init(&c, &d);
 	CU_ASSERT_EQUAL(set(&c, "retention.ms", "1000", msg), 0);
-	CU_ASSERT_EQUAL(kafka_topic_cfg_apply(&c, KAFKA_CFG_DELETE, "retention.ms", NULL, msg,
-					      sizeof(msg)),
-			0);
+	CU_ASSERT_EQUAL(
+		kafka_topic_cfg_apply(&c, KAFKA_CFG_DELETE, "retention.ms", NULL, msg, sizeof(msg)),
+		0);
 	CU_ASSERT_EQUAL(c.tc.retention_ms, 604800000);
 	CU_ASSERT_EQUAL(kafka_topic_cfg_apply(&c, KAFKA_CFG_APPEND, "cleanup.policy", "compact",
 					      msg, sizeof(msg)),
@@ -146,9 +147,9 @@ static void test_delete_append_subtract(void)
 	CU_ASSERT_EQUAL(kafka_topic_cfg_apply(&c, KAFKA_CFG_SUBTRACT, "cleanup.policy", "compact",
 					      msg, sizeof(msg)),
 			KERR_INVALID_CONFIG);
-	CU_ASSERT_EQUAL(kafka_topic_cfg_apply(&c, KAFKA_CFG_APPEND, "retention.ms", "5", msg,
-					      sizeof(msg)),
-			KERR_INVALID_CONFIG);
+	CU_ASSERT_EQUAL(
+		kafka_topic_cfg_apply(&c, KAFKA_CFG_APPEND, "retention.ms", "5", msg, sizeof(msg)),
+		KERR_INVALID_CONFIG);
 	CU_ASSERT_STRING_EQUAL(msg, "Config value append is not allowed for config key: "
 				    "retention.ms");
 	CU_ASSERT_EQUAL(kafka_topic_cfg_apply(&c, KAFKA_CFG_DELETE, "cleanup.policy", NULL, msg,
