@@ -188,12 +188,54 @@ static void test_grow_and_usage(void)
 	lt_rmrf(tmp);
 }
 
+static void write_registry(const char *body)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/meta/topics.yaml", datadir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(body, f);
+	fclose(f);
+}
+
+/* A registry edited by hand (the store stopped): the configs map is read
+ * back; an unsorted one makes the open fail rather than guess. */
+static void test_registry_configs_by_hand(void)
+{
+	struct engine_config c;
+	struct topic_config tc;
+	struct engine *log = NULL;
+
+	tmp = unit_tmpdir();
+	snprintf(datadir, sizeof(datadir), "%s/data", tmp);
+	log = open_log();
+	memset(&tc, 0, sizeof(tc));
+	CU_ASSERT_EQUAL(engine_topic_create(log, "h", &tc), 0);
+	engine_close(log);
+	write_registry("version: 1\ntopics:\n  - name: \"h\"\n    partitions: 1\n"
+		       "    configs:\n      cleanup.policy: 'compact'\n"
+		       "      min.insync.replicas: 2\n");
+	log = open_log();
+	expect_extra(log, "h", "cleanup.policy=compact\nmin.insync.replicas=2\n");
+	engine_close(log);
+	write_registry("version: 1\ntopics:\n  - name: \"h\"\n    partitions: 1\n"
+		       "    configs:\n      z.z: '1'\n      a.a: '2'\n");
+	lt_config(&c, datadir, ENGINE_FSYNC_ALWAYS);
+	log = NULL;
+	CU_ASSERT_NOT_EQUAL(engine_open(&c, &log), 0);
+	engine_close(log);
+	lt_rmrf(tmp);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_extra_persist),
 		UNIT_TEST(test_timestamp_type_live),
 		UNIT_TEST(test_grow_and_usage),
+		UNIT_TEST(test_registry_configs_by_hand),
 		UNIT_END,
 	};
 
