@@ -25,6 +25,7 @@
 #include "store/auth/auth.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_topic_cfg.h"
+#include "store/kafka/kmsg_gen.h"
 #include "store/engine/engine.h"
 
 #define RESOURCE_TOPIC 2
@@ -190,71 +191,75 @@ void kafka_admin_listoffsets_handle(struct kafka_req *r)
 
 /* ---------------------------------------------------------------- CreateTopics */
 
-static void get_configs(struct kwire_dec *d, int32_t *n, struct kafka_config_entry **out)
+typedef struct kmsg_create_topics_req_creatable_topic ct_topic;
+typedef struct kmsg_create_topics_resp_creatable_topic_result ct_result;
+typedef struct kmsg_create_topics_resp_creatable_topic_configs ct_config;
+
+/* Manual assignments: only to broker 0, one replica, partitions 0..n-1
+ * once each; -1 and *msg otherwise, else the partition count. */
+static int32_t assigned_partitions(const ct_topic *t, int16_t *err, const char **msg)
 {
-	*n = kwire_get_array(d, 4);
-	if (*n < 0)
-		kwire_dec_fail(d);
-	*out = kwire_alloc(d, *n, sizeof(**out));
-	for (int32_t i = 0; i < *n && kwire_dec_ok(d); i++) {
-		(*out)[i].name = kwire_get_str(d);
-		(*out)[i].value = kwire_get_nstr(d);
-		kwire_get_tags(d);
+	*err = KERR_INVALID_REPLICA_ASSIGNMENT;
+	if (t->num_partitions != -1 || t->replication_factor != -1) {
+		*err = KERR_INVALID_REQUEST;
+		*msg = "with replica assignments, partitions and replication factor must be -1";
+		return -1;
 	}
+	for (int32_t a = 0; a < t->n_assignments; a++) {
+		const struct kmsg_create_topics_req_creatable_replica_assignment *x =
+			&t->assignments[a];
+
+		if (x->n_broker_ids != 1 || x->broker_ids[0] != 0) {
+			*msg = "this store is one broker, node 0: assign every partition to [0]";
+			return -1;
+		}
+		for (int32_t b = 0; b < a; b++) {
+			if (t->assignments[b].partition_index == x->partition_index) {
+				*msg = "assignments must name partitions 0..n-1 once each";
+				return -1;
+			}
+		}
+		if (x->partition_index < 0 || x->partition_index >= t->n_assignments) {
+			*msg = "assignments must name partitions 0..n-1 once each";
+			return -1;
+		}
+	}
+	return t->n_assignments;
 }
 
-void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v)
+/* The topic's configs from the request onto the store's defaults. */
+static int16_t topic_configs(struct kafka_req *r, const ct_topic *t, struct kafka_topic_cfg *cfg,
+			     const char **msg)
 {
-	struct kafka_createtopics_req *q = kwire_alloc(d, 1, sizeof(*q));
+	struct topic_config def;
 
-	if (!q)
-		return NULL;
-	q->ntopics = kwire_get_array(d, 16);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_createtopics_topic *t = &q->topics[i];
+	engine_topic_defaults(r->ctx->log, &def);
+	kafka_topic_cfg_init(cfg, &def);
+	for (int32_t c = 0; c < t->n_configs; c++) {
+		char *m = arena_alloc(&r->arena, KAFKA_TOPIC_CFG_MSG_MAX);
+		char scratch[KAFKA_TOPIC_CFG_MSG_MAX];
+		int16_t err = kafka_topic_cfg_apply(cfg, KAFKA_CFG_SET, t->configs[c].name,
+						    t->configs[c].value, m ? m : scratch,
+						    KAFKA_TOPIC_CFG_MSG_MAX);
 
-		t->name = kwire_get_str(d);
-		t->num_partitions = kwire_get_i32(d);
-		t->replication_factor = kwire_get_i16(d);
-		t->nassignments = kwire_get_array(d, 8);
-		if (t->nassignments < 0)
-			kwire_dec_fail(d);
-		t->assignment_partition = kwire_alloc(d, t->nassignments, sizeof(int32_t));
-		for (int32_t j = 0; j < t->nassignments && kwire_dec_ok(d); j++) {
-			int32_t nb;
-
-			t->assignment_partition[j] = kwire_get_i32(d);
-			nb = kwire_get_array(d, 4);
-			if (nb != 1)
-				t->assignment_bad_replicas = true;
-			for (int32_t k = 0; k < nb && kwire_dec_ok(d); k++)
-				if (kwire_get_i32(d) != 0)
-					t->assignment_other_broker = true;
-			kwire_get_tags(d);
+		if (err) {
+			*msg = m ? m : "invalid topic config";
+			return err;
 		}
-		get_configs(d, &t->nconfigs, &t->configs);
-		kwire_get_tags(d);
 	}
-	q->timeout_ms = kwire_get_i32(d);
-	q->validate_only = v >= 1 ? kwire_get_bool(d) : false;
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
+	return KERR_NONE;
 }
 
 /* Check (and unless validate_only, create) one topic.  Returns the error
- * code and sets *msg for the response. */
-static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics_req *q, int32_t i,
+ * code, *msg for the response and the topic's configs in *out. */
+static int16_t create_topic(struct kafka_req *r, const struct kmsg_create_topics_req *q, int32_t i,
 			    const char **msg, struct kafka_topic_cfg *out)
 {
-	const struct kafka_createtopics_topic *t = &q->topics[i];
-	struct kafka_topic_cfg cfg;
+	const ct_topic *t = &q->topics[i];
 	struct topic_config tc;
-	char scratch[KAFKA_TOPIC_CFG_MSG_MAX];
 	struct buf extra;
 	int32_t parts = t->num_partitions;
+	int16_t err;
 	int rc;
 
 	*msg = NULL;
@@ -272,34 +277,15 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = "the principal has no admin grant on this topic";
 		return KERR_TOPIC_AUTHORIZATION_FAILED;
 	}
-	if (t->nassignments > 0) {
-		if (parts != -1 || t->replication_factor != -1) {
-			*msg = "with replica assignments, partitions and replication factor must be -1";
-			return KERR_INVALID_REQUEST;
-		}
-		if (t->assignment_other_broker || t->assignment_bad_replicas) {
-			*msg = "this store is one broker, node 0: assign every partition to [0]";
-			return KERR_INVALID_REPLICA_ASSIGNMENT;
-		}
-		for (int32_t a = 0; a < t->nassignments; a++) {
-			int32_t p = t->assignment_partition[a];
-			bool dup = false;
-
-			for (int32_t b = 0; b < a; b++)
-				dup = dup || t->assignment_partition[b] == p;
-			if (p < 0 || p >= t->nassignments || dup) {
-				*msg = "assignments must name partitions 0..n-1 once each";
-				return KERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-		}
-		parts = t->nassignments;
-	} else {
-		if (t->replication_factor != -1 && t->replication_factor != 1) {
-			*msg = t->replication_factor > 1
-				       ? "replication factor larger than available brokers: 1"
-				       : "replication factor must be positive";
-			return KERR_INVALID_REPLICATION_FACTOR;
-		}
+	if (t->n_assignments > 0) {
+		parts = assigned_partitions(t, &err, msg);
+		if (parts < 0)
+			return err;
+	} else if (t->replication_factor != -1 && t->replication_factor != 1) {
+		*msg = t->replication_factor > 1
+			       ? "replication factor larger than available brokers: 1"
+			       : "replication factor must be positive";
+		return KERR_INVALID_REPLICATION_FACTOR;
 	}
 	if (parts == -1) {
 		/* the store's default at every version: KIP-464 made it legal in v4,
@@ -309,33 +295,21 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = "number of partitions must be 1..10000";
 		return KERR_INVALID_PARTITIONS;
 	}
-	engine_topic_defaults(r->ctx->log, &tc);
-	kafka_topic_cfg_init(&cfg, &tc);
-	for (int32_t c = 0; c < t->nconfigs; c++) {
-		char *m = arena_alloc(&r->arena, KAFKA_TOPIC_CFG_MSG_MAX);
-		int16_t err = kafka_topic_cfg_apply(&cfg, KAFKA_CFG_SET, t->configs[c].name,
-						    t->configs[c].value, m ? m : scratch,
-						    KAFKA_TOPIC_CFG_MSG_MAX);
-
-		if (err) {
-			*msg = m ? m : "invalid topic config";
-			return err;
-		}
-	}
-	cfg.tc.partitions = parts ? parts : cfg.def.partitions;
-	*out = cfg;
+	err = topic_configs(r, t, out, msg);
+	if (err)
+		return err;
+	out->tc.partitions = parts ? parts : out->def.partitions;
 	if (q->validate_only) {
-		rc = engine_topic_config(r->ctx->log, t->name, &tc);
-		if (rc == 0) {
+		if (engine_topic_config(r->ctx->log, t->name, &tc) == 0) {
 			*msg = "topic already exists";
 			return KERR_TOPIC_ALREADY_EXISTS;
 		}
 		return KERR_NONE;
 	}
 	buf_init(&extra, 1u << 16);
-	rc = kafka_topic_cfg_extra(&cfg, &extra);
+	rc = kafka_topic_cfg_extra(out, &extra);
 	if (rc == 0)
-		rc = engine_topic_create_ex(r->ctx->log, t->name, &cfg.tc,
+		rc = engine_topic_create_ex(r->ctx->log, t->name, &out->tc,
 					    (const char *)extra.data);
 	buf_release(&extra);
 	if (rc == -ERR_EXISTS) {
@@ -358,152 +332,116 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 }
 
 /* v5+ (KIP-525): the created topic's configs, as DescribeConfigs gives them. */
-static void put_created_configs(struct kwire_enc *e, const struct kafka_topic_cfg *c)
+static int created_configs(struct kafka_req *r, const struct kafka_topic_cfg *c, ct_result *res)
 {
-	kwire_put_array(e, KAFKA_TOPIC_CFG_N);
+	ct_config *x = kmsg_new(&r->arena, kmsg_create_topics_resp_creatable_topic_configs,
+				KAFKA_TOPIC_CFG_N);
+
+	if (!x)
+		return -ENOMEM;
 	for (size_t i = 0; i < KAFKA_TOPIC_CFG_N; i++) {
 		char val[KAFKA_TOPIC_CFG_VAL_MAX];
 		bool is_def = kafka_topic_cfg_value(c, i, val, sizeof(val));
 
-		kwire_put_str(e, kafka_topic_cfg_def(i)->name);
-		kwire_put_str(e, val);
-		kwire_put_bool(e, false); /* read_only */
-		kwire_put_i8(e, is_def ? CONFIG_SOURCE_DEFAULT : CONFIG_SOURCE_TOPIC);
-		kwire_put_bool(e, false); /* is_sensitive */
-		kwire_put_tags(e);
+		x[i].name = (char *)kafka_topic_cfg_def(i)->name;
+		x[i].value = arena_strndup(&r->arena, val, strlen(val));
+		if (!x[i].value)
+			return -ENOMEM;
+		x[i].config_source = is_def ? CONFIG_SOURCE_DEFAULT : CONFIG_SOURCE_TOPIC;
 	}
+	res->n_configs = KAFKA_TOPIC_CFG_N;
+	res->configs = x;
+	return 0;
+}
+
+/* No partial answer: the connection closes (kafka_req_finish). */
+static void admin_fail(struct kafka_req *r, int rc)
+{
+	kafka_req_begin(r)->err = rc;
+	kafka_req_finish(r);
 }
 
 void kafka_admin_createtopics_handle(struct kafka_req *r)
 {
-	struct kafka_createtopics_req *q = r->body;
-	int16_t v = r->hdr.api_version;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_create_topics_req *q = r->body;
+	struct kmsg_create_topics_resp *m = kmsg_new(&r->arena, kmsg_create_topics_resp, 1);
+	int32_t n = q->n_topics > 0 ? q->n_topics : 0;
+	ct_result *res =
+		kmsg_new(&r->arena, kmsg_create_topics_resp_creatable_topic_result, n ? n : 1);
 	struct kafka_topic_cfg *cfg = arena_alloc(&r->arena, sizeof(*cfg));
+	int rc = m && res && cfg ? 0 : -ENOMEM;
 
-	if (v >= 2)
-		kwire_put_i32(e, 0);
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const char *msg = "out of memory";
-		int16_t err = cfg ? create_topic(r, q, i, &msg, cfg) : KERR_UNKNOWN_SERVER_ERROR;
+	for (int32_t i = 0; rc == 0 && i < n; i++) {
+		const char *msg;
 
-		kafka_req_note(r, err);
-		kwire_put_str(e, q->topics[i].name);
-		kwire_put_i16(e, err);
-		if (v >= 1)
-			kwire_put_str(e, msg);
-		if (v >= 5) {
-			kwire_put_i32(e, err ? -1 : cfg->tc.partitions);
-			kwire_put_i16(e, err ? -1 : 1); /* replication_factor */
-			if (err)
-				kwire_put_array(e, -1);
-			else
-				put_created_configs(e, cfg);
-			kwire_put_tags(e);
-		}
+		res[i].name = q->topics[i].name;
+		res[i].error_code = create_topic(r, q, i, &msg, cfg);
+		res[i].error_message = (char *)msg;
+		res[i].n_configs = -1;
+		kafka_req_note(r, res[i].error_code);
+		if (res[i].error_code)
+			continue;
+		res[i].num_partitions = cfg->tc.partitions;
+		res[i].replication_factor = 1;
+		rc = created_configs(r, cfg, &res[i]);
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	if (rc < 0) {
+		admin_fail(r, rc);
+		return;
+	}
+	m->n_topics = n;
+	m->topics = res;
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- DeleteTopics */
 
-void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_deletetopics_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->ntopics = kwire_get_array(d, 2);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++)
-		q->topics[i] = kwire_get_str(d);
-	q->timeout_ms = kwire_get_i32(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
 void kafka_admin_deletetopics_handle(struct kafka_req *r)
 {
-	struct kafka_deletetopics_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_delete_topics_req *q = r->body;
+	struct kmsg_delete_topics_resp *m = kmsg_new(&r->arena, kmsg_delete_topics_resp, 1);
+	int32_t n = q->n_topic_names > 0 ? q->n_topic_names : 0;
+	struct kmsg_delete_topics_resp_deletable_topic_result *res =
+		kmsg_new(&r->arena, kmsg_delete_topics_resp_deletable_topic_result, n ? n : 1);
 
-	if (r->hdr.api_version >= 1)
-		kwire_put_i32(e, 0);
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		int rc = kafka_authz_topic(r, q->topics[i], ACL_ADMIN)
-				 ? engine_topic_delete(r->ctx->log, q->topics[i])
+	if (!m || !res) {
+		admin_fail(r, -ENOMEM);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const char *name = q->topic_names[i];
+		int rc = kafka_authz_topic(r, name, ACL_ADMIN)
+				 ? engine_topic_delete(r->ctx->log, name)
 				 : -ERR_AUTH;
 		int16_t err =
 			rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
 
 		if (rc == 0) {
-			log_info("kafka: deleted topic %s for %s", q->topics[i],
+			log_info("kafka: deleted topic %s for %s", name,
 				 r->hdr.client_id ? r->hdr.client_id : "-");
 			if (r->ctx->on_topic_deleted)
-				r->ctx->on_topic_deleted(r->ctx, q->topics[i]);
+				r->ctx->on_topic_deleted(r->ctx, name);
 		}
 		kafka_req_note(r, err);
-		kwire_put_str(e, q->topics[i]);
-		kwire_put_i16(e, err);
-		if (r->hdr.api_version >= 5)
-			kwire_put_str(e, err == KERR_UNKNOWN_TOPIC_OR_PARTITION
-						 ? "This server does not host this topic-partition."
-						 : NULL);
-		kwire_put_tags(e);
+		res[i].name = (char *)name;
+		res[i].error_code = err;
+		res[i].error_message = err == KERR_UNKNOWN_TOPIC_OR_PARTITION
+					       ? "This server does not host this topic-partition."
+					       : NULL;
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	m->n_responses = n;
+	m->responses = res;
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- CreatePartitions */
 
-void *kafka_admin_createpartitions_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_createpartitions_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->ntopics = kwire_get_array(d, 6);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_createpartitions_topic *t = &q->topics[i];
-
-		t->name = kwire_get_str(d);
-		t->count = kwire_get_i32(d);
-		t->nassignments = kwire_get_array(d, 1); /* nullable */
-		for (int32_t j = 0; j < t->nassignments && kwire_dec_ok(d); j++) {
-			int32_t nb = kwire_get_array(d, 4);
-
-			if (nb != 1)
-				t->assignment_bad = true;
-			for (int32_t k = 0; k < nb && kwire_dec_ok(d); k++)
-				if (kwire_get_i32(d) != 0)
-					t->assignment_bad = true;
-			kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	q->timeout_ms = kwire_get_i32(d);
-	q->validate_only = kwire_get_bool(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
 /* Grow one topic (or check that it could grow).  Kafka's errors and
  * wording. */
-static int16_t grow_topic(struct kafka_req *r, const struct kafka_createpartitions_req *q,
+static int16_t grow_topic(struct kafka_req *r, const struct kmsg_create_partitions_req *q,
 			  int32_t i, const char **msg)
 {
-	const struct kafka_createpartitions_topic *t = &q->topics[i];
+	const struct kmsg_create_partitions_req_create_partitions_topic *t = &q->topics[i];
 	struct engine_topic_alter a;
 	struct topic_config tc;
 	char *m = arena_alloc(&r->arena, 160);
@@ -539,10 +477,16 @@ static int16_t grow_topic(struct kafka_req *r, const struct kafka_createpartitio
 		*msg = "number of partitions must be 1..10000";
 		return KERR_INVALID_PARTITIONS;
 	}
-	if (t->nassignments >= 0 &&
-	    (t->assignment_bad || t->nassignments != t->count - tc.partitions)) {
-		*msg = "this store is one broker, node 0: assign each new partition to [0]";
-		return KERR_INVALID_REPLICA_ASSIGNMENT;
+	if (t->n_assignments >= 0) {
+		bool bad = t->n_assignments != t->count - tc.partitions;
+
+		for (int32_t k = 0; !bad && k < t->n_assignments; k++)
+			bad = t->assignments[k].n_broker_ids != 1 ||
+			      t->assignments[k].broker_ids[0] != 0;
+		if (bad) {
+			*msg = "this store is one broker, node 0: assign each new partition to [0]";
+			return KERR_INVALID_REPLICA_ASSIGNMENT;
+		}
 	}
 	if (q->validate_only)
 		return KERR_NONE;
@@ -560,24 +504,29 @@ static int16_t grow_topic(struct kafka_req *r, const struct kafka_createpartitio
 
 void kafka_admin_createpartitions_handle(struct kafka_req *r)
 {
-	struct kafka_createpartitions_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_create_partitions_req *q = r->body;
+	struct kmsg_create_partitions_resp *m = kmsg_new(&r->arena, kmsg_create_partitions_resp, 1);
+	int32_t n = q->n_topics > 0 ? q->n_topics : 0;
+	struct kmsg_create_partitions_resp_create_partitions_topic_result *res = kmsg_new(
+		&r->arena, kmsg_create_partitions_resp_create_partitions_topic_result, n ? n : 1);
 
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		const char *msg;
-		int16_t err = grow_topic(r, q, i, &msg);
-
-		kafka_req_note(r, err);
-		kwire_put_str(e, q->topics[i].name);
-		kwire_put_i16(e, err);
-		kwire_put_str(e, msg);
-		kwire_put_tags(e);
+	if (!m || !res) {
+		admin_fail(r, -ENOMEM);
+		return;
 	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	for (int32_t i = 0; i < n; i++) {
+		const char *msg;
+
+		res[i].name = q->topics[i].name;
+		res[i].error_code = grow_topic(r, q, i, &msg);
+		res[i].error_message = (char *)msg;
+		kafka_req_note(r, res[i].error_code);
+	}
+	m->n_results = n;
+	m->results = res;
+	kafka_req_respond(r, m);
 }
+
 /* ---------------------------------------------------------------- InitProducerId */
 
 void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v)

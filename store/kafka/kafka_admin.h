@@ -7,6 +7,8 @@
  *                                   v5+ answers with the topic's configs
  *   DeleteTopics (key 20, v0-v5)
  *   CreatePartitions (key 37, v0-v3) grow a topic (never shrink); durable
+ * CreateTopics, DeleteTopics and CreatePartitions are on the schema
+ * framework (generated structs in store/kafka/kmsg_gen.h).
  *   InitProducerId (key 22, v0-v1)  idempotent producers; transactional ids
  *                                   are refused (no transactions)
  * Event-loop thread only.
@@ -41,50 +43,6 @@ struct kafka_listoffsets_req {
 	struct kafka_listoffsets_topic *topics;
 };
 
-struct kafka_config_entry {
-	char *name;
-	char *value; /* nullable */
-};
-
-struct kafka_createtopics_topic {
-	char *name;
-	int32_t num_partitions;
-	int16_t replication_factor;
-	int32_t nassignments;
-	int32_t *assignment_partition; /* partition index per assignment */
-	bool assignment_other_broker;  /* some assignment names a broker other than 0 */
-	bool assignment_bad_replicas;  /* some assignment has != 1 replica */
-	int32_t nconfigs;
-	struct kafka_config_entry *configs;
-};
-
-struct kafka_createtopics_req {
-	int32_t ntopics;
-	struct kafka_createtopics_topic *topics;
-	int32_t timeout_ms;
-	bool validate_only; /* v1+ */
-};
-
-struct kafka_deletetopics_req {
-	int32_t ntopics;
-	char **topics;
-	int32_t timeout_ms;
-};
-
-struct kafka_createpartitions_topic {
-	char *name;
-	int32_t count;
-	int32_t nassignments; /* -1: null (the store picks) */
-	bool assignment_bad;  /* some assignment is not exactly [0] */
-};
-
-struct kafka_createpartitions_req {
-	int32_t ntopics;
-	struct kafka_createpartitions_topic *topics;
-	int32_t timeout_ms;
-	bool validate_only;
-};
-
 struct kafka_initproducerid_req {
 	char *transactional_id;
 	int32_t transaction_timeout_ms;
@@ -92,11 +50,8 @@ struct kafka_initproducerid_req {
 
 void *kafka_admin_listoffsets_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_listoffsets_handle(struct kafka_req *r);
-void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_createtopics_handle(struct kafka_req *r);
-void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_deletetopics_handle(struct kafka_req *r);
-void *kafka_admin_createpartitions_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_createpartitions_handle(struct kafka_req *r);
 void *kafka_admin_initproducerid_decode(struct kwire_dec *d, int16_t v);
 void kafka_admin_initproducerid_handle(struct kafka_req *r);

@@ -24,6 +24,7 @@
 
 #include "lib/arena.h"
 #include "store/kafka/kafka_errors.h"
+#include "store/kafka/kschema.h"
 #include "store/kafka/kwire.h"
 
 struct kafka_req;
@@ -58,6 +59,7 @@ enum kafka_api_key {
 	KAFKA_INCREMENTAL_ALTER_CONFIGS = 44,
 	KAFKA_DESCRIBE_USER_SCRAM = 50,
 	KAFKA_ALTER_USER_SCRAM = 51,
+	KAFKA_DESCRIBE_CLUSTER = 60,
 };
 
 /* The error-code buckets kept per API in the metrics (codes outside map to
@@ -78,14 +80,35 @@ struct kafka_api {
 	int16_t key;
 	int16_t min;
 	int16_t max;
-	int16_t flex_min; /* first flexible version (INT16_MAX: none) */
+	int16_t flex_min; /* first flexible version (INT16_MAX: none); unused with req */
 	const char *name;
 	/* Decode a request body of this API at version v into an arena-allocated
-	 * struct; NULL when the bytes are malformed. */
+	 * struct; NULL when the bytes are malformed.  Only for entries not yet
+	 * on the schema framework (req == NULL). */
 	void *(*decode)(struct kwire_dec *d, int16_t v);
 	/* Serve a decoded request (store/kafka/kafka_req.h). */
 	void (*handle)(struct kafka_req *r);
+	/* Schema framework (store/kafka/kschema.h): the request is decoded with
+	 * req (r->body is its generated struct) and kafka_req_respond() encodes
+	 * with resp; the first flexible version is req's. */
+	const struct kschema_msg *req;
+	const struct kschema_msg *resp;
 };
+
+/* A table entry on the schema framework: KAFKA_API_MSG(KAFKA_METADATA, 0, 12,
+ * "Metadata", kafka_meta_metadata_handle, metadata) uses
+ * kmsg_metadata_{req,resp}_msg. */
+#define KAFKA_API_MSG(key, min, max, name, handle, api)                                \
+	{                                                                              \
+		(key), (min), (max), 0, (name), NULL, (handle), &kmsg_##api##_req_msg, \
+			&kmsg_##api##_resp_msg                                         \
+	}
+
+/* The first flexible version of an entry. */
+static inline int16_t kafka_api_flex_min(const struct kafka_api *a)
+{
+	return a->req ? a->req->flex_min : a->flex_min;
+}
 
 /* The entry for key, or NULL when the API is not implemented. */
 const struct kafka_api *kafka_api_find(int16_t key);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs (see
- * kafka_configs.h).  A topic's configs are read from the engine (its
- * topic_config and its recorded extra), changed in a struct
- * kafka_topic_cfg by Kafka's rules, and written back with one
+ * kafka_configs.h) over the schema framework: requests arrive as the
+ * generated structs, answers are filled in the generated response structs
+ * and the codec writes what the version carries.  A topic's configs are read
+ * from the engine (its topic_config and its recorded extra), changed in a
+ * struct kafka_topic_cfg by Kafka's rules, and written back with one
  * engine_topic_alter(), which persists them before they take effect: the
  * appending and retention paths read the new values from then on.
  */
@@ -20,6 +22,7 @@
 #include "store/kafka/kafka_configs.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_topic_cfg.h"
+#include "store/kafka/kmsg_gen.h"
 #include "store/store_config.h"
 
 #define RESOURCE_TOPIC 2
@@ -27,145 +30,65 @@
 #define SOURCE_TOPIC 1
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
+#define BROKER_MAX 12
 
-/* ---------------------------------------------------------------- decode */
+typedef struct kmsg_describe_configs_req_describe_configs_resource dc_res;
+typedef struct kmsg_describe_configs_resp_describe_configs_result dc_result;
+typedef struct kmsg_describe_configs_resp_describe_configs_resource_result dc_entry;
+typedef struct kmsg_describe_configs_resp_describe_configs_synonym dc_syn;
 
-void *kafka_configs_describe_decode(struct kwire_dec *d, int16_t v)
+/* No partial answer: the connection closes (kafka_req_finish). */
+static void fail(struct kafka_req *r, int rc)
 {
-	struct kafka_configs_describe_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->nresources = kwire_get_array(d, 4);
-	if (q->nresources < 0)
-		kwire_dec_fail(d);
-	q->resources = kwire_alloc(d, q->nresources, sizeof(*q->resources));
-	for (int32_t i = 0; i < q->nresources && kwire_dec_ok(d); i++) {
-		struct kafka_configs_describe_resource *res = &q->resources[i];
-
-		res->type = kwire_get_i8(d);
-		res->name = kwire_get_str(d);
-		res->nkeys = kwire_get_array(d, 1);
-		res->keys = kwire_alloc(d, res->nkeys, sizeof(*res->keys));
-		for (int32_t j = 0; j < res->nkeys && kwire_dec_ok(d); j++)
-			res->keys[j] = kwire_get_str(d);
-		kwire_get_tags(d);
-	}
-	if (v >= 1)
-		q->include_synonyms = kwire_get_bool(d);
-	if (v >= 3)
-		q->include_documentation = kwire_get_bool(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-static void *alter_decode(struct kwire_dec *d, bool incremental)
-{
-	struct kafka_configs_alter_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->nresources = kwire_get_array(d, 4);
-	if (q->nresources < 0)
-		kwire_dec_fail(d);
-	q->resources = kwire_alloc(d, q->nresources, sizeof(*q->resources));
-	for (int32_t i = 0; i < q->nresources && kwire_dec_ok(d); i++) {
-		struct kafka_configs_alter_resource *res = &q->resources[i];
-
-		res->type = kwire_get_i8(d);
-		res->name = kwire_get_str(d);
-		res->nchanges = kwire_get_array(d, 2);
-		if (res->nchanges < 0)
-			kwire_dec_fail(d);
-		res->changes = kwire_alloc(d, res->nchanges, sizeof(*res->changes));
-		for (int32_t j = 0; j < res->nchanges && kwire_dec_ok(d); j++) {
-			struct kafka_configs_change *c = &res->changes[j];
-
-			c->name = kwire_get_str(d);
-			c->op = incremental ? kwire_get_i8(d) : KAFKA_CFG_SET;
-			c->value = kwire_get_nstr(d);
-			kwire_get_tags(d);
-		}
-		kwire_get_tags(d);
-	}
-	q->validate_only = kwire_get_bool(d);
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-void *kafka_configs_alter_decode(struct kwire_dec *d, int16_t v)
-{
-	(void)v;
-	return alter_decode(d, false);
-}
-
-void *kafka_configs_incremental_decode(struct kwire_dec *d, int16_t v)
-{
-	(void)v;
-	return alter_decode(d, true);
+	kafka_req_begin(r)->err = rc;
+	kafka_req_finish(r);
 }
 
 /* ---------------------------------------------------------------- describe */
 
-struct entry {
-	const char *name;
-	const char *value;
-	bool read_only;
-	int8_t source;
-	int8_t type;
-	const char *doc;
-};
-
-static bool wanted(const struct kafka_configs_describe_resource *res, const char *name)
+static char *dup(struct kafka_req *r, const char *s)
 {
-	if (res->nkeys < 0)
+	return s ? arena_strndup(&r->arena, s, strlen(s)) : NULL;
+}
+
+static bool wanted(const dc_res *res, const char *name)
+{
+	if (res->n_configuration_keys < 0)
 		return true;
-	for (int32_t i = 0; i < res->nkeys; i++)
-		if (strcmp(res->keys[i], name) == 0)
+	for (int32_t i = 0; i < res->n_configuration_keys; i++)
+		if (strcmp(res->configuration_keys[i], name) == 0)
 			return true;
 	return false;
 }
 
-static void put_entry(struct kafka_req *r, const struct kafka_configs_describe_req *q,
-		      const struct entry *x, const char *dflt)
+/* One entry; synonyms (when asked) most specific first: the topic's
+ * override, then the default it hides.  0 or -ENOMEM. */
+static int fill_entry(struct kafka_req *r, const struct kmsg_describe_configs_req *q, dc_entry *x,
+		      const char *dflt)
 {
-	struct kwire_enc *e = &r->enc;
-	int16_t v = r->hdr.api_version;
+	bool over = x->config_source == SOURCE_TOPIC;
+	dc_syn *s;
 
-	kwire_put_str(e, x->name);
-	kwire_put_str(e, x->value);
-	kwire_put_bool(e, x->read_only);
-	if (v == 0)
-		kwire_put_bool(e, x->source == SOURCE_DEFAULT);
-	else
-		kwire_put_i8(e, x->source);
-	kwire_put_bool(e, false); /* is_sensitive */
-	if (v >= 1) {
-		/* synonyms, most specific first: the topic's override, then the
-		 * default it hides */
-		bool over = x->source == SOURCE_TOPIC;
-
-		if (!q->include_synonyms) {
-			kwire_put_array(e, 0);
-		} else {
-			kwire_put_array(e, over ? 2 : 1);
-			if (over) {
-				kwire_put_str(e, x->name);
-				kwire_put_str(e, x->value);
-				kwire_put_i8(e, SOURCE_TOPIC);
-				kwire_put_tags(e);
-			}
-			kwire_put_str(e, x->name);
-			kwire_put_str(e, dflt);
-			kwire_put_i8(e, over ? SOURCE_DEFAULT : x->source);
-			kwire_put_tags(e);
-		}
+	if (!q->include_documentation)
+		x->documentation = NULL;
+	x->n_synonyms = 0;
+	if (!q->include_synonyms)
+		return 0;
+	s = kmsg_new(&r->arena, kmsg_describe_configs_resp_describe_configs_synonym, 2);
+	if (!s)
+		return -ENOMEM;
+	x->synonyms = s;
+	if (over) {
+		s->name = x->name;
+		s->value = x->value;
+		s->source = SOURCE_TOPIC;
+		s++;
 	}
-	if (v >= 3) {
-		kwire_put_i8(e, x->type);
-		kwire_put_str(e, q->include_documentation ? x->doc : NULL);
-	}
-	kwire_put_tags(e);
+	s->name = x->name;
+	s->value = dup(r, dflt);
+	s->source = over ? SOURCE_DEFAULT : x->config_source;
+	x->n_synonyms = over ? 2 : 1;
+	return 0;
 }
 
 /* The topic's configs; *err and *msg on failure. */
@@ -192,50 +115,71 @@ static int load_topic(struct kafka_req *r, const char *name, struct kafka_topic_
 	return 0;
 }
 
-static void describe_topic(struct kafka_req *r, const struct kafka_configs_describe_req *q,
-			   const struct kafka_configs_describe_resource *res,
-			   const struct kafka_topic_cfg *c)
+static int describe_topic(struct kafka_req *r, const struct kmsg_describe_configs_req *q,
+			  const dc_res *res, const struct kafka_topic_cfg *c, dc_result *out)
 {
-	int32_t count = 0;
+	dc_entry *x =
+		kmsg_new(&r->arena, kmsg_describe_configs_resp_describe_configs_resource_result,
+			 KAFKA_TOPIC_CFG_N);
+	struct kafka_topic_cfg *dc = arena_alloc(&r->arena, sizeof(*dc));
+	int32_t n = 0;
 
-	for (size_t i = 0; i < KAFKA_TOPIC_CFG_N; i++)
-		count += wanted(res, kafka_topic_cfg_def(i)->name);
-	kwire_put_array(&r->enc, count);
+	if (!x || !dc)
+		return -ENOMEM;
 	for (size_t i = 0; i < KAFKA_TOPIC_CFG_N; i++) {
 		const struct kafka_topic_cfg_def *d = kafka_topic_cfg_def(i);
-		struct kafka_topic_cfg dc = *c;
 		char val[KAFKA_TOPIC_CFG_VAL_MAX], dflt[KAFKA_TOPIC_CFG_VAL_MAX];
-		struct entry x;
 		bool is_def;
 
 		if (!wanted(res, d->name))
 			continue;
 		is_def = kafka_topic_cfg_value(c, i, val, sizeof(val));
-		dc.tc = dc.def;
-		dc.val[i][0] = '\0';
-		kafka_topic_cfg_value(&dc, i, dflt, sizeof(dflt));
-		x = (struct entry){d->name, val,   false, is_def ? SOURCE_DEFAULT : SOURCE_TOPIC,
-				   d->type, d->doc};
-		put_entry(r, q, &x, dflt);
+		*dc = *c;
+		dc->tc = dc->def;
+		dc->val[i][0] = '\0';
+		kafka_topic_cfg_value(dc, i, dflt, sizeof(dflt));
+		x[n].name = (char *)d->name;
+		x[n].value = dup(r, val);
+		x[n].config_source = is_def ? SOURCE_DEFAULT : SOURCE_TOPIC;
+		x[n].config_type = d->type;
+		x[n].documentation = (char *)d->doc;
+		if (!x[n].value || fill_entry(r, q, &x[n], dflt) < 0)
+			return -ENOMEM;
+		n++;
 	}
+	out->n_configs = n;
+	out->configs = x;
+	return 0;
 }
 
 /* Broker configs: what the store's config file says, read-only. */
-static void describe_broker(struct kafka_req *r, const struct kafka_configs_describe_req *q,
-			    const struct kafka_configs_describe_resource *res)
+static int describe_broker(struct kafka_req *r, const struct kmsg_describe_configs_req *q,
+			   const dc_res *res, dc_result *out)
 {
 	const struct store_config *conf = r->ctx->conf;
+	dc_entry *x = kmsg_new(
+		&r->arena, kmsg_describe_configs_resp_describe_configs_resource_result, BROKER_MAX);
 	struct topic_config def;
-	char v[12][32];
-	struct entry x[12];
-	int32_t n = 0, count = 0;
+	int32_t n = 0;
 
+	if (!x)
+		return -ENOMEM;
 	engine_topic_defaults(r->ctx->log, &def);
-#define BROKER(nm, ty, doc, ...)                                                      \
-	do {                                                                          \
-		snprintf(v[n], sizeof(v[n]), __VA_ARGS__);                            \
-		x[n] = (struct entry){nm, v[n], true, SOURCE_STATIC_BROKER, ty, doc}; \
-		n++;                                                                  \
+#define BROKER(nm, ty, dc, ...)                                                     \
+	do {                                                                        \
+		char v_[32];                                                        \
+		snprintf(v_, sizeof(v_), __VA_ARGS__);                              \
+		if (wanted(res, nm)) {                                              \
+			x[n].name = nm;                                             \
+			x[n].value = dup(r, v_);                                    \
+			x[n].read_only = true;                                      \
+			x[n].config_source = SOURCE_STATIC_BROKER;                  \
+			x[n].config_type = ty;                                      \
+			x[n].documentation = dc;                                    \
+			if (!x[n].value || fill_entry(r, q, &x[n], x[n].value) < 0) \
+				return -ENOMEM;                                     \
+			n++;                                                        \
+		}                                                                   \
 	} while (0)
 	BROKER("auto.create.topics.enable", KAFKA_CFG_BOOLEAN, "store log.auto_create", "%s",
 	       conf->log.auto_create ? "true" : "false");
@@ -257,78 +201,80 @@ static void describe_broker(struct kafka_req *r, const struct kafka_configs_desc
 	BROKER("num.partitions", KAFKA_CFG_INT, "store log.default_partitions", "%d",
 	       def.partitions);
 #undef BROKER
-	for (int32_t i = 0; i < n; i++)
-		count += wanted(res, x[i].name);
-	kwire_put_array(&r->enc, count);
-	for (int32_t i = 0; i < n; i++)
-		if (wanted(res, x[i].name))
-			put_entry(r, q, &x[i], x[i].value);
+	out->n_configs = n;
+	out->configs = x;
+	return 0;
 }
 
-static void describe_resource(struct kafka_req *r, const struct kafka_configs_describe_req *q,
-			      const struct kafka_configs_describe_resource *res)
+static int describe_resource(struct kafka_req *r, const struct kmsg_describe_configs_req *q,
+			     const dc_res *res, dc_result *out)
 {
-	struct kwire_enc *e = &r->enc;
-	struct kafka_topic_cfg *c = NULL;
-	int16_t err = KERR_NONE;
+	struct kafka_topic_cfg *c;
 	const char *msg = NULL;
-	bool broker = false;
+	int rc = 0;
 
-	if (res->type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->name, 0)) {
-		err = KERR_TOPIC_AUTHORIZATION_FAILED;
+	out->resource_type = res->resource_type;
+	out->resource_name = res->resource_name;
+	out->n_configs = 0;
+	if (res->resource_type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->resource_name, 0)) {
+		out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 		msg = "the principal has no grant on this topic";
-	} else if (res->type == RESOURCE_TOPIC) {
+	} else if (res->resource_type == RESOURCE_TOPIC) {
 		c = arena_alloc(&r->arena, sizeof(*c));
-		if (!c) {
-			err = KERR_UNKNOWN_SERVER_ERROR;
-			msg = "out of memory";
-		} else if (load_topic(r, res->name, c, &err, &msg) < 0) {
-			c = NULL;
-		}
-	} else if (res->type == RESOURCE_BROKER) {
-		broker = !*res->name || strcmp(res->name, "0") == 0;
-		if (!broker) {
-			err = KERR_INVALID_REQUEST;
+		if (!c)
+			return -ENOMEM;
+		if (load_topic(r, res->resource_name, c, &out->error_code, &msg) == 0)
+			rc = describe_topic(r, q, res, c, out);
+	} else if (res->resource_type == RESOURCE_BROKER) {
+		if (!*res->resource_name || strcmp(res->resource_name, "0") == 0) {
+			rc = describe_broker(r, q, res, out);
+		} else {
+			out->error_code = KERR_INVALID_REQUEST;
 			msg = "this store is one broker, node 0";
 		}
 	} else {
-		err = KERR_INVALID_REQUEST;
+		out->error_code = KERR_INVALID_REQUEST;
 		msg = "only topic and broker resources have configs here";
 	}
-	kafka_req_note(r, err);
-	kwire_put_i16(e, err);
-	kwire_put_str(e, msg);
-	kwire_put_i8(e, res->type);
-	kwire_put_str(e, res->name);
-	if (c)
-		describe_topic(r, q, res, c);
-	else if (broker)
-		describe_broker(r, q, res);
-	else
-		kwire_put_array(e, 0);
-	kwire_put_tags(e);
+	out->error_message = (char *)msg;
+	kafka_req_note(r, out->error_code);
+	return rc;
 }
 
 void kafka_configs_describe_handle(struct kafka_req *r)
 {
-	struct kafka_configs_describe_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_describe_configs_req *q = r->body;
+	struct kmsg_describe_configs_resp *m = kmsg_new(&r->arena, kmsg_describe_configs_resp, 1);
+	int32_t n = q->n_resources > 0 ? q->n_resources : 0;
+	dc_result *res =
+		kmsg_new(&r->arena, kmsg_describe_configs_resp_describe_configs_result, n ? n : 1);
+	int rc = m && res ? 0 : -ENOMEM;
 
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->nresources);
-	for (int32_t i = 0; i < q->nresources; i++)
-		describe_resource(r, q, &q->resources[i]);
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	for (int32_t i = 0; rc == 0 && i < n; i++)
+		rc = describe_resource(r, q, &q->resources[i], &res[i]);
+	if (rc < 0) {
+		fail(r, rc);
+		return;
+	}
+	m->n_results = n;
+	m->results = res;
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- alter */
 
+/* One change, whichever request it came from. */
+struct change {
+	const char *name;
+	int8_t op;
+	const char *value;
+};
+
 /* Apply the changes to one topic (AlterConfigs: onto the defaults, as the
  * request is the whole new set; incremental: onto what it has) and, unless
  * validate_only, persist them.  Returns the error code, *msg. */
-static int16_t alter_topic(struct kafka_req *r, const struct kafka_configs_alter_resource *res,
-			   bool incremental, bool validate_only, const char **msg)
+static int16_t alter_topic(struct kafka_req *r, const char *topic, const struct change *ch,
+			   int32_t n, bool incremental, bool validate_only, const char **msg)
 {
 	struct kafka_topic_cfg *c = arena_alloc(&r->arena, sizeof(*c));
 	char *m = arena_alloc(&r->arena, KAFKA_TOPIC_CFG_MSG_MAX);
@@ -342,26 +288,26 @@ static int16_t alter_topic(struct kafka_req *r, const struct kafka_configs_alter
 		*msg = "out of memory";
 		return KERR_UNKNOWN_SERVER_ERROR;
 	}
-	if (!kafka_authz_topic(r, res->name, ACL_ADMIN)) {
+	if (!kafka_authz_topic(r, topic, ACL_ADMIN)) {
 		*msg = "the principal has no admin grant on this topic";
 		return KERR_TOPIC_AUTHORIZATION_FAILED;
 	}
-	if (load_topic(r, res->name, c, &err, msg) < 0)
+	if (load_topic(r, topic, c, &err, msg) < 0)
 		return err;
 	keep = c->tc;
 	if (!incremental) {
 		kafka_topic_cfg_init(c, &c->def);
 		c->tc.partitions = keep.partitions;
 	}
-	for (int32_t i = 0; i < res->nchanges; i++) {
+	for (int32_t i = 0; i < n; i++) {
 		for (int32_t k = 0; k < i; k++) {
-			if (strcmp(res->changes[k].name, res->changes[i].name) == 0) {
+			if (strcmp(ch[k].name, ch[i].name) == 0) {
 				*msg = "Error due to duplicate config keys";
 				return KERR_INVALID_REQUEST;
 			}
 		}
-		err = kafka_topic_cfg_apply(c, res->changes[i].op, res->changes[i].name,
-					    res->changes[i].value, m, KAFKA_TOPIC_CFG_MSG_MAX);
+		err = kafka_topic_cfg_apply(c, ch[i].op, ch[i].name, ch[i].value, m,
+					    KAFKA_TOPIC_CFG_MSG_MAX);
 		if (err) {
 			*msg = m;
 			return err;
@@ -382,56 +328,98 @@ static int16_t alter_topic(struct kafka_req *r, const struct kafka_configs_alter
 	rc = kafka_topic_cfg_extra(c, &extra);
 	a.extra = rc == 0 ? (const char *)extra.data : NULL;
 	if (rc == 0)
-		rc = engine_topic_alter(r->ctx->log, res->name, &a);
+		rc = engine_topic_alter(r->ctx->log, topic, &a);
 	buf_release(&extra);
 	if (rc < 0) {
 		*msg = err_str(rc);
 		return rc == -ERR_NOT_FOUND ? KERR_UNKNOWN_TOPIC_OR_PARTITION : kafka_api_error(rc);
 	}
-	log_info("kafka: altered the configs of topic %s for %s", res->name,
+	log_info("kafka: altered the configs of topic %s for %s", topic,
 		 r->hdr.client_id ? r->hdr.client_id : "-");
 	return KERR_NONE;
 }
 
-static void alter_handle(struct kafka_req *r, bool incremental)
+/* One resource of either request: the error code and *msg. */
+static int16_t alter_resource(struct kafka_req *r, int8_t type, const char *name,
+			      const struct change *ch, int32_t n, bool incremental,
+			      bool validate_only, const char **msg)
 {
-	struct kafka_configs_alter_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
-
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->nresources);
-	for (int32_t i = 0; i < q->nresources; i++) {
-		const struct kafka_configs_alter_resource *res = &q->resources[i];
-		const char *msg = NULL;
-		int16_t err;
-
-		if (res->type == RESOURCE_TOPIC) {
-			err = alter_topic(r, res, incremental, q->validate_only, &msg);
-		} else if (res->type == RESOURCE_BROKER) {
-			err = KERR_INVALID_REQUEST;
-			msg = "broker configs are read-only here: set them in the store's config "
-			      "file";
-		} else {
-			err = KERR_INVALID_REQUEST;
-			msg = "only topic configs can be altered here";
-		}
-		kafka_req_note(r, err);
-		kwire_put_i16(e, err);
-		kwire_put_str(e, msg);
-		kwire_put_i8(e, res->type);
-		kwire_put_str(e, res->name);
-		kwire_put_tags(e);
-	}
-	kwire_put_tags(e);
-	kafka_req_finish(r);
+	if (type == RESOURCE_TOPIC)
+		return alter_topic(r, name, ch, n, incremental, validate_only, msg);
+	*msg = type == RESOURCE_BROKER
+		       ? "broker configs are read-only here: set them in the store's config file"
+		       : "only topic configs can be altered here";
+	return KERR_INVALID_REQUEST;
 }
 
 void kafka_configs_alter_handle(struct kafka_req *r)
 {
-	alter_handle(r, false);
+	const struct kmsg_alter_configs_req *q = r->body;
+	struct kmsg_alter_configs_resp *m = kmsg_new(&r->arena, kmsg_alter_configs_resp, 1);
+	int32_t n = q->n_resources > 0 ? q->n_resources : 0;
+	struct kmsg_alter_configs_resp_alter_configs_resource_response *out = kmsg_new(
+		&r->arena, kmsg_alter_configs_resp_alter_configs_resource_response, n ? n : 1);
+
+	if (!m || !out) {
+		fail(r, -ENOMEM);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kmsg_alter_configs_req_alter_configs_resource *res = &q->resources[i];
+		int32_t nc = res->n_configs > 0 ? res->n_configs : 0;
+		struct change *ch = arena_calloc(&r->arena, nc ? (size_t)nc : 1, sizeof(*ch));
+		const char *msg = "out of memory";
+
+		for (int32_t k = 0; ch && k < nc; k++)
+			ch[k] = (struct change){res->configs[k].name, KAFKA_CFG_SET,
+						res->configs[k].value};
+		out[i].error_code = ch ? alter_resource(r, res->resource_type, res->resource_name,
+							ch, nc, false, q->validate_only, &msg)
+				       : KERR_UNKNOWN_SERVER_ERROR;
+		out[i].error_message = (char *)msg;
+		out[i].resource_type = res->resource_type;
+		out[i].resource_name = res->resource_name;
+		kafka_req_note(r, out[i].error_code);
+	}
+	m->n_responses = n;
+	m->responses = out;
+	kafka_req_respond(r, m);
 }
 
 void kafka_configs_incremental_handle(struct kafka_req *r)
 {
-	alter_handle(r, true);
+	const struct kmsg_incremental_alter_configs_req *q = r->body;
+	struct kmsg_incremental_alter_configs_resp *m =
+		kmsg_new(&r->arena, kmsg_incremental_alter_configs_resp, 1);
+	int32_t n = q->n_resources > 0 ? q->n_resources : 0;
+	struct kmsg_incremental_alter_configs_resp_alter_configs_resource_response *out = kmsg_new(
+		&r->arena, kmsg_incremental_alter_configs_resp_alter_configs_resource_response,
+		n ? n : 1);
+
+	if (!m || !out) {
+		fail(r, -ENOMEM);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kmsg_incremental_alter_configs_req_alter_configs_resource *res =
+			&q->resources[i];
+		int32_t nc = res->n_configs > 0 ? res->n_configs : 0;
+		struct change *ch = arena_calloc(&r->arena, nc ? (size_t)nc : 1, sizeof(*ch));
+		const char *msg = "out of memory";
+
+		for (int32_t k = 0; ch && k < nc; k++)
+			ch[k] = (struct change){res->configs[k].name,
+						res->configs[k].config_operation,
+						res->configs[k].value};
+		out[i].error_code = ch ? alter_resource(r, res->resource_type, res->resource_name,
+							ch, nc, true, q->validate_only, &msg)
+				       : KERR_UNKNOWN_SERVER_ERROR;
+		out[i].error_message = (char *)msg;
+		out[i].resource_type = res->resource_type;
+		out[i].resource_name = res->resource_name;
+		kafka_req_note(r, out[i].error_code);
+	}
+	m->n_responses = n;
+	m->responses = out;
+	kafka_req_respond(r, m);
 }

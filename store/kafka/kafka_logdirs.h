@@ -8,24 +8,8 @@
 #ifndef SLUICE_STORE_KAFKA_LOGDIRS_H
 #define SLUICE_STORE_KAFKA_LOGDIRS_H
 
-#include <stdint.h>
-
-#include "store/kafka/kwire.h"
-
 struct kafka_req;
 
-struct kafka_logdirs_topic {
-	char *name;
-	int32_t npartitions;
-	int32_t *partitions;
-};
-
-struct kafka_logdirs_req {
-	int32_t ntopics; /* -1: every topic */
-	struct kafka_logdirs_topic *topics;
-};
-
-void *kafka_logdirs_describe_decode(struct kwire_dec *d, int16_t v);
 void kafka_logdirs_describe_handle(struct kafka_req *r);
 
 #endif

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ApiVersions and Metadata.  Field order follows the Kafka message schemas
- * (ApiVersions{Request,Response}.json, Metadata{Request,Response}.json);
- * version conditions are written next to each field as the schema states
- * them.
+ * ApiVersions and Metadata over the schema framework: the handlers fill the
+ * generated response structs; which fields reach the wire at the request's
+ * version is the codec's business (store/kafka/kschema.h).
  */
 #include <string.h>
 
@@ -14,40 +13,34 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
 #include "store/engine/engine.h"
 
 /* ---------------------------------------------------------------- ApiVersions */
 
-void *kafka_meta_apiversions_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_apiversions_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	if (v >= 3) {
-		q->client_software_name = kwire_get_str(d);
-		q->client_software_version = kwire_get_str(d);
-		kwire_get_tags(d);
-	}
-	return kwire_dec_ok(d) ? q : NULL;
-}
+/* More than the table will ever hold: the response lives on the stack so the
+ * KIP-511 answer needs no request arena. */
+#define META_MAX_APIS 96
 
 void kafka_meta_apiversions_encode(struct kwire_enc *e, int16_t v, int16_t err)
 {
+	struct kmsg_api_versions_resp_api_version keys[META_MAX_APIS];
+	struct kmsg_api_versions_resp m;
 	size_t n;
 	const struct kafka_api *t = kafka_api_table(&n);
 
-	kwire_put_i16(e, err);
-	kwire_put_array(e, (int32_t)n);
+	if (n > META_MAX_APIS)
+		n = META_MAX_APIS;
+	kschema_init(&kmsg_api_versions_resp_st, &m);
 	for (size_t i = 0; i < n; i++) {
-		kwire_put_i16(e, t[i].key);
-		kwire_put_i16(e, t[i].min);
-		kwire_put_i16(e, t[i].max);
-		kwire_put_tags(e);
+		keys[i].api_key = t[i].key;
+		keys[i].min_version = t[i].min;
+		keys[i].max_version = t[i].max;
 	}
-	if (v >= 1)
-		kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_tags(e);
+	m.error_code = err;
+	m.n_api_keys = (int32_t)n;
+	m.api_keys = keys;
+	kschema_encode(&kmsg_api_versions_resp_msg, v, &m, e);
 }
 
 void kafka_meta_apiversions_handle(struct kafka_req *r)
@@ -60,101 +53,53 @@ void kafka_meta_apiversions_handle(struct kafka_req *r)
 
 /* ---------------------------------------------------------------- Metadata */
 
-void *kafka_meta_metadata_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_metadata_req *q = kwire_alloc(d, 1, sizeof(*q));
-	int32_t n;
+/* Node 0 as every partition's replica set and ISR; read-only. */
+static int32_t node0[1];
 
-	if (!q)
-		return NULL;
-	n = kwire_get_array(d, 2);
-	if (n < 0 && v < 1)
-		kwire_dec_fail(d);
-	q->ntopics = n;
-	/* v0: an empty array means every topic */
-	if (v == 0 && n == 0)
-		q->ntopics = -1;
-	q->topics = kwire_alloc(d, n, sizeof(*q->topics));
-	for (int32_t i = 0; i < n && kwire_dec_ok(d); i++) {
-		q->topics[i] = kwire_get_str(d);
-		kwire_get_tags(d);
+static int metadata_partitions(struct kafka_req *r, struct kmsg_metadata_resp_topic *t, int32_t np)
+{
+	struct kmsg_metadata_resp_partition *p;
+
+	if (np <= 0)
+		return 0;
+	p = kmsg_new(&r->arena, kmsg_metadata_resp_partition, np);
+	if (!p)
+		return -ENOMEM;
+	for (int32_t i = 0; i < np; i++) {
+		p[i].partition_index = i;
+		p[i].leader_id = 0;
+		p[i].leader_epoch = 0; /* one leader, forever */
+		p[i].n_replica_nodes = 1;
+		p[i].replica_nodes = node0;
+		p[i].n_isr_nodes = 1;
+		p[i].isr_nodes = node0;
 	}
-	q->allow_auto_create = v >= 4 ? kwire_get_bool(d) : true;
-	if (v >= 8) {
-		q->include_cluster_ops = kwire_get_bool(d);
-		q->include_topic_ops = kwire_get_bool(d);
-	}
-	kwire_get_tags(d);
-	return kwire_dec_ok(d) ? q : NULL;
+	t->n_partitions = np;
+	t->partitions = p;
+	return 0;
 }
 
-static void put_int32_array1(struct kwire_enc *e, int32_t v)
-{
-	kwire_put_array(e, 1);
-	kwire_put_i32(e, v);
-}
-
-void kafka_meta_metadata_encode(struct kwire_enc *e, int16_t v, const struct kafka_metadata_resp *m)
-{
-	if (v >= 3)
-		kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, 1);       /* brokers */
-	kwire_put_i32(e, 0);
-	kwire_put_str(e, m->host);
-	kwire_put_i32(e, m->port);
-	if (v >= 1)
-		kwire_put_str(e, NULL); /* rack */
-	kwire_put_tags(e);
-	if (v >= 2)
-		kwire_put_str(e, m->cluster_id);
-	if (v >= 1)
-		kwire_put_i32(e, 0); /* controller_id */
-	kwire_put_array(e, m->ntopics);
-	for (int32_t i = 0; i < m->ntopics; i++) {
-		const struct kafka_metadata_topic *t = &m->topics[i];
-		int32_t np = t->error ? 0 : t->partitions;
-
-		kwire_put_i16(e, t->error);
-		kwire_put_str(e, t->name);
-		if (v >= 1)
-			kwire_put_bool(e, false); /* is_internal */
-		kwire_put_array(e, np);
-		for (int32_t p = 0; p < np; p++) {
-			kwire_put_i16(e, KERR_NONE);
-			kwire_put_i32(e, p);
-			kwire_put_i32(e, 0); /* leader_id */
-			if (v >= 7)
-				kwire_put_i32(e, 0); /* leader_epoch: one leader, forever */
-			put_int32_array1(e, 0);      /* replica_nodes */
-			put_int32_array1(e, 0);      /* isr_nodes */
-			if (v >= 5)
-				kwire_put_array(e, 0); /* offline_replicas */
-			kwire_put_tags(e);
-		}
-		if (v >= 8)
-			kwire_put_i32(e, t->has_ops ? t->ops : INT32_MIN); /* KIP-430 */
-		kwire_put_tags(e);
-	}
-	if (v >= 8)
-		kwire_put_i32(e, m->has_cluster_ops ? m->cluster_ops : INT32_MIN);
-	kwire_put_tags(e);
-}
-
-/* Look a topic up, creating it when Kafka's auto-creation rules allow. */
-static void metadata_topic(struct kafka_req *r, const char *name, bool auto_create,
-			   struct kafka_metadata_topic *t)
+/* Look a topic up, creating it when Kafka's auto-creation rules allow;
+ * returns the partition count or 0 with t->error_code set. */
+static int32_t metadata_topic(struct kafka_req *r, const char *name, bool auto_create,
+			      struct kmsg_metadata_resp_topic *t)
 {
 	struct topic_config tc;
 	int rc;
 
-	t->name = name;
+	if (!name) { /* v10+ lookup by id: ids are not resolvable yet */
+		t->name = NULL;
+		t->error_code = KERR_UNKNOWN_TOPIC_ID;
+		return 0;
+	}
+	t->name = (char *)name;
 	if (!topic_name_valid(name)) {
-		t->error = KERR_INVALID_TOPIC_EXCEPTION;
-		return;
+		t->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+		return 0;
 	}
 	if (!kafka_authz_topic(r, name, 0)) {
-		t->error = KERR_TOPIC_AUTHORIZATION_FAILED;
-		return;
+		t->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+		return 0;
 	}
 	/* creating a topic by asking for it takes a produce grant */
 	auto_create = auto_create && kafka_authz_may(r, ACL_TOPIC, name, ACL_PRODUCE);
@@ -164,70 +109,106 @@ static void metadata_topic(struct kafka_req *r, const char *name, bool auto_crea
 		if (rc > 0) {
 			log_info("kafka: auto-created topic %s (%d partitions) for %s", name, rc,
 				 r->hdr.client_id ? r->hdr.client_id : "-");
-			t->partitions = rc;
-			return;
+			return rc;
 		}
 	}
 	if (rc < 0) {
-		t->error = kafka_api_error(rc);
-		return;
+		t->error_code = kafka_api_error(rc);
+		return 0;
 	}
-	t->partitions = tc.partitions;
+	return tc.partitions;
+}
+
+/* Every topic the principal has some grant on. */
+static int metadata_all(struct kafka_req *r, struct kmsg_metadata_resp *m)
+{
+	struct kmsg_metadata_resp_topic *topics;
+	char **names = NULL;
+	size_t nnames = 0;
+	int32_t n = 0;
+	int rc = 0;
+
+	if (engine_topic_list(r->ctx->log, &names, &nnames) < 0)
+		nnames = 0;
+	topics = kmsg_new(&r->arena, kmsg_metadata_resp_topic, nnames ? (int32_t)nnames : 1);
+	for (size_t i = 0; topics && i < nnames; i++) {
+		struct topic_config tc;
+
+		/* deleted since the listing: leave it out */
+		if (engine_topic_config(r->ctx->log, names[i], &tc) < 0)
+			continue;
+		/* and topics the principal has no grant on */
+		if (!kafka_authz_may(r, ACL_TOPIC, names[i], 0))
+			continue;
+		topics[n].name = arena_strndup(&r->arena, names[i], strlen(names[i]));
+		rc = topics[n].name ? metadata_partitions(r, &topics[n], tc.partitions) : -ENOMEM;
+		if (rc < 0)
+			break;
+		n++;
+	}
+	engine_names_free(names, nnames);
+	m->n_topics = n;
+	m->topics = topics;
+	return topics ? rc : -ENOMEM;
+}
+
+static int metadata_named(struct kafka_req *r, const struct kmsg_metadata_req *q,
+			  struct kmsg_metadata_resp *m)
+{
+	struct kmsg_metadata_resp_topic *topics;
+	/* v0-v3 have no flag: the schema default (true) stands in */
+	bool auto_create = q->allow_auto_topic_creation;
+
+	topics = kmsg_new(&r->arena, kmsg_metadata_resp_topic, q->n_topics ? q->n_topics : 1);
+	if (!topics)
+		return -ENOMEM;
+	for (int32_t i = 0; i < q->n_topics; i++) {
+		int32_t np = metadata_topic(r, q->topics[i].name, auto_create, &topics[i]);
+
+		topics[i].topic_id = q->topics[i].topic_id;
+		kafka_req_note(r, topics[i].error_code);
+		if (metadata_partitions(r, &topics[i], np) < 0)
+			return -ENOMEM;
+	}
+	m->n_topics = q->n_topics;
+	m->topics = topics;
+	return 0;
 }
 
 void kafka_meta_metadata_handle(struct kafka_req *r)
 {
-	struct kafka_metadata_req *q = r->body;
-	struct kafka_metadata_resp m;
-	struct kafka_metadata_topic *topics = NULL;
-	char **names = NULL;
-	size_t nnames = 0;
-	int32_t n = 0;
+	const struct kmsg_metadata_req *q = r->body;
+	struct kmsg_metadata_resp *m = kmsg_new(&r->arena, kmsg_metadata_resp, 1);
+	struct kmsg_metadata_resp_broker *b = kmsg_new(&r->arena, kmsg_metadata_resp_broker, 1);
+	int rc = -ENOMEM;
 
-	memset(&m, 0, sizeof(m));
-	m.host = r->ctx->adv_host;
-	m.port = r->ctx->adv_port;
-	m.cluster_id = r->ctx->cluster_id;
-	if (q->ntopics < 0) {
-		if (engine_topic_list(r->ctx->log, &names, &nnames) < 0)
-			nnames = 0;
-		topics = arena_calloc(&r->arena, nnames ? nnames : 1, sizeof(*topics));
-		for (size_t i = 0; topics && i < nnames; i++) {
-			struct topic_config tc;
-
-			/* deleted since the listing: leave it out */
-			if (engine_topic_config(r->ctx->log, names[i], &tc) < 0)
-				continue;
-			/* and topics the principal has no grant on */
-			if (!kafka_authz_may(r, ACL_TOPIC, names[i], 0))
-				continue;
-			topics[n].name = arena_strndup(&r->arena, names[i], strlen(names[i]));
-			topics[n].partitions = tc.partitions;
-			if (topics[n].name)
-				n++;
-		}
-		engine_names_free(names, nnames);
-	} else {
-		bool auto_create = q->allow_auto_create;
-
-		topics = arena_calloc(&r->arena, q->ntopics ? (size_t)q->ntopics : 1,
-				      sizeof(*topics));
-		for (int32_t i = 0; topics && i < q->ntopics; i++) {
-			metadata_topic(r, q->topics[i], auto_create, &topics[n]);
-			kafka_req_note(r, topics[n].error);
-			n++;
-		}
-	}
-	for (int32_t i = 0; topics && q->include_topic_ops && i < n; i++) {
-		topics[i].has_ops = true;
-		topics[i].ops = kafka_authz_topic_ops(r, topics[i].name);
-	}
-	m.has_cluster_ops = q->include_cluster_ops;
-	m.cluster_ops = q->include_cluster_ops ? kafka_authz_cluster_ops(r) : 0;
-	m.ntopics = n;
-	m.topics = topics;
-	kafka_meta_metadata_encode(kafka_req_begin(r), r->hdr.api_version, &m);
-	if (!topics && !r->enc.err)
-		r->enc.err = -ENOMEM;
+	if (!m || !b)
+		goto fail;
+	b->node_id = 0;
+	b->host = (char *)r->ctx->adv_host;
+	b->port = r->ctx->adv_port;
+	m->n_brokers = 1;
+	m->brokers = b;
+	m->cluster_id = (char *)r->ctx->cluster_id;
+	m->controller_id = 0;
+	/* v0: an empty array means every topic; v1+: a null one does */
+	if (q->n_topics < 0 || (r->hdr.api_version == 0 && q->n_topics == 0))
+		rc = metadata_all(r, m);
+	else
+		rc = metadata_named(r, q, m);
+	if (rc < 0)
+		goto fail;
+	/* KIP-430: the sets only when asked; INT32_MIN (the default) otherwise */
+	for (int32_t i = 0; q->include_topic_authorized_operations && i < m->n_topics; i++)
+		if (!m->topics[i].error_code)
+			m->topics[i].topic_authorized_operations =
+				kafka_authz_topic_ops(r, m->topics[i].name);
+	if (q->include_cluster_authorized_operations)
+		m->cluster_authorized_operations = kafka_authz_cluster_ops(r);
+	kafka_req_respond(r, m);
+	return;
+fail:
+	/* no partial answer: the connection closes (kafka_req_finish) */
+	kafka_req_begin(r)->err = rc;
 	kafka_req_finish(r);
 }

@@ -95,7 +95,22 @@ struct kwire_enc *kafka_req_begin(struct kafka_req *r)
 	r->enc.flex = r->hdr.flex;
 	if (r->hdr.flex && r->hdr.api_key != KAFKA_API_VERSIONS)
 		kwire_put_tags(&r->enc);
+	r->enc.records_fn = r->records_fn;
+	r->enc.records_ctx = r->records_ctx;
 	return &r->enc;
+}
+
+void kafka_req_respond(struct kafka_req *r, const void *obj)
+{
+	struct kwire_enc *e = kafka_req_begin(r);
+
+	if (!r->api || !r->api->resp || !obj) {
+		if (!e->err)
+			e->err = -ERR_INVALID;
+	} else {
+		kschema_encode(r->api->resp, r->hdr.api_version, obj, e);
+	}
+	kafka_req_finish(r);
 }
 
 static int push_piece(struct kafka_req *r, const struct kafka_piece *p)

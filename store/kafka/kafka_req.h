@@ -51,7 +51,7 @@ struct groups;
 struct kafka_conn;
 struct kafka_sess;
 
-#define KAFKA_API_SLOTS 32   /* >= entries in the API table */
+#define KAFKA_API_SLOTS 64   /* >= entries in the API table */
 #define KAFKA_LAT_BUCKETS 14 /* see kafka_lat_bounds_ms */
 
 extern const double kafka_lat_bounds_ms[KAFKA_LAT_BUCKETS];
@@ -155,6 +155,10 @@ struct kafka_req {
 	bool (*poll)(struct kafka_req *r, bool expired);
 	void (*cancel)(struct kafka_req *r);
 	void *hstate; /* the handler's own state */
+	/* Copied into the encoder by kafka_req_begin: how records fields with
+	 * ref set are written (Fetch attaches log slices). */
+	kwire_records_fn records_fn;
+	void *records_ctx;
 };
 
 /* Allocate a request around a frame it takes ownership of.  NULL: -ENOMEM
@@ -167,6 +171,9 @@ void kafka_req_free(struct kafka_req *r);
  * versions except ApiVersions) the header's tag section.  Returns the body
  * encoder, flexible as the request version is. */
 struct kwire_enc *kafka_req_begin(struct kafka_req *r);
+/* Answer with obj, a struct of the API's generated response type
+ * (r->api->resp), encoded at the request's version: begin, encode, finish. */
+void kafka_req_respond(struct kafka_req *r, const void *obj);
 /* Append a file range to the response; takes ownership of *s (released when
  * sent or when the request is freed).  The caller has already written the
  * bytes field's length. */

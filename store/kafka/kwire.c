@@ -192,6 +192,8 @@ void kwire_enc_init(struct kwire_enc *e, struct buf *b, bool flex)
 	e->b = b;
 	e->flex = flex;
 	e->err = 0;
+	e->records_fn = NULL;
+	e->records_ctx = NULL;
 }
 
 void kwire_put_raw(struct kwire_enc *e, const void *p, size_t n)

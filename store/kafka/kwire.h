@@ -89,10 +89,35 @@ void kwire_get_tags(struct kwire_dec *d);
  * error on failure.  n <= 0 gives a valid non-NULL pointer. */
 void *kwire_alloc(struct kwire_dec *d, int32_t n, size_t size);
 
+/* A bytes or records field (store/kafka/kschema.h): n = -1 is null.  p is
+ * borrowed (from the request frame, or whatever the handler points it at);
+ * ref, when set, is the handler's own handle for data that is not in memory
+ * (a log file slice) and makes the encoder call records_fn instead of
+ * copying p. */
+struct kbytes {
+	const uint8_t *p;
+	int32_t n;
+	const void *ref;
+};
+
+/* A uuid field (topic ids): 16 bytes in wire order; all-zero is Kafka's
+ * "no id". */
+struct kuuid {
+	uint8_t b[16];
+};
+
+struct kwire_enc;
+
+/* Writes a records/bytes field whose ref is set: the length prefix
+ * (kwire_put_bytes_len) and the data, e.g. with kafka_req_add_slice. */
+typedef void (*kwire_records_fn)(struct kwire_enc *e, const struct kbytes *r, void *ctx);
+
 struct kwire_enc {
 	struct buf *b;
 	bool flex;
-	int err; /* first failure, 0 while all is well */
+	int err;                     /* first failure, 0 while all is well */
+	kwire_records_fn records_fn; /* NULL: ref is ignored, p/n are written */
+	void *records_ctx;
 };
 
 void kwire_enc_init(struct kwire_enc *e, struct buf *b, bool flex);

@@ -56,6 +56,15 @@ SEEDS = {
     "metadata_v1_all": kp(MetadataRequest[1](None)),
     "metadata_v5": kp(MetadataRequest[5](["logs", "other"], True)),
     "metadata_v8": hdr(3, 8) + arr([s("logs")]) + i8(1) + i8(0) + i8(1),
+    # flexible Metadata (schema framework): v9 names, v12 ids + nullable names, null = all
+    "metadata_v9": hdr(3, 9, flex=True) + bytes([2]) + cs("logs") + b"\x00" + i8(1) + i8(0) +
+                   i8(0) + b"\x00",
+    "metadata_v12": hdr(3, 12, flex=True) + bytes([3]) + bytes(16) + cs("logs") + b"\x00" +
+                    bytes(range(1, 17)) + cs(None) + b"\x00" + i8(1) + i8(1) + b"\x00",
+    "metadata_v12_all": hdr(3, 12, flex=True) + b"\x00" + i8(0) + i8(0) + b"\x00",
+    "apiversions_v4": hdr(18, 4, flex=True) + cs("librdkafka") + cs("2.10.0") + b"\x00",
+    # a tag section with an unknown tag (skipped)
+    "apiversions_v4_tags": hdr(18, 4, flex=True) + cs("x") + cs("1") + b"\x01\x63\x02ab",
     "produce_v3": kp(ProduceRequest[3](None, -1, 30000, [("logs", [(0, BATCH)])])),
     "produce_v7": kp(ProduceRequest[7](None, 1, 30000, [("logs", [(0, BATCH), (1, BATCH)])])),
     "produce_v8": hdr(0, 8) + s(None) + i16(-1) + i32(1000) +

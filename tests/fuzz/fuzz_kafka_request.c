@@ -6,7 +6,10 @@
  * request; and, so that every decoder gets bodies even when the header bytes
  * are mutated away, with its first two bytes choosing an API of the table
  * and a version in its range and the rest fed to that decoder as the body
- * (flexible or not as the version says).  Seeds: one real request per API
+ * (flexible or not as the version says; the schema codec for the APIs on
+ * it, store/kafka/kschema.h); and, third, with the same two bytes choosing
+ * any generated message (kmsg_all: every request and response spec, served
+ * yet or not) for the schema codec alone.  Seeds: one real request per API
  * and version the clients send (tests/data/gen_kafka_seeds.py).
  */
 #include <stddef.h>
@@ -15,6 +18,7 @@
 
 #include "lib/arena.h"
 #include "store/kafka/kafka_api.h"
+#include "store/kafka/kmsg_gen.h"
 #include "store/kafka/kwire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,9 +59,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		void *body;
 
 		arena_init(&a, size * 8 + 65536);
-		kwire_dec_init(&d, data + 2, size - 2, v >= api->flex_min, &a);
-		body = api->decode(&d, v);
+		kwire_dec_init(&d, data + 2, size - 2, v >= kafka_api_flex_min(api), &a);
+		if (api->req)
+			body = kschema_decode(api->req, v, &d);
+		else
+			body = api->decode(&d, v);
 		touch(body, 8);
+		arena_release(&a);
+	}
+	if (size >= 2) {
+		const struct kschema_msg *m = kmsg_all[data[0] % kmsg_all_count];
+		int16_t v = (int16_t)(data[1] % (m->valid.hi + 1));
+		struct kwire_dec d;
+
+		arena_init(&a, size * 8 + 65536);
+		kwire_dec_init(&d, data + 2, size - 2, false, &a);
+		touch(kschema_decode(m, v, &d), 8);
 		arena_release(&a);
 	}
 	return 0;

@@ -21,6 +21,7 @@
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_produce.h"
+#include "store/kafka/kmsg_gen.h"
 #include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- a schema-level writer */
@@ -170,7 +171,7 @@ static void test_apiversions(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_apiversions_req *q;
+	struct kmsg_api_versions_req *q;
 	struct kwire_enc e;
 	struct buf out;
 	size_t n;
@@ -205,7 +206,7 @@ static void test_apiversions(void)
 		if (t[i].key == KAFKA_PRODUCE)
 			CU_ASSERT(t[i].min == 3 && t[i].max == 8);
 		if (t[i].key == KAFKA_API_VERSIONS)
-			CU_ASSERT(t[i].min == 0 && t[i].max == 3);
+			CU_ASSERT(t[i].min == 0 && t[i].max == 4);
 	}
 	/* v3: compact array (n+1), a tag byte per entry, throttle, tags */
 	buf_reset(&out);
@@ -356,7 +357,7 @@ static void test_metadata(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_metadata_req *q;
+	struct kmsg_metadata_req *q;
 
 	/* v4: null topics = all, auto-creation off */
 	w_header(KAFKA_METADATA, 4, 2, "c", false);
@@ -365,8 +366,8 @@ static void test_metadata(void)
 	arena_init(&a, 0);
 	q = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->ntopics, -1);
-	CU_ASSERT_FALSE(q->allow_auto_create);
+	CU_ASSERT_EQUAL(q->n_topics, -1);
+	CU_ASSERT_FALSE(q->allow_auto_topic_creation);
 	arena_release(&a);
 	check_truncations();
 	/* v0: an empty array also means all; topics otherwise */
@@ -374,8 +375,8 @@ static void test_metadata(void)
 	w32(0);
 	arena_init(&a, 0);
 	q = decode_frame(&a, &h);
-	CU_ASSERT_EQUAL(q->ntopics, -1);
-	CU_ASSERT_TRUE(q->allow_auto_create);
+	CU_ASSERT_EQUAL(q->n_topics, 0); /* the handler reads v0's empty as all */
+	CU_ASSERT_TRUE(q->allow_auto_topic_creation);
 	w_header(KAFKA_METADATA, 8, 2, "c", false);
 	w32(2);
 	wstr("a");
@@ -385,26 +386,51 @@ static void test_metadata(void)
 	w8(1);
 	q = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	CU_ASSERT_EQUAL(q->ntopics, 2);
-	CU_ASSERT_STRING_EQUAL(q->topics[1], "b.c");
-	CU_ASSERT_TRUE(q->include_topic_ops);
+	CU_ASSERT_EQUAL(q->n_topics, 2);
+	CU_ASSERT_STRING_EQUAL(q->topics[1].name, "b.c");
+	CU_ASSERT_TRUE(q->include_topic_authorized_operations);
 	arena_release(&a);
 	check_truncations();
 }
 
 static void test_metadata_response(void)
 {
-	struct kafka_metadata_topic t[2] = {{KERR_NONE, "logs", 2, false, 0},
-					    {KERR_UNKNOWN_TOPIC_OR_PARTITION, "nope", 0, false, 0}};
-	struct kafka_metadata_resp m = {"127.0.0.1", 9092, "sluice", 2, t, false, 0};
+	static int32_t node0[1];
+	struct kmsg_metadata_resp_partition parts[2];
+	struct kmsg_metadata_resp_topic t[2];
+	struct kmsg_metadata_resp_broker b;
+	struct kmsg_metadata_resp m;
 	struct kwire_enc e;
 	struct buf out;
 
+	kschema_init(&kmsg_metadata_resp_st, &m);
+	kschema_init(&kmsg_metadata_resp_broker_st, &b);
+	b.host = "127.0.0.1";
+	b.port = 9092;
+	m.n_brokers = 1;
+	m.brokers = &b;
+	m.cluster_id = "sluice";
+	m.controller_id = 0; /* the schema's default is -1 */
+	m.n_topics = 2;
+	m.topics = t;
+	for (int i = 0; i < 2; i++) {
+		kschema_init(&kmsg_metadata_resp_topic_st, &t[i]);
+		kschema_init(&kmsg_metadata_resp_partition_st, &parts[i]);
+		parts[i].partition_index = i;
+		parts[i].leader_epoch = 0;
+		parts[i].n_replica_nodes = parts[i].n_isr_nodes = 1;
+		parts[i].replica_nodes = parts[i].isr_nodes = node0;
+	}
+	t[0].name = "logs";
+	t[0].n_partitions = 2;
+	t[0].partitions = parts;
+	t[1].name = "nope";
+	t[1].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	buf_init(&out, 0);
 	for (int v = 0; v <= 8; v++) {
 		buf_reset(&out);
 		kwire_enc_init(&e, &out, false);
-		kafka_meta_metadata_encode(&e, (int16_t)v, &m);
+		kschema_encode(&kmsg_metadata_resp_msg, (int16_t)v, &m, &e);
 		w_reset();
 		if (v >= 3)
 			w32(0);
@@ -494,9 +520,9 @@ static void test_admin(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_createtopics_req *ct;
-	struct kafka_deletetopics_req *dt;
-	struct kafka_configs_describe_req *dc;
+	struct kmsg_create_topics_req *ct;
+	struct kmsg_delete_topics_req *dt;
+	struct kmsg_describe_configs_req *dc;
 	struct kafka_initproducerid_req *ip;
 
 	arena_init(&a, 0);
@@ -519,8 +545,8 @@ static void test_admin(void)
 	ct = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
 	CU_ASSERT_EQUAL(ct->topics[0].num_partitions, -1);
-	CU_ASSERT_EQUAL(ct->topics[0].nassignments, 1);
-	CU_ASSERT_FALSE(ct->topics[0].assignment_other_broker);
+	CU_ASSERT_EQUAL(ct->topics[0].n_assignments, 1);
+	CU_ASSERT_EQUAL(ct->topics[0].assignments[0].broker_ids[0], 0);
 	CU_ASSERT_STRING_EQUAL(ct->topics[0].configs[0].value, "60000");
 	CU_ASSERT_PTR_NULL(ct->topics[0].configs[1].value);
 	CU_ASSERT_TRUE(ct->validate_only);
@@ -533,8 +559,8 @@ static void test_admin(void)
 	w32(1000);
 	dt = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dt);
-	CU_ASSERT_EQUAL(dt->ntopics, 2);
-	CU_ASSERT_STRING_EQUAL(dt->topics[1], "b");
+	CU_ASSERT_EQUAL(dt->n_topic_names, 2);
+	CU_ASSERT_STRING_EQUAL(dt->topic_names[1], "b");
 	check_truncations();
 
 	w_header(KAFKA_DESCRIBE_CONFIGS, 3, 1, "admin", false);
@@ -550,8 +576,8 @@ static void test_admin(void)
 	w8(0);
 	dc = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
-	CU_ASSERT_EQUAL(dc->resources[0].nkeys, -1);
-	CU_ASSERT_EQUAL(dc->resources[1].type, 4);
+	CU_ASSERT_EQUAL(dc->resources[0].n_configuration_keys, -1);
+	CU_ASSERT_EQUAL(dc->resources[1].resource_type, 4);
 	CU_ASSERT_TRUE(dc->include_synonyms);
 	check_truncations();
 
@@ -825,16 +851,6 @@ static void test_seed_frames_decode(void)
 	CU_ASSERT(seen >= 30);
 }
 
-/* the admin APIs (kafka_admin.c, kafka_configs.c, kafka_logdirs.c) also
- * serve their flexible versions */
-static bool admin_flexible(int16_t key)
-{
-	return key == KAFKA_CREATE_TOPICS || key == KAFKA_DELETE_TOPICS ||
-	       key == KAFKA_DESCRIBE_CONFIGS || key == KAFKA_ALTER_CONFIGS ||
-	       key == KAFKA_DESCRIBE_LOG_DIRS || key == KAFKA_CREATE_PARTITIONS ||
-	       key == KAFKA_INCREMENTAL_ALTER_CONFIGS;
-}
-
 static void test_table_consistent(void)
 {
 	size_t n;
@@ -845,11 +861,20 @@ static void test_table_consistent(void)
 		CU_ASSERT(t[i].min <= t[i].max);
 		/* only ApiVersions, SaslAuthenticate (v2) and the SCRAM user APIs
 		 * (flexible-only) are implemented in a flexible version */
-		if (t[i].key != KAFKA_API_VERSIONS && t[i].key != KAFKA_SASL_AUTHENTICATE &&
-		    t[i].key != KAFKA_DESCRIBE_USER_SCRAM && t[i].key != KAFKA_ALTER_USER_SCRAM &&
-		    !admin_flexible(t[i].key))
-			CU_ASSERT(t[i].max < t[i].flex_min);
-		CU_ASSERT_PTR_NOT_NULL(t[i].decode);
+		if (t[i].req) { /* schema framework: both messages, versions they know */
+			CU_ASSERT_PTR_NOT_NULL(t[i].resp);
+			CU_ASSERT(t[i].req->api_key == t[i].key && t[i].resp->api_key == t[i].key);
+			CU_ASSERT(t[i].max <= t[i].req->valid.hi &&
+				  t[i].max <= t[i].resp->valid.hi);
+			CU_ASSERT(t[i].req->flex_min == t[i].resp->flex_min);
+			CU_ASSERT_PTR_NULL(t[i].decode);
+		} else {
+			if (t[i].key != KAFKA_SASL_AUTHENTICATE &&
+			    t[i].key != KAFKA_DESCRIBE_USER_SCRAM &&
+			    t[i].key != KAFKA_ALTER_USER_SCRAM)
+				CU_ASSERT(t[i].max < t[i].flex_min);
+			CU_ASSERT_PTR_NOT_NULL(t[i].decode);
+		}
 		CU_ASSERT_PTR_NOT_NULL(t[i].handle);
 		CU_ASSERT_EQUAL(kafka_api_index(t[i].key), (int)i);
 		for (size_t j = 0; j < i; j++)
