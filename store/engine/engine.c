@@ -335,11 +335,24 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* A data dir from before topic ids (or a rebuilt registry): give every
+ * topic one and persist them before anyone can see them. */
+static int assign_topic_ids(struct engine *log)
+{
+	int n = registry_assign_ids(&log->persisted);
+
+	if (n <= 0)
+		return n;
+	log_info("log: gave %d existing topics their topic ids", n);
+	return registry_save(&log->persisted, log->meta_dir);
+}
+
 static void engine_free(struct engine *log)
 {
 	for (size_t i = 0; i < log->ntopics; i++)
 		engine_topic_free(log->topics[i]);
 	mem_free(log->topics);
+	hmap_release(&log->topics_by_id);
 	registry_release(&log->persisted);
 	if (log->lock_fd >= 0)
 		close(log->lock_fd);
@@ -389,6 +402,7 @@ static struct engine *engine_alloc(const struct engine_config *cfg)
 	pthread_mutex_init(&log->l_mu, NULL);
 	pthread_mutex_init(&log->pid_mu, NULL);
 	registry_init(&log->persisted);
+	hmap_init(&log->topics_by_id);
 	log->data_dir = mem_strdup(cfg->data_dir ? cfg->data_dir : "./data");
 	buf_init(&b, 4096);
 	if (log->data_dir && buf_printf(&b, "%s/meta", log->data_dir) == 0 && buf_cstr(&b) == 0)
@@ -484,6 +498,8 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 	} else if (rc < 0) {
 		log_error("log: topic registry: %s", why);
 	}
+	if (rc == 0)
+		rc = assign_topic_ids(log);
 	if (rc < 0)
 		goto out;
 	rc = checkpoint_load(&ck, log->meta_dir);
@@ -506,6 +522,7 @@ int engine_open(const struct engine_config *cfg, struct engine **out)
 		}
 		t->name = mem_strdup(e->name);
 		t->cfg = e->cfg;
+		memcpy(t->id, e->id, sizeof(t->id));
 		t->parts = mem_calloc((size_t)e->cfg.partitions, sizeof(*t->parts));
 		if (!t->name || !t->parts) {
 			engine_topic_free(t);

@@ -148,6 +148,22 @@ void engine_names_free(char **names, size_t n);
  * -ERR_INVALID (bad name). */
 int engine_topic_ensure(struct engine *log, const char *name);
 
+/* Topic ids (Kafka's topic UUIDs, Metadata v10+, Fetch v13+): every topic
+ * has one, a random v4 UUID given at creation (never all-zero), kept in the
+ * registry (durable, stable across restarts; a data dir from before ids gets
+ * them at open) and new when a topic is deleted and created again.
+ * For the Kafka APIs (kafka_meta.c Metadata; Fetch v13+ in kafka_fetch.c):
+ *   engine_topic_id(log, name, id)          name -> id
+ *   engine_topic_by_id(log, id, name, cap)  id -> name (a copy)  */
+#define ENGINE_TOPIC_ID_LEN 16
+/* 0 with id filled, or -ERR_NOT_FOUND. */
+int engine_topic_id(struct engine *log, const char *name, uint8_t id[ENGINE_TOPIC_ID_LEN]);
+/* 0 with the topic's name copied into name[0..cap) (cap > TOPIC_NAME_MAX
+ * always fits), -ERR_NOT_FOUND (also for the all-zero id), -ERR_TOO_LARGE
+ * when cap is too small. */
+int engine_topic_by_id(struct engine *log, const uint8_t id[ENGINE_TOPIC_ID_LEN], char *name,
+		       size_t cap);
+
 /* ---------------------------------------------------------------- partitions */
 
 int engine_partition_info(struct engine *log, const char *topic, int32_t partition,

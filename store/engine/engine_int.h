@@ -23,6 +23,7 @@
 #include "store/engine/engine.h"
 #include "store/engine/partition.h"
 #include "store/engine/registry.h"
+#include "lib/hmap.h"
 
 #define FLUSH_THREADS 4
 
@@ -31,6 +32,8 @@ struct topic {
 	struct topic_config cfg;
 	struct partition **parts;
 	int32_t nparts;
+	uint8_t id[ENGINE_TOPIC_ID_LEN]; /* as in the registry (engine_topic_id.c) */
+	struct hmap_node id_node;        /* in engine.topics_by_id */
 };
 
 struct engine {
@@ -44,6 +47,7 @@ struct engine {
 	pthread_rwlock_t topics_lock;
 	struct topic **topics; /* sorted by name */
 	size_t ntopics, topics_cap;
+	struct hmap topics_by_id; /* the same topics by id (topics_lock) */
 
 	struct engine_counters counters;
 
@@ -79,6 +83,9 @@ struct engine {
 struct topic *engine_topic_find(const struct engine *log, const char *name);
 int engine_topic_insert(struct engine *log, struct topic *t);
 void engine_topic_remove(struct engine *log, const char *name);
+/* engine_topic_id.c: the id index, kept by insert/remove (topics_lock). */
+int engine_topic_index_id(struct engine *log, struct topic *t);
+void engine_topic_unindex_id(struct engine *log, struct topic *t);
 /* Drops the topic's partition references and frees it.  NULL is a no-op. */
 void engine_topic_free(struct topic *t);
 /* Fill unset (0) fields from the engine's defaults. */

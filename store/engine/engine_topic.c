@@ -74,6 +74,8 @@ int engine_topic_insert(struct engine *log, struct topic *t)
 		log->topics = n;
 		log->topics_cap = ncap;
 	}
+	if (engine_topic_index_id(log, t) < 0)
+		return -ENOMEM;
 	at = (size_t)(-i - 1);
 	memmove(&log->topics[at + 1], &log->topics[at], (log->ntopics - at) * sizeof(*log->topics));
 	log->topics[at] = t;
@@ -87,6 +89,7 @@ void engine_topic_remove(struct engine *log, const char *name)
 
 	if (i < 0)
 		return;
+	engine_topic_unindex_id(log, log->topics[i]);
 	memmove(&log->topics[i], &log->topics[i + 1],
 		(log->ntopics - (size_t)i - 1) * sizeof(*log->topics));
 	log->ntopics--;
@@ -276,7 +279,12 @@ int engine_topic_create_ex(struct engine *log, const char *name, const struct to
 	t->nparts = cfg.partitions; /* on failure too: the undo below removes them */
 	if (rc < 0)
 		goto out;
-	rc = registry_set(&log->persisted, name, &cfg);
+	/* a new id every time: a re-created topic is another topic to clients */
+	rc = registry_new_id(t->id);
+	if (rc == 0)
+		rc = registry_set(&log->persisted, name, &cfg);
+	if (rc == 0)
+		rc = registry_set_id(&log->persisted, name, t->id);
 	if (rc == 0)
 		rc = registry_set_extra(&log->persisted, name, extra);
 	if (rc == 0)
@@ -343,7 +351,10 @@ int engine_topic_delete(struct engine *log, const char *name)
 	rc = registry_save(&log->persisted, log->meta_dir);
 	if (rc < 0) {
 		if (registry_set(&log->persisted, name, &t->cfg) == 0)
+		{
+			(void)registry_set_id(&log->persisted, name, t->id);
 			(void)registry_set_extra(&log->persisted, name, extra);
+		}
 		goto out;
 	}
 	pthread_rwlock_wrlock(&log->topics_lock);

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "lib/batch.h"
 #include "lib/config.h"
@@ -85,6 +86,7 @@ int registry_set(struct registry *r, const char *name, const struct topic_config
 	memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(r->v[0]));
 	r->v[at].name = copy;
 	r->v[at].cfg = *cfg;
+	memset(r->v[at].id, 0, sizeof(r->v[at].id));
 	r->v[at].extra = NULL;
 	r->n++;
 	return 0;
@@ -145,6 +147,114 @@ int registry_set_extra(struct registry *r, const char *name, const char *extra)
 	mem_free(r->v[i].extra);
 	r->v[i].extra = copy;
 	return 0;
+}
+
+int registry_set_id(struct registry *r, const char *name, const uint8_t id[REGISTRY_ID_LEN])
+{
+	long i = search(r, name);
+
+	if (i < 0)
+		return -ERR_NOT_FOUND;
+	memcpy(r->v[i].id, id, REGISTRY_ID_LEN);
+	return 0;
+}
+
+static bool id_zero(const uint8_t id[REGISTRY_ID_LEN])
+{
+	for (int i = 0; i < REGISTRY_ID_LEN; i++)
+		if (id[i])
+			return false;
+	return true;
+}
+
+int registry_new_id(uint8_t id[REGISTRY_ID_LEN])
+{
+	for (int tries = 0; tries < 64; tries++) {
+		size_t got = 0;
+
+		while (got < REGISTRY_ID_LEN) {
+			ssize_t n = getrandom(id + got, REGISTRY_ID_LEN - got, 0);
+
+			if (n < 0 && errno != EINTR)
+				return -EIO;
+			if (n > 0)
+				got += (size_t)n;
+		}
+		id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* version 4 */
+		id[8] = (uint8_t)((id[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+		/* never zero or 0...01 (those two are Kafka's reserved ids, and
+		 * the version bits already rule them out); no leading '-' */
+		if (!id_zero(id) && (id[0] >> 2) != 62)
+			return 0;
+	}
+	return -EIO;
+}
+
+int registry_assign_ids(struct registry *r)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		int rc;
+
+		if (!id_zero(r->v[i].id))
+			continue;
+		rc = registry_new_id(r->v[i].id);
+		if (rc < 0)
+			return rc;
+		n++;
+	}
+	return n;
+}
+
+/* "8-4-4-4-12" lower-case hex, 37 bytes with the NUL. */
+static void id_format(const uint8_t id[REGISTRY_ID_LEN], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (int i = 0; i < REGISTRY_ID_LEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[id[i] >> 4];
+		out[o++] = hex[id[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int id_parse(const char *s, uint8_t id[REGISTRY_ID_LEN])
+{
+	size_t k = 0;
+
+	if (strlen(s) != 36)
+		return -ERR_INVALID;
+	for (size_t i = 0; i < 36; i += 2) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -ERR_INVALID;
+			i--; /* the pair starts after the dash */
+			continue;
+		}
+		hi = hexval(s[i]);
+		lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0 || k >= REGISTRY_ID_LEN)
+			return -ERR_INVALID;
+		id[k++] = (uint8_t)(hi << 4 | lo);
+	}
+	return k == REGISTRY_ID_LEN && !id_zero(id) ? 0 : -ERR_INVALID;
 }
 
 void registry_remove(struct registry *r, const char *name)
@@ -210,8 +320,8 @@ static int parse_extra(const struct cfg_node *m, struct buf *extra, struct cfg_e
 }
 
 static int parse_entry(const struct cfg_node *m, const struct topic_config *defaults,
-		       struct topic_config *cfg, const char **name, struct buf *extra,
-		       struct cfg_error *err)
+		       struct topic_config *cfg, const char **name, uint8_t id[REGISTRY_ID_LEN],
+		       struct buf *extra, struct cfg_error *err)
 {
 	const struct cfg_node *n;
 
@@ -225,6 +335,12 @@ static int parse_entry(const struct cfg_node *m, const struct topic_config *defa
 		return -ERR_CORRUPT;
 	}
 	*name = n->value;
+	memset(id, 0, REGISTRY_ID_LEN);
+	n = cfg_map_get(m, "id");
+	if (n && (n->kind != CFGN_SCALAR || id_parse(n->value, id) < 0)) {
+		cfg_error_at(err, n, "id: not a topic id (a non-zero UUID)");
+		return -ERR_CORRUPT;
+	}
 	*cfg = *defaults;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		int64_t v;
@@ -307,31 +423,40 @@ int registry_load(struct registry *r, const char *meta_dir, const struct topic_c
 		goto out;
 	}
 	for (size_t i = 0; n->kind == CFGN_SEQ && i < n->n; i++) {
+		uint8_t id[REGISTRY_ID_LEN];
 		struct topic_config cfg;
 		const char *name;
 
 		buf_reset(&extra);
-		if (parse_entry(n->items[i], defaults, &cfg, &name, &extra, &err) < 0)
+		if (parse_entry(n->items[i], defaults, &cfg, &name, id, &extra, &err) < 0)
 			goto out;
 		if (registry_find(r, name) >= 0) {
 			cfg_error_at(&err, n->items[i], "topic %s listed twice", name);
 			goto out;
+		}
+		for (size_t k = 0; !id_zero(id) && k < r->n; k++) {
+			if (memcmp(r->v[k].id, id, REGISTRY_ID_LEN) == 0) {
+				cfg_error_at(&err, n->items[i], "topic %s has the id of %s", name,
+					     r->v[k].name);
+				goto out;
+			}
 		}
 		if (registry_set(r, name, &cfg) < 0 ||
 		    (extra.len > 1 && registry_set_extra(r, name, (const char *)extra.data) < 0)) {
 			rc = -ENOMEM;
 			goto out;
 		}
+		(void)registry_set_id(r, name, id);
 	}
 	rc = 0;
 out:
-	buf_release(&extra);
 	if (rc < 0) {
 		registry_release(r);
 		if (why)
 			snprintf(why, whylen, "%s", err.msg);
 	}
 	cfg_doc_free(doc);
+	buf_release(&extra);
 	buf_release(&b);
 	return rc;
 }
@@ -366,9 +491,16 @@ int registry_save(const struct registry *r, const char *meta_dir)
 		rc = buf_append_str(&b, r->n ? "topics:\n" : "topics: []\n");
 	for (size_t i = 0; rc == 0 && i < r->n; i++) {
 		const struct topic_config *c = &r->v[i].cfg;
+		char id[37];
 
+		rc = buf_printf(&b, "  - name: \"%s\"\n", r->v[i].name);
+		if (rc == 0 && !id_zero(r->v[i].id)) {
+			id_format(r->v[i].id, id);
+			rc = buf_printf(&b, "    id: \"%s\"\n", id);
+		}
+		if (rc < 0)
+			break;
 		rc = buf_printf(&b,
-				"  - name: \"%s\"\n"
 				"    partitions: %d\n"
 				"    retention_ms: %lld\n"
 				"    retention_bytes: %lld\n"
@@ -376,7 +508,7 @@ int registry_save(const struct registry *r, const char *meta_dir)
 				"    segment_ms: %lld\n"
 				"    max_batch_bytes: %lld\n"
 				"    timestamp_type: %s\n",
-				r->v[i].name, c->partitions, (long long)c->retention_ms,
+				c->partitions, (long long)c->retention_ms,
 				(long long)c->retention_bytes, (long long)c->segment_bytes,
 				(long long)c->segment_ms, (long long)c->max_batch_bytes,
 				engine_ts_type_name(c->timestamp_type));

@@ -17,6 +17,7 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_authz.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kmsg_gen.h"
 
 #define KERR_SECURITY_DISABLED 54
 #define NAME_MAX_LEN 1024
@@ -25,6 +26,18 @@ enum { RT_ANY = 1, RT_TOPIC = 2, RT_GROUP = 3, RT_CLUSTER = 4 };
 enum { PT_ANY = 1, PT_MATCH = 2, PT_LITERAL = 3, PT_PREFIXED = 4 };
 enum { OP_ANY = 1, OP_ALL = 2, OP_READ = 3, OP_WRITE = 4 };
 enum { PERM_ANY = 1, PERM_ALLOW = 3 };
+
+/* One binding or filter, whichever message it came in (Describe/Delete
+ * filters: NULL strings and type 1 "ANY" match everything). */
+struct kafka_acl_binding {
+	int8_t resource_type;
+	const char *resource_name;
+	int8_t pattern_type;
+	const char *principal;
+	const char *host;
+	int8_t operation;
+	int8_t permission;
+};
 
 /* The Kafka bindings of one grant line. */
 struct view {
@@ -102,96 +115,102 @@ static int16_t gate(struct kafka_req *r)
 	return KERR_CLUSTER_AUTHORIZATION_FAILED;
 }
 
-static void get_binding(struct kwire_dec *d, int16_t v, bool filter, struct kafka_acl_binding *b)
-{
-	b->resource_type = kwire_get_i8(d);
-	b->resource_name = filter ? kwire_get_nstr(d) : kwire_get_str(d);
-	b->pattern_type = v >= 1 ? kwire_get_i8(d) : PT_LITERAL;
-	b->principal = filter ? kwire_get_nstr(d) : kwire_get_str(d);
-	b->host = filter ? kwire_get_nstr(d) : kwire_get_str(d);
-	b->operation = kwire_get_i8(d);
-	b->permission = kwire_get_i8(d);
-}
+/* Up to two Kafka bindings per grant line (struct view). */
+#define BINDINGS_PER_LINE 2
 
-static void *decode_list(struct kwire_dec *d, int16_t v, bool filter, bool array)
-{
-	struct kafka_acls_req *q = kwire_alloc(d, 1, sizeof(*q));
+#define DESCRIBE_RESOURCE kmsg_describe_acls_resp_describe_acls_resource
+#define DESCRIBE_ACL kmsg_describe_acls_resp_acl_description
+#define DELETE_FILTER kmsg_delete_acls_req_delete_acls_filter
+#define DELETE_RESULT kmsg_delete_acls_resp_delete_acls_filter_result
+#define DELETE_MATCH kmsg_delete_acls_resp_delete_acls_matching_acl
 
-	if (!q)
-		return NULL;
-	q->n = array ? kwire_get_array(d, 9) : 1;
-	if (q->n < 0)
-		kwire_dec_fail(d);
-	q->v = kwire_alloc(d, q->n, sizeof(*q->v));
-	for (int32_t i = 0; i < q->n && kwire_dec_ok(d); i++)
-		get_binding(d, v, filter, &q->v[i]);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-void *kafka_acls_describe_decode(struct kwire_dec *d, int16_t v)
+/* Describe and Delete filters have the same fields. */
+static void filter_of(const struct DELETE_FILTER *f, struct kafka_acl_binding *b)
 {
-	return decode_list(d, v, true, false);
-}
-
-void *kafka_acls_create_decode(struct kwire_dec *d, int16_t v)
-{
-	return decode_list(d, v, false, true);
-}
-
-void *kafka_acls_delete_decode(struct kwire_dec *d, int16_t v)
-{
-	return decode_list(d, v, true, true);
+	b->resource_type = f->resource_type_filter;
+	b->resource_name = f->resource_name_filter;
+	b->pattern_type = f->pattern_type_filter;
+	b->principal = f->principal_filter;
+	b->host = f->host_filter;
+	b->operation = f->operation;
+	b->permission = f->permission_type;
 }
 
 /* ---------------------------------------------------------------- Describe */
 
 void kafka_acls_describe_handle(struct kafka_req *r)
 {
-	struct kafka_acls_req *q = r->body;
+	const struct kmsg_describe_acls_req *q = r->body;
 	const struct acl *acl = auth_acl(r->ctx->auth);
-	struct kwire_enc *e = kafka_req_begin(r);
-	int16_t err = gate(r), v = r->hdr.api_version;
-	size_t n = err ? 0 : acl_count(acl), count_pos;
+	struct kmsg_describe_acls_resp *m = kmsg_new(&r->arena, kmsg_describe_acls_resp, 1);
+	int16_t err = gate(r);
+	size_t n = err ? 0 : acl_count(acl);
+	struct DESCRIBE_RESOURCE *res =
+		kmsg_new(&r->arena, DESCRIBE_RESOURCE, (int32_t)(n * BINDINGS_PER_LINE));
+	struct DESCRIBE_ACL *acls =
+		kmsg_new(&r->arena, DESCRIBE_ACL, (int32_t)(n * BINDINGS_PER_LINE));
+	struct kafka_acl_binding f;
 	int32_t count = 0;
 
+	if (!m || !res || !acls) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
+	f.resource_type = q->resource_type_filter;
+	f.resource_name = q->resource_name_filter;
+	f.pattern_type = q->pattern_type_filter;
+	f.principal = q->principal_filter;
+	f.host = q->host_filter;
+	f.operation = q->operation;
+	f.permission = q->permission_type;
 	kafka_req_note(r, err);
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_i16(e, err);
-	kwire_put_str(e, err == KERR_SECURITY_DISABLED ? "no auth.acl_file is configured" : NULL);
-	count_pos = kwire_enc_pos(e);
-	kwire_put_array(e, 0); /* patched below */
 	for (size_t i = 0; i < n; i++) {
 		const char *principal, *glob;
 		enum acl_res kind;
 		unsigned perms;
-		struct view vw;
+		struct view *vw = arena_alloc(&r->arena, sizeof(*vw));
 
+		if (!vw)
+			break;
 		acl_entry(acl, i, &principal, &kind, &glob, &perms);
-		entry_view(principal, kind, glob, perms, &vw);
-		for (int k = 0; k < vw.nops; k++) {
-			if (!matches(&q->v[0], &vw, k))
+		entry_view(principal, kind, glob, perms, vw);
+		for (int k = 0; k < vw->nops; k++) {
+			struct DESCRIBE_RESOURCE *x = &res[count];
+			struct DESCRIBE_ACL *y = &acls[count];
+
+			if (!matches(&f, vw, k))
 				continue;
-			kwire_put_i8(e, vw.rt);
-			kwire_put_str(e, vw.name);
-			if (v >= 1)
-				kwire_put_i8(e, vw.pt);
-			kwire_put_array(e, 1);
-			kwire_put_str(e, vw.principal);
-			kwire_put_str(e, "*");
-			kwire_put_i8(e, vw.ops[k]);
-			kwire_put_i8(e, PERM_ALLOW);
+			x->resource_type = vw->rt;
+			x->resource_name = vw->name;
+			x->pattern_type = vw->pt;
+			x->n_acls = 1;
+			x->acls = y;
+			y->principal = (char *)vw->principal;
+			y->host = "*";
+			y->operation = vw->ops[k];
+			y->permission_type = PERM_ALLOW;
 			count++;
 		}
 	}
-	kwire_patch_i32(e, count_pos, count);
-	kafka_req_finish(r);
+	m->error_code = err;
+	m->error_message = err == KERR_SECURITY_DISABLED ? "no auth.acl_file is configured" : NULL;
+	m->n_resources = count;
+	m->resources = res;
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- Create */
 
 /* The ACL file line for one creation, or a reason it has none. */
-static const char *creation_line(const struct kafka_acl_binding *b, struct buf *out)
+static const char *creation_line(const struct kmsg_create_acls_req_acl_creation *cr,
+				 struct buf *out)
 {
+	const struct kafka_acl_binding bb = {
+		cr->resource_type, cr->resource_name, cr->resource_pattern_type, cr->principal,
+		cr->host,          cr->operation,     cr->permission_type,
+	};
+	const struct kafka_acl_binding *b = &bb;
 	const char *perm = b->operation == OP_ALL     ? "admin"
 			   : b->operation == OP_READ  ? "consume"
 			   : b->operation == OP_WRITE ? "produce"
@@ -237,30 +256,38 @@ static const char *creation_line(const struct kafka_acl_binding *b, struct buf *
 
 void kafka_acls_create_handle(struct kafka_req *r)
 {
-	struct kafka_acls_req *q = r->body;
+	const struct kmsg_create_acls_req *q = r->body;
+	int32_t n = q->n_creations > 0 ? q->n_creations : 0;
 	int16_t err = gate(r);
-	int16_t *errs = arena_calloc(&r->arena, q->n ? (size_t)q->n : 1, sizeof(*errs));
-	const char **msgs = arena_calloc(&r->arena, q->n ? (size_t)q->n : 1, sizeof(*msgs));
-	struct kwire_enc *e;
+	struct kmsg_create_acls_resp *m = kmsg_new(&r->arena, kmsg_create_acls_resp, 1);
+	struct kmsg_create_acls_resp_acl_creation_result *res =
+		kmsg_new(&r->arena, kmsg_create_acls_resp_acl_creation_result, n);
 	struct buf all, one;
 	char why[256] = "";
 	int rc = 0;
 
+	if (!m || !res) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
 	buf_init(&all, 1 << 20);
 	buf_init(&one, 4 * NAME_MAX_LEN);
-	for (int32_t i = 0; errs && msgs && i < q->n; i++) {
+	for (int32_t i = 0; i < n; i++) {
 		struct acl *check = NULL;
+		const char *msg;
 
 		buf_reset(&one);
-		errs[i] = err;
-		msgs[i] = err ? NULL : creation_line(&q->v[i], &one);
-		if (!err && !msgs[i] &&
+		res[i].error_code = err;
+		msg = err ? NULL : creation_line(&q->creations[i], &one);
+		if (!err && !msg &&
 		    acl_parse("creation", (const char *)one.data, one.len, &check, why,
 			      sizeof(why)) < 0)
-			msgs[i] = "principal must be User:NAME";
+			msg = "principal must be User:NAME";
 		acl_free(check);
-		if (msgs[i])
-			errs[i] = KERR_INVALID_REQUEST;
+		res[i].error_message = (char *)msg;
+		if (msg)
+			res[i].error_code = KERR_INVALID_REQUEST;
 		else if (!err)
 			rc = rc ? rc : buf_append(&all, one.data, one.len);
 	}
@@ -275,29 +302,29 @@ void kafka_acls_create_handle(struct kafka_req *r)
 			auth_reload_acl(r->ctx->auth);
 		}
 	}
-	e = kafka_req_begin(r);
-	kwire_put_i32(e, 0);
-	kwire_put_array(e, q->n);
-	for (int32_t i = 0; errs && msgs && i < q->n; i++) {
-		int16_t ei = errs[i] ? errs[i] : rc < 0 ? KERR_UNKNOWN_SERVER_ERROR : KERR_NONE;
-
-		kafka_req_note(r, ei);
-		kwire_put_i16(e, ei);
-		kwire_put_str(e, msgs[i]);
+	for (int32_t i = 0; i < n; i++) {
+		if (!res[i].error_code && rc < 0)
+			res[i].error_code = KERR_UNKNOWN_SERVER_ERROR;
+		kafka_req_note(r, res[i].error_code);
 	}
-	if (!errs || !msgs)
-		r->enc.err = -ENOMEM;
+	m->n_results = n;
+	m->results = res;
+	kafka_req_respond(r, m);
 	buf_release(&all);
 	buf_release(&one);
-	kafka_req_finish(r);
 }
 
 /* ---------------------------------------------------------------- Delete */
 
+struct delete_filters {
+	int32_t n;
+	struct kafka_acl_binding *v;
+};
+
 static unsigned drop_matching(const char *principal, enum acl_res kind, const char *glob,
 			      unsigned perms, void *arg)
 {
-	const struct kafka_acls_req *q = arg;
+	const struct delete_filters *q = arg;
 	unsigned bits = 0;
 	struct view vw;
 
@@ -309,71 +336,84 @@ static unsigned drop_matching(const char *principal, enum acl_res kind, const ch
 	return bits;
 }
 
-static void put_matches(struct kafka_req *r, const struct acl *acl,
-			const struct kafka_acl_binding *f)
+/* The bindings filter f is about to remove, into x. */
+static int list_matches(struct kafka_req *r, const struct acl *acl,
+			const struct kafka_acl_binding *f, struct DELETE_RESULT *x)
 {
-	struct kwire_enc *e = &r->enc;
-	size_t pos = kwire_enc_pos(e), n = acl_count(acl);
-	int32_t count = 0;
+	size_t n = acl_count(acl);
+	struct DELETE_MATCH *mt =
+		kmsg_new(&r->arena, DELETE_MATCH, (int32_t)(n * BINDINGS_PER_LINE));
 
-	kwire_put_array(e, 0); /* patched below */
+	if (!mt)
+		return -ENOMEM;
+	x->matching_acls = mt;
 	for (size_t i = 0; i < n; i++) {
 		const char *principal, *glob;
 		enum acl_res kind;
 		unsigned perms;
-		struct view vw;
+		struct view *vw = arena_alloc(&r->arena, sizeof(*vw));
 
+		if (!vw)
+			return -ENOMEM;
 		acl_entry(acl, i, &principal, &kind, &glob, &perms);
-		entry_view(principal, kind, glob, perms, &vw);
-		for (int k = 0; k < vw.nops; k++) {
-			if (!matches(f, &vw, k))
+		entry_view(principal, kind, glob, perms, vw);
+		for (int k = 0; k < vw->nops; k++) {
+			struct DELETE_MATCH *y = &mt[x->n_matching_acls];
+
+			if (!matches(f, vw, k))
 				continue;
-			kwire_put_i16(e, KERR_NONE);
-			kwire_put_str(e, NULL);
-			kwire_put_i8(e, vw.rt);
-			kwire_put_str(e, vw.name);
-			if (r->hdr.api_version >= 1)
-				kwire_put_i8(e, vw.pt);
-			kwire_put_str(e, vw.principal);
-			kwire_put_str(e, "*");
-			kwire_put_i8(e, vw.ops[k]);
-			kwire_put_i8(e, PERM_ALLOW);
-			count++;
+			y->resource_type = vw->rt;
+			y->resource_name = vw->name;
+			y->pattern_type = vw->pt;
+			/* a copy: the ACL reloads before the answer is encoded */
+			y->principal =
+				arena_strndup(&r->arena, vw->principal, strlen(vw->principal));
+			if (!y->principal)
+				return -ENOMEM;
+			y->host = "*";
+			y->operation = vw->ops[k];
+			y->permission_type = PERM_ALLOW;
+			x->n_matching_acls++;
 		}
 	}
-	kwire_patch_i32(e, pos, count);
+	return 0;
 }
 
 void kafka_acls_delete_handle(struct kafka_req *r)
 {
-	struct kafka_acls_req *q = r->body;
+	const struct kmsg_delete_acls_req *q = r->body;
 	const struct acl *acl = auth_acl(r->ctx->auth);
 	int16_t err = gate(r);
-	struct kwire_enc *e = kafka_req_begin(r);
+	int32_t n = q->n_filters > 0 ? q->n_filters : 0;
+	struct kmsg_delete_acls_resp *m = kmsg_new(&r->arena, kmsg_delete_acls_resp, 1);
+	struct DELETE_RESULT *res = kmsg_new(&r->arena, DELETE_RESULT, n);
+	struct delete_filters fs = {n, arena_calloc(&r->arena, n ? (size_t)n : 1, sizeof(*fs.v))};
 	size_t removed = 0;
-	int rc = 0;
+	int rc = m && res && fs.v ? 0 : -ENOMEM;
 
-	kwire_put_i32(e, 0);
-	kwire_put_array(e, q->n);
-	for (int32_t i = 0; i < q->n; i++) {
+	for (int32_t i = 0; rc == 0 && i < n; i++) {
+		filter_of(&q->filters[i], &fs.v[i]);
 		kafka_req_note(r, err);
-		kwire_put_i16(e, err);
-		kwire_put_str(e, NULL);
-		if (err)
-			kwire_put_array(e, 0);
-		else
-			put_matches(r, acl, &q->v[i]); /* what is about to go */
+		res[i].error_code = err;
+		if (!err)
+			rc = list_matches(r, acl, &fs.v[i], &res[i]); /* what is about to go */
 	}
-	if (!err)
-		rc = acl_file_remove(auth_acl_path(r->ctx->auth), drop_matching, q, &removed);
+	if (rc == 0 && !err)
+		rc = acl_file_remove(auth_acl_path(r->ctx->auth), drop_matching, &fs, &removed);
 	if (rc < 0) {
 		log_error("kafka: DeleteAcls: cannot rewrite %s: %s", auth_acl_path(r->ctx->auth),
 			  err_str(rc));
-		r->enc.err = rc; /* closes the connection: the client must not trust it */
-	} else if (removed) {
+		/* closes the connection: the client must not trust an answer */
+		kafka_req_begin(r)->err = rc;
+		kafka_req_finish(r);
+		return;
+	}
+	if (removed) {
 		log_info("kafka: %s removed ACL grants on %zu lines with DeleteAcls",
 			 kafka_authz_principal(r), removed);
 		auth_reload_acl(r->ctx->auth);
 	}
-	kafka_req_finish(r);
+	m->n_filter_results = n;
+	m->filter_results = res;
+	kafka_req_respond(r, m);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * DescribeAcls (key 29), CreateAcls (30) and DeleteAcls (31), v0-v1, over
+ * DescribeAcls (key 29), CreateAcls (30) and DeleteAcls (31), v0-v3, over
  * the store's one ACL file (auth.acl_file, store/auth/acl.h), so Kafka's
  * tooling (kafka-acls.sh, AdminClient, kafka-python's admin client) reads
  * and changes the grants the HTTP API enforces too.
@@ -26,28 +26,9 @@
 
 struct kafka_req;
 
-/* One binding or filter (Describe/Delete filters: NULL strings and type 1
- * "ANY" match everything). */
-struct kafka_acl_binding {
-	int8_t resource_type;
-	char *resource_name;
-	int8_t pattern_type;
-	char *principal;
-	char *host;
-	int8_t operation;
-	int8_t permission;
-};
-
-struct kafka_acls_req {
-	int32_t n; /* Describe: 1; Create: creations; Delete: filters */
-	struct kafka_acl_binding *v;
-};
-
-void *kafka_acls_describe_decode(struct kwire_dec *d, int16_t v);
+/* Handlers over the generated structs (kmsg_gen.h). */
 void kafka_acls_describe_handle(struct kafka_req *r);
-void *kafka_acls_create_decode(struct kwire_dec *d, int16_t v);
 void kafka_acls_create_handle(struct kafka_req *r);
-void *kafka_acls_delete_decode(struct kwire_dec *d, int16_t v);
 void kafka_acls_delete_handle(struct kafka_req *r);
 
 #endif

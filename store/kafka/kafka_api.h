@@ -83,8 +83,10 @@ struct kafka_api {
 	int16_t flex_min; /* first flexible version (INT16_MAX: none); unused with req */
 	const char *name;
 	/* Decode a request body of this API at version v into an arena-allocated
-	 * struct; NULL when the bytes are malformed.  Only for entries not yet
-	 * on the schema framework (req == NULL). */
+	 * struct; NULL when the bytes are malformed.  For entries not yet on the
+	 * schema framework, and for a framework entry with framings outside the
+	 * schema (SaslAuthenticate's bare tokens), which hands the real versions
+	 * to kschema_decode; NULL: kschema_decode with req. */
 	void *(*decode)(struct kwire_dec *d, int16_t v);
 	/* Serve a decoded request (store/kafka/kafka_req.h). */
 	void (*handle)(struct kafka_req *r);

@@ -87,10 +87,20 @@ static int32_t metadata_topic(struct kafka_req *r, const char *name, bool auto_c
 	struct topic_config tc;
 	int rc;
 
-	if (!name) { /* v10+ lookup by id: ids are not resolvable yet */
+	if (!name) { /* v10+: by id only (AdminClient describeTopics by id) */
+		char buf[TOPIC_NAME_MAX + 1];
+
 		t->name = NULL;
-		t->error_code = KERR_UNKNOWN_TOPIC_ID;
-		return 0;
+		if (engine_topic_by_id(r->ctx->log, t->topic_id.b, buf, sizeof(buf)) < 0) {
+			t->error_code = KERR_UNKNOWN_TOPIC_ID;
+			return 0;
+		}
+		name = arena_strndup(&r->arena, buf, strlen(buf));
+		if (!name) {
+			t->error_code = KERR_UNKNOWN_SERVER_ERROR;
+			return 0;
+		}
+		auto_create = false;
 	}
 	t->name = (char *)name;
 	if (!topic_name_valid(name)) {
@@ -109,9 +119,12 @@ static int32_t metadata_topic(struct kafka_req *r, const char *name, bool auto_c
 		if (rc > 0) {
 			log_info("kafka: auto-created topic %s (%d partitions) for %s", name, rc,
 				 r->hdr.client_id ? r->hdr.client_id : "-");
+			(void)engine_topic_id(r->ctx->log, name, t->topic_id.b);
 			return rc;
 		}
 	}
+	if (rc == 0)
+		rc = engine_topic_id(r->ctx->log, name, t->topic_id.b);
 	if (rc < 0) {
 		t->error_code = kafka_api_error(rc);
 		return 0;
@@ -135,7 +148,8 @@ static int metadata_all(struct kafka_req *r, struct kmsg_metadata_resp *m)
 		struct topic_config tc;
 
 		/* deleted since the listing: leave it out */
-		if (engine_topic_config(r->ctx->log, names[i], &tc) < 0)
+		if (engine_topic_config(r->ctx->log, names[i], &tc) < 0 ||
+		    engine_topic_id(r->ctx->log, names[i], topics[n].topic_id.b) < 0)
 			continue;
 		/* and topics the principal has no grant on */
 		if (!kafka_authz_may(r, ACL_TOPIC, names[i], 0))
@@ -163,9 +177,11 @@ static int metadata_named(struct kafka_req *r, const struct kmsg_metadata_req *q
 	if (!topics)
 		return -ENOMEM;
 	for (int32_t i = 0; i < q->n_topics; i++) {
-		int32_t np = metadata_topic(r, q->topics[i].name, auto_create, &topics[i]);
+		int32_t np;
 
+		/* the id asked for (answered as is when unknown), else the topic's */
 		topics[i].topic_id = q->topics[i].topic_id;
+		np = metadata_topic(r, q->topics[i].name, auto_create, &topics[i]);
 		kafka_req_note(r, topics[i].error_code);
 		if (metadata_partitions(r, &topics[i], np) < 0)
 			return -ENOMEM;
@@ -211,4 +227,47 @@ fail:
 	/* no partial answer: the connection closes (kafka_req_finish) */
 	kafka_req_begin(r)->err = rc;
 	kafka_req_finish(r);
+}
+
+/* ---------------------------------------------------------------- DescribeCluster */
+
+#define KERR_MISMATCHED_ENDPOINT_TYPE 114
+#define KERR_UNSUPPORTED_ENDPOINT_TYPE 115
+#define ENDPOINT_BROKERS 1
+#define ENDPOINT_CONTROLLERS 2
+
+void kafka_meta_describecluster_handle(struct kafka_req *r)
+{
+	const struct kmsg_describe_cluster_req *q = r->body;
+	struct kmsg_describe_cluster_resp *m = kmsg_new(&r->arena, kmsg_describe_cluster_resp, 1);
+	struct kmsg_describe_cluster_resp_describe_cluster_broker *b =
+		kmsg_new(&r->arena, kmsg_describe_cluster_resp_describe_cluster_broker, 1);
+
+	if (!m || !b) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
+	m->cluster_id = (char *)r->ctx->cluster_id;
+	/* KIP-919: a broker listener answers for brokers only */
+	if (q->endpoint_type != ENDPOINT_BROKERS) {
+		bool ctl = q->endpoint_type == ENDPOINT_CONTROLLERS;
+
+		m->error_code =
+			ctl ? KERR_MISMATCHED_ENDPOINT_TYPE : KERR_UNSUPPORTED_ENDPOINT_TYPE;
+		m->error_message = ctl ? "this is a broker endpoint; controllers are not exposed"
+				       : "unknown endpoint type";
+		kafka_req_note(r, m->error_code);
+		kafka_req_respond(r, m);
+		return;
+	}
+	b->broker_id = 0;
+	b->host = (char *)r->ctx->adv_host;
+	b->port = r->ctx->adv_port;
+	m->controller_id = 0; /* this broker */
+	m->n_brokers = 1;
+	m->brokers = b;
+	if (q->include_cluster_authorized_operations)
+		m->cluster_authorized_operations = kafka_authz_cluster_ops(r);
+	kafka_req_respond(r, m);
 }

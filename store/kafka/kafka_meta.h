@@ -25,5 +25,7 @@ void kafka_meta_apiversions_encode(struct kwire_enc *e, int16_t v, int16_t err);
 void kafka_meta_apiversions_handle(struct kafka_req *r);
 
 void kafka_meta_metadata_handle(struct kafka_req *r);
+/* DescribeCluster (KIP-700): this broker as the cluster and its controller. */
+void kafka_meta_describecluster_handle(struct kafka_req *r);
 
 #endif

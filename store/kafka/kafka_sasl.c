@@ -21,6 +21,7 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_req.h"
 #include "store/kafka/kafka_sasl.h"
+#include "store/kafka/kmsg_gen.h"
 
 #define PLAIN_MAX 2048
 
@@ -222,78 +223,63 @@ static enum step sasl_step(struct kafka_sess *s, struct auth *a, const uint8_t *
 
 /* ---------------------------------------------------------------- SaslHandshake */
 
-void *kafka_sasl_handshake_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_sasl_handshake_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	(void)v;
-	if (!q)
-		return NULL;
-	q->mechanism = kwire_get_str(d);
-	return kwire_dec_ok(d) && q->mechanism ? q : NULL;
-}
-
 void kafka_sasl_handshake_handle(struct kafka_req *r)
 {
-	struct kafka_sasl_handshake_req *q = r->body;
+	const struct kmsg_sasl_handshake_req *q = r->body;
 	struct kafka_sess *s = r->sess;
 	unsigned bit = auth_mech_bit(q->mechanism, strlen(q->mechanism));
-	struct kwire_enc *e;
-	int16_t err = KERR_NONE;
-	int32_t n = 0;
+	struct kmsg_sasl_handshake_resp *m = kmsg_new(&r->arena, kmsg_sasl_handshake_resp, 1);
+	char **names = arena_calloc(&r->arena, NMECHS, sizeof(*names));
 
+	if (!m || !names) {
+		kafka_req_begin(r)->err = -ENOMEM;
+		kafka_req_finish(r);
+		return;
+	}
 	if (!s->mechs) {
-		err = KERR_ILLEGAL_SASL_STATE; /* this listener has no SASL */
+		m->error_code = KERR_ILLEGAL_SASL_STATE; /* this listener has no SASL */
 	} else if (!(bit & s->mechs)) {
-		err = KERR_UNSUPPORTED_SASL_MECHANISM;
+		m->error_code = KERR_UNSUPPORTED_SASL_MECHANISM;
 		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_BAD_MECHANISM);
 	} else {
 		drop_scram(s);
 		s->mech = bit;
 		s->raw = r->hdr.api_version == 0;
 	}
-	e = kafka_req_begin(r);
-	kwire_put_i16(e, err);
-	for (size_t i = 0; i < NMECHS; i++)
-		n += (s->mechs & mech_names[i].bit) ? 1 : 0;
-	kwire_put_array(e, n);
 	for (size_t i = 0; i < NMECHS; i++)
 		if (s->mechs & mech_names[i].bit)
-			kwire_put_str(e, mech_names[i].name);
-	kafka_req_note(r, err);
-	kafka_req_finish(r);
+			names[m->n_mechanisms++] = (char *)mech_names[i].name;
+	m->mechanisms = names;
+	kafka_req_note(r, m->error_code);
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- SaslAuthenticate */
 
 void *kafka_sasl_authenticate_decode(struct kwire_dec *d, int16_t v)
 {
-	struct kafka_sasl_authenticate_req *q = kwire_alloc(d, 1, sizeof(*q));
+	struct kmsg_sasl_authenticate_req *q;
 
+	if (v >= 0)
+		return kschema_decode(&kmsg_sasl_authenticate_req_msg, v, d);
+	/* a bare token after handshake v0: the whole frame */
+	q = kwire_alloc(d, 1, sizeof(*q));
 	if (!q)
 		return NULL;
-	if (v < 0) {
-		/* a bare token after handshake v0: the whole frame */
-		q->auth_len = (int32_t)kwire_dec_left(d);
-		q->auth_bytes = cursor_take(&d->c, (size_t)q->auth_len);
-		return kwire_dec_ok(d) ? q : NULL;
-	}
-	q->auth_len = kwire_get_bytes(d, &q->auth_bytes);
-	kwire_get_tags(d);
-	if (q->auth_len < 0)
-		q->auth_len = 0;
+	q->auth_bytes.n = (int32_t)kwire_dec_left(d);
+	q->auth_bytes.p = cursor_take(&d->c, (size_t)q->auth_bytes.n);
 	return kwire_dec_ok(d) ? q : NULL;
 }
 
 static void sasl_raw(struct kafka_req *r)
 {
-	struct kafka_sasl_authenticate_req *q = r->body;
+	const struct kmsg_sasl_authenticate_req *q = r->body;
 	struct kafka_sess *s = r->sess;
 	struct buf out;
 	enum step st;
 
 	buf_init(&out, 2 * SCRAM_MSG_MAX);
-	st = sasl_step(s, r->ctx->auth, q->auth_bytes, (size_t)q->auth_len, &out);
+	st = sasl_step(s, r->ctx->auth, q->auth_bytes.p, (size_t)q->auth_bytes.n, &out);
 	if (st == STEP_FAILED) {
 		/* a v0 client learns of the failure by the connection closing */
 		log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO,
@@ -314,52 +300,50 @@ static void sasl_raw(struct kafka_req *r)
 
 void kafka_sasl_authenticate_handle(struct kafka_req *r)
 {
-	struct kafka_sasl_authenticate_req *q = r->body;
+	const struct kmsg_sasl_authenticate_req *q = r->body;
 	struct kafka_sess *s = r->sess;
-	struct kwire_enc *e;
+	struct kmsg_sasl_authenticate_resp m;
 	struct buf out;
 	enum step st = STEP_FAILED;
-	int16_t err = KERR_NONE;
-	const char *msg = NULL, *mech = "-";
+	const char *mech = "-";
 	char text[160];
 
 	if (r->hdr.api_version < 0) {
 		sasl_raw(r);
 		return;
 	}
+	kschema_init(&kmsg_sasl_authenticate_resp_st, &m);
 	buf_init(&out, 2 * SCRAM_MSG_MAX);
 	for (size_t i = 0; i < NMECHS; i++)
 		if (mech_names[i].bit == s->mech)
 			mech = mech_names[i].name;
 	if (!s->mech || s->raw) {
-		err = KERR_ILLEGAL_SASL_STATE;
-		msg = "SaslAuthenticate without a SaslHandshake v1";
+		m.error_code = KERR_ILLEGAL_SASL_STATE;
+		m.error_message = "SaslAuthenticate without a SaslHandshake v1";
 		s->failed = true;
 		auth_count(r->ctx->auth, AUTH_KAFKA, AUTH_MALFORMED);
 	} else {
-		st = sasl_step(s, r->ctx->auth, q->auth_bytes, (size_t)q->auth_len, &out);
+		/* a null token is an empty one */
+		st = sasl_step(s, r->ctx->auth, q->auth_bytes.p,
+			       q->auth_bytes.n > 0 ? (size_t)q->auth_bytes.n : 0, &out);
 		if (st == STEP_FAILED) {
-			err = KERR_SASL_AUTHENTICATION_FAILED;
+			m.error_code = KERR_SASL_AUTHENTICATION_FAILED;
 			snprintf(text, sizeof(text),
 				 "Authentication failed: invalid credentials with "
 				 "SASL mechanism %s",
 				 mech);
-			msg = text;
+			m.error_message = text;
 			log_write_rl(&rl_refuse, 1000, LOG_LVL_INFO,
 				     "kafka: %s: SASL %s authentication failed; closing", r->peer,
 				     mech);
 		}
 	}
-	e = kafka_req_begin(r);
-	kwire_put_i16(e, err);
-	kwire_put_str(e, msg); /* NULL: a null string */
-	kwire_put_bytes(e, out.data, (int32_t)out.len);
-	if (r->hdr.api_version >= 1)
-		kwire_put_i64(e, st == STEP_DONE ? auth_reauth_ms(r->ctx->auth) : 0);
-	kwire_put_tags(e);
+	m.auth_bytes.p = out.data;
+	m.auth_bytes.n = (int32_t)out.len;
+	m.session_lifetime_ms = st == STEP_DONE ? auth_reauth_ms(r->ctx->auth) : 0;
 	if (s->failed)
 		r->close_after = true;
-	kafka_req_note(r, err);
-	kafka_req_finish(r);
+	kafka_req_note(r, m.error_code);
+	kafka_req_respond(r, &m); /* encodes now: out and text may go after */
 	buf_release(&out);
 }

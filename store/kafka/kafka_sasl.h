@@ -54,15 +54,6 @@ struct kafka_sess {
 	uint64_t expire_ns;                 /* monotonic end of the session; 0: never */
 };
 
-struct kafka_sasl_handshake_req {
-	char *mechanism;
-};
-
-struct kafka_sasl_authenticate_req {
-	const uint8_t *auth_bytes;
-	int32_t auth_len;
-};
-
 /* Free an exchange in progress (the connection closes). */
 void kafka_sess_release(struct kafka_sess *s);
 /* Set the principal (e.g. "User:CN=web-01" from a client certificate). */
@@ -80,7 +71,9 @@ int kafka_sess_gate(struct kafka_sess *s, struct auth *a, int16_t api_key);
 int kafka_sasl_parse_header(struct kafka_sess *s, struct kafka_req *r);
 void kafka_sasl_handle(struct kafka_req *r);
 
-void *kafka_sasl_handshake_decode(struct kwire_dec *d, int16_t v);
+/* Handlers over the generated structs (kmsg_gen.h).  SaslAuthenticate keeps
+ * a decoder of its own for the bare tokens (version -1, the whole frame);
+ * every real version goes to the schema codec. */
 void kafka_sasl_handshake_handle(struct kafka_req *r);
 void *kafka_sasl_authenticate_decode(struct kwire_dec *d, int16_t v);
 void kafka_sasl_authenticate_handle(struct kafka_req *r);

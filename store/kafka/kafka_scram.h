@@ -19,32 +19,8 @@
 
 struct kafka_req;
 
-struct kafka_scram_upsert {
-	char *name;
-	int8_t mechanism; /* 1 SCRAM-SHA-256, 2 SCRAM-SHA-512 */
-	int32_t iterations;
-	const uint8_t *salt;
-	int32_t salt_len;
-	const uint8_t *salted;
-	int32_t salted_len;
-};
-
-struct kafka_scram_alter_req {
-	int32_t ndeletions;
-	char **del_names;
-	int8_t *del_mechs;
-	int32_t nupserts;
-	struct kafka_scram_upsert *upserts;
-};
-
-struct kafka_scram_describe_req {
-	int32_t nusers; /* -1: every user */
-	char **users;
-};
-
-void *kafka_scram_describe_decode(struct kwire_dec *d, int16_t v);
+/* Handlers over the generated structs (kmsg_gen.h). */
 void kafka_scram_describe_handle(struct kafka_req *r);
-void *kafka_scram_alter_decode(struct kwire_dec *d, int16_t v);
 void kafka_scram_alter_handle(struct kafka_req *r);
 
 #endif

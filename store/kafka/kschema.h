@@ -132,7 +132,8 @@ void *kschema_new(const struct kschema_struct *s, struct arena *a, int32_t n);
 void kschema_init(const struct kschema_struct *s, void *obj);
 
 /* kschema_new for a generated struct by name: kmsg_new(a, kmsg_metadata_resp_topic, 4). */
-#define kmsg_new(a, T, n) ((struct T *)kschema_new(&T##_st, (a), (n)))
+#define kmsg_new(a, T, n) kmsg_new_(a, T, n) /* T may itself be a macro */
+#define kmsg_new_(a, T, n) ((struct T *)kschema_new(&T##_st, (a), (n)))
 
 /* Whether the field f of the struct at obj holds its default value. */
 bool kschema_is_default(const struct kschema_field *f, const void *obj);

@@ -63,6 +63,11 @@ SEEDS = {
                     bytes(range(1, 17)) + cs(None) + b"\x00" + i8(1) + i8(1) + b"\x00",
     "metadata_v12_all": hdr(3, 12, flex=True) + b"\x00" + i8(0) + i8(0) + b"\x00",
     "apiversions_v4": hdr(18, 4, flex=True) + cs("librdkafka") + cs("2.10.0") + b"\x00",
+    # Kafka's Java AdminClient 4.1.1, recorded (tests/unit/test_kschema.c)
+    "metadata_v12_java": bytes.fromhex("0003000c00000006000d61646d696e636c69656e742d3100020000"
+                                       "0000000000000000000000000000036a7400000000"),
+    "describecluster_v1_java": bytes.fromhex("003c000100000004000d61646d696e636c69656e742d"
+                                             "3100000100"),
     # a tag section with an unknown tag (skipped)
     "apiversions_v4_tags": hdr(18, 4, flex=True) + cs("x") + cs("1") + b"\x01\x63\x02ab",
     "produce_v3": kp(ProduceRequest[3](None, -1, 30000, [("logs", [(0, BATCH)])])),
@@ -117,6 +122,13 @@ SEEDS = {
                                        i8(3) + i8(3)]),
     "deleteacls_v1": hdr(31, 1) + arr([i8(2) + s(None) + i8(1) + s("User:a") + s(None) +
                                        i8(1) + i8(1)]),
+    # flexible ACL APIs (schema framework): v2 compact forms, v3 user resource type
+    "describeacls_v3": hdr(29, 3, flex=True) + i8(1) + cs(None) + i8(1) + cs(None) + cs(None) +
+                       i8(1) + i8(1) + b"\x00",
+    "createacls_v3": hdr(30, 3, flex=True) + bytes([2]) + i8(2) + cs("logs") + i8(3) +
+                     cs("User:a") + cs("*") + i8(3) + i8(3) + b"\x00" + b"\x00",
+    "deleteacls_v2": hdr(31, 2, flex=True) + bytes([2]) + i8(2) + cs(None) + i8(1) +
+                     cs("User:a") + cs(None) + i8(1) + i8(1) + b"\x00" + b"\x00",
     "describeuserscram_v0": hdr(50, 0, flex=True) + bytes([2]) + cs("alice") + b"\x00\x00",
     "alteruserscram_v0": hdr(51, 0, flex=True) + bytes([2]) + cs("bob") + i8(2) + b"\x00" +
                          bytes([2]) + cs("alice") + i8(1) + i32(4096) + bytes([17]) +

@@ -867,7 +867,9 @@ static void test_table_consistent(void)
 			CU_ASSERT(t[i].max <= t[i].req->valid.hi &&
 				  t[i].max <= t[i].resp->valid.hi);
 			CU_ASSERT(t[i].req->flex_min == t[i].resp->flex_min);
-			CU_ASSERT_PTR_NULL(t[i].decode);
+			/* only SaslAuthenticate keeps one (bare tokens, v-1) */
+			if (t[i].key != KAFKA_SASL_AUTHENTICATE)
+				CU_ASSERT_PTR_NULL(t[i].decode);
 		} else {
 			if (t[i].key != KAFKA_SASL_AUTHENTICATE &&
 			    t[i].key != KAFKA_DESCRIBE_USER_SCRAM &&

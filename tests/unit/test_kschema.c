@@ -522,6 +522,53 @@ static void test_apiversions_v4(void)
 	arena_release(&a);
 }
 
+/* Frames Kafka's own Java client (4.1.1, kafka-topics / kafka-cluster
+ * through a recording proxy in front of sluice-store) sent, byte for byte. */
+static void test_java_client_frames(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kmsg_api_versions_req *av;
+	struct kmsg_metadata_req *md;
+	struct kmsg_describe_cluster_req *dc;
+
+	arena_init(&a, 0);
+	buf_reset(&W);
+	w("0012000400000000000d61646d696e636c69656e742d3100126170616368652d6b61666b612d6a6176"
+	  "6106342e312e3100");
+	av = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(av);
+	CU_ASSERT_STRING_EQUAL(h.client_id, "adminclient-1");
+	CU_ASSERT_STRING_EQUAL(av->client_software_name, "apache-kafka-java");
+	CU_ASSERT_STRING_EQUAL(av->client_software_version, "4.1.1");
+	check_truncations();
+	/* Metadata v12 for one topic by name, no auto-creation */
+	buf_reset(&W);
+	w("0003000c00000006000d61646d696e636c69656e742d310002000000000000000000000000000000"
+	  "00036a7400000000");
+	md = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_EQUAL(md->n_topics, 1);
+	CU_ASSERT_STRING_EQUAL(md->topics[0].name, "jt");
+	CU_ASSERT_FALSE(md->allow_auto_topic_creation);
+	check_truncations();
+	/* Metadata v12 for every topic (null array) */
+	buf_reset(&W);
+	w("0003000c00000003000d61646d696e636c69656e742d310000010000");
+	md = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_EQUAL(md->n_topics, -1);
+	/* DescribeCluster v1, brokers endpoint */
+	buf_reset(&W);
+	w("003c000100000004000d61646d696e636c69656e742d3100000100");
+	dc = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
+	CU_ASSERT_FALSE(dc->include_cluster_authorized_operations);
+	CU_ASSERT_EQUAL(dc->endpoint_type, 1);
+	check_truncations();
+	arena_release(&a);
+}
+
 /* ---------------------------------------------------------------- hostile input */
 
 static void *decode_hex(struct arena *a, const struct kschema_msg *m, int16_t v, const char *hex)
@@ -699,6 +746,7 @@ int main(void)
 		UNIT_TEST(test_metadata_v12_request),
 		UNIT_TEST(test_metadata_v12_response),
 		UNIT_TEST(test_apiversions_v4),
+		UNIT_TEST(test_java_client_frames),
 		UNIT_TEST(test_hostile),
 		UNIT_TEST(test_random_bytes),
 		UNIT_TEST(test_bench_fetch_decode),
