@@ -350,8 +350,7 @@ int engine_topic_delete(struct engine *log, const char *name)
 	registry_remove(&log->persisted, name);
 	rc = registry_save(&log->persisted, log->meta_dir);
 	if (rc < 0) {
-		if (registry_set(&log->persisted, name, &t->cfg) == 0)
-		{
+		if (registry_set(&log->persisted, name, &t->cfg) == 0) {
 			(void)registry_set_id(&log->persisted, name, t->id);
 			(void)registry_set_extra(&log->persisted, name, extra);
 		}
