@@ -252,6 +252,14 @@ static int16_t topic_configs(struct kafka_req *r, const ct_topic *t, struct kafk
 
 /* Check (and unless validate_only, create) one topic.  Returns the error
  * code, *msg for the response and the topic's configs in *out. */
+static bool kuuid_zero(const struct kuuid *id)
+{
+	for (size_t i = 0; i < sizeof(id->b); i++)
+		if (id->b[i])
+			return false;
+	return true;
+}
+
 static int16_t create_topic(struct kafka_req *r, const struct kmsg_create_topics_req *q, int32_t i,
 			    const char **msg, struct kafka_topic_cfg *out)
 {
@@ -383,6 +391,8 @@ void kafka_admin_createtopics_handle(struct kafka_req *r)
 			continue;
 		res[i].num_partitions = cfg->tc.partitions;
 		res[i].replication_factor = 1;
+		if (!q->validate_only) /* v7: the new topic's id */
+			(void)engine_topic_id(r->ctx->log, res[i].name, res[i].topic_id.b);
 		rc = created_configs(r, cfg, &res[i]);
 	}
 	if (rc < 0) {
@@ -396,38 +406,74 @@ void kafka_admin_createtopics_handle(struct kafka_req *r)
 
 /* ---------------------------------------------------------------- DeleteTopics */
 
+typedef struct kmsg_delete_topics_resp_deletable_topic_result dt_result;
+
+/* Delete one topic, named or (v6) by id; fills res. */
+static void delete_topic(struct kafka_req *r, const char *name, const struct kuuid *id,
+			 dt_result *res)
+{
+	char buf[TOPIC_NAME_MAX + 1];
+	int rc;
+
+	res->error_message = NULL;
+	if (name && id && !kuuid_zero(id)) {
+		res->name = (char *)name;
+		res->topic_id = *id;
+		res->error_code = KERR_INVALID_REQUEST;
+		res->error_message = "You may not specify both topic name and topic id.";
+		return;
+	}
+	if (!name) {
+		res->topic_id = *id;
+		if (engine_topic_by_id(r->ctx->log, id->b, buf, sizeof(buf)) < 0) {
+			res->name = NULL;
+			res->error_code = KERR_UNKNOWN_TOPIC_ID;
+			res->error_message = "This server does not host this topic ID.";
+			return;
+		}
+		name = arena_strndup(&r->arena, buf, strlen(buf));
+		if (!name) {
+			res->error_code = KERR_UNKNOWN_SERVER_ERROR;
+			return;
+		}
+	} else {
+		(void)engine_topic_id(r->ctx->log, name, res->topic_id.b);
+	}
+	res->name = (char *)name;
+	rc = kafka_authz_topic(r, name, ACL_ADMIN) ? engine_topic_delete(r->ctx->log, name)
+						   : -ERR_AUTH;
+	res->error_code = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
+	if (res->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
+		res->error_message = "This server does not host this topic-partition.";
+	if (rc == 0) {
+		log_info("kafka: deleted topic %s for %s", name,
+			 r->hdr.client_id ? r->hdr.client_id : "-");
+		if (r->ctx->on_topic_deleted)
+			r->ctx->on_topic_deleted(r->ctx, name);
+	}
+}
+
 void kafka_admin_deletetopics_handle(struct kafka_req *r)
 {
 	const struct kmsg_delete_topics_req *q = r->body;
 	struct kmsg_delete_topics_resp *m = kmsg_new(&r->arena, kmsg_delete_topics_resp, 1);
-	int32_t n = q->n_topic_names > 0 ? q->n_topic_names : 0;
-	struct kmsg_delete_topics_resp_deletable_topic_result *res =
-		kmsg_new(&r->arena, kmsg_delete_topics_resp_deletable_topic_result, n ? n : 1);
+	bool by_state = r->hdr.api_version >= 6;
+	int32_t n = by_state ? q->n_topics : q->n_topic_names;
+	dt_result *res;
 
+	if (n < 0)
+		n = 0;
+	res = kmsg_new(&r->arena, kmsg_delete_topics_resp_deletable_topic_result, n ? n : 1);
 	if (!m || !res) {
 		admin_fail(r, -ENOMEM);
 		return;
 	}
 	for (int32_t i = 0; i < n; i++) {
-		const char *name = q->topic_names[i];
-		int rc = kafka_authz_topic(r, name, ACL_ADMIN)
-				 ? engine_topic_delete(r->ctx->log, name)
-				 : -ERR_AUTH;
-		int16_t err =
-			rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
-
-		if (rc == 0) {
-			log_info("kafka: deleted topic %s for %s", name,
-				 r->hdr.client_id ? r->hdr.client_id : "-");
-			if (r->ctx->on_topic_deleted)
-				r->ctx->on_topic_deleted(r->ctx, name);
-		}
-		kafka_req_note(r, err);
-		res[i].name = (char *)name;
-		res[i].error_code = err;
-		res[i].error_message = err == KERR_UNKNOWN_TOPIC_OR_PARTITION
-					       ? "This server does not host this topic-partition."
-					       : NULL;
+		if (by_state)
+			delete_topic(r, q->topics[i].name, &q->topics[i].topic_id, &res[i]);
+		else
+			delete_topic(r, q->topic_names[i], NULL, &res[i]);
+		kafka_req_note(r, res[i].error_code);
 	}
 	m->n_responses = n;
 	m->responses = res;

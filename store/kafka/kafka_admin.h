@@ -2,10 +2,11 @@
 /*
  * Offsets and topic administration over the Kafka protocol:
  *   ListOffsets (key 2, v0-v5)      earliest (-2), latest (-1), by timestamp
- *   CreateTopics (key 19, v0-v6)    partitions, replication factor 1 (or -1),
+ *   CreateTopics (key 19, v0-v7)    partitions, replication factor 1 (or -1),
  *                                   Kafka's topic configs (kafka_topic_cfg.h);
- *                                   v5+ answers with the topic's configs
- *   DeleteTopics (key 20, v0-v5)
+ *                                   v5+ answers with the topic's configs, v7
+ *                                   with its id
+ *   DeleteTopics (key 20, v0-v6)    v6: by name or by topic id
  *   CreatePartitions (key 37, v0-v3) grow a topic (never shrink); durable
  * CreateTopics, DeleteTopics and CreatePartitions are on the schema
  * framework (generated structs in store/kafka/kmsg_gen.h).

@@ -14,9 +14,13 @@ LogAppendTime: records produced next are consumed with the append time and
 type LOG_APPEND_TIME.  CreatePartitions grows a topic (Metadata shows the
 new partition at once, a producer writes to it), refuses to shrink it, and
 validate_only changes nothing.  DescribeLogDirs (raw v1) reports the data
-directory and per-partition sizes.  After kill -9 and a restart every
+directory and per-partition sizes.  CreateTopics v7 and DeleteTopics v6
+(hand-built flexible frames) create a topic, return its id and delete it by
+that id.  After kill -9 and a restart every
 config and partition count is as it was and still in effect.
 """
+import socket
+import struct
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TIMESTAMP_CREATE_TIME
@@ -68,6 +72,121 @@ class DescribeLogDirsRequest_v1(Request):
     API_VERSION = 1
     RESPONSE_TYPE = DescribeLogDirsResponse_v1
     SCHEMA = Schema(("topics", Array(("topic", S), ("partitions", Array(Int32)))))
+
+
+# ---- flexible (compact) frames by hand: kafka-python 2.0.2 has no compact types
+
+def _uv(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def _cs(x):
+    return _uv(0) if x is None else _uv(len(x) + 1) + x.encode()
+
+
+def _carr(items):
+    return _uv(len(items) + 1) + b"".join(items)
+
+
+class _Reader:
+    def __init__(self, b):
+        self.b, self.p = b, 0
+
+    def take(self, n):
+        v = self.b[self.p:self.p + n]
+        self.p += n
+        return v
+
+    def i8(self):
+        return struct.unpack(">b", self.take(1))[0]
+
+    def i16(self):
+        return struct.unpack(">h", self.take(2))[0]
+
+    def i32(self):
+        return struct.unpack(">i", self.take(4))[0]
+
+    def uv(self):
+        n = sh = 0
+        while True:
+            c = self.take(1)[0]
+            n |= (c & 0x7F) << sh
+            sh += 7
+            if not c & 0x80:
+                return n
+
+    def cs(self):
+        n = self.uv()
+        return None if n == 0 else self.take(n - 1).decode()
+
+    def tags(self):
+        for _ in range(self.uv()):
+            self.uv()
+            self.take(self.uv())
+
+    def carr(self, f):
+        n = self.uv()
+        return None if n == 0 else [f() for _ in range(n - 1)]
+
+
+def flex_call(st, key, version, body):
+    """One request with header v2; the response body after header v1."""
+    frame = struct.pack(">hhi", key, version, 7) + struct.pack(">h", 5) + b"admin" + b"\0" + body
+    sk = socket.create_connection(("127.0.0.1", st.kafka_port), timeout=10)
+    try:
+        sk.sendall(struct.pack(">i", len(frame)) + frame)
+        n = struct.unpack(">i", sk.recv(4, socket.MSG_WAITALL))[0]
+        data = sk.recv(n, socket.MSG_WAITALL)
+    finally:
+        sk.close()
+    r = _Reader(data)
+    assert r.i32() == 7
+    r.tags()
+    return r
+
+
+def check_topic_ids(st, a):
+    """CreateTopics v7 answers the new topic's id; DeleteTopics v6 deletes by it."""
+    t = _cs("byid") + struct.pack(">ih", 2, 1) + _carr([]) + \
+        _carr([_cs("cleanup.policy") + _cs("compact") + b"\0"]) + b"\0"
+    r = flex_call(st, 19, 7, _carr([t]) + struct.pack(">i", 30000) + b"\0\0")
+    r.i32()
+
+    def created():
+        name, tid, err, msg = r.cs(), r.take(16), r.i16(), r.cs()
+        nparts, rf = r.i32(), r.i16()
+        cfgs = r.carr(lambda: (r.cs(), r.cs(), r.i8(), r.i8(), r.i8(), r.tags())[:2])
+        r.tags()
+        return name, tid, err, msg, nparts, rf, dict(cfgs or [])
+    (name, tid, err, msg, nparts, rf, cfgs), = r.carr(created)
+    assert (name, err, nparts, rf) == ("byid", 0, 2, 1), (name, err, msg, nparts, rf)
+    assert tid != bytes(16) and cfgs["cleanup.policy"] == "compact", (tid, cfgs)
+    assert describe(a, "byid")["cleanup.policy"].value == "compact"
+
+    def deleted(r):
+        def one():
+            v = (r.cs(), r.take(16), r.i16(), r.cs())
+            r.tags()
+            return v
+        r.i32()
+        return r.carr(one)
+    both = _carr([_cs("byid") + tid + b"\0"])
+    (_, _, err, msg), = deleted(flex_call(st, 20, 6, both + struct.pack(">i", 30000) + b"\0"))
+    assert err == 42, (err, msg)  # INVALID_REQUEST: name and id together
+    gone = _carr([_cs(None) + bytes(15) + b"\x01" + b"\0"])
+    (_, _, err, _), = deleted(flex_call(st, 20, 6, gone + struct.pack(">i", 30000) + b"\0"))
+    assert err == 100, err  # UNKNOWN_TOPIC_ID
+    by_id = _carr([_cs(None) + tid + b"\0"])
+    (dname, did, err, msg), = deleted(flex_call(st, 20, 6, by_id + struct.pack(">i", 30000) + b"\0"))
+    assert (dname, did, err) == ("byid", tid, 0), (dname, did, err, msg)
+    wait_until(lambda: "byid" not in a.list_topics(timeout=10).topics, 10, "byid deleted")
+    result("CreateTopics v7 returns the topic id (and configs); DeleteTopics v6 by id deletes "
+           "it; name and id together INVALID_REQUEST; an unknown id UNKNOWN_TOPIC_ID")
 
 
 def admin(st):
@@ -185,9 +304,11 @@ def check_log_append_time(st):
     for m in consume(st, "cfg", 2):
         typ, ts = m.timestamp()
         assert typ == TIMESTAMP_LOG_APPEND_TIME and ts >= t0 - 1000, (typ, ts)
-    produce(st, "ts", [b"old"], ts=1000)
+    # an hour old: inside the 7-day retention, which runs every 200 ms here
+    old = t0 - 3600 * 1000
+    produce(st, "ts", [b"old"], ts=old)
     m = consume(st, "ts", 1)[0]
-    assert m.timestamp() == (TIMESTAMP_CREATE_TIME, 1000), m.timestamp()
+    assert m.timestamp() == (TIMESTAMP_CREATE_TIME, old), m.timestamp()
     err, msg = incremental(st, "ts", [("message.timestamp.type", 0, "LogAppendTime")],
                            validate_only=True)
     assert err == 0, (err, msg)
@@ -292,6 +413,7 @@ def main():
         check_retention(st, a)
         check_partitions(st, a)
         check_log_dirs(st)
+        check_topic_ids(st, a)
         check_restart(st)
 
 
