@@ -577,13 +577,47 @@ static void encode_tags(struct kwire_enc *e, const struct kschema_struct *s, int
 	}
 }
 
+/* The hot path, as decode_fixed: a fixed-width scalar written in place when
+ * the buffer has room.  False when f is not one or there is no room (the
+ * general path then grows the buffer). */
+static inline bool encode_fixed(struct kwire_enc *e, const struct kschema_field *f, const void *obj)
+{
+	struct buf *b = e->b;
+	const void *p = AT_C(obj, f->off);
+	uint8_t *o;
+
+	if (f->array || b->cap - b->len < 8 || !b->data)
+		return false;
+	o = b->data + b->len;
+	switch (f->type) {
+	case KS_INT16:
+	case KS_UINT16:
+		put_be16(o, *(const uint16_t *)p);
+		b->len += 2;
+		return true;
+	case KS_INT32:
+	case KS_UINT32:
+		put_be32(o, *(const uint32_t *)p);
+		b->len += 4;
+		return true;
+	case KS_INT64:
+		put_be64(o, *(const uint64_t *)p);
+		b->len += 8;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void encode_struct(struct kwire_enc *e, const struct kschema_struct *s, int16_t v,
 			  const void *obj)
 {
 	for (uint32_t i = 0; i < s->nfields && !e->err; i++) {
 		const struct kschema_field *f = &s->fields[i];
 
-		if (kschema_in(f->v, v) && !(e->flex && kschema_in(f->tagv, v)))
+		if (!kschema_in(f->v, v) || (e->flex && kschema_in(f->tagv, v)))
+			continue;
+		if (!encode_fixed(e, f, obj))
 			encode_field(e, f, v, obj);
 	}
 	if (e->flex)
