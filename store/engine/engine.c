@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -770,6 +771,22 @@ int engine_find_duplicate(struct engine *log, const char *topic, int32_t partiti
 struct diskspace *engine_diskspace(struct engine *log)
 {
 	return log ? log->disk : NULL;
+}
+
+const char *engine_data_dir(const struct engine *log)
+{
+	return log->data_dir;
+}
+
+int engine_disk_usage(struct engine *log, uint64_t *total, uint64_t *usable)
+{
+	struct statvfs st;
+
+	if (statvfs(log->data_dir, &st) != 0)
+		return -errno;
+	*total = (uint64_t)st.f_blocks * st.f_frsize;
+	*usable = (uint64_t)st.f_bavail * st.f_frsize;
+	return 0;
 }
 
 int engine_wait_visible(struct engine *log, const char *topic, int32_t partition, int64_t offset,

@@ -92,6 +92,13 @@ void engine_close(struct engine *log);
 
 /* Create a topic.  Fields of tc that are 0 take the log's defaults. */
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc);
+/* The same, also recording configs the engine keeps but does not act on
+ * (Kafka's cleanup.policy, compression.type, ...): extra is "key=value\n"
+ * lines sorted by key (registry_extra_valid() in registry.h: keys
+ * [a-z0-9._-], values printable without ' $ \), or NULL.  -ERR_INVALID for
+ * a malformed extra. */
+int engine_topic_create_ex(struct engine *log, const char *name, const struct topic_config *tc,
+			   const char *extra);
 /* Delete a topic and its data.  Readers holding a struct engine_slice keep
  * their file open until they release it.  -ERR_INVALID for a name that breaks
  * the topic name rule, -ERR_NOT_FOUND. */
@@ -109,11 +116,27 @@ struct engine_topic_alter {
 	int64_t segment_bytes;
 	bool set_max_batch_bytes;
 	int64_t max_batch_bytes;
+	bool set_segment_ms;
+	int64_t segment_ms;
+	bool set_timestamp_type;
+	int32_t timestamp_type;
+	const char *extra; /* non-NULL: replaces the recorded configs ("" clears) */
 };
 int engine_topic_alter(struct engine *log, const char *name, const struct engine_topic_alter *a);
 
 /* The topic's config.  0 or -ERR_NOT_FOUND. */
 int engine_topic_config(struct engine *log, const char *name, struct topic_config *out);
+/* The defaults a topic created without settings gets (log.* settings). */
+void engine_topic_defaults(const struct engine *log, struct topic_config *out);
+/* The topic's recorded configs (see engine_topic_create_ex()): *out is a
+ * copy the caller frees with mem_free(), "" when none.  0, -ERR_NOT_FOUND,
+ * -ENOMEM. */
+int engine_topic_extra(struct engine *log, const char *name, char **out);
+
+/* The data directory (for DescribeLogDirs) and its file system's size and
+ * the space an unprivileged writer may still use (statvfs).  0 or -errno. */
+const char *engine_data_dir(const struct engine *log);
+int engine_disk_usage(struct engine *log, uint64_t *total, uint64_t *usable);
 
 /* Snapshot of topic names, sorted.  *names is an array of n strings, all
  * owned by the caller: free with engine_names_free(). */

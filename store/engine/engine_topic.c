@@ -237,6 +237,12 @@ void engine_topic_remove_orphans(struct engine *log)
 
 int engine_topic_create(struct engine *log, const char *name, const struct topic_config *tc)
 {
+	return engine_topic_create_ex(log, name, tc, NULL);
+}
+
+int engine_topic_create_ex(struct engine *log, const char *name, const struct topic_config *tc,
+			   const char *extra)
+{
 	struct topic_config cfg = *tc;
 	struct topic *t = NULL;
 	bool exists;
@@ -245,7 +251,7 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 	if (!topic_name_valid(name))
 		return -ERR_INVALID;
 	engine_topic_apply_defaults(log, &cfg);
-	if (registry_check_config(&cfg) < 0)
+	if (registry_check_config(&cfg) < 0 || !registry_extra_valid(extra))
 		return -ERR_INVALID;
 	pthread_mutex_lock(&log->admin_mu);
 	pthread_rwlock_rdlock(&log->topics_lock);
@@ -279,11 +285,12 @@ int engine_topic_create(struct engine *log, const char *name, const struct topic
 		rc = registry_set(&log->persisted, name, &cfg);
 	if (rc == 0)
 		rc = registry_set_id(&log->persisted, name, t->id);
-	if (rc == 0) {
+	if (rc == 0)
+		rc = registry_set_extra(&log->persisted, name, extra);
+	if (rc == 0)
 		rc = registry_save(&log->persisted, log->meta_dir);
-		if (rc < 0)
-			registry_remove(&log->persisted, name);
-	}
+	if (rc < 0)
+		registry_remove(&log->persisted, name);
 	if (rc < 0)
 		goto out;
 	pthread_rwlock_wrlock(&log->topics_lock);
@@ -315,6 +322,8 @@ out:
 int engine_topic_delete(struct engine *log, const char *name)
 {
 	struct topic *t;
+	char *extra = NULL;
+	long at;
 	int rc;
 
 	if (!topic_name_valid(name))
@@ -327,13 +336,24 @@ int engine_topic_delete(struct engine *log, const char *name)
 		rc = -ERR_NOT_FOUND;
 		goto out;
 	}
+	at = registry_find(&log->persisted, name);
+	if (at >= 0 && log->persisted.v[at].extra) {
+		/* kept to put back if the save fails */
+		extra = mem_strdup(log->persisted.v[at].extra);
+		if (!extra) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	/* the registry first: once it no longer names the topic, its
 	 * directories are garbage even if we crash right here */
 	registry_remove(&log->persisted, name);
 	rc = registry_save(&log->persisted, log->meta_dir);
 	if (rc < 0) {
-		if (registry_set(&log->persisted, name, &t->cfg) == 0)
+		if (registry_set(&log->persisted, name, &t->cfg) == 0) {
 			(void)registry_set_id(&log->persisted, name, t->id);
+			(void)registry_set_extra(&log->persisted, name, extra);
+		}
 		goto out;
 	}
 	pthread_rwlock_wrlock(&log->topics_lock);
@@ -351,6 +371,55 @@ int engine_topic_delete(struct engine *log, const char *name)
 	log_info("log: deleted topic %s", name);
 out:
 	pthread_mutex_unlock(&log->admin_mu);
+	mem_free(extra);
+	return rc;
+}
+
+static void alter_apply(struct topic_config *cfg, const struct engine_topic_alter *a)
+{
+	if (a->partitions)
+		cfg->partitions = a->partitions;
+	if (a->set_retention_ms)
+		cfg->retention_ms = a->retention_ms;
+	if (a->set_retention_bytes)
+		cfg->retention_bytes = a->retention_bytes;
+	if (a->set_segment_bytes)
+		cfg->segment_bytes = a->segment_bytes;
+	if (a->set_segment_ms)
+		cfg->segment_ms = a->segment_ms;
+	if (a->set_max_batch_bytes)
+		cfg->max_batch_bytes = a->max_batch_bytes;
+	if (a->set_timestamp_type)
+		cfg->timestamp_type = a->timestamp_type;
+}
+
+/* Persist cfg (and a->extra when set) for name; on failure the registry
+ * is as it was (old, old_extra). */
+static int alter_save(struct engine *log, const char *name, const struct topic_config *cfg,
+		      const struct topic_config *old, const struct engine_topic_alter *a)
+{
+	long at = registry_find(&log->persisted, name);
+	char *old_extra = NULL;
+	int rc;
+
+	if (at < 0)
+		return -ERR_NOT_FOUND;
+	if (a->extra && log->persisted.v[at].extra) {
+		old_extra = mem_strdup(log->persisted.v[at].extra);
+		if (!old_extra)
+			return -ENOMEM;
+	}
+	rc = registry_set(&log->persisted, name, cfg);
+	if (rc == 0 && a->extra)
+		rc = registry_set_extra(&log->persisted, name, a->extra);
+	if (rc == 0)
+		rc = registry_save(&log->persisted, log->meta_dir);
+	if (rc < 0) {
+		(void)registry_set(&log->persisted, name, old);
+		if (a->extra)
+			(void)registry_set_extra(&log->persisted, name, old_extra);
+	}
+	mem_free(old_extra);
 	return rc;
 }
 
@@ -362,6 +431,8 @@ int engine_topic_alter(struct engine *log, const char *name, const struct engine
 	int32_t nold = 0;
 	int rc = 0;
 
+	if (a->extra && !registry_extra_valid(a->extra))
+		return -ERR_INVALID;
 	pthread_mutex_lock(&log->admin_mu);
 	pthread_rwlock_rdlock(&log->topics_lock);
 	t = engine_topic_find(log, name);
@@ -378,16 +449,7 @@ int engine_topic_alter(struct engine *log, const char *name, const struct engine
 		rc = -ERR_INVALID;
 		goto out;
 	}
-	if (a->partitions)
-		cfg.partitions = a->partitions;
-	if (a->set_retention_ms)
-		cfg.retention_ms = a->retention_ms;
-	if (a->set_retention_bytes)
-		cfg.retention_bytes = a->retention_bytes;
-	if (a->set_segment_bytes)
-		cfg.segment_bytes = a->segment_bytes;
-	if (a->set_max_batch_bytes)
-		cfg.max_batch_bytes = a->max_batch_bytes;
+	alter_apply(&cfg, a);
 	if (registry_check_config(&cfg) < 0) {
 		rc = -ERR_INVALID;
 		goto out;
@@ -402,14 +464,11 @@ int engine_topic_alter(struct engine *log, const char *name, const struct engine
 		if (rc < 0)
 			goto out;
 	}
-	rc = registry_set(&log->persisted, name, &cfg);
-	if (rc == 0) {
-		rc = registry_save(&log->persisted, log->meta_dir);
-		if (rc < 0)
-			(void)registry_set(&log->persisted, name, &old);
-	}
+	rc = alter_save(log, name, &cfg, &old, a);
 	if (rc < 0)
 		goto out;
+	/* the appending and retention threads read t->cfg under this lock:
+	 * the change is live from here on */
 	pthread_rwlock_wrlock(&log->topics_lock);
 	t->cfg = cfg;
 	if (grown) {
@@ -420,6 +479,8 @@ int engine_topic_alter(struct engine *log, const char *name, const struct engine
 		grown = NULL;
 	}
 	pthread_rwlock_unlock(&log->topics_lock);
+	if (cfg.partitions > nold)
+		log_info("log: topic %s grew from %d to %d partitions", name, nold, cfg.partitions);
 out:
 	if (grown) {
 		for (int32_t i = nold; i < cfg.partitions; i++) {
@@ -448,6 +509,29 @@ int engine_topic_config(struct engine *log, const char *name, struct topic_confi
 	else
 		rc = -ERR_NOT_FOUND;
 	pthread_rwlock_unlock(&log->topics_lock);
+	return rc;
+}
+
+void engine_topic_defaults(const struct engine *log, struct topic_config *out)
+{
+	*out = log->cfg.defaults;
+}
+
+int engine_topic_extra(struct engine *log, const char *name, char **out)
+{
+	long at;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&log->admin_mu);
+	at = registry_find(&log->persisted, name);
+	if (at < 0)
+		rc = -ERR_NOT_FOUND;
+	else
+		*out = mem_strdup(log->persisted.v[at].extra ? log->persisted.v[at].extra : "");
+	pthread_mutex_unlock(&log->admin_mu);
+	if (rc == 0 && !*out)
+		rc = -ENOMEM;
 	return rc;
 }
 

@@ -26,8 +26,10 @@ void registry_init(struct registry *r)
 
 void registry_release(struct registry *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		mem_free(r->v[i].name);
+		mem_free(r->v[i].extra);
+	}
 	mem_free(r->v);
 	memset(r, 0, sizeof(*r));
 }
@@ -85,7 +87,65 @@ int registry_set(struct registry *r, const char *name, const struct topic_config
 	r->v[at].name = copy;
 	r->v[at].cfg = *cfg;
 	memset(r->v[at].id, 0, sizeof(r->v[at].id));
+	r->v[at].extra = NULL;
 	r->n++;
+	return 0;
+}
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+bool registry_extra_valid(const char *extra)
+{
+	const char *prev = NULL;
+	size_t prevlen = 0;
+
+	for (const char *p = extra ? extra : ""; *p;) {
+		const char *k = p, *nl;
+		size_t klen;
+
+		while (key_char(*p))
+			p++;
+		klen = (size_t)(p - k);
+		if (klen == 0 || *p != '=')
+			return false;
+		nl = strchr(p, '\n');
+		if (!nl)
+			return false;
+		for (const char *c = p + 1; c < nl; c++)
+			if (*c < 0x20 || *c > 0x7e || *c == '\'' || *c == '$' || *c == '\\')
+				return false;
+		if (prev) {
+			int c = strncmp(prev, k, klen < prevlen ? klen : prevlen);
+
+			if (c > 0 || (c == 0 && prevlen >= klen))
+				return false; /* not sorted, or a key twice */
+		}
+		prev = k;
+		prevlen = klen;
+		p = nl + 1;
+	}
+	return true;
+}
+
+int registry_set_extra(struct registry *r, const char *name, const char *extra)
+{
+	long i = search(r, name);
+	char *copy = NULL;
+
+	if (i < 0)
+		return -ERR_NOT_FOUND;
+	if (!registry_extra_valid(extra))
+		return -ERR_INVALID;
+	if (extra && *extra) {
+		copy = mem_strdup(extra);
+		if (!copy)
+			return -ENOMEM;
+	}
+	mem_free(r->v[i].extra);
+	r->v[i].extra = copy;
 	return 0;
 }
 
@@ -204,6 +264,7 @@ void registry_remove(struct registry *r, const char *name)
 	if (i < 0)
 		return;
 	mem_free(r->v[i].name);
+	mem_free(r->v[i].extra);
 	memmove(&r->v[i], &r->v[i + 1], (r->n - (size_t)i - 1) * sizeof(r->v[0]));
 	r->n--;
 }
@@ -232,9 +293,35 @@ static const struct {
 	{"max_batch_bytes", offsetof(struct topic_config, max_batch_bytes)},
 };
 
+/* The "configs" mapping (recorded-only topic configs) into extra as
+ * "key=value\n" lines; keys are written sorted, which is checked. */
+static int parse_extra(const struct cfg_node *m, struct buf *extra, struct cfg_error *err)
+{
+	if (!m)
+		return 0;
+	if (m->kind != CFGN_MAP) {
+		cfg_error_at(err, m, "configs: expected a mapping");
+		return -ERR_CORRUPT;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct cfg_node *k = cfg_map_key(m, i), *v = cfg_map_value(m, i);
+
+		if (k->kind != CFGN_SCALAR || v->kind != CFGN_SCALAR ||
+		    buf_printf(extra, "%s=%s\n", k->value, v->value) < 0) {
+			cfg_error_at(err, k, "configs: expected name: 'value'");
+			return -ERR_CORRUPT;
+		}
+	}
+	if (buf_append(extra, "", 1) < 0 || !registry_extra_valid((const char *)extra->data)) {
+		cfg_error_at(err, m, "configs: invalid name or value, or not sorted");
+		return -ERR_CORRUPT;
+	}
+	return 0;
+}
+
 static int parse_entry(const struct cfg_node *m, const struct topic_config *defaults,
 		       struct topic_config *cfg, const char **name, uint8_t id[REGISTRY_ID_LEN],
-		       struct cfg_error *err)
+		       struct buf *extra, struct cfg_error *err)
 {
 	const struct cfg_node *n;
 
@@ -289,7 +376,7 @@ static int parse_entry(const struct cfg_node *m, const struct topic_config *defa
 		cfg_error_at(err, m, "topic %s: config out of range", *name);
 		return -ERR_CORRUPT;
 	}
-	return 0;
+	return parse_extra(cfg_map_get(m, "configs"), extra, err);
 }
 
 int registry_load(struct registry *r, const char *meta_dir, const struct topic_config *defaults,
@@ -299,13 +386,14 @@ int registry_load(struct registry *r, const char *meta_dir, const struct topic_c
 	const struct cfg_node *root, *n;
 	struct cfg_doc *doc = NULL;
 	char path[4096];
-	struct buf b;
+	struct buf b, extra;
 	int64_t version;
 	int rc;
 
 	if (snprintf(path, sizeof(path), "%s/%s", meta_dir, REGISTRY_FILE) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	buf_init(&b, REGISTRY_MAX_BYTES);
+	buf_init(&extra, REGISTRY_MAX_BYTES);
 	rc = fs_read_file(path, &b);
 	if (rc < 0) {
 		snprintf(err.msg, sizeof(err.msg), "%.400s: %s", path, err_str(rc));
@@ -339,7 +427,8 @@ int registry_load(struct registry *r, const char *meta_dir, const struct topic_c
 		struct topic_config cfg;
 		const char *name;
 
-		if (parse_entry(n->items[i], defaults, &cfg, &name, id, &err) < 0)
+		buf_reset(&extra);
+		if (parse_entry(n->items[i], defaults, &cfg, &name, id, &extra, &err) < 0)
 			goto out;
 		if (registry_find(r, name) >= 0) {
 			cfg_error_at(&err, n->items[i], "topic %s listed twice", name);
@@ -352,7 +441,8 @@ int registry_load(struct registry *r, const char *meta_dir, const struct topic_c
 				goto out;
 			}
 		}
-		if (registry_set(r, name, &cfg) < 0) {
+		if (registry_set(r, name, &cfg) < 0 ||
+		    (extra.len > 1 && registry_set_extra(r, name, (const char *)extra.data) < 0)) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -366,7 +456,24 @@ out:
 			snprintf(why, whylen, "%s", err.msg);
 	}
 	cfg_doc_free(doc);
+	buf_release(&extra);
 	buf_release(&b);
+	return rc;
+}
+
+/* extra is registry_extra_valid(): keys need no quoting, values no
+ * escaping inside single quotes. */
+static int put_extra(struct buf *b, const char *extra)
+{
+	int rc = buf_append_str(b, "    configs:\n");
+
+	for (const char *p = extra; rc == 0 && *p;) {
+		const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
+
+		rc = buf_printf(b, "      %.*s: '%.*s'\n", (int)(eq - p), p, (int)(nl - eq - 1),
+				eq + 1);
+		p = nl + 1;
+	}
 	return rc;
 }
 
@@ -405,6 +512,8 @@ int registry_save(const struct registry *r, const char *meta_dir)
 				(long long)c->retention_bytes, (long long)c->segment_bytes,
 				(long long)c->segment_ms, (long long)c->max_batch_bytes,
 				engine_ts_type_name(c->timestamp_type));
+		if (rc == 0 && r->v[i].extra)
+			rc = put_extra(&b, r->v[i].extra);
 	}
 	if (rc == 0)
 		rc = fs_write_atomic(meta_dir, REGISTRY_FILE, b.data, b.len);

@@ -13,6 +13,7 @@
 #ifndef SLUICE_STORE_REGISTRY_H
 #define SLUICE_STORE_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,9 @@ struct registry_entry {
 	char *name;
 	struct topic_config cfg;
 	uint8_t id[REGISTRY_ID_LEN]; /* all-zero: none yet (registry_assign_ids) */
+	/* configs recorded but not acted on by the engine: "key=value\n" lines
+	 * sorted by key (owned), or NULL for none */
+	char *extra;
 };
 
 struct registry {
@@ -36,8 +40,15 @@ void registry_release(struct registry *r);
 /* Index of name, or -1. */
 long registry_find(const struct registry *r, const char *name);
 /* Insert or replace the config (copies name; a replaced entry keeps its
- * id, a new one has none).  0 or -ENOMEM. */
+ * id and extra, a new one has none).  0 or -ENOMEM. */
 int registry_set(struct registry *r, const char *name, const struct topic_config *cfg);
+/* Replace the extra configs of an existing entry (copied; NULL or "" for
+ * none).  0, -ERR_NOT_FOUND, -ENOMEM, or -ERR_INVALID when extra is not
+ * registry_extra_valid(). */
+int registry_set_extra(struct registry *r, const char *name, const char *extra);
+/* "key=value\n" lines, keys [a-z0-9._-] sorted and unique, values printable
+ * ASCII without ' $ \ (they are written into YAML). */
+bool registry_extra_valid(const char *extra);
 /* Set the id of name's entry: 0 or -ERR_NOT_FOUND. */
 int registry_set_id(struct registry *r, const char *name, const uint8_t id[REGISTRY_ID_LEN]);
 /* A fresh topic id: random v4 UUID, never all-zero, never Kafka's reserved

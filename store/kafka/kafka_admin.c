@@ -1,23 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * CreateTopics, DeleteTopics and DescribeConfigs (ListOffsets is in
- * kafka_listoffsets.c, InitProducerId in kafka_txn.c).  Field order follows
- * the message schemas of these APIs; version conditions stand next to each
- * field.
+ * CreateTopics, DeleteTopics and CreatePartitions, on the schema framework
+ * (ListOffsets is in kafka_listoffsets.c, InitProducerId in kafka_txn.c).
  *
- * Topic configs: the ones the log engine keeps (retention.ms,
- * retention.bytes, segment.bytes, segment.ms, max.message.bytes) are applied;
- * message.timestamp.type (CreateTime or LogAppendTime) too;
- * a small set that only restates how this store always behaves
- * (cleanup.policy=delete, compression.type=producer, min.insync.replicas=1)
- * is accepted with exactly those values;
- * broker tuning knobs that have no meaning here are accepted and ignored
- * (documented in docs/KAFKA.md); anything else is INVALID_CONFIG, so a
- * typo never passes silently.
+ * Topic configs follow Kafka's table (kafka_topic_cfg.h): the ones the log
+ * engine implements are applied, the others validated, recorded with the
+ * topic and reported; an unknown name or invalid value is INVALID_CONFIG
+ * with Kafka's message, so a typo never passes silently.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/batch.h"
+#include "lib/codec.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -27,6 +23,8 @@
 #include "store/kafka/kafka_authz.h"
 #include "store/auth/auth.h"
 #include "store/kafka/kafka_req.h"
+#include "store/kafka/kafka_topic_cfg.h"
+#include "store/kafka/kmsg_gen.h"
 #include "store/engine/engine.h"
 
 #define RESOURCE_TOPIC 2
@@ -41,168 +39,83 @@
 
 /* ---------------------------------------------------------------- CreateTopics */
 
-static void get_configs(struct kwire_dec *d, int32_t *n, struct kafka_config_entry **out)
+typedef struct kmsg_create_topics_req_creatable_topic ct_topic;
+typedef struct kmsg_create_topics_resp_creatable_topic_result ct_result;
+typedef struct kmsg_create_topics_resp_creatable_topic_configs ct_config;
+
+/* Manual assignments: only to broker 0, one replica, partitions 0..n-1
+ * once each; -1 and *msg otherwise, else the partition count. */
+static int32_t assigned_partitions(const ct_topic *t, int16_t *err, const char **msg)
 {
-	*n = kwire_get_array(d, 4);
-	if (*n < 0)
-		kwire_dec_fail(d);
-	*out = kwire_alloc(d, *n, sizeof(**out));
-	for (int32_t i = 0; i < *n && kwire_dec_ok(d); i++) {
-		(*out)[i].name = kwire_get_str(d);
-		(*out)[i].value = kwire_get_nstr(d);
+	*err = KERR_INVALID_REPLICA_ASSIGNMENT;
+	if (t->num_partitions != -1 || t->replication_factor != -1) {
+		*err = KERR_INVALID_REQUEST;
+		*msg = "with replica assignments, partitions and replication factor must be -1";
+		return -1;
 	}
+	for (int32_t a = 0; a < t->n_assignments; a++) {
+		const struct kmsg_create_topics_req_creatable_replica_assignment *x =
+			&t->assignments[a];
+
+		if (x->n_broker_ids != 1 || x->broker_ids[0] != 0) {
+			*msg = "this store is one broker, node 0: assign every partition to [0]";
+			return -1;
+		}
+		for (int32_t b = 0; b < a; b++) {
+			if (t->assignments[b].partition_index == x->partition_index) {
+				*msg = "assignments must name partitions 0..n-1 once each";
+				return -1;
+			}
+		}
+		if (x->partition_index < 0 || x->partition_index >= t->n_assignments) {
+			*msg = "assignments must name partitions 0..n-1 once each";
+			return -1;
+		}
+	}
+	return t->n_assignments;
 }
 
-void *kafka_admin_createtopics_decode(struct kwire_dec *d, int16_t v)
+/* The topic's configs from the request onto the store's defaults. */
+static int16_t topic_configs(struct kafka_req *r, const ct_topic *t, struct kafka_topic_cfg *cfg,
+			     const char **msg)
 {
-	struct kafka_createtopics_req *q = kwire_alloc(d, 1, sizeof(*q));
+	struct topic_config def;
 
-	if (!q)
-		return NULL;
-	q->ntopics = kwire_get_array(d, 16);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++) {
-		struct kafka_createtopics_topic *t = &q->topics[i];
+	engine_topic_defaults(r->ctx->log, &def);
+	kafka_topic_cfg_init(cfg, &def);
+	for (int32_t c = 0; c < t->n_configs; c++) {
+		char *m = arena_alloc(&r->arena, KAFKA_TOPIC_CFG_MSG_MAX);
+		char scratch[KAFKA_TOPIC_CFG_MSG_MAX];
+		int16_t err = kafka_topic_cfg_apply(cfg, KAFKA_CFG_SET, t->configs[c].name,
+						    t->configs[c].value, m ? m : scratch,
+						    KAFKA_TOPIC_CFG_MSG_MAX);
 
-		t->name = kwire_get_str(d);
-		t->num_partitions = kwire_get_i32(d);
-		t->replication_factor = kwire_get_i16(d);
-		t->nassignments = kwire_get_array(d, 8);
-		if (t->nassignments < 0)
-			kwire_dec_fail(d);
-		t->assignment_partition = kwire_alloc(d, t->nassignments, sizeof(int32_t));
-		for (int32_t j = 0; j < t->nassignments && kwire_dec_ok(d); j++) {
-			int32_t nb;
-
-			t->assignment_partition[j] = kwire_get_i32(d);
-			nb = kwire_get_array(d, 4);
-			if (nb != 1)
-				t->assignment_bad_replicas = true;
-			for (int32_t k = 0; k < nb && kwire_dec_ok(d); k++)
-				if (kwire_get_i32(d) != 0)
-					t->assignment_other_broker = true;
+		if (err) {
+			*msg = m ? m : "invalid topic config";
+			return err;
 		}
-		get_configs(d, &t->nconfigs, &t->configs);
 	}
-	q->timeout_ms = kwire_get_i32(d);
-	q->validate_only = v >= 1 ? kwire_get_bool(d) : false;
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-static int parse_i64(const char *s, int64_t *v)
-{
-	char *end;
-	long long x;
-
-	if (!s || !*s)
-		return -ERR_INVALID;
-	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -ERR_INVALID;
-	*v = x;
-	return 0;
-}
-
-/* Kafka topic configs that are broker tuning with no effect here. */
-static const char *const ignored_configs[] = {
-	"delete.retention.ms",
-	"file.delete.delay.ms",
-	"flush.messages",
-	"flush.ms",
-	"follower.replication.throttled.replicas",
-	"index.interval.bytes",
-	"leader.replication.throttled.replicas",
-	"max.compaction.lag.ms",
-	"message.downconversion.enable",
-	"message.format.version",
-	"message.timestamp.difference.max.ms",
-	"min.cleanable.dirty.ratio",
-	"min.compaction.lag.ms",
-	"preallocate",
-	"segment.index.bytes",
-	"segment.jitter.ms",
-	"unclean.leader.election.enable",
-	NULL,
-};
-
-/* Apply one config to tc.  0 or -ERR_INVALID with *why. */
-static int apply_config(const struct kafka_config_entry *c, struct topic_config *tc,
-			const char **why)
-{
-	int64_t v;
-
-	*why = NULL;
-	if (strcmp(c->name, "retention.ms") == 0 || strcmp(c->name, "retention.bytes") == 0) {
-		if (parse_i64(c->value, &v) < 0 || v == 0 || v < -1) {
-			*why = "must be -1 or a positive integer";
-			return -ERR_INVALID;
-		}
-		if (c->name[10] == 'm')
-			tc->retention_ms = v;
-		else
-			tc->retention_bytes = v;
-		return 0;
-	}
-	if (strcmp(c->name, "segment.bytes") == 0 || strcmp(c->name, "segment.ms") == 0 ||
-	    strcmp(c->name, "max.message.bytes") == 0) {
-		if (parse_i64(c->value, &v) < 0 || v <= 0) {
-			*why = "must be a positive integer";
-			return -ERR_INVALID;
-		}
-		if (strcmp(c->name, "segment.bytes") == 0)
-			tc->segment_bytes = v;
-		else if (strcmp(c->name, "segment.ms") == 0)
-			tc->segment_ms = v;
-		else
-			tc->max_batch_bytes = v;
-		return 0;
-	}
-	if (strcmp(c->name, "cleanup.policy") == 0) {
-		if (c->value && strcmp(c->value, "delete") == 0)
-			return 0;
-		*why = "only cleanup.policy=delete is supported (no compaction)";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "compression.type") == 0) {
-		if (c->value && strcmp(c->value, "producer") == 0)
-			return 0;
-		*why = "batches are stored as produced: only compression.type=producer";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "min.insync.replicas") == 0) {
-		if (parse_i64(c->value, &v) == 0 && v == 1)
-			return 0;
-		*why = "a single node: min.insync.replicas must be 1";
-		return -ERR_INVALID;
-	}
-	if (strcmp(c->name, "message.timestamp.type") == 0) {
-		int t = engine_ts_type_parse(c->value);
-
-		if (t >= 0) {
-			tc->timestamp_type = t;
-			return 0;
-		}
-		*why = "message.timestamp.type is CreateTime or LogAppendTime";
-		return -ERR_INVALID;
-	}
-	for (size_t i = 0; ignored_configs[i]; i++)
-		if (strcmp(c->name, ignored_configs[i]) == 0)
-			return 0;
-	*why = "unknown topic config";
-	return -ERR_INVALID;
+	return KERR_NONE;
 }
 
 /* Check (and unless validate_only, create) one topic.  Returns the error
- * code and sets *msg for the response. */
-static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics_req *q, int32_t i,
-			    const char **msg)
+ * code, *msg for the response and the topic's configs in *out. */
+static bool kuuid_zero(const struct kuuid *id)
 {
-	const struct kafka_createtopics_topic *t = &q->topics[i];
+	for (size_t i = 0; i < sizeof(id->b); i++)
+		if (id->b[i])
+			return false;
+	return true;
+}
+
+static int16_t create_topic(struct kafka_req *r, const struct kmsg_create_topics_req *q, int32_t i,
+			    const char **msg, struct kafka_topic_cfg *out)
+{
+	const ct_topic *t = &q->topics[i];
 	struct topic_config tc;
+	struct buf extra;
 	int32_t parts = t->num_partitions;
+	int16_t err;
 	int rc;
 
 	*msg = NULL;
@@ -220,34 +133,15 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = "the principal has no admin grant on this topic";
 		return KERR_TOPIC_AUTHORIZATION_FAILED;
 	}
-	if (t->nassignments > 0) {
-		if (parts != -1 || t->replication_factor != -1) {
-			*msg = "with replica assignments, partitions and replication factor must be -1";
-			return KERR_INVALID_REQUEST;
-		}
-		if (t->assignment_other_broker || t->assignment_bad_replicas) {
-			*msg = "this store is one broker, node 0: assign every partition to [0]";
-			return KERR_INVALID_REPLICA_ASSIGNMENT;
-		}
-		for (int32_t a = 0; a < t->nassignments; a++) {
-			int32_t p = t->assignment_partition[a];
-			bool dup = false;
-
-			for (int32_t b = 0; b < a; b++)
-				dup = dup || t->assignment_partition[b] == p;
-			if (p < 0 || p >= t->nassignments || dup) {
-				*msg = "assignments must name partitions 0..n-1 once each";
-				return KERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-		}
-		parts = t->nassignments;
-	} else {
-		if (t->replication_factor != -1 && t->replication_factor != 1) {
-			*msg = t->replication_factor > 1
-				       ? "replication factor larger than available brokers: 1"
-				       : "replication factor must be positive";
-			return KERR_INVALID_REPLICATION_FACTOR;
-		}
+	if (t->n_assignments > 0) {
+		parts = assigned_partitions(t, &err, msg);
+		if (parts < 0)
+			return err;
+	} else if (t->replication_factor != -1 && t->replication_factor != 1) {
+		*msg = t->replication_factor > 1
+			       ? "replication factor larger than available brokers: 1"
+			       : "replication factor must be positive";
+		return KERR_INVALID_REPLICATION_FACTOR;
 	}
 	if (parts == -1) {
 		/* the store's default at every version: KIP-464 made it legal in v4,
@@ -257,28 +151,23 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = "number of partitions must be 1..10000";
 		return KERR_INVALID_PARTITIONS;
 	}
-	memset(&tc, 0, sizeof(tc));
-	tc.partitions = parts;
-	for (int32_t c = 0; c < t->nconfigs; c++) {
-		if (apply_config(&t->configs[c], &tc, msg) < 0) {
-			char *m = arena_alloc(&r->arena, 300);
-
-			if (m) {
-				snprintf(m, 300, "%s: %s", t->configs[c].name, *msg);
-				*msg = m;
-			}
-			return KERR_INVALID_CONFIG;
-		}
-	}
+	err = topic_configs(r, t, out, msg);
+	if (err)
+		return err;
+	out->tc.partitions = parts ? parts : out->def.partitions;
 	if (q->validate_only) {
-		rc = engine_topic_config(r->ctx->log, t->name, &tc);
-		if (rc == 0) {
+		if (engine_topic_config(r->ctx->log, t->name, &tc) == 0) {
 			*msg = "topic already exists";
 			return KERR_TOPIC_ALREADY_EXISTS;
 		}
 		return KERR_NONE;
 	}
-	rc = engine_topic_create(r->ctx->log, t->name, &tc);
+	buf_init(&extra, 1u << 16);
+	rc = kafka_topic_cfg_extra(out, &extra);
+	if (rc == 0)
+		rc = engine_topic_create_ex(r->ctx->log, t->name, &out->tc,
+					    (const char *)extra.data);
+	buf_release(&extra);
 	if (rc == -ERR_EXISTS) {
 		*msg = "topic already exists";
 		return KERR_TOPIC_ALREADY_EXISTS;
@@ -291,238 +180,243 @@ static int16_t create_topic(struct kafka_req *r, const struct kafka_createtopics
 		*msg = err_str(rc);
 		return kafka_api_error(rc);
 	}
+	if (engine_topic_config(r->ctx->log, t->name, &tc) == 0)
+		out->tc = tc; /* as created */
 	log_info("kafka: created topic %s for %s", t->name,
 		 r->hdr.client_id ? r->hdr.client_id : "-");
 	return KERR_NONE;
 }
 
+/* v5+ (KIP-525): the created topic's configs, as DescribeConfigs gives them. */
+static int created_configs(struct kafka_req *r, const struct kafka_topic_cfg *c, ct_result *res)
+{
+	ct_config *x = kmsg_new(&r->arena, kmsg_create_topics_resp_creatable_topic_configs,
+				KAFKA_TOPIC_CFG_N);
+
+	if (!x)
+		return -ENOMEM;
+	for (size_t i = 0; i < KAFKA_TOPIC_CFG_N; i++) {
+		char val[KAFKA_TOPIC_CFG_VAL_MAX];
+		bool is_def = kafka_topic_cfg_value(c, i, val, sizeof(val));
+
+		x[i].name = (char *)kafka_topic_cfg_def(i)->name;
+		x[i].value = arena_strndup(&r->arena, val, strlen(val));
+		if (!x[i].value)
+			return -ENOMEM;
+		x[i].config_source = is_def ? CONFIG_SOURCE_DEFAULT : CONFIG_SOURCE_TOPIC;
+	}
+	res->n_configs = KAFKA_TOPIC_CFG_N;
+	res->configs = x;
+	return 0;
+}
+
+/* No partial answer: the connection closes (kafka_req_finish). */
+static void admin_fail(struct kafka_req *r, int rc)
+{
+	kafka_req_begin(r)->err = rc;
+	kafka_req_finish(r);
+}
+
 void kafka_admin_createtopics_handle(struct kafka_req *r)
 {
-	struct kafka_createtopics_req *q = r->body;
-	int16_t v = r->hdr.api_version;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_create_topics_req *q = r->body;
+	struct kmsg_create_topics_resp *m = kmsg_new(&r->arena, kmsg_create_topics_resp, 1);
+	int32_t n = q->n_topics > 0 ? q->n_topics : 0;
+	ct_result *res =
+		kmsg_new(&r->arena, kmsg_create_topics_resp_creatable_topic_result, n ? n : 1);
+	struct kafka_topic_cfg *cfg = arena_alloc(&r->arena, sizeof(*cfg));
+	int rc = m && res && cfg ? 0 : -ENOMEM;
 
-	if (v >= 2)
-		kwire_put_i32(e, 0);
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
+	for (int32_t i = 0; rc == 0 && i < n; i++) {
 		const char *msg;
-		int16_t err = create_topic(r, q, i, &msg);
 
-		kafka_req_note(r, err);
-		kwire_put_str(e, q->topics[i].name);
-		kwire_put_i16(e, err);
-		if (v >= 1)
-			kwire_put_str(e, msg);
+		res[i].name = q->topics[i].name;
+		res[i].error_code = create_topic(r, q, i, &msg, cfg);
+		res[i].error_message = (char *)msg;
+		res[i].n_configs = -1;
+		kafka_req_note(r, res[i].error_code);
+		if (res[i].error_code)
+			continue;
+		res[i].num_partitions = cfg->tc.partitions;
+		res[i].replication_factor = 1;
+		if (!q->validate_only) /* v7: the new topic's id */
+			(void)engine_topic_id(r->ctx->log, res[i].name, res[i].topic_id.b);
+		rc = created_configs(r, cfg, &res[i]);
 	}
-	kafka_req_finish(r);
+	if (rc < 0) {
+		admin_fail(r, rc);
+		return;
+	}
+	m->n_topics = n;
+	m->topics = res;
+	kafka_req_respond(r, m);
 }
 
 /* ---------------------------------------------------------------- DeleteTopics */
 
-void *kafka_admin_deletetopics_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_deletetopics_req *q = kwire_alloc(d, 1, sizeof(*q));
+typedef struct kmsg_delete_topics_resp_deletable_topic_result dt_result;
 
-	(void)v;
-	if (!q)
-		return NULL;
-	q->ntopics = kwire_get_array(d, 2);
-	if (q->ntopics < 0)
-		kwire_dec_fail(d);
-	q->topics = kwire_alloc(d, q->ntopics, sizeof(*q->topics));
-	for (int32_t i = 0; i < q->ntopics && kwire_dec_ok(d); i++)
-		q->topics[i] = kwire_get_str(d);
-	q->timeout_ms = kwire_get_i32(d);
-	return kwire_dec_ok(d) ? q : NULL;
+/* Delete one topic, named or (v6) by id; fills res. */
+static void delete_topic(struct kafka_req *r, const char *name, const struct kuuid *id,
+			 dt_result *res)
+{
+	char buf[TOPIC_NAME_MAX + 1];
+	int rc;
+
+	res->error_message = NULL;
+	if (name && id && !kuuid_zero(id)) {
+		res->name = (char *)name;
+		res->topic_id = *id;
+		res->error_code = KERR_INVALID_REQUEST;
+		res->error_message = "You may not specify both topic name and topic id.";
+		return;
+	}
+	if (!name) {
+		res->topic_id = *id;
+		if (engine_topic_by_id(r->ctx->log, id->b, buf, sizeof(buf)) < 0) {
+			res->name = NULL;
+			res->error_code = KERR_UNKNOWN_TOPIC_ID;
+			res->error_message = "This server does not host this topic ID.";
+			return;
+		}
+		name = arena_strndup(&r->arena, buf, strlen(buf));
+		if (!name) {
+			res->error_code = KERR_UNKNOWN_SERVER_ERROR;
+			return;
+		}
+	} else {
+		(void)engine_topic_id(r->ctx->log, name, res->topic_id.b);
+	}
+	res->name = (char *)name;
+	rc = kafka_authz_topic(r, name, ACL_ADMIN) ? engine_topic_delete(r->ctx->log, name)
+						   : -ERR_AUTH;
+	res->error_code = rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
+	if (res->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
+		res->error_message = "This server does not host this topic-partition.";
+	if (rc == 0) {
+		log_info("kafka: deleted topic %s for %s", name,
+			 r->hdr.client_id ? r->hdr.client_id : "-");
+		if (r->ctx->on_topic_deleted)
+			r->ctx->on_topic_deleted(r->ctx, name);
+	}
 }
 
 void kafka_admin_deletetopics_handle(struct kafka_req *r)
 {
-	struct kafka_deletetopics_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+	const struct kmsg_delete_topics_req *q = r->body;
+	struct kmsg_delete_topics_resp *m = kmsg_new(&r->arena, kmsg_delete_topics_resp, 1);
+	bool by_state = r->hdr.api_version >= 6;
+	int32_t n = by_state ? q->n_topics : q->n_topic_names;
+	dt_result *res;
 
-	if (r->hdr.api_version >= 1)
-		kwire_put_i32(e, 0);
-	kwire_put_array(e, q->ntopics);
-	for (int32_t i = 0; i < q->ntopics; i++) {
-		int rc = kafka_authz_topic(r, q->topics[i], ACL_ADMIN)
-				 ? engine_topic_delete(r->ctx->log, q->topics[i])
-				 : -ERR_AUTH;
-		int16_t err =
-			rc == -ERR_AUTH ? KERR_TOPIC_AUTHORIZATION_FAILED : kafka_api_error(rc);
-
-		if (rc == 0) {
-			log_info("kafka: deleted topic %s for %s", q->topics[i],
-				 r->hdr.client_id ? r->hdr.client_id : "-");
-			if (r->ctx->on_topic_deleted)
-				r->ctx->on_topic_deleted(r->ctx, q->topics[i]);
-		}
-		kafka_req_note(r, err);
-		kwire_put_str(e, q->topics[i]);
-		kwire_put_i16(e, err);
+	if (n < 0)
+		n = 0;
+	res = kmsg_new(&r->arena, kmsg_delete_topics_resp_deletable_topic_result, n ? n : 1);
+	if (!m || !res) {
+		admin_fail(r, -ENOMEM);
+		return;
 	}
-	kafka_req_finish(r);
-}
-
-/* ---------------------------------------------------------------- DescribeConfigs */
-
-void *kafka_admin_describeconfigs_decode(struct kwire_dec *d, int16_t v)
-{
-	struct kafka_describeconfigs_req *q = kwire_alloc(d, 1, sizeof(*q));
-
-	if (!q)
-		return NULL;
-	q->nresources = kwire_get_array(d, 7);
-	if (q->nresources < 0)
-		kwire_dec_fail(d);
-	q->resources = kwire_alloc(d, q->nresources, sizeof(*q->resources));
-	for (int32_t i = 0; i < q->nresources && kwire_dec_ok(d); i++) {
-		struct kafka_describeconfigs_resource *res = &q->resources[i];
-
-		res->type = kwire_get_i8(d);
-		res->name = kwire_get_str(d);
-		res->nkeys = kwire_get_array(d, 2);
-		res->keys = kwire_alloc(d, res->nkeys, sizeof(*res->keys));
-		for (int32_t j = 0; j < res->nkeys && kwire_dec_ok(d); j++)
-			res->keys[j] = kwire_get_str(d);
-	}
-	if (v >= 1)
-		q->include_synonyms = kwire_get_bool(d);
-	if (v >= 3)
-		q->include_documentation = kwire_get_bool(d);
-	return kwire_dec_ok(d) ? q : NULL;
-}
-
-struct cfg_item {
-	const char *name;
-	char value[32];
-	bool is_default;
-	int8_t type;
-	const char *doc;
-};
-
-static bool wanted(const struct kafka_describeconfigs_resource *res, const char *name)
-{
-	if (res->nkeys < 0)
-		return true;
-	for (int32_t i = 0; i < res->nkeys; i++)
-		if (strcmp(res->keys[i], name) == 0)
-			return true;
-	return false;
-}
-
-static size_t topic_items(const struct topic_config *tc, const struct store_config *conf,
-			  struct cfg_item *it)
-{
-	int64_t def_ret_ms = conf->log.retention_ms ? conf->log.retention_ms : -1;
-	int64_t def_ret_b = conf->log.retention_bytes ? (int64_t)conf->log.retention_bytes : -1;
-	size_t n = 0;
-
-#define ITEM(nm, val, def, ty, dc)                                                    \
-	do {                                                                          \
-		it[n].name = nm;                                                      \
-		snprintf(it[n].value, sizeof(it[n].value), "%lld", (long long)(val)); \
-		it[n].is_default = (def);                                             \
-		it[n].type = ty;                                                      \
-		it[n].doc = dc;                                                       \
-		n++;                                                                  \
-	} while (0)
-	ITEM("retention.ms", tc->retention_ms, tc->retention_ms == def_ret_ms, CONFIG_TYPE_LONG,
-	     "delete segments older than this; -1 keeps forever");
-	ITEM("retention.bytes", tc->retention_bytes, tc->retention_bytes == def_ret_b,
-	     CONFIG_TYPE_LONG, "per-partition size cap; -1 unlimited");
-	ITEM("segment.bytes", tc->segment_bytes,
-	     tc->segment_bytes == (int64_t)conf->log.segment_bytes, CONFIG_TYPE_INT,
-	     "roll the active segment past this size");
-	ITEM("segment.ms", tc->segment_ms, tc->segment_ms == conf->log.segment_ms, CONFIG_TYPE_LONG,
-	     "roll the active segment when older than this");
-	ITEM("max.message.bytes", tc->max_batch_bytes,
-	     tc->max_batch_bytes == (int64_t)conf->log.max_batch_bytes, CONFIG_TYPE_INT,
-	     "largest record batch accepted");
-	ITEM("min.insync.replicas", 1, true, CONFIG_TYPE_INT, "a single node");
-#undef ITEM
-	it[n] = (struct cfg_item){"cleanup.policy", "delete", true, CONFIG_TYPE_LIST,
-				  "segments are deleted by retention; no compaction"};
-	n++;
-	it[n] = (struct cfg_item){"compression.type", "producer", true, CONFIG_TYPE_STRING,
-				  "batches are stored as produced"};
-	n++;
-	it[n] = (struct cfg_item){"message.timestamp.type", "", true, CONFIG_TYPE_STRING,
-				  "CreateTime: record times are the producer's; LogAppendTime: "
-				  "the store's at append"};
-	snprintf(it[n].value, sizeof(it[n].value), "%s", engine_ts_type_name(tc->timestamp_type));
-	it[n].is_default = tc->timestamp_type == ENGINE_TS_CREATE_TIME;
-	n++;
-	return n;
-}
-
-static void put_describe_resource(struct kafka_req *r, const struct kafka_describeconfigs_req *q,
-				  const struct kafka_describeconfigs_resource *res)
-{
-	struct kwire_enc *e = &r->enc;
-	int16_t v = r->hdr.api_version;
-	struct cfg_item items[16];
-	struct topic_config tc;
-	size_t n = 0;
-	int32_t count = 0;
-	int16_t err = KERR_NONE;
-	const char *msg = NULL;
-
-	if (res->type == RESOURCE_TOPIC && !kafka_authz_topic(r, res->name, 0)) {
-		err = KERR_TOPIC_AUTHORIZATION_FAILED;
-		msg = "the principal has no grant on this topic";
-	} else if (res->type == RESOURCE_TOPIC) {
-		int rc = engine_topic_config(r->ctx->log, res->name, &tc);
-
-		if (rc < 0) {
-			err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			msg = "unknown topic";
-		} else {
-			n = topic_items(&tc, r->ctx->conf, items);
-		}
-	} else if (res->type != RESOURCE_BROKER) {
-		err = KERR_INVALID_REQUEST;
-		msg = "only topic and broker resources are described";
-	}
-	for (size_t i = 0; i < n; i++)
-		if (wanted(res, items[i].name))
-			count++;
-	kafka_req_note(r, err);
-	kwire_put_i16(e, err);
-	kwire_put_str(e, msg);
-	kwire_put_i8(e, res->type);
-	kwire_put_str(e, res->name);
-	kwire_put_array(e, count);
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(res, items[i].name))
-			continue;
-		kwire_put_str(e, items[i].name);
-		kwire_put_str(e, items[i].value);
-		kwire_put_bool(e, false); /* read_only */
-		if (v == 0)
-			kwire_put_bool(e, items[i].is_default);
+	for (int32_t i = 0; i < n; i++) {
+		if (by_state)
+			delete_topic(r, q->topics[i].name, &q->topics[i].topic_id, &res[i]);
 		else
-			kwire_put_i8(e, items[i].is_default ? CONFIG_SOURCE_DEFAULT
-							    : CONFIG_SOURCE_TOPIC);
-		kwire_put_bool(e, false); /* is_sensitive */
-		if (v >= 1)
-			kwire_put_array(e, 0); /* synonyms */
-		if (v >= 3) {
-			kwire_put_i8(e, items[i].type);
-			kwire_put_str(e, q->include_documentation ? items[i].doc : NULL);
-		}
+			delete_topic(r, q->topic_names[i], NULL, &res[i]);
+		kafka_req_note(r, res[i].error_code);
 	}
+	m->n_responses = n;
+	m->responses = res;
+	kafka_req_respond(r, m);
 }
 
-void kafka_admin_describeconfigs_handle(struct kafka_req *r)
-{
-	struct kafka_describeconfigs_req *q = r->body;
-	struct kwire_enc *e = kafka_req_begin(r);
+/* ---------------------------------------------------------------- CreatePartitions */
 
-	kwire_put_i32(e, 0); /* throttle_time_ms */
-	kwire_put_array(e, q->nresources);
-	for (int32_t i = 0; i < q->nresources; i++)
-		put_describe_resource(r, q, &q->resources[i]);
-	kafka_req_finish(r);
+/* Grow one topic (or check that it could grow).  Kafka's errors and
+ * wording. */
+static int16_t grow_topic(struct kafka_req *r, const struct kmsg_create_partitions_req *q,
+			  int32_t i, const char **msg)
+{
+	const struct kmsg_create_partitions_req_create_partitions_topic *t = &q->topics[i];
+	struct engine_topic_alter a;
+	struct topic_config tc;
+	char *m = arena_alloc(&r->arena, 160);
+	int rc;
+
+	*msg = NULL;
+	for (int32_t k = 0; k < i; k++) {
+		if (strcmp(q->topics[k].name, t->name) == 0) {
+			*msg = "Duplicate topic in the request";
+			return KERR_INVALID_REQUEST;
+		}
+	}
+	if (!kafka_authz_topic(r, t->name, ACL_ADMIN)) {
+		*msg = "the principal has no admin grant on this topic";
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
+	}
+	if (engine_topic_config(r->ctx->log, t->name, &tc) < 0) {
+		*msg = "This server does not host this topic-partition.";
+		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (t->count <= tc.partitions) {
+		if (m && t->count == tc.partitions)
+			snprintf(m, 160, "Topic already has %d partitions.", tc.partitions);
+		else if (m)
+			snprintf(m, 160,
+				 "Topic currently has %d partitions, which is higher than the "
+				 "requested %d.",
+				 tc.partitions, t->count);
+		*msg = m ? m : "partitions can only be added";
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (t->count > MAX_TOPIC_PARTITIONS) {
+		*msg = "number of partitions must be 1..10000";
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (t->n_assignments >= 0) {
+		bool bad = t->n_assignments != t->count - tc.partitions;
+
+		for (int32_t k = 0; !bad && k < t->n_assignments; k++)
+			bad = t->assignments[k].n_broker_ids != 1 ||
+			      t->assignments[k].broker_ids[0] != 0;
+		if (bad) {
+			*msg = "this store is one broker, node 0: assign each new partition to [0]";
+			return KERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+	}
+	if (q->validate_only)
+		return KERR_NONE;
+	memset(&a, 0, sizeof(a));
+	a.partitions = t->count;
+	rc = engine_topic_alter(r->ctx->log, t->name, &a);
+	if (rc < 0) {
+		*msg = err_str(rc);
+		return rc == -ERR_INVALID ? KERR_INVALID_PARTITIONS : kafka_api_error(rc);
+	}
+	log_info("kafka: topic %s now has %d partitions, for %s", t->name, t->count,
+		 r->hdr.client_id ? r->hdr.client_id : "-");
+	return KERR_NONE;
+}
+
+void kafka_admin_createpartitions_handle(struct kafka_req *r)
+{
+	const struct kmsg_create_partitions_req *q = r->body;
+	struct kmsg_create_partitions_resp *m = kmsg_new(&r->arena, kmsg_create_partitions_resp, 1);
+	int32_t n = q->n_topics > 0 ? q->n_topics : 0;
+	struct kmsg_create_partitions_resp_create_partitions_topic_result *res = kmsg_new(
+		&r->arena, kmsg_create_partitions_resp_create_partitions_topic_result, n ? n : 1);
+
+	if (!m || !res) {
+		admin_fail(r, -ENOMEM);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const char *msg;
+
+		res[i].name = q->topics[i].name;
+		res[i].error_code = grow_topic(r, q, i, &msg);
+		res[i].error_message = (char *)msg;
+		kafka_req_note(r, res[i].error_code);
+	}
+	m->n_results = n;
+	m->results = res;
+	kafka_req_respond(r, m);
 }

@@ -12,10 +12,12 @@
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_acls.h"
 #include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_configs.h"
 #include "store/kafka/kafka_delgroups.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_groups.h"
 #include "store/kafka/kafka_listoffsets.h"
+#include "store/kafka/kafka_logdirs.h"
 #include "store/kafka/kafka_meta.h"
 #include "store/kafka/kafka_offsets.h"
 #include "store/kafka/kafka_produce.h"
@@ -56,10 +58,10 @@ static const struct kafka_api api_table[] = {
 		      sasl_handshake),
 	KAFKA_API_MSG(KAFKA_API_VERSIONS, 0, 4, "ApiVersions", kafka_meta_apiversions_handle,
 		      api_versions),
-	{KAFKA_CREATE_TOPICS, 0, 4, 5, "CreateTopics", kafka_admin_createtopics_decode,
-	 kafka_admin_createtopics_handle},
-	{KAFKA_DELETE_TOPICS, 0, 3, 4, "DeleteTopics", kafka_admin_deletetopics_decode,
-	 kafka_admin_deletetopics_handle},
+	KAFKA_API_MSG(KAFKA_CREATE_TOPICS, 0, 7, "CreateTopics", kafka_admin_createtopics_handle,
+		      create_topics),
+	KAFKA_API_MSG(KAFKA_DELETE_TOPICS, 0, 6, "DeleteTopics", kafka_admin_deletetopics_handle,
+		      delete_topics),
 	KAFKA_API_MSG(KAFKA_INIT_PRODUCER_ID, 0, 5, "InitProducerId",
 		      kafka_txn_initproducerid_handle, init_producer_id),
 	KAFKA_API_MSG(KAFKA_ADD_PARTITIONS_TO_TXN, 0, 3, "AddPartitionsToTxn",
@@ -73,8 +75,12 @@ static const struct kafka_api api_table[] = {
 		      describe_acls),
 	KAFKA_API_MSG(KAFKA_CREATE_ACLS, 0, 3, "CreateAcls", kafka_acls_create_handle, create_acls),
 	KAFKA_API_MSG(KAFKA_DELETE_ACLS, 0, 3, "DeleteAcls", kafka_acls_delete_handle, delete_acls),
-	{KAFKA_DESCRIBE_CONFIGS, 0, 3, 4, "DescribeConfigs", kafka_admin_describeconfigs_decode,
-	 kafka_admin_describeconfigs_handle},
+	KAFKA_API_MSG(KAFKA_DESCRIBE_CONFIGS, 1, 4, "DescribeConfigs",
+		      kafka_configs_describe_handle, describe_configs),
+	KAFKA_API_MSG(KAFKA_ALTER_CONFIGS, 0, 2, "AlterConfigs", kafka_configs_alter_handle,
+		      alter_configs),
+	KAFKA_API_MSG(KAFKA_DESCRIBE_LOG_DIRS, 1, 4, "DescribeLogDirs",
+		      kafka_logdirs_describe_handle, describe_log_dirs),
 	{KAFKA_SASL_AUTHENTICATE, 0, 2, 0, "SaslAuthenticate", kafka_sasl_authenticate_decode,
 	 kafka_sasl_authenticate_handle, &kmsg_sasl_authenticate_req_msg,
 	 &kmsg_sasl_authenticate_resp_msg},
@@ -82,6 +88,10 @@ static const struct kafka_api api_table[] = {
 		      delete_groups),
 	KAFKA_API_MSG(KAFKA_OFFSET_DELETE, 0, 0, "OffsetDelete", kafka_delgroups_offsets_handle,
 		      offset_delete),
+	KAFKA_API_MSG(KAFKA_CREATE_PARTITIONS, 0, 3, "CreatePartitions",
+		      kafka_admin_createpartitions_handle, create_partitions),
+	KAFKA_API_MSG(KAFKA_INCREMENTAL_ALTER_CONFIGS, 0, 1, "IncrementalAlterConfigs",
+		      kafka_configs_incremental_handle, incremental_alter_configs),
 	KAFKA_API_MSG(KAFKA_DESCRIBE_USER_SCRAM, 0, 0, "DescribeUserScramCredentials",
 		      kafka_scram_describe_handle, describe_user_scram_credentials),
 	KAFKA_API_MSG(KAFKA_ALTER_USER_SCRAM, 0, 0, "AlterUserScramCredentials",

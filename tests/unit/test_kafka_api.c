@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "store/kafka/kafka_admin.h"
+#include "store/kafka/kafka_configs.h"
 #include "store/kafka/kafka_api.h"
 #include "store/kafka/kafka_fetch.h"
 #include "store/kafka/kafka_meta.h"
@@ -519,9 +520,9 @@ static void test_admin(void)
 {
 	struct arena a;
 	struct kafka_hdr h;
-	struct kafka_createtopics_req *ct;
-	struct kafka_deletetopics_req *dt;
-	struct kafka_describeconfigs_req *dc;
+	struct kmsg_create_topics_req *ct;
+	struct kmsg_delete_topics_req *dt;
+	struct kmsg_describe_configs_req *dc;
 	struct kmsg_init_producer_id_req *ip;
 
 	arena_init(&a, 0);
@@ -544,8 +545,8 @@ static void test_admin(void)
 	ct = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
 	CU_ASSERT_EQUAL(ct->topics[0].num_partitions, -1);
-	CU_ASSERT_EQUAL(ct->topics[0].nassignments, 1);
-	CU_ASSERT_FALSE(ct->topics[0].assignment_other_broker);
+	CU_ASSERT_EQUAL(ct->topics[0].n_assignments, 1);
+	CU_ASSERT_EQUAL(ct->topics[0].assignments[0].broker_ids[0], 0);
 	CU_ASSERT_STRING_EQUAL(ct->topics[0].configs[0].value, "60000");
 	CU_ASSERT_PTR_NULL(ct->topics[0].configs[1].value);
 	CU_ASSERT_TRUE(ct->validate_only);
@@ -558,8 +559,8 @@ static void test_admin(void)
 	w32(1000);
 	dt = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dt);
-	CU_ASSERT_EQUAL(dt->ntopics, 2);
-	CU_ASSERT_STRING_EQUAL(dt->topics[1], "b");
+	CU_ASSERT_EQUAL(dt->n_topic_names, 2);
+	CU_ASSERT_STRING_EQUAL(dt->topic_names[1], "b");
 	check_truncations();
 
 	w_header(KAFKA_DESCRIBE_CONFIGS, 3, 1, "admin", false);
@@ -575,8 +576,8 @@ static void test_admin(void)
 	w8(0);
 	dc = decode_frame(&a, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
-	CU_ASSERT_EQUAL(dc->resources[0].nkeys, -1);
-	CU_ASSERT_EQUAL(dc->resources[1].type, 4);
+	CU_ASSERT_EQUAL(dc->resources[0].n_configuration_keys, -1);
+	CU_ASSERT_EQUAL(dc->resources[1].resource_type, 4);
 	CU_ASSERT_TRUE(dc->include_synonyms);
 	check_truncations();
 
