@@ -62,6 +62,8 @@
 static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl",
 						 NULL};
 static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
+static const char *const clients[] = {"auto", "native", "librdkafka", NULL};
+enum { CLIENT_AUTO, CLIENT_NATIVE, CLIENT_LIBRDKAFKA };
 
 static int check_topic_template(const char *v, char *why, size_t whylen)
 {
@@ -112,6 +114,14 @@ static const struct cfg_option out_kafka_opts[] = {
 	KOPT("transactional_id", transactional_id,
 	     "exactly_once: transactional.id (default sluice.<agent name>.<output id>); "
 	     "must stay the same across restarts and be unique per agent"),
+	{.name = "client", .type = CFG_ENUM, .offset = offsetof(struct out_kafka_conf, client),
+	 .def = "auto", .choices = clients,
+	 .help = "native: send the spooled batches as they are (plaintext, no exactly_once, no "
+		 "librdkafka properties, a topic without ${input}/${host}); librdkafka; auto: "
+		 "native when it can serve the configuration"},
+	{.name = "request_timeout", .type = CFG_DURATION,
+	 .offset = offsetof(struct out_kafka_conf, request_timeout), .def = "30s", .min = 100,
+	 .max = 600000, .help = "native client: the brokers' Produce timeout (acks=all)"},
 	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct out_kafka_conf, librdkafka),
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
@@ -624,6 +634,31 @@ static void producer_free(struct out_kafka *ok)
 
 /* ------------------------------------------------------------ plugin */
 
+/* client: native serves plaintext, idempotent (not transactional) producing
+ * of a topic named per flush, with no librdkafka property to honour. */
+static int choose_client(struct out_kafka *ok, struct cfg_error *err)
+{
+	const struct out_kafka_conf *c = ok->conf;
+	const char *why = NULL;
+
+	if (c->security_protocol != 0)
+		why = "security_protocol other than plaintext";
+	else if (c->exactly_once)
+		why = "exactly_once";
+	else if (c->librdkafka.n > 0)
+		why = "librdkafka properties";
+	else if (!ok->topic_static)
+		why = "a topic template with ${input} or ${host}";
+	ok->native = !why && c->client != CLIENT_LIBRDKAFKA;
+	if (why && c->client == CLIENT_NATIVE) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "output %s: client native cannot serve %s (use client: librdkafka or auto)",
+			 ok->id, why);
+		return -ERR_INVALID;
+	}
+	return 0;
+}
+
 static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 {
 	struct out_kafka *ok = mem_calloc(1, sizeof(*ok));
@@ -646,9 +681,12 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
+	rc = choose_client(ok, err);
+	if (rc < 0)
+		return rc;
 	/* --check builds the producer configuration too: bad properties are
 	 * configuration errors */
-	rc = producer_new(ok, err, a->check_only);
+	rc = producer_new(ok, err, a->check_only || ok->native);
 	if (rc < 0 || a->check_only)
 		return rc;
 	ok->cc = codec_ctx_new();
@@ -673,11 +711,64 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	return 0;
 }
 
+/* 1: the librdkafka client after all (one fixed topic fed from several:
+ * the spool's sequences are per spooled topic, not per destination). */
+static int native_start(struct out_kafka *ok)
+{
+	const char *t = ok->conf->topic;
+	size_t n = output_topic_count(ok->output);
+	const char **names;
+	int rc = 0;
+
+	if (t && *t && !strstr(t, "${topic}") && n > 1) {
+		struct cfg_error err;
+
+		if (ok->conf->client == CLIENT_NATIVE) {
+			log_error("output %s: client native: topic %s is fed from %zu topics "
+				  "(use ${topic} in it, or client: librdkafka)",
+				  ok->id, t, n);
+			return -ERR_INVALID;
+		}
+		ok->native = false;
+		if (producer_new(ok, &err, false) < 0) {
+			log_error("%s", err.msg);
+			return -ERR_INVALID;
+		}
+		return 1;
+	}
+	ok->kn = knative_new(ok, ok->loop, ok->id, ok->state_dir, ok->conf->brokers.v,
+			     ok->conf->brokers.n, (int32_t)ok->conf->request_timeout);
+	names = mem_calloc(n ? n : 1, sizeof(*names));
+	if (!ok->kn || !names) {
+		mem_free(names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct flush f = {.topic = output_topic_at(ok->output, i)};
+		char tbuf[512];
+
+		names[i] = mem_strdup(out_kafka_topic_for(ok, &f, NULL, tbuf, sizeof(tbuf)));
+		if (!names[i])
+			rc = -ENOMEM;
+	}
+	if (rc == 0)
+		rc = knative_start(ok->kn, names, n);
+	for (size_t i = 0; i < n; i++)
+		mem_free((void *)names[i]);
+	mem_free(names);
+	return rc;
+}
+
 static int out_kafka_start(void *ctx)
 {
 	struct out_kafka *ok = ctx;
 	int rc;
 
+	if (ok->native) {
+		rc = native_start(ok);
+		if (rc <= 0)
+			return rc;
+	}
 	rc = evloop_io_start(ok->loop, &ok->io, ok->pipefd[0], EVLOOP_READ, on_pipe, ok);
 	if (rc < 0)
 		return rc;
@@ -697,6 +788,11 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	struct out_kafka *ok = ctx;
 	struct kflush *kf;
 
+	if (ok->native) {
+		char tbuf[512];
+
+		return knative_flush(ok->kn, f, out_kafka_topic_for(ok, f, NULL, tbuf, sizeof(tbuf)));
+	}
 	if (ok->fatal && !ok->eo_current && !ok->eo_head) {
 		struct cfg_error err;
 
@@ -755,6 +851,10 @@ static void out_kafka_cancel(void *ctx, struct flush *f)
 	struct kflush *kf = f->plugin_data;
 	struct out_kafka *ok = ctx;
 
+	if (ok->native) {
+		knative_cancel(ok->kn, f);
+		return;
+	}
 	if (!kf)
 		return;
 	kf->f = NULL;
@@ -807,7 +907,22 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
 	};
-	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
+	size_t n = plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
+
+	return ok->kn ? n + knative_metrics(ok->kn, m + n, max - n) : n;
+}
+
+/* native: murmur2 placement over the destination topic's partitions (the
+ * librdkafka client partitions per record itself: 1). */
+static int32_t out_kafka_partitions(void *ctx, const char *topic)
+{
+	struct out_kafka *ok = ctx;
+	struct flush f = {.topic = topic};
+	char tbuf[512];
+
+	if (!ok->kn)
+		return 1;
+	return knative_partitions(ok->kn, out_kafka_topic_for(ok, &f, NULL, tbuf, sizeof(tbuf)));
 }
 
 static void out_kafka_exit(void *ctx)
@@ -847,6 +962,7 @@ static void out_kafka_exit(void *ctx)
 			kflush_free(kf);
 	}
 	producer_free(ok);
+	knative_free(ok->kn);
 	if (ok->pipefd[0] >= 0)
 		close(ok->pipefd[0]);
 	if (ok->pipefd[1] >= 0)
@@ -869,6 +985,7 @@ const struct plugin out_kafka_plugin = {
 	.start = out_kafka_start,
 	.flush = out_kafka_flush,
 	.cancel = out_kafka_cancel,
+	.partitions = out_kafka_partitions,
 	.metrics = out_kafka_metrics,
 	.exit = out_kafka_exit,
 };

@@ -13,6 +13,7 @@
 #include "agent/spool/marks.h"
 #include "lib/codec.h"
 #include "plugins/out_kafka/kafka_txn.h"
+#include "plugins/out_kafka/knative.h"
 
 struct out_kafka_conf {
 	struct cfg_list brokers; /* a list, or one comma-separated string */
@@ -28,6 +29,8 @@ struct out_kafka_conf {
 	struct cfg_kv librdkafka; /* any other property */
 	bool exactly_once;        /* transactional producer (kafka_txn.h) */
 	char *transactional_id;   /* default sluice.<agent name>.<output id> */
+	int client;               /* CFG_ENUM: auto, native, librdkafka */
+	int64_t request_timeout;  /* native: Produce timeout, ms */
 };
 
 struct kflush;
@@ -78,6 +81,8 @@ struct out_kafka {
 	struct kafka_txn txn;
 	struct kflush *eo_current; /* the flush of the open transaction */
 	struct kflush *eo_head, *eo_tail;
+	struct knative *kn; /* client: native (knative.h); rk is NULL then */
+	bool native;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
 	uint64_t skipped;       /* re-sent entries the marks say were delivered */
