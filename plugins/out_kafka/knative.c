@@ -315,6 +315,18 @@ static void redispatch(struct knative *kn)
 	mem_free(list);
 }
 
+static void fail_waiting(struct knative *kn, const char *code, const char *reason)
+{
+	struct flush **list = kn->waiting;
+	size_t n = kn->nwaiting;
+
+	kn->waiting = NULL;
+	kn->nwaiting = kn->capwaiting = 0;
+	for (size_t i = 0; i < n; i++)
+		output_flush_done(kn->ok->output, list[i], FLUSH_RETRY, 0, code, reason, 0);
+	mem_free(list);
+}
+
 enum flush_result knative_flush(struct knative *kn, struct flush *f, const char *topic)
 {
 	struct verdict v = {.r = FLUSH_RETRY};
@@ -425,6 +437,7 @@ static void pid_answer(struct knative *kn, const uint8_t *body, size_t len, cons
 {
 	int16_t e = 0, epoch = 0;
 	int64_t pid = -1;
+	char reason[160];
 	int rc = body ? kp_init_pid_parse(body, len, &e, &pid, &epoch) : -ECONNRESET;
 
 	kn->pid_pending = false;
@@ -437,8 +450,13 @@ static void pid_answer(struct knative *kn, const uint8_t *body, size_t len, cons
 	} else {
 		char eb[32];
 
-		log_write_rl(&kn->rl, 5000, LOG_LVL_WARN, "kafka output %s: InitProducerId: %s",
-			     kn->id, why ? why : rc < 0 ? err_str(rc) : kp_err_name(e, eb, sizeof(eb)));
+		snprintf(reason, sizeof(reason), "InitProducerId: %s",
+			 why ? why : rc < 0 ? err_str(rc) : kp_err_name(e, eb, sizeof(eb)));
+		log_write_rl(&kn->rl, 5000, LOG_LVL_WARN, "kafka output %s: %s", kn->id, reason);
+		/* the waiting flushes back to the pipeline, which backs off:
+		 * asking again at once could go on at the speed of the network */
+		fail_waiting(kn, "producer_id", reason);
+		return;
 	}
 	redispatch(kn);
 }
