@@ -277,8 +277,7 @@ static enum flush_result dispatch(struct knative *kn, struct flush *f, const cha
 	ready = f->partition >= 0 && f->partition < t->nparts && t->leaders[f->partition] >= 0 &&
 		broker_find(kn, t->leaders[f->partition]);
 	if (!ready || kn->meta_stale) {
-		if (!kn->meta_pending && now >= kn->meta_next_ms &&
-		    request(kn, KP_METADATA) == 0) {
+		if (!kn->meta_pending && now >= kn->meta_next_ms && request(kn, KP_METADATA) == 0) {
 			kn->meta_pending = true;
 			kn->st.metadata++;
 		}
@@ -309,8 +308,8 @@ static void redispatch(struct knative *kn)
 
 		if (dispatch(kn, f, topic, &v) == FLUSH_ASYNC)
 			continue;
-		output_flush_done(kn->ok->output, f, v.r, v.r == FLUSH_OK ? f->nbatches : 0,
-				  v.code, v.reason, 0);
+		output_flush_done(kn->ok->output, f, v.r, v.r == FLUSH_OK ? f->nbatches : 0, v.code,
+				  v.reason, 0);
 	}
 	mem_free(list);
 }
@@ -333,8 +332,8 @@ enum flush_result knative_flush(struct knative *kn, struct flush *f, const char 
 	enum flush_result r = dispatch(kn, f, topic, &v);
 
 	if (r != FLUSH_ASYNC && r != FLUSH_OK)
-		log_write_rl(&kn->rl, 5000, LOG_LVL_WARN, "kafka output %s: %s: %s", kn->id,
-			     v.code, v.reason);
+		log_write_rl(&kn->rl, 5000, LOG_LVL_WARN, "kafka output %s: %s: %s", kn->id, v.code,
+			     v.reason);
 	return r;
 }
 
@@ -426,8 +425,9 @@ static void metadata_answer(struct knative *kn, const uint8_t *body, size_t len,
 	}
 	if (body)
 		kp_metadata_release(&md);
-	backoff = kn->meta_failures ? (uint64_t)50 << (kn->meta_failures < 5 ? kn->meta_failures : 5)
-				    : 0;
+	backoff = kn->meta_failures
+			  ? (uint64_t)50 << (kn->meta_failures < 5 ? kn->meta_failures : 5)
+			  : 0;
 	kn->meta_next_ms = evloop_now(kn->loop) +
 			   (backoff < META_BACKOFF_MAX_MS ? backoff : META_BACKOFF_MAX_MS);
 	redispatch(kn);
@@ -451,7 +451,9 @@ static void pid_answer(struct knative *kn, const uint8_t *body, size_t len, cons
 		char eb[32];
 
 		snprintf(reason, sizeof(reason), "InitProducerId: %s",
-			 why ? why : rc < 0 ? err_str(rc) : kp_err_name(e, eb, sizeof(eb)));
+			 why      ? why
+			 : rc < 0 ? err_str(rc)
+				  : kp_err_name(e, eb, sizeof(eb)));
 		log_write_rl(&kn->rl, 5000, LOG_LVL_WARN, "kafka output %s: %s", kn->id, reason);
 		/* the waiting flushes back to the pipeline, which backs off:
 		 * asking again at once could go on at the speed of the network */
@@ -561,8 +563,7 @@ static void produce_answer(struct knative *kn, struct kn_conn *c, struct kn_req 
 	output_flush_done(o, f, FLUSH_RETRY, 0, code, "retriable", 0);
 }
 
-static void versions_answer(struct knative *kn, struct kn_conn *c, const uint8_t *body,
-			    size_t len)
+static void versions_answer(struct knative *kn, struct kn_conn *c, const uint8_t *body, size_t len)
 {
 	struct kp_api_range pr, mr, ir;
 	int16_t e = 0;
@@ -785,8 +786,8 @@ size_t knative_metrics(struct knative *kn, struct plugin_metric *m, size_t max)
 		 "Requests the native producer sent (Produce, Metadata, ...).", kn->st.requests,
 		 NULL, NULL},
 		{"sluice_agent_kafka_native_batches_total", "counter",
-		 "Spooled batches the cluster acknowledged (native producer).", kn->st.batches, NULL,
-		 NULL},
+		 "Spooled batches the cluster acknowledged (native producer).", kn->st.batches,
+		 NULL, NULL},
 		{"sluice_agent_kafka_native_duplicates_total", "counter",
 		 "Re-sent batches the cluster already had (counted delivered).", kn->st.duplicates,
 		 NULL, NULL},

@@ -253,7 +253,8 @@ void kn_conn_queue(struct kn_conn *c, struct kn_req *r)
 	c->kn->st.requests++;
 	/* written when the socket says so: a failure must not answer the
 	 * request inside the flush() that queued it */
-	if (!(c->io.events & EVLOOP_WRITE) && evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
+	if (!(c->io.events & EVLOOP_WRITE) &&
+	    evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
 		c->connecting = true; /* the next event fails it */
 }
 

@@ -100,8 +100,8 @@ int kp_init_pid_req(struct buf *b, int32_t corr, int32_t txn_timeout_ms)
 	return finish(b, start, rc);
 }
 
-int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms,
-		   const char *topic, int32_t partition, const void *records, size_t len)
+int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms, const char *topic,
+		   int32_t partition, const void *records, size_t len)
 {
 	size_t start;
 	int rc;
@@ -298,8 +298,8 @@ int kp_metadata_parse(const uint8_t *p, size_t n, struct kp_metadata *md)
 	rc = parse_brokers(&c, md);
 	if (rc < 0)
 		return rc;
-	skip_str(&c);      /* cluster id */
-	cursor_be32(&c);   /* controller id */
+	skip_str(&c);    /* cluster id */
+	cursor_be32(&c); /* controller id */
 	rc = get_count(&c, 9, &nt);
 	if (rc < 0)
 		return rc;
@@ -328,8 +328,8 @@ int kp_init_pid_parse(const uint8_t *p, size_t n, int16_t *err, int64_t *pid, in
 	return cursor_ok(&c) ? 0 : -ERR_TRUNCATED;
 }
 
-int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t partition,
-		     int16_t *err, int64_t *base_offset)
+int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t partition, int16_t *err,
+		     int64_t *base_offset)
 {
 	struct cursor c;
 	size_t nt;
@@ -374,24 +374,44 @@ int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t part
 const char *kp_err_name(int16_t e, char *buf, size_t len)
 {
 	switch (e) {
-	case KE_NONE: return "none";
-	case KE_CORRUPT_MESSAGE: return "corrupt_message";
-	case KE_UNKNOWN_TOPIC_OR_PARTITION: return "unknown_topic_or_partition";
-	case KE_LEADER_NOT_AVAILABLE: return "leader_not_available";
-	case KE_NOT_LEADER_OR_FOLLOWER: return "not_leader_or_follower";
-	case KE_REQUEST_TIMED_OUT: return "request_timed_out";
-	case KE_MESSAGE_TOO_LARGE: return "message_too_large";
-	case KE_NETWORK_EXCEPTION: return "network_exception";
-	case KE_RECORD_LIST_TOO_LARGE: return "record_list_too_large";
-	case KE_NOT_ENOUGH_REPLICAS: return "not_enough_replicas";
-	case KE_NOT_ENOUGH_REPLICAS_AFTER_APPEND: return "not_enough_replicas_after_append";
-	case KE_TOPIC_AUTHORIZATION_FAILED: return "topic_authorization_failed";
-	case KE_OUT_OF_ORDER_SEQUENCE: return "out_of_order_sequence_number";
-	case KE_DUPLICATE_SEQUENCE: return "duplicate_sequence_number";
-	case KE_INVALID_PRODUCER_EPOCH: return "invalid_producer_epoch";
-	case KE_UNKNOWN_PRODUCER_ID: return "unknown_producer_id";
-	case KE_INVALID_RECORD: return "invalid_record";
-	case KE_PRODUCER_FENCED: return "producer_fenced";
-	default: snprintf(buf, len, "error_%d", e); return buf;
+	case KE_NONE:
+		return "none";
+	case KE_CORRUPT_MESSAGE:
+		return "corrupt_message";
+	case KE_UNKNOWN_TOPIC_OR_PARTITION:
+		return "unknown_topic_or_partition";
+	case KE_LEADER_NOT_AVAILABLE:
+		return "leader_not_available";
+	case KE_NOT_LEADER_OR_FOLLOWER:
+		return "not_leader_or_follower";
+	case KE_REQUEST_TIMED_OUT:
+		return "request_timed_out";
+	case KE_MESSAGE_TOO_LARGE:
+		return "message_too_large";
+	case KE_NETWORK_EXCEPTION:
+		return "network_exception";
+	case KE_RECORD_LIST_TOO_LARGE:
+		return "record_list_too_large";
+	case KE_NOT_ENOUGH_REPLICAS:
+		return "not_enough_replicas";
+	case KE_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+		return "not_enough_replicas_after_append";
+	case KE_TOPIC_AUTHORIZATION_FAILED:
+		return "topic_authorization_failed";
+	case KE_OUT_OF_ORDER_SEQUENCE:
+		return "out_of_order_sequence_number";
+	case KE_DUPLICATE_SEQUENCE:
+		return "duplicate_sequence_number";
+	case KE_INVALID_PRODUCER_EPOCH:
+		return "invalid_producer_epoch";
+	case KE_UNKNOWN_PRODUCER_ID:
+		return "unknown_producer_id";
+	case KE_INVALID_RECORD:
+		return "invalid_record";
+	case KE_PRODUCER_FENCED:
+		return "producer_fenced";
+	default:
+		snprintf(buf, len, "error_%d", e);
+		return buf;
 	}
 }

@@ -102,8 +102,8 @@ int kp_api_versions_req(struct buf *b, int32_t corr);
 int kp_metadata_req(struct buf *b, int32_t corr, const char *const *topics, size_t n);
 int kp_init_pid_req(struct buf *b, int32_t corr, int32_t txn_timeout_ms);
 /* One topic, one partition, the record batches `records` back to back. */
-int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms,
-		   const char *topic, int32_t partition, const void *records, size_t len);
+int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms, const char *topic,
+		   int32_t partition, const void *records, size_t len);
 
 /* Every response starts with the correlation id (header v0). */
 int kp_resp_corr(const uint8_t *p, size_t n, int32_t *corr);
@@ -115,8 +115,8 @@ int kp_metadata_parse(const uint8_t *p, size_t n, struct kp_metadata *md);
 void kp_metadata_release(struct kp_metadata *md);
 int kp_init_pid_parse(const uint8_t *p, size_t n, int16_t *err, int64_t *pid, int16_t *epoch);
 /* Produce v7: the error of (topic, partition); -ERR_NOT_FOUND if absent. */
-int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t partition,
-		     int16_t *err, int64_t *base_offset);
+int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t partition, int16_t *err,
+		     int64_t *base_offset);
 
 /* Names of the error codes above ("error_<n>" otherwise, in buf). */
 const char *kp_err_name(int16_t e, char *buf, size_t len);

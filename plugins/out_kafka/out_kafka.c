@@ -651,9 +651,10 @@ static int choose_client(struct out_kafka *ok, struct cfg_error *err)
 		why = "a topic template with ${input} or ${host}";
 	ok->native = !why && c->client != CLIENT_LIBRDKAFKA;
 	if (why && c->client == CLIENT_NATIVE) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "output %s: client native cannot serve %s (use client: librdkafka or auto)",
-			 ok->id, why);
+		snprintf(
+			err->msg, sizeof(err->msg),
+			"output %s: client native cannot serve %s (use client: librdkafka or auto)",
+			ok->id, why);
 		return -ERR_INVALID;
 	}
 	return 0;
@@ -791,7 +792,8 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	if (ok->native) {
 		char tbuf[512];
 
-		return knative_flush(ok->kn, f, out_kafka_topic_for(ok, f, NULL, tbuf, sizeof(tbuf)));
+		return knative_flush(ok->kn, f,
+				     out_kafka_topic_for(ok, f, NULL, tbuf, sizeof(tbuf)));
 	}
 	if (ok->fatal && !ok->eo_current && !ok->eo_head) {
 		struct cfg_error err;

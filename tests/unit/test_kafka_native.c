@@ -104,9 +104,9 @@ static void test_other_requests(void)
 
 static void metadata_answer(struct buf *b)
 {
-	w32(b, 9);  /* correlation id */
-	w32(b, 0);  /* throttle */
-	w32(b, 2);  /* brokers */
+	w32(b, 9); /* correlation id */
+	w32(b, 0); /* throttle */
+	w32(b, 2); /* brokers */
 	w32(b, 1);
 	wstr(b, "k1.example");
 	w32(b, 9092);
