@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OpenSSL's libssl on first use (see dl.h): the syslog input's TLS
- * listener (RFC 5425).  libssl.so.3 brings libcrypto with it; the few
+ * listener (RFC 5425), and the kafka output's native client over TLS.  libssl.so.3 brings libcrypto with it; the few
  * libcrypto functions used (the error queue, certificate error strings) are
  * resolved through the same handle, which dlsym() searches with its
  * dependencies.  Only the functions the input calls are here; OpenSSL's
@@ -23,7 +23,9 @@
 	X(SSL_CTX_load_verify_locations) X(SSL_CTX_set_verify) X(SSL_new) X(SSL_free)        \
 	X(SSL_set_fd) X(SSL_accept) X(SSL_read) X(SSL_get_error) X(SSL_shutdown)             \
 	X(SSL_has_pending) X(SSL_get_verify_result) X(ERR_get_error) X(ERR_peek_error)       \
-	X(ERR_error_string_n) X(ERR_clear_error) X(X509_verify_cert_error_string)
+	X(ERR_error_string_n) X(ERR_clear_error) X(X509_verify_cert_error_string)           \
+	X(TLS_client_method) X(SSL_connect) X(SSL_write) X(SSL_ctrl) X(SSL_set1_host)        \
+	X(SSL_CTX_set_default_verify_paths)
 /* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
@@ -31,7 +33,7 @@ static const char *const names[] = {FNS(DL_NAME)};
 static void *fns[DL_N];
 static struct dl_lib lib = {
 	.soname = "libssl.so.3",
-	.used_by = "the syslog input's tls:// listener",
+	.used_by = "the syslog input's tls:// listener and the kafka output's native TLS",
 	.names = names,
 	.fns = fns,
 	.n = DL_N,
@@ -180,4 +182,34 @@ void ERR_clear_error(void)
 const char *X509_verify_cert_error_string(long n)
 {
 	return L() ? F(X509_verify_cert_error_string)(n) : "libssl.so.3 cannot be loaded";
+}
+
+const SSL_METHOD *TLS_client_method(void)
+{
+	return L() ? F(TLS_client_method)() : NULL;
+}
+
+int SSL_connect(SSL *ssl)
+{
+	return L() ? F(SSL_connect)(ssl) : -1;
+}
+
+int SSL_write(SSL *ssl, const void *buf, int num)
+{
+	return L() ? F(SSL_write)(ssl, buf, num) : -1;
+}
+
+long SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg)
+{
+	return L() ? F(SSL_ctrl)(ssl, cmd, larg, parg) : 0;
+}
+
+int SSL_set1_host(SSL *s, const char *hostname)
+{
+	return L() ? F(SSL_set1_host)(s, hostname) : 0;
+}
+
+int SSL_CTX_set_default_verify_paths(SSL_CTX *ctx)
+{
+	return L() ? F(SSL_CTX_set_default_verify_paths)(ctx) : 0;
 }

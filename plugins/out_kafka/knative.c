@@ -595,6 +595,10 @@ void knative_answer(struct knative *kn, struct kn_conn *c, struct kn_req *r, con
 	case KP_INIT_PRODUCER_ID:
 		pid_answer(kn, body, len, why);
 		break;
+	case KP_SASL_HANDSHAKE:
+	case KP_SASL_AUTHENTICATE:
+		kn_sasl_answer(c, r->api, body, len);
+		break;
 	default:
 		versions_answer(kn, c, body, len);
 		break;
@@ -680,6 +684,15 @@ int knative_start(struct knative *kn, const char *const *topics, size_t ntopics)
 	for (size_t i = 0; i < ntopics; i++)
 		if (!topic_get(kn, topics[i]))
 			return -ENOMEM;
+	if (kn->ssl_ctx || kn->sasl_user) {
+		/* no blocking handshake at start: the counts come with the first
+		 * answer (sources opened before it stay in partition 0) */
+		if (ntopics && request(kn, KP_METADATA) == 0) {
+			kn->meta_pending = true;
+			kn->st.metadata++;
+		}
+		return 0;
+	}
 	buf_init(&req, 1 << 20);
 	buf_init(&resp, 16 << 20);
 	if (ntopics == 0 || kp_metadata_req(&req, 1, topics, ntopics) < 0)
@@ -776,6 +789,7 @@ void knative_free(struct knative *kn)
 	mem_free(kn->bootstrap);
 	mem_free(kn->brokers);
 	mem_free(kn->waiting);
+	kn_sec_release(kn);
 	mem_free(kn);
 }
 
@@ -802,6 +816,8 @@ size_t knative_metrics(struct knative *kn, struct plugin_metric *m, size_t max)
 		 NULL, NULL},
 		{"sluice_agent_kafka_native_connection_errors_total", "counter",
 		 "Broker connections lost or refused.", kn->st.conn_errors, NULL, NULL},
+		{"sluice_agent_kafka_native_auth_failures_total", "counter",
+		 "SASL authentications the brokers refused.", kn->auth_failures, NULL, NULL},
 		{"sluice_agent_kafka_native_producer_resets_total", "counter",
 		 "New producer ids taken after the cluster lost the producer's state.",
 		 kn->st.pid_resets, NULL, NULL},

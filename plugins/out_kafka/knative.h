@@ -46,6 +46,10 @@ struct kn_conn {
 	int fd;
 	struct evloop_io io;
 	bool connecting;
+	bool handshaking; /* TLS */
+	bool gated;       /* SASL: only out[..gate] may be written until authenticated */
+	size_t gate;
+	void *ssl; /* SSL *, TLS only */
 	bool dead; /* failed: freed at the end of the loop iteration */
 	uint64_t started_ms;
 	struct buf out;
@@ -93,6 +97,9 @@ struct knative {
 	struct evloop_defer reap;
 	struct kn_stats st;
 	struct log_ratelimit rl;
+	void *ssl_ctx;               /* SSL_CTX *: TLS on */
+	char *sasl_user, *sasl_pass; /* SASL PLAIN on */
+	uint64_t auth_failures;
 };
 
 struct knative *knative_new(struct out_kafka *ok, struct evloop *loop, const char *id,
@@ -116,6 +123,22 @@ void kn_conn_queue(struct kn_conn *c, struct kn_req *r);
 void kn_conn_fail(struct kn_conn *c, const char *why);
 void kn_conn_free(struct kn_conn *c);
 int kn_split_hostport(const char *s, char *host, size_t cap, int32_t *port);
+
+/* knative_sec.c: TLS (libssl through agent/dl) and SASL PLAIN */
+int kn_sec_init(struct knative *kn, bool tls, const char *ca, const char *cert, const char *key,
+		const char *user, const char *pass, char *why, size_t whylen);
+void kn_sec_release(struct knative *kn);
+/* After the TCP connect: 0, or negative with why. */
+int kn_tls_start(struct kn_conn *c, char *why, size_t whylen);
+/* 1 done, 0 in progress (io events set), negative with why. */
+int kn_tls_step(struct kn_conn *c, char *why, size_t whylen);
+/* send()/recv() through TLS when on: bytes, -EAGAIN, 0 (recv: closed) or -errno. */
+long kn_io_send(struct kn_conn *c, const void *p, size_t n);
+long kn_io_recv(struct kn_conn *c, void *p, size_t n);
+void kn_tls_free(struct kn_conn *c);
+/* Queue SaslHandshake first on a new connection (holds the rest). */
+int kn_sasl_begin(struct kn_conn *c);
+void kn_sasl_answer(struct kn_conn *c, int16_t api, const uint8_t *body, size_t len);
 
 /* knative.c, called by the connection code: an answer (body NULL: the
  * connection failed with why) for r, which the caller frees. */

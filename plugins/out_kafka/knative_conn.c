@@ -111,6 +111,7 @@ void kn_conn_free(struct kn_conn *c)
 		return;
 	if (c->io.active)
 		evloop_io_stop(&c->io);
+	kn_tls_free(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	while (c->head) {
@@ -200,6 +201,11 @@ struct kn_conn *kn_conn_get(struct knative *kn, int32_t node, const char *host, 
 	}
 	c->next = kn->conns;
 	kn->conns = c;
+	if (kn->sasl_user && kn_sasl_begin(c) < 0) {
+		mem_free(r);
+		kn_conn_fail(c, "out of memory");
+		return NULL;
+	}
 	/* first on every connection: the broker must speak Produce v7 */
 	r->corr = ++kn->corr;
 	r->api = KP_API_VERSIONS;
@@ -214,13 +220,14 @@ struct kn_conn *kn_conn_get(struct knative *kn, int32_t node, const char *host, 
 
 static void conn_write(struct kn_conn *c)
 {
-	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL);
+	size_t end = c->gated ? c->gate : c->out.len;
 
-		if (n < 0 && errno == EINTR)
+	while (c->out_off < end) {
+		long n = kn_io_send(c, c->out.data + c->out_off, end - c->out_off);
+
+		if (n == -EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			if (!(c->io.events & EVLOOP_WRITE) &&
 			    evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
 				kn_conn_fail(c, "epoll");
@@ -229,14 +236,17 @@ static void conn_write(struct kn_conn *c)
 		if (n <= 0) {
 			char why[128];
 
-			snprintf(why, sizeof(why), "send: %s", err_str(n < 0 ? -errno : -EPIPE));
+			snprintf(why, sizeof(why), "send: %s", err_str(n < 0 ? (int)n : -EPIPE));
 			kn_conn_fail(c, why);
 			return;
 		}
 		c->out_off += (size_t)n;
 	}
-	c->out.len = 0;
-	c->out_off = 0;
+	if (c->out_off == c->out.len) {
+		c->out.len = 0;
+		c->out_off = 0;
+		c->gate = 0;
+	}
 	if ((c->io.events & EVLOOP_WRITE) && evloop_io_modify(&c->io, EVLOOP_READ) < 0)
 		kn_conn_fail(c, "epoll");
 }
@@ -292,28 +302,28 @@ static void conn_frames(struct kn_conn *c)
 static void conn_read(struct kn_conn *c)
 {
 	for (;;) {
-		ssize_t n;
+		long n;
 
 		if (buf_reserve(&c->in, READ_CHUNK) < 0) {
 			kn_conn_fail(c, "out of memory");
 			return;
 		}
-		n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
-		if (n < 0 && errno == EINTR)
+		n = kn_io_recv(c, c->in.data + c->in.len, c->in.cap - c->in.len);
+		if (n == -EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			break;
 		if (n <= 0) {
 			char why[128];
 
 			snprintf(why, sizeof(why), "%s",
-				 n == 0 ? "connection closed by the broker" : err_str(-errno));
+				 n == 0 ? "connection closed by the broker" : err_str((int)n));
 			kn_conn_fail(c, why);
 			return;
 		}
 		c->in.len += (size_t)n;
-		if ((size_t)n < READ_CHUNK)
-			break;
+		if ((size_t)n < READ_CHUNK && !c->ssl)
+			break; /* TLS: read until it says so, records stay buffered in it */
 	}
 	conn_frames(c);
 }
@@ -336,9 +346,28 @@ static void on_io(struct evloop_io *io, uint32_t revents)
 			return;
 		}
 		c->connecting = false;
+		if (c->kn->ssl_ctx) {
+			char why[320];
+
+			if (kn_tls_start(c, why, sizeof(why)) < 0) {
+				kn_conn_fail(c, why);
+				return;
+			}
+		}
 	}
 	if (c->connecting)
 		return;
+	if (c->handshaking) {
+		char why[320];
+		int rc = kn_tls_step(c, why, sizeof(why));
+
+		if (rc < 0) {
+			kn_conn_fail(c, why);
+			return;
+		}
+		if (rc == 0)
+			return;
+	}
 	if (revents & (EVLOOP_READ | EPOLLERR | EPOLLHUP)) {
 		conn_read(c);
 		if (c->dead)

@@ -130,6 +130,31 @@ int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms
 	return finish(b, start, rc);
 }
 
+int kp_sasl_handshake_req(struct buf *b, int32_t corr, const char *mechanism)
+{
+	size_t start;
+	int rc = kp_begin(b, KP_SASL_HANDSHAKE, 1, corr, &start);
+
+	if (rc == 0)
+		rc = put_str(b, mechanism);
+	return finish(b, start, rc);
+}
+
+int kp_sasl_auth_req(struct buf *b, int32_t corr, const void *auth, size_t len)
+{
+	size_t start;
+	int rc;
+
+	if (len > INT32_MAX)
+		return -ERR_TOO_LARGE;
+	rc = kp_begin(b, KP_SASL_AUTHENTICATE, 1, corr, &start);
+	if (rc == 0)
+		rc = buf_append_be32(b, (uint32_t)len);
+	if (rc == 0)
+		rc = buf_append(b, auth, len);
+	return finish(b, start, rc);
+}
+
 /* ------------------------------------------------------------ decoders */
 
 /* A string into out (truncated to fit; a null string is ""). */
@@ -369,6 +394,27 @@ int kp_produce_parse(const uint8_t *p, size_t n, const char *topic, int32_t part
 	if (!cursor_ok(&c))
 		return -ERR_TRUNCATED;
 	return found ? 0 : -ERR_NOT_FOUND;
+}
+
+int kp_sasl_handshake_parse(const uint8_t *p, size_t n, int16_t *err)
+{
+	struct cursor c;
+
+	cursor_init(&c, p, n);
+	cursor_be32(&c); /* correlation id */
+	*err = (int16_t)cursor_be16(&c);
+	return cursor_ok(&c) ? 0 : -ERR_TRUNCATED; /* the mechanisms: not needed */
+}
+
+int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap)
+{
+	struct cursor c;
+
+	cursor_init(&c, p, n);
+	cursor_be32(&c); /* correlation id */
+	*err = (int16_t)cursor_be16(&c);
+	get_str(&c, msg, cap);
+	return cursor_ok(&c) ? 0 : -ERR_TRUNCATED;
 }
 
 const char *kp_err_name(int16_t e, char *buf, size_t len)

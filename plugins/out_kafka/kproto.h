@@ -21,7 +21,9 @@
 enum {
 	KP_PRODUCE = 0,
 	KP_METADATA = 3,
+	KP_SASL_HANDSHAKE = 17,
 	KP_API_VERSIONS = 18,
+	KP_SASL_AUTHENTICATE = 36,
 	KP_INIT_PRODUCER_ID = 22,
 };
 
@@ -104,6 +106,13 @@ int kp_init_pid_req(struct buf *b, int32_t corr, int32_t txn_timeout_ms);
 /* One topic, one partition, the record batches `records` back to back. */
 int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms, const char *topic,
 		   int32_t partition, const void *records, size_t len);
+
+/* SaslHandshake v1 (one mechanism) and SaslAuthenticate v1. */
+int kp_sasl_handshake_req(struct buf *b, int32_t corr, const char *mechanism);
+int kp_sasl_auth_req(struct buf *b, int32_t corr, const void *auth, size_t len);
+int kp_sasl_handshake_parse(const uint8_t *p, size_t n, int16_t *err);
+/* The broker's error message into msg ("" when none). */
+int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap);
 
 /* Every response starts with the correlation id (header v0). */
 int kp_resp_corr(const uint8_t *p, size_t n, int32_t *corr);

@@ -63,7 +63,6 @@ static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plain
 						 NULL};
 static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 static const char *const clients[] = {"auto", "native", "librdkafka", NULL};
-enum { CLIENT_AUTO, CLIENT_NATIVE, CLIENT_LIBRDKAFKA };
 
 static int check_topic_template(const char *v, char *why, size_t whylen)
 {
@@ -619,6 +618,16 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	return rc;
 }
 
+int out_kafka_producer_new(struct out_kafka *ok, struct cfg_error *err)
+{
+	return producer_new(ok, err, false);
+}
+
+const char *out_kafka_security_protocol(const struct out_kafka_conf *c)
+{
+	return security_protocols[c->security_protocol];
+}
+
 static void producer_free(struct out_kafka *ok)
 {
 	if (!ok->rk)
@@ -633,32 +642,6 @@ static void producer_free(struct out_kafka *ok)
 }
 
 /* ------------------------------------------------------------ plugin */
-
-/* client: native serves plaintext, idempotent (not transactional) producing
- * of a topic named per flush, with no librdkafka property to honour. */
-static int choose_client(struct out_kafka *ok, struct cfg_error *err)
-{
-	const struct out_kafka_conf *c = ok->conf;
-	const char *why = NULL;
-
-	if (c->security_protocol != 0)
-		why = "security_protocol other than plaintext";
-	else if (c->exactly_once)
-		why = "exactly_once";
-	else if (c->librdkafka.n > 0)
-		why = "librdkafka properties";
-	else if (!ok->topic_static)
-		why = "a topic template with ${input} or ${host}";
-	ok->native = !why && c->client != CLIENT_LIBRDKAFKA;
-	if (why && c->client == CLIENT_NATIVE) {
-		snprintf(
-			err->msg, sizeof(err->msg),
-			"output %s: client native cannot serve %s (use client: librdkafka or auto)",
-			ok->id, why);
-		return -ERR_INVALID;
-	}
-	return 0;
-}
 
 static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_error *err)
 {
@@ -682,7 +665,7 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
-	rc = choose_client(ok, err);
+	rc = out_kafka_choose_client(ok, err);
 	if (rc < 0)
 		return rc;
 	/* --check builds the producer configuration too: bad properties are
@@ -712,61 +695,13 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 	return 0;
 }
 
-/* 1: the librdkafka client after all (one fixed topic fed from several:
- * the spool's sequences are per spooled topic, not per destination). */
-static int native_start(struct out_kafka *ok)
-{
-	const char *t = ok->conf->topic;
-	size_t n = output_topic_count(ok->output);
-	const char **names;
-	int rc = 0;
-
-	if (t && *t && !strstr(t, "${topic}") && n > 1) {
-		struct cfg_error err;
-
-		if (ok->conf->client == CLIENT_NATIVE) {
-			log_error("output %s: client native: topic %s is fed from %zu topics "
-				  "(use ${topic} in it, or client: librdkafka)",
-				  ok->id, t, n);
-			return -ERR_INVALID;
-		}
-		ok->native = false;
-		if (producer_new(ok, &err, false) < 0) {
-			log_error("%s", err.msg);
-			return -ERR_INVALID;
-		}
-		return 1;
-	}
-	ok->kn = knative_new(ok, ok->loop, ok->id, ok->state_dir, ok->conf->brokers.v,
-			     ok->conf->brokers.n, (int32_t)ok->conf->request_timeout);
-	names = mem_calloc(n ? n : 1, sizeof(*names));
-	if (!ok->kn || !names) {
-		mem_free(names);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct flush f = {.topic = output_topic_at(ok->output, i)};
-		char tbuf[512];
-
-		names[i] = mem_strdup(out_kafka_topic_for(ok, &f, NULL, tbuf, sizeof(tbuf)));
-		if (!names[i])
-			rc = -ENOMEM;
-	}
-	if (rc == 0)
-		rc = knative_start(ok->kn, names, n);
-	for (size_t i = 0; i < n; i++)
-		mem_free((void *)names[i]);
-	mem_free(names);
-	return rc;
-}
-
 static int out_kafka_start(void *ctx)
 {
 	struct out_kafka *ok = ctx;
 	int rc;
 
 	if (ok->native) {
-		rc = native_start(ok);
+		rc = out_kafka_native_start(ok);
 		if (rc <= 0)
 			return rc;
 	}

@@ -100,6 +100,15 @@ void kflush_complete(struct kflush *kf);
  * 0 or a negative code for a batch that cannot be read. */
 int kflush_produce(struct kflush *kf);
 
+enum { CLIENT_AUTO, CLIENT_NATIVE, CLIENT_LIBRDKAFKA };
+int out_kafka_producer_new(struct out_kafka *ok, struct cfg_error *err);
+const char *out_kafka_security_protocol(const struct out_kafka_conf *c);
+
+/* client: native (out_kafka_native.c) */
+int out_kafka_choose_client(struct out_kafka *ok, struct cfg_error *err);
+/* 0, 1 (the librdkafka client after all: start it) or negative. */
+int out_kafka_native_start(struct out_kafka *ok);
+
 /* exactly_once (out_kafka_eo.c) */
 int out_kafka_eo_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_error *err);
 enum flush_result out_kafka_eo_flush(struct out_kafka *ok, struct kflush *kf);

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: Kafka answers as the kafka output's native producer
  * decodes them (plugins/out_kafka/kproto.h): Metadata v4, Produce v7,
- * InitProducerId v1 and ApiVersions v0, all from the same bytes.  Any input
+ * InitProducerId v1, ApiVersions v0, SaslHandshake v1 and SaslAuthenticate
+ * v1, all from the same bytes.  Any input
  * decodes or fails without crashing or reading past its end, and what a
  * Metadata answer yields stays within what the bytes can hold.
  */
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int16_t e, epoch;
 	int64_t pid, off;
 	int32_t corr;
+	char msg[64];
 
 	if (kp_metadata_parse(data, size, &md) == 0) {
 		if (md.nbrokers > size / 12 || md.ntopics > size / 9)
@@ -33,5 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)kp_init_pid_parse(data, size, &e, &pid, &epoch);
 	(void)kp_api_versions_parse(data, size, &e, &a, &b, &c);
 	(void)kp_resp_corr(data, size, &corr);
+	(void)kp_sasl_handshake_parse(data, size, &e);
+	if (kp_sasl_auth_parse(data, size, &e, msg, sizeof(msg)) == 0 && strlen(msg) >= sizeof(msg))
+		__builtin_trap();
 	return 0;
 }

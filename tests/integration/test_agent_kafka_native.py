@@ -16,7 +16,7 @@ plaintext, non-transactional output) against sluice-store's Kafka port.
    in the partition Kafka's default partitioner gives its key, and that is
    the partition confluent-kafka's producer (partitioner murmur2) picks for
    the same key.
-4. `client: native` with a configuration it cannot serve (sasl_ssl) is a
+4. `client: native` with a configuration it cannot serve (SASL SCRAM) is a
    configuration error naming it (--check).
 Phases 1-3 run at the same time, each against its own store.
 """
@@ -178,12 +178,13 @@ def refused(env):
     with open(path, "w") as f:
         f.write(CONFIG.format(data=env.path("data-c"), logs=env.path("logs-c"),
                               bootstrap="127.0.0.1:9", topic="t", input="c",
-                              extra="    client: native\n    security_protocol: sasl_ssl\n")
+                              extra="    client: native\n    security_protocol: sasl_ssl\n"
+                              "    sasl_mechanism: SCRAM-SHA-256\n")
                 .replace("@HTTP@", "127.0.0.1:9"))
     r = subprocess.run([os.path.join(BIN, "sluice-agent"), "--check", "-c", path],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "client native" in r.stderr, (r.returncode, r.stderr)
-    return "client native with sasl_ssl refused by --check: " + r.stderr.strip().splitlines()[-1]
+    return "client native with SASL SCRAM refused by --check: " + r.stderr.strip().splitlines()[-1]
 
 
 def main():

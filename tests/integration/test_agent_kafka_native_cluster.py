@@ -14,6 +14,10 @@ Kafka 4.1 cluster (KRaft, three nodes on loopback, kafkacluster.py).
    de-duplicated by Kafka: 0 missing, 0 duplicated.
 3. Keyed placement: six files into a 4-partition topic: every record is in
    the partition confluent-kafka's murmur2 partitioner picks for its key.
+4. SASL_SSL: the nodes' SASL_SSL listeners (SASL PLAIN, server certificate
+   from a test CA, checked against ssl_ca_location and the address): a
+   corpus through it, 0 missing, 0 duplicated; a wrong password is refused
+   (counted, nothing delivered).
 """
 import os
 import random
@@ -176,19 +180,75 @@ def keyed(env, kc):
             % (total, len(where), len(set(where.values()))))
 
 
+def sasl_ssl(env, kc):
+    kc.create_topic("nsec", partitions=1, rf=3, min_isr=2)
+    src = env.path("corpus-nsec.log")
+    events = corpus(env, src, "4M", "--seed", "43")
+    extra = ("    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+             "    sasl_username: agent\n    sasl_password: %s\n    ssl_ca_location: %s\n")
+    logs = env.path("logs-nsec")
+    os.makedirs(logs)
+    cfg = CONFIG.format(data=env.path("data-nsec"), logs=logs, bootstrap=kc.secure_bootstrap,
+                        topic="nsec") + extra % (kc.USERS["agent"], kc.ca)
+    agent = Agent(env, cfg, name="agent-nsec")
+    agent.start()
+    w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 2)
+    w.start()
+    w.join()
+    assert w.error is None, w.error
+    wait_until(lambda: delivered(agent) >= events, 120, "every event delivered over SASL_SSL")
+    native = agent.metric("sluice_agent_kafka_native_batches_total" + M)
+    assert native > 0, "the native client was not used"
+    assert agent.term() == 0
+    line = seq_check(env, values(kc, "nsec"), events)
+    # a wrong password: refused, counted, nothing delivered
+    logs2 = env.path("logs-nbad")
+    os.makedirs(logs2)
+    with open(os.path.join(logs2, "app.log"), "w") as f:
+        f.write("0 one line\n")
+    bad = Agent(env, CONFIG.format(data=env.path("data-nbad"), logs=logs2,
+                                   bootstrap=kc.secure_bootstrap, topic="nsec")
+                + extra % ("wrong", kc.ca), name="agent-nbad")
+    bad.start()
+    wait_until(lambda: bad.metric("sluice_agent_kafka_native_auth_failures_total" + M) > 0,
+               60, "the wrong password refused")
+    fails = bad.metric("sluice_agent_kafka_native_auth_failures_total" + M)
+    assert delivered(bad) == 0
+    assert bad.term() == 0
+    # a CA that did not sign the brokers' certificate: no connection is used
+    d = env.path("other-ca")
+    os.makedirs(d)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    os.path.join(d, "ca.key"), "-out", os.path.join(d, "ca.pem"), "-days", "2",
+                    "-subj", "/CN=other-ca"], check=True, capture_output=True)
+    bad.write_config(CONFIG.format(data=env.path("data-nbad"), logs=logs2,
+                                   bootstrap=kc.secure_bootstrap, topic="nsec")
+                     + extra % (kc.USERS["agent"], os.path.join(d, "ca.pem")))
+    bad.start()
+    wait_until(lambda: bad.metric("sluice_agent_kafka_native_connection_errors_total" + M) > 0,
+               60, "the unknown certificate refused")
+    assert delivered(bad) == 0
+    assert bad.term() == 0
+    assert "certificate" in bad.log(), bad.log()[-2000:]
+    return ("native, SASL_SSL (PLAIN, test CA): %s; a wrong password refused (%d auth "
+            "failures counted, 0 delivered); a broker certificate from another CA refused"
+            % (line, fails))
+
+
 def main():
     with Env() as env:
         t0 = time.time()
-        kc = kafkacluster.start(env, nodes=3)
+        kc = kafkacluster.start(env, nodes=3, sasl_ssl=True)
         try:
             result("3-node Kafka 4.1 cluster up in %.1fs" % (time.time() - t0))
             result(failover(env, kc))
             result(agent_kills(env, kc))
             result(keyed(env, kc))
+            result(sasl_ssl(env, kc))
         except BaseException:
             print(kc.logs(), flush=True)
             sys.stdout.write("--- agent logs\n")
-            for name in ("nfo", "nkill", "nkeys"):
+            for name in ("nfo", "nkill", "nkeys", "nsec", "nbad"):
                 try:
                     with open(env.path("agent-%s.log" % name), errors="replace") as f:
                         sys.stdout.write("".join(f.readlines()[-40:]))

@@ -241,12 +241,56 @@ static void test_small_answers(void)
 	buf_release(&b);
 }
 
+static void test_sasl(void)
+{
+	struct buf b;
+	struct cursor c;
+	char msg[64];
+	int16_t e = -1;
+
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL(kp_sasl_handshake_req(&b, 5, "PLAIN"), 0);
+	check_header(&c, &b, KP_SASL_HANDSHAKE, 1, 5);
+	CU_ASSERT_EQUAL(cursor_be16(&c), 5);
+	CU_ASSERT(!memcmp(cursor_take(&c, 5), "PLAIN", 5));
+	CU_ASSERT(cursor_ok(&c) && cursor_left(&c) == 0);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(kp_sasl_auth_req(&b, 6, "\0u\0p", 4), 0);
+	check_header(&c, &b, KP_SASL_AUTHENTICATE, 1, 6);
+	CU_ASSERT_EQUAL(cursor_be32(&c), 4);
+	CU_ASSERT(!memcmp(cursor_take(&c, 4), "\0u\0p", 4));
+	CU_ASSERT(cursor_ok(&c) && cursor_left(&c) == 0);
+	buf_reset(&b);
+	w32(&b, 6);
+	w16(&b, 58); /* SASL_AUTHENTICATION_FAILED */
+	wstr(&b, "Authentication failed: Invalid username or password");
+	w32(&b, 0);
+	w64(&b, 0);
+	CU_ASSERT_EQUAL(kp_sasl_auth_parse(b.data, b.len, &e, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(e, 58);
+	CU_ASSERT(!strncmp(msg, "Authentication failed", 21));
+	CU_ASSERT(kp_sasl_auth_parse(b.data, 8, &e, msg, sizeof(msg)) < 0);
+	buf_reset(&b);
+	w32(&b, 5);
+	w16(&b, 33); /* UNSUPPORTED_SASL_MECHANISM */
+	w32(&b, 1);
+	wstr(&b, "SCRAM-SHA-512");
+	CU_ASSERT_EQUAL(kp_sasl_handshake_parse(b.data, b.len, &e), 0);
+	CU_ASSERT_EQUAL(e, 33);
+	CU_ASSERT(kp_sasl_handshake_parse(b.data, 5, &e) < 0);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_produce_request), UNIT_TEST(test_other_requests),
-		UNIT_TEST(test_metadata_answer), UNIT_TEST(test_produce_answer),
-		UNIT_TEST(test_small_answers),   UNIT_END,
+		UNIT_TEST(test_produce_request),
+		UNIT_TEST(test_other_requests),
+		UNIT_TEST(test_metadata_answer),
+		UNIT_TEST(test_produce_answer),
+		UNIT_TEST(test_small_answers),
+		UNIT_TEST(test_sasl),
+		UNIT_END,
 	};
 	return unit_run("kafka_native", tests);
 }
