@@ -726,6 +726,11 @@ struct knative *knative_new(struct out_kafka *ok, struct evloop *loop, const cha
 
 	if (!kn)
 		return NULL;
+	kn->reap = mem_calloc(1, sizeof(*kn->reap));
+	if (!kn->reap) {
+		mem_free(kn);
+		return NULL;
+	}
 	kn->ok = ok;
 	kn->loop = loop;
 	kn->id = id;
@@ -790,6 +795,10 @@ void knative_free(struct knative *kn)
 	mem_free(kn->brokers);
 	mem_free(kn->waiting);
 	kn_sec_release(kn);
+	if (kn->reap->queued)
+		kn->reap->data = NULL;
+	else
+		mem_free(kn->reap);
 	mem_free(kn);
 }
 

@@ -94,7 +94,10 @@ struct knative {
 	size_t nwaiting, capwaiting;
 	int32_t corr;
 	struct evloop_timer tick;
-	struct evloop_defer reap;
+	/* allocated apart: a reap still queued when the producer is freed runs
+	 * later with data NULL and frees only itself (defers cannot be
+	 * cancelled) */
+	struct evloop_defer *reap;
 	struct kn_stats st;
 	struct log_ratelimit rl;
 	void *ssl_ctx;               /* SSL_CTX *: TLS on */

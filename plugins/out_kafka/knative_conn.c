@@ -97,6 +97,10 @@ static void conn_reap(struct evloop_defer *d)
 {
 	struct knative *kn = d->data;
 
+	if (!kn) {
+		mem_free(d); /* the producer is gone (knative_free) */
+		return;
+	}
 	while (kn->dead) {
 		struct kn_conn *c = kn->dead;
 
@@ -163,7 +167,7 @@ void kn_conn_fail(struct kn_conn *c, const char *why)
 	}
 	c->next = kn->dead;
 	kn->dead = c;
-	evloop_defer(kn->loop, &kn->reap, conn_reap, kn);
+	evloop_defer(kn->loop, kn->reap, conn_reap, kn);
 }
 
 struct kn_conn *kn_conn_get(struct knative *kn, int32_t node, const char *host, int32_t port)

@@ -7,7 +7,8 @@ plaintext, non-transactional output) against sluice-store's Kafka port.
    with its producer id and the spool's sequences, the store drops what it
    already had: every event exactly once (kcat, check_seq.py); keys and
    headers as the agent sets them.
-2. The agent is killed with SIGKILL three times mid-stream and restarted:
+2. The agent reloads (SIGHUP) once mid-stream, then is killed with SIGKILL
+   three times mid-stream and restarted:
    its producer id is kept in the output's spool directory, so the batches
    the spool re-sends carry the same id and sequences and the broker
    de-duplicates them: 0 missing, 0 duplicated (the librdkafka client's
@@ -23,6 +24,7 @@ Phases 1-3 run at the same time, each against its own store.
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -116,6 +118,12 @@ def agent_kills(env, store, kills=3):
     w.start()
     rnd = random.Random(33)
     dups = 0
+    # a reload mid-stream first: the output is rebuilt (connections closed
+    # with requests in flight, the producer id read back)
+    wait_until(lambda: agent.metric("sluice_agent_kafka_records_delivered_total" + M) > 0, 60,
+               "records flowing")
+    agent.signal(signal.SIGHUP)
+    wait_until(lambda: agent.metric("sluice_agent_reloads_total") >= 1, 60, "the reload")
     for _ in range(kills):
         time.sleep(rnd.uniform(0.8, 2.0))
         dups += agent.metric("sluice_agent_kafka_native_duplicates_total" + M)
@@ -128,7 +136,7 @@ def agent_kills(env, store, kills=3):
     dups += native_used(agent).get("sluice_agent_kafka_native_duplicates_total" + M, 0)
     assert agent.term() == 0
     _, line = seq_line(env, store, "nat-k", events)
-    return ("native, agent kill -9 x%d mid-stream: %s (%d re-sent batches the broker already "
+    return ("native, SIGHUP reload + agent kill -9 x%d mid-stream: %s (%d re-sent batches the broker already "
             "had)" % (kills, line, dups))
 
 
