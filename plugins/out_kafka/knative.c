@@ -102,6 +102,68 @@ static void pid_store(struct knative *kn)
 		log_warn("kafka output %s: cannot save the producer id: %s", kn->id, err_str(rc));
 }
 
+/* The partition counts, kept in the spool directory ("kafka_topics", one
+ * "<partitions> <topic>" a line) so a restart places records right even
+ * before the cluster answers (unreachable at start, or TLS/SASL, whose
+ * counts come asynchronously). */
+static void topics_store(struct knative *kn)
+{
+	struct buf b;
+	int rc = 0;
+
+	if (!kn->state_dir)
+		return;
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < kn->ntopics && rc == 0; i++)
+		if (kn->topics[i].nparts > 0)
+			rc = buf_printf(&b, "%d %s\n", kn->topics[i].nparts, kn->topics[i].name);
+	if (rc == 0)
+		rc = fs_write_atomic(kn->state_dir, "kafka_topics", b.data ? b.data : (uint8_t *)"",
+				     b.len);
+	if (rc < 0)
+		log_warn("kafka output %s: cannot save partition counts: %s", kn->id, err_str(rc));
+	buf_release(&b);
+}
+
+static void topics_load(struct knative *kn)
+{
+	char path[4096];
+	struct buf b;
+
+	if (!kn->state_dir)
+		return;
+	buf_init(&b, 1 << 20);
+	snprintf(path, sizeof(path), "%s/kafka_topics", kn->state_dir);
+	if (fs_read_file(path, &b) == 0 && buf_cstr(&b) == 0) {
+		char *line = (char *)b.data, *end = line + b.len;
+
+		while (line < end) {
+			char *nl = memchr(line, '\n', (size_t)(end - line));
+			char *sp = strchr(line, ' ');
+			int64_t n;
+			struct kn_topic *t;
+
+			if (nl)
+				*nl = '\0';
+			if (sp)
+				*sp = '\0';
+			/* counts only: leaders come from Metadata (stale until then) */
+			t = sp && cfg_parse_int(line, &n) == 0 && n >= 1 && n <= 100000
+				    ? topic_get(kn, sp + 1)
+				    : NULL;
+			if (t && !t->nparts) {
+				t->leaders = mem_calloc((size_t)n, sizeof(*t->leaders));
+				for (int64_t p = 0; t->leaders && p < n; p++)
+					t->leaders[p] = -1;
+				if (t->leaders)
+					t->nparts = (int32_t)n;
+			}
+			line = nl ? nl + 1 : end;
+		}
+	}
+	buf_release(&b);
+}
+
 /* A live connection, or a new one to the next bootstrap or known broker. */
 static struct kn_conn *any_conn(struct knative *kn)
 {
@@ -366,7 +428,7 @@ int32_t knative_partitions(struct knative *kn, const char *topic)
 
 static void apply_metadata(struct knative *kn, struct kp_metadata *md)
 {
-	bool stale = false;
+	bool stale = false, changed = false;
 
 	mem_free(kn->brokers);
 	kn->brokers = md->brokers;
@@ -392,9 +454,12 @@ static void apply_metadata(struct knative *kn, struct kp_metadata *md)
 			if (pp->id >= 0 && pp->id < mt->nparts)
 				leaders[pp->id] = pp->err == KE_NONE ? pp->leader : -1;
 		}
-		if (t->nparts && t->nparts != mt->nparts)
-			log_info("kafka output %s: topic %s has %d partitions (was %d)", kn->id,
-				 t->name, mt->nparts, t->nparts);
+		if (t->nparts != mt->nparts) {
+			if (t->nparts)
+				log_info("kafka output %s: topic %s has %d partitions (was %d)",
+					 kn->id, t->name, mt->nparts, t->nparts);
+			changed = true;
+		}
 		mem_free(t->leaders);
 		t->leaders = leaders;
 		t->nparts = mt->nparts;
@@ -405,6 +470,8 @@ static void apply_metadata(struct knative *kn, struct kp_metadata *md)
 			stale = stale || kn->topics[i].leaders[p] < 0;
 	}
 	kn->meta_stale = stale;
+	if (changed)
+		topics_store(kn);
 }
 
 static void metadata_answer(struct knative *kn, const uint8_t *body, size_t len, const char *why)
@@ -764,6 +831,7 @@ struct knative *knative_new(struct out_kafka *ok, struct evloop *loop, const cha
 		}
 	}
 	pid_load(kn);
+	topics_load(kn);
 	return kn;
 }
 

@@ -156,6 +156,10 @@ def keyed(env, store):
     wait_until(lambda: store_records(store, "nat-keys") >= total, 120, "every event in nat-keys")
     native_used(agent)
     assert agent.term() == 0
+    # the partition count is kept for the next start
+    kept = [os.path.join(d, "kafka_topics") for d, _, files in os.walk(env.path("data-natp"))
+            if "kafka_topics" in files]
+    assert kept and "4 nat-keys\n" in open(kept[0]).read(), kept
     recs = kcat_records(store.bootstrap, "nat-keys")
     assert len(recs) == total, (len(recs), total)
     where = {}
