@@ -38,6 +38,7 @@
 
 #define START_TIMEOUT_MS 3000
 #define META_BACKOFF_MAX_MS 1000
+#define META_REFRESH_MS 300000
 
 /* ------------------------------------------------------------ state */
 
@@ -482,6 +483,7 @@ static void metadata_answer(struct knative *kn, const uint8_t *body, size_t len,
 
 	kn->meta_pending = false;
 	if (rc == 0) {
+		kn->meta_refreshed_ms = evloop_now(kn->loop);
 		apply_metadata(kn, &md);
 		kn->meta_failures = kn->meta_stale ? kn->meta_failures + 1 : 0;
 	} else {
@@ -680,6 +682,9 @@ static void on_tick(struct evloop_timer *t)
 	uint64_t now = evloop_now(kn->loop);
 	struct kn_conn *c = kn->conns;
 
+	/* partitions added or leaders moved without an error answer */
+	if (now - kn->meta_refreshed_ms > META_REFRESH_MS)
+		kn->meta_stale = true;
 	while (c) {
 		struct kn_conn *next = c->next;
 
@@ -748,6 +753,7 @@ int knative_start(struct knative *kn, const char *const *topics, size_t ntopics)
 	int rc = -ECONNREFUSED;
 
 	evloop_timer_start(kn->loop, &kn->tick, 1000, 1000, on_tick, kn);
+	kn->meta_refreshed_ms = evloop_now(kn->loop);
 	for (size_t i = 0; i < ntopics; i++)
 		if (!topic_get(kn, topics[i]))
 			return -ENOMEM;

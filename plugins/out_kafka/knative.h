@@ -87,7 +87,7 @@ struct knative {
 	int16_t epoch;
 	bool pid_pending;
 	bool meta_pending, meta_stale;
-	uint64_t meta_next_ms;
+	uint64_t meta_next_ms, meta_refreshed_ms;
 	unsigned meta_failures;
 	unsigned resets_in_row;
 	struct flush **waiting; /* for the producer id or the metadata */

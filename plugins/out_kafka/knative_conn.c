@@ -156,8 +156,10 @@ void kn_conn_fail(struct kn_conn *c, const char *why)
 		close(c->fd);
 	c->fd = -1;
 	kn->st.conn_errors++;
-	log_warn("kafka output %s: broker %s:%d (node %d): %s", kn->id, c->host, c->port, c->node,
-		 why);
+	/* an idle connection closed by the broker (connections.max.idle.ms) is
+	 * routine: a new one is made when needed */
+	log_write(list ? LOG_LVL_WARN : LOG_LVL_INFO, "kafka output %s: broker %s:%d (node %d): %s",
+		  kn->id, c->host, c->port, c->node, why);
 	while (list) {
 		struct kn_req *r = list;
 
@@ -269,7 +271,8 @@ void kn_conn_queue(struct kn_conn *c, struct kn_req *r)
 	 * request inside the flush() that queued it */
 	if (!(c->io.events & EVLOOP_WRITE) &&
 	    evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
-		c->connecting = true; /* the next event fails it */
+		log_warn("kafka output %s: epoll: cannot watch %s:%d for writing", c->kn->id,
+			 c->host, c->port); /* the tick's timeout drops it */
 }
 
 /* Hand every complete frame in c->in to its request. */
