@@ -50,6 +50,8 @@ struct kn_conn {
 	bool gated;       /* SASL: only out[..gate] may be written until authenticated */
 	size_t gate;
 	void *ssl; /* SSL *, TLS only */
+	struct kn_scram *scram;
+	int sasl_step;
 	bool dead; /* failed: freed at the end of the loop iteration */
 	uint64_t started_ms;
 	struct buf out;
@@ -101,7 +103,8 @@ struct knative {
 	struct kn_stats st;
 	struct log_ratelimit rl;
 	void *ssl_ctx;               /* SSL_CTX *: TLS on */
-	char *sasl_user, *sasl_pass; /* SASL PLAIN on */
+	char *sasl_user, *sasl_pass; /* SASL on */
+	int sasl_mech;               /* 0 PLAIN, 1 SCRAM-SHA-256, 2 SCRAM-SHA-512 */
 	uint64_t auth_failures;
 };
 
@@ -129,7 +132,7 @@ int kn_split_hostport(const char *s, char *host, size_t cap, int32_t *port);
 
 /* knative_sec.c: TLS (libssl through agent/dl) and SASL PLAIN */
 int kn_sec_init(struct knative *kn, bool tls, const char *ca, const char *cert, const char *key,
-		const char *user, const char *pass, char *why, size_t whylen);
+		const char *user, const char *pass, int mech, char *why, size_t whylen);
 void kn_sec_release(struct knative *kn);
 /* After the TCP connect: 0, or negative with why. */
 int kn_tls_start(struct kn_conn *c, char *why, size_t whylen);
@@ -142,6 +145,14 @@ void kn_tls_free(struct kn_conn *c);
 /* Queue SaslHandshake first on a new connection (holds the rest). */
 int kn_sasl_begin(struct kn_conn *c);
 void kn_sasl_answer(struct kn_conn *c, int16_t api, const uint8_t *body, size_t len);
+
+/* knative_scram.c */
+struct kn_scram;
+int kn_scram_first(struct knative *kn, struct kn_conn *c, struct buf *out);
+int kn_scram_final(struct knative *kn, struct kn_conn *c, const uint8_t *msg, size_t n,
+		   struct buf *out);
+int kn_scram_verify(struct kn_conn *c, const uint8_t *msg, size_t n);
+void kn_scram_free(struct kn_scram *s);
 
 /* knative.c, called by the connection code: an answer (body NULL: the
  * connection failed with why) for r, which the caller frees. */

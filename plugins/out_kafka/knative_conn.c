@@ -116,6 +116,7 @@ void kn_conn_free(struct kn_conn *c)
 	if (c->io.active)
 		evloop_io_stop(&c->io);
 	kn_tls_free(c);
+	kn_scram_free(c->scram);
 	if (c->fd >= 0)
 		close(c->fd);
 	while (c->head) {

@@ -6,10 +6,10 @@
  * system's CAs and its name (host name or IP address as given in brokers or
  * advertised by the cluster; SNI for host names), optional client
  * certificate; and SASL PLAIN (SaslHandshake v1, then SaslAuthenticate v1
- * with "\0user\0password").  Until the broker accepted the credentials only
+ * with "\0user\0password") or SCRAM-SHA-256/512 (two SaslAuthenticate,
+ * knative_scram.c; the server's signature is checked).  Until the broker accepted the credentials only
  * the SASL requests are written: what other code queued meanwhile waits
- * behind the connection's gate.  SCRAM is not implemented here (`auto` uses
- * librdkafka for it).
+ * behind the connection's gate.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,10 +37,11 @@ static void ssl_why(char *why, size_t whylen, const char *what)
 }
 
 int kn_sec_init(struct knative *kn, bool tls, const char *ca, const char *cert, const char *key,
-		const char *user, const char *pass, char *why, size_t whylen)
+		const char *user, const char *pass, int mech, char *why, size_t whylen)
 {
 	SSL_CTX *ctx;
 
+	kn->sasl_mech = mech >= 0 && mech <= 2 ? mech : 0;
 	if (user) {
 		kn->sasl_user = mem_strdup(user);
 		kn->sasl_pass = mem_strdup(pass ? pass : "");
@@ -179,6 +180,8 @@ void kn_tls_free(struct kn_conn *c)
 	c->ssl = NULL;
 }
 
+static const char *const mechs[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+
 static struct kn_req *req_new(struct knative *kn, int16_t api)
 {
 	struct kn_req *r = mem_calloc(1, sizeof(*r));
@@ -194,7 +197,7 @@ int kn_sasl_begin(struct kn_conn *c)
 {
 	struct kn_req *r = req_new(c->kn, KP_SASL_HANDSHAKE);
 
-	if (!r || kp_sasl_handshake_req(&c->out, r->corr, "PLAIN") < 0) {
+	if (!r || kp_sasl_handshake_req(&c->out, r->corr, mechs[c->kn->sasl_mech]) < 0) {
 		mem_free(r);
 		return -ENOMEM;
 	}
@@ -204,31 +207,20 @@ int kn_sasl_begin(struct kn_conn *c)
 	return 0;
 }
 
-/* SaslAuthenticate goes before everything held behind the gate. */
-static int sasl_authenticate(struct kn_conn *c)
+/* A SaslAuthenticate with payload goes before everything held behind the
+ * gate (the bytes before it were all written: their answer came). */
+static int sasl_send(struct kn_conn *c, const struct buf *payload)
 {
 	struct knative *kn = c->kn;
-	size_t ul = strlen(kn->sasl_user), pl = strlen(kn->sasl_pass), at = c->gate;
+	size_t at = c->gate;
 	struct kn_req *r = req_new(kn, KP_SASL_AUTHENTICATE);
-	struct buf tmp, plain;
+	struct buf tmp;
 	int rc;
 
 	buf_init(&tmp, 0);
-	buf_init(&plain, 0);
-	rc = r ? buf_append_u8(&plain, 0) : -ENOMEM;
-	if (rc == 0)
-		rc = buf_append(&plain, kn->sasl_user, ul);
-	if (rc == 0)
-		rc = buf_append_u8(&plain, 0);
-	if (rc == 0)
-		rc = buf_append(&plain, kn->sasl_pass, pl);
-	if (rc == 0)
-		rc = kp_sasl_auth_req(&tmp, r->corr, plain.data, plain.len);
+	rc = r ? kp_sasl_auth_req(&tmp, r->corr, payload->data, payload->len) : -ENOMEM;
 	if (rc == 0)
 		rc = buf_reserve(&c->out, tmp.len);
-	if (plain.data)
-		memset(plain.data, 0, plain.len);
-	buf_release(&plain);
 	if (rc < 0) {
 		buf_release(&tmp);
 		mem_free(r);
@@ -250,9 +242,61 @@ static int sasl_authenticate(struct kn_conn *c)
 	return evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE);
 }
 
+/* The first SaslAuthenticate: PLAIN's only one, or SCRAM's client-first. */
+static int sasl_first(struct kn_conn *c)
+{
+	struct knative *kn = c->kn;
+	struct buf p;
+	int rc;
+
+	buf_init(&p, 1 << 16);
+	if (kn->sasl_mech == 0) {
+		rc = buf_append_u8(&p, 0);
+		if (rc == 0)
+			rc = buf_append_str(&p, kn->sasl_user);
+		if (rc == 0)
+			rc = buf_append_u8(&p, 0);
+		if (rc == 0)
+			rc = buf_append_str(&p, kn->sasl_pass);
+	} else {
+		rc = kn_scram_first(kn, c, &p);
+	}
+	c->sasl_step = 1;
+	if (rc == 0)
+		rc = sasl_send(c, &p);
+	if (p.data)
+		memset(p.data, 0, p.len);
+	buf_release(&p);
+	return rc;
+}
+
+/* A SaslAuthenticate answered without error: 1 authenticated, 0 one more
+ * step sent, negative: the server is not who it claims (SCRAM). */
+static int sasl_next(struct kn_conn *c, const uint8_t *auth, size_t alen)
+{
+	struct buf p;
+	int rc;
+
+	if (c->kn->sasl_mech == 0)
+		return 1;
+	if (c->sasl_step == 2)
+		return kn_scram_verify(c, auth ? auth : (const uint8_t *)"", alen) == 0 ? 1
+											: -ERR_AUTH;
+	buf_init(&p, 1 << 16);
+	rc = kn_scram_final(c->kn, c, auth ? auth : (const uint8_t *)"", alen, &p);
+	c->sasl_step = 2;
+	if (rc == 0)
+		rc = sasl_send(c, &p);
+	buf_release(&p);
+	return rc;
+}
+
 void kn_sasl_answer(struct kn_conn *c, int16_t api, const uint8_t *body, size_t len)
 {
+	const char *mech = mechs[c->kn->sasl_mech];
 	char msg[256] = "", why[320], eb[32];
+	const uint8_t *auth = NULL;
+	size_t alen = 0;
 	int16_t e = 0;
 	int rc;
 
@@ -260,24 +304,32 @@ void kn_sasl_answer(struct kn_conn *c, int16_t api, const uint8_t *body, size_t 
 		return;
 	if (api == KP_SASL_HANDSHAKE) {
 		rc = kp_sasl_handshake_parse(body, len, &e);
-		if (rc == 0 && e == KE_NONE && sasl_authenticate(c) == 0)
+		if (rc == 0 && e == KE_NONE && sasl_first(c) == 0)
 			return;
-		snprintf(why, sizeof(why), "SASL: the broker does not take PLAIN (%s)",
+		snprintf(why, sizeof(why), "SASL: the broker does not take %s (%s)", mech,
 			 rc < 0 ? err_str(rc) : kp_err_name(e, eb, sizeof(eb)));
 		kn_conn_fail(c, why);
 		return;
 	}
-	rc = kp_sasl_auth_parse(body, len, &e, msg, sizeof(msg));
+	rc = kp_sasl_auth_parse(body, len, &e, msg, sizeof(msg), &auth, &alen);
 	if (rc == 0 && e == KE_NONE) {
-		c->gated = false;
-		if (evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
-			kn_conn_fail(c, "epoll");
-		return;
+		rc = sasl_next(c, auth, alen);
+		if (rc == 0)
+			return;
+		if (rc == 1) {
+			kn_scram_free(c->scram);
+			c->scram = NULL;
+			c->gated = false;
+			if (evloop_io_modify(&c->io, EVLOOP_READ | EVLOOP_WRITE) < 0)
+				kn_conn_fail(c, "epoll");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "%s exchange: %s", mech, err_str(rc));
 	}
 	c->kn->auth_failures++;
 	snprintf(why, sizeof(why), "SASL authentication failed: %s",
-		 rc < 0 ? err_str(rc)
-		 : *msg ? msg
-			: kp_err_name(e, eb, sizeof(eb)));
+		 *msg     ? msg
+		 : rc < 0 ? err_str(rc)
+			  : kp_err_name(e, eb, sizeof(eb)));
 	kn_conn_fail(c, why);
 }

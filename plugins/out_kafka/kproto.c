@@ -406,14 +406,21 @@ int kp_sasl_handshake_parse(const uint8_t *p, size_t n, int16_t *err)
 	return cursor_ok(&c) ? 0 : -ERR_TRUNCATED; /* the mechanisms: not needed */
 }
 
-int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap)
+int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap,
+		       const uint8_t **auth, size_t *alen)
 {
 	struct cursor c;
+	int32_t len;
 
 	cursor_init(&c, p, n);
 	cursor_be32(&c); /* correlation id */
 	*err = (int16_t)cursor_be16(&c);
 	get_str(&c, msg, cap);
+	len = (int32_t)cursor_be32(&c);
+	*alen = len > 0 ? (size_t)len : 0;
+	*auth = *alen ? cursor_take(&c, *alen) : NULL;
+	if (*alen && !*auth)
+		*alen = 0;
 	return cursor_ok(&c) ? 0 : -ERR_TRUNCATED;
 }
 

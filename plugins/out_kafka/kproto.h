@@ -111,8 +111,10 @@ int kp_produce_req(struct buf *b, int32_t corr, int16_t acks, int32_t timeout_ms
 int kp_sasl_handshake_req(struct buf *b, int32_t corr, const char *mechanism);
 int kp_sasl_auth_req(struct buf *b, int32_t corr, const void *auth, size_t len);
 int kp_sasl_handshake_parse(const uint8_t *p, size_t n, int16_t *err);
-/* The broker's error message into msg ("" when none). */
-int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap);
+/* The broker's error message into msg ("" when none); auth: its bytes
+ * (borrowed from p). */
+int kp_sasl_auth_parse(const uint8_t *p, size_t n, int16_t *err, char *msg, size_t cap,
+		       const uint8_t **auth, size_t *alen);
 
 /* Every response starts with the correlation id (header v0). */
 int kp_resp_corr(const uint8_t *p, size_t n, int32_t *corr);

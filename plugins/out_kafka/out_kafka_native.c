@@ -21,9 +21,7 @@ int out_kafka_choose_client(struct out_kafka *ok, struct cfg_error *err)
 	const struct out_kafka_conf *c = ok->conf;
 	const char *why = NULL;
 
-	if (!strncmp(out_kafka_security_protocol(c), "sasl", 4) && c->sasl_mechanism != 0)
-		why = "SASL SCRAM";
-	else if (c->ssl_key_password && *c->ssl_key_password)
+	if (c->ssl_key_password && *c->ssl_key_password)
 		why = "ssl_key_password";
 	else if (c->exactly_once)
 		why = "exactly_once";
@@ -51,7 +49,7 @@ static int native_security(struct out_kafka *ok)
 			     c->ssl_certificate_location, c->ssl_key_location,
 			     !strncmp(proto, "sasl", 4) ? (c->sasl_username ? c->sasl_username : "")
 							: NULL,
-			     c->sasl_password, why, sizeof(why));
+			     c->sasl_password, c->sasl_mechanism, why, sizeof(why));
 
 	if (rc < 0)
 		log_error("output %s: %s", ok->id, why[0] ? why : err_str(rc));

@@ -22,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t pid, off;
 	int32_t corr;
 	char msg[64];
+	const uint8_t *auth = NULL;
+	size_t alen = 0;
 
 	if (kp_metadata_parse(data, size, &md) == 0) {
 		if (md.nbrokers > size / 12 || md.ntopics > size / 9)
@@ -36,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)kp_api_versions_parse(data, size, &e, &a, &b, &c);
 	(void)kp_resp_corr(data, size, &corr);
 	(void)kp_sasl_handshake_parse(data, size, &e);
-	if (kp_sasl_auth_parse(data, size, &e, msg, sizeof(msg)) == 0 && strlen(msg) >= sizeof(msg))
+	if (kp_sasl_auth_parse(data, size, &e, msg, sizeof(msg), &auth, &alen) == 0 &&
+	    (strlen(msg) >= sizeof(msg) || (auth && (auth < data || auth + alen > data + size))))
 		__builtin_trap();
 	return 0;
 }

@@ -17,8 +17,12 @@ plaintext, non-transactional output) against sluice-store's Kafka port.
    in the partition Kafka's default partitioner gives its key, and that is
    the partition confluent-kafka's producer (partitioner murmur2) picks for
    the same key.
-4. `client: native` with a configuration it cannot serve (SASL SCRAM) is a
-   configuration error naming it (--check).
+4. SASL: a store requiring SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN; a
+   user made with `sluice-store user add`): a corpus through each of the
+   three mechanisms, every event exactly once; a wrong password refused and
+   counted, nothing delivered.
+5. `client: native` with a configuration it cannot serve (ssl_key_password)
+   is a configuration error naming it (--check).
 Phases 1-3 run at the same time, each against its own store.
 """
 import os
@@ -190,13 +194,62 @@ def refused(env):
     with open(path, "w") as f:
         f.write(CONFIG.format(data=env.path("data-c"), logs=env.path("logs-c"),
                               bootstrap="127.0.0.1:9", topic="t", input="c",
-                              extra="    client: native\n    security_protocol: sasl_ssl\n"
-                              "    sasl_mechanism: SCRAM-SHA-256\n")
+                              extra="    client: native\n    security_protocol: ssl\n"
+                              "    ssl_key_password: x\n")
                 .replace("@HTTP@", "127.0.0.1:9"))
     r = subprocess.run([os.path.join(BIN, "sluice-agent"), "--check", "-c", path],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "client native" in r.stderr, (r.returncode, r.stderr)
-    return "client native with SASL SCRAM refused by --check: " + r.stderr.strip().splitlines()[-1]
+    return "client native with ssl_key_password refused by --check: " + r.stderr.strip().splitlines()[-1]
+
+
+def sasl(env):
+    users = env.path("users")
+    conf_text = ("kafka:\n  sasl: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]\n"
+                 "auth:\n  users_file: %s\n" % users)
+    conf = env.path("store-sasl.yaml")
+    with open(conf, "w") as f:
+        f.write(conf_text)
+    p = subprocess.run([os.path.join(BIN, "sluice-store"), "user", "add", "agent", "-c", conf],
+                       input=b"agent-pw=1,x\n", capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    store = env.start_store("-c", conf)
+    out = []
+    for i, mech in enumerate(("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")):
+        topic = "nat-sasl%d" % i
+        cfg, logs = config(env, store, "sasl%d" % i, topic,
+                           "    security_protocol: sasl_plaintext\n    sasl_mechanism: %s\n"
+                           "    sasl_username: agent\n    sasl_password: 'agent-pw=1,x'\n"
+                           % mech)
+        src = os.path.join(logs, "app.log")
+        events = corpus(env, src, "2M", "--seed", str(50 + i))
+        agent = Agent(env, cfg, name="agent-sasl%d" % i)
+        agent.start()
+        wait_until(lambda: agent.metric("sluice_agent_kafka_records_delivered_total" + M)
+                   >= events, 120, "every event delivered with " + mech)
+        native_used(agent)
+        assert agent.term() == 0
+        vals = subprocess.run(["kcat", "-b", store.bootstrap, "-C", "-t", topic, "-o",
+                               "beginning", "-e", "-q", "-X", "security.protocol=SASL_PLAINTEXT",
+                               "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=agent",
+                               "-X", "sasl.password=agent-pw=1,x", "-f", "%s\n"],
+                              capture_output=True, timeout=120)
+        assert vals.returncode == 0, vals.stderr
+        line = env.check_seq(vals.stdout, expect=events)
+        assert "missing=0" in line and "duplicated=0" in line, line
+        out.append("%s %s" % (mech, line))
+    cfg, logs = config(env, store, "saslbad", "nat-saslbad",
+                       "    security_protocol: sasl_plaintext\n    sasl_mechanism: SCRAM-SHA-512\n"
+                       "    sasl_username: agent\n    sasl_password: wrong\n")
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        f.write("0 one\n")
+    bad = Agent(env, cfg, name="agent-saslbad")
+    bad.start()
+    wait_until(lambda: bad.metric("sluice_agent_kafka_native_auth_failures_total" + M) > 0, 60,
+               "the wrong password refused")
+    assert bad.metric("sluice_agent_kafka_records_delivered_total" + M) == 0
+    assert bad.term() == 0
+    return "native, SASL to the store: %s; a wrong password refused" % "; ".join(out)
 
 
 def main():
@@ -205,6 +258,7 @@ def main():
                                  (agent_kills, env, env.start_store()),
                                  (keyed, env, env.start_store())):
             result(line)
+        result(sasl(env))
         result(refused(env))
 
 

@@ -247,6 +247,8 @@ static void test_sasl(void)
 	struct cursor c;
 	char msg[64];
 	int16_t e = -1;
+	const uint8_t *auth = NULL;
+	size_t alen = 9;
 
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL(kp_sasl_handshake_req(&b, 5, "PLAIN"), 0);
@@ -266,10 +268,22 @@ static void test_sasl(void)
 	wstr(&b, "Authentication failed: Invalid username or password");
 	w32(&b, 0);
 	w64(&b, 0);
-	CU_ASSERT_EQUAL(kp_sasl_auth_parse(b.data, b.len, &e, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(kp_sasl_auth_parse(b.data, b.len - 8, &e, msg, sizeof(msg), &auth, &alen),
+			0);
 	CU_ASSERT_EQUAL(e, 58);
 	CU_ASSERT(!strncmp(msg, "Authentication failed", 21));
-	CU_ASSERT(kp_sasl_auth_parse(b.data, 8, &e, msg, sizeof(msg)) < 0);
+	CU_ASSERT(!auth && alen == 0);
+	CU_ASSERT(kp_sasl_auth_parse(b.data, 8, &e, msg, sizeof(msg), &auth, &alen) < 0);
+	/* SCRAM's server-first in the auth bytes, borrowed */
+	buf_reset(&b);
+	w32(&b, 7);
+	w16(&b, 0);
+	w16(&b, -1); /* no message */
+	w32(&b, 5);
+	CU_ASSERT_EQUAL(buf_append(&b, "r=abc", 5), 0);
+	w64(&b, 0); /* session lifetime */
+	CU_ASSERT_EQUAL(kp_sasl_auth_parse(b.data, b.len, &e, msg, sizeof(msg), &auth, &alen), 0);
+	CU_ASSERT(e == 0 && msg[0] == 0 && alen == 5 && auth && !memcmp(auth, "r=abc", 5));
 	buf_reset(&b);
 	w32(&b, 5);
 	w16(&b, 33); /* UNSUPPORTED_SASL_MECHANISM */
