@@ -670,7 +670,8 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		return rc;
 	/* --check builds the producer configuration too: bad properties are
 	 * configuration errors */
-	rc = producer_new(ok, err, a->check_only || ok->native);
+	/* the native client does not load librdkafka at all (its memory) */
+	rc = ok->native ? 0 : producer_new(ok, err, a->check_only);
 	if (rc < 0 || a->check_only)
 		return rc;
 	ok->cc = codec_ctx_new();
@@ -914,8 +915,8 @@ static void out_kafka_exit(void *ctx)
 const struct plugin out_kafka_plugin = {
 	.name = "kafka",
 	.kind = PLUGIN_OUTPUT,
-	.description = "produce to Apache Kafka, Redpanda or sluice-store with librdkafka "
-		       "(idempotent, acks=all)",
+	.description = "produce to Apache Kafka, Redpanda or sluice-store: the spooled batches "
+		       "as they are (native client) or with librdkafka (idempotent, acks=all)",
 	.options = out_kafka_opts,
 	.conf_size = sizeof(struct out_kafka_conf),
 	.init = out_kafka_init,
