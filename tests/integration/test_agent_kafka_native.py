@@ -140,8 +140,9 @@ def agent_kills(env, store, kills=3):
     dups += native_used(agent).get("sluice_agent_kafka_native_duplicates_total" + M, 0)
     assert agent.term() == 0
     _, line = seq_line(env, store, "nat-k", events)
-    return ("native, SIGHUP reload + agent kill -9 x%d mid-stream: %s (%d re-sent batches the broker already "
-            "had)" % (kills, line, dups))
+    return ("native, SIGHUP reload + agent kill -9 x%d mid-stream: %s (%d re-sent batches "
+            "answered DUPLICATE_SEQUENCE_NUMBER or older; a broker that answers a duplicate "
+            "as a success is not counted)" % (kills, line, dups))
 
 
 def keyed(env, store):
