@@ -4,7 +4,8 @@ agent's network outputs, interleaved in one run so the ratios hold when the
 machine's speed drifts:
 
   store   tail -> store output -> sluice-store (HTTP ingest)
-  kafka   tail -> kafka output (librdkafka) -> sluice-store's Kafka port
+  kafka   tail -> kafka output (client: native, the default) -> sluice-store's Kafka port
+  kafka-rdk  the same with client: librdkafka (the client before the native one)
   http    tail -> http output (ndjson, zstd) -> a counting HTTP sink
 
 Each pipeline runs until every event is delivered (the store's record count,
@@ -78,7 +79,7 @@ def run_one(work, logs, pipe, events):
         shutil.rmtree(os.path.join(work, d), ignore_errors=True)
     store, url, sink = None, None, None
     try:
-        if pipe in ("store", "kafka"):
+        if pipe in ("store", "kafka", "kafka-rdk"):
             store, url = bat.start_store(work)
             if not store:
                 raise RuntimeError("sluice-store did not start")
@@ -87,9 +88,11 @@ def run_one(work, logs, pipe, events):
 
             def done(port):
                 return bat.topic_records(url, "app") >= events
-        elif pipe == "kafka":
+        elif pipe in ("kafka", "kafka-rdk"):
             kport = int(open(os.path.join(work, "kport")).read())
             output = "    type: kafka\n    brokers: 127.0.0.1:%d\n    topic: app" % kport
+            if pipe == "kafka-rdk":
+                output += "\n    client: librdkafka"
 
             def done(port):
                 return bat.topic_records(url, "app") >= events
@@ -140,7 +143,7 @@ def main():
             for p in PIPES:
                 r = run_one(work, logs, p, events)
                 res[p].append(r)
-                print("  round %d %-5s: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB" %
+                print("  round %d %-9s: %.1f MB/s, %.2f CPU-s/GB, peak RSS %.1f MiB" %
                       (i + 1, p, size / 1e6 / r[0], r[1] / (size / 1e9), r[2] / 1024),
                       file=sys.stderr)
         gb = size / 1e9
@@ -152,7 +155,7 @@ def main():
             wall, cpu, _ = rs[len(rs) // 2]
             hwm = max(r[2] for r in rs)
             med[p] = cpu / gb
-            print("%-6s %.1f MB/s, %.2f agent CPU-s/GB, agent peak RSS %.1f MiB" %
+            print("%-9s %.1f MB/s, %.2f agent CPU-s/GB, agent peak RSS %.1f MiB" %
                   (p, size / 1e6 / wall, cpu / gb, hwm / 1024))
         if "store" in med:
             for p in PIPES:

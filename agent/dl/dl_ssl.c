@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OpenSSL's libssl on first use (see dl.h): the syslog input's TLS
- * listener (RFC 5425).  libssl.so.3 brings libcrypto with it; the few
+ * listener (RFC 5425), and the kafka output's native client over TLS (and
+ * its SCRAM: PBKDF2, HMAC, digests, random nonces, base64 of libcrypto).  libssl.so.3 brings libcrypto with it; the few
  * libcrypto functions used (the error queue, certificate error strings) are
  * resolved through the same handle, which dlsym() searches with its
  * dependencies.  Only the functions the input calls are here; OpenSSL's
@@ -9,6 +10,9 @@
  * unchanged.
  */
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -23,7 +27,10 @@
 	X(SSL_CTX_load_verify_locations) X(SSL_CTX_set_verify) X(SSL_new) X(SSL_free)        \
 	X(SSL_set_fd) X(SSL_accept) X(SSL_read) X(SSL_get_error) X(SSL_shutdown)             \
 	X(SSL_has_pending) X(SSL_get_verify_result) X(ERR_get_error) X(ERR_peek_error)       \
-	X(ERR_error_string_n) X(ERR_clear_error) X(X509_verify_cert_error_string)
+	X(ERR_error_string_n) X(ERR_clear_error) X(X509_verify_cert_error_string)           \
+	X(TLS_client_method) X(SSL_connect) X(SSL_write) X(SSL_ctrl) X(SSL_set1_host)        \
+	X(SSL_CTX_set_default_verify_paths) X(PKCS5_PBKDF2_HMAC) X(HMAC) X(EVP_sha256)        \
+	X(EVP_sha512) X(EVP_Digest) X(RAND_bytes) X(EVP_EncodeBlock) X(EVP_DecodeBlock)
 /* clang-format on */
 
 enum { FNS(DL_ENUM) DL_N };
@@ -31,7 +38,7 @@ static const char *const names[] = {FNS(DL_NAME)};
 static void *fns[DL_N];
 static struct dl_lib lib = {
 	.soname = "libssl.so.3",
-	.used_by = "the syslog input's tls:// listener",
+	.used_by = "the syslog input's tls:// listener and the kafka output's native TLS",
 	.names = names,
 	.fns = fns,
 	.n = DL_N,
@@ -180,4 +187,78 @@ void ERR_clear_error(void)
 const char *X509_verify_cert_error_string(long n)
 {
 	return L() ? F(X509_verify_cert_error_string)(n) : "libssl.so.3 cannot be loaded";
+}
+
+const SSL_METHOD *TLS_client_method(void)
+{
+	return L() ? F(TLS_client_method)() : NULL;
+}
+
+int SSL_connect(SSL *ssl)
+{
+	return L() ? F(SSL_connect)(ssl) : -1;
+}
+
+int SSL_write(SSL *ssl, const void *buf, int num)
+{
+	return L() ? F(SSL_write)(ssl, buf, num) : -1;
+}
+
+long SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg)
+{
+	return L() ? F(SSL_ctrl)(ssl, cmd, larg, parg) : 0;
+}
+
+int SSL_set1_host(SSL *s, const char *hostname)
+{
+	return L() ? F(SSL_set1_host)(s, hostname) : 0;
+}
+
+int SSL_CTX_set_default_verify_paths(SSL_CTX *ctx)
+{
+	return L() ? F(SSL_CTX_set_default_verify_paths)(ctx) : 0;
+}
+
+int PKCS5_PBKDF2_HMAC(const char *pass, int passlen, const unsigned char *salt, int saltlen,
+		      int iter, const EVP_MD *digest, int keylen, unsigned char *out)
+{
+	return L() ? F(PKCS5_PBKDF2_HMAC)(pass, passlen, salt, saltlen, iter, digest, keylen, out)
+		   : 0;
+}
+
+unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *d,
+		    size_t n, unsigned char *md, unsigned int *md_len)
+{
+	return L() ? F(HMAC)(evp_md, key, key_len, d, n, md, md_len) : NULL;
+}
+
+const EVP_MD *EVP_sha256(void)
+{
+	return L() ? F(EVP_sha256)() : NULL;
+}
+
+const EVP_MD *EVP_sha512(void)
+{
+	return L() ? F(EVP_sha512)() : NULL;
+}
+
+int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,
+	       const EVP_MD *type, ENGINE *impl)
+{
+	return L() ? F(EVP_Digest)(data, count, md, size, type, impl) : 0;
+}
+
+int RAND_bytes(unsigned char *buf, int num)
+{
+	return L() ? F(RAND_bytes)(buf, num) : 0;
+}
+
+int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n)
+{
+	return L() ? F(EVP_EncodeBlock)(t, f, n) : -1;
+}
+
+int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
+{
+	return L() ? F(EVP_DecodeBlock)(t, f, n) : -1;
 }

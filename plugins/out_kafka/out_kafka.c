@@ -62,6 +62,7 @@
 static const char *const security_protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl",
 						 NULL};
 static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
+static const char *const clients[] = {"auto", "native", "librdkafka", NULL};
 
 static int check_topic_template(const char *v, char *why, size_t whylen)
 {
@@ -112,6 +113,14 @@ static const struct cfg_option out_kafka_opts[] = {
 	KOPT("transactional_id", transactional_id,
 	     "exactly_once: transactional.id (default sluice.<agent name>.<output id>); "
 	     "must stay the same across restarts and be unique per agent"),
+	{.name = "client", .type = CFG_ENUM, .offset = offsetof(struct out_kafka_conf, client),
+	 .def = "auto", .choices = clients,
+	 .help = "native: send the spooled batches as they are (plaintext, no exactly_once, no "
+		 "librdkafka properties, a topic without ${input}/${host}); librdkafka; auto: "
+		 "native when it can serve the configuration"},
+	{.name = "request_timeout", .type = CFG_DURATION,
+	 .offset = offsetof(struct out_kafka_conf, request_timeout), .def = "30s", .min = 100,
+	 .max = 600000, .help = "native client: the brokers' Produce timeout (acks=all)"},
 	{.name = "librdkafka", .type = CFG_MAP, .offset = offsetof(struct out_kafka_conf, librdkafka),
 	 .help = "any other librdkafka producer property (CONFIGURATION.md), applied last"},
 	CFG_OPT_END,
@@ -609,6 +618,16 @@ static int producer_new(struct out_kafka *ok, struct cfg_error *err, bool check_
 	return rc;
 }
 
+int out_kafka_producer_new(struct out_kafka *ok, struct cfg_error *err)
+{
+	return producer_new(ok, err, false);
+}
+
+const char *out_kafka_security_protocol(const struct out_kafka_conf *c)
+{
+	return security_protocols[c->security_protocol];
+}
+
 static void producer_free(struct out_kafka *ok)
 {
 	if (!ok->rk)
@@ -646,9 +665,13 @@ static int out_kafka_init(const struct plugin_args *a, void **ctx, struct cfg_er
 		snprintf(err->msg, sizeof(err->msg), "output %s: pipe: %s", a->id, err_str(-errno));
 		return -errno;
 	}
+	rc = out_kafka_choose_client(ok, err);
+	if (rc < 0)
+		return rc;
 	/* --check builds the producer configuration too: bad properties are
 	 * configuration errors */
-	rc = producer_new(ok, err, a->check_only);
+	/* the native client does not load librdkafka at all (its memory) */
+	rc = ok->native ? 0 : producer_new(ok, err, a->check_only);
 	if (rc < 0 || a->check_only)
 		return rc;
 	ok->cc = codec_ctx_new();
@@ -678,6 +701,11 @@ static int out_kafka_start(void *ctx)
 	struct out_kafka *ok = ctx;
 	int rc;
 
+	if (ok->native) {
+		rc = out_kafka_native_start(ok);
+		if (rc <= 0)
+			return rc;
+	}
 	rc = evloop_io_start(ok->loop, &ok->io, ok->pipefd[0], EVLOOP_READ, on_pipe, ok);
 	if (rc < 0)
 		return rc;
@@ -697,6 +725,12 @@ static enum flush_result out_kafka_flush(void *ctx, struct flush *f)
 	struct out_kafka *ok = ctx;
 	struct kflush *kf;
 
+	if (ok->native) {
+		char tbuf[512];
+
+		return knative_flush(ok->kn, f,
+				     out_kafka_topic_for(ok, f, NULL, tbuf, sizeof(tbuf)));
+	}
 	if (ok->fatal && !ok->eo_current && !ok->eo_head) {
 		struct cfg_error err;
 
@@ -755,6 +789,10 @@ static void out_kafka_cancel(void *ctx, struct flush *f)
 	struct kflush *kf = f->plugin_data;
 	struct out_kafka *ok = ctx;
 
+	if (ok->native) {
+		knative_cancel(ok->kn, f);
+		return;
+	}
 	if (!kf)
 		return;
 	kf->f = NULL;
@@ -807,7 +845,22 @@ static size_t out_kafka_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 "Messages in librdkafka's queues now.",
 		 ok->rk ? (uint64_t)rd_kafka_outq_len(ok->rk) : 0, NULL, NULL},
 	};
-	return plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
+	size_t n = plugin_metrics_copy(m, max, all, sizeof(all) / sizeof(all[0]));
+
+	return ok->kn ? n + knative_metrics(ok->kn, m + n, max - n) : n;
+}
+
+/* native: murmur2 placement over the destination topic's partitions (the
+ * librdkafka client partitions per record itself: 1). */
+static int32_t out_kafka_partitions(void *ctx, const char *topic)
+{
+	struct out_kafka *ok = ctx;
+	struct flush f = {.topic = topic};
+	char tbuf[512];
+
+	if (!ok->kn)
+		return 1;
+	return knative_partitions(ok->kn, out_kafka_topic_for(ok, &f, NULL, tbuf, sizeof(tbuf)));
 }
 
 static void out_kafka_exit(void *ctx)
@@ -847,6 +900,7 @@ static void out_kafka_exit(void *ctx)
 			kflush_free(kf);
 	}
 	producer_free(ok);
+	knative_free(ok->kn);
 	if (ok->pipefd[0] >= 0)
 		close(ok->pipefd[0]);
 	if (ok->pipefd[1] >= 0)
@@ -861,14 +915,15 @@ static void out_kafka_exit(void *ctx)
 const struct plugin out_kafka_plugin = {
 	.name = "kafka",
 	.kind = PLUGIN_OUTPUT,
-	.description = "produce to Apache Kafka, Redpanda or sluice-store with librdkafka "
-		       "(idempotent, acks=all)",
+	.description = "produce to Apache Kafka, Redpanda or sluice-store: the spooled batches "
+		       "as they are (native client) or with librdkafka (idempotent, acks=all)",
 	.options = out_kafka_opts,
 	.conf_size = sizeof(struct out_kafka_conf),
 	.init = out_kafka_init,
 	.start = out_kafka_start,
 	.flush = out_kafka_flush,
 	.cancel = out_kafka_cancel,
+	.partitions = out_kafka_partitions,
 	.metrics = out_kafka_metrics,
 	.exit = out_kafka_exit,
 };

@@ -13,6 +13,7 @@
 #include "agent/spool/marks.h"
 #include "lib/codec.h"
 #include "plugins/out_kafka/kafka_txn.h"
+#include "plugins/out_kafka/knative.h"
 
 struct out_kafka_conf {
 	struct cfg_list brokers; /* a list, or one comma-separated string */
@@ -28,6 +29,8 @@ struct out_kafka_conf {
 	struct cfg_kv librdkafka; /* any other property */
 	bool exactly_once;        /* transactional producer (kafka_txn.h) */
 	char *transactional_id;   /* default sluice.<agent name>.<output id> */
+	int client;               /* CFG_ENUM: auto, native, librdkafka */
+	int64_t request_timeout;  /* native: Produce timeout, ms */
 };
 
 struct kflush;
@@ -78,6 +81,8 @@ struct out_kafka {
 	struct kafka_txn txn;
 	struct kflush *eo_current; /* the flush of the open transaction */
 	struct kflush *eo_head, *eo_tail;
+	struct knative *kn; /* client: native (knative.h); rk is NULL then */
+	bool native;
 	/* counters */
 	uint64_t produced, delivered, failed, queue_full, fatal_errors, flushes_retried;
 	uint64_t skipped;       /* re-sent entries the marks say were delivered */
@@ -94,6 +99,15 @@ void kflush_complete(struct kflush *kf);
 /* Hand records of kf over from its position; stops at a full local queue.
  * 0 or a negative code for a batch that cannot be read. */
 int kflush_produce(struct kflush *kf);
+
+enum { CLIENT_AUTO, CLIENT_NATIVE, CLIENT_LIBRDKAFKA };
+int out_kafka_producer_new(struct out_kafka *ok, struct cfg_error *err);
+const char *out_kafka_security_protocol(const struct out_kafka_conf *c);
+
+/* client: native (out_kafka_native.c) */
+int out_kafka_choose_client(struct out_kafka *ok, struct cfg_error *err);
+/* 0, 1 (the librdkafka client after all: start it) or negative. */
+int out_kafka_native_start(struct out_kafka *ok);
 
 /* exactly_once (out_kafka_eo.c) */
 int out_kafka_eo_setup(struct out_kafka *ok, rd_kafka_conf_t *kc, struct cfg_error *err);

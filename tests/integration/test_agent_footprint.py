@@ -2,8 +2,9 @@
 """An agent maps only the libraries its configuration uses (agent/dl/): tail
 into the null output maps none of libcurl, librdkafka, libsystemd, snappy's
 C++ runtime; the store output on an http:// URL ships with the agent's own
-HTTP client and maps none of them either (libcurl is for https://); the kafka output
-loads librdkafka (and ships); the journald input loads libsystemd.  Resident
+HTTP client and maps none of them either (libcurl is for https://); so does
+the kafka output's native client, and with `client: librdkafka` it loads
+librdkafka (and ships); the journald input loads libsystemd.  Resident
 memory of each is printed for information (the figures live in bench/)."""
 # harness: quick
 import os
@@ -75,10 +76,19 @@ def main():
         libs, rss = run(env, "kafka", logs,
                         "    type: kafka\n    brokers: %s\n" % store.bootstrap,
                         lambda: None)
+        assert not libs, "kafka output (native client) mapped %s" % sorted(libs)
+        assert len(kcat_records(store.bootstrap, "kafka")) >= 3
+        result("tail -> kafka (native client) maps none of them (RSS %d KiB), 3 records shipped"
+               % rss)
+
+        libs, rss = run(env, "kafkardk", logs,
+                        "    type: kafka\n    client: librdkafka\n    brokers: %s\n"
+                        % store.bootstrap, lambda: None)
         assert "librdkafka.so" in libs, libs
         assert not libs & {"libcurl.so", "libsystemd.so"}, libs
-        assert len(kcat_records(store.bootstrap, "kafka")) >= 3
-        result("tail -> kafka loads %s (RSS %d KiB), 3 records shipped" % (sorted(libs), rss))
+        assert len(kcat_records(store.bootstrap, "kafkardk")) >= 3
+        result("tail -> kafka (client: librdkafka) loads %s (RSS %d KiB), 3 records shipped"
+               % (sorted(libs), rss))
 
         jdir = env.path("journal")
         os.makedirs(jdir)
