@@ -244,13 +244,22 @@ fuzz: deps $(FUZZ_BINS)
 # after it schedule themselves
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-test: deps
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS)
-	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory kafka-matrix
-	$(Q)$(MAKE) --no-print-directory fuzz-short
+# Each step prints how long it took (`make test: <step> Ns`), for CI logs.
+STEP = t0=$$(date +%s); $(1); rc=$$?; echo "make test: $(2) $$(( $$(date +%s) - t0 ))s"; \
+	[ $$rc -eq 0 ]
+
+.PHONY: test-deps
+test-deps:
+	$(Q)scripts/test-deps.sh
+
+test:
+	$(Q)$(call STEP,SLUICE_TEST_DEPS=later scripts/deps.sh,deps)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS) test-deps,build + test deps)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory lint,lint)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory unit,unit)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory integration,integration)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory kafka-matrix,kafka-matrix)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory fuzz-short,fuzz-short)
 
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" unit integration

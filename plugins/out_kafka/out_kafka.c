@@ -926,4 +926,9 @@ const struct plugin out_kafka_plugin = {
 	.partitions = out_kafka_partitions,
 	.metrics = out_kafka_metrics,
 	.exit = out_kafka_exit,
+	/* the native client sends the spooled batches as they are, so the spool
+	 * uses `compression` (zstd by default) and that is what the broker
+	 * stores; the librdkafka client decodes them, at the cost of the same
+	 * codec */
+	.sends_batches = true,
 };
