@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# harness: heavy
 # (a 3-node Kafka cluster: three JVMs at -Xmx512m; it may run beside one other test)
 """The kafka output's native client (client: native) against a real Apache
 Kafka 4.1 cluster (KRaft, three nodes on loopback, kafkacluster.py).
