@@ -5,16 +5,35 @@
 # tests/data/fuzz/<name>/ (copied, so the repository is never modified).
 # A crash leaves its reproducer in build/fuzz/crashes/<name>/ and fails.
 # usage: run-fuzz.sh SECONDS FUZZER...       SECONDS per fuzzer
-#        run-fuzz.sh total:SECONDS FUZZER... SECONDS shared (at least 3 each)
+#        run-fuzz.sh total:SECONDS FUZZER... SECONDS of wall time shared (at
+#                                            least 3 each)
+# FUZZ_JOBS (2) fuzzers run at once; output is printed in the order given.
 set -u
 secs=$1
 shift
+jobs=${FUZZ_JOBS:-2}
 case "$secs" in
 total:*)
-    secs=$(( ${secs#total:} / $# ))
+    secs=$(( ${secs#total:} * jobs / $# ))
     [ "$secs" -ge 3 ] || secs=3
     ;;
 esac
+if [ "${RUN_FUZZ_ONE:-}" = "" ]; then
+    # fan out: each fuzzer's report into its own file, then print in order
+    out_dir=$(mktemp -d)
+    trap 'rm -rf "$out_dir"' EXIT
+    printf '%s\n' "$@" | xargs -P "$jobs" -I{} sh -c \
+        'RUN_FUZZ_ONE=1 "$0" "$1" "$2" >"$3/$(basename "$2").out" 2>&1' \
+        "$0" "$secs" {} "$out_dir"
+    fails=0
+    for bin in "$@"; do
+        f="$out_dir/$(basename "$bin").out"
+        cat "$f"
+        grep -q '^FAIL' "$f" && fails=$((fails + 1))
+    done
+    [ $fails -eq 0 ]
+    exit
+fi
 fails=0
 for bin in "$@"; do
     name=$(basename "$bin")
