@@ -16,8 +16,11 @@ CPU ratios (issue targets: <= 2.5x, <= 40 MiB peak RSS).
   BENCH_SIZE=256M   corpus size (gen_corpus.py, cached in BENCH_CACHE)
   BENCH_REPS=3      rounds; each round runs every pipeline once; medians
   BENCH_PIPES=store,kafka,http   a subset
+  BENCH_HTTP_FORMAT=ndjson       the http output's format (json_array,
+                                 elasticsearch_bulk, loki_push)
 Run under `flock /tmp/sluice-heavy.lock` on a shared machine.
 """
+import json
 import os
 import shutil
 import signal
@@ -36,6 +39,7 @@ import bench_agent_tail as bat  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 PIPES = os.environ.get("BENCH_PIPES", "store,kafka,http").split(",")
+FORMAT = os.environ.get("BENCH_HTTP_FORMAT", "ndjson")
 
 
 class Sink:
@@ -58,8 +62,16 @@ class Sink:
                 body = self.rfile.read(n)
                 if self.headers.get("Content-Encoding") == "zstd":
                     body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
+                if FORMAT == "loki_push":
+                    got = sum(len(st["values"]) for st in json.loads(body)["streams"])
+                elif FORMAT == "elasticsearch_bulk":
+                    got = body.count(b'{"create":')
+                elif FORMAT == "json_array":
+                    got = len(json.loads(body))
+                else:
+                    got = body.count(b"\n")
                 with sink.lock:
-                    sink.lines += body.count(b"\n")
+                    sink.lines += got
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -98,8 +110,8 @@ def run_one(work, logs, pipe, events):
                 return bat.topic_records(url, "app") >= events
         else:
             sink = Sink()
-            output = ("    type: http\n    url: http://127.0.0.1:%d/ingest\n    format: ndjson\n"
-                      "    compression: zstd" % sink.port)
+            output = ("    type: http\n    url: http://127.0.0.1:%d/ingest\n    format: %s\n"
+                      "    compression: zstd" % (sink.port, FORMAT))
 
             def done(port):
                 return sink.lines >= events

@@ -92,7 +92,7 @@ void recjson_cache_release(struct recjson_cache *c)
 	c->valid = false;
 }
 
-static bool cache_hit(const struct recjson_cache *c, const struct record *r)
+bool recjson_cache_hit(const struct recjson_cache *c, const struct record *r)
 {
 	size_t kl = r->key_len > 0 ? (size_t)r->key_len : 0;
 	const uint8_t *p = c->src.data;
@@ -108,9 +108,8 @@ static bool cache_hit(const struct recjson_cache *c, const struct record *r)
 	       (r->headers_len == 0 || memcmp(p + 8 + kl, r->headers, r->headers_len) == 0);
 }
 
-/* Remember the key and headers of r and their JSON out[from..len). */
-static void cache_store(struct recjson_cache *c, const struct record *r, const struct buf *out,
-			size_t from)
+void recjson_cache_store(struct recjson_cache *c, const struct record *r, const void *frag,
+			 size_t fn)
 {
 	size_t kl = r->key_len > 0 ? (size_t)r->key_len : 0;
 	uint8_t n[4];
@@ -125,7 +124,7 @@ static void cache_store(struct recjson_cache *c, const struct record *r, const s
 		return;
 	memcpy(n, &r->header_count, 4);
 	if (buf_append(&c->src, n, 4) < 0 || buf_append(&c->src, r->headers, r->headers_len) < 0 ||
-	    buf_append(&c->frag, out->data + from, out->len - from) < 0)
+	    buf_append(&c->frag, frag, fn) < 0)
 		return;
 	c->valid = true;
 }
@@ -136,7 +135,7 @@ static int key_headers(struct buf *out, bool *first, const struct record *r,
 	size_t from = out->len;
 	int rc;
 
-	if (c && cache_hit(c, r)) {
+	if (c && recjson_cache_hit(c, r)) {
 		*first = false;
 		return buf_append(out, c->frag.data, c->frag.len);
 	}
@@ -144,7 +143,7 @@ static int key_headers(struct buf *out, bool *first, const struct record *r,
 	if (rc == 0)
 		rc = headers_field(out, first, r);
 	if (rc == 0 && c)
-		cache_store(c, r, out, from);
+		recjson_cache_store(c, r, out->data + from, out->len - from);
 	return rc;
 }
 

@@ -43,6 +43,12 @@ struct recjson_cache {
 
 void recjson_cache_init(struct recjson_cache *c);
 void recjson_cache_release(struct recjson_cache *c);
+/* For other formatters of the same kind (the http output's bulk bodies): is
+ * the cached fragment the one of r's key and headers?  And remember
+ * frag[0..n) as r's (a key and headers past 64 KiB are not kept). */
+bool recjson_cache_hit(const struct recjson_cache *c, const struct record *r);
+void recjson_cache_store(struct recjson_cache *c, const struct record *r, const void *frag,
+			 size_t n);
 /* recjson_format() with a cache (NULL: none); the same bytes out. */
 SLUICE_MUST_CHECK int recjson_format_cached(struct buf *out, const char *topic, int32_t partition,
 					    const struct record *r, struct recjson_cache *c);

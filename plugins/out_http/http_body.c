@@ -26,6 +26,16 @@ void http_body_init(struct http_body *b, enum http_format fmt, const char *topic
 	buf_init(&b->labels, 4096);
 	buf_init(&b->scratch, 4096);
 	recjson_cache_init(&b->jc);
+	/* the bulk action line's constant head, escaped once */
+	buf_init(&b->es_head, 0);
+	buf_init(&b->es_id, 0);
+	/* "<prefix>- : the id's JSON string opened, its numbers follow */
+	if (buf_append_str(&b->es_head, "{\"create\":{\"_index\":") < 0 ||
+	    json_cstr(&b->es_head, b->index) < 0 || buf_append_str(&b->es_head, ",\"_id\":") < 0 ||
+	    json_cstr(&b->es_id, b->id_prefix) < 0 || b->es_id.len < 2)
+		b->es_head.len = 0; /* out of memory: add_es answers -ENOMEM */
+	else
+		b->es_id.data[b->es_id.len - 1] = '-'; /* the closing quote becomes the dash */
 }
 
 void http_body_release(struct http_body *b)
@@ -34,6 +44,8 @@ void http_body_release(struct http_body *b)
 	buf_release(&b->labels);
 	buf_release(&b->scratch);
 	recjson_cache_release(&b->jc);
+	buf_release(&b->es_head);
+	buf_release(&b->es_id);
 }
 
 const char *http_format_content_type(enum http_format fmt)
@@ -84,28 +96,15 @@ static int kafka_id(const struct record *r, char *id, size_t idlen)
 	return n > 0 && (size_t)n < idlen ? 0 : -1;
 }
 
-static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
+/* The end of a bulk document from its key and headers:
+ * ,"key":..,"sluice":{"topic":..,<headers>}}\n. */
+static int es_tail(struct http_body *b, const struct record *r, struct buf *o)
 {
-	struct buf *o = &b->out;
-	char id[320], ts[40];
 	struct record_header_iter it;
 	struct record_header h;
-	int rc;
+	int rc = 0;
 
-	if (kafka_id(r, id, sizeof(id)) != 0)
-		snprintf(id, sizeof(id), "%s-%" PRIu64 "-%" PRId32, b->id_prefix, entry_id, idx);
-	clock_fmt_rfc3339(r->timestamp, ts, sizeof(ts));
-	rc = buf_append_str(o, "{\"create\":{\"_index\":");
-	rc = rc ? rc : json_cstr(o, b->index);
-	rc = rc ? rc : buf_append_str(o, ",\"_id\":");
-	rc = rc ? rc : json_cstr(o, id);
-	rc = rc ? rc : buf_append_str(o, "}}\n{\"@timestamp\":");
-	rc = rc ? rc : json_cstr(o, ts);
-	rc = rc ? rc : buf_append_str(o, ",\"message\":");
-	rc = rc ? rc
-		: json_str(o, r->value ? (const void *)r->value : "",
-			   r->value_len > 0 ? (size_t)r->value_len : 0);
-	if (!rc && r->key_len >= 0) {
+	if (r->key_len >= 0) {
 		rc = buf_append_str(o, ",\"key\":");
 		rc = rc ? rc : json_str(o, r->key, (size_t)r->key_len);
 	}
@@ -122,9 +121,83 @@ static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id
 			: json_str(o, h.value ? (const void *)h.value : "",
 				   h.value_len > 0 ? (size_t)h.value_len : 0);
 	}
+	return rc < 0 ? rc : buf_append_str(o, "}}\n");
+}
+
+/* "<RFC 3339 time>" of ms: the date and time of day are formatted once per
+ * second (a batch's records mostly share it), the milliseconds each time. */
+static int put_time(struct http_body *b, struct buf *o, int64_t ms)
+{
+	char ts[40], *t;
+	size_t n;
+
+	if (ms < 0) {
+		n = clock_fmt_rfc3339(ms, ts, sizeof(ts));
+		return json_str(o, ts, n);
+	}
+	if (!b->ts_len || ms / 1000 != b->ts_sec) {
+		n = clock_fmt_rfc3339(ms / 1000 * 1000, ts, sizeof(ts));
+		if (n < 5 || n - 5 >= sizeof(b->ts_pfx))
+			return json_str(o, ts, n);
+		b->ts_sec = ms / 1000;
+		b->ts_len = n - 5; /* without ".mmmZ" */
+		memcpy(b->ts_pfx, ts, b->ts_len);
+	}
+	if (buf_reserve(o, b->ts_len + 7) < 0)
+		return -ERR_TOO_LARGE;
+	t = (char *)o->data + o->len;
+	*t++ = '"';
+	memcpy(t, b->ts_pfx, b->ts_len);
+	t += b->ts_len;
+	*t++ = '.';
+	*t++ = (char)('0' + ms % 1000 / 100);
+	*t++ = (char)('0' + ms % 100 / 10);
+	*t++ = (char)('0' + ms % 10);
+	*t++ = 'Z';
+	*t++ = '"';
+	o->len = (size_t)(t - (char *)o->data);
+	return 0;
+}
+
+static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
+{
+	struct buf *o = &b->out;
+	char id[320];
+	/* a source's records share key and headers: the same tail, and the
+	 * same answer to "has it a kafka.* origin" (which then it has not) */
+	bool same = recjson_cache_hit(&b->jc, r);
+	size_t from;
+	int rc;
+
+	if (b->es_head.len == 0)
+		return -ENOMEM; /* http_body_init could not build it */
+	rc = buf_append(o, b->es_head.data, b->es_head.len);
+	if (rc == 0 && !same && kafka_id(r, id, sizeof(id)) == 0) {
+		rc = json_cstr(o, id);
+	} else if (rc == 0) {
+		/* "<prefix>-<entry>-<index>": the prefix escaped once, in es_id */
+		rc = buf_append(o, b->es_id.data, b->es_id.len);
+		rc = rc ? rc : json_i64(o, (int64_t)entry_id);
+		rc = rc ? rc : buf_append_u8(o, '-');
+		rc = rc ? rc : json_i64(o, idx);
+		rc = rc ? rc : buf_append_u8(o, '"');
+	}
+	rc = rc ? rc : buf_append_str(o, "}}\n{\"@timestamp\":");
+	rc = rc ? rc : put_time(b, o, r->timestamp);
+	rc = rc ? rc : buf_append_str(o, ",\"message\":");
+	rc = rc ? rc
+		: json_str(o, r->value ? (const void *)r->value : "",
+			   r->value_len > 0 ? (size_t)r->value_len : 0);
 	if (rc < 0)
 		return rc;
-	return buf_append_str(o, "}}\n");
+	if (same)
+		return buf_append(o, b->jc.frag.data, b->jc.frag.len);
+	from = o->len;
+	rc = es_tail(b, r, o);
+	/* only records without a kafka.* origin share their tail */
+	if (rc == 0 && kafka_id(r, id, sizeof(id)) != 0)
+		recjson_cache_store(&b->jc, r, o->data + from, o->len - from);
+	return rc;
 }
 
 static int loki_labels(struct http_body *b, const struct record *r, struct buf *l)
@@ -152,13 +225,19 @@ static int add_loki(struct http_body *b, const struct record *r)
 {
 	struct buf *o = &b->out;
 	struct buf *l = &b->scratch;
-	char ns[32];
-	int rc;
+	int rc = 0;
+	/* the labels come from the key-and-headers bytes: a record with the
+	 * same ones as the last has the same labels */
+	bool same = b->open && recjson_cache_hit(&b->jc, r);
 
-	rc = loki_labels(b, r, l);
-	if (rc < 0)
-		goto out;
-	if (!b->open || l->len != b->labels.len || memcmp(l->data, b->labels.data, l->len)) {
+	if (!same) {
+		rc = loki_labels(b, r, l);
+		if (rc < 0)
+			goto out;
+		recjson_cache_store(&b->jc, r, "", 0);
+	}
+	if (!same &&
+	    (!b->open || l->len != b->labels.len || memcmp(l->data, b->labels.data, l->len))) {
 		if (b->open)
 			rc = buf_append_str(o, "]},");
 		else
@@ -176,10 +255,10 @@ static int add_loki(struct http_body *b, const struct record *r)
 	} else {
 		rc = buf_append_u8(o, ',');
 	}
-	snprintf(ns, sizeof(ns), "%" PRId64 "000000", r->timestamp);
-	rc = rc ? rc : buf_append_str(o, "[");
-	rc = rc ? rc : json_cstr(o, ns);
-	rc = rc ? rc : buf_append_u8(o, ',');
+	/* ["<ns since the epoch>", */
+	rc = rc ? rc : buf_append(o, "[\"", 2);
+	rc = rc ? rc : json_i64(o, r->timestamp);
+	rc = rc ? rc : buf_append(o, "000000\",", 8);
 	rc = rc ? rc
 		: json_str(o, r->value ? (const void *)r->value : "",
 			   r->value_len > 0 ? (size_t)r->value_len : 0);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The http output's request bodies (every format) and _bulk answers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/batch.h"
@@ -128,6 +129,119 @@ static void test_es_bulk(void)
 	buf_release(&batch);
 }
 
+/* Records of several sources in one batch, one with a kafka.* origin: each
+ * document gets its own key, headers and id however the formatted tail of a
+ * source is reused. */
+static void test_es_bulk_sources(void)
+{
+	static const char *const want_id[] = {"p-9-0", "p-9-1", "t/3/77",
+					      "p-9-3", "p-9-4", "p-9-5"};
+	static const char *const want_path[] = {"/a.log", "/a.log", NULL,
+						"/a.log", "/b.log", "/a.log"};
+	struct record_header ha[] = {{(const uint8_t *)"path", 4, (const uint8_t *)"/a.log", 6}};
+	struct record_header hb[] = {{(const uint8_t *)"path", 4, (const uint8_t *)"/b.log", 6}};
+	struct record_header hk[] = {
+		{(const uint8_t *)"kafka.topic", 11, (const uint8_t *)"t", 1},
+		{(const uint8_t *)"kafka.partition", 15, (const uint8_t *)"3", 1},
+		{(const uint8_t *)"kafka.offset", 12, (const uint8_t *)"77", 2},
+	};
+	const struct record_header *hs[] = {ha, ha, hk, ha, hb, ha};
+	const size_t nh[] = {1, 1, 3, 1, 1, 1};
+	const char *keys[] = {"h:a", "h:a", "k", "h:a", "h:b", "h:a"};
+	struct batch_builder bb;
+	struct batch_params p;
+	struct buf batch;
+	struct http_body b;
+	const char *s, *nl;
+	int line = 0;
+
+	buf_init(&batch, 1 << 20);
+	batch_builder_init(&bb, 1 << 20);
+	for (int i = 0; i < 6; i++)
+		CU_ASSERT_EQUAL_FATAL(batch_builder_add(&bb, 1764000000000 + i, keys[i],
+							(int32_t)strlen(keys[i]), "v", 1, hs[i],
+							nh[i]),
+				      0);
+	batch_params_init(&p);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &p, &batch), 0);
+	batch_builder_release(&bb);
+	http_body_init(&b, HTTP_FMT_ES_BULK, "app", NULL, "p", 1 << 20);
+	CU_ASSERT_EQUAL(http_body_add_batch(&b, cc, 9, batch.data, batch.len), 6);
+	s = (const char *)b.out.data;
+	while ((nl = memchr(s, '\n', b.out.len - (size_t)(s - (const char *)b.out.data)))) {
+		struct jdoc *d = parse(s, (size_t)(nl - s));
+		const struct jnode *root = jdoc_root(d);
+		int i = line / 2;
+
+		if (line % 2 == 0) {
+			CU_ASSERT_STRING_EQUAL(
+				jnode_str(jnode_get(jnode_get(root, "create"), "_id")), want_id[i]);
+		} else {
+			const struct jnode *sl = jnode_get(root, "sluice");
+			const char *path = jnode_str(jnode_get(sl, "path"));
+			char ts[64];
+
+			snprintf(ts, sizeof(ts), "2025-11-24T16:00:00.00%dZ", i % 10);
+			CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(root, "@timestamp")), ts);
+
+			CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(root, "key")), keys[i]);
+			CU_ASSERT_STRING_EQUAL(jnode_str(jnode_get(sl, "topic")), "app");
+			if (want_path[i]) {
+				CU_ASSERT(path && strcmp(path, want_path[i]) == 0);
+			} else {
+				CU_ASSERT_PTR_NULL(path);
+			}
+		}
+		jdoc_free(d);
+		s = nl + 1;
+		line++;
+	}
+	CU_ASSERT_EQUAL(line, 12);
+	http_body_release(&b);
+	buf_release(&batch);
+}
+
+/* Sources alternating A A B A: consecutive records of one source share a
+ * stream, each stream carries its own labels. */
+static void test_loki_sources(void)
+{
+	struct record_header ha[] = {{(const uint8_t *)"path", 4, (const uint8_t *)"/a.log", 6}};
+	struct record_header hb[] = {{(const uint8_t *)"path", 4, (const uint8_t *)"/b.log", 6}};
+	const struct record_header *hs[] = {ha, ha, hb, ha};
+	static const char *const want[] = {"/a.log", "/b.log", "/a.log"};
+	struct batch_builder bb;
+	struct batch_params p;
+	struct buf batch;
+	struct http_body b;
+	struct jdoc *d;
+	const struct jnode *streams;
+
+	buf_init(&batch, 1 << 20);
+	batch_builder_init(&bb, 1 << 20);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL_FATAL(
+			batch_builder_add(&bb, 1764000000000 + i, "k", 1, "v", 1, hs[i], 1), 0);
+	batch_params_init(&p);
+	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, cc, &p, &batch), 0);
+	batch_builder_release(&bb);
+	http_body_init(&b, HTTP_FMT_LOKI, "app", NULL, "x", 1 << 20);
+	CU_ASSERT_EQUAL(http_body_add_batch(&b, cc, 1, batch.data, batch.len), 4);
+	CU_ASSERT_EQUAL(http_body_finish(&b), 0);
+	d = parse(b.out.data, b.out.len);
+	streams = jnode_get(jdoc_root(d), "streams");
+	CU_ASSERT_EQUAL_FATAL(streams->n, 3);
+	for (size_t i = 0; i < 3; i++)
+		CU_ASSERT_STRING_EQUAL(
+			jnode_str(jnode_get(jnode_get(&streams->kids[i], "stream"), "path")),
+			want[i]);
+	CU_ASSERT_EQUAL(jnode_get(&streams->kids[0], "values")->n, 2);
+	CU_ASSERT_STRING_EQUAL(jnode_str(&jnode_get(&streams->kids[2], "values")->kids[0].kids[0]),
+			       "1764000000003000000");
+	jdoc_free(d);
+	http_body_release(&b);
+	buf_release(&batch);
+}
+
 static void test_loki(void)
 {
 	struct buf batch;
@@ -192,7 +306,9 @@ int main(void)
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_ndjson_and_array),
 		UNIT_TEST(test_es_bulk),
+		UNIT_TEST(test_es_bulk_sources),
 		UNIT_TEST(test_loki),
+		UNIT_TEST(test_loki_sources),
 		UNIT_TEST(test_bulk_answers),
 		UNIT_END,
 	};
