@@ -176,7 +176,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuz
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(TEST_LIBS)
 
 # ---------------------------------------------------------------- tests
-FUZZ_SHORT_SECONDS ?= total:30
+FUZZ_SHORT_SECONDS ?= total:16
 FUZZ_SECONDS ?= 300
 UNIT_TIMEOUT ?= 300
 

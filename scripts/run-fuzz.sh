@@ -6,7 +6,7 @@
 # A crash leaves its reproducer in build/fuzz/crashes/<name>/ and fails.
 # usage: run-fuzz.sh SECONDS FUZZER...       SECONDS per fuzzer
 #        run-fuzz.sh total:SECONDS FUZZER... SECONDS of wall time shared (at
-#                                            least 3 each)
+#                                            least 1 each)
 # FUZZ_JOBS (2) fuzzers run at once; output is printed in the order given.
 set -u
 secs=$1
@@ -15,7 +15,7 @@ jobs=${FUZZ_JOBS:-2}
 case "$secs" in
 total:*)
     secs=$(( ${secs#total:} * jobs / $# ))
-    [ "$secs" -ge 3 ] || secs=3
+    [ "$secs" -ge 1 ] || secs=1
     ;;
 esac
 if [ "${RUN_FUZZ_ONE:-}" = "" ]; then

@@ -66,6 +66,10 @@ struct in_journald {
 	bool io_on;
 	bool paused;
 	bool warned_missing;
+	bool at_end;        /* the last pump reached the journal's end */
+	bool unread;        /* the current entry is one not read yet (after resync) */
+	bool from_head;     /* positioned at the head and nothing read since */
+	char last_cur[256]; /* cursor of the last entry read ("" = none or too long) */
 	uint64_t ordinal;
 	struct buf value;
 	struct buf key;
@@ -283,6 +287,17 @@ static const struct {
 };
 #define NHDR (sizeof(header_fields) / sizeof(header_fields[0]))
 
+static void remember_cursor(struct in_journald *t, const char *cur)
+{
+	size_t n = strlen(cur);
+
+	t->from_head = false;
+	if (n >= sizeof(t->last_cur))
+		n = 0; /* no cursor is this long; no resync then */
+	memcpy(t->last_cur, cur, n);
+	t->last_cur[n] = '\0';
+}
+
 /* Read the current entry and emit it as ordinal t->ordinal. */
 static void emit_entry(struct in_journald *t)
 {
@@ -304,6 +319,7 @@ static void emit_entry(struct in_journald *t)
 	}
 	t->ordinal++;
 	t->st.entries++;
+	remember_cursor(t, cursor);
 	if (sd_journal_get_realtime_usec(t->j, &usec) < 0)
 		usec = 0;
 	buf_reset(&t->value);
@@ -380,9 +396,14 @@ static void pump(struct in_journald *t)
 
 	if (!t->j || t->paused)
 		return;
+	if (t->unread) {
+		t->unread = false;
+		emit_entry(t);
+	}
 	for (i = 0; i < PUMP_ENTRIES && !t->paused; i++) {
 		int rc = sd_journal_next(t->j);
 
+		t->at_end = rc == 0;
 		if (rc == 0)
 			return;
 		if (rc < 0) {
@@ -459,8 +480,10 @@ static int position_fallback(struct in_journald *t, const char *cur, const char 
 	log_warn("journald %s: the committed cursor is %s (%.60s); starting at the journal's %s "
 		 "(cursor_fallback)",
 		 t->id, why, cur, t->conf->cursor_fallback ? "tail" : "head");
-	if (!t->conf->cursor_fallback)
+	if (!t->conf->cursor_fallback) {
+		t->from_head = true;
 		return sd_journal_seek_head(t->j);
+	}
 	return sd_journal_seek_tail(t->j);
 }
 
@@ -478,8 +501,10 @@ static int position_cursor(struct in_journald *t, const char *cur)
 	if (rc < 0)
 		return position_fallback(t, cur, "not valid");
 	rc = sd_journal_next(t->j);
-	if (rc <= 0 || sd_journal_test_cursor(t->j, cur) > 0)
+	if (rc <= 0 || sd_journal_test_cursor(t->j, cur) > 0) {
+		remember_cursor(t, cur);
 		return 0;
+	}
 	if (sd_journal_get_cursor(t->j, &now) < 0 || !same_series(cur, now)) {
 		free(now); /* sd-journal allocated it with malloc */
 		return position_fallback(t, cur, "of a journal series not present here");
@@ -499,7 +524,7 @@ static int position_cursor(struct in_journald *t, const char *cur)
 			 t->id);
 	}
 	free(now);
-	sd_journal_previous(t->j);
+	t->unread = true; /* the closest entry, standing on it, is the next one to read */
 	return 0;
 }
 
@@ -523,15 +548,19 @@ static int position(struct in_journald *t, const struct source_resume *r, char *
 		return rc;
 	}
 	t->ordinal = r ? r->ordinal : 0;
-	if (t->conf->read_from_head)
+	if (t->conf->read_from_head) {
+		t->from_head = true;
 		return sd_journal_seek_head(t->j);
+	}
 	rc = sd_journal_seek_tail(t->j);
 	if (rc < 0)
 		return rc;
 	/* Stand on the last entry so the next read is the first new one, and
 	 * remember it: a restart before anything new arrives resumes here. */
-	if (sd_journal_previous(t->j) > 0)
-		sd_journal_get_cursor(t->j, fresh);
+	if (sd_journal_previous(t->j) > 0 && sd_journal_get_cursor(t->j, fresh) >= 0)
+		remember_cursor(t, *fresh);
+	else
+		t->from_head = true; /* an empty journal: all that comes is new */
 	return 0;
 }
 
@@ -543,6 +572,8 @@ static int journal_open(struct in_journald *t)
 	char *fresh = NULL;
 	int rc, fd;
 
+	t->at_end = t->unread = t->from_head = false;
+	t->last_cur[0] = '\0';
 	if (path && *path) {
 		struct stat st;
 
@@ -613,6 +644,29 @@ fail:
 	return rc;
 }
 
+/* sd-journal skips a file it has read to the end until the file's entry
+ * count changes, but a writer counts an entry before it links the entry into
+ * the per-field arrays that a unit match walks.  A read that lands between
+ * the two misses that entry until the next one is written, which on a quiet
+ * journal may be never.  So on each poll that finds the reader at the end,
+ * seek back to the last entry read: seeking drops that per-file state.
+ * Where that entry is gone (vacuumed), the reader now stands on the first
+ * entry after it, which is unread. */
+static void resync(struct in_journald *t)
+{
+	int rc;
+
+	if (t->from_head) {
+		sd_journal_seek_head(t->j);
+		return;
+	}
+	if (!t->last_cur[0] || sd_journal_seek_cursor(t->j, t->last_cur) < 0)
+		return;
+	rc = sd_journal_next(t->j);
+	if (rc > 0 && sd_journal_test_cursor(t->j, t->last_cur) <= 0)
+		t->unread = true;
+}
+
 static void on_poll(struct evloop_timer *tm)
 {
 	struct in_journald *t = tm->data;
@@ -623,6 +677,8 @@ static void on_poll(struct evloop_timer *tm)
 		evloop_timer_start(t->loop, &t->poll, POLL_MS, POLL_MS, on_poll, t);
 	}
 	sd_journal_process(t->j);
+	if (t->at_end && !t->paused)
+		resync(t);
 	pump(t);
 }
 
