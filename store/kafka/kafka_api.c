@@ -165,6 +165,15 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
 	return 0;
 }
 
+size_t kafka_api_arena_bound(size_t n)
+{
+	size_t extra = n * 24;
+
+	if (extra > ((size_t)16 << 20))
+		extra = (size_t)16 << 20;
+	return n * 8 + 65536 + extra;
+}
+
 void *kafka_api_decode_body(struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a)
 {
 	const struct kafka_api *api = kafka_api_find(h->api_key);

@@ -145,6 +145,11 @@ int kafka_api_parse_header(const uint8_t *p, size_t n, struct arena *a, struct k
  * v12 with IncludeClusterAuthorizedOperations, a v8-10 field); their count
  * goes to h->trailing. */
 void *kafka_api_decode_body(struct kafka_hdr *h, const uint8_t *p, size_t n, struct arena *a);
+/* The arena bound for decoding a frame of n bytes: a small multiple of the
+ * frame, with room for legitimate requests of many tiny elements (Metadata
+ * naming 10,000 one-letter topics costs ~11x its bytes decoded) while a
+ * large frame of empty elements still cannot cost more than ~8x. */
+size_t kafka_api_arena_bound(size_t n);
 
 /* Map a log-engine result (0 or a negative lib/err.h code) to the Kafka error
  * code a broker returns for it. */

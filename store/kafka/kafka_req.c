@@ -40,9 +40,7 @@ struct kafka_req *kafka_req_new(struct kafka_ctx *ctx, uint8_t *frame, size_t le
 	r->frame = frame;
 	r->frame_len = len;
 	r->start_ns = clock_mono_ns();
-	/* Decoded structures cost a small multiple of the frame; the bound stops
-	 * a frame of empty array elements from costing more. */
-	arena_init(&r->arena, len * 8 + 65536);
+	arena_init(&r->arena, kafka_api_arena_bound(len));
 	out_max = ctx->conf ? (size_t)ctx->conf->kafka.max_output_bytes : 0;
 	buf_init(&r->out, out_max > (1u << 20) ? out_max : (1u << 20));
 	return r;

@@ -493,6 +493,41 @@ static void test_metadata_v12_request(void)
 	arena_release(&a);
 }
 
+/* Metadata v1-v8 naming 10,000 one-letter topics (a client with many tiny
+ * topic names) decodes within the bound a request gets; the same bytes as
+ * empty names at v9+ (one byte each) too. */
+static void test_metadata_many_tiny_names(void)
+{
+	struct arena a;
+	struct kafka_hdr h;
+	struct kmsg_metadata_req *q;
+
+	buf_reset(&W);
+	w("0003 0008 00000007 ffff");
+	buf_append_u8(&W, 0);
+	buf_append_u8(&W, 0);
+	buf_append_u8(&W, 0x27); /* 10,000 topics */
+	buf_append_u8(&W, 0x10);
+	for (int i = 0; i < 10000; i++) {
+		w("0001");
+		buf_append_u8(&W, (uint8_t)('a' + i % 26));
+	}
+	w("01 00 00");
+	arena_init(&a, kafka_api_arena_bound(W.len));
+	q = decode_frame(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(q->n_topics, 10000);
+	CU_ASSERT_STRING_EQUAL(q->topics[9999].name, "p");
+	arena_release(&a);
+	/* the old bound (8x + 64 KiB) could not hold it */
+	arena_init(&a, W.len * 8 + 65536);
+	CU_ASSERT_PTR_NULL(decode_frame(&a, &h));
+	arena_release(&a);
+	/* a huge frame of tiny elements stays near 8x */
+	CU_ASSERT_TRUE(kafka_api_arena_bound((size_t)100 << 20) <=
+		       ((size_t)100 << 20) * 8 + ((size_t)17 << 20));
+}
+
 /* The response to it, field by field from MetadataResponse.json. */
 static void test_metadata_v12_response(void)
 {
@@ -872,6 +907,7 @@ int main(void)
 		UNIT_TEST(test_defaults),
 		UNIT_TEST(test_rare_types),
 		UNIT_TEST(test_metadata_v12_request),
+		UNIT_TEST(test_metadata_many_tiny_names),
 		UNIT_TEST(test_metadata_v12_response),
 		UNIT_TEST(test_apiversions_v4),
 		UNIT_TEST(test_java_client_frames),
