@@ -252,14 +252,25 @@ STEP = t0=$$(date +%s); $(1); rc=$$?; echo "make test: $(2) $$(( $$(date +%s) - 
 test-deps:
 	$(Q)scripts/test-deps.sh
 
+# The Go and Python test clients build in the background (nice 5) from the
+# start: the unit tests and the integration tests mostly wait on timers and
+# daemons, and the tests that need a client run scripts/test-deps.sh again,
+# which waits for the build (a lock) and then finds it done (its log:
+# build/test-deps.log).  The short fuzz pass runs beside the integration
+# tests at nice 19, on what CPU they leave; its report follows theirs.
 test:
 	$(Q)$(call STEP,SLUICE_TEST_DEPS=later scripts/deps.sh,deps)
-	$(Q)$(call STEP,$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS) test-deps,build + test deps)
+	$(Q)mkdir -p build && (nice -n 5 scripts/test-deps.sh >build/test-deps.log 2>&1 &)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS),build)
 	$(Q)$(call STEP,$(MAKE) --no-print-directory lint,lint)
 	$(Q)$(call STEP,$(MAKE) --no-print-directory unit,unit)
-	$(Q)$(call STEP,$(MAKE) --no-print-directory integration,integration)
+	$(Q)$(call STEP,(nice -n 19 $(MAKE) --no-print-directory fuzz-short \
+		>$(BUILD)/fuzz-short.log 2>&1; echo $$? >$(BUILD)/fuzz-short.rc) & \
+		$(MAKE) --no-print-directory integration; irc=$$?; wait; \
+		[ $$irc -eq 0 ],integration)
 	$(Q)$(call STEP,$(MAKE) --no-print-directory kafka-matrix,kafka-matrix)
-	$(Q)$(call STEP,$(MAKE) --no-print-directory fuzz-short,fuzz-short)
+	$(Q)cat $(BUILD)/fuzz-short.log; echo "make test: fuzz-short (beside integration) exit $$(cat $(BUILD)/fuzz-short.rc)"; \
+		[ "$$(cat $(BUILD)/fuzz-short.rc)" = 0 ]
 
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" unit integration
