@@ -21,7 +21,8 @@ Also `zstd -b1` on the corpus as the machine's speed (see bench_agent_tail).
   BENCH_KAFKA_SIZE=1024  MB of values in the topic (the corpus loaded as often as needed)
   BENCH_KAFKA_PARTITIONS=4, BENCH_KAFKA_ROUNDS=3 (agents reading the topic, median reported)
   BENCH_KAFKA_CONF  extra YAML lines for the input (4-space indent); with
-  BENCH_KAFKA_CONF_B (_C, _D) too, rounds alternate between them (interleaved)
+  BENCH_KAFKA_CONF_B (_C, _D) too, rounds alternate between them (interleaved);
+  BENCH_KAFKA_AGENT(_B, ...)  the agent binary of that conf (an old build to compare)
   BENCH_PERF=FILE  perf record -g each round's agent into FILE.N
 """
 import os
@@ -172,7 +173,7 @@ def peak_rss_mb(pid):
     return 0.0
 
 
-def kafka_round(kport, records, tmp, n, store, extra):
+def kafka_round(kport, records, tmp, n, store, extra, binary):
     """One agent (a fresh group and data_dir) reading the whole topic into
     null: (wall incl. the join, steady s, MB of values, steady MB, CPU s)."""
     aport = free_port()
@@ -187,7 +188,7 @@ def kafka_round(kport, records, tmp, n, store, extra):
         if os.environ.get("BENCH_PERF") else []
     t0 = time.time()
     scpu = agent_stat(store.pid)
-    agent = subprocess.Popen(pre + [os.path.join(BIN, "sluice-agent"), "-c", conf],
+    agent = subprocess.Popen(pre + [binary, "-c", conf],
                              stdout=open(os.path.join(tmp, "kafka-%d.log" % n), "wb"),
                              stderr=subprocess.STDOUT)
     try:
@@ -228,16 +229,18 @@ def kafka_round(kport, records, tmp, n, store, extra):
 def kafka_input(path, lines, size, tmp):
     store, kport, copies = kafka_load(path, size, tmp)
     rounds = int(os.environ.get("BENCH_KAFKA_ROUNDS", "3"))
-    confs = [os.environ.get("BENCH_KAFKA_CONF", "")]
+    agent = os.path.join(BIN, "sluice-agent")
+    confs = [(os.environ.get("BENCH_KAFKA_CONF", ""), os.environ.get("BENCH_KAFKA_AGENT", agent))]
     for x in "BCD":
-        if "BENCH_KAFKA_CONF_" + x in os.environ:
-            confs.append(os.environ["BENCH_KAFKA_CONF_" + x])
+        if "BENCH_KAFKA_CONF_" + x in os.environ or "BENCH_KAFKA_AGENT_" + x in os.environ:
+            confs.append((os.environ.get("BENCH_KAFKA_CONF_" + x, ""),
+                          os.environ.get("BENCH_KAFKA_AGENT_" + x, agent)))
     res = [[] for _ in confs]
     try:
         for n in range(rounds * len(confs)):
             c = n % len(confs)
             wall, steady, mb, smb, cpu, scpu = kafka_round(kport, lines * copies, tmp, n, store,
-                                                           confs[c])
+                                                           *confs[c])
             res[c].append((smb / steady, mb / wall, cpu / (mb / 1e3) if cpu else 0.0, wall,
                            wall - steady))
             print("kafka input -> null round %d%s: %.1f MB of values; steady (first to last "
