@@ -212,6 +212,17 @@ int batch_validate(const void *p, size_t n, struct batch_info *bi)
 	return validate(p, n, bi, &max_ts);
 }
 
+int batch_validate_head(const void *p, size_t n, struct batch_info *bi)
+{
+	int rc = check_header(p, n, bi, true);
+
+	if (rc < 0)
+		return rc;
+	if (bi->count <= 0 || bi->last_offset_delta != bi->count - 1 || n == BATCH_HEADER_SIZE)
+		return -ERR_CORRUPT;
+	return 0;
+}
+
 int batch_verify(const void *p, size_t n, struct codec_ctx *cc, struct buf *scratch, bool head_only,
 		 struct batch_info *bi, int64_t *records_max_ts)
 {

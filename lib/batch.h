@@ -96,6 +96,12 @@ SLUICE_MUST_CHECK int batch_header_parse(const void *p, size_t n, struct batch_i
  * -ERR_UNSUPPORTED (unknown codec, magic < 2). */
 SLUICE_MUST_CHECK int batch_validate(const void *p, size_t n, struct batch_info *bi);
 
+/* batch_validate() without walking the records of an uncompressed batch:
+ * the length, magic, CRC-32C (which covers the records) and the count.
+ * For bytes this process built and checked once (a spool entry read
+ * back), where the CRC is what catches the disk going wrong. */
+SLUICE_MUST_CHECK int batch_validate_head(const void *p, size_t n, struct batch_info *bi);
+
 /* batch_validate() and what needs the records themselves, as a Kafka
  * broker checks a produced batch: a compressed batch is decompressed into
  * scratch with cc (bounded by scratch->max, which must not be below

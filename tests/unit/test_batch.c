@@ -211,12 +211,17 @@ static void test_every_corruption_detected(void)
 				continue;
 			b.data[i] ^= 0x20;
 			CU_ASSERT(batch_validate(b.data, b.len, &bi) < 0);
+			CU_ASSERT(batch_validate_head(b.data, b.len, &bi) < 0);
 			b.data[i] ^= 0x20;
 		}
 		/* every truncation is detected */
-		for (size_t n = 0; n < b.len; n++)
+		for (size_t n = 0; n < b.len; n++) {
 			CU_ASSERT(batch_validate(b.data, n, &bi) < 0);
+			CU_ASSERT(batch_validate_head(b.data, n, &bi) < 0);
+		}
 		CU_ASSERT_EQUAL(batch_validate(b.data, b.len, &bi), 0);
+		CU_ASSERT_EQUAL(batch_validate_head(b.data, b.len, &bi), 0);
+		CU_ASSERT_EQUAL(bi.count, 4);
 		buf_release(&b);
 	}
 }
