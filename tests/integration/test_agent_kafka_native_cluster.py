@@ -99,6 +99,7 @@ def failover(env, kc):
     agent.start()
     w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 30)
     w.start()
+    t0 = time.time()
     moves = []
     for _ in range(2):
         before = delivered(agent)
@@ -106,10 +107,12 @@ def failover(env, kc):
         leader = kc.wait_leader("nfo", 0, timeout=90)
         assert delivered(agent) < events, "the corpus was shipped before the kill"
         node = kc.node(leader)
+        t_kill = time.time()
         node.kill()
         new = kc.wait_leader("nfo", 0, not_node=leader, timeout=60)
-        moves.append("%d->%d" % (leader, new))
         node.start().wait()
+        moves.append("%d->%d at %.0f s, back at %.0f s" % (leader, new, t_kill - t0,
+                                                           time.time() - t0))
     w.join()
     assert w.error is None, w.error
     wait_until(lambda: delivered(agent) >= events, 120, "every event delivered")
@@ -119,7 +122,8 @@ def failover(env, kc):
     meta = m.get("sluice_agent_kafka_native_metadata_requests_total" + M, 0)
     assert errs > 0, "the failover left no trace in the metrics"
     line = seq_check(env, values(kc, "nfo"), events)
-    return ("native, leader kill -9 x2 (%s), rf=3 min.isr=2: %s; metrics: %d connection "
+    return ("native, leader kill -9 x2 (%s; a 30 s writer), rf=3 min.isr=2: %s; metrics: "
+            "%d connection "
             "errors, %d metadata refreshes, %d retries" %
             (", ".join(moves), line, errs, meta,
              m.get("sluice_agent_kafka_native_retries_total" + M, 0)))
@@ -207,9 +211,12 @@ def sasl_ssl(env, kc):
     os.makedirs(logs2)
     with open(os.path.join(logs2, "app.log"), "w") as f:
         f.write("0 one line\n")
-    bad = Agent(env, CONFIG.format(data=env.path("data-nbad"), logs=logs2,
-                                   bootstrap=kc.secure_bootstrap, topic="nsec")
-                + extra % ("wrong", kc.ca), name="agent-nbad")
+    # the refused agents cannot deliver their line: SIGTERM waits out
+    # shutdown_timeout, 1 s here rather than the 20 s the others get
+    bad_cfg = CONFIG.format(data=env.path("data-nbad"), logs=logs2,
+                            bootstrap=kc.secure_bootstrap, topic="nsec") \
+        .replace("shutdown_timeout: 20s", "shutdown_timeout: 1s")
+    bad = Agent(env, bad_cfg + extra % ("wrong", kc.ca), name="agent-nbad")
     bad.start()
     wait_until(lambda: bad.metric("sluice_agent_kafka_native_auth_failures_total" + M) > 0,
                60, "the wrong password refused")
@@ -222,9 +229,7 @@ def sasl_ssl(env, kc):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                     os.path.join(d, "ca.key"), "-out", os.path.join(d, "ca.pem"), "-days", "2",
                     "-subj", "/CN=other-ca"], check=True, capture_output=True)
-    bad.write_config(CONFIG.format(data=env.path("data-nbad"), logs=logs2,
-                                   bootstrap=kc.secure_bootstrap, topic="nsec")
-                     + extra % (kc.USERS["agent"], os.path.join(d, "ca.pem")))
+    bad.write_config(bad_cfg + extra % (kc.USERS["agent"], os.path.join(d, "ca.pem")))
     bad.start()
     wait_until(lambda: bad.metric("sluice_agent_kafka_native_connection_errors_total" + M) > 0,
                60, "the unknown certificate refused")
