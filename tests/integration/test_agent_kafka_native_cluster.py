@@ -19,6 +19,9 @@ Kafka 4.1 cluster (KRaft, three nodes on loopback, kafkacluster.py).
    from a test CA, checked against ssl_ca_location and the address): a
    corpus through it, 0 missing, 0 duplicated; a wrong password is refused
    (counted, nothing delivered).
+
+2, 3 and 4 run at the same time once 1 is done (each its own topics and
+agents; no broker is killed after 1).
 """
 import os
 import random
@@ -30,7 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import kafkacluster  # noqa: E402
 from harness import (Agent, Env, Writer, corpus, kafka_partition, kcat_records,  # noqa: E402
-                     result, wait_until)
+                     result, run_parallel, wait_until)
 
 CONFIG = """
 agent:
@@ -248,9 +251,9 @@ def main():
         try:
             result("3-node Kafka 4.1 cluster up in %.1fs" % (time.time() - t0))
             result(failover(env, kc))
-            result(agent_kills(env, kc))
-            result(keyed(env, kc))
-            result(sasl_ssl(env, kc))
+            for line in run_parallel((agent_kills, env, kc), (keyed, env, kc),
+                                     (sasl_ssl, env, kc)):
+                result(line)
         except BaseException:
             print(kc.logs(), flush=True)
             sys.stdout.write("--- agent logs\n")
