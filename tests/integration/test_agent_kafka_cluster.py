@@ -112,16 +112,21 @@ def delivered(agent):
         return 0
 
 
-def failover(env, kc):
+def failover_corpora(env):
+    """Phase 1's two corpora: (path, events) for "fo" and "nfo"."""
+    src, nsrc = env.path("corpus-fo.log"), env.path("corpus-nfo.log")
+    return ((src, corpus(env, src, "12M", "--seed", "21")),
+            (nsrc, corpus(env, nsrc, "12M", "--seed", "41")))
+
+
+def failover(env, kc, corpora):
     """Phase 1 for both clients at once: "fo" (librdkafka) and "nfo" (the
     native client, kafka_native_phases.py) on the same replicas in the same
     order, so both have one leader (the first in-sync replica of 1, 2, 3)
     and every kill fails both over."""
     for t in ("fo", "nfo"):
         kc.create_topic(t, partitions=1, rf=3, min_isr=2, replicas=[1, 2, 3])
-    src, nsrc = env.path("corpus-fo.log"), env.path("corpus-nfo.log")
-    events = corpus(env, src, "12M", "--seed", "21")
-    nevents = corpus(env, nsrc, "12M", "--seed", "41")
+    (src, events), (nsrc, nevents) = corpora
     agent, logs = agent_for(env, kc, "fo", "fo")
     nagent, nlogs = native.agent_for(env, kc, "nfo", "nfo")
     agent.start()
@@ -379,10 +384,12 @@ def main():
     with Env() as env:
         result(security_check(env))
         t0 = time.time()
-        kc = kafkacluster.start(env, nodes=3, sasl_ssl=True)
+        # phase 1's corpora are written while the JVMs start
+        kc, corpora = run_parallel((lambda: kafkacluster.start(env, nodes=3, sasl_ssl=True),),
+                                   (failover_corpora, env))
         try:
             result("3-node Kafka 4.1 cluster up in %.1fs" % (time.time() - t0))
-            for line in failover(env, kc):
+            for line in failover(env, kc, corpora):
                 result(line)
             phases = [(exactly_once, env, kc), (sasl_ssl, env, kc), (native.agent_kills, env, kc),
                       (native.keyed, env, kc), (native.sasl_ssl, env, kc)]
