@@ -268,14 +268,20 @@ class Cluster:
             time.sleep(0.3)
         raise RuntimeError("kafka: %d brokers not up after %ds (%s)" % (count, timeout, last))
 
-    def create_topic(self, topic, partitions=1, rf=3, min_isr=None, timeout=60):
+    def create_topic(self, topic, partitions=1, rf=3, min_isr=None, timeout=60, replicas=None):
+        """replicas: the node ids of every partition's replicas, in order (the
+        first in-sync one leads); default: Kafka places rf of them."""
         from confluent_kafka.admin import NewTopic
         cfg = {}
         if min_isr:
             cfg["min.insync.replicas"] = str(min_isr)
+        if replicas:
+            nt = NewTopic(topic, partitions, replica_assignment=[list(replicas)] * partitions,
+                          config=cfg)
+        else:
+            nt = NewTopic(topic, partitions, rf, config=cfg)
         admin = self.admin()   # alive until the future resolves
-        fs = admin.create_topics([NewTopic(topic, partitions, rf, config=cfg)],
-                                 operation_timeout=timeout)
+        fs = admin.create_topics([nt], operation_timeout=timeout)
         fs[topic].result(timeout)
         self.wait_leader(topic, 0, timeout)
 

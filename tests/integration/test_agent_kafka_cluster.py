@@ -2,14 +2,19 @@
 # harness: heavy
 # (a 3-node Kafka cluster: three JVMs at -Xmx512m; it may run beside one other test)
 """The kafka output against a real Apache Kafka 4.1 cluster (KRaft, three
-combined controller+broker nodes on loopback, kafkacluster.py).
+combined controller+broker nodes on loopback, kafkacluster.py), with both
+clients: librdkafka (below) and the native one (client: native, its phases
+in kafka_native_phases.py) share the cluster, one start of three JVMs.
 
 1. Failover: topic "fo" with replication factor 3 and min.insync.replicas=2;
    the agent ships a numbered corpus while the partition's leader is killed
    with SIGKILL twice (and restarted once a new leader took over): every
    event arrives exactly once (idempotent producer, acks=all; kcat,
    check_seq.py), and the agent's metrics show the failover (broker errors
-   counted, nothing failed for good).
+   counted, nothing failed for good).  The native client's agent ships into
+   "nfo" at the same time; both topics have replicas 1, 2, 3 in that order,
+   so they have one leader and each kill (after awaiting that) fails both
+   over.
 2. Exactly once (exactly_once: true): topic "eo", same replication; the
    agent reloads (SIGHUP) once, then is killed with SIGKILL five times
    mid-stream and restarted: a
@@ -23,6 +28,9 @@ combined controller+broker nodes on loopback, kafkacluster.py).
    password is refused.  Before that, `--check` of every security_protocol
    and sasl_mechanism (they used to crash the agent: an enum index read as a
    string pointer).
+
+2, 3 and 4, and the native client's phases 2-4, run at the same time once
+1 is done (each its own topics and agent; no broker is killed after 1).
 """
 import os
 import json
@@ -38,7 +46,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kafkacluster  # noqa: E402
-from agentkit import BIN, Agent, Writer, corpus, wait_until  # noqa: E402
+import kafka_native_phases as native  # noqa: E402
+from agentkit import BIN, Agent, Writer, corpus, run_parallel, wait_until  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
 CONFIG = """
@@ -103,30 +112,64 @@ def delivered(agent):
         return 0
 
 
-def failover(env, kc):
-    kc.create_topic("fo", partitions=1, rf=3, min_isr=2)
-    src = env.path("corpus-fo.log")
-    events = corpus(env, src, "12M", "--seed", "21")
+def failover_corpora(env):
+    """Phase 1's two corpora: (path, events) for "fo" and "nfo"."""
+    src, nsrc = env.path("corpus-fo.log"), env.path("corpus-nfo.log")
+    return ((src, corpus(env, src, "12M", "--seed", "21")),
+            (nsrc, corpus(env, nsrc, "12M", "--seed", "41")))
+
+
+def failover(env, kc, corpora):
+    """Phase 1 for both clients at once: "fo" (librdkafka) and "nfo" (the
+    native client, kafka_native_phases.py) on the same replicas in the same
+    order, so both have one leader (the first in-sync replica of 1, 2, 3)
+    and every kill fails both over."""
+    for t in ("fo", "nfo"):
+        kc.create_topic(t, partitions=1, rf=3, min_isr=2, replicas=[1, 2, 3])
+    (src, events), (nsrc, nevents) = corpora
     agent, logs = agent_for(env, kc, "fo", "fo")
+    nagent, nlogs = native.agent_for(env, kc, "nfo", "nfo")
     agent.start()
+    nagent.start()
     w = Writer(src, os.path.join(logs, "app.log"), rate=os.path.getsize(src) / 30)
+    nw = Writer(nsrc, os.path.join(nlogs, "app.log"), rate=os.path.getsize(nsrc) / 30)
     w.start()
+    nw.start()
+    t0 = time.time()
     moves = []
+
+    def one_leader():
+        leaders = set()
+        for t in ("fo", "nfo"):
+            try:
+                leaders.add(kc.leader(t, 0))
+            except Exception:  # noqa: BLE001 - retried until the deadline
+                return False
+        return len(leaders) == 1 and leaders.pop() > 0
     for _ in range(2):
-        before = delivered(agent)
-        wait_until(lambda: delivered(agent) > before + 1000, 60, "records flowing")
+        before, nbefore = delivered(agent), native.delivered(nagent)
+        wait_until(lambda: delivered(agent) > before + 1000 and
+                   native.delivered(nagent) > nbefore + 1000, 60, "records flowing to both")
         # the second kill may find the restarted node still catching up: the
         # survivor leads alone below min.insync.replicas until it is back
-        leader = kc.wait_leader("fo", 0, timeout=90)
+        wait_until(one_leader, 90, "one leader for fo and nfo")
+        leader = kc.leader("fo", 0)
         assert delivered(agent) < events, "the corpus was shipped before the kill"
+        assert native.delivered(nagent) < nevents, "the native corpus was shipped before the kill"
         node = kc.node(leader)
+        t_kill = time.time()
         node.kill()
         new = kc.wait_leader("fo", 0, not_node=leader, timeout=60)
-        moves.append("%d->%d" % (leader, new))
+        nnew = kc.wait_leader("nfo", 0, not_node=leader, timeout=60)
         node.start().wait()
+        moves.append("%d->%d/%d at %.0f s, back at %.0f s" % (leader, new, nnew, t_kill - t0,
+                                                              time.time() - t0))
     w.join()
+    nw.join()
     assert w.error is None, w.error
+    assert nw.error is None, nw.error
     wait_until(lambda: delivered(agent) >= events, 120, "every event delivered")
+    wait_until(lambda: native.delivered(nagent) >= nevents, 120, "every native event delivered")
     m = agent.metrics()
     assert agent.term() == 0
     errs = m.get("sluice_agent_kafka_broker_errors_total" + M, 0)
@@ -134,8 +177,11 @@ def failover(env, kc):
     assert errs > 0, "the failover left no trace in the metrics"
     assert failed == 0, "records failed for good: %d" % failed
     line = seq_check(env, values(kc, "fo"), events)
-    return ("leader kill -9 x2 (%s), rf=3 min.isr=2: %s; metrics: %d broker errors, "
-            "0 failed" % (", ".join(moves), line, errs))
+    nline = native.failover_check(env, kc, nagent, nevents)
+    how = ("leader kill -9 x2 (%s; 30 s writers; fo->fo/nfo), rf=3 min.isr=2"
+           % ", ".join(moves))
+    return ["%s: librdkafka %s; metrics: %d broker errors, 0 failed" % (how, line, errs),
+            "%s: %s" % (how, nline)]
 
 
 def exactly_once(env, kc, kills=5):
@@ -338,18 +384,23 @@ def main():
     with Env() as env:
         result(security_check(env))
         t0 = time.time()
-        kc = kafkacluster.start(env, nodes=3, sasl_ssl=True)
+        # phase 1's corpora are written while the JVMs start
+        kc, corpora = run_parallel((lambda: kafkacluster.start(env, nodes=3, sasl_ssl=True),),
+                                   (failover_corpora, env))
         try:
             result("3-node Kafka 4.1 cluster up in %.1fs" % (time.time() - t0))
-            result(failover(env, kc))
-            result(exactly_once(env, kc))
+            for line in failover(env, kc, corpora):
+                result(line)
+            phases = [(exactly_once, env, kc), (sasl_ssl, env, kc), (native.agent_kills, env, kc),
+                      (native.keyed, env, kc), (native.sasl_ssl, env, kc)]
             if os.environ.get("SLUICE_CLI_KAFKA", "1") == "1":
-                result(cli(env, kc))
-            result(sasl_ssl(env, kc))
+                phases.insert(1, (cli, env, kc))
+            for line in run_parallel(*phases):
+                result(line)
         except BaseException:
             print(kc.logs(), flush=True)
             sys.stdout.write("--- agent logs\n")
-            for name in ("fo", "eo", "sec"):
+            for name in ("fo", "eo", "sec", "nfo", "nkill", "nkeys", "nsec", "nbad"):
                 try:
                     with open(env.path("agent-%s.log" % name), errors="replace") as f:
                         sys.stdout.write("".join(f.readlines()[-40:]))

@@ -37,8 +37,13 @@ def main():
         token = env.path("agent-token")
         with open(token, "w") as f:
             f.write(BAD + "\n")
-        agent = Agent(env, store_config(env, store, logs, data=env.path("data"),
-                                        extra_output="    token_file: %s\n" % token))
+        # refused, it cannot deliver: SIGTERM waits out shutdown_timeout, 1 s
+        # here (store_config's 10 s otherwise)
+        cfg = store_config(env, store, logs, data=env.path("data"),
+                           extra_output="    token_file: %s\n" % token) \
+            .replace("shutdown_timeout: 10s", "shutdown_timeout: 1s")
+        assert "shutdown_timeout: 1s" in cfg
+        agent = Agent(env, cfg)
         agent.start()
         wait_until(lambda: agent.metric('sluice_agent_output_retries_total{output="central"}') >= 3,
                    60, "retries after 401")
@@ -74,8 +79,13 @@ def rotated_principal():
         token = env.path("agent-token")
         with open(token, "w") as f:
             f.write(GOOD + "\n")
-        agent = Agent(env, store_config(env, store, logs, data=env.path("data"),
-                                        extra_output="    token_file: %s\n" % token))
+        # refused, it cannot deliver: SIGTERM waits out shutdown_timeout, 1 s
+        # here (store_config's 10 s otherwise)
+        cfg = store_config(env, store, logs, data=env.path("data"),
+                           extra_output="    token_file: %s\n" % token) \
+            .replace("shutdown_timeout: 10s", "shutdown_timeout: 1s")
+        assert "shutdown_timeout: 1s" in cfg
+        agent = Agent(env, cfg)
         agent.start()
         wait_until(lambda: store_records_auth(store) >= first, 120, "%d records" % first)
         pid = agent.metric('sluice_agent_store_producer_id{output="central"}')

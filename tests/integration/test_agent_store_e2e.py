@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # harness: heavy
-"""Tail 200 MB of gen_corpus.py output into a real sluice-store and consume it
-back with kcat over the Kafka protocol: check_seq.py finds 0 missing and 0
-duplicated, every multi-line Java trace is one record, keys and headers are
-the source's, and the agent's counters agree with the store."""
+"""Tail 100 MB (E2E_SIZE; 600,000 events) of gen_corpus.py output into a
+real sluice-store and consume it back with kcat over the Kafka protocol:
+check_seq.py finds 0 missing and 0 duplicated, every multi-line Java trace
+is one record, keys and headers are the source's, and the agent's counters
+agree with the store."""
 import os
 import sys
 import time
@@ -16,7 +17,7 @@ import subprocess  # noqa: E402
 import socket  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
-SIZE = os.environ.get("E2E_SIZE", "200M")
+SIZE = os.environ.get("E2E_SIZE", "100M")
 
 
 def main():

@@ -120,8 +120,12 @@ def main():
             logs2 = env.path("logs2")
             os.makedirs(logs2)
             events2 = corpus(env, os.path.join(logs2, "app.log"), "1M")
+            # refused, it cannot deliver: SIGTERM waits out shutdown_timeout,
+            # 1 s here (store_config's 10 s otherwise)
             conf = store_config(env, store, logs2, url=url, data=env.path("a2"),
-                                extra_input="    topic: other\n")
+                                extra_input="    topic: other\n") \
+                .replace("shutdown_timeout: 10s", "shutdown_timeout: 1s")
+            assert "shutdown_timeout: 1s" in conf
             agent = Agent(env, conf, name="a2")
             agent.start()
             wait_until(lambda: errors(agent) >= 3, 60, "certificate errors")

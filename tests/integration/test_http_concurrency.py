@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""100 concurrent idempotent producers post batches over HTTP for 20 s to a
+"""100 concurrent idempotent producers post batches over HTTP for 10 s to a
 store with fsync=always, resending some acknowledged batches on purpose (as
 an agent does when an answer is lost).  Every record must be in the log
 exactly once: check_seq.py over everything read back, and the partitions'
@@ -19,7 +19,7 @@ import mkbatch  # noqa: E402
 from sluicetest import Env, result  # noqa: E402
 
 PRODUCERS = int(os.environ.get("HTTP_PRODUCERS", "100"))
-SECONDS = float(os.environ.get("HTTP_SECONDS", "20"))
+SECONDS = float(os.environ.get("HTTP_SECONDS", "10"))
 PARTITIONS = 4
 TOPIC = "load"
 

@@ -22,7 +22,8 @@ RSS_BOUND, and the sluice_* metric of that refusal has counted it.
  12  quotas: throttle_time_ms and a muted connection over Kafka, 429 with
      Retry-After over HTTP, per-principal overrides, metrics per principal
 
-CASES="7 9" runs a subset.
+CASES="7 9" runs a subset.  Four groups run at the same time, each with
+its own store: 7 then 8, 9 then 10, 11, 12.
 """
 import os
 import re
@@ -32,6 +33,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -45,6 +47,7 @@ from kafka.record.memory_records import MemoryRecordsBuilder
 import kafkatest
 import sluicetest
 from kafkatest import wait_for
+from harness import run_parallel
 from sluicetest import Env, result
 
 # store RSS after every case (measured 7-13 MiB; ASan's shadow and quarantine
@@ -79,6 +82,16 @@ def cases():
 
 
 # ---------------------------------------------------------------- common checks
+
+_starting = threading.Lock()
+
+
+def start_store(env, **kw):
+    """kafkatest.start_store, one at a time: the Env names a store's dir and
+    config by how many it has."""
+    with _starting:
+        return kafkatest.start_store(env, **kw)
+
 
 def metrics(st):
     with urllib.request.urlopen(st.url + "/metrics", timeout=10) as r:
@@ -414,7 +427,7 @@ def case11(env):
     try:
         headroom = 48 << 20 if mounted else fs_free(base) - (200 << 20)
         fill = 64 << 20 if mounted else 400 << 20
-        st = kafkatest.start_store(env, conf=CONF + "  min_free_bytes: %d\n  min_free_percent: 0\n"
+        st = start_store(env, conf=CONF + "  min_free_bytes: %d\n  min_free_percent: 0\n"
                                    % headroom, data_dir=os.path.join(base, "data"))
         sluicetest_wait_http(st)
         s = connect(st.kafka_port)
@@ -492,7 +505,7 @@ def case12(env):
     r = subprocess.run([os.path.join(sluicetest.BIN, "sluice-store"), "-c", bad, "--check"],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "bad.yaml:3:14:" in r.stderr, r.stderr
-    st = kafkatest.start_store(env, conf=CONF + QUOTA_CONF)
+    st = start_store(env, conf=CONF + QUOTA_CONF)
     sluicetest_wait_http(st)
     big = batch(100, 5000)                   # ~500 KB: twice the rate
     hog = connect(st.kafka_port)
@@ -552,17 +565,22 @@ def main():
     want = cases()
     t0 = time.time()
     with Env() as env:
-        if want & {"7", "8", "9", "10"}:
-            st = kafkatest.start_store(env, conf=CONF)
+        def on_one_store(*fns):
+            st = start_store(env, conf=CONF)
             sluicetest_wait_http(st)
-            for c, fn in (("7", case7), ("8", case8), ("9", case9), ("10", case10)):
-                if c in want:
-                    fn(st)
+            for fn in fns:
+                fn(st)
             st.stop()
+        groups = []
+        for pair in ((("7", case7), ("8", case8)), (("9", case9), ("10", case10))):
+            fns = [fn for c, fn in pair if c in want]
+            if fns:
+                groups.append([on_one_store] + fns)
         if "11" in want:
-            case11(env)
+            groups.append((case11, env))
         if "12" in want:
-            case12(env)
+            groups.append((case12, env))
+        run_parallel(*groups)
     took = time.time() - t0
     result("hostile suite: cases %s in %.1fs" % (" ".join(sorted(want, key=int)), took))
     assert took < 90, "the hostile suite took %.1fs (budget 90 s)" % took

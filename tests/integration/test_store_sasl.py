@@ -161,9 +161,20 @@ def check_kafka_python(st):
         p = KafkaProducer(**kw)
         p.send("app.kp", m.encode()).get(timeout=30)
         p.close()
-    c = KafkaConsumer("app.kp", auto_offset_reset="earliest", consumer_timeout_ms=5000, **kw)
-    got = sorted(x.value for x in c)
+    # read until the three are in, then the consumer must be at the end of
+    # every partition (nothing more in the topic): no 5 s idle wait for the end
+    c = KafkaConsumer("app.kp", auto_offset_reset="earliest", consumer_timeout_ms=30000, **kw)
+    got = []
+    for x in c:
+        got.append(x.value)
+        if len(got) == len(MECHS):
+            break
+    parts = list(c.assignment())
+    ends = c.end_offsets(parts)
+    at = {tp: c.position(tp) for tp in parts}
     c.close()
+    assert parts and at == ends, (at, ends)
+    got.sort()
     assert got == sorted(m.encode() for m in MECHS), got
 
 
