@@ -648,6 +648,12 @@ static void in_tail_exit(void *ctx)
 
 	if (!t)
 		return;
+	/* Emptied first: taking 50,000 files out of them one by one is a walk
+	 * each. */
+	for (struct tail_file *f = t->files; f; f = f->next)
+		f->ready = f->waiting = false;
+	t->rhead = t->rtail = t->whead = t->wtail = NULL;
+	t->nwait = 0;
 	while (t->files)
 		tail_file_release(t, t->files, false);
 	while (t->tombs) {
@@ -674,9 +680,13 @@ static void in_tail_exit(void *ctx)
 	for (size_t i = 0; i < t->ndirs; i++)
 		mem_free(t->dirs[i].path);
 	mem_free(t->dirs);
-	for (size_t i = 0; i < t->nknown_names; i++)
-		mem_free(t->known_names[i]);
-	mem_free(t->known_names);
+	while (t->known_list) {
+		struct tail_known *k = t->known_list;
+
+		t->known_list = k->next;
+		mem_free(k);
+	}
+	hmap_release(&t->known_names);
 	hmap_release(&t->files_by_ino);
 	hmap_release(&t->files_by_wd);
 	tail_start_release(&t->start);
@@ -703,6 +713,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 	buf_init(&t->docker, c->max_line_bytes + 4);
 	hmap_init(&t->files_by_ino);
 	hmap_init(&t->files_by_wd);
+	hmap_init(&t->known_names);
 	if (c->multiline.start && *c->multiline.start) {
 		int rc = tail_start_init(&t->start, c->multiline.start);
 

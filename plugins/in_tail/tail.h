@@ -146,6 +146,13 @@ struct tail_tomb {
 	bool seen;
 };
 
+/* A name a recovered source was found at (by hash: 50,000 of them). */
+struct tail_known {
+	struct hmap_node node;
+	struct tail_known *next;
+	char name[];
+};
+
 struct tail_dir {
 	int wd;
 	char *path;
@@ -220,8 +227,8 @@ struct in_tail {
 	struct tail_tomb *tombs;
 	struct tail_dir *dirs; /* watched directories */
 	size_t ndirs;
-	char **known_names; /* names of sources recovered at start-up */
-	size_t nknown_names;
+	struct hmap known_names; /* names of sources recovered at start-up */
+	struct tail_known *known_list;
 	uint8_t *rbuf;
 	struct buf docker; /* format: docker: the decoded log of the line at hand */
 	size_t rbuf_size;
@@ -286,6 +293,11 @@ int tail_file_reopen(struct in_tail *t, struct tail_file *f);
  * descriptor, which then goes to the first of them. */
 void tail_idle_drained(struct in_tail *t, struct tail_file *f);
 void tail_idle_tick(struct in_tail *t, uint64_t now);
+/* Past the descriptor budget with fd open (the number is the count)? */
+bool tail_fd_short(int fd);
+/* Close f, just added, at once and queue it for a descriptor (a restart
+ * resuming more files than the budget holds). */
+void tail_file_park(struct in_tail *t, struct tail_file *f);
 int tail_pend_push(struct in_tail *t, const char *path, bool initial);
 void tail_wait_remove(struct in_tail *t, struct tail_file *f);
 /* Has the closed file f changed since it was closed (stat of its path)? */

@@ -53,6 +53,11 @@ static bool fd_over_budget(int fd)
 	return (rlim_t)fd + headroom >= limit;
 }
 
+bool tail_fd_short(int fd)
+{
+	return fd_over_budget(fd);
+}
+
 /* ------------------------------------------------------------ LRU */
 
 void tail_lru_remove(struct in_tail *t, struct tail_file *f)
@@ -271,6 +276,24 @@ out:
 		t->pend_frozen = false;
 		tail_rescan_soon(t);
 	}
+}
+
+void tail_file_park(struct in_tail *t, struct tail_file *f)
+{
+	struct stat st;
+
+	if (f->fd < 0)
+		return;
+	/* Left in the ready list (finding it there costs a walk): popped, it
+	 * is reopened if a descriptor can be had, else it waits. */
+	if (fstat(f->fd, &st) == 0)
+		f->mtime = st.st_mtim;
+	close(f->fd);
+	f->fd = -1;
+	tail_lru_remove(t, f);
+	t->nopen--;
+	t->st.closes_pressure++;
+	wait_push(t, f);
 }
 
 void tail_idle_drained(struct in_tail *t, struct tail_file *f)

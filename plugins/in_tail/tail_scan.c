@@ -80,8 +80,11 @@ bool tail_same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino, u
 
 static bool known_name(const struct in_tail *t, const char *path)
 {
-	for (size_t i = 0; i < t->nknown_names; i++)
-		if (strcmp(t->known_names[i], path) == 0)
+	size_t n = strlen(path);
+	uint64_t h = hmap_hash(HMAP_SEED, path, n);
+
+	for (struct hmap_node *e = hmap_first(&t->known_names, h); e; e = hmap_next(e, h))
+		if (strcmp(hmap_entry(e, struct tail_known, node)->name, path) == 0)
 			return true;
 	return false;
 }
@@ -501,17 +504,21 @@ static void add_tomb(struct in_tail *t, const char *ident, const struct tail_met
 
 static void remember_name(struct in_tail *t, const char *name)
 {
-	char **v;
+	size_t n = strlen(name);
+	struct tail_known *k;
 
 	if (known_name(t, name))
 		return;
-	v = mem_realloc(t->known_names, (t->nknown_names + 1) * sizeof(*v));
-	if (!v)
+	k = mem_alloc(sizeof(*k) + n + 1);
+	if (!k)
 		return;
-	t->known_names = v;
-	v[t->nknown_names] = mem_strdup(name);
-	if (v[t->nknown_names])
-		t->nknown_names++;
+	memcpy(k->name, name, n + 1);
+	if (hmap_insert(&t->known_names, &k->node, hmap_hash(HMAP_SEED, name, n)) < 0) {
+		mem_free(k);
+		return;
+	}
+	k->next = t->known_list;
+	t->known_list = k;
 }
 
 int tail_recover(struct in_tail *t)
@@ -575,6 +582,10 @@ int tail_recover(struct in_tail *t)
 		if (!f)
 			return -ENOMEM;
 		log_info("tail %s: resuming %s at byte %" PRIu64, t->id, f->path, r->ordinal);
+		/* More to resume than descriptors: it waits, closed, for one
+		 * (opening the rest would fail and take them for gone). */
+		if (tail_fd_short(f->fd))
+			tail_file_park(t, f);
 		/* Its name (through any symlink) names another file now. */
 		if (stat(name, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
 		    (uint64_t)st.st_ino != f->ino) {
