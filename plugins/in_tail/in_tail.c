@@ -99,6 +99,11 @@ static const struct cfg_option in_tail_opts[] = {
 	 .max = 3600000, .help = "stat-polling period for files inotify cannot watch"},
 	{.name = "inotify", .type = CFG_BOOL, .offset = offsetof(struct in_tail_conf, inotify),
 	 .def = "true", .help = "false: poll every file (network file systems)"},
+	{.name = "close_inactive", .type = CFG_DURATION,
+	 .offset = offsetof(struct in_tail_conf, close_inactive), .def = "5m", .min = 0,
+	 .max = 1LL << 40,
+	 .help = "a file read to its end gives its descriptor back after this long without "
+		 "new data (reopened when it changes; 0: only when descriptors run short)"},
 	{.name = "format", .type = CFG_ENUM, .offset = offsetof(struct in_tail_conf, format),
 	 .def = "none", .choices = formats,
 	 .help = "cri: Kubernetes container logs (<time> <stream> <P|F> <log>); docker: Docker's "
@@ -175,6 +180,10 @@ static void on_pump(struct evloop_timer *tm)
 
 		if (!f)
 			break;
+		/* Closed while idle: opened again, or it waits for a descriptor
+		 * (or it was gone: finished and freed). */
+		if (f->fd < 0 && tail_file_reopen(t, f) != 0)
+			continue;
 		tail_file_read(t, f, &more);
 		if (more)
 			tail_mark_ready(t, f);
@@ -344,6 +353,8 @@ struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char 
 	f->next = t->files;
 	t->files = f;
 	t->nfiles++;
+	t->nopen++;
+	tail_lru_touch(t, f);
 	watch_file(t, f);
 	log_debug("tail %s: following %s from byte %" PRIu64, t->id, path, off);
 	tail_mark_ready(t, f);
@@ -409,7 +420,12 @@ void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish)
 	if (*pp)
 		*pp = f->next;
 	t->nfiles--;
-	close(f->fd);
+	tail_wait_remove(t, f);
+	if (f->fd >= 0) {
+		tail_lru_remove(t, f);
+		t->nopen--;
+		close(f->fd);
+	}
 	buf_release(&f->event);
 	buf_release(&f->part[0]);
 	buf_release(&f->part[1]);
@@ -519,13 +535,17 @@ static void on_inotify(struct evloop_io *io, uint32_t revents)
 			if (ev->mask & IN_ATTRIB) {
 				struct stat st;
 
-				if (fstat(f->fd, &st) == 0 && st.st_nlink == 0)
+				if (f->fd < 0)
+					tail_mark_ready(t, f); /* reopened: deleted? */
+				else if (fstat(f->fd, &st) == 0 && st.st_nlink == 0)
 					set_rotated_by_event(t, f);
 			}
 			if (ev->mask & IN_IGNORED) {
 				hmap_remove(&t->files_by_wd, &f->by_wd);
 				f->wd = -1;
 				t->npolled++;
+				if (f->fd < 0)
+					tail_mark_ready(t, f);
 			}
 		}
 	}
@@ -580,7 +600,11 @@ static void on_poll(struct evloop_timer *tm)
 		struct stat st;
 
 		next = f->next;
-		if (f->wd < 0 && fstat(f->fd, &st) == 0) {
+		if (f->wd < 0 && f->fd < 0) {
+			/* Closed while idle and not watched: its path says. */
+			if (!f->ready && (stat(f->path, &st) != 0 || tail_closed_changed(f, &st)))
+				tail_mark_ready(t, f);
+		} else if (f->wd < 0 && fstat(f->fd, &st) == 0) {
 			if ((uint64_t)st.st_size != f->size || (uint64_t)st.st_size < f->off) {
 				/* A smaller size is a truncation: the read says how
 				 * much of the size seen before it was lost. */
@@ -608,6 +632,7 @@ static void on_poll(struct evloop_timer *tm)
 		else if (now - f->changed_ms >= (uint64_t)t->conf->rotate_wait)
 			tail_mark_ready(t, f); /* re-check its size, flush its tail */
 	}
+	tail_idle_tick(t, now);
 }
 
 static void on_scan(struct evloop_timer *tm)
@@ -623,6 +648,12 @@ static void in_tail_exit(void *ctx)
 
 	if (!t)
 		return;
+	/* Emptied first: taking 50,000 files out of them one by one is a walk
+	 * each. */
+	for (struct tail_file *f = t->files; f; f = f->next)
+		f->ready = f->waiting = false;
+	t->rhead = t->rtail = t->whead = t->wtail = NULL;
+	t->nwait = 0;
 	while (t->files)
 		tail_file_release(t, t->files, false);
 	while (t->tombs) {
@@ -645,12 +676,17 @@ static void in_tail_exit(void *ctx)
 		evloop_io_stop(&t->iio);
 		close(t->ifd);
 	}
+	tail_idle_release(t);
 	for (size_t i = 0; i < t->ndirs; i++)
 		mem_free(t->dirs[i].path);
 	mem_free(t->dirs);
-	for (size_t i = 0; i < t->nknown_names; i++)
-		mem_free(t->known_names[i]);
-	mem_free(t->known_names);
+	while (t->known_list) {
+		struct tail_known *k = t->known_list;
+
+		t->known_list = k->next;
+		mem_free(k);
+	}
+	hmap_release(&t->known_names);
 	hmap_release(&t->files_by_ino);
 	hmap_release(&t->files_by_wd);
 	tail_start_release(&t->start);
@@ -677,6 +713,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 	buf_init(&t->docker, c->max_line_bytes + 4);
 	hmap_init(&t->files_by_ino);
 	hmap_init(&t->files_by_wd);
+	hmap_init(&t->known_names);
 	if (c->multiline.start && *c->multiline.start) {
 		int rc = tail_start_init(&t->start, c->multiline.start);
 
@@ -791,8 +828,24 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		{"sluice_agent_tail_open_errors_total", "counter",
 		 "Files that could not be opened.", t->st.open_errors, NULL, NULL},
 		{"sluice_agent_tail_files_deferred", "gauge",
-		 "Matching files left unopened at the last scan: the open-file limit is near.",
-		 t->st.deferred, NULL, NULL},
+		 "Matching files waiting for a descriptor: the open-file limit is near.",
+		 t->npend + t->nwait, NULL, NULL},
+		{"sluice_agent_tail_open_files", "gauge",
+		 "Tailed files holding a descriptor (the others are closed while idle).", t->nopen,
+		 NULL, NULL},
+		{"sluice_agent_tail_closes_total", "counter",
+		 "Idle files read to their end whose descriptor was closed, by why.",
+		 t->st.closes_inactive, "reason", "inactive"},
+		{"sluice_agent_tail_closes_total", "counter", "", t->st.closes_pressure, "reason",
+		 "fd_pressure"},
+		{"sluice_agent_tail_reopens_total", "counter",
+		 "Closed files opened again because they changed.", t->st.reopens, NULL, NULL},
+		{"sluice_agent_tail_fd_pressure_total", "counter",
+		 "Opens refused for want of descriptors (EMFILE, ENFILE or the input's budget).",
+		 t->st.fd_pressure, NULL, NULL},
+		{"sluice_agent_tail_closed_gone_total", "counter",
+		 "Closed files found deleted or replaced when they were to be reopened; finished.",
+		 t->st.closed_gone, NULL, NULL},
 	};
 	return plugin_metrics_copy(m, max, v, sizeof(v) / sizeof(v[0]));
 }

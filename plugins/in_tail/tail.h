@@ -62,7 +62,8 @@ struct in_tail_conf {
 	int64_t rotate_wait;   /* ms */
 	int64_t poll_interval; /* ms */
 	bool inotify;
-	int format; /* enum tail_format */
+	int format;             /* enum tail_format */
+	int64_t close_inactive; /* ms: a file read to its end is closed after this long idle; 0: never */
 };
 
 /* What a file's position meta says (decoded). */
@@ -83,12 +84,15 @@ struct tail_file {
 	struct hmap_node by_wd;
 	struct tail_file *next;  /* all files */
 	struct tail_file *rnext; /* ready list */
+	struct tail_file *lprev; /* open files, least recently active first */
+	struct tail_file *lnext;
+	struct tail_file *wnext; /* closed files waiting for a descriptor */
 	struct in_tail *t;
 	struct source *src;
 	char *name; /* path it was found at (key) */
 	char *path; /* current path */
 	char *was;  /* moved: the path it had, the base of its generations */
-	int fd;
+	int fd;     /* -1: closed while idle (identity and position kept) */
 	uint64_t dev;
 	uint64_t ino;
 	uint32_t fp;
@@ -99,12 +103,15 @@ struct tail_file {
 	uint64_t read_end; /* end of the bytes the last read returned */
 	int wd;            /* inotify watch, -1 when polled */
 	bool ready;
-	bool rotated;        /* its path now names another file (or none) */
-	bool moved;          /* rotated: where it went not looked at yet */
-	bool discarding;     /* skipping the rest of a long line */
-	bool eof;            /* the last read found nothing new */
-	bool seen;           /* scan mark */
-	uint64_t changed_ms; /* last growth (rotate_wait) */
+	bool rotated;          /* its path now names another file (or none) */
+	bool moved;            /* rotated: where it went not looked at yet */
+	bool discarding;       /* skipping the rest of a long line */
+	bool eof;              /* the last read found nothing new */
+	bool seen;             /* scan mark */
+	bool waiting;          /* closed, on the wait list for a descriptor */
+	uint64_t changed_ms;   /* last growth (rotate_wait) */
+	uint64_t active_ms;    /* last open or read that returned bytes (close_inactive) */
+	struct timespec mtime; /* closed: the modification time when it was closed */
 	/* multi-line: the pending event is either borrowed from the read buffer
 	 * (its lines are contiguous there; no copy) or owned in event */
 	struct buf event;
@@ -139,6 +146,13 @@ struct tail_tomb {
 	bool seen;
 };
 
+/* A name a recovered source was found at (by hash: 50,000 of them). */
+struct tail_known {
+	struct hmap_node node;
+	struct tail_known *next;
+	char name[];
+};
+
 struct tail_dir {
 	int wd;
 	char *path;
@@ -163,6 +177,18 @@ struct in_tail_stats {
 	uint64_t cri_joined;      /* lines joined from P pieces */
 	uint64_t cri_interleaved; /* lines split: the other stream came between pieces */
 	uint64_t cri_invalid;     /* lines not in the CRI/docker format (kept as they are) */
+	uint64_t closes_inactive; /* descriptors closed: idle for close_inactive */
+	uint64_t closes_pressure; /* descriptors closed early: descriptors ran short */
+	uint64_t reopens;         /* closed files opened again (they changed) */
+	uint64_t fd_pressure;     /* opens refused: EMFILE/ENFILE or the descriptor budget */
+	uint64_t closed_gone;     /* closed files found deleted (or replaced) when reopened */
+};
+
+/* Paths a scan could not open for want of descriptors, opened as closes
+ * free them, in order; initial: found by the first scan (start rules). */
+struct tail_pend {
+	char *path;
+	bool initial;
 };
 
 struct in_tail {
@@ -187,11 +213,22 @@ struct in_tail {
 	size_t npolled;
 	struct tail_file *rhead;
 	struct tail_file *rtail;
+	struct tail_file *lhead; /* open files, LRU */
+	struct tail_file *ltail;
+	size_t nopen;
+	struct tail_file *whead; /* closed files waiting for a descriptor */
+	struct tail_file *wtail;
+	size_t nwait;
+	struct tail_pend *pend; /* ring of paths waiting for a descriptor */
+	size_t pend_head;
+	size_t npend;
+	size_t pend_cap;
+	bool pend_frozen; /* a scan began with paths waiting: it queues no more */
 	struct tail_tomb *tombs;
 	struct tail_dir *dirs; /* watched directories */
 	size_t ndirs;
-	char **known_names; /* names of sources recovered at start-up */
-	size_t nknown_names;
+	struct hmap known_names; /* names of sources recovered at start-up */
+	struct tail_known *known_list;
 	uint8_t *rbuf;
 	struct buf docker; /* format: docker: the decoded log of the line at hand */
 	size_t rbuf_size;
@@ -225,9 +262,47 @@ void tail_cri_final(struct in_tail *t, struct tail_file *f, uint64_t end);
 
 /* tail_scan.c */
 void tail_scan(struct in_tail *t);
+/* Follow path if it is new (initial: found by the first scan; queued: it
+ * comes from the wait queue): 1 opened, 0 nothing to do, -EMFILE queued
+ * for want of a descriptor. */
+int tail_consider(struct in_tail *t, const char *path, bool initial, bool queued);
+/* Is the open file fd (stat st) the one with these (dev, inode, birth
+ * time, first bytes)? */
+bool tail_same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino, uint64_t btime,
+		    uint32_t fp, uint32_t fp_len);
+/* Open the entry of dir that is f (renamed): fd, and its path in found. */
+int tail_find_renamed(const struct tail_file *f, struct stat *st, char *found, size_t cap);
 int tail_recover(struct in_tail *t);
 void tail_check_rotated(struct in_tail *t);
 struct tail_file *tail_find(struct in_tail *t, uint64_t dev, uint64_t ino);
+
+/* tail_idle.c: closing idle files, reopening them, descriptor pressure */
+/* open(path) read-only within the descriptor budget, closing the least
+ * recently active idle file when descriptors run short: fd, or -EMFILE when
+ * none can be freed, or -errno. */
+int tail_open(struct in_tail *t, const char *path);
+void tail_lru_touch(struct in_tail *t, struct tail_file *f);
+void tail_lru_remove(struct in_tail *t, struct tail_file *f);
+bool tail_closable(const struct in_tail *t, const struct tail_file *f, bool pressure);
+void tail_file_close(struct in_tail *t, struct tail_file *f, bool pressure);
+/* A closed file changed: 0 when open again (at its position), -EMFILE when
+ * it waits for a descriptor, -ENOENT when it was gone (finished, released:
+ * f is freed). */
+int tail_file_reopen(struct in_tail *t, struct tail_file *f);
+/* f was just read to its end: closed at once when others wait for a
+ * descriptor, which then goes to the first of them. */
+void tail_idle_drained(struct in_tail *t, struct tail_file *f);
+void tail_idle_tick(struct in_tail *t, uint64_t now);
+/* Past the descriptor budget with fd open (the number is the count)? */
+bool tail_fd_short(int fd);
+/* Close f, just added, at once and queue it for a descriptor (a restart
+ * resuming more files than the budget holds). */
+void tail_file_park(struct in_tail *t, struct tail_file *f);
+int tail_pend_push(struct in_tail *t, const char *path, bool initial);
+void tail_wait_remove(struct in_tail *t, struct tail_file *f);
+/* Has the closed file f changed since it was closed (stat of its path)? */
+bool tail_closed_changed(const struct tail_file *f, const struct stat *st);
+void tail_idle_release(struct in_tail *t);
 
 /* in_tail.c */
 struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char *name, int fd,

@@ -385,8 +385,10 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 	}
 	if (n == 0) {
 		f->eof = true;
+		tail_idle_drained(t, f);
 		return;
 	}
+	tail_lru_touch(t, f);
 	f->read_end = base + (uint64_t)n;
 	if (base + (uint64_t)n > f->size) {
 		f->size = base + (uint64_t)n;
@@ -431,6 +433,8 @@ void tail_file_read(struct in_tail *t, struct tail_file *f, bool *more)
 	if (f->event_open && t->conf->multiline.flush_ms >= 0)
 		evloop_timer_start(t->loop, &f->mflush, (uint64_t)t->conf->multiline.flush_ms, 0,
 				   on_mflush, f);
+	if (!*more)
+		tail_idle_drained(t, f); /* closed when others wait for a descriptor */
 }
 
 void tail_file_final(struct in_tail *t, struct tail_file *f)

@@ -63,8 +63,8 @@ static bool fp_matches(int fd, uint64_t size, uint32_t fp, uint32_t fp_len)
 /* Is the file open at fd (stat st) the one known by these? A recycled inode
  * has another birth time, whatever its first bytes (an empty file has none
  * to tell). */
-static bool same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino, uint64_t btime,
-		      uint32_t fp, uint32_t fp_len)
+bool tail_same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino, uint64_t btime,
+		    uint32_t fp, uint32_t fp_len)
 {
 	uint64_t b;
 
@@ -80,8 +80,11 @@ static bool same_file(int fd, const struct stat *st, uint64_t dev, uint64_t ino,
 
 static bool known_name(const struct in_tail *t, const char *path)
 {
-	for (size_t i = 0; i < t->nknown_names; i++)
-		if (strcmp(t->known_names[i], path) == 0)
+	size_t n = strlen(path);
+	uint64_t h = hmap_hash(HMAP_SEED, path, n);
+
+	for (struct hmap_node *e = hmap_first(&t->known_names, h); e; e = hmap_next(e, h))
+		if (strcmp(hmap_entry(e, struct tail_known, node)->name, path) == 0)
 			return true;
 	return false;
 }
@@ -116,32 +119,12 @@ static void watch_pattern_dir(struct in_tail *t, const char *pat)
 static struct tail_tomb *tomb_match(struct in_tail *t, int fd, const struct stat *st)
 {
 	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
-		if (same_file(fd, st, tb->dev, tb->ino, tb->btime, tb->fp, tb->fp_len))
+		if (tail_same_file(fd, st, tb->dev, tb->ino, tb->btime, tb->fp, tb->fp_len))
 			return tb;
 	return NULL;
 }
 
-/* Descriptors a tail input leaves free for sockets, spool segments and the
- * other inputs: past the limit minus this, new files wait for a later scan
- * (and the output can still connect to ship what the open ones read). */
-#define FD_HEADROOM_MIN 64
-
-static bool fd_over_budget(int fd)
-{
-	static rlim_t limit;
-	rlim_t headroom;
-	struct rlimit rl;
-
-	if (limit == 0)
-		limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				? rl.rlim_cur
-				: (rlim_t)1 << 20;
-	headroom = limit / 16 > FD_HEADROOM_MIN ? limit / 16 : FD_HEADROOM_MIN;
-	/* Descriptors are handed out lowest first: the number is the count. */
-	return (rlim_t)fd + headroom >= limit;
-}
-
-static void consider(struct in_tail *t, const char *path)
+int tail_consider(struct in_tail *t, const char *path, bool initial, bool queued)
 {
 	struct tail_file *f;
 	struct tail_tomb *tb;
@@ -150,49 +133,56 @@ static void consider(struct in_tail *t, const char *path)
 	int fd;
 
 	if (excluded(t, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return;
+		return 0;
 	f = tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 	if (f) {
 		f->seen = true;
-		return;
+		/* Closed while idle: opened again (and checked) if it moved on. */
+		if (f->fd < 0 && !f->ready && tail_closed_changed(f, &st))
+			tail_mark_ready(t, f);
+		return 0;
 	}
 	if (t->conf->ignore_older &&
 	    clock_wall_ms() - (int64_t)st.st_mtime * 1000 > t->conf->ignore_older) {
 		t->st.ignored_older++;
-		return;
+		return 0;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		t->scan_deferred++;
-		return;
+	/* Paths already wait for descriptors: this one waits behind them (a
+	 * scan that began with some waiting adds none: they are queued, and
+	 * new ones are found by the scan that follows the queue's end). */
+	if (!queued && t->pend_frozen)
+		return 0;
+	if (!queued && t->npend)
+		return tail_pend_push(t, path, initial) < 0 ? 0 : -EMFILE;
+	fd = tail_open(t, path);
+	if (fd == -EMFILE) {
+		SLUICE_IGNORE(tail_pend_push(t, path, initial));
+		return -EMFILE;
 	}
 	if (fd < 0) {
 		t->st.open_errors++;
 		log_write_rl(&t->rl, 60000, LOG_LVL_WARN, "tail %s: cannot open %s: %s", t->id,
-			     path, err_str(-errno));
-		return;
-	}
-	if (fd_over_budget(fd)) {
-		close(fd);
-		t->scan_deferred++;
-		return;
+			     path, err_str(fd));
+		return 0;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
 		close(fd);
-		return;
+		return 0;
 	}
 	tb = tomb_match(t, fd, &st);
 	if (tb) {
 		tb->seen = true;
 		close(fd);
-		return;
+		return 0;
 	}
-	if (!t->first_scan_done && !t->reload && !t->conf->read_from_head && !known_name(t, path))
+	if (initial && !t->reload && !t->conf->read_from_head && !known_name(t, path))
 		off = tail_start_offset(fd, (uint64_t)st.st_size);
 	f = tail_file_add(t, path, path, fd, &st, off, NULL);
-	if (f)
-		f->seen = true;
+	if (!f)
+		return 0;
+	f->seen = true;
+	return 1;
 }
 
 /* Rotated names: the name a file had plus a suffix of digits and
@@ -286,10 +276,15 @@ static void adopt_generations(struct in_tail *t, struct tail_file *f, const char
  * before it is done) and read the generations that came after it. */
 static void settle_moved(struct in_tail *t)
 {
-	for (struct tail_file *f = t->files; f; f = f->next) {
+	struct tail_file *next;
+
+	for (struct tail_file *f = t->files; f; f = next) {
 		char now[PATH_MAX];
 
-		if (!f->moved)
+		next = f->next;
+		/* Closed while idle: where it went is known once it is open (a
+		 * file gone is finished and freed; one waiting is settled later). */
+		if (!f->moved || (f->fd < 0 && tail_file_reopen(t, f) != 0))
 			continue;
 		f->moved = false;
 		if (tail_fd_path(f->fd, now, sizeof(now)) == 0 && strcmp(now, f->path) != 0) {
@@ -391,7 +386,7 @@ static void gc_tombs(struct in_tail *t)
 void tail_scan(struct in_tail *t)
 {
 	t->st.scans++;
-	t->scan_deferred = 0;
+	t->pend_frozen = t->npend > 0;
 	for (struct tail_file *f = t->files; f; f = f->next)
 		f->seen = false;
 	for (struct tail_tomb *tb = t->tombs; tb; tb = tb->next)
@@ -406,7 +401,7 @@ void tail_scan(struct in_tail *t)
 		rc = glob(pat, GLOB_NOSORT | GLOB_BRACE, NULL, &g);
 		if (rc == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++) {
-				consider(t, g.gl_pathv[k]);
+				tail_consider(t, g.gl_pathv[k], !t->first_scan_done, false);
 				watch_parent(t, g.gl_pathv[k]);
 			}
 		}
@@ -414,11 +409,12 @@ void tail_scan(struct in_tail *t)
 	}
 	check_paths(t);
 	gc_tombs(t);
+	t->scan_deferred = t->npend + t->nwait;
 	if (t->scan_deferred && !t->st.deferred)
 		log_warn("tail %s: %" PRIu64
-			 " matching files not opened: the agent is near its limit "
-			 "of open files (ulimit -n, LimitNOFILE=); they are read once descriptors "
-			 "free up",
+			 " matching files not open: the agent is near its limit "
+			 "of open files (ulimit -n, LimitNOFILE=); they are opened as files read "
+			 "to their end are closed",
 			 t->id, t->scan_deferred);
 	else if (!t->scan_deferred && t->st.deferred)
 		log_info("tail %s: every matching file is open again", t->id);
@@ -428,6 +424,19 @@ void tail_scan(struct in_tail *t)
 void tail_check_rotated(struct in_tail *t)
 {
 	check_paths(t);
+}
+
+int tail_find_renamed(const struct tail_file *f, struct stat *st, char *found, size_t cap)
+{
+	struct tail_meta m = {
+		.dev = f->dev, .ino = f->ino, .fp = f->fp, .fp_len = f->fp_len, .btime = f->btime};
+	char dir[PATH_MAX];
+	size_t n = strlen(f->path);
+
+	if (n >= sizeof(dir))
+		return -1;
+	memcpy(dir, f->path, n + 1);
+	return find_in_dir(dirname(dir), &m, st, found, cap);
 }
 
 /* ------------------------------------------------------------ recovery */
@@ -440,7 +449,7 @@ static int open_if_same(const char *path, const struct tail_meta *m, struct stat
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
-	    same_file(fd, st, m->dev, m->ino, m->btime, m->fp, m->fp_len))
+	    tail_same_file(fd, st, m->dev, m->ino, m->btime, m->fp, m->fp_len))
 		return fd;
 	close(fd);
 	return -1;
@@ -495,17 +504,21 @@ static void add_tomb(struct in_tail *t, const char *ident, const struct tail_met
 
 static void remember_name(struct in_tail *t, const char *name)
 {
-	char **v;
+	size_t n = strlen(name);
+	struct tail_known *k;
 
 	if (known_name(t, name))
 		return;
-	v = mem_realloc(t->known_names, (t->nknown_names + 1) * sizeof(*v));
-	if (!v)
+	k = mem_alloc(sizeof(*k) + n + 1);
+	if (!k)
 		return;
-	t->known_names = v;
-	v[t->nknown_names] = mem_strdup(name);
-	if (v[t->nknown_names])
-		t->nknown_names++;
+	memcpy(k->name, name, n + 1);
+	if (hmap_insert(&t->known_names, &k->node, hmap_hash(HMAP_SEED, name, n)) < 0) {
+		mem_free(k);
+		return;
+	}
+	k->next = t->known_list;
+	t->known_list = k;
 }
 
 int tail_recover(struct in_tail *t)
@@ -569,6 +582,10 @@ int tail_recover(struct in_tail *t)
 		if (!f)
 			return -ENOMEM;
 		log_info("tail %s: resuming %s at byte %" PRIu64, t->id, f->path, r->ordinal);
+		/* More to resume than descriptors: it waits, closed, for one
+		 * (opening the rest would fail and take them for gone). */
+		if (tail_fd_short(f->fd))
+			tail_file_park(t, f);
 		/* Its name (through any symlink) names another file now. */
 		if (stat(name, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
 		    (uint64_t)st.st_ino != f->ino) {

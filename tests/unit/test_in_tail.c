@@ -668,6 +668,96 @@ static void test_idle_file_rotated(void)
 	teardown();
 }
 
+static bool metric_quiet(const char *text)
+{
+	struct buf m;
+	bool found;
+
+	buf_init(&m, 1 << 20);
+	pipeline_render_metrics(&m, pl);
+	buf_cstr(&m);
+	found = strstr((char *)m.data, text) != NULL;
+	buf_release(&m);
+	return found;
+}
+
+static bool wait_metric(const char *text, uint64_t ms)
+{
+	uint64_t end = clock_mono_ms() + ms;
+
+	while (!metric_quiet(text) && clock_mono_ms() < end)
+		evloop_run_once(loop, 5);
+	return metric_has(text);
+}
+
+#define OPEN0 "sluice_agent_tail_open_files{input=\"logs\"} 0"
+
+/* close_inactive (issue 19): a file read to its end gives its descriptor
+ * back when idle and is opened again when it changes, at its position;
+ * closed, it is still followed through a rename, a copytruncate and its
+ * deletion, every line exactly once. */
+static void test_idle_close_reopen(void)
+{
+	char a[256], a1[256];
+
+	setup();
+	log_path(a, sizeof(a), "a.log");
+	log_path(a1, sizeof(a1), "a.log.1");
+	append_lines("a.log", 0, 50);
+	start("    read_from_head: true\n    close_inactive: 100ms\n    poll_interval: 20ms\n",
+	      NULL);
+	CU_ASSERT(wait_records(50, 5000));
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	CU_ASSERT(metric_has("sluice_agent_tail_files{input=\"logs\"} 1"));
+	CU_ASSERT(
+		metric_has("sluice_agent_tail_closes_total{input=\"logs\",reason=\"inactive\"} 1"));
+	append_lines("a.log", 50, 100);
+	CU_ASSERT(wait_records(100, 5000));
+	CU_ASSERT(metric_has("sluice_agent_tail_reopens_total{input=\"logs\"} 1"));
+	/* closed, renamed, written to under its new name; a new file at the name */
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	CU_ASSERT_EQUAL(rename(a, a1), 0);
+	append_lines("a.log.1", 100, 150);
+	append_lines("a.log", 150, 200);
+	CU_ASSERT(wait_records(200, 5000));
+	/* the rotated one let go, the new one closed: then copytruncate */
+	CU_ASSERT(wait_metric("sluice_agent_tail_files{input=\"logs\"} 1", 3000));
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	CU_ASSERT_EQUAL(truncate(a, 0), 0);
+	append_lines("a.log", 200, 210);
+	CU_ASSERT(wait_records(210, 5000));
+	CU_ASSERT(metric_has("sluice_agent_tail_truncations_total{input=\"logs\"} 1"));
+	/* closed and deleted: finished and forgotten */
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	CU_ASSERT_EQUAL(unlink(a), 0);
+	CU_ASSERT(wait_metric("sluice_agent_tail_files{input=\"logs\"} 0", 3000));
+	CU_ASSERT(metric_has("sluice_agent_tail_closed_gone_total{input=\"logs\"} 1"));
+	stop();
+	expect_seqs(0, 210);
+	teardown();
+}
+
+/* Without inotify a closed file is found changed by stat of its path. */
+static void test_idle_close_polled(void)
+{
+	setup();
+	append_lines("p.log", 0, 20);
+	start("    read_from_head: true\n    close_inactive: 50ms\n    poll_interval: 20ms\n"
+	      "    inotify: false\n",
+	      NULL);
+	CU_ASSERT(wait_records(20, 5000));
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	append_lines("p.log", 20, 40);
+	CU_ASSERT(wait_records(40, 5000));
+	CU_ASSERT(wait_metric(OPEN0, 3000));
+	append_lines("p.log", 40, 60);
+	CU_ASSERT(wait_records(60, 5000));
+	CU_ASSERT(metric_has("sluice_agent_tail_reopens_total{input=\"logs\"} 2"));
+	stop();
+	expect_seqs(0, 60);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -687,6 +777,8 @@ int main(void)
 		UNIT_TEST(test_truncated_lost_bytes),
 		UNIT_TEST(test_health_output_stall),
 		UNIT_TEST(test_idle_file_rotated),
+		UNIT_TEST(test_idle_close_reopen),
+		UNIT_TEST(test_idle_close_polled),
 		UNIT_END,
 	};
 	int rc;
