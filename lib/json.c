@@ -61,10 +61,16 @@ static inline uint64_t word_at(const uint8_t *p)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
+#if !defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_WORDS 1 /* plain16() by two words */
+#endif
+
+#if defined(JSON_WORDS)
 /* Non-zero when a byte of w is >= 0x80, < 0x20, '"' or '\\': the bytes a
  * JSON string cannot carry as they are.  Byte-wise tests on the whole word
  * (a byte is zero iff (x - 1) & ~x has its high bit set); a false "plain"
- * is impossible, a false alarm only sends the word to the byte loop. */
+ * is impossible, and the lowest flagged byte is always a true one (a
+ * borrow only reaches the bytes above a true one). */
 static inline uint64_t word_special(uint64_t w)
 {
 	uint64_t q = w ^ (ONES * '"');
@@ -73,6 +79,7 @@ static inline uint64_t word_special(uint64_t w)
 
 	return (lt | ((q - ONES) & ~q) | ((bs - ONES) & ~bs) | w) & HIGHS;
 }
+#endif
 
 bool utf8_valid(const void *s, size_t n)
 {
@@ -139,9 +146,8 @@ static inline size_t plain16(const uint8_t *p)
 					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 
 	return (size_t)__builtin_ctz((unsigned)_mm_movemask_epi8(m) | 0x10000u);
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* the lowest flagged byte of word_special() is exact (the borrows
-	 * only reach above a true one), and the lowest is the first in memory */
+#elif defined(JSON_WORDS)
+	/* little-endian: the lowest flagged byte is the first in memory */
 	uint64_t s = word_special(word_at(p));
 
 	if (s)
