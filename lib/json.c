@@ -163,6 +163,43 @@ static inline size_t plain16(const uint8_t *p)
 #endif
 }
 
+#if defined(__SSE2__)
+/* A 16-byte block without high bytes, escaped whole at o: each flagged byte
+ * is found by ctz of the block's mask and the plain bytes before it copied
+ * from the block kept in registers and on the stack, without loading the
+ * input again.  *done false (and nothing written) when the block has a byte
+ * >= 0x80: UTF-8 is checked by the caller, sequence by sequence. */
+static inline uint8_t *ascii_block16(uint8_t *o, const uint8_t *p, bool *done)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	unsigned m = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+			     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+	uint8_t blk[32];
+	size_t j = 0;
+
+	*done = _mm_movemask_epi8(v) == 0;
+	if (!*done)
+		return o;
+	_mm_storeu_si128((__m128i *)(void *)o, v);
+	if (m == 0)
+		return o + 16;
+	_mm_storeu_si128((__m128i *)(void *)blk, v);
+	_mm_storeu_si128((__m128i *)(void *)(blk + 16), v);
+	do {
+		size_t k = (size_t)__builtin_ctz(m);
+
+		memcpy(o, blk + j, 16); /* the plain bytes j..k, and slack */
+		o = escape_at(o + (k - j), blk[k]);
+		j = k + 1;
+		m &= m - 1;
+	} while (m);
+	memcpy(o, blk + j, 16);
+	return o + (16 - j);
+}
+#endif
+
 /* Room str_direct() needs for n input bytes: the worst case (6 bytes per
  * byte), the quotes, and the slack of its 16-byte stores. */
 #define DIRECT_ROOM(n) (6 * (n) + 2 + 16)
@@ -183,6 +220,15 @@ static inline bool str_direct(struct buf *b, const uint8_t *p, size_t n, bool st
 		uint8_t c;
 
 		if (left >= 16) {
+#if defined(__SSE2__)
+			bool done;
+
+			o = ascii_block16(o, p + i, &done);
+			if (done) {
+				i += 16;
+				continue;
+			}
+#endif
 			memcpy(o, p + i, 16);
 			k = plain16(p + i);
 		} else {

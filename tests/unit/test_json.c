@@ -335,6 +335,19 @@ static void test_escaping_blocks(void)
 		}
 		check_all_paths(s, n);
 	}
+	/* every byte of whole blocks escaped: the largest expansion (6 bytes a
+	 * byte, the reservation's worst case) and blocks of two-byte escapes */
+	for (size_t n = 15; n <= 49; n++) {
+		uint8_t s[49];
+
+		memset(s, 0x01, n);
+		check_all_paths(s, n);
+		memset(s, '"', n);
+		check_all_paths(s, n);
+		for (size_t i = 0; i < n; i++)
+			s[i] = i % 3 == 0 ? '\\' : i % 3 == 1 ? '\x1f' : 'q';
+		check_all_paths(s, n);
+	}
 	/* long: a run of many blocks then an escape, and a long UTF-8 text */
 	{
 		static uint8_t s[4099];
