@@ -18,6 +18,11 @@
 /* Append s as a quoted JSON string.  Control characters are escaped; invalid
  * UTF-8 sequences become U+FFFD so the output is always valid JSON. */
 SLUICE_MUST_CHECK int json_str(struct buf *b, const void *s, size_t n);
+/* json_str() for text that must stay exact: 0 when s is valid UTF-8 (and
+ * appended), 1 when it is not (nothing appended: the caller picks another
+ * encoding, e.g. base64), or a negative code.  One pass instead of
+ * utf8_valid() and json_str(). */
+SLUICE_MUST_CHECK int json_text(struct buf *b, const void *s, size_t n);
 SLUICE_MUST_CHECK int json_cstr(struct buf *b, const char *s);
 /* Append "key": (quoted key and colon), preceded by a comma unless first. */
 SLUICE_MUST_CHECK int json_key(struct buf *b, bool *first, const char *key);

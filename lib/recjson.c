@@ -15,58 +15,50 @@
 #define TS_MIN (-62135596800000LL) /* 0001-01-01T00:00:00Z */
 #define TS_MAX (253402300799999LL) /* 9999-12-31T23:59:59.999Z */
 
-/* "name":"text" or "name":"base64","name_base64":true or "name":null */
-static int bytes_field(struct buf *out, bool *first, const char *name, const uint8_t *p,
+/* ,"name":"text" or ,"name":"base64","name_base64":true or ,"name":null;
+ * key is ,"name": and flag ,"name_base64":true (literals: no key is escaped
+ * per record). */
+static int bytes_field(struct buf *out, const char *key, const char *flag, const uint8_t *p,
 		       int32_t len)
 {
-	char flag[32];
-	int rc = json_key(out, first, name);
+	int rc = buf_append_str(out, key);
 
 	if (rc < 0)
 		return rc;
 	if (len < 0)
 		return buf_append_str(out, "null");
-	if (utf8_valid(p, (size_t)len))
-		return json_str(out, p, (size_t)len);
+	rc = json_text(out, p, (size_t)len);
+	if (rc <= 0)
+		return rc; /* appended, or a failure */
 	rc = buf_append_u8(out, '"');
 	if (rc == 0)
 		rc = base64_encode(out, p, (size_t)len);
 	if (rc == 0)
 		rc = buf_append_u8(out, '"');
-	snprintf(flag, sizeof(flag), "%s_base64", name);
 	if (rc == 0)
-		rc = json_key(out, first, flag);
-	if (rc == 0)
-		rc = buf_append_str(out, "true");
+		rc = buf_append_str(out, flag);
 	return rc;
 }
 
-static int headers_field(struct buf *out, bool *first, const struct record *r)
+static int headers_field(struct buf *out, const struct record *r)
 {
 	struct record_header_iter hi;
 	struct record_header h;
 	bool first_h = true;
-	int rc = json_key(out, first, "headers");
+	int rc = buf_append_str(out, ",\"headers\":[");
 
-	if (rc == 0)
-		rc = buf_append_u8(out, '[');
 	record_header_iter_init(&hi, r);
 	while (rc == 0) {
-		bool f = true;
-
 		rc = record_header_iter_next(&hi, &h);
 		if (rc <= 0)
 			break;
-		rc = first_h ? 0 : buf_append_u8(out, ',');
+		rc = buf_append_str(out, first_h ? "{\"key\":" : ",{\"key\":");
 		first_h = false;
-		if (rc == 0)
-			rc = buf_append_u8(out, '{');
-		if (rc == 0)
-			rc = json_key(out, &f, "key");
 		if (rc == 0)
 			rc = json_str(out, h.key, h.key_len > 0 ? (size_t)h.key_len : 0);
 		if (rc == 0)
-			rc = bytes_field(out, &f, "value", h.value, h.value_len);
+			rc = bytes_field(out, ",\"value\":", ",\"value_base64\":true", h.value,
+					 h.value_len);
 		if (rc == 0)
 			rc = buf_append_u8(out, '}');
 	}
@@ -82,13 +74,20 @@ void recjson_cache_init(struct recjson_cache *c)
 {
 	buf_init(&c->src, CACHE_SRC_MAX + 16);
 	buf_init(&c->frag, 8 * CACHE_SRC_MAX + 256);
+	buf_init(&c->head, 1024);
+	buf_init(&c->head_topic, 1024);
+	c->head_partition = 0;
 	c->valid = false;
+	c->ts_sec = 0;
+	c->ts_len = 0;
 }
 
 void recjson_cache_release(struct recjson_cache *c)
 {
 	buf_release(&c->src);
 	buf_release(&c->frag);
+	buf_release(&c->head);
+	buf_release(&c->head_topic);
 	c->valid = false;
 }
 
@@ -129,22 +128,83 @@ void recjson_cache_store(struct recjson_cache *c, const struct record *r, const 
 	c->valid = true;
 }
 
-static int key_headers(struct buf *out, bool *first, const struct record *r,
-		       struct recjson_cache *c)
+static int key_headers(struct buf *out, const struct record *r, struct recjson_cache *c)
 {
 	size_t from = out->len;
 	int rc;
 
-	if (c && recjson_cache_hit(c, r)) {
-		*first = false;
+	if (c && recjson_cache_hit(c, r))
 		return buf_append(out, c->frag.data, c->frag.len);
-	}
-	rc = bytes_field(out, first, "key", r->key, r->key_len);
+	rc = bytes_field(out, ",\"key\":", ",\"key_base64\":true", r->key, r->key_len);
 	if (rc == 0)
-		rc = headers_field(out, first, r);
+		rc = headers_field(out, r);
 	if (rc == 0 && c)
 		recjson_cache_store(c, r, out->data + from, out->len - from);
 	return rc;
+}
+
+/* {"topic":<topic>,"partition":<partition>,"offset": (no "topic" when NULL),
+ * the same for every line of a loop: kept in c for the next. */
+static int line_head(struct buf *out, const char *topic, int32_t partition, struct recjson_cache *c)
+{
+	size_t from = out->len, tl = topic ? strlen(topic) + 1 : 0;
+	int rc;
+
+	if (c && c->head.len && c->head_partition == partition && c->head_topic.len == tl &&
+	    (!topic || memcmp(c->head_topic.data, topic, tl) == 0))
+		return buf_append(out, c->head.data, c->head.len);
+	rc = buf_append_u8(out, '{');
+	if (rc == 0 && topic) {
+		rc = buf_append_str(out, "\"topic\":");
+		rc = rc ? rc : json_cstr(out, topic);
+		rc = rc ? rc : buf_append_u8(out, ',');
+	}
+	rc = rc ? rc : buf_append_str(out, "\"partition\":");
+	rc = rc ? rc : json_i64(out, partition);
+	rc = rc ? rc : buf_append_str(out, ",\"offset\":");
+	if (rc == 0 && c) {
+		buf_reset(&c->head);
+		buf_reset(&c->head_topic);
+		c->head_partition = partition;
+		/* the topic with its NUL: a NULL topic is the empty record */
+		if (buf_append(&c->head_topic, topic, tl) < 0 ||
+		    buf_append(&c->head, out->data + from, out->len - from) < 0)
+			c->head.len = 0;
+	}
+	return rc;
+}
+
+int recjson_time(struct recjson_cache *c, struct buf *out, int64_t ms)
+{
+	char ts[40], *t;
+	size_t n;
+
+	if (ms < 0 || !c) {
+		n = clock_fmt_rfc3339(ms, ts, sizeof(ts));
+		return json_str(out, ts, n);
+	}
+	if (!c->ts_len || ms / 1000 != c->ts_sec) {
+		n = clock_fmt_rfc3339(ms / 1000 * 1000, ts, sizeof(ts));
+		if (n < 5 || n - 5 >= sizeof(c->ts_pfx))
+			return json_str(out, ts, n);
+		c->ts_sec = ms / 1000;
+		c->ts_len = n - 5; /* without ".mmmZ" */
+		memcpy(c->ts_pfx, ts, c->ts_len);
+	}
+	if (buf_reserve(out, c->ts_len + 7) < 0)
+		return -ERR_TOO_LARGE;
+	t = (char *)out->data + out->len;
+	*t++ = '"';
+	memcpy(t, c->ts_pfx, c->ts_len);
+	t += c->ts_len;
+	*t++ = '.';
+	*t++ = (char)('0' + ms % 1000 / 100);
+	*t++ = (char)('0' + ms % 100 / 10);
+	*t++ = (char)('0' + ms % 10);
+	*t++ = 'Z';
+	*t++ = '"';
+	out->len = (size_t)(t - (char *)out->data);
+	return 0;
 }
 
 int recjson_format(struct buf *out, const char *topic, int32_t partition, const struct record *r)
@@ -156,45 +216,28 @@ int recjson_format_cached(struct buf *out, const char *topic, int32_t partition,
 			  const struct record *r, struct recjson_cache *c)
 {
 	size_t mark = out->len;
-	char ts[40];
-	bool first = true;
-	int rc = buf_append_u8(out, '{');
+	/* timestamps come from producers: keep them in years 0001..9999 so
+	 * the calendar arithmetic cannot overflow */
+	int64_t t = r->timestamp < TS_MIN ? TS_MIN : r->timestamp > TS_MAX ? TS_MAX : r->timestamp;
+	int rc = line_head(out, topic, partition, c);
 
-	if (rc == 0 && topic) {
-		rc = json_key(out, &first, "topic");
-		if (rc == 0)
-			rc = json_cstr(out, topic);
-	}
-	if (rc == 0)
-		rc = json_key(out, &first, "partition");
-	if (rc == 0)
-		rc = json_i64(out, partition);
-	if (rc == 0)
-		rc = json_key(out, &first, "offset");
 	if (rc == 0)
 		rc = json_i64(out, r->offset);
 	if (rc == 0)
-		rc = json_key(out, &first, "timestamp");
+		rc = buf_append(out, ",\"timestamp\":", 13);
 	if (rc == 0)
 		rc = json_i64(out, r->timestamp);
 	if (rc == 0)
-		rc = json_key(out, &first, "time");
-	if (rc == 0) {
-		/* timestamps come from producers: keep them in years 0001..9999 so
-		 * the calendar arithmetic cannot overflow */
-		int64_t t = r->timestamp < TS_MIN   ? TS_MIN
-			    : r->timestamp > TS_MAX ? TS_MAX
-						    : r->timestamp;
-		size_t n = clock_fmt_rfc3339(t, ts, sizeof(ts));
-
-		rc = json_str(out, ts, n);
-	}
+		rc = buf_append(out, ",\"time\":", 8);
 	if (rc == 0)
-		rc = key_headers(out, &first, r, c);
+		rc = recjson_time(c, out, t);
 	if (rc == 0)
-		rc = bytes_field(out, &first, "value", r->value, r->value_len);
+		rc = key_headers(out, r, c);
 	if (rc == 0)
-		rc = buf_append_str(out, "}\n");
+		rc = bytes_field(out, ",\"value\":", ",\"value_base64\":true", r->value,
+				 r->value_len);
+	if (rc == 0)
+		rc = buf_append(out, "}\n", 2);
 	if (rc < 0)
 		out->len = mark;
 	return rc;

@@ -39,6 +39,14 @@ struct recjson_cache {
 	struct buf src;  /* key_len, key, header count, encoded headers */
 	struct buf frag; /* their JSON */
 	bool valid;
+	/* {"topic":..,"partition":..,"offset": of the last topic and partition */
+	struct buf head;       /* empty: none */
+	struct buf head_topic; /* its topic with the NUL; empty for NULL */
+	int32_t head_partition;
+	/* the date and time of day of the last second formatted */
+	int64_t ts_sec;
+	char ts_pfx[32]; /* "YYYY-MM-DDThh:mm:ss" */
+	size_t ts_len;   /* 0: none yet */
 };
 
 void recjson_cache_init(struct recjson_cache *c);
@@ -49,6 +57,10 @@ void recjson_cache_release(struct recjson_cache *c);
 bool recjson_cache_hit(const struct recjson_cache *c, const struct record *r);
 void recjson_cache_store(struct recjson_cache *c, const struct record *r, const void *frag,
 			 size_t n);
+/* Append ms as a quoted RFC 3339 time ("2023-11-14T22:13:20.123Z"), the
+ * date and time of day formatted once per second of c (NULL: each time).
+ * 0 or a negative code. */
+SLUICE_MUST_CHECK int recjson_time(struct recjson_cache *c, struct buf *out, int64_t ms);
 /* recjson_format() with a cache (NULL: none); the same bytes out. */
 SLUICE_MUST_CHECK int recjson_format_cached(struct buf *out, const char *topic, int32_t partition,
 					    const struct record *r, struct recjson_cache *c);

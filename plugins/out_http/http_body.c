@@ -124,41 +124,6 @@ static int es_tail(struct http_body *b, const struct record *r, struct buf *o)
 	return rc < 0 ? rc : buf_append_str(o, "}}\n");
 }
 
-/* "<RFC 3339 time>" of ms: the date and time of day are formatted once per
- * second (a batch's records mostly share it), the milliseconds each time. */
-static int put_time(struct http_body *b, struct buf *o, int64_t ms)
-{
-	char ts[40], *t;
-	size_t n;
-
-	if (ms < 0) {
-		n = clock_fmt_rfc3339(ms, ts, sizeof(ts));
-		return json_str(o, ts, n);
-	}
-	if (!b->ts_len || ms / 1000 != b->ts_sec) {
-		n = clock_fmt_rfc3339(ms / 1000 * 1000, ts, sizeof(ts));
-		if (n < 5 || n - 5 >= sizeof(b->ts_pfx))
-			return json_str(o, ts, n);
-		b->ts_sec = ms / 1000;
-		b->ts_len = n - 5; /* without ".mmmZ" */
-		memcpy(b->ts_pfx, ts, b->ts_len);
-	}
-	if (buf_reserve(o, b->ts_len + 7) < 0)
-		return -ERR_TOO_LARGE;
-	t = (char *)o->data + o->len;
-	*t++ = '"';
-	memcpy(t, b->ts_pfx, b->ts_len);
-	t += b->ts_len;
-	*t++ = '.';
-	*t++ = (char)('0' + ms % 1000 / 100);
-	*t++ = (char)('0' + ms % 100 / 10);
-	*t++ = (char)('0' + ms % 10);
-	*t++ = 'Z';
-	*t++ = '"';
-	o->len = (size_t)(t - (char *)o->data);
-	return 0;
-}
-
 static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id, int32_t idx)
 {
 	struct buf *o = &b->out;
@@ -183,7 +148,7 @@ static int add_es(struct http_body *b, const struct record *r, uint64_t entry_id
 		rc = rc ? rc : buf_append_u8(o, '"');
 	}
 	rc = rc ? rc : buf_append_str(o, "}}\n{\"@timestamp\":");
-	rc = rc ? rc : put_time(b, o, r->timestamp);
+	rc = rc ? rc : recjson_time(&b->jc, o, r->timestamp);
 	rc = rc ? rc : buf_append_str(o, ",\"message\":");
 	rc = rc ? rc
 		: json_str(o, r->value ? (const void *)r->value : "",

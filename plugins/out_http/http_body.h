@@ -45,12 +45,9 @@ struct http_body {
 	struct buf labels;
 	struct buf scratch;      /* loki: the current record's labels */
 	int open;                /* an element (array item, loki stream) is open */
-	struct recjson_cache jc; /* a source's key and headers, formatted */
+	struct recjson_cache jc; /* a source's key and headers, formatted; times */
 	struct buf es_head;      /* {"create":{"_index":"<index>","_id": */
 	struct buf es_id;        /* "<id prefix>- (escaped, unclosed) */
-	int64_t ts_sec;          /* the second ts_pfx formats */
-	char ts_pfx[32];         /* its "YYYY-MM-DDThh:mm:ss" */
-	size_t ts_len;           /* 0: none yet */
 };
 
 void http_body_init(struct http_body *b, enum http_format fmt, const char *topic, const char *index,

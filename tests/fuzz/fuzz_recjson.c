@@ -11,9 +11,32 @@
 
 #include "lib/batch.h"
 #include "lib/jdoc.h"
+#include "lib/json.h"
 #include "lib/recjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The escaper's two paths (16 bytes at a time into reserved room, run by
+ * run into a buffer too small for that) write the same bytes, and
+ * json_text() takes exactly the UTF-8 strings. */
+static void check_escaping(const uint8_t *p, size_t n)
+{
+	struct buf a, b;
+	int t;
+
+	buf_init(&a, 0);
+	if (json_str(&a, p, n) != 0)
+		abort();
+	buf_init(&b, a.len);
+	if (json_str(&b, p, n) != 0 || b.len != a.len || memcmp(a.data, b.data, a.len) != 0)
+		abort();
+	b.len = 0;
+	t = json_text(&b, p, n);
+	if (t != (utf8_valid(p, n) ? 0 : 1) || (t == 0 && b.len != a.len) || (t == 1 && b.len))
+		abort();
+	buf_release(&a);
+	buf_release(&b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!cc)
 		cc = codec_ctx_new();
+	check_escaping(data, size < 4096 ? size : 4096);
 	if (batch_next(data, size, &bi) < 0)
 		return 0;
 	buf_init(&out, 1 << 22);

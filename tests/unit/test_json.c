@@ -204,6 +204,164 @@ static void test_escaping_words(void)
 	buf_release(&want);
 }
 
+/* The escaper a byte at a time with UTF-8: a sequence is kept when
+ * utf8_valid() takes it alone, else its lead byte becomes U+FFFD. */
+static void ref_escape_utf8(struct buf *o, const uint8_t *p, size_t n)
+{
+	buf_append_u8(o, '"');
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+		if (c < 0x80) {
+			struct buf one;
+
+			buf_init(&one, 0);
+			ref_escape(&one, p + i, 1);
+			buf_append(o, one.data + 1, one.len - 2); /* without its quotes */
+			buf_release(&one);
+			i++;
+		} else if (c >= 0xc2 && i + k <= n && utf8_valid(p + i, k)) {
+			buf_append(o, p + i, k);
+			i += k;
+		} else {
+			buf_append(o, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	buf_append_u8(o, '"');
+}
+
+/* json_str() on s against the reference, against its run-by-run path (a
+ * buffer too small for the direct path's reservation) and json_text()
+ * against both: the same bytes when s is UTF-8, 1 and nothing when not. */
+static void check_all_paths(const uint8_t *s, size_t n)
+{
+	struct buf got, want, small;
+	bool valid = utf8_valid(s, n);
+
+	buf_init(&got, 0);
+	buf_init(&want, 0);
+	buf_append(&got, "x", 1); /* not at the start of the buffer */
+	CU_ASSERT_EQUAL(json_str(&got, s, n), 0);
+	ref_escape_utf8(&want, s, n);
+	CU_ASSERT_EQUAL(got.len - 1, want.len);
+	CU_ASSERT(got.len - 1 == want.len && memcmp(got.data + 1, want.data, want.len) == 0);
+	buf_init(&small, want.len);
+	CU_ASSERT(want.len < 6 * n + 18);
+	CU_ASSERT_EQUAL(json_str(&small, s, n), 0);
+	CU_ASSERT(small.len == want.len && memcmp(small.data, want.data, want.len) == 0);
+	small.len = 0;
+	CU_ASSERT_EQUAL(json_text(&small, s, n), valid ? 0 : 1);
+	CU_ASSERT_EQUAL(small.len, valid ? want.len : 0);
+	got.len = 1;
+	CU_ASSERT_EQUAL(json_text(&got, s, n), valid ? 0 : 1);
+	CU_ASSERT_EQUAL(got.len, valid ? want.len + 1 : 1);
+	if (valid)
+		CU_ASSERT(memcmp(got.data + 1, want.data, want.len) == 0);
+	buf_release(&small);
+	buf_release(&got);
+	buf_release(&want);
+}
+
+static void test_escaping_blocks(void)
+{
+	/* bytes that stop a 16-byte block, UTF-8 whole, cut and invalid */
+	static const char *const pieces[] = {"\"",
+					     "\\",
+					     "\n",
+					     "\t",
+					     "\r",
+					     "\b",
+					     "\f",
+					     "\x01",
+					     "\x1f",
+					     "\x7f",
+					     "\xc3\xa9",
+					     "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80",
+					     "\xc3",
+					     "\xe2\x82",
+					     "\xf0\x9f\x98",
+					     "\xff",
+					     "\xc0\xaf",
+					     "\xed\xa0\x80",
+					     "\xf4\x90\x80\x80",
+					     "\x80",
+					     "\0"};
+	uint32_t seed = 777;
+
+	/* each piece at every offset around the 16- and 32-byte boundaries, in
+	 * plain text of every length up to 70 */
+	for (size_t n = 0; n <= 70; n++) {
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			size_t pl =
+				k == sizeof(pieces) / sizeof(pieces[0]) - 1 ? 1 : strlen(pieces[k]);
+
+			for (size_t pos = 0; pos + pl <= n; pos++) {
+				uint8_t s[80];
+
+				if (pos > 3 && pos + 4 < n && (pos < 12 || pos > 36) &&
+				    pos != n - pl - 1)
+					continue; /* the middle of a block: covered by its ends */
+				memset(s, 'a', n);
+				memcpy(s + pos, pieces[k], pl);
+				check_all_paths(s, n);
+			}
+		}
+	}
+	/* random bytes, and random mixes of the pieces */
+	for (int round = 0; round < 3000; round++) {
+		uint8_t s[100];
+		size_t n = 0, want;
+
+		seed = seed * 1103515245u + 12345u;
+		want = (seed >> 16) % 90;
+		while (n < want) {
+			seed = seed * 1103515245u + 12345u;
+			if (round % 2 == 0) {
+				s[n++] = (uint8_t)(seed >> 16);
+			} else if ((seed >> 16) % 3 == 0) {
+				const char *p = pieces[(seed >> 18) % 21];
+				size_t pl = strlen(p);
+
+				if (n + pl > sizeof(s))
+					break;
+				memcpy(s + n, p, pl);
+				n += pl;
+			} else {
+				s[n++] = (uint8_t)(0x20 + (seed >> 16) % 95);
+			}
+		}
+		check_all_paths(s, n);
+	}
+	/* every byte of whole blocks escaped: the largest expansion (6 bytes a
+	 * byte, the reservation's worst case) and blocks of two-byte escapes */
+	for (size_t n = 15; n <= 49; n++) {
+		uint8_t s[49];
+
+		memset(s, 0x01, n);
+		check_all_paths(s, n);
+		memset(s, '"', n);
+		check_all_paths(s, n);
+		for (size_t i = 0; i < n; i++)
+			s[i] = i % 3 == 0 ? '\\' : i % 3 == 1 ? '\x1f' : 'q';
+		check_all_paths(s, n);
+	}
+	/* long: a run of many blocks then an escape, and a long UTF-8 text */
+	{
+		static uint8_t s[4099];
+
+		memset(s, 'z', sizeof(s));
+		s[4096] = '"';
+		check_all_paths(s, sizeof(s));
+		for (size_t i = 0; i + 2 <= sizeof(s); i += 2)
+			memcpy(s + i, "\xc3\xa9", 2);
+		check_all_paths(s, sizeof(s) - 1);
+		check_all_paths(s, sizeof(s) - 2);
+	}
+}
+
 static void test_i64(void)
 {
 	static const int64_t v[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
@@ -229,6 +387,7 @@ int main(void)
 		UNIT_TEST(test_base64),
 		UNIT_TEST(test_keys),
 		UNIT_TEST(test_escaping_words),
+		UNIT_TEST(test_escaping_blocks),
 		UNIT_TEST(test_i64),
 		UNIT_END,
 	};

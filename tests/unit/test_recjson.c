@@ -162,7 +162,9 @@ static void test_every_codec(void)
 }
 
 /* The cache gives the same bytes as formatting each record alone, over
- * records whose keys and headers repeat, change, go null or binary. */
+ * records whose keys and headers repeat, change, go null or binary, whose
+ * times stay in a second, move to the next or go out of range (negative,
+ * past year 9999), and lines whose topic and partition change. */
 static void test_cache_same_bytes(void)
 {
 	static const char *const keys[] = {"web-1:/var/log/a.log", "web-1:/var/log/b.log", NULL,
@@ -195,16 +197,24 @@ static void test_cache_same_bytes(void)
 		nh = (seed >> 20) % 3;
 		if ((seed >> 24) % 7 == 0)
 			h[1].value_len = -1;
-		batch_builder_add(&bb, 1000 + i, k, k ? (int32_t)strlen(k) : -1, line, len,
-				  nh ? h : NULL, nh);
+		int64_t ts = i % 11 == 5   ? -1500 - i
+			     : i % 13 == 7 ? 253402300799999LL + i
+					   : 1700000000000LL + i * 137;
+
+		batch_builder_add(&bb, ts, k, k ? (int32_t)strlen(k) : -1, line, len, nh ? h : NULL,
+				  nh);
 	}
 	batch_params_init(&bp);
 	CU_ASSERT_EQUAL_FATAL(batch_builder_finish(&bb, NULL, &bp, &batch), 0);
 	CU_ASSERT_EQUAL_FATAL(batch_iter_init(&it, batch.data, batch.len, NULL, 1 << 22, true), 0);
 	recjson_cache_init(&jc);
 	while (batch_iter_next(&it, &r) == 1) {
-		CU_ASSERT_EQUAL(recjson_format(&plain, "t", 0, &r), 0);
-		CU_ASSERT_EQUAL(recjson_format_cached(&cached, "t", 0, &r, &jc), 0);
+		static const char *const topics[] = {"t", "t", "t", "u", NULL, "q\"x"};
+		const char *t = topics[n / 7 % 6];
+		int32_t part = n / 30 % 2;
+
+		CU_ASSERT_EQUAL(recjson_format(&plain, t, part, &r), 0);
+		CU_ASSERT_EQUAL(recjson_format_cached(&cached, t, part, &r, &jc), 0);
 		n++;
 	}
 	CU_ASSERT_EQUAL(n, 400);
