@@ -426,7 +426,10 @@ def store_config(env, store, logs, extra_agent="", extra_output="", multiline=Tr
                  read_from_head=True, url=None, data=None, input_id="app", extra_input=""):
     """An agent tailing logs/*.log (input input_id) into the store output
     "central"; url defaults to the store's, data to env's agent-data."""
-    ml = "    multiline: { start: '^[0-9{]', flush_ms: 300 }\n" if multiline else ""
+    # the product's default flush: the test writers cut events at any byte,
+    # and a writer thread stalled longer than flush_ms (a busy machine) would
+    # split an event in two
+    ml = "    multiline: { start: '^[0-9{]', flush_ms: 1000 }\n" if multiline else ""
     return ("agent:\n  data_dir: %s\n  http: { listen: @HTTP@ }\n  shutdown_timeout: 10s\n%s"
             "inputs:\n  - id: %s\n    type: tail\n    paths: [%s/*.log]\n"
             "    read_from_head: %s\n%s%s"
