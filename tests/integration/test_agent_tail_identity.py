@@ -57,7 +57,7 @@ inputs:
     refresh_interval: {refresh}
     rotate_wait: 1s
     poll_interval: 200ms
-    multiline: {{ start: '^[0-9{{]', flush_ms: 200 }}
+    multiline: {{ start: '^[0-9{{]', flush_ms: 1000 }}
 {extra}outputs:
   - id: out
     type: file
