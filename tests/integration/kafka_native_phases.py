@@ -76,8 +76,11 @@ def delivered(agent):
 
 
 def values(kc, topic):
+    """Every value of topic, read_committed (librdkafka's default, said
+    explicitly: test_agent_kafka_cluster's exactly-once phase relies on it)."""
     r = subprocess.run(["kcat", "-b", kc.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e",
-                        "-q", "-f", "%S %s\\n"], capture_output=True, timeout=300)
+                        "-q", "-X", "isolation.level=read_committed", "-f", "%S %s\\n"],
+                       capture_output=True, timeout=300)
     if r.returncode != 0:
         raise AssertionError("kcat: %s" % r.stderr.decode(errors="replace")[-500:])
     d, i, out = r.stdout, 0, []

@@ -36,7 +36,6 @@ import os
 import json
 import queue
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -74,27 +73,8 @@ outputs:
 M = '{output="kafka"}'
 
 
-def values(kc, topic):
-    """Every value of topic, read_committed (librdkafka's default)."""
-    r = subprocess.run(["kcat", "-b", kc.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e",
-                        "-q", "-X", "isolation.level=read_committed", "-f", "%S %s\\n"],
-                       capture_output=True, timeout=300)
-    if r.returncode != 0:
-        raise AssertionError("kcat: %s" % r.stderr.decode(errors="replace")[-500:])
-    d, i, out = r.stdout, 0, []
-    while i < len(d):
-        j = d.index(b" ", i)
-        n = int(d[i:j])
-        out.append(d[j + 1:j + 1 + n])
-        i = j + 2 + n
-    return out
-
-
-def seq_check(env, vals, events):
-    line = env.check_seq(b"\n".join(vals) + b"\n", expect=events)
-    m = re.search(r"missing=(\d+).*duplicated=(\d+)", line)
-    assert m and m.group(1) == "0" and m.group(2) == "0", line
-    return line
+values = native.values
+seq_check = native.seq_check
 
 
 def agent_for(env, kc, name, topic, extra=""):
