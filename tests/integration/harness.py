@@ -506,6 +506,9 @@ class Env:
             for a in self.agents:
                 sys.stderr.write("--- agent log %s ---\n%s\n"
                                  % (a.log_path, _tail(a.log_path, 0, 4000)))
+        if et is not None:
+            # last, so the runner's tail of the output shows what failed
+            sys.stderr.write("--- failed: %s: %s\n" % (et.__name__, str(ev)[:2000]))
         if os.environ.get("KEEP") == "1":
             sys.stderr.write("kept %s\n" % self.dir)
         else:

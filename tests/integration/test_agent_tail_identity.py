@@ -487,7 +487,8 @@ def main():
                 sys.stderr.write("FAILED %s: %s\n" % (n, r))
                 with open(env.path("agent-%s.log" % n), errors="replace") as f:
                     sys.stderr.write("--- agent-%s.log ---\n%s\n" % (n, f.read()[-3000:]))
-        assert not failed, "failed: %s" % " ".join(failed)
+        assert not failed, "failed: %s" % "; ".join(
+            "%s: %s" % (n, r[:600]) for n, (ok, r) in zip(names, out) if not ok)
 
 
 if __name__ == "__main__":
