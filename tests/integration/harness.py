@@ -168,12 +168,24 @@ def _health_ok(port):
         return False
 
 
+def _logged(path, since, text):
+    try:
+        with open(path, "rb") as f:
+            f.seek(since)
+            return text.encode() in f.read()
+    except OSError:
+        return False
+
+
 def wait_ready(pid, kafka_port=None, http_port=None, ready="both", timeout=30.0, log=None,
                log_from=0, alive=None):
     """Until process pid listens on its ports: ready "kafka" (Kafka port),
     "http" (HTTP port answers /health), "both" (both ports), "agent" (the
-    HTTP port only).  alive() -> bool says whether the process still runs
-    (default: /proc/pid exists and is not a zombie).  StartError otherwise."""
+    HTTP port, and the log says "sluice-agent running" since log_from: the
+    agent binds its HTTP port before it starts its outputs and inputs, and
+    a test that changes their files at once would race their start).
+    alive() -> bool says whether the process still runs (default: /proc/pid
+    exists and is not a zombie).  StartError otherwise."""
     if alive is None:
         def alive():
             try:
@@ -185,7 +197,8 @@ def wait_ready(pid, kafka_port=None, http_port=None, ready="both", timeout=30.0,
              "agent": [http_port]}[ready]
     deadline = time.time() + timeout
     while True:
-        if all(listens(pid, p) for p in ports) and (ready != "http" or _health_ok(http_port)):
+        if all(listens(pid, p) for p in ports) and (ready != "http" or _health_ok(http_port)) \
+                and (ready != "agent" or not log or _logged(log, log_from, "sluice-agent running")):
             return
         if not alive():
             text = _tail(log, log_from) if log else ""
