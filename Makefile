@@ -256,20 +256,25 @@ test-deps:
 # start: the unit tests and the integration tests mostly wait on timers and
 # daemons, and the tests that need a client run scripts/test-deps.sh again,
 # which waits for the build (a lock) and then finds it done (its log:
-# build/test-deps.log).  The short fuzz pass runs beside the integration
-# tests at nice 19, on what CPU they leave; its report follows theirs.
+# build/test-deps.log).  The fuzz targets (a second build of every source,
+# with clang's sanitizers) build in the background at nice 5 once the
+# product and the unit tests are built, beside lint and the unit tests; the
+# short fuzz pass then runs beside the integration tests at nice 19, on
+# what CPU they leave.  Its log follows their report (make test waits for
+# it; a fuzz build error fails the run there).
 test:
 	$(Q)$(call STEP,SLUICE_TEST_DEPS=later scripts/deps.sh,deps)
 	$(Q)mkdir -p build && (nice -n 5 scripts/test-deps.sh >build/test-deps.log 2>&1 &)
-	$(Q)$(call STEP,$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(FUZZ_BINS),build)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS),build)
+	$(Q)rm -f $(BUILD)/fuzz-short.rc; ( (nice -n 5 $(MAKE) --no-print-directory -j$(JOBS) \
+		$(FUZZ_BINS) && nice -n 19 $(MAKE) --no-print-directory fuzz-short) \
+		>$(BUILD)/fuzz-short.log 2>&1; echo $$? >$(BUILD)/fuzz-short.rc) &
 	$(Q)$(call STEP,$(MAKE) --no-print-directory lint,lint)
 	$(Q)$(call STEP,$(MAKE) --no-print-directory unit,unit)
-	$(Q)$(call STEP,(nice -n 19 $(MAKE) --no-print-directory fuzz-short \
-		>$(BUILD)/fuzz-short.log 2>&1; echo $$? >$(BUILD)/fuzz-short.rc) & \
-		$(MAKE) --no-print-directory integration; irc=$$?; wait; \
-		[ $$irc -eq 0 ],integration)
+	$(Q)$(call STEP,$(MAKE) --no-print-directory integration,integration)
 	$(Q)$(call STEP,$(MAKE) --no-print-directory kafka-matrix,kafka-matrix)
-	$(Q)cat $(BUILD)/fuzz-short.log; echo "make test: fuzz-short (beside integration) exit $$(cat $(BUILD)/fuzz-short.rc)"; \
+	$(Q)$(call STEP,while [ ! -s $(BUILD)/fuzz-short.rc ]; do sleep 1; done,fuzz wait)
+	$(Q)cat $(BUILD)/fuzz-short.log; echo "make test: fuzz build + fuzz-short (in the background) exit $$(cat $(BUILD)/fuzz-short.rc)"; \
 		[ "$$(cat $(BUILD)/fuzz-short.rc)" = 0 ]
 
 asan: deps
