@@ -494,6 +494,7 @@ static void set_rotated_by_event(struct in_tail *t, struct tail_file *f)
 		f->changed_ms = evloop_now(t->loop);
 		t->st.rotations++;
 		tail_file_update_meta(t, f);
+		tail_name_note(t, f);
 	}
 	tail_mark_ready(t, f);
 	tail_rescan_soon(t);
@@ -687,6 +688,7 @@ static void in_tail_exit(void *ctx)
 		mem_free(k);
 	}
 	hmap_release(&t->known_names);
+	tail_names_release(t);
 	hmap_release(&t->files_by_ino);
 	hmap_release(&t->files_by_wd);
 	tail_start_release(&t->start);
@@ -714,6 +716,7 @@ static int in_tail_init(const struct plugin_args *a, void **ctx, struct cfg_erro
 	hmap_init(&t->files_by_ino);
 	hmap_init(&t->files_by_wd);
 	hmap_init(&t->known_names);
+	hmap_init(&t->rot_names);
 	if (c->multiline.start && *c->multiline.start) {
 		int rc = tail_start_init(&t->start, c->multiline.start);
 
@@ -798,6 +801,10 @@ static size_t in_tail_metrics(void *ctx, struct plugin_metric *m, size_t max)
 		 NULL, NULL},
 		{"sluice_agent_tail_read_bytes_total", "counter", "Bytes read from files.",
 		 t->st.read_bytes, NULL, NULL},
+		{"sluice_agent_tail_scans_total", "counter",
+		 "Glob scans for new and rotated files (refresh_interval, and after directory and "
+		 "rotation events).",
+		 t->st.scans, NULL, NULL},
 		{"sluice_agent_tail_rotations_total", "counter",
 		 "Files rotated away (renamed or deleted) while tailed.", t->st.rotations, NULL,
 		 NULL},

@@ -146,6 +146,18 @@ struct tail_tomb {
 	bool seen;
 };
 
+/* A name whose file rotated, and the newest file known there since: when a
+ * new file appears at the name, the files rotated from it after that one and
+ * before the new one, which no scan saw at the name, are its generations. */
+struct tail_name {
+	struct hmap_node node;
+	uint64_t ino;
+	uint64_t btime;
+	struct timespec mtime;
+	int misses; /* scans in a row that found nothing at the name */
+	char name[];
+};
+
 /* A name a recovered source was found at (by hash: 50,000 of them). */
 struct tail_known {
 	struct hmap_node node;
@@ -228,6 +240,7 @@ struct in_tail {
 	struct tail_dir *dirs; /* watched directories */
 	size_t ndirs;
 	struct hmap known_names; /* names of sources recovered at start-up */
+	struct hmap rot_names;   /* struct tail_name */
 	struct tail_known *known_list;
 	uint8_t *rbuf;
 	struct buf docker; /* format: docker: the decoded log of the line at hand */
@@ -308,6 +321,8 @@ void tail_idle_release(struct in_tail *t);
 struct tail_file *tail_file_add(struct in_tail *t, const char *path, const char *name, int fd,
 				const struct stat *st, uint64_t off, const char *ident);
 void tail_file_release(struct in_tail *t, struct tail_file *f, bool finish);
+void tail_name_note(struct in_tail *t, const struct tail_file *f);
+void tail_names_release(struct in_tail *t);
 void tail_mark_ready(struct in_tail *t, struct tail_file *f);
 void tail_truncated(struct in_tail *t, struct tail_file *f, uint64_t size);
 void tail_rescan_soon(struct in_tail *t);

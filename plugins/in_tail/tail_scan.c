@@ -124,6 +124,131 @@ static struct tail_tomb *tomb_match(struct in_tail *t, int fd, const struct stat
 	return NULL;
 }
 
+struct gen_ref;
+static void adopt_in_dir(struct in_tail *t, const struct gen_ref *r, const char *live);
+
+/* The file generations are looked for after: those born after it, rotated
+ * from its name, are read whole under that name. */
+struct gen_ref {
+	const char *name;
+	uint64_t ino;
+	uint64_t btime;
+	struct timespec mtime;
+};
+
+/* ------------------------------------------------------------ rotated names */
+
+static struct tail_name *name_find(struct in_tail *t, const char *name, size_t n, uint64_t h)
+{
+	for (struct hmap_node *e = hmap_first(&t->rot_names, h); e; e = hmap_next(e, h)) {
+		struct tail_name *r = hmap_entry(e, struct tail_name, node);
+
+		if (strncmp(r->name, name, n) == 0 && r->name[n] == '\0')
+			return r;
+	}
+	return NULL;
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* f, at its name, rotated or appeared after a rotation there: the newest
+ * file the name is known to have had. */
+void tail_name_note(struct in_tail *t, const struct tail_file *f)
+{
+	size_t n = strlen(f->name);
+	uint64_t h = hmap_hash(HMAP_SEED, f->name, n);
+	struct tail_name *r = name_find(t, f->name, n, h);
+	struct timespec mt = f->mtime;
+	struct stat st;
+
+	if (f->fd >= 0 && fstat(f->fd, &st) == 0)
+		mt = st.st_mtim;
+	if (!r) {
+		r = mem_calloc(1, sizeof(*r) + n + 1);
+		if (!r)
+			return;
+		memcpy(r->name, f->name, n + 1);
+		if (hmap_insert(&t->rot_names, &r->node, h) < 0) {
+			mem_free(r);
+			return;
+		}
+	} else if (r->btime && f->btime ? f->btime <= r->btime : !ts_after(&mt, &r->mtime)) {
+		return;
+	}
+	r->ino = f->ino;
+	r->btime = f->btime;
+	r->mtime = mt;
+	r->misses = 0;
+}
+
+static struct hmap_node *first_dead(struct in_tail *t)
+{
+	struct hmap_iter it;
+	struct hmap_node *e;
+
+	hmap_iter_init(&t->rot_names, &it);
+	while ((e = hmap_iter_next(&t->rot_names, &it)) != NULL)
+		if (hmap_entry(e, struct tail_name, node)->misses >= 3)
+			return e;
+	return NULL;
+}
+
+/* A name nothing was found at three scans in a row is let go (a pod gone). */
+static void gc_names(struct in_tail *t)
+{
+	struct hmap_iter it;
+	struct hmap_node *e;
+	struct stat st;
+
+	hmap_iter_init(&t->rot_names, &it);
+	while ((e = hmap_iter_next(&t->rot_names, &it)) != NULL) {
+		struct tail_name *r = hmap_entry(e, struct tail_name, node);
+
+		r->misses = stat(r->name, &st) == 0 ? 0 : r->misses + 1;
+	}
+	while ((e = first_dead(t)) != NULL) {
+		hmap_remove(&t->rot_names, e);
+		mem_free(hmap_entry(e, struct tail_name, node));
+	}
+}
+
+void tail_names_release(struct in_tail *t)
+{
+	struct hmap_iter it;
+	struct hmap_node *e;
+
+	for (;;) {
+		hmap_iter_init(&t->rot_names, &it);
+		e = hmap_iter_next(&t->rot_names, &it);
+		if (!e)
+			break;
+		hmap_remove(&t->rot_names, e);
+		mem_free(hmap_entry(e, struct tail_name, node));
+	}
+	hmap_release(&t->rot_names);
+}
+
+/* f just appeared at a name whose file rotated before it.  The files
+ * rotated from that name in between were looked for when that one rotated,
+ * but one still at the name then and renamed before any scan saw it there
+ * (several rotations between two scans) is found only now, beside f. */
+static void adopt_before(struct in_tail *t, struct tail_file *f)
+{
+	size_t n = strlen(f->name);
+	struct tail_name *r = name_find(t, f->name, n, hmap_hash(HMAP_SEED, f->name, n));
+	struct gen_ref ref;
+
+	if (!r)
+		return;
+	ref = (struct gen_ref){
+		.name = f->name, .ino = r->ino, .btime = r->btime, .mtime = r->mtime};
+	adopt_in_dir(t, &ref, f->path);
+	tail_name_note(t, f);
+}
+
 int tail_consider(struct in_tail *t, const char *path, bool initial, bool queued)
 {
 	struct tail_file *f;
@@ -182,6 +307,8 @@ int tail_consider(struct in_tail *t, const char *path, bool initial, bool queued
 	if (!f)
 		return 0;
 	f->seen = true;
+	if (!initial)
+		adopt_before(t, f);
 	return 1;
 }
 
@@ -211,8 +338,7 @@ static bool born_after(int fd, const struct stat *st, uint64_t ref_btime,
 		st->st_mtim.tv_nsec >= ref_mtime->tv_nsec);
 }
 
-static void adopt(struct in_tail *t, struct tail_file *f, const char *path, uint64_t ref_btime,
-		  const struct timespec *ref_mtime)
+static void adopt(struct in_tail *t, const struct gen_ref *r, const char *path)
 {
 	struct tail_file *g;
 	struct stat st;
@@ -224,18 +350,50 @@ static void adopt(struct in_tail *t, struct tail_file *f, const char *path, uint
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0 || !born_after(fd, &st, ref_btime, ref_mtime) ||
+	if (fstat(fd, &st) != 0 || !born_after(fd, &st, r->btime, &r->mtime) ||
 	    tomb_match(t, fd, &st) || tail_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
 		close(fd);
 		return;
 	}
-	g = tail_file_add(t, path, f->name, fd, &st, 0, NULL);
+	g = tail_file_add(t, path, r->name, fd, &st, 0, NULL);
 	if (!g)
 		return;
 	g->rotated = true;
 	t->st.generations++;
+	tail_name_note(t, g);
 	log_info("tail %s: %s, rotated from %s before it was seen, is read whole", t->id, path,
-		 f->name);
+		 r->name);
+}
+
+/* The generations of r in the directory of path live (its name there plus
+ * a rotation suffix). */
+static void adopt_in_dir(struct in_tail *t, const struct gen_ref *r, const char *live)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	const char *base = strrchr(live, '/');
+	size_t blen, dlen;
+	struct dirent *de;
+	DIR *d;
+
+	if (!base)
+		return;
+	base++;
+	blen = strlen(base);
+	dlen = (size_t)(base - live);
+	if (dlen >= sizeof(dir) || blen == 0)
+		return;
+	memcpy(dir, live, dlen);
+	dir[dlen] = '\0';
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!generation_of(de->d_name, base, blen) || (uint64_t)de->d_ino == r->ino ||
+		    (size_t)snprintf(full, sizeof(full), "%s%s", dir, de->d_name) >= sizeof(full))
+			continue;
+		adopt(t, r, full);
+	}
+	closedir(d);
 }
 
 /* f was rotated away from path was: the files rotated from the same name
@@ -244,32 +402,13 @@ static void adopt(struct in_tail *t, struct tail_file *f, const char *path, uint
  * and partition. */
 static void adopt_generations(struct in_tail *t, struct tail_file *f, const char *was)
 {
-	char dir[PATH_MAX], full[PATH_MAX];
-	const char *base = strrchr(was, '/');
-	size_t blen, dlen;
+	struct gen_ref r = {.name = f->name, .ino = f->ino, .btime = f->btime};
 	struct stat st;
-	struct dirent *de;
-	DIR *d;
 
-	if (!base || fstat(f->fd, &st) != 0)
+	if (fstat(f->fd, &st) != 0)
 		return;
-	base++;
-	blen = strlen(base);
-	dlen = (size_t)(base - was);
-	if (dlen >= sizeof(dir) || blen == 0)
-		return;
-	memcpy(dir, was, dlen);
-	dir[dlen] = '\0';
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!generation_of(de->d_name, base, blen) || (uint64_t)de->d_ino == f->ino ||
-		    (size_t)snprintf(full, sizeof(full), "%s%s", dir, de->d_name) >= sizeof(full))
-			continue;
-		adopt(t, f, full, f->btime, &st.st_mtim);
-	}
-	closedir(d);
+	r.mtime = st.st_mtim;
+	adopt_in_dir(t, &r, was);
 }
 
 /* Rotated files not looked at since: learn where each went (for a restart
@@ -321,6 +460,7 @@ static void check_paths(struct in_tail *t)
 			f->was = mem_strdup(f->path);
 		f->changed_ms = evloop_now(t->loop); /* see set_rotated_by_event() */
 		t->st.rotations++;
+		tail_name_note(t, f);
 	}
 	settle_moved(t);
 }
@@ -409,6 +549,7 @@ void tail_scan(struct in_tail *t)
 	}
 	check_paths(t);
 	gc_tombs(t);
+	gc_names(t);
 	t->scan_deferred = t->npend + t->nwait;
 	if (t->scan_deferred && !t->st.deferred)
 		log_warn("tail %s: %" PRIu64
@@ -592,6 +733,7 @@ int tail_recover(struct in_tail *t)
 			f->rotated = true;
 			f->moved = true;
 			f->was = mem_strndup(m.path, m.path_len);
+			tail_name_note(t, f);
 		}
 	}
 	/* Once every recovered file is known (finished ones too), look for the

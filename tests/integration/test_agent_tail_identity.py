@@ -297,6 +297,41 @@ def case_kubelet(env):
     return "16 MiB at full speed, %d rotations (%d finished unseen): %s" % (rotations, gens, line)
 
 
+def case_unseen(env):
+    """A generation no scan saw at the name: kubelet's layout (the symlink's
+    target directory is not watched).  0.log is rotated and the rescan that
+    follows finds nothing at the name; then, before the next scan (the
+    refresh), a new 0.log is written and rotated too, and a third one
+    created.  The scan that finds the third must read the second, rotated
+    from the name between the two, as a generation."""
+    c = Case(env, "unseen", "{d}/logs/*.log", head=False, refresh="2s")
+    pod = c.p("pods", "ns_web-1_9a2b", "app")
+    os.makedirs(pod)
+    log = os.path.join(pod, "0.log")
+    open(log, "w").close()
+    os.symlink(log, c.p("logs", "web-1_ns_app-4567cdef.log"))
+    c.agent.start()
+    c.tailed(1)
+    c.append(log, c.chunk())
+    c.shipped()
+    m = 'sluice_agent_tail_%s_total{input="app"}'
+    r0, s0 = c.agent.metric(m % "rotations"), c.agent.metric(m % "scans")
+    os.rename(log, log + ".20261202-000000")
+    wait_until(lambda: c.agent.metric(m % "rotations") > r0, 10, "the rotation seen")
+    s1 = c.agent.metric(m % "scans")
+    wait_until(lambda: c.agent.metric(m % "scans") > max(s0, s1), 10, "a scan after it")
+    second, third = c.chunk("64K"), c.chunk("64K")
+    with open(log, "wb") as f:
+        f.write(second)
+    os.rename(log, log + ".20261202-000001")
+    with open(log, "wb") as f:
+        f.write(third)
+    line = c.check()
+    gens = c.agent.metric('sluice_agent_tail_generations_total{input="app"}')
+    assert c.agent.term() == 0
+    return "rotated twice around one scan: %s (%d read as generations)" % (line, gens)
+
+
 def create(path, data, ino):
     """Create path with data; True if it got inode ino."""
     with open(path, "wb") as f:
@@ -462,7 +497,7 @@ def case_nowatch(env):
         len(names), WATCHES, polled, line)
 
 
-CASES = {"kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations,
+CASES = {"unseen": case_unseen, "kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations,
          "justseen": case_justseen, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
