@@ -234,7 +234,10 @@ void tail_names_release(struct in_tail *t)
 /* f just appeared at a name whose file rotated before it.  The files
  * rotated from that name in between were looked for when that one rotated,
  * but one still at the name then and renamed before any scan saw it there
- * (several rotations between two scans) is found only now, beside f. */
+ * (several rotations between two scans) is found only now, beside f.  So
+ * is one rotated while the agent was down after a file it was reading had
+ * rotated from the name already (that file's generations are looked for
+ * beside the name it has now, which is not the name's). */
 static void adopt_before(struct in_tail *t, struct tail_file *f)
 {
 	size_t n = strlen(f->name);
@@ -307,8 +310,7 @@ int tail_consider(struct in_tail *t, const char *path, bool initial, bool queued
 	if (!f)
 		return 0;
 	f->seen = true;
-	if (!initial)
-		adopt_before(t, f);
+	adopt_before(t, f);
 	return 1;
 }
 

@@ -332,6 +332,42 @@ def case_unseen(env):
     return "rotated twice around one scan: %s (%d read as generations)" % (line, gens)
 
 
+def case_unseendown(env):
+    """The same while the agent is down: 0.log rotated while the agent reads
+    it (and still written to under its new name), the agent killed, then a
+    second 0.log written and rotated and a third created.  The restarted
+    agent resumes the first beside its new name and must read the second
+    as a generation of the name."""
+    c = Case(env, "unseendown", "{d}/logs/*.log", head=False, refresh="2s")
+    # the first stays unfinished (resumed, not a tomb) when the agent restarts
+    c.agent.write_config(c.agent.config.replace("rotate_wait: 1s", "rotate_wait: 60s"))
+    pod = c.p("pods", "ns_web-2_7c1d", "app")
+    os.makedirs(pod)
+    log = os.path.join(pod, "0.log")
+    open(log, "w").close()
+    os.symlink(log, c.p("logs", "web-2_ns_app-89abcdef.log"))
+    c.agent.start()
+    c.tailed(1)
+    c.append(log, c.chunk())
+    c.shipped()
+    r0 = c.agent.metric('sluice_agent_tail_rotations_total{input="app"}')
+    os.rename(log, log + ".20261202-000000")
+    wait_until(lambda: c.agent.metric('sluice_agent_tail_rotations_total{input="app"}') > r0,
+               10, "the rotation seen")
+    c.append(log + ".20261202-000000", c.chunk("64K"))
+    c.shipped()
+    c.agent.kill()
+    with open(log, "wb") as f:
+        f.write(c.chunk("64K"))
+    os.rename(log, log + ".20261202-000001")
+    with open(log, "wb") as f:
+        f.write(c.chunk("64K"))
+    c.agent.start()
+    line = c.check()
+    assert c.agent.term() == 0
+    return "rotated while read, kill -9, rotated again while down: %s" % line
+
+
 def create(path, data, ino):
     """Create path with data; True if it got inode ino."""
     with open(path, "wb") as f:
@@ -497,7 +533,7 @@ def case_nowatch(env):
         len(names), WATCHES, polled, line)
 
 
-CASES = {"unseen": case_unseen, "kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations,
+CASES = {"unseen": case_unseen, "unseendown": case_unseendown, "kubelet": case_kubelet, "nowatch": case_nowatch, "copytruncate": case_copytruncate, "symlink": case_symlink, "generations": case_generations,
          "justseen": case_justseen, "fast": case_fast,
          "reuse": case_reuse, "deleted": case_deleted}
 
