@@ -297,6 +297,23 @@ def case_kubelet(env):
     return "16 MiB at full speed, %d rotations (%d finished unseen): %s" % (rotations, gens, line)
 
 
+def pod_case(env, name, pod, rotate_wait="1s"):
+    """A case on kubelet's layout (logs/<pod>_ns_app-<id>.log -> pods/ns_<pod>_<uid>/app/0.log),
+    its agent started and a first chunk shipped: (case, path of 0.log)."""
+    c = Case(env, name, "{d}/logs/*.log", head=False, refresh="2s")
+    c.agent.write_config(c.agent.config.replace("rotate_wait: 1s", "rotate_wait: " + rotate_wait))
+    d = c.p("pods", "ns_%s_9a2b" % pod, "app")
+    os.makedirs(d)
+    log = os.path.join(d, "0.log")
+    open(log, "w").close()
+    os.symlink(log, c.p("logs", "%s_ns_app-4567cdef.log" % pod))
+    c.agent.start()
+    c.tailed(1)
+    c.append(log, c.chunk())
+    c.shipped()
+    return c, log
+
+
 def case_unseen(env):
     """A generation no scan saw at the name: kubelet's layout (the symlink's
     target directory is not watched).  0.log is rotated and the rescan that
@@ -304,16 +321,7 @@ def case_unseen(env):
     refresh), a new 0.log is written and rotated too, and a third one
     created.  The scan that finds the third must read the second, rotated
     from the name between the two, as a generation."""
-    c = Case(env, "unseen", "{d}/logs/*.log", head=False, refresh="2s")
-    pod = c.p("pods", "ns_web-1_9a2b", "app")
-    os.makedirs(pod)
-    log = os.path.join(pod, "0.log")
-    open(log, "w").close()
-    os.symlink(log, c.p("logs", "web-1_ns_app-4567cdef.log"))
-    c.agent.start()
-    c.tailed(1)
-    c.append(log, c.chunk())
-    c.shipped()
+    c, log = pod_case(env, "unseen", "web-1")
     m = 'sluice_agent_tail_%s_total{input="app"}'
     r0, s0 = c.agent.metric(m % "rotations"), c.agent.metric(m % "scans")
     os.rename(log, log + ".20261202-000000")
@@ -338,18 +346,8 @@ def case_unseendown(env):
     second 0.log written and rotated and a third created.  The restarted
     agent resumes the first beside its new name and must read the second
     as a generation of the name."""
-    c = Case(env, "unseendown", "{d}/logs/*.log", head=False, refresh="2s")
     # the first stays unfinished (resumed, not a tomb) when the agent restarts
-    c.agent.write_config(c.agent.config.replace("rotate_wait: 1s", "rotate_wait: 60s"))
-    pod = c.p("pods", "ns_web-2_7c1d", "app")
-    os.makedirs(pod)
-    log = os.path.join(pod, "0.log")
-    open(log, "w").close()
-    os.symlink(log, c.p("logs", "web-2_ns_app-89abcdef.log"))
-    c.agent.start()
-    c.tailed(1)
-    c.append(log, c.chunk())
-    c.shipped()
+    c, log = pod_case(env, "unseendown", "web-2", rotate_wait="60s")
     r0 = c.agent.metric('sluice_agent_tail_rotations_total{input="app"}')
     os.rename(log, log + ".20261202-000000")
     wait_until(lambda: c.agent.metric('sluice_agent_tail_rotations_total{input="app"}') > r0,
